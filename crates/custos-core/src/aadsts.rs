@@ -1,0 +1,249 @@
+//! The Entra error catalogue: every way a token request can fail, with its AADSTS number,
+//! OAuth `error` value, HTTP status and Entra's wording. This is the one table the token
+//! endpoint's error responses come from.
+
+use std::fmt;
+
+/// The OAuth 2.0 `error` value of a token-endpoint error response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OAuthError {
+    /// `invalid_request`
+    InvalidRequest,
+    /// `invalid_client` (the only one answered with 401)
+    InvalidClient,
+    /// `invalid_grant`
+    InvalidGrant,
+    /// `unauthorized_client`
+    UnauthorizedClient,
+    /// `unsupported_grant_type`
+    UnsupportedGrantType,
+    /// `invalid_scope`
+    InvalidScope,
+    /// `invalid_resource`
+    InvalidResource,
+    /// `invalid_tenant`
+    InvalidTenant,
+    /// `temporarily_unavailable` (storage down; 503)
+    TemporarilyUnavailable,
+}
+
+impl OAuthError {
+    /// The wire string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::InvalidClient => "invalid_client",
+            Self::InvalidGrant => "invalid_grant",
+            Self::UnauthorizedClient => "unauthorized_client",
+            Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::InvalidScope => "invalid_scope",
+            Self::InvalidResource => "invalid_resource",
+            Self::InvalidTenant => "invalid_tenant",
+            Self::TemporarilyUnavailable => "temporarily_unavailable",
+        }
+    }
+}
+
+/// Why a token request failed. Each variant carries what its message needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenError {
+    /// 900144: a required parameter is missing.
+    MissingParameter(&'static str),
+    /// 90014-style: a parameter was sent more than once.
+    DuplicateParameter(String),
+    /// 900144-family: the body is not `application/x-www-form-urlencoded` or not decodable.
+    MalformedBody(&'static str),
+    /// 70003: grant type not supported.
+    UnsupportedGrantType(String),
+    /// 9001023: client credentials over /common, /organizations or /consumers.
+    GrantNotSupportedOnAlias,
+    /// 90002: unknown tenant.
+    UnknownTenant(String),
+    /// 700016: unknown client (answered exactly like a wrong secret in timing).
+    UnknownClient { client_id: String, tenant: String },
+    /// 7000215: wrong secret.
+    InvalidSecret { app_id: String },
+    /// 7000222: every matching secret has expired.
+    ExpiredSecret { app_id: String },
+    /// 7000218: no credential at all.
+    NoCredential,
+    /// 90023-family: two client authentication methods in one request (RFC 6749 §2.3).
+    MultipleClientAuth,
+    /// 900023-family: the body `client_id` differs from the Basic user name.
+    ClientIdMismatch,
+    /// 7000112: the client application is disabled.
+    DisabledApplication { app_id: String, display_name: String },
+    /// 500011: unknown resource.
+    UnknownResource { resource: String, tenant: String },
+    /// 1002012: scope without `/.default`.
+    ScopeNotDefault(String),
+    /// 700022: several resources requested.
+    MultipleResources,
+    /// 901002: `resource` sent to the v2 endpoint.
+    ResourceOnV2,
+    /// 501051: the resource requires an assignment and the client has none.
+    AssignmentRequired { app_id: String, resource: String },
+    /// 9002313: a parameter value is malformed (control characters, overlong values).
+    InvalidParameter(&'static str),
+    /// Storage or another dependency failed; the client may retry (503, never a 500).
+    TemporarilyUnavailable,
+}
+
+impl TokenError {
+    /// The AADSTS number.
+    pub fn code(&self) -> u32 {
+        match self {
+            Self::MissingParameter(_) | Self::MalformedBody(_) => 900144,
+            Self::DuplicateParameter(_) => 90014,
+            Self::UnsupportedGrantType(_) => 70003,
+            Self::GrantNotSupportedOnAlias => 9001023,
+            Self::UnknownTenant(_) => 90002,
+            Self::UnknownClient { .. } => 700016,
+            Self::InvalidSecret { .. } => 7000215,
+            Self::ExpiredSecret { .. } => 7000222,
+            Self::NoCredential => 7000218,
+            Self::MultipleClientAuth => 90023,
+            Self::ClientIdMismatch => 900023,
+            Self::DisabledApplication { .. } => 7000112,
+            Self::UnknownResource { .. } => 500011,
+            Self::ScopeNotDefault(_) => 1002012,
+            Self::MultipleResources => 700022,
+            Self::ResourceOnV2 => 901002,
+            Self::AssignmentRequired { .. } => 501051,
+            Self::InvalidParameter(_) => 9002313,
+            Self::TemporarilyUnavailable => 90033,
+        }
+    }
+
+    /// The OAuth `error` value.
+    pub fn oauth_error(&self) -> OAuthError {
+        use OAuthError::*;
+        match self {
+            Self::MissingParameter(_)
+            | Self::DuplicateParameter(_)
+            | Self::MalformedBody(_)
+            | Self::MultipleClientAuth
+            | Self::ClientIdMismatch
+            | Self::InvalidParameter(_)
+            | Self::ResourceOnV2 => InvalidRequest,
+            Self::UnsupportedGrantType(_) => UnsupportedGrantType,
+            Self::GrantNotSupportedOnAlias => InvalidRequest,
+            Self::UnknownTenant(_) => InvalidTenant,
+            Self::UnknownClient { .. } | Self::DisabledApplication { .. } => UnauthorizedClient,
+            Self::InvalidSecret { .. } | Self::ExpiredSecret { .. } | Self::NoCredential => InvalidClient,
+            Self::UnknownResource { .. } => InvalidResource,
+            Self::ScopeNotDefault(_) | Self::MultipleResources => InvalidScope,
+            Self::AssignmentRequired { .. } => InvalidGrant,
+            Self::TemporarilyUnavailable => TemporarilyUnavailable,
+        }
+    }
+
+    /// The HTTP status: 401 for `invalid_client`, 503 when storage failed, 400 otherwise.
+    pub fn http_status(&self) -> u16 {
+        match self.oauth_error() {
+            OAuthError::InvalidClient => 401,
+            OAuthError::TemporarilyUnavailable => 503,
+            _ => 400,
+        }
+    }
+}
+
+impl fmt::Display for TokenError {
+    /// Entra's message text, without the `AADSTSnnn: ` prefix and trace lines.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::MissingParameter(name) => {
+                write!(f, "The request body must contain the following parameter: '{name}'.")
+            }
+            Self::DuplicateParameter(name) => write!(
+                f,
+                "The parameter '{name}' is duplicated. Each parameter must appear at most once in the request."
+            ),
+            Self::MalformedBody(why) => write!(f, "The request body is malformed: {why}."),
+            Self::UnsupportedGrantType(g) => write!(
+                f,
+                "The provided value for the input parameter 'grant_type' is not valid. The grant type '{g}' is not supported."
+            ),
+            Self::GrantNotSupportedOnAlias => f.write_str(
+                "The grant type isn't supported over the /common or /consumers endpoints. Please use the /organizations or tenant-specific endpoint.",
+            ),
+            Self::UnknownTenant(t) => write!(
+                f,
+                "Tenant '{t}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant."
+            ),
+            Self::UnknownClient { client_id, tenant } => write!(
+                f,
+                "Application with identifier '{client_id}' was not found in the directory '{tenant}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant."
+            ),
+            Self::InvalidSecret { app_id } => write!(
+                f,
+                "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{app_id}'."
+            ),
+            Self::ExpiredSecret { app_id } => write!(
+                f,
+                "The provided client secret keys for app '{app_id}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds."
+            ),
+            Self::NoCredential => f.write_str(
+                "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+            ),
+            Self::MultipleClientAuth => f.write_str(
+                "Only one client authentication method may be used per request: send the client secret either in the request body or in the Authorization header, not both.",
+            ),
+            Self::ClientIdMismatch => f.write_str(
+                "The client_id in the request body does not match the client identified by the Authorization header.",
+            ),
+            Self::DisabledApplication { app_id, display_name } => {
+                write!(f, "Application '{app_id}'({display_name}) is disabled.")
+            }
+            Self::UnknownResource { resource, tenant } => write!(
+                f,
+                "The resource principal named {resource} was not found in the tenant named {tenant}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant."
+            ),
+            Self::ScopeNotDefault(scope) => write!(
+                f,
+                "The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."
+            ),
+            Self::MultipleResources => f.write_str(
+                "The provided value for the input parameter scope is not valid because it contains more than one resource. Scope values must all refer to the same resource.",
+            ),
+            Self::ResourceOnV2 => f.write_str("The 'resource' request parameter is not supported."),
+            Self::AssignmentRequired { app_id, resource } => write!(
+                f,
+                "Application '{app_id}' is not assigned to a role for the application '{resource}'."
+            ),
+            Self::InvalidParameter(name) => write!(
+                f,
+                "Invalid request. Request is malformed or invalid: the value of parameter '{name}' is not valid."
+            ),
+            Self::TemporarilyUnavailable => {
+                f.write_str("The service is temporarily unavailable. Please retry the request.")
+            }
+        }
+    }
+}
+
+impl std::error::Error for TokenError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_invalid_client_is_401() {
+        assert_eq!(TokenError::NoCredential.http_status(), 401);
+        assert_eq!(TokenError::InvalidSecret { app_id: "a".into() }.http_status(), 401);
+        let unknown = TokenError::UnknownClient { client_id: "a".into(), tenant: "t".into() };
+        assert_eq!(unknown.oauth_error().as_str(), "unauthorized_client");
+        assert_eq!(unknown.http_status(), 400);
+        assert_eq!(TokenError::TemporarilyUnavailable.http_status(), 503);
+    }
+
+    #[test]
+    fn messages_match_entra() {
+        assert_eq!(
+            TokenError::MissingParameter("grant_type").to_string(),
+            "The request body must contain the following parameter: 'grant_type'."
+        );
+        assert_eq!(TokenError::MissingParameter("grant_type").code(), 900144);
+    }
+}

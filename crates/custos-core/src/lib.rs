@@ -1,0 +1,15 @@
+//! Domain types of custos.
+//!
+//! This crate owns the vocabulary every other crate speaks: typed identifiers ([`TenantId`], [`AppId`],
+//! [`ObjectId`]), the directory objects ([`model`]), the Entra error catalogue ([`aadsts`]), scope parsing
+//! ([`scope`]) and the injected [`Clock`]. It performs no I/O and must not depend on any framework,
+//! database driver or crypto library.
+
+pub mod aadsts;
+pub mod clock;
+pub mod ids;
+pub mod model;
+pub mod scope;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use ids::{AppId, ObjectId, ParseIdError, TenantId};

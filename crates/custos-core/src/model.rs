@@ -1,0 +1,239 @@
+//! Directory objects as custos stores them. The Graph JSON shapes live in `custos-directory`;
+//! these types are the internal truth both the authority and the directory API read.
+
+use crate::ids::{AppId, ObjectId, TenantId};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// A directory tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tenant {
+    /// The tenant GUID (`tid`).
+    pub id: TenantId,
+    /// The tenant's domain name, e.g. `default.custos.local`; accepted in URLs like the GUID.
+    pub domain: String,
+    /// A human name.
+    pub display_name: String,
+    /// When the tenant was created.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created: OffsetDateTime,
+}
+
+/// `signInAudience` of an application.
+pub const SIGN_IN_AUDIENCE_MY_ORG: &str = "AzureADMyOrg";
+
+/// An application registration (Graph `application`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Application {
+    /// Object id of the registration.
+    pub id: ObjectId,
+    /// The tenant that owns it.
+    pub tenant_id: TenantId,
+    /// The client id.
+    pub app_id: AppId,
+    /// Display name.
+    pub display_name: String,
+    /// Free-text description.
+    pub description: Option<String>,
+    /// Application ID URIs (`api://...`, `https://...`), unique within the tenant.
+    pub identifier_uris: Vec<String>,
+    /// App roles the application defines as a resource.
+    pub app_roles: Vec<AppRole>,
+    /// `api.requestedAccessTokenVersion`: `None` or `Some(1)` gives v1 tokens, `Some(2)` v2.
+    pub requested_access_token_version: Option<u8>,
+    /// `signInAudience`, `AzureADMyOrg` by default.
+    pub sign_in_audience: String,
+    /// Client secrets (only their keyed hashes).
+    pub password_credentials: Vec<PasswordCredential>,
+    /// Creation time.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created: OffsetDateTime,
+}
+
+impl Application {
+    /// The token format a client receives when it asks for this application as a resource.
+    pub fn access_token_version(&self) -> TokenVersion {
+        match self.requested_access_token_version {
+            Some(2) => TokenVersion::V2,
+            _ => TokenVersion::V1,
+        }
+    }
+
+    /// The enabled role with this value, if the application defines one.
+    pub fn role_by_id(&self, id: Uuid) -> Option<&AppRole> {
+        self.app_roles.iter().find(|r| r.id == id)
+    }
+}
+
+/// Access-token format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum TokenVersion {
+    /// `ver: "1.0"`, issuer `{publicUrl}/{tid}/`.
+    V1,
+    /// `ver: "2.0"`, issuer `{publicUrl}/{tid}/v2.0`.
+    V2,
+}
+
+/// An app role (Graph `appRole`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppRole {
+    /// Caller-chosen GUID.
+    pub id: Uuid,
+    /// `Application` and/or `User`.
+    pub allowed_member_types: Vec<String>,
+    /// Description shown to admins.
+    pub description: Option<String>,
+    /// Display name.
+    pub display_name: Option<String>,
+    /// Disabled roles can no longer be assigned and are not put into tokens.
+    pub is_enabled: bool,
+    /// The string that goes into the `roles` claim.
+    pub value: Option<String>,
+}
+
+/// A client secret. The secret itself is never stored, only `HMAC-SHA-256(server key, secret)`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordCredential {
+    /// `keyId`.
+    pub key_id: Uuid,
+    /// Optional display name.
+    pub display_name: Option<String>,
+    /// First three characters of the secret.
+    pub hint: String,
+    /// Valid from.
+    #[serde(with = "time::serde::rfc3339")]
+    pub start: OffsetDateTime,
+    /// Valid until.
+    #[serde(with = "time::serde::rfc3339")]
+    pub end: OffsetDateTime,
+    /// Keyed hash of the secret, 32 bytes.
+    pub secret_hash: Vec<u8>,
+}
+
+impl std::fmt::Debug for PasswordCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordCredential")
+            .field("key_id", &self.key_id)
+            .field("display_name", &self.display_name)
+            .field("hint", &self.hint)
+            .field("start", &self.start)
+            .field("end", &self.end)
+            .field("secret_hash", &"<redacted>")
+            .finish()
+    }
+}
+
+/// What kind of principal a service principal is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ServicePrincipalType {
+    /// The local instance of an application registration.
+    Application,
+    /// A managed identity (no application registration the tenant can edit).
+    ManagedIdentity,
+}
+
+impl ServicePrincipalType {
+    /// The Graph `servicePrincipalType` string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Application => "Application",
+            Self::ManagedIdentity => "ManagedIdentity",
+        }
+    }
+}
+
+/// A service principal (Graph `servicePrincipal`): an application's identity in a tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServicePrincipal {
+    /// Object id (`oid`/`sub` of the app's tokens).
+    pub id: ObjectId,
+    /// Owning tenant.
+    pub tenant_id: TenantId,
+    /// The application's client id.
+    pub app_id: AppId,
+    /// Display name (the application's).
+    pub display_name: String,
+    /// Disabled principals get no tokens (AADSTS7000112).
+    pub account_enabled: bool,
+    /// When true, clients need an app role assignment to get a token for this resource (AADSTS501051).
+    pub app_role_assignment_required: bool,
+    /// `Application` or `ManagedIdentity`.
+    pub service_principal_type: ServicePrincipalType,
+    /// Creation time.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created: OffsetDateTime,
+}
+
+/// An app role granted to a principal on a resource service principal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppRoleAssignment {
+    /// Graph's assignment id: a 43-character base64url string.
+    pub id: String,
+    /// Owning tenant.
+    pub tenant_id: TenantId,
+    /// The client service principal.
+    pub principal_id: ObjectId,
+    /// The resource service principal.
+    pub resource_id: ObjectId,
+    /// The role on the resource's application.
+    pub app_role_id: Uuid,
+    /// Creation time.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created: OffsetDateTime,
+}
+
+/// Lifecycle of a token-signing key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SigningKeyState {
+    /// Published in the JWKS, not yet signing.
+    Next,
+    /// Published and signing.
+    Current,
+    /// Published for verification only, until it is removed.
+    Retired,
+}
+
+impl SigningKeyState {
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Next => "next",
+            Self::Current => "current",
+            Self::Retired => "retired",
+        }
+    }
+}
+
+/// A token-signing key as stored: its private key is sealed with the key-encryption key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SigningKeyRecord {
+    /// `kid` = `x5t`: base64url SHA-1 thumbprint of `certificate_der`.
+    pub kid: String,
+    /// Lifecycle state.
+    pub state: SigningKeyState,
+    /// Creation time.
+    pub created: OffsetDateTime,
+    /// When it starts (or started) signing.
+    pub activates: OffsetDateTime,
+    /// When it stops being published (set once retired).
+    pub retires: Option<OffsetDateTime>,
+    /// PKCS#8 private key, sealed (AES-256-GCM) with the key-encryption key.
+    pub sealed_private_key: Vec<u8>,
+    /// Self-signed certificate wrapping the public key (DER), published as `x5c`.
+    pub certificate_der: Vec<u8>,
+}
+
+impl std::fmt::Debug for SigningKeyRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKeyRecord")
+            .field("kid", &self.kid)
+            .field("state", &self.state)
+            .field("created", &self.created)
+            .field("activates", &self.activates)
+            .field("retires", &self.retires)
+            .finish_non_exhaustive()
+    }
+}
