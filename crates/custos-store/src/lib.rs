@@ -1,1 +1,120 @@
-//! placeholder
+//! Storage for custos.
+//!
+//! This crate owns persistence: the narrow [`Store`] trait, its SQLite ([`sqlite`]) and PostgreSQL
+//! ([`postgres`]) implementations with their migrations, and [`Directory`], the read-through cache
+//! that the token path reads from and that every write invalidates. It depends only on
+//! `custos-core`; it knows nothing of HTTP, tokens or Graph JSON.
+//!
+//! Every write is committed (SQLite in WAL mode with `synchronous=FULL`, PostgreSQL with the
+//! server's default synchronous commit) before the method returns, so a response that depends on
+//! a write never precedes it.
+
+use async_trait::async_trait;
+use custos_core::model::{
+    AppRoleAssignment, Application, ServicePrincipal, SigningKeyRecord, Tenant,
+};
+use custos_core::{AppId, ObjectId, TenantId};
+
+/// Why a storage call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness rule was violated; the text names the rule (e.g. an identifier URI in use).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The object to update or delete does not exist.
+    #[error("not found")]
+    NotFound,
+    /// The database failed or could not be reached. Never shown to clients verbatim.
+    #[error("storage backend error: {0}")]
+    Backend(String),
+}
+
+/// Result of a storage call.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Persistence of the directory and of signing keys. Implementations: [`sqlite::SqliteStore`],
+/// [`postgres::PostgresStore`]. All ids are scoped by tenant: an object of another tenant is
+/// never returned, updated or deleted (no cross-tenant IDOR).
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // --- tenants
+    /// Creates a tenant. Conflict when the id or domain (case-insensitive) exists.
+    async fn create_tenant(&self, tenant: &Tenant) -> StoreResult<()>;
+    /// A tenant by id.
+    async fn tenant(&self, id: TenantId) -> StoreResult<Option<Tenant>>;
+    /// A tenant by domain name, compared case-insensitively.
+    async fn tenant_by_domain(&self, domain: &str) -> StoreResult<Option<Tenant>>;
+    /// All tenants, oldest first.
+    async fn tenants(&self) -> StoreResult<Vec<Tenant>>;
+
+    // --- applications
+    /// Creates an application. Conflict when an identifier URI is already used in the tenant,
+    /// or the appId/object id exists.
+    async fn create_application(&self, app: &Application) -> StoreResult<()>;
+    /// Replaces an application (matched by tenant and object id), identifier URIs included.
+    /// NotFound when absent; Conflict on an identifier URI used by another application.
+    async fn update_application(&self, app: &Application) -> StoreResult<()>;
+    /// Deletes an application, its service principal and every assignment that names that
+    /// principal or resource. NotFound when absent.
+    async fn delete_application(&self, tenant: TenantId, id: ObjectId) -> StoreResult<()>;
+    /// An application by object id.
+    async fn application(&self, tenant: TenantId, id: ObjectId) -> StoreResult<Option<Application>>;
+    /// An application by client id.
+    async fn application_by_app_id(&self, tenant: TenantId, app_id: AppId) -> StoreResult<Option<Application>>;
+    /// All applications of a tenant, oldest first.
+    async fn applications(&self, tenant: TenantId) -> StoreResult<Vec<Application>>;
+
+    // --- service principals
+    /// Creates a service principal. Conflict when the tenant already has one for this appId.
+    async fn create_service_principal(&self, sp: &ServicePrincipal) -> StoreResult<()>;
+    /// Replaces a service principal. NotFound when absent.
+    async fn update_service_principal(&self, sp: &ServicePrincipal) -> StoreResult<()>;
+    /// Deletes a service principal and its assignments (both directions). NotFound when absent.
+    async fn delete_service_principal(&self, tenant: TenantId, id: ObjectId) -> StoreResult<()>;
+    /// A service principal by object id.
+    async fn service_principal(&self, tenant: TenantId, id: ObjectId) -> StoreResult<Option<ServicePrincipal>>;
+    /// A service principal by client id.
+    async fn service_principal_by_app_id(&self, tenant: TenantId, app_id: AppId) -> StoreResult<Option<ServicePrincipal>>;
+    /// All service principals of a tenant, oldest first.
+    async fn service_principals(&self, tenant: TenantId) -> StoreResult<Vec<ServicePrincipal>>;
+
+    // --- app role assignments
+    /// Creates an assignment. Conflict when the same (principal, resource, role) exists.
+    async fn create_assignment(&self, assignment: &AppRoleAssignment) -> StoreResult<()>;
+    /// Deletes an assignment by id. NotFound when absent.
+    async fn delete_assignment(&self, tenant: TenantId, id: &str) -> StoreResult<()>;
+    /// Every assignment of a tenant, oldest first.
+    async fn assignments(&self, tenant: TenantId) -> StoreResult<Vec<AppRoleAssignment>>;
+
+    // --- signing keys (global, not per tenant)
+    /// Stores a new signing key. Conflict when the kid exists (a kid is never reused).
+    async fn insert_signing_key(&self, key: &SigningKeyRecord) -> StoreResult<()>;
+    /// Updates state and dates of a key (matched by kid). NotFound when absent.
+    async fn update_signing_key(&self, key: &SigningKeyRecord) -> StoreResult<()>;
+    /// All signing keys, oldest first, including retired ones.
+    async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>>;
+
+    /// Checks that the database answers (for `/readyz`).
+    async fn ping(&self) -> StoreResult<()>;
+}
+
+pub mod cache;
+pub mod postgres;
+pub mod sqlite;
+
+pub use cache::{Directory, TenantSnapshot};
+
+/// Opens the store a database URL names: `sqlite://PATH` (created when missing) or
+/// `postgres://...`. Migrations run on open.
+pub async fn open(url: &str) -> StoreResult<std::sync::Arc<dyn Store>> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(std::sync::Arc::new(postgres::PostgresStore::connect(url).await?))
+    } else if url.starts_with("sqlite:") {
+        Ok(std::sync::Arc::new(sqlite::SqliteStore::open(url).await?))
+    } else {
+        Err(StoreError::Backend(format!(
+            "unsupported database URL scheme in '{}': use sqlite://PATH or postgres://...",
+            url.split("://").next().unwrap_or(url)
+        )))
+    }
+}

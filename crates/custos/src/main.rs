@@ -1,1 +1,58 @@
-fn main() {}
+//! The `custos` binary: glue between the command line and the library crates.
+//!
+//! `init` and `serve` run the authority; every other subcommand is the admin CLI, a client of
+//! the HTTP APIs that never opens the database.
+
+mod admin;
+mod datadir;
+mod demo;
+mod init;
+mod serve;
+
+use clap::{Parser, Subcommand};
+
+/// custos: a self-hosted identity platform for service-to-service authentication that speaks
+/// Microsoft Entra ID's protocol.
+#[derive(Debug, Parser)]
+#[command(name = "custos", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create what a fresh installation needs (idempotent).
+    Init(init::InitArgs),
+    /// Run the authority and the directory API.
+    Serve(serve::ServeArgs),
+    #[command(flatten)]
+    Admin(admin::AdminCommand),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    // One crypto backend for every TLS user in the process (server, admin CLI, clients).
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Init(args) => init::run(args).await,
+            Command::Serve(args) => serve::run(args).await,
+            Command::Admin(cmd) => admin::run(cmd).await,
+        }
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! The route table: authority, directory API, admin API and operational endpoints.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use custos_authority::Authority;
+use custos_directory::DirectoryState;
+use custos_store::Store;
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+/// Largest request body any route accepts; routes with tighter caps (the token endpoint)
+/// enforce their own.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// How long one request may take before the server answers 408.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What the router is built from.
+#[derive(Clone)]
+pub struct AppParts {
+    /// The token endpoints, discovery and keys.
+    pub authority: Arc<Authority>,
+    /// The Graph subset and the admin API.
+    pub directory: DirectoryState,
+    /// The store, for readiness checks.
+    pub store: Arc<dyn Store>,
+}
+
+#[derive(Clone)]
+struct OpsState {
+    authority: Arc<Authority>,
+    store: Arc<dyn Store>,
+}
+
+/// Builds the whole HTTP surface of `custos serve`.
+pub fn build_router(parts: AppParts) -> Router {
+    let ops = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .with_state(OpsState { authority: parts.authority.clone(), store: parts.store });
+
+    Router::new()
+        .merge(ops)
+        .merge(custos_directory::graph_router(parts.directory.clone()))
+        .merge(custos_directory::admin_router(parts.directory))
+        .merge(parts.authority.router())
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn readyz(State(ops): State<OpsState>) -> Response {
+    match ops.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed: storage unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "storage unavailable").into_response()
+        }
+    }
+}
+
+async fn metrics(State(ops): State<OpsState>) -> Response {
+    let mut body = String::with_capacity(4096);
+    ops.authority.metrics().render_prometheus(&mut body);
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
+}

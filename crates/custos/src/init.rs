@@ -1,0 +1,147 @@
+//! `custos init`: creates what a fresh installation needs. Idempotent.
+
+use crate::datadir::{DataDir, from_file_env};
+use anyhow::Context;
+use custos_core::{Clock, SystemClock};
+use custos_jose::secret::SecretHasher;
+use custos_server::tls::{ensure_dev_tls, write_file};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Default public URL when none is given.
+pub(crate) const DEFAULT_PUBLIC_URL: &str = "https://localhost:8443";
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct InitArgs {
+    /// Where custos keeps its database, keys and certificates.
+    #[arg(long, env = "CUSTOS_DATA_DIR", default_value = "./custos-data")]
+    pub(crate) data_dir: PathBuf,
+    /// The external https URL clients use (issuer and endpoints are derived from it).
+    #[arg(long, env = "CUSTOS_PUBLIC_URL")]
+    pub(crate) public_url: Option<String>,
+    /// Domain name of the first tenant.
+    #[arg(long, env = "CUSTOS_TENANT_DOMAIN", default_value = "default.custos.local")]
+    pub(crate) tenant_domain: String,
+    /// `sqlite://PATH` or `postgres://...` (default: SQLite in the data directory).
+    #[arg(long, env = "CUSTOS_DATABASE_URL", hide_env_values = true)]
+    pub(crate) database_url: Option<String>,
+    /// Print exactly one JSON object on stdout.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// What `init` prints, and the admin CLI profile it writes (`DIR/admin.json`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Profile {
+    pub(crate) public_url: String,
+    pub(crate) tenant_id: String,
+    pub(crate) tenant_domain: String,
+    pub(crate) admin_client_id: String,
+    pub(crate) admin_client_secret: Option<String>,
+    pub(crate) ca_cert_path: String,
+    pub(crate) graph_base_url: String,
+}
+
+pub(crate) async fn run(args: InitArgs) -> anyhow::Result<()> {
+    let json = args.json;
+    let profile = initialize(&args).await?;
+    if json {
+        println!("{}", serde_json::to_string(&profile)?);
+    } else {
+        print_summary(&profile);
+    }
+    Ok(())
+}
+
+/// Prints what a person needs after `init` (used by `serve` on a fresh directory too).
+pub(crate) fn print_summary(p: &Profile) {
+    println!("custos is initialised.");
+    println!("  public URL        {}", p.public_url);
+    println!("  tenant            {} ({})", p.tenant_id, p.tenant_domain);
+    println!("  admin client id   {}", p.admin_client_id);
+    match &p.admin_client_secret {
+        Some(secret) => println!("  admin secret      {secret}   (shown once; also in admin.json)"),
+        None => println!("  admin secret      (shown when it was created; see admin.json)"),
+    }
+    println!("  trust this CA     {}", p.ca_cert_path);
+}
+
+/// Creates the data directory, TLS material, keys, database, first tenant and bootstrap admin
+/// unless they exist. Returns the profile; its secret is `None` when it was created earlier.
+pub(crate) async fn initialize(args: &InitArgs) -> anyhow::Result<Profile> {
+    let clock = SystemClock;
+    let dir = DataDir::new(&args.data_dir);
+    dir.create()?;
+    let public_url = crate::serve::normalize_public_url(args.public_url.as_deref().unwrap_or(DEFAULT_PUBLIC_URL))?;
+    let host = url_host(&public_url);
+    ensure_dev_tls(&dir.tls, host.as_deref(), clock.now())?;
+
+    let database_url = from_file_env(args.database_url.clone(), "CUSTOS_DATABASE_URL")?
+        .unwrap_or_else(|| dir.default_database_url());
+    let store = custos_store::open(&database_url)
+        .await
+        .with_context(|| "cannot open the database")?;
+    let clock: Arc<dyn Clock> = Arc::new(clock);
+    // Loading the key manager creates (and publishes) the first signing key.
+    custos_authority::keys::KeyManager::load(store.clone(), dir.key_encryption_key()?, clock.clone())
+        .await
+        .context("cannot prepare the token-signing key")?;
+
+    let ca_cert_path = dir.tls.ca_cert.display().to_string();
+    if dir.admin_profile().exists() && !store.tenants().await?.is_empty() {
+        let text = std::fs::read_to_string(dir.admin_profile())?;
+        let mut profile: Profile = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a custos admin profile", dir.admin_profile().display()))?;
+        profile.admin_client_secret = None;
+        return Ok(profile);
+    }
+
+    let hasher = SecretHasher::new(&dir.secret_hash_key()?);
+    let provisioned = custos_directory::provision::provision_tenant(
+        store.as_ref(),
+        &hasher,
+        clock.as_ref(),
+        &args.tenant_domain,
+        "Default tenant",
+    )
+    .await
+    .context("cannot create the first tenant")?;
+    let profile = Profile {
+        graph_base_url: format!("{public_url}/v1.0"),
+        public_url,
+        tenant_id: provisioned.tenant.id.to_string(),
+        tenant_domain: provisioned.tenant.domain.clone(),
+        admin_client_id: provisioned.admin_app_id.to_string(),
+        admin_client_secret: Some(provisioned.admin_secret.clone()),
+        ca_cert_path,
+    };
+    write_file(&dir.admin_profile(), &serde_json::to_vec_pretty(&profile)?, 0o600)?;
+    Ok(profile)
+}
+
+/// The host of an `https://host[:port]/...` URL.
+pub(crate) fn url_host(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split('/').next()?;
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        v6.split(']').next()?.to_owned()
+    } else {
+        authority.rsplit_once(':').map_or(authority, |(h, _)| h).to_owned()
+    };
+    (!host.is_empty()).then_some(host)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::url_host;
+
+    #[test]
+    fn hosts_are_taken_from_urls() {
+        assert_eq!(url_host("https://localhost:8443").as_deref(), Some("localhost"));
+        assert_eq!(url_host("https://id.example.com/base").as_deref(), Some("id.example.com"));
+        assert_eq!(url_host("https://[::1]:8443").as_deref(), Some("::1"));
+        assert_eq!(url_host("nonsense"), None);
+    }
+}

@@ -1,0 +1,171 @@
+//! `custos serve`: runs the authority and the directory API.
+
+use crate::datadir::{DataDir, from_file_env};
+use crate::init::{InitArgs, initialize, print_summary, url_host};
+use anyhow::Context;
+use custos_authority::{Authority, AuthorityConfig};
+use custos_core::{Clock, SystemClock};
+use custos_directory::DirectoryState;
+use custos_jose::secret::SecretHasher;
+use custos_server::caller::AuthorityCallers;
+use custos_server::tls::{ensure_dev_tls, load_server_config};
+use custos_server::{AppParts, Listener, build_router};
+use custos_store::Directory;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct ServeArgs {
+    /// Where custos keeps its database, keys and certificates (initialised when empty).
+    #[arg(long, env = "CUSTOS_DATA_DIR", default_value = "./custos-data")]
+    data_dir: PathBuf,
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, env = "CUSTOS_LISTEN", default_value = "127.0.0.1:8443")]
+    listen: SocketAddr,
+    /// The external https URL clients use (default: https://localhost:PORT).
+    #[arg(long, env = "CUSTOS_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// `sqlite://PATH` or `postgres://...` (default: SQLite in the data directory).
+    #[arg(long, env = "CUSTOS_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// Domain name of the first tenant, when the data directory is initialised by this run.
+    #[arg(long, env = "CUSTOS_TENANT_DOMAIN", default_value = "default.custos.local")]
+    tenant_domain: String,
+    /// Also register a sample resource API and daemon client, and print a token request for them.
+    #[arg(long, env = "CUSTOS_DEMO")]
+    demo: bool,
+    /// PEM certificate chain to serve instead of the development certificate.
+    #[arg(long, env = "CUSTOS_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, env = "CUSTOS_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Serve plain HTTP, for running behind a TLS-terminating proxy (--public-url must then be
+    /// the external https URL).
+    #[arg(long, env = "CUSTOS_INSECURE_HTTP", conflicts_with_all = ["tls_cert", "tls_key"])]
+    insecure_http: bool,
+    /// Log format.
+    #[arg(long, env = "CUSTOS_LOG_FORMAT", value_enum, default_value = "human")]
+    log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Human,
+    Json,
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CUSTOS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Human => builder.init(),
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
+}
+
+pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    init_logging(args.log_format);
+    if args.insecure_http && !args.public_url.as_deref().is_some_and(|u| u.starts_with("https://")) {
+        anyhow::bail!("--insecure-http needs --public-url set to the external https:// URL of the TLS-terminating proxy");
+    }
+    let dir = DataDir::new(&args.data_dir);
+    let database_url = from_file_env(args.database_url.clone(), "CUSTOS_DATABASE_URL")?;
+    if !dir.is_initialized() {
+        let profile = initialize(&InitArgs {
+            data_dir: args.data_dir.clone(),
+            public_url: args.public_url.clone(),
+            tenant_domain: args.tenant_domain.clone(),
+            database_url: database_url.clone(),
+            json: false,
+        })
+        .await?;
+        print_summary(&profile);
+    }
+
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let tls = if args.insecure_http {
+        None
+    } else if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        Some(load_server_config(cert, key)?)
+    } else {
+        let host = args.public_url.as_deref().and_then(url_host);
+        ensure_dev_tls(&dir.tls, host.as_deref(), clock.now())?;
+        Some(load_server_config(&dir.tls.server_cert, &dir.tls.server_key)?)
+    };
+    let listener = Listener::bind(args.listen, tls)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let bound = listener.local_addr()?;
+    let public_url = normalize_public_url(
+        &args.public_url.clone().unwrap_or_else(|| format!("https://localhost:{}", bound.port())),
+    )?;
+
+    let database_url = database_url.unwrap_or_else(|| dir.default_database_url());
+    let store = custos_store::open(&database_url).await.context("cannot open the database")?;
+    let directory = Arc::new(Directory::new(store.clone()));
+    let keys = custos_authority::keys::KeyManager::load(store.clone(), dir.key_encryption_key()?, clock.clone())
+        .await
+        .context("cannot load the token-signing keys")?;
+    let hasher = SecretHasher::new(&dir.secret_hash_key()?);
+    let authority = Arc::new(Authority::new(
+        AuthorityConfig::new(public_url.clone()),
+        directory.clone(),
+        hasher.clone(),
+        keys,
+        clock.clone(),
+    ));
+    let directory_state = DirectoryState {
+        store: directory.clone(),
+        authenticator: Arc::new(AuthorityCallers(authority.clone())),
+        hasher,
+        clock: clock.clone(),
+        public_url: public_url.clone(),
+        paging_key: dir.paging_key()?,
+    };
+    if args.demo {
+        crate::demo::register_and_print(&dir, directory.as_ref(), &directory_state, &public_url).await?;
+    }
+    let router = build_router(AppParts { authority, directory: directory_state, store });
+
+    tracing::info!(public_url = %public_url, "listening on {}://{}", listener.scheme(), bound);
+    custos_server::serve(listener, router, shutdown_signal()).await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Checks a public URL (absolute http(s), no query or fragment) and drops a trailing slash.
+pub(crate) fn normalize_public_url(url: &str) -> anyhow::Result<String> {
+    let trimmed = url.trim_end_matches('/');
+    let ok = (trimmed.starts_with("https://") || trimmed.starts_with("http://"))
+        && !trimmed.contains(['?', '#', ' '])
+        && url_host(trimmed).is_some();
+    if !ok {
+        anyhow::bail!("--public-url '{url}' must be an absolute https URL such as https://id.example.com");
+    }
+    Ok(trimmed.to_owned())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown requested");
+}
