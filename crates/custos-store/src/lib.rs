@@ -35,6 +35,15 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// Persistence of the directory and of signing keys. Implementations: [`sqlite::SqliteStore`],
 /// [`postgres::PostgresStore`]. All ids are scoped by tenant: an object of another tenant is
 /// never returned, updated or deleted (no cross-tenant IDOR).
+///
+/// Conventions shared by both backends (checked by `tests/conformance.rs`):
+/// - object ids (of tenants, applications, service principals, assignments) are unique across
+///   tenants; appIds, identifier URIs and grants are unique per tenant;
+/// - a create naming a tenant or service principal that does not exist in the tenant fails with
+///   [`StoreError::Conflict`] (a missing reference);
+/// - times are kept to the microsecond: finer digits are dropped and any offset reads back as UTC;
+/// - updates replace the mutable fields only: `tenant_id`, `app_id` and `created` of an
+///   application or service principal never change.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     // --- tenants
@@ -58,9 +67,14 @@ pub trait Store: Send + Sync + 'static {
     /// principal or resource. NotFound when absent.
     async fn delete_application(&self, tenant: TenantId, id: ObjectId) -> StoreResult<()>;
     /// An application by object id.
-    async fn application(&self, tenant: TenantId, id: ObjectId) -> StoreResult<Option<Application>>;
+    async fn application(&self, tenant: TenantId, id: ObjectId)
+    -> StoreResult<Option<Application>>;
     /// An application by client id.
-    async fn application_by_app_id(&self, tenant: TenantId, app_id: AppId) -> StoreResult<Option<Application>>;
+    async fn application_by_app_id(
+        &self,
+        tenant: TenantId,
+        app_id: AppId,
+    ) -> StoreResult<Option<Application>>;
     /// All applications of a tenant, oldest first.
     async fn applications(&self, tenant: TenantId) -> StoreResult<Vec<Application>>;
 
@@ -72,9 +86,17 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes a service principal and its assignments (both directions). NotFound when absent.
     async fn delete_service_principal(&self, tenant: TenantId, id: ObjectId) -> StoreResult<()>;
     /// A service principal by object id.
-    async fn service_principal(&self, tenant: TenantId, id: ObjectId) -> StoreResult<Option<ServicePrincipal>>;
+    async fn service_principal(
+        &self,
+        tenant: TenantId,
+        id: ObjectId,
+    ) -> StoreResult<Option<ServicePrincipal>>;
     /// A service principal by client id.
-    async fn service_principal_by_app_id(&self, tenant: TenantId, app_id: AppId) -> StoreResult<Option<ServicePrincipal>>;
+    async fn service_principal_by_app_id(
+        &self,
+        tenant: TenantId,
+        app_id: AppId,
+    ) -> StoreResult<Option<ServicePrincipal>>;
     /// All service principals of a tenant, oldest first.
     async fn service_principals(&self, tenant: TenantId) -> StoreResult<Vec<ServicePrincipal>>;
 
@@ -89,7 +111,8 @@ pub trait Store: Send + Sync + 'static {
     // --- signing keys (global, not per tenant)
     /// Stores a new signing key. Conflict when the kid exists (a kid is never reused).
     async fn insert_signing_key(&self, key: &SigningKeyRecord) -> StoreResult<()>;
-    /// Updates state and dates of a key (matched by kid). NotFound when absent.
+    /// Updates state and dates (`created`, `activates`, `retires`) of a key (matched by kid);
+    /// the key material never changes. NotFound when absent.
     async fn update_signing_key(&self, key: &SigningKeyRecord) -> StoreResult<()>;
     /// All signing keys, oldest first, including retired ones.
     async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>>;
@@ -99,6 +122,7 @@ pub trait Store: Send + Sync + 'static {
 }
 
 pub mod cache;
+mod codec;
 pub mod postgres;
 pub mod sqlite;
 
@@ -108,7 +132,9 @@ pub use cache::{Directory, TenantSnapshot};
 /// `postgres://...`. Migrations run on open.
 pub async fn open(url: &str) -> StoreResult<std::sync::Arc<dyn Store>> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(std::sync::Arc::new(postgres::PostgresStore::connect(url).await?))
+        Ok(std::sync::Arc::new(
+            postgres::PostgresStore::connect(url).await?,
+        ))
     } else if url.starts_with("sqlite:") {
         Ok(std::sync::Arc::new(sqlite::SqliteStore::open(url).await?))
     } else {

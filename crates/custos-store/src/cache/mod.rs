@@ -1,0 +1,251 @@
+//! [`Directory`]: the read-through cache the token hot path reads from, and that every write
+//! made through it invalidates.
+//!
+//! Per tenant it keeps one [`TenantSnapshot`], built from four store reads and shared (`Arc`)
+//! by every request until a write to the tenant drops it. Rebuilds are coalesced: concurrent
+//! requests for a missing snapshot wait on one per-tenant async lock and only the first one
+//! loads. A generation counter, bumped on every invalidation, keeps a snapshot whose load
+//! overlapped a write from being installed. Only tenants that exist are cached (no negative
+//! entries), so unknown ids or domains cannot grow the cache. std locks are never held across
+//! an `.await`.
+
+mod snapshot;
+mod store_impl;
+#[cfg(test)]
+mod tests;
+
+pub use snapshot::TenantSnapshot;
+
+use crate::codec::domain_key;
+use crate::{Store, StoreResult};
+use custos_core::TenantId;
+use custos_core::model::Tenant;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+/// How often a load that raced with writes is retried before its (uncached) result is returned.
+const MAX_LOAD_ATTEMPTS: usize = 3;
+
+/// The read-through directory cache; also a [`Store`] whose writes invalidate it.
+pub struct Directory {
+    store: Arc<dyn Store>,
+    tenants: RwLock<TenantIndex>,
+    slots: RwLock<HashMap<TenantId, Arc<Slot>>>,
+}
+
+/// Cached tenant records, by id and by lower-cased domain.
+#[derive(Default)]
+struct TenantIndex {
+    by_id: HashMap<TenantId, Tenant>,
+    by_domain: HashMap<String, TenantId>,
+}
+
+/// The cache cell of one tenant's snapshot.
+#[derive(Default)]
+struct Slot {
+    state: Mutex<SlotState>,
+    /// Held while the snapshot is being loaded, so that concurrent misses wait for one load.
+    loading: tokio::sync::Mutex<()>,
+}
+
+#[derive(Default)]
+struct SlotState {
+    generation: u64,
+    snapshot: Option<Arc<TenantSnapshot>>,
+}
+
+impl Slot {
+    fn cached(&self) -> Option<Arc<TenantSnapshot>> {
+        self.lock().snapshot.clone()
+    }
+
+    fn generation(&self) -> u64 {
+        self.lock().generation
+    }
+
+    /// Installs `snapshot` unless an invalidation happened since `generation` was read.
+    fn install(&self, generation: u64, snapshot: &Arc<TenantSnapshot>) -> bool {
+        let mut state = self.lock();
+        if state.generation != generation {
+            return false;
+        }
+        state.snapshot = Some(Arc::clone(snapshot));
+        true
+    }
+
+    fn invalidate(&self) {
+        let mut state = self.lock();
+        state.generation = state.generation.wrapping_add(1);
+        state.snapshot = None;
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, SlotState> {
+        // The state is a plain value replaced in one step: a panic elsewhere cannot tear it.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Directory {
+    /// A cache in front of `store`.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self {
+            store,
+            tenants: RwLock::default(),
+            slots: RwLock::default(),
+        }
+    }
+
+    /// The store behind the cache.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// GUID (canonical form) or domain name (case-insensitive) -> tenant; cached once found.
+    pub async fn resolve_tenant(&self, segment: &str) -> StoreResult<Option<Tenant>> {
+        let id = segment.parse::<TenantId>().ok();
+        let domain = if id.is_none() {
+            Some(domain_key(segment))
+        } else {
+            None
+        };
+        {
+            let index = self.tenants.read().unwrap_or_else(PoisonError::into_inner);
+            let cached_id = id.or_else(|| {
+                domain
+                    .as_ref()
+                    .and_then(|d| index.by_domain.get(d).copied())
+            });
+            if let Some(tenant) = cached_id.and_then(|id| index.by_id.get(&id)) {
+                return Ok(Some(tenant.clone()));
+            }
+        }
+        let found = match id {
+            Some(id) => self.store.tenant(id).await?,
+            None => self.store.tenant_by_domain(segment).await?,
+        };
+        if let Some(tenant) = &found {
+            let mut index = self.tenants.write().unwrap_or_else(PoisonError::into_inner);
+            index
+                .by_domain
+                .insert(domain_key(&tenant.domain), tenant.id);
+            index.by_id.insert(tenant.id, tenant.clone());
+        }
+        Ok(found)
+    }
+
+    /// Everything the token path needs about one tenant, built once and shared until a write
+    /// invalidates it. `None` when the tenant does not exist.
+    pub async fn snapshot(&self, tenant: TenantId) -> StoreResult<Option<Arc<TenantSnapshot>>> {
+        let slot = self.slot(tenant);
+        if let Some(snapshot) = slot.cached() {
+            return Ok(Some(snapshot));
+        }
+        let _loading = slot.loading.lock().await;
+        if let Some(snapshot) = slot.cached() {
+            return Ok(Some(snapshot));
+        }
+        let mut attempt = 1;
+        loop {
+            let generation = slot.generation();
+            let loaded = match self.load(tenant).await {
+                Ok(Some(snapshot)) => Arc::new(snapshot),
+                Ok(None) => {
+                    self.forget_empty_slot(tenant, &slot);
+                    return Ok(None);
+                }
+                Err(e) => {
+                    self.forget_empty_slot(tenant, &slot);
+                    return Err(e);
+                }
+            };
+            if slot.install(generation, &loaded) || attempt >= MAX_LOAD_ATTEMPTS {
+                return Ok(Some(loaded));
+            }
+            attempt += 1;
+        }
+    }
+
+    /// Drops cached data of a tenant (its snapshot and its entries in the tenant lookup cache).
+    pub fn invalidate(&self, tenant: TenantId) {
+        {
+            let mut index = self.tenants.write().unwrap_or_else(PoisonError::into_inner);
+            if let Some(old) = index.by_id.remove(&tenant) {
+                index.by_domain.remove(&domain_key(&old.domain));
+            }
+        }
+        let slot = self
+            .slots
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&tenant)
+            .cloned();
+        if let Some(slot) = slot {
+            slot.invalidate();
+        }
+    }
+
+    async fn load(&self, tenant: TenantId) -> StoreResult<Option<TenantSnapshot>> {
+        let Some(record) = self.store.tenant(tenant).await? else {
+            return Ok(None);
+        };
+        let applications = self.store.applications(tenant).await?;
+        let service_principals = self.store.service_principals(tenant).await?;
+        let assignments = self.store.assignments(tenant).await?;
+        Ok(Some(TenantSnapshot::build(
+            record,
+            applications,
+            service_principals,
+            assignments,
+        )))
+    }
+
+    fn slot(&self, tenant: TenantId) -> Arc<Slot> {
+        if let Some(slot) = self
+            .slots
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&tenant)
+        {
+            return Arc::clone(slot);
+        }
+        let mut slots = self.slots.write().unwrap_or_else(PoisonError::into_inner);
+        Arc::clone(slots.entry(tenant).or_default())
+    }
+
+    /// Removes the slot of a tenant that turned out not to exist (or failed to load), so that
+    /// unknown ids leave nothing behind.
+    fn forget_empty_slot(&self, tenant: TenantId, slot: &Arc<Slot>) {
+        let mut slots = self.slots.write().unwrap_or_else(PoisonError::into_inner);
+        if slots.get(&tenant).is_some_and(|s| Arc::ptr_eq(s, slot)) && slot.cached().is_none() {
+            slots.remove(&tenant);
+        }
+    }
+
+    /// Number of tenants with a snapshot slot and of cached tenant records (tests of the bound).
+    #[cfg(test)]
+    fn cache_sizes(&self) -> (usize, usize) {
+        let slots = self
+            .slots
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len();
+        let tenants = self
+            .tenants
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .by_id
+            .len();
+        (slots, tenants)
+    }
+}
+
+impl std::fmt::Debug for Directory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let tenants = self.tenants.read().map_or(0, |i| i.by_id.len());
+        let snapshots = self.slots.read().map_or(0, |s| s.len());
+        f.debug_struct("Directory")
+            .field("cached_tenants", &tenants)
+            .field("snapshot_slots", &snapshots)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,237 @@
+//! Concurrency properties of [`Directory`]: coalesced loads, no stale install after a racing
+//! write, and no growth from unknown tenants. The inner store is SQLite in memory behind a
+//! wrapper that counts loads and can hold one load after it has read.
+
+use super::Directory;
+use crate::sqlite::SqliteStore;
+use crate::{Store, StoreResult};
+use async_trait::async_trait;
+use custos_core::model::{
+    AppRoleAssignment, Application, ServicePrincipal, SigningKeyRecord, Tenant,
+};
+use custos_core::{AppId, ObjectId, TenantId};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use time::macros::datetime;
+use tokio::sync::Notify;
+
+/// Counts `applications` reads; when `hold` is set, the next one pauses after reading until
+/// `release` is notified (announcing itself on `held`).
+struct Gated {
+    inner: SqliteStore,
+    loads: AtomicUsize,
+    hold: AtomicBool,
+    held: Notify,
+    release: Notify,
+}
+
+#[async_trait]
+impl Store for Gated {
+    async fn applications(&self, tenant: TenantId) -> StoreResult<Vec<Application>> {
+        self.loads.fetch_add(1, Ordering::SeqCst);
+        let read = self.inner.applications(tenant).await;
+        if self.hold.swap(false, Ordering::SeqCst) {
+            self.held.notify_one();
+            self.release.notified().await;
+        }
+        read
+    }
+    async fn create_tenant(&self, t: &Tenant) -> StoreResult<()> {
+        self.inner.create_tenant(t).await
+    }
+    async fn tenant(&self, id: TenantId) -> StoreResult<Option<Tenant>> {
+        self.inner.tenant(id).await
+    }
+    async fn tenant_by_domain(&self, d: &str) -> StoreResult<Option<Tenant>> {
+        self.inner.tenant_by_domain(d).await
+    }
+    async fn tenants(&self) -> StoreResult<Vec<Tenant>> {
+        self.inner.tenants().await
+    }
+    async fn create_application(&self, a: &Application) -> StoreResult<()> {
+        self.inner.create_application(a).await
+    }
+    async fn update_application(&self, a: &Application) -> StoreResult<()> {
+        self.inner.update_application(a).await
+    }
+    async fn delete_application(&self, t: TenantId, id: ObjectId) -> StoreResult<()> {
+        self.inner.delete_application(t, id).await
+    }
+    async fn application(&self, t: TenantId, id: ObjectId) -> StoreResult<Option<Application>> {
+        self.inner.application(t, id).await
+    }
+    async fn application_by_app_id(
+        &self,
+        t: TenantId,
+        a: AppId,
+    ) -> StoreResult<Option<Application>> {
+        self.inner.application_by_app_id(t, a).await
+    }
+    async fn create_service_principal(&self, s: &ServicePrincipal) -> StoreResult<()> {
+        self.inner.create_service_principal(s).await
+    }
+    async fn update_service_principal(&self, s: &ServicePrincipal) -> StoreResult<()> {
+        self.inner.update_service_principal(s).await
+    }
+    async fn delete_service_principal(&self, t: TenantId, id: ObjectId) -> StoreResult<()> {
+        self.inner.delete_service_principal(t, id).await
+    }
+    async fn service_principal(
+        &self,
+        t: TenantId,
+        id: ObjectId,
+    ) -> StoreResult<Option<ServicePrincipal>> {
+        self.inner.service_principal(t, id).await
+    }
+    async fn service_principal_by_app_id(
+        &self,
+        t: TenantId,
+        a: AppId,
+    ) -> StoreResult<Option<ServicePrincipal>> {
+        self.inner.service_principal_by_app_id(t, a).await
+    }
+    async fn service_principals(&self, t: TenantId) -> StoreResult<Vec<ServicePrincipal>> {
+        self.inner.service_principals(t).await
+    }
+    async fn create_assignment(&self, a: &AppRoleAssignment) -> StoreResult<()> {
+        self.inner.create_assignment(a).await
+    }
+    async fn delete_assignment(&self, t: TenantId, id: &str) -> StoreResult<()> {
+        self.inner.delete_assignment(t, id).await
+    }
+    async fn assignments(&self, t: TenantId) -> StoreResult<Vec<AppRoleAssignment>> {
+        self.inner.assignments(t).await
+    }
+    async fn insert_signing_key(&self, k: &SigningKeyRecord) -> StoreResult<()> {
+        self.inner.insert_signing_key(k).await
+    }
+    async fn update_signing_key(&self, k: &SigningKeyRecord) -> StoreResult<()> {
+        self.inner.update_signing_key(k).await
+    }
+    async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>> {
+        self.inner.signing_keys().await
+    }
+    async fn ping(&self) -> StoreResult<()> {
+        self.inner.ping().await
+    }
+}
+
+async fn setup() -> (Arc<Gated>, Arc<Directory>, Tenant, Application) {
+    let gated = Arc::new(Gated {
+        inner: SqliteStore::open("sqlite::memory:").await.unwrap(),
+        loads: AtomicUsize::new(0),
+        hold: AtomicBool::new(false),
+        held: Notify::new(),
+        release: Notify::new(),
+    });
+    let directory = Arc::new(Directory::new(gated.clone()));
+    let created = datetime!(2025-01-01 00:00:00 UTC);
+    let tenant = Tenant {
+        id: TenantId::new_random(),
+        domain: "contoso.example".to_owned(),
+        display_name: "Contoso".to_owned(),
+        created,
+    };
+    let app = Application {
+        id: ObjectId::new_random(),
+        tenant_id: tenant.id,
+        app_id: AppId::new_random(),
+        display_name: "API".to_owned(),
+        description: None,
+        identifier_uris: vec!["api://old".to_owned()],
+        app_roles: Vec::new(),
+        requested_access_token_version: None,
+        sign_in_audience: "AzureADMyOrg".to_owned(),
+        password_credentials: Vec::new(),
+        created,
+    };
+    directory.create_tenant(&tenant).await.unwrap();
+    directory.create_application(&app).await.unwrap();
+    (gated, directory, tenant, app)
+}
+
+#[tokio::test]
+async fn concurrent_misses_share_one_load() {
+    let (gated, directory, tenant, _) = setup().await;
+    gated.hold.store(true, Ordering::SeqCst);
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let directory = directory.clone();
+            tokio::spawn(async move { directory.snapshot(tenant.id).await.unwrap().unwrap() })
+        })
+        .collect();
+    gated.held.notified().await;
+    // Let every other task reach the per-tenant load lock while the first load is held.
+    for _ in 0..50 {
+        tokio::task::yield_now().await;
+    }
+    gated.release.notify_one();
+    let mut snapshots = Vec::new();
+    for task in tasks {
+        snapshots.push(task.await.unwrap());
+    }
+    assert_eq!(gated.loads.load(Ordering::SeqCst), 1);
+    assert!(snapshots.iter().all(|s| Arc::ptr_eq(s, &snapshots[0])));
+}
+
+#[tokio::test]
+async fn a_write_during_a_load_is_not_lost() {
+    let (gated, directory, tenant, mut app) = setup().await;
+    gated.hold.store(true, Ordering::SeqCst);
+    let loader = {
+        let directory = directory.clone();
+        tokio::spawn(async move { directory.snapshot(tenant.id).await.unwrap().unwrap() })
+    };
+    // The load has read the old URI; now a write lands and invalidates.
+    gated.held.notified().await;
+    app.identifier_uris = vec!["api://new".to_owned()];
+    directory.update_application(&app).await.unwrap();
+    gated.release.notify_one();
+
+    let loaded = loader.await.unwrap();
+    assert_eq!(loaded.application_by_identifier("api://new"), Some(&app));
+    assert_eq!(loaded.application_by_identifier("api://old"), None);
+    let cached = directory.snapshot(tenant.id).await.unwrap().unwrap();
+    assert_eq!(cached.application_by_identifier("api://new"), Some(&app));
+    // One load was discarded as stale, one was installed; the cached read loaded nothing.
+    assert_eq!(gated.loads.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn unknown_tenants_leave_nothing_cached() {
+    let (_, directory, tenant, _) = setup().await;
+    for i in 0..100 {
+        assert!(
+            directory
+                .snapshot(TenantId::new_random())
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            directory
+                .resolve_tenant(&format!("unknown{i}.example"))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            directory
+                .resolve_tenant(&TenantId::new_random().to_string())
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+    assert_eq!(directory.cache_sizes(), (0, 0));
+
+    directory.snapshot(tenant.id).await.unwrap().unwrap();
+    directory
+        .resolve_tenant("CONTOSO.example")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(directory.cache_sizes(), (1, 1));
+    directory.invalidate(tenant.id);
+    assert_eq!(directory.cache_sizes(), (1, 0));
+}

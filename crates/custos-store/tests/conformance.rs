@@ -1,0 +1,192 @@
+//! Storage conformance suite: every case in `suite` runs against each backend — SQLite in
+//! memory, SQLite in a temporary file, and PostgreSQL (in a fresh schema per test) when
+//! `CUSTOS_TEST_POSTGRES_URL` is set.
+//!
+//! Timestamps in the fixtures carry microseconds, the precision both backends keep.
+
+mod suite;
+
+use custos_store::Store;
+use custos_store::postgres::PostgresStore;
+use custos_store::sqlite::SqliteStore;
+use sqlx::{ConnectOptions as _, Executor as _};
+use std::str::FromStr;
+use std::sync::Arc;
+
+/// A store under test and what must be cleaned up after it.
+struct Fixture {
+    store: Arc<dyn Store>,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Nothing,
+    TempDir(#[allow(dead_code)] tempfile::TempDir),
+    Schema {
+        url: String,
+        schema: String,
+        store: Arc<PostgresStore>,
+    },
+}
+
+impl Fixture {
+    async fn finish(self) {
+        drop(self.store);
+        if let Cleanup::Schema { url, schema, store } = self.cleanup {
+            store.close().await;
+            let mut conn = sqlx::postgres::PgConnectOptions::from_str(&url)
+                .unwrap()
+                .connect()
+                .await
+                .unwrap();
+            conn.execute(format!("DROP SCHEMA \"{schema}\" CASCADE").as_str())
+                .await
+                .unwrap();
+        }
+    }
+}
+
+async fn sqlite_memory() -> Option<Fixture> {
+    let store = SqliteStore::open("sqlite::memory:").await.unwrap();
+    Some(Fixture {
+        store: Arc::new(store),
+        cleanup: Cleanup::Nothing,
+    })
+}
+
+async fn sqlite_file() -> Option<Fixture> {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("custos.db").display());
+    let store = SqliteStore::open(&url).await.unwrap();
+    Some(Fixture {
+        store: Arc::new(store),
+        cleanup: Cleanup::TempDir(dir),
+    })
+}
+
+async fn postgres() -> Option<Fixture> {
+    let Ok(url) = std::env::var("CUSTOS_TEST_POSTGRES_URL") else {
+        eprintln!("SKIPPED: PostgreSQL conformance test, CUSTOS_TEST_POSTGRES_URL not set");
+        return None;
+    };
+    let schema = format!("custos_test_{}", uuid::Uuid::new_v4().simple());
+    let store = Arc::new(
+        PostgresStore::connect_in_schema(&url, &schema)
+            .await
+            .unwrap(),
+    );
+    Some(Fixture {
+        store: store.clone(),
+        cleanup: Cleanup::Schema { url, schema, store },
+    })
+}
+
+/// Instantiates every listed case of `suite` for one backend.
+macro_rules! instantiate {
+    ($backend:ident, $factory:path, [$($case:ident),* $(,)?]) => {
+        mod $backend {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let Some(fixture) = $factory().await else { return };
+                    crate::suite::$case(fixture.store.clone()).await;
+                    fixture.finish().await;
+                }
+            )*
+        }
+    };
+}
+
+/// The list of cases, written once.
+macro_rules! conformance {
+    ($backend:ident, $factory:path) => {
+        instantiate!(
+            $backend,
+            $factory,
+            [
+                ping,
+                tenant_round_trip,
+                tenant_conflicts,
+                application_round_trip,
+                application_update,
+                application_conflicts,
+                identifier_uri_conflicts,
+                concurrent_identifier_uri_claims,
+                service_principal_round_trip,
+                service_principal_conflicts,
+                assignment_round_trip,
+                assignment_conflicts,
+                delete_application_cascades,
+                delete_service_principal_cascades,
+                tenant_isolation,
+                signing_keys,
+                directory_snapshot_lookups,
+                directory_invalidation,
+                directory_resolve_tenant,
+            ]
+        );
+    };
+}
+
+conformance!(sqlite_in_memory, crate::sqlite_memory);
+conformance!(sqlite_in_file, crate::sqlite_file);
+conformance!(postgresql, crate::postgres);
+
+/// What an SQLite file store committed survives closing and reopening it.
+#[tokio::test]
+async fn sqlite_file_is_durable() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("durable.db").display());
+    let world = suite::World::new();
+    let key = suite::signing_key("kid-durable");
+    {
+        let store = SqliteStore::open(&url).await.unwrap();
+        world.create_all(&store).await;
+        store.insert_signing_key(&key).await.unwrap();
+        store.close().await;
+    }
+    let store = SqliteStore::open(&url).await.unwrap();
+    assert_eq!(
+        store.tenants().await.unwrap(),
+        vec![world.tenant_a.clone(), world.tenant_b.clone()]
+    );
+    assert_eq!(
+        store.applications(world.tenant_a.id).await.unwrap(),
+        vec![world.resource_app.clone(), world.client_app.clone()]
+    );
+    assert_eq!(
+        store.service_principals(world.tenant_a.id).await.unwrap(),
+        vec![world.resource_sp.clone(), world.client_sp.clone()]
+    );
+    assert_eq!(
+        store.assignments(world.tenant_a.id).await.unwrap(),
+        vec![world.assignment.clone()]
+    );
+    assert_eq!(store.signing_keys().await.unwrap(), vec![key]);
+}
+
+/// An unsupported URL scheme is a backend error naming the scheme, never a panic.
+#[tokio::test]
+async fn open_rejects_unknown_schemes() {
+    let err = custos_store::open("mysql://localhost/db")
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(
+        err.to_string(),
+        "storage backend error: unsupported database URL scheme in 'mysql': use sqlite://PATH or postgres://..."
+    );
+}
+
+/// Schema names are identifiers; anything else is refused before touching the database.
+#[tokio::test]
+async fn connect_in_schema_rejects_bad_names() {
+    let err = PostgresStore::connect_in_schema("postgres://127.0.0.1:1/x", "a\"; DROP")
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(
+        err.to_string(),
+        "storage backend error: invalid schema name 'a\"; DROP': use ASCII letters, digits and '_'"
+    );
+}

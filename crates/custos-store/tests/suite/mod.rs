@@ -1,0 +1,197 @@
+//! The conformance cases, written once against `Arc<dyn Store>`, and their fixtures.
+
+mod cache;
+mod isolation;
+mod objects;
+
+pub(crate) use cache::*;
+pub(crate) use isolation::*;
+pub(crate) use objects::*;
+
+use custos_core::model::{
+    AppRole, AppRoleAssignment, Application, PasswordCredential, ServicePrincipal,
+    ServicePrincipalType, SigningKeyRecord, SigningKeyState, Tenant,
+};
+use custos_core::{AppId, ObjectId, TenantId};
+use custos_store::{Store, StoreError, StoreResult};
+use time::OffsetDateTime;
+use time::macros::datetime;
+use uuid::Uuid;
+
+/// The fixtures' base time; every object is created a whole number of seconds after it.
+pub(crate) const T0: OffsetDateTime = datetime!(2025-03-01 08:30:00.123456 UTC);
+
+pub(crate) fn at(seconds: i64) -> OffsetDateTime {
+    T0 + time::Duration::seconds(seconds)
+}
+
+pub(crate) const ROLE_READ: Uuid = Uuid::from_u128(0x1111_0000_0000_0000_0000_0000_0000_0001);
+pub(crate) const ROLE_WRITE: Uuid = Uuid::from_u128(0x1111_0000_0000_0000_0000_0000_0000_0002);
+
+/// Two tenants; in tenant A a resource application and a client application, their service
+/// principals, and one assignment of the read role to the client on the resource.
+pub(crate) struct World {
+    pub(crate) tenant_a: Tenant,
+    pub(crate) tenant_b: Tenant,
+    pub(crate) resource_app: Application,
+    pub(crate) client_app: Application,
+    pub(crate) resource_sp: ServicePrincipal,
+    pub(crate) client_sp: ServicePrincipal,
+    pub(crate) assignment: AppRoleAssignment,
+}
+
+impl World {
+    pub(crate) fn new() -> Self {
+        let tenant_a = tenant("contoso.example", 0);
+        let tenant_b = tenant("fabrikam.example", 1);
+        let mut resource_app = application(tenant_a.id, "Orders API", 2);
+        resource_app.identifier_uris = vec![
+            "api://orders".to_owned(),
+            "https://orders.contoso.example/".to_owned(),
+        ];
+        resource_app.description = Some("Order service".to_owned());
+        resource_app.requested_access_token_version = Some(2);
+        resource_app.app_roles = vec![
+            AppRole {
+                id: ROLE_READ,
+                allowed_member_types: vec!["Application".to_owned()],
+                description: Some("Read orders".to_owned()),
+                display_name: Some("Orders.Read".to_owned()),
+                is_enabled: true,
+                value: Some("Orders.Read".to_owned()),
+            },
+            AppRole {
+                id: ROLE_WRITE,
+                allowed_member_types: vec!["Application".to_owned(), "User".to_owned()],
+                description: None,
+                display_name: None,
+                is_enabled: false,
+                value: None,
+            },
+        ];
+        let client_app = application(tenant_a.id, "Billing daemon", 3);
+        let resource_sp = service_principal(&resource_app, 4);
+        let client_sp = service_principal(&client_app, 5);
+        let assignment = assignment(&client_sp, &resource_sp, ROLE_READ, 6);
+        Self {
+            tenant_a,
+            tenant_b,
+            resource_app,
+            client_app,
+            resource_sp,
+            client_sp,
+            assignment,
+        }
+    }
+
+    pub(crate) async fn create_all(&self, store: &dyn Store) {
+        store.create_tenant(&self.tenant_a).await.unwrap();
+        store.create_tenant(&self.tenant_b).await.unwrap();
+        store.create_application(&self.resource_app).await.unwrap();
+        store.create_application(&self.client_app).await.unwrap();
+        store
+            .create_service_principal(&self.resource_sp)
+            .await
+            .unwrap();
+        store
+            .create_service_principal(&self.client_sp)
+            .await
+            .unwrap();
+        store.create_assignment(&self.assignment).await.unwrap();
+    }
+}
+
+pub(crate) fn tenant(domain: &str, seconds: i64) -> Tenant {
+    Tenant {
+        id: TenantId::new_random(),
+        domain: domain.to_owned(),
+        display_name: format!("Tenant {domain}"),
+        created: at(seconds),
+    }
+}
+
+/// An application with one client secret and no identifier URIs or roles.
+pub(crate) fn application(tenant: TenantId, name: &str, seconds: i64) -> Application {
+    Application {
+        id: ObjectId::new_random(),
+        tenant_id: tenant,
+        app_id: AppId::new_random(),
+        display_name: name.to_owned(),
+        description: None,
+        identifier_uris: Vec::new(),
+        app_roles: Vec::new(),
+        requested_access_token_version: None,
+        sign_in_audience: "AzureADMyOrg".to_owned(),
+        password_credentials: vec![PasswordCredential {
+            key_id: Uuid::new_v4(),
+            display_name: Some("ci".to_owned()),
+            hint: "abc".to_owned(),
+            start: at(seconds),
+            end: at(seconds + 86_400 * 180),
+            secret_hash: (0u8..32).collect(),
+        }],
+        created: at(seconds),
+    }
+}
+
+pub(crate) fn service_principal(app: &Application, seconds: i64) -> ServicePrincipal {
+    ServicePrincipal {
+        id: ObjectId::new_random(),
+        tenant_id: app.tenant_id,
+        app_id: app.app_id,
+        display_name: app.display_name.clone(),
+        account_enabled: true,
+        app_role_assignment_required: false,
+        service_principal_type: ServicePrincipalType::Application,
+        created: at(seconds),
+    }
+}
+
+pub(crate) fn assignment(
+    principal: &ServicePrincipal,
+    resource: &ServicePrincipal,
+    role: Uuid,
+    seconds: i64,
+) -> AppRoleAssignment {
+    AppRoleAssignment {
+        // 43 characters, like Graph's base64url ids.
+        id: format!(
+            "{}{}",
+            Uuid::new_v4().simple(),
+            &Uuid::new_v4().simple().to_string()[..11]
+        ),
+        tenant_id: principal.tenant_id,
+        principal_id: principal.id,
+        resource_id: resource.id,
+        app_role_id: role,
+        created: at(seconds),
+    }
+}
+
+pub(crate) fn signing_key(kid: &str) -> SigningKeyRecord {
+    SigningKeyRecord {
+        kid: kid.to_owned(),
+        state: SigningKeyState::Next,
+        created: at(10),
+        activates: at(10 + 86_400),
+        retires: None,
+        sealed_private_key: vec![7; 64],
+        certificate_der: vec![0x30, 0x82, 0x01, 0x0a],
+    }
+}
+
+/// The rule text of a conflict; fails on any other outcome.
+pub(crate) fn conflict<T: std::fmt::Debug>(result: StoreResult<T>) -> String {
+    match result {
+        Err(StoreError::Conflict(rule)) => rule,
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+}
+
+/// Fails unless the outcome is NotFound.
+pub(crate) fn assert_not_found<T: std::fmt::Debug>(result: StoreResult<T>) {
+    match result {
+        Err(StoreError::NotFound) => {}
+        other => panic!("expected NotFound, got {other:?}"),
+    }
+}
