@@ -1,1 +1,160 @@
-//! placeholder
+//! The directory API of custos: a Microsoft Graph v1.0 subset (`/v1.0/...`: applications and
+//! their secrets, service principals, app role assignments, the organization) and custos' own
+//! admin API (`/admin/v1/tenants`), plus tenant [`provision`]ing used by `custos init`.
+//!
+//! Callers are authenticated through the [`BearerAuthenticator`] seam (the server plugs in the
+//! authority's token verifier), so this crate depends only on `custos-core`, `custos-jose` (secret
+//! generation and hashing) and the [`Store`] trait. Every route works inside the caller's tenant
+//! (the token's `tid`): objects of other tenants are 404, never visible.
+
+mod admin;
+mod applications;
+mod assignments;
+mod auth;
+mod body;
+mod error;
+mod filter;
+mod keyed;
+mod odata;
+mod organization;
+mod passwords;
+pub mod provision;
+mod resolve;
+mod service_principals;
+mod shapes;
+mod validate;
+
+pub use auth::{BearerAuthenticator, Caller};
+pub use body::MAX_BODY_BYTES;
+pub use error::GraphError;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{delete, get, post};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use custos_core::Clock;
+use custos_jose::secret::SecretHasher;
+use custos_store::Store;
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// Everything the directory handlers need. Built once by the server and cloned per request.
+#[derive(Clone)]
+pub struct DirectoryState {
+    /// The directory (the server passes the caching `custos_store::Directory`).
+    pub store: Arc<dyn Store>,
+    /// Verifies bearer tokens.
+    pub authenticator: Arc<dyn BearerAuthenticator>,
+    /// Hashes new client secrets.
+    pub hasher: SecretHasher,
+    /// The time.
+    pub clock: Arc<dyn Clock>,
+    /// The public base URL (no trailing slash), for `@odata.context` and `@odata.nextLink`.
+    pub public_url: String,
+    /// The key that MACs `$skiptoken`s.
+    pub paging_key: [u8; 32],
+}
+
+impl std::fmt::Debug for DirectoryState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DirectoryState")
+            .field("public_url", &self.public_url)
+            .field("clock", &self.clock)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A new app role assignment id: 43 characters of base64url (32 random bytes), the form of
+/// Graph's assignment ids.
+pub fn new_assignment_id() -> String {
+    let mut bytes = [0u8; 32];
+    bytes[..16].copy_from_slice(Uuid::new_v4().as_bytes());
+    bytes[16..].copy_from_slice(Uuid::new_v4().as_bytes());
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The Microsoft Graph subset under `/v1.0`.
+pub fn graph_router(state: DirectoryState) -> Router {
+    use applications as apps;
+    use assignments as asg;
+    use service_principals as sps;
+    Router::new()
+        .route("/v1.0/applications", get(apps::list).post(apps::create))
+        .route(
+            "/v1.0/applications/{id}",
+            get(apps::get).patch(apps::patch).delete(apps::delete),
+        )
+        .route("/v1.0/applications/{id}/addPassword", post(passwords::add))
+        .route(
+            "/v1.0/applications/{id}/removePassword",
+            post(passwords::remove),
+        )
+        .route("/v1.0/servicePrincipals", get(sps::list).post(sps::create))
+        .route(
+            "/v1.0/servicePrincipals/{id}",
+            get(sps::get).patch(sps::patch).delete(sps::delete),
+        )
+        .route(
+            "/v1.0/servicePrincipals/{id}/appRoleAssignedTo",
+            get(asg::list_assigned_to).post(asg::create_assigned_to),
+        )
+        .route(
+            "/v1.0/servicePrincipals/{id}/appRoleAssignedTo/{assignment}",
+            delete(asg::delete_assigned_to),
+        )
+        .route(
+            "/v1.0/servicePrincipals/{id}/appRoleAssignments",
+            get(asg::list_assignments).post(asg::create_assignment),
+        )
+        .route(
+            "/v1.0/servicePrincipals/{id}/appRoleAssignments/{assignment}",
+            delete(asg::delete_assignment),
+        )
+        .route("/v1.0/organization", get(organization::list))
+        .route(
+            "/v1.0/{entity}",
+            get(keyed::get).patch(keyed::patch).delete(keyed::delete),
+        )
+        .route("/v1.0/{entity}/addPassword", post(keyed::add_password))
+        .route(
+            "/v1.0/{entity}/removePassword",
+            post(keyed::remove_password),
+        )
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            error::envelope,
+        ))
+        .with_state(state)
+}
+
+/// custos' own admin API under `/admin/v1` (app role `Custos.Admin` on the directory resource).
+pub fn admin_router(state: DirectoryState) -> Router {
+    Router::new()
+        .route(
+            "/admin/v1/tenants",
+            get(admin::list_tenants).post(admin::create_tenant),
+        )
+        .route("/admin/v1/tenants/{tenant}", get(admin::get_tenant))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            error::envelope,
+        ))
+        .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn assignment_ids_are_43_char_base64url_and_distinct() {
+        let a = super::new_assignment_id();
+        assert_eq!(a.len(), 43);
+        assert!(
+            a.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        );
+        assert_ne!(a, super::new_assignment_id());
+    }
+}

@@ -1,0 +1,80 @@
+//! custos' own admin API for what Graph has no API for: `/admin/v1/tenants` (list, show by id
+//! or domain, provision). Requires the `Custos.Admin` app role on the directory API.
+
+use crate::DirectoryState;
+use crate::auth::{Authed, Permission};
+use crate::body::{GraphPath, JsonBody, invalid_value};
+use crate::error::GraphError;
+use crate::provision::{self, ProvisionError};
+use crate::shapes;
+use axum::Json;
+use axum::extract::State;
+use custos_core::TenantId;
+use http::StatusCode;
+use serde_json::{Value, json};
+
+const RESOURCE: &str = "Tenant";
+
+/// `GET /admin/v1/tenants`
+pub(crate) async fn list_tenants(
+    State(state): State<DirectoryState>,
+    auth: Authed,
+) -> Result<Json<Value>, GraphError> {
+    auth.require(Permission::Admin)?;
+    let tenants = state.store.tenants().await?;
+    Ok(Json(
+        json!({ "value": tenants.iter().map(shapes::tenant).collect::<Vec<_>>() }),
+    ))
+}
+
+/// `GET /admin/v1/tenants/{id-or-domain}`
+pub(crate) async fn get_tenant(
+    State(state): State<DirectoryState>,
+    auth: Authed,
+    GraphPath(key): GraphPath<String>,
+) -> Result<Json<Value>, GraphError> {
+    auth.require(Permission::Admin)?;
+    let tenant = match key.parse::<TenantId>() {
+        Ok(id) => state.store.tenant(id).await?,
+        Err(_) => state.store.tenant_by_domain(&key).await?,
+    };
+    let tenant = tenant.ok_or(GraphError::NotFound(key))?;
+    Ok(Json(shapes::tenant(&tenant)))
+}
+
+/// `POST /admin/v1/tenants` with `{"domain","displayName"?}`: provisions a tenant and returns
+/// its bootstrap admin's credentials (the secret is shown this once).
+pub(crate) async fn create_tenant(
+    State(state): State<DirectoryState>,
+    auth: Authed,
+    body: Result<JsonBody, GraphError>,
+) -> Result<(StatusCode, Json<Value>), GraphError> {
+    let caller = auth.require(Permission::Admin)?.clone();
+    let mut body = body?.required()?.only(&["domain", "displayName"])?;
+    let domain: String = body
+        .take("domain", RESOURCE)?
+        .ok_or_else(|| invalid_value("domain", RESOURCE))?;
+    let display_name: Option<String> = body.take("displayName", RESOURCE)?;
+    let display_name = display_name.unwrap_or_else(|| domain.trim().to_ascii_lowercase());
+    let provisioned = provision::provision_tenant(
+        state.store.as_ref(),
+        &state.hasher,
+        state.clock.as_ref(),
+        &domain,
+        &display_name,
+    )
+    .await
+    .map_err(|e| match e {
+        ProvisionError::InvalidDomain(_) => invalid_value("domain", RESOURCE),
+        ProvisionError::InvalidDisplayName => invalid_value("displayName", RESOURCE),
+        ProvisionError::DomainTaken(d) => {
+            GraphError::Conflict(format!("A tenant with the domain '{d}' already exists."))
+        }
+        ProvisionError::Store(e) => GraphError::storage(e),
+    })?;
+    tracing::info!(by = %caller.app_id, tenant = %provisioned.tenant.id, "tenant created through the admin API");
+    let mut body = shapes::tenant(&provisioned.tenant);
+    body["adminClientId"] = json!(provisioned.admin_app_id);
+    body["adminClientSecret"] = json!(provisioned.admin_secret);
+    Ok((StatusCode::CREATED, Json(body)))
+}

@@ -1,0 +1,216 @@
+//! `/v1.0/applications`: list, get, create, update and delete application registrations.
+//! The `show`/`update`/`remove` functions work on a resolved application so that both object-id
+//! and `(appId='...')` addressing ([`crate::keyed`]) share them.
+
+use crate::DirectoryState;
+use crate::auth::{Authed, Caller, Permission};
+use crate::body::{GraphPath, JsonBody, invalid_value};
+use crate::error::GraphError;
+use crate::odata::{Collection, ListQuery, Pager, entity_response, entity_select};
+use crate::resolve;
+use crate::shapes::{self, APPLICATION};
+use crate::validate::{ApplicationInput, uri_key};
+use axum::Json;
+use axum::extract::{RawQuery, State};
+use custos_core::model::{Application, SIGN_IN_AUDIENCE_MY_ORG};
+use custos_core::{AppId, ObjectId};
+use custos_store::{Store, StoreError};
+use http::StatusCode;
+use serde_json::Value;
+
+fn uri_conflict() -> GraphError {
+    GraphError::BadRequest(
+        "Another object with the same value for property identifierUris already exists.".to_owned(),
+    )
+}
+
+/// Refuses identifier URIs another application of the tenant already uses (compared without
+/// case and trailing slash). The store enforces exact uniqueness again on write.
+async fn ensure_unique_uris(
+    store: &dyn Store,
+    app: &Application,
+    uris: &[String],
+) -> Result<(), GraphError> {
+    if uris.is_empty() {
+        return Ok(());
+    }
+    let others = store.applications(app.tenant_id).await?;
+    let taken = others
+        .iter()
+        .filter(|other| other.id != app.id)
+        .flat_map(|other| other.identifier_uris.iter())
+        .any(|used| uris.iter().any(|u| uri_key(u) == uri_key(used)));
+    if taken { Err(uri_conflict()) } else { Ok(()) }
+}
+
+fn map_write_error(err: StoreError, id: ObjectId) -> GraphError {
+    match err {
+        StoreError::Conflict(_) => uri_conflict(),
+        StoreError::NotFound => GraphError::NotFound(id.to_string()),
+        StoreError::Backend(_) => GraphError::storage(err),
+    }
+}
+
+/// `GET /v1.0/applications`
+pub(crate) async fn list(
+    State(state): State<DirectoryState>,
+    auth: Authed,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, GraphError> {
+    let caller = auth.require(Permission::ReadApplications)?;
+    let query = ListQuery::parse(query.as_deref(), &APPLICATION)?;
+    let tenant = resolve::tenant(state.store.as_ref(), caller.tenant_id).await?;
+    let items = state
+        .store
+        .applications(caller.tenant_id)
+        .await?
+        .iter()
+        .filter(|a| resolve::is_listed(a))
+        .map(|a| shapes::application(a, &tenant.domain))
+        .collect();
+    let collection = Collection {
+        path: "applications".to_owned(),
+        context: "applications".to_owned(),
+    };
+    let pager = Pager::new(&state.paging_key, caller.tenant_id, &state.public_url);
+    Ok(Json(pager.page(&collection, &query, items)?))
+}
+
+/// `POST /v1.0/applications`
+pub(crate) async fn create(
+    State(state): State<DirectoryState>,
+    auth: Authed,
+    body: Result<JsonBody, GraphError>,
+) -> Result<(StatusCode, Json<Value>), GraphError> {
+    let caller = auth.require(Permission::WriteApplications)?;
+    let input = ApplicationInput::parse(body?.required()?)?;
+    let display_name = input
+        .display_name()
+        .ok_or_else(|| invalid_value("displayName", "Application"))?
+        .to_owned();
+    let mut app = Application {
+        id: ObjectId::new_random(),
+        tenant_id: caller.tenant_id,
+        app_id: AppId::new_random(),
+        display_name,
+        description: None,
+        identifier_uris: Vec::new(),
+        app_roles: Vec::new(),
+        requested_access_token_version: None,
+        sign_in_audience: SIGN_IN_AUDIENCE_MY_ORG.to_owned(),
+        password_credentials: Vec::new(),
+        created: state.clock.now(),
+    };
+    if let Some(uris) = input.identifier_uris() {
+        ensure_unique_uris(state.store.as_ref(), &app, uris).await?;
+    }
+    input.apply(&mut app)?;
+    let tenant = resolve::tenant(state.store.as_ref(), caller.tenant_id).await?;
+    state
+        .store
+        .create_application(&app)
+        .await
+        .map_err(|e| map_write_error(e, app.id))?;
+    tracing::info!(tenant = %app.tenant_id, app_id = %app.app_id, "application created");
+    let body = entity_response(
+        &state.public_url,
+        "applications",
+        shapes::application(&app, &tenant.domain),
+        None,
+    );
+    Ok((StatusCode::CREATED, Json(body)))
+}
+
+/// An application's GET response.
+pub(crate) async fn show(
+    state: &DirectoryState,
+    app: &Application,
+    query: Option<&str>,
+) -> Result<Json<Value>, GraphError> {
+    let select = entity_select(query, &APPLICATION)?;
+    let tenant = resolve::tenant(state.store.as_ref(), app.tenant_id).await?;
+    let item = shapes::application(app, &tenant.domain);
+    Ok(Json(entity_response(
+        &state.public_url,
+        "applications",
+        item,
+        select.as_deref(),
+    )))
+}
+
+/// Applies a PATCH body to an application.
+pub(crate) async fn update(
+    state: &DirectoryState,
+    mut app: Application,
+    body: JsonBody,
+) -> Result<StatusCode, GraphError> {
+    let input = ApplicationInput::parse(body.required()?)?;
+    if let Some(uris) = input.identifier_uris() {
+        ensure_unique_uris(state.store.as_ref(), &app, uris).await?;
+    }
+    input.apply(&mut app)?;
+    state
+        .store
+        .update_application(&app)
+        .await
+        .map_err(|e| map_write_error(e, app.id))?;
+    tracing::info!(tenant = %app.tenant_id, app_id = %app.app_id, "application updated");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes an application (its service principal and assignments go with it).
+pub(crate) async fn remove(
+    state: &DirectoryState,
+    app: &Application,
+) -> Result<StatusCode, GraphError> {
+    state
+        .store
+        .delete_application(app.tenant_id, app.id)
+        .await
+        .map_err(|e| map_write_error(e, app.id))?;
+    tracing::info!(tenant = %app.tenant_id, app_id = %app.app_id, "application deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn by_id(
+    state: &DirectoryState,
+    caller: &Caller,
+    id: &str,
+) -> Result<Application, GraphError> {
+    resolve::application(state.store.as_ref(), caller.tenant_id, id).await
+}
+
+/// `GET /v1.0/applications/{id}`
+pub(crate) async fn get(
+    State(state): State<DirectoryState>,
+    auth: Authed,
+    GraphPath(id): GraphPath<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, GraphError> {
+    let caller = auth.require(Permission::ReadApplications)?;
+    let app = by_id(&state, caller, &id).await?;
+    show(&state, &app, query.as_deref()).await
+}
+
+/// `PATCH /v1.0/applications/{id}`
+pub(crate) async fn patch(
+    State(state): State<DirectoryState>,
+    auth: Authed,
+    GraphPath(id): GraphPath<String>,
+    body: Result<JsonBody, GraphError>,
+) -> Result<StatusCode, GraphError> {
+    let caller = auth.require(Permission::WriteApplications)?;
+    let app = by_id(&state, caller, &id).await?;
+    update(&state, app, body?).await
+}
+
+/// `DELETE /v1.0/applications/{id}`
+pub(crate) async fn delete(
+    State(state): State<DirectoryState>,
+    auth: Authed,
+    GraphPath(id): GraphPath<String>,
+) -> Result<StatusCode, GraphError> {
+    let caller = auth.require(Permission::WriteApplications)?;
+    let app = by_id(&state, caller, &id).await?;
+    remove(&state, &app).await
+}

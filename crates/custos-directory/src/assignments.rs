@@ -1,0 +1,281 @@
+//! App role assignments between service principals, seen from either side:
+//! `servicePrincipals/{id}/appRoleAssignedTo` (the principal is the resource) and
+//! `servicePrincipals/{id}/appRoleAssignments` (the principal is the client). A grant is checked
+//! before it is stored: both principals exist in the tenant, and the role exists on the
+//! resource's application, is enabled and allows `Application` members (or is the default
+//! access role, the nil GUID).
+
+use crate::DirectoryState;
+use crate::auth::{Authed, Caller, Permission};
+use crate::body::{GraphPath, JsonBody, invalid_value};
+use crate::error::GraphError;
+use crate::odata::{Collection, ListQuery, Pager, entity_response};
+use crate::resolve;
+use crate::shapes::{self, APP_ROLE_ASSIGNMENT};
+use axum::Json;
+use axum::extract::{RawQuery, State};
+use custos_core::ObjectId;
+use custos_core::model::{AppRoleAssignment, ServicePrincipal};
+use custos_store::StoreError;
+use http::StatusCode;
+use serde_json::Value;
+use std::collections::HashMap;
+use uuid::Uuid;
+
+const RESOURCE: &str = "AppRoleAssignment";
+
+/// Which side of the assignment the service principal in the URL is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    /// `appRoleAssignedTo`: the URL names the resource.
+    Resource,
+    /// `appRoleAssignments`: the URL names the client principal.
+    Principal,
+}
+
+impl Side {
+    fn segment(self) -> &'static str {
+        match self {
+            Self::Resource => "appRoleAssignedTo",
+            Self::Principal => "appRoleAssignments",
+        }
+    }
+
+    fn holds(self, a: &AppRoleAssignment, sp: ObjectId) -> bool {
+        match self {
+            Self::Resource => a.resource_id == sp,
+            Self::Principal => a.principal_id == sp,
+        }
+    }
+}
+
+async fn names(
+    state: &DirectoryState,
+    caller: &Caller,
+) -> Result<HashMap<ObjectId, String>, GraphError> {
+    Ok(state
+        .store
+        .service_principals(caller.tenant_id)
+        .await?
+        .into_iter()
+        .map(|sp| (sp.id, sp.display_name))
+        .collect())
+}
+
+fn render(a: &AppRoleAssignment, names: &HashMap<ObjectId, String>) -> Value {
+    let name = |id| names.get(&id).map_or("", String::as_str);
+    shapes::assignment(a, name(a.principal_id), name(a.resource_id))
+}
+
+async fn list(
+    state: DirectoryState,
+    auth: Authed,
+    id: String,
+    query: Option<String>,
+    side: Side,
+) -> Result<Json<Value>, GraphError> {
+    let caller = auth.require(Permission::ReadAssignments)?;
+    let query = ListQuery::parse(query.as_deref(), &APP_ROLE_ASSIGNMENT)?;
+    let sp = resolve::service_principal(state.store.as_ref(), caller.tenant_id, &id).await?;
+    let names = names(&state, caller).await?;
+    let items = state
+        .store
+        .assignments(caller.tenant_id)
+        .await?
+        .iter()
+        .filter(|a| side.holds(a, sp.id))
+        .map(|a| render(a, &names))
+        .collect();
+    let collection = Collection {
+        path: format!("servicePrincipals/{}/{}", sp.id, side.segment()),
+        context: format!("servicePrincipals('{}')/{}", sp.id, side.segment()),
+    };
+    let pager = Pager::new(&state.paging_key, caller.tenant_id, &state.public_url);
+    Ok(Json(pager.page(&collection, &query, items)?))
+}
+
+/// Checks that `role` can be granted to an application on `resource`.
+async fn check_role(
+    state: &DirectoryState,
+    resource: &ServicePrincipal,
+    role: Uuid,
+) -> Result<(), GraphError> {
+    if role.is_nil() {
+        return Ok(());
+    }
+    let app = resolve::application_of(state.store.as_ref(), resource).await?;
+    let grantable = app
+        .as_ref()
+        .and_then(|a| a.role_by_id(role))
+        .is_some_and(|r| r.is_enabled && r.allowed_member_types.iter().any(|t| t == "Application"));
+    if grantable {
+        Ok(())
+    } else {
+        Err(GraphError::BadRequest(format!(
+            "Permission being assigned was not found on application '{}'.",
+            resource.app_id
+        )))
+    }
+}
+
+async fn create(
+    state: DirectoryState,
+    auth: Authed,
+    id: String,
+    body: Result<JsonBody, GraphError>,
+    side: Side,
+) -> Result<(StatusCode, Json<Value>), GraphError> {
+    let caller = auth.require(Permission::WriteAssignments)?;
+    let url_sp = resolve::service_principal(state.store.as_ref(), caller.tenant_id, &id).await?;
+    let mut body = body?
+        .required()?
+        .only(&["principalId", "resourceId", "appRoleId"])?;
+    let principal_id: ObjectId = body
+        .take("principalId", RESOURCE)?
+        .ok_or_else(|| invalid_value("principalId", RESOURCE))?;
+    let resource_id: ObjectId = body
+        .take("resourceId", RESOURCE)?
+        .ok_or_else(|| invalid_value("resourceId", RESOURCE))?;
+    let app_role_id: Uuid = body
+        .take("appRoleId", RESOURCE)?
+        .ok_or_else(|| invalid_value("appRoleId", RESOURCE))?;
+    let (named, other) = match side {
+        Side::Resource => (resource_id, principal_id),
+        Side::Principal => (principal_id, resource_id),
+    };
+    if named != url_sp.id {
+        let property = if side == Side::Resource {
+            "resourceId"
+        } else {
+            "principalId"
+        };
+        return Err(GraphError::BadRequest(format!(
+            "The {property} in the request body must be the service principal in the request URL."
+        )));
+    }
+    let other =
+        resolve::service_principal(state.store.as_ref(), caller.tenant_id, &other.to_string())
+            .await?;
+    let (principal, resource) = match side {
+        Side::Resource => (other, url_sp),
+        Side::Principal => (url_sp, other),
+    };
+    check_role(&state, &resource, app_role_id).await?;
+    let assignment = AppRoleAssignment {
+        id: crate::new_assignment_id(),
+        tenant_id: caller.tenant_id,
+        principal_id,
+        resource_id,
+        app_role_id,
+        created: state.clock.now(),
+    };
+    state
+        .store
+        .create_assignment(&assignment)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => GraphError::BadRequest(
+                "Permission being assigned already exists on the object".to_owned(),
+            ),
+            StoreError::NotFound => GraphError::NotFound(principal_id.to_string()),
+            other => GraphError::storage(other),
+        })?;
+    tracing::info!(
+        tenant = %caller.tenant_id, principal = %principal.id, resource = %resource.id, role = %app_role_id,
+        "app role assigned"
+    );
+    let item = shapes::assignment(&assignment, &principal.display_name, &resource.display_name);
+    let set = format!("servicePrincipals('{id}')/{}", side.segment());
+    Ok((
+        StatusCode::CREATED,
+        Json(entity_response(&state.public_url, &set, item, None)),
+    ))
+}
+
+async fn delete(
+    state: DirectoryState,
+    auth: Authed,
+    id: String,
+    assignment_id: String,
+    side: Side,
+) -> Result<StatusCode, GraphError> {
+    let caller = auth.require(Permission::WriteAssignments)?;
+    let sp = resolve::service_principal(state.store.as_ref(), caller.tenant_id, &id).await?;
+    let found = state
+        .store
+        .assignments(caller.tenant_id)
+        .await?
+        .into_iter()
+        .any(|a| a.id == assignment_id && side.holds(&a, sp.id));
+    if !found {
+        return Err(GraphError::NotFound(assignment_id));
+    }
+    state
+        .store
+        .delete_assignment(caller.tenant_id, &assignment_id)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => GraphError::NotFound(assignment_id.clone()),
+            other => GraphError::storage(other),
+        })?;
+    tracing::info!(tenant = %caller.tenant_id, assignment = %assignment_id, "app role assignment removed");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /v1.0/servicePrincipals/{id}/appRoleAssignedTo`
+pub(crate) async fn list_assigned_to(
+    State(state): State<DirectoryState>,
+    auth: Authed,
+    GraphPath(id): GraphPath<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, GraphError> {
+    list(state, auth, id, query, Side::Resource).await
+}
+
+/// `GET /v1.0/servicePrincipals/{id}/appRoleAssignments`
+pub(crate) async fn list_assignments(
+    State(state): State<DirectoryState>,
+    auth: Authed,
+    GraphPath(id): GraphPath<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, GraphError> {
+    list(state, auth, id, query, Side::Principal).await
+}
+
+/// `POST /v1.0/servicePrincipals/{id}/appRoleAssignedTo`
+pub(crate) async fn create_assigned_to(
+    State(state): State<DirectoryState>,
+    auth: Authed,
+    GraphPath(id): GraphPath<String>,
+    body: Result<JsonBody, GraphError>,
+) -> Result<(StatusCode, Json<Value>), GraphError> {
+    create(state, auth, id, body, Side::Resource).await
+}
+
+/// `POST /v1.0/servicePrincipals/{id}/appRoleAssignments`
+pub(crate) async fn create_assignment(
+    State(state): State<DirectoryState>,
+    auth: Authed,
+    GraphPath(id): GraphPath<String>,
+    body: Result<JsonBody, GraphError>,
+) -> Result<(StatusCode, Json<Value>), GraphError> {
+    create(state, auth, id, body, Side::Principal).await
+}
+
+/// `DELETE /v1.0/servicePrincipals/{id}/appRoleAssignedTo/{assignmentId}`
+pub(crate) async fn delete_assigned_to(
+    State(state): State<DirectoryState>,
+    auth: Authed,
+    GraphPath((id, assignment)): GraphPath<(String, String)>,
+) -> Result<StatusCode, GraphError> {
+    delete(state, auth, id, assignment, Side::Resource).await
+}
+
+/// `DELETE /v1.0/servicePrincipals/{id}/appRoleAssignments/{assignmentId}`
+pub(crate) async fn delete_assignment(
+    State(state): State<DirectoryState>,
+    auth: Authed,
+    GraphPath((id, assignment)): GraphPath<(String, String)>,
+) -> Result<StatusCode, GraphError> {
+    delete(state, auth, id, assignment, Side::Principal).await
+}

@@ -1,0 +1,234 @@
+//! Graph error responses: the one mapping from directory errors to HTTP status, Graph error
+//! code and message, and the middleware that wraps them in Graph's envelope
+//! `{"error":{"code","message","innerError":{"date","request-id","client-request-id"}}}`.
+//!
+//! Handlers return [`GraphError`]; its `IntoResponse` sets the status (and `WWW-Authenticate`
+//! on 401) and leaves a marker in the response extensions. [`envelope`] then renders the body,
+//! because only it knows the request's ids and reads the injected clock.
+
+use crate::DirectoryState;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use custos_store::StoreError;
+use http::{HeaderMap, HeaderValue, StatusCode, header};
+use uuid::Uuid;
+
+/// The Graph message for an unknown object.
+fn not_found_message(id: &str) -> String {
+    format!(
+        "Resource '{id}' does not exist or one of its queried reference-property objects are not present."
+    )
+}
+
+/// Why a directory request failed, as the client is told.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum GraphError {
+    /// 401: no bearer token.
+    #[error("Access token is empty.")]
+    MissingToken,
+    /// 401: the bearer token did not verify (signature, issuer, expiry or audience).
+    #[error("Access token validation failure. Invalid audience, issuer, signature or lifetime.")]
+    InvalidToken,
+    /// 403: the caller lacks the app role the route requires.
+    #[error("Insufficient privileges to complete the operation.")]
+    Forbidden,
+    /// 404: the addressed object does not exist in the caller's tenant.
+    #[error("{}", not_found_message(.0))]
+    NotFound(String),
+    /// 400 `Request_BadRequest`: the request is well-formed but its content is refused.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 400 `BadRequest`: the request could not be read (malformed JSON, query syntax).
+    #[error("{0}")]
+    Malformed(String),
+    /// 400 `Request_UnsupportedQuery`: a query option or filter this API does not support.
+    #[error("{0}")]
+    UnsupportedQuery(String),
+    /// 400 `Request_MultipleObjectsWithSameKeyValue`: the object would duplicate a unique key.
+    #[error("{0}")]
+    DuplicateKey(String),
+    /// 400 `CannotDeleteOrUpdateEnabledEntitlement`: an enabled app role was removed.
+    #[error(
+        "Property value cannot be deleted or updated unless it is disabled first. App role '{0}' is enabled."
+    )]
+    EnabledAppRoleRemoved(String),
+    /// 409 `Request_MultipleObjectsWithSameKeyValue`: a create collides with an existing object
+    /// (admin API).
+    #[error("{0}")]
+    Conflict(String),
+    /// 413: the request body exceeds the cap.
+    #[error("The request body exceeds the maximum allowed size of {0} bytes.")]
+    PayloadTooLarge(usize),
+    /// 503: storage failed; the client may retry. Never a 500.
+    #[error("The service is temporarily unavailable. Please retry the request.")]
+    Unavailable,
+}
+
+impl GraphError {
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::MissingToken | Self::InvalidToken => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::BadRequest(_)
+            | Self::Malformed(_)
+            | Self::UnsupportedQuery(_)
+            | Self::DuplicateKey(_)
+            | Self::EnabledAppRoleRemoved(_) => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    /// The Graph `error.code`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::MissingToken | Self::InvalidToken => "InvalidAuthenticationToken",
+            Self::Forbidden => "Authorization_RequestDenied",
+            Self::NotFound(_) => "Request_ResourceNotFound",
+            Self::BadRequest(_) => "Request_BadRequest",
+            Self::Malformed(_) => "BadRequest",
+            Self::UnsupportedQuery(_) => "Request_UnsupportedQuery",
+            Self::DuplicateKey(_) | Self::Conflict(_) => "Request_MultipleObjectsWithSameKeyValue",
+            Self::EnabledAppRoleRemoved(_) => "CannotDeleteOrUpdateEnabledEntitlement",
+            Self::PayloadTooLarge(_) => "Request_EntityTooLarge",
+            Self::Unavailable => "serviceNotAvailable",
+        }
+    }
+
+    /// Maps a storage failure that no handler expects: the backend is down or inconsistent.
+    /// Logged here (without client data); the client sees only a 503.
+    pub(crate) fn storage(err: StoreError) -> Self {
+        tracing::warn!(error = %err, "directory storage call failed");
+        Self::Unavailable
+    }
+}
+
+impl From<StoreError> for GraphError {
+    fn from(err: StoreError) -> Self {
+        Self::storage(err)
+    }
+}
+
+/// What [`envelope`] needs to render an error body, left in the response extensions.
+#[derive(Debug, Clone)]
+struct ErrorMarker {
+    code: &'static str,
+    message: String,
+}
+
+impl IntoResponse for GraphError {
+    fn into_response(self) -> Response {
+        let mut response = self.status().into_response();
+        if self.status() == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response.extensions_mut().insert(ErrorMarker {
+            code: self.code(),
+            message: self.to_string(),
+        });
+        response
+    }
+}
+
+/// Longest `client-request-id` echoed back; longer or non-printable ones are replaced.
+const MAX_CLIENT_REQUEST_ID: usize = 128;
+
+fn client_request_id(headers: &HeaderMap) -> String {
+    headers
+        .get("client-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= MAX_CLIENT_REQUEST_ID
+                && v.bytes().all(|b| b.is_ascii_graphic())
+        })
+        .map_or_else(|| Uuid::new_v4().to_string(), str::to_owned)
+}
+
+/// Middleware for every directory route: gives each response `request-id` and
+/// `client-request-id` headers (echoing the caller's), and renders [`GraphError`] bodies.
+pub(crate) async fn envelope(
+    State(state): State<DirectoryState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let client_request_id = client_request_id(request.headers());
+    let request_id = Uuid::new_v4().to_string();
+    let mut response = next.run(request).await;
+    if let Some(marker) = response.extensions_mut().remove::<ErrorMarker>() {
+        let date = state
+            .clock
+            .now()
+            .format(&time::macros::format_description!(
+                "[year]-[month]-[day]T[hour]:[minute]:[second]"
+            ))
+            .unwrap_or_default();
+        let body = serde_json::json!({
+            "error": {
+                "code": marker.code,
+                "message": marker.message,
+                "innerError": {
+                    "date": date,
+                    "request-id": request_id,
+                    "client-request-id": client_request_id,
+                }
+            }
+        });
+        *response.body_mut() = Body::from(body.to_string());
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+    }
+    for (name, value) in [
+        ("request-id", request_id),
+        ("client-request-id", client_request_id),
+    ] {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response.headers_mut().insert(name, value);
+        }
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_statuses_follow_graph() {
+        let e = GraphError::NotFound("abc".into());
+        assert_eq!(e.status(), StatusCode::NOT_FOUND);
+        assert_eq!(e.code(), "Request_ResourceNotFound");
+        assert_eq!(
+            e.to_string(),
+            "Resource 'abc' does not exist or one of its queried reference-property objects are not present."
+        );
+        assert_eq!(GraphError::Forbidden.code(), "Authorization_RequestDenied");
+        assert_eq!(
+            GraphError::Unavailable.status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(
+            GraphError::from(StoreError::Backend("x".into())),
+            GraphError::Unavailable
+        );
+    }
+
+    #[test]
+    fn client_request_ids_are_echoed_only_when_sane() {
+        let mut headers = HeaderMap::new();
+        headers.insert("client-request-id", HeaderValue::from_static("abc-123"));
+        assert_eq!(client_request_id(&headers), "abc-123");
+        headers.insert("client-request-id", HeaderValue::from_static("has space"));
+        assert_eq!(client_request_id(&headers).len(), 36);
+    }
+}

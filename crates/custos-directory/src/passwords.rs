@@ -1,0 +1,159 @@
+//! Client secrets: `addPassword` (generates a secret, stores only its keyed hash, shows the
+//! secret once) and `removePassword`.
+
+use crate::DirectoryState;
+use crate::auth::{Authed, Permission};
+use crate::body::{GraphPath, JsonBody, JsonObject, invalid_value};
+use crate::error::GraphError;
+use crate::resolve;
+use crate::shapes;
+use axum::Json;
+use axum::extract::State;
+use custos_core::model::{Application, PasswordCredential};
+use custos_jose::secret::generate_client_secret;
+use custos_store::StoreError;
+use http::StatusCode;
+use serde::Deserialize;
+use serde_json::Value;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+const RESOURCE: &str = "PasswordCredential";
+/// Default lifetime of a secret: two years, as Graph's.
+const DEFAULT_LIFETIME: time::Duration = time::Duration::days(2 * 365);
+/// Most secrets one application may hold.
+const MAX_SECRETS: usize = 100;
+/// Longest secret display name.
+const MAX_DISPLAY_NAME: usize = 256;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PasswordInput {
+    #[serde(default)]
+    display_name: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    start_date_time: Option<OffsetDateTime>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    end_date_time: Option<OffsetDateTime>,
+}
+
+fn read_input(body: Option<JsonObject>) -> Result<Option<PasswordInput>, GraphError> {
+    let Some(body) = body else { return Ok(None) };
+    let mut body = body.only(&["passwordCredential"])?;
+    Ok(body
+        .take::<Option<PasswordInput>>("passwordCredential", RESOURCE)?
+        .flatten())
+}
+
+fn store_error(err: StoreError, app: &Application) -> GraphError {
+    match err {
+        StoreError::NotFound => GraphError::NotFound(app.id.to_string()),
+        other => GraphError::storage(other),
+    }
+}
+
+/// Adds a generated secret to `app` and returns it (the only time it is shown).
+pub(crate) async fn add_to(
+    state: &DirectoryState,
+    mut app: Application,
+    body: Option<JsonObject>,
+) -> Result<Json<Value>, GraphError> {
+    let input = read_input(body)?;
+    let (display_name, start, end) = match input {
+        Some(i) => (i.display_name, i.start_date_time, i.end_date_time),
+        None => (None, None, None),
+    };
+    if display_name
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > MAX_DISPLAY_NAME)
+    {
+        return Err(invalid_value("displayName", RESOURCE));
+    }
+    let start = start.unwrap_or_else(|| state.clock.now());
+    let end = match end {
+        Some(end) => end,
+        None => start
+            .checked_add(DEFAULT_LIFETIME)
+            .ok_or_else(|| invalid_value("startDateTime", RESOURCE))?,
+    };
+    if end <= start {
+        return Err(invalid_value("endDateTime", RESOURCE));
+    }
+    if app.password_credentials.len() >= MAX_SECRETS {
+        return Err(GraphError::BadRequest(format!(
+            "An application can hold at most {MAX_SECRETS} password credentials."
+        )));
+    }
+    let secret = generate_client_secret();
+    let credential = PasswordCredential {
+        key_id: Uuid::new_v4(),
+        display_name,
+        hint: secret.chars().take(3).collect(),
+        start,
+        end,
+        secret_hash: state.hasher.hash(&secret),
+    };
+    let mut body = shapes::password_credential(&credential, Some(&secret));
+    app.password_credentials.push(credential);
+    state
+        .store
+        .update_application(&app)
+        .await
+        .map_err(|e| store_error(e, &app))?;
+    tracing::info!(tenant = %app.tenant_id, app_id = %app.app_id, "client secret added");
+    body["@odata.context"] = Value::String(format!(
+        "{}/v1.0/$metadata#microsoft.graph.passwordCredential",
+        state.public_url
+    ));
+    Ok(Json(body))
+}
+
+/// Removes the secret `{"keyId"}` names from `app`.
+pub(crate) async fn remove_from(
+    state: &DirectoryState,
+    mut app: Application,
+    body: JsonBody,
+) -> Result<StatusCode, GraphError> {
+    let mut body = body.required()?.only(&["keyId"])?;
+    let key_id: Uuid = body
+        .take("keyId", RESOURCE)?
+        .ok_or_else(|| invalid_value("keyId", RESOURCE))?;
+    let before = app.password_credentials.len();
+    app.password_credentials.retain(|p| p.key_id != key_id);
+    if app.password_credentials.len() == before {
+        return Err(GraphError::BadRequest(format!(
+            "No password credential with keyId '{key_id}' exists on the application."
+        )));
+    }
+    state
+        .store
+        .update_application(&app)
+        .await
+        .map_err(|e| store_error(e, &app))?;
+    tracing::info!(tenant = %app.tenant_id, app_id = %app.app_id, %key_id, "client secret removed");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /v1.0/applications/{id}/addPassword`
+pub(crate) async fn add(
+    State(state): State<DirectoryState>,
+    auth: Authed,
+    GraphPath(id): GraphPath<String>,
+    body: Result<JsonBody, GraphError>,
+) -> Result<Json<Value>, GraphError> {
+    let caller = auth.require(Permission::WriteApplications)?;
+    let app = resolve::application(state.store.as_ref(), caller.tenant_id, &id).await?;
+    add_to(&state, app, body?.0).await
+}
+
+/// `POST /v1.0/applications/{id}/removePassword`
+pub(crate) async fn remove(
+    State(state): State<DirectoryState>,
+    auth: Authed,
+    GraphPath(id): GraphPath<String>,
+    body: Result<JsonBody, GraphError>,
+) -> Result<StatusCode, GraphError> {
+    let caller = auth.require(Permission::WriteApplications)?;
+    let app = resolve::application(state.store.as_ref(), caller.tenant_id, &id).await?;
+    remove_from(&state, app, body?).await
+}

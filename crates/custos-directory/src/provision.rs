@@ -1,0 +1,396 @@
+//! Tenant provisioning: a new tenant with the built-in directory API resource (Microsoft Graph's
+//! appId, identifier URI and app role ids, plus `Custos.Admin`) and a bootstrap admin
+//! application holding every one of those roles. Used by `custos init` and `POST
+//! /admin/v1/tenants`.
+//!
+//! All-or-nothing as far as the [`Store`] trait allows: when a step fails, the applications
+//! created so far are deleted again (which removes their service principals and assignments).
+//! The tenant row itself cannot be deleted through the trait; a tenant left without any
+//! application is therefore treated as unfinished, and provisioning its domain again completes
+//! it instead of failing as a duplicate.
+
+use custos_core::ids::{GRAPH_APP_ID, GRAPH_IDENTIFIER_URI};
+use custos_core::model::{
+    AppRole, AppRoleAssignment, Application, PasswordCredential, ServicePrincipal,
+    ServicePrincipalType, Tenant,
+};
+use custos_core::{AppId, Clock, ObjectId, TenantId};
+use custos_jose::secret::{SecretHasher, generate_client_secret};
+use custos_store::{Store, StoreError};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// Display name of the built-in directory API application.
+pub const DIRECTORY_DISPLAY_NAME: &str = "Microsoft Graph";
+/// Display name of the bootstrap admin application.
+pub const BOOTSTRAP_ADMIN_DISPLAY_NAME: &str = "custos admin";
+/// The id of the `Custos.Admin` app role on the directory API (custos' own; fixed forever).
+pub const CUSTOS_ADMIN_ROLE_ID: Uuid = Uuid::from_u128(0x8c1d0e5a_4b7f_4c2e_9a61_2f0c5d3e7b19);
+/// Lifetime of the bootstrap admin's client secret.
+const ADMIN_SECRET_LIFETIME: time::Duration = time::Duration::days(2 * 365);
+/// Longest tenant domain (a DNS name).
+const MAX_DOMAIN_LEN: usize = 253;
+/// Longest tenant display name.
+const MAX_DISPLAY_NAME: usize = 256;
+
+/// `(id, value, display name, description)` of every directory API app role. The first five
+/// carry Microsoft Graph's real role ids, so scripts that hard-code them work unchanged.
+const DIRECTORY_ROLES: &[(Uuid, &str, &str, &str)] = &[
+    (
+        Uuid::from_u128(0x1bfefb4e_e0b5_418b_a88f_73c46d2cc8e9),
+        "Application.ReadWrite.All",
+        "Read and write all applications",
+        "Allows the app to create, read, update and delete applications and service principals without a signed-in user.",
+    ),
+    (
+        Uuid::from_u128(0x9a5d68dd_52b0_4cc2_bd40_abcf44ac3a30),
+        "Application.Read.All",
+        "Read all applications",
+        "Allows the app to read all applications and service principals without a signed-in user.",
+    ),
+    (
+        Uuid::from_u128(0x06b708a9_e830_4db3_a914_8e69da51d44f),
+        "AppRoleAssignment.ReadWrite.All",
+        "Manage app permission grants and app role assignments",
+        "Allows the app to manage app role assignments for any app, without a signed-in user.",
+    ),
+    (
+        Uuid::from_u128(0x7ab1d382_f21e_4acd_a863_ba3e13f7da61),
+        "Directory.Read.All",
+        "Read directory data",
+        "Allows the app to read data in your organization's directory without a signed-in user.",
+    ),
+    (
+        Uuid::from_u128(0xb0afded3_3588_46d8_8b3d_9842eff778da),
+        "AuditLog.Read.All",
+        "Read all audit log data",
+        "Allows the app to read and query your audit log activities, without a signed-in user.",
+    ),
+    (
+        CUSTOS_ADMIN_ROLE_ID,
+        "Custos.Admin",
+        "Administer custos",
+        "Allows the app to manage tenants, signing keys, managed identities and settings of this custos installation.",
+    ),
+];
+
+/// The app roles of the built-in directory API, application members only.
+pub fn directory_app_roles() -> Vec<AppRole> {
+    DIRECTORY_ROLES
+        .iter()
+        .map(|(id, value, name, description)| AppRole {
+            id: *id,
+            allowed_member_types: vec!["Application".to_owned()],
+            description: Some((*description).to_owned()),
+            display_name: Some((*name).to_owned()),
+            is_enabled: true,
+            value: Some((*value).to_owned()),
+        })
+        .collect()
+}
+
+/// Why a tenant could not be provisioned.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProvisionError {
+    /// The domain is not a DNS name of at least two labels (≤ 253 characters).
+    #[error(
+        "'{0}' is not a valid tenant domain: use a DNS name such as contoso.example (letters, digits and hyphens, at least two labels, at most 253 characters)"
+    )]
+    InvalidDomain(String),
+    /// The display name is empty or longer than 256 characters.
+    #[error("the tenant display name must be 1 to 256 characters")]
+    InvalidDisplayName,
+    /// A tenant with this domain exists.
+    #[error("a tenant with the domain '{0}' already exists")]
+    DomainTaken(String),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What provisioning created. The admin secret is shown once and stored only as a hash.
+#[derive(Clone)]
+pub struct ProvisionedTenant {
+    /// The new tenant.
+    pub tenant: Tenant,
+    /// The bootstrap admin's client id.
+    pub admin_app_id: AppId,
+    /// The bootstrap admin application's object id.
+    pub admin_object_id: ObjectId,
+    /// The bootstrap admin's service principal.
+    pub admin_service_principal_id: ObjectId,
+    /// The directory API's service principal in the tenant.
+    pub directory_service_principal_id: ObjectId,
+    /// The bootstrap admin's client secret, in plain text.
+    pub admin_secret: String,
+}
+
+impl std::fmt::Debug for ProvisionedTenant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProvisionedTenant")
+            .field("tenant", &self.tenant)
+            .field("admin_app_id", &self.admin_app_id)
+            .field("admin_secret", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+/// Lower-cases and checks a tenant domain.
+pub fn normalize_domain(domain: &str) -> Result<String, ProvisionError> {
+    let domain = domain.trim().to_ascii_lowercase();
+    let labels_ok = domain.split('.').all(|label| {
+        (1..=63).contains(&label.len())
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+    });
+    // An all-numeric last label is no host name (RFC 3696 §2): it keeps `127.0.0.1` and `v1.0`
+    // (the Graph path prefix) out of tenant URLs.
+    let numeric_tld = domain
+        .rsplit('.')
+        .next()
+        .is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit()));
+    if domain.len() > MAX_DOMAIN_LEN || !domain.contains('.') || !labels_ok || numeric_tld {
+        return Err(ProvisionError::InvalidDomain(domain));
+    }
+    Ok(domain)
+}
+
+fn application(tenant: TenantId, app_id: AppId, name: &str, now: OffsetDateTime) -> Application {
+    Application {
+        id: ObjectId::new_random(),
+        tenant_id: tenant,
+        app_id,
+        display_name: name.to_owned(),
+        description: None,
+        identifier_uris: Vec::new(),
+        app_roles: Vec::new(),
+        requested_access_token_version: None,
+        sign_in_audience: custos_core::model::SIGN_IN_AUDIENCE_MY_ORG.to_owned(),
+        password_credentials: Vec::new(),
+        created: now,
+    }
+}
+
+fn service_principal(app: &Application, now: OffsetDateTime) -> ServicePrincipal {
+    ServicePrincipal {
+        id: ObjectId::new_random(),
+        tenant_id: app.tenant_id,
+        app_id: app.app_id,
+        display_name: app.display_name.clone(),
+        account_enabled: true,
+        app_role_assignment_required: false,
+        service_principal_type: ServicePrincipalType::Application,
+        created: now,
+    }
+}
+
+/// The tenant to fill: a new one, or an unfinished one (no applications) with this domain.
+async fn claim_tenant(
+    store: &dyn Store,
+    domain: &str,
+    display_name: &str,
+    now: OffsetDateTime,
+) -> Result<Tenant, ProvisionError> {
+    if let Some(existing) = store.tenant_by_domain(domain).await? {
+        let empty = store.applications(existing.id).await?.is_empty()
+            && store.service_principals(existing.id).await?.is_empty();
+        return if empty {
+            Ok(existing)
+        } else {
+            Err(ProvisionError::DomainTaken(domain.to_owned()))
+        };
+    }
+    let tenant = Tenant {
+        id: TenantId::new_random(),
+        domain: domain.to_owned(),
+        display_name: display_name.to_owned(),
+        created: now,
+    };
+    match store.create_tenant(&tenant).await {
+        Ok(()) => Ok(tenant),
+        Err(StoreError::Conflict(_)) => Err(ProvisionError::DomainTaken(domain.to_owned())),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Creates a tenant, its directory API resource and its bootstrap admin (see the module docs).
+pub async fn provision_tenant(
+    store: &dyn Store,
+    hasher: &SecretHasher,
+    clock: &dyn Clock,
+    domain: &str,
+    display_name: &str,
+) -> Result<ProvisionedTenant, ProvisionError> {
+    let domain = normalize_domain(domain)?;
+    let display_name = display_name.trim();
+    if display_name.is_empty() || display_name.chars().count() > MAX_DISPLAY_NAME {
+        return Err(ProvisionError::InvalidDisplayName);
+    }
+    let now = clock.now();
+    let tenant = claim_tenant(store, &domain, display_name, now).await?;
+
+    let mut directory = application(tenant.id, GRAPH_APP_ID, DIRECTORY_DISPLAY_NAME, now);
+    directory.identifier_uris = vec![GRAPH_IDENTIFIER_URI.to_owned()];
+    directory.app_roles = directory_app_roles();
+    directory.sign_in_audience = "AzureADMultipleOrgs".to_owned();
+
+    let secret = generate_client_secret();
+    let mut admin = application(
+        tenant.id,
+        AppId::new_random(),
+        BOOTSTRAP_ADMIN_DISPLAY_NAME,
+        now,
+    );
+    admin.description =
+        Some("Bootstrap administrator created when the tenant was provisioned.".to_owned());
+    admin.password_credentials = vec![PasswordCredential {
+        key_id: Uuid::new_v4(),
+        display_name: Some("bootstrap".to_owned()),
+        hint: secret.chars().take(3).collect(),
+        start: now,
+        end: now + ADMIN_SECRET_LIFETIME,
+        secret_hash: hasher.hash(&secret),
+    }];
+
+    let directory_sp = service_principal(&directory, now);
+    let admin_sp = service_principal(&admin, now);
+    let mut created: Vec<ObjectId> = Vec::new();
+    let result = async {
+        store.create_application(&directory).await?;
+        created.push(directory.id);
+        store.create_service_principal(&directory_sp).await?;
+        store.create_application(&admin).await?;
+        created.push(admin.id);
+        store.create_service_principal(&admin_sp).await?;
+        for role in &directory.app_roles {
+            store
+                .create_assignment(&AppRoleAssignment {
+                    id: crate::new_assignment_id(),
+                    tenant_id: tenant.id,
+                    principal_id: admin_sp.id,
+                    resource_id: directory_sp.id,
+                    app_role_id: role.id,
+                    created: now,
+                })
+                .await?;
+        }
+        Ok::<(), StoreError>(())
+    }
+    .await;
+
+    if let Err(err) = result {
+        for id in created.iter().rev() {
+            if let Err(cleanup) = store.delete_application(tenant.id, *id).await {
+                tracing::error!(tenant = %tenant.id, error = %cleanup, "cannot undo a failed tenant provisioning");
+            }
+        }
+        return Err(err.into());
+    }
+    tracing::info!(tenant = %tenant.id, domain = %tenant.domain, "tenant provisioned");
+    Ok(ProvisionedTenant {
+        tenant,
+        admin_app_id: admin.app_id,
+        admin_object_id: admin.id,
+        admin_service_principal_id: admin_sp.id,
+        directory_service_principal_id: directory_sp.id,
+        admin_secret: secret,
+    })
+}
+
+/// The bootstrap admin of a tenant, as found again after provisioning.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BootstrapAdmin {
+    /// Client id.
+    pub app_id: AppId,
+    /// Application object id.
+    pub object_id: ObjectId,
+    /// Service principal object id.
+    pub service_principal_id: ObjectId,
+}
+
+/// Finds the tenant's bootstrap admin: the oldest application named
+/// [`BOOTSTRAP_ADMIN_DISPLAY_NAME`] whose principal holds `Custos.Admin` on the directory API.
+/// `None` when the tenant has none (any more).
+pub async fn find_bootstrap_admin(
+    store: &dyn Store,
+    tenant: TenantId,
+) -> Result<Option<BootstrapAdmin>, StoreError> {
+    let Some(directory_sp) = store
+        .service_principal_by_app_id(tenant, GRAPH_APP_ID)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let admins: Vec<ObjectId> = store
+        .assignments(tenant)
+        .await?
+        .into_iter()
+        .filter(|a| a.resource_id == directory_sp.id && a.app_role_id == CUSTOS_ADMIN_ROLE_ID)
+        .map(|a| a.principal_id)
+        .collect();
+    let principals = store.service_principals(tenant).await?;
+    for app in store.applications(tenant).await? {
+        if app.display_name != BOOTSTRAP_ADMIN_DISPLAY_NAME {
+            continue;
+        }
+        if let Some(sp) = principals
+            .iter()
+            .find(|sp| sp.app_id == app.app_id && admins.contains(&sp.id))
+        {
+            return Ok(Some(BootstrapAdmin {
+                app_id: app.app_id,
+                object_id: app.id,
+                service_principal_id: sp.id,
+            }));
+        }
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domains_are_lower_cased_dns_names() {
+        assert_eq!(
+            normalize_domain("Contoso.Example").unwrap(),
+            "contoso.example"
+        );
+        for bad in [
+            "common",
+            "a..b",
+            "-a.b",
+            "a-.b",
+            "a_b.c",
+            "",
+            &format!("{}.b", "a".repeat(64)),
+        ] {
+            assert!(
+                matches!(normalize_domain(bad), Err(ProvisionError::InvalidDomain(_))),
+                "{bad}"
+            );
+        }
+        assert!(normalize_domain(&format!("{}.example", "a".repeat(60))).is_ok());
+    }
+
+    #[test]
+    fn directory_roles_are_graphs_plus_custos_admin() {
+        let roles = directory_app_roles();
+        assert_eq!(roles.len(), 6);
+        let admin = roles
+            .iter()
+            .find(|r| r.value.as_deref() == Some("Custos.Admin"))
+            .unwrap();
+        assert_eq!(admin.id, CUSTOS_ADMIN_ROLE_ID);
+        assert!(
+            roles
+                .iter()
+                .all(|r| r.is_enabled && r.allowed_member_types == ["Application"])
+        );
+    }
+}

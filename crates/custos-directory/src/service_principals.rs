@@ -1,0 +1,238 @@
+//! `/v1.0/servicePrincipals`: list, get, create (one per application), update
+//! (`accountEnabled`, `appRoleAssignmentRequired`) and delete. Managed identities appear here but
+//! are read-only; the built-in directory API principal cannot be deleted (it would lock every
+//! admin of the tenant out).
+
+use crate::DirectoryState;
+use crate::auth::{Authed, Permission};
+use crate::body::{GraphPath, JsonBody, invalid_value};
+use crate::error::GraphError;
+use crate::odata::{Collection, ListQuery, Pager, entity_response, entity_select};
+use crate::resolve;
+use crate::shapes::{self, SERVICE_PRINCIPAL};
+use axum::Json;
+use axum::extract::{RawQuery, State};
+use custos_core::ids::GRAPH_APP_ID;
+use custos_core::model::{ServicePrincipal, ServicePrincipalType};
+use custos_core::{AppId, ObjectId};
+use custos_store::StoreError;
+use http::StatusCode;
+use serde_json::Value;
+use std::collections::HashMap;
+
+const RESOURCE: &str = "ServicePrincipal";
+
+fn read_only(sp: &ServicePrincipal) -> GraphError {
+    GraphError::BadRequest(format!(
+        "The service principal '{}' is a managed identity; it cannot be changed through this API.",
+        sp.id
+    ))
+}
+
+fn store_error(err: StoreError, id: ObjectId) -> GraphError {
+    match err {
+        StoreError::NotFound => GraphError::NotFound(id.to_string()),
+        other => GraphError::storage(other),
+    }
+}
+
+/// `GET /v1.0/servicePrincipals`
+pub(crate) async fn list(
+    State(state): State<DirectoryState>,
+    auth: Authed,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, GraphError> {
+    let caller = auth.require(Permission::ReadApplications)?;
+    let query = ListQuery::parse(query.as_deref(), &SERVICE_PRINCIPAL)?;
+    let apps: HashMap<AppId, _> = state
+        .store
+        .applications(caller.tenant_id)
+        .await?
+        .into_iter()
+        .map(|a| (a.app_id, a))
+        .collect();
+    let items = state
+        .store
+        .service_principals(caller.tenant_id)
+        .await?
+        .iter()
+        .map(|sp| shapes::service_principal(sp, apps.get(&sp.app_id)))
+        .collect();
+    let collection = Collection {
+        path: "servicePrincipals".to_owned(),
+        context: "servicePrincipals".to_owned(),
+    };
+    let pager = Pager::new(&state.paging_key, caller.tenant_id, &state.public_url);
+    Ok(Json(pager.page(&collection, &query, items)?))
+}
+
+/// `POST /v1.0/servicePrincipals` with `{"appId"}` (and optionally the two settable flags).
+pub(crate) async fn create(
+    State(state): State<DirectoryState>,
+    auth: Authed,
+    body: Result<JsonBody, GraphError>,
+) -> Result<(StatusCode, Json<Value>), GraphError> {
+    let caller = auth.require(Permission::WriteApplications)?;
+    let mut body =
+        body?
+            .required()?
+            .only(&["appId", "accountEnabled", "appRoleAssignmentRequired"])?;
+    let app_id: AppId = body
+        .take("appId", RESOURCE)?
+        .ok_or_else(|| invalid_value("appId", RESOURCE))?;
+    let account_enabled: Option<bool> = body.take("accountEnabled", RESOURCE)?;
+    let assignment_required: Option<bool> = body.take("appRoleAssignmentRequired", RESOURCE)?;
+    let app = state
+        .store
+        .application_by_app_id(caller.tenant_id, app_id)
+        .await?
+        .filter(resolve::is_listed)
+        .ok_or_else(|| {
+            GraphError::BadRequest(format!(
+                "The appId '{app_id}' of the service principal does not reference a valid application object."
+            ))
+        })?;
+    let in_use = || {
+        GraphError::DuplicateKey(format!(
+            "The service principal cannot be created, updated, or restored because the service principal name {app_id} is already in use."
+        ))
+    };
+    if state
+        .store
+        .service_principal_by_app_id(caller.tenant_id, app_id)
+        .await?
+        .is_some()
+    {
+        return Err(in_use());
+    }
+    let sp = ServicePrincipal {
+        id: ObjectId::new_random(),
+        tenant_id: caller.tenant_id,
+        app_id,
+        display_name: app.display_name.clone(),
+        account_enabled: account_enabled.unwrap_or(true),
+        app_role_assignment_required: assignment_required.unwrap_or(false),
+        service_principal_type: ServicePrincipalType::Application,
+        created: state.clock.now(),
+    };
+    state
+        .store
+        .create_service_principal(&sp)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict(_) => in_use(),
+            other => GraphError::storage(other),
+        })?;
+    tracing::info!(tenant = %sp.tenant_id, app_id = %sp.app_id, "service principal created");
+    let item = shapes::service_principal(&sp, Some(&app));
+    Ok((
+        StatusCode::CREATED,
+        Json(entity_response(
+            &state.public_url,
+            "servicePrincipals",
+            item,
+            None,
+        )),
+    ))
+}
+
+/// A service principal's GET response.
+pub(crate) async fn show(
+    state: &DirectoryState,
+    sp: &ServicePrincipal,
+    query: Option<&str>,
+) -> Result<Json<Value>, GraphError> {
+    let select = entity_select(query, &SERVICE_PRINCIPAL)?;
+    let app = resolve::application_of(state.store.as_ref(), sp).await?;
+    let item = shapes::service_principal(sp, app.as_ref());
+    Ok(Json(entity_response(
+        &state.public_url,
+        "servicePrincipals",
+        item,
+        select.as_deref(),
+    )))
+}
+
+/// Applies a PATCH body to a service principal.
+pub(crate) async fn update(
+    state: &DirectoryState,
+    mut sp: ServicePrincipal,
+    body: JsonBody,
+) -> Result<StatusCode, GraphError> {
+    let mut body = body
+        .required()?
+        .only(&["accountEnabled", "appRoleAssignmentRequired"])?;
+    if shapes::is_read_only(&sp) {
+        return Err(read_only(&sp));
+    }
+    if let Some(enabled) = body.take::<bool>("accountEnabled", RESOURCE)? {
+        sp.account_enabled = enabled;
+    }
+    if let Some(required) = body.take::<bool>("appRoleAssignmentRequired", RESOURCE)? {
+        sp.app_role_assignment_required = required;
+    }
+    state
+        .store
+        .update_service_principal(&sp)
+        .await
+        .map_err(|e| store_error(e, sp.id))?;
+    tracing::info!(tenant = %sp.tenant_id, app_id = %sp.app_id, "service principal updated");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes a service principal and its assignments.
+pub(crate) async fn remove(
+    state: &DirectoryState,
+    sp: &ServicePrincipal,
+) -> Result<StatusCode, GraphError> {
+    if shapes::is_read_only(sp) {
+        return Err(read_only(sp));
+    }
+    if sp.app_id == GRAPH_APP_ID {
+        return Err(GraphError::BadRequest(
+            "The directory API service principal cannot be deleted.".to_owned(),
+        ));
+    }
+    state
+        .store
+        .delete_service_principal(sp.tenant_id, sp.id)
+        .await
+        .map_err(|e| store_error(e, sp.id))?;
+    tracing::info!(tenant = %sp.tenant_id, app_id = %sp.app_id, "service principal deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /v1.0/servicePrincipals/{id}`
+pub(crate) async fn get(
+    State(state): State<DirectoryState>,
+    auth: Authed,
+    GraphPath(id): GraphPath<String>,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, GraphError> {
+    let caller = auth.require(Permission::ReadApplications)?;
+    let sp = resolve::service_principal(state.store.as_ref(), caller.tenant_id, &id).await?;
+    show(&state, &sp, query.as_deref()).await
+}
+
+/// `PATCH /v1.0/servicePrincipals/{id}`
+pub(crate) async fn patch(
+    State(state): State<DirectoryState>,
+    auth: Authed,
+    GraphPath(id): GraphPath<String>,
+    body: Result<JsonBody, GraphError>,
+) -> Result<StatusCode, GraphError> {
+    let caller = auth.require(Permission::WriteApplications)?;
+    let sp = resolve::service_principal(state.store.as_ref(), caller.tenant_id, &id).await?;
+    update(&state, sp, body?).await
+}
+
+/// `DELETE /v1.0/servicePrincipals/{id}`
+pub(crate) async fn delete(
+    State(state): State<DirectoryState>,
+    auth: Authed,
+    GraphPath(id): GraphPath<String>,
+) -> Result<StatusCode, GraphError> {
+    let caller = auth.require(Permission::WriteApplications)?;
+    let sp = resolve::service_principal(state.store.as_ref(), caller.tenant_id, &id).await?;
+    remove(&state, &sp).await
+}

@@ -1,0 +1,357 @@
+//! Graph JSON shapes of directory objects: how an [`Application`], [`ServicePrincipal`],
+//! [`AppRoleAssignment`] and [`Tenant`] look on the wire (camelCase, every property Graph v1.0
+//! returns by default), and each entity type's property list for `$select`/`$filter`.
+//! Secret hashes are never rendered.
+
+use crate::odata::EntityType;
+use custos_core::model::SIGN_IN_AUDIENCE_MY_ORG;
+use custos_core::model::{
+    AppRole, AppRoleAssignment, Application, PasswordCredential, ServicePrincipal,
+    ServicePrincipalType, Tenant,
+};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// Graph's date-time form (RFC 3339, UTC).
+pub(crate) fn date(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+pub(crate) static APPLICATION: EntityType = EntityType {
+    name: "application",
+    resource: "Application",
+    properties: &[
+        "id",
+        "deletedDateTime",
+        "appId",
+        "applicationTemplateId",
+        "createdDateTime",
+        "description",
+        "displayName",
+        "groupMembershipClaims",
+        "identifierUris",
+        "isFallbackPublicClient",
+        "notes",
+        "publisherDomain",
+        "signInAudience",
+        "tags",
+        "tokenEncryptionKeyId",
+        "api",
+        "appRoles",
+        "info",
+        "keyCredentials",
+        "optionalClaims",
+        "passwordCredentials",
+        "publicClient",
+        "requiredResourceAccess",
+        "spa",
+        "web",
+    ],
+    filterable: &["id", "appId", "displayName"],
+};
+
+fn app_role(role: &AppRole) -> Value {
+    json!({
+        "allowedMemberTypes": role.allowed_member_types,
+        "description": role.description,
+        "displayName": role.display_name,
+        "id": role.id,
+        "isEnabled": role.is_enabled,
+        "origin": "Application",
+        "value": role.value,
+    })
+}
+
+/// A password credential as listed on an application (no secret text, never the hash).
+pub(crate) fn password_credential(p: &PasswordCredential, secret_text: Option<&str>) -> Value {
+    json!({
+        "customKeyIdentifier": null,
+        "displayName": p.display_name,
+        "endDateTime": date(p.end),
+        "hint": p.hint,
+        "keyId": p.key_id,
+        "secretText": secret_text,
+        "startDateTime": date(p.start),
+    })
+}
+
+/// An application; `publisher_domain` is the owning tenant's domain.
+pub(crate) fn application(app: &Application, publisher_domain: &str) -> Value {
+    json!({
+        "id": app.id,
+        "deletedDateTime": null,
+        "appId": app.app_id,
+        "applicationTemplateId": null,
+        "createdDateTime": date(app.created),
+        "description": app.description,
+        "displayName": app.display_name,
+        "groupMembershipClaims": null,
+        "identifierUris": app.identifier_uris,
+        "isFallbackPublicClient": null,
+        "notes": null,
+        "publisherDomain": publisher_domain,
+        "signInAudience": app.sign_in_audience,
+        "tags": [],
+        "tokenEncryptionKeyId": null,
+        "api": {
+            "acceptMappedClaims": null,
+            "knownClientApplications": [],
+            "requestedAccessTokenVersion": app.requested_access_token_version,
+            "oauth2PermissionScopes": [],
+            "preAuthorizedApplications": [],
+        },
+        "appRoles": app.app_roles.iter().map(app_role).collect::<Vec<_>>(),
+        "info": {
+            "logoUrl": null,
+            "marketingUrl": null,
+            "privacyStatementUrl": null,
+            "supportUrl": null,
+            "termsOfServiceUrl": null,
+        },
+        "keyCredentials": [],
+        "optionalClaims": null,
+        "passwordCredentials": app
+            .password_credentials
+            .iter()
+            .map(|p| password_credential(p, None))
+            .collect::<Vec<_>>(),
+        "publicClient": { "redirectUris": [] },
+        "requiredResourceAccess": [],
+        "spa": { "redirectUris": [] },
+        "web": {
+            "homePageUrl": null,
+            "logoutUrl": null,
+            "redirectUris": [],
+            "implicitGrantSettings": {
+                "enableAccessTokenIssuance": false,
+                "enableIdTokenIssuance": false,
+            },
+        },
+    })
+}
+
+pub(crate) static SERVICE_PRINCIPAL: EntityType = EntityType {
+    name: "servicePrincipal",
+    resource: "ServicePrincipal",
+    properties: &[
+        "id",
+        "deletedDateTime",
+        "accountEnabled",
+        "alternativeNames",
+        "appDisplayName",
+        "appDescription",
+        "appId",
+        "appOwnerOrganizationId",
+        "appRoleAssignmentRequired",
+        "description",
+        "displayName",
+        "homepage",
+        "notes",
+        "replyUrls",
+        "servicePrincipalNames",
+        "servicePrincipalType",
+        "signInAudience",
+        "tags",
+        "appRoles",
+        "keyCredentials",
+        "oauth2PermissionScopes",
+        "passwordCredentials",
+    ],
+    filterable: &["id", "appId", "displayName"],
+};
+
+/// A service principal; `app` is its application registration (absent for managed identities).
+pub(crate) fn service_principal(sp: &ServicePrincipal, app: Option<&Application>) -> Value {
+    let mut names = vec![sp.app_id.to_string()];
+    if let Some(app) = app {
+        names.extend(app.identifier_uris.iter().cloned());
+    }
+    json!({
+        "id": sp.id,
+        "deletedDateTime": null,
+        "accountEnabled": sp.account_enabled,
+        "alternativeNames": [],
+        "appDisplayName": app.map_or(sp.display_name.as_str(), |a| a.display_name.as_str()),
+        "appDescription": app.and_then(|a| a.description.as_deref()),
+        "appId": sp.app_id,
+        "appOwnerOrganizationId": sp.tenant_id,
+        "appRoleAssignmentRequired": sp.app_role_assignment_required,
+        "description": null,
+        "displayName": sp.display_name,
+        "homepage": null,
+        "notes": null,
+        "replyUrls": [],
+        "servicePrincipalNames": names,
+        "servicePrincipalType": sp.service_principal_type.as_str(),
+        "signInAudience": app.map_or(SIGN_IN_AUDIENCE_MY_ORG, |a| a.sign_in_audience.as_str()),
+        "tags": [],
+        "appRoles": app.map(|a| a.app_roles.iter().map(app_role).collect::<Vec<_>>()).unwrap_or_default(),
+        "keyCredentials": [],
+        "oauth2PermissionScopes": [],
+        "passwordCredentials": [],
+    })
+}
+
+/// Whether Graph lets this API change or delete the principal (managed identities are managed
+/// through the custos admin API).
+pub(crate) fn is_read_only(sp: &ServicePrincipal) -> bool {
+    sp.service_principal_type == ServicePrincipalType::ManagedIdentity
+}
+
+pub(crate) static APP_ROLE_ASSIGNMENT: EntityType = EntityType {
+    name: "appRoleAssignment",
+    resource: "AppRoleAssignment",
+    properties: &[
+        "id",
+        "deletedDateTime",
+        "appRoleId",
+        "createdDateTime",
+        "principalDisplayName",
+        "principalId",
+        "principalType",
+        "resourceDisplayName",
+        "resourceId",
+    ],
+    filterable: &[],
+};
+
+/// An app role assignment, with the display names of its two principals.
+pub(crate) fn assignment(
+    a: &AppRoleAssignment,
+    principal_name: &str,
+    resource_name: &str,
+) -> Value {
+    json!({
+        "id": a.id,
+        "deletedDateTime": null,
+        "appRoleId": a.app_role_id,
+        "createdDateTime": date(a.created),
+        "principalDisplayName": principal_name,
+        "principalId": a.principal_id,
+        "principalType": "ServicePrincipal",
+        "resourceDisplayName": resource_name,
+        "resourceId": a.resource_id,
+    })
+}
+
+pub(crate) static ORGANIZATION: EntityType = EntityType {
+    name: "organization",
+    resource: "Organization",
+    properties: &[
+        "id",
+        "deletedDateTime",
+        "createdDateTime",
+        "displayName",
+        "tenantType",
+        "verifiedDomains",
+    ],
+    filterable: &[],
+};
+
+/// The tenant as Graph's `organization`.
+pub(crate) fn organization(t: &Tenant) -> Value {
+    json!({
+        "id": t.id,
+        "deletedDateTime": null,
+        "createdDateTime": date(t.created),
+        "displayName": t.display_name,
+        "tenantType": "AAD",
+        "verifiedDomains": [{
+            "capabilities": "None",
+            "isDefault": true,
+            "isInitial": true,
+            "name": t.domain,
+            "type": "Managed",
+        }],
+    })
+}
+
+/// The tenant as the custos admin API shows it.
+pub(crate) fn tenant(t: &Tenant) -> Value {
+    json!({
+        "id": t.id,
+        "domain": t.domain,
+        "displayName": t.display_name,
+        "createdDateTime": date(t.created),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use custos_core::{AppId, ObjectId, TenantId};
+    use std::collections::BTreeSet;
+    use time::macros::datetime;
+
+    fn keys(v: &Value) -> BTreeSet<String> {
+        v.as_object().unwrap().keys().cloned().collect()
+    }
+
+    fn props(e: &EntityType) -> BTreeSet<String> {
+        e.properties.iter().map(|p| (*p).to_owned()).collect()
+    }
+
+    fn app() -> Application {
+        Application {
+            id: ObjectId::new_random(),
+            tenant_id: TenantId::new_random(),
+            app_id: AppId::new_random(),
+            display_name: "a".into(),
+            description: None,
+            identifier_uris: vec!["api://a".into()],
+            app_roles: vec![],
+            requested_access_token_version: Some(2),
+            sign_in_audience: SIGN_IN_AUDIENCE_MY_ORG.into(),
+            password_credentials: vec![PasswordCredential {
+                key_id: uuid::Uuid::new_v4(),
+                display_name: None,
+                hint: "abc".into(),
+                start: datetime!(2025-01-01 0:00 UTC),
+                end: datetime!(2027-01-01 0:00 UTC),
+                secret_hash: vec![1; 32],
+            }],
+            created: datetime!(2025-01-01 0:00 UTC),
+        }
+    }
+
+    #[test]
+    fn selectable_properties_are_exactly_the_rendered_ones() {
+        let a = app();
+        assert_eq!(keys(&application(&a, "d")), props(&APPLICATION));
+        let sp = ServicePrincipal {
+            id: ObjectId::new_random(),
+            tenant_id: a.tenant_id,
+            app_id: a.app_id,
+            display_name: "a".into(),
+            account_enabled: true,
+            app_role_assignment_required: false,
+            service_principal_type: ServicePrincipalType::Application,
+            created: a.created,
+        };
+        let rendered = service_principal(&sp, Some(&a));
+        assert_eq!(keys(&rendered), props(&SERVICE_PRINCIPAL));
+        assert_eq!(
+            rendered["servicePrincipalNames"],
+            json!([a.app_id.to_string(), "api://a"])
+        );
+        let t = Tenant {
+            id: a.tenant_id,
+            domain: "d.example".into(),
+            display_name: "D".into(),
+            created: a.created,
+        };
+        assert_eq!(keys(&organization(&t)), props(&ORGANIZATION));
+    }
+
+    #[test]
+    fn secrets_render_without_hash_and_with_null_text() {
+        let rendered = application(&app(), "d");
+        let p = &rendered["passwordCredentials"][0];
+        assert_eq!(p["secretText"], Value::Null);
+        assert_eq!(p["hint"], "abc");
+        assert_eq!(p["endDateTime"], "2027-01-01T00:00:00Z");
+        assert!(!rendered.to_string().contains("secret_hash"));
+        assert_eq!(rendered["api"]["requestedAccessTokenVersion"], 2);
+    }
+}

@@ -1,0 +1,218 @@
+//! Test harness: the Graph and admin routers over an in-memory SQLite store with two provisioned
+//! tenants, and a bearer authenticator that maps fixed token strings to callers.
+
+#![allow(
+    dead_code,
+    unreachable_pub,
+    reason = "each test file uses a different part of the harness"
+)]
+
+use axum::Router;
+use axum::body::Body;
+use custos_core::{FixedClock, TenantId};
+use custos_directory::provision::{ProvisionedTenant, provision_tenant};
+use custos_directory::{BearerAuthenticator, Caller, DirectoryState};
+use custos_jose::secret::SecretHasher;
+use custos_store::Store;
+use custos_store::sqlite::SqliteStore;
+use http::{HeaderMap, Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Arc;
+use time::macros::datetime;
+use tower::ServiceExt;
+
+pub const BASE: &str = "https://custos.test";
+pub const ALL_ROLES: &[&str] = &[
+    "Application.ReadWrite.All",
+    "Application.Read.All",
+    "AppRoleAssignment.ReadWrite.All",
+    "Directory.Read.All",
+    "AuditLog.Read.All",
+    "Custos.Admin",
+];
+
+/// Maps fixed token strings to callers: the only test double.
+struct Tokens(HashMap<String, Caller>);
+
+impl BearerAuthenticator for Tokens {
+    fn authenticate(&self, bearer_token: &str) -> Result<Caller, String> {
+        self.0
+            .get(bearer_token)
+            .cloned()
+            .ok_or_else(|| "unknown test token".to_owned())
+    }
+}
+
+pub struct Harness {
+    pub router: Router,
+    pub store: Arc<dyn Store>,
+    pub hasher: SecretHasher,
+    pub a: ProvisionedTenant,
+    pub b: ProvisionedTenant,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl Harness {
+    /// Tokens: `admin` (tenant A, every role), `admin-b` (tenant B, every role), `reader`
+    /// (A, Application.Read.All), `writer` (A, Application.ReadWrite.All), `assigner`
+    /// (A, AppRoleAssignment.ReadWrite.All), `nobody` (A, no role).
+    pub async fn new() -> Self {
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open("sqlite::memory:").await.unwrap());
+        let hasher = SecretHasher::new(&[9u8; 32]);
+        let clock = Arc::new(FixedClock::new(datetime!(2026-03-01 12:00 UTC)));
+        let a = provision_tenant(
+            store.as_ref(),
+            &hasher,
+            clock.as_ref(),
+            "a.example",
+            "Tenant A",
+        )
+        .await
+        .unwrap();
+        let b = provision_tenant(
+            store.as_ref(),
+            &hasher,
+            clock.as_ref(),
+            "b.example",
+            "Tenant B",
+        )
+        .await
+        .unwrap();
+        let caller = |t: &ProvisionedTenant, roles: &[&str]| Caller {
+            tenant_id: t.tenant.id,
+            app_id: t.admin_app_id,
+            object_id: t.admin_service_principal_id,
+            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+        };
+        let tokens = HashMap::from([
+            ("admin".to_owned(), caller(&a, ALL_ROLES)),
+            ("admin-b".to_owned(), caller(&b, ALL_ROLES)),
+            ("reader".to_owned(), caller(&a, &["Application.Read.All"])),
+            (
+                "writer".to_owned(),
+                caller(&a, &["Application.ReadWrite.All"]),
+            ),
+            (
+                "assigner".to_owned(),
+                caller(&a, &["AppRoleAssignment.ReadWrite.All"]),
+            ),
+            ("nobody".to_owned(), caller(&a, &[])),
+        ]);
+        let state = DirectoryState {
+            store: store.clone(),
+            authenticator: Arc::new(Tokens(tokens)),
+            hasher: hasher.clone(),
+            clock,
+            public_url: BASE.to_owned(),
+            paging_key: [7u8; 32],
+        };
+        let router = custos_directory::graph_router(state.clone())
+            .merge(custos_directory::admin_router(state));
+        Self {
+            router,
+            store,
+            hasher,
+            a,
+            b,
+        }
+    }
+
+    pub fn tenant_a(&self) -> TenantId {
+        self.a.tenant.id
+    }
+
+    /// Sends a request with a raw body.
+    pub async fn raw(&self, method: Method, uri: &str, token: Option<&str>, body: &str) -> Reply {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("client-request-id", "test-crid");
+        if let Some(token) = token {
+            req = req.header("authorization", format!("Bearer {token}"));
+        }
+        if !body.is_empty() {
+            req = req.header("content-type", "application/json");
+        }
+        let response = self
+            .router
+            .clone()
+            .oneshot(req.body(Body::from(body.to_owned())).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap()
+        };
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// Sends a request with an optional JSON body.
+    pub async fn call(&self, method: Method, uri: &str, token: &str, body: Option<Value>) -> Reply {
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        self.raw(method, uri, Some(token), &body).await
+    }
+
+    pub async fn get(&self, uri: &str, token: &str) -> Reply {
+        self.call(Method::GET, uri, token, None).await
+    }
+
+    pub async fn post(&self, uri: &str, token: &str, body: Value) -> Reply {
+        self.call(Method::POST, uri, token, Some(body)).await
+    }
+
+    pub async fn patch(&self, uri: &str, token: &str, body: Value) -> Reply {
+        self.call(Method::PATCH, uri, token, Some(body)).await
+    }
+
+    pub async fn delete(&self, uri: &str, token: &str) -> Reply {
+        self.call(Method::DELETE, uri, token, None).await
+    }
+
+    /// Creates an application as `admin` and returns its JSON.
+    pub async fn create_app(&self, body: Value) -> Value {
+        let reply = self.post("/v1.0/applications", "admin", body).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        reply.body
+    }
+
+    /// Creates the service principal of an appId as `admin` and returns its JSON.
+    pub async fn create_sp(&self, app_id: &str) -> Value {
+        let reply = self
+            .post(
+                "/v1.0/servicePrincipals",
+                "admin",
+                serde_json::json!({"appId": app_id}),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+        reply.body
+    }
+}
+
+impl Reply {
+    /// Asserts a Graph error with this status and code, and returns its message.
+    pub fn error(&self, status: StatusCode, code: &str) -> String {
+        assert_eq!(self.status, status, "{}", self.body);
+        assert_eq!(self.body["error"]["code"], code, "{}", self.body);
+        let inner = &self.body["error"]["innerError"];
+        assert_eq!(inner["client-request-id"], "test-crid");
+        assert_eq!(inner["request-id"].as_str().unwrap().len(), 36);
+        assert_eq!(inner["date"], "2026-03-01T12:00:00");
+        self.body["error"]["message"].as_str().unwrap().to_owned()
+    }
+}
