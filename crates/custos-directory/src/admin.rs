@@ -62,6 +62,7 @@ pub(crate) async fn create_tenant(
         state.clock.as_ref(),
         &domain,
         &display_name,
+        provision::AdminScope::Tenant,
     )
     .await
     .map_err(|e| match e {

@@ -33,11 +33,15 @@ const MAX_DOMAIN_LEN: usize = 253;
 /// Longest tenant display name.
 const MAX_DISPLAY_NAME: usize = 256;
 
+/// The id of Graph's `Application.ReadWrite.All` app role.
+pub const APPLICATION_READ_WRITE_ALL: Uuid =
+    Uuid::from_u128(0x1bfefb4e_e0b5_418b_a88f_73c46d2cc8e9);
+
 /// `(id, value, display name, description)` of every directory API app role. The first five
 /// carry Microsoft Graph's real role ids, so scripts that hard-code them work unchanged.
 const DIRECTORY_ROLES: &[(Uuid, &str, &str, &str)] = &[
     (
-        Uuid::from_u128(0x1bfefb4e_e0b5_418b_a88f_73c46d2cc8e9),
+        APPLICATION_READ_WRITE_ALL,
         "Application.ReadWrite.All",
         "Read and write all applications",
         "Allows the app to create, read, update and delete applications and service principals without a signed-in user.",
@@ -217,6 +221,16 @@ async fn claim_tenant(
     }
 }
 
+/// Whose administrator a provisioned tenant's bootstrap admin is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdminScope {
+    /// The first tenant of an installation: its admin also holds `Custos.Admin` and so manages
+    /// the installation (tenants, signing keys).
+    Installation,
+    /// Any further tenant: its admin holds the Graph roles of that tenant only.
+    Tenant,
+}
+
 /// Creates a tenant, its directory API resource and its bootstrap admin (see the module docs).
 pub async fn provision_tenant(
     store: &dyn Store,
@@ -224,6 +238,7 @@ pub async fn provision_tenant(
     clock: &dyn Clock,
     domain: &str,
     display_name: &str,
+    scope: AdminScope,
 ) -> Result<ProvisionedTenant, ProvisionError> {
     let domain = normalize_domain(domain)?;
     let display_name = display_name.trim();
@@ -266,7 +281,11 @@ pub async fn provision_tenant(
         store.create_application(&admin).await?;
         created.push(admin.id);
         store.create_service_principal(&admin_sp).await?;
-        for role in &directory.app_roles {
+        let granted = directory
+            .app_roles
+            .iter()
+            .filter(|role| role.id != CUSTOS_ADMIN_ROLE_ID || scope == AdminScope::Installation);
+        for role in granted {
             store
                 .create_assignment(&AppRoleAssignment {
                     id: crate::new_assignment_id(),
@@ -313,7 +332,8 @@ pub struct BootstrapAdmin {
 }
 
 /// Finds the tenant's bootstrap admin: the oldest application named
-/// [`BOOTSTRAP_ADMIN_DISPLAY_NAME`] whose principal holds `Custos.Admin` on the directory API.
+/// [`BOOTSTRAP_ADMIN_DISPLAY_NAME`] whose principal holds `Application.ReadWrite.All` on the
+/// directory API.
 /// `None` when the tenant has none (any more).
 pub async fn find_bootstrap_admin(
     store: &dyn Store,
@@ -329,7 +349,7 @@ pub async fn find_bootstrap_admin(
         .assignments(tenant)
         .await?
         .into_iter()
-        .filter(|a| a.resource_id == directory_sp.id && a.app_role_id == CUSTOS_ADMIN_ROLE_ID)
+        .filter(|a| a.resource_id == directory_sp.id && a.app_role_id == APPLICATION_READ_WRITE_ALL)
         .map(|a| a.principal_id)
         .collect();
     let principals = store.service_principals(tenant).await?;

@@ -395,4 +395,21 @@ async fn provisioning_creates_the_directory_resource_and_an_admin_with_every_rol
     assert_eq!(found.app_id, h.a.admin_app_id);
     assert_eq!(found.service_principal_id, h.a.admin_service_principal_id);
     assert!(!format!("{:?}", h.a).contains(&h.a.admin_secret));
+
+    // A further tenant's admin manages that tenant only: no Custos.Admin.
+    let b_granted: Vec<_> = store
+        .assignments(h.b.tenant.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.principal_id == h.b.admin_service_principal_id)
+        .map(|a| a.app_role_id)
+        .collect();
+    assert_eq!(b_granted.len(), 5);
+    assert!(!b_granted.contains(&CUSTOS_ADMIN_ROLE_ID));
+    let found_b = find_bootstrap_admin(store, h.b.tenant.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found_b.app_id, h.b.admin_app_id);
 }

@@ -10,7 +10,7 @@
 use axum::Router;
 use axum::body::Body;
 use custos_core::{FixedClock, TenantId};
-use custos_directory::provision::{ProvisionedTenant, provision_tenant};
+use custos_directory::provision::{AdminScope, ProvisionedTenant, provision_tenant};
 use custos_directory::{BearerAuthenticator, Caller, DirectoryState};
 use custos_jose::secret::SecretHasher;
 use custos_store::Store;
@@ -73,6 +73,7 @@ impl Harness {
             clock.as_ref(),
             "a.example",
             "Tenant A",
+            AdminScope::Installation,
         )
         .await
         .unwrap();
@@ -82,6 +83,7 @@ impl Harness {
             clock.as_ref(),
             "b.example",
             "Tenant B",
+            AdminScope::Tenant,
         )
         .await
         .unwrap();
