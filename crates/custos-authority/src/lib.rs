@@ -1,1 +1,184 @@
-//! placeholder
+//! The custos authority: Entra-compatible client-credentials token issuance, client
+//! authentication, discovery documents and signing keys.
+//!
+//! This crate owns the token endpoints' behaviour end to end: strict parsing of the request at
+//! the edge ([`form`]), the grant itself (`issue`), the exact claims (`claims`), the wire
+//! responses and errors (`response`), discovery and key sets (`discovery`, `routes`), the
+//! signing keys at run time ([`keys`]) and token metrics ([`metrics`]). It depends on
+//! `custos-core`, `custos-jose` and `custos-store`; it knows nothing of the directory API or of
+//! how the server listens.
+
+mod basic;
+mod claims;
+mod discovery;
+pub mod form;
+mod issue;
+pub mod keys;
+pub mod metrics;
+mod response;
+mod routes;
+
+pub use issue::{Endpoint, ISSUED_AT_SKEW_SECS};
+pub use keys::{KeyError, KeyManager};
+pub use metrics::TokenMetrics;
+
+use custos_core::model::TokenVersion;
+use custos_core::{AppId, Clock, ObjectId, TenantId};
+use custos_jose::secret::SecretHasher;
+use custos_jose::{Expected, IssuerRule, VerifyError};
+use custos_store::Directory;
+use std::sync::Arc;
+
+/// Default `expires_in` of issued tokens, in seconds (Entra's typical value).
+pub const DEFAULT_TOKEN_LIFETIME_SECS: i64 = 3599;
+
+/// Settings of the authority.
+#[derive(Debug, Clone)]
+pub struct AuthorityConfig {
+    /// The external base URL, without trailing slash (e.g. `https://localhost:8443`).
+    pub public_url: String,
+    /// `expires_in` of issued tokens, in seconds.
+    pub token_lifetime_secs: i64,
+}
+
+impl AuthorityConfig {
+    /// Settings with the default token lifetime. A trailing slash on `public_url` is dropped.
+    pub fn new(public_url: impl Into<String>) -> Self {
+        let mut public_url = public_url.into();
+        while public_url.ends_with('/') {
+            public_url.pop();
+        }
+        Self {
+            public_url,
+            token_lifetime_secs: DEFAULT_TOKEN_LIFETIME_SECS,
+        }
+    }
+}
+
+/// An authenticated caller of the directory API, from an access token this server issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedCaller {
+    /// `tid`.
+    pub tenant_id: TenantId,
+    /// `appid` (v1) or `azp` (v2).
+    pub app_id: AppId,
+    /// `oid`: the client service principal.
+    pub object_id: ObjectId,
+    /// `roles`.
+    pub roles: Vec<String>,
+    /// `aud`, as issued (the resource as requested for v1 tokens, its appId for v2).
+    pub aud: String,
+    /// Token format.
+    pub version: TokenVersion,
+}
+
+/// Why a bearer token was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallerError {
+    /// Signature, lifetime, issuer or format check failed.
+    #[error(transparent)]
+    Token(#[from] VerifyError),
+    /// The token belongs to another tenant than the one addressed.
+    #[error("the token was issued for another tenant")]
+    WrongTenant,
+    /// The token names no client application.
+    #[error("the token carries no client id")]
+    NoClientId,
+}
+
+/// The authority: configuration plus everything a token request needs.
+#[derive(Debug)]
+pub struct Authority {
+    config: AuthorityConfig,
+    directory: Arc<Directory>,
+    hasher: SecretHasher,
+    keys: KeyManager,
+    clock: Arc<dyn Clock>,
+    metrics: TokenMetrics,
+}
+
+impl Authority {
+    /// Assembles the authority.
+    pub fn new(
+        config: AuthorityConfig,
+        directory: Arc<Directory>,
+        hasher: SecretHasher,
+        keys: KeyManager,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            config,
+            directory,
+            hasher,
+            keys,
+            clock,
+            metrics: TokenMetrics::default(),
+        }
+    }
+
+    /// The routes: token endpoints, discovery, key sets and instance discovery.
+    pub fn router(self: Arc<Self>) -> axum::Router {
+        routes::router(self)
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &AuthorityConfig {
+        &self.config
+    }
+
+    /// Token-endpoint metrics.
+    pub fn metrics(&self) -> &TokenMetrics {
+        &self.metrics
+    }
+
+    /// The signing keys (for reloads after a rotation).
+    pub fn keys(&self) -> &KeyManager {
+        &self.keys
+    }
+
+    /// This server's issuer for `tenant` in the given token format.
+    pub fn issuer(&self, tenant: TenantId, version: TokenVersion) -> String {
+        match version {
+            TokenVersion::V1 => format!("{}/{tenant}/", self.config.public_url),
+            TokenVersion::V2 => format!("{}/{tenant}/v2.0", self.config.public_url),
+        }
+    }
+
+    /// Verifies an access token this server issued: RS256 with a published key, `exp`/`nbf`
+    /// against the clock, and `iss` equal to this server's v1 or v2 issuer of the token's own
+    /// `tid` (and, with `tenant_hint`, that `tid` is that tenant). The audience is returned for
+    /// the caller to check.
+    pub fn verify_access_token(
+        &self,
+        token: &str,
+        tenant_hint: Option<TenantId>,
+    ) -> Result<VerifiedCaller, CallerError> {
+        let expected = Expected {
+            issuer: IssuerRule::TenantOf {
+                base: &self.config.public_url,
+            },
+            audiences: None,
+        };
+        let claims = self
+            .keys
+            .verifier()
+            .verify(token, self.clock.unix(), &expected)?;
+        if tenant_hint.is_some_and(|t| t != claims.tid) {
+            return Err(CallerError::WrongTenant);
+        }
+        let app_id = claims.client_id().ok_or(CallerError::NoClientId)?;
+        let version = if claims.ver == "2.0" {
+            TokenVersion::V2
+        } else {
+            TokenVersion::V1
+        };
+        Ok(VerifiedCaller {
+            tenant_id: claims.tid,
+            app_id,
+            object_id: claims.oid,
+            roles: claims.roles,
+            aud: claims.aud,
+            version,
+        })
+    }
+}

@@ -53,6 +53,8 @@ pub enum TokenError {
     DuplicateParameter(String),
     /// 900144-family: the body is not `application/x-www-form-urlencoded` or not decodable.
     MalformedBody(&'static str),
+    /// 900144-family, HTTP 413: the body is larger than the token endpoint accepts (bytes).
+    BodyTooLarge(usize),
     /// 70003: grant type not supported.
     UnsupportedGrantType(String),
     /// 9001023: client credentials over /common, /organizations or /consumers.
@@ -67,6 +69,8 @@ pub enum TokenError {
     ExpiredSecret { app_id: String },
     /// 7000218: no credential at all.
     NoCredential,
+    /// 700027: the client assertion is signed with a key not registered on the application.
+    AssertionKeyNotFound { app_id: String },
     /// 90023-family: two client authentication methods in one request (RFC 6749 §2.3).
     MultipleClientAuth,
     /// 900023-family: the body `client_id` differs from the Basic user name.
@@ -93,7 +97,7 @@ impl TokenError {
     /// The AADSTS number.
     pub fn code(&self) -> u32 {
         match self {
-            Self::MissingParameter(_) | Self::MalformedBody(_) => 900144,
+            Self::MissingParameter(_) | Self::MalformedBody(_) | Self::BodyTooLarge(_) => 900144,
             Self::DuplicateParameter(_) => 90014,
             Self::UnsupportedGrantType(_) => 70003,
             Self::GrantNotSupportedOnAlias => 9001023,
@@ -102,6 +106,7 @@ impl TokenError {
             Self::InvalidSecret { .. } => 7000215,
             Self::ExpiredSecret { .. } => 7000222,
             Self::NoCredential => 7000218,
+            Self::AssertionKeyNotFound { .. } => 700027,
             Self::MultipleClientAuth => 90023,
             Self::ClientIdMismatch => 900023,
             Self::DisabledApplication { .. } => 7000112,
@@ -122,6 +127,7 @@ impl TokenError {
             Self::MissingParameter(_)
             | Self::DuplicateParameter(_)
             | Self::MalformedBody(_)
+            | Self::BodyTooLarge(_)
             | Self::MultipleClientAuth
             | Self::ClientIdMismatch
             | Self::InvalidParameter(_)
@@ -130,7 +136,10 @@ impl TokenError {
             Self::GrantNotSupportedOnAlias => InvalidRequest,
             Self::UnknownTenant(_) => InvalidTenant,
             Self::UnknownClient { .. } | Self::DisabledApplication { .. } => UnauthorizedClient,
-            Self::InvalidSecret { .. } | Self::ExpiredSecret { .. } | Self::NoCredential => InvalidClient,
+            Self::InvalidSecret { .. }
+            | Self::ExpiredSecret { .. }
+            | Self::NoCredential
+            | Self::AssertionKeyNotFound { .. } => InvalidClient,
             Self::UnknownResource { .. } => InvalidResource,
             Self::ScopeNotDefault(_) | Self::MultipleResources => InvalidScope,
             Self::AssignmentRequired { .. } => InvalidGrant,
@@ -138,8 +147,12 @@ impl TokenError {
         }
     }
 
-    /// The HTTP status: 401 for `invalid_client`, 503 when storage failed, 400 otherwise.
+    /// The HTTP status: 401 for `invalid_client`, 503 when storage failed, 413 for an
+    /// oversized body, 400 otherwise.
     pub fn http_status(&self) -> u16 {
+        if let Self::BodyTooLarge(_) = self {
+            return 413;
+        }
         match self.oauth_error() {
             OAuthError::InvalidClient => 401,
             OAuthError::TemporarilyUnavailable => 503,
@@ -160,6 +173,9 @@ impl fmt::Display for TokenError {
                 "The parameter '{name}' is duplicated. Each parameter must appear at most once in the request."
             ),
             Self::MalformedBody(why) => write!(f, "The request body is malformed: {why}."),
+            Self::BodyTooLarge(limit) => {
+                write!(f, "The request body is larger than the limit of {limit} bytes.")
+            }
             Self::UnsupportedGrantType(g) => write!(
                 f,
                 "The provided value for the input parameter 'grant_type' is not valid. The grant type '{g}' is not supported."
@@ -185,6 +201,10 @@ impl fmt::Display for TokenError {
             ),
             Self::NoCredential => f.write_str(
                 "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+            ),
+            Self::AssertionKeyNotFound { app_id } => write!(
+                f,
+                "The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found., Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '{app_id}'.]"
             ),
             Self::MultipleClientAuth => f.write_str(
                 "Only one client authentication method may be used per request: send the client secret either in the request body or in the Authorization header, not both.",
@@ -236,6 +256,10 @@ mod tests {
         assert_eq!(unknown.oauth_error().as_str(), "unauthorized_client");
         assert_eq!(unknown.http_status(), 400);
         assert_eq!(TokenError::TemporarilyUnavailable.http_status(), 503);
+        assert_eq!(TokenError::BodyTooLarge(10).http_status(), 413);
+        assert_eq!(TokenError::BodyTooLarge(10).code(), 900144);
+        let assertion = TokenError::AssertionKeyNotFound { app_id: "a".into() };
+        assert_eq!((assertion.code(), assertion.http_status()), (700027, 401));
     }
 
     #[test]

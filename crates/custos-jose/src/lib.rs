@@ -2,5 +2,70 @@
 //! thumbprints, verification of custos-issued tokens), client-secret generation and hashing,
 //! and sealing of private keys at rest. The only crate that touches aws-lc-rs and JOSE.
 //! Depends on `custos-core` only.
+//!
+//! - [`signing`]: [`SigningKey`], an RSA-2048 key parsed once plus the self-signed certificate
+//!   that is published for it; signs compact JWS on the token hot path.
+//! - [`jwks`]: [`Jwk`] / [`Jwks`] documents built from a signing key or a certificate.
+//! - [`seal`]: AES-256-GCM sealing of private keys with the key-encryption key.
+//! - [`verify`]: [`TokenVerifier`], RS256 verification of tokens this server issued.
+//! - [`secret`]: client-secret generation and the keyed hash secrets are stored as.
 
+pub mod jwks;
+pub mod seal;
 pub mod secret;
+pub mod signing;
+pub mod verify;
+
+mod b64;
+
+pub use jwks::{Jwk, Jwks};
+pub use signing::SigningKey;
+pub use verify::{AccessClaims, Expected, IssuerRule, TokenVerifier, VerifyError};
+
+/// Why a key could not be created, parsed, sealed or used for signing.
+#[derive(Debug, thiserror::Error)]
+pub enum JoseError {
+    /// Generating a key pair or its certificate failed.
+    #[error("key generation failed: {0}")]
+    Generate(String),
+    /// The private key is not a usable PKCS#8 RSA key (2048 to 4096 bits).
+    #[error("the private key is not a usable RSA PKCS#8 key: {0}")]
+    InvalidPrivateKey(String),
+    /// The certificate is not a DER X.509 certificate with an RSA public key.
+    #[error("the certificate is not a DER X.509 certificate with an RSA key: {0}")]
+    InvalidCertificate(String),
+    /// The certificate does not wrap the public half of the private key.
+    #[error("the certificate does not belong to the private key")]
+    KeyMismatch,
+    /// A header or claim set could not be serialized.
+    #[error("JSON serialization failed: {0}")]
+    Serialize(#[from] serde_json::Error),
+    /// The RSA signing operation failed.
+    #[error("signing failed")]
+    Sign,
+    /// Sealing failed (the random number generator failed).
+    #[error("sealing failed")]
+    Seal,
+    /// A sealed blob could not be opened: wrong key-encryption key, wrong kid, or tampered data.
+    #[error("the sealed key cannot be opened: wrong key-encryption key or tampered data")]
+    Open,
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    //! A signing key shared by the unit tests (RSA generation takes a while).
+
+    use crate::SigningKey;
+    use std::sync::OnceLock;
+    use time::OffsetDateTime;
+
+    /// The time the shared key was created at.
+    pub(crate) const NOW: i64 = 1_800_000_000;
+
+    pub(crate) fn test_key() -> &'static (SigningKey, Vec<u8>) {
+        static KEY: OnceLock<(SigningKey, Vec<u8>)> = OnceLock::new();
+        KEY.get_or_init(|| {
+            SigningKey::generate(OffsetDateTime::from_unix_timestamp(NOW).unwrap()).unwrap()
+        })
+    }
+}

@@ -1,0 +1,354 @@
+//! The client-credentials grant: from a parsed [`TokenRequest`] to a signed access token or a
+//! [`TokenError`], in Entra's order of checks (tenant, grant type, client id, resource
+//! parameter, client, credential, client principal, resource, roles).
+
+use crate::Authority;
+use crate::claims::{AccessTokenClaims, Lifetime, Opaque, Subject, TokenHeader};
+use crate::form::{ClientCredential, JWT_BEARER_ASSERTION_TYPE, TokenRequest};
+use custos_core::aadsts::TokenError;
+use custos_core::model::{Application, PasswordCredential, TokenVersion};
+use custos_core::scope::{MAX_SCOPE_LEN, resource_from_scope};
+use custos_core::{AppId, TenantId};
+use custos_jose::secret::{MAX_PRESENTED_SECRET_LEN, SecretHasher};
+use custos_store::{StoreError, TenantSnapshot};
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+/// Entra's clock skew: `iat` and `nbf` are set this many seconds before issuance.
+pub const ISSUED_AT_SKEW_SECS: i64 = 300;
+
+/// Which token endpoint was called (this decides the response shape, not the token format).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `/{tenant}/oauth2/token`: `resource=`, string-valued response.
+    V1,
+    /// `/{tenant}/oauth2/v2.0/token`: `scope=`, number-valued response.
+    V2,
+}
+
+/// The aliases that name no tenant.
+pub(crate) fn is_alias(segment: &str) -> bool {
+    ["common", "organizations", "consumers"]
+        .iter()
+        .any(|a| a.eq_ignore_ascii_case(segment))
+}
+
+/// A signed token and what the response reports about it.
+#[derive(Debug)]
+pub(crate) struct Issued {
+    pub(crate) access_token: String,
+    pub(crate) expires_in: i64,
+    pub(crate) expires_on: i64,
+    pub(crate) not_before: i64,
+    /// The resource as requested.
+    pub(crate) resource: String,
+}
+
+/// What the request log line reports, filled in as the checks pass.
+#[derive(Debug, Default)]
+pub(crate) struct Trail {
+    pub(crate) tenant: Option<TenantId>,
+    pub(crate) client_id: Option<String>,
+    pub(crate) resource: Option<String>,
+}
+
+fn unavailable(e: &StoreError) -> TokenError {
+    tracing::warn!(error = %e, "token request failed: storage error");
+    TokenError::TemporarilyUnavailable
+}
+
+/// Runs the client-credentials grant.
+pub(crate) async fn client_credentials(
+    auth: &Authority,
+    endpoint: Endpoint,
+    tenant_segment: &str,
+    req: &TokenRequest,
+    trail: &mut Trail,
+) -> Result<Issued, TokenError> {
+    if is_alias(tenant_segment) {
+        return Err(TokenError::GrantNotSupportedOnAlias);
+    }
+    let snapshot = tenant_snapshot(auth, tenant_segment).await?;
+    let tenant = snapshot.tenant.id;
+    trail.tenant = Some(tenant);
+
+    match req.grant_type.as_deref() {
+        None => return Err(TokenError::MissingParameter("grant_type")),
+        Some("client_credentials") => {}
+        Some(other) => return Err(TokenError::UnsupportedGrantType(other.to_owned())),
+    }
+    let client_id = req
+        .client_id
+        .as_deref()
+        .ok_or(TokenError::MissingParameter("client_id"))?;
+    let resource = requested_resource(endpoint, req)?;
+    trail.resource = Some(resource.clone());
+
+    let Some(client) = find_client(&snapshot, client_id) else {
+        burn_secret(&auth.hasher, &req.credential);
+        return Err(TokenError::UnknownClient {
+            client_id: client_id.to_owned(),
+            tenant: tenant.to_string(),
+        });
+    };
+    authenticate(&auth.hasher, client, &req.credential, auth.clock.now())?;
+
+    let principal = snapshot
+        .service_principal(client.app_id)
+        .filter(|sp| sp.account_enabled)
+        .ok_or_else(|| TokenError::DisabledApplication {
+            app_id: client.app_id.to_string(),
+            display_name: client.display_name.clone(),
+        })?;
+
+    let unknown_resource = || TokenError::UnknownResource {
+        resource: resource.clone(),
+        tenant: tenant.to_string(),
+    };
+    let resource_app = snapshot
+        .application_by_identifier(&resource)
+        .ok_or_else(unknown_resource)?;
+    let resource_sp = snapshot
+        .service_principal(resource_app.app_id)
+        .ok_or_else(unknown_resource)?;
+
+    let mut roles: Vec<&str> = snapshot
+        .assigned_role_ids(principal.id, resource_sp.id)
+        .iter()
+        .filter_map(|id| resource_app.role_by_id(*id))
+        .filter(|role| role.is_enabled)
+        .filter_map(|role| role.value.as_deref())
+        .collect();
+    roles.sort_unstable();
+    roles.dedup();
+    if roles.is_empty() && resource_sp.app_role_assignment_required {
+        return Err(TokenError::AssignmentRequired {
+            app_id: client.app_id.to_string(),
+            resource: resource_app.app_id.to_string(),
+        });
+    }
+
+    let version = resource_app.access_token_version();
+    let issuer = auth.issuer(tenant, version);
+    let resource_app_id;
+    let audience = match version {
+        TokenVersion::V1 => resource.as_str(),
+        TokenVersion::V2 => {
+            resource_app_id = resource_app.app_id.to_string();
+            resource_app_id.as_str()
+        }
+    };
+    let subject = Subject {
+        audience,
+        issuer: &issuer,
+        client: client.app_id,
+        principal: principal.id,
+        tenant,
+        roles: &roles,
+    };
+    let now = auth.clock.unix();
+    let lifetime = auth.config.token_lifetime_secs;
+    let at = Lifetime {
+        issued_at: now - ISSUED_AT_SKEW_SECS,
+        expires: now + lifetime,
+    };
+    let access_token = sign(auth, version, &subject, at)?;
+    Ok(Issued {
+        access_token,
+        expires_in: lifetime,
+        expires_on: at.expires,
+        not_before: at.issued_at,
+        resource,
+    })
+}
+
+async fn tenant_snapshot(
+    auth: &Authority,
+    segment: &str,
+) -> Result<Arc<TenantSnapshot>, TokenError> {
+    let unknown = || TokenError::UnknownTenant(segment.to_owned());
+    let tenant = auth
+        .directory
+        .resolve_tenant(segment)
+        .await
+        .map_err(|e| unavailable(&e))?
+        .ok_or_else(unknown)?;
+    auth.directory
+        .snapshot(tenant.id)
+        .await
+        .map_err(|e| unavailable(&e))?
+        .ok_or_else(unknown)
+}
+
+/// The resource the request names: v2 `scope` (`resource` forbidden), v1 `resource`.
+fn requested_resource(endpoint: Endpoint, req: &TokenRequest) -> Result<String, TokenError> {
+    match endpoint {
+        Endpoint::V2 => {
+            if req.resource.is_some() {
+                return Err(TokenError::ResourceOnV2);
+            }
+            resource_from_scope(
+                req.scope
+                    .as_deref()
+                    .ok_or(TokenError::MissingParameter("scope"))?,
+            )
+        }
+        Endpoint::V1 => {
+            let resource = req
+                .resource
+                .as_deref()
+                .ok_or(TokenError::MissingParameter("resource"))?;
+            if resource.len() > MAX_SCOPE_LEN {
+                return Err(TokenError::InvalidParameter("resource"));
+            }
+            Ok(resource.to_owned())
+        }
+    }
+}
+
+fn find_client<'s>(snapshot: &'s TenantSnapshot, client_id: &str) -> Option<&'s Application> {
+    let app_id: AppId = client_id.parse().ok()?;
+    snapshot.application(app_id)
+}
+
+/// Hashes a presented secret although there is nothing to compare it with, so that an unknown
+/// client takes as long as a wrong secret.
+fn burn_secret(hasher: &SecretHasher, credential: &ClientCredential) {
+    if let ClientCredential::Secret(secret) = credential
+        && secret.expose().len() <= MAX_PRESENTED_SECRET_LEN
+    {
+        std::hint::black_box(hasher.verify(secret.expose(), &[0u8; 32]));
+    }
+}
+
+/// Checks the client's credential.
+fn authenticate(
+    hasher: &SecretHasher,
+    client: &Application,
+    credential: &ClientCredential,
+    now: OffsetDateTime,
+) -> Result<(), TokenError> {
+    let app_id = || client.app_id.to_string();
+    match credential {
+        ClientCredential::None => Err(TokenError::NoCredential),
+        ClientCredential::Assertion { assertion_type, .. } => match assertion_type.as_deref() {
+            None => Err(TokenError::MissingParameter("client_assertion_type")),
+            Some(JWT_BEARER_ASSERTION_TYPE) => {
+                Err(TokenError::AssertionKeyNotFound { app_id: app_id() })
+            }
+            Some(_) => Err(TokenError::InvalidParameter("client_assertion_type")),
+        },
+        ClientCredential::Secret(secret) => {
+            let presented = secret.expose();
+            if presented.len() > MAX_PRESENTED_SECRET_LEN {
+                return Err(TokenError::InvalidSecret { app_id: app_id() });
+            }
+            match secret_match(hasher, &client.password_credentials, presented, now) {
+                SecretMatch::Valid => Ok(()),
+                SecretMatch::OnlyExpired => Err(TokenError::ExpiredSecret { app_id: app_id() }),
+                SecretMatch::None => Err(TokenError::InvalidSecret { app_id: app_id() }),
+            }
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum SecretMatch {
+    Valid,
+    OnlyExpired,
+    None,
+}
+
+/// Compares `presented` with every credential (no early exit), each in constant time.
+fn secret_match(
+    hasher: &SecretHasher,
+    credentials: &[PasswordCredential],
+    presented: &str,
+    now: OffsetDateTime,
+) -> SecretMatch {
+    let mut valid = false;
+    let mut expired = false;
+    for credential in credentials {
+        let matches = hasher.verify(presented, &credential.secret_hash);
+        valid |= matches && credential.start <= now && now < credential.end;
+        expired |= matches && credential.end <= now;
+    }
+    match (valid, expired) {
+        (true, _) => SecretMatch::Valid,
+        (false, true) => SecretMatch::OnlyExpired,
+        (false, false) => SecretMatch::None,
+    }
+}
+
+fn sign(
+    auth: &Authority,
+    version: TokenVersion,
+    subject: &Subject<'_>,
+    at: Lifetime,
+) -> Result<String, TokenError> {
+    let opaque = Opaque::generate().ok_or_else(|| {
+        tracing::error!("token request failed: the random number generator failed");
+        TokenError::TemporarilyUnavailable
+    })?;
+    let key = auth.keys.current();
+    let header = TokenHeader::new(version, key.kid());
+    let claims = AccessTokenClaims::new(version, subject, at, &opaque);
+    key.sign_compact(&header, &claims).map_err(|e| {
+        tracing::error!(error = %e, kid = key.kid(), "token request failed: signing failed");
+        TokenError::TemporarilyUnavailable
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::Duration;
+    use uuid::Uuid;
+
+    fn credential(hasher: &SecretHasher, secret: &str, start: i64, end: i64) -> PasswordCredential {
+        let at = |s| OffsetDateTime::from_unix_timestamp(s).unwrap();
+        PasswordCredential {
+            key_id: Uuid::new_v4(),
+            display_name: None,
+            hint: secret[..3].to_owned(),
+            start: at(start),
+            end: at(end),
+            secret_hash: hasher.hash(secret),
+        }
+    }
+
+    #[test]
+    fn secret_matching_distinguishes_valid_expired_and_wrong() {
+        let h = SecretHasher::new(&[1; 32]);
+        let now = OffsetDateTime::from_unix_timestamp(1_000).unwrap();
+        let creds = [
+            credential(&h, "old-secret", 0, 500),
+            credential(&h, "new-secret", 0, 2_000),
+        ];
+        assert_eq!(
+            secret_match(&h, &creds, "new-secret", now),
+            SecretMatch::Valid
+        );
+        assert_eq!(
+            secret_match(&h, &creds, "old-secret", now),
+            SecretMatch::OnlyExpired
+        );
+        assert_eq!(secret_match(&h, &creds, "nope", now), SecretMatch::None);
+        // Not valid yet: a wrong secret, not an expired one.
+        let future = [credential(&h, "later", 1_500, 2_000)];
+        assert_eq!(secret_match(&h, &future, "later", now), SecretMatch::None);
+        // `end` is exclusive.
+        assert_eq!(
+            secret_match(&h, &creds, "new-secret", now + Duration::seconds(1_000)),
+            SecretMatch::OnlyExpired
+        );
+    }
+
+    #[test]
+    fn aliases_are_case_insensitive() {
+        assert!(is_alias("Common"));
+        assert!(is_alias("organizations"));
+        assert!(is_alias("CONSUMERS"));
+        assert!(!is_alias("contoso.com"));
+    }
+}

@@ -1,0 +1,306 @@
+//! The authority's HTTP surface: token endpoints, discovery, keys and instance discovery.
+//!
+//! Paths are matched case-insensitively with an optional trailing slash (MSAL Node lower-cases
+//! the authority), so one `/{tenant}/{*rest}` route dispatches on the lower-cased remainder.
+//! Handlers are thin: read the request, call one domain function, map the result.
+
+use crate::Authority;
+use crate::basic;
+use crate::discovery::{InstanceDiscovery, OpenIdV1, OpenIdV2, TenantRef, v2_issuer};
+use crate::form::{MAX_BODY_BYTES, TokenRequest, check_content_type};
+use crate::issue::{self, Endpoint, Trail};
+use crate::response::{ErrorContext, correlation_id, token_error, token_success};
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use custos_core::aadsts::TokenError;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use serde::Serialize;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The endpoints under `/{tenant}/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    Token(Endpoint),
+    OpenIdV2,
+    OpenIdV1,
+    KeysV1,
+    KeysV2,
+    Instance,
+}
+
+impl Route {
+    /// Splits a request path into its tenant segment and route.
+    fn parse(path: &str) -> Option<(&str, Self)> {
+        let path = path.strip_prefix('/')?;
+        let path = path.strip_suffix('/').unwrap_or(path);
+        let (tenant, rest) = path.split_once('/')?;
+        let route = match rest.to_ascii_lowercase().as_str() {
+            "oauth2/v2.0/token" => Self::Token(Endpoint::V2),
+            "oauth2/token" => Self::Token(Endpoint::V1),
+            "v2.0/.well-known/openid-configuration" => Self::OpenIdV2,
+            ".well-known/openid-configuration" => Self::OpenIdV1,
+            "discovery/keys" => Self::KeysV1,
+            "discovery/v2.0/keys" => Self::KeysV2,
+            "discovery/instance" if tenant.eq_ignore_ascii_case("common") => Self::Instance,
+            _ => return None,
+        };
+        Some((tenant, route))
+    }
+}
+
+/// The router serving every authority route.
+pub(crate) fn router(auth: Arc<Authority>) -> Router {
+    Router::new()
+        .route("/{tenant}/{*rest}", any(dispatch))
+        .with_state(auth)
+}
+
+async fn dispatch(State(auth): State<Arc<Authority>>, request: Request) -> Response {
+    let path = request.uri().path().to_owned();
+    let Some((tenant, route)) = Route::parse(&path) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let method = request.method();
+    match route {
+        Route::Token(endpoint) if method == Method::POST => {
+            token(&auth, endpoint, tenant, request).await
+        }
+        Route::Token(_) => method_not_allowed("POST"),
+        _ if method != Method::GET && method != Method::HEAD => method_not_allowed("GET"),
+        Route::Instance => instance(&auth, request.uri().query()),
+        _ => discovery(&auth, route, tenant, request.headers()).await,
+    }
+}
+
+fn method_not_allowed(allow: &'static str) -> Response {
+    (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, allow)]).into_response()
+}
+
+/// `POST /{tenant}/oauth2/v2.0/token` and `POST /{tenant}/oauth2/token`.
+async fn token(
+    auth: &Authority,
+    endpoint: Endpoint,
+    tenant_segment: &str,
+    request: Request,
+) -> Response {
+    let started = Instant::now();
+    let (parts, body) = request.into_parts();
+    let correlation = correlation_id(&parts.headers);
+    let authorization = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .map(HeaderValue::as_bytes);
+    let used_basic = authorization.is_some_and(basic::is_basic);
+    let mut trail = Trail::default();
+    let result = async {
+        check_content_type(
+            parts
+                .headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok()),
+        )?;
+        let body = read_body(&parts.headers, body).await?;
+        let request = TokenRequest::parse(&body, authorization)?;
+        trail.client_id.clone_from(&request.client_id);
+        issue::client_credentials(auth, endpoint, tenant_segment, &request, &mut trail).await
+    }
+    .await;
+
+    let elapsed = started.elapsed();
+    auth.metrics
+        .record(result.as_ref().err().map(TokenError::oauth_error), elapsed);
+    let latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
+    match &result {
+        Ok(_) => tracing::info!(
+            tenant = ?tenant_segment,
+            tid = ?trail.tenant,
+            client_id = ?trail.client_id,
+            resource = ?trail.resource,
+            outcome = "success",
+            latency_us,
+            correlation_id = %correlation,
+            "token issued"
+        ),
+        Err(e) => tracing::info!(
+            tenant = ?tenant_segment,
+            tid = ?trail.tenant,
+            client_id = ?trail.client_id,
+            resource = ?trail.resource,
+            outcome = e.oauth_error().as_str(),
+            aadsts = e.code(),
+            latency_us,
+            correlation_id = %correlation,
+            "token request refused"
+        ),
+    }
+    match result {
+        Ok(issued) => token_success(endpoint, &issued),
+        Err(e) => {
+            let ctx = ErrorContext {
+                public_url: &auth.config.public_url,
+                now: auth.clock.now(),
+                correlation_id: correlation,
+                used_basic,
+            };
+            token_error(&e, &ctx)
+        }
+    }
+}
+
+/// Reads at most [`MAX_BODY_BYTES`], refusing a larger declared length before reading.
+async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, TokenError> {
+    let too_large = TokenError::BodyTooLarge(MAX_BODY_BYTES);
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > MAX_BODY_BYTES as u64) {
+        return Err(too_large);
+    }
+    match Limited::new(body, MAX_BODY_BYTES).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<LengthLimitError>() => Err(too_large),
+        Err(_) => Err(TokenError::MalformedBody(
+            "the request body could not be read",
+        )),
+    }
+}
+
+/// Resolves a discovery tenant segment: an alias, or a tenant by GUID or domain.
+async fn tenant_ref(auth: &Authority, segment: &str) -> Result<TenantRef, TokenError> {
+    for alias in ["common", "organizations", "consumers"] {
+        if segment.eq_ignore_ascii_case(alias) {
+            return Ok(TenantRef::Alias(alias));
+        }
+    }
+    match auth.directory.resolve_tenant(segment).await {
+        Ok(Some(tenant)) => Ok(TenantRef::Tenant(tenant.id)),
+        Ok(None) => Err(TokenError::UnknownTenant(segment.to_owned())),
+        Err(e) => {
+            tracing::warn!(error = %e, "discovery failed: storage error");
+            Err(TokenError::TemporarilyUnavailable)
+        }
+    }
+}
+
+/// Discovery documents and key sets.
+async fn discovery(auth: &Authority, route: Route, segment: &str, headers: &HeaderMap) -> Response {
+    let tenant = match tenant_ref(auth, segment).await {
+        Ok(tenant) => tenant,
+        Err(e) => {
+            let ctx = ErrorContext {
+                public_url: &auth.config.public_url,
+                now: auth.clock.now(),
+                correlation_id: correlation_id(headers),
+                used_basic: false,
+            };
+            let mut response = token_error(&e, &ctx);
+            response.headers_mut().insert(
+                header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                HeaderValue::from_static("*"),
+            );
+            return response;
+        }
+    };
+    let url = auth.config.public_url.as_str();
+    match route {
+        Route::OpenIdV2 => cached_json(&OpenIdV2::new(url, &tenant)),
+        Route::OpenIdV1 => cached_json(&OpenIdV1::new(url, &tenant)),
+        Route::KeysV1 => cached_json(&auth.keys.jwks(None)),
+        Route::KeysV2 => cached_json(&auth.keys.jwks(Some(&v2_issuer(url, &tenant)))),
+        Route::Token(_) | Route::Instance => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// `GET /common/discovery/instance?authorization_endpoint=...`.
+fn instance(auth: &Authority, query: Option<&str>) -> Response {
+    let endpoint = query.and_then(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(name, _)| name == "authorization_endpoint")
+            .map(|(_, v)| v)
+    });
+    cached_json(&InstanceDiscovery::new(
+        &auth.config.public_url,
+        endpoint.as_deref(),
+    ))
+}
+
+/// A JSON document with Entra's discovery headers.
+fn cached_json(document: &impl Serialize) -> Response {
+    match serde_json::to_vec(document) {
+        Ok(body) => (
+            StatusCode::OK,
+            [
+                (header::CONTENT_TYPE, "application/json; charset=utf-8"),
+                (header::CACHE_CONTROL, "max-age=86400, private"),
+                (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+            ],
+            body,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot serialize a discovery document");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_case_insensitive_with_an_optional_trailing_slash() {
+        assert_eq!(
+            Route::parse("/t/oauth2/v2.0/token"),
+            Some(("t", Route::Token(Endpoint::V2)))
+        );
+        assert_eq!(
+            Route::parse("/T/OAuth2/Token/"),
+            Some(("T", Route::Token(Endpoint::V1)))
+        );
+        assert_eq!(
+            Route::parse("/t/v2.0/.well-known/openid-configuration/"),
+            Some(("t", Route::OpenIdV2))
+        );
+        assert_eq!(
+            Route::parse("/t/.WELL-KNOWN/openid-configuration"),
+            Some(("t", Route::OpenIdV1))
+        );
+        assert_eq!(
+            Route::parse("/common/discovery/keys"),
+            Some(("common", Route::KeysV1))
+        );
+        assert_eq!(
+            Route::parse("/t/discovery/v2.0/keys"),
+            Some(("t", Route::KeysV2))
+        );
+        assert_eq!(
+            Route::parse("/Common/discovery/instance"),
+            Some(("Common", Route::Instance))
+        );
+        assert_eq!(Route::parse("/t/discovery/instance"), None);
+        assert_eq!(Route::parse("/t/oauth2/v2.0/token//"), None);
+        assert_eq!(Route::parse("/t/other"), None);
+    }
+
+    #[test]
+    fn the_catch_all_route_merges_with_the_server_s_other_routes() {
+        async fn ok() {}
+        let others = Router::new()
+            .route("/healthz", axum::routing::get(ok))
+            .route("/v1.0/applications", axum::routing::get(ok))
+            .route("/v1.0/{*rest}", axum::routing::get(ok))
+            .route("/admin/v1/signing-keys", axum::routing::get(ok))
+            .route("/msi/token", axum::routing::get(ok))
+            .route("/metadata/identity/oauth2/token", axum::routing::get(ok));
+        let authority: Router<Arc<Authority>> =
+            Router::new().route("/{tenant}/{*rest}", any(dispatch));
+        let _merged: Router<Arc<Authority>> = authority.merge(others.with_state(()));
+    }
+}

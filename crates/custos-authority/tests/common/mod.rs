@@ -1,0 +1,365 @@
+//! Test fixture: an authority over an in-memory SQLite directory with one tenant, a client with
+//! a secret (and an expired one), a disabled client, and resources of each token version.
+
+#![allow(dead_code, unreachable_pub)] // each test binary uses a different part of the fixture
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode};
+use base64::Engine as _;
+use custos_authority::{Authority, AuthorityConfig, KeyManager};
+use custos_core::model::{
+    AppRole, AppRoleAssignment, Application, PasswordCredential, SIGN_IN_AUDIENCE_MY_ORG,
+    ServicePrincipal, ServicePrincipalType, Tenant,
+};
+use custos_core::{AppId, Clock, FixedClock, ObjectId, TenantId};
+use custos_jose::secret::SecretHasher;
+use custos_store::sqlite::SqliteStore;
+use custos_store::{Directory, Store};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use std::sync::Arc;
+use time::OffsetDateTime;
+use tower::ServiceExt;
+use uuid::Uuid;
+
+pub const PUBLIC_URL: &str = "https://login.custos.test:8443";
+pub const DOMAIN: &str = "contoso.custos.test";
+pub const SECRET: &str = "s3cret+with/special=chars";
+pub const EXPIRED_SECRET: &str = "an-expired-secret";
+pub const CORRELATION: &str = "0b6b2f2c-8d1e-4c3b-9f0a-1d2e3f4a5b6c";
+/// 2030-01-01T00:00:00Z.
+pub const NOW: i64 = 1_893_456_000;
+pub const FORM: &str = "application/x-www-form-urlencoded";
+
+/// A registered application and its service principal.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub app: Application,
+    pub sp: ServicePrincipal,
+}
+
+impl App {
+    pub fn app_id(&self) -> String {
+        self.app.app_id.to_string()
+    }
+}
+
+pub struct Fixture {
+    pub router: Router,
+    pub authority: Arc<Authority>,
+    pub directory: Arc<Directory>,
+    pub clock: Arc<FixedClock>,
+    pub tenant: TenantId,
+    /// Has [`SECRET`] (valid) and [`EXPIRED_SECRET`] (expired); roles Read and Write on
+    /// `resource_v1` and `resource_v2`.
+    pub client: App,
+    /// Has a valid secret but a disabled service principal.
+    pub disabled: App,
+    /// Has no secret at all.
+    pub bare: App,
+    /// `api://resource-v1`, requestedAccessTokenVersion null.
+    pub resource_v1: App,
+    /// `api://resource-v2`, requestedAccessTokenVersion 2.
+    pub resource_v2: App,
+    /// `api://locked`: assignment required, the client has none.
+    pub locked: App,
+    /// `api://open`: no assignment needed, the client has none.
+    pub open: App,
+}
+
+pub fn at(unix: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(unix).unwrap()
+}
+
+fn role(value: &str, enabled: bool) -> AppRole {
+    AppRole {
+        id: Uuid::new_v4(),
+        allowed_member_types: vec!["Application".into()],
+        description: None,
+        display_name: Some(value.into()),
+        is_enabled: enabled,
+        value: Some(value.into()),
+    }
+}
+
+fn secret(hasher: &SecretHasher, secret: &str, start: i64, end: i64) -> PasswordCredential {
+    PasswordCredential {
+        key_id: Uuid::new_v4(),
+        display_name: None,
+        hint: secret[..3].into(),
+        start: at(start),
+        end: at(end),
+        secret_hash: hasher.hash(secret),
+    }
+}
+
+async fn register(
+    store: &dyn Store,
+    tenant: TenantId,
+    name: &str,
+    uri: Option<&str>,
+    configure: impl FnOnce(&mut Application, &mut ServicePrincipal),
+) -> App {
+    let app_id = AppId::new_random();
+    let mut app = Application {
+        id: ObjectId::new_random(),
+        tenant_id: tenant,
+        app_id,
+        display_name: name.into(),
+        description: None,
+        identifier_uris: uri.map(|u| vec![u.to_owned()]).unwrap_or_default(),
+        app_roles: vec![],
+        requested_access_token_version: None,
+        sign_in_audience: SIGN_IN_AUDIENCE_MY_ORG.into(),
+        password_credentials: vec![],
+        created: at(NOW - 86_400),
+    };
+    let mut sp = ServicePrincipal {
+        id: ObjectId::new_random(),
+        tenant_id: tenant,
+        app_id,
+        display_name: name.into(),
+        account_enabled: true,
+        app_role_assignment_required: false,
+        service_principal_type: ServicePrincipalType::Application,
+        created: at(NOW - 86_400),
+    };
+    configure(&mut app, &mut sp);
+    store.create_application(&app).await.unwrap();
+    store.create_service_principal(&sp).await.unwrap();
+    App { app, sp }
+}
+
+async fn assign(store: &dyn Store, tenant: TenantId, client: &App, resource: &App, role: &AppRole) {
+    let mut id = [0u8; 32];
+    id[..16].copy_from_slice(Uuid::new_v4().as_bytes());
+    let assignment = AppRoleAssignment {
+        id: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(id),
+        tenant_id: tenant,
+        principal_id: client.sp.id,
+        resource_id: resource.sp.id,
+        app_role_id: role.id,
+        created: at(NOW - 3_600),
+    };
+    store.create_assignment(&assignment).await.unwrap();
+}
+
+impl Fixture {
+    pub async fn new() -> Self {
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open("sqlite::memory:").await.unwrap());
+        let clock = Arc::new(FixedClock::new(at(NOW)));
+        let dyn_clock: Arc<dyn Clock> = clock.clone();
+        let keys = KeyManager::load(store.clone(), [7; 32], dyn_clock.clone())
+            .await
+            .unwrap();
+        Self::with_stores(store.clone(), store, keys, clock).await
+    }
+
+    /// A fixture whose directory reads go to `directory_store` (the data is written to `store`).
+    pub async fn with_stores(
+        store: Arc<dyn Store>,
+        directory_store: Arc<dyn Store>,
+        keys: KeyManager,
+        clock: Arc<FixedClock>,
+    ) -> Self {
+        let hasher = SecretHasher::new(&[3; 32]);
+        let tenant = TenantId::new_random();
+        store
+            .create_tenant(&Tenant {
+                id: tenant,
+                domain: DOMAIN.into(),
+                display_name: "Contoso".into(),
+                created: at(0),
+            })
+            .await
+            .unwrap();
+        let s = store.as_ref();
+        // Two enabled roles share the value Read: it must appear once in `roles`.
+        let roles = vec![
+            role("Write", true),
+            role("Read", true),
+            role("Off", false),
+            role("Read", true),
+        ];
+        let resource_v1 = register(
+            s,
+            tenant,
+            "Resource v1",
+            Some("api://resource-v1"),
+            |a, _| {
+                a.app_roles = roles.clone();
+            },
+        )
+        .await;
+        let resource_v2 = register(
+            s,
+            tenant,
+            "Resource v2",
+            Some("api://resource-v2"),
+            |a, _| {
+                a.app_roles = roles.clone();
+                a.requested_access_token_version = Some(2);
+            },
+        )
+        .await;
+        let locked = register(s, tenant, "Locked", Some("api://locked"), |_, sp| {
+            sp.app_role_assignment_required = true;
+        })
+        .await;
+        let open = register(s, tenant, "Open", Some("api://open"), |_, _| {}).await;
+        let client = register(s, tenant, "Daemon", None, |a, _| {
+            a.password_credentials = vec![
+                secret(&hasher, EXPIRED_SECRET, NOW - 90 * 86_400, NOW - 86_400),
+                secret(&hasher, SECRET, NOW - 86_400, NOW + 365 * 86_400),
+            ];
+        })
+        .await;
+        let disabled = register(s, tenant, "Disabled", None, |a, sp| {
+            a.password_credentials = vec![secret(&hasher, SECRET, NOW - 86_400, NOW + 86_400)];
+            sp.account_enabled = false;
+        })
+        .await;
+        let bare = register(s, tenant, "Bare", None, |_, _| {}).await;
+        for resource in [&resource_v1, &resource_v2] {
+            for r in &roles {
+                assign(s, tenant, &client, resource, r).await;
+            }
+        }
+        let directory = Arc::new(Directory::new(directory_store));
+        let authority = Arc::new(Authority::new(
+            AuthorityConfig::new(format!("{PUBLIC_URL}/")),
+            directory.clone(),
+            hasher,
+            keys,
+            clock.clone(),
+        ));
+        Self {
+            router: authority.clone().router(),
+            authority,
+            directory,
+            clock,
+            tenant,
+            client,
+            disabled,
+            bare,
+            resource_v1,
+            resource_v2,
+            locked,
+            open,
+        }
+    }
+
+    pub fn v2_token_path(&self) -> String {
+        format!("/{}/oauth2/v2.0/token", self.tenant)
+    }
+
+    pub fn v1_token_path(&self) -> String {
+        format!("/{}/oauth2/token", self.tenant)
+    }
+
+    /// A v2 client-credentials body for `client` with `secret` and `scope`.
+    pub fn v2_body(&self, client: &App, secret: &str, scope: &str) -> String {
+        form(&[
+            ("client_id", &client.app_id()),
+            ("grant_type", "client_credentials"),
+            ("scope", scope),
+            ("client_secret", secret),
+            ("client_info", "1"),
+        ])
+    }
+
+    /// Sends a request through the router.
+    pub async fn send(&self, request: Request<Body>) -> Reply {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8(bytes.to_vec()).unwrap();
+        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Reply {
+            status,
+            headers,
+            text,
+            json,
+        }
+    }
+
+    /// POSTs a form body with the correlation header.
+    pub async fn post_form(&self, path: &str, body: &str) -> Reply {
+        self.send(post(path, FORM).body(Body::from(body.to_owned())).unwrap())
+            .await
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        let request = Request::get(path)
+            .header("client-request-id", CORRELATION)
+            .body(Body::empty())
+            .unwrap();
+        self.send(request).await
+    }
+}
+
+/// A POST builder with a content type and the correlation header.
+pub fn post(path: &str, content_type: &str) -> axum::http::request::Builder {
+    Request::post(path)
+        .header("content-type", content_type)
+        .header("client-request-id", CORRELATION)
+}
+
+/// Form-encodes pairs.
+pub fn form(pairs: &[(&str, &str)]) -> String {
+    let mut out = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        out.append_pair(k, v);
+    }
+    out.finish()
+}
+
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub text: String,
+    pub json: Value,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(|v| v.to_str().unwrap())
+    }
+
+    /// Asserts an Entra error response: status, `error`, `error_codes[0]`, the correlation
+    /// echo, the description format and the no-cache headers.
+    pub fn assert_error(&self, status: u16, error: &str, code: u32) {
+        assert_eq!(self.status.as_u16(), status, "{}", self.text);
+        assert_eq!(self.json["error"], error, "{}", self.text);
+        assert_eq!(self.json["error_codes"][0], code, "{}", self.text);
+        assert_eq!(self.json["correlation_id"], CORRELATION, "{}", self.text);
+        let description = self.json["error_description"].as_str().unwrap();
+        assert!(
+            description.starts_with(&format!("AADSTS{code}: ")),
+            "{description}"
+        );
+        assert!(
+            description.contains(&format!("Correlation ID: {CORRELATION}")),
+            "{description}"
+        );
+        assert!(
+            description.ends_with("Timestamp: 2030-01-01 00:00:00Z"),
+            "{description}"
+        );
+        assert_eq!(self.json["timestamp"], "2030-01-01 00:00:00Z");
+        assert_eq!(
+            self.json["error_uri"],
+            format!("{PUBLIC_URL}/error?code={code}")
+        );
+        assert_eq!(self.json["trace_id"].as_str().unwrap().len(), 36);
+        assert_eq!(self.header("cache-control"), Some("no-store, no-cache"));
+        assert_eq!(self.header("pragma"), Some("no-cache"));
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/json; charset=utf-8")
+        );
+    }
+}
