@@ -105,6 +105,7 @@ pub(crate) async fn initialize(args: &InitArgs) -> anyhow::Result<Profile> {
         clock.as_ref(),
         &args.tenant_domain,
         "Default tenant",
+        custos_directory::provision::AdminScope::Installation,
     )
     .await
     .context("cannot create the first tenant")?;

@@ -1,0 +1,151 @@
+//! Runs the real `custos` binary for end-to-end tests: `init`, `serve` on a free port, and an
+//! HTTPS client that trusts the data directory's development CA.
+
+#![allow(dead_code, unreachable_pub)] // each test file uses a different part of this module
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// The binary under test.
+pub fn custos() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_custos"));
+    // The machine may point these at the system bundle; the tests pass their CA explicitly.
+    for var in ["SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"] {
+        cmd.env_remove(var);
+    }
+    cmd.env_remove("CUSTOS_DATABASE_URL").env("CUSTOS_LOG", "info");
+    cmd
+}
+
+/// Runs `custos init --json` and returns its one JSON object.
+pub fn init_json(data_dir: &Path, extra: &[&str]) -> Value {
+    let out = custos()
+        .args(["init", "--json", "--data-dir"])
+        .arg(data_dir)
+        .args(extra)
+        .output()
+        .expect("custos init runs");
+    assert!(out.status.success(), "init failed: {}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout.trim().lines().count(), 1, "init --json prints one line: {stdout}");
+    serde_json::from_str(stdout.trim()).expect("init --json prints JSON")
+}
+
+/// A running `custos serve`; killed when dropped.
+pub struct Server {
+    pub child: Child,
+    pub port: u16,
+    pub data_dir: PathBuf,
+}
+
+impl Server {
+    /// Starts `custos serve --listen 127.0.0.1:0` and waits for its `listening on` line.
+    pub fn start(data_dir: &Path, extra: &[&str]) -> Self {
+        let mut child = custos()
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("custos serve starts");
+        let (tx, rx) = mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("[custos] {line}");
+                if let Some(port) = line
+                    .split("listening on https://127.0.0.1:")
+                    .nth(1)
+                    .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+                    .and_then(|p| p.parse::<u16>().ok())
+                {
+                    let _ = tx.send(port);
+                }
+            }
+        });
+        let port = rx.recv_timeout(Duration::from_secs(60)).expect("server reports its port within 60 s");
+        Self { child, port, data_dir: data_dir.to_owned() }
+    }
+
+    /// `https://localhost:PORT`.
+    pub fn url(&self) -> String {
+        format!("https://localhost:{}", self.port)
+    }
+
+    /// A client that trusts the development CA of this data directory.
+    pub fn client(&self) -> reqwest::blocking::Client {
+        let pem = std::fs::read(self.data_dir.join("tls/ca.pem")).unwrap();
+        reqwest::blocking::Client::builder()
+            .tls_certs_only([reqwest::Certificate::from_pem(&pem).unwrap()])
+            .build()
+            .unwrap()
+    }
+
+    /// Sends SIGTERM and returns the exit status (waits at most 15 s).
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        for _ in 0..150 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("server did not stop within 15 s of SIGTERM");
+    }
+
+    /// Kills the process without warning (`kill -9`).
+    pub fn kill_hard(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Client credentials against the v2 endpoint; returns the parsed response and the status.
+pub fn token(
+    http: &reqwest::blocking::Client,
+    base: &str,
+    tenant: &str,
+    client_id: &str,
+    secret: &str,
+    scope: &str,
+) -> (u16, Value) {
+    let resp = http
+        .post(format!("{base}/{tenant}/oauth2/v2.0/token"))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", client_id),
+            ("client_secret", secret),
+            ("scope", scope),
+        ])
+        .send()
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().unwrap())
+}
+
+/// A Graph token for the bootstrap admin of an `init --json` result.
+pub fn admin_token(http: &reqwest::blocking::Client, base: &str, init: &Value) -> String {
+    let (status, body) = token(
+        http,
+        base,
+        init["tenantId"].as_str().unwrap(),
+        init["adminClientId"].as_str().unwrap(),
+        init["adminClientSecret"].as_str().unwrap(),
+        "https://graph.microsoft.com/.default",
+    );
+    assert_eq!(status, 200, "admin token: {body}");
+    body["access_token"].as_str().unwrap().to_owned()
+}

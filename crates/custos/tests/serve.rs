@@ -1,0 +1,145 @@
+//! End-to-end tests of `custos init` and `custos serve` as a user runs them: real process,
+//! real TLS, real SQLite file.
+
+mod common;
+
+use common::{Server, admin_token, init_json, token};
+use serde_json::{Value, json};
+use std::os::unix::fs::PermissionsExt;
+
+#[test]
+fn init_is_idempotent_and_keeps_secrets_private() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let first = init_json(&data, &[]);
+    for key in ["publicUrl", "tenantId", "tenantDomain", "adminClientId", "adminClientSecret", "caCertPath", "graphBaseUrl"] {
+        assert!(first.get(key).is_some(), "init --json lacks {key}: {first}");
+    }
+    assert_eq!(first["publicUrl"], "https://localhost:8443");
+    assert_eq!(first["tenantDomain"], "default.custos.local");
+    assert_eq!(first["graphBaseUrl"], "https://localhost:8443/v1.0");
+    let secret = first["adminClientSecret"].as_str().unwrap();
+    assert!(secret.len() >= 40, "secret has at least 256 bits");
+
+    let second = init_json(&data, &[]);
+    assert_eq!(second["tenantId"], first["tenantId"]);
+    assert_eq!(second["adminClientId"], first["adminClientId"]);
+    assert_eq!(second["adminClientSecret"], Value::Null, "the secret is shown once");
+
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&data.join("admin.json")), 0o600);
+    assert_eq!(mode(&data.join("tls/server.key")), 0o600);
+    let profile: Value = serde_json::from_str(&std::fs::read_to_string(data.join("admin.json")).unwrap()).unwrap();
+    assert_eq!(profile["adminClientSecret"], secret, "the profile keeps the secret for the CLI");
+    assert!(data.join("tls/ca.pem").exists());
+    // The database holds only a keyed hash of the secret.
+    let db = std::fs::read(data.join("custos.db")).unwrap();
+    assert!(!db.windows(secret.len()).any(|w| w == secret.as_bytes()), "secret stored in clear");
+}
+
+#[test]
+fn serve_issues_tokens_exposes_operations_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let init = init_json(&data, &[]);
+    let server = Server::start(&data, &[]);
+    let http = server.client();
+    let base = server.url();
+    let tenant = init["tenantId"].as_str().unwrap();
+
+    for (path, status) in [("/healthz", 200), ("/readyz", 200)] {
+        assert_eq!(http.get(format!("{base}{path}")).send().unwrap().status().as_u16(), status, "{path}");
+    }
+    let discovery: Value = http
+        .get(format!("{base}/{tenant}/v2.0/.well-known/openid-configuration"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(discovery["issuer"], format!("{base}/{tenant}/v2.0"));
+    assert_eq!(discovery["token_endpoint"], format!("{base}/{tenant}/oauth2/v2.0/token"));
+
+    // The bootstrap admin manages the directory through the Graph API.
+    let admin = admin_token(&http, &base, &init);
+    let created: Value = http
+        .post(format!("{base}/v1.0/applications"))
+        .bearer_auth(&admin)
+        .json(&json!({"displayName": "e2e app"}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(created["displayName"], "e2e app");
+
+    // A wrong secret is refused with Entra's error.
+    let (status, body) = token(&http, &base, tenant, init["adminClientId"].as_str().unwrap(), "wrong", "https://graph.microsoft.com/.default");
+    assert_eq!(status, 401);
+    assert_eq!(body["error"], "invalid_client");
+    assert_eq!(body["error_codes"][0], 7000215);
+
+    let metrics = http.get(format!("{base}/metrics")).send().unwrap().text().unwrap();
+    assert!(metrics.contains("custos_token_requests_total{outcome=\"success\"}"), "{metrics}");
+    assert!(metrics.contains("custos_token_request_duration_seconds_bucket"), "{metrics}");
+
+    let status = server.terminate();
+    assert!(status.success(), "graceful shutdown exits 0, got {status:?}");
+}
+
+#[test]
+fn directory_writes_survive_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let init = init_json(&data, &[]);
+    let server = Server::start(&data, &[]);
+    let http = server.client();
+    let admin = admin_token(&http, &server.url(), &init);
+    let created: Value = http
+        .post(format!("{}/v1.0/applications", server.url()))
+        .bearer_auth(&admin)
+        .json(&json!({"displayName": "durable"}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    server.kill_hard();
+
+    let server = Server::start(&data, &[]);
+    let http = server.client();
+    let admin = admin_token(&http, &server.url(), &init);
+    let got = http
+        .get(format!("{}/v1.0/applications/{id}", server.url()))
+        .bearer_auth(&admin)
+        .send()
+        .unwrap();
+    assert_eq!(got.status().as_u16(), 200, "a committed application survives kill -9");
+}
+
+#[test]
+fn serve_demo_on_an_empty_directory_prints_a_working_token_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("fresh");
+    let mut server = Server::start(&data, &["--demo"]);
+    // The demo's credentials are kept in demo.json (mode 0600) and printed on stdout.
+    let demo: Value = serde_json::from_str(&std::fs::read_to_string(data.join("demo.json")).unwrap()).unwrap();
+    let stdout = server.child.stdout.take().unwrap();
+    let http = server.client();
+    let (status, body) = token(
+        &http,
+        &server.url(),
+        demo["tenantId"].as_str().unwrap(),
+        demo["clientId"].as_str().unwrap(),
+        demo["clientSecret"].as_str().unwrap(),
+        demo["scope"].as_str().unwrap(),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 3599);
+
+    assert!(server.terminate().success());
+    let printed = std::io::read_to_string(stdout).unwrap();
+    assert!(printed.contains("admin client id"), "a fresh directory is initialised first: {printed}");
+    assert!(printed.contains(demo["clientId"].as_str().unwrap()), "{printed}");
+    assert!(printed.contains("oauth2/v2.0/token"), "{printed}");
+}
