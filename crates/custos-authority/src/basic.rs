@@ -47,10 +47,7 @@ pub(crate) fn parse(value: &[u8]) -> Result<Option<BasicCredentials>, TokenError
     if user.is_empty() || user.chars().chain(password.chars()).any(char::is_control) {
         return Err(BAD);
     }
-    Ok(Some(BasicCredentials {
-        user,
-        password: Secret::new(password),
-    }))
+    Ok(Some(BasicCredentials { user, password: Secret::new(password) }))
 }
 
 #[cfg(test)]
@@ -68,10 +65,7 @@ mod tests {
         assert_eq!(creds.user, "my app");
         assert_eq!(creds.password.expose(), "p+w d:");
         // A raw ':' in the password is fine: only the first one splits.
-        assert_eq!(
-            parse(&header("a:b:c")).unwrap().unwrap().password.expose(),
-            "b:c"
-        );
+        assert_eq!(parse(&header("a:b:c")).unwrap().unwrap().password.expose(), "b:c");
     }
 
     #[test]

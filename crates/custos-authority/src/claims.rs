@@ -20,12 +20,7 @@ pub(crate) struct TokenHeader<'a> {
 impl<'a> TokenHeader<'a> {
     pub(crate) fn new(version: TokenVersion, kid: &'a str) -> Self {
         let x5t = matches!(version, TokenVersion::V1).then_some(kid);
-        Self {
-            typ: "JWT",
-            alg: "RS256",
-            x5t,
-            kid,
-        }
+        Self { typ: "JWT", alg: "RS256", x5t, kid }
     }
 }
 
@@ -50,11 +45,7 @@ impl Opaque {
         let mut rh_text = String::with_capacity(34);
         rh_text.push_str("0.");
         URL.encode_string(rh, &mut rh_text);
-        Some(Self {
-            aio: URL.encode(aio),
-            rh: rh_text,
-            uti: URL.encode(uti),
-        })
+        Some(Self { aio: URL.encode(aio), rh: rh_text, uti: URL.encode(uti) })
     }
 }
 
@@ -150,11 +141,7 @@ mod tests {
     use uuid::Uuid;
 
     fn opaque() -> Opaque {
-        Opaque {
-            aio: "AIO".into(),
-            rh: "0.RH".into(),
-            uti: "UTI".into(),
-        }
+        Opaque { aio: "AIO".into(), rh: "0.RH".into(), uti: "UTI".into() }
     }
 
     fn subject<'a>(roles: &'a [&'a str]) -> Subject<'a> {
@@ -181,21 +168,13 @@ mod tests {
     #[test]
     fn v1_claims_in_entra_order() {
         let o = opaque();
-        let at = Lifetime {
-            issued_at: 100,
-            expires: 3999,
-        };
-        let json = serde_json::to_string(&AccessTokenClaims::new(
-            TokenVersion::V1,
-            &subject(&["A", "B"]),
-            at,
-            &o,
-        ))
-        .unwrap();
+        let at = Lifetime { issued_at: 100, expires: 3999 };
+        let json =
+            serde_json::to_string(&AccessTokenClaims::new(TokenVersion::V1, &subject(&["A", "B"]), at, &o))
+                .unwrap();
         assert_eq!(
             json,
-            r#"{"aud":"api://r","iss":"https://h/t/","iat":100,"nbf":100,"exp":3999,"aio":"AIO","#
-                .to_owned()
+            r#"{"aud":"api://r","iss":"https://h/t/","iat":100,"nbf":100,"exp":3999,"aio":"AIO","#.to_owned()
                 + r#""appid":"00000000-0000-0000-0000-000000000001","appidacr":"1","idp":"https://h/t/","idtyp":"app","#
                 + r#""oid":"00000000-0000-0000-0000-000000000002","rh":"0.RH","roles":["A","B"],"#
                 + r#""sub":"00000000-0000-0000-0000-000000000002","tid":"00000000-0000-0000-0000-000000000003","#
@@ -206,17 +185,9 @@ mod tests {
     #[test]
     fn v2_claims_have_azp_and_no_roles_when_empty() {
         let o = opaque();
-        let at = Lifetime {
-            issued_at: 100,
-            expires: 3999,
-        };
-        let json = serde_json::to_value(AccessTokenClaims::new(
-            TokenVersion::V2,
-            &subject(&[]),
-            at,
-            &o,
-        ))
-        .unwrap();
+        let at = Lifetime { issued_at: 100, expires: 3999 };
+        let json =
+            serde_json::to_value(AccessTokenClaims::new(TokenVersion::V2, &subject(&[]), at, &o)).unwrap();
         assert_eq!(json["azp"], "00000000-0000-0000-0000-000000000001");
         assert_eq!(json["azpacr"], "1");
         assert_eq!(json["ver"], "2.0");

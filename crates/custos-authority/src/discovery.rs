@@ -48,17 +48,11 @@ pub(crate) fn v2_issuer(public_url: &str, tenant: &TenantRef) -> String {
 
 /// `host[:port]` of the public URL.
 pub(crate) fn public_host(public_url: &str) -> &str {
-    let rest = public_url
-        .split_once("://")
-        .map_or(public_url, |(_, rest)| rest);
+    let rest = public_url.split_once("://").map_or(public_url, |(_, rest)| rest);
     rest.split('/').next().unwrap_or(rest)
 }
 
-const AUTH_METHODS: [&str; 3] = [
-    "client_secret_post",
-    "private_key_jwt",
-    "client_secret_basic",
-];
+const AUTH_METHODS: [&str; 3] = ["client_secret_post", "private_key_jwt", "client_secret_basic"];
 const RESPONSE_MODES: [&str; 3] = ["query", "fragment", "form_post"];
 const SUBJECT_TYPES: [&str; 1] = ["pairwise"];
 const SIGNING_ALGS: [&str; 1] = ["RS256"];
@@ -183,13 +177,7 @@ impl OpenIdV1 {
             response_modes_supported: RESPONSE_MODES,
             subject_types_supported: SUBJECT_TYPES,
             id_token_signing_alg_values_supported: SIGNING_ALGS,
-            response_types_supported: [
-                "code",
-                "id_token",
-                "code id_token",
-                "token id_token",
-                "token",
-            ],
+            response_types_supported: ["code", "id_token", "code id_token", "token id_token", "token"],
             scopes_supported: ["openid"],
             issuer: format!("{public_url}/{}/", tenant.issuer_segment()),
             microsoft_multi_refresh_token: true,
@@ -249,14 +237,10 @@ impl InstanceDiscovery {
     /// The answer for `authorization_endpoint` (`https://host/{tenant}/oauth2/...`): its tenant
     /// segment, when it is a plausible tenant name, else `common`.
     pub(crate) fn new(public_url: &str, authorization_endpoint: Option<&str>) -> Self {
-        let tenant = authorization_endpoint
-            .and_then(tenant_of_endpoint)
-            .unwrap_or("common");
+        let tenant = authorization_endpoint.and_then(tenant_of_endpoint).unwrap_or("common");
         let host = public_host(public_url).to_owned();
         Self {
-            tenant_discovery_endpoint: format!(
-                "{public_url}/{tenant}/v2.0/.well-known/openid-configuration"
-            ),
+            tenant_discovery_endpoint: format!("{public_url}/{tenant}/v2.0/.well-known/openid-configuration"),
             api_version: "1.1",
             metadata: [InstanceMetadata {
                 preferred_network: host.clone(),
@@ -268,15 +252,11 @@ impl InstanceDiscovery {
 }
 
 fn tenant_of_endpoint(endpoint: &str) -> Option<&str> {
-    let rest = endpoint
-        .split_once("://")
-        .map_or(endpoint, |(_, rest)| rest);
+    let rest = endpoint.split_once("://").map_or(endpoint, |(_, rest)| rest);
     let tenant = rest.split('/').nth(1)?;
     let plausible = !tenant.is_empty()
         && tenant.len() <= 253
-        && tenant
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+        && tenant.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
     plausible.then_some(tenant)
 }
 
@@ -289,10 +269,8 @@ mod tests {
 
     fn keys_in_order(json: &str) -> Vec<String> {
         let value: serde_json::Map<String, serde_json::Value> = serde_json::from_str(json).unwrap();
-        let mut keys: Vec<(usize, String)> = value
-            .keys()
-            .map(|k| (json.find(&format!("\"{k}\":")).unwrap(), k.clone()))
-            .collect();
+        let mut keys: Vec<(usize, String)> =
+            value.keys().map(|k| (json.find(&format!("\"{k}\":")).unwrap(), k.clone())).collect();
         keys.sort();
         keys.into_iter().map(|(_, k)| k).collect()
     }
@@ -331,10 +309,7 @@ mod tests {
         );
         let v: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(v["issuer"], format!("{URL}/{tid}/v2.0"));
-        assert_eq!(
-            v["token_endpoint"],
-            format!("{URL}/{tid}/oauth2/v2.0/token")
-        );
+        assert_eq!(v["token_endpoint"], format!("{URL}/{tid}/oauth2/v2.0/token"));
         assert_eq!(v["jwks_uri"], format!("{URL}/{tid}/discovery/v2.0/keys"));
         assert_eq!(v["tenant_region_scope"], "WW");
         assert_eq!(v["cloud_instance_name"], "login.example:8443");
@@ -344,28 +319,19 @@ mod tests {
     fn alias_documents_keep_the_alias_and_template_the_issuer() {
         let v2 = serde_json::to_value(OpenIdV2::new(URL, &TenantRef::Alias("common"))).unwrap();
         assert_eq!(v2["issuer"], format!("{URL}/{{tenantid}}/v2.0"));
-        assert_eq!(
-            v2["token_endpoint"],
-            format!("{URL}/common/oauth2/v2.0/token")
-        );
+        assert_eq!(v2["token_endpoint"], format!("{URL}/common/oauth2/v2.0/token"));
         assert!(v2["tenant_region_scope"].is_null());
-        let v1 =
-            serde_json::to_value(OpenIdV1::new(URL, &TenantRef::Alias("organizations"))).unwrap();
+        let v1 = serde_json::to_value(OpenIdV1::new(URL, &TenantRef::Alias("organizations"))).unwrap();
         assert_eq!(v1["issuer"], format!("{URL}/{{tenantid}}/"));
-        assert_eq!(
-            v1["token_endpoint"],
-            format!("{URL}/organizations/oauth2/token")
-        );
+        assert_eq!(v1["token_endpoint"], format!("{URL}/organizations/oauth2/token"));
         assert_eq!(v1["jwks_uri"], format!("{URL}/common/discovery/keys"));
         assert_eq!(v1["microsoft_multi_refresh_token"], true);
     }
 
     #[test]
     fn instance_discovery_points_at_the_named_tenant() {
-        let doc = InstanceDiscovery::new(
-            URL,
-            Some("https://login.example:8443/contoso.com/oauth2/v2.0/authorize"),
-        );
+        let doc =
+            InstanceDiscovery::new(URL, Some("https://login.example:8443/contoso.com/oauth2/v2.0/authorize"));
         let v = serde_json::to_value(doc).unwrap();
         assert_eq!(
             v["tenant_discovery_endpoint"],
@@ -374,8 +340,7 @@ mod tests {
         assert_eq!(v["api-version"], "1.1");
         assert_eq!(v["metadata"][0]["aliases"][0], "login.example:8443");
         let fallback =
-            serde_json::to_value(InstanceDiscovery::new(URL, Some("https://h/<script>/x")))
-                .unwrap();
+            serde_json::to_value(InstanceDiscovery::new(URL, Some("https://h/<script>/x"))).unwrap();
         assert_eq!(
             fallback["tenant_discovery_endpoint"],
             format!("{URL}/common/v2.0/.well-known/openid-configuration")

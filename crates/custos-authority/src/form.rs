@@ -14,8 +14,7 @@ use custos_core::aadsts::TokenError;
 pub const MAX_BODY_BYTES: usize = 56 * 1024;
 
 /// The only `client_assertion_type` there is.
-pub const JWT_BEARER_ASSERTION_TYPE: &str =
-    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+pub const JWT_BEARER_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// A credential value that must never be logged: its `Debug` is redacted.
 #[derive(Clone, PartialEq, Eq)]
@@ -128,9 +127,7 @@ pub fn check_content_type(content_type: Option<&str>) -> Result<(), TokenError> 
         }
         let charset = val.trim().trim_matches('"');
         if !charset.eq_ignore_ascii_case("utf-8") && !charset.eq_ignore_ascii_case("utf8") {
-            return Err(TokenError::MalformedBody(
-                "the only supported charset is utf-8",
-            ));
+            return Err(TokenError::MalformedBody("the only supported charset is utf-8"));
         }
     }
     Ok(())
@@ -161,16 +158,10 @@ impl TokenRequest {
                 }
                 (Some(user), ClientCredential::Secret(password))
             }
-            (None, Some(secret), None) => {
-                (body_client_id, ClientCredential::Secret(Secret(secret)))
+            (None, Some(secret), None) => (body_client_id, ClientCredential::Secret(Secret(secret))),
+            (None, None, Some(assertion)) => {
+                (body_client_id, ClientCredential::Assertion { assertion: Secret(assertion), assertion_type })
             }
-            (None, None, Some(assertion)) => (
-                body_client_id,
-                ClientCredential::Assertion {
-                    assertion: Secret(assertion),
-                    assertion_type,
-                },
-            ),
             (None, None, None) => (body_client_id, ClientCredential::None),
         };
         Ok(Self {
@@ -191,8 +182,7 @@ fn parse_body(body: &[u8]) -> Result<RawParams, TokenError> {
             Some(at) => (&pair[..at], &pair[at + 1..]),
             None => (pair, &[][..]),
         };
-        let name =
-            decode(name).ok_or(TokenError::MalformedBody("a parameter name is not valid"))?;
+        let name = decode(name).ok_or(TokenError::MalformedBody("a parameter name is not valid"))?;
         let Some(&(static_name, param)) = PARAMS.iter().find(|(known, _)| *known == name) else {
             continue;
         };
@@ -257,19 +247,10 @@ mod tests {
         .unwrap();
         assert_eq!(req.client_id.as_deref(), Some("abc"));
         assert_eq!(req.grant_type.as_deref(), Some("client_credentials"));
-        assert_eq!(
-            req.scope.as_deref(),
-            Some("api://x/.default offline_access")
-        );
-        assert_eq!(
-            req.credential,
-            ClientCredential::Secret(Secret::new("s+x y".into()))
-        );
+        assert_eq!(req.scope.as_deref(), Some("api://x/.default offline_access"));
+        assert_eq!(req.credential, ClientCredential::Secret(Secret::new("s+x y".into())));
         assert!(!req.used_basic);
-        assert_eq!(
-            format!("{:?}", req.credential),
-            "Secret(Secret(<redacted>))"
-        );
+        assert_eq!(format!("{:?}", req.credential), "Secret(Secret(<redacted>))");
     }
 
     #[test]
@@ -279,10 +260,7 @@ mod tests {
         assert_eq!(req.scope, None);
         assert_eq!(req.client_id, None);
         assert_eq!(req.credential, ClientCredential::None);
-        assert_eq!(
-            parse("scope=a&scope=a"),
-            Err(TokenError::DuplicateParameter("scope".into()))
-        );
+        assert_eq!(parse("scope=a&scope=a"), Err(TokenError::DuplicateParameter("scope".into())));
         assert_eq!(
             parse("grant_type=&grant_type=x"),
             Err(TokenError::DuplicateParameter("grant_type".into()))
@@ -295,30 +273,12 @@ mod tests {
 
     #[test]
     fn refuses_bad_encoding_control_characters_and_non_utf8() {
-        assert_eq!(
-            parse("scope=%zz"),
-            Err(TokenError::InvalidParameter("scope"))
-        );
-        assert_eq!(
-            parse("scope=%4"),
-            Err(TokenError::InvalidParameter("scope"))
-        );
-        assert_eq!(
-            parse("client_id=a%00b"),
-            Err(TokenError::InvalidParameter("client_id"))
-        );
-        assert_eq!(
-            parse("client_id=a%0Db"),
-            Err(TokenError::InvalidParameter("client_id"))
-        );
-        assert_eq!(
-            parse("client_id=a%0Ab"),
-            Err(TokenError::InvalidParameter("client_id"))
-        );
-        assert_eq!(
-            parse("client_id=%FF"),
-            Err(TokenError::InvalidParameter("client_id"))
-        );
+        assert_eq!(parse("scope=%zz"), Err(TokenError::InvalidParameter("scope")));
+        assert_eq!(parse("scope=%4"), Err(TokenError::InvalidParameter("scope")));
+        assert_eq!(parse("client_id=a%00b"), Err(TokenError::InvalidParameter("client_id")));
+        assert_eq!(parse("client_id=a%0Db"), Err(TokenError::InvalidParameter("client_id")));
+        assert_eq!(parse("client_id=a%0Ab"), Err(TokenError::InvalidParameter("client_id")));
+        assert_eq!(parse("client_id=%FF"), Err(TokenError::InvalidParameter("client_id")));
         assert_eq!(
             TokenRequest::parse(b"client_id=\xff", None),
             Err(TokenError::InvalidParameter("client_id"))
@@ -328,29 +288,17 @@ mod tests {
 
     #[test]
     fn one_client_authentication_method_only() {
-        assert_eq!(
-            parse("client_secret=a&client_assertion=b"),
-            Err(TokenError::MultipleClientAuth)
-        );
+        assert_eq!(parse("client_secret=a&client_assertion=b"), Err(TokenError::MultipleClientAuth));
         let basic = b"Basic YTpi"; // a:b
-        assert_eq!(
-            TokenRequest::parse(b"client_secret=x", Some(basic)),
-            Err(TokenError::MultipleClientAuth)
-        );
+        assert_eq!(TokenRequest::parse(b"client_secret=x", Some(basic)), Err(TokenError::MultipleClientAuth));
         assert_eq!(
             TokenRequest::parse(b"client_assertion=x", Some(basic)),
             Err(TokenError::MultipleClientAuth)
         );
-        assert_eq!(
-            TokenRequest::parse(b"client_id=other", Some(basic)),
-            Err(TokenError::ClientIdMismatch)
-        );
+        assert_eq!(TokenRequest::parse(b"client_id=other", Some(basic)), Err(TokenError::ClientIdMismatch));
         let req = TokenRequest::parse(b"client_id=a", Some(basic)).unwrap();
         assert_eq!(req.client_id.as_deref(), Some("a"));
-        assert_eq!(
-            req.credential,
-            ClientCredential::Secret(Secret::new("b".into()))
-        );
+        assert_eq!(req.credential, ClientCredential::Secret(Secret::new("b".into())));
         assert!(req.used_basic);
         let req = parse("client_assertion=jwt&client_assertion_type=t").unwrap();
         assert_eq!(
@@ -365,29 +313,11 @@ mod tests {
     #[test]
     fn content_type_must_be_form_urlencoded_utf8() {
         assert!(check_content_type(Some("application/x-www-form-urlencoded")).is_ok());
-        assert!(
-            check_content_type(Some("Application/X-WWW-Form-Urlencoded; charset=UTF-8")).is_ok()
-        );
-        for bad in [
-            "application/json",
-            "multipart/form-data; boundary=x",
-            "text/plain",
-            "",
-        ] {
-            assert!(
-                matches!(
-                    check_content_type(Some(bad)),
-                    Err(TokenError::MalformedBody(_))
-                ),
-                "{bad}"
-            );
+        assert!(check_content_type(Some("Application/X-WWW-Form-Urlencoded; charset=UTF-8")).is_ok());
+        for bad in ["application/json", "multipart/form-data; boundary=x", "text/plain", ""] {
+            assert!(matches!(check_content_type(Some(bad)), Err(TokenError::MalformedBody(_))), "{bad}");
         }
         assert!(check_content_type(None).is_err());
-        assert!(
-            check_content_type(Some(
-                "application/x-www-form-urlencoded; charset=iso-8859-1"
-            ))
-            .is_err()
-        );
+        assert!(check_content_type(Some("application/x-www-form-urlencoded; charset=iso-8859-1")).is_err());
     }
 }

@@ -28,9 +28,7 @@ pub enum Endpoint {
 
 /// The aliases that name no tenant.
 pub(crate) fn is_alias(segment: &str) -> bool {
-    ["common", "organizations", "consumers"]
-        .iter()
-        .any(|a| a.eq_ignore_ascii_case(segment))
+    ["common", "organizations", "consumers"].iter().any(|a| a.eq_ignore_ascii_case(segment))
 }
 
 /// A signed token and what the response reports about it.
@@ -77,10 +75,7 @@ pub(crate) async fn client_credentials(
         Some("client_credentials") => {}
         Some(other) => return Err(TokenError::UnsupportedGrantType(other.to_owned())),
     }
-    let client_id = req
-        .client_id
-        .as_deref()
-        .ok_or(TokenError::MissingParameter("client_id"))?;
+    let client_id = req.client_id.as_deref().ok_or(TokenError::MissingParameter("client_id"))?;
     let resource = requested_resource(endpoint, req)?;
     trail.resource = Some(resource.clone());
 
@@ -93,24 +88,18 @@ pub(crate) async fn client_credentials(
     };
     authenticate(&auth.hasher, client, &req.credential, auth.clock.now())?;
 
-    let principal = snapshot
-        .service_principal(client.app_id)
-        .filter(|sp| sp.account_enabled)
-        .ok_or_else(|| TokenError::DisabledApplication {
-            app_id: client.app_id.to_string(),
-            display_name: client.display_name.clone(),
+    let principal =
+        snapshot.service_principal(client.app_id).filter(|sp| sp.account_enabled).ok_or_else(|| {
+            TokenError::DisabledApplication {
+                app_id: client.app_id.to_string(),
+                display_name: client.display_name.clone(),
+            }
         })?;
 
-    let unknown_resource = || TokenError::UnknownResource {
-        resource: resource.clone(),
-        tenant: tenant.to_string(),
-    };
-    let resource_app = snapshot
-        .application_by_identifier(&resource)
-        .ok_or_else(unknown_resource)?;
-    let resource_sp = snapshot
-        .service_principal(resource_app.app_id)
-        .ok_or_else(unknown_resource)?;
+    let unknown_resource =
+        || TokenError::UnknownResource { resource: resource.clone(), tenant: tenant.to_string() };
+    let resource_app = snapshot.application_by_identifier(&resource).ok_or_else(unknown_resource)?;
+    let resource_sp = snapshot.service_principal(resource_app.app_id).ok_or_else(unknown_resource)?;
 
     let mut roles: Vec<&str> = snapshot
         .assigned_role_ids(principal.id, resource_sp.id)
@@ -148,10 +137,7 @@ pub(crate) async fn client_credentials(
     };
     let now = auth.clock.unix();
     let lifetime = auth.config.token_lifetime_secs;
-    let at = Lifetime {
-        issued_at: now - ISSUED_AT_SKEW_SECS,
-        expires: now + lifetime,
-    };
+    let at = Lifetime { issued_at: now - ISSUED_AT_SKEW_SECS, expires: now + lifetime };
     let access_token = sign(auth, version, &subject, at)?;
     Ok(Issued {
         access_token,
@@ -162,22 +148,11 @@ pub(crate) async fn client_credentials(
     })
 }
 
-async fn tenant_snapshot(
-    auth: &Authority,
-    segment: &str,
-) -> Result<Arc<TenantSnapshot>, TokenError> {
+async fn tenant_snapshot(auth: &Authority, segment: &str) -> Result<Arc<TenantSnapshot>, TokenError> {
     let unknown = || TokenError::UnknownTenant(segment.to_owned());
-    let tenant = auth
-        .directory
-        .resolve_tenant(segment)
-        .await
-        .map_err(|e| unavailable(&e))?
-        .ok_or_else(unknown)?;
-    auth.directory
-        .snapshot(tenant.id)
-        .await
-        .map_err(|e| unavailable(&e))?
-        .ok_or_else(unknown)
+    let tenant =
+        auth.directory.resolve_tenant(segment).await.map_err(|e| unavailable(&e))?.ok_or_else(unknown)?;
+    auth.directory.snapshot(tenant.id).await.map_err(|e| unavailable(&e))?.ok_or_else(unknown)
 }
 
 /// The resource the request names: v2 `scope` (`resource` forbidden), v1 `resource`.
@@ -187,17 +162,10 @@ fn requested_resource(endpoint: Endpoint, req: &TokenRequest) -> Result<String, 
             if req.resource.is_some() {
                 return Err(TokenError::ResourceOnV2);
             }
-            resource_from_scope(
-                req.scope
-                    .as_deref()
-                    .ok_or(TokenError::MissingParameter("scope"))?,
-            )
+            resource_from_scope(req.scope.as_deref().ok_or(TokenError::MissingParameter("scope"))?)
         }
         Endpoint::V1 => {
-            let resource = req
-                .resource
-                .as_deref()
-                .ok_or(TokenError::MissingParameter("resource"))?;
+            let resource = req.resource.as_deref().ok_or(TokenError::MissingParameter("resource"))?;
             if resource.len() > MAX_SCOPE_LEN {
                 return Err(TokenError::InvalidParameter("resource"));
             }
@@ -233,9 +201,7 @@ fn authenticate(
         ClientCredential::None => Err(TokenError::NoCredential),
         ClientCredential::Assertion { assertion_type, .. } => match assertion_type.as_deref() {
             None => Err(TokenError::MissingParameter("client_assertion_type")),
-            Some(JWT_BEARER_ASSERTION_TYPE) => {
-                Err(TokenError::AssertionKeyNotFound { app_id: app_id() })
-            }
+            Some(JWT_BEARER_ASSERTION_TYPE) => Err(TokenError::AssertionKeyNotFound { app_id: app_id() }),
             Some(_) => Err(TokenError::InvalidParameter("client_assertion_type")),
         },
         ClientCredential::Secret(secret) => {
@@ -321,18 +287,9 @@ mod tests {
     fn secret_matching_distinguishes_valid_expired_and_wrong() {
         let h = SecretHasher::new(&[1; 32]);
         let now = OffsetDateTime::from_unix_timestamp(1_000).unwrap();
-        let creds = [
-            credential(&h, "old-secret", 0, 500),
-            credential(&h, "new-secret", 0, 2_000),
-        ];
-        assert_eq!(
-            secret_match(&h, &creds, "new-secret", now),
-            SecretMatch::Valid
-        );
-        assert_eq!(
-            secret_match(&h, &creds, "old-secret", now),
-            SecretMatch::OnlyExpired
-        );
+        let creds = [credential(&h, "old-secret", 0, 500), credential(&h, "new-secret", 0, 2_000)];
+        assert_eq!(secret_match(&h, &creds, "new-secret", now), SecretMatch::Valid);
+        assert_eq!(secret_match(&h, &creds, "old-secret", now), SecretMatch::OnlyExpired);
         assert_eq!(secret_match(&h, &creds, "nope", now), SecretMatch::None);
         // Not valid yet: a wrong secret, not an expired one.
         let future = [credential(&h, "later", 1_500, 2_000)];

@@ -62,28 +62,17 @@ pub struct KeyManager {
 
 impl std::fmt::Debug for KeyManager {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeyManager")
-            .field("signer", &self.current().kid())
-            .finish_non_exhaustive()
+        f.debug_struct("KeyManager").field("signer", &self.current().kid()).finish_non_exhaustive()
     }
 }
 
 impl KeyManager {
     /// Loads the keys from `store`, creating and storing the first one (state `current`,
     /// activating now) when no key can sign.
-    pub async fn load(
-        store: Arc<dyn Store>,
-        kek: [u8; 32],
-        clock: Arc<dyn Clock>,
-    ) -> Result<Self, KeyError> {
+    pub async fn load(store: Arc<dyn Store>, kek: [u8; 32], clock: Arc<dyn Clock>) -> Result<Self, KeyError> {
         let kek = Kek(kek);
         let set = build(store.as_ref(), &kek, clock.now()).await?;
-        Ok(Self {
-            store,
-            kek,
-            clock,
-            current: RwLock::new(Arc::new(set)),
-        })
+        Ok(Self { store, kek, clock, current: RwLock::new(Arc::new(set)) })
     }
 
     /// Re-reads the keys from the store (after a rotation, or another node's).
@@ -94,10 +83,7 @@ impl KeyManager {
     }
 
     fn snapshot(&self) -> Arc<KeySet> {
-        self.current
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.current.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// The key that signs tokens now.
@@ -108,13 +94,7 @@ impl KeyManager {
     /// The published keys, each carrying `issuer` when one is given (v2 key sets).
     pub fn jwks(&self, issuer: Option<&str>) -> Jwks {
         let set = self.snapshot();
-        Jwks {
-            keys: set
-                .published
-                .iter()
-                .map(|k| k.clone().with_issuer(issuer))
-                .collect(),
-        }
+        Jwks { keys: set.published.iter().map(|k| k.clone().with_issuer(issuer)).collect() }
     }
 
     /// A verifier for tokens signed by any published key.
@@ -152,35 +132,18 @@ async fn build(store: &dyn Store, kek: &Kek, now: OffsetDateTime) -> Result<KeyS
     };
     let mut published = Vec::with_capacity(records.len());
     for record in records.iter().filter(|r| is_published(r, now)) {
-        let jwk = Jwk::from_certificate(&record.certificate_der).map_err(|source| {
-            KeyError::Unusable {
-                kid: record.kid.clone(),
-                source,
-            }
-        })?;
+        let jwk = Jwk::from_certificate(&record.certificate_der)
+            .map_err(|source| KeyError::Unusable { kid: record.kid.clone(), source })?;
         published.push(jwk);
     }
-    let verifier = TokenVerifier::new(&Jwks {
-        keys: published.clone(),
-    })
-    .map_err(|source| KeyError::Unusable {
-        kid: signer.kid().to_owned(),
-        source,
-    })?;
-    Ok(KeySet {
-        signer: Arc::new(signer),
-        published,
-        verifier: Arc::new(verifier),
-    })
+    let verifier = TokenVerifier::new(&Jwks { keys: published.clone() })
+        .map_err(|source| KeyError::Unusable { kid: signer.kid().to_owned(), source })?;
+    Ok(KeySet { signer: Arc::new(signer), published, verifier: Arc::new(verifier) })
 }
 
 fn open_record(record: &SigningKeyRecord, kek: &Kek) -> Result<SigningKey, KeyError> {
-    let unusable = |source| KeyError::Unusable {
-        kid: record.kid.clone(),
-        source,
-    };
-    let pkcs8 =
-        seal::open(&kek.0, &record.sealed_private_key, record.kid.as_bytes()).map_err(unusable)?;
+    let unusable = |source| KeyError::Unusable { kid: record.kid.clone(), source };
+    let pkcs8 = seal::open(&kek.0, &record.sealed_private_key, record.kid.as_bytes()).map_err(unusable)?;
     let key = SigningKey::from_parts(&pkcs8, &record.certificate_der).map_err(unusable)?;
     if key.kid() != record.kid {
         return Err(unusable(JoseError::KeyMismatch));
@@ -188,10 +151,7 @@ fn open_record(record: &SigningKeyRecord, kek: &Kek) -> Result<SigningKey, KeyEr
     Ok(key)
 }
 
-fn create_first(
-    kek: &Kek,
-    now: OffsetDateTime,
-) -> Result<(SigningKey, SigningKeyRecord), KeyError> {
+fn create_first(kek: &Kek, now: OffsetDateTime) -> Result<(SigningKey, SigningKeyRecord), KeyError> {
     let (key, pkcs8) = SigningKey::generate(now).map_err(KeyError::Generate)?;
     let sealed = seal::seal(&kek.0, &pkcs8, key.kid().as_bytes()).map_err(KeyError::Generate)?;
     let record = SigningKeyRecord {
@@ -211,12 +171,7 @@ mod tests {
     use super::*;
     use time::Duration;
 
-    fn record(
-        kid: &str,
-        state: SigningKeyState,
-        activates: i64,
-        retires: Option<i64>,
-    ) -> SigningKeyRecord {
+    fn record(kid: &str, state: SigningKeyState, activates: i64, retires: Option<i64>) -> SigningKeyRecord {
         let at = |s| OffsetDateTime::from_unix_timestamp(s).unwrap();
         SigningKeyRecord {
             kid: kid.into(),
@@ -246,22 +201,10 @@ mod tests {
     #[test]
     fn retired_keys_are_published_until_they_retire() {
         let now = OffsetDateTime::from_unix_timestamp(1_000).unwrap();
-        assert!(is_published(
-            &record("n", SigningKeyState::Next, 2_000, None),
-            now
-        ));
-        assert!(is_published(
-            &record("r", SigningKeyState::Retired, 0, Some(1_001)),
-            now
-        ));
-        assert!(!is_published(
-            &record("r", SigningKeyState::Retired, 0, Some(1_000)),
-            now
-        ));
-        assert!(is_published(
-            &record("r", SigningKeyState::Retired, 0, None),
-            now + Duration::days(1)
-        ));
+        assert!(is_published(&record("n", SigningKeyState::Next, 2_000, None), now));
+        assert!(is_published(&record("r", SigningKeyState::Retired, 0, Some(1_001)), now));
+        assert!(!is_published(&record("r", SigningKeyState::Retired, 0, Some(1_000)), now));
+        assert!(is_published(&record("r", SigningKeyState::Retired, 0, None), now + Duration::days(1)));
     }
 
     #[test]

@@ -48,10 +48,7 @@ impl AuthorityConfig {
         while public_url.ends_with('/') {
             public_url.pop();
         }
-        Self {
-            public_url,
-            token_lifetime_secs: DEFAULT_TOKEN_LIFETIME_SECS,
-        }
+        Self { public_url, token_lifetime_secs: DEFAULT_TOKEN_LIFETIME_SECS }
     }
 }
 
@@ -106,14 +103,7 @@ impl Authority {
         keys: KeyManager,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        Self {
-            config,
-            directory,
-            hasher,
-            keys,
-            clock,
-            metrics: TokenMetrics::default(),
-        }
+        Self { config, directory, hasher, keys, clock, metrics: TokenMetrics::default() }
     }
 
     /// The routes: token endpoints, discovery, key sets and instance discovery.
@@ -153,25 +143,14 @@ impl Authority {
         token: &str,
         tenant_hint: Option<TenantId>,
     ) -> Result<VerifiedCaller, CallerError> {
-        let expected = Expected {
-            issuer: IssuerRule::TenantOf {
-                base: &self.config.public_url,
-            },
-            audiences: None,
-        };
-        let claims = self
-            .keys
-            .verifier()
-            .verify(token, self.clock.unix(), &expected)?;
+        let expected =
+            Expected { issuer: IssuerRule::TenantOf { base: &self.config.public_url }, audiences: None };
+        let claims = self.keys.verifier().verify(token, self.clock.unix(), &expected)?;
         if tenant_hint.is_some_and(|t| t != claims.tid) {
             return Err(CallerError::WrongTenant);
         }
         let app_id = claims.client_id().ok_or(CallerError::NoClientId)?;
-        let version = if claims.ver == "2.0" {
-            TokenVersion::V2
-        } else {
-            TokenVersion::V1
-        };
+        let version = if claims.ver == "2.0" { TokenVersion::V2 } else { TokenVersion::V1 };
         Ok(VerifiedCaller {
             tenant_id: claims.tid,
             app_id,

@@ -21,10 +21,8 @@ const OUTCOMES: [Option<OAuthError>; 10] = [
 ];
 
 /// Upper bounds of the latency buckets, in microseconds (1 ms to 5 s).
-const BUCKETS_US: [u64; 12] = [
-    1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 2_500_000,
-    5_000_000,
-];
+const BUCKETS_US: [u64; 12] =
+    [1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 2_500_000, 5_000_000];
 
 /// Counters of token requests.
 #[derive(Debug, Default)]
@@ -49,10 +47,7 @@ impl TokenMetrics {
     pub fn record(&self, outcome: Option<OAuthError>, elapsed: Duration) {
         self.outcomes[outcome_index(outcome)].fetch_add(1, Ordering::Relaxed);
         let us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
-        let bucket = BUCKETS_US
-            .iter()
-            .position(|&bound| us <= bound)
-            .unwrap_or(BUCKETS_US.len());
+        let bucket = BUCKETS_US.iter().position(|&bound| us <= bound).unwrap_or(BUCKETS_US.len());
         self.buckets[bucket].fetch_add(1, Ordering::Relaxed);
         self.sum_us.fetch_add(us, Ordering::Relaxed);
         self.count.fetch_add(1, Ordering::Relaxed);
@@ -86,23 +81,13 @@ impl TokenMetrics {
         for (bound, counter) in BUCKETS_US.iter().zip(&self.buckets) {
             cumulative += counter.load(Ordering::Relaxed);
             let le = *bound as f64 / 1e6;
-            writeln!(
-                out,
-                "custos_token_request_duration_seconds_bucket{{le=\"{le}\"}} {cumulative}"
-            )?;
+            writeln!(out, "custos_token_request_duration_seconds_bucket{{le=\"{le}\"}} {cumulative}")?;
         }
         cumulative += self.buckets[BUCKETS_US.len()].load(Ordering::Relaxed);
-        writeln!(
-            out,
-            "custos_token_request_duration_seconds_bucket{{le=\"+Inf\"}} {cumulative}"
-        )?;
+        writeln!(out, "custos_token_request_duration_seconds_bucket{{le=\"+Inf\"}} {cumulative}")?;
         let sum = self.sum_us.load(Ordering::Relaxed) as f64 / 1e6;
         writeln!(out, "custos_token_request_duration_seconds_sum {sum}")?;
-        writeln!(
-            out,
-            "custos_token_request_duration_seconds_count {}",
-            self.count.load(Ordering::Relaxed)
-        )
+        writeln!(out, "custos_token_request_duration_seconds_count {}", self.count.load(Ordering::Relaxed))
     }
 }
 
@@ -120,41 +105,17 @@ mod tests {
         assert_eq!(m.count(Some(OAuthError::InvalidClient)), 1);
         let mut out = String::new();
         m.render_prometheus(&mut out);
-        assert!(
-            out.contains("custos_token_requests_total{outcome=\"success\"} 2\n"),
-            "{out}"
-        );
-        assert!(
-            out.contains("custos_token_requests_total{outcome=\"invalid_client\"} 1\n"),
-            "{out}"
-        );
+        assert!(out.contains("custos_token_requests_total{outcome=\"success\"} 2\n"), "{out}");
+        assert!(out.contains("custos_token_requests_total{outcome=\"invalid_client\"} 1\n"), "{out}");
         assert!(
             out.contains("custos_token_requests_total{outcome=\"temporarily_unavailable\"} 0\n"),
             "{out}"
         );
-        assert!(
-            out.contains("custos_token_request_duration_seconds_bucket{le=\"0.001\"} 1\n"),
-            "{out}"
-        );
-        assert!(
-            out.contains("custos_token_request_duration_seconds_bucket{le=\"0.005\"} 2\n"),
-            "{out}"
-        );
-        assert!(
-            out.contains("custos_token_request_duration_seconds_bucket{le=\"5\"} 2\n"),
-            "{out}"
-        );
-        assert!(
-            out.contains("custos_token_request_duration_seconds_bucket{le=\"+Inf\"} 3\n"),
-            "{out}"
-        );
-        assert!(
-            out.contains("custos_token_request_duration_seconds_sum 10.0038\n"),
-            "{out}"
-        );
-        assert!(
-            out.contains("custos_token_request_duration_seconds_count 3\n"),
-            "{out}"
-        );
+        assert!(out.contains("custos_token_request_duration_seconds_bucket{le=\"0.001\"} 1\n"), "{out}");
+        assert!(out.contains("custos_token_request_duration_seconds_bucket{le=\"0.005\"} 2\n"), "{out}");
+        assert!(out.contains("custos_token_request_duration_seconds_bucket{le=\"5\"} 2\n"), "{out}");
+        assert!(out.contains("custos_token_request_duration_seconds_bucket{le=\"+Inf\"} 3\n"), "{out}");
+        assert!(out.contains("custos_token_request_duration_seconds_sum 10.0038\n"), "{out}");
+        assert!(out.contains("custos_token_request_duration_seconds_count 3\n"), "{out}");
     }
 }

@@ -110,10 +110,7 @@ pub(crate) struct ErrorContext<'a> {
 
 /// Entra's `yyyy-mm-dd hh:mm:ssZ`.
 fn entra_timestamp(at: OffsetDateTime) -> String {
-    at.format(format_description!(
-        "[year]-[month]-[day] [hour]:[minute]:[second]Z"
-    ))
-    .unwrap_or_default()
+    at.format(format_description!("[year]-[month]-[day] [hour]:[minute]:[second]Z")).unwrap_or_default()
 }
 
 /// The error response for `error`.
@@ -140,16 +137,10 @@ pub(crate) fn token_error(error: &TokenError, ctx: &ErrorContext<'_>) -> Respons
     };
     let headers = response.headers_mut();
     if error.oauth_error() == OAuthError::InvalidClient && ctx.used_basic {
-        headers.insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static("Basic realm=\"custos\""),
-        );
+        headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"custos\""));
     }
     if status == StatusCode::SERVICE_UNAVAILABLE {
-        headers.insert(
-            header::RETRY_AFTER,
-            HeaderValue::from_static(RETRY_AFTER_SECS),
-        );
+        headers.insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
     }
     response
 }
@@ -167,14 +158,8 @@ mod tests {
     #[test]
     fn correlation_id_echoes_only_guids() {
         let mut headers = HeaderMap::new();
-        headers.insert(
-            "client-request-id",
-            HeaderValue::from_static("6F3C1D2E-0000-4000-8000-000000000001"),
-        );
-        assert_eq!(
-            correlation_id(&headers).to_string(),
-            "6f3c1d2e-0000-4000-8000-000000000001"
-        );
+        headers.insert("client-request-id", HeaderValue::from_static("6F3C1D2E-0000-4000-8000-000000000001"));
+        assert_eq!(correlation_id(&headers).to_string(), "6f3c1d2e-0000-4000-8000-000000000001");
         headers.insert("client-request-id", HeaderValue::from_static("not-a-guid"));
         assert_ne!(correlation_id(&headers).to_string(), "not-a-guid");
     }

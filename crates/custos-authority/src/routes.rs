@@ -55,9 +55,7 @@ impl Route {
 
 /// The router serving every authority route.
 pub(crate) fn router(auth: Arc<Authority>) -> Router {
-    Router::new()
-        .route("/{tenant}/{*rest}", any(dispatch))
-        .with_state(auth)
+    Router::new().route("/{tenant}/{*rest}", any(dispatch)).with_state(auth)
 }
 
 async fn dispatch(State(auth): State<Arc<Authority>>, request: Request) -> Response {
@@ -67,9 +65,7 @@ async fn dispatch(State(auth): State<Arc<Authority>>, request: Request) -> Respo
     };
     let method = request.method();
     match route {
-        Route::Token(endpoint) if method == Method::POST => {
-            token(&auth, endpoint, tenant, request).await
-        }
+        Route::Token(endpoint) if method == Method::POST => token(&auth, endpoint, tenant, request).await,
         Route::Token(_) => method_not_allowed("POST"),
         _ if method != Method::GET && method != Method::HEAD => method_not_allowed("GET"),
         Route::Instance => instance(&auth, request.uri().query()),
@@ -82,28 +78,15 @@ fn method_not_allowed(allow: &'static str) -> Response {
 }
 
 /// `POST /{tenant}/oauth2/v2.0/token` and `POST /{tenant}/oauth2/token`.
-async fn token(
-    auth: &Authority,
-    endpoint: Endpoint,
-    tenant_segment: &str,
-    request: Request,
-) -> Response {
+async fn token(auth: &Authority, endpoint: Endpoint, tenant_segment: &str, request: Request) -> Response {
     let started = Instant::now();
     let (parts, body) = request.into_parts();
     let correlation = correlation_id(&parts.headers);
-    let authorization = parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .map(HeaderValue::as_bytes);
+    let authorization = parts.headers.get(header::AUTHORIZATION).map(HeaderValue::as_bytes);
     let used_basic = authorization.is_some_and(basic::is_basic);
     let mut trail = Trail::default();
     let result = async {
-        check_content_type(
-            parts
-                .headers
-                .get(header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok()),
-        )?;
+        check_content_type(parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()))?;
         let body = read_body(&parts.headers, body).await?;
         let request = TokenRequest::parse(&body, authorization)?;
         trail.client_id.clone_from(&request.client_id);
@@ -112,8 +95,7 @@ async fn token(
     .await;
 
     let elapsed = started.elapsed();
-    auth.metrics
-        .record(result.as_ref().err().map(TokenError::oauth_error), elapsed);
+    auth.metrics.record(result.as_ref().err().map(TokenError::oauth_error), elapsed);
     let latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
     match &result {
         Ok(_) => tracing::info!(
@@ -155,19 +137,15 @@ async fn token(
 /// Reads at most [`MAX_BODY_BYTES`], refusing a larger declared length before reading.
 async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, TokenError> {
     let too_large = TokenError::BodyTooLarge(MAX_BODY_BYTES);
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|len| len > MAX_BODY_BYTES as u64) {
         return Err(too_large);
     }
     match Limited::new(body, MAX_BODY_BYTES).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if e.is::<LengthLimitError>() => Err(too_large),
-        Err(_) => Err(TokenError::MalformedBody(
-            "the request body could not be read",
-        )),
+        Err(_) => Err(TokenError::MalformedBody("the request body could not be read")),
     }
 }
 
@@ -200,10 +178,7 @@ async fn discovery(auth: &Authority, route: Route, segment: &str, headers: &Head
                 used_basic: false,
             };
             let mut response = token_error(&e, &ctx);
-            response.headers_mut().insert(
-                header::ACCESS_CONTROL_ALLOW_ORIGIN,
-                HeaderValue::from_static("*"),
-            );
+            response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
             return response;
         }
     };
@@ -224,10 +199,7 @@ fn instance(auth: &Authority, query: Option<&str>) -> Response {
             .find(|(name, _)| name == "authorization_endpoint")
             .map(|(_, v)| v)
     });
-    cached_json(&InstanceDiscovery::new(
-        &auth.config.public_url,
-        endpoint.as_deref(),
-    ))
+    cached_json(&InstanceDiscovery::new(&auth.config.public_url, endpoint.as_deref()))
 }
 
 /// A JSON document with Entra's discovery headers.
@@ -256,34 +228,13 @@ mod tests {
 
     #[test]
     fn paths_are_case_insensitive_with_an_optional_trailing_slash() {
-        assert_eq!(
-            Route::parse("/t/oauth2/v2.0/token"),
-            Some(("t", Route::Token(Endpoint::V2)))
-        );
-        assert_eq!(
-            Route::parse("/T/OAuth2/Token/"),
-            Some(("T", Route::Token(Endpoint::V1)))
-        );
-        assert_eq!(
-            Route::parse("/t/v2.0/.well-known/openid-configuration/"),
-            Some(("t", Route::OpenIdV2))
-        );
-        assert_eq!(
-            Route::parse("/t/.WELL-KNOWN/openid-configuration"),
-            Some(("t", Route::OpenIdV1))
-        );
-        assert_eq!(
-            Route::parse("/common/discovery/keys"),
-            Some(("common", Route::KeysV1))
-        );
-        assert_eq!(
-            Route::parse("/t/discovery/v2.0/keys"),
-            Some(("t", Route::KeysV2))
-        );
-        assert_eq!(
-            Route::parse("/Common/discovery/instance"),
-            Some(("Common", Route::Instance))
-        );
+        assert_eq!(Route::parse("/t/oauth2/v2.0/token"), Some(("t", Route::Token(Endpoint::V2))));
+        assert_eq!(Route::parse("/T/OAuth2/Token/"), Some(("T", Route::Token(Endpoint::V1))));
+        assert_eq!(Route::parse("/t/v2.0/.well-known/openid-configuration/"), Some(("t", Route::OpenIdV2)));
+        assert_eq!(Route::parse("/t/.WELL-KNOWN/openid-configuration"), Some(("t", Route::OpenIdV1)));
+        assert_eq!(Route::parse("/common/discovery/keys"), Some(("common", Route::KeysV1)));
+        assert_eq!(Route::parse("/t/discovery/v2.0/keys"), Some(("t", Route::KeysV2)));
+        assert_eq!(Route::parse("/Common/discovery/instance"), Some(("Common", Route::Instance)));
         assert_eq!(Route::parse("/t/discovery/instance"), None);
         assert_eq!(Route::parse("/t/oauth2/v2.0/token//"), None);
         assert_eq!(Route::parse("/t/other"), None);
@@ -299,8 +250,7 @@ mod tests {
             .route("/admin/v1/signing-keys", axum::routing::get(ok))
             .route("/msi/token", axum::routing::get(ok))
             .route("/metadata/identity/oauth2/token", axum::routing::get(ok));
-        let authority: Router<Arc<Authority>> =
-            Router::new().route("/{tenant}/{*rest}", any(dispatch));
+        let authority: Router<Arc<Authority>> = Router::new().route("/{tenant}/{*rest}", any(dispatch));
         let _merged: Router<Arc<Authority>> = authority.merge(others.with_state(()));
     }
 }

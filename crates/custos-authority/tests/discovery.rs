@@ -7,15 +7,9 @@ use custos_core::TenantId;
 
 fn assert_discovery_headers(reply: &Reply) {
     assert_eq!(reply.status, 200, "{}", reply.text);
-    assert_eq!(
-        reply.header("cache-control"),
-        Some("max-age=86400, private")
-    );
+    assert_eq!(reply.header("cache-control"), Some("max-age=86400, private"));
     assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
-    assert_eq!(
-        reply.header("content-type"),
-        Some("application/json; charset=utf-8")
-    );
+    assert_eq!(reply.header("content-type"), Some("application/json; charset=utf-8"));
 }
 
 #[tokio::test]
@@ -23,35 +17,18 @@ async fn v2_configuration_by_guid_or_domain_has_guid_endpoints() {
     let fx = Fixture::new().await;
     let tid = fx.tenant;
     for segment in [tid.to_string(), DOMAIN.to_owned(), DOMAIN.to_uppercase()] {
-        let reply = fx
-            .get(&format!("/{segment}/v2.0/.well-known/openid-configuration"))
-            .await;
+        let reply = fx.get(&format!("/{segment}/v2.0/.well-known/openid-configuration")).await;
         assert_discovery_headers(&reply);
         let doc = &reply.json;
         assert_eq!(doc["issuer"], format!("{PUBLIC_URL}/{tid}/v2.0"));
-        assert_eq!(
-            doc["token_endpoint"],
-            format!("{PUBLIC_URL}/{tid}/oauth2/v2.0/token")
-        );
-        assert_eq!(
-            doc["authorization_endpoint"],
-            format!("{PUBLIC_URL}/{tid}/oauth2/v2.0/authorize")
-        );
-        assert_eq!(
-            doc["jwks_uri"],
-            format!("{PUBLIC_URL}/{tid}/discovery/v2.0/keys")
-        );
+        assert_eq!(doc["token_endpoint"], format!("{PUBLIC_URL}/{tid}/oauth2/v2.0/token"));
+        assert_eq!(doc["authorization_endpoint"], format!("{PUBLIC_URL}/{tid}/oauth2/v2.0/authorize"));
+        assert_eq!(doc["jwks_uri"], format!("{PUBLIC_URL}/{tid}/discovery/v2.0/keys"));
         assert_eq!(doc["tenant_region_scope"], "WW");
-        assert!(
-            reply.text.starts_with("{\"token_endpoint\":"),
-            "{}",
-            reply.text
-        );
+        assert!(reply.text.starts_with("{\"token_endpoint\":"), "{}", reply.text);
     }
     // Trailing slash and case.
-    let reply = fx
-        .get(&format!("/{tid}/V2.0/.Well-Known/OpenID-Configuration/"))
-        .await;
+    let reply = fx.get(&format!("/{tid}/V2.0/.Well-Known/OpenID-Configuration/")).await;
     assert_discovery_headers(&reply);
 }
 
@@ -59,59 +36,32 @@ async fn v2_configuration_by_guid_or_domain_has_guid_endpoints() {
 async fn v1_configuration_uses_the_common_key_set() {
     let fx = Fixture::new().await;
     let tid = fx.tenant;
-    let reply = fx
-        .get(&format!("/{DOMAIN}/.well-known/openid-configuration"))
-        .await;
+    let reply = fx.get(&format!("/{DOMAIN}/.well-known/openid-configuration")).await;
     assert_discovery_headers(&reply);
     assert_eq!(reply.json["issuer"], format!("{PUBLIC_URL}/{tid}/"));
-    assert_eq!(
-        reply.json["token_endpoint"],
-        format!("{PUBLIC_URL}/{tid}/oauth2/token")
-    );
-    assert_eq!(
-        reply.json["jwks_uri"],
-        format!("{PUBLIC_URL}/common/discovery/keys")
-    );
-    assert_eq!(
-        reply.json["scopes_supported"],
-        serde_json::json!(["openid"])
-    );
+    assert_eq!(reply.json["token_endpoint"], format!("{PUBLIC_URL}/{tid}/oauth2/token"));
+    assert_eq!(reply.json["jwks_uri"], format!("{PUBLIC_URL}/common/discovery/keys"));
+    assert_eq!(reply.json["scopes_supported"], serde_json::json!(["openid"]));
 }
 
 #[tokio::test]
 async fn alias_configuration_keeps_the_alias_with_a_templated_issuer() {
     let fx = Fixture::new().await;
-    let reply = fx
-        .get("/common/v2.0/.well-known/openid-configuration")
-        .await;
+    let reply = fx.get("/common/v2.0/.well-known/openid-configuration").await;
     assert_discovery_headers(&reply);
-    assert_eq!(
-        reply.json["issuer"],
-        format!("{PUBLIC_URL}/{{tenantid}}/v2.0")
-    );
-    assert_eq!(
-        reply.json["token_endpoint"],
-        format!("{PUBLIC_URL}/common/oauth2/v2.0/token")
-    );
+    assert_eq!(reply.json["issuer"], format!("{PUBLIC_URL}/{{tenantid}}/v2.0"));
+    assert_eq!(reply.json["token_endpoint"], format!("{PUBLIC_URL}/common/oauth2/v2.0/token"));
     assert!(reply.json["tenant_region_scope"].is_null());
-    let reply = fx
-        .get("/organizations/.well-known/openid-configuration")
-        .await;
+    let reply = fx.get("/organizations/.well-known/openid-configuration").await;
     assert_eq!(reply.json["issuer"], format!("{PUBLIC_URL}/{{tenantid}}/"));
-    assert_eq!(
-        reply.json["authorization_endpoint"],
-        format!("{PUBLIC_URL}/organizations/oauth2/authorize")
-    );
+    assert_eq!(reply.json["authorization_endpoint"], format!("{PUBLIC_URL}/organizations/oauth2/authorize"));
 }
 
 #[tokio::test]
 async fn unknown_tenant_discovery_is_an_entra_error() {
     let fx = Fixture::new().await;
     for path in [
-        format!(
-            "/{}/v2.0/.well-known/openid-configuration",
-            TenantId::new_random()
-        ),
+        format!("/{}/v2.0/.well-known/openid-configuration", TenantId::new_random()),
         "/nowhere.example/.well-known/openid-configuration".to_owned(),
         "/nowhere.example/discovery/v2.0/keys".to_owned(),
     ] {
@@ -140,16 +90,10 @@ async fn key_sets_publish_the_signing_key() {
 
     let v2 = fx.get(&format!("/{DOMAIN}/discovery/v2.0/keys")).await;
     assert_discovery_headers(&v2);
-    assert_eq!(
-        v2.json["keys"][0]["issuer"],
-        format!("{PUBLIC_URL}/{}/v2.0", fx.tenant)
-    );
+    assert_eq!(v2.json["keys"][0]["issuer"], format!("{PUBLIC_URL}/{}/v2.0", fx.tenant));
     assert_eq!(v2.json["keys"][0]["n"], key["n"]);
     let common_v2 = fx.get("/common/discovery/v2.0/keys").await;
-    assert_eq!(
-        common_v2.json["keys"][0]["issuer"],
-        format!("{PUBLIC_URL}/{{tenantid}}/v2.0")
-    );
+    assert_eq!(common_v2.json["keys"][0]["issuer"], format!("{PUBLIC_URL}/{{tenantid}}/v2.0"));
 }
 
 #[tokio::test]
@@ -157,10 +101,7 @@ async fn instance_discovery_names_the_tenant_of_the_authorization_endpoint() {
     let fx = Fixture::new().await;
     let query = form(&[
         ("api-version", "1.1"),
-        (
-            "authorization_endpoint",
-            &format!("{PUBLIC_URL}/{DOMAIN}/oauth2/v2.0/authorize"),
-        ),
+        ("authorization_endpoint", &format!("{PUBLIC_URL}/{DOMAIN}/oauth2/v2.0/authorize")),
     ]);
     let reply = fx.get(&format!("/common/discovery/instance?{query}")).await;
     assert_discovery_headers(&reply);
@@ -186,21 +127,9 @@ async fn instance_discovery_names_the_tenant_of_the_authorization_endpoint() {
 #[tokio::test]
 async fn unknown_paths_and_methods() {
     let fx = Fixture::new().await;
-    assert_eq!(
-        fx.get(&format!("/{}/oauth2/v2.0/nothing", fx.tenant))
-            .await
-            .status,
-        404
-    );
-    assert_eq!(
-        fx.get(&format!("/{}/discovery/instance", fx.tenant))
-            .await
-            .status,
-        404
-    );
-    let request = post("/common/discovery/keys", FORM)
-        .body(axum::body::Body::empty())
-        .unwrap();
+    assert_eq!(fx.get(&format!("/{}/oauth2/v2.0/nothing", fx.tenant)).await.status, 404);
+    assert_eq!(fx.get(&format!("/{}/discovery/instance", fx.tenant)).await.status, 404);
+    let request = post("/common/discovery/keys", FORM).body(axum::body::Body::empty()).unwrap();
     let reply = fx.send(request).await;
     assert_eq!(reply.status, 405);
     assert_eq!(reply.header("allow"), Some("GET"));
@@ -216,35 +145,21 @@ async fn signing_keys_persist_sealed_and_a_wrong_kek_is_refused() {
 
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open("sqlite::memory:").await.unwrap());
     let clock: Arc<dyn Clock> = Arc::new(FixedClock::new(at(NOW)));
-    let first = KeyManager::load(store.clone(), [1; 32], clock.clone())
-        .await
-        .unwrap();
+    let first = KeyManager::load(store.clone(), [1; 32], clock.clone()).await.unwrap();
     let records = store.signing_keys().await.unwrap();
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].kid, first.current().kid());
-    assert_eq!(
-        records[0].state,
-        custos_core::model::SigningKeyState::Current
-    );
+    assert_eq!(records[0].state, custos_core::model::SigningKeyState::Current);
     assert_eq!(records[0].activates, at(NOW));
     // The private key is stored sealed, not as PKCS#8.
     assert_eq!(records[0].sealed_private_key[0], 1);
     assert_ne!(records[0].sealed_private_key[1], 0x30);
 
-    let second = KeyManager::load(store.clone(), [1; 32], clock.clone())
-        .await
-        .unwrap();
+    let second = KeyManager::load(store.clone(), [1; 32], clock.clone()).await.unwrap();
     assert_eq!(second.current().kid(), first.current().kid());
     second.reload().await.unwrap();
     assert_eq!(second.jwks(None).keys.len(), 1);
-    assert_eq!(
-        store.signing_keys().await.unwrap().len(),
-        1,
-        "loading again creates no key"
-    );
+    assert_eq!(store.signing_keys().await.unwrap().len(), 1, "loading again creates no key");
     let err = KeyManager::load(store, [2; 32], clock).await.unwrap_err();
-    assert!(
-        matches!(err, custos_authority::KeyError::Unusable { .. }),
-        "{err}"
-    );
+    assert!(matches!(err, custos_authority::KeyError::Unusable { .. }), "{err}");
 }

@@ -14,37 +14,22 @@ use serde_json::Value;
 async fn decode(fx: &Fixture, token: &str, jwks_path: &str) -> (Value, Value) {
     let jwks = fx.get(jwks_path).await.json;
     let header: Value = serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(token.split('.').next().unwrap())
-            .unwrap(),
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token.split('.').next().unwrap()).unwrap(),
     )
     .unwrap();
     let kid = header["kid"].as_str().unwrap();
-    let jwk = jwks["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|k| k["kid"] == kid)
-        .expect("kid published");
+    let jwk = jwks["keys"].as_array().unwrap().iter().find(|k| k["kid"] == kid).expect("kid published");
     let key =
-        DecodingKey::from_rsa_components(jwk["n"].as_str().unwrap(), jwk["e"].as_str().unwrap())
-            .unwrap();
+        DecodingKey::from_rsa_components(jwk["n"].as_str().unwrap(), jwk["e"].as_str().unwrap()).unwrap();
     let mut validation = Validation::new(Algorithm::RS256);
     validation.validate_exp = false; // the fixture's clock is not the wall clock
     validation.validate_aud = false;
-    let claims = jsonwebtoken::decode::<Value>(token, &key, &validation)
-        .unwrap()
-        .claims;
+    let claims = jsonwebtoken::decode::<Value>(token, &key, &validation).unwrap().claims;
     (header, claims)
 }
 
 fn keys_of(value: &Value) -> Vec<&str> {
-    let mut keys: Vec<&str> = value
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let mut keys: Vec<&str> = value.as_object().unwrap().keys().map(String::as_str).collect();
     keys.sort_unstable();
     keys
 }
@@ -53,10 +38,7 @@ fn assert_success_headers(reply: &Reply) {
     assert_eq!(reply.status, 200, "{}", reply.text);
     assert_eq!(reply.header("cache-control"), Some("no-store, no-cache"));
     assert_eq!(reply.header("pragma"), Some("no-cache"));
-    assert_eq!(
-        reply.header("content-type"),
-        Some("application/json; charset=utf-8")
-    );
+    assert_eq!(reply.header("content-type"), Some("application/json; charset=utf-8"));
 }
 
 fn assert_opaque_claims(claims: &Value) {
@@ -71,10 +53,7 @@ async fn v2_endpoint_v2_resource_gives_a_v2_token_with_every_claim() {
     let body = fx.v2_body(&fx.client, SECRET, "api://resource-v2/.default");
     let reply = fx.post_form(&fx.v2_token_path(), &body).await;
     assert_success_headers(&reply);
-    assert_eq!(
-        keys_of(&reply.json),
-        ["access_token", "expires_in", "ext_expires_in", "token_type"]
-    );
+    assert_eq!(keys_of(&reply.json), ["access_token", "expires_in", "ext_expires_in", "token_type"]);
     assert_eq!(reply.json["token_type"], "Bearer");
     assert_eq!(reply.json["expires_in"], 3599);
     assert_eq!(reply.json["ext_expires_in"], 3599);
@@ -88,8 +67,8 @@ async fn v2_endpoint_v2_resource_gives_a_v2_token_with_every_claim() {
     assert_eq!(
         keys_of(&claims),
         [
-            "aio", "aud", "azp", "azpacr", "exp", "iat", "idtyp", "iss", "nbf", "oid", "rh",
-            "roles", "sub", "tid", "uti", "ver"
+            "aio", "aud", "azp", "azpacr", "exp", "iat", "idtyp", "iss", "nbf", "oid", "rh", "roles", "sub",
+            "tid", "uti", "ver"
         ]
     );
     assert_eq!(claims["aud"], fx.resource_v2.app_id());
@@ -146,8 +125,8 @@ async fn v1_endpoint_gives_string_fields_and_the_resource_as_requested() {
     assert_eq!(
         keys_of(&claims),
         [
-            "aio", "appid", "appidacr", "aud", "exp", "iat", "idp", "idtyp", "iss", "nbf", "oid",
-            "rh", "roles", "sub", "tid", "uti", "ver"
+            "aio", "appid", "appidacr", "aud", "exp", "iat", "idp", "idtyp", "iss", "nbf", "oid", "rh",
+            "roles", "sub", "tid", "uti", "ver"
         ]
     );
     let issuer = format!("{PUBLIC_URL}/{}/", fx.tenant);
@@ -162,10 +141,7 @@ async fn v1_endpoint_gives_string_fields_and_the_resource_as_requested() {
     assert_eq!(claims["idtyp"], "app");
     assert_eq!(claims["roles"], serde_json::json!(["Read", "Write"]));
     assert_eq!(claims["ver"], "1.0");
-    assert_eq!(
-        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
-        3899
-    );
+    assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 3899);
     assert_opaque_claims(&claims);
 }
 
@@ -174,12 +150,7 @@ async fn v2_endpoint_gives_a_v1_token_when_the_resource_asks_for_none() {
     let fx = Fixture::new().await;
     // Domain-name tenant and a differently cased path with a trailing slash.
     let path = format!("/{DOMAIN}/OAuth2/V2.0/Token/");
-    let reply = fx
-        .post_form(
-            &path,
-            &fx.v2_body(&fx.client, SECRET, "api://resource-v1/.default"),
-        )
-        .await;
+    let reply = fx.post_form(&path, &fx.v2_body(&fx.client, SECRET, "api://resource-v1/.default")).await;
     assert_success_headers(&reply);
     assert_eq!(reply.json["expires_in"], 3599);
     let token = reply.json["access_token"].as_str().unwrap();
@@ -195,19 +166,9 @@ async fn v2_endpoint_gives_a_v1_token_when_the_resource_asks_for_none() {
 #[tokio::test]
 async fn basic_authentication_with_form_encoded_credentials() {
     let fx = Fixture::new().await;
-    let user_pass = format!(
-        "{}:{}",
-        fx.client.app_id(),
-        form(&[("x", SECRET)]).trim_start_matches("x=")
-    );
-    let authorization = format!(
-        "basic {}",
-        base64::engine::general_purpose::STANDARD.encode(user_pass)
-    );
-    let body = form(&[
-        ("grant_type", "client_credentials"),
-        ("scope", "api://resource-v2/.default"),
-    ]);
+    let user_pass = format!("{}:{}", fx.client.app_id(), form(&[("x", SECRET)]).trim_start_matches("x="));
+    let authorization = format!("basic {}", base64::engine::general_purpose::STANDARD.encode(user_pass));
+    let body = form(&[("grant_type", "client_credentials"), ("scope", "api://resource-v2/.default")]);
     let request = post(&fx.v2_token_path(), FORM)
         .header("authorization", authorization)
         .body(Body::from(body))
@@ -222,67 +183,44 @@ async fn basic_authentication_with_form_encoded_credentials() {
 #[tokio::test]
 async fn role_less_token_when_nothing_is_assigned_and_nothing_is_required() {
     let fx = Fixture::new().await;
-    let reply = fx
-        .post_form(
-            &fx.v2_token_path(),
-            &fx.v2_body(&fx.client, SECRET, "api://open/.default"),
-        )
-        .await;
+    let reply =
+        fx.post_form(&fx.v2_token_path(), &fx.v2_body(&fx.client, SECRET, "api://open/.default")).await;
     assert_success_headers(&reply);
-    let (_, claims) = decode(
-        &fx,
-        reply.json["access_token"].as_str().unwrap(),
-        "/common/discovery/keys",
-    )
-    .await;
+    let (_, claims) =
+        decode(&fx, reply.json["access_token"].as_str().unwrap(), "/common/discovery/keys").await;
     assert!(claims.get("roles").is_none(), "{claims}");
     // The appId also names the resource.
     let scope = format!("{}/.default", fx.open.app_id());
-    let reply = fx
-        .post_form(&fx.v2_token_path(), &fx.v2_body(&fx.client, SECRET, &scope))
-        .await;
+    let reply = fx.post_form(&fx.v2_token_path(), &fx.v2_body(&fx.client, SECRET, &scope)).await;
     assert_success_headers(&reply);
-    let (_, claims) = decode(
-        &fx,
-        reply.json["access_token"].as_str().unwrap(),
-        "/common/discovery/keys",
-    )
-    .await;
+    let (_, claims) =
+        decode(&fx, reply.json["access_token"].as_str().unwrap(), "/common/discovery/keys").await;
     assert_eq!(claims["aud"], fx.open.app_id());
 }
 
 #[tokio::test]
 async fn issued_tokens_verify_for_the_directory_api() {
     let fx = Fixture::new().await;
-    for (scope, version) in [
-        ("api://resource-v1/.default", TokenVersion::V1),
-        ("api://resource-v2/.default", TokenVersion::V2),
-    ] {
-        let reply = fx
-            .post_form(&fx.v2_token_path(), &fx.v2_body(&fx.client, SECRET, scope))
-            .await;
+    for (scope, version) in
+        [("api://resource-v1/.default", TokenVersion::V1), ("api://resource-v2/.default", TokenVersion::V2)]
+    {
+        let reply = fx.post_form(&fx.v2_token_path(), &fx.v2_body(&fx.client, SECRET, scope)).await;
         let token = reply.json["access_token"].as_str().unwrap();
-        let caller = fx
-            .authority
-            .verify_access_token(token, Some(fx.tenant))
-            .unwrap();
+        let caller = fx.authority.verify_access_token(token, Some(fx.tenant)).unwrap();
         assert_eq!(caller.tenant_id, fx.tenant);
         assert_eq!(caller.app_id, fx.client.app.app_id);
         assert_eq!(caller.object_id, fx.client.sp.id);
         assert_eq!(caller.roles, ["Read", "Write"]);
         assert_eq!(caller.version, version);
         assert_eq!(
-            fx.authority
-                .verify_access_token(token, Some(custos_core::TenantId::new_random())),
+            fx.authority.verify_access_token(token, Some(custos_core::TenantId::new_random())),
             Err(custos_authority::CallerError::WrongTenant)
         );
         // Expired an hour later (plus leeway).
         fx.clock.advance(time::Duration::seconds(3599 + 61));
         assert_eq!(
             fx.authority.verify_access_token(token, None),
-            Err(custos_authority::CallerError::Token(
-                custos_jose::VerifyError::Expired
-            ))
+            Err(custos_authority::CallerError::Token(custos_jose::VerifyError::Expired))
         );
         fx.clock.set(at(NOW));
     }

@@ -8,9 +8,7 @@ use axum::body::Body;
 use base64::Engine as _;
 use common::*;
 use custos_authority::KeyManager;
-use custos_core::model::{
-    AppRoleAssignment, Application, ServicePrincipal, SigningKeyRecord, Tenant,
-};
+use custos_core::model::{AppRoleAssignment, Application, ServicePrincipal, SigningKeyRecord, Tenant};
 use custos_core::{AppId, Clock, FixedClock, ObjectId, TenantId};
 use custos_store::sqlite::SqliteStore;
 use custos_store::{Store, StoreError, StoreResult};
@@ -33,36 +31,16 @@ fn body_with(fx: &Fixture, skip: &str, extra: &[(&str, &str)]) -> String {
 async fn missing_parameters_are_named() {
     let fx = Fixture::new().await;
     for name in ["grant_type", "client_id", "scope"] {
-        let reply = fx
-            .post_form(&fx.v2_token_path(), &body_with(&fx, name, &[]))
-            .await;
+        let reply = fx.post_form(&fx.v2_token_path(), &body_with(&fx, name, &[])).await;
         reply.assert_error(400, "invalid_request", 900144);
         let expected = format!("The request body must contain the following parameter: '{name}'.");
-        assert!(
-            reply.json["error_description"]
-                .as_str()
-                .unwrap()
-                .contains(&expected),
-            "{}",
-            reply.text
-        );
+        assert!(reply.json["error_description"].as_str().unwrap().contains(&expected), "{}", reply.text);
     }
-    let reply = fx
-        .post_form(&fx.v1_token_path(), &body_with(&fx, "scope", &[]))
-        .await;
+    let reply = fx.post_form(&fx.v1_token_path(), &body_with(&fx, "scope", &[])).await;
     reply.assert_error(400, "invalid_request", 900144);
-    assert!(
-        reply.text.contains("parameter: 'resource'"),
-        "{}",
-        reply.text
-    );
+    assert!(reply.text.contains("parameter: 'resource'"), "{}", reply.text);
     // An empty value is an absent one.
-    let reply = fx
-        .post_form(
-            &fx.v2_token_path(),
-            &body_with(&fx, "scope", &[("scope", "")]),
-        )
-        .await;
+    let reply = fx.post_form(&fx.v2_token_path(), &body_with(&fx, "scope", &[("scope", "")])).await;
     reply.assert_error(400, "invalid_request", 900144);
     assert!(reply.text.contains("parameter: 'scope'"), "{}", reply.text);
 }
@@ -70,28 +48,19 @@ async fn missing_parameters_are_named() {
 #[tokio::test]
 async fn grant_type_tenant_and_alias_errors() {
     let fx = Fixture::new().await;
-    let reply = fx
-        .post_form(
-            &fx.v2_token_path(),
-            &body_with(&fx, "grant_type", &[("grant_type", "password")]),
-        )
-        .await;
+    let reply =
+        fx.post_form(&fx.v2_token_path(), &body_with(&fx, "grant_type", &[("grant_type", "password")])).await;
     reply.assert_error(400, "unsupported_grant_type", 70003);
 
     let unknown = format!("/{}/oauth2/v2.0/token", TenantId::new_random());
-    fx.post_form(&unknown, &body_with(&fx, "", &[]))
-        .await
-        .assert_error(400, "invalid_tenant", 90002);
-    fx.post_form("/nowhere.example/oauth2/token", &body_with(&fx, "", &[]))
-        .await
-        .assert_error(400, "invalid_tenant", 90002);
+    fx.post_form(&unknown, &body_with(&fx, "", &[])).await.assert_error(400, "invalid_tenant", 90002);
+    fx.post_form("/nowhere.example/oauth2/token", &body_with(&fx, "", &[])).await.assert_error(
+        400,
+        "invalid_tenant",
+        90002,
+    );
     for alias in ["common", "Organizations", "consumers"] {
-        let reply = fx
-            .post_form(
-                &format!("/{alias}/oauth2/v2.0/token"),
-                &body_with(&fx, "", &[]),
-            )
-            .await;
+        let reply = fx.post_form(&format!("/{alias}/oauth2/v2.0/token"), &body_with(&fx, "", &[])).await;
         reply.assert_error(400, "invalid_request", 9001023);
     }
 }
@@ -101,31 +70,17 @@ async fn scope_and_resource_errors() {
     let fx = Fixture::new().await;
     let v2 = fx.v2_token_path();
     let scope = |s: &'static str| body_with(&fx, "scope", &[("scope", s)]);
-    fx.post_form(&v2, &scope("api://resource-v2/read"))
-        .await
-        .assert_error(400, "invalid_scope", 1002012);
-    fx.post_form(
-        &v2,
-        &scope("api://resource-v2/.default api://open/.default"),
-    )
-    .await
-    .assert_error(400, "invalid_scope", 700022);
-    fx.post_form(&v2, &scope("api://nothing/.default"))
-        .await
-        .assert_error(400, "invalid_resource", 500011);
-    let reply = fx
-        .post_form(
-            &v2,
-            &body_with(&fx, "", &[("resource", "api://resource-v2")]),
-        )
-        .await;
+    fx.post_form(&v2, &scope("api://resource-v2/read")).await.assert_error(400, "invalid_scope", 1002012);
+    fx.post_form(&v2, &scope("api://resource-v2/.default api://open/.default")).await.assert_error(
+        400,
+        "invalid_scope",
+        700022,
+    );
+    fx.post_form(&v2, &scope("api://nothing/.default")).await.assert_error(400, "invalid_resource", 500011);
+    let reply = fx.post_form(&v2, &body_with(&fx, "", &[("resource", "api://resource-v2")])).await;
     reply.assert_error(400, "invalid_request", 901002);
-    let reply = fx
-        .post_form(
-            &fx.v1_token_path(),
-            &body_with(&fx, "scope", &[("resource", "api://nothing")]),
-        )
-        .await;
+    let reply =
+        fx.post_form(&fx.v1_token_path(), &body_with(&fx, "scope", &[("resource", "api://nothing")])).await;
     reply.assert_error(400, "invalid_resource", 500011);
     let reply = fx.post_form(&v2, &scope("api://locked/.default")).await;
     reply.assert_error(400, "invalid_grant", 501051);
@@ -147,49 +102,36 @@ async fn client_errors() {
         reply.assert_error(400, "unauthorized_client", 700016);
         assert!(reply.text.contains(&unknown));
     }
-    let reply = fx
-        .post_form(&v2, &fx.v2_body(&fx.client, "wrong", scope))
-        .await;
+    let reply = fx.post_form(&v2, &fx.v2_body(&fx.client, "wrong", scope)).await;
     reply.assert_error(401, "invalid_client", 7000215);
-    assert_eq!(
-        reply.header("www-authenticate"),
-        None,
-        "no Basic, no challenge"
-    );
+    assert_eq!(reply.header("www-authenticate"), None, "no Basic, no challenge");
     let too_long = "x".repeat(10_000);
-    fx.post_form(&v2, &fx.v2_body(&fx.client, &too_long, scope))
-        .await
-        .assert_error(401, "invalid_client", 7000215);
-    fx.post_form(&v2, &fx.v2_body(&fx.client, EXPIRED_SECRET, scope))
-        .await
-        .assert_error(401, "invalid_client", 7000222);
-    let reply = fx
-        .post_form(&v2, &body_with(&fx, "client_secret", &[]))
-        .await;
-    reply.assert_error(401, "invalid_client", 7000218);
-    fx.post_form(&v2, &fx.v2_body(&fx.bare, SECRET, scope))
-        .await
-        .assert_error(401, "invalid_client", 7000215);
-    let reply = fx
-        .post_form(&v2, &fx.v2_body(&fx.disabled, SECRET, scope))
-        .await;
-    reply.assert_error(400, "unauthorized_client", 7000112);
-    assert!(
-        reply.text.contains("(Disabled) is disabled."),
-        "{}",
-        reply.text
+    fx.post_form(&v2, &fx.v2_body(&fx.client, &too_long, scope)).await.assert_error(
+        401,
+        "invalid_client",
+        7000215,
     );
+    fx.post_form(&v2, &fx.v2_body(&fx.client, EXPIRED_SECRET, scope)).await.assert_error(
+        401,
+        "invalid_client",
+        7000222,
+    );
+    let reply = fx.post_form(&v2, &body_with(&fx, "client_secret", &[])).await;
+    reply.assert_error(401, "invalid_client", 7000218);
+    fx.post_form(&v2, &fx.v2_body(&fx.bare, SECRET, scope)).await.assert_error(
+        401,
+        "invalid_client",
+        7000215,
+    );
+    let reply = fx.post_form(&v2, &fx.v2_body(&fx.disabled, SECRET, scope)).await;
+    reply.assert_error(400, "unauthorized_client", 7000112);
+    assert!(reply.text.contains("(Disabled) is disabled."), "{}", reply.text);
 
     let assertion = [
         ("client_assertion", "eyJhbGciOiJSUzI1NiJ9.e30.c2ln"),
-        (
-            "client_assertion_type",
-            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-        ),
+        ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
     ];
-    let reply = fx
-        .post_form(&v2, &body_with(&fx, "client_secret", &assertion))
-        .await;
+    let reply = fx.post_form(&v2, &body_with(&fx, "client_secret", &assertion)).await;
     reply.assert_error(401, "invalid_client", 700027);
 }
 
@@ -197,80 +139,52 @@ async fn client_errors() {
 async fn basic_client_authentication_errors() {
     let fx = Fixture::new().await;
     let basic = |user: &str, pass: &str| {
-        format!(
-            "Basic {}",
-            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"))
-        )
+        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}")))
     };
     let send = |auth: String, body: String| {
-        let request = post(&fx.v2_token_path(), FORM)
-            .header("authorization", auth)
-            .body(Body::from(body))
-            .unwrap();
+        let request =
+            post(&fx.v2_token_path(), FORM).header("authorization", auth).body(Body::from(body)).unwrap();
         fx.send(request)
     };
-    let only_grant = form(&[
-        ("grant_type", "client_credentials"),
-        ("scope", "api://resource-v2/.default"),
-    ]);
+    let only_grant = form(&[("grant_type", "client_credentials"), ("scope", "api://resource-v2/.default")]);
     let reply = send(basic(&fx.client.app_id(), "wrong"), only_grant.clone()).await;
     reply.assert_error(401, "invalid_client", 7000215);
-    assert_eq!(
-        reply.header("www-authenticate"),
-        Some("Basic realm=\"custos\"")
-    );
+    assert_eq!(reply.header("www-authenticate"), Some("Basic realm=\"custos\""));
 
     let reply = send(basic(&fx.client.app_id(), SECRET), body_with(&fx, "", &[])).await;
     reply.assert_error(400, "invalid_request", 90023);
     let with_assertion = body_with(&fx, "client_secret", &[("client_assertion", "a.b.c")]);
-    send(basic(&fx.client.app_id(), "x"), with_assertion)
-        .await
-        .assert_error(400, "invalid_request", 90023);
-    let reply = fx
-        .post_form(
-            &fx.v2_token_path(),
-            &body_with(&fx, "", &[("client_assertion", "a.b.c")]),
-        )
-        .await;
+    send(basic(&fx.client.app_id(), "x"), with_assertion).await.assert_error(400, "invalid_request", 90023);
+    let reply =
+        fx.post_form(&fx.v2_token_path(), &body_with(&fx, "", &[("client_assertion", "a.b.c")])).await;
     reply.assert_error(400, "invalid_request", 90023);
     let mismatch = body_with(&fx, "client_secret", &[]);
-    send(basic(&AppId::new_random().to_string(), SECRET), mismatch)
-        .await
-        .assert_error(400, "invalid_request", 900023);
-    send("Basic %%%".to_owned(), only_grant)
-        .await
-        .assert_error(400, "invalid_request", 9002313);
+    send(basic(&AppId::new_random().to_string(), SECRET), mismatch).await.assert_error(
+        400,
+        "invalid_request",
+        900023,
+    );
+    send("Basic %%%".to_owned(), only_grant).await.assert_error(400, "invalid_request", 9002313);
 }
 
 #[tokio::test]
 async fn form_layer_errors() {
     let fx = Fixture::new().await;
     let v2 = fx.v2_token_path();
-    let reply = fx
-        .post_form(
-            &v2,
-            &format!(
-                "{}&scope=api%3A%2F%2Fopen%2F.default",
-                body_with(&fx, "", &[])
-            ),
-        )
-        .await;
+    let reply =
+        fx.post_form(&v2, &format!("{}&scope=api%3A%2F%2Fopen%2F.default", body_with(&fx, "", &[]))).await;
     reply.assert_error(400, "invalid_request", 90014);
-    assert!(
-        reply.text.contains("'scope' is duplicated"),
-        "{}",
-        reply.text
-    );
+    assert!(reply.text.contains("'scope' is duplicated"), "{}", reply.text);
 
     for bad in ["%00", "%0D", "%0A", "a%1Fb"] {
         let body = body_with(&fx, "client_id", &[]) + "&client_id=" + bad;
-        fx.post_form(&v2, &body)
-            .await
-            .assert_error(400, "invalid_request", 9002313);
+        fx.post_form(&v2, &body).await.assert_error(400, "invalid_request", 9002313);
     }
-    fx.post_form(&v2, &(body_with(&fx, "scope", &[]) + "&scope=%G1"))
-        .await
-        .assert_error(400, "invalid_request", 9002313);
+    fx.post_form(&v2, &(body_with(&fx, "scope", &[]) + "&scope=%G1")).await.assert_error(
+        400,
+        "invalid_request",
+        9002313,
+    );
 
     for content_type in [
         "application/json",
@@ -278,9 +192,7 @@ async fn form_layer_errors() {
         "application/x-www-form-urlencoded; charset=latin1",
     ] {
         let body = body_with(&fx, "", &[]);
-        let reply = fx
-            .send(post(&v2, content_type).body(Body::from(body)).unwrap())
-            .await;
+        let reply = fx.send(post(&v2, content_type).body(Body::from(body)).unwrap()).await;
         reply.assert_error(400, "invalid_request", 900144);
     }
 
@@ -301,9 +213,7 @@ async fn bodies_over_the_cap_are_refused_with_413() {
         .header("content-length", (100 * 1024).to_string())
         .body(Body::from("grant_type=client_credentials"))
         .unwrap();
-    fx.send(request)
-        .await
-        .assert_error(413, "invalid_request", 900144);
+    fx.send(request).await.assert_error(413, "invalid_request", 900144);
     // Just under the cap is fine (and unknown parameters are ignored).
     let padding = "p".repeat(55 * 1024);
     let ok = body_with(&fx, "", &[("x-client-padding", &padding)]);
@@ -323,16 +233,10 @@ async fn correlation_id_is_new_when_the_client_sends_none_and_metrics_count_erro
     assert_eq!(correlation.len(), 36);
     assert_ne!(correlation, CORRELATION);
     let metrics = fx.authority.metrics();
-    assert_eq!(
-        metrics.count(Some(custos_core::aadsts::OAuthError::InvalidRequest)),
-        1
-    );
+    assert_eq!(metrics.count(Some(custos_core::aadsts::OAuthError::InvalidRequest)), 1);
     let mut text = String::new();
     metrics.render_prometheus(&mut text);
-    assert!(
-        text.contains("custos_token_requests_total{outcome=\"invalid_request\"} 1"),
-        "{text}"
-    );
+    assert!(text.contains("custos_token_requests_total{outcome=\"invalid_request\"} 1"), "{text}");
 }
 
 /// A store whose every call fails, as a database outage would.
@@ -368,11 +272,7 @@ impl Store for DownStore {
     async fn application(&self, _: TenantId, _: ObjectId) -> StoreResult<Option<Application>> {
         down()
     }
-    async fn application_by_app_id(
-        &self,
-        _: TenantId,
-        _: AppId,
-    ) -> StoreResult<Option<Application>> {
+    async fn application_by_app_id(&self, _: TenantId, _: AppId) -> StoreResult<Option<Application>> {
         down()
     }
     async fn applications(&self, _: TenantId) -> StoreResult<Vec<Application>> {
@@ -387,11 +287,7 @@ impl Store for DownStore {
     async fn delete_service_principal(&self, _: TenantId, _: ObjectId) -> StoreResult<()> {
         down()
     }
-    async fn service_principal(
-        &self,
-        _: TenantId,
-        _: ObjectId,
-    ) -> StoreResult<Option<ServicePrincipal>> {
+    async fn service_principal(&self, _: TenantId, _: ObjectId) -> StoreResult<Option<ServicePrincipal>> {
         down()
     }
     async fn service_principal_by_app_id(
@@ -432,34 +328,15 @@ async fn storage_failure_is_503_with_retry_after() {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open("sqlite::memory:").await.unwrap());
     let clock = Arc::new(FixedClock::new(at(NOW)));
     let dyn_clock: Arc<dyn Clock> = clock.clone();
-    let keys = KeyManager::load(store.clone(), [7; 32], dyn_clock)
-        .await
-        .unwrap();
+    let keys = KeyManager::load(store.clone(), [7; 32], dyn_clock).await.unwrap();
     let fx = Fixture::with_stores(store, Arc::new(DownStore), keys, clock).await;
-    let reply = fx
-        .post_form(&fx.v2_token_path(), &body_with(&fx, "", &[]))
-        .await;
+    let reply = fx.post_form(&fx.v2_token_path(), &body_with(&fx, "", &[])).await;
     reply.assert_error(503, "temporarily_unavailable", 90033);
     assert_eq!(reply.header("retry-after"), Some("5"));
-    assert!(
-        !reply.text.contains("connection refused"),
-        "storage details must not leak: {}",
-        reply.text
-    );
-    let reply = fx
-        .get(&format!(
-            "/{}/v2.0/.well-known/openid-configuration",
-            fx.tenant
-        ))
-        .await;
+    assert!(!reply.text.contains("connection refused"), "storage details must not leak: {}", reply.text);
+    let reply = fx.get(&format!("/{}/v2.0/.well-known/openid-configuration", fx.tenant)).await;
     reply.assert_error(503, "temporarily_unavailable", 90033);
     assert!(
-        KeyManager::load(
-            Arc::new(DownStore),
-            [7; 32],
-            Arc::new(FixedClock::new(at(NOW)))
-        )
-        .await
-        .is_err()
+        KeyManager::load(Arc::new(DownStore), [7; 32], Arc::new(FixedClock::new(at(NOW)))).await.is_err()
     );
 }

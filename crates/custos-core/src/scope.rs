@@ -58,7 +58,10 @@ mod tests {
             resource_from_scope("api://x/read"),
             Err(TokenError::ScopeNotDefault("api://x/read".into()))
         );
-        assert_eq!(resource_from_scope("api://x/.default api://y/.default"), Err(TokenError::MultipleResources));
+        assert_eq!(
+            resource_from_scope("api://x/.default api://y/.default"),
+            Err(TokenError::MultipleResources)
+        );
         assert_eq!(resource_from_scope("  "), Err(TokenError::MissingParameter("scope")));
         assert_eq!(resource_from_scope("/.default"), Err(TokenError::ScopeNotDefault("/.default".into())));
     }

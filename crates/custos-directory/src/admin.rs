@@ -22,9 +22,7 @@ pub(crate) async fn list_tenants(
 ) -> Result<Json<Value>, GraphError> {
     auth.require(Permission::Admin)?;
     let tenants = state.store.tenants().await?;
-    Ok(Json(
-        json!({ "value": tenants.iter().map(shapes::tenant).collect::<Vec<_>>() }),
-    ))
+    Ok(Json(json!({ "value": tenants.iter().map(shapes::tenant).collect::<Vec<_>>() })))
 }
 
 /// `GET /admin/v1/tenants/{id-or-domain}`
@@ -51,9 +49,7 @@ pub(crate) async fn create_tenant(
 ) -> Result<(StatusCode, Json<Value>), GraphError> {
     let caller = auth.require(Permission::Admin)?.clone();
     let mut body = body?.required()?.only(&["domain", "displayName"])?;
-    let domain: String = body
-        .take("domain", RESOURCE)?
-        .ok_or_else(|| invalid_value("domain", RESOURCE))?;
+    let domain: String = body.take("domain", RESOURCE)?.ok_or_else(|| invalid_value("domain", RESOURCE))?;
     let display_name: Option<String> = body.take("displayName", RESOURCE)?;
     let display_name = display_name.unwrap_or_else(|| domain.trim().to_ascii_lowercase());
     let provisioned = provision::provision_tenant(

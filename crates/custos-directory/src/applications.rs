@@ -26,11 +26,7 @@ fn uri_conflict() -> GraphError {
 
 /// Refuses identifier URIs another application of the tenant already uses (compared without
 /// case and trailing slash). The store enforces exact uniqueness again on write.
-async fn ensure_unique_uris(
-    store: &dyn Store,
-    app: &Application,
-    uris: &[String],
-) -> Result<(), GraphError> {
+async fn ensure_unique_uris(store: &dyn Store, app: &Application, uris: &[String]) -> Result<(), GraphError> {
     if uris.is_empty() {
         return Ok(());
     }
@@ -68,10 +64,7 @@ pub(crate) async fn list(
         .filter(|a| resolve::is_listed(a))
         .map(|a| shapes::application(a, &tenant.domain))
         .collect();
-    let collection = Collection {
-        path: "applications".to_owned(),
-        context: "applications".to_owned(),
-    };
+    let collection = Collection { path: "applications".to_owned(), context: "applications".to_owned() };
     let pager = Pager::new(&state.paging_key, caller.tenant_id, &state.public_url);
     Ok(Json(pager.page(&collection, &query, items)?))
 }
@@ -84,10 +77,8 @@ pub(crate) async fn create(
 ) -> Result<(StatusCode, Json<Value>), GraphError> {
     let caller = auth.require(Permission::WriteApplications)?;
     let input = ApplicationInput::parse(body?.required()?)?;
-    let display_name = input
-        .display_name()
-        .ok_or_else(|| invalid_value("displayName", "Application"))?
-        .to_owned();
+    let display_name =
+        input.display_name().ok_or_else(|| invalid_value("displayName", "Application"))?.to_owned();
     let mut app = Application {
         id: ObjectId::new_random(),
         tenant_id: caller.tenant_id,
@@ -106,18 +97,10 @@ pub(crate) async fn create(
     }
     input.apply(&mut app)?;
     let tenant = resolve::tenant(state.store.as_ref(), caller.tenant_id).await?;
-    state
-        .store
-        .create_application(&app)
-        .await
-        .map_err(|e| map_write_error(e, app.id))?;
+    state.store.create_application(&app).await.map_err(|e| map_write_error(e, app.id))?;
     tracing::info!(tenant = %app.tenant_id, app_id = %app.app_id, "application created");
-    let body = entity_response(
-        &state.public_url,
-        "applications",
-        shapes::application(&app, &tenant.domain),
-        None,
-    );
+    let body =
+        entity_response(&state.public_url, "applications", shapes::application(&app, &tenant.domain), None);
     Ok((StatusCode::CREATED, Json(body)))
 }
 
@@ -130,12 +113,7 @@ pub(crate) async fn show(
     let select = entity_select(query, &APPLICATION)?;
     let tenant = resolve::tenant(state.store.as_ref(), app.tenant_id).await?;
     let item = shapes::application(app, &tenant.domain);
-    Ok(Json(entity_response(
-        &state.public_url,
-        "applications",
-        item,
-        select.as_deref(),
-    )))
+    Ok(Json(entity_response(&state.public_url, "applications", item, select.as_deref())))
 }
 
 /// Applies a PATCH body to an application.
@@ -149,34 +127,19 @@ pub(crate) async fn update(
         ensure_unique_uris(state.store.as_ref(), &app, uris).await?;
     }
     input.apply(&mut app)?;
-    state
-        .store
-        .update_application(&app)
-        .await
-        .map_err(|e| map_write_error(e, app.id))?;
+    state.store.update_application(&app).await.map_err(|e| map_write_error(e, app.id))?;
     tracing::info!(tenant = %app.tenant_id, app_id = %app.app_id, "application updated");
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Deletes an application (its service principal and assignments go with it).
-pub(crate) async fn remove(
-    state: &DirectoryState,
-    app: &Application,
-) -> Result<StatusCode, GraphError> {
-    state
-        .store
-        .delete_application(app.tenant_id, app.id)
-        .await
-        .map_err(|e| map_write_error(e, app.id))?;
+pub(crate) async fn remove(state: &DirectoryState, app: &Application) -> Result<StatusCode, GraphError> {
+    state.store.delete_application(app.tenant_id, app.id).await.map_err(|e| map_write_error(e, app.id))?;
     tracing::info!(tenant = %app.tenant_id, app_id = %app.app_id, "application deleted");
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn by_id(
-    state: &DirectoryState,
-    caller: &Caller,
-    id: &str,
-) -> Result<Application, GraphError> {
+async fn by_id(state: &DirectoryState, caller: &Caller, id: &str) -> Result<Application, GraphError> {
     resolve::application(state.store.as_ref(), caller.tenant_id, id).await
 }
 

@@ -49,10 +49,7 @@ impl Side {
     }
 }
 
-async fn names(
-    state: &DirectoryState,
-    caller: &Caller,
-) -> Result<HashMap<ObjectId, String>, GraphError> {
+async fn names(state: &DirectoryState, caller: &Caller) -> Result<HashMap<ObjectId, String>, GraphError> {
     Ok(state
         .store
         .service_principals(caller.tenant_id)
@@ -127,35 +124,25 @@ async fn create(
 ) -> Result<(StatusCode, Json<Value>), GraphError> {
     let caller = auth.require(Permission::WriteAssignments)?;
     let url_sp = resolve::service_principal(state.store.as_ref(), caller.tenant_id, &id).await?;
-    let mut body = body?
-        .required()?
-        .only(&["principalId", "resourceId", "appRoleId"])?;
-    let principal_id: ObjectId = body
-        .take("principalId", RESOURCE)?
-        .ok_or_else(|| invalid_value("principalId", RESOURCE))?;
-    let resource_id: ObjectId = body
-        .take("resourceId", RESOURCE)?
-        .ok_or_else(|| invalid_value("resourceId", RESOURCE))?;
-    let app_role_id: Uuid = body
-        .take("appRoleId", RESOURCE)?
-        .ok_or_else(|| invalid_value("appRoleId", RESOURCE))?;
+    let mut body = body?.required()?.only(&["principalId", "resourceId", "appRoleId"])?;
+    let principal_id: ObjectId =
+        body.take("principalId", RESOURCE)?.ok_or_else(|| invalid_value("principalId", RESOURCE))?;
+    let resource_id: ObjectId =
+        body.take("resourceId", RESOURCE)?.ok_or_else(|| invalid_value("resourceId", RESOURCE))?;
+    let app_role_id: Uuid =
+        body.take("appRoleId", RESOURCE)?.ok_or_else(|| invalid_value("appRoleId", RESOURCE))?;
     let (named, other) = match side {
         Side::Resource => (resource_id, principal_id),
         Side::Principal => (principal_id, resource_id),
     };
     if named != url_sp.id {
-        let property = if side == Side::Resource {
-            "resourceId"
-        } else {
-            "principalId"
-        };
+        let property = if side == Side::Resource { "resourceId" } else { "principalId" };
         return Err(GraphError::BadRequest(format!(
             "The {property} in the request body must be the service principal in the request URL."
         )));
     }
     let other =
-        resolve::service_principal(state.store.as_ref(), caller.tenant_id, &other.to_string())
-            .await?;
+        resolve::service_principal(state.store.as_ref(), caller.tenant_id, &other.to_string()).await?;
     let (principal, resource) = match side {
         Side::Resource => (other, url_sp),
         Side::Principal => (url_sp, other),
@@ -169,27 +156,20 @@ async fn create(
         app_role_id,
         created: state.clock.now(),
     };
-    state
-        .store
-        .create_assignment(&assignment)
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict(_) => GraphError::BadRequest(
-                "Permission being assigned already exists on the object".to_owned(),
-            ),
-            StoreError::NotFound => GraphError::NotFound(principal_id.to_string()),
-            other => GraphError::storage(other),
-        })?;
+    state.store.create_assignment(&assignment).await.map_err(|e| match e {
+        StoreError::Conflict(_) => {
+            GraphError::BadRequest("Permission being assigned already exists on the object".to_owned())
+        }
+        StoreError::NotFound => GraphError::NotFound(principal_id.to_string()),
+        other => GraphError::storage(other),
+    })?;
     tracing::info!(
         tenant = %caller.tenant_id, principal = %principal.id, resource = %resource.id, role = %app_role_id,
         "app role assigned"
     );
     let item = shapes::assignment(&assignment, &principal.display_name, &resource.display_name);
     let set = format!("servicePrincipals('{id}')/{}", side.segment());
-    Ok((
-        StatusCode::CREATED,
-        Json(entity_response(&state.public_url, &set, item, None)),
-    ))
+    Ok((StatusCode::CREATED, Json(entity_response(&state.public_url, &set, item, None))))
 }
 
 async fn delete(
@@ -210,14 +190,10 @@ async fn delete(
     if !found {
         return Err(GraphError::NotFound(assignment_id));
     }
-    state
-        .store
-        .delete_assignment(caller.tenant_id, &assignment_id)
-        .await
-        .map_err(|e| match e {
-            StoreError::NotFound => GraphError::NotFound(assignment_id.clone()),
-            other => GraphError::storage(other),
-        })?;
+    state.store.delete_assignment(caller.tenant_id, &assignment_id).await.map_err(|e| match e {
+        StoreError::NotFound => GraphError::NotFound(assignment_id.clone()),
+        other => GraphError::storage(other),
+    })?;
     tracing::info!(tenant = %caller.tenant_id, assignment = %assignment_id, "app role assignment removed");
     Ok(StatusCode::NO_CONTENT)
 }

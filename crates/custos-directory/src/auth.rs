@@ -60,11 +60,7 @@ impl Permission {
     fn accepted_roles(self) -> &'static [&'static str] {
         use roles::*;
         match self {
-            Self::ReadApplications => &[
-                APPLICATION_READ_ALL,
-                APPLICATION_READ_WRITE_ALL,
-                DIRECTORY_READ_ALL,
-            ],
+            Self::ReadApplications => &[APPLICATION_READ_ALL, APPLICATION_READ_WRITE_ALL, DIRECTORY_READ_ALL],
             Self::WriteApplications => &[APPLICATION_READ_WRITE_ALL],
             Self::ReadAssignments => &[
                 APPLICATION_READ_ALL,
@@ -113,10 +109,7 @@ fn bearer_token(parts: &Parts) -> Option<&str> {
 impl FromRequestParts<DirectoryState> for Authed {
     type Rejection = GraphError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &DirectoryState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &DirectoryState) -> Result<Self, Self::Rejection> {
         let token = bearer_token(parts).ok_or(GraphError::MissingToken)?;
         match state.authenticator.authenticate(token) {
             Ok(caller) => Ok(Self(caller)),
@@ -146,29 +139,17 @@ mod tests {
         let rw = caller(&[roles::APPLICATION_READ_WRITE_ALL]);
         assert!(rw.require(Permission::ReadApplications).is_ok());
         assert!(rw.require(Permission::WriteApplications).is_ok());
-        assert_eq!(
-            rw.require(Permission::WriteAssignments),
-            Err(GraphError::Forbidden)
-        );
+        assert_eq!(rw.require(Permission::WriteAssignments), Err(GraphError::Forbidden));
         let ro = caller(&[roles::APPLICATION_READ_ALL]);
-        assert_eq!(
-            ro.require(Permission::WriteApplications),
-            Err(GraphError::Forbidden)
-        );
-        assert_eq!(
-            caller(&[]).require(Permission::Admin),
-            Err(GraphError::Forbidden)
-        );
+        assert_eq!(ro.require(Permission::WriteApplications), Err(GraphError::Forbidden));
+        assert_eq!(caller(&[]).require(Permission::Admin), Err(GraphError::Forbidden));
     }
 
     #[test]
     fn bearer_tokens_are_parsed_strictly() {
         let parts = |v: &str| {
-            let (parts, ()) = http::Request::builder()
-                .header(header::AUTHORIZATION, v)
-                .body(())
-                .unwrap()
-                .into_parts();
+            let (parts, ()) =
+                http::Request::builder().header(header::AUTHORIZATION, v).body(()).unwrap().into_parts();
             parts
         };
         assert_eq!(bearer_token(&parts("Bearer abc")), Some("abc"));

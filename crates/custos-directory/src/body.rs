@@ -43,8 +43,7 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
 impl JsonBody {
     /// The object; an empty body is malformed where a body is required.
     pub(crate) fn required(self) -> Result<JsonObject, GraphError> {
-        self.0
-            .ok_or_else(|| GraphError::Malformed(MALFORMED_JSON.to_owned()))
+        self.0.ok_or_else(|| GraphError::Malformed(MALFORMED_JSON.to_owned()))
     }
 }
 
@@ -65,10 +64,8 @@ impl JsonObject {
     /// Refuses any property not in `allowed` (OData annotations such as `@odata.type` are
     /// ignored), naming the first unknown one.
     pub(crate) fn only(self, allowed: &[&str]) -> Result<Self, GraphError> {
-        if let Some(unknown) = self
-            .map
-            .keys()
-            .find(|k| !k.starts_with("@odata.") && !allowed.contains(&k.as_str()))
+        if let Some(unknown) =
+            self.map.keys().find(|k| !k.starts_with("@odata.") && !allowed.contains(&k.as_str()))
         {
             return Err(GraphError::BadRequest(format!(
                 "Property '{unknown}' does not exist as a declared property or extension property."
@@ -91,9 +88,7 @@ impl JsonObject {
     ) -> Result<Option<T>, GraphError> {
         match self.map.remove(name) {
             None => Ok(None),
-            Some(value) => serde_json::from_value(value)
-                .map(Some)
-                .map_err(|_| invalid_value(name, resource)),
+            Some(value) => serde_json::from_value(value).map(Some).map_err(|_| invalid_value(name, resource)),
         }
     }
 }
@@ -136,8 +131,7 @@ mod tests {
         assert_eq!(
             o.only(&["displayName"]).unwrap_err(),
             GraphError::BadRequest(
-                "Property 'colour' does not exist as a declared property or extension property."
-                    .into()
+                "Property 'colour' does not exist as a declared property or extension property.".into()
             )
         );
     }
@@ -149,9 +143,7 @@ mod tests {
         assert_eq!(o.take::<Option<String>>("missing", "R").unwrap(), None);
         assert_eq!(
             o.take::<String>("b", "R").unwrap_err(),
-            GraphError::BadRequest(
-                "Invalid value specified for property 'b' of resource 'R'.".into()
-            )
+            GraphError::BadRequest("Invalid value specified for property 'b' of resource 'R'.".into())
         );
     }
 }

@@ -126,14 +126,9 @@ impl IntoResponse for GraphError {
     fn into_response(self) -> Response {
         let mut response = self.status().into_response();
         if self.status() == StatusCode::UNAUTHORIZED {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
-        response.extensions_mut().insert(ErrorMarker {
-            code: self.code(),
-            message: self.to_string(),
-        });
+        response.extensions_mut().insert(ErrorMarker { code: self.code(), message: self.to_string() });
         response
     }
 }
@@ -146,20 +141,14 @@ fn client_request_id(headers: &HeaderMap) -> String {
         .get("client-request-id")
         .and_then(|v| v.to_str().ok())
         .filter(|v| {
-            !v.is_empty()
-                && v.len() <= MAX_CLIENT_REQUEST_ID
-                && v.bytes().all(|b| b.is_ascii_graphic())
+            !v.is_empty() && v.len() <= MAX_CLIENT_REQUEST_ID && v.bytes().all(|b| b.is_ascii_graphic())
         })
         .map_or_else(|| Uuid::new_v4().to_string(), str::to_owned)
 }
 
 /// Middleware for every directory route: gives each response `request-id` and
 /// `client-request-id` headers (echoing the caller's), and renders [`GraphError`] bodies.
-pub(crate) async fn envelope(
-    State(state): State<DirectoryState>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub(crate) async fn envelope(State(state): State<DirectoryState>, request: Request, next: Next) -> Response {
     let client_request_id = client_request_id(request.headers());
     let request_id = Uuid::new_v4().to_string();
     let mut response = next.run(request).await;
@@ -167,9 +156,7 @@ pub(crate) async fn envelope(
         let date = state
             .clock
             .now()
-            .format(&time::macros::format_description!(
-                "[year]-[month]-[day]T[hour]:[minute]:[second]"
-            ))
+            .format(&time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]"))
             .unwrap_or_default();
         let body = serde_json::json!({
             "error": {
@@ -183,15 +170,9 @@ pub(crate) async fn envelope(
             }
         });
         *response.body_mut() = Body::from(body.to_string());
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     }
-    for (name, value) in [
-        ("request-id", request_id),
-        ("client-request-id", client_request_id),
-    ] {
+    for (name, value) in [("request-id", request_id), ("client-request-id", client_request_id)] {
         if let Ok(value) = HeaderValue::from_str(&value) {
             response.headers_mut().insert(name, value);
         }
@@ -213,14 +194,8 @@ mod tests {
             "Resource 'abc' does not exist or one of its queried reference-property objects are not present."
         );
         assert_eq!(GraphError::Forbidden.code(), "Authorization_RequestDenied");
-        assert_eq!(
-            GraphError::Unavailable.status(),
-            StatusCode::SERVICE_UNAVAILABLE
-        );
-        assert_eq!(
-            GraphError::from(StoreError::Backend("x".into())),
-            GraphError::Unavailable
-        );
+        assert_eq!(GraphError::Unavailable.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(GraphError::from(StoreError::Backend("x".into())), GraphError::Unavailable);
     }
 
     #[test]

@@ -26,11 +26,7 @@ pub(crate) enum Filter {
 impl Filter {
     /// Whether the rendered object `item` satisfies the filter.
     pub(crate) fn matches(&self, item: &Value) -> bool {
-        let text = |prop: &str| {
-            item.get(prop)
-                .and_then(Value::as_str)
-                .map(str::to_lowercase)
-        };
+        let text = |prop: &str| item.get(prop).and_then(Value::as_str).map(str::to_lowercase);
         match self {
             Self::Eq(prop, value) => text(prop).is_some_and(|t| t == value.to_lowercase()),
             Self::StartsWith(prop, prefix) => {
@@ -42,29 +38,15 @@ impl Filter {
 
     /// Parses `input`, accepting only properties in `filterable`; `resource` names the entity
     /// type in error messages.
-    pub(crate) fn parse(
-        input: &str,
-        filterable: &[&str],
-        resource: &str,
-    ) -> Result<Self, GraphError> {
+    pub(crate) fn parse(input: &str, filterable: &[&str], resource: &str) -> Result<Self, GraphError> {
         if input.len() > MAX_FILTER_LEN {
             return Err(syntax(input, "the filter is too long"));
         }
         let tokens = tokenize(input)?;
-        let mut parser = Parser {
-            input,
-            tokens,
-            pos: 0,
-            terms: 0,
-            filterable,
-            resource,
-        };
+        let mut parser = Parser { input, tokens, pos: 0, terms: 0, filterable, resource };
         let filter = parser.expression(0)?;
         if parser.pos != parser.tokens.len() {
-            return Err(syntax(
-                input,
-                "unexpected input after the end of the expression",
-            ));
+            return Err(syntax(input, "unexpected input after the end of the expression"));
         }
         Ok(filter)
     }
@@ -121,10 +103,7 @@ fn tokenize(input: &str) -> Result<Vec<Token>, GraphError> {
                 tokens.push(Token::Ident(input[start..end].to_owned()));
             }
             _ => {
-                return Err(syntax(
-                    input,
-                    &format!("unexpected character at position {start}"),
-                ));
+                return Err(syntax(input, &format!("unexpected character at position {start}")));
             }
         }
     }
@@ -257,10 +236,7 @@ mod tests {
 
     #[test]
     fn parses_supported_forms() {
-        assert_eq!(
-            parse("displayName eq 'a''b'").unwrap(),
-            Filter::Eq("displayName".into(), "a'b".into())
-        );
+        assert_eq!(parse("displayName eq 'a''b'").unwrap(), Filter::Eq("displayName".into(), "a'b".into()));
         assert_eq!(
             parse("startswith(displayName,'we') and (appId eq 'x')").unwrap(),
             Filter::And(
@@ -273,16 +249,8 @@ mod tests {
     #[test]
     fn evaluates_case_insensitively() {
         let item = json!({"displayName": "Web API", "appId": "A"});
-        assert!(
-            parse("startswith(displayName,'web')")
-                .unwrap()
-                .matches(&item)
-        );
-        assert!(
-            parse("displayName eq 'WEB api' and appId eq 'a'")
-                .unwrap()
-                .matches(&item)
-        );
+        assert!(parse("startswith(displayName,'web')").unwrap().matches(&item));
+        assert!(parse("displayName eq 'WEB api' and appId eq 'a'").unwrap().matches(&item));
         assert!(!parse("displayName eq 'Web'").unwrap().matches(&item));
     }
 
@@ -300,10 +268,7 @@ mod tests {
         ] {
             let err = parse(bad).unwrap_err();
             assert!(
-                matches!(
-                    err,
-                    GraphError::Malformed(_) | GraphError::UnsupportedQuery(_)
-                ),
+                matches!(err, GraphError::Malformed(_) | GraphError::UnsupportedQuery(_)),
                 "{bad}: {err:?}"
             );
         }

@@ -82,9 +82,9 @@ pub(crate) async fn delete(
 fn action_target(segment: &str, action: &str) -> Result<custos_core::AppId, GraphError> {
     match AlternateKey::parse(segment)? {
         AlternateKey::Application(app_id) => Ok(app_id),
-        AlternateKey::ServicePrincipal(_) => Err(GraphError::Malformed(format!(
-            "Resource not found for the segment '{action}'."
-        ))),
+        AlternateKey::ServicePrincipal(_) => {
+            Err(GraphError::Malformed(format!("Resource not found for the segment '{action}'.")))
+        }
     }
 }
 
@@ -97,8 +97,7 @@ pub(crate) async fn add_password(
 ) -> Result<Json<Value>, GraphError> {
     let app_id = action_target(&segment, "addPassword")?;
     let caller = auth.require(Permission::WriteApplications)?;
-    let app =
-        resolve::application_by_app_id(state.store.as_ref(), caller.tenant_id, app_id).await?;
+    let app = resolve::application_by_app_id(state.store.as_ref(), caller.tenant_id, app_id).await?;
     passwords::add_to(&state, app, body?.0).await
 }
 
@@ -111,7 +110,6 @@ pub(crate) async fn remove_password(
 ) -> Result<StatusCode, GraphError> {
     let app_id = action_target(&segment, "removePassword")?;
     let caller = auth.require(Permission::WriteApplications)?;
-    let app =
-        resolve::application_by_app_id(state.store.as_ref(), caller.tenant_id, app_id).await?;
+    let app = resolve::application_by_app_id(state.store.as_ref(), caller.tenant_id, app_id).await?;
     passwords::remove_from(&state, app, body?).await
 }

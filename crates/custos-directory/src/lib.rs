@@ -81,67 +81,37 @@ pub fn graph_router(state: DirectoryState) -> Router {
     use service_principals as sps;
     Router::new()
         .route("/v1.0/applications", get(apps::list).post(apps::create))
-        .route(
-            "/v1.0/applications/{id}",
-            get(apps::get).patch(apps::patch).delete(apps::delete),
-        )
+        .route("/v1.0/applications/{id}", get(apps::get).patch(apps::patch).delete(apps::delete))
         .route("/v1.0/applications/{id}/addPassword", post(passwords::add))
-        .route(
-            "/v1.0/applications/{id}/removePassword",
-            post(passwords::remove),
-        )
+        .route("/v1.0/applications/{id}/removePassword", post(passwords::remove))
         .route("/v1.0/servicePrincipals", get(sps::list).post(sps::create))
-        .route(
-            "/v1.0/servicePrincipals/{id}",
-            get(sps::get).patch(sps::patch).delete(sps::delete),
-        )
+        .route("/v1.0/servicePrincipals/{id}", get(sps::get).patch(sps::patch).delete(sps::delete))
         .route(
             "/v1.0/servicePrincipals/{id}/appRoleAssignedTo",
             get(asg::list_assigned_to).post(asg::create_assigned_to),
         )
-        .route(
-            "/v1.0/servicePrincipals/{id}/appRoleAssignedTo/{assignment}",
-            delete(asg::delete_assigned_to),
-        )
+        .route("/v1.0/servicePrincipals/{id}/appRoleAssignedTo/{assignment}", delete(asg::delete_assigned_to))
         .route(
             "/v1.0/servicePrincipals/{id}/appRoleAssignments",
             get(asg::list_assignments).post(asg::create_assignment),
         )
-        .route(
-            "/v1.0/servicePrincipals/{id}/appRoleAssignments/{assignment}",
-            delete(asg::delete_assignment),
-        )
+        .route("/v1.0/servicePrincipals/{id}/appRoleAssignments/{assignment}", delete(asg::delete_assignment))
         .route("/v1.0/organization", get(organization::list))
-        .route(
-            "/v1.0/{entity}",
-            get(keyed::get).patch(keyed::patch).delete(keyed::delete),
-        )
+        .route("/v1.0/{entity}", get(keyed::get).patch(keyed::patch).delete(keyed::delete))
         .route("/v1.0/{entity}/addPassword", post(keyed::add_password))
-        .route(
-            "/v1.0/{entity}/removePassword",
-            post(keyed::remove_password),
-        )
+        .route("/v1.0/{entity}/removePassword", post(keyed::remove_password))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            error::envelope,
-        ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), error::envelope))
         .with_state(state)
 }
 
 /// custos' own admin API under `/admin/v1` (app role `Custos.Admin` on the directory resource).
 pub fn admin_router(state: DirectoryState) -> Router {
     Router::new()
-        .route(
-            "/admin/v1/tenants",
-            get(admin::list_tenants).post(admin::create_tenant),
-        )
+        .route("/admin/v1/tenants", get(admin::list_tenants).post(admin::create_tenant))
         .route("/admin/v1/tenants/{tenant}", get(admin::get_tenant))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            error::envelope,
-        ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), error::envelope))
         .with_state(state)
 }
 
@@ -151,10 +121,7 @@ mod tests {
     fn assignment_ids_are_43_char_base64url_and_distinct() {
         let a = super::new_assignment_id();
         assert_eq!(a.len(), 43);
-        assert!(
-            a.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        );
+        assert!(a.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
         assert_ne!(a, super::new_assignment_id());
     }
 }

@@ -65,9 +65,7 @@ fn options(raw: Option<&str>) -> Result<Vec<(String, String)>, GraphError> {
 }
 
 fn unsupported_option(name: &str) -> GraphError {
-    GraphError::UnsupportedQuery(format!(
-        "Query option '{name}' is not supported on this resource."
-    ))
+    GraphError::UnsupportedQuery(format!("Query option '{name}' is not supported on this resource."))
 }
 
 fn parse_select(value: &str, entity: &EntityType) -> Result<Vec<String>, GraphError> {
@@ -117,10 +115,7 @@ impl ListQuery {
                     query.select = Some((value, props));
                 }
                 "$top" => {
-                    let top = value
-                        .parse::<usize>()
-                        .ok()
-                        .filter(|t| (1..=MAX_PAGE_SIZE).contains(t));
+                    let top = value.parse::<usize>().ok().filter(|t| (1..=MAX_PAGE_SIZE).contains(t));
                     let top = top.ok_or_else(|| {
                         GraphError::BadRequest(format!(
                             "Invalid page size specified: '{value}'. Must be between 1 and {MAX_PAGE_SIZE} inclusive."
@@ -146,11 +141,7 @@ pub(crate) struct Pager<'a> {
 impl<'a> Pager<'a> {
     /// A pager for `tenant`, keyed with the paging key, linking below `base_url` (the public URL).
     pub(crate) fn new(paging_key: &[u8], tenant: TenantId, base_url: &'a str) -> Self {
-        Self {
-            key: hmac::Key::new(hmac::HMAC_SHA256, paging_key),
-            tenant,
-            base_url,
-        }
+        Self { key: hmac::Key::new(hmac::HMAC_SHA256, paging_key), tenant, base_url }
     }
 
     fn tag(&self, path: &str, offset: u64) -> hmac::Tag {
@@ -171,8 +162,7 @@ impl<'a> Pager<'a> {
     }
 
     fn open(&self, path: &str, token: &str) -> Result<usize, GraphError> {
-        let invalid =
-            || GraphError::BadRequest("The specified page token value is invalid.".to_owned());
+        let invalid = || GraphError::BadRequest("The specified page token value is invalid.".to_owned());
         let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
         if bytes.len() != 8 + 32 {
             return Err(invalid());
@@ -216,28 +206,15 @@ impl<'a> Pager<'a> {
         if offset + top < total {
             let mut link = format!("{}/v1.0/{}?", self.base_url, collection.path);
             let pairs = [
-                query
-                    .filter
-                    .as_ref()
-                    .map(|(raw, _)| ("$filter", raw.as_str())),
-                query
-                    .select
-                    .as_ref()
-                    .map(|(raw, _)| ("$select", raw.as_str())),
+                query.filter.as_ref().map(|(raw, _)| ("$filter", raw.as_str())),
+                query.select.as_ref().map(|(raw, _)| ("$select", raw.as_str())),
                 query.top.is_some().then_some(("$top", "")),
             ];
             for (name, value) in pairs.into_iter().flatten() {
-                let value = if name == "$top" {
-                    top.to_string()
-                } else {
-                    encode(value)
-                };
+                let value = if name == "$top" { top.to_string() } else { encode(value) };
                 link.push_str(&format!("{name}={value}&"));
             }
-            link.push_str(&format!(
-                "$skiptoken={}",
-                self.mint(&collection.path, offset + top)
-            ));
+            link.push_str(&format!("$skiptoken={}", self.mint(&collection.path, offset + top)));
             body["@odata.nextLink"] = Value::String(link);
         }
         Ok(body)
@@ -252,10 +229,8 @@ fn encode(value: &str) -> String {
 pub(crate) fn project(item: Value, select: Option<&[String]>) -> Value {
     match (item, select) {
         (Value::Object(map), Some(props)) => {
-            let kept: Map<String, Value> = map
-                .into_iter()
-                .filter(|(k, _)| props.iter().any(|p| p == k))
-                .collect();
+            let kept: Map<String, Value> =
+                map.into_iter().filter(|(k, _)| props.iter().any(|p| p == k)).collect();
             Value::Object(kept)
         }
         (item, _) => item,
@@ -275,10 +250,7 @@ pub(crate) fn entity_response(
     };
     let mut item = project(item, select);
     if let Value::Object(map) = &mut item {
-        map.insert(
-            "@odata.context".to_owned(),
-            json!(format!("{base_url}/v1.0/$metadata#{fragment}")),
-        );
+        map.insert("@odata.context".to_owned(), json!(format!("{base_url}/v1.0/$metadata#{fragment}")));
     }
     item
 }
@@ -295,10 +267,7 @@ mod tests {
     };
 
     fn collection() -> Collection {
-        Collection {
-            path: "things".into(),
-            context: "things".into(),
-        }
+        Collection { path: "things".into(), context: "things".into() }
     }
 
     #[test]
@@ -313,46 +282,26 @@ mod tests {
         let invalid = GraphError::BadRequest("The specified page token value is invalid.".into());
         assert_eq!(pager.open("things", &forged), Err(invalid.clone()));
         assert_eq!(pager.open("other", &token), Err(invalid.clone()));
-        assert_eq!(
-            Pager::new(&[1; 32], TenantId::new_random(), "x").open("things", &token),
-            Err(invalid)
-        );
+        assert_eq!(Pager::new(&[1; 32], TenantId::new_random(), "x").open("things", &token), Err(invalid));
     }
 
     #[test]
     fn pages_link_to_the_rest() {
         let pager = Pager::new(&[1; 32], TenantId::new_random(), "https://h");
-        let items: Vec<Value> = (0..5)
-            .map(|i| json!({"id": i.to_string(), "displayName": "x"}))
-            .collect();
+        let items: Vec<Value> = (0..5).map(|i| json!({"id": i.to_string(), "displayName": "x"})).collect();
         let query = ListQuery::parse(Some("$top=2&$select=id"), &THING).unwrap();
         let page = pager.page(&collection(), &query, items).unwrap();
         assert_eq!(page["value"], json!([{"id": "0"}, {"id": "1"}]));
-        assert_eq!(
-            page["@odata.context"],
-            "https://h/v1.0/$metadata#things(id)"
-        );
+        assert_eq!(page["@odata.context"], "https://h/v1.0/$metadata#things(id)");
         let link = page["@odata.nextLink"].as_str().unwrap();
-        assert!(
-            link.starts_with("https://h/v1.0/things?$select=id&$top=2&$skiptoken="),
-            "{link}"
-        );
+        assert!(link.starts_with("https://h/v1.0/things?$select=id&$top=2&$skiptoken="), "{link}");
     }
 
     #[test]
     fn bad_options_are_refused() {
-        assert!(matches!(
-            ListQuery::parse(Some("$top=0"), &THING),
-            Err(GraphError::BadRequest(_))
-        ));
-        assert!(matches!(
-            ListQuery::parse(Some("$top=1000"), &THING),
-            Err(GraphError::BadRequest(_))
-        ));
-        assert!(matches!(
-            ListQuery::parse(Some("$top=1&$top=2"), &THING),
-            Err(GraphError::Malformed(_))
-        ));
+        assert!(matches!(ListQuery::parse(Some("$top=0"), &THING), Err(GraphError::BadRequest(_))));
+        assert!(matches!(ListQuery::parse(Some("$top=1000"), &THING), Err(GraphError::BadRequest(_))));
+        assert!(matches!(ListQuery::parse(Some("$top=1&$top=2"), &THING), Err(GraphError::Malformed(_))));
         assert!(matches!(
             ListQuery::parse(Some("$orderby=id"), &THING),
             Err(GraphError::UnsupportedQuery(_))

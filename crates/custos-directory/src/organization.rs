@@ -19,14 +19,7 @@ pub(crate) async fn list(
     let caller = auth.require(Permission::ReadOrganization)?;
     let query = ListQuery::parse(query.as_deref(), &ORGANIZATION)?;
     let tenant = resolve::tenant(state.store.as_ref(), caller.tenant_id).await?;
-    let collection = Collection {
-        path: "organization".to_owned(),
-        context: "organization".to_owned(),
-    };
+    let collection = Collection { path: "organization".to_owned(), context: "organization".to_owned() };
     let pager = Pager::new(&state.paging_key, caller.tenant_id, &state.public_url);
-    Ok(Json(pager.page(
-        &collection,
-        &query,
-        vec![shapes::organization(&tenant)],
-    )?))
+    Ok(Json(pager.page(&collection, &query, vec![shapes::organization(&tenant)])?))
 }

@@ -40,9 +40,7 @@ struct PasswordInput {
 fn read_input(body: Option<JsonObject>) -> Result<Option<PasswordInput>, GraphError> {
     let Some(body) = body else { return Ok(None) };
     let mut body = body.only(&["passwordCredential"])?;
-    Ok(body
-        .take::<Option<PasswordInput>>("passwordCredential", RESOURCE)?
-        .flatten())
+    Ok(body.take::<Option<PasswordInput>>("passwordCredential", RESOURCE)?.flatten())
 }
 
 fn store_error(err: StoreError, app: &Application) -> GraphError {
@@ -63,18 +61,15 @@ pub(crate) async fn add_to(
         Some(i) => (i.display_name, i.start_date_time, i.end_date_time),
         None => (None, None, None),
     };
-    if display_name
-        .as_ref()
-        .is_some_and(|n| n.chars().count() > MAX_DISPLAY_NAME)
-    {
+    if display_name.as_ref().is_some_and(|n| n.chars().count() > MAX_DISPLAY_NAME) {
         return Err(invalid_value("displayName", RESOURCE));
     }
     let start = start.unwrap_or_else(|| state.clock.now());
     let end = match end {
         Some(end) => end,
-        None => start
-            .checked_add(DEFAULT_LIFETIME)
-            .ok_or_else(|| invalid_value("startDateTime", RESOURCE))?,
+        None => {
+            start.checked_add(DEFAULT_LIFETIME).ok_or_else(|| invalid_value("startDateTime", RESOURCE))?
+        }
     };
     if end <= start {
         return Err(invalid_value("endDateTime", RESOURCE));
@@ -95,16 +90,10 @@ pub(crate) async fn add_to(
     };
     let mut body = shapes::password_credential(&credential, Some(&secret));
     app.password_credentials.push(credential);
-    state
-        .store
-        .update_application(&app)
-        .await
-        .map_err(|e| store_error(e, &app))?;
+    state.store.update_application(&app).await.map_err(|e| store_error(e, &app))?;
     tracing::info!(tenant = %app.tenant_id, app_id = %app.app_id, "client secret added");
-    body["@odata.context"] = Value::String(format!(
-        "{}/v1.0/$metadata#microsoft.graph.passwordCredential",
-        state.public_url
-    ));
+    body["@odata.context"] =
+        Value::String(format!("{}/v1.0/$metadata#microsoft.graph.passwordCredential", state.public_url));
     Ok(Json(body))
 }
 
@@ -115,9 +104,7 @@ pub(crate) async fn remove_from(
     body: JsonBody,
 ) -> Result<StatusCode, GraphError> {
     let mut body = body.required()?.only(&["keyId"])?;
-    let key_id: Uuid = body
-        .take("keyId", RESOURCE)?
-        .ok_or_else(|| invalid_value("keyId", RESOURCE))?;
+    let key_id: Uuid = body.take("keyId", RESOURCE)?.ok_or_else(|| invalid_value("keyId", RESOURCE))?;
     let before = app.password_credentials.len();
     app.password_credentials.retain(|p| p.key_id != key_id);
     if app.password_credentials.len() == before {
@@ -125,11 +112,7 @@ pub(crate) async fn remove_from(
             "No password credential with keyId '{key_id}' exists on the application."
         )));
     }
-    state
-        .store
-        .update_application(&app)
-        .await
-        .map_err(|e| store_error(e, &app))?;
+    state.store.update_application(&app).await.map_err(|e| store_error(e, &app))?;
     tracing::info!(tenant = %app.tenant_id, app_id = %app.app_id, %key_id, "client secret removed");
     Ok(StatusCode::NO_CONTENT)
 }

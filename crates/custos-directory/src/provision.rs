@@ -11,8 +11,8 @@
 
 use custos_core::ids::{GRAPH_APP_ID, GRAPH_IDENTIFIER_URI};
 use custos_core::model::{
-    AppRole, AppRoleAssignment, Application, PasswordCredential, ServicePrincipal,
-    ServicePrincipalType, Tenant,
+    AppRole, AppRoleAssignment, Application, PasswordCredential, ServicePrincipal, ServicePrincipalType,
+    Tenant,
 };
 use custos_core::{AppId, Clock, ObjectId, TenantId};
 use custos_jose::secret::{SecretHasher, generate_client_secret};
@@ -34,8 +34,7 @@ const MAX_DOMAIN_LEN: usize = 253;
 const MAX_DISPLAY_NAME: usize = 256;
 
 /// The id of Graph's `Application.ReadWrite.All` app role.
-pub const APPLICATION_READ_WRITE_ALL: Uuid =
-    Uuid::from_u128(0x1bfefb4e_e0b5_418b_a88f_73c46d2cc8e9);
+pub const APPLICATION_READ_WRITE_ALL: Uuid = Uuid::from_u128(0x1bfefb4e_e0b5_418b_a88f_73c46d2cc8e9);
 
 /// `(id, value, display name, description)` of every directory API app role. The first five
 /// carry Microsoft Graph's real role ids, so scripts that hard-code them work unchanged.
@@ -145,18 +144,13 @@ pub fn normalize_domain(domain: &str) -> Result<String, ProvisionError> {
     let domain = domain.trim().to_ascii_lowercase();
     let labels_ok = domain.split('.').all(|label| {
         (1..=63).contains(&label.len())
-            && label
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !label.starts_with('-')
             && !label.ends_with('-')
     });
     // An all-numeric last label is no host name (RFC 3696 §2): it keeps `127.0.0.1` and `v1.0`
     // (the Graph path prefix) out of tenant URLs.
-    let numeric_tld = domain
-        .rsplit('.')
-        .next()
-        .is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit()));
+    let numeric_tld = domain.rsplit('.').next().is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit()));
     if domain.len() > MAX_DOMAIN_LEN || !domain.contains('.') || !labels_ok || numeric_tld {
         return Err(ProvisionError::InvalidDomain(domain));
     }
@@ -202,11 +196,7 @@ async fn claim_tenant(
     if let Some(existing) = store.tenant_by_domain(domain).await? {
         let empty = store.applications(existing.id).await?.is_empty()
             && store.service_principals(existing.id).await?.is_empty();
-        return if empty {
-            Ok(existing)
-        } else {
-            Err(ProvisionError::DomainTaken(domain.to_owned()))
-        };
+        return if empty { Ok(existing) } else { Err(ProvisionError::DomainTaken(domain.to_owned())) };
     }
     let tenant = Tenant {
         id: TenantId::new_random(),
@@ -254,14 +244,8 @@ pub async fn provision_tenant(
     directory.sign_in_audience = "AzureADMultipleOrgs".to_owned();
 
     let secret = generate_client_secret();
-    let mut admin = application(
-        tenant.id,
-        AppId::new_random(),
-        BOOTSTRAP_ADMIN_DISPLAY_NAME,
-        now,
-    );
-    admin.description =
-        Some("Bootstrap administrator created when the tenant was provisioned.".to_owned());
+    let mut admin = application(tenant.id, AppId::new_random(), BOOTSTRAP_ADMIN_DISPLAY_NAME, now);
+    admin.description = Some("Bootstrap administrator created when the tenant was provisioned.".to_owned());
     admin.password_credentials = vec![PasswordCredential {
         key_id: Uuid::new_v4(),
         display_name: Some("bootstrap".to_owned()),
@@ -339,10 +323,7 @@ pub async fn find_bootstrap_admin(
     store: &dyn Store,
     tenant: TenantId,
 ) -> Result<Option<BootstrapAdmin>, StoreError> {
-    let Some(directory_sp) = store
-        .service_principal_by_app_id(tenant, GRAPH_APP_ID)
-        .await?
-    else {
+    let Some(directory_sp) = store.service_principal_by_app_id(tenant, GRAPH_APP_ID).await? else {
         return Ok(None);
     };
     let admins: Vec<ObjectId> = store
@@ -357,10 +338,7 @@ pub async fn find_bootstrap_admin(
         if app.display_name != BOOTSTRAP_ADMIN_DISPLAY_NAME {
             continue;
         }
-        if let Some(sp) = principals
-            .iter()
-            .find(|sp| sp.app_id == app.app_id && admins.contains(&sp.id))
-        {
+        if let Some(sp) = principals.iter().find(|sp| sp.app_id == app.app_id && admins.contains(&sp.id)) {
             return Ok(Some(BootstrapAdmin {
                 app_id: app.app_id,
                 object_id: app.id,
@@ -377,23 +355,9 @@ mod tests {
 
     #[test]
     fn domains_are_lower_cased_dns_names() {
-        assert_eq!(
-            normalize_domain("Contoso.Example").unwrap(),
-            "contoso.example"
-        );
-        for bad in [
-            "common",
-            "a..b",
-            "-a.b",
-            "a-.b",
-            "a_b.c",
-            "",
-            &format!("{}.b", "a".repeat(64)),
-        ] {
-            assert!(
-                matches!(normalize_domain(bad), Err(ProvisionError::InvalidDomain(_))),
-                "{bad}"
-            );
+        assert_eq!(normalize_domain("Contoso.Example").unwrap(), "contoso.example");
+        for bad in ["common", "a..b", "-a.b", "a-.b", "a_b.c", "", &format!("{}.b", "a".repeat(64))] {
+            assert!(matches!(normalize_domain(bad), Err(ProvisionError::InvalidDomain(_))), "{bad}");
         }
         assert!(normalize_domain(&format!("{}.example", "a".repeat(60))).is_ok());
     }
@@ -402,15 +366,8 @@ mod tests {
     fn directory_roles_are_graphs_plus_custos_admin() {
         let roles = directory_app_roles();
         assert_eq!(roles.len(), 6);
-        let admin = roles
-            .iter()
-            .find(|r| r.value.as_deref() == Some("Custos.Admin"))
-            .unwrap();
+        let admin = roles.iter().find(|r| r.value.as_deref() == Some("Custos.Admin")).unwrap();
         assert_eq!(admin.id, CUSTOS_ADMIN_ROLE_ID);
-        assert!(
-            roles
-                .iter()
-                .all(|r| r.is_enabled && r.allowed_member_types == ["Application"])
-        );
+        assert!(roles.iter().all(|r| r.is_enabled && r.allowed_member_types == ["Application"]));
     }
 }

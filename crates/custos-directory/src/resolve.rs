@@ -12,22 +12,17 @@ use custos_store::Store;
 
 /// Parses an object id from a URL segment; 400 when it is not a GUID.
 pub(crate) fn object_id(raw: &str) -> Result<ObjectId, GraphError> {
-    raw.parse()
-        .map_err(|_| GraphError::BadRequest(format!("Invalid object identifier '{raw}'.")))
+    raw.parse().map_err(|_| GraphError::BadRequest(format!("Invalid object identifier '{raw}'.")))
 }
 
 /// Parses an appId; 400 when it is not a GUID.
 pub(crate) fn app_id(raw: &str) -> Result<AppId, GraphError> {
-    raw.parse()
-        .map_err(|_| GraphError::BadRequest(format!("Invalid object identifier '{raw}'.")))
+    raw.parse().map_err(|_| GraphError::BadRequest(format!("Invalid object identifier '{raw}'.")))
 }
 
 /// The caller's tenant (it exists: its token was issued for it).
 pub(crate) async fn tenant(store: &dyn Store, id: TenantId) -> Result<Tenant, GraphError> {
-    store
-        .tenant(id)
-        .await?
-        .ok_or_else(|| GraphError::NotFound(id.to_string()))
+    store.tenant(id).await?.ok_or_else(|| GraphError::NotFound(id.to_string()))
 }
 
 /// Whether an application is visible under `applications`.
@@ -42,11 +37,7 @@ pub(crate) async fn application(
     raw: &str,
 ) -> Result<Application, GraphError> {
     let id = object_id(raw)?;
-    store
-        .application(tenant, id)
-        .await?
-        .filter(is_listed)
-        .ok_or_else(|| GraphError::NotFound(raw.to_owned()))
+    store.application(tenant, id).await?.filter(is_listed).ok_or_else(|| GraphError::NotFound(raw.to_owned()))
 }
 
 /// An application by client id.
@@ -69,10 +60,7 @@ pub(crate) async fn service_principal(
     raw: &str,
 ) -> Result<ServicePrincipal, GraphError> {
     let id = object_id(raw)?;
-    store
-        .service_principal(tenant, id)
-        .await?
-        .ok_or_else(|| GraphError::NotFound(raw.to_owned()))
+    store.service_principal(tenant, id).await?.ok_or_else(|| GraphError::NotFound(raw.to_owned()))
 }
 
 /// A service principal by client id.
@@ -119,10 +107,7 @@ impl AlternateKey {
             return Err(unknown());
         }
         let value = value.trim();
-        let value = value
-            .strip_prefix('\'')
-            .and_then(|v| v.strip_suffix('\''))
-            .unwrap_or(value);
+        let value = value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')).unwrap_or(value);
         let id = app_id(value)?;
         match set {
             "applications" => Ok(Self::Application(id)),

@@ -44,13 +44,8 @@ pub(crate) async fn list(
 ) -> Result<Json<Value>, GraphError> {
     let caller = auth.require(Permission::ReadApplications)?;
     let query = ListQuery::parse(query.as_deref(), &SERVICE_PRINCIPAL)?;
-    let apps: HashMap<AppId, _> = state
-        .store
-        .applications(caller.tenant_id)
-        .await?
-        .into_iter()
-        .map(|a| (a.app_id, a))
-        .collect();
+    let apps: HashMap<AppId, _> =
+        state.store.applications(caller.tenant_id).await?.into_iter().map(|a| (a.app_id, a)).collect();
     let items = state
         .store
         .service_principals(caller.tenant_id)
@@ -58,10 +53,8 @@ pub(crate) async fn list(
         .iter()
         .map(|sp| shapes::service_principal(sp, apps.get(&sp.app_id)))
         .collect();
-    let collection = Collection {
-        path: "servicePrincipals".to_owned(),
-        context: "servicePrincipals".to_owned(),
-    };
+    let collection =
+        Collection { path: "servicePrincipals".to_owned(), context: "servicePrincipals".to_owned() };
     let pager = Pager::new(&state.paging_key, caller.tenant_id, &state.public_url);
     Ok(Json(pager.page(&collection, &query, items)?))
 }
@@ -73,13 +66,8 @@ pub(crate) async fn create(
     body: Result<JsonBody, GraphError>,
 ) -> Result<(StatusCode, Json<Value>), GraphError> {
     let caller = auth.require(Permission::WriteApplications)?;
-    let mut body =
-        body?
-            .required()?
-            .only(&["appId", "accountEnabled", "appRoleAssignmentRequired"])?;
-    let app_id: AppId = body
-        .take("appId", RESOURCE)?
-        .ok_or_else(|| invalid_value("appId", RESOURCE))?;
+    let mut body = body?.required()?.only(&["appId", "accountEnabled", "appRoleAssignmentRequired"])?;
+    let app_id: AppId = body.take("appId", RESOURCE)?.ok_or_else(|| invalid_value("appId", RESOURCE))?;
     let account_enabled: Option<bool> = body.take("accountEnabled", RESOURCE)?;
     let assignment_required: Option<bool> = body.take("appRoleAssignmentRequired", RESOURCE)?;
     let app = state
@@ -88,21 +76,16 @@ pub(crate) async fn create(
         .await?
         .filter(resolve::is_listed)
         .ok_or_else(|| {
-            GraphError::BadRequest(format!(
-                "The appId '{app_id}' of the service principal does not reference a valid application object."
-            ))
-        })?;
+        GraphError::BadRequest(format!(
+            "The appId '{app_id}' of the service principal does not reference a valid application object."
+        ))
+    })?;
     let in_use = || {
         GraphError::DuplicateKey(format!(
             "The service principal cannot be created, updated, or restored because the service principal name {app_id} is already in use."
         ))
     };
-    if state
-        .store
-        .service_principal_by_app_id(caller.tenant_id, app_id)
-        .await?
-        .is_some()
-    {
+    if state.store.service_principal_by_app_id(caller.tenant_id, app_id).await?.is_some() {
         return Err(in_use());
     }
     let sp = ServicePrincipal {
@@ -115,25 +98,13 @@ pub(crate) async fn create(
         service_principal_type: ServicePrincipalType::Application,
         created: state.clock.now(),
     };
-    state
-        .store
-        .create_service_principal(&sp)
-        .await
-        .map_err(|e| match e {
-            StoreError::Conflict(_) => in_use(),
-            other => GraphError::storage(other),
-        })?;
+    state.store.create_service_principal(&sp).await.map_err(|e| match e {
+        StoreError::Conflict(_) => in_use(),
+        other => GraphError::storage(other),
+    })?;
     tracing::info!(tenant = %sp.tenant_id, app_id = %sp.app_id, "service principal created");
     let item = shapes::service_principal(&sp, Some(&app));
-    Ok((
-        StatusCode::CREATED,
-        Json(entity_response(
-            &state.public_url,
-            "servicePrincipals",
-            item,
-            None,
-        )),
-    ))
+    Ok((StatusCode::CREATED, Json(entity_response(&state.public_url, "servicePrincipals", item, None))))
 }
 
 /// A service principal's GET response.
@@ -145,12 +116,7 @@ pub(crate) async fn show(
     let select = entity_select(query, &SERVICE_PRINCIPAL)?;
     let app = resolve::application_of(state.store.as_ref(), sp).await?;
     let item = shapes::service_principal(sp, app.as_ref());
-    Ok(Json(entity_response(
-        &state.public_url,
-        "servicePrincipals",
-        item,
-        select.as_deref(),
-    )))
+    Ok(Json(entity_response(&state.public_url, "servicePrincipals", item, select.as_deref())))
 }
 
 /// Applies a PATCH body to a service principal.
@@ -159,9 +125,7 @@ pub(crate) async fn update(
     mut sp: ServicePrincipal,
     body: JsonBody,
 ) -> Result<StatusCode, GraphError> {
-    let mut body = body
-        .required()?
-        .only(&["accountEnabled", "appRoleAssignmentRequired"])?;
+    let mut body = body.required()?.only(&["accountEnabled", "appRoleAssignmentRequired"])?;
     if shapes::is_read_only(&sp) {
         return Err(read_only(&sp));
     }
@@ -171,20 +135,13 @@ pub(crate) async fn update(
     if let Some(required) = body.take::<bool>("appRoleAssignmentRequired", RESOURCE)? {
         sp.app_role_assignment_required = required;
     }
-    state
-        .store
-        .update_service_principal(&sp)
-        .await
-        .map_err(|e| store_error(e, sp.id))?;
+    state.store.update_service_principal(&sp).await.map_err(|e| store_error(e, sp.id))?;
     tracing::info!(tenant = %sp.tenant_id, app_id = %sp.app_id, "service principal updated");
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Deletes a service principal and its assignments.
-pub(crate) async fn remove(
-    state: &DirectoryState,
-    sp: &ServicePrincipal,
-) -> Result<StatusCode, GraphError> {
+pub(crate) async fn remove(state: &DirectoryState, sp: &ServicePrincipal) -> Result<StatusCode, GraphError> {
     if shapes::is_read_only(sp) {
         return Err(read_only(sp));
     }
@@ -193,11 +150,7 @@ pub(crate) async fn remove(
             "The directory API service principal cannot be deleted.".to_owned(),
         ));
     }
-    state
-        .store
-        .delete_service_principal(sp.tenant_id, sp.id)
-        .await
-        .map_err(|e| store_error(e, sp.id))?;
+    state.store.delete_service_principal(sp.tenant_id, sp.id).await.map_err(|e| store_error(e, sp.id))?;
     tracing::info!(tenant = %sp.tenant_id, app_id = %sp.app_id, "service principal deleted");
     Ok(StatusCode::NO_CONTENT)
 }

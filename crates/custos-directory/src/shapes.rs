@@ -6,8 +6,8 @@
 use crate::odata::EntityType;
 use custos_core::model::SIGN_IN_AUDIENCE_MY_ORG;
 use custos_core::model::{
-    AppRole, AppRoleAssignment, Application, PasswordCredential, ServicePrincipal,
-    ServicePrincipalType, Tenant,
+    AppRole, AppRoleAssignment, Application, PasswordCredential, ServicePrincipal, ServicePrincipalType,
+    Tenant,
 };
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -217,11 +217,7 @@ pub(crate) static APP_ROLE_ASSIGNMENT: EntityType = EntityType {
 };
 
 /// An app role assignment, with the display names of its two principals.
-pub(crate) fn assignment(
-    a: &AppRoleAssignment,
-    principal_name: &str,
-    resource_name: &str,
-) -> Value {
+pub(crate) fn assignment(a: &AppRoleAssignment, principal_name: &str, resource_name: &str) -> Value {
     json!({
         "id": a.id,
         "deletedDateTime": null,
@@ -238,14 +234,7 @@ pub(crate) fn assignment(
 pub(crate) static ORGANIZATION: EntityType = EntityType {
     name: "organization",
     resource: "Organization",
-    properties: &[
-        "id",
-        "deletedDateTime",
-        "createdDateTime",
-        "displayName",
-        "tenantType",
-        "verifiedDomains",
-    ],
+    properties: &["id", "deletedDateTime", "createdDateTime", "displayName", "tenantType", "verifiedDomains"],
     filterable: &[],
 };
 
@@ -331,10 +320,7 @@ mod tests {
         };
         let rendered = service_principal(&sp, Some(&a));
         assert_eq!(keys(&rendered), props(&SERVICE_PRINCIPAL));
-        assert_eq!(
-            rendered["servicePrincipalNames"],
-            json!([a.app_id.to_string(), "api://a"])
-        );
+        assert_eq!(rendered["servicePrincipalNames"], json!([a.app_id.to_string(), "api://a"]));
         let t = Tenant {
             id: a.tenant_id,
             domain: "d.example".into(),

@@ -39,10 +39,7 @@ struct AppRoleInput {
     value: Option<String>,
     /// Read-only in Graph; accepted and ignored so a GET body can be sent back.
     #[serde(default)]
-    #[allow(
-        dead_code,
-        reason = "accepted only so that a GET body can be sent back"
-    )]
+    #[allow(dead_code, reason = "accepted only so that a GET body can be sent back")]
     origin: Option<String>,
 }
 
@@ -84,9 +81,7 @@ impl ApplicationInput {
             "signInAudience",
         ])?;
         let display_name: Option<String> = body.take("displayName", RESOURCE)?;
-        if display_name
-            .as_ref()
-            .is_some_and(|n| n.trim().is_empty() || n.chars().count() > MAX_DISPLAY_NAME)
+        if display_name.as_ref().is_some_and(|n| n.trim().is_empty() || n.chars().count() > MAX_DISPLAY_NAME)
         {
             return Err(invalid_value("displayName", RESOURCE));
         }
@@ -108,20 +103,14 @@ impl ApplicationInput {
             Some(Some(api)) => {
                 let v = api.requested_access_token_version;
                 if v.is_some_and(|v| v != 1 && v != 2) {
-                    return Err(invalid_value(
-                        "requestedAccessTokenVersion",
-                        "ApiApplication",
-                    ));
+                    return Err(invalid_value("requestedAccessTokenVersion", "ApiApplication"));
                 }
                 Some(v)
             }
             Some(None) | None => None,
         };
         let sign_in_audience: Option<String> = body.take("signInAudience", RESOURCE)?;
-        if sign_in_audience
-            .as_deref()
-            .is_some_and(|a| !SIGN_IN_AUDIENCES.contains(&a))
-        {
+        if sign_in_audience.as_deref().is_some_and(|a| !SIGN_IN_AUDIENCES.contains(&a)) {
             return Err(invalid_value("signInAudience", RESOURCE));
         }
         Ok(Self {
@@ -148,10 +137,8 @@ impl ApplicationInput {
     /// refused, as Graph does (disable it first).
     pub(crate) fn apply(self, app: &mut Application) -> Result<(), GraphError> {
         if let Some(roles) = self.app_roles {
-            if let Some(removed) = app
-                .app_roles
-                .iter()
-                .find(|old| old.is_enabled && !roles.iter().any(|new| new.id == old.id))
+            if let Some(removed) =
+                app.app_roles.iter().find(|old| old.is_enabled && !roles.iter().any(|new| new.id == old.id))
             {
                 return Err(GraphError::EnabledAppRoleRemoved(removed.id.to_string()));
             }
@@ -188,9 +175,7 @@ fn check_identifier_uris(uris: &[String]) -> Result<(), GraphError> {
         let scheme_ok = ["api://", "https://", "http://", "urn:"]
             .iter()
             .any(|s| uri.len() > s.len() && uri[..s.len()].eq_ignore_ascii_case(s));
-        let chars_ok = uri
-            .chars()
-            .all(|c| c.is_ascii_graphic() && !matches!(c, '#' | '*' | '?'));
+        let chars_ok = uri.chars().all(|c| c.is_ascii_graphic() && !matches!(c, '#' | '*' | '?'));
         if !scheme_ok || !chars_ok || uri.len() > MAX_IDENTIFIER_URI {
             return Err(invalid_value("identifierUris", RESOURCE));
         }
@@ -215,10 +200,7 @@ fn check_app_roles(roles: Vec<AppRoleInput>) -> Result<Vec<AppRole>, GraphError>
             )));
         }
         if role.allowed_member_types.is_empty()
-            || role
-                .allowed_member_types
-                .iter()
-                .any(|t| !MEMBER_TYPES.contains(&t.as_str()))
+            || role.allowed_member_types.iter().any(|t| !MEMBER_TYPES.contains(&t.as_str()))
         {
             return Err(invalid_value("allowedMemberTypes", "AppRole"));
         }
@@ -269,14 +251,7 @@ mod tests {
     #[test]
     fn identifier_uris_must_be_absolute_and_distinct() {
         assert!(check_identifier_uris(&["api://x".into(), "https://y.example/z".into()]).is_ok());
-        for bad in [
-            "x",
-            "api://",
-            "ftp://x",
-            "api://a b",
-            "https://x/#frag",
-            "https://x/*",
-        ] {
+        for bad in ["x", "api://", "ftp://x", "api://a b", "https://x/#frag", "https://x/*"] {
             assert_eq!(
                 check_identifier_uris(&[bad.into()]),
                 Err(invalid_value("identifierUris", RESOURCE)),
@@ -288,25 +263,14 @@ mod tests {
 
     #[test]
     fn app_roles_need_unique_ids_and_spaceless_values() {
-        assert_eq!(
-            check_app_roles(vec![role(A, "Read"), role(B, "Write")])
-                .unwrap()
-                .len(),
-            2
-        );
+        assert_eq!(check_app_roles(vec![role(A, "Read"), role(B, "Write")]).unwrap().len(), 2);
         assert!(check_app_roles(vec![role(A, "Read"), role(A, "Write")]).is_err());
         assert!(check_app_roles(vec![role(A, "Read"), role(B, "Read")]).is_err());
-        assert_eq!(
-            check_app_roles(vec![role(A, "has space")]),
-            Err(invalid_value("value", "AppRole"))
-        );
+        assert_eq!(check_app_roles(vec![role(A, "has space")]), Err(invalid_value("value", "AppRole")));
         assert!(check_app_roles(vec![role(A, &"x".repeat(121))]).is_err());
         assert!(check_app_roles(vec![role(A, &"x".repeat(120))]).is_ok());
         let mut user_only = role(A, "R");
         user_only.allowed_member_types = vec!["Robot".into()];
-        assert_eq!(
-            check_app_roles(vec![user_only]),
-            Err(invalid_value("allowedMemberTypes", "AppRole"))
-        );
+        assert_eq!(check_app_roles(vec![user_only]), Err(invalid_value("allowedMemberTypes", "AppRole")));
     }
 }

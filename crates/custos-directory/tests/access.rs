@@ -13,18 +13,12 @@ use serde_json::json;
 async fn missing_or_invalid_tokens_are_401_with_www_authenticate() {
     let h = Harness::new().await;
     let none = h.raw(Method::GET, "/v1.0/applications", None, "").await;
-    assert_eq!(
-        none.error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken"),
-        "Access token is empty."
-    );
+    assert_eq!(none.error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken"), "Access token is empty.");
     assert_eq!(none.headers[header::WWW_AUTHENTICATE], "Bearer");
     assert_eq!(none.headers["client-request-id"], "test-crid");
     let bad = h.get("/v1.0/applications", "forged").await;
     let message = bad.error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken");
-    assert!(
-        message.starts_with("Access token validation failure."),
-        "{message}"
-    );
+    assert!(message.starts_with("Access token validation failure."), "{message}");
     let admin = h.raw(Method::GET, "/admin/v1/tenants", None, "").await;
     admin.error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken");
 }
@@ -39,64 +33,24 @@ async fn every_route_family_needs_its_role() {
     let denied = [
         (Method::GET, "/v1.0/applications".to_owned(), "nobody"),
         (Method::GET, format!("/v1.0/applications/{id}"), "nobody"),
-        (
-            Method::GET,
-            format!("/v1.0/applications(appId='{app_id}')"),
-            "assigner",
-        ),
+        (Method::GET, format!("/v1.0/applications(appId='{app_id}')"), "assigner"),
         (Method::POST, "/v1.0/applications".to_owned(), "reader"),
         (Method::PATCH, format!("/v1.0/applications/{id}"), "reader"),
         (Method::DELETE, format!("/v1.0/applications/{id}"), "reader"),
-        (
-            Method::POST,
-            format!("/v1.0/applications/{id}/addPassword"),
-            "reader",
-        ),
-        (
-            Method::POST,
-            format!("/v1.0/applications/{id}/removePassword"),
-            "reader",
-        ),
+        (Method::POST, format!("/v1.0/applications/{id}/addPassword"), "reader"),
+        (Method::POST, format!("/v1.0/applications/{id}/removePassword"), "reader"),
         (Method::GET, "/v1.0/servicePrincipals".to_owned(), "nobody"),
         (Method::POST, "/v1.0/servicePrincipals".to_owned(), "reader"),
-        (
-            Method::PATCH,
-            format!("/v1.0/servicePrincipals/{sp_id}"),
-            "reader",
-        ),
-        (
-            Method::DELETE,
-            format!("/v1.0/servicePrincipals/{sp_id}"),
-            "assigner",
-        ),
-        (
-            Method::GET,
-            format!("/v1.0/servicePrincipals/{sp_id}/appRoleAssignedTo"),
-            "nobody",
-        ),
-        (
-            Method::POST,
-            format!("/v1.0/servicePrincipals/{sp_id}/appRoleAssignedTo"),
-            "reader",
-        ),
-        (
-            Method::POST,
-            format!("/v1.0/servicePrincipals/{sp_id}/appRoleAssignments"),
-            "writer",
-        ),
-        (
-            Method::DELETE,
-            format!("/v1.0/servicePrincipals/{sp_id}/appRoleAssignments/x"),
-            "writer",
-        ),
+        (Method::PATCH, format!("/v1.0/servicePrincipals/{sp_id}"), "reader"),
+        (Method::DELETE, format!("/v1.0/servicePrincipals/{sp_id}"), "assigner"),
+        (Method::GET, format!("/v1.0/servicePrincipals/{sp_id}/appRoleAssignedTo"), "nobody"),
+        (Method::POST, format!("/v1.0/servicePrincipals/{sp_id}/appRoleAssignedTo"), "reader"),
+        (Method::POST, format!("/v1.0/servicePrincipals/{sp_id}/appRoleAssignments"), "writer"),
+        (Method::DELETE, format!("/v1.0/servicePrincipals/{sp_id}/appRoleAssignments/x"), "writer"),
         (Method::GET, "/v1.0/organization".to_owned(), "nobody"),
         (Method::GET, "/admin/v1/tenants".to_owned(), "writer"),
         (Method::POST, "/admin/v1/tenants".to_owned(), "writer"),
-        (
-            Method::GET,
-            format!("/admin/v1/tenants/{}", h.tenant_a()),
-            "assigner",
-        ),
+        (Method::GET, format!("/admin/v1/tenants/{}", h.tenant_a()), "assigner"),
     ];
     for (method, uri, token) in denied {
         let reply = h.call(method.clone(), &uri, token, Some(json!({}))).await;
@@ -122,29 +76,13 @@ async fn other_tenants_objects_are_not_found() {
         (Method::POST, format!("/v1.0/applications/{id}/addPassword")),
         (Method::GET, format!("/v1.0/servicePrincipals/{sp_id}")),
         (Method::DELETE, format!("/v1.0/servicePrincipals/{sp_id}")),
-        (
-            Method::GET,
-            format!("/v1.0/servicePrincipals/{sp_id}/appRoleAssignedTo"),
-        ),
+        (Method::GET, format!("/v1.0/servicePrincipals/{sp_id}/appRoleAssignedTo")),
     ] {
-        let reply = h
-            .call(
-                method.clone(),
-                &uri,
-                "admin-b",
-                Some(json!({"displayName": "stolen"})),
-            )
-            .await;
+        let reply = h.call(method.clone(), &uri, "admin-b", Some(json!({"displayName": "stolen"}))).await;
         reply.error(StatusCode::NOT_FOUND, "Request_ResourceNotFound");
     }
     let listed = h.get("/v1.0/applications", "admin-b").await;
-    assert!(
-        listed.body["value"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|a| a["displayName"] != "a-only")
-    );
+    assert!(listed.body["value"].as_array().unwrap().iter().all(|a| a["displayName"] != "a-only"));
     let still_there = h.get(&format!("/v1.0/applications/{id}"), "admin").await;
     assert_eq!(still_there.body["displayName"], "a-only");
 }
@@ -155,30 +93,23 @@ async fn filter_select_top_and_paging() {
     for name in ["web one", "web two", "web three", "batch"] {
         h.create_app(json!({"displayName": name})).await;
     }
-    let filtered = h
-        .get(
-            "/v1.0/applications?$filter=startswith(displayName,'WEB')&$select=displayName",
-            "reader",
-        )
-        .await;
+    let filtered =
+        h.get("/v1.0/applications?$filter=startswith(displayName,'WEB')&$select=displayName", "reader").await;
     assert_eq!(filtered.status, StatusCode::OK, "{}", filtered.body);
-    assert_eq!(
-        filtered.body["@odata.context"],
-        format!("{BASE}/v1.0/$metadata#applications(displayName)")
-    );
+    assert_eq!(filtered.body["@odata.context"], format!("{BASE}/v1.0/$metadata#applications(displayName)"));
     assert_eq!(
         filtered.body["value"],
         json!([{"displayName": "web one"}, {"displayName": "web two"}, {"displayName": "web three"}])
     );
-    let eq = h
+    let eq = h.get("/v1.0/applications?$filter=displayName%20eq%20'batch'", "reader").await;
+    assert_eq!(eq.body["value"].as_array().unwrap().len(), 1);
+
+    let first = h
         .get(
-            "/v1.0/applications?$filter=displayName%20eq%20'batch'",
+            "/v1.0/applications?$filter=startswith(displayName,'web')&$top=2&$select=id,displayName",
             "reader",
         )
         .await;
-    assert_eq!(eq.body["value"].as_array().unwrap().len(), 1);
-
-    let first = h.get("/v1.0/applications?$filter=startswith(displayName,'web')&$top=2&$select=id,displayName", "reader").await;
     assert_eq!(first.body["value"].as_array().unwrap().len(), 2);
     let next = first.body["@odata.nextLink"].as_str().unwrap();
     let path = next.strip_prefix(BASE).unwrap();
@@ -192,11 +123,7 @@ async fn filter_select_top_and_paging() {
 
     let token_at = path.find("$skiptoken=").unwrap() + "$skiptoken=".len();
     let mut tampered = path.to_owned();
-    let flipped = if &path[token_at..=token_at] == "A" {
-        "B"
-    } else {
-        "A"
-    };
+    let flipped = if &path[token_at..=token_at] == "A" { "B" } else { "A" };
     tampered.replace_range(token_at..=token_at, flipped);
     let reply = h.get(&tampered, "reader").await;
     assert_eq!(
@@ -204,51 +131,32 @@ async fn filter_select_top_and_paging() {
         "The specified page token value is invalid."
     );
     let other_collection = path.replace("/v1.0/applications", "/v1.0/servicePrincipals");
-    h.get(&other_collection, "reader")
-        .await
-        .error(StatusCode::BAD_REQUEST, "Request_BadRequest");
+    h.get(&other_collection, "reader").await.error(StatusCode::BAD_REQUEST, "Request_BadRequest");
 
-    h.get("/v1.0/applications?$top=0", "reader")
-        .await
-        .error(StatusCode::BAD_REQUEST, "Request_BadRequest");
+    h.get("/v1.0/applications?$top=0", "reader").await.error(StatusCode::BAD_REQUEST, "Request_BadRequest");
     h.get("/v1.0/applications?$select=nope", "reader")
         .await
         .error(StatusCode::BAD_REQUEST, "Request_BadRequest");
     h.get("/v1.0/applications?$filter=displayName%20eq", "reader")
         .await
         .error(StatusCode::BAD_REQUEST, "BadRequest");
-    h.get(
-        "/v1.0/applications?$filter=description%20eq%20'x'",
-        "reader",
-    )
-    .await
-    .error(StatusCode::BAD_REQUEST, "Request_UnsupportedQuery");
+    h.get("/v1.0/applications?$filter=description%20eq%20'x'", "reader")
+        .await
+        .error(StatusCode::BAD_REQUEST, "Request_UnsupportedQuery");
     h.get("/v1.0/applications?$orderby=displayName", "reader")
         .await
         .error(StatusCode::BAD_REQUEST, "Request_UnsupportedQuery");
-    let selected = h
-        .get(
-            &format!("/v1.0/servicePrincipals(appId='{GRAPH_APP_ID}')?$select=appId"),
-            "reader",
-        )
-        .await;
+    let selected =
+        h.get(&format!("/v1.0/servicePrincipals(appId='{GRAPH_APP_ID}')?$select=appId"), "reader").await;
     assert_eq!(selected.body["appId"], GRAPH_APP_ID.to_string());
-    assert_eq!(
-        selected.body.as_object().unwrap().len(),
-        2,
-        "{}",
-        selected.body
-    );
+    assert_eq!(selected.body.as_object().unwrap().len(), 2, "{}", selected.body);
 }
 
 #[tokio::test]
 async fn organization_is_the_callers_tenant() {
     let h = Harness::new().await;
     let org = h.get("/v1.0/organization", "reader").await;
-    assert_eq!(
-        org.body["@odata.context"],
-        format!("{BASE}/v1.0/$metadata#organization")
-    );
+    assert_eq!(org.body["@odata.context"], format!("{BASE}/v1.0/$metadata#organization"));
     let t = &org.body["value"][0];
     assert_eq!(t["id"], h.tenant_a().to_string());
     assert_eq!(t["displayName"], "Tenant A");
@@ -262,33 +170,19 @@ async fn organization_is_the_callers_tenant() {
 async fn admin_tenants_create_list_show() {
     let h = Harness::new().await;
     let created = h
-        .post(
-            "/admin/v1/tenants",
-            "admin",
-            json!({"domain": "Contoso.Example", "displayName": "Contoso"}),
-        )
+        .post("/admin/v1/tenants", "admin", json!({"domain": "Contoso.Example", "displayName": "Contoso"}))
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
     assert_eq!(created.body["domain"], "contoso.example");
     assert_eq!(created.body["displayName"], "Contoso");
-    assert_eq!(
-        created.body["adminClientSecret"].as_str().unwrap().len(),
-        44
-    );
+    assert_eq!(created.body["adminClientSecret"].as_str().unwrap().len(), 44);
     let id = created.body["id"].as_str().unwrap();
-    let admin = find_bootstrap_admin(h.store.as_ref(), id.parse().unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let admin = find_bootstrap_admin(h.store.as_ref(), id.parse().unwrap()).await.unwrap().unwrap();
     assert_eq!(created.body["adminClientId"], admin.app_id.to_string());
 
     let list = h.get("/admin/v1/tenants", "admin").await;
-    let domains: Vec<&str> = list.body["value"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["domain"].as_str().unwrap())
-        .collect();
+    let domains: Vec<&str> =
+        list.body["value"].as_array().unwrap().iter().map(|t| t["domain"].as_str().unwrap()).collect();
     assert_eq!(domains, ["a.example", "b.example", "contoso.example"]);
     let by_domain = h.get("/admin/v1/tenants/contoso.example", "admin").await;
     assert_eq!(by_domain.body["id"], id);
@@ -298,24 +192,13 @@ async fn admin_tenants_create_list_show() {
         .await
         .error(StatusCode::NOT_FOUND, "Request_ResourceNotFound");
 
-    let duplicate = h
-        .post(
-            "/admin/v1/tenants",
-            "admin",
-            json!({"domain": "contoso.example"}),
-        )
-        .await;
+    let duplicate = h.post("/admin/v1/tenants", "admin", json!({"domain": "contoso.example"})).await;
     assert_eq!(
-        duplicate.error(
-            StatusCode::CONFLICT,
-            "Request_MultipleObjectsWithSameKeyValue"
-        ),
+        duplicate.error(StatusCode::CONFLICT, "Request_MultipleObjectsWithSameKeyValue"),
         "A tenant with the domain 'contoso.example' already exists."
     );
     for bad in ["common", "bad_domain.example", "-x.example"] {
-        let reply = h
-            .post("/admin/v1/tenants", "admin", json!({"domain": bad}))
-            .await;
+        let reply = h.post("/admin/v1/tenants", "admin", json!({"domain": bad})).await;
         reply.error(StatusCode::BAD_REQUEST, "Request_BadRequest");
     }
 }
@@ -325,19 +208,11 @@ async fn provisioning_creates_the_directory_resource_and_an_admin_with_every_rol
     let h = Harness::new().await;
     let store = h.store.as_ref();
     let t = h.tenant_a();
-    let directory = store
-        .application_by_app_id(t, GRAPH_APP_ID)
-        .await
-        .unwrap()
-        .unwrap();
+    let directory = store.application_by_app_id(t, GRAPH_APP_ID).await.unwrap().unwrap();
     assert_eq!(directory.identifier_uris, ["https://graph.microsoft.com"]);
     assert_eq!(directory.display_name, "Microsoft Graph");
     assert_eq!(directory.requested_access_token_version, None);
-    let values: Vec<&str> = directory
-        .app_roles
-        .iter()
-        .map(|r| r.value.as_deref().unwrap())
-        .collect();
+    let values: Vec<&str> = directory.app_roles.iter().map(|r| r.value.as_deref().unwrap()).collect();
     assert_eq!(
         values,
         [
@@ -349,26 +224,12 @@ async fn provisioning_creates_the_directory_resource_and_an_admin_with_every_rol
             "Custos.Admin"
         ]
     );
-    assert_eq!(
-        directory.app_roles[0].id.to_string(),
-        "1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9"
-    );
-    assert_eq!(
-        directory.app_roles[3].id.to_string(),
-        "7ab1d382-f21e-4acd-a863-ba3e13f7da61"
-    );
+    assert_eq!(directory.app_roles[0].id.to_string(), "1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9");
+    assert_eq!(directory.app_roles[3].id.to_string(), "7ab1d382-f21e-4acd-a863-ba3e13f7da61");
 
-    let directory_sp = store
-        .service_principal_by_app_id(t, GRAPH_APP_ID)
-        .await
-        .unwrap()
-        .unwrap();
+    let directory_sp = store.service_principal_by_app_id(t, GRAPH_APP_ID).await.unwrap().unwrap();
     assert_eq!(directory_sp.id, h.a.directory_service_principal_id);
-    let admin = store
-        .application_by_app_id(t, h.a.admin_app_id)
-        .await
-        .unwrap()
-        .unwrap();
+    let admin = store.application_by_app_id(t, h.a.admin_app_id).await.unwrap().unwrap();
     assert_eq!(admin.display_name, "custos admin");
     assert_eq!(admin.password_credentials.len(), 1);
     let secret = &admin.password_credentials[0];
@@ -380,9 +241,7 @@ async fn provisioning_creates_the_directory_resource_and_an_admin_with_every_rol
         .await
         .unwrap()
         .into_iter()
-        .filter(|a| {
-            a.principal_id == h.a.admin_service_principal_id && a.resource_id == directory_sp.id
-        })
+        .filter(|a| a.principal_id == h.a.admin_service_principal_id && a.resource_id == directory_sp.id)
         .map(|a| a.app_role_id)
         .collect();
     granted.sort();
@@ -407,9 +266,6 @@ async fn provisioning_creates_the_directory_resource_and_an_admin_with_every_rol
         .collect();
     assert_eq!(b_granted.len(), 5);
     assert!(!b_granted.contains(&CUSTOS_ADMIN_ROLE_ID));
-    let found_b = find_bootstrap_admin(store, h.b.tenant.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let found_b = find_bootstrap_admin(store, h.b.tenant.id).await.unwrap().unwrap();
     assert_eq!(found_b.app_id, h.b.admin_app_id);
 }

@@ -21,10 +21,7 @@ async fn create_get_list_patch_delete() {
                           "displayName": "Read orders", "description": "read", "isEnabled": true}]
         }))
         .await;
-    assert_eq!(
-        app["@odata.context"],
-        format!("{BASE}/v1.0/$metadata#applications/$entity")
-    );
+    assert_eq!(app["@odata.context"], format!("{BASE}/v1.0/$metadata#applications/$entity"));
     assert_eq!(app["displayName"], "orders api");
     assert_eq!(app["publisherDomain"], "a.example");
     assert_eq!(app["signInAudience"], "AzureADMyOrg");
@@ -40,27 +37,14 @@ async fn create_get_list_patch_delete() {
     let got = h.get(&format!("/v1.0/applications/{id}"), "reader").await;
     assert_eq!(got.status, StatusCode::OK);
     assert_eq!(got.body["appId"], app_id);
-    let by_app_id = h
-        .get(&format!("/v1.0/applications(appId='{app_id}')"), "reader")
-        .await;
+    let by_app_id = h.get(&format!("/v1.0/applications(appId='{app_id}')"), "reader").await;
     assert_eq!(by_app_id.body["id"], id);
 
     let list = h.get("/v1.0/applications", "reader").await;
-    assert_eq!(
-        list.body["@odata.context"],
-        format!("{BASE}/v1.0/$metadata#applications")
-    );
-    let names: Vec<&str> = list.body["value"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["displayName"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        names,
-        ["custos admin", "orders api"],
-        "the built-in directory application is not listed"
-    );
+    assert_eq!(list.body["@odata.context"], format!("{BASE}/v1.0/$metadata#applications"));
+    let names: Vec<&str> =
+        list.body["value"].as_array().unwrap().iter().map(|a| a["displayName"].as_str().unwrap()).collect();
+    assert_eq!(names, ["custos admin", "orders api"], "the built-in directory application is not listed");
 
     let patched = h
         .patch(
@@ -84,12 +68,7 @@ async fn create_get_list_patch_delete() {
     assert_eq!(got.body["signInAudience"], "AzureADMultipleOrgs");
     assert_eq!(got.body["identifierUris"], json!(["api://orders"]));
 
-    assert_eq!(
-        h.delete(&format!("/v1.0/applications/{id}"), "writer")
-            .await
-            .status,
-        StatusCode::NO_CONTENT
-    );
+    assert_eq!(h.delete(&format!("/v1.0/applications/{id}"), "writer").await.status, StatusCode::NO_CONTENT);
     let gone = h.get(&format!("/v1.0/applications/{id}"), "reader").await;
     let message = gone.error(StatusCode::NOT_FOUND, "Request_ResourceNotFound");
     assert_eq!(
@@ -98,35 +77,20 @@ async fn create_get_list_patch_delete() {
             "Resource '{id}' does not exist or one of its queried reference-property objects are not present."
         )
     );
-    let gone = h
-        .delete(&format!("/v1.0/applications(appId='{app_id}')"), "writer")
-        .await;
+    let gone = h.delete(&format!("/v1.0/applications(appId='{app_id}')"), "writer").await;
     gone.error(StatusCode::NOT_FOUND, "Request_ResourceNotFound");
 }
 
 #[tokio::test]
 async fn identifier_uris_are_unique_per_tenant() {
     let h = Harness::new().await;
-    h.create_app(json!({"displayName": "one", "identifierUris": ["api://shared"]}))
-        .await;
+    h.create_app(json!({"displayName": "one", "identifierUris": ["api://shared"]})).await;
     let conflict = "Another object with the same value for property identifierUris already exists.";
-    for uri in [
-        "api://shared",
-        "API://shared/",
-        "https://graph.microsoft.com",
-    ] {
+    for uri in ["api://shared", "API://shared/", "https://graph.microsoft.com"] {
         let reply = h
-            .post(
-                "/v1.0/applications",
-                "admin",
-                json!({"displayName": "two", "identifierUris": [uri]}),
-            )
+            .post("/v1.0/applications", "admin", json!({"displayName": "two", "identifierUris": [uri]}))
             .await;
-        assert_eq!(
-            reply.error(StatusCode::BAD_REQUEST, "Request_BadRequest"),
-            conflict,
-            "{uri}"
-        );
+        assert_eq!(reply.error(StatusCode::BAD_REQUEST, "Request_BadRequest"), conflict, "{uri}");
     }
     let two = h.create_app(json!({"displayName": "two"})).await;
     let reply = h
@@ -136,10 +100,7 @@ async fn identifier_uris_are_unique_per_tenant() {
             json!({"identifierUris": ["api://shared"]}),
         )
         .await;
-    assert_eq!(
-        reply.error(StatusCode::BAD_REQUEST, "Request_BadRequest"),
-        conflict
-    );
+    assert_eq!(reply.error(StatusCode::BAD_REQUEST, "Request_BadRequest"), conflict);
     // Another tenant may use the same URI.
     let other = h
         .post(
@@ -154,54 +115,30 @@ async fn identifier_uris_are_unique_per_tenant() {
 #[tokio::test]
 async fn bodies_are_read_strictly() {
     let h = Harness::new().await;
-    let malformed = h
-        .raw(
-            Method::POST,
-            "/v1.0/applications",
-            Some("admin"),
-            "{\"displayName\":",
-        )
-        .await;
+    let malformed = h.raw(Method::POST, "/v1.0/applications", Some("admin"), "{\"displayName\":").await;
     assert_eq!(
         malformed.error(StatusCode::BAD_REQUEST, "BadRequest"),
         "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format."
     );
-    let not_object = h
-        .raw(Method::POST, "/v1.0/applications", Some("admin"), "[1]")
-        .await;
+    let not_object = h.raw(Method::POST, "/v1.0/applications", Some("admin"), "[1]").await;
     not_object.error(StatusCode::BAD_REQUEST, "BadRequest");
-    let unknown = h
-        .post(
-            "/v1.0/applications",
-            "admin",
-            json!({"displayName": "x", "colour": "red"}),
-        )
-        .await;
+    let unknown = h.post("/v1.0/applications", "admin", json!({"displayName": "x", "colour": "red"})).await;
     assert_eq!(
         unknown.error(StatusCode::BAD_REQUEST, "Request_BadRequest"),
         "Property 'colour' does not exist as a declared property or extension property."
     );
-    let wrong_type = h
-        .post("/v1.0/applications", "admin", json!({"displayName": 5}))
-        .await;
+    let wrong_type = h.post("/v1.0/applications", "admin", json!({"displayName": 5})).await;
     assert_eq!(
         wrong_type.error(StatusCode::BAD_REQUEST, "Request_BadRequest"),
         "Invalid value specified for property 'displayName' of resource 'Application'."
     );
-    let missing = h
-        .post("/v1.0/applications", "admin", json!({"description": "x"}))
-        .await;
+    let missing = h.post("/v1.0/applications", "admin", json!({"description": "x"})).await;
     assert_eq!(
         missing.error(StatusCode::BAD_REQUEST, "Request_BadRequest"),
         "Invalid value specified for property 'displayName' of resource 'Application'."
     );
-    let secrets = h
-        .post(
-            "/v1.0/applications",
-            "admin",
-            json!({"displayName": "x", "passwordCredentials": []}),
-        )
-        .await;
+    let secrets =
+        h.post("/v1.0/applications", "admin", json!({"displayName": "x", "passwordCredentials": []})).await;
     secrets.error(StatusCode::BAD_REQUEST, "Request_BadRequest");
     let version = h
         .post(
@@ -212,31 +149,18 @@ async fn bodies_are_read_strictly() {
         .await;
     version.error(StatusCode::BAD_REQUEST, "Request_BadRequest");
     let api_field = h
-        .post(
-            "/v1.0/applications",
-            "admin",
-            json!({"displayName": "x", "api": {"acceptMappedClaims": true}}),
-        )
+        .post("/v1.0/applications", "admin", json!({"displayName": "x", "api": {"acceptMappedClaims": true}}))
         .await;
     api_field.error(StatusCode::BAD_REQUEST, "Request_BadRequest");
     let bad_uri = h
-        .post(
-            "/v1.0/applications",
-            "admin",
-            json!({"displayName": "x", "identifierUris": ["not a uri"]}),
-        )
+        .post("/v1.0/applications", "admin", json!({"displayName": "x", "identifierUris": ["not a uri"]}))
         .await;
     assert_eq!(
         bad_uri.error(StatusCode::BAD_REQUEST, "Request_BadRequest"),
         "Invalid value specified for property 'identifierUris' of resource 'Application'."
     );
-    let big = format!(
-        "{{\"displayName\":\"{}\"}}",
-        "x".repeat(custos_directory::MAX_BODY_BYTES)
-    );
-    let too_large = h
-        .raw(Method::POST, "/v1.0/applications", Some("admin"), &big)
-        .await;
+    let big = format!("{{\"displayName\":\"{}\"}}", "x".repeat(custos_directory::MAX_BODY_BYTES));
+    let too_large = h.raw(Method::POST, "/v1.0/applications", Some("admin"), &big).await;
     too_large.error(StatusCode::PAYLOAD_TOO_LARGE, "Request_EntityTooLarge");
     let bad_id = h.get("/v1.0/applications/not-a-guid", "admin").await;
     assert_eq!(
@@ -253,7 +177,8 @@ async fn bodies_are_read_strictly() {
 #[tokio::test]
 async fn app_roles_are_validated() {
     let h = Harness::new().await;
-    let role = |id: &str, value: &str| json!({"id": id, "allowedMemberTypes": ["Application"], "value": value});
+    let role =
+        |id: &str, value: &str| json!({"id": id, "allowedMemberTypes": ["Application"], "value": value});
     let other = "99999999-2222-3333-4444-555555555555";
     for roles in [
         json!([role(ROLE, "has space")]),
@@ -263,36 +188,18 @@ async fn app_roles_are_validated() {
         json!([role("not-a-guid", "A")]),
         json!([{"id": ROLE, "allowedMemberTypes": ["Robot"], "value": "A"}]),
     ] {
-        let reply = h
-            .post(
-                "/v1.0/applications",
-                "admin",
-                json!({"displayName": "x", "appRoles": roles}),
-            )
-            .await;
+        let reply =
+            h.post("/v1.0/applications", "admin", json!({"displayName": "x", "appRoles": roles})).await;
         reply.error(StatusCode::BAD_REQUEST, "Request_BadRequest");
     }
-    let app = h
-        .create_app(json!({"displayName": "x", "appRoles": [role(ROLE, "A")]}))
-        .await;
+    let app = h.create_app(json!({"displayName": "x", "appRoles": [role(ROLE, "A")]})).await;
     let uri = format!("/v1.0/applications/{}", app["id"].as_str().unwrap());
     let removed = h.patch(&uri, "admin", json!({"appRoles": []})).await;
-    removed.error(
-        StatusCode::BAD_REQUEST,
-        "CannotDeleteOrUpdateEnabledEntitlement",
-    );
+    removed.error(StatusCode::BAD_REQUEST, "CannotDeleteOrUpdateEnabledEntitlement");
     let mut disabled = role(ROLE, "A");
     disabled["isEnabled"] = json!(false);
-    assert_eq!(
-        h.patch(&uri, "admin", json!({"appRoles": [disabled]}))
-            .await
-            .status,
-        StatusCode::NO_CONTENT
-    );
-    assert_eq!(
-        h.patch(&uri, "admin", json!({"appRoles": []})).await.status,
-        StatusCode::NO_CONTENT
-    );
+    assert_eq!(h.patch(&uri, "admin", json!({"appRoles": [disabled]})).await.status, StatusCode::NO_CONTENT);
+    assert_eq!(h.patch(&uri, "admin", json!({"appRoles": []})).await.status, StatusCode::NO_CONTENT);
 }
 
 #[tokio::test]
@@ -323,17 +230,9 @@ async fn add_and_remove_passwords() {
     );
     let key_id = added.body["keyId"].as_str().unwrap().to_owned();
 
-    let stored = h
-        .store
-        .application(h.tenant_a(), id.parse::<ObjectId>().unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = h.store.application(h.tenant_a(), id.parse::<ObjectId>().unwrap()).await.unwrap().unwrap();
     assert_eq!(stored.password_credentials.len(), 1);
-    assert!(
-        h.hasher
-            .verify(secret, &stored.password_credentials[0].secret_hash)
-    );
+    assert!(h.hasher.verify(secret, &stored.password_credentials[0].secret_hash));
 
     let listed = h.get(&format!("/v1.0/applications/{id}"), "reader").await;
     let listed_secret = &listed.body["passwordCredentials"][0];
@@ -350,14 +249,8 @@ async fn add_and_remove_passwords() {
         .await;
     assert_eq!(dated.status, StatusCode::OK);
     assert_eq!(dated.body["endDateTime"], "2026-05-01T00:00:00Z");
-    let no_body = h
-        .raw(
-            Method::POST,
-            &format!("/v1.0/applications/{id}/addPassword"),
-            Some("writer"),
-            "",
-        )
-        .await;
+    let no_body =
+        h.raw(Method::POST, &format!("/v1.0/applications/{id}/addPassword"), Some("writer"), "").await;
     assert_eq!(no_body.status, StatusCode::OK);
     let backwards = h
         .post(
@@ -369,36 +262,16 @@ async fn add_and_remove_passwords() {
     backwards.error(StatusCode::BAD_REQUEST, "Request_BadRequest");
 
     let unknown = uuid::Uuid::new_v4();
-    let reply = h
-        .post(
-            &format!("/v1.0/applications/{id}/removePassword"),
-            "writer",
-            json!({"keyId": unknown}),
-        )
-        .await;
+    let reply =
+        h.post(&format!("/v1.0/applications/{id}/removePassword"), "writer", json!({"keyId": unknown})).await;
     assert_eq!(
         reply.error(StatusCode::BAD_REQUEST, "Request_BadRequest"),
         format!("No password credential with keyId '{unknown}' exists on the application.")
     );
-    let removed = h
-        .post(
-            &format!("/v1.0/applications/{id}/removePassword"),
-            "writer",
-            json!({"keyId": key_id}),
-        )
-        .await;
+    let removed =
+        h.post(&format!("/v1.0/applications/{id}/removePassword"), "writer", json!({"keyId": key_id})).await;
     assert_eq!(removed.status, StatusCode::NO_CONTENT);
-    let stored = h
-        .store
-        .application(h.tenant_a(), id.parse::<ObjectId>().unwrap())
-        .await
-        .unwrap()
-        .unwrap();
+    let stored = h.store.application(h.tenant_a(), id.parse::<ObjectId>().unwrap()).await.unwrap().unwrap();
     assert_eq!(stored.password_credentials.len(), 2);
-    assert!(
-        stored
-            .password_credentials
-            .iter()
-            .all(|p| p.key_id.to_string() != key_id)
-    );
+    assert!(stored.password_credentials.iter().all(|p| p.key_id.to_string() != key_id));
 }

@@ -35,17 +35,12 @@ async fn api_and_client(h: &Harness) -> (Value, Value) {
 async fn service_principals_create_get_patch_list_delete() {
     let h = Harness::new().await;
     let app = h
-        .create_app(
-            json!({"displayName": "api", "identifierUris": ["api://x"], "appRoles": [
-        {"id": READ, "allowedMemberTypes": ["Application"], "value": "X.Read"}]}),
-        )
+        .create_app(json!({"displayName": "api", "identifierUris": ["api://x"], "appRoles": [
+        {"id": READ, "allowedMemberTypes": ["Application"], "value": "X.Read"}]}))
         .await;
     let app_id = app["appId"].as_str().unwrap();
     let sp = h.create_sp(app_id).await;
-    assert_eq!(
-        sp["@odata.context"],
-        format!("{BASE}/v1.0/$metadata#servicePrincipals/$entity")
-    );
+    assert_eq!(sp["@odata.context"], format!("{BASE}/v1.0/$metadata#servicePrincipals/$entity"));
     assert_eq!(sp["appId"], app_id);
     assert_eq!(sp["appDisplayName"], "api");
     assert_eq!(sp["displayName"], "api");
@@ -58,21 +53,10 @@ async fn service_principals_create_get_patch_list_delete() {
     assert_eq!(sp["tags"], json!([]));
     let id = sp["id"].as_str().unwrap();
 
-    let duplicate = h
-        .post("/v1.0/servicePrincipals", "admin", json!({"appId": app_id}))
-        .await;
-    duplicate.error(
-        StatusCode::BAD_REQUEST,
-        "Request_MultipleObjectsWithSameKeyValue",
-    );
+    let duplicate = h.post("/v1.0/servicePrincipals", "admin", json!({"appId": app_id})).await;
+    duplicate.error(StatusCode::BAD_REQUEST, "Request_MultipleObjectsWithSameKeyValue");
     let stranger = AppId::new_random();
-    let missing = h
-        .post(
-            "/v1.0/servicePrincipals",
-            "admin",
-            json!({"appId": stranger}),
-        )
-        .await;
+    let missing = h.post("/v1.0/servicePrincipals", "admin", json!({"appId": stranger})).await;
     assert_eq!(
         missing.error(StatusCode::BAD_REQUEST, "Request_BadRequest"),
         format!(
@@ -88,45 +72,25 @@ async fn service_principals_create_get_patch_list_delete() {
         )
         .await;
     assert_eq!(patched.status, StatusCode::NO_CONTENT);
-    let got = h
-        .get(
-            &format!("/v1.0/servicePrincipals(appId='{app_id}')"),
-            "reader",
-        )
-        .await;
+    let got = h.get(&format!("/v1.0/servicePrincipals(appId='{app_id}')"), "reader").await;
     assert_eq!(got.body["accountEnabled"], false);
     assert_eq!(got.body["appRoleAssignmentRequired"], true);
-    let bad = h
-        .patch(
-            &format!("/v1.0/servicePrincipals/{id}"),
-            "writer",
-            json!({"displayName": "new"}),
-        )
-        .await;
+    let bad =
+        h.patch(&format!("/v1.0/servicePrincipals/{id}"), "writer", json!({"displayName": "new"})).await;
     bad.error(StatusCode::BAD_REQUEST, "Request_BadRequest");
 
     let list = h
-        .get(
-            "/v1.0/servicePrincipals?$filter=appId%20eq%20'00000003-0000-0000-c000-000000000000'",
-            "reader",
-        )
+        .get("/v1.0/servicePrincipals?$filter=appId%20eq%20'00000003-0000-0000-c000-000000000000'", "reader")
         .await;
     assert_eq!(list.body["value"].as_array().unwrap().len(), 1);
     assert_eq!(list.body["value"][0]["displayName"], "Microsoft Graph");
-    assert_eq!(
-        list.body["value"][0]["appRoles"].as_array().unwrap().len(),
-        6
-    );
+    assert_eq!(list.body["value"][0]["appRoles"].as_array().unwrap().len(), 6);
     let graph_sp = list.body["value"][0]["id"].as_str().unwrap().to_owned();
-    let protected = h
-        .delete(&format!("/v1.0/servicePrincipals/{graph_sp}"), "writer")
-        .await;
+    let protected = h.delete(&format!("/v1.0/servicePrincipals/{graph_sp}"), "writer").await;
     protected.error(StatusCode::BAD_REQUEST, "Request_BadRequest");
 
     assert_eq!(
-        h.delete(&format!("/v1.0/servicePrincipals/{id}"), "writer")
-            .await
-            .status,
+        h.delete(&format!("/v1.0/servicePrincipals/{id}"), "writer").await.status,
         StatusCode::NO_CONTENT
     );
     h.get(&format!("/v1.0/servicePrincipals/{id}"), "reader")
@@ -148,22 +112,14 @@ async fn managed_identities_are_read_only() {
         created: time::macros::datetime!(2026-03-01 12:00 UTC),
     };
     h.store.create_service_principal(&mi).await.unwrap();
-    let got = h
-        .get(&format!("/v1.0/servicePrincipals/{}", mi.id), "reader")
-        .await;
+    let got = h.get(&format!("/v1.0/servicePrincipals/{}", mi.id), "reader").await;
     assert_eq!(got.body["servicePrincipalType"], "ManagedIdentity");
     assert_eq!(got.body["appRoles"], json!([]));
     let patch = h
-        .patch(
-            &format!("/v1.0/servicePrincipals/{}", mi.id),
-            "writer",
-            json!({"accountEnabled": false}),
-        )
+        .patch(&format!("/v1.0/servicePrincipals/{}", mi.id), "writer", json!({"accountEnabled": false}))
         .await;
     patch.error(StatusCode::BAD_REQUEST, "Request_BadRequest");
-    let delete = h
-        .delete(&format!("/v1.0/servicePrincipals/{}", mi.id), "writer")
-        .await;
+    let delete = h.delete(&format!("/v1.0/servicePrincipals/{}", mi.id), "writer").await;
     delete.error(StatusCode::BAD_REQUEST, "Request_BadRequest");
 }
 
@@ -171,10 +127,7 @@ async fn managed_identities_are_read_only() {
 async fn assignments_create_list_delete() {
     let h = Harness::new().await;
     let (api_sp, client_sp) = api_and_client(&h).await;
-    let (api, client) = (
-        api_sp["id"].as_str().unwrap(),
-        client_sp["id"].as_str().unwrap(),
-    );
+    let (api, client) = (api_sp["id"].as_str().unwrap(), client_sp["id"].as_str().unwrap());
 
     let created = h
         .post(
@@ -206,54 +159,28 @@ async fn assignments_create_list_delete() {
         "Permission being assigned already exists on the object"
     );
 
-    let to = h
-        .get(
-            &format!("/v1.0/servicePrincipals/{api}/appRoleAssignedTo"),
-            "reader",
-        )
-        .await;
+    let to = h.get(&format!("/v1.0/servicePrincipals/{api}/appRoleAssignedTo"), "reader").await;
     assert_eq!(
         to.body["@odata.context"],
         format!("{BASE}/v1.0/$metadata#servicePrincipals('{api}')/appRoleAssignedTo")
     );
     assert_eq!(to.body["value"].as_array().unwrap().len(), 1);
     assert_eq!(to.body["value"][0]["id"], assignment_id.as_str());
-    let of = h
-        .get(
-            &format!("/v1.0/servicePrincipals/{client}/appRoleAssignments"),
-            "assigner",
-        )
-        .await;
+    let of = h.get(&format!("/v1.0/servicePrincipals/{client}/appRoleAssignments"), "assigner").await;
     assert_eq!(of.body["value"][0]["id"], assignment_id.as_str());
-    let none = h
-        .get(
-            &format!("/v1.0/servicePrincipals/{api}/appRoleAssignments"),
-            "reader",
-        )
-        .await;
+    let none = h.get(&format!("/v1.0/servicePrincipals/{api}/appRoleAssignments"), "reader").await;
     assert_eq!(none.body["value"], json!([]));
 
     // The assignment belongs to the api on the appRoleAssignedTo side only.
     let wrong_side = h
-        .delete(
-            &format!("/v1.0/servicePrincipals/{api}/appRoleAssignments/{assignment_id}"),
-            "assigner",
-        )
+        .delete(&format!("/v1.0/servicePrincipals/{api}/appRoleAssignments/{assignment_id}"), "assigner")
         .await;
     wrong_side.error(StatusCode::NOT_FOUND, "Request_ResourceNotFound");
     let deleted = h
-        .delete(
-            &format!("/v1.0/servicePrincipals/{client}/appRoleAssignments/{assignment_id}"),
-            "assigner",
-        )
+        .delete(&format!("/v1.0/servicePrincipals/{client}/appRoleAssignments/{assignment_id}"), "assigner")
         .await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
-    let to = h
-        .get(
-            &format!("/v1.0/servicePrincipals/{api}/appRoleAssignedTo"),
-            "reader",
-        )
-        .await;
+    let to = h.get(&format!("/v1.0/servicePrincipals/{api}/appRoleAssignedTo"), "reader").await;
     assert_eq!(to.body["value"], json!([]));
 }
 
@@ -261,19 +188,12 @@ async fn assignments_create_list_delete() {
 async fn assignments_are_validated() {
     let h = Harness::new().await;
     let (api_sp, client_sp) = api_and_client(&h).await;
-    let (api, client) = (
-        api_sp["id"].as_str().unwrap(),
-        client_sp["id"].as_str().unwrap(),
-    );
+    let (api, client) = (api_sp["id"].as_str().unwrap(), client_sp["id"].as_str().unwrap());
     let uri = format!("/v1.0/servicePrincipals/{api}/appRoleAssignedTo");
     let api_app_id = api_sp["appId"].as_str().unwrap();
     for role in [USER_ONLY, DISABLED, "44444444-2222-3333-4444-555555555555"] {
         let reply = h
-            .post(
-                &uri,
-                "assigner",
-                json!({"principalId": client, "resourceId": api, "appRoleId": role}),
-            )
+            .post(&uri, "assigner", json!({"principalId": client, "resourceId": api, "appRoleId": role}))
             .await;
         assert_eq!(
             reply.error(StatusCode::BAD_REQUEST, "Request_BadRequest"),
@@ -282,32 +202,18 @@ async fn assignments_are_validated() {
         );
     }
     let mismatch = h
-        .post(
-            &uri,
-            "assigner",
-            json!({"principalId": client, "resourceId": client, "appRoleId": READ}),
-        )
+        .post(&uri, "assigner", json!({"principalId": client, "resourceId": client, "appRoleId": READ}))
         .await;
     mismatch.error(StatusCode::BAD_REQUEST, "Request_BadRequest");
     let ghost = ObjectId::new_random();
-    let missing = h
-        .post(
-            &uri,
-            "assigner",
-            json!({"principalId": ghost, "resourceId": api, "appRoleId": READ}),
-        )
-        .await;
+    let missing =
+        h.post(&uri, "assigner", json!({"principalId": ghost, "resourceId": api, "appRoleId": READ})).await;
     missing.error(StatusCode::NOT_FOUND, "Request_ResourceNotFound");
     let default_access = h
         .post(&uri, "assigner", json!({"principalId": client, "resourceId": api, "appRoleId": "00000000-0000-0000-0000-000000000000"}))
         .await;
     assert_eq!(default_access.status, StatusCode::CREATED);
-    let writer_cannot = h
-        .post(
-            &uri,
-            "writer",
-            json!({"principalId": client, "resourceId": api, "appRoleId": READ}),
-        )
-        .await;
+    let writer_cannot =
+        h.post(&uri, "writer", json!({"principalId": client, "resourceId": api, "appRoleId": READ})).await;
     writer_cannot.error(StatusCode::FORBIDDEN, "Authorization_RequestDenied");
 }

@@ -32,12 +32,7 @@ pub struct Jwk {
 impl Jwk {
     /// The JWK of a signing key (no `issuer`).
     pub fn from_signing_key(key: &SigningKey) -> Self {
-        Self::from_parts(
-            key.kid().to_owned(),
-            key.modulus(),
-            key.exponent(),
-            key.certificate_der(),
-        )
+        Self::from_parts(key.kid().to_owned(), key.modulus(), key.exponent(), key.certificate_der())
     }
 
     /// The JWK of a DER certificate holding an RSA public key (no `issuer`).
@@ -108,10 +103,7 @@ mod tests {
         assert_eq!(value["use"], "sig");
         assert_eq!(value["e"], "AQAB");
         assert_eq!(value["issuer"], "https://h/{tenantid}/v2.0");
-        assert_eq!(
-            STANDARD.decode(value["x5c"][0].as_str().unwrap()).unwrap(),
-            key.certificate_der()
-        );
+        assert_eq!(STANDARD.decode(value["x5c"][0].as_str().unwrap()).unwrap(), key.certificate_der());
     }
 
     #[test]
@@ -119,10 +111,7 @@ mod tests {
         let (key, _) = test_key();
         let from_cert = Jwk::from_certificate(key.certificate_der()).unwrap();
         assert_eq!(from_cert, Jwk::from_signing_key(key));
-        let value = serde_json::to_value(Jwks {
-            keys: vec![from_cert],
-        })
-        .unwrap();
+        let value = serde_json::to_value(Jwks { keys: vec![from_cert] }).unwrap();
         assert!(value["keys"][0].get("issuer").is_none());
         let parsed: Jwks = serde_json::from_value(value).unwrap();
         assert!(parsed.find(key.kid()).is_some());

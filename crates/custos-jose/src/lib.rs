@@ -64,8 +64,6 @@ pub(crate) mod test_support {
 
     pub(crate) fn test_key() -> &'static (SigningKey, Vec<u8>) {
         static KEY: OnceLock<(SigningKey, Vec<u8>)> = OnceLock::new();
-        KEY.get_or_init(|| {
-            SigningKey::generate(OffsetDateTime::from_unix_timestamp(NOW).unwrap()).unwrap()
-        })
+        KEY.get_or_init(|| SigningKey::generate(OffsetDateTime::from_unix_timestamp(NOW).unwrap()).unwrap())
     }
 }

@@ -16,9 +16,7 @@ const TAG_LEN: usize = 16;
 
 fn cipher(kek: &[u8; 32], error: JoseError) -> Result<LessSafeKey, JoseError> {
     // AES-256 takes exactly 32 bytes, which the array type guarantees: this cannot fail.
-    UnboundKey::new(&AES_256_GCM, kek)
-        .map(LessSafeKey::new)
-        .map_err(|_| error)
+    UnboundKey::new(&AES_256_GCM, kek).map(LessSafeKey::new).map_err(|_| error)
 }
 
 /// Encrypts `plaintext` under `kek`, authenticating `aad` (the kid) with it.
@@ -30,11 +28,7 @@ pub fn seal(kek: &[u8; 32], plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>, Jos
     out.extend_from_slice(&nonce);
     let mut in_out = plaintext.to_vec();
     cipher(kek, JoseError::Seal)?
-        .seal_in_place_append_tag(
-            Nonce::assume_unique_for_key(nonce),
-            Aad::from(aad),
-            &mut in_out,
-        )
+        .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad), &mut in_out)
         .map_err(|_| JoseError::Seal)?;
     out.extend_from_slice(&in_out);
     Ok(out)
@@ -81,23 +75,11 @@ mod tests {
         for i in 0..sealed.len() {
             let mut bad = sealed.clone();
             bad[i] ^= 0x01;
-            assert!(
-                matches!(open(&KEK, &bad, b"kid-1"), Err(JoseError::Open)),
-                "byte {i}"
-            );
+            assert!(matches!(open(&KEK, &bad, b"kid-1"), Err(JoseError::Open)), "byte {i}");
         }
-        assert!(matches!(
-            open(&[8; 32], &sealed, b"kid-1"),
-            Err(JoseError::Open)
-        ));
-        assert!(matches!(
-            open(&KEK, &sealed, b"kid-2"),
-            Err(JoseError::Open)
-        ));
-        assert!(matches!(
-            open(&KEK, &sealed[..20], b"kid-1"),
-            Err(JoseError::Open)
-        ));
+        assert!(matches!(open(&[8; 32], &sealed, b"kid-1"), Err(JoseError::Open)));
+        assert!(matches!(open(&KEK, &sealed, b"kid-2"), Err(JoseError::Open)));
+        assert!(matches!(open(&KEK, &sealed[..20], b"kid-1"), Err(JoseError::Open)));
         assert!(matches!(open(&KEK, &[], b"kid-1"), Err(JoseError::Open)));
     }
 }

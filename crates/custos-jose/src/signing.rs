@@ -11,9 +11,7 @@ use crate::b64::{self, Engine as _, URL};
 use aws_lc_rs::digest;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256, RsaKeyPair};
-use rcgen::{
-    CertificateParams, DistinguishedName, DnType, KeyPair, KeyUsagePurpose, PKCS_RSA_SHA256,
-};
+use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair, KeyUsagePurpose, PKCS_RSA_SHA256};
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 
@@ -42,9 +40,7 @@ pub struct SigningKey {
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SigningKey")
-            .field("kid", &self.kid)
-            .finish_non_exhaustive()
+        f.debug_struct("SigningKey").field("kid", &self.kid).finish_non_exhaustive()
     }
 }
 
@@ -52,8 +48,8 @@ impl SigningKey {
     /// Generates a new RSA-2048 key and a self-signed certificate for it, valid from `now` for
     /// [`CERTIFICATE_VALIDITY`]. Returns the key and its PKCS#8 DER (to be sealed and stored).
     pub fn generate(now: OffsetDateTime) -> Result<(Self, Vec<u8>), JoseError> {
-        let key_pair = KeyPair::generate_for(&PKCS_RSA_SHA256)
-            .map_err(|e| JoseError::Generate(e.to_string()))?;
+        let key_pair =
+            KeyPair::generate_for(&PKCS_RSA_SHA256).map_err(|e| JoseError::Generate(e.to_string()))?;
         let mut params = CertificateParams::default();
         let mut name = DistinguishedName::new();
         name.push(DnType::CommonName, CERTIFICATE_COMMON_NAME);
@@ -61,9 +57,7 @@ impl SigningKey {
         params.not_before = now;
         params.not_after = now + CERTIFICATE_VALIDITY;
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        let certificate = params
-            .self_signed(&key_pair)
-            .map_err(|e| JoseError::Generate(e.to_string()))?;
+        let certificate = params.self_signed(&key_pair).map_err(|e| JoseError::Generate(e.to_string()))?;
         let pkcs8 = key_pair.serialize_der();
         let key = Self::from_parts(&pkcs8, certificate.der())?;
         Ok((key, pkcs8))
@@ -72,14 +66,11 @@ impl SigningKey {
     /// Rebuilds a key from its PKCS#8 DER private key and its DER certificate, checking that the
     /// certificate wraps the key's public half.
     pub fn from_parts(pkcs8_der: &[u8], certificate_der: &[u8]) -> Result<Self, JoseError> {
-        let key_pair = RsaKeyPair::from_pkcs8(pkcs8_der)
-            .map_err(|e| JoseError::InvalidPrivateKey(e.to_string()))?;
+        let key_pair =
+            RsaKeyPair::from_pkcs8(pkcs8_der).map_err(|e| JoseError::InvalidPrivateKey(e.to_string()))?;
         let modulus_len = key_pair.public_modulus_len();
         if !(MIN_MODULUS_LEN..=MAX_MODULUS_LEN).contains(&modulus_len) {
-            return Err(JoseError::InvalidPrivateKey(format!(
-                "{} bits is not supported",
-                modulus_len * 8
-            )));
+            return Err(JoseError::InvalidPrivateKey(format!("{} bits is not supported", modulus_len * 8)));
         }
         let public = RsaPublicParts::from_certificate(certificate_der)?;
         if public.rsa_public_key_der != key_pair.public_key().as_ref() {
@@ -127,10 +118,7 @@ impl SigningKey {
         let (header_json, claims_json) = json.split_at(header_len);
         let modulus_len = self.key_pair.public_modulus_len();
         let mut token = String::with_capacity(
-            b64::url_len(header_json.len())
-                + b64::url_len(claims_json.len())
-                + b64::url_len(modulus_len)
-                + 2,
+            b64::url_len(header_json.len()) + b64::url_len(claims_json.len()) + b64::url_len(modulus_len) + 2,
         );
         URL.encode_string(header_json, &mut token);
         token.push('.');
@@ -148,10 +136,7 @@ impl SigningKey {
 
 /// Unpadded base64url SHA-1 thumbprint of a DER certificate: the `x5t` (and custos `kid`).
 pub fn thumbprint_sha1(certificate_der: &[u8]) -> String {
-    URL.encode(digest::digest(
-        &digest::SHA1_FOR_LEGACY_USE_ONLY,
-        certificate_der,
-    ))
+    URL.encode(digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, certificate_der))
 }
 
 /// The RSA public key inside a certificate.
@@ -170,18 +155,12 @@ impl RsaPublicParts {
         let (rest, certificate) = x509_parser::parse_x509_certificate(der)
             .map_err(|e| JoseError::InvalidCertificate(e.to_string()))?;
         if !rest.is_empty() {
-            return Err(JoseError::InvalidCertificate(
-                "trailing data after the certificate".into(),
-            ));
+            return Err(JoseError::InvalidCertificate("trailing data after the certificate".into()));
         }
         let spki = certificate.public_key();
-        let parsed = spki
-            .parsed()
-            .map_err(|e| JoseError::InvalidCertificate(e.to_string()))?;
+        let parsed = spki.parsed().map_err(|e| JoseError::InvalidCertificate(e.to_string()))?;
         let x509_parser::public_key::PublicKey::RSA(rsa) = parsed else {
-            return Err(JoseError::InvalidCertificate(
-                "the public key is not RSA".into(),
-            ));
+            return Err(JoseError::InvalidCertificate("the public key is not RSA".into()));
         };
         Ok(Self {
             rsa_public_key_der: spki.subject_public_key.data.to_vec(),
@@ -222,10 +201,7 @@ mod tests {
         assert_eq!(cert.subject().to_string(), "CN=custos token signing");
         assert_eq!(cert.issuer(), cert.subject());
         assert_eq!(cert.validity().not_before.timestamp(), NOW);
-        assert_eq!(
-            cert.validity().not_after.timestamp(),
-            NOW + 5 * 365 * 86_400
-        );
+        assert_eq!(cert.validity().not_after.timestamp(), NOW + 5 * 365 * 86_400);
         assert_eq!(key.modulus().len(), 256);
         assert_eq!(key.exponent(), [1, 0, 1]);
     }
@@ -262,18 +238,12 @@ mod tests {
 
         let other = KeyPair::generate_for(&PKCS_RSA_SHA256).unwrap();
         let foreign = CertificateParams::default().self_signed(&other).unwrap();
-        assert!(matches!(
-            SigningKey::from_parts(pkcs8, foreign.der()),
-            Err(JoseError::KeyMismatch)
-        ));
+        assert!(matches!(SigningKey::from_parts(pkcs8, foreign.der()), Err(JoseError::KeyMismatch)));
         assert!(matches!(
             SigningKey::from_parts(b"not a key", key.certificate_der()),
             Err(JoseError::InvalidPrivateKey(_))
         ));
-        assert!(matches!(
-            SigningKey::from_parts(pkcs8, b"junk"),
-            Err(JoseError::InvalidCertificate(_))
-        ));
+        assert!(matches!(SigningKey::from_parts(pkcs8, b"junk"), Err(JoseError::InvalidCertificate(_))));
     }
 
     #[test]

@@ -103,16 +103,10 @@ impl IssuerRule<'_> {
                     return false;
                 };
                 let tid = claims.tid.to_string();
-                let Some(suffix) = rest
-                    .strip_prefix('/')
-                    .and_then(|r| r.strip_prefix(tid.as_str()))
-                else {
+                let Some(suffix) = rest.strip_prefix('/').and_then(|r| r.strip_prefix(tid.as_str())) else {
                     return false;
                 };
-                matches!(
-                    (claims.ver.as_str(), suffix),
-                    ("1.0", "/") | ("2.0", "/v2.0")
-                )
+                matches!((claims.ver.as_str(), suffix), ("1.0", "/") | ("2.0", "/v2.0"))
             }
         }
     }
@@ -161,11 +155,7 @@ impl TokenVerifier {
         validation.validate_nbf = false;
         validation.validate_aud = false;
         validation.set_required_spec_claims(&["exp", "iss", "aud"]);
-        Ok(Self {
-            keys,
-            validation,
-            leeway: DEFAULT_LEEWAY_SECS,
-        })
+        Ok(Self { keys, validation, leeway: DEFAULT_LEEWAY_SECS })
     }
 
     /// The same verifier with another leeway (seconds).
@@ -184,28 +174,17 @@ impl TokenVerifier {
         if token.len() > MAX_TOKEN_LEN {
             return Err(VerifyError::Malformed("token too long".into()));
         }
-        let header = jsonwebtoken::decode_header(token)
-            .map_err(|e| VerifyError::Malformed(e.to_string()))?;
+        let header = jsonwebtoken::decode_header(token).map_err(|e| VerifyError::Malformed(e.to_string()))?;
         if header.alg != Algorithm::RS256 {
             return Err(VerifyError::Malformed("algorithm not allowed".into()));
         }
-        if header
-            .typ
-            .as_deref()
-            .is_some_and(|t| !t.eq_ignore_ascii_case("JWT"))
-        {
+        if header.typ.as_deref().is_some_and(|t| !t.eq_ignore_ascii_case("JWT")) {
             return Err(VerifyError::WrongType);
         }
         if header.crit.is_some() {
-            return Err(VerifyError::Malformed(
-                "critical header parameters are not supported".into(),
-            ));
+            return Err(VerifyError::Malformed("critical header parameters are not supported".into()));
         }
-        let key = header
-            .kid
-            .as_deref()
-            .and_then(|kid| self.keys.get(kid))
-            .ok_or(VerifyError::UnknownKey)?;
+        let key = header.kid.as_deref().and_then(|kid| self.keys.get(kid)).ok_or(VerifyError::UnknownKey)?;
         let claims = jsonwebtoken::decode::<AccessClaims>(token, key, &self.validation)
             .map_err(|e| match e.kind() {
                 jsonwebtoken::errors::ErrorKind::InvalidSignature => VerifyError::BadSignature,
@@ -221,10 +200,7 @@ impl TokenVerifier {
         if !expected.issuer.accepts(&claims) {
             return Err(VerifyError::WrongIssuer);
         }
-        if expected
-            .audiences
-            .is_some_and(|auds| !auds.contains(&claims.aud.as_str()))
-        {
+        if expected.audiences.is_some_and(|auds| !auds.contains(&claims.aud.as_str())) {
             return Err(VerifyError::WrongAudience);
         }
         Ok(claims)
@@ -242,10 +218,7 @@ mod tests {
     const NOW: i64 = 1_900_000_000;
 
     fn verifier() -> TokenVerifier {
-        TokenVerifier::new(&Jwks {
-            keys: vec![Jwk::from_signing_key(&test_key().0)],
-        })
-        .unwrap()
+        TokenVerifier::new(&Jwks { keys: vec![Jwk::from_signing_key(&test_key().0)] }).unwrap()
     }
 
     fn claims(ver: &str, iss: &str) -> Value {
@@ -264,10 +237,8 @@ mod tests {
         json!({"typ": "JWT", "alg": "RS256", "kid": test_key().0.kid()})
     }
 
-    const TENANT_RULE: Expected<'static> = Expected {
-        issuer: IssuerRule::TenantOf { base: "https://h" },
-        audiences: None,
-    };
+    const TENANT_RULE: Expected<'static> =
+        Expected { issuer: IssuerRule::TenantOf { base: "https://h" }, audiences: None };
 
     #[test]
     fn accepts_v1_and_v2_tokens_of_this_issuer() {
@@ -275,18 +246,12 @@ mod tests {
         let v1 = sign(&header(), &claims("1.0", &format!("https://h/{TID}/")));
         let got = v.verify(&v1, NOW, &TENANT_RULE).unwrap();
         assert_eq!(got.tid.to_string(), TID);
-        assert_eq!(
-            got.client_id().unwrap().to_string(),
-            "bbbbbbbb-2222-3333-4444-555555555555"
-        );
+        assert_eq!(got.client_id().unwrap().to_string(), "bbbbbbbb-2222-3333-4444-555555555555");
         assert_eq!(got.roles, ["Directory.Read.All"]);
         let v2 = sign(&header(), &claims("2.0", &format!("https://h/{TID}/v2.0")));
         assert_eq!(v.verify(&v2, NOW, &TENANT_RULE).unwrap().ver, "2.0");
         let auds = ["https://graph.microsoft.com"];
-        let exact = Expected {
-            issuer: IssuerRule::OneOf(&["x"]),
-            audiences: Some(&auds),
-        };
+        let exact = Expected { issuer: IssuerRule::OneOf(&["x"]), audiences: Some(&auds) };
         assert_eq!(v.verify(&v1, NOW, &exact), Err(VerifyError::WrongIssuer));
     }
 
@@ -294,60 +259,28 @@ mod tests {
     fn refuses_wrong_issuer_audience_time_key_and_type() {
         let v = verifier();
         let wrong_ver = sign(&header(), &claims("2.0", &format!("https://h/{TID}/")));
-        assert_eq!(
-            v.verify(&wrong_ver, NOW, &TENANT_RULE),
-            Err(VerifyError::WrongIssuer)
-        );
-        let other_tenant = sign(
-            &header(),
-            &claims("1.0", "https://h/99999999-2222-3333-4444-555555555555/"),
-        );
-        assert_eq!(
-            v.verify(&other_tenant, NOW, &TENANT_RULE),
-            Err(VerifyError::WrongIssuer)
-        );
+        assert_eq!(v.verify(&wrong_ver, NOW, &TENANT_RULE), Err(VerifyError::WrongIssuer));
+        let other_tenant = sign(&header(), &claims("1.0", "https://h/99999999-2222-3333-4444-555555555555/"));
+        assert_eq!(v.verify(&other_tenant, NOW, &TENANT_RULE), Err(VerifyError::WrongIssuer));
         let other_host = sign(&header(), &claims("1.0", &format!("https://evil/{TID}/")));
-        assert_eq!(
-            v.verify(&other_host, NOW, &TENANT_RULE),
-            Err(VerifyError::WrongIssuer)
-        );
+        assert_eq!(v.verify(&other_host, NOW, &TENANT_RULE), Err(VerifyError::WrongIssuer));
 
         let good = sign(&header(), &claims("1.0", &format!("https://h/{TID}/")));
         let auds = ["api://other"];
-        let aud_rule = Expected {
-            audiences: Some(&auds),
-            ..TENANT_RULE
-        };
-        assert_eq!(
-            v.verify(&good, NOW, &aud_rule),
-            Err(VerifyError::WrongAudience)
-        );
-        assert_eq!(
-            v.verify(&good, NOW + 3599 + 60, &TENANT_RULE),
-            Err(VerifyError::Expired)
-        );
+        let aud_rule = Expected { audiences: Some(&auds), ..TENANT_RULE };
+        assert_eq!(v.verify(&good, NOW, &aud_rule), Err(VerifyError::WrongAudience));
+        assert_eq!(v.verify(&good, NOW + 3599 + 60, &TENANT_RULE), Err(VerifyError::Expired));
         assert!(v.verify(&good, NOW + 3599 + 59, &TENANT_RULE).is_ok());
-        assert_eq!(
-            v.verify(&good, NOW - 300 - 61, &TENANT_RULE),
-            Err(VerifyError::NotYetValid)
-        );
+        assert_eq!(v.verify(&good, NOW - 300 - 61, &TENANT_RULE), Err(VerifyError::NotYetValid));
 
-        let unknown_kid = sign(
-            &json!({"alg": "RS256", "kid": "nope"}),
-            &claims("1.0", &format!("https://h/{TID}/")),
-        );
-        assert_eq!(
-            v.verify(&unknown_kid, NOW, &TENANT_RULE),
-            Err(VerifyError::UnknownKey)
-        );
+        let unknown_kid =
+            sign(&json!({"alg": "RS256", "kid": "nope"}), &claims("1.0", &format!("https://h/{TID}/")));
+        assert_eq!(v.verify(&unknown_kid, NOW, &TENANT_RULE), Err(VerifyError::UnknownKey));
         let typed = sign(
             &json!({"typ": "dpop+jwt", "alg": "RS256", "kid": test_key().0.kid()}),
             &claims("1.0", &format!("https://h/{TID}/")),
         );
-        assert_eq!(
-            v.verify(&typed, NOW, &TENANT_RULE),
-            Err(VerifyError::WrongType)
-        );
+        assert_eq!(v.verify(&typed, NOW, &TENANT_RULE), Err(VerifyError::WrongType));
     }
 
     #[test]
@@ -357,43 +290,19 @@ mod tests {
         let (signed, _) = good.rsplit_once('.').unwrap();
         let other_sig = sign(&header(), &claims("2.0", &format!("https://h/{TID}/v2.0")));
         let forged = format!("{signed}.{}", other_sig.rsplit_once('.').unwrap().1);
-        assert_eq!(
-            v.verify(&forged, NOW, &TENANT_RULE),
-            Err(VerifyError::BadSignature)
-        );
+        assert_eq!(v.verify(&forged, NOW, &TENANT_RULE), Err(VerifyError::BadSignature));
 
-        let none = sign(
-            &json!({"alg": "none", "kid": test_key().0.kid()}),
-            &claims("1.0", "x"),
-        );
-        assert!(matches!(
-            v.verify(&none, NOW, &TENANT_RULE),
-            Err(VerifyError::Malformed(_))
-        ));
-        let hs = sign(
-            &json!({"alg": "HS256", "kid": test_key().0.kid()}),
-            &claims("1.0", "x"),
-        );
-        assert!(matches!(
-            v.verify(&hs, NOW, &TENANT_RULE),
-            Err(VerifyError::Malformed(_))
-        ));
+        let none = sign(&json!({"alg": "none", "kid": test_key().0.kid()}), &claims("1.0", "x"));
+        assert!(matches!(v.verify(&none, NOW, &TENANT_RULE), Err(VerifyError::Malformed(_))));
+        let hs = sign(&json!({"alg": "HS256", "kid": test_key().0.kid()}), &claims("1.0", "x"));
+        assert!(matches!(v.verify(&hs, NOW, &TENANT_RULE), Err(VerifyError::Malformed(_))));
 
         let mut c = claims("1.0", &format!("https://h/{TID}/"));
         c["exp"] = json!("99999999999");
         let string_exp = sign(&header(), &c);
-        assert!(matches!(
-            v.verify(&string_exp, NOW, &TENANT_RULE),
-            Err(VerifyError::Malformed(_))
-        ));
-        assert!(matches!(
-            v.verify("a.b", NOW, &TENANT_RULE),
-            Err(VerifyError::Malformed(_))
-        ));
+        assert!(matches!(v.verify(&string_exp, NOW, &TENANT_RULE), Err(VerifyError::Malformed(_))));
+        assert!(matches!(v.verify("a.b", NOW, &TENANT_RULE), Err(VerifyError::Malformed(_))));
         let long = "a".repeat(MAX_TOKEN_LEN + 1);
-        assert!(matches!(
-            v.verify(&long, NOW, &TENANT_RULE),
-            Err(VerifyError::Malformed(_))
-        ));
+        assert!(matches!(v.verify(&long, NOW, &TENANT_RULE), Err(VerifyError::Malformed(_))));
     }
 }

@@ -2,8 +2,8 @@
 //! development CA and server certificate that `custos init` writes into the data directory.
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    Issuer, KeyPair, KeyUsagePurpose, SanType,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
+    KeyPair, KeyUsagePurpose, SanType,
 };
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -110,7 +110,11 @@ fn ca_params(now: OffsetDateTime) -> Result<CertificateParams, rcgen::Error> {
 /// Makes sure the development CA and a server certificate covering `localhost`, `127.0.0.1`,
 /// `::1` and `extra_host` exist. The CA is created once; the server certificate is re-issued
 /// when a host it does not cover is asked for. Returns whether anything was written.
-pub fn ensure_dev_tls(paths: &DevTlsPaths, extra_host: Option<&str>, now: OffsetDateTime) -> Result<bool, TlsError> {
+pub fn ensure_dev_tls(
+    paths: &DevTlsPaths,
+    extra_host: Option<&str>,
+    now: OffsetDateTime,
+) -> Result<bool, TlsError> {
     let mut names: BTreeSet<String> =
         ["localhost", "127.0.0.1", "::1"].into_iter().map(str::to_owned).collect();
     if let Some(host) = extra_host {

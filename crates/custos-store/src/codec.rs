@@ -50,14 +50,12 @@ pub(crate) fn app_roles_to_json(roles: &[AppRole]) -> StoreResultJson {
             value: r.value.clone(),
         })
         .collect();
-    serde_json::to_value(stored)
-        .map_err(|e| StoreError::Backend(format!("encoding app roles: {e}")))
+    serde_json::to_value(stored).map_err(|e| StoreError::Backend(format!("encoding app roles: {e}")))
 }
 
 /// Parses the stored JSON document of app roles.
 pub(crate) fn app_roles_from_json(value: serde_json::Value) -> Result<Vec<AppRole>, StoreError> {
-    let stored: Vec<StoredAppRole> =
-        serde_json::from_value(value).map_err(|e| corrupt("app_roles", e))?;
+    let stored: Vec<StoredAppRole> = serde_json::from_value(value).map_err(|e| corrupt("app_roles", e))?;
     Ok(stored
         .into_iter()
         .map(|r| AppRole {
@@ -90,9 +88,7 @@ pub(crate) fn credentials_to_json(creds: &[PasswordCredential]) -> StoreResultJs
 }
 
 /// Parses the stored JSON document of password credentials.
-pub(crate) fn credentials_from_json(
-    value: serde_json::Value,
-) -> Result<Vec<PasswordCredential>, StoreError> {
+pub(crate) fn credentials_from_json(value: serde_json::Value) -> Result<Vec<PasswordCredential>, StoreError> {
     let stored: Vec<StoredPasswordCredential> =
         serde_json::from_value(value).map_err(|e| corrupt("password_credentials", e))?;
     stored
@@ -136,8 +132,7 @@ pub(crate) fn key_state_from_str(s: &str) -> Result<SigningKeyState, StoreError>
 
 /// Parses a stored `requested_access_token_version`.
 pub(crate) fn token_version_from_i64(v: Option<i64>) -> Result<Option<u8>, StoreError> {
-    v.map(|v| u8::try_from(v).map_err(|e| corrupt("requested_access_token_version", e)))
-        .transpose()
+    v.map(|v| u8::try_from(v).map_err(|e| corrupt("requested_access_token_version", e))).transpose()
 }
 
 /// The key a tenant domain is unique and looked up by: lower-cased.
@@ -162,11 +157,7 @@ struct Rule {
 }
 
 const RULES: &[Rule] = &[
-    Rule {
-        constraint: "tenants_pkey",
-        sqlite_columns: "tenants.id",
-        text: "a tenant with this id exists",
-    },
+    Rule { constraint: "tenants_pkey", sqlite_columns: "tenants.id", text: "a tenant with this id exists" },
     Rule {
         constraint: "tenants_domain_key",
         sqlite_columns: "tenants.domain_key",
@@ -244,8 +235,7 @@ pub(crate) fn map_db_error(err: sqlx::Error) -> StoreError {
                     |name| RULES.iter().find(|r| r.constraint == name),
                 );
                 return StoreError::Conflict(
-                    rule.map_or("a uniqueness rule was violated", |r| r.text)
-                        .to_owned(),
+                    rule.map_or("a uniqueness rule was violated", |r| r.text).to_owned(),
                 );
             }
             sqlx::error::ErrorKind::ForeignKeyViolation => {

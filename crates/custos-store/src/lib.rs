@@ -10,9 +10,7 @@
 //! a write never precedes it.
 
 use async_trait::async_trait;
-use custos_core::model::{
-    AppRoleAssignment, Application, ServicePrincipal, SigningKeyRecord, Tenant,
-};
+use custos_core::model::{AppRoleAssignment, Application, ServicePrincipal, SigningKeyRecord, Tenant};
 use custos_core::{AppId, ObjectId, TenantId};
 
 /// Why a storage call failed.
@@ -67,8 +65,7 @@ pub trait Store: Send + Sync + 'static {
     /// principal or resource. NotFound when absent.
     async fn delete_application(&self, tenant: TenantId, id: ObjectId) -> StoreResult<()>;
     /// An application by object id.
-    async fn application(&self, tenant: TenantId, id: ObjectId)
-    -> StoreResult<Option<Application>>;
+    async fn application(&self, tenant: TenantId, id: ObjectId) -> StoreResult<Option<Application>>;
     /// An application by client id.
     async fn application_by_app_id(
         &self,
@@ -132,9 +129,7 @@ pub use cache::{Directory, TenantSnapshot};
 /// `postgres://...`. Migrations run on open.
 pub async fn open(url: &str) -> StoreResult<std::sync::Arc<dyn Store>> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(std::sync::Arc::new(
-            postgres::PostgresStore::connect(url).await?,
-        ))
+        Ok(std::sync::Arc::new(postgres::PostgresStore::connect(url).await?))
     } else if url.starts_with("sqlite:") {
         Ok(std::sync::Arc::new(sqlite::SqliteStore::open(url).await?))
     } else {

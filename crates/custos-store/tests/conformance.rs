@@ -22,11 +22,7 @@ struct Fixture {
 enum Cleanup {
     Nothing,
     TempDir(#[allow(dead_code)] tempfile::TempDir),
-    Schema {
-        url: String,
-        schema: String,
-        store: Arc<PostgresStore>,
-    },
+    Schema { url: String, schema: String, store: Arc<PostgresStore> },
 }
 
 impl Fixture {
@@ -34,34 +30,22 @@ impl Fixture {
         drop(self.store);
         if let Cleanup::Schema { url, schema, store } = self.cleanup {
             store.close().await;
-            let mut conn = sqlx::postgres::PgConnectOptions::from_str(&url)
-                .unwrap()
-                .connect()
-                .await
-                .unwrap();
-            conn.execute(format!("DROP SCHEMA \"{schema}\" CASCADE").as_str())
-                .await
-                .unwrap();
+            let mut conn = sqlx::postgres::PgConnectOptions::from_str(&url).unwrap().connect().await.unwrap();
+            conn.execute(format!("DROP SCHEMA \"{schema}\" CASCADE").as_str()).await.unwrap();
         }
     }
 }
 
 async fn sqlite_memory() -> Option<Fixture> {
     let store = SqliteStore::open("sqlite::memory:").await.unwrap();
-    Some(Fixture {
-        store: Arc::new(store),
-        cleanup: Cleanup::Nothing,
-    })
+    Some(Fixture { store: Arc::new(store), cleanup: Cleanup::Nothing })
 }
 
 async fn sqlite_file() -> Option<Fixture> {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("custos.db").display());
     let store = SqliteStore::open(&url).await.unwrap();
-    Some(Fixture {
-        store: Arc::new(store),
-        cleanup: Cleanup::TempDir(dir),
-    })
+    Some(Fixture { store: Arc::new(store), cleanup: Cleanup::TempDir(dir) })
 }
 
 async fn postgres() -> Option<Fixture> {
@@ -70,15 +54,8 @@ async fn postgres() -> Option<Fixture> {
         return None;
     };
     let schema = format!("custos_test_{}", uuid::Uuid::new_v4().simple());
-    let store = Arc::new(
-        PostgresStore::connect_in_schema(&url, &schema)
-            .await
-            .unwrap(),
-    );
-    Some(Fixture {
-        store: store.clone(),
-        cleanup: Cleanup::Schema { url, schema, store },
-    })
+    let store = Arc::new(PostgresStore::connect_in_schema(&url, &schema).await.unwrap());
+    Some(Fixture { store: store.clone(), cleanup: Cleanup::Schema { url, schema, store } })
 }
 
 /// Instantiates every listed case of `suite` for one backend.
@@ -146,10 +123,7 @@ async fn sqlite_file_is_durable() {
         store.close().await;
     }
     let store = SqliteStore::open(&url).await.unwrap();
-    assert_eq!(
-        store.tenants().await.unwrap(),
-        vec![world.tenant_a.clone(), world.tenant_b.clone()]
-    );
+    assert_eq!(store.tenants().await.unwrap(), vec![world.tenant_a.clone(), world.tenant_b.clone()]);
     assert_eq!(
         store.applications(world.tenant_a.id).await.unwrap(),
         vec![world.resource_app.clone(), world.client_app.clone()]
@@ -158,20 +132,14 @@ async fn sqlite_file_is_durable() {
         store.service_principals(world.tenant_a.id).await.unwrap(),
         vec![world.resource_sp.clone(), world.client_sp.clone()]
     );
-    assert_eq!(
-        store.assignments(world.tenant_a.id).await.unwrap(),
-        vec![world.assignment.clone()]
-    );
+    assert_eq!(store.assignments(world.tenant_a.id).await.unwrap(), vec![world.assignment.clone()]);
     assert_eq!(store.signing_keys().await.unwrap(), vec![key]);
 }
 
 /// An unsupported URL scheme is a backend error naming the scheme, never a panic.
 #[tokio::test]
 async fn open_rejects_unknown_schemes() {
-    let err = custos_store::open("mysql://localhost/db")
-        .await
-        .err()
-        .unwrap();
+    let err = custos_store::open("mysql://localhost/db").await.err().unwrap();
     assert_eq!(
         err.to_string(),
         "storage backend error: unsupported database URL scheme in 'mysql': use sqlite://PATH or postgres://..."
@@ -181,10 +149,7 @@ async fn open_rejects_unknown_schemes() {
 /// Schema names are identifiers; anything else is refused before touching the database.
 #[tokio::test]
 async fn connect_in_schema_rejects_bad_names() {
-    let err = PostgresStore::connect_in_schema("postgres://127.0.0.1:1/x", "a\"; DROP")
-        .await
-        .err()
-        .unwrap();
+    let err = PostgresStore::connect_in_schema("postgres://127.0.0.1:1/x", "a\"; DROP").await.err().unwrap();
     assert_eq!(
         err.to_string(),
         "storage backend error: invalid schema name 'a\"; DROP': use ASCII letters, digits and '_'"

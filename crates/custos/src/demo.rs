@@ -4,8 +4,8 @@ use crate::datadir::DataDir;
 use crate::init::Profile;
 use anyhow::Context;
 use custos_core::model::{
-    AppRole, AppRoleAssignment, Application, PasswordCredential, SIGN_IN_AUDIENCE_MY_ORG,
-    ServicePrincipal, ServicePrincipalType,
+    AppRole, AppRoleAssignment, Application, PasswordCredential, SIGN_IN_AUDIENCE_MY_ORG, ServicePrincipal,
+    ServicePrincipalType,
 };
 use custos_core::{AppId, ObjectId, TenantId};
 use custos_directory::DirectoryState;
@@ -37,7 +37,9 @@ pub(crate) async fn register_and_print(
     public_url: &str,
 ) -> anyhow::Result<()> {
     let demo = match std::fs::read_to_string(dir.demo_profile()) {
-        Ok(text) => serde_json::from_str(&text).context("demo.json is damaged; delete it to re-register the demo")?,
+        Ok(text) => {
+            serde_json::from_str(&text).context("demo.json is damaged; delete it to re-register the demo")?
+        }
         Err(_) => {
             let admin: Profile = serde_json::from_str(&std::fs::read_to_string(dir.admin_profile())?)?;
             let demo = register(store, state, admin.tenant_id.parse()?).await?;
@@ -47,7 +49,9 @@ pub(crate) async fn register_and_print(
     };
     let ca = dir.tls.ca_cert.display();
     println!();
-    println!("Demo: a resource API '{DEMO_API}' (app role {DEMO_ROLE}) and a daemon client holding that role.");
+    println!(
+        "Demo: a resource API '{DEMO_API}' (app role {DEMO_ROLE}) and a daemon client holding that role."
+    );
     println!("Get a token for it (client credentials, exactly as against Entra ID):");
     println!();
     println!("  curl --cacert {ca} \\");
@@ -60,7 +64,11 @@ pub(crate) async fn register_and_print(
     Ok(())
 }
 
-async fn register(store: &dyn Store, state: &DirectoryState, tenant: TenantId) -> anyhow::Result<DemoProfile> {
+async fn register(
+    store: &dyn Store,
+    state: &DirectoryState,
+    tenant: TenantId,
+) -> anyhow::Result<DemoProfile> {
     let now = state.clock.now();
     let role_id = Uuid::new_v4();
     let api = Application {

@@ -74,15 +74,14 @@ pub(crate) async fn initialize(args: &InitArgs) -> anyhow::Result<Profile> {
     let clock = SystemClock;
     let dir = DataDir::new(&args.data_dir);
     dir.create()?;
-    let public_url = crate::serve::normalize_public_url(args.public_url.as_deref().unwrap_or(DEFAULT_PUBLIC_URL))?;
+    let public_url =
+        crate::serve::normalize_public_url(args.public_url.as_deref().unwrap_or(DEFAULT_PUBLIC_URL))?;
     let host = url_host(&public_url);
     ensure_dev_tls(&dir.tls, host.as_deref(), clock.now())?;
 
     let database_url = from_file_env(args.database_url.clone(), "CUSTOS_DATABASE_URL")?
         .unwrap_or_else(|| dir.default_database_url());
-    let store = custos_store::open(&database_url)
-        .await
-        .with_context(|| "cannot open the database")?;
+    let store = custos_store::open(&database_url).await.with_context(|| "cannot open the database")?;
     let clock: Arc<dyn Clock> = Arc::new(clock);
     // Loading the key manager creates (and publishes) the first signing key.
     custos_authority::keys::KeyManager::load(store.clone(), dir.key_encryption_key()?, clock.clone())
@@ -115,7 +114,7 @@ pub(crate) async fn initialize(args: &InitArgs) -> anyhow::Result<Profile> {
         tenant_id: provisioned.tenant.id.to_string(),
         tenant_domain: provisioned.tenant.domain.clone(),
         admin_client_id: provisioned.admin_app_id.to_string(),
-        admin_client_secret: Some(provisioned.admin_secret.clone()),
+        admin_client_secret: Some(provisioned.admin_secret),
         ca_cert_path,
     };
     write_file(&dir.admin_profile(), &serde_json::to_vec_pretty(&profile)?, 0o600)?;

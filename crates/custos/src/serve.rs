@@ -69,7 +69,9 @@ fn init_logging(format: LogFormat) {
 pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     init_logging(args.log_format);
     if args.insecure_http && !args.public_url.as_deref().is_some_and(|u| u.starts_with("https://")) {
-        anyhow::bail!("--insecure-http needs --public-url set to the external https:// URL of the TLS-terminating proxy");
+        anyhow::bail!(
+            "--insecure-http needs --public-url set to the external https:// URL of the TLS-terminating proxy"
+        );
     }
     let dir = DataDir::new(&args.data_dir);
     let database_url = from_file_env(args.database_url.clone(), "CUSTOS_DATABASE_URL")?;
@@ -106,9 +108,10 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let database_url = database_url.unwrap_or_else(|| dir.default_database_url());
     let store = custos_store::open(&database_url).await.context("cannot open the database")?;
     let directory = Arc::new(Directory::new(store.clone()));
-    let keys = custos_authority::keys::KeyManager::load(store.clone(), dir.key_encryption_key()?, clock.clone())
-        .await
-        .context("cannot load the token-signing keys")?;
+    let keys =
+        custos_authority::keys::KeyManager::load(store.clone(), dir.key_encryption_key()?, clock.clone())
+            .await
+            .context("cannot load the token-signing keys")?;
     let hasher = SecretHasher::new(&dir.secret_hash_key()?);
     let authority = Arc::new(Authority::new(
         AuthorityConfig::new(public_url.clone()),

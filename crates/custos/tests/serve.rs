@@ -12,7 +12,15 @@ fn init_is_idempotent_and_keeps_secrets_private() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let first = init_json(&data, &[]);
-    for key in ["publicUrl", "tenantId", "tenantDomain", "adminClientId", "adminClientSecret", "caCertPath", "graphBaseUrl"] {
+    for key in [
+        "publicUrl",
+        "tenantId",
+        "tenantDomain",
+        "adminClientId",
+        "adminClientSecret",
+        "caCertPath",
+        "graphBaseUrl",
+    ] {
         assert!(first.get(key).is_some(), "init --json lacks {key}: {first}");
     }
     assert_eq!(first["publicUrl"], "https://localhost:8443");
@@ -30,7 +38,8 @@ fn init_is_idempotent_and_keeps_secrets_private() {
     assert_eq!(mode(&data), 0o700);
     assert_eq!(mode(&data.join("admin.json")), 0o600);
     assert_eq!(mode(&data.join("tls/server.key")), 0o600);
-    let profile: Value = serde_json::from_str(&std::fs::read_to_string(data.join("admin.json")).unwrap()).unwrap();
+    let profile: Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("admin.json")).unwrap()).unwrap();
     assert_eq!(profile["adminClientSecret"], secret, "the profile keeps the secret for the CLI");
     assert!(data.join("tls/ca.pem").exists());
     // The database holds only a keyed hash of the secret.
@@ -73,7 +82,14 @@ fn serve_issues_tokens_exposes_operations_and_stops_on_sigterm() {
     assert_eq!(created["displayName"], "e2e app");
 
     // A wrong secret is refused with Entra's error.
-    let (status, body) = token(&http, &base, tenant, init["adminClientId"].as_str().unwrap(), "wrong", "https://graph.microsoft.com/.default");
+    let (status, body) = token(
+        &http,
+        &base,
+        tenant,
+        init["adminClientId"].as_str().unwrap(),
+        "wrong",
+        "https://graph.microsoft.com/.default",
+    );
     assert_eq!(status, 401);
     assert_eq!(body["error"], "invalid_client");
     assert_eq!(body["error_codes"][0], 7000215);
@@ -108,11 +124,8 @@ fn directory_writes_survive_kill_9() {
     let server = Server::start(&data, &[]);
     let http = server.client();
     let admin = admin_token(&http, &server.url(), &init);
-    let got = http
-        .get(format!("{}/v1.0/applications/{id}", server.url()))
-        .bearer_auth(&admin)
-        .send()
-        .unwrap();
+    let got =
+        http.get(format!("{}/v1.0/applications/{id}", server.url())).bearer_auth(&admin).send().unwrap();
     assert_eq!(got.status().as_u16(), 200, "a committed application survives kill -9");
 }
 
@@ -122,7 +135,8 @@ fn serve_demo_on_an_empty_directory_prints_a_working_token_request() {
     let data = dir.path().join("fresh");
     let mut server = Server::start(&data, &["--demo"]);
     // The demo's credentials are kept in demo.json (mode 0600) and printed on stdout.
-    let demo: Value = serde_json::from_str(&std::fs::read_to_string(data.join("demo.json")).unwrap()).unwrap();
+    let demo: Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("demo.json")).unwrap()).unwrap();
     let stdout = server.child.stdout.take().unwrap();
     let http = server.client();
     let (status, body) = token(

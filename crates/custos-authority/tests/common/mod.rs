@@ -9,8 +9,8 @@ use axum::http::{HeaderMap, Request, StatusCode};
 use base64::Engine as _;
 use custos_authority::{Authority, AuthorityConfig, KeyManager};
 use custos_core::model::{
-    AppRole, AppRoleAssignment, Application, PasswordCredential, SIGN_IN_AUDIENCE_MY_ORG,
-    ServicePrincipal, ServicePrincipalType, Tenant,
+    AppRole, AppRoleAssignment, Application, PasswordCredential, SIGN_IN_AUDIENCE_MY_ORG, ServicePrincipal,
+    ServicePrincipalType, Tenant,
 };
 use custos_core::{AppId, Clock, FixedClock, ObjectId, TenantId};
 use custos_jose::secret::SecretHasher;
@@ -150,9 +150,7 @@ impl Fixture {
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open("sqlite::memory:").await.unwrap());
         let clock = Arc::new(FixedClock::new(at(NOW)));
         let dyn_clock: Arc<dyn Clock> = clock.clone();
-        let keys = KeyManager::load(store.clone(), [7; 32], dyn_clock.clone())
-            .await
-            .unwrap();
+        let keys = KeyManager::load(store.clone(), [7; 32], dyn_clock.clone()).await.unwrap();
         Self::with_stores(store.clone(), store, keys, clock).await
     }
 
@@ -176,32 +174,15 @@ impl Fixture {
             .unwrap();
         let s = store.as_ref();
         // Two enabled roles share the value Read: it must appear once in `roles`.
-        let roles = vec![
-            role("Write", true),
-            role("Read", true),
-            role("Off", false),
-            role("Read", true),
-        ];
-        let resource_v1 = register(
-            s,
-            tenant,
-            "Resource v1",
-            Some("api://resource-v1"),
-            |a, _| {
-                a.app_roles = roles.clone();
-            },
-        )
+        let roles = vec![role("Write", true), role("Read", true), role("Off", false), role("Read", true)];
+        let resource_v1 = register(s, tenant, "Resource v1", Some("api://resource-v1"), |a, _| {
+            a.app_roles = roles.clone();
+        })
         .await;
-        let resource_v2 = register(
-            s,
-            tenant,
-            "Resource v2",
-            Some("api://resource-v2"),
-            |a, _| {
-                a.app_roles = roles.clone();
-                a.requested_access_token_version = Some(2);
-            },
-        )
+        let resource_v2 = register(s, tenant, "Resource v2", Some("api://resource-v2"), |a, _| {
+            a.app_roles = roles.clone();
+            a.requested_access_token_version = Some(2);
+        })
         .await;
         let locked = register(s, tenant, "Locked", Some("api://locked"), |_, sp| {
             sp.app_role_assignment_required = true;
@@ -277,34 +258,24 @@ impl Fixture {
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
         let text = String::from_utf8(bytes.to_vec()).unwrap();
         let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Reply {
-            status,
-            headers,
-            text,
-            json,
-        }
+        Reply { status, headers, text, json }
     }
 
     /// POSTs a form body with the correlation header.
     pub async fn post_form(&self, path: &str, body: &str) -> Reply {
-        self.send(post(path, FORM).body(Body::from(body.to_owned())).unwrap())
-            .await
+        self.send(post(path, FORM).body(Body::from(body.to_owned())).unwrap()).await
     }
 
     pub async fn get(&self, path: &str) -> Reply {
-        let request = Request::get(path)
-            .header("client-request-id", CORRELATION)
-            .body(Body::empty())
-            .unwrap();
+        let request =
+            Request::get(path).header("client-request-id", CORRELATION).body(Body::empty()).unwrap();
         self.send(request).await
     }
 }
 
 /// A POST builder with a content type and the correlation header.
 pub fn post(path: &str, content_type: &str) -> axum::http::request::Builder {
-    Request::post(path)
-        .header("content-type", content_type)
-        .header("client-request-id", CORRELATION)
+    Request::post(path).header("content-type", content_type).header("client-request-id", CORRELATION)
 }
 
 /// Form-encodes pairs.
@@ -337,29 +308,14 @@ impl Reply {
         assert_eq!(self.json["error_codes"][0], code, "{}", self.text);
         assert_eq!(self.json["correlation_id"], CORRELATION, "{}", self.text);
         let description = self.json["error_description"].as_str().unwrap();
-        assert!(
-            description.starts_with(&format!("AADSTS{code}: ")),
-            "{description}"
-        );
-        assert!(
-            description.contains(&format!("Correlation ID: {CORRELATION}")),
-            "{description}"
-        );
-        assert!(
-            description.ends_with("Timestamp: 2030-01-01 00:00:00Z"),
-            "{description}"
-        );
+        assert!(description.starts_with(&format!("AADSTS{code}: ")), "{description}");
+        assert!(description.contains(&format!("Correlation ID: {CORRELATION}")), "{description}");
+        assert!(description.ends_with("Timestamp: 2030-01-01 00:00:00Z"), "{description}");
         assert_eq!(self.json["timestamp"], "2030-01-01 00:00:00Z");
-        assert_eq!(
-            self.json["error_uri"],
-            format!("{PUBLIC_URL}/error?code={code}")
-        );
+        assert_eq!(self.json["error_uri"], format!("{PUBLIC_URL}/error?code={code}"));
         assert_eq!(self.json["trace_id"].as_str().unwrap().len(), 36);
         assert_eq!(self.header("cache-control"), Some("no-store, no-cache"));
         assert_eq!(self.header("pragma"), Some("no-cache"));
-        assert_eq!(
-            self.header("content-type"),
-            Some("application/json; charset=utf-8")
-        );
+        assert_eq!(self.header("content-type"), Some("application/json; charset=utf-8"));
     }
 }

@@ -1,11 +1,7 @@
 //! Test harness: the Graph and admin routers over an in-memory SQLite store with two provisioned
 //! tenants, and a bearer authenticator that maps fixed token strings to callers.
 
-#![allow(
-    dead_code,
-    unreachable_pub,
-    reason = "each test file uses a different part of the harness"
-)]
+#![allow(dead_code, unreachable_pub, reason = "each test file uses a different part of the harness")]
 
 use axum::Router;
 use axum::body::Body;
@@ -38,10 +34,7 @@ struct Tokens(HashMap<String, Caller>);
 
 impl BearerAuthenticator for Tokens {
     fn authenticate(&self, bearer_token: &str) -> Result<Caller, String> {
-        self.0
-            .get(bearer_token)
-            .cloned()
-            .ok_or_else(|| "unknown test token".to_owned())
+        self.0.get(bearer_token).cloned().ok_or_else(|| "unknown test token".to_owned())
     }
 }
 
@@ -97,14 +90,8 @@ impl Harness {
             ("admin".to_owned(), caller(&a, ALL_ROLES)),
             ("admin-b".to_owned(), caller(&b, ALL_ROLES)),
             ("reader".to_owned(), caller(&a, &["Application.Read.All"])),
-            (
-                "writer".to_owned(),
-                caller(&a, &["Application.ReadWrite.All"]),
-            ),
-            (
-                "assigner".to_owned(),
-                caller(&a, &["AppRoleAssignment.ReadWrite.All"]),
-            ),
+            ("writer".to_owned(), caller(&a, &["Application.ReadWrite.All"])),
+            ("assigner".to_owned(), caller(&a, &["AppRoleAssignment.ReadWrite.All"])),
             ("nobody".to_owned(), caller(&a, &[])),
         ]);
         let state = DirectoryState {
@@ -115,15 +102,9 @@ impl Harness {
             public_url: BASE.to_owned(),
             paging_key: [7u8; 32],
         };
-        let router = custos_directory::graph_router(state.clone())
-            .merge(custos_directory::admin_router(state));
-        Self {
-            router,
-            store,
-            hasher,
-            a,
-            b,
-        }
+        let router =
+            custos_directory::graph_router(state.clone()).merge(custos_directory::admin_router(state));
+        Self { router, store, hasher, a, b }
     }
 
     pub fn tenant_a(&self) -> TenantId {
@@ -132,35 +113,20 @@ impl Harness {
 
     /// Sends a request with a raw body.
     pub async fn raw(&self, method: Method, uri: &str, token: Option<&str>, body: &str) -> Reply {
-        let mut req = Request::builder()
-            .method(method)
-            .uri(uri)
-            .header("client-request-id", "test-crid");
+        let mut req = Request::builder().method(method).uri(uri).header("client-request-id", "test-crid");
         if let Some(token) = token {
             req = req.header("authorization", format!("Bearer {token}"));
         }
         if !body.is_empty() {
             req = req.header("content-type", "application/json");
         }
-        let response = self
-            .router
-            .clone()
-            .oneshot(req.body(Body::from(body.to_owned())).unwrap())
-            .await
-            .unwrap();
+        let response =
+            self.router.clone().oneshot(req.body(Body::from(body.to_owned())).unwrap()).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        let body = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes).unwrap()
-        };
-        Reply {
-            status,
-            headers,
-            body,
-        }
+        let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap() };
+        Reply { status, headers, body }
     }
 
     /// Sends a request with an optional JSON body.
@@ -194,13 +160,7 @@ impl Harness {
 
     /// Creates the service principal of an appId as `admin` and returns its JSON.
     pub async fn create_sp(&self, app_id: &str) -> Value {
-        let reply = self
-            .post(
-                "/v1.0/servicePrincipals",
-                "admin",
-                serde_json::json!({"appId": app_id}),
-            )
-            .await;
+        let reply = self.post("/v1.0/servicePrincipals", "admin", serde_json::json!({"appId": app_id})).await;
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
         reply.body
     }

@@ -88,11 +88,7 @@ impl Slot {
 impl Directory {
     /// A cache in front of `store`.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self {
-            store,
-            tenants: RwLock::default(),
-            slots: RwLock::default(),
-        }
+        Self { store, tenants: RwLock::default(), slots: RwLock::default() }
     }
 
     /// The store behind the cache.
@@ -103,18 +99,10 @@ impl Directory {
     /// GUID (canonical form) or domain name (case-insensitive) -> tenant; cached once found.
     pub async fn resolve_tenant(&self, segment: &str) -> StoreResult<Option<Tenant>> {
         let id = segment.parse::<TenantId>().ok();
-        let domain = if id.is_none() {
-            Some(domain_key(segment))
-        } else {
-            None
-        };
+        let domain = if id.is_none() { Some(domain_key(segment)) } else { None };
         {
             let index = self.tenants.read().unwrap_or_else(PoisonError::into_inner);
-            let cached_id = id.or_else(|| {
-                domain
-                    .as_ref()
-                    .and_then(|d| index.by_domain.get(d).copied())
-            });
+            let cached_id = id.or_else(|| domain.as_ref().and_then(|d| index.by_domain.get(d).copied()));
             if let Some(tenant) = cached_id.and_then(|id| index.by_id.get(&id)) {
                 return Ok(Some(tenant.clone()));
             }
@@ -125,9 +113,7 @@ impl Directory {
         };
         if let Some(tenant) = &found {
             let mut index = self.tenants.write().unwrap_or_else(PoisonError::into_inner);
-            index
-                .by_domain
-                .insert(domain_key(&tenant.domain), tenant.id);
+            index.by_domain.insert(domain_key(&tenant.domain), tenant.id);
             index.by_id.insert(tenant.id, tenant.clone());
         }
         Ok(found)
@@ -173,12 +159,7 @@ impl Directory {
                 index.by_domain.remove(&domain_key(&old.domain));
             }
         }
-        let slot = self
-            .slots
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&tenant)
-            .cloned();
+        let slot = self.slots.read().unwrap_or_else(PoisonError::into_inner).get(&tenant).cloned();
         if let Some(slot) = slot {
             slot.invalidate();
         }
@@ -191,21 +172,11 @@ impl Directory {
         let applications = self.store.applications(tenant).await?;
         let service_principals = self.store.service_principals(tenant).await?;
         let assignments = self.store.assignments(tenant).await?;
-        Ok(Some(TenantSnapshot::build(
-            record,
-            applications,
-            service_principals,
-            assignments,
-        )))
+        Ok(Some(TenantSnapshot::build(record, applications, service_principals, assignments)))
     }
 
     fn slot(&self, tenant: TenantId) -> Arc<Slot> {
-        if let Some(slot) = self
-            .slots
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&tenant)
-        {
+        if let Some(slot) = self.slots.read().unwrap_or_else(PoisonError::into_inner).get(&tenant) {
             return Arc::clone(slot);
         }
         let mut slots = self.slots.write().unwrap_or_else(PoisonError::into_inner);
@@ -224,17 +195,8 @@ impl Directory {
     /// Number of tenants with a snapshot slot and of cached tenant records (tests of the bound).
     #[cfg(test)]
     fn cache_sizes(&self) -> (usize, usize) {
-        let slots = self
-            .slots
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len();
-        let tenants = self
-            .tenants
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .by_id
-            .len();
+        let slots = self.slots.read().unwrap_or_else(PoisonError::into_inner).len();
+        let tenants = self.tenants.read().unwrap_or_else(PoisonError::into_inner).by_id.len();
         (slots, tenants)
     }
 }

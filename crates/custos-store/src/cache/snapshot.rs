@@ -36,32 +36,21 @@ impl TenantSnapshot {
                 // The store keeps URIs unique per tenant; on any overlap the oldest app wins.
                 by_uri.entry(uri.clone()).or_insert(app.app_id);
                 if let Some(trimmed) = uri.strip_suffix('/') {
-                    by_uri_without_slash
-                        .entry(trimmed.to_owned())
-                        .or_insert(app.app_id);
+                    by_uri_without_slash.entry(trimmed.to_owned()).or_insert(app.app_id);
                 }
             }
         }
-        let sp_by_app_id = service_principals
-            .iter()
-            .map(|sp| (sp.app_id, sp.id))
-            .collect();
+        let sp_by_app_id = service_principals.iter().map(|sp| (sp.app_id, sp.id)).collect();
         let mut roles: HashMap<(ObjectId, ObjectId), Vec<Uuid>> = HashMap::new();
         for a in assignments {
-            roles
-                .entry((a.principal_id, a.resource_id))
-                .or_default()
-                .push(a.app_role_id);
+            roles.entry((a.principal_id, a.resource_id)).or_default().push(a.app_role_id);
         }
         Self {
             tenant,
             applications: applications.into_iter().map(|a| (a.app_id, a)).collect(),
             by_uri,
             by_uri_without_slash,
-            service_principals: service_principals
-                .into_iter()
-                .map(|sp| (sp.id, sp))
-                .collect(),
+            service_principals: service_principals.into_iter().map(|sp| (sp.id, sp)).collect(),
             sp_by_app_id,
             roles,
         }
@@ -80,26 +69,15 @@ impl TenantSnapshot {
             .by_uri
             .get(identifier)
             .copied()
-            .or_else(|| {
-                identifier
-                    .parse::<AppId>()
-                    .ok()
-                    .filter(|id| self.applications.contains_key(id))
-            })
-            .or_else(|| {
-                identifier
-                    .strip_suffix('/')
-                    .and_then(|trimmed| self.by_uri.get(trimmed).copied())
-            })
+            .or_else(|| identifier.parse::<AppId>().ok().filter(|id| self.applications.contains_key(id)))
+            .or_else(|| identifier.strip_suffix('/').and_then(|trimmed| self.by_uri.get(trimmed).copied()))
             .or_else(|| self.by_uri_without_slash.get(identifier).copied())?;
         self.applications.get(&app_id)
     }
 
     /// The service principal of the application with this client id.
     pub fn service_principal(&self, app_id: AppId) -> Option<&ServicePrincipal> {
-        self.sp_by_app_id
-            .get(&app_id)
-            .and_then(|id| self.service_principals.get(id))
+        self.sp_by_app_id.get(&app_id).and_then(|id| self.service_principals.get(id))
     }
 
     /// The service principal with this object id.
@@ -110,8 +88,6 @@ impl TenantSnapshot {
     /// Role ids assigned to `principal` on `resource` (both service principal object ids),
     /// in assignment order; empty when none.
     pub fn assigned_role_ids(&self, principal: ObjectId, resource: ObjectId) -> &[Uuid] {
-        self.roles
-            .get(&(principal, resource))
-            .map_or(&[], Vec::as_slice)
+        self.roles.get(&(principal, resource)).map_or(&[], Vec::as_slice)
     }
 }

@@ -5,9 +5,7 @@
 use super::Directory;
 use crate::{Store, StoreResult};
 use async_trait::async_trait;
-use custos_core::model::{
-    AppRoleAssignment, Application, ServicePrincipal, SigningKeyRecord, Tenant,
-};
+use custos_core::model::{AppRoleAssignment, Application, ServicePrincipal, SigningKeyRecord, Tenant};
 use custos_core::{AppId, ObjectId, TenantId};
 
 impl Directory {
@@ -51,11 +49,7 @@ impl Store for Directory {
         self.invalidating(tenant, result)
     }
 
-    async fn application(
-        &self,
-        tenant: TenantId,
-        id: ObjectId,
-    ) -> StoreResult<Option<Application>> {
+    async fn application(&self, tenant: TenantId, id: ObjectId) -> StoreResult<Option<Application>> {
         self.store.application(tenant, id).await
     }
 

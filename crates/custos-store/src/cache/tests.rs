@@ -6,9 +6,7 @@ use super::Directory;
 use crate::sqlite::SqliteStore;
 use crate::{Store, StoreResult};
 use async_trait::async_trait;
-use custos_core::model::{
-    AppRoleAssignment, Application, ServicePrincipal, SigningKeyRecord, Tenant,
-};
+use custos_core::model::{AppRoleAssignment, Application, ServicePrincipal, SigningKeyRecord, Tenant};
 use custos_core::{AppId, ObjectId, TenantId};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -60,11 +58,7 @@ impl Store for Gated {
     async fn application(&self, t: TenantId, id: ObjectId) -> StoreResult<Option<Application>> {
         self.inner.application(t, id).await
     }
-    async fn application_by_app_id(
-        &self,
-        t: TenantId,
-        a: AppId,
-    ) -> StoreResult<Option<Application>> {
+    async fn application_by_app_id(&self, t: TenantId, a: AppId) -> StoreResult<Option<Application>> {
         self.inner.application_by_app_id(t, a).await
     }
     async fn create_service_principal(&self, s: &ServicePrincipal) -> StoreResult<()> {
@@ -76,11 +70,7 @@ impl Store for Gated {
     async fn delete_service_principal(&self, t: TenantId, id: ObjectId) -> StoreResult<()> {
         self.inner.delete_service_principal(t, id).await
     }
-    async fn service_principal(
-        &self,
-        t: TenantId,
-        id: ObjectId,
-    ) -> StoreResult<Option<ServicePrincipal>> {
+    async fn service_principal(&self, t: TenantId, id: ObjectId) -> StoreResult<Option<ServicePrincipal>> {
         self.inner.service_principal(t, id).await
     }
     async fn service_principal_by_app_id(
@@ -201,36 +191,14 @@ async fn a_write_during_a_load_is_not_lost() {
 async fn unknown_tenants_leave_nothing_cached() {
     let (_, directory, tenant, _) = setup().await;
     for i in 0..100 {
-        assert!(
-            directory
-                .snapshot(TenantId::new_random())
-                .await
-                .unwrap()
-                .is_none()
-        );
-        assert!(
-            directory
-                .resolve_tenant(&format!("unknown{i}.example"))
-                .await
-                .unwrap()
-                .is_none()
-        );
-        assert!(
-            directory
-                .resolve_tenant(&TenantId::new_random().to_string())
-                .await
-                .unwrap()
-                .is_none()
-        );
+        assert!(directory.snapshot(TenantId::new_random()).await.unwrap().is_none());
+        assert!(directory.resolve_tenant(&format!("unknown{i}.example")).await.unwrap().is_none());
+        assert!(directory.resolve_tenant(&TenantId::new_random().to_string()).await.unwrap().is_none());
     }
     assert_eq!(directory.cache_sizes(), (0, 0));
 
     directory.snapshot(tenant.id).await.unwrap().unwrap();
-    directory
-        .resolve_tenant("CONTOSO.example")
-        .await
-        .unwrap()
-        .unwrap();
+    directory.resolve_tenant("CONTOSO.example").await.unwrap().unwrap();
     assert_eq!(directory.cache_sizes(), (1, 1));
     directory.invalidate(tenant.id);
     assert_eq!(directory.cache_sizes(), (1, 0));

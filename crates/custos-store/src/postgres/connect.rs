@@ -17,10 +17,7 @@ impl PostgresStore {
     /// Connects to `postgres://...` and runs the migrations in the default schema.
     pub async fn connect(url: &str) -> StoreResult<Self> {
         let options = parse_url(url)?;
-        let pool = pool_options()
-            .connect_with(options)
-            .await
-            .map_err(map_db_error)?;
+        let pool = pool_options().connect_with(options).await.map_err(map_db_error)?;
         Self::migrated(pool).await
     }
 
@@ -62,31 +59,23 @@ impl PostgresStore {
     }
 
     async fn migrated(pool: PgPool) -> StoreResult<Self> {
-        sqlx::migrate!("./migrations/postgres")
-            .run(&pool)
-            .await
-            .map_err(map_migrate_error)?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await.map_err(map_migrate_error)?;
         Ok(Self { pool })
     }
 }
 
 fn parse_url(url: &str) -> StoreResult<PgConnectOptions> {
     // The URL may hold a password: never echo it.
-    PgConnectOptions::from_str(url)
-        .map_err(|_| StoreError::Backend("invalid PostgreSQL URL".to_owned()))
+    PgConnectOptions::from_str(url).map_err(|_| StoreError::Backend("invalid PostgreSQL URL".to_owned()))
 }
 
 fn pool_options() -> PgPoolOptions {
-    PgPoolOptions::new()
-        .max_connections(POOL_SIZE)
-        .acquire_timeout(ACQUIRE_TIMEOUT)
+    PgPoolOptions::new().max_connections(POOL_SIZE).acquire_timeout(ACQUIRE_TIMEOUT)
 }
 
 fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
     name.len() <= 63
-        && chars
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }

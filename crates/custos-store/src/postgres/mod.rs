@@ -10,9 +10,7 @@ mod rows;
 use crate::codec::{self, map_db_error};
 use crate::{Store, StoreError, StoreResult};
 use async_trait::async_trait;
-use custos_core::model::{
-    AppRoleAssignment, Application, ServicePrincipal, SigningKeyRecord, Tenant,
-};
+use custos_core::model::{AppRoleAssignment, Application, ServicePrincipal, SigningKeyRecord, Tenant};
 use custos_core::{AppId, ObjectId, TenantId};
 use sqlx::postgres::PgPool;
 use sqlx::{PgConnection, Postgres, Transaction};
@@ -48,11 +46,7 @@ async fn insert_identifier_uris(conn: &mut PgConnection, app: &Application) -> S
 }
 
 /// Deletes every assignment naming `sp` as principal or resource.
-async fn delete_assignments_of(
-    conn: &mut PgConnection,
-    tenant: TenantId,
-    sp: Uuid,
-) -> StoreResult<()> {
+async fn delete_assignments_of(conn: &mut PgConnection, tenant: TenantId, sp: Uuid) -> StoreResult<()> {
     sqlx::query(
         "DELETE FROM app_role_assignments WHERE tenant_id = $1 AND (principal_id = $2 OR resource_id = $2)",
     )
@@ -65,11 +59,7 @@ async fn delete_assignments_of(
 }
 
 fn require_row(rows_affected: u64) -> StoreResult<()> {
-    if rows_affected == 0 {
-        Err(StoreError::NotFound)
-    } else {
-        Ok(())
-    }
+    if rows_affected == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
 
 #[async_trait]
@@ -91,19 +81,12 @@ impl Store for PostgresStore {
 
     async fn tenant(&self, id: TenantId) -> StoreResult<Option<Tenant>> {
         let sql = format!("SELECT {} FROM tenants WHERE id = $1", rows::TENANT_COLUMNS);
-        let row = sqlx::query(&sql)
-            .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_db_error)?;
+        let row = sqlx::query(&sql).bind(id.0).fetch_optional(&self.pool).await.map_err(map_db_error)?;
         row.as_ref().map(rows::tenant).transpose()
     }
 
     async fn tenant_by_domain(&self, domain: &str) -> StoreResult<Option<Tenant>> {
-        let sql = format!(
-            "SELECT {} FROM tenants WHERE domain_key = $1",
-            rows::TENANT_COLUMNS
-        );
+        let sql = format!("SELECT {} FROM tenants WHERE domain_key = $1", rows::TENANT_COLUMNS);
         let row = sqlx::query(&sql)
             .bind(codec::domain_key(domain))
             .fetch_optional(&self.pool)
@@ -113,14 +96,8 @@ impl Store for PostgresStore {
     }
 
     async fn tenants(&self) -> StoreResult<Vec<Tenant>> {
-        let sql = format!(
-            "SELECT {} FROM tenants ORDER BY created, seq",
-            rows::TENANT_COLUMNS
-        );
-        let all = sqlx::query(&sql)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(map_db_error)?;
+        let sql = format!("SELECT {} FROM tenants ORDER BY created, seq", rows::TENANT_COLUMNS);
+        let all = sqlx::query(&sql).fetch_all(&self.pool).await.map_err(map_db_error)?;
         all.iter().map(rows::tenant).collect()
     }
 
@@ -187,14 +164,13 @@ impl Store for PostgresStore {
                 .await
                 .map_err(map_db_error)?;
         let app_id = app_id.ok_or(StoreError::NotFound)?;
-        let sp: Option<Uuid> = sqlx::query_scalar(
-            "SELECT id FROM service_principals WHERE tenant_id = $1 AND app_id = $2",
-        )
-        .bind(tenant.0)
-        .bind(app_id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(map_db_error)?;
+        let sp: Option<Uuid> =
+            sqlx::query_scalar("SELECT id FROM service_principals WHERE tenant_id = $1 AND app_id = $2")
+                .bind(tenant.0)
+                .bind(app_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(map_db_error)?;
         if let Some(sp) = sp {
             delete_assignments_of(&mut tx, tenant, sp).await?;
             sqlx::query("DELETE FROM service_principals WHERE tenant_id = $1 AND id = $2")
@@ -219,11 +195,7 @@ impl Store for PostgresStore {
         tx.commit().await.map_err(map_db_error)
     }
 
-    async fn application(
-        &self,
-        tenant: TenantId,
-        id: ObjectId,
-    ) -> StoreResult<Option<Application>> {
+    async fn application(&self, tenant: TenantId, id: ObjectId) -> StoreResult<Option<Application>> {
         let sql = format!(
             "SELECT {} FROM applications a WHERE a.tenant_id = $1 AND a.id = $2",
             rows::APPLICATION_COLUMNS
@@ -260,11 +232,7 @@ impl Store for PostgresStore {
             "SELECT {} FROM applications a WHERE a.tenant_id = $1 ORDER BY a.created, a.seq",
             rows::APPLICATION_COLUMNS
         );
-        let all = sqlx::query(&sql)
-            .bind(tenant.0)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(map_db_error)?;
+        let all = sqlx::query(&sql).bind(tenant.0).fetch_all(&self.pool).await.map_err(map_db_error)?;
         all.iter().map(rows::application).collect()
     }
 
@@ -307,13 +275,12 @@ impl Store for PostgresStore {
     async fn delete_service_principal(&self, tenant: TenantId, id: ObjectId) -> StoreResult<()> {
         let mut tx = self.write().await?;
         delete_assignments_of(&mut tx, tenant, id.0).await?;
-        let deleted =
-            sqlx::query("DELETE FROM service_principals WHERE tenant_id = $1 AND id = $2")
-                .bind(tenant.0)
-                .bind(id.0)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_db_error)?;
+        let deleted = sqlx::query("DELETE FROM service_principals WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant.0)
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_db_error)?;
         require_row(deleted.rows_affected())?;
         tx.commit().await.map_err(map_db_error)
     }
@@ -359,11 +326,7 @@ impl Store for PostgresStore {
             "SELECT {} FROM service_principals WHERE tenant_id = $1 ORDER BY created, seq",
             rows::SERVICE_PRINCIPAL_COLUMNS
         );
-        let all = sqlx::query(&sql)
-            .bind(tenant.0)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(map_db_error)?;
+        let all = sqlx::query(&sql).bind(tenant.0).fetch_all(&self.pool).await.map_err(map_db_error)?;
         all.iter().map(rows::service_principal).collect()
     }
 
@@ -385,13 +348,12 @@ impl Store for PostgresStore {
     }
 
     async fn delete_assignment(&self, tenant: TenantId, id: &str) -> StoreResult<()> {
-        let deleted =
-            sqlx::query("DELETE FROM app_role_assignments WHERE tenant_id = $1 AND id = $2")
-                .bind(tenant.0)
-                .bind(id)
-                .execute(&self.pool)
-                .await
-                .map_err(map_db_error)?;
+        let deleted = sqlx::query("DELETE FROM app_role_assignments WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant.0)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(map_db_error)?;
         require_row(deleted.rows_affected())
     }
 
@@ -400,11 +362,7 @@ impl Store for PostgresStore {
             "SELECT {} FROM app_role_assignments WHERE tenant_id = $1 ORDER BY created, seq",
             rows::ASSIGNMENT_COLUMNS
         );
-        let all = sqlx::query(&sql)
-            .bind(tenant.0)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(map_db_error)?;
+        let all = sqlx::query(&sql).bind(tenant.0).fetch_all(&self.pool).await.map_err(map_db_error)?;
         all.iter().map(rows::assignment).collect()
     }
 
@@ -442,22 +400,13 @@ impl Store for PostgresStore {
     }
 
     async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>> {
-        let sql = format!(
-            "SELECT {} FROM signing_keys ORDER BY created, seq",
-            rows::SIGNING_KEY_COLUMNS
-        );
-        let all = sqlx::query(&sql)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(map_db_error)?;
+        let sql = format!("SELECT {} FROM signing_keys ORDER BY created, seq", rows::SIGNING_KEY_COLUMNS);
+        let all = sqlx::query(&sql).fetch_all(&self.pool).await.map_err(map_db_error)?;
         all.iter().map(rows::signing_key).collect()
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map_err(map_db_error)?;
+        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(map_db_error)?;
         Ok(())
     }
 }

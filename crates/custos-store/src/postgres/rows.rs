@@ -3,9 +3,7 @@
 
 use crate::StoreError;
 use crate::codec::{self, map_db_error};
-use custos_core::model::{
-    AppRoleAssignment, Application, ServicePrincipal, SigningKeyRecord, Tenant,
-};
+use custos_core::model::{AppRoleAssignment, Application, ServicePrincipal, SigningKeyRecord, Tenant};
 use custos_core::{AppId, ObjectId, TenantId};
 use sqlx::Row as _;
 use sqlx::postgres::PgRow;
@@ -75,8 +73,7 @@ pub(super) fn service_principal(row: &PgRow) -> Result<ServicePrincipal> {
 }
 
 /// Columns selected for an app role assignment.
-pub(super) const ASSIGNMENT_COLUMNS: &str =
-    "id, tenant_id, principal_id, resource_id, app_role_id, created";
+pub(super) const ASSIGNMENT_COLUMNS: &str = "id, tenant_id, principal_id, resource_id, app_role_id, created";
 
 pub(super) fn assignment(row: &PgRow) -> Result<AppRoleAssignment> {
     Ok(AppRoleAssignment {

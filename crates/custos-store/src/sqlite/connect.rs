@@ -35,14 +35,8 @@ impl SqliteStore {
         } else {
             SqlitePoolOptions::new().max_connections(FILE_POOL_SIZE)
         };
-        let pool = pool_options
-            .connect_with(options)
-            .await
-            .map_err(map_db_error)?;
-        sqlx::migrate!("./migrations/sqlite")
-            .run(&pool)
-            .await
-            .map_err(map_migrate_error)?;
+        let pool = pool_options.connect_with(options).await.map_err(map_db_error)?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await.map_err(map_migrate_error)?;
         Ok(Self { pool })
     }
 

@@ -11,9 +11,7 @@ mod rows;
 use crate::codec::{self, map_db_error};
 use crate::{Store, StoreError, StoreResult};
 use async_trait::async_trait;
-use custos_core::model::{
-    AppRoleAssignment, Application, ServicePrincipal, SigningKeyRecord, Tenant,
-};
+use custos_core::model::{AppRoleAssignment, Application, ServicePrincipal, SigningKeyRecord, Tenant};
 use custos_core::{AppId, ObjectId, TenantId};
 use rows::micros;
 use sqlx::sqlite::SqlitePool;
@@ -27,10 +25,7 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     async fn write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
-        self.pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(map_db_error)
+        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(map_db_error)
     }
 }
 
@@ -52,11 +47,7 @@ async fn insert_identifier_uris(conn: &mut SqliteConnection, app: &Application) 
 }
 
 /// Deletes every assignment naming `sp` as principal or resource.
-async fn delete_assignments_of(
-    conn: &mut SqliteConnection,
-    tenant: TenantId,
-    sp: &str,
-) -> StoreResult<()> {
+async fn delete_assignments_of(conn: &mut SqliteConnection, tenant: TenantId, sp: &str) -> StoreResult<()> {
     sqlx::query(
         "DELETE FROM app_role_assignments WHERE tenant_id = ? AND (principal_id = ? OR resource_id = ?)",
     )
@@ -70,11 +61,7 @@ async fn delete_assignments_of(
 }
 
 fn require_row(rows_affected: u64) -> StoreResult<()> {
-    if rows_affected == 0 {
-        Err(StoreError::NotFound)
-    } else {
-        Ok(())
-    }
+    if rows_affected == 0 { Err(StoreError::NotFound) } else { Ok(()) }
 }
 
 #[async_trait]
@@ -96,19 +83,13 @@ impl Store for SqliteStore {
 
     async fn tenant(&self, id: TenantId) -> StoreResult<Option<Tenant>> {
         let sql = format!("SELECT {} FROM tenants WHERE id = ?", rows::TENANT_COLUMNS);
-        let row = sqlx::query(&sql)
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_db_error)?;
+        let row =
+            sqlx::query(&sql).bind(id.to_string()).fetch_optional(&self.pool).await.map_err(map_db_error)?;
         row.as_ref().map(rows::tenant).transpose()
     }
 
     async fn tenant_by_domain(&self, domain: &str) -> StoreResult<Option<Tenant>> {
-        let sql = format!(
-            "SELECT {} FROM tenants WHERE domain_key = ?",
-            rows::TENANT_COLUMNS
-        );
+        let sql = format!("SELECT {} FROM tenants WHERE domain_key = ?", rows::TENANT_COLUMNS);
         let row = sqlx::query(&sql)
             .bind(codec::domain_key(domain))
             .fetch_optional(&self.pool)
@@ -118,14 +99,8 @@ impl Store for SqliteStore {
     }
 
     async fn tenants(&self) -> StoreResult<Vec<Tenant>> {
-        let sql = format!(
-            "SELECT {} FROM tenants ORDER BY created, rowid",
-            rows::TENANT_COLUMNS
-        );
-        let all = sqlx::query(&sql)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(map_db_error)?;
+        let sql = format!("SELECT {} FROM tenants ORDER BY created, rowid", rows::TENANT_COLUMNS);
+        let all = sqlx::query(&sql).fetch_all(&self.pool).await.map_err(map_db_error)?;
         all.iter().map(rows::tenant).collect()
     }
 
@@ -192,14 +167,13 @@ impl Store for SqliteStore {
                 .await
                 .map_err(map_db_error)?;
         let app_id = app_id.ok_or(StoreError::NotFound)?;
-        let sp: Option<String> = sqlx::query_scalar(
-            "SELECT id FROM service_principals WHERE tenant_id = ? AND app_id = ?",
-        )
-        .bind(tenant.to_string())
-        .bind(&app_id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(map_db_error)?;
+        let sp: Option<String> =
+            sqlx::query_scalar("SELECT id FROM service_principals WHERE tenant_id = ? AND app_id = ?")
+                .bind(tenant.to_string())
+                .bind(&app_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(map_db_error)?;
         if let Some(sp) = sp {
             delete_assignments_of(&mut tx, tenant, &sp).await?;
             sqlx::query("DELETE FROM service_principals WHERE tenant_id = ? AND id = ?")
@@ -224,11 +198,7 @@ impl Store for SqliteStore {
         tx.commit().await.map_err(map_db_error)
     }
 
-    async fn application(
-        &self,
-        tenant: TenantId,
-        id: ObjectId,
-    ) -> StoreResult<Option<Application>> {
+    async fn application(&self, tenant: TenantId, id: ObjectId) -> StoreResult<Option<Application>> {
         let sql = format!(
             "SELECT {} FROM applications a WHERE a.tenant_id = ? AND a.id = ?",
             rows::APPLICATION_COLUMNS
@@ -265,11 +235,8 @@ impl Store for SqliteStore {
             "SELECT {} FROM applications a WHERE a.tenant_id = ? ORDER BY a.created, a.rowid",
             rows::APPLICATION_COLUMNS
         );
-        let all = sqlx::query(&sql)
-            .bind(tenant.to_string())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(map_db_error)?;
+        let all =
+            sqlx::query(&sql).bind(tenant.to_string()).fetch_all(&self.pool).await.map_err(map_db_error)?;
         all.iter().map(rows::application).collect()
     }
 
@@ -363,11 +330,8 @@ impl Store for SqliteStore {
             "SELECT {} FROM service_principals WHERE tenant_id = ? ORDER BY created, rowid",
             rows::SERVICE_PRINCIPAL_COLUMNS
         );
-        let all = sqlx::query(&sql)
-            .bind(tenant.to_string())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(map_db_error)?;
+        let all =
+            sqlx::query(&sql).bind(tenant.to_string()).fetch_all(&self.pool).await.map_err(map_db_error)?;
         all.iter().map(rows::service_principal).collect()
     }
 
@@ -389,13 +353,12 @@ impl Store for SqliteStore {
     }
 
     async fn delete_assignment(&self, tenant: TenantId, id: &str) -> StoreResult<()> {
-        let deleted =
-            sqlx::query("DELETE FROM app_role_assignments WHERE tenant_id = ? AND id = ?")
-                .bind(tenant.to_string())
-                .bind(id)
-                .execute(&self.pool)
-                .await
-                .map_err(map_db_error)?;
+        let deleted = sqlx::query("DELETE FROM app_role_assignments WHERE tenant_id = ? AND id = ?")
+            .bind(tenant.to_string())
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(map_db_error)?;
         require_row(deleted.rows_affected())
     }
 
@@ -404,11 +367,8 @@ impl Store for SqliteStore {
             "SELECT {} FROM app_role_assignments WHERE tenant_id = ? ORDER BY created, rowid",
             rows::ASSIGNMENT_COLUMNS
         );
-        let all = sqlx::query(&sql)
-            .bind(tenant.to_string())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(map_db_error)?;
+        let all =
+            sqlx::query(&sql).bind(tenant.to_string()).fetch_all(&self.pool).await.map_err(map_db_error)?;
         all.iter().map(rows::assignment).collect()
     }
 
@@ -446,22 +406,13 @@ impl Store for SqliteStore {
     }
 
     async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>> {
-        let sql = format!(
-            "SELECT {} FROM signing_keys ORDER BY created, rowid",
-            rows::SIGNING_KEY_COLUMNS
-        );
-        let all = sqlx::query(&sql)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(map_db_error)?;
+        let sql = format!("SELECT {} FROM signing_keys ORDER BY created, rowid", rows::SIGNING_KEY_COLUMNS);
+        let all = sqlx::query(&sql).fetch_all(&self.pool).await.map_err(map_db_error)?;
         all.iter().map(rows::signing_key).collect()
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map_err(map_db_error)?;
+        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(map_db_error)?;
         Ok(())
     }
 }

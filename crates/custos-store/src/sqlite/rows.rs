@@ -3,9 +3,7 @@
 
 use crate::StoreError;
 use crate::codec::{self, corrupt, map_db_error};
-use custos_core::model::{
-    AppRoleAssignment, Application, ServicePrincipal, SigningKeyRecord, Tenant,
-};
+use custos_core::model::{AppRoleAssignment, Application, ServicePrincipal, SigningKeyRecord, Tenant};
 use custos_core::{AppId, ObjectId, TenantId};
 use sqlx::Row as _;
 use sqlx::sqlite::SqliteRow;
@@ -21,8 +19,7 @@ pub(super) fn micros(t: OffsetDateTime) -> i64 {
 }
 
 fn time_from_micros(column: &str, micros: i64) -> Result<OffsetDateTime> {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000)
-        .map_err(|e| corrupt(column, e))
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000).map_err(|e| corrupt(column, e))
 }
 
 fn text(row: &SqliteRow, column: &str) -> Result<String> {
@@ -66,11 +63,9 @@ pub(super) const APPLICATION_COLUMNS: &str = "a.id, a.tenant_id, a.app_id, a.dis
      WHERE u.tenant_id = a.tenant_id AND u.application_id = a.id) AS identifier_uris";
 
 pub(super) fn application(row: &SqliteRow) -> Result<Application> {
-    let identifier_uris: Vec<String> = serde_json::from_value(json(row, "identifier_uris")?)
-        .map_err(|e| corrupt("identifier_uris", e))?;
-    let version: Option<i64> = row
-        .try_get("requested_access_token_version")
-        .map_err(map_db_error)?;
+    let identifier_uris: Vec<String> =
+        serde_json::from_value(json(row, "identifier_uris")?).map_err(|e| corrupt("identifier_uris", e))?;
+    let version: Option<i64> = row.try_get("requested_access_token_version").map_err(map_db_error)?;
     Ok(Application {
         id: ObjectId(uuid(row, "id")?),
         tenant_id: TenantId(uuid(row, "tenant_id")?),
@@ -104,8 +99,7 @@ pub(super) fn service_principal(row: &SqliteRow) -> Result<ServicePrincipal> {
 }
 
 /// Columns selected for an app role assignment.
-pub(super) const ASSIGNMENT_COLUMNS: &str =
-    "id, tenant_id, principal_id, resource_id, app_role_id, created";
+pub(super) const ASSIGNMENT_COLUMNS: &str = "id, tenant_id, principal_id, resource_id, app_role_id, created";
 
 pub(super) fn assignment(row: &SqliteRow) -> Result<AppRoleAssignment> {
     Ok(AppRoleAssignment {
@@ -129,9 +123,7 @@ pub(super) fn signing_key(row: &SqliteRow) -> Result<SigningKeyRecord> {
         state: codec::key_state_from_str(&text(row, "state")?)?,
         created: time(row, "created")?,
         activates: time(row, "activates")?,
-        retires: retires
-            .map(|m| time_from_micros("retires", m))
-            .transpose()?,
+        retires: retires.map(|m| time_from_micros("retires", m)).transpose()?,
         sealed_private_key: row.try_get("sealed_private_key").map_err(map_db_error)?,
         certificate_der: row.try_get("certificate_der").map_err(map_db_error)?,
     })

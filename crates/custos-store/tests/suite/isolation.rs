@@ -17,40 +17,18 @@ pub(crate) async fn delete_application_cascades(store: Arc<dyn Store>) {
     let unrelated = assignment(&other_sp, &world.client_sp, ROLE_READ, 42);
     store.create_assignment(&unrelated).await.unwrap();
 
-    store
-        .delete_application(tenant, world.resource_app.id)
-        .await
-        .unwrap();
+    store.delete_application(tenant, world.resource_app.id).await.unwrap();
 
-    assert_eq!(
-        store
-            .application(tenant, world.resource_app.id)
-            .await
-            .unwrap(),
-        None
-    );
-    assert_eq!(
-        store
-            .service_principal(tenant, world.resource_sp.id)
-            .await
-            .unwrap(),
-        None
-    );
+    assert_eq!(store.application(tenant, world.resource_app.id).await.unwrap(), None);
+    assert_eq!(store.service_principal(tenant, world.resource_sp.id).await.unwrap(), None);
     assert_eq!(store.assignments(tenant).await.unwrap(), vec![unrelated]);
-    assert_eq!(
-        store.service_principals(tenant).await.unwrap(),
-        vec![world.client_sp.clone(), other_sp]
-    );
+    assert_eq!(store.service_principals(tenant).await.unwrap(), vec![world.client_sp.clone(), other_sp]);
     // Its identifier URIs are released.
     let mut reuse = application(tenant, "Reuse", 43);
     reuse.identifier_uris = world.resource_app.identifier_uris.clone();
     store.create_application(&reuse).await.unwrap();
 
-    assert_not_found(
-        store
-            .delete_application(tenant, world.resource_app.id)
-            .await,
-    );
+    assert_not_found(store.delete_application(tenant, world.resource_app.id).await);
 }
 
 pub(crate) async fn delete_service_principal_cascades(store: Arc<dyn Store>) {
@@ -60,29 +38,13 @@ pub(crate) async fn delete_service_principal_cascades(store: Arc<dyn Store>) {
     let reverse = assignment(&world.resource_sp, &world.client_sp, ROLE_WRITE, 40);
     store.create_assignment(&reverse).await.unwrap();
 
-    store
-        .delete_service_principal(tenant, world.client_sp.id)
-        .await
-        .unwrap();
+    store.delete_service_principal(tenant, world.client_sp.id).await.unwrap();
 
     assert_eq!(store.assignments(tenant).await.unwrap(), vec![]);
-    assert_eq!(
-        store.service_principals(tenant).await.unwrap(),
-        vec![world.resource_sp.clone()]
-    );
+    assert_eq!(store.service_principals(tenant).await.unwrap(), vec![world.resource_sp.clone()]);
     // The application registration stays.
-    assert_eq!(
-        store
-            .application(tenant, world.client_app.id)
-            .await
-            .unwrap(),
-        Some(world.client_app.clone())
-    );
-    assert_not_found(
-        store
-            .delete_service_principal(tenant, world.client_sp.id)
-            .await,
-    );
+    assert_eq!(store.application(tenant, world.client_app.id).await.unwrap(), Some(world.client_app.clone()));
+    assert_not_found(store.delete_service_principal(tenant, world.client_sp.id).await);
 }
 
 /// Tenant B names tenant A's objects by id: nothing is returned, changed or deleted.
@@ -92,32 +54,11 @@ pub(crate) async fn tenant_isolation(store: Arc<dyn Store>) {
     let a = world.tenant_a.id;
     let b = world.tenant_b.id;
 
-    assert_eq!(
-        store.application(b, world.resource_app.id).await.unwrap(),
-        None
-    );
-    assert_eq!(
-        store
-            .application_by_app_id(b, world.resource_app.app_id)
-            .await
-            .unwrap(),
-        None
-    );
+    assert_eq!(store.application(b, world.resource_app.id).await.unwrap(), None);
+    assert_eq!(store.application_by_app_id(b, world.resource_app.app_id).await.unwrap(), None);
     assert_eq!(store.applications(b).await.unwrap(), vec![]);
-    assert_eq!(
-        store
-            .service_principal(b, world.resource_sp.id)
-            .await
-            .unwrap(),
-        None
-    );
-    assert_eq!(
-        store
-            .service_principal_by_app_id(b, world.resource_app.app_id)
-            .await
-            .unwrap(),
-        None
-    );
+    assert_eq!(store.service_principal(b, world.resource_sp.id).await.unwrap(), None);
+    assert_eq!(store.service_principal_by_app_id(b, world.resource_app.app_id).await.unwrap(), None);
     assert_eq!(store.service_principals(b).await.unwrap(), vec![]);
     assert_eq!(store.assignments(b).await.unwrap(), vec![]);
 
@@ -149,9 +90,6 @@ pub(crate) async fn tenant_isolation(store: Arc<dyn Store>) {
         store.service_principals(a).await.unwrap(),
         vec![world.resource_sp.clone(), world.client_sp.clone()]
     );
-    assert_eq!(
-        store.assignments(a).await.unwrap(),
-        vec![world.assignment.clone()]
-    );
+    assert_eq!(store.assignments(a).await.unwrap(), vec![world.assignment.clone()]);
     assert_eq!(store.assignments(b).await.unwrap(), vec![]);
 }

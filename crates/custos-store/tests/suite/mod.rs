@@ -9,8 +9,8 @@ pub(crate) use isolation::*;
 pub(crate) use objects::*;
 
 use custos_core::model::{
-    AppRole, AppRoleAssignment, Application, PasswordCredential, ServicePrincipal,
-    ServicePrincipalType, SigningKeyRecord, SigningKeyState, Tenant,
+    AppRole, AppRoleAssignment, Application, PasswordCredential, ServicePrincipal, ServicePrincipalType,
+    SigningKeyRecord, SigningKeyState, Tenant,
 };
 use custos_core::{AppId, ObjectId, TenantId};
 use custos_store::{Store, StoreError, StoreResult};
@@ -45,10 +45,8 @@ impl World {
         let tenant_a = tenant("contoso.example", 0);
         let tenant_b = tenant("fabrikam.example", 1);
         let mut resource_app = application(tenant_a.id, "Orders API", 2);
-        resource_app.identifier_uris = vec![
-            "api://orders".to_owned(),
-            "https://orders.contoso.example/".to_owned(),
-        ];
+        resource_app.identifier_uris =
+            vec!["api://orders".to_owned(), "https://orders.contoso.example/".to_owned()];
         resource_app.description = Some("Order service".to_owned());
         resource_app.requested_access_token_version = Some(2);
         resource_app.app_roles = vec![
@@ -73,15 +71,7 @@ impl World {
         let resource_sp = service_principal(&resource_app, 4);
         let client_sp = service_principal(&client_app, 5);
         let assignment = assignment(&client_sp, &resource_sp, ROLE_READ, 6);
-        Self {
-            tenant_a,
-            tenant_b,
-            resource_app,
-            client_app,
-            resource_sp,
-            client_sp,
-            assignment,
-        }
+        Self { tenant_a, tenant_b, resource_app, client_app, resource_sp, client_sp, assignment }
     }
 
     pub(crate) async fn create_all(&self, store: &dyn Store) {
@@ -89,14 +79,8 @@ impl World {
         store.create_tenant(&self.tenant_b).await.unwrap();
         store.create_application(&self.resource_app).await.unwrap();
         store.create_application(&self.client_app).await.unwrap();
-        store
-            .create_service_principal(&self.resource_sp)
-            .await
-            .unwrap();
-        store
-            .create_service_principal(&self.client_sp)
-            .await
-            .unwrap();
+        store.create_service_principal(&self.resource_sp).await.unwrap();
+        store.create_service_principal(&self.client_sp).await.unwrap();
         store.create_assignment(&self.assignment).await.unwrap();
     }
 }
@@ -155,11 +139,7 @@ pub(crate) fn assignment(
 ) -> AppRoleAssignment {
     AppRoleAssignment {
         // 43 characters, like Graph's base64url ids.
-        id: format!(
-            "{}{}",
-            Uuid::new_v4().simple(),
-            &Uuid::new_v4().simple().to_string()[..11]
-        ),
+        id: format!("{}{}", Uuid::new_v4().simple(), &Uuid::new_v4().simple().to_string()[..11]),
         tenant_id: principal.tenant_id,
         principal_id: principal.id,
         resource_id: resource.id,

@@ -13,20 +13,11 @@ pub(crate) async fn tenant_round_trip(store: Arc<dyn Store>) {
     store.create_tenant(&world.tenant_b).await.unwrap();
     store.create_tenant(&world.tenant_a).await.unwrap();
 
-    assert_eq!(
-        store.tenant(world.tenant_a.id).await.unwrap(),
-        Some(world.tenant_a.clone())
-    );
-    assert_eq!(
-        store.tenant_by_domain("CONTOSO.Example").await.unwrap(),
-        Some(world.tenant_a.clone())
-    );
+    assert_eq!(store.tenant(world.tenant_a.id).await.unwrap(), Some(world.tenant_a.clone()));
+    assert_eq!(store.tenant_by_domain("CONTOSO.Example").await.unwrap(), Some(world.tenant_a.clone()));
     assert_eq!(store.tenant_by_domain("contoso").await.unwrap(), None);
     assert_eq!(store.tenant(TenantId::new_random()).await.unwrap(), None);
-    assert_eq!(
-        store.tenants().await.unwrap(),
-        vec![world.tenant_a, world.tenant_b]
-    );
+    assert_eq!(store.tenants().await.unwrap(), vec![world.tenant_a, world.tenant_b]);
 }
 
 pub(crate) async fn tenant_conflicts(store: Arc<dyn Store>) {
@@ -35,17 +26,11 @@ pub(crate) async fn tenant_conflicts(store: Arc<dyn Store>) {
 
     let mut same_id = world.tenant_b.clone();
     same_id.id = world.tenant_a.id;
-    assert_eq!(
-        conflict(store.create_tenant(&same_id).await),
-        "a tenant with this id exists"
-    );
+    assert_eq!(conflict(store.create_tenant(&same_id).await), "a tenant with this id exists");
 
     let mut same_domain = world.tenant_b.clone();
     same_domain.domain = "Contoso.EXAMPLE".to_owned();
-    assert_eq!(
-        conflict(store.create_tenant(&same_domain).await),
-        "a tenant with this domain exists"
-    );
+    assert_eq!(conflict(store.create_tenant(&same_domain).await), "a tenant with this domain exists");
     assert_eq!(store.tenants().await.unwrap(), vec![world.tenant_a]);
 }
 
@@ -58,37 +43,19 @@ pub(crate) async fn application_round_trip(store: Arc<dyn Store>) {
     let tenant = world.tenant_a.id;
 
     assert_eq!(
-        store
-            .application(tenant, world.resource_app.id)
-            .await
-            .unwrap(),
+        store.application(tenant, world.resource_app.id).await.unwrap(),
         Some(world.resource_app.clone())
     );
     assert_eq!(
-        store
-            .application_by_app_id(tenant, world.client_app.app_id)
-            .await
-            .unwrap(),
+        store.application_by_app_id(tenant, world.client_app.app_id).await.unwrap(),
         Some(world.client_app.clone())
     );
     assert_eq!(
         store.applications(tenant).await.unwrap(),
         vec![world.resource_app.clone(), world.client_app.clone()]
     );
-    assert_eq!(
-        store
-            .application(tenant, ObjectId::new_random())
-            .await
-            .unwrap(),
-        None
-    );
-    assert_eq!(
-        store
-            .application_by_app_id(tenant, AppId::new_random())
-            .await
-            .unwrap(),
-        None
-    );
+    assert_eq!(store.application(tenant, ObjectId::new_random()).await.unwrap(), None);
+    assert_eq!(store.application_by_app_id(tenant, AppId::new_random()).await.unwrap(), None);
 }
 
 pub(crate) async fn application_update(store: Arc<dyn Store>) {
@@ -99,27 +66,19 @@ pub(crate) async fn application_update(store: Arc<dyn Store>) {
     let mut changed = world.resource_app.clone();
     changed.display_name = "Orders API v2".to_owned();
     changed.description = None;
-    changed.identifier_uris = vec![
-        "https://orders.contoso.example/".to_owned(),
-        "api://orders-v2".to_owned(),
-    ];
+    changed.identifier_uris =
+        vec!["https://orders.contoso.example/".to_owned(), "api://orders-v2".to_owned()];
     changed.app_roles.truncate(1);
     changed.requested_access_token_version = Some(1);
     changed.password_credentials.clear();
     store.update_application(&changed).await.unwrap();
-    assert_eq!(
-        store.application(tenant, changed.id).await.unwrap(),
-        Some(changed.clone())
-    );
+    assert_eq!(store.application(tenant, changed.id).await.unwrap(), Some(changed.clone()));
 
     // The released URI is free again, in another application.
     let mut other = world.client_app.clone();
     other.identifier_uris = vec!["api://orders".to_owned()];
     store.update_application(&other).await.unwrap();
-    assert_eq!(
-        store.application(tenant, other.id).await.unwrap(),
-        Some(other)
-    );
+    assert_eq!(store.application(tenant, other.id).await.unwrap(), Some(other));
 
     let mut missing = world.resource_app.clone();
     missing.id = ObjectId::new_random();
@@ -180,10 +139,7 @@ pub(crate) async fn identifier_uri_conflicts(store: Arc<dyn Store>) {
         conflict(store.update_application(&client).await),
         "an identifier URI is already used in the tenant"
     );
-    assert_eq!(
-        store.application(tenant, client.id).await.unwrap(),
-        Some(world.client_app.clone())
-    );
+    assert_eq!(store.application(tenant, client.id).await.unwrap(), Some(world.client_app.clone()));
 
     // A URI listed twice in one application is a conflict too.
     let mut twice = application(tenant, "Twice", 22);
@@ -197,13 +153,7 @@ pub(crate) async fn identifier_uri_conflicts(store: Arc<dyn Store>) {
     let mut elsewhere = application(world.tenant_b.id, "Elsewhere", 23);
     elsewhere.identifier_uris = vec!["api://orders".to_owned()];
     store.create_application(&elsewhere).await.unwrap();
-    assert_eq!(
-        store
-            .application(world.tenant_b.id, elsewhere.id)
-            .await
-            .unwrap(),
-        Some(elsewhere)
-    );
+    assert_eq!(store.application(world.tenant_b.id, elsewhere.id).await.unwrap(), Some(elsewhere));
 }
 
 pub(crate) async fn service_principal_round_trip(store: Arc<dyn Store>) {
@@ -212,17 +162,11 @@ pub(crate) async fn service_principal_round_trip(store: Arc<dyn Store>) {
     let tenant = world.tenant_a.id;
 
     assert_eq!(
-        store
-            .service_principal(tenant, world.client_sp.id)
-            .await
-            .unwrap(),
+        store.service_principal(tenant, world.client_sp.id).await.unwrap(),
         Some(world.client_sp.clone())
     );
     assert_eq!(
-        store
-            .service_principal_by_app_id(tenant, world.resource_app.app_id)
-            .await
-            .unwrap(),
+        store.service_principal_by_app_id(tenant, world.resource_app.app_id).await.unwrap(),
         Some(world.resource_sp.clone())
     );
 
@@ -244,10 +188,7 @@ pub(crate) async fn service_principal_round_trip(store: Arc<dyn Store>) {
     let mut missing = world.client_sp.clone();
     missing.id = ObjectId::new_random();
     assert_not_found(store.update_service_principal(&missing).await);
-    assert_eq!(
-        store.service_principal(tenant, missing.id).await.unwrap(),
-        None
-    );
+    assert_eq!(store.service_principal(tenant, missing.id).await.unwrap(), None);
 }
 
 pub(crate) async fn service_principal_conflicts(store: Arc<dyn Store>) {
@@ -269,10 +210,7 @@ pub(crate) async fn service_principal_conflicts(store: Arc<dyn Store>) {
     let mut other_tenant = service_principal(&world.client_app, 30);
     other_tenant.tenant_id = world.tenant_b.id;
     store.create_service_principal(&other_tenant).await.unwrap();
-    assert_eq!(
-        store.service_principals(world.tenant_b.id).await.unwrap(),
-        vec![other_tenant]
-    );
+    assert_eq!(store.service_principals(world.tenant_b.id).await.unwrap(), vec![other_tenant]);
 }
 
 pub(crate) async fn assignment_round_trip(store: Arc<dyn Store>) {
@@ -282,15 +220,9 @@ pub(crate) async fn assignment_round_trip(store: Arc<dyn Store>) {
 
     let write = assignment(&world.client_sp, &world.resource_sp, ROLE_WRITE, 31);
     store.create_assignment(&write).await.unwrap();
-    assert_eq!(
-        store.assignments(tenant).await.unwrap(),
-        vec![world.assignment.clone(), write.clone()]
-    );
+    assert_eq!(store.assignments(tenant).await.unwrap(), vec![world.assignment.clone(), write.clone()]);
 
-    store
-        .delete_assignment(tenant, &world.assignment.id)
-        .await
-        .unwrap();
+    store.delete_assignment(tenant, &world.assignment.id).await.unwrap();
     assert_eq!(store.assignments(tenant).await.unwrap(), vec![write]);
     assert_not_found(store.delete_assignment(tenant, &world.assignment.id).await);
 }
@@ -317,10 +249,7 @@ pub(crate) async fn assignment_conflicts(store: Arc<dyn Store>) {
         conflict(store.create_assignment(&dangling).await),
         "a referenced tenant, application or service principal does not exist in the tenant"
     );
-    assert_eq!(
-        store.assignments(world.tenant_a.id).await.unwrap(),
-        vec![world.assignment]
-    );
+    assert_eq!(store.assignments(world.tenant_a.id).await.unwrap(), vec![world.assignment]);
 }
 
 pub(crate) async fn signing_keys(store: Arc<dyn Store>) {
@@ -330,26 +259,17 @@ pub(crate) async fn signing_keys(store: Arc<dyn Store>) {
     let newer = signing_key("kid-newer");
     store.insert_signing_key(&newer).await.unwrap();
     store.insert_signing_key(&older).await.unwrap();
-    assert_eq!(
-        store.signing_keys().await.unwrap(),
-        vec![older.clone(), newer.clone()]
-    );
+    assert_eq!(store.signing_keys().await.unwrap(), vec![older.clone(), newer.clone()]);
 
     let mut retired = older.clone();
     retired.state = SigningKeyState::Retired;
     retired.retires = Some(at(5_000));
     store.update_signing_key(&retired).await.unwrap();
-    assert_eq!(
-        store.signing_keys().await.unwrap(),
-        vec![retired, newer.clone()]
-    );
+    assert_eq!(store.signing_keys().await.unwrap(), vec![retired, newer.clone()]);
 
     let mut reused = signing_key("kid-newer");
     reused.sealed_private_key = vec![9; 64];
-    assert_eq!(
-        conflict(store.insert_signing_key(&reused).await),
-        "a signing key with this kid exists"
-    );
+    assert_eq!(conflict(store.insert_signing_key(&reused).await), "a signing key with this kid exists");
     assert_not_found(store.update_signing_key(&signing_key("kid-unknown")).await);
     assert_eq!(store.signing_keys().await.unwrap()[1], newer);
 }
@@ -370,10 +290,7 @@ pub(crate) async fn concurrent_identifier_uri_claims(store: Arc<dyn Store>) {
     for task in tasks {
         match task.await.unwrap() {
             Ok(()) => won += 1,
-            Err(e) => assert_eq!(
-                e.to_string(),
-                "conflict: an identifier URI is already used in the tenant"
-            ),
+            Err(e) => assert_eq!(e.to_string(), "conflict: an identifier URI is already used in the tenant"),
         }
     }
     assert_eq!(won, 1);

@@ -87,6 +87,7 @@ impl Server {
     }
 
     /// Sends SIGTERM and returns the exit status (waits at most 15 s).
+    #[allow(clippy::disallowed_methods)] // polling a child process from a synchronous test
     pub fn terminate(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();
         Command::new("kill").args(["-TERM", &pid]).status().unwrap();

@@ -1,0 +1,325 @@
+//! `custos app ...`: application registrations through Graph `/v1.0/applications`.
+
+use super::api::Api;
+use super::error::AdminError;
+use super::output::{Report, Table, details, field};
+use super::resolve::{Collection, resolve};
+use serde_json::{Value, json};
+
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum AppCommand {
+    /// Register an application (a client, a resource API, or both).
+    Create(CreateArgs),
+    /// List the applications of the tenant.
+    List,
+    /// Show one application with its app roles and secrets.
+    Show {
+        /// appId, object id or exact display name.
+        app: String,
+    },
+    /// Delete an application (and with it its service principal and secrets).
+    Delete {
+        /// appId, object id or exact display name.
+        app: String,
+    },
+    /// Change an application's name, identifier URIs, token version or app roles.
+    Update(UpdateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct CreateArgs {
+    /// Display name.
+    name: String,
+    /// Application ID URI, e.g. api://payroll (repeatable).
+    #[arg(long = "identifier-uri", value_name = "URI")]
+    identifier_uris: Vec<String>,
+    /// An app role for applications, by the value that goes into the `roles` claim (repeatable).
+    #[arg(long = "role", value_name = "VALUE")]
+    roles: Vec<String>,
+    /// Access-token version clients get for this application as a resource.
+    #[arg(long, value_name = "1|2", value_parser = clap::value_parser!(u8).range(1..=2))]
+    token_version: Option<u8>,
+    /// Free-text description.
+    #[arg(long, value_name = "TEXT")]
+    description: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct UpdateArgs {
+    /// appId, object id or exact display name.
+    app: String,
+    /// New display name.
+    #[arg(long, value_name = "NAME")]
+    name: Option<String>,
+    /// Application ID URI (repeatable); replaces the current list.
+    #[arg(long = "identifier-uri", value_name = "URI")]
+    identifier_uris: Vec<String>,
+    /// Access-token version clients get for this application as a resource.
+    #[arg(long, value_name = "1|2", value_parser = clap::value_parser!(u8).range(1..=2))]
+    token_version: Option<u8>,
+    /// Adds an app role for applications with this value (repeatable).
+    #[arg(long = "add-role", value_name = "VALUE")]
+    add_roles: Vec<String>,
+}
+
+pub(crate) async fn run(api: &Api, command: AppCommand) -> Result<Report, AdminError> {
+    match command {
+        AppCommand::Create(args) => {
+            let app = api.post(Collection::Applications.path(), &create_body(&args)).await?;
+            Ok(Report::new(app.clone(), show_text(&app)))
+        }
+        AppCommand::List => {
+            let apps = api.list(Collection::Applications.path(), &[]).await?;
+            Ok(Report::new(Value::Array(apps.clone()), list_text(&apps)))
+        }
+        AppCommand::Show { app } => {
+            let app = resolve(api, Collection::Applications, &app).await?;
+            Ok(Report::new(app.clone(), show_text(&app)))
+        }
+        AppCommand::Delete { app } => {
+            let app = resolve(api, Collection::Applications, &app).await?;
+            api.delete(&object_path(&app)).await?;
+            let text =
+                format!("deleted application {} ({})\n", field(&app, "displayName"), field(&app, "appId"));
+            Ok(Report::new(json!({"id": app["id"], "appId": app["appId"], "deleted": true}), text))
+        }
+        AppCommand::Update(args) => {
+            let app = resolve(api, Collection::Applications, &args.app).await?;
+            api.patch(&object_path(&app), &update_body(&app, &args)?).await?;
+            let updated = api.get(&object_path(&app)).await?;
+            Ok(Report::new(updated.clone(), show_text(&updated)))
+        }
+    }
+}
+
+/// `/v1.0/applications/{object id}` of a resolved application.
+pub(crate) fn object_path(app: &Value) -> String {
+    format!("{}/{}", Collection::Applications.path(), field(app, "id"))
+}
+
+/// `api.requestedAccessTokenVersion` for a `--token-version`: 2 → 2, 1 → null (Entra's default).
+fn token_version_value(version: u8) -> Value {
+    if version == 2 { json!(2) } else { Value::Null }
+}
+
+/// An app role that applications can be granted, identified by `value`.
+fn new_role(value: &str) -> Value {
+    json!({
+        "id": uuid::Uuid::new_v4().to_string(),
+        "allowedMemberTypes": ["Application"],
+        "value": value,
+        "displayName": value,
+        "description": format!("Applications holding {value}"),
+        "isEnabled": true,
+    })
+}
+
+fn create_body(args: &CreateArgs) -> Value {
+    let mut body = json!({
+        "displayName": args.name,
+        "identifierUris": args.identifier_uris,
+        "appRoles": args.roles.iter().map(|r| new_role(r)).collect::<Vec<_>>(),
+    });
+    if let Some(description) = &args.description {
+        body["description"] = json!(description);
+    }
+    if let Some(version) = args.token_version {
+        body["api"] = json!({"requestedAccessTokenVersion": token_version_value(version)});
+    }
+    body
+}
+
+fn update_body(app: &Value, args: &UpdateArgs) -> Result<Value, AdminError> {
+    let mut body = json!({});
+    if let Some(name) = &args.name {
+        body["displayName"] = json!(name);
+    }
+    if !args.identifier_uris.is_empty() {
+        body["identifierUris"] = json!(args.identifier_uris);
+    }
+    if let Some(version) = args.token_version {
+        body["api"] = json!({"requestedAccessTokenVersion": token_version_value(version)});
+    }
+    if !args.add_roles.is_empty() {
+        // Graph replaces the whole collection, so the existing roles go along unchanged.
+        let mut roles = app.get("appRoles").and_then(Value::as_array).cloned().unwrap_or_default();
+        for value in &args.add_roles {
+            if roles.iter().any(|r| r.get("value").and_then(Value::as_str) == Some(value)) {
+                return Err(AdminError::Usage(format!(
+                    "application '{}' already has an app role '{value}'",
+                    field(app, "displayName")
+                )));
+            }
+            roles.push(new_role(value));
+        }
+        body["appRoles"] = Value::Array(roles);
+    }
+    if body.as_object().is_some_and(serde_json::Map::is_empty) {
+        return Err(AdminError::Usage(
+            "nothing to update: give --name, --identifier-uri, --token-version or --add-role".to_owned(),
+        ));
+    }
+    Ok(body)
+}
+
+/// "1" or "2": the access-token version an application gets as a resource.
+fn token_version(app: &Value) -> &'static str {
+    match app.pointer("/api/requestedAccessTokenVersion").and_then(Value::as_u64) {
+        Some(2) => "2",
+        _ => "1",
+    }
+}
+
+fn list_text(apps: &[Value]) -> String {
+    let mut table = Table::new(&["APP ID", "OBJECT ID", "NAME", "TOKEN", "IDENTIFIER URIS"]);
+    for app in apps {
+        table.row([
+            field(app, "appId"),
+            field(app, "id"),
+            field(app, "displayName"),
+            format!("v{}", token_version(app)),
+            field(app, "identifierUris"),
+        ]);
+    }
+    table.render_or("no applications")
+}
+
+fn show_text(app: &Value) -> String {
+    let mut out = details(&[
+        ("name", field(app, "displayName")),
+        ("app id", field(app, "appId")),
+        ("object id", field(app, "id")),
+        ("description", field(app, "description")),
+        ("identifier URIs", field(app, "identifierUris")),
+        ("token version", token_version(app).to_owned()),
+        ("sign-in audience", field(app, "signInAudience")),
+        ("created", field(app, "createdDateTime")),
+    ]);
+    let mut roles = Table::new(&["ROLE", "ID", "ENABLED", "MEMBER TYPES"]);
+    for role in app.get("appRoles").and_then(Value::as_array).into_iter().flatten() {
+        roles.row([
+            field(role, "value"),
+            field(role, "id"),
+            field(role, "isEnabled"),
+            field(role, "allowedMemberTypes"),
+        ]);
+    }
+    out.push_str("\napp roles:\n");
+    out.push_str(&roles.render_or("(none)"));
+    out.push_str("\nsecrets:\n");
+    out.push_str(&super::secret::secrets_table(app).render_or("(none)"));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn create_args() -> CreateArgs {
+        CreateArgs {
+            name: "Payroll API".to_owned(),
+            identifier_uris: vec!["api://payroll".to_owned()],
+            roles: vec!["Payroll.Read".to_owned()],
+            token_version: Some(2),
+            description: Some("pays people".to_owned()),
+        }
+    }
+
+    #[test]
+    fn create_sends_the_graph_application_shape() {
+        let body = create_body(&create_args());
+        assert_eq!(body["displayName"], "Payroll API");
+        assert_eq!(body["identifierUris"], json!(["api://payroll"]));
+        assert_eq!(body["description"], "pays people");
+        assert_eq!(body["api"], json!({"requestedAccessTokenVersion": 2}));
+        let role = &body["appRoles"][0];
+        assert_eq!(role["value"], "Payroll.Read");
+        assert_eq!(role["allowedMemberTypes"], json!(["Application"]));
+        assert_eq!(role["isEnabled"], true);
+        assert!(uuid::Uuid::parse_str(role["id"].as_str().unwrap()).is_ok());
+    }
+
+    #[test]
+    fn token_version_one_is_sent_as_null_and_absent_when_not_asked() {
+        let mut args = create_args();
+        args.token_version = Some(1);
+        assert_eq!(create_body(&args)["api"], json!({"requestedAccessTokenVersion": null}));
+        args.token_version = None;
+        args.description = None;
+        let body = create_body(&args);
+        assert!(body.get("api").is_none() && body.get("description").is_none(), "{body}");
+    }
+
+    fn update_args() -> UpdateArgs {
+        UpdateArgs {
+            app: "x".to_owned(),
+            name: None,
+            identifier_uris: vec![],
+            token_version: None,
+            add_roles: vec![],
+        }
+    }
+
+    #[test]
+    fn update_keeps_existing_roles_when_adding_one() {
+        let app = json!({"displayName": "A", "appRoles": [{"id": "1", "value": "Old"}]});
+        let args = UpdateArgs { add_roles: vec!["New".to_owned()], ..update_args() };
+        let body = update_body(&app, &args).unwrap();
+        let values: Vec<&str> =
+            body["appRoles"].as_array().unwrap().iter().map(|r| r["value"].as_str().unwrap()).collect();
+        assert_eq!(values, ["Old", "New"]);
+        assert_eq!(
+            body["appRoles"][0],
+            json!({"id": "1", "value": "Old"}),
+            "existing roles are sent unchanged"
+        );
+        assert!(body.get("displayName").is_none());
+    }
+
+    #[test]
+    fn update_refuses_duplicate_roles_and_empty_updates() {
+        let app = json!({"displayName": "A", "appRoles": [{"id": "1", "value": "Old"}]});
+        let args = UpdateArgs { add_roles: vec!["Old".to_owned()], ..update_args() };
+        assert_eq!(
+            update_body(&app, &args).unwrap_err().to_string(),
+            "application 'A' already has an app role 'Old'"
+        );
+        assert_eq!(
+            update_body(&app, &update_args()).unwrap_err().to_string(),
+            "nothing to update: give --name, --identifier-uri, --token-version or --add-role"
+        );
+        let args = UpdateArgs { name: Some("B".to_owned()), token_version: Some(1), ..update_args() };
+        assert_eq!(
+            update_body(&app, &args).unwrap(),
+            json!({"displayName": "B", "api": {"requestedAccessTokenVersion": null}})
+        );
+    }
+
+    #[test]
+    fn lists_show_one_line_per_application() {
+        let apps = [
+            json!({"appId": "a1", "id": "o1", "displayName": "Payroll", "identifierUris": ["api://p"], "api": {"requestedAccessTokenVersion": 2}}),
+            json!({"appId": "a2", "id": "o2", "displayName": "Daemon", "identifierUris": [], "api": {"requestedAccessTokenVersion": null}}),
+        ];
+        assert_eq!(
+            list_text(&apps),
+            "APP ID  OBJECT ID  NAME     TOKEN  IDENTIFIER URIS\n\
+             a1      o1         Payroll  v2     api://p\n\
+             a2      o2         Daemon   v1\n"
+        );
+        assert_eq!(list_text(&[]), "no applications\n");
+    }
+
+    #[test]
+    fn show_lists_roles_and_secrets() {
+        let app = json!({
+            "appId": "a1", "id": "o1", "displayName": "Payroll", "identifierUris": ["api://p"],
+            "appRoles": [{"value": "Payroll.Read", "id": "r1", "isEnabled": true, "allowedMemberTypes": ["Application"]}],
+            "passwordCredentials": [],
+        });
+        let text = show_text(&app);
+        assert!(text.starts_with("name              Payroll\napp id            a1\n"), "{text}");
+        assert!(text.contains("app roles:\nROLE          ID  ENABLED  MEMBER TYPES\nPayroll.Read  r1  true     Application\n"), "{text}");
+        assert!(text.ends_with("secrets:\n(none)\n"), "{text}");
+    }
+}

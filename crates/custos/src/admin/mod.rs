@@ -1,0 +1,156 @@
+//! The admin CLI: `custos app|sp|secret|role|token|tenant ...`.
+//!
+//! A client of the HTTP APIs only (Graph subset under `/v1.0`, custos's admin API under
+//! `/admin/v1`); it never opens the database. Each command resolves its connection
+//! ([`connection`]), acquires a directory-API token with client credentials ([`api`]), runs, and
+//! returns a [`output::Report`] that is printed as a table or as one JSON document.
+
+mod api;
+mod app;
+mod connection;
+mod error;
+mod output;
+mod resolve;
+mod role;
+mod secret;
+mod sp;
+mod tenant;
+mod token;
+
+use connection::ConnectionArgs;
+use custos_core::SystemClock;
+
+/// A command group with the shared connection options.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Group<C: clap::Subcommand> {
+    #[command(flatten)]
+    connection: ConnectionArgs,
+    #[command(subcommand)]
+    command: C,
+}
+
+/// Admin subcommands (flattened into the top-level command list).
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum AdminCommand {
+    /// Manage application registrations.
+    App(Group<app::AppCommand>),
+    /// Manage service principals (applications' identities in the tenant).
+    Sp(Group<sp::SpCommand>),
+    /// Manage client secrets of applications.
+    Secret(Group<secret::SecretCommand>),
+    /// Grant, list and remove app roles of resource APIs.
+    Role(Group<role::RoleCommand>),
+    /// Acquire tokens, for testing.
+    Token(Group<token::TokenCommand>),
+    /// Manage tenants (custos admin API).
+    Tenant(Group<tenant::TenantCommand>),
+}
+
+impl AdminCommand {
+    fn connection(&self) -> &ConnectionArgs {
+        match self {
+            Self::App(g) => &g.connection,
+            Self::Sp(g) => &g.connection,
+            Self::Secret(g) => &g.connection,
+            Self::Role(g) => &g.connection,
+            Self::Token(g) => &g.connection,
+            Self::Tenant(g) => &g.connection,
+        }
+    }
+}
+
+/// Runs one admin command against the server its connection options name.
+pub(crate) async fn run(cmd: AdminCommand) -> anyhow::Result<()> {
+    let env = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+    let format = cmd.connection().output_format(&env)?;
+    let http = api::Http::new(cmd.connection().resolve(&env)?)?;
+    let report = match cmd {
+        AdminCommand::Token(g) => token::run(&http, g.command).await?,
+        AdminCommand::App(g) => app::run(&http.into_api().await?, g.command).await?,
+        AdminCommand::Sp(g) => sp::run(&http.into_api().await?, g.command).await?,
+        AdminCommand::Secret(g) => secret::run(&http.into_api().await?, &SystemClock, g.command).await?,
+        AdminCommand::Role(g) => role::run(&http.into_api().await?, g.command).await?,
+        AdminCommand::Tenant(g) => tenant::run(&http.into_api().await?, g.command).await?,
+    };
+    report.print(format)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(subcommand)]
+        command: AdminCommand,
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        <Cli as clap::CommandFactory>::command().debug_assert();
+    }
+
+    #[test]
+    fn connection_options_are_accepted_after_the_subcommand() {
+        let cli = Cli::try_parse_from([
+            "custos",
+            "app",
+            "list",
+            "--server",
+            "https://h:1",
+            "--tenant",
+            "t",
+            "--client-id",
+            "c",
+            "--output",
+            "json",
+        ])
+        .unwrap();
+        let conn = cli.command.connection();
+        assert_eq!(conn.server.as_deref(), Some("https://h:1"));
+        assert_eq!(conn.tenant.as_deref(), Some("t"));
+        assert_eq!(conn.client_id.as_deref(), Some("c"));
+        assert_eq!(conn.output, Some(output::OutputFormat::Json));
+    }
+
+    #[test]
+    fn tenant_show_does_not_take_over_the_tenant_option() {
+        let cli = Cli::try_parse_from(["custos", "tenant", "show", "contoso.custos.local"]).unwrap();
+        assert_eq!(cli.command.connection().tenant, None);
+        let AdminCommand::Tenant(Group { command: tenant::TenantCommand::Show { tenant }, .. }) = cli.command
+        else {
+            panic!("parsed as another command");
+        };
+        assert_eq!(tenant, "contoso.custos.local");
+    }
+
+    #[test]
+    fn token_get_needs_a_scope_or_a_v1_resource() {
+        assert!(Cli::try_parse_from(["custos", "token", "get"]).is_err());
+        assert!(Cli::try_parse_from(["custos", "token", "get", "--v1"]).is_err());
+        assert!(
+            Cli::try_parse_from(["custos", "token", "get", "--scope", "s", "--v1", "--resource", "r"])
+                .is_err()
+        );
+        assert!(Cli::try_parse_from(["custos", "token", "get", "--v1", "--resource", "api://r"]).is_ok());
+        assert!(
+            Cli::try_parse_from(["custos", "token", "get", "--scope", "api://r/.default", "--decode"])
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn role_list_needs_exactly_one_side() {
+        assert!(Cli::try_parse_from(["custos", "role", "list"]).is_err());
+        assert!(Cli::try_parse_from(["custos", "role", "list", "--resource", "a", "--client", "b"]).is_err());
+        assert!(Cli::try_parse_from(["custos", "role", "list", "--client", "b"]).is_ok());
+    }
+
+    #[test]
+    fn token_versions_are_one_or_two() {
+        assert!(Cli::try_parse_from(["custos", "app", "create", "x", "--token-version", "3"]).is_err());
+        assert!(Cli::try_parse_from(["custos", "app", "create", "x", "--token-version", "2"]).is_ok());
+    }
+}
