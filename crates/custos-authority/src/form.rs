@@ -156,7 +156,13 @@ impl TokenRequest {
                 if body_client_id.as_ref().is_some_and(|id| *id != user) {
                     return Err(TokenError::ClientIdMismatch);
                 }
-                (Some(user), ClientCredential::Secret(password))
+                // An empty password is no credential at all (empty = absent).
+                let credential = if password.0.is_empty() {
+                    ClientCredential::None
+                } else {
+                    ClientCredential::Secret(password)
+                };
+                (Some(user), credential)
             }
             (None, Some(secret), None) => (body_client_id, ClientCredential::Secret(Secret(secret))),
             (None, None, Some(assertion)) => {

@@ -26,9 +26,9 @@ pub enum Endpoint {
     V2,
 }
 
-/// The aliases that name no tenant.
-pub(crate) fn is_alias(segment: &str) -> bool {
-    ["common", "organizations", "consumers"].iter().any(|a| a.eq_ignore_ascii_case(segment))
+/// The alias a tenant segment names (`common`, `organizations`, `consumers`, any case), if any.
+pub(crate) fn alias(segment: &str) -> Option<&'static str> {
+    ["common", "organizations", "consumers"].into_iter().find(|a| a.eq_ignore_ascii_case(segment))
 }
 
 /// A signed token and what the response reports about it.
@@ -63,7 +63,7 @@ pub(crate) async fn client_credentials(
     req: &TokenRequest,
     trail: &mut Trail,
 ) -> Result<Issued, TokenError> {
-    if is_alias(tenant_segment) {
+    if alias(tenant_segment).is_some() {
         return Err(TokenError::GrantNotSupportedOnAlias);
     }
     let snapshot = tenant_snapshot(auth, tenant_segment).await?;
@@ -88,21 +88,37 @@ pub(crate) async fn client_credentials(
     };
     authenticate(&auth.hasher, client, &req.credential, auth.clock.now())?;
 
-    let principal =
-        snapshot.service_principal(client.app_id).filter(|sp| sp.account_enabled).ok_or_else(|| {
-            TokenError::DisabledApplication {
-                app_id: client.app_id.to_string(),
-                display_name: client.display_name.clone(),
-            }
-        })?;
+    // An application without a service principal is not "in the directory" (700016); one whose
+    // principal is disabled gets 7000112.
+    let principal = snapshot.service_principal(client.app_id).ok_or_else(|| TokenError::UnknownClient {
+        client_id: client_id.to_owned(),
+        tenant: tenant.to_string(),
+    })?;
+    if !principal.account_enabled {
+        return Err(TokenError::DisabledApplication {
+            app_id: client.app_id.to_string(),
+            display_name: client.display_name.clone(),
+        });
+    }
 
     let unknown_resource =
         || TokenError::UnknownResource { resource: resource.clone(), tenant: tenant.to_string() };
     let resource_app = snapshot.application_by_identifier(&resource).ok_or_else(unknown_resource)?;
     let resource_sp = snapshot.service_principal(resource_app.app_id).ok_or_else(unknown_resource)?;
+    if !resource_sp.account_enabled {
+        return Err(TokenError::DisabledResource { resource: resource.clone() });
+    }
+    let assigned = snapshot.assigned_role_ids(principal.id, resource_sp.id);
+    // Any assignment counts, including Graph's default-access role (the nil GUID), which
+    // grants access without putting a role into the token.
+    if assigned.is_empty() && resource_sp.app_role_assignment_required {
+        return Err(TokenError::AssignmentRequired {
+            app_id: client.app_id.to_string(),
+            resource: resource_app.app_id.to_string(),
+        });
+    }
 
-    let mut roles: Vec<&str> = snapshot
-        .assigned_role_ids(principal.id, resource_sp.id)
+    let mut roles: Vec<&str> = assigned
         .iter()
         .filter_map(|id| resource_app.role_by_id(*id))
         .filter(|role| role.is_enabled)
@@ -110,12 +126,6 @@ pub(crate) async fn client_credentials(
         .collect();
     roles.sort_unstable();
     roles.dedup();
-    if roles.is_empty() && resource_sp.app_role_assignment_required {
-        return Err(TokenError::AssignmentRequired {
-            app_id: client.app_id.to_string(),
-            resource: resource_app.app_id.to_string(),
-        });
-    }
 
     let version = resource_app.access_token_version();
     let issuer = auth.issuer(tenant, version);
@@ -303,9 +313,9 @@ mod tests {
 
     #[test]
     fn aliases_are_case_insensitive() {
-        assert!(is_alias("Common"));
-        assert!(is_alias("organizations"));
-        assert!(is_alias("CONSUMERS"));
-        assert!(!is_alias("contoso.com"));
+        assert_eq!(alias("Common"), Some("common"));
+        assert_eq!(alias("organizations"), Some("organizations"));
+        assert_eq!(alias("CONSUMERS"), Some("consumers"));
+        assert_eq!(alias("contoso.com"), None);
     }
 }

@@ -55,7 +55,37 @@ impl Route {
 
 /// The router serving every authority route.
 pub(crate) fn router(auth: Arc<Authority>) -> Router {
-    Router::new().route("/{tenant}/{*rest}", any(dispatch)).with_state(auth)
+    Router::new()
+        .route("/{tenant}/{*rest}", any(dispatch))
+        .route("/error", axum::routing::get(error_lookup))
+        .with_state(auth)
+}
+
+/// `GET /error?code=N`: the page every error response's `error_uri` points to, describing an
+/// AADSTS code (placeholders stand for the values a real response names).
+async fn error_lookup(request: Request) -> Response {
+    #[derive(Serialize)]
+    struct Entry {
+        code: u32,
+        error: &'static str,
+        status: u16,
+        description: String,
+    }
+    let code = request.uri().query().and_then(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(name, _)| name == "code")
+            .and_then(|(_, v)| v.parse().ok())
+    });
+    match code.and_then(TokenError::lookup) {
+        Some(e) => axum::Json(Entry {
+            code: e.code(),
+            error: e.oauth_error().as_str(),
+            status: e.http_status(),
+            description: format!("AADSTS{}: {e}", e.code()),
+        })
+        .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 async fn dispatch(State(auth): State<Arc<Authority>>, request: Request) -> Response {
@@ -151,10 +181,8 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, TokenError>
 
 /// Resolves a discovery tenant segment: an alias, or a tenant by GUID or domain.
 async fn tenant_ref(auth: &Authority, segment: &str) -> Result<TenantRef, TokenError> {
-    for alias in ["common", "organizations", "consumers"] {
-        if segment.eq_ignore_ascii_case(alias) {
-            return Ok(TenantRef::Alias(alias));
-        }
+    if let Some(alias) = issue::alias(segment) {
+        return Ok(TenantRef::Alias(alias));
     }
     match auth.directory.resolve_tenant(segment).await {
         Ok(Some(tenant)) => Ok(TenantRef::Tenant(tenant.id)),

@@ -340,3 +340,78 @@ async fn storage_failure_is_503_with_retry_after() {
         KeyManager::load(Arc::new(DownStore), [7; 32], Arc::new(FixedClock::new(at(NOW)))).await.is_err()
     );
 }
+
+/// Entra's answers for the grant's corner cases: a client application without a service
+/// principal is not in the directory (700016), a disabled resource principal gets 500014, and
+/// Graph's default-access assignment (the nil role id) satisfies "assignment required" without
+/// putting a role into the token.
+#[tokio::test]
+async fn principal_and_assignment_corner_cases() {
+    let fx = Fixture::new().await;
+    let v2 = fx.v2_token_path();
+    let store = fx.directory.as_ref();
+
+    // The client application exists but has no service principal in the tenant.
+    store.delete_service_principal(fx.tenant, fx.client.sp.id).await.unwrap();
+    let reply = fx.post_form(&v2, &fx.v2_body(&fx.client, SECRET, "api://open/.default")).await;
+    reply.assert_error(400, "unauthorized_client", 700016);
+    store.create_service_principal(&fx.client.sp).await.unwrap();
+
+    // The resource's service principal is disabled.
+    let mut open_sp = fx.open.sp.clone();
+    open_sp.account_enabled = false;
+    store.update_service_principal(&open_sp).await.unwrap();
+    let reply = fx.post_form(&v2, &fx.v2_body(&fx.client, SECRET, "api://open/.default")).await;
+    reply.assert_error(400, "invalid_resource", 500014);
+    assert!(reply.text.contains("api://open"), "{}", reply.text);
+
+    // Default access on a resource that requires assignment: a token, without `roles`.
+    store
+        .create_assignment(&AppRoleAssignment {
+            id: "default-access-assignment-id-0000000000000".to_owned(),
+            tenant_id: fx.tenant,
+            principal_id: fx.client.sp.id,
+            resource_id: fx.locked.sp.id,
+            app_role_id: uuid::Uuid::nil(),
+            created: at(NOW),
+        })
+        .await
+        .unwrap();
+    let reply = fx.post_form(&v2, &fx.v2_body(&fx.client, SECRET, "api://locked/.default")).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let token = reply.json["access_token"].as_str().unwrap();
+    let payload = token.split('.').nth(1).unwrap();
+    let claims: serde_json::Value =
+        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap())
+            .unwrap();
+    assert!(claims.get("roles").is_none(), "{claims}");
+}
+
+/// RFC 6749 §3.2: an empty parameter is an absent one, so a Basic header with an empty
+/// password carries no credential.
+#[tokio::test]
+async fn basic_with_an_empty_password_is_no_credential() {
+    let fx = Fixture::new().await;
+    let auth = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{}:", fx.client.app_id()))
+    );
+    let body = form(&[("grant_type", "client_credentials"), ("scope", "api://resource-v2/.default")]);
+    let request =
+        post(&fx.v2_token_path(), FORM).header("authorization", auth).body(Body::from(body)).unwrap();
+    fx.send(request).await.assert_error(401, "invalid_client", 7000218);
+}
+
+/// Every error response's `error_uri` resolves to a description of its code.
+#[tokio::test]
+async fn error_uri_describes_the_code() {
+    let fx = Fixture::new().await;
+    let reply = fx.get("/error?code=7000215").await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.json["code"], 7000215);
+    assert_eq!(reply.json["error"], "invalid_client");
+    assert_eq!(reply.json["status"], 401);
+    assert!(reply.json["description"].as_str().unwrap().starts_with("AADSTS7000215: Invalid client secret"));
+    assert_eq!(fx.get("/error?code=1").await.status, 404);
+    assert_eq!(fx.get("/error").await.status, 404);
+}

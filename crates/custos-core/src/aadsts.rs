@@ -77,6 +77,8 @@ pub enum TokenError {
     ClientIdMismatch,
     /// 7000112: the client application is disabled.
     DisabledApplication { app_id: String, display_name: String },
+    /// 500014: the resource's service principal is disabled.
+    DisabledResource { resource: String },
     /// 500011: unknown resource.
     UnknownResource { resource: String, tenant: String },
     /// 1002012: scope without `/.default`.
@@ -111,6 +113,7 @@ impl TokenError {
             Self::ClientIdMismatch => 900023,
             Self::DisabledApplication { .. } => 7000112,
             Self::UnknownResource { .. } => 500011,
+            Self::DisabledResource { .. } => 500014,
             Self::ScopeNotDefault(_) => 1002012,
             Self::MultipleResources => 700022,
             Self::ResourceOnV2 => 901002,
@@ -140,7 +143,7 @@ impl TokenError {
             | Self::ExpiredSecret { .. }
             | Self::NoCredential
             | Self::AssertionKeyNotFound { .. } => InvalidClient,
-            Self::UnknownResource { .. } => InvalidResource,
+            Self::UnknownResource { .. } | Self::DisabledResource { .. } => InvalidResource,
             Self::ScopeNotDefault(_) | Self::MultipleResources => InvalidScope,
             Self::AssignmentRequired { .. } => InvalidGrant,
             Self::TemporarilyUnavailable => TemporarilyUnavailable,
@@ -181,7 +184,7 @@ impl fmt::Display for TokenError {
                 "The provided value for the input parameter 'grant_type' is not valid. The grant type '{g}' is not supported."
             ),
             Self::GrantNotSupportedOnAlias => f.write_str(
-                "The grant type isn't supported over the /common or /consumers endpoints. Please use the /organizations or tenant-specific endpoint.",
+                "The grant type isn't supported over the /common, /organizations or /consumers endpoints. Please use the tenant-specific endpoint.",
             ),
             Self::UnknownTenant(t) => write!(
                 f,
@@ -219,6 +222,10 @@ impl fmt::Display for TokenError {
                 f,
                 "The resource principal named {resource} was not found in the tenant named {tenant}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant."
             ),
+            Self::DisabledResource { resource } => write!(
+                f,
+                "The service principal for resource '{resource}' is disabled. This indicate that a subscription within the tenant has lapsed, or that the administrator for this tenant has disabled the application, preventing tokens from being issued for it."
+            ),
             Self::ScopeNotDefault(scope) => write!(
                 f,
                 "The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."
@@ -244,6 +251,42 @@ impl fmt::Display for TokenError {
 
 impl std::error::Error for TokenError {}
 
+impl TokenError {
+    /// One instance of every error, with `{placeholders}` where a response names request
+    /// values: the catalogue behind the `error_uri` lookup page.
+    pub fn catalogue() -> Vec<Self> {
+        let app_id = || "{appId}".to_owned();
+        vec![
+            Self::MissingParameter("{name}"),
+            Self::DuplicateParameter("{name}".to_owned()),
+            Self::UnsupportedGrantType("{grant_type}".to_owned()),
+            Self::GrantNotSupportedOnAlias,
+            Self::UnknownTenant("{tenant}".to_owned()),
+            Self::UnknownClient { client_id: app_id(), tenant: "{tenant}".to_owned() },
+            Self::InvalidSecret { app_id: app_id() },
+            Self::ExpiredSecret { app_id: app_id() },
+            Self::NoCredential,
+            Self::AssertionKeyNotFound { app_id: app_id() },
+            Self::MultipleClientAuth,
+            Self::ClientIdMismatch,
+            Self::DisabledApplication { app_id: app_id(), display_name: "{displayName}".to_owned() },
+            Self::UnknownResource { resource: "{resource}".to_owned(), tenant: "{tenant}".to_owned() },
+            Self::DisabledResource { resource: "{resource}".to_owned() },
+            Self::ScopeNotDefault("{scope}".to_owned()),
+            Self::MultipleResources,
+            Self::ResourceOnV2,
+            Self::AssignmentRequired { app_id: app_id(), resource: "{resource}".to_owned() },
+            Self::InvalidParameter("{name}"),
+            Self::TemporarilyUnavailable,
+        ]
+    }
+
+    /// The catalogue entry for an AADSTS code.
+    pub fn lookup(code: u32) -> Option<Self> {
+        Self::catalogue().into_iter().find(|e| e.code() == code)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,6 +303,18 @@ mod tests {
         assert_eq!(TokenError::BodyTooLarge(10).code(), 900144);
         let assertion = TokenError::AssertionKeyNotFound { app_id: "a".into() };
         assert_eq!((assertion.code(), assertion.http_status()), (700027, 401));
+    }
+
+    #[test]
+    fn the_catalogue_has_one_entry_per_code() {
+        let catalogue = TokenError::catalogue();
+        let mut codes: Vec<u32> = catalogue.iter().map(TokenError::code).collect();
+        codes.sort_unstable();
+        let before = codes.len();
+        codes.dedup();
+        assert_eq!(codes.len(), before);
+        assert_eq!(TokenError::lookup(7000215), Some(TokenError::InvalidSecret { app_id: "{appId}".into() }));
+        assert_eq!(TokenError::lookup(1), None);
     }
 
     #[test]
