@@ -12,4 +12,4 @@ pub mod listener;
 pub mod tls;
 
 pub use app::{AppParts, build_router};
-pub use listener::{Listener, serve};
+pub use listener::{Limits, Listener, serve, serve_with};

@@ -56,18 +56,22 @@ enum LogFormat {
     Json,
 }
 
-fn init_logging(format: LogFormat) {
+/// Logs to stderr through a background writer, so request threads never block on the
+/// terminal or a pipe; the returned guard flushes what is left when `serve` ends.
+fn init_logging(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CUSTOS_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let (writer, guard) = tracing_appender::non_blocking(std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer);
     match format {
-        LogFormat::Human => builder.init(),
+        LogFormat::Human => builder.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).init(),
         LogFormat::Json => builder.json().flatten_event(true).init(),
     }
+    guard
 }
 
 pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
-    init_logging(args.log_format);
+    let _log_flush = init_logging(args.log_format);
     if args.insecure_http && !args.public_url.as_deref().is_some_and(|u| u.starts_with("https://")) {
         anyhow::bail!(
             "--insecure-http needs --public-url set to the external https:// URL of the TLS-terminating proxy"
@@ -75,18 +79,6 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     let dir = DataDir::new(&args.data_dir);
     let database_url = from_file_env(args.database_url.clone(), "CUSTOS_DATABASE_URL")?;
-    if !dir.is_initialized() {
-        let profile = initialize(&InitArgs {
-            data_dir: args.data_dir.clone(),
-            public_url: args.public_url.clone(),
-            tenant_domain: args.tenant_domain.clone(),
-            database_url: database_url.clone(),
-            json: false,
-        })
-        .await?;
-        print_summary(&profile);
-    }
-
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let tls = if args.insecure_http {
         None
@@ -104,6 +96,18 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let public_url = normalize_public_url(
         &args.public_url.clone().unwrap_or_else(|| format!("https://localhost:{}", bound.port())),
     )?;
+    // Initialise after binding, so that the profile records the port actually in use.
+    if !dir.is_initialized() {
+        let profile = initialize(&InitArgs {
+            data_dir: args.data_dir.clone(),
+            public_url: Some(public_url.clone()),
+            tenant_domain: args.tenant_domain.clone(),
+            database_url: database_url.clone(),
+            json: false,
+        })
+        .await?;
+        print_summary(&profile);
+    }
 
     let database_url = database_url.unwrap_or_else(|| dir.default_database_url());
     let store = custos_store::open(&database_url).await.context("cannot open the database")?;
