@@ -1,0 +1,34 @@
+//! Resource-side validation of custos (and Entra ID) access tokens for one API.
+//!
+//! A [`GuardConfig`] (the `interface.md` keys, from TOML or App Service-style environment variables) and
+//! an injected [`Clock`](custos_core::Clock) build a [`Guard`], which fetches the tenant's v1/v2 discovery
+//! documents and JWKS from the authority, caches the keys, and checks bearer tokens per RFC 9068 §4 and
+//! `security.md` §4/§6. It is used through
+//!
+//! - [`GuardLayer`], a tower layer for axum or hyper services, which puts the [`Principal`] in the request
+//!   extensions;
+//! - the axum extractor (`Principal` implements `FromRequestParts`);
+//! - [`Guard::validate`], a plain async function over [`http::HeaderMap`] for other frameworks.
+//!
+//! Refusals follow RFC 6750 §3 (see [`GuardError`]). This crate depends only on `custos-core` among the
+//! custos crates: never on the server, storage, authority or directory.
+
+mod bearer;
+mod config;
+mod error;
+mod extract;
+mod guard;
+mod keys;
+mod layer;
+mod policy;
+mod principal;
+mod token;
+
+pub use bearer::{MAX_TOKEN_LEN, bearer_token};
+pub use config::{ConfigError, GuardConfig, GuardConfigInput, KEYS, ListInput, MAX_LEEWAY};
+pub use error::{Forbidden, GuardError, InvalidToken};
+pub use guard::{CLIENT_TYPE_HEADER, Guard};
+pub use keys::{CacheOptions, FETCH_TIMEOUT, FetchError, MAX_DOCUMENT_BYTES, MAX_KEYS, MAX_KID_LEN};
+pub use layer::{GuardLayer, GuardService};
+pub use policy::Policy;
+pub use principal::{Principal, PrincipalKind, TokenVersion};

@@ -1,0 +1,47 @@
+//! The validated caller a handler receives: who called, from which tenant, with which roles.
+
+use custos_core::{AppId, ObjectId, TenantId};
+
+/// Whether the token was issued to an application itself or on behalf of a user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PrincipalKind {
+    /// App-only token (`idtyp: app`, or no `scp`).
+    App,
+    /// Delegated token (carries `scp`).
+    User,
+}
+
+/// The access-token format, told apart by the issuer that signed it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TokenVersion {
+    /// v1.0 token (`iss` = the v1 issuer, client in `appid`).
+    V1,
+    /// v2.0 token (`iss` = the v2 issuer, client in `azp`).
+    V2,
+}
+
+/// A caller whose bearer token passed every check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// `tid`: the tenant that issued the token (always the configured tenant).
+    pub tenant_id: TenantId,
+    /// `appid` (v1) or `azp` (v2): the client application.
+    pub client_app_id: AppId,
+    /// `oid`: the client's service principal (or the user) object id.
+    pub object_id: ObjectId,
+    /// `roles`: app roles granted to the caller.
+    pub roles: Vec<String>,
+    /// `scp`, split on spaces: delegated scopes (empty for app tokens).
+    pub scopes: Vec<String>,
+    /// Token format.
+    pub token_version: TokenVersion,
+    /// App-only or delegated.
+    pub kind: PrincipalKind,
+}
+
+impl Principal {
+    /// Whether `roles` contains `role` (exact, case-sensitive, as Entra compares).
+    pub fn has_role(&self, role: &str) -> bool {
+        self.roles.iter().any(|r| r == role)
+    }
+}

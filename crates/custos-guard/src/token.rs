@@ -1,0 +1,267 @@
+//! Checks of one access token per RFC 9068 §4, RFC 8725 and `security.md` §4/§6: the header (RS256
+//! only, `typ` missing/`JWT`/`at+jwt`, no `crit`, no embedded keys) before any key is looked up, then the
+//! signature, then the claims (`iss`, key-issuer binding, `ver`, `tid`, `aud`, numeric times with leeway,
+//! no `nonce`, app-or-user, client and object ids).
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use custos_core::{AppId, ObjectId, TenantId};
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::error::InvalidToken;
+use crate::keys::{MAX_KID_LEN, Snapshot};
+use crate::principal::{Principal, PrincipalKind, TokenVersion};
+
+/// What the claim checks compare against.
+#[derive(Debug)]
+pub(crate) struct Expectations<'a> {
+    pub(crate) tenant_id: TenantId,
+    pub(crate) audiences: &'a [String],
+    pub(crate) leeway_secs: f64,
+    pub(crate) now: i64,
+}
+
+#[derive(Debug, Deserialize)]
+struct RawHeader {
+    alg: String,
+    typ: Option<String>,
+    kid: Option<String>,
+    x5t: Option<String>,
+    crit: Option<Value>,
+    jwk: Option<Value>,
+    jku: Option<Value>,
+    x5u: Option<Value>,
+}
+
+/// Checks the protected header and returns the key id to look up (`kid`, else v1's `x5t`).
+pub(crate) fn check_header(token: &str) -> Result<String, InvalidToken> {
+    let mut parts = token.split('.');
+    let (Some(header), Some(_), Some(_), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(InvalidToken::Malformed);
+    };
+    let json = URL_SAFE_NO_PAD.decode(header).map_err(|_| InvalidToken::Malformed)?;
+    let header: RawHeader = serde_json::from_slice(&json).map_err(|_| InvalidToken::Malformed)?;
+    if header.alg != "RS256" {
+        return Err(InvalidToken::Algorithm);
+    }
+    if let Some(typ) = &header.typ {
+        let typ = typ.to_ascii_lowercase();
+        if !matches!(typ.as_str(), "jwt" | "at+jwt" | "application/at+jwt") {
+            return Err(InvalidToken::Type);
+        }
+    }
+    if header.crit.is_some() {
+        return Err(InvalidToken::Critical);
+    }
+    if header.jwk.is_some() || header.jku.is_some() || header.x5u.is_some() {
+        return Err(InvalidToken::EmbeddedKey);
+    }
+    header
+        .kid
+        .or(header.x5t)
+        .filter(|k| !k.is_empty() && k.len() <= MAX_KID_LEN)
+        .ok_or(InvalidToken::UnknownKey)
+}
+
+/// The signature check only: algorithm fixed to RS256, every claim rule is ours (the crate's clock is the
+/// system clock, not the injected one).
+pub(crate) fn signature_validation() -> Validation {
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    validation.validate_aud = false;
+    validation.required_spec_claims.clear();
+    validation.leeway = 0;
+    validation
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Audience {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// The claims the guard reads. Named fields make a repeated claim a parse error.
+#[derive(Debug, Deserialize)]
+struct RawClaims {
+    iss: Option<String>,
+    aud: Option<Audience>,
+    exp: Option<Value>,
+    nbf: Option<Value>,
+    iat: Option<Value>,
+    tid: Option<String>,
+    oid: Option<String>,
+    appid: Option<String>,
+    azp: Option<String>,
+    roles: Option<Vec<String>>,
+    scp: Option<String>,
+    idtyp: Option<String>,
+    ver: Option<String>,
+    nonce: Option<serde::de::IgnoredAny>,
+}
+
+/// Verifies the signature with `kid`'s key from `snapshot` and checks every claim.
+pub(crate) fn verify(
+    token: &str,
+    kid: &str,
+    snapshot: &Snapshot,
+    validation: &Validation,
+    expect: &Expectations<'_>,
+) -> Result<Principal, InvalidToken> {
+    let (key, key_issuers) = snapshot.key(kid).ok_or(InvalidToken::UnknownKey)?;
+    let claims = decode(token, key, validation)?;
+    if claims.nonce.is_some() {
+        return Err(InvalidToken::IdToken);
+    }
+    let iss = claims.iss.as_deref().ok_or(InvalidToken::MissingClaim("iss"))?;
+    let version = if iss == snapshot.v2_issuer {
+        TokenVersion::V2
+    } else if iss == snapshot.v1_issuer {
+        TokenVersion::V1
+    } else {
+        return Err(InvalidToken::Issuer);
+    };
+    if !key_issuers.iter().any(|i| i == iss) {
+        return Err(InvalidToken::Signature);
+    }
+    let expected_ver = match version {
+        TokenVersion::V1 => "1.0",
+        TokenVersion::V2 => "2.0",
+    };
+    if claims.ver.as_deref().is_some_and(|v| v != expected_ver) {
+        return Err(InvalidToken::Version);
+    }
+    let tid = claims.tid.as_deref().ok_or(InvalidToken::MissingClaim("tid"))?;
+    if tid.parse::<TenantId>().ok() != Some(expect.tenant_id) {
+        return Err(InvalidToken::Tenant);
+    }
+    check_audience(claims.aud.as_ref(), expect.audiences)?;
+    check_times(&claims, expect)?;
+    principal(claims, version, expect.tenant_id)
+}
+
+fn decode(token: &str, key: &DecodingKey, validation: &Validation) -> Result<RawClaims, InvalidToken> {
+    jsonwebtoken::decode::<RawClaims>(token, key, validation).map(|data| data.claims).map_err(|e| {
+        match e.kind() {
+            ErrorKind::InvalidSignature | ErrorKind::InvalidRsaKey(_) => InvalidToken::Signature,
+            ErrorKind::InvalidAlgorithm | ErrorKind::InvalidAlgorithmName => InvalidToken::Algorithm,
+            _ => InvalidToken::Malformed,
+        }
+    })
+}
+
+fn check_audience(aud: Option<&Audience>, accepted: &[String]) -> Result<(), InvalidToken> {
+    let ours = |a: &String| accepted.contains(a);
+    match aud.ok_or(InvalidToken::MissingClaim("aud"))? {
+        Audience::One(a) if ours(a) => Ok(()),
+        Audience::Many(list) if list.iter().any(ours) => Ok(()),
+        _ => Err(InvalidToken::Audience),
+    }
+}
+
+/// A NumericDate (RFC 7519 §2): a JSON number, never a string.
+fn numeric(value: Option<&Value>, name: &'static str) -> Result<Option<f64>, InvalidToken> {
+    match value {
+        None => Ok(None),
+        Some(Value::Number(n)) => {
+            n.as_f64().filter(|f| f.is_finite()).map(Some).ok_or(InvalidToken::ClaimFormat(name))
+        }
+        Some(_) => Err(InvalidToken::ClaimFormat(name)),
+    }
+}
+
+fn check_times(claims: &RawClaims, expect: &Expectations<'_>) -> Result<(), InvalidToken> {
+    let now = expect.now as f64;
+    let exp = numeric(claims.exp.as_ref(), "exp")?.ok_or(InvalidToken::MissingClaim("exp"))?;
+    let nbf = numeric(claims.nbf.as_ref(), "nbf")?;
+    let iat = numeric(claims.iat.as_ref(), "iat")?;
+    if now >= exp + expect.leeway_secs {
+        return Err(InvalidToken::Expired);
+    }
+    if [nbf, iat].into_iter().flatten().any(|t| t > now + expect.leeway_secs) {
+        return Err(InvalidToken::NotYetValid);
+    }
+    Ok(())
+}
+
+fn principal(
+    claims: RawClaims,
+    version: TokenVersion,
+    tenant_id: TenantId,
+) -> Result<Principal, InvalidToken> {
+    let kind = match (claims.idtyp.as_deref(), claims.scp.is_some()) {
+        (Some("app"), true) => return Err(InvalidToken::Inconsistent),
+        (Some("app"), false) | (None, false) => PrincipalKind::App,
+        (Some("user") | None, true) => PrincipalKind::User,
+        _ => return Err(InvalidToken::Inconsistent),
+    };
+    let client = match (&claims.appid, &claims.azp) {
+        (Some(a), Some(b)) if a != b => return Err(InvalidToken::Inconsistent),
+        (Some(id), _) | (None, Some(id)) => id,
+        (None, None) => {
+            return Err(InvalidToken::MissingClaim(match version {
+                TokenVersion::V1 => "appid",
+                TokenVersion::V2 => "azp",
+            }));
+        }
+    };
+    let client_app_id: AppId = client.parse().map_err(|_| InvalidToken::ClaimFormat("appid"))?;
+    let object_id: ObjectId = claims
+        .oid
+        .as_deref()
+        .ok_or(InvalidToken::MissingClaim("oid"))?
+        .parse()
+        .map_err(|_| InvalidToken::ClaimFormat("oid"))?;
+    Ok(Principal {
+        tenant_id,
+        client_app_id,
+        object_id,
+        roles: claims.roles.unwrap_or_default(),
+        scopes: claims.scp.as_deref().unwrap_or_default().split_whitespace().map(str::to_owned).collect(),
+        token_version: version,
+        kind,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token_with_header(header: &str) -> String {
+        format!("{}.e30.sig", URL_SAFE_NO_PAD.encode(header))
+    }
+
+    #[test]
+    fn header_rules() {
+        let ok = |h: &str| check_header(&token_with_header(h));
+        assert_eq!(ok(r#"{"alg":"RS256","typ":"JWT","kid":"k"}"#), Ok("k".to_owned()));
+        assert_eq!(ok(r#"{"alg":"RS256","kid":"k"}"#), Ok("k".to_owned()));
+        assert_eq!(ok(r#"{"alg":"RS256","typ":"at+jwt","kid":"k"}"#), Ok("k".to_owned()));
+        assert_eq!(ok(r#"{"alg":"RS256","typ":"application/at+jwt","kid":"k"}"#), Ok("k".to_owned()));
+        assert_eq!(ok(r#"{"alg":"RS256","x5t":"t"}"#), Ok("t".to_owned()));
+        assert_eq!(ok(r#"{"alg":"RS256","typ":"dpop+jwt","kid":"k"}"#), Err(InvalidToken::Type));
+        assert_eq!(ok(r#"{"alg":"none","kid":"k"}"#), Err(InvalidToken::Algorithm));
+        assert_eq!(ok(r#"{"alg":"PS256","kid":"k"}"#), Err(InvalidToken::Algorithm));
+        assert_eq!(ok(r#"{"alg":"RS256","kid":"k","crit":["exp"]}"#), Err(InvalidToken::Critical));
+        assert_eq!(ok(r#"{"alg":"RS256","kid":"k","jku":"https://evil"}"#), Err(InvalidToken::EmbeddedKey));
+        assert_eq!(ok(r#"{"alg":"RS256","alg":"RS256","kid":"k"}"#), Err(InvalidToken::Malformed));
+        assert_eq!(ok(r#"{"alg":"RS256"}"#), Err(InvalidToken::UnknownKey));
+        assert_eq!(check_header("a.b"), Err(InvalidToken::Malformed));
+        assert_eq!(check_header("a.b.c.d.e"), Err(InvalidToken::Malformed));
+    }
+
+    #[test]
+    fn numeric_dates() {
+        assert_eq!(numeric(Some(&serde_json::json!(1.5)), "exp"), Ok(Some(1.5)));
+        assert_eq!(
+            numeric(Some(&serde_json::json!("99999999999")), "nbf"),
+            Err(InvalidToken::ClaimFormat("nbf"))
+        );
+        assert_eq!(numeric(None, "iat"), Ok(None));
+    }
+}
