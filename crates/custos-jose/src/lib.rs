@@ -9,7 +9,11 @@
 //! - [`seal`]: AES-256-GCM sealing of private keys with the key-encryption key.
 //! - [`verify`]: [`TokenVerifier`], RS256 verification of tokens this server issued.
 //! - [`secret`]: client-secret generation and the keyed hash secrets are stored as.
+//! - [`cert`]: [`cert::ClientCertificate`], client certificates parsed once (thumbprints, key).
+//! - [`assertion`]: validation of client assertions (private_key_jwt) as Entra checks them.
 
+pub mod assertion;
+pub mod cert;
 pub mod jwks;
 pub mod seal;
 pub mod secret;
