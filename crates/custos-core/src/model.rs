@@ -46,6 +46,8 @@ pub struct Application {
     pub sign_in_audience: String,
     /// Client secrets (only their keyed hashes).
     pub password_credentials: Vec<PasswordCredential>,
+    /// Client certificates (`keyCredentials`), the public halves only.
+    pub key_credentials: Vec<KeyCredential>,
     /// Creation time.
     #[serde(with = "time::serde::rfc3339")]
     pub created: OffsetDateTime,
@@ -121,6 +123,59 @@ impl std::fmt::Debug for PasswordCredential {
             .field("start", &self.start)
             .field("end", &self.end)
             .field("secret_hash", &"<redacted>")
+            .finish()
+    }
+}
+
+/// `keyCredential.type` of an X.509 certificate, the only kind custos accepts.
+pub const KEY_TYPE_X509: &str = "AsymmetricX509Cert";
+/// `keyCredential.usage` of a certificate a client signs assertions with.
+pub const KEY_USAGE_VERIFY: &str = "Verify";
+
+/// A client certificate registered on an application (Graph `keyCredential`). Only the
+/// certificate is stored; the private key stays with the client.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyCredential {
+    /// `keyId`, unique within the application.
+    pub key_id: Uuid,
+    /// Optional display name (Graph defaults it to the certificate's subject).
+    pub display_name: Option<String>,
+    /// `customKeyIdentifier`: by default the SHA-1 thumbprint of the certificate (20 bytes), the
+    /// bytes an assertion's `x5t` header names.
+    pub custom_key_identifier: Vec<u8>,
+    /// `usage`: [`KEY_USAGE_VERIFY`].
+    pub usage: String,
+    /// `type`: [`KEY_TYPE_X509`].
+    pub key_type: String,
+    /// Valid from (by default the certificate's `notBefore`).
+    #[serde(with = "time::serde::rfc3339")]
+    pub start: OffsetDateTime,
+    /// Valid until (by default the certificate's `notAfter`).
+    #[serde(with = "time::serde::rfc3339")]
+    pub end: OffsetDateTime,
+    /// The DER X.509 certificate.
+    pub certificate_der: Vec<u8>,
+}
+
+impl KeyCredential {
+    /// Whether the credential may be used at `now` (`start <= now < end`).
+    pub fn is_valid_at(&self, now: OffsetDateTime) -> bool {
+        self.start <= now && now < self.end
+    }
+}
+
+impl std::fmt::Debug for KeyCredential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let identifier: String = self.custom_key_identifier.iter().map(|b| format!("{b:02X}")).collect();
+        f.debug_struct("KeyCredential")
+            .field("key_id", &self.key_id)
+            .field("display_name", &self.display_name)
+            .field("custom_key_identifier", &identifier)
+            .field("usage", &self.usage)
+            .field("key_type", &self.key_type)
+            .field("start", &self.start)
+            .field("end", &self.end)
+            .field("certificate_der", &format_args!("<{} bytes>", self.certificate_der.len()))
             .finish()
     }
 }
@@ -235,5 +290,40 @@ impl std::fmt::Debug for SigningKeyRecord {
             .field("activates", &self.activates)
             .field("retires", &self.retires)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn key_credential() -> KeyCredential {
+        KeyCredential {
+            key_id: Uuid::nil(),
+            display_name: Some("CN=client".to_owned()),
+            custom_key_identifier: vec![0xAB, 0x01],
+            usage: KEY_USAGE_VERIFY.to_owned(),
+            key_type: KEY_TYPE_X509.to_owned(),
+            start: datetime!(2025-01-01 0:00 UTC),
+            end: datetime!(2026-01-01 0:00 UTC),
+            certificate_der: vec![0x30, 0x82, 0x01, 0x02],
+        }
+    }
+
+    #[test]
+    fn key_credential_debug_shows_the_thumbprint_but_not_the_certificate() {
+        let shown = format!("{:?}", key_credential());
+        assert!(shown.contains("\"AB01\""), "{shown}");
+        assert!(shown.contains("<4 bytes>"), "{shown}");
+        assert!(!shown.contains("48, 130"), "{shown}");
+    }
+
+    #[test]
+    fn key_credential_validity_is_half_open() {
+        let k = key_credential();
+        assert!(!k.is_valid_at(datetime!(2024-12-31 23:59:59 UTC)));
+        assert!(k.is_valid_at(datetime!(2025-01-01 0:00 UTC)));
+        assert!(!k.is_valid_at(datetime!(2026-01-01 0:00 UTC)));
     }
 }

@@ -62,7 +62,7 @@ pub(crate) async fn list(
         .await?
         .iter()
         .filter(|a| resolve::is_listed(a))
-        .map(|a| shapes::application(a, &tenant.domain))
+        .map(|a| shapes::application(a, &tenant.domain, query.selects("keyCredentials")))
         .collect();
     let collection = Collection { path: "applications".to_owned(), context: "applications".to_owned() };
     let pager = Pager::new(&state.paging_key, caller.tenant_id, &state.public_url);
@@ -90,17 +90,22 @@ pub(crate) async fn create(
         requested_access_token_version: None,
         sign_in_audience: SIGN_IN_AUDIENCE_MY_ORG.to_owned(),
         password_credentials: Vec::new(),
+        key_credentials: Vec::new(),
         created: state.clock.now(),
     };
     if let Some(uris) = input.identifier_uris() {
         ensure_unique_uris(state.store.as_ref(), &app, uris).await?;
     }
-    input.apply(&mut app)?;
+    input.apply(&mut app, state.clock.now())?;
     let tenant = resolve::tenant(state.store.as_ref(), caller.tenant_id).await?;
     state.store.create_application(&app).await.map_err(|e| map_write_error(e, app.id))?;
     tracing::info!(tenant = %app.tenant_id, app_id = %app.app_id, "application created");
-    let body =
-        entity_response(&state.public_url, "applications", shapes::application(&app, &tenant.domain), None);
+    let body = entity_response(
+        &state.public_url,
+        "applications",
+        shapes::application(&app, &tenant.domain, false),
+        None,
+    );
     Ok((StatusCode::CREATED, Json(body)))
 }
 
@@ -112,7 +117,8 @@ pub(crate) async fn show(
 ) -> Result<Json<Value>, GraphError> {
     let select = entity_select(query, &APPLICATION)?;
     let tenant = resolve::tenant(state.store.as_ref(), app.tenant_id).await?;
-    let item = shapes::application(app, &tenant.domain);
+    let with_keys = select.as_ref().is_some_and(|s| s.iter().any(|p| p == "keyCredentials"));
+    let item = shapes::application(app, &tenant.domain, with_keys);
     Ok(Json(entity_response(&state.public_url, "applications", item, select.as_deref())))
 }
 
@@ -126,7 +132,7 @@ pub(crate) async fn update(
     if let Some(uris) = input.identifier_uris() {
         ensure_unique_uris(state.store.as_ref(), &app, uris).await?;
     }
-    input.apply(&mut app)?;
+    input.apply(&mut app, state.clock.now())?;
     state.store.update_application(&app).await.map_err(|e| map_write_error(e, app.id))?;
     tracing::info!(tenant = %app.tenant_id, app_id = %app.app_id, "application updated");
     Ok(StatusCode::NO_CONTENT)

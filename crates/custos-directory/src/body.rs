@@ -74,6 +74,14 @@ impl JsonObject {
         Ok(self)
     }
 
+    /// The object a JSON value is, or `None` for any other value.
+    pub(crate) fn from_value(value: Value) -> Option<Self> {
+        match value {
+            Value::Object(map) => Some(Self { map }),
+            _ => None,
+        }
+    }
+
     /// Whether the object has the property `name`.
     pub(crate) fn contains(&self, name: &str) -> bool {
         self.map.contains_key(name)

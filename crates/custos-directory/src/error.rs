@@ -41,6 +41,10 @@ pub enum GraphError {
     /// 400 `Request_BadRequest`: the request is well-formed but its content is refused.
     #[error("{0}")]
     BadRequest(String),
+    /// 400 `Authorization_RequestDenied`: the proof-of-possession JWT of `addKey`/`removeKey`
+    /// does not verify; the text names why.
+    #[error("{0}")]
+    ProofRejected(String),
     /// 400 `BadRequest`: the request could not be read (malformed JSON, query syntax).
     #[error("{0}")]
     Malformed(String),
@@ -78,6 +82,7 @@ impl GraphError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::BadRequest(_)
+            | Self::ProofRejected(_)
             | Self::Malformed(_)
             | Self::UnsupportedQuery(_)
             | Self::DuplicateKey(_)
@@ -89,7 +94,7 @@ impl GraphError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::MissingToken | Self::InvalidToken => "InvalidAuthenticationToken",
-            Self::Forbidden => "Authorization_RequestDenied",
+            Self::Forbidden | Self::ProofRejected(_) => "Authorization_RequestDenied",
             Self::NotFound(_) => "Request_ResourceNotFound",
             Self::BadRequest(_) => "Request_BadRequest",
             Self::Malformed(_) => "BadRequest",

@@ -1,5 +1,5 @@
 //! Alternate-key addressing: `applications(appId='...')` and `servicePrincipals(appId='...')`,
-//! for GET, PATCH, DELETE and the password actions. Any other top-level segment is Graph's
+//! for GET, PATCH, DELETE and the password and key actions. Any other top-level segment is Graph's
 //! 400 "Resource not found for the segment".
 
 use crate::DirectoryState;
@@ -7,7 +7,7 @@ use crate::auth::{Authed, Permission};
 use crate::body::{GraphPath, JsonBody};
 use crate::error::GraphError;
 use crate::resolve::{self, AlternateKey};
-use crate::{applications, passwords, service_principals};
+use crate::{applications, certificates, passwords, service_principals};
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use http::StatusCode;
@@ -112,4 +112,30 @@ pub(crate) async fn remove_password(
     let caller = auth.require(Permission::WriteApplications)?;
     let app = resolve::application_by_app_id(state.store.as_ref(), caller.tenant_id, app_id).await?;
     passwords::remove_from(&state, app, body?).await
+}
+
+/// `POST /v1.0/applications(appId='...')/addKey`
+pub(crate) async fn add_key(
+    State(state): State<DirectoryState>,
+    auth: Authed,
+    GraphPath(segment): GraphPath<String>,
+    body: Result<JsonBody, GraphError>,
+) -> Result<Json<Value>, GraphError> {
+    let app_id = action_target(&segment, "addKey")?;
+    let caller = auth.require(Permission::WriteApplications)?;
+    let app = resolve::application_by_app_id(state.store.as_ref(), caller.tenant_id, app_id).await?;
+    certificates::add_to(&state, app, body?).await
+}
+
+/// `POST /v1.0/applications(appId='...')/removeKey`
+pub(crate) async fn remove_key(
+    State(state): State<DirectoryState>,
+    auth: Authed,
+    GraphPath(segment): GraphPath<String>,
+    body: Result<JsonBody, GraphError>,
+) -> Result<StatusCode, GraphError> {
+    let app_id = action_target(&segment, "removeKey")?;
+    let caller = auth.require(Permission::WriteApplications)?;
+    let app = resolve::application_by_app_id(state.store.as_ref(), caller.tenant_id, app_id).await?;
+    certificates::remove_from(&state, app, body?).await
 }

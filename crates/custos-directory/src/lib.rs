@@ -1,10 +1,10 @@
 //! The directory API of custos: a Microsoft Graph v1.0 subset (`/v1.0/...`: applications and
-//! their secrets, service principals, app role assignments, the organization) and custos' own
+//! their secrets and certificates, service principals, app role assignments, the organization) and custos' own
 //! admin API (`/admin/v1/tenants`), plus tenant [`provision`]ing used by `custos init`.
 //!
 //! Callers are authenticated through the [`BearerAuthenticator`] seam (the server plugs in the
 //! authority's token verifier), so this crate depends only on `custos-core`, `custos-jose` (secret
-//! generation and hashing) and the [`Store`] trait. Every route works inside the caller's tenant
+//! generation and hashing, certificate parsing) and the [`Store`] trait. Every route works inside the caller's tenant
 //! (the token's `tid`): objects of other tenants are 404, never visible.
 
 mod admin;
@@ -12,17 +12,25 @@ mod applications;
 mod assignments;
 mod auth;
 mod body;
+mod certificates;
 mod error;
 mod filter;
+mod key_credentials;
 mod keyed;
 mod odata;
 mod organization;
 mod passwords;
+mod proof;
 pub mod provision;
 mod resolve;
 mod service_principals;
 mod shapes;
 mod validate;
+
+/// Certificates and proofs for the unit tests, shared with the integration tests.
+#[cfg(test)]
+#[path = "../tests/common/certs.rs"]
+mod test_certs;
 
 pub use auth::{BearerAuthenticator, Caller};
 pub use body::MAX_BODY_BYTES;
@@ -84,6 +92,8 @@ pub fn graph_router(state: DirectoryState) -> Router {
         .route("/v1.0/applications/{id}", get(apps::get).patch(apps::patch).delete(apps::delete))
         .route("/v1.0/applications/{id}/addPassword", post(passwords::add))
         .route("/v1.0/applications/{id}/removePassword", post(passwords::remove))
+        .route("/v1.0/applications/{id}/addKey", post(certificates::add))
+        .route("/v1.0/applications/{id}/removeKey", post(certificates::remove))
         .route("/v1.0/servicePrincipals", get(sps::list).post(sps::create))
         .route("/v1.0/servicePrincipals/{id}", get(sps::get).patch(sps::patch).delete(sps::delete))
         .route(
@@ -100,6 +110,8 @@ pub fn graph_router(state: DirectoryState) -> Router {
         .route("/v1.0/{entity}", get(keyed::get).patch(keyed::patch).delete(keyed::delete))
         .route("/v1.0/{entity}/addPassword", post(keyed::add_password))
         .route("/v1.0/{entity}/removePassword", post(keyed::remove_password))
+        .route("/v1.0/{entity}/addKey", post(keyed::add_key))
+        .route("/v1.0/{entity}/removeKey", post(keyed::remove_key))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(state.clone(), error::envelope))
         .with_state(state)

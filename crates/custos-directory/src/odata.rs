@@ -101,6 +101,11 @@ pub(crate) fn entity_select(
 }
 
 impl ListQuery {
+    /// Whether `$select` names `property` explicitly.
+    pub(crate) fn selects(&self, property: &str) -> bool {
+        self.select.as_ref().is_some_and(|(_, props)| props.iter().any(|p| p == property))
+    }
+
     /// Parses the query string of a list request.
     pub(crate) fn parse(raw: Option<&str>, entity: &EntityType) -> Result<Self, GraphError> {
         let mut query = Self::default();

@@ -169,6 +169,7 @@ fn application(tenant: TenantId, app_id: AppId, name: &str, now: OffsetDateTime)
         requested_access_token_version: None,
         sign_in_audience: custos_core::model::SIGN_IN_AUDIENCE_MY_ORG.to_owned(),
         password_credentials: Vec::new(),
+        key_credentials: Vec::new(),
         created: now,
     }
 }

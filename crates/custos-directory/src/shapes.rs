@@ -1,13 +1,16 @@
 //! Graph JSON shapes of directory objects: how an [`Application`], [`ServicePrincipal`],
 //! [`AppRoleAssignment`] and [`Tenant`] look on the wire (camelCase, every property Graph v1.0
 //! returns by default), and each entity type's property list for `$select`/`$filter`.
-//! Secret hashes are never rendered.
+//! Secret hashes are never rendered; certificates (`keyCredentials[].key`) only when `$select`
+//! asks for `keyCredentials`, as in Graph.
 
 use crate::odata::EntityType;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use custos_core::model::SIGN_IN_AUDIENCE_MY_ORG;
 use custos_core::model::{
-    AppRole, AppRoleAssignment, Application, PasswordCredential, ServicePrincipal, ServicePrincipalType,
-    Tenant,
+    AppRole, AppRoleAssignment, Application, KeyCredential, PasswordCredential, ServicePrincipal,
+    ServicePrincipalType, Tenant,
 };
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -76,8 +79,24 @@ pub(crate) fn password_credential(p: &PasswordCredential, secret_text: Option<&s
     })
 }
 
-/// An application; `publisher_domain` is the owning tenant's domain.
-pub(crate) fn application(app: &Application, publisher_domain: &str) -> Value {
+/// A key credential: `customKeyIdentifier` and `key` in standard base64; `key` (the DER
+/// certificate) only when `with_key`, else `null` as Graph returns it by default.
+pub(crate) fn key_credential(k: &KeyCredential, with_key: bool) -> Value {
+    json!({
+        "customKeyIdentifier": BASE64.encode(&k.custom_key_identifier),
+        "displayName": k.display_name,
+        "endDateTime": date(k.end),
+        "key": with_key.then(|| BASE64.encode(&k.certificate_der)),
+        "keyId": k.key_id,
+        "startDateTime": date(k.start),
+        "type": k.key_type,
+        "usage": k.usage,
+    })
+}
+
+/// An application; `publisher_domain` is the owning tenant's domain. Certificates are included
+/// in `keyCredentials[].key` only when `with_keys` (`$select=keyCredentials`).
+pub(crate) fn application(app: &Application, publisher_domain: &str, with_keys: bool) -> Value {
     json!({
         "id": app.id,
         "deletedDateTime": null,
@@ -109,7 +128,11 @@ pub(crate) fn application(app: &Application, publisher_domain: &str) -> Value {
             "supportUrl": null,
             "termsOfServiceUrl": null,
         },
-        "keyCredentials": [],
+        "keyCredentials": app
+            .key_credentials
+            .iter()
+            .map(|k| key_credential(k, with_keys))
+            .collect::<Vec<_>>(),
         "optionalClaims": null,
         "passwordCredentials": app
             .password_credentials
@@ -300,6 +323,16 @@ mod tests {
                 end: datetime!(2027-01-01 0:00 UTC),
                 secret_hash: vec![1; 32],
             }],
+            key_credentials: vec![KeyCredential {
+                key_id: uuid::Uuid::nil(),
+                display_name: Some("CN=client".into()),
+                custom_key_identifier: vec![0xAB; 20],
+                usage: "Verify".into(),
+                key_type: "AsymmetricX509Cert".into(),
+                start: datetime!(2025-01-01 0:00 UTC),
+                end: datetime!(2026-01-01 0:00 UTC),
+                certificate_der: vec![0x30, 0x03, 0x02, 0x01, 0x00],
+            }],
             created: datetime!(2025-01-01 0:00 UTC),
         }
     }
@@ -307,7 +340,7 @@ mod tests {
     #[test]
     fn selectable_properties_are_exactly_the_rendered_ones() {
         let a = app();
-        assert_eq!(keys(&application(&a, "d")), props(&APPLICATION));
+        assert_eq!(keys(&application(&a, "d", false)), props(&APPLICATION));
         let sp = ServicePrincipal {
             id: ObjectId::new_random(),
             tenant_id: a.tenant_id,
@@ -332,12 +365,30 @@ mod tests {
 
     #[test]
     fn secrets_render_without_hash_and_with_null_text() {
-        let rendered = application(&app(), "d");
+        let rendered = application(&app(), "d", false);
         let p = &rendered["passwordCredentials"][0];
         assert_eq!(p["secretText"], Value::Null);
         assert_eq!(p["hint"], "abc");
         assert_eq!(p["endDateTime"], "2027-01-01T00:00:00Z");
         assert!(!rendered.to_string().contains("secret_hash"));
         assert_eq!(rendered["api"]["requestedAccessTokenVersion"], 2);
+    }
+
+    #[test]
+    fn certificates_render_only_when_selected() {
+        let expected = |key: Value| {
+            json!([{
+                "customKeyIdentifier": "q6urq6urq6urq6urq6urq6urq6s=",
+                "displayName": "CN=client",
+                "endDateTime": "2026-01-01T00:00:00Z",
+                "key": key,
+                "keyId": "00000000-0000-0000-0000-000000000000",
+                "startDateTime": "2025-01-01T00:00:00Z",
+                "type": "AsymmetricX509Cert",
+                "usage": "Verify",
+            }])
+        };
+        assert_eq!(application(&app(), "d", false)["keyCredentials"], expected(Value::Null));
+        assert_eq!(application(&app(), "d", true)["keyCredentials"], expected(json!("MAMCAQA=")));
     }
 }

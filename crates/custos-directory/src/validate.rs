@@ -1,13 +1,16 @@
 //! The writable properties of an application (POST and PATCH bodies), read strictly into
 //! [`ApplicationInput`] and checked before anything is stored: display name, identifier URIs
 //! (absolute, unique in the tenant), app roles (GUID ids, values ≤ 120 characters without
-//! spaces, unique ids and values), `api.requestedAccessTokenVersion` and `signInAudience`.
+//! spaces, unique ids and values), `api.requestedAccessTokenVersion`, `signInAudience` and
+//! `keyCredentials` (read by [`crate::key_credentials`]).
 
 use crate::body::{JsonObject, invalid_value};
 use crate::error::GraphError;
+use crate::key_credentials::{self, KeyCredentialInput};
 use custos_core::model::{AppRole, Application};
 use serde::Deserialize;
 use std::collections::HashSet;
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 const RESOURCE: &str = "Application";
@@ -60,6 +63,7 @@ pub(crate) struct ApplicationInput {
     app_roles: Option<Vec<AppRole>>,
     requested_access_token_version: Option<Option<u8>>,
     sign_in_audience: Option<String>,
+    key_credentials: Option<Vec<KeyCredentialInput>>,
 }
 
 impl ApplicationInput {
@@ -79,6 +83,7 @@ impl ApplicationInput {
             "appRoles",
             "api",
             "signInAudience",
+            "keyCredentials",
         ])?;
         let display_name: Option<String> = body.take("displayName", RESOURCE)?;
         if display_name.as_ref().is_some_and(|n| n.trim().is_empty() || n.chars().count() > MAX_DISPLAY_NAME)
@@ -113,6 +118,10 @@ impl ApplicationInput {
         if sign_in_audience.as_deref().is_some_and(|a| !SIGN_IN_AUDIENCES.contains(&a)) {
             return Err(invalid_value("signInAudience", RESOURCE));
         }
+        let key_credentials = match body.take::<Option<Vec<serde_json::Value>>>("keyCredentials", RESOURCE)? {
+            Some(list) => Some(key_credentials::parse_list(list)?),
+            None => None,
+        };
         Ok(Self {
             display_name,
             description,
@@ -120,6 +129,7 @@ impl ApplicationInput {
             app_roles,
             requested_access_token_version,
             sign_in_audience,
+            key_credentials,
         })
     }
 
@@ -134,8 +144,13 @@ impl ApplicationInput {
     }
 
     /// Writes the sent properties onto `app`. Removing an app role that is still enabled is
-    /// refused, as Graph does (disable it first).
-    pub(crate) fn apply(self, app: &mut Application) -> Result<(), GraphError> {
+    /// refused, as Graph does (disable it first). `keyCredentials` replaces the application's
+    /// certificates, each checked at `now`.
+    pub(crate) fn apply(self, app: &mut Application, now: OffsetDateTime) -> Result<(), GraphError> {
+        let key_credentials = match self.key_credentials {
+            Some(inputs) => Some(key_credentials::replace_all(inputs, &app.key_credentials, now)?),
+            None => None,
+        };
         if let Some(roles) = self.app_roles {
             if let Some(removed) =
                 app.app_roles.iter().find(|old| old.is_enabled && !roles.iter().any(|new| new.id == old.id))
@@ -158,6 +173,9 @@ impl ApplicationInput {
         }
         if let Some(audience) = self.sign_in_audience {
             app.sign_in_audience = audience;
+        }
+        if let Some(credentials) = key_credentials {
+            app.key_credentials = credentials;
         }
         Ok(())
     }

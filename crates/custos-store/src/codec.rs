@@ -1,5 +1,5 @@
-//! Encoding shared by both backends: the JSON documents stored for app roles and password
-//! credentials, the text forms of enums, and the mapping of database errors to [`StoreError`].
+//! Encoding shared by both backends: the JSON documents stored for app roles, password
+//! credentials and key credentials, the text forms of enums, and the mapping of database errors to [`StoreError`].
 //!
 //! The JSON shapes here are the storage format and deliberately independent of the serde
 //! derives in `custos-core` (which follow Graph), so a change to the wire shape never breaks
@@ -8,7 +8,7 @@
 use crate::StoreError;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use custos_core::model::{AppRole, PasswordCredential, ServicePrincipalType, SigningKeyState};
+use custos_core::model::{AppRole, KeyCredential, PasswordCredential, ServicePrincipalType, SigningKeyState};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -35,6 +35,21 @@ struct StoredPasswordCredential {
     #[serde(with = "time::serde::rfc3339")]
     end: OffsetDateTime,
     secret_hash: String,
+}
+
+/// Stored form of a [`KeyCredential`]; identifier and certificate are standard base64.
+#[derive(Serialize, Deserialize)]
+struct StoredKeyCredential {
+    key_id: Uuid,
+    display_name: Option<String>,
+    custom_key_identifier: String,
+    usage: String,
+    key_type: String,
+    #[serde(with = "time::serde::rfc3339")]
+    start: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    end: OffsetDateTime,
+    certificate_der: String,
 }
 
 /// Serializes app roles to their stored JSON document.
@@ -104,6 +119,49 @@ pub(crate) fn credentials_from_json(value: serde_json::Value) -> Result<Vec<Pass
                 start: c.start,
                 end: c.end,
                 secret_hash,
+            })
+        })
+        .collect()
+}
+
+/// Serializes key credentials to their stored JSON document.
+pub(crate) fn key_credentials_to_json(creds: &[KeyCredential]) -> StoreResultJson {
+    let stored: Vec<StoredKeyCredential> = creds
+        .iter()
+        .map(|c| StoredKeyCredential {
+            key_id: c.key_id,
+            display_name: c.display_name.clone(),
+            custom_key_identifier: BASE64.encode(&c.custom_key_identifier),
+            usage: c.usage.clone(),
+            key_type: c.key_type.clone(),
+            start: c.start,
+            end: c.end,
+            certificate_der: BASE64.encode(&c.certificate_der),
+        })
+        .collect();
+    serde_json::to_value(stored).map_err(|e| StoreError::Backend(format!("encoding key credentials: {e}")))
+}
+
+/// Parses the stored JSON document of key credentials.
+pub(crate) fn key_credentials_from_json(value: serde_json::Value) -> Result<Vec<KeyCredential>, StoreError> {
+    let stored: Vec<StoredKeyCredential> =
+        serde_json::from_value(value).map_err(|e| corrupt("key_credentials", e))?;
+    stored
+        .into_iter()
+        .map(|c| {
+            Ok(KeyCredential {
+                key_id: c.key_id,
+                display_name: c.display_name,
+                custom_key_identifier: BASE64
+                    .decode(c.custom_key_identifier.as_bytes())
+                    .map_err(|e| corrupt("key_credentials.custom_key_identifier", e))?,
+                usage: c.usage,
+                key_type: c.key_type,
+                start: c.start,
+                end: c.end,
+                certificate_der: BASE64
+                    .decode(c.certificate_der.as_bytes())
+                    .map_err(|e| corrupt("key_credentials.certificate_der", e))?,
             })
         })
         .collect()

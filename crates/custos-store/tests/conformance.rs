@@ -87,6 +87,7 @@ macro_rules! conformance {
                 application_round_trip,
                 application_update,
                 application_conflicts,
+                key_credentials_round_trip,
                 identifier_uri_conflicts,
                 concurrent_identifier_uri_claims,
                 service_principal_round_trip,
@@ -134,6 +135,50 @@ async fn sqlite_file_is_durable() {
     );
     assert_eq!(store.assignments(world.tenant_a.id).await.unwrap(), vec![world.assignment.clone()]);
     assert_eq!(store.signing_keys().await.unwrap(), vec![key]);
+}
+
+/// A database written before migration 0002 opens with every application's key credentials
+/// empty, and takes new ones afterwards.
+#[tokio::test]
+async fn sqlite_migration_0002_adds_empty_key_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    let migrations = dir.path().join("migrations");
+    std::fs::create_dir(&migrations).unwrap();
+    let manifest = env!("CARGO_MANIFEST_DIR");
+    std::fs::copy(
+        format!("{manifest}/migrations/sqlite/0001_initial.sql"),
+        migrations.join("0001_initial.sql"),
+    )
+    .unwrap();
+    let url = format!("sqlite://{}", dir.path().join("old.db").display());
+    let world = suite::World::new();
+    {
+        let options = sqlx::sqlite::SqliteConnectOptions::from_str(&url).unwrap().create_if_missing(true);
+        let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+        sqlx::migrate::Migrator::new(migrations.as_path()).await.unwrap().run(&pool).await.unwrap();
+        pool.execute(
+            format!(
+                "INSERT INTO tenants (id, domain, domain_key, display_name, created) \
+                 VALUES ('{}', 'old.example', 'old.example', 'Old', 0); \
+                 INSERT INTO applications (id, tenant_id, app_id, display_name, sign_in_audience, \
+                 app_roles, password_credentials, created) \
+                 VALUES ('{}', '{}', '{}', 'Old app', 'AzureADMyOrg', '[]', '[]', 0)",
+                world.tenant_a.id, world.client_app.id, world.tenant_a.id, world.client_app.app_id
+            )
+            .as_str(),
+        )
+        .await
+        .unwrap();
+        pool.close().await;
+    }
+    let store = SqliteStore::open(&url).await.unwrap();
+    let mut app = store.application(world.tenant_a.id, world.client_app.id).await.unwrap().unwrap();
+    assert_eq!(app.display_name, "Old app");
+    assert_eq!(app.key_credentials, vec![]);
+    app.key_credentials = world.client_app.key_credentials.clone();
+    store.update_application(&app).await.unwrap();
+    let read = store.application(world.tenant_a.id, app.id).await.unwrap().unwrap();
+    assert_eq!(read.key_credentials, world.client_app.key_credentials);
 }
 
 /// An unsupported URL scheme is a backend error naming the scheme, never a panic.

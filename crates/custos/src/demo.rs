@@ -89,6 +89,7 @@ async fn register(
         requested_access_token_version: Some(2),
         sign_in_audience: SIGN_IN_AUDIENCE_MY_ORG.into(),
         password_credentials: vec![],
+        key_credentials: vec![],
         created: now,
     };
     let secret = generate_client_secret();

@@ -113,6 +113,7 @@ async fn register(
         requested_access_token_version: None,
         sign_in_audience: SIGN_IN_AUDIENCE_MY_ORG.into(),
         password_credentials: vec![],
+        key_credentials: Vec::new(),
         created: at(NOW - 86_400),
     };
     let mut sp = ServicePrincipal {

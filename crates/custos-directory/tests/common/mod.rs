@@ -3,6 +3,8 @@
 
 #![allow(dead_code, unreachable_pub, reason = "each test file uses a different part of the harness")]
 
+pub mod certs;
+
 use axum::Router;
 use axum::body::Body;
 use custos_core::{FixedClock, TenantId};

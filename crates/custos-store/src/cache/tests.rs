@@ -133,6 +133,7 @@ async fn setup() -> (Arc<Gated>, Arc<Directory>, Tenant, Application) {
         requested_access_token_version: None,
         sign_in_audience: "AzureADMyOrg".to_owned(),
         password_credentials: Vec::new(),
+        key_credentials: Vec::new(),
         created,
     };
     directory.create_tenant(&tenant).await.unwrap();

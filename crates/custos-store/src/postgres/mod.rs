@@ -105,8 +105,8 @@ impl Store for PostgresStore {
         let mut tx = self.write().await?;
         sqlx::query(
             "INSERT INTO applications (id, tenant_id, app_id, display_name, description, \
-             requested_access_token_version, sign_in_audience, app_roles, password_credentials, created) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             requested_access_token_version, sign_in_audience, app_roles, password_credentials, \
+             key_credentials, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(app.id.0)
         .bind(app.tenant_id.0)
@@ -117,6 +117,7 @@ impl Store for PostgresStore {
         .bind(&app.sign_in_audience)
         .bind(codec::app_roles_to_json(&app.app_roles)?)
         .bind(codec::credentials_to_json(&app.password_credentials)?)
+        .bind(codec::key_credentials_to_json(&app.key_credentials)?)
         .bind(app.created)
         .execute(&mut *tx)
         .await
@@ -130,7 +131,7 @@ impl Store for PostgresStore {
         let updated = sqlx::query(
             "UPDATE applications SET display_name = $1, description = $2, \
              requested_access_token_version = $3, sign_in_audience = $4, app_roles = $5, \
-             password_credentials = $6 WHERE tenant_id = $7 AND id = $8",
+             password_credentials = $6, key_credentials = $7 WHERE tenant_id = $8 AND id = $9",
         )
         .bind(&app.display_name)
         .bind(&app.description)
@@ -138,6 +139,7 @@ impl Store for PostgresStore {
         .bind(&app.sign_in_audience)
         .bind(codec::app_roles_to_json(&app.app_roles)?)
         .bind(codec::credentials_to_json(&app.password_credentials)?)
+        .bind(codec::key_credentials_to_json(&app.key_credentials)?)
         .bind(app.tenant_id.0)
         .bind(app.id.0)
         .execute(&mut *tx)

@@ -108,8 +108,8 @@ impl Store for SqliteStore {
         let mut tx = self.write().await?;
         sqlx::query(
             "INSERT INTO applications (id, tenant_id, app_id, display_name, description, \
-             requested_access_token_version, sign_in_audience, app_roles, password_credentials, created) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             requested_access_token_version, sign_in_audience, app_roles, password_credentials, \
+             key_credentials, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(app.id.to_string())
         .bind(app.tenant_id.to_string())
@@ -120,6 +120,7 @@ impl Store for SqliteStore {
         .bind(&app.sign_in_audience)
         .bind(codec::app_roles_to_json(&app.app_roles)?.to_string())
         .bind(codec::credentials_to_json(&app.password_credentials)?.to_string())
+        .bind(codec::key_credentials_to_json(&app.key_credentials)?.to_string())
         .bind(micros(app.created))
         .execute(&mut *tx)
         .await
@@ -133,7 +134,7 @@ impl Store for SqliteStore {
         let updated = sqlx::query(
             "UPDATE applications SET display_name = ?, description = ?, \
              requested_access_token_version = ?, sign_in_audience = ?, app_roles = ?, \
-             password_credentials = ? WHERE tenant_id = ? AND id = ?",
+             password_credentials = ?, key_credentials = ? WHERE tenant_id = ? AND id = ?",
         )
         .bind(&app.display_name)
         .bind(&app.description)
@@ -141,6 +142,7 @@ impl Store for SqliteStore {
         .bind(&app.sign_in_audience)
         .bind(codec::app_roles_to_json(&app.app_roles)?.to_string())
         .bind(codec::credentials_to_json(&app.password_credentials)?.to_string())
+        .bind(codec::key_credentials_to_json(&app.key_credentials)?.to_string())
         .bind(app.tenant_id.to_string())
         .bind(app.id.to_string())
         .execute(&mut *tx)

@@ -58,7 +58,7 @@ pub(super) fn tenant(row: &SqliteRow) -> Result<Tenant> {
 /// Columns selected for an application (`a`), its identifier URIs aggregated in order.
 pub(super) const APPLICATION_COLUMNS: &str = "a.id, a.tenant_id, a.app_id, a.display_name, \
     a.description, a.requested_access_token_version, a.sign_in_audience, a.app_roles, \
-    a.password_credentials, a.created, \
+    a.password_credentials, a.key_credentials, a.created, \
     (SELECT json_group_array(u.uri ORDER BY u.position) FROM identifier_uris u \
      WHERE u.tenant_id = a.tenant_id AND u.application_id = a.id) AS identifier_uris";
 
@@ -77,6 +77,7 @@ pub(super) fn application(row: &SqliteRow) -> Result<Application> {
         requested_access_token_version: codec::token_version_from_i64(version)?,
         sign_in_audience: text(row, "sign_in_audience")?,
         password_credentials: codec::credentials_from_json(json(row, "password_credentials")?)?,
+        key_credentials: codec::key_credentials_from_json(json(row, "key_credentials")?)?,
         created: time(row, "created")?,
     })
 }

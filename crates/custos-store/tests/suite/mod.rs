@@ -9,8 +9,8 @@ pub(crate) use isolation::*;
 pub(crate) use objects::*;
 
 use custos_core::model::{
-    AppRole, AppRoleAssignment, Application, PasswordCredential, ServicePrincipal, ServicePrincipalType,
-    SigningKeyRecord, SigningKeyState, Tenant,
+    AppRole, AppRoleAssignment, Application, KEY_TYPE_X509, KEY_USAGE_VERIFY, KeyCredential,
+    PasswordCredential, ServicePrincipal, ServicePrincipalType, SigningKeyRecord, SigningKeyState, Tenant,
 };
 use custos_core::{AppId, ObjectId, TenantId};
 use custos_store::{Store, StoreError, StoreResult};
@@ -94,7 +94,21 @@ pub(crate) fn tenant(domain: &str, seconds: i64) -> Tenant {
     }
 }
 
-/// An application with one client secret and no identifier URIs or roles.
+/// A key credential valid for a year from `seconds`; `seed` varies its bytes.
+pub(crate) fn key_credential(seed: u8, seconds: i64) -> KeyCredential {
+    KeyCredential {
+        key_id: Uuid::new_v4(),
+        display_name: Some(format!("CN=client-{seed}")),
+        custom_key_identifier: vec![seed; 20],
+        usage: KEY_USAGE_VERIFY.to_owned(),
+        key_type: KEY_TYPE_X509.to_owned(),
+        start: at(seconds),
+        end: at(seconds + 86_400 * 365),
+        certificate_der: [0x30, 0x82, 0x01, seed].repeat(64),
+    }
+}
+
+/// An application with one client secret, one certificate and no identifier URIs or roles.
 pub(crate) fn application(tenant: TenantId, name: &str, seconds: i64) -> Application {
     Application {
         id: ObjectId::new_random(),
@@ -114,6 +128,7 @@ pub(crate) fn application(tenant: TenantId, name: &str, seconds: i64) -> Applica
             end: at(seconds + 86_400 * 180),
             secret_hash: (0u8..32).collect(),
         }],
+        key_credentials: vec![key_credential(1, seconds)],
         created: at(seconds),
     }
 }

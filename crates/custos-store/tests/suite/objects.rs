@@ -85,6 +85,37 @@ pub(crate) async fn application_update(store: Arc<dyn Store>) {
     assert_not_found(store.update_application(&missing).await);
 }
 
+pub(crate) async fn key_credentials_round_trip(store: Arc<dyn Store>) {
+    let world = World::new();
+    world.create_all(store.as_ref()).await;
+    let tenant = world.tenant_a.id;
+
+    // Several certificates (rollover), one without a display name, kept in order.
+    let mut changed = world.client_app.clone();
+    let mut second = key_credential(2, 100);
+    second.display_name = None;
+    changed.key_credentials.push(second);
+    changed.key_credentials.push(key_credential(3, 200));
+    store.update_application(&changed).await.unwrap();
+    let read = store.application(tenant, changed.id).await.unwrap().unwrap();
+    assert_eq!(read.key_credentials, changed.key_credentials);
+    assert_eq!(read.key_credentials[2].certificate_der, [0x30, 0x82, 0x01, 3].repeat(64));
+    assert_eq!(read.key_credentials[1].custom_key_identifier, vec![2; 20]);
+
+    // Removing one leaves the others; the secrets are untouched.
+    changed.key_credentials.remove(0);
+    store.update_application(&changed).await.unwrap();
+    let read = store.application_by_app_id(tenant, changed.app_id).await.unwrap().unwrap();
+    assert_eq!(read, changed);
+    assert_eq!(read.password_credentials, world.client_app.password_credentials);
+
+    // An application created without certificates reads back with none.
+    let mut bare = application(tenant, "No certificates", 50);
+    bare.key_credentials.clear();
+    store.create_application(&bare).await.unwrap();
+    assert_eq!(store.application(tenant, bare.id).await.unwrap().unwrap().key_credentials, vec![]);
+}
+
 pub(crate) async fn application_conflicts(store: Arc<dyn Store>) {
     let world = World::new();
     world.create_all(store.as_ref()).await;

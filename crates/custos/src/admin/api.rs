@@ -137,6 +137,15 @@ impl Api {
         self.call(Method::GET, path, &[], None).await
     }
 
+    /// `GET path?query` (e.g. `$select`).
+    pub(crate) async fn get_with_query(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<Value, AdminError> {
+        self.call(Method::GET, path, query, None).await
+    }
+
     /// `GET path`, with 404 as `None`.
     pub(crate) async fn get_optional(&self, path: &str) -> Result<Option<Value>, AdminError> {
         match self.get(path).await {

@@ -1,4 +1,4 @@
-//! The admin CLI: `custos app|sp|secret|role|token|tenant ...`.
+//! The admin CLI: `custos app|sp|secret|cert|role|token|tenant ...`.
 //!
 //! A client of the HTTP APIs only (Graph subset under `/v1.0`, custos's admin API under
 //! `/admin/v1`); it never opens the database. Each command resolves its connection
@@ -7,6 +7,8 @@
 
 mod api;
 mod app;
+mod cert;
+mod cert_files;
 mod connection;
 mod error;
 mod output;
@@ -38,6 +40,8 @@ pub(crate) enum AdminCommand {
     Sp(Group<sp::SpCommand>),
     /// Manage client secrets of applications.
     Secret(Group<secret::SecretCommand>),
+    /// Manage certificate credentials of applications.
+    Cert(Group<cert::CertCommand>),
     /// Grant, list and remove app roles of resource APIs.
     Role(Group<role::RoleCommand>),
     /// Acquire tokens, for testing.
@@ -52,6 +56,7 @@ impl AdminCommand {
             Self::App(g) => &g.connection,
             Self::Sp(g) => &g.connection,
             Self::Secret(g) => &g.connection,
+            Self::Cert(g) => &g.connection,
             Self::Role(g) => &g.connection,
             Self::Token(g) => &g.connection,
             Self::Tenant(g) => &g.connection,
@@ -69,6 +74,7 @@ pub(crate) async fn run(cmd: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::App(g) => app::run(&http.into_api().await?, g.command).await?,
         AdminCommand::Sp(g) => sp::run(&http.into_api().await?, g.command).await?,
         AdminCommand::Secret(g) => secret::run(&http.into_api().await?, &SystemClock, g.command).await?,
+        AdminCommand::Cert(g) => cert::run(&http.into_api().await?, &SystemClock, g.command).await?,
         AdminCommand::Role(g) => role::run(&http.into_api().await?, g.command).await?,
         AdminCommand::Tenant(g) => tenant::run(&http.into_api().await?, g.command).await?,
     };
@@ -146,6 +152,22 @@ mod tests {
         assert!(Cli::try_parse_from(["custos", "role", "list"]).is_err());
         assert!(Cli::try_parse_from(["custos", "role", "list", "--resource", "a", "--client", "b"]).is_err());
         assert!(Cli::try_parse_from(["custos", "role", "list", "--client", "b"]).is_ok());
+    }
+
+    #[test]
+    fn cert_commands_take_the_app_as_an_option() {
+        assert!(Cli::try_parse_from(["custos", "cert", "add", "--app", "a", "--cert", "c.pem"]).is_ok());
+        assert!(Cli::try_parse_from(["custos", "cert", "add", "a", "--cert", "c.pem"]).is_err());
+        assert!(Cli::try_parse_from(["custos", "cert", "list", "--app", "a"]).is_ok());
+        assert!(Cli::try_parse_from(["custos", "cert", "remove", "--app", "a", "k"]).is_ok());
+        assert!(
+            Cli::try_parse_from(["custos", "cert", "create", "--app", "a", "--out", "d", "--days", "0"])
+                .is_err()
+        );
+        assert!(
+            Cli::try_parse_from(["custos", "cert", "create", "--app", "a", "--out", "d", "--subject", "x"])
+                .is_ok()
+        );
     }
 
     #[test]

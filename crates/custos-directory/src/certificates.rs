@@ -1,0 +1,108 @@
+//! Certificate actions on applications: `addKey` (registers one more certificate) and
+//! `removeKey`, both authorised by a proof-of-possession JWT signed with a certificate the
+//! application already holds ([`crate::proof`]). The first certificate of an application is
+//! registered with a PATCH of `keyCredentials` ([`crate::key_credentials`]).
+
+use crate::DirectoryState;
+use crate::auth::{Authed, Permission};
+use crate::body::{GraphPath, JsonBody, invalid_value};
+use crate::error::GraphError;
+use crate::key_credentials::{KeyCredentialInput, check_collection};
+use crate::resolve;
+use crate::{proof, shapes};
+use axum::Json;
+use axum::extract::State;
+use custos_core::model::Application;
+use custos_store::StoreError;
+use http::StatusCode;
+use serde_json::Value;
+use uuid::Uuid;
+
+const RESOURCE: &str = "KeyCredential";
+
+fn store_error(err: StoreError, app: &Application) -> GraphError {
+    match err {
+        StoreError::NotFound => GraphError::NotFound(app.id.to_string()),
+        other => GraphError::storage(other),
+    }
+}
+
+/// Adds the certificate of `{"keyCredential","passwordCredential":null,"proof"}` to `app` and
+/// returns the new key credential (without its certificate, as Graph does).
+pub(crate) async fn add_to(
+    state: &DirectoryState,
+    mut app: Application,
+    body: JsonBody,
+) -> Result<Json<Value>, GraphError> {
+    let mut body = body.required()?.only(&["keyCredential", "passwordCredential", "proof"])?;
+    if body.take::<Option<Value>>("passwordCredential", RESOURCE)?.flatten().is_some() {
+        return Err(GraphError::BadRequest(
+            "Property 'passwordCredential' must be null: only AsymmetricX509Cert keys with usage Verify are supported."
+                .to_owned(),
+        ));
+    }
+    let input = body
+        .take::<Option<Value>>("keyCredential", RESOURCE)?
+        .flatten()
+        .ok_or_else(|| invalid_value("keyCredential", "Application"))
+        .and_then(KeyCredentialInput::parse)?;
+    let proof: Option<String> = body.take::<Option<String>>("proof", RESOURCE)?.flatten();
+    let now = state.clock.now();
+    proof::verify(proof.as_deref(), &app, now)?;
+    let credential = input.build(now)?;
+    app.key_credentials.push(credential.clone());
+    // Refuses a keyId or certificate the application already holds, and the 51st certificate.
+    check_collection(&app.key_credentials)?;
+    state.store.update_application(&app).await.map_err(|e| store_error(e, &app))?;
+    tracing::info!(tenant = %app.tenant_id, app_id = %app.app_id, key_id = %credential.key_id, "certificate added");
+    let mut body = shapes::key_credential(&credential, false);
+    body["@odata.context"] =
+        Value::String(format!("{}/v1.0/$metadata#microsoft.graph.keyCredential", state.public_url));
+    Ok(Json(body))
+}
+
+/// Removes the certificate `{"keyId","proof"}` names from `app`.
+pub(crate) async fn remove_from(
+    state: &DirectoryState,
+    mut app: Application,
+    body: JsonBody,
+) -> Result<StatusCode, GraphError> {
+    let mut body = body.required()?.only(&["keyId", "proof"])?;
+    let key_id: Uuid = body.take("keyId", RESOURCE)?.ok_or_else(|| invalid_value("keyId", RESOURCE))?;
+    let proof: Option<String> = body.take::<Option<String>>("proof", RESOURCE)?.flatten();
+    proof::verify(proof.as_deref(), &app, state.clock.now())?;
+    let before = app.key_credentials.len();
+    app.key_credentials.retain(|k| k.key_id != key_id);
+    if app.key_credentials.len() == before {
+        return Err(GraphError::BadRequest(format!(
+            "No key credential with keyId '{key_id}' exists on the application."
+        )));
+    }
+    state.store.update_application(&app).await.map_err(|e| store_error(e, &app))?;
+    tracing::info!(tenant = %app.tenant_id, app_id = %app.app_id, %key_id, "certificate removed");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /v1.0/applications/{id}/addKey`
+pub(crate) async fn add(
+    State(state): State<DirectoryState>,
+    auth: Authed,
+    GraphPath(id): GraphPath<String>,
+    body: Result<JsonBody, GraphError>,
+) -> Result<Json<Value>, GraphError> {
+    let caller = auth.require(Permission::WriteApplications)?;
+    let app = resolve::application(state.store.as_ref(), caller.tenant_id, &id).await?;
+    add_to(&state, app, body?).await
+}
+
+/// `POST /v1.0/applications/{id}/removeKey`
+pub(crate) async fn remove(
+    State(state): State<DirectoryState>,
+    auth: Authed,
+    GraphPath(id): GraphPath<String>,
+    body: Result<JsonBody, GraphError>,
+) -> Result<StatusCode, GraphError> {
+    let caller = auth.require(Permission::WriteApplications)?;
+    let app = resolve::application(state.store.as_ref(), caller.tenant_id, &id).await?;
+    remove_from(&state, app, body?).await
+}

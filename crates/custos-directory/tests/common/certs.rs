@@ -1,0 +1,62 @@
+//! Client certificates for tests: RSA-2048 key pairs with self-signed certificates of a chosen
+//! validity, and proof-of-possession JWTs signed with them. Shared by the integration tests and
+//! (through `#[path]`) the crate's unit tests.
+
+#![allow(dead_code, unreachable_pub, reason = "each test file uses a different part of the harness")]
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair, PKCS_RSA_SHA256};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+/// The proof audience Graph requires.
+pub const PROOF_AUDIENCE: &str = "00000002-0000-0000-c000-000000000000";
+
+/// A generated client certificate with its private key.
+pub struct TestCert {
+    pub der: Vec<u8>,
+    pub key_pem: String,
+}
+
+impl TestCert {
+    /// An RSA-2048 certificate `CN={cn}` valid from `not_before` to `not_after`.
+    pub fn new(cn: &str, not_before: OffsetDateTime, not_after: OffsetDateTime) -> Self {
+        let key = KeyPair::generate_for(&PKCS_RSA_SHA256).expect("RSA key generation");
+        let mut params = CertificateParams::default();
+        let mut name = DistinguishedName::new();
+        name.push(DnType::CommonName, cn);
+        params.distinguished_name = name;
+        params.not_before = not_before;
+        params.not_after = not_after;
+        let cert = params.self_signed(&key).expect("self-signed certificate");
+        Self { der: cert.der().to_vec(), key_pem: key.serialize_pem() }
+    }
+
+    /// Standard base64 of the DER, the Graph `key` / manifest `value`.
+    pub fn base64(&self) -> String {
+        STANDARD.encode(&self.der)
+    }
+
+    /// SHA-1 thumbprint bytes.
+    pub fn sha1(&self) -> Vec<u8> {
+        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, &self.der).as_ref().to_vec()
+    }
+
+    /// Signs `claims` (RS256) with this certificate's key, `x5t` in the header when asked.
+    pub fn sign(&self, claims: &Value, with_x5t: bool) -> String {
+        let mut header = Header::new(Algorithm::RS256);
+        if with_x5t {
+            header.x5t = Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.sha1()));
+        }
+        let key = EncodingKey::from_rsa_pem(self.key_pem.as_bytes()).expect("PKCS#8 PEM key");
+        jsonwebtoken::encode(&header, claims, &key).expect("signing")
+    }
+
+    /// A valid proof for the application with object id `app_object_id` at `now`.
+    pub fn proof(&self, app_object_id: &str, now: OffsetDateTime) -> String {
+        let nbf = now.unix_timestamp() - 30;
+        self.sign(&json!({"aud": PROOF_AUDIENCE, "iss": app_object_id, "nbf": nbf, "exp": nbf + 600}), true)
+    }
+}

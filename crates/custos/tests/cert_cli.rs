@@ -1,0 +1,170 @@
+//! End-to-end test of `custos cert ...` as a user runs it: `custos init`, `custos serve`, then
+//! `cert create`, `cert add`, `cert list` and `cert remove` as separate processes talking HTTPS
+//! to that server with the profile `init` wrote.
+
+mod common;
+
+use common::{Server, custos, init_json};
+use serde_json::Value;
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::Path;
+use std::process::Output;
+
+/// Runs an admin command against `server` with the profile of `data`.
+fn admin(server: &Server, data: &Path, args: &[&str]) -> Output {
+    let mut cmd = custos();
+    for var in [
+        "CUSTOS_SERVER",
+        "CUSTOS_TENANT",
+        "CUSTOS_CLIENT_ID",
+        "CUSTOS_CLIENT_SECRET",
+        "CUSTOS_CA",
+        "CUSTOS_OUTPUT",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.current_dir(data.parent().unwrap())
+        .args(args)
+        .arg("--server")
+        .arg(server.url())
+        .arg("--profile")
+        .arg(data.join("admin.json"))
+        .output()
+        .expect("the custos binary runs")
+}
+
+/// Runs an admin command with `--output json`, asserts success and one JSON document on stdout.
+fn admin_json(server: &Server, data: &Path, args: &[&str]) -> Value {
+    let mut all = args.to_vec();
+    all.extend(["--output", "json"]);
+    let out = admin(server, data, &all);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        out.status.success(),
+        "custos {args:?} failed: {}\nstdout: {stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("custos {args:?} printed no JSON ({e}): {stdout}"))
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn an_admin_creates_adds_lists_and_removes_client_certificates() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    init_json(&data, &[]);
+    let server = Server::start(&data, &[]);
+    let app = admin_json(&server, &data, &["app", "create", "Cert Daemon"]);
+    let app_id = app["appId"].as_str().unwrap().to_owned();
+
+    // create: key pair + self-signed certificate, written to DIR and registered.
+    let out_dir = dir.path().join("certs");
+    let out_arg = out_dir.to_str().unwrap();
+    let created = admin_json(
+        &server,
+        &data,
+        &[
+            "cert",
+            "create",
+            "--app",
+            "Cert Daemon",
+            "--out",
+            out_arg,
+            "--days",
+            "30",
+            "--subject",
+            "Billing Daemon",
+        ],
+    );
+    assert_eq!(created["appId"], app_id.as_str());
+    assert_eq!(created["subject"], "CN=Billing Daemon");
+    let thumbprint = created["thumbprint"].as_str().unwrap().to_owned();
+    assert_eq!(thumbprint.len(), 40);
+    assert!(thumbprint.bytes().all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b)), "{thumbprint}");
+    assert_eq!(created["x5t"].as_str().unwrap().len(), 27);
+    let key_file = out_dir.join("billing-daemon.key.pem");
+    let cert_file = out_dir.join("billing-daemon.cert.pem");
+    let combined = out_dir.join("billing-daemon.pem");
+    assert_eq!(created["files"]["keyAndCertificate"], combined.to_str().unwrap());
+    assert_eq!(mode(&key_file), 0o600);
+    assert_eq!(mode(&combined), 0o600);
+    let combined_text = std::fs::read_to_string(&combined).unwrap();
+    assert!(combined_text.starts_with("-----BEGIN PRIVATE KEY-----"), "key first, then the certificate");
+    assert!(combined_text.ends_with(&std::fs::read_to_string(&cert_file).unwrap()));
+    let refused = String::from_utf8(
+        admin(
+            &server,
+            &data,
+            &["cert", "create", "--app", &app_id, "--out", out_arg, "--subject", "Billing Daemon"],
+        )
+        .stderr,
+    )
+    .unwrap();
+    assert!(
+        refused.contains("billing-daemon.key.pem already exists"),
+        "files are never overwritten: {refused}"
+    );
+
+    // add: a DER certificate file; the weak and the duplicate ones are refused.
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).unwrap();
+    let second =
+        rcgen::CertificateParams::new(vec!["second.example".to_owned()]).unwrap().self_signed(&key).unwrap();
+    let der_file = dir.path().join("second.cer");
+    std::fs::write(&der_file, second.der()).unwrap();
+    let added = admin_json(
+        &server,
+        &data,
+        &["cert", "add", "--app", &app_id, "--cert", der_file.to_str().unwrap(), "--name", "rollover"],
+    );
+    let second_key_id = added["keyId"].as_str().unwrap().to_owned();
+    let weak = dir.path().join("weak.pem");
+    std::fs::write(&weak, include_str!("fixtures/rsa1024.cert.pem")).unwrap();
+    let out = admin(&server, &data, &["cert", "add", "--app", &app_id, "--cert", weak.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains(
+            "The certificate's RSA key is 1024 bits long. The key length must be at least 2048 bits."
+        ),
+        "{stderr}"
+    );
+    let out =
+        admin(&server, &data, &["cert", "add", "--app", &app_id, "--cert", cert_file.to_str().unwrap()]);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains(&format!("answered 400 Request_BadRequest: The certificate with thumbprint {thumbprint} is already registered on the application.")),
+        "{stderr}"
+    );
+
+    // list: both, with Azure's thumbprints; the table too.
+    let listed = admin_json(&server, &data, &["cert", "list", "--app", "Cert Daemon"]);
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert_eq!(listed[0]["keyId"], created["keyId"]);
+    assert_eq!(listed[0]["thumbprint"], thumbprint.as_str());
+    assert_eq!(listed[0]["x5t"], created["x5t"]);
+    assert_eq!(listed[1]["keyId"], second_key_id.as_str());
+    assert_eq!(listed[1]["displayName"], "rollover");
+    let table = String::from_utf8(admin(&server, &data, &["cert", "list", "--app", &app_id]).stdout).unwrap();
+    assert!(table.starts_with("KEY ID"), "{table}");
+    assert!(table.lines().any(|l| l.contains(&thumbprint) && l.contains("CN=Billing Daemon")), "{table}");
+
+    // remove: the first; an unknown key id is an error naming the application.
+    let first_key_id = created["keyId"].as_str().unwrap();
+    let removed = admin_json(&server, &data, &["cert", "remove", "--app", &app_id, first_key_id]);
+    assert_eq!(removed["removed"], true);
+    let listed = admin_json(&server, &data, &["cert", "list", "--app", &app_id]);
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["keyId"], second_key_id.as_str());
+    let out = admin(&server, &data, &["cert", "remove", "--app", &app_id, first_key_id]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains(&format!("Cert Daemon ({app_id}) has no certificate with key id {first_key_id}")),
+        "{stderr}"
+    );
+}
