@@ -1,5 +1,7 @@
 //! custos' own admin API for what Graph has no API for: `/admin/v1/tenants` (list, show by id
-//! or domain, provision). Requires the `Custos.Admin` app role on the directory API.
+//! or domain, provision). Requires the `Custos.Admin` app role on the directory API, held by a
+//! principal of the installation's home tenant (the first one provisioned): an admin of any
+//! other tenant manages that tenant only, whatever roles it grants itself there.
 
 use crate::DirectoryState;
 use crate::auth::{Authed, Permission};
@@ -15,12 +17,26 @@ use serde_json::{Value, json};
 
 const RESOURCE: &str = "Tenant";
 
+/// The caller, when it administers the installation: `Custos.Admin` in the home tenant.
+async fn installation_admin(
+    state: &DirectoryState,
+    auth: &Authed,
+) -> Result<crate::auth::Caller, GraphError> {
+    let caller = auth.require(Permission::Admin)?.clone();
+    let home = state.store.tenants().await?.first().map(|t| t.id);
+    if home != Some(caller.tenant_id) {
+        tracing::info!(app_id = %caller.app_id, tenant = %caller.tenant_id, "admin API refused: not the home tenant");
+        return Err(GraphError::Forbidden);
+    }
+    Ok(caller)
+}
+
 /// `GET /admin/v1/tenants`
 pub(crate) async fn list_tenants(
     State(state): State<DirectoryState>,
     auth: Authed,
 ) -> Result<Json<Value>, GraphError> {
-    auth.require(Permission::Admin)?;
+    installation_admin(&state, &auth).await?;
     let tenants = state.store.tenants().await?;
     Ok(Json(json!({ "value": tenants.iter().map(shapes::tenant).collect::<Vec<_>>() })))
 }
@@ -31,7 +47,7 @@ pub(crate) async fn get_tenant(
     auth: Authed,
     GraphPath(key): GraphPath<String>,
 ) -> Result<Json<Value>, GraphError> {
-    auth.require(Permission::Admin)?;
+    installation_admin(&state, &auth).await?;
     let tenant = match key.parse::<TenantId>() {
         Ok(id) => state.store.tenant(id).await?,
         Err(_) => state.store.tenant_by_domain(&key).await?,
@@ -47,7 +63,7 @@ pub(crate) async fn create_tenant(
     auth: Authed,
     body: Result<JsonBody, GraphError>,
 ) -> Result<(StatusCode, Json<Value>), GraphError> {
-    let caller = auth.require(Permission::Admin)?.clone();
+    let caller = installation_admin(&state, &auth).await?;
     let mut body = body?.required()?.only(&["domain", "displayName"])?;
     let domain: String = body.take("domain", RESOURCE)?.ok_or_else(|| invalid_value("domain", RESOURCE))?;
     let display_name: Option<String> = body.take("displayName", RESOURCE)?;

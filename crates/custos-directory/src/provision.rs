@@ -241,7 +241,12 @@ pub async fn provision_tenant(
 
     let mut directory = application(tenant.id, GRAPH_APP_ID, DIRECTORY_DISPLAY_NAME, now);
     directory.identifier_uris = vec![GRAPH_IDENTIFIER_URI.to_owned()];
-    directory.app_roles = directory_app_roles();
+    // Only the home tenant's directory API defines Custos.Admin, so no other tenant's admin can
+    // grant it to itself.
+    directory.app_roles = directory_app_roles()
+        .into_iter()
+        .filter(|role| role.id != CUSTOS_ADMIN_ROLE_ID || scope == AdminScope::Installation)
+        .collect();
     directory.sign_in_audience = "AzureADMultipleOrgs".to_owned();
 
     let secret = generate_client_secret();
@@ -266,11 +271,7 @@ pub async fn provision_tenant(
         store.create_application(&admin).await?;
         created.push(admin.id);
         store.create_service_principal(&admin_sp).await?;
-        let granted = directory
-            .app_roles
-            .iter()
-            .filter(|role| role.id != CUSTOS_ADMIN_ROLE_ID || scope == AdminScope::Installation);
-        for role in granted {
+        for role in &directory.app_roles {
             store
                 .create_assignment(&AppRoleAssignment {
                     id: crate::new_assignment_id(),

@@ -203,6 +203,27 @@ async fn admin_tenants_create_list_show() {
     }
 }
 
+/// An admin of another tenant never administers the installation, even holding a
+/// `Custos.Admin` role value (its tenant's directory API does not define that role, and the
+/// admin API also requires the home tenant).
+#[tokio::test]
+async fn other_tenants_admins_cannot_reach_the_admin_api() {
+    let h = Harness::new().await;
+    for (method, uri) in [
+        (Method::GET, "/admin/v1/tenants".to_owned()),
+        (Method::GET, format!("/admin/v1/tenants/{}", h.tenant_a())),
+        (Method::POST, "/admin/v1/tenants".to_owned()),
+    ] {
+        let body = if method == Method::POST { r#"{"domain":"evil.example"}"# } else { "" };
+        let reply = h.raw(method.clone(), &uri, Some("admin-b"), body).await;
+        reply.error(StatusCode::FORBIDDEN, "Authorization_RequestDenied");
+    }
+    let b = h.b.tenant.id;
+    let directory = h.store.application_by_app_id(b, GRAPH_APP_ID).await.unwrap().unwrap();
+    assert!(directory.app_roles.iter().all(|r| r.value.as_deref() != Some("Custos.Admin")));
+    assert_eq!(h.store.tenant_by_domain("evil.example").await.unwrap(), None);
+}
+
 #[tokio::test]
 async fn provisioning_creates_the_directory_resource_and_an_admin_with_every_role() {
     let h = Harness::new().await;
