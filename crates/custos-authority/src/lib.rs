@@ -4,10 +4,12 @@
 //! This crate owns the token endpoints' behaviour end to end: strict parsing of the request at
 //! the edge ([`form`]), the grant itself (`issue`), the exact claims (`claims`), the wire
 //! responses and errors (`response`), discovery and key sets (`discovery`, `routes`), the
-//! signing keys at run time ([`keys`]) and token metrics ([`metrics`]). It depends on
+//! signing keys at run time and their rotation ([`keys`]), the signing-key admin API (`admin`)
+//! and token metrics ([`metrics`]). It depends on
 //! `custos-core`, `custos-jose` and `custos-store`; it knows nothing of the directory API or of
 //! how the server listens.
 
+mod admin;
 mod basic;
 mod claims;
 mod discovery;
@@ -19,7 +21,7 @@ mod response;
 mod routes;
 
 pub use issue::{Endpoint, ISSUED_AT_SKEW_SECS};
-pub use keys::{KeyError, KeyManager};
+pub use keys::{KeyError, KeyInfo, KeyManager, KeyPolicy};
 pub use metrics::TokenMetrics;
 
 use custos_core::model::TokenVersion;
@@ -109,6 +111,12 @@ impl Authority {
     /// The routes: token endpoints, discovery, key sets and instance discovery.
     pub fn router(self: Arc<Self>) -> axum::Router {
         routes::router(self)
+    }
+
+    /// The signing-key admin API: `GET /admin/v1/signing-keys` and
+    /// `POST /admin/v1/signing-keys/rotate` (`Custos.Admin` of the home tenant only).
+    pub fn admin_router(self: Arc<Self>) -> axum::Router {
+        admin::router(self)
     }
 
     /// The settings.

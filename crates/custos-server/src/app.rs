@@ -49,6 +49,7 @@ pub fn build_router(parts: AppParts) -> Router {
         .merge(ops)
         .merge(custos_directory::graph_router(parts.directory.clone()))
         .merge(custos_directory::admin_router(parts.directory))
+        .merge(parts.authority.clone().admin_router())
         .merge(parts.authority.router())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))

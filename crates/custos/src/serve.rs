@@ -3,7 +3,7 @@
 use crate::datadir::{DataDir, from_file_env};
 use crate::init::{InitArgs, initialize, print_summary, url_host};
 use anyhow::Context;
-use custos_authority::{Authority, AuthorityConfig};
+use custos_authority::{Authority, AuthorityConfig, KeyManager, KeyPolicy};
 use custos_core::{Clock, SystemClock};
 use custos_directory::DirectoryState;
 use custos_jose::secret::SecretHasher;
@@ -48,6 +48,20 @@ pub(crate) struct ServeArgs {
     /// Log format.
     #[arg(long, env = "CUSTOS_LOG_FORMAT", value_enum, default_value = "human")]
     log_format: LogFormat,
+    /// How long a token-signing key signs before the next one takes over (e.g. 30d).
+    #[arg(long, env = "CUSTOS_KEY_ROTATION_INTERVAL", default_value = "30d", value_parser = duration_arg)]
+    key_rotation_interval: time::Duration,
+    /// How long a scheduled signing key is published before it signs (e.g. 24h).
+    #[arg(long, env = "CUSTOS_KEY_PUBLISH_AHEAD", default_value = "24h", value_parser = duration_arg)]
+    key_publish_ahead: time::Duration,
+}
+
+/// How often the signing keys are maintained (scheduled rotation, promotion, retirement, and
+/// picking up other nodes' rotations).
+const KEY_TICK: std::time::Duration = std::time::Duration::from_secs(60);
+
+fn duration_arg(value: &str) -> Result<time::Duration, String> {
+    custos_authority::keys::parse_duration(value).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -112,10 +126,14 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let database_url = database_url.unwrap_or_else(|| dir.default_database_url());
     let store = custos_store::open(&database_url).await.context("cannot open the database")?;
     let directory = Arc::new(Directory::new(store.clone()));
-    let keys =
-        custos_authority::keys::KeyManager::load(store.clone(), dir.key_encryption_key()?, clock.clone())
-            .await
-            .context("cannot load the token-signing keys")?;
+    let policy = KeyPolicy {
+        rotate_every: args.key_rotation_interval,
+        publish_ahead: args.key_publish_ahead,
+        ..KeyPolicy::default()
+    };
+    let keys = KeyManager::load_with_policy(store.clone(), dir.key_encryption_key()?, clock.clone(), policy)
+        .await
+        .context("cannot load the token-signing keys")?;
     let hasher = SecretHasher::new(&dir.secret_hash_key()?);
     let authority = Arc::new(Authority::new(
         AuthorityConfig::new(public_url.clone()),
@@ -135,10 +153,15 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if args.demo {
         crate::demo::register_and_print(&dir, directory.as_ref(), &directory_state, &public_url).await?;
     }
+    let key_schedule = tokio::spawn({
+        let authority = authority.clone();
+        async move { authority.keys().run_schedule(KEY_TICK).await }
+    });
     let router = build_router(AppParts { authority, directory: directory_state, store });
 
     tracing::info!(public_url = %public_url, "listening on {}://{}", listener.scheme(), bound);
     custos_server::serve(listener, router, shutdown_signal()).await;
+    key_schedule.abort();
     tracing::info!("stopped");
     Ok(())
 }
@@ -175,4 +198,30 @@ async fn shutdown_signal() {
         () = term => {},
     }
     tracing::info!("shutdown requested");
+}
+
+#[cfg(test)]
+mod key_flag_tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    #[test]
+    fn key_rotation_flags_take_operator_durations() {
+        let cli = Cli::try_parse_from(["serve"]).unwrap();
+        assert_eq!(cli.serve.key_rotation_interval, time::Duration::days(30));
+        assert_eq!(cli.serve.key_publish_ahead, time::Duration::hours(24));
+        let cli =
+            Cli::try_parse_from(["serve", "--key-rotation-interval", "7d", "--key-publish-ahead", "90m"])
+                .unwrap();
+        assert_eq!(cli.serve.key_rotation_interval, time::Duration::days(7));
+        assert_eq!(cli.serve.key_publish_ahead, time::Duration::minutes(90));
+        let err = Cli::try_parse_from(["serve", "--key-publish-ahead", "1 day"]).unwrap_err();
+        assert!(err.to_string().contains("'1 day' is not a duration"), "{err}");
+    }
 }

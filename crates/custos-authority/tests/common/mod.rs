@@ -72,7 +72,7 @@ pub fn at(unix: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(unix).unwrap()
 }
 
-fn role(value: &str, enabled: bool) -> AppRole {
+pub fn role(value: &str, enabled: bool) -> AppRole {
     AppRole {
         id: Uuid::new_v4(),
         allowed_member_types: vec!["Application".into()],
@@ -83,7 +83,7 @@ fn role(value: &str, enabled: bool) -> AppRole {
     }
 }
 
-fn secret(hasher: &SecretHasher, secret: &str, start: i64, end: i64) -> PasswordCredential {
+pub fn secret(hasher: &SecretHasher, secret: &str, start: i64, end: i64) -> PasswordCredential {
     PasswordCredential {
         key_id: Uuid::new_v4(),
         display_name: None,
@@ -94,7 +94,7 @@ fn secret(hasher: &SecretHasher, secret: &str, start: i64, end: i64) -> Password
     }
 }
 
-async fn register(
+pub async fn register(
     store: &dyn Store,
     tenant: TenantId,
     name: &str,
@@ -132,7 +132,7 @@ async fn register(
     App { app, sp }
 }
 
-async fn assign(store: &dyn Store, tenant: TenantId, client: &App, resource: &App, role: &AppRole) {
+pub async fn assign(store: &dyn Store, tenant: TenantId, client: &App, resource: &App, role: &AppRole) {
     let mut id = [0u8; 32];
     id[..16].copy_from_slice(Uuid::new_v4().as_bytes());
     let assignment = AppRoleAssignment {

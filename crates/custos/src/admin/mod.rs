@@ -1,4 +1,4 @@
-//! The admin CLI: `custos app|sp|secret|cert|role|token|tenant ...`.
+//! The admin CLI: `custos app|sp|secret|cert|role|token|tenant|keys ...`.
 //!
 //! A client of the HTTP APIs only (Graph subset under `/v1.0`, custos's admin API under
 //! `/admin/v1`); it never opens the database. Each command resolves its connection
@@ -11,6 +11,7 @@ mod cert;
 mod cert_files;
 mod connection;
 mod error;
+mod keys;
 mod output;
 mod resolve;
 mod role;
@@ -48,6 +49,8 @@ pub(crate) enum AdminCommand {
     Token(Group<token::TokenCommand>),
     /// Manage tenants (custos admin API).
     Tenant(Group<tenant::TenantCommand>),
+    /// List and rotate the token-signing keys (custos admin API).
+    Keys(Group<keys::KeysCommand>),
 }
 
 impl AdminCommand {
@@ -60,6 +63,7 @@ impl AdminCommand {
             Self::Role(g) => &g.connection,
             Self::Token(g) => &g.connection,
             Self::Tenant(g) => &g.connection,
+            Self::Keys(g) => &g.connection,
         }
     }
 }
@@ -77,6 +81,7 @@ pub(crate) async fn run(cmd: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::Cert(g) => cert::run(&http.into_api().await?, &SystemClock, g.command).await?,
         AdminCommand::Role(g) => role::run(&http.into_api().await?, g.command).await?,
         AdminCommand::Tenant(g) => tenant::run(&http.into_api().await?, g.command).await?,
+        AdminCommand::Keys(g) => keys::run(&http.into_api().await?, g.command).await?,
     };
     report.print(format)?;
     Ok(())
@@ -168,6 +173,14 @@ mod tests {
             Cli::try_parse_from(["custos", "cert", "create", "--app", "a", "--out", "d", "--subject", "x"])
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn keys_rotate_takes_an_optional_checked_delay() {
+        assert!(Cli::try_parse_from(["custos", "keys", "list"]).is_ok());
+        assert!(Cli::try_parse_from(["custos", "keys", "rotate"]).is_ok());
+        assert!(Cli::try_parse_from(["custos", "keys", "rotate", "--activate-in", "0s"]).is_ok());
+        assert!(Cli::try_parse_from(["custos", "keys", "rotate", "--activate-in", "soon"]).is_err());
     }
 
     #[test]
