@@ -1,0 +1,160 @@
+#!/usr/bin/env python3
+"""Provisions the token benchmark through custos's Graph API and writes wrk's request inputs.
+
+Creates one resource app (`api://bench`, app role `Bench.Read`) and N client apps, each with its
+own secret, service principal and role assignment. Writes, into OUT_DIR:
+  post-1.txt / post-N.txt    one client_secret_post body per line (1 client / N clients)
+  basic-1.txt / basic-N.txt  one `Basic ...` Authorization value per line
+  basic-body.txt             the body that goes with client_secret_basic
+  tenant.txt                 the tenant id (the token path is /{tenant}/oauth2/v2.0/token)
+
+Usage: provision.py --admin DATA_DIR/admin.json --clients 1000 --out OUT_DIR
+Only `requests` is needed; every call must answer with the status the contract promises.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+import requests
+
+RESOURCE_URI = "api://bench"
+ROLE = "Bench.Read"
+SCOPE = f"{RESOURCE_URI}/.default"
+TIMEOUT_S = 30
+
+
+def expect(response: requests.Response, status: int) -> dict:
+    if response.status_code != status:
+        sys.exit(
+            f"provision: {response.request.method} {response.url} answered HTTP "
+            f"{response.status_code}, expected {status}:\n{response.text}"
+        )
+    return response.json() if response.content else {}
+
+
+class Graph:
+    def __init__(self, admin: dict) -> None:
+        self.base = admin["graphBaseUrl"].rstrip("/")
+        self.session = requests.Session()
+        self.session.trust_env = False
+        self.session.verify = admin["caCertPath"]
+        token = expect(
+            self.session.post(
+                f"{admin['publicUrl']}/{admin['tenantId']}/oauth2/v2.0/token",
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": admin["adminClientId"],
+                    "client_secret": admin["adminClientSecret"],
+                    "scope": "https://graph.microsoft.com/.default",
+                },
+                timeout=TIMEOUT_S,
+            ),
+            200,
+        )["access_token"]
+        self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def post(self, path: str, body: dict, status: int) -> dict:
+        return expect(self.session.post(f"{self.base}{path}", json=body, timeout=TIMEOUT_S), status)
+
+    def app_with_sp(self, body: dict) -> tuple[dict, str]:
+        app = self.post("/applications", body, 201)
+        sp = self.post("/servicePrincipals", {"appId": app["appId"]}, 201)
+        return app, sp["id"]
+
+
+def basic_value(client_id: str, secret: str) -> str:
+    """RFC 6749 §2.3.1: form-urlencode id and secret, then base64 `id:secret`."""
+    raw = f"{quote(client_id, safe='')}:{quote(secret, safe='')}".encode()
+    return "Basic " + base64.b64encode(raw).decode()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--admin", type=Path, required=True, help="admin.json written by `custos init`")
+    parser.add_argument("--clients", type=int, default=1000)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    for variable in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE"):
+        os.environ.pop(variable, None)
+
+    admin = json.loads(args.admin.read_text())
+    if not admin.get("adminClientSecret"):
+        sys.exit(f"provision: {args.admin} holds no admin secret (use a fresh data directory)")
+    graph = Graph(admin)
+    started = time.monotonic()
+
+    role_id = str(uuid.uuid4())
+    resource_body = {
+        "displayName": "bench-resource",
+        "identifierUris": [RESOURCE_URI],
+        "api": {"requestedAccessTokenVersion": 2},
+        "appRoles": [
+            {
+                "id": role_id,
+                "allowedMemberTypes": ["Application"],
+                "value": ROLE,
+                "displayName": ROLE,
+                "description": "Benchmark role",
+                "isEnabled": True,
+            }
+        ],
+    }
+    _, resource_sp = graph.app_with_sp(resource_body)
+
+    clients: list[tuple[str, str]] = []
+    for index in range(args.clients):
+        app, sp_id = graph.app_with_sp({"displayName": f"bench-client-{index:05d}"})
+        secret = graph.post(
+            f"/applications/{app['id']}/addPassword", {"passwordCredential": {"displayName": "bench"}}, 200
+        )["secretText"]
+        graph.post(
+            f"/servicePrincipals/{resource_sp}/appRoleAssignedTo",
+            {"principalId": sp_id, "resourceId": resource_sp, "appRoleId": role_id},
+            201,
+        )
+        clients.append((app["appId"], secret))
+        if (index + 1) % 100 == 0:
+            print(f"provision: {index + 1}/{args.clients} clients", file=sys.stderr)
+
+    def post_body(client_id: str, secret: str) -> str:
+        return urlencode(
+            {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret, "scope": SCOPE}
+        )
+
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    n = args.clients
+    (out / "post-1.txt").write_text(post_body(*clients[0]) + "\n")
+    (out / f"post-{n}.txt").write_text("".join(post_body(*c) + "\n" for c in clients))
+    (out / "basic-1.txt").write_text(basic_value(*clients[0]) + "\n")
+    (out / f"basic-{n}.txt").write_text("".join(basic_value(*c) + "\n" for c in clients))
+    (out / "basic-body.txt").write_text(urlencode({"grant_type": "client_credentials", "scope": SCOPE}) + "\n")
+    (out / "tenant.txt").write_text(admin["tenantId"] + "\n")
+    for path in out.glob("*.txt"):
+        path.chmod(0o600)
+
+    # One real request per auth method, so a broken setup fails here and not as wrk non-2xx.
+    client_id, secret = clients[0]
+    token_url = f"{admin['publicUrl']}/{admin['tenantId']}/oauth2/v2.0/token"
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = admin["caCertPath"]
+    expect(session.post(token_url, data=post_body(client_id, secret), timeout=TIMEOUT_S,
+                        headers={"Content-Type": "application/x-www-form-urlencoded"}), 200)
+    expect(session.post(token_url, data=(out / "basic-body.txt").read_text().strip(), timeout=TIMEOUT_S,
+                        headers={"Content-Type": "application/x-www-form-urlencoded",
+                                 "Authorization": basic_value(client_id, secret)}), 200)
+    print(f"provision: {n} clients in {time.monotonic() - started:.1f} s", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

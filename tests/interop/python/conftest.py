@@ -1,0 +1,80 @@
+"""Session fixtures: one custos server for the whole run, provisioned through its Graph API.
+
+The machine's CA-bundle variables (REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, SSL_CERT_FILE) would
+silently replace `verify=` in requests, so they are removed before any client library loads;
+every call passes the development CA of the server's data directory explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _variable in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE"):
+    os.environ.pop(_variable, None)
+os.environ["NO_PROXY"] = "localhost,127.0.0.1,::1"
+
+import pytest  # noqa: E402
+
+import custos_server  # noqa: E402
+from graph_client import GRAPH_SCOPE, GraphClient, client_credentials_token  # noqa: E402
+from world import ROLE, Resource, World  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def custos(tmp_path_factory: pytest.TempPathFactory):
+    """`custos init --json` then `custos serve` on a free port; SIGTERM at the end must exit 0."""
+    binary = custos_server.custos_binary()
+    root = tmp_path_factory.mktemp("custos")
+    data_dir = root / "data"
+    port = custos_server.free_port()
+    public_url = f"https://localhost:{port}"
+    try:
+        init = custos_server.run_init(binary, data_dir, public_url)
+        assert init["publicUrl"] == public_url, init
+        assert init["adminClientSecret"], "first init must show the admin secret"
+        server = custos_server.start_server(binary, data_dir, port, init, root / "serve.log")
+    except custos_server.ServerError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    yield server
+    try:
+        server.stop()
+    except custos_server.ServerError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def world(custos: custos_server.CustosServer) -> World:
+    """Two resources (v1, v2) with role Data.Read, a daemon client holding it on both, a role-less client."""
+    admin = custos.init
+    token = client_credentials_token(
+        custos.public_url,
+        custos.tenant_id,
+        admin["adminClientId"],
+        admin["adminClientSecret"],
+        GRAPH_SCOPE,
+        custos.ca_path,
+    )["access_token"]
+    graph = GraphClient(admin["graphBaseUrl"], token, custos.ca_path)
+    resources = {
+        "v1": Resource(
+            "v1",
+            graph.register("interop-v1-resource", "api://interop-v1", token_version=None, roles=(ROLE,)),
+            "1.0",
+        ),
+        "v2": Resource(
+            "v2",
+            graph.register("interop-v2-resource", "api://interop-v2", token_version=2, roles=(ROLE,)),
+            "2.0",
+        ),
+    }
+    daemon = graph.register("interop-daemon", with_secret=True)
+    roleless = graph.register("interop-roleless", with_secret=True)
+    for resource in resources.values():
+        graph.assign_app_role(resource.app.sp_id, daemon.sp_id, resource.app.role_ids[ROLE])
+    return World(server=custos, resources=resources, daemon=daemon, roleless=roleless)
+
+
+@pytest.fixture(params=["v1", "v2"])
+def resource(request: pytest.FixtureRequest, world: World) -> Resource:
+    """Each token test runs once against the v1 resource and once against the v2 resource."""
+    return world.resources[request.param]

@@ -1,0 +1,62 @@
+"""Runs the MSAL Node suite (tests/interop/node) against the same server and provisioned apps."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from custos_server import REPO_ROOT
+from world import World
+
+NODE_DIR = REPO_ROOT / "tests" / "interop" / "node"
+NODE_TIMEOUT_S = 180
+
+
+def test_msal_node_suite(world: World) -> None:
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("node is not on PATH", pytrace=False)
+    if not (NODE_DIR / "node_modules" / "@azure" / "msal-node").is_dir():
+        pytest.fail(f"run `npm ci` in {NODE_DIR} first (.ci/run does)", pytrace=False)
+    env = dict(os.environ)
+    env.update(
+        {
+            "NODE_EXTRA_CA_CERTS": world.ca_path,
+            "NO_PROXY": "localhost,127.0.0.1,::1",
+            "CUSTOS_INTEROP_URL": world.public_url,
+            "CUSTOS_INTEROP_TENANT_ID": world.tenant_id,
+            "CUSTOS_INTEROP_CLIENT_ID": world.daemon.app_id,
+            "CUSTOS_INTEROP_CLIENT_SECRET": world.daemon.secret or "",
+            "CUSTOS_INTEROP_CLIENT_OBJECT_ID": world.daemon.sp_id,
+            "CUSTOS_INTEROP_RESOURCES": json.dumps(
+                [
+                    {
+                        "name": resource.name,
+                        "identifierUri": resource.identifier_uri,
+                        "appId": resource.app.app_id,
+                        "version": resource.version,
+                    }
+                    for resource in world.resources.values()
+                ]
+            ),
+        }
+    )
+    proc = subprocess.run(
+        [node, "--test", str(Path("tests") / "interop" / "node")],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=NODE_TIMEOUT_S,
+        check=False,
+    )
+    print(proc.stdout)
+    print(proc.stderr)
+    assert proc.returncode == 0, f"node --test exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+    assert "# fail 0" in proc.stdout, proc.stdout
+    assert "# pass 3" in proc.stdout, proc.stdout
