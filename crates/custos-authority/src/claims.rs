@@ -94,6 +94,8 @@ pub(crate) struct Subject<'a> {
     pub(crate) tenant: TenantId,
     /// Sorted, distinct role values.
     pub(crate) roles: &'a [&'a str],
+    /// `appidacr`/`azpacr`: `"1"` for a client secret, `"2"` for a certificate.
+    pub(crate) acr: &'static str,
 }
 
 /// Timestamps of one token, seconds since the epoch.
@@ -119,9 +121,9 @@ impl<'a> AccessTokenClaims<'a> {
             exp: at.expires,
             aio: &opaque.aio,
             appid: v1.then_some(subject.client),
-            appidacr: v1.then_some("1"),
+            appidacr: v1.then_some(subject.acr),
             azp: (!v1).then_some(subject.client),
-            azpacr: (!v1).then_some("1"),
+            azpacr: (!v1).then_some(subject.acr),
             idp: v1.then_some(subject.issuer),
             idtyp: "app",
             oid: subject.principal,
@@ -152,6 +154,7 @@ mod tests {
             principal: ObjectId(Uuid::from_u128(2)),
             tenant: TenantId(Uuid::from_u128(3)),
             roles,
+            acr: "1",
         }
     }
 

@@ -3,11 +3,13 @@
 //! parameter, client, credential, client principal, resource, roles).
 
 use crate::Authority;
+use crate::assertion::Authenticated;
 use crate::claims::{AccessTokenClaims, Lifetime, Opaque, Subject, TokenHeader};
-use crate::form::{ClientCredential, JWT_BEARER_ASSERTION_TYPE, TokenRequest};
+use crate::form::{ClientCredential, TokenRequest};
 use custos_core::aadsts::TokenError;
 use custos_core::model::{Application, PasswordCredential, TokenVersion};
 use custos_core::scope::{MAX_SCOPE_LEN, resource_from_scope};
+use custos_core::settings::AssertionReplayMode;
 use custos_core::{AppId, TenantId};
 use custos_jose::secret::{MAX_PRESENTED_SECRET_LEN, SecretHasher};
 use custos_store::{StoreError, TenantSnapshot};
@@ -86,7 +88,15 @@ pub(crate) async fn client_credentials(
             tenant: tenant.to_string(),
         });
     };
-    authenticate(&auth.hasher, client, &req.credential, auth.clock.now())?;
+    let method = authenticate(auth, &snapshot, client, &req.credential)?;
+    let replay_mode = snapshot.settings.assertion_replay;
+    // Strict mode spends the jti before any later check, so a refused request cannot be retried
+    // with the same assertion either.
+    if let ClientAuth::Certificate(assertion) = &method
+        && replay_mode == AssertionReplayMode::Strict
+    {
+        auth.assertions.check_replay(tenant, client, assertion, replay_mode).await?;
+    }
 
     // An application without a service principal is not "in the directory" (700016); one whose
     // principal is disabled gets 7000112.
@@ -127,6 +137,12 @@ pub(crate) async fn client_credentials(
     roles.sort_unstable();
     roles.dedup();
 
+    if let ClientAuth::Certificate(assertion) = &method
+        && replay_mode == AssertionReplayMode::Compat
+    {
+        auth.assertions.check_replay(tenant, client, assertion, replay_mode).await?;
+    }
+
     let version = resource_app.access_token_version();
     let issuer = auth.issuer(tenant, version);
     let resource_app_id;
@@ -144,6 +160,7 @@ pub(crate) async fn client_credentials(
         principal: principal.id,
         tenant,
         roles: &roles,
+        acr: method.acr(),
     };
     let now = auth.clock.unix();
     let lifetime = auth.config.token_lifetime_secs;
@@ -199,28 +216,52 @@ fn burn_secret(hasher: &SecretHasher, credential: &ClientCredential) {
     }
 }
 
+/// How the client authenticated.
+#[derive(Debug)]
+enum ClientAuth {
+    /// With a client secret.
+    Secret,
+    /// With a certificate-signed assertion (its replay check still to come).
+    Certificate(Authenticated),
+}
+
+impl ClientAuth {
+    /// `appidacr`/`azpacr`.
+    fn acr(&self) -> &'static str {
+        match self {
+            Self::Secret => "1",
+            Self::Certificate(_) => "2",
+        }
+    }
+}
+
 /// Checks the client's credential.
 fn authenticate(
-    hasher: &SecretHasher,
+    auth: &Authority,
+    snapshot: &TenantSnapshot,
     client: &Application,
     credential: &ClientCredential,
-    now: OffsetDateTime,
-) -> Result<(), TokenError> {
+) -> Result<ClientAuth, TokenError> {
     let app_id = || client.app_id.to_string();
     match credential {
         ClientCredential::None => Err(TokenError::NoCredential),
-        ClientCredential::Assertion { assertion_type, .. } => match assertion_type.as_deref() {
-            None => Err(TokenError::MissingParameter("client_assertion_type")),
-            Some(JWT_BEARER_ASSERTION_TYPE) => Err(TokenError::AssertionKeyNotFound { app_id: app_id() }),
-            Some(_) => Err(TokenError::InvalidParameter("client_assertion_type")),
-        },
+        ClientCredential::Assertion { assertion, assertion_type } => auth
+            .assertions
+            .authenticate(
+                &auth.config.public_url,
+                &snapshot.tenant,
+                client,
+                assertion.expose(),
+                assertion_type.as_deref(),
+            )
+            .map(ClientAuth::Certificate),
         ClientCredential::Secret(secret) => {
             let presented = secret.expose();
             if presented.len() > MAX_PRESENTED_SECRET_LEN {
                 return Err(TokenError::InvalidSecret { app_id: app_id() });
             }
-            match secret_match(hasher, &client.password_credentials, presented, now) {
-                SecretMatch::Valid => Ok(()),
+            match secret_match(&auth.hasher, &client.password_credentials, presented, auth.clock.now()) {
+                SecretMatch::Valid => Ok(ClientAuth::Secret),
                 SecretMatch::OnlyExpired => Err(TokenError::ExpiredSecret { app_id: app_id() }),
                 SecretMatch::None => Err(TokenError::InvalidSecret { app_id: app_id() }),
             }

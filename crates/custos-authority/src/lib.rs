@@ -2,7 +2,7 @@
 //! authentication, discovery documents and signing keys.
 //!
 //! This crate owns the token endpoints' behaviour end to end: strict parsing of the request at
-//! the edge ([`form`]), the grant itself (`issue`), the exact claims (`claims`), the wire
+//! the edge ([`form`]), the grant itself (`issue`), certificate client authentication (`assertion`), the exact claims (`claims`), the wire
 //! responses and errors (`response`), discovery and key sets (`discovery`, `routes`), the
 //! signing keys at run time and their rotation ([`keys`]), the signing-key admin API (`admin`)
 //! and token metrics ([`metrics`]). It depends on
@@ -10,6 +10,7 @@
 //! how the server listens.
 
 mod admin;
+mod assertion;
 mod basic;
 mod claims;
 mod discovery;
@@ -94,6 +95,7 @@ pub struct Authority {
     keys: KeyManager,
     clock: Arc<dyn Clock>,
     metrics: TokenMetrics,
+    assertions: assertion::ClientAssertions,
 }
 
 impl Authority {
@@ -105,7 +107,8 @@ impl Authority {
         keys: KeyManager,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        Self { config, directory, hasher, keys, clock, metrics: TokenMetrics::default() }
+        let assertions = assertion::ClientAssertions::new(Arc::clone(directory.store()), Arc::clone(&clock));
+        Self { config, directory, hasher, keys, clock, metrics: TokenMetrics::default(), assertions }
     }
 
     /// The routes: token endpoints, discovery, key sets and instance discovery.

@@ -266,6 +266,14 @@ impl Store for DownStore {
     async fn update_application(&self, _: &Application) -> StoreResult<()> {
         down()
     }
+    async fn modify_application(
+        &self,
+        _: TenantId,
+        _: ObjectId,
+        _: custos_store::ApplicationChange,
+    ) -> StoreResult<Application> {
+        down()
+    }
     async fn delete_application(&self, _: TenantId, _: ObjectId) -> StoreResult<()> {
         down()
     }
@@ -316,6 +324,26 @@ impl Store for DownStore {
         down()
     }
     async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>> {
+        down()
+    }
+    async fn tenant_settings(&self, _: TenantId) -> StoreResult<custos_core::settings::TenantSettings> {
+        down()
+    }
+    async fn update_tenant_settings(
+        &self,
+        _: TenantId,
+        _: &custos_core::settings::TenantSettings,
+    ) -> StoreResult<()> {
+        down()
+    }
+    async fn record_assertion_markers(
+        &self,
+        _: &[custos_store::AssertionMarker],
+        _: i64,
+    ) -> StoreResult<Vec<custos_store::MarkerOutcome>> {
+        down()
+    }
+    async fn purge_assertion_markers(&self, _: i64) -> StoreResult<u64> {
         down()
     }
     async fn ping(&self) -> StoreResult<()> {

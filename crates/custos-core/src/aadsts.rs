@@ -71,6 +71,23 @@ pub enum TokenError {
     NoCredential,
     /// 700027: the client assertion is signed with a key not registered on the application.
     AssertionKeyNotFound { app_id: String },
+    /// 700027 (shares the number with [`Self::AssertionKeyNotFound`], so it is not in the
+    /// catalogue): the client assertion's signature does not verify with the registered key.
+    AssertionBadSignature,
+    /// 50027-family: the client assertion is malformed or uses a forbidden header or claim form;
+    /// carries the reason (never attacker-controlled text).
+    InvalidAssertion(String),
+    /// 700021: the assertion's `iss` is not the authenticating client.
+    AssertionIssuerMismatch,
+    /// 50048: the assertion's `sub` differs from its `iss`.
+    AssertionSubjectMismatch,
+    /// 700023: the assertion's `aud` is not one of this tenant's token endpoints or issuers.
+    AssertionAudience,
+    /// 700024: expired, not yet valid, or valid for longer than the cap; carries the message.
+    AssertionOutsideValidity(String),
+    /// 7000290 (custos-specific, Entra keeps no replay cache): a different assertion reuses a
+    /// `jti` already seen from this client, or any reuse in strict replay mode.
+    AssertionReplayed { app_id: String },
     /// 90023-family: two client authentication methods in one request (RFC 6749 §2.3).
     MultipleClientAuth,
     /// 900023-family: the body `client_id` differs from the Basic user name.
@@ -108,7 +125,13 @@ impl TokenError {
             Self::InvalidSecret { .. } => 7000215,
             Self::ExpiredSecret { .. } => 7000222,
             Self::NoCredential => 7000218,
-            Self::AssertionKeyNotFound { .. } => 700027,
+            Self::AssertionKeyNotFound { .. } | Self::AssertionBadSignature => 700027,
+            Self::InvalidAssertion(_) => 50027,
+            Self::AssertionIssuerMismatch => 700021,
+            Self::AssertionSubjectMismatch => 50048,
+            Self::AssertionAudience => 700023,
+            Self::AssertionOutsideValidity(_) => 700024,
+            Self::AssertionReplayed { .. } => 7000290,
             Self::MultipleClientAuth => 90023,
             Self::ClientIdMismatch => 900023,
             Self::DisabledApplication { .. } => 7000112,
@@ -142,7 +165,14 @@ impl TokenError {
             Self::InvalidSecret { .. }
             | Self::ExpiredSecret { .. }
             | Self::NoCredential
-            | Self::AssertionKeyNotFound { .. } => InvalidClient,
+            | Self::AssertionKeyNotFound { .. }
+            | Self::AssertionBadSignature
+            | Self::InvalidAssertion(_)
+            | Self::AssertionIssuerMismatch
+            | Self::AssertionSubjectMismatch
+            | Self::AssertionAudience
+            | Self::AssertionOutsideValidity(_)
+            | Self::AssertionReplayed { .. } => InvalidClient,
             Self::UnknownResource { .. } | Self::DisabledResource { .. } => InvalidResource,
             Self::ScopeNotDefault(_) | Self::MultipleResources => InvalidScope,
             Self::AssignmentRequired { .. } => InvalidGrant,
@@ -209,6 +239,19 @@ impl fmt::Display for TokenError {
                 f,
                 "The certificate with identifier used to sign the client assertion is not registered on application. [Reason - The key was not found., Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '{app_id}'.]"
             ),
+            Self::AssertionBadSignature => f.write_str(
+                "Client assertion contains an invalid signature. [Reason - The provided signature value did not match the expected signature value.]",
+            ),
+            Self::InvalidAssertion(reason) | Self::AssertionOutsideValidity(reason) => f.write_str(reason),
+            Self::AssertionIssuerMismatch => {
+                f.write_str("Client assertion application identifier doesn't match 'client_id' parameter.")
+            }
+            Self::AssertionSubjectMismatch => f.write_str("Subject mismatches Issuer claim in the client assertion"),
+            Self::AssertionAudience => f.write_str("Client assertion audience claim does not match Realm issuer."),
+            Self::AssertionReplayed { app_id } => write!(
+                f,
+                "The client assertion has already been used: its 'jti' was seen before for app '{app_id}'. Sign a new assertion with a fresh 'jti' for each request."
+            ),
             Self::MultipleClientAuth => f.write_str(
                 "Only one client authentication method may be used per request: send the client secret either in the request body or in the Authorization header, not both.",
             ),
@@ -267,6 +310,12 @@ impl TokenError {
             Self::ExpiredSecret { app_id: app_id() },
             Self::NoCredential,
             Self::AssertionKeyNotFound { app_id: app_id() },
+            Self::InvalidAssertion("{reason}".to_owned()),
+            Self::AssertionIssuerMismatch,
+            Self::AssertionSubjectMismatch,
+            Self::AssertionAudience,
+            Self::AssertionOutsideValidity("{reason}".to_owned()),
+            Self::AssertionReplayed { app_id: app_id() },
             Self::MultipleClientAuth,
             Self::ClientIdMismatch,
             Self::DisabledApplication { app_id: app_id(), display_name: "{displayName}".to_owned() },
@@ -303,6 +352,21 @@ mod tests {
         assert_eq!(TokenError::BodyTooLarge(10).code(), 900144);
         let assertion = TokenError::AssertionKeyNotFound { app_id: "a".into() };
         assert_eq!((assertion.code(), assertion.http_status()), (700027, 401));
+        for e in [
+            TokenError::AssertionBadSignature,
+            TokenError::InvalidAssertion("r".into()),
+            TokenError::AssertionIssuerMismatch,
+            TokenError::AssertionSubjectMismatch,
+            TokenError::AssertionAudience,
+            TokenError::AssertionOutsideValidity("r".into()),
+            TokenError::AssertionReplayed { app_id: "a".into() },
+        ] {
+            assert_eq!((e.oauth_error(), e.http_status()), (OAuthError::InvalidClient, 401), "{e:?}");
+        }
+        assert_eq!(
+            TokenError::lookup(700027),
+            Some(TokenError::AssertionKeyNotFound { app_id: "{appId}".into() })
+        );
     }
 
     #[test]

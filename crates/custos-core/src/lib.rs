@@ -2,7 +2,7 @@
 //!
 //! This crate owns the vocabulary every other crate speaks: typed identifiers ([`TenantId`], [`AppId`],
 //! [`ObjectId`]), the directory objects ([`model`]), the Entra error catalogue ([`aadsts`]), scope parsing
-//! ([`scope`]) and the injected [`Clock`]. It performs no I/O and must not depend on any framework,
+//! ([`scope`]), per-tenant [`settings`] and the injected [`Clock`]. It performs no I/O and must not depend on any framework,
 //! database driver or crypto library.
 
 pub mod aadsts;
@@ -10,6 +10,7 @@ pub mod clock;
 pub mod ids;
 pub mod model;
 pub mod scope;
+pub mod settings;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use ids::{AppId, ObjectId, ParseIdError, TenantId};

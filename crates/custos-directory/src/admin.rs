@@ -1,5 +1,5 @@
 //! custos' own admin API for what Graph has no API for: `/admin/v1/tenants` (list, show by id
-//! or domain, provision). Requires the `Custos.Admin` app role on the directory API, held by a
+//! or domain, provision) and `/admin/v1/tenants/{tenant}/settings` (show, PATCH). Requires the `Custos.Admin` app role on the directory API, held by a
 //! principal of the installation's home tenant (the first one provisioned): an admin of any
 //! other tenant manages that tenant only, whatever roles it grants itself there.
 
@@ -12,10 +12,12 @@ use crate::shapes;
 use axum::Json;
 use axum::extract::State;
 use custos_core::TenantId;
+use custos_core::settings::{self, TenantSettings};
 use http::StatusCode;
 use serde_json::{Value, json};
 
 const RESOURCE: &str = "Tenant";
+const SETTINGS_RESOURCE: &str = "TenantSettings";
 
 /// The caller, when it administers the installation: `Custos.Admin` in the home tenant.
 async fn installation_admin(
@@ -48,12 +50,54 @@ pub(crate) async fn get_tenant(
     GraphPath(key): GraphPath<String>,
 ) -> Result<Json<Value>, GraphError> {
     installation_admin(&state, &auth).await?;
+    let tenant = tenant_by_key(&state, key).await?;
+    Ok(Json(shapes::tenant(&tenant)))
+}
+
+async fn tenant_by_key(
+    state: &DirectoryState,
+    key: String,
+) -> Result<custos_core::model::Tenant, GraphError> {
     let tenant = match key.parse::<TenantId>() {
         Ok(id) => state.store.tenant(id).await?,
         Err(_) => state.store.tenant_by_domain(&key).await?,
     };
-    let tenant = tenant.ok_or(GraphError::NotFound(key))?;
-    Ok(Json(shapes::tenant(&tenant)))
+    tenant.ok_or(GraphError::NotFound(key))
+}
+
+/// `GET /admin/v1/tenants/{id-or-domain}/settings`: `{"assertionReplay": "compat"|"strict"}`.
+pub(crate) async fn get_settings(
+    State(state): State<DirectoryState>,
+    auth: Authed,
+    GraphPath(key): GraphPath<String>,
+) -> Result<Json<TenantSettings>, GraphError> {
+    installation_admin(&state, &auth).await?;
+    let tenant = tenant_by_key(&state, key).await?;
+    Ok(Json(state.store.tenant_settings(tenant.id).await?))
+}
+
+/// `PATCH /admin/v1/tenants/{id-or-domain}/settings`: changes the settings named in the body
+/// and returns them all. The change is committed, and the token endpoint's cached copy
+/// dropped, before the response.
+pub(crate) async fn patch_settings(
+    State(state): State<DirectoryState>,
+    auth: Authed,
+    GraphPath(key): GraphPath<String>,
+    body: Result<JsonBody, GraphError>,
+) -> Result<Json<TenantSettings>, GraphError> {
+    let caller = installation_admin(&state, &auth).await?;
+    let mut body = body?.required()?.only(&[settings::ASSERTION_REPLAY])?;
+    let tenant = tenant_by_key(&state, key).await?;
+    let mut current = state.store.tenant_settings(tenant.id).await?;
+    let replay: Option<String> = body.take(settings::ASSERTION_REPLAY, SETTINGS_RESOURCE)?;
+    if let Some(value) = replay {
+        current
+            .set(settings::ASSERTION_REPLAY, &value)
+            .map_err(|_| invalid_value(settings::ASSERTION_REPLAY, SETTINGS_RESOURCE))?;
+    }
+    state.store.update_tenant_settings(tenant.id, &current).await?;
+    tracing::info!(by = %caller.app_id, tenant = %tenant.id, assertion_replay = %current.assertion_replay, "tenant settings changed");
+    Ok(Json(current))
 }
 
 /// `POST /admin/v1/tenants` with `{"domain","displayName"?}`: provisions a tenant and returns

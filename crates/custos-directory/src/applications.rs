@@ -14,7 +14,7 @@ use axum::Json;
 use axum::extract::{RawQuery, State};
 use custos_core::model::{Application, SIGN_IN_AUDIENCE_MY_ORG};
 use custos_core::{AppId, ObjectId};
-use custos_store::{Store, StoreError};
+use custos_store::{ApplicationChange, Store, StoreError};
 use http::StatusCode;
 use serde_json::Value;
 
@@ -43,7 +43,7 @@ fn map_write_error(err: StoreError, id: ObjectId) -> GraphError {
     match err {
         StoreError::Conflict(_) => uri_conflict(),
         StoreError::NotFound => GraphError::NotFound(id.to_string()),
-        StoreError::Backend(_) => GraphError::storage(err),
+        StoreError::Refused(_) | StoreError::Backend(_) => GraphError::storage(err),
     }
 }
 
@@ -122,7 +122,9 @@ pub(crate) async fn show(
     Ok(Json(entity_response(&state.public_url, "applications", item, select.as_deref())))
 }
 
-/// Applies a PATCH body to an application.
+/// Applies a PATCH body to an application. Everything is checked before anything is written;
+/// `keyCredentials` are then written atomically against the stored row (so a concurrent
+/// `addKey`/`removeKey` is neither lost nor undone), the other properties after them.
 pub(crate) async fn update(
     state: &DirectoryState,
     mut app: Application,
@@ -132,8 +134,17 @@ pub(crate) async fn update(
     if let Some(uris) = input.identifier_uris() {
         ensure_unique_uris(state.store.as_ref(), &app, uris).await?;
     }
-    input.apply(&mut app, state.clock.now())?;
-    state.store.update_application(&app).await.map_err(|e| map_write_error(e, app.id))?;
+    let sets_fields = input.sets_fields();
+    if let Some(keys) = input.apply(&mut app, state.clock.now())? {
+        let change = ApplicationChange::ReplaceKeys(keys.entries.clone());
+        state.store.modify_application(app.tenant_id, app.id, change).await.map_err(|e| match e {
+            StoreError::Refused(refused) => keys.refusal(&refused),
+            other => map_write_error(other, app.id),
+        })?;
+    }
+    if sets_fields {
+        state.store.update_application(&app).await.map_err(|e| map_write_error(e, app.id))?;
+    }
     tracing::info!(tenant = %app.tenant_id, app_id = %app.app_id, "application updated");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -7,13 +7,13 @@ use crate::DirectoryState;
 use crate::auth::{Authed, Permission};
 use crate::body::{GraphPath, JsonBody, invalid_value};
 use crate::error::GraphError;
-use crate::key_credentials::{KeyCredentialInput, check_collection};
+use crate::key_credentials::{self, KeyCredentialInput};
 use crate::resolve;
 use crate::{proof, shapes};
 use axum::Json;
 use axum::extract::State;
 use custos_core::model::Application;
-use custos_store::StoreError;
+use custos_store::{ApplicationChange, StoreError};
 use http::StatusCode;
 use serde_json::Value;
 use uuid::Uuid;
@@ -23,6 +23,7 @@ const RESOURCE: &str = "KeyCredential";
 fn store_error(err: StoreError, app: &Application) -> GraphError {
     match err {
         StoreError::NotFound => GraphError::NotFound(app.id.to_string()),
+        StoreError::Refused(refused) => key_credentials::refusal(&refused),
         other => GraphError::storage(other),
     }
 }
@@ -31,7 +32,7 @@ fn store_error(err: StoreError, app: &Application) -> GraphError {
 /// returns the new key credential (without its certificate, as Graph does).
 pub(crate) async fn add_to(
     state: &DirectoryState,
-    mut app: Application,
+    app: Application,
     body: JsonBody,
 ) -> Result<Json<Value>, GraphError> {
     let mut body = body.required()?.only(&["keyCredential", "passwordCredential", "proof"])?;
@@ -50,10 +51,13 @@ pub(crate) async fn add_to(
     let now = state.clock.now();
     proof::verify(proof.as_deref(), &app, now)?;
     let credential = input.build(now)?;
-    app.key_credentials.push(credential.clone());
-    // Refuses a keyId or certificate the application already holds, and the 51st certificate.
-    check_collection(&app.key_credentials)?;
-    state.store.update_application(&app).await.map_err(|e| store_error(e, &app))?;
+    // The store refuses a keyId or certificate the application holds, and the 51st certificate,
+    // on the row as stored.
+    state
+        .store
+        .modify_application(app.tenant_id, app.id, ApplicationChange::AddKey(credential.clone()))
+        .await
+        .map_err(|e| store_error(e, &app))?;
     tracing::info!(tenant = %app.tenant_id, app_id = %app.app_id, key_id = %credential.key_id, "certificate added");
     let mut body = shapes::key_credential(&credential, false);
     body["@odata.context"] =
@@ -64,21 +68,18 @@ pub(crate) async fn add_to(
 /// Removes the certificate `{"keyId","proof"}` names from `app`.
 pub(crate) async fn remove_from(
     state: &DirectoryState,
-    mut app: Application,
+    app: Application,
     body: JsonBody,
 ) -> Result<StatusCode, GraphError> {
     let mut body = body.required()?.only(&["keyId", "proof"])?;
     let key_id: Uuid = body.take("keyId", RESOURCE)?.ok_or_else(|| invalid_value("keyId", RESOURCE))?;
     let proof: Option<String> = body.take::<Option<String>>("proof", RESOURCE)?.flatten();
     proof::verify(proof.as_deref(), &app, state.clock.now())?;
-    let before = app.key_credentials.len();
-    app.key_credentials.retain(|k| k.key_id != key_id);
-    if app.key_credentials.len() == before {
-        return Err(GraphError::BadRequest(format!(
-            "No key credential with keyId '{key_id}' exists on the application."
-        )));
-    }
-    state.store.update_application(&app).await.map_err(|e| store_error(e, &app))?;
+    state
+        .store
+        .modify_application(app.tenant_id, app.id, ApplicationChange::RemoveKey(key_id))
+        .await
+        .map_err(|e| store_error(e, &app))?;
     tracing::info!(tenant = %app.tenant_id, app_id = %app.app_id, %key_id, "certificate removed");
     Ok(StatusCode::NO_CONTENT)
 }

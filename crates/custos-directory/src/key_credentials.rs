@@ -17,14 +17,14 @@ use base64::engine::DecodePaddingMode;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use custos_core::model::{KEY_TYPE_X509, KEY_USAGE_VERIFY, KeyCredential};
 use custos_jose::cert::ClientCertificate;
+use custos_store::change::{ChangeRefused, KeyEntry, check_key_credentials};
 use serde::Deserialize;
 use serde_json::Value;
-use std::collections::HashSet;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-/// Most certificates one application may hold.
-pub(crate) const MAX_KEY_CREDENTIALS: usize = 50;
+/// Most certificates one application may hold (the store enforces it on every write).
+pub(crate) const MAX_KEY_CREDENTIALS: usize = custos_store::MAX_KEY_CREDENTIALS;
 /// Longest base64 certificate accepted (12 KiB of DER).
 const MAX_CERTIFICATE_TEXT: usize = 16 * 1024;
 /// Longest `customKeyIdentifier`, in bytes.
@@ -32,6 +32,9 @@ const MAX_CUSTOM_KEY_IDENTIFIER: usize = 32;
 /// Longest display name.
 const MAX_DISPLAY_NAME: usize = 256;
 const RESOURCE: &str = "KeyCredential";
+/// Refusal of an entry that carries no certificate and names no certificate the application holds.
+const CERTIFICATE_REQUIRED: &str =
+    "Property 'key' is required: the base64 DER of the certificate (the manifest calls it 'value').";
 const PROPERTIES: &[&str] = &[
     "customKeyIdentifier",
     "displayName",
@@ -137,9 +140,7 @@ impl KeyCredentialInput {
     /// Parses and checks the certificate and builds the credential to store. A certificate is
     /// required; an expired one is refused.
     pub(crate) fn build(self, now: OffsetDateTime) -> Result<KeyCredential, GraphError> {
-        let text = self.certificate.ok_or_else(|| {
-            bad("Property 'key' is required: the base64 DER of the certificate (the manifest calls it 'value').")
-        })?;
+        let text = self.certificate.ok_or_else(|| bad(CERTIFICATE_REQUIRED))?;
         let certificate = ClientCertificate::from_any(text.as_bytes()).map_err(|e| bad(e.to_string()))?;
         let (not_before, not_after) = (certificate.not_before(), certificate.not_after());
         if not_after <= now {
@@ -190,56 +191,92 @@ pub(crate) fn thumbprint_hex(certificate_der: &[u8]) -> String {
 /// Checks the rules a complete list of credentials follows: at most [`MAX_KEY_CREDENTIALS`],
 /// distinct `keyId`s, distinct certificates.
 pub(crate) fn check_collection(credentials: &[KeyCredential]) -> Result<(), GraphError> {
-    if credentials.len() > MAX_KEY_CREDENTIALS {
-        return Err(bad(format!("An application can hold at most {MAX_KEY_CREDENTIALS} key credentials.")));
-    }
-    let mut key_ids = HashSet::new();
-    let mut certificates = HashSet::new();
-    for credential in credentials {
-        if !key_ids.insert(credential.key_id) {
-            return Err(bad(format!(
-                "Another key credential with keyId '{}' already exists on the application.",
-                credential.key_id
-            )));
+    check_key_credentials(credentials).map_err(|refused| refusal(&refused))
+}
+
+/// The Graph error for a certificate change the store refused. An unknown `keyId` is named by
+/// the caller (it depends on the action), so here it gets the `removeKey` wording.
+pub(crate) fn refusal(refused: &ChangeRefused) -> GraphError {
+    match refused {
+        ChangeRefused::TooMany { limit } => {
+            bad(format!("An application can hold at most {limit} key credentials."))
         }
-        if !certificates.insert(credential.certificate_der.as_slice()) {
-            return Err(bad(format!(
-                "The certificate with thumbprint {} is already registered on the application.",
-                thumbprint_hex(&credential.certificate_der)
-            )));
+        ChangeRefused::DuplicateKeyId(key_id) => {
+            bad(format!("Another key credential with keyId '{key_id}' already exists on the application."))
+        }
+        ChangeRefused::DuplicateCertificate { certificate_der } => bad(format!(
+            "The certificate with thumbprint {} is already registered on the application.",
+            thumbprint_hex(certificate_der)
+        )),
+        ChangeRefused::UnknownKeyId(key_id) => {
+            bad(format!("No key credential with keyId '{key_id}' exists on the application."))
         }
     }
-    Ok(())
+}
+
+/// What a PATCH of `keyCredentials` leaves: the list as it reads against the application as
+/// read (`credentials`), and the change that writes it atomically (`entries`).
+#[derive(Debug)]
+pub(crate) struct KeyReplacement {
+    pub(crate) credentials: Vec<KeyCredential>,
+    pub(crate) entries: Vec<KeyEntry>,
+}
+
+impl KeyReplacement {
+    /// The error for a refusal of [`Self::entries`] by the store: a kept entry whose certificate
+    /// was removed in the meantime reads as an entry without a certificate, as it would have
+    /// had the removal come first.
+    pub(crate) fn refusal(&self, refused: &ChangeRefused) -> GraphError {
+        let gone = match refused {
+            ChangeRefused::UnknownKeyId(key_id) => {
+                self.entries.iter().position(|e| matches!(e, KeyEntry::Keep(k) if k == key_id))
+            }
+            _ => None,
+        };
+        match gone {
+            Some(index) => bad(format!("keyCredentials[{index}]: {CERTIFICATE_REQUIRED}")),
+            None => refusal(refused),
+        }
+    }
 }
 
 /// The credentials a PATCH of `keyCredentials` leaves: the sent list replaces the old one. An
 /// entry without a certificate must name the `keyId` of a credential the application already
-/// holds, which is kept unchanged (so a GET body, whose `key` is `null`, can be sent back).
+/// holds, which is kept unchanged (so a GET body, whose `key` is `null`, can be sent back); the
+/// store looks it up again when it writes, so a certificate removed meanwhile is not restored.
 pub(crate) fn replace_all(
     inputs: Vec<KeyCredentialInput>,
     existing: &[KeyCredential],
     now: OffsetDateTime,
-) -> Result<Vec<KeyCredential>, GraphError> {
+) -> Result<KeyReplacement, GraphError> {
     if inputs.len() > MAX_KEY_CREDENTIALS {
         return Err(bad(format!("An application can hold at most {MAX_KEY_CREDENTIALS} key credentials.")));
     }
-    let mut out = Vec::with_capacity(inputs.len());
+    let mut credentials = Vec::with_capacity(inputs.len());
+    let mut entries = Vec::with_capacity(inputs.len());
     for (index, input) in inputs.into_iter().enumerate() {
         let kept = match (&input.certificate, input.key_id) {
             (None, Some(key_id)) => existing.iter().find(|k| k.key_id == key_id).cloned(),
             _ => None,
         };
-        let credential = match kept {
-            Some(kept) => kept,
-            None => input.build(now).map_err(|e| match e {
-                GraphError::BadRequest(message) => bad(format!("keyCredentials[{index}]: {message}")),
-                other => other,
-            })?,
+        let (credential, entry) = match kept {
+            Some(kept) => {
+                let key_id = kept.key_id;
+                (kept, KeyEntry::Keep(key_id))
+            }
+            None => {
+                let built = input.build(now).map_err(|e| match e {
+                    GraphError::BadRequest(message) => bad(format!("keyCredentials[{index}]: {message}")),
+                    other => other,
+                })?;
+                (built.clone(), KeyEntry::New(built))
+            }
         };
-        out.push(credential);
+        credentials.push(credential);
+        entries.push(entry);
     }
-    check_collection(&out)?;
-    Ok(out)
+    check_collection(&credentials)?;
+    Ok(KeyReplacement { credentials, entries })
 }
 
 /// Reads the `keyCredentials` property of an application body (`null` = none).

@@ -162,14 +162,26 @@ fn reference(key_id: Uuid) -> KeyCredentialInput {
 #[test]
 fn a_patch_replaces_the_list_and_may_keep_entries_by_key_id() {
     let (first, second) = (Uuid::new_v4(), Uuid::new_v4());
-    let existing = replace_all(vec![entry(cert(), first)], &[], NOW).unwrap();
+    let existing = replace_all(vec![entry(cert(), first)], &[], NOW).unwrap().credentials;
     let both = replace_all(vec![reference(first), entry(other_cert(), second)], &existing, NOW).unwrap();
-    assert_eq!(both[0], existing[0]);
-    assert_eq!(both[1].certificate_der, other_cert().der);
-    assert_eq!(replace_all(vec![], &both, NOW).unwrap(), vec![]);
+    assert_eq!(both.credentials[0], existing[0]);
+    assert_eq!(both.credentials[1].certificate_der, other_cert().der);
+    // The kept entry is looked up again when written; the new one is written as built.
+    assert_eq!(both.entries, vec![KeyEntry::Keep(first), KeyEntry::New(both.credentials[1].clone())]);
+    let none = replace_all(vec![], &both.credentials, NOW).unwrap();
+    assert_eq!((none.credentials, none.entries), (vec![], vec![]));
     assert_eq!(
         message(replace_all(vec![reference(first), reference(second)], &existing, NOW)),
         "keyCredentials[1]: Property 'key' is required: the base64 DER of the certificate (the manifest calls it 'value')."
+    );
+    // A kept certificate removed before the write is refused with the same words.
+    assert_eq!(
+        message(Err::<(), _>(both.refusal(&ChangeRefused::UnknownKeyId(first)))),
+        "keyCredentials[0]: Property 'key' is required: the base64 DER of the certificate (the manifest calls it 'value')."
+    );
+    assert_eq!(
+        message(Err::<(), _>(both.refusal(&ChangeRefused::TooMany { limit: 50 }))),
+        "An application can hold at most 50 key credentials."
     );
 }
 

@@ -122,6 +122,7 @@ pub fn admin_router(state: DirectoryState) -> Router {
     Router::new()
         .route("/admin/v1/tenants", get(admin::list_tenants).post(admin::create_tenant))
         .route("/admin/v1/tenants/{tenant}", get(admin::get_tenant))
+        .route("/admin/v1/tenants/{tenant}/settings", get(admin::get_settings).patch(admin::patch_settings))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(state.clone(), error::envelope))
         .with_state(state)

@@ -11,7 +11,7 @@ use axum::Json;
 use axum::extract::State;
 use custos_core::model::{Application, PasswordCredential};
 use custos_jose::secret::generate_client_secret;
-use custos_store::StoreError;
+use custos_store::{ApplicationChange, ChangeRefused, MAX_PASSWORD_CREDENTIALS, StoreError};
 use http::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
@@ -21,8 +21,6 @@ use uuid::Uuid;
 const RESOURCE: &str = "PasswordCredential";
 /// Default lifetime of a secret: two years, as Graph's.
 const DEFAULT_LIFETIME: time::Duration = time::Duration::days(2 * 365);
-/// Most secrets one application may hold.
-const MAX_SECRETS: usize = 100;
 /// Longest secret display name.
 const MAX_DISPLAY_NAME: usize = 256;
 
@@ -46,14 +44,21 @@ fn read_input(body: Option<JsonObject>) -> Result<Option<PasswordInput>, GraphEr
 fn store_error(err: StoreError, app: &Application) -> GraphError {
     match err {
         StoreError::NotFound => GraphError::NotFound(app.id.to_string()),
+        StoreError::Refused(ChangeRefused::TooMany { limit }) => {
+            GraphError::BadRequest(format!("An application can hold at most {limit} password credentials."))
+        }
+        StoreError::Refused(ChangeRefused::UnknownKeyId(key_id)) => GraphError::BadRequest(format!(
+            "No password credential with keyId '{key_id}' exists on the application."
+        )),
         other => GraphError::storage(other),
     }
 }
 
-/// Adds a generated secret to `app` and returns it (the only time it is shown).
+/// Adds a generated secret to `app` and returns it (the only time it is shown). The store adds
+/// it to the row as stored, enforcing the limit of [`MAX_PASSWORD_CREDENTIALS`] there.
 pub(crate) async fn add_to(
     state: &DirectoryState,
-    mut app: Application,
+    app: Application,
     body: Option<JsonObject>,
 ) -> Result<Json<Value>, GraphError> {
     let input = read_input(body)?;
@@ -74,10 +79,12 @@ pub(crate) async fn add_to(
     if end <= start {
         return Err(invalid_value("endDateTime", RESOURCE));
     }
-    if app.password_credentials.len() >= MAX_SECRETS {
-        return Err(GraphError::BadRequest(format!(
-            "An application can hold at most {MAX_SECRETS} password credentials."
-        )));
+    // Refused early when the read already shows the limit reached; the store checks again.
+    if app.password_credentials.len() >= MAX_PASSWORD_CREDENTIALS {
+        return Err(store_error(
+            StoreError::Refused(ChangeRefused::TooMany { limit: MAX_PASSWORD_CREDENTIALS }),
+            &app,
+        ));
     }
     let secret = generate_client_secret();
     let credential = PasswordCredential {
@@ -89,30 +96,30 @@ pub(crate) async fn add_to(
         secret_hash: state.hasher.hash(&secret),
     };
     let mut body = shapes::password_credential(&credential, Some(&secret));
-    app.password_credentials.push(credential);
-    state.store.update_application(&app).await.map_err(|e| store_error(e, &app))?;
+    state
+        .store
+        .modify_application(app.tenant_id, app.id, ApplicationChange::AddPassword(credential))
+        .await
+        .map_err(|e| store_error(e, &app))?;
     tracing::info!(tenant = %app.tenant_id, app_id = %app.app_id, "client secret added");
     body["@odata.context"] =
         Value::String(format!("{}/v1.0/$metadata#microsoft.graph.passwordCredential", state.public_url));
     Ok(Json(body))
 }
 
-/// Removes the secret `{"keyId"}` names from `app`.
+/// Removes the secret `{"keyId"}` names from `app`, atomically against the row as stored.
 pub(crate) async fn remove_from(
     state: &DirectoryState,
-    mut app: Application,
+    app: Application,
     body: JsonBody,
 ) -> Result<StatusCode, GraphError> {
     let mut body = body.required()?.only(&["keyId"])?;
     let key_id: Uuid = body.take("keyId", RESOURCE)?.ok_or_else(|| invalid_value("keyId", RESOURCE))?;
-    let before = app.password_credentials.len();
-    app.password_credentials.retain(|p| p.key_id != key_id);
-    if app.password_credentials.len() == before {
-        return Err(GraphError::BadRequest(format!(
-            "No password credential with keyId '{key_id}' exists on the application."
-        )));
-    }
-    state.store.update_application(&app).await.map_err(|e| store_error(e, &app))?;
+    state
+        .store
+        .modify_application(app.tenant_id, app.id, ApplicationChange::RemovePassword(key_id))
+        .await
+        .map_err(|e| store_error(e, &app))?;
     tracing::info!(tenant = %app.tenant_id, app_id = %app.app_id, %key_id, "client secret removed");
     Ok(StatusCode::NO_CONTENT)
 }

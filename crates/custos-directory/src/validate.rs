@@ -6,7 +6,7 @@
 
 use crate::body::{JsonObject, invalid_value};
 use crate::error::GraphError;
-use crate::key_credentials::{self, KeyCredentialInput};
+use crate::key_credentials::{self, KeyCredentialInput, KeyReplacement};
 use custos_core::model::{AppRole, Application};
 use serde::Deserialize;
 use std::collections::HashSet;
@@ -143,10 +143,26 @@ impl ApplicationInput {
         self.identifier_uris.as_deref()
     }
 
+    /// Whether a property other than `keyCredentials` is sent (what
+    /// `Store::update_application` writes).
+    pub(crate) fn sets_fields(&self) -> bool {
+        self.display_name.is_some()
+            || self.description.is_some()
+            || self.identifier_uris.is_some()
+            || self.app_roles.is_some()
+            || self.requested_access_token_version.is_some()
+            || self.sign_in_audience.is_some()
+    }
+
     /// Writes the sent properties onto `app`. Removing an app role that is still enabled is
     /// refused, as Graph does (disable it first). `keyCredentials` replaces the application's
-    /// certificates, each checked at `now`.
-    pub(crate) fn apply(self, app: &mut Application, now: OffsetDateTime) -> Result<(), GraphError> {
+    /// certificates, each checked at `now`; the replacement is also returned, for an update to
+    /// write it atomically (`Store::update_application` leaves credentials alone).
+    pub(crate) fn apply(
+        self,
+        app: &mut Application,
+        now: OffsetDateTime,
+    ) -> Result<Option<KeyReplacement>, GraphError> {
         let key_credentials = match self.key_credentials {
             Some(inputs) => Some(key_credentials::replace_all(inputs, &app.key_credentials, now)?),
             None => None,
@@ -174,10 +190,10 @@ impl ApplicationInput {
         if let Some(audience) = self.sign_in_audience {
             app.sign_in_audience = audience;
         }
-        if let Some(credentials) = key_credentials {
-            app.key_credentials = credentials;
+        if let Some(replacement) = &key_credentials {
+            app.key_credentials.clone_from(&replacement.credentials);
         }
-        Ok(())
+        Ok(key_credentials)
     }
 }
 

@@ -65,7 +65,12 @@ pub async fn serve(listener: Listener, router: Router, shutdown: impl Future<Out
 }
 
 /// [`serve`] with explicit limits.
-pub async fn serve_with(listener: Listener, router: Router, shutdown: impl Future<Output = ()>, limits: Limits) {
+pub async fn serve_with(
+    listener: Listener,
+    router: Router,
+    shutdown: impl Future<Output = ()>,
+    limits: Limits,
+) {
     let graceful = GracefulShutdown::new();
     let mut builder = Builder::new(TokioExecutor::new());
     builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout);
@@ -152,7 +157,8 @@ mod tests {
         let router = Router::new().route("/", axum::routing::get(|| async { "ok" }));
         let limits = Limits { header_read_timeout: Duration::from_millis(300), ..Limits::default() };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(serve_with(listener, router, async { stopped.await.unwrap_or(()) }, limits));
+        let server =
+            tokio::spawn(serve_with(listener, router, async { stopped.await.unwrap_or(()) }, limits));
 
         let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
         conn.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").await.unwrap();

@@ -11,7 +11,9 @@
 
 use async_trait::async_trait;
 use custos_core::model::{AppRoleAssignment, Application, ServicePrincipal, SigningKeyRecord, Tenant};
+use custos_core::settings::TenantSettings;
 use custos_core::{AppId, ObjectId, TenantId};
+pub use replay::{AssertionMarker, MarkerOutcome};
 
 /// Why a storage call failed.
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +24,9 @@ pub enum StoreError {
     /// The object to update or delete does not exist.
     #[error("not found")]
     NotFound,
+    /// A credential change ([`Store::modify_application`]) broke a rule; nothing was written.
+    #[error("change refused: {0}")]
+    Refused(#[from] ChangeRefused),
     /// The database failed or could not be reached. Never shown to clients verbatim.
     #[error("storage backend error: {0}")]
     Backend(String),
@@ -58,9 +63,32 @@ pub trait Store: Send + Sync + 'static {
     /// Creates an application. Conflict when an identifier URI is already used in the tenant,
     /// or the appId/object id exists.
     async fn create_application(&self, app: &Application) -> StoreResult<()>;
-    /// Replaces an application (matched by tenant and object id), identifier URIs included.
-    /// NotFound when absent; Conflict on an identifier URI used by another application.
+    /// Replaces the descriptive fields of an application (matched by tenant and object id):
+    /// display name, description, identifier URIs, app roles, token version and sign-in
+    /// audience. Its credentials (`password_credentials`, `key_credentials`) are left as
+    /// stored, whatever `app` holds: they change only through [`Store::modify_application`], so
+    /// that a PATCH built from an older read can never undo a concurrent credential change
+    /// (Graph's PATCH cannot set secrets at all). NotFound when absent; Conflict on an
+    /// identifier URI used by another application.
     async fn update_application(&self, app: &Application) -> StoreResult<()>;
+    /// Applies one credential change to an application atomically and returns the application
+    /// as written. NotFound when the application is absent; [`StoreError::Refused`] when the
+    /// change breaks a rule of [`change`] (unknown `keyId`, a limit, a duplicate).
+    ///
+    /// Concurrency: the change is applied to the current row inside one write transaction that
+    /// holds the row's lock from read to commit (SQLite: `BEGIN IMMEDIATE`, the database write
+    /// lock; PostgreSQL: `SELECT ... FOR UPDATE`). Concurrent changes therefore queue and each
+    /// sees the previous one: N concurrent additions all survive, and a removal is never undone
+    /// by an addition that read the row earlier. Pessimistic locking is chosen over an
+    /// optimistic version column because these writes are rare, short and contend only on one
+    /// row, so waiting costs nothing measurable, while compare-and-swap would need a schema
+    /// change and a retry loop in every caller.
+    async fn modify_application(
+        &self,
+        tenant: TenantId,
+        id: ObjectId,
+        change: ApplicationChange,
+    ) -> StoreResult<Application>;
     /// Deletes an application, its service principal and every assignment that names that
     /// principal or resource. NotFound when absent.
     async fn delete_application(&self, tenant: TenantId, id: ObjectId) -> StoreResult<()>;
@@ -114,16 +142,38 @@ pub trait Store: Send + Sync + 'static {
     /// All signing keys, oldest first, including retired ones.
     async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>>;
 
+    // --- tenant settings
+    /// A tenant's settings; the defaults when none were stored (or the tenant does not exist).
+    async fn tenant_settings(&self, tenant: TenantId) -> StoreResult<TenantSettings>;
+    /// Replaces a tenant's settings. NotFound when the tenant does not exist.
+    async fn update_tenant_settings(&self, tenant: TenantId, settings: &TenantSettings) -> StoreResult<()>;
+
+    // --- client-assertion replay markers
+    /// Records each marker unless a live one (`expires > now`) has its (tenant, client, jti);
+    /// a dead one is overwritten. All in one transaction, committed durably before returning;
+    /// markers are applied in order (a later duplicate in the slice sees an earlier one).
+    /// Returns one outcome per marker, in order.
+    async fn record_assertion_markers(
+        &self,
+        markers: &[AssertionMarker],
+        now: i64,
+    ) -> StoreResult<Vec<MarkerOutcome>>;
+    /// Deletes the markers that are dead at `now` (`expires <= now`); returns how many.
+    async fn purge_assertion_markers(&self, now: i64) -> StoreResult<u64>;
+
     /// Checks that the database answers (for `/readyz`).
     async fn ping(&self) -> StoreResult<()>;
 }
 
 pub mod cache;
+pub mod change;
 mod codec;
 pub mod postgres;
+pub mod replay;
 pub mod sqlite;
 
 pub use cache::{Directory, TenantSnapshot};
+pub use change::{ApplicationChange, ChangeRefused, KeyEntry, MAX_KEY_CREDENTIALS, MAX_PASSWORD_CREDENTIALS};
 
 /// Opens the store a database URL names: `sqlite://PATH` (created when missing) or
 /// `postgres://...`. Migrations run on open.

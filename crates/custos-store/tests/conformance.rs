@@ -101,6 +101,12 @@ macro_rules! conformance {
                 directory_snapshot_lookups,
                 directory_invalidation,
                 directory_resolve_tenant,
+                password_changes,
+                key_changes,
+                update_leaves_credentials,
+                concurrent_password_additions,
+                removal_racing_additions,
+                concurrent_key_additions_respect_the_limit,
             ]
         );
     };
@@ -172,11 +178,14 @@ async fn sqlite_migration_0002_adds_empty_key_credentials() {
         pool.close().await;
     }
     let store = SqliteStore::open(&url).await.unwrap();
-    let mut app = store.application(world.tenant_a.id, world.client_app.id).await.unwrap().unwrap();
+    let app = store.application(world.tenant_a.id, world.client_app.id).await.unwrap().unwrap();
     assert_eq!(app.display_name, "Old app");
     assert_eq!(app.key_credentials, vec![]);
-    app.key_credentials = world.client_app.key_credentials.clone();
-    store.update_application(&app).await.unwrap();
+    let entries = world.client_app.key_credentials.iter().cloned().map(custos_store::KeyEntry::New).collect();
+    store
+        .modify_application(app.tenant_id, app.id, custos_store::ApplicationChange::ReplaceKeys(entries))
+        .await
+        .unwrap();
     let read = store.application(world.tenant_a.id, app.id).await.unwrap().unwrap();
     assert_eq!(read.key_credentials, world.client_app.key_credentials);
 }

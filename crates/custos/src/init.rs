@@ -98,6 +98,19 @@ pub(crate) async fn initialize(args: &InitArgs) -> anyhow::Result<Profile> {
     }
 
     let hasher = SecretHasher::new(&dir.secret_hash_key()?);
+    if let Some(home) = store.tenants().await?.into_iter().next() {
+        // Provisioned, but the profile was never written (a crash) or was deleted.
+        return recover_profile(
+            store.as_ref(),
+            &hasher,
+            clock.as_ref(),
+            &dir,
+            home,
+            public_url,
+            ca_cert_path,
+        )
+        .await;
+    }
     let provisioned = custos_directory::provision::provision_tenant(
         store.as_ref(),
         &hasher,
@@ -115,6 +128,61 @@ pub(crate) async fn initialize(args: &InitArgs) -> anyhow::Result<Profile> {
         tenant_domain: provisioned.tenant.domain.clone(),
         admin_client_id: provisioned.admin_app_id.to_string(),
         admin_client_secret: Some(provisioned.admin_secret),
+        ca_cert_path,
+    };
+    write_file(&dir.admin_profile(), &serde_json::to_vec_pretty(&profile)?, 0o600)?;
+    Ok(profile)
+}
+
+/// Writes a new admin profile for an installation whose `admin.json` is missing: the bootstrap
+/// admin of the home tenant gets a new client secret (the old one exists only as a hash).
+async fn recover_profile(
+    store: &dyn custos_store::Store,
+    hasher: &SecretHasher,
+    clock: &dyn Clock,
+    dir: &DataDir,
+    home: custos_core::model::Tenant,
+    public_url: String,
+    ca_cert_path: String,
+) -> anyhow::Result<Profile> {
+    let admin = custos_directory::provision::find_bootstrap_admin(store, home.id).await?.with_context(|| {
+        format!(
+            "{} is missing and tenant {} has no bootstrap admin any more; create an admin application with \
+             another administrator's credentials",
+            dir.admin_profile().display(),
+            home.id
+        )
+    })?;
+    let secret = custos_jose::secret::generate_client_secret();
+    let now = clock.now();
+    let credential = custos_core::model::PasswordCredential {
+        key_id: uuid::Uuid::new_v4(),
+        display_name: Some("recovered by custos init".to_owned()),
+        hint: secret.chars().take(3).collect(),
+        start: now,
+        end: now + time::Duration::days(730),
+        secret_hash: hasher.hash(&secret),
+    };
+    store
+        .modify_application(
+            home.id,
+            admin.object_id,
+            custos_store::ApplicationChange::AddPassword(credential),
+        )
+        .await
+        .context("cannot give the bootstrap admin a new secret")?;
+    eprintln!(
+        "warning: {} was missing; the bootstrap admin of tenant {} got a new client secret",
+        dir.admin_profile().display(),
+        home.id
+    );
+    let profile = Profile {
+        graph_base_url: format!("{public_url}/v1.0"),
+        public_url,
+        tenant_id: home.id.to_string(),
+        tenant_domain: home.domain,
+        admin_client_id: admin.app_id.to_string(),
+        admin_client_secret: Some(secret),
         ca_cert_path,
     };
     write_file(&dir.admin_profile(), &serde_json::to_vec_pretty(&profile)?, 0o600)?;

@@ -6,6 +6,7 @@
 mod admin;
 mod datadir;
 mod demo;
+mod gateway;
 mod init;
 mod serve;
 
@@ -26,6 +27,8 @@ enum Command {
     Init(init::InitArgs),
     /// Run the authority and the directory API.
     Serve(serve::ServeArgs),
+    /// Run the reverse proxy that puts the guard in front of an HTTP API.
+    Gateway(gateway::GatewayArgs),
     #[command(flatten)]
     Admin(admin::AdminCommand),
 }
@@ -45,6 +48,7 @@ fn main() -> std::process::ExitCode {
         match cli.command {
             Command::Init(args) => init::run(args).await,
             Command::Serve(args) => serve::run(args).await,
+            Command::Gateway(args) => gateway::run(args).await,
             Command::Admin(cmd) => admin::run(cmd).await,
         }
     });

@@ -157,3 +157,23 @@ fn serve_demo_on_an_empty_directory_prints_a_working_token_request() {
     assert!(printed.contains(demo["clientId"].as_str().unwrap()), "{printed}");
     assert!(printed.contains("oauth2/v2.0/token"), "{printed}");
 }
+
+#[test]
+fn init_recovers_a_missing_admin_profile_with_a_new_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let first = init_json(&data, &[]);
+    std::fs::remove_file(data.join("admin.json")).unwrap();
+    let recovered = init_json(&data, &[]);
+    assert_eq!(recovered["tenantId"], first["tenantId"]);
+    assert_eq!(recovered["adminClientId"], first["adminClientId"]);
+    let secret = recovered["adminClientSecret"].as_str().expect("a new secret is shown");
+    assert_ne!(secret, first["adminClientSecret"].as_str().unwrap());
+
+    let server = Server::start(&data, &[]);
+    let http = server.client();
+    // Both the old and the new secret work: recovery adds a secret, it removes nothing.
+    for init in [&first, &recovered] {
+        admin_token(&http, &server.url(), init);
+    }
+}

@@ -2,6 +2,7 @@
 //! principals and role assignments, built once per cache fill and shared by every token request.
 
 use custos_core::model::{AppRoleAssignment, Application, ServicePrincipal, Tenant};
+use custos_core::settings::TenantSettings;
 use custos_core::{AppId, ObjectId};
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -11,6 +12,8 @@ use uuid::Uuid;
 pub struct TenantSnapshot {
     /// The tenant itself.
     pub tenant: Tenant,
+    /// The tenant's settings (defaults when none were stored).
+    pub settings: TenantSettings,
     applications: HashMap<AppId, Application>,
     /// Identifier URI, exactly as registered -> application.
     by_uri: HashMap<String, AppId>,
@@ -47,6 +50,7 @@ impl TenantSnapshot {
         }
         Self {
             tenant,
+            settings: TenantSettings::default(),
             applications: applications.into_iter().map(|a| (a.app_id, a)).collect(),
             by_uri,
             by_uri_without_slash,

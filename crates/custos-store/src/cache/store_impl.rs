@@ -3,9 +3,11 @@
 //! call may still have committed).
 
 use super::Directory;
-use crate::{Store, StoreResult};
+use crate::{ApplicationChange, Store, StoreResult};
+use crate::{AssertionMarker, MarkerOutcome};
 use async_trait::async_trait;
 use custos_core::model::{AppRoleAssignment, Application, ServicePrincipal, SigningKeyRecord, Tenant};
+use custos_core::settings::TenantSettings;
 use custos_core::{AppId, ObjectId, TenantId};
 
 impl Directory {
@@ -42,6 +44,16 @@ impl Store for Directory {
     async fn update_application(&self, app: &Application) -> StoreResult<()> {
         let result = self.store.update_application(app).await;
         self.invalidating(app.tenant_id, result)
+    }
+
+    async fn modify_application(
+        &self,
+        tenant: TenantId,
+        id: ObjectId,
+        change: ApplicationChange,
+    ) -> StoreResult<Application> {
+        let result = self.store.modify_application(tenant, id, change).await;
+        self.invalidating(tenant, result)
     }
 
     async fn delete_application(&self, tenant: TenantId, id: ObjectId) -> StoreResult<()> {
@@ -125,6 +137,28 @@ impl Store for Directory {
 
     async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>> {
         self.store.signing_keys().await
+    }
+
+    async fn tenant_settings(&self, tenant: TenantId) -> StoreResult<TenantSettings> {
+        self.store.tenant_settings(tenant).await
+    }
+
+    async fn update_tenant_settings(&self, tenant: TenantId, settings: &TenantSettings) -> StoreResult<()> {
+        let result = self.store.update_tenant_settings(tenant, settings).await;
+        self.invalidating(tenant, result)
+    }
+
+    // Replay markers are not part of a tenant snapshot: nothing to invalidate.
+    async fn record_assertion_markers(
+        &self,
+        markers: &[AssertionMarker],
+        now: i64,
+    ) -> StoreResult<Vec<MarkerOutcome>> {
+        self.store.record_assertion_markers(markers, now).await
+    }
+
+    async fn purge_assertion_markers(&self, now: i64) -> StoreResult<u64> {
+        self.store.purge_assertion_markers(now).await
     }
 
     async fn ping(&self) -> StoreResult<()> {

@@ -4,9 +4,11 @@
 
 use super::Directory;
 use crate::sqlite::SqliteStore;
+use crate::{AssertionMarker, MarkerOutcome};
 use crate::{Store, StoreResult};
 use async_trait::async_trait;
 use custos_core::model::{AppRoleAssignment, Application, ServicePrincipal, SigningKeyRecord, Tenant};
+use custos_core::settings::TenantSettings;
 use custos_core::{AppId, ObjectId, TenantId};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -51,6 +53,14 @@ impl Store for Gated {
     }
     async fn update_application(&self, a: &Application) -> StoreResult<()> {
         self.inner.update_application(a).await
+    }
+    async fn modify_application(
+        &self,
+        t: TenantId,
+        id: ObjectId,
+        c: crate::ApplicationChange,
+    ) -> StoreResult<Application> {
+        self.inner.modify_application(t, id, c).await
     }
     async fn delete_application(&self, t: TenantId, id: ObjectId) -> StoreResult<()> {
         self.inner.delete_application(t, id).await
@@ -100,6 +110,22 @@ impl Store for Gated {
     }
     async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>> {
         self.inner.signing_keys().await
+    }
+    async fn tenant_settings(&self, t: TenantId) -> StoreResult<TenantSettings> {
+        self.inner.tenant_settings(t).await
+    }
+    async fn update_tenant_settings(&self, t: TenantId, s: &TenantSettings) -> StoreResult<()> {
+        self.inner.update_tenant_settings(t, s).await
+    }
+    async fn record_assertion_markers(
+        &self,
+        m: &[AssertionMarker],
+        now: i64,
+    ) -> StoreResult<Vec<MarkerOutcome>> {
+        self.inner.record_assertion_markers(m, now).await
+    }
+    async fn purge_assertion_markers(&self, now: i64) -> StoreResult<u64> {
+        self.inner.purge_assertion_markers(now).await
     }
     async fn ping(&self) -> StoreResult<()> {
         self.inner.ping().await

@@ -5,12 +5,15 @@
 //! one transaction; uniqueness under concurrency comes from the schema's constraints.
 
 mod connect;
+mod replay;
 mod rows;
 
 use crate::codec::{self, map_db_error};
-use crate::{Store, StoreError, StoreResult};
+use crate::{ApplicationChange, Store, StoreError, StoreResult};
+use crate::{AssertionMarker, MarkerOutcome};
 use async_trait::async_trait;
 use custos_core::model::{AppRoleAssignment, Application, ServicePrincipal, SigningKeyRecord, Tenant};
+use custos_core::settings::TenantSettings;
 use custos_core::{AppId, ObjectId, TenantId};
 use sqlx::postgres::PgPool;
 use sqlx::{PgConnection, Postgres, Transaction};
@@ -130,16 +133,14 @@ impl Store for PostgresStore {
         let mut tx = self.write().await?;
         let updated = sqlx::query(
             "UPDATE applications SET display_name = $1, description = $2, \
-             requested_access_token_version = $3, sign_in_audience = $4, app_roles = $5, \
-             password_credentials = $6, key_credentials = $7 WHERE tenant_id = $8 AND id = $9",
+             requested_access_token_version = $3, sign_in_audience = $4, app_roles = $5 \
+             WHERE tenant_id = $6 AND id = $7",
         )
         .bind(&app.display_name)
         .bind(&app.description)
         .bind(app.requested_access_token_version.map(i16::from))
         .bind(&app.sign_in_audience)
         .bind(codec::app_roles_to_json(&app.app_roles)?)
-        .bind(codec::credentials_to_json(&app.password_credentials)?)
-        .bind(codec::key_credentials_to_json(&app.key_credentials)?)
         .bind(app.tenant_id.0)
         .bind(app.id.0)
         .execute(&mut *tx)
@@ -154,6 +155,42 @@ impl Store for PostgresStore {
             .map_err(map_db_error)?;
         insert_identifier_uris(&mut tx, app).await?;
         tx.commit().await.map_err(map_db_error)
+    }
+
+    async fn modify_application(
+        &self,
+        tenant: TenantId,
+        id: ObjectId,
+        change: ApplicationChange,
+    ) -> StoreResult<Application> {
+        let mut tx = self.write().await?;
+        // FOR UPDATE locks the row until commit: a concurrent change waits here and then reads
+        // the row as this one left it.
+        let sql = format!(
+            "SELECT {} FROM applications a WHERE a.tenant_id = $1 AND a.id = $2 FOR UPDATE OF a",
+            rows::APPLICATION_COLUMNS
+        );
+        let row = sqlx::query(&sql)
+            .bind(tenant.0)
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_db_error)?;
+        let mut app = row.as_ref().map(rows::application).transpose()?.ok_or(StoreError::NotFound)?;
+        change.apply(&mut app)?;
+        sqlx::query(
+            "UPDATE applications SET password_credentials = $1, key_credentials = $2 \
+             WHERE tenant_id = $3 AND id = $4",
+        )
+        .bind(codec::credentials_to_json(&app.password_credentials)?)
+        .bind(codec::key_credentials_to_json(&app.key_credentials)?)
+        .bind(tenant.0)
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_db_error)?;
+        tx.commit().await.map_err(map_db_error)?;
+        Ok(app)
     }
 
     async fn delete_application(&self, tenant: TenantId, id: ObjectId) -> StoreResult<()> {
@@ -405,6 +442,26 @@ impl Store for PostgresStore {
         let sql = format!("SELECT {} FROM signing_keys ORDER BY created, seq", rows::SIGNING_KEY_COLUMNS);
         let all = sqlx::query(&sql).fetch_all(&self.pool).await.map_err(map_db_error)?;
         all.iter().map(rows::signing_key).collect()
+    }
+
+    async fn tenant_settings(&self, tenant: TenantId) -> StoreResult<TenantSettings> {
+        self.read_tenant_settings(tenant).await
+    }
+
+    async fn update_tenant_settings(&self, tenant: TenantId, settings: &TenantSettings) -> StoreResult<()> {
+        self.write_tenant_settings(tenant, settings).await
+    }
+
+    async fn record_assertion_markers(
+        &self,
+        markers: &[AssertionMarker],
+        now: i64,
+    ) -> StoreResult<Vec<MarkerOutcome>> {
+        self.insert_markers(markers, now).await
+    }
+
+    async fn purge_assertion_markers(&self, now: i64) -> StoreResult<u64> {
+        self.delete_dead_markers(now).await
     }
 
     async fn ping(&self) -> StoreResult<()> {

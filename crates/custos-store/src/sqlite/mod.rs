@@ -6,12 +6,15 @@
 //! (UTC); finer digits of an `OffsetDateTime` are dropped, as in PostgreSQL.
 
 mod connect;
+mod replay;
 mod rows;
 
 use crate::codec::{self, map_db_error};
-use crate::{Store, StoreError, StoreResult};
+use crate::{ApplicationChange, Store, StoreError, StoreResult};
+use crate::{AssertionMarker, MarkerOutcome};
 use async_trait::async_trait;
 use custos_core::model::{AppRoleAssignment, Application, ServicePrincipal, SigningKeyRecord, Tenant};
+use custos_core::settings::TenantSettings;
 use custos_core::{AppId, ObjectId, TenantId};
 use rows::micros;
 use sqlx::sqlite::SqlitePool;
@@ -133,16 +136,14 @@ impl Store for SqliteStore {
         let mut tx = self.write().await?;
         let updated = sqlx::query(
             "UPDATE applications SET display_name = ?, description = ?, \
-             requested_access_token_version = ?, sign_in_audience = ?, app_roles = ?, \
-             password_credentials = ?, key_credentials = ? WHERE tenant_id = ? AND id = ?",
+             requested_access_token_version = ?, sign_in_audience = ?, app_roles = ? \
+             WHERE tenant_id = ? AND id = ?",
         )
         .bind(&app.display_name)
         .bind(&app.description)
         .bind(app.requested_access_token_version.map(i64::from))
         .bind(&app.sign_in_audience)
         .bind(codec::app_roles_to_json(&app.app_roles)?.to_string())
-        .bind(codec::credentials_to_json(&app.password_credentials)?.to_string())
-        .bind(codec::key_credentials_to_json(&app.key_credentials)?.to_string())
         .bind(app.tenant_id.to_string())
         .bind(app.id.to_string())
         .execute(&mut *tx)
@@ -157,6 +158,42 @@ impl Store for SqliteStore {
             .map_err(map_db_error)?;
         insert_identifier_uris(&mut tx, app).await?;
         tx.commit().await.map_err(map_db_error)
+    }
+
+    async fn modify_application(
+        &self,
+        tenant: TenantId,
+        id: ObjectId,
+        change: ApplicationChange,
+    ) -> StoreResult<Application> {
+        // BEGIN IMMEDIATE takes the database's write lock before the read: no other writer can
+        // change the row between this read and the commit.
+        let mut tx = self.write().await?;
+        let sql = format!(
+            "SELECT {} FROM applications a WHERE a.tenant_id = ? AND a.id = ?",
+            rows::APPLICATION_COLUMNS
+        );
+        let row = sqlx::query(&sql)
+            .bind(tenant.to_string())
+            .bind(id.to_string())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_db_error)?;
+        let mut app = row.as_ref().map(rows::application).transpose()?.ok_or(StoreError::NotFound)?;
+        change.apply(&mut app)?;
+        sqlx::query(
+            "UPDATE applications SET password_credentials = ?, key_credentials = ? \
+             WHERE tenant_id = ? AND id = ?",
+        )
+        .bind(codec::credentials_to_json(&app.password_credentials)?.to_string())
+        .bind(codec::key_credentials_to_json(&app.key_credentials)?.to_string())
+        .bind(tenant.to_string())
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(map_db_error)?;
+        tx.commit().await.map_err(map_db_error)?;
+        Ok(app)
     }
 
     async fn delete_application(&self, tenant: TenantId, id: ObjectId) -> StoreResult<()> {
@@ -411,6 +448,26 @@ impl Store for SqliteStore {
         let sql = format!("SELECT {} FROM signing_keys ORDER BY created, rowid", rows::SIGNING_KEY_COLUMNS);
         let all = sqlx::query(&sql).fetch_all(&self.pool).await.map_err(map_db_error)?;
         all.iter().map(rows::signing_key).collect()
+    }
+
+    async fn tenant_settings(&self, tenant: TenantId) -> StoreResult<TenantSettings> {
+        self.read_tenant_settings(tenant).await
+    }
+
+    async fn update_tenant_settings(&self, tenant: TenantId, settings: &TenantSettings) -> StoreResult<()> {
+        self.write_tenant_settings(tenant, settings).await
+    }
+
+    async fn record_assertion_markers(
+        &self,
+        markers: &[AssertionMarker],
+        now: i64,
+    ) -> StoreResult<Vec<MarkerOutcome>> {
+        self.insert_markers(markers, now).await
+    }
+
+    async fn purge_assertion_markers(&self, now: i64) -> StoreResult<u64> {
+        self.delete_dead_markers(now).await
     }
 
     async fn ping(&self) -> StoreResult<()> {

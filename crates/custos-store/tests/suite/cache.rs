@@ -83,6 +83,13 @@ pub(crate) async fn directory_invalidation(store: Arc<dyn Store>) {
     assert_eq!(snap.application_by_identifier("api://new"), None);
     assert_eq!(snap.application_by_identifier("api://renamed"), Some(&app));
 
+    // A credential change through the cache invalidates the tenant too.
+    let added = key_credential(9, 60);
+    let written =
+        directory.modify_application(tenant, app.id, ApplicationChange::AddKey(added.clone())).await;
+    assert_eq!(written.unwrap().key_credentials.last(), Some(&added));
+    assert_eq!(snapshot().await.application(app.app_id).unwrap().key_credentials.last(), Some(&added));
+
     let mut sp = service_principal(&app, 61);
     directory.create_service_principal(&sp).await.unwrap();
     assert_eq!(snapshot().await.service_principal(app.app_id), Some(&sp));

@@ -66,6 +66,10 @@ pub(crate) async fn tenant_isolation(store: Arc<dyn Store>) {
     hijacked_app.tenant_id = b;
     hijacked_app.display_name = "hijacked".to_owned();
     assert_not_found(store.update_application(&hijacked_app).await);
+    let stolen = world.resource_app.password_credentials[0].key_id;
+    assert_not_found(
+        store.modify_application(b, world.resource_app.id, ApplicationChange::RemovePassword(stolen)).await,
+    );
     let mut hijacked_sp = world.resource_sp.clone();
     hijacked_sp.tenant_id = b;
     hijacked_sp.account_enabled = false;

@@ -1,10 +1,12 @@
 //! The conformance cases, written once against `Arc<dyn Store>`, and their fixtures.
 
 mod cache;
+mod credentials;
 mod isolation;
 mod objects;
 
 pub(crate) use cache::*;
+pub(crate) use credentials::*;
 pub(crate) use isolation::*;
 pub(crate) use objects::*;
 
@@ -13,7 +15,7 @@ use custos_core::model::{
     PasswordCredential, ServicePrincipal, ServicePrincipalType, SigningKeyRecord, SigningKeyState, Tenant,
 };
 use custos_core::{AppId, ObjectId, TenantId};
-use custos_store::{Store, StoreError, StoreResult};
+use custos_store::{ApplicationChange, ChangeRefused, KeyEntry, Store, StoreError, StoreResult};
 use time::OffsetDateTime;
 use time::macros::datetime;
 use uuid::Uuid;
@@ -180,6 +182,14 @@ pub(crate) fn conflict<T: std::fmt::Debug>(result: StoreResult<T>) -> String {
     match result {
         Err(StoreError::Conflict(rule)) => rule,
         other => panic!("expected a conflict, got {other:?}"),
+    }
+}
+
+/// The reason a credential change was refused; fails on any other outcome.
+pub(crate) fn refused<T: std::fmt::Debug>(result: StoreResult<T>) -> ChangeRefused {
+    match result {
+        Err(StoreError::Refused(reason)) => reason,
+        other => panic!("expected a refused change, got {other:?}"),
     }
 }
 

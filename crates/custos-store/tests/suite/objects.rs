@@ -70,8 +70,12 @@ pub(crate) async fn application_update(store: Arc<dyn Store>) {
         vec!["https://orders.contoso.example/".to_owned(), "api://orders-v2".to_owned()];
     changed.app_roles.truncate(1);
     changed.requested_access_token_version = Some(1);
+    // Credentials in the update are ignored: they change only through modify_application.
     changed.password_credentials.clear();
+    changed.key_credentials.clear();
     store.update_application(&changed).await.unwrap();
+    changed.password_credentials = world.resource_app.password_credentials.clone();
+    changed.key_credentials = world.resource_app.key_credentials.clone();
     assert_eq!(store.application(tenant, changed.id).await.unwrap(), Some(changed.clone()));
 
     // The released URI is free again, in another application.
@@ -96,15 +100,16 @@ pub(crate) async fn key_credentials_round_trip(store: Arc<dyn Store>) {
     second.display_name = None;
     changed.key_credentials.push(second);
     changed.key_credentials.push(key_credential(3, 200));
-    store.update_application(&changed).await.unwrap();
+    let entries = changed.key_credentials.iter().cloned().map(KeyEntry::New).collect();
+    store.modify_application(tenant, changed.id, ApplicationChange::ReplaceKeys(entries)).await.unwrap();
     let read = store.application(tenant, changed.id).await.unwrap().unwrap();
     assert_eq!(read.key_credentials, changed.key_credentials);
     assert_eq!(read.key_credentials[2].certificate_der, [0x30, 0x82, 0x01, 3].repeat(64));
     assert_eq!(read.key_credentials[1].custom_key_identifier, vec![2; 20]);
 
     // Removing one leaves the others; the secrets are untouched.
-    changed.key_credentials.remove(0);
-    store.update_application(&changed).await.unwrap();
+    let first = changed.key_credentials.remove(0).key_id;
+    store.modify_application(tenant, changed.id, ApplicationChange::RemoveKey(first)).await.unwrap();
     let read = store.application_by_app_id(tenant, changed.app_id).await.unwrap().unwrap();
     assert_eq!(read, changed);
     assert_eq!(read.password_credentials, world.client_app.password_credentials);

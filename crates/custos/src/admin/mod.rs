@@ -1,4 +1,4 @@
-//! The admin CLI: `custos app|sp|secret|cert|role|token|tenant|keys ...`.
+//! The admin CLI: `custos app|sp|secret|cert|role|token|tenant|keys|settings ...`.
 //!
 //! A client of the HTTP APIs only (Graph subset under `/v1.0`, custos's admin API under
 //! `/admin/v1`); it never opens the database. Each command resolves its connection
@@ -16,6 +16,7 @@ mod output;
 mod resolve;
 mod role;
 mod secret;
+mod settings;
 mod sp;
 mod tenant;
 mod token;
@@ -51,6 +52,8 @@ pub(crate) enum AdminCommand {
     Tenant(Group<tenant::TenantCommand>),
     /// List and rotate the token-signing keys (custos admin API).
     Keys(Group<keys::KeysCommand>),
+    /// Show and change per-tenant settings, e.g. assertionReplay (custos admin API).
+    Settings(Group<settings::SettingsCommand>),
 }
 
 impl AdminCommand {
@@ -64,6 +67,7 @@ impl AdminCommand {
             Self::Token(g) => &g.connection,
             Self::Tenant(g) => &g.connection,
             Self::Keys(g) => &g.connection,
+            Self::Settings(g) => &g.connection,
         }
     }
 }
@@ -72,7 +76,9 @@ impl AdminCommand {
 pub(crate) async fn run(cmd: AdminCommand) -> anyhow::Result<()> {
     let env = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
     let format = cmd.connection().output_format(&env)?;
-    let http = api::Http::new(cmd.connection().resolve(&env)?)?;
+    let connection = cmd.connection().resolve(&env)?;
+    let connection_tenant = connection.tenant.clone();
+    let http = api::Http::new(connection)?;
     let report = match cmd {
         AdminCommand::Token(g) => token::run(&http, g.command).await?,
         AdminCommand::App(g) => app::run(&http.into_api().await?, g.command).await?,
@@ -82,6 +88,9 @@ pub(crate) async fn run(cmd: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::Role(g) => role::run(&http.into_api().await?, g.command).await?,
         AdminCommand::Tenant(g) => tenant::run(&http.into_api().await?, g.command).await?,
         AdminCommand::Keys(g) => keys::run(&http.into_api().await?, g.command).await?,
+        AdminCommand::Settings(g) => {
+            settings::run(&http.into_api().await?, &connection_tenant, g.command).await?
+        }
     };
     report.print(format)?;
     Ok(())
@@ -181,6 +190,18 @@ mod tests {
         assert!(Cli::try_parse_from(["custos", "keys", "rotate"]).is_ok());
         assert!(Cli::try_parse_from(["custos", "keys", "rotate", "--activate-in", "0s"]).is_ok());
         assert!(Cli::try_parse_from(["custos", "keys", "rotate", "--activate-in", "soon"]).is_err());
+    }
+
+    #[test]
+    fn settings_take_a_key_a_value_and_an_optional_target() {
+        assert!(Cli::try_parse_from(["custos", "settings", "show"]).is_ok());
+        assert!(Cli::try_parse_from(["custos", "settings", "show", "--for", "contoso.custos.local"]).is_ok());
+        assert!(Cli::try_parse_from(["custos", "settings", "set", "assertionReplay", "strict"]).is_ok());
+        assert!(
+            Cli::try_parse_from(["custos", "settings", "set", "assertionReplay", "strict", "--tenant", "t"])
+                .is_ok()
+        );
+        assert!(Cli::try_parse_from(["custos", "settings", "set", "assertionReplay"]).is_err());
     }
 
     #[test]

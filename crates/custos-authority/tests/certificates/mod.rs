@@ -1,0 +1,114 @@
+//! Client certificates for the assertion tests: RSA-2048 keys with self-signed certificates
+//! (rcgen, generated once per test binary), their registration on an application, and a
+//! compact-JWS builder that signs exactly what it encodes (padded or not).
+
+#![allow(dead_code, unreachable_pub)]
+
+use crate::common::{App, Fixture, NOW, assign, at, register};
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RSA_PSS_SHA256, RsaKeyPair};
+use base64::Engine as _;
+use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
+use custos_core::model::{KEY_TYPE_X509, KEY_USAGE_VERIFY, KeyCredential};
+use custos_jose::cert::ClientCertificate;
+use custos_store::Store;
+use std::sync::OnceLock;
+use uuid::Uuid;
+
+pub struct ClientKey {
+    pub key: RsaKeyPair,
+    pub cert: ClientCertificate,
+}
+
+fn generate() -> ClientKey {
+    let key_pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).unwrap();
+    let mut params = rcgen::CertificateParams::default();
+    params.not_before = at(NOW - 86_400);
+    params.not_after = at(NOW + 365 * 86_400);
+    let certificate = params.self_signed(&key_pair).unwrap();
+    ClientKey {
+        key: RsaKeyPair::from_pkcs8(&key_pair.serialize_der()).unwrap(),
+        cert: ClientCertificate::from_der(certificate.der()).unwrap(),
+    }
+}
+
+/// The key registered on the certificate client.
+pub fn registered_key() -> &'static ClientKey {
+    static KEY: OnceLock<ClientKey> = OnceLock::new();
+    KEY.get_or_init(generate)
+}
+
+/// A key registered nowhere.
+pub fn stranger_key() -> &'static ClientKey {
+    static KEY: OnceLock<ClientKey> = OnceLock::new();
+    KEY.get_or_init(generate)
+}
+
+/// A key credential for `key`, valid from `start` to `end` (Unix seconds).
+pub fn key_credential(key: &ClientKey, start: i64, end: i64) -> KeyCredential {
+    KeyCredential {
+        key_id: Uuid::new_v4(),
+        display_name: Some("CN=daemon".into()),
+        custom_key_identifier: key.cert.thumbprint_sha1().to_vec(),
+        usage: KEY_USAGE_VERIFY.into(),
+        key_type: KEY_TYPE_X509.into(),
+        start: at(start),
+        end: at(end),
+        certificate_der: key.cert.der().to_vec(),
+    }
+}
+
+/// Registers a client with `credentials`, assigned every role of both resources.
+pub async fn certificate_client(fx: &Fixture, credentials: Vec<KeyCredential>) -> App {
+    let store: &dyn Store = fx.directory.as_ref();
+    let client =
+        register(store, fx.tenant, "Cert daemon", None, |a, _| a.key_credentials = credentials).await;
+    for resource in [&fx.resource_v1, &fx.resource_v2] {
+        for role in &resource.app.app_roles {
+            assign(store, fx.tenant, &client, resource, role).await;
+        }
+    }
+    client
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Alg {
+    Rs256,
+    Ps256,
+}
+
+/// Builds `header.payload.signature` over the JSON texts as given.
+pub fn sign(key: &ClientKey, alg: Alg, header: &str, claims: &str, padded: bool) -> String {
+    let encode = |bytes: &[u8]| if padded { URL_SAFE.encode(bytes) } else { URL_SAFE_NO_PAD.encode(bytes) };
+    let input = format!("{}.{}", encode(header.as_bytes()), encode(claims.as_bytes()));
+    let mut signature = vec![0; key.key.public_modulus_len()];
+    let padding = match alg {
+        Alg::Rs256 => &RSA_PKCS1_SHA256,
+        Alg::Ps256 => &RSA_PSS_SHA256,
+    };
+    key.key.sign(padding, &SystemRandom::new(), input.as_bytes(), &mut signature).unwrap();
+    format!("{input}.{}", encode(&signature))
+}
+
+/// `{"alg":"RS256","typ":"JWT","x5t":…}` for `key`.
+pub fn rs256_header(key: &ClientKey) -> String {
+    format!(r#"{{"alg":"RS256","typ":"JWT","x5t":"{}"}}"#, key.cert.x5t())
+}
+
+/// Claims as MSAL sends them: `iat`, `nbf` = now, `exp` = now + 600.
+pub fn claims(client: &App, aud: &str, jti: &str) -> String {
+    claims_at(client, aud, jti, NOW, NOW + 600)
+}
+
+pub fn claims_at(client: &App, aud: &str, jti: &str, iat: i64, exp: i64) -> String {
+    let id = client.app_id();
+    format!(
+        r#"{{"aud":"{aud}","iss":"{id}","sub":"{id}","jti":"{jti}","iat":{iat},"nbf":{iat},"exp":{exp}}}"#
+    )
+}
+
+/// An RS256 + x5t assertion for `client` with the registered key.
+pub fn assertion(client: &App, aud: &str, jti: &str) -> String {
+    let key = registered_key();
+    sign(key, Alg::Rs256, &rs256_header(key), &claims(client, aud, jti), false)
+}

@@ -1,0 +1,66 @@
+//! The tenant settings admin API: `GET/PATCH /admin/v1/tenants/{tenant}/settings`, for the
+//! installation admin only, with validation of names and values.
+
+mod common;
+
+use common::Harness;
+use custos_core::settings::AssertionReplayMode;
+use http::StatusCode;
+use serde_json::json;
+
+#[tokio::test]
+async fn settings_show_and_patch() {
+    let h = Harness::new().await;
+    let path = format!("/admin/v1/tenants/{}/settings", h.tenant_a());
+    let shown = h.get(&path, "admin").await;
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
+    assert_eq!(shown.body, json!({"assertionReplay": "compat"}));
+
+    let patched = h.patch(&path, "admin", json!({"assertionReplay": "strict"})).await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
+    assert_eq!(patched.body, json!({"assertionReplay": "strict"}));
+    assert_eq!(
+        h.store.tenant_settings(h.tenant_a()).await.unwrap().assertion_replay,
+        AssertionReplayMode::Strict
+    );
+    // By domain name too; an empty PATCH changes nothing.
+    let by_domain = h.patch("/admin/v1/tenants/a.example/settings", "admin", json!({})).await;
+    assert_eq!(by_domain.body, json!({"assertionReplay": "strict"}));
+}
+
+#[tokio::test]
+async fn settings_refuse_unknown_names_values_and_tenants() {
+    let h = Harness::new().await;
+    let path = format!("/admin/v1/tenants/{}/settings", h.tenant_a());
+    let bad_value = h.patch(&path, "admin", json!({"assertionReplay": "sometimes"})).await;
+    assert_eq!(
+        bad_value.error(StatusCode::BAD_REQUEST, "Request_BadRequest"),
+        "Invalid value specified for property 'assertionReplay' of resource 'TenantSettings'."
+    );
+    let bad_type = h.patch(&path, "admin", json!({"assertionReplay": 1})).await;
+    bad_type.error(StatusCode::BAD_REQUEST, "Request_BadRequest");
+    let unknown = h.patch(&path, "admin", json!({"replay": "strict"})).await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST, "{}", unknown.body);
+    h.get("/admin/v1/tenants/nowhere.example/settings", "admin")
+        .await
+        .error(StatusCode::NOT_FOUND, "Request_ResourceNotFound");
+    assert_eq!(
+        h.store.tenant_settings(h.tenant_a()).await.unwrap().assertion_replay,
+        AssertionReplayMode::Compat
+    );
+}
+
+#[tokio::test]
+async fn settings_are_for_the_installation_admin_only() {
+    let h = Harness::new().await;
+    let path = format!("/admin/v1/tenants/{}/settings", h.tenant_a());
+    for token in ["writer", "admin-b"] {
+        h.get(&path, token).await.error(StatusCode::FORBIDDEN, "Authorization_RequestDenied");
+        h.patch(&path, token, json!({"assertionReplay": "strict"}))
+            .await
+            .error(StatusCode::FORBIDDEN, "Authorization_RequestDenied");
+    }
+    h.raw(http::Method::GET, &path, None, "")
+        .await
+        .error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken");
+}

@@ -1,0 +1,384 @@
+//! Test fixtures: an in-test authority (discovery + JWKS on 127.0.0.1:0) with an RSA signing key and
+//! Entra-shaped v1/v2 app tokens, an echo upstream (method, path, query, headers, body length as
+//! JSON; plus slow, streaming-download and streaming-upload endpoints), a gateway in front of it, and
+//! a raw HTTP/1.1 client that sends request targets exactly as written.
+#![allow(dead_code, unreachable_pub)]
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use custos_core::FixedClock;
+use custos_gateway::{Gateway, GatewayConfig};
+use futures_util::StreamExt as _;
+use jsonwebtoken::jwk::{AlgorithmParameters, Jwk};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::Notify;
+
+pub const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+pub const API_APP_ID: &str = "5f0a6a3e-0b3c-4b8e-9a51-7d3c2e1f0a99";
+pub const API_URI: &str = "api://5f0a6a3e-0b3c-4b8e-9a51-7d3c2e1f0a99";
+pub const CLIENT_APP_ID: &str = "0f5c2d44-6a7b-4c3d-8e9f-1a2b3c4d5e6f";
+pub const CLIENT_OID: &str = "3c8e4f1a-2b5d-4e6f-9a7b-8c9d0e1f2a3b";
+pub const OTHER_APP_ID: &str = "99999999-6a7b-4c3d-8e9f-1a2b3c4d5e6f";
+pub const MI_APP_ID: &str = "6e2f1a0b-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
+pub const MI_OID: &str = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d";
+pub const ROLE: &str = "S2SAppRole";
+pub const NOW: i64 = 1_800_000_000;
+/// The request-body cap of the test gateway.
+pub const MAX_BODY: usize = 64 * 1024;
+/// Size of the streamed download.
+pub const DOWNLOAD_BYTES: usize = 20 * 1024 * 1024;
+const CHUNK: usize = 1024 * 1024;
+
+/// The in-test authority: one RSA key, published in both JWKS documents.
+pub struct Authority {
+    pub base: String,
+    encoding: EncodingKey,
+    kid: String,
+}
+
+impl Authority {
+    pub async fn start() -> Self {
+        let pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).unwrap();
+        let encoding = EncodingKey::from_rsa_pem(pair.serialize_pem().as_bytes()).unwrap();
+        let jwk = Jwk::from_encoding_key(&encoding, Algorithm::RS256).unwrap();
+        let AlgorithmParameters::RSA(rsa) = jwk.algorithm else { panic!("not RSA") };
+        let kid = "gateway-test-key".to_owned();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let key = json!({"kty":"RSA","use":"sig","kid":kid,"n":rsa.n,"e":rsa.e});
+        let app = Router::new().fallback(discovery).with_state((base.clone(), key));
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Self { base, encoding, kid }
+    }
+
+    pub fn v2_claims(&self) -> Value {
+        json!({
+            "aud": API_APP_ID, "iss": format!("{}/{TENANT}/v2.0", self.base), "iat": NOW - 300,
+            "nbf": NOW - 300, "exp": NOW + 3599, "azp": CLIENT_APP_ID, "azpacr": "1", "idtyp": "app",
+            "oid": CLIENT_OID, "roles": [ROLE], "sub": CLIENT_OID, "tid": TENANT, "ver": "2.0"
+        })
+    }
+
+    /// A managed-identity v1 token without roles.
+    pub fn mi_token(&self) -> String {
+        self.sign(&json!({
+            "aud": API_URI, "iss": format!("{}/{TENANT}/", self.base), "iat": NOW - 300, "nbf": NOW - 300,
+            "exp": NOW + 86_400, "appid": MI_APP_ID, "appidacr": "2", "idtyp": "app", "oid": MI_OID,
+            "sub": MI_OID, "tid": TENANT, "ver": "1.0"
+        }))
+    }
+
+    pub fn sign(&self, claims: &Value) -> String {
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some(self.kid.clone());
+        jsonwebtoken::encode(&header, claims, &self.encoding).unwrap()
+    }
+
+    /// The standard client token (role [`ROLE`]).
+    pub fn token(&self) -> String {
+        self.sign(&self.v2_claims())
+    }
+
+    /// A client token with exactly `roles`.
+    pub fn token_with_roles(&self, roles: &[&str]) -> String {
+        let mut claims = self.v2_claims();
+        claims["roles"] = json!(roles);
+        self.sign(&claims)
+    }
+}
+
+async fn discovery(State((base, key)): State<(String, Value)>, uri: Uri) -> Response {
+    let segments: Vec<&str> = uri.path().trim_start_matches('/').split('/').collect();
+    let body = match segments.as_slice() {
+        [tid, "v2.0", ".well-known", "openid-configuration"] => json!({
+            "issuer": format!("{base}/{tid}/v2.0"),
+            "jwks_uri": format!("{base}/{tid}/discovery/v2.0/keys"),
+            "token_endpoint": format!("{base}/{tid}/oauth2/v2.0/token"),
+        }),
+        [tid, ".well-known", "openid-configuration"] => json!({
+            "issuer": format!("{base}/{tid}/"),
+            "jwks_uri": format!("{base}/common/discovery/keys"),
+            "token_endpoint": format!("{base}/{tid}/oauth2/token"),
+        }),
+        [_, "discovery", "v2.0", "keys"] | ["common", "discovery", "keys"] => json!({ "keys": [key] }),
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    axum::Json(body).into_response()
+}
+
+/// Signals shared between a test and the echo upstream.
+#[derive(Default)]
+pub struct UpstreamState {
+    /// Requests the upstream received.
+    pub hits: AtomicUsize,
+    /// Released by the test once the first download chunk arrived through the gateway.
+    pub download_gate: Notify,
+    /// Notified by the upstream when the first upload chunk arrived.
+    pub upload_started: Notify,
+}
+
+/// The echo upstream on 127.0.0.1:0.
+pub struct Upstream {
+    pub addr: SocketAddr,
+    pub state: Arc<UpstreamState>,
+}
+
+impl Upstream {
+    pub async fn start() -> Self {
+        let state = Arc::new(UpstreamState::default());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = Router::new().fallback(echo).with_state(Arc::clone(&state));
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Self { addr, state }
+    }
+
+    pub fn hits(&self) -> usize {
+        self.state.hits.load(Ordering::SeqCst)
+    }
+}
+
+async fn echo(State(state): State<Arc<UpstreamState>>, request: Request) -> Response {
+    state.hits.fetch_add(1, Ordering::SeqCst);
+    let path = request.uri().path().to_owned();
+    if path.ends_with("/sleep") {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    }
+    if path.ends_with("/download") {
+        return download(state);
+    }
+    let mut headers: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (name, value) in request.headers() {
+        headers.entry(name.as_str().to_owned()).or_default().push(value.to_str().unwrap_or("?").to_owned());
+    }
+    let echo = json!({
+        "method": request.method().as_str(),
+        "path": path,
+        "query": request.uri().query(),
+        "headers": headers,
+    });
+    let mut body = request.into_body().into_data_stream();
+    let mut length = 0usize;
+    while let Some(chunk) = body.next().await {
+        let Ok(chunk) = chunk else { return StatusCode::BAD_REQUEST.into_response() };
+        if length == 0 && !chunk.is_empty() {
+            state.upload_started.notify_one();
+        }
+        length += chunk.len();
+    }
+    let mut echo = echo;
+    echo["body_len"] = json!(length);
+    axum::Json(echo).into_response()
+}
+
+/// 20 MiB in 1 MiB chunks; everything after the first chunk waits for the test's gate.
+fn download(state: Arc<UpstreamState>) -> Response {
+    let stream = futures_util::stream::unfold(0usize, move |sent| {
+        let state = Arc::clone(&state);
+        async move {
+            if sent >= DOWNLOAD_BYTES {
+                return None;
+            }
+            if sent == CHUNK {
+                state.download_gate.notified().await;
+            }
+            Some((Ok::<_, std::io::Error>(bytes::Bytes::from(vec![b'x'; CHUNK])), sent + CHUNK))
+        }
+    });
+    Response::new(Body::from_stream(stream))
+}
+
+/// The routes of the test gateway; `{up}` is the echo upstream's address.
+pub fn gateway_toml(authority: &Authority, upstream: SocketAddr, extra: &str) -> String {
+    let dead = dead_address();
+    format!(
+        r#"listen = "127.0.0.1:0"
+max_body_bytes = {MAX_BODY}
+{extra}
+[guard]
+Authority = "{authority}"
+ServiceAuthTenantId = "{TENANT}"
+ServiceAuthAudience = "{API_URI}"
+ServiceAuthRole = "{ROLE}"
+
+[[routes]]
+prefix = "/api/"
+upstream = "http://{upstream}"
+
+[[routes]]
+prefix = "/admin/"
+upstream = "http://{upstream}"
+roles = ["Admin"]
+
+[[routes]]
+prefix = "/partners/"
+upstream = "http://{upstream}"
+applications = ["{OTHER_APP_ID}"]
+
+[[routes]]
+prefix = "/mi/"
+upstream = "http://{upstream}"
+roles = ["Nobody"]
+object_ids = ["{MI_OID}"]
+
+[[routes]]
+prefix = "/strip/"
+upstream = "http://{upstream}/base"
+strip_prefix = true
+
+[[routes]]
+prefix = "/down/"
+upstream = "http://{dead}"
+"#,
+        authority = authority.base
+    )
+}
+
+/// An address nothing listens on.
+fn dead_address() -> SocketAddr {
+    let socket = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    socket.local_addr().unwrap()
+}
+
+/// A running gateway in front of the echo upstream.
+pub struct Harness {
+    pub authority: Authority,
+    pub upstream: Upstream,
+    pub addr: SocketAddr,
+}
+
+impl Harness {
+    pub async fn start() -> Self {
+        Self::start_with(|c| c).await
+    }
+
+    pub async fn start_with(adjust: impl FnOnce(GatewayConfig) -> GatewayConfig) -> Self {
+        let authority = Authority::start().await;
+        let upstream = Upstream::start().await;
+        let config = GatewayConfig::from_toml_str(&gateway_toml(&authority, upstream.addr, "")).unwrap();
+        let config = adjust(config.map_guard(|g| g.danger_allow_http_loopback()));
+        let clock = Arc::new(FixedClock::new(OffsetDateTime::from_unix_timestamp(NOW).unwrap()));
+        let gateway = Arc::new(Gateway::new(&config, clock).unwrap());
+        let tcp = custos_gateway::bind(config.listen()).await.unwrap();
+        let addr = tcp.local_addr().unwrap();
+        tokio::spawn(custos_gateway::serve(gateway, tcp, None, std::future::pending()));
+        Self { authority, upstream, addr }
+    }
+
+    /// `GET target` with the standard token and `extra` header lines.
+    pub async fn get(&self, target: &str, extra: &[(&str, &str)]) -> RawResponse {
+        let bearer = format!("Bearer {}", self.authority.token());
+        let mut headers = vec![("Authorization", bearer.as_str())];
+        headers.extend_from_slice(extra);
+        self.send("GET", target, &headers, b"").await
+    }
+
+    /// Sends one request exactly as written and reads the whole answer.
+    pub async fn send(
+        &self,
+        method: &str,
+        target: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> RawResponse {
+        let mut head = format!("{method} {target} HTTP/1.1\r\nHost: gw.example\r\n");
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("connection")) {
+            head.push_str("Connection: close\r\n");
+        }
+        if !body.is_empty() {
+            head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+        }
+        head.push_str("\r\n");
+        let mut conn = tokio::net::TcpStream::connect(self.addr).await.unwrap();
+        conn.write_all(head.as_bytes()).await.unwrap();
+        conn.write_all(body).await.unwrap();
+        read_response(&mut conn).await
+    }
+}
+
+/// A parsed HTTP/1.1 response.
+#[derive(Debug)]
+pub struct RawResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl RawResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    /// The single value of `name` as the upstream saw it.
+    pub fn upstream_header(&self, name: &str) -> Option<String> {
+        let values = self.json()["headers"][name].clone();
+        let values = values.as_array()?;
+        assert_eq!(values.len(), 1, "{name}: {values:?}");
+        values[0].as_str().map(str::to_owned)
+    }
+
+    /// The `{"error":{"code"}}` of a gateway refusal.
+    pub fn error_code(&self) -> String {
+        self.json()["error"]["code"].as_str().unwrap_or_default().to_owned()
+    }
+}
+
+/// Reads a response until the server closes the connection (requests carry `Connection: close`).
+pub async fn read_response(conn: &mut tokio::net::TcpStream) -> RawResponse {
+    let mut raw = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), conn.read_to_end(&mut raw))
+        .await
+        .expect("the gateway answers within 20 s")
+        .unwrap();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete response head");
+    let head = String::from_utf8(raw[..split].to_vec()).unwrap();
+    let mut lines = head.split("\r\n");
+    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let mut body = raw[split + 4..].to_vec();
+    if headers.iter().any(|(n, v)| n == "transfer-encoding" && v.contains("chunked")) {
+        body = dechunk(&body);
+    }
+    RawResponse { status, headers, body }
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(end) = data.windows(2).position(|w| w == b"\r\n") else { return out };
+        let size = usize::from_str_radix(std::str::from_utf8(&data[..end]).unwrap().trim(), 16).unwrap();
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&data[end + 2..end + 2 + size]);
+        data = &data[end + 4 + size..];
+    }
+}
+
+/// The `WWW-Authenticate` value of an `insufficient_scope` refusal.
+pub fn insufficient(description: &str) -> String {
+    format!("Bearer error=\"insufficient_scope\", error_description=\"{description}\"")
+}

@@ -1,0 +1,192 @@
+//! Tenant settings and client-assertion replay markers (migration 0003) on each backend:
+//! SQLite in memory, SQLite in a file (also across reopening), and PostgreSQL in a fresh schema
+//! when `CUSTOS_TEST_POSTGRES_URL` is set.
+
+use custos_core::model::Tenant;
+use custos_core::settings::{AssertionReplayMode, TenantSettings};
+use custos_core::{AppId, TenantId};
+use custos_store::postgres::PostgresStore;
+use custos_store::sqlite::SqliteStore;
+use custos_store::{AssertionMarker, Directory, MarkerOutcome, Store, StoreError};
+use std::sync::Arc;
+use time::macros::datetime;
+
+fn tenant(domain: &str) -> Tenant {
+    Tenant {
+        id: TenantId::new_random(),
+        domain: domain.to_owned(),
+        display_name: domain.to_owned(),
+        created: datetime!(2025-01-01 0:00 UTC),
+    }
+}
+
+fn marker(tenant: TenantId, client: AppId, jti: &str, digest: u8, expires: i64) -> AssertionMarker {
+    AssertionMarker { tenant, client, jti: jti.to_owned(), digest: [digest; 32], expires }
+}
+
+async fn settings_round_trip(store: Arc<dyn Store>) {
+    let t = tenant("settings.example");
+    store.create_tenant(&t).await.unwrap();
+    assert_eq!(store.tenant_settings(t.id).await.unwrap(), TenantSettings::default());
+    let strict = TenantSettings { assertion_replay: AssertionReplayMode::Strict };
+    store.update_tenant_settings(t.id, &strict).await.unwrap();
+    assert_eq!(store.tenant_settings(t.id).await.unwrap(), strict);
+    store.update_tenant_settings(t.id, &TenantSettings::default()).await.unwrap();
+    assert_eq!(store.tenant_settings(t.id).await.unwrap(), TenantSettings::default());
+    // Unknown tenants: defaults on read, NotFound on write.
+    let missing = TenantId::new_random();
+    assert_eq!(store.tenant_settings(missing).await.unwrap(), TenantSettings::default());
+    assert!(matches!(store.update_tenant_settings(missing, &strict).await, Err(StoreError::NotFound)));
+}
+
+async fn markers_insert_if_absent(store: Arc<dyn Store>) {
+    let (t, other_tenant) = (TenantId::new_random(), TenantId::new_random());
+    let (client, other_client) = (AppId::new_random(), AppId::new_random());
+    let now = 1_000;
+    let first = marker(t, client, "jti-1", 1, now + 600);
+    assert_eq!(store.record_assertion_markers(&[first], now).await.unwrap(), vec![MarkerOutcome::Recorded]);
+    // Same key again (any digest): the live marker is reported and left unchanged.
+    let again = marker(t, client, "jti-1", 2, now + 900);
+    assert_eq!(
+        store.record_assertion_markers(&[again], now).await.unwrap(),
+        vec![MarkerOutcome::Seen { digest: [1; 32] }]
+    );
+    // The same jti of another client or tenant is another key.
+    let outcomes = store
+        .record_assertion_markers(
+            &[
+                marker(t, other_client, "jti-1", 3, now + 600),
+                marker(other_tenant, client, "jti-1", 4, now + 600),
+            ],
+            now,
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcomes, vec![MarkerOutcome::Recorded, MarkerOutcome::Recorded]);
+    // Within one batch a later duplicate sees the earlier one.
+    let outcomes = store
+        .record_assertion_markers(
+            &[marker(t, client, "jti-2", 5, now + 60), marker(t, client, "jti-2", 6, now + 60)],
+            now,
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcomes, vec![MarkerOutcome::Recorded, MarkerOutcome::Seen { digest: [5; 32] }]);
+    assert_eq!(store.record_assertion_markers(&[], now).await.unwrap(), vec![]);
+}
+
+async fn dead_markers_are_replaced_and_purged(store: Arc<dyn Store>) {
+    let (t, client) = (TenantId::new_random(), AppId::new_random());
+    store.record_assertion_markers(&[marker(t, client, "a", 1, 100)], 0).await.unwrap();
+    store.record_assertion_markers(&[marker(t, client, "b", 1, 200)], 0).await.unwrap();
+    // At 100 the first marker is dead: a new assertion with its jti is recorded over it.
+    assert_eq!(
+        store.record_assertion_markers(&[marker(t, client, "a", 2, 400)], 100).await.unwrap(),
+        vec![MarkerOutcome::Recorded]
+    );
+    assert_eq!(
+        store.record_assertion_markers(&[marker(t, client, "a", 3, 400)], 101).await.unwrap(),
+        vec![MarkerOutcome::Seen { digest: [2; 32] }]
+    );
+    assert_eq!(store.purge_assertion_markers(199).await.unwrap(), 0);
+    assert_eq!(store.purge_assertion_markers(200).await.unwrap(), 1);
+    assert_eq!(
+        store.record_assertion_markers(&[marker(t, client, "b", 4, 500)], 200).await.unwrap(),
+        vec![MarkerOutcome::Recorded]
+    );
+    assert_eq!(store.purge_assertion_markers(10_000).await.unwrap(), 2);
+}
+
+/// Settings written through the directory cache reach the next snapshot at once.
+async fn snapshot_carries_settings(store: Arc<dyn Store>) {
+    let directory = Directory::new(store);
+    let t = tenant("snapshot.example");
+    directory.create_tenant(&t).await.unwrap();
+    let before = directory.snapshot(t.id).await.unwrap().unwrap();
+    assert_eq!(before.settings.assertion_replay, AssertionReplayMode::Compat);
+    let strict = TenantSettings { assertion_replay: AssertionReplayMode::Strict };
+    directory.update_tenant_settings(t.id, &strict).await.unwrap();
+    let after = directory.snapshot(t.id).await.unwrap().unwrap();
+    assert_eq!(after.settings, strict);
+}
+
+macro_rules! backend {
+    ($name:ident, $open:expr) => {
+        mod $name {
+            use super::*;
+
+            async fn open() -> Option<(Arc<dyn Store>, Option<tempfile::TempDir>)> {
+                $open
+            }
+
+            #[tokio::test]
+            async fn settings_round_trip() {
+                let Some((store, _dir)) = open().await else { return };
+                super::settings_round_trip(store).await;
+            }
+
+            #[tokio::test]
+            async fn markers_insert_if_absent() {
+                let Some((store, _dir)) = open().await else { return };
+                super::markers_insert_if_absent(store).await;
+            }
+
+            #[tokio::test]
+            async fn dead_markers_are_replaced_and_purged() {
+                let Some((store, _dir)) = open().await else { return };
+                super::dead_markers_are_replaced_and_purged(store).await;
+            }
+
+            #[tokio::test]
+            async fn snapshot_carries_settings() {
+                let Some((store, _dir)) = open().await else { return };
+                super::snapshot_carries_settings(store).await;
+            }
+        }
+    };
+}
+
+backend!(sqlite_in_memory, {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open("sqlite::memory:").await.unwrap());
+    Some((store, None))
+});
+
+backend!(sqlite_in_file, {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("custos.db").display());
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&url).await.unwrap());
+    Some((store, Some(dir)))
+});
+
+backend!(postgresql, {
+    let Ok(url) = std::env::var("CUSTOS_TEST_POSTGRES_URL") else {
+        eprintln!("SKIPPED: PostgreSQL replay test, CUSTOS_TEST_POSTGRES_URL not set");
+        return None;
+    };
+    let schema = format!("custos_replay_{}", uuid::Uuid::new_v4().simple());
+    let store: Arc<dyn Store> = Arc::new(PostgresStore::connect_in_schema(&url, &schema).await.unwrap());
+    Some((store, None))
+});
+
+/// Markers and settings committed to an SQLite file survive closing and reopening it.
+#[tokio::test]
+async fn sqlite_markers_and_settings_survive_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("replay.db").display());
+    let t = tenant("durable.example");
+    let client = AppId::new_random();
+    let strict = TenantSettings { assertion_replay: AssertionReplayMode::Strict };
+    {
+        let store = SqliteStore::open(&url).await.unwrap();
+        store.create_tenant(&t).await.unwrap();
+        store.update_tenant_settings(t.id, &strict).await.unwrap();
+        store.record_assertion_markers(&[marker(t.id, client, "j", 9, 500)], 0).await.unwrap();
+        store.close().await;
+    }
+    let store = SqliteStore::open(&url).await.unwrap();
+    assert_eq!(store.tenant_settings(t.id).await.unwrap(), strict);
+    assert_eq!(
+        store.record_assertion_markers(&[marker(t.id, client, "j", 1, 500)], 10).await.unwrap(),
+        vec![MarkerOutcome::Seen { digest: [9; 32] }]
+    );
+}

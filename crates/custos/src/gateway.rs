@@ -1,0 +1,87 @@
+//! `custos gateway`: runs the reverse proxy of `custos-gateway` with the guard in front of the
+//! configured upstreams, on plain HTTP or (with `--tls-cert`/`--tls-key`) HTTPS.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use custos_core::{Clock, SystemClock};
+use custos_gateway::{Gateway, GatewayConfig};
+use custos_server::tls::load_server_config;
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct GatewayArgs {
+    /// The gateway configuration (TOML: `listen`, `[guard]`, `[[routes]]`).
+    #[arg(long, env = "CUSTOS_CONFIG")]
+    config: PathBuf,
+    /// Address to listen on, overriding the configuration's `listen`; port 0 picks a free port.
+    #[arg(long, env = "CUSTOS_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// PEM certificate chain: serve HTTPS instead of plain HTTP.
+    #[arg(long, env = "CUSTOS_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, env = "CUSTOS_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+}
+
+pub(crate) async fn run(args: GatewayArgs) -> anyhow::Result<()> {
+    init_logging();
+    let mut config = GatewayConfig::from_file(&args.config)?;
+    if let Some(listen) = args.listen {
+        config = config.with_listen(listen);
+    }
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(load_server_config(cert, key)?),
+        _ => None,
+    };
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let gateway = Arc::new(Gateway::new(&config, clock)?);
+    if let Err(e) = gateway.guard().warm_up().await {
+        // Keys are fetched again on the first request; the gateway refuses with 503 until then.
+        tracing::warn!(error = %e, "cannot fetch the authority's signing keys yet");
+    }
+    let tcp = custos_gateway::bind(config.listen())
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen()))?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    tracing::info!(routes = config.routes().len(), "gateway listening on {scheme}://{}", tcp.local_addr()?);
+    custos_gateway::serve(gateway, tcp, tls, shutdown_signal()).await;
+    tracing::info!("gateway stopped");
+    Ok(())
+}
+
+/// Logs to stderr, filtered by `CUSTOS_LOG` (default `info`).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CUSTOS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown requested");
+}
