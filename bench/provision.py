@@ -2,20 +2,25 @@
 """Provisions the token benchmark through custos's Graph API and writes wrk's request inputs.
 
 Creates one resource app (`api://bench`, app role `Bench.Read`) and N client apps, each with its
-own secret, service principal and role assignment. Writes, into OUT_DIR:
+own secret, service principal and role assignment, plus one private_key_jwt client whose
+certificate is registered by PATCH `keyCredentials` in seed 004's manifest shape. Writes, into OUT_DIR:
   post-1.txt / post-N.txt    one client_secret_post body per line (1 client / N clients)
   basic-1.txt / basic-N.txt  one `Basic ...` Authorization value per line
   basic-body.txt             the body that goes with client_secret_basic
   tenant.txt                 the tenant id (the token path is /{tenant}/oauth2/v2.0/token)
+  pkjwt-client.txt           the private_key_jwt client's id
+  pkjwt-key.pem, pkjwt-cert.der   its private key and certificate (assertions.py signs the pool with them)
+  pkjwt-audience.txt         the assertion `aud`: the v2 token endpoint under the public URL
 
 Usage: provision.py --admin DATA_DIR/admin.json --clients 1000 --out OUT_DIR
-Only `requests` is needed; every call must answer with the status the contract promises.
+Needs `requests` and `cryptography`; every call must answer with the status the contract promises.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import hashlib
 import json
 import os
 import sys
@@ -25,6 +30,9 @@ from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import requests
+from cryptography.hazmat.primitives import serialization
+
+import assertions
 
 RESOURCE_URI = "api://bench"
 ROLE = "Bench.Read"
@@ -64,6 +72,9 @@ class Graph:
 
     def post(self, path: str, body: dict, status: int) -> dict:
         return expect(self.session.post(f"{self.base}{path}", json=body, timeout=TIMEOUT_S), status)
+
+    def patch(self, path: str, body: dict, status: int) -> dict:
+        return expect(self.session.patch(f"{self.base}{path}", json=body, timeout=TIMEOUT_S), status)
 
     def app_with_sp(self, body: dict) -> tuple[dict, str]:
         app = self.post("/applications", body, 201)
@@ -125,6 +136,23 @@ def main() -> None:
         if (index + 1) % 100 == 0:
             print(f"provision: {index + 1}/{args.clients} clients", file=sys.stderr)
 
+    # The private_key_jwt client: a certificate only, registered in the seed-004 manifest shape.
+    pkjwt_app, pkjwt_sp = graph.app_with_sp({"displayName": "bench-pkjwt-client"})
+    key_pem, cert_der = assertions.new_certificate("bench-pkjwt-client")
+    manifest_entry = {
+        "customKeyIdentifier": base64.b64encode(hashlib.sha1(cert_der).digest()).decode(),  # SHA-1 thumbprint
+        "keyId": str(uuid.uuid4()),
+        "type": "AsymmetricX509Cert",
+        "usage": "Verify",
+        "value": base64.b64encode(cert_der).decode(),
+    }
+    graph.patch(f"/applications/{pkjwt_app['id']}", {"keyCredentials": [manifest_entry]}, 204)
+    graph.post(
+        f"/servicePrincipals/{resource_sp}/appRoleAssignedTo",
+        {"principalId": pkjwt_sp, "resourceId": resource_sp, "appRoleId": role_id},
+        201,
+    )
+
     def post_body(client_id: str, secret: str) -> str:
         return urlencode(
             {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret, "scope": SCOPE}
@@ -139,12 +167,16 @@ def main() -> None:
     (out / f"basic-{n}.txt").write_text("".join(basic_value(*c) + "\n" for c in clients))
     (out / "basic-body.txt").write_text(urlencode({"grant_type": "client_credentials", "scope": SCOPE}) + "\n")
     (out / "tenant.txt").write_text(admin["tenantId"] + "\n")
-    for path in out.glob("*.txt"):
+    token_url = f"{admin['publicUrl']}/{admin['tenantId']}/oauth2/v2.0/token"
+    (out / "pkjwt-client.txt").write_text(pkjwt_app["appId"] + "\n")
+    (out / "pkjwt-key.pem").write_bytes(key_pem)
+    (out / "pkjwt-cert.der").write_bytes(cert_der)
+    (out / "pkjwt-audience.txt").write_text(token_url + "\n")
+    for path in out.iterdir():
         path.chmod(0o600)
 
     # One real request per auth method, so a broken setup fails here and not as wrk non-2xx.
     client_id, secret = clients[0]
-    token_url = f"{admin['publicUrl']}/{admin['tenantId']}/oauth2/v2.0/token"
     session = requests.Session()
     session.trust_env = False
     session.verify = admin["caCertPath"]
@@ -153,6 +185,10 @@ def main() -> None:
     expect(session.post(token_url, data=(out / "basic-body.txt").read_text().strip(), timeout=TIMEOUT_S,
                         headers={"Content-Type": "application/x-www-form-urlencoded",
                                  "Authorization": basic_value(client_id, secret)}), 200)
+    key = serialization.load_pem_private_key(key_pem, password=None)
+    probe = assertions.assertion(key, assertions.x5t(cert_der), pkjwt_app["appId"], token_url, int(time.time()))
+    expect(session.post(token_url, data=assertions.form_body(pkjwt_app["appId"], probe), timeout=TIMEOUT_S,
+                        headers={"Content-Type": "application/x-www-form-urlencoded"}), 200)
     print(f"provision: {n} clients in {time.monotonic() - started:.1f} s", file=sys.stderr)
 
 

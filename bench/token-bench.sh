@@ -4,8 +4,10 @@
 # Builds the release binary, initialises a fresh data directory, provisions one resource
 # (api://bench) and 1 + N clients through the Graph API, then drives
 # POST /{tenant}/oauth2/v2.0/token over HTTPS keep-alive with wrk: client_secret_post and
-# client_secret_basic, 1 client and N clients, -c16 and -c64 (plus one -c1 row), a 5 s warm-up
-# and a 20 s --latency run per row, restarting the server before every row. It records req/s,
+# client_secret_basic, 1 client and N clients, -c16 and -c64 (plus one -c1 row), then
+# private_key_jwt (1 certificate client, a pre-generated pool of single-use RS256 + x5t
+# assertions) at -c16 and -c64; a 5 s warm-up and a 20 s --latency run per row, restarting the
+# server before every row. It records req/s,
 # p50/p95/p99, non-200 responses, socket errors, server CPU (utime+stime), box busy cores, the
 # server's peak RSS (VmHWM), and the ratio to `openssl speed -multi NPROC rsa2048` sign/s measured
 # in the same run. Writes a Markdown report to stdout and to bench/results/latest.md.
@@ -13,6 +15,8 @@
 # Environment (defaults in brackets):
 #   BENCH_PROFILE [release]  `debug` reuses target/debug/custos: only to check the harness
 #   BENCH_CLIENTS [1000]     distinct clients for the many-clients rows
+#   BENCH_ASSERTIONS [200000] private_key_jwt assertions to pre-generate (rounded up to even; about
+#                            1.5 min on 2 idle cores; enough for two rows at ~4,000 tokens/s)
 #   BENCH_WARMUP [5], BENCH_DURATION [20]   seconds
 #   BENCH_KEEP [0]           1 keeps the work directory (it holds client secrets)
 #   CUSTOS_LOG [info]        the server's log filter
@@ -22,6 +26,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 REPO_ROOT=$PWD
 PROFILE="${BENCH_PROFILE:-release}"
 CLIENTS="${BENCH_CLIENTS:-1000}"
+ASSERTIONS="${BENCH_ASSERTIONS:-200000}"
 WARMUP_S="${BENCH_WARMUP:-5}"
 DURATION_S="${BENCH_DURATION:-20}"
 NPROC=$(nproc)
@@ -46,7 +51,8 @@ if ! command -v wrk >/dev/null; then
 fi
 command -v openssl >/dev/null || die "openssl is required"
 if [[ -x "$REPO_ROOT/.venv/bin/python" ]]; then PYTHON="$REPO_ROOT/.venv/bin/python"; else PYTHON=python3; fi
-"$PYTHON" -c 'import requests' 2>/dev/null || die "$PYTHON lacks the requests package (run .ci/run or pip install requests)"
+"$PYTHON" -c 'import requests, cryptography' 2>/dev/null ||
+    die "$PYTHON lacks the requests or cryptography package (run .ci/run or pip install requests cryptography)"
 
 case "$PROFILE" in
     release)
@@ -138,25 +144,46 @@ SIGN_PER_S=$(openssl speed -multi "$NPROC" -seconds 3 rsa2048 2>/dev/null | awk 
 
 # ---- rows ------------------------------------------------------------------------------------
 ROWS=()
+declare -A RPS=()
+POOL_FILE="$WORK/inputs/pkjwt-pool.txt"
+POOL_SIZE=0
+POOL_OFFSET=0 # the next unused line of the assertion pool; beyond POOL_SIZE, lines are re-sent
+
+# wrk_args AUTH CLIENT_COUNT THREADS: sets WRK_ARGS, the arguments after `--` for bench/wrk/token.lua.
+wrk_args() {
+    case "$1" in
+        post) WRK_ARGS=(post "$WORK/inputs/post-$2.txt") ;;
+        basic) WRK_ARGS=(basic "$WORK/inputs/basic-$2.txt" "$WORK/inputs/basic-body.txt") ;;
+        pkjwt) WRK_ARGS=(pool "$POOL_FILE" "$POOL_OFFSET" "$3") ;;
+        *) die "unknown auth $1" ;;
+    esac
+}
+
+# run_wrk OUTPUT AUTH CLIENT_COUNT THREADS CONNECTIONS SECONDS [--latency]: one wrk run; in pool
+# mode it moves POOL_OFFSET past the assertions the run consumed.
+run_wrk() {
+    local output=$1 auth=$2 clients=$3 threads=$4 conns=$5 seconds=$6
+    shift 6
+    wrk_args "$auth" "$clients" "$threads"
+    wrk -t"$threads" -c"$conns" -d"${seconds}s" "$@" -s "$LUA" "$TOKEN_URL" -- "${WRK_ARGS[@]}" >"$output"
+    if [[ "$auth" == pkjwt ]]; then
+        POOL_OFFSET=$(awk '/^CUSTOS_POOL / { for (i = 2; i <= NF; i++) { split($i, p, "="); if (p[1] == "pool_used") print p[2] } }' "$output")
+        [[ -n "$POOL_OFFSET" ]] || { cat "$output" >&2; die "wrk printed no pool usage in $output"; }
+    fi
+}
 
 # run_row AUTH CLIENT_COUNT THREADS CONNECTIONS
 run_row() {
     local auth=$1 clients=$2 threads=$3 conns=$4
     local label="$auth-$clients-c$conns"
-    local args=("$auth")
-    if [[ "$auth" == post ]]; then
-        args+=("$WORK/inputs/post-$clients.txt")
-    else
-        args+=("$WORK/inputs/basic-$clients.txt" "$WORK/inputs/basic-body.txt")
-    fi
     log "row $label: warm-up ${WARMUP_S}s, measure ${DURATION_S}s"
     start_server "$label"
-    wrk -t"$threads" -c"$conns" -d"${WARMUP_S}s" -s "$LUA" "$TOKEN_URL" -- "${args[@]}" >"$WORK/warmup-$label.txt"
+    run_wrk "$WORK/warmup-$label.txt" "$auth" "$clients" "$threads" "$conns" "$WARMUP_S"
 
     local ticks_before box_before ticks_after box_after
     ticks_before=$(proc_ticks "$SERVER_PID")
     box_before=$(box_jiffies)
-    wrk -t"$threads" -c"$conns" -d"${DURATION_S}s" --latency -s "$LUA" "$TOKEN_URL" -- "${args[@]}" >"$WORK/wrk-$label.txt"
+    run_wrk "$WORK/wrk-$label.txt" "$auth" "$clients" "$threads" "$conns" "$DURATION_S" --latency
     ticks_after=$(proc_ticks "$SERVER_PID")
     box_after=$(box_jiffies)
     local rss
@@ -176,11 +203,16 @@ run_row() {
             split(bb, b0, " "); split(ba, b1, " ")
             busy = (b1[2] - b0[2]) > 0 ? ncpu * (b1[1] - b0[1]) / (b1[2] - b0[2]) : 0
             sock = v["connect"] + v["read"] + v["write"] + v["timeout"]
-            method = auth == "post" ? "client_secret_post" : "client_secret_basic"
+            method = auth == "post" ? "client_secret_post" : auth == "basic" ? "client_secret_basic" : "private_key_jwt"
             printf "| %s | %d | %d | %.0f | %.2f | %.2f | %.2f | %d | %d | %.2f | %.2f | %d | %.3f |\n",
                 method, clients, conns, rps, v["p50_us"] / 1000, v["p95_us"] / 1000, v["p99_us"] / 1000,
                 v["non200"], sock, (ta - tb) / hz / secs, busy, rss, rps / sign
         }')")
+    RPS[$label]=$(awk -v r="$result" 'BEGIN {
+        n = split(r, kv, " ")
+        for (i = 2; i <= n; i++) { split(kv[i], p, "="); v[p[1]] = p[2] }
+        printf "%.0f", v["requests"] / (v["duration_us"] / 1e6)
+    }')
     log "row $label: ${ROWS[-1]}"
 }
 
@@ -192,6 +224,17 @@ for clients in 1 "$CLIENTS"; do
     done
 done
 run_row post 1 1 1
+
+# private_key_jwt: the pool is signed just before its rows (server stopped), so that its
+# exp = signing time + 3000 s covers them; two wrk threads share it, so its size is even.
+POOL_SIZE=$(( (ASSERTIONS + 1) / 2 * 2 ))
+log "signing $POOL_SIZE private_key_jwt assertions"
+"$PYTHON" "$REPO_ROOT/bench/assertions.py" --key "$WORK/inputs/pkjwt-key.pem" --cert "$WORK/inputs/pkjwt-cert.der" \
+    --client-id "$(<"$WORK/inputs/pkjwt-client.txt")" --audience "$(<"$WORK/inputs/pkjwt-audience.txt")" \
+    --count "$POOL_SIZE" --out "$POOL_FILE"
+for conns in 16 64; do
+    run_row pkjwt 1 2 "$conns"
+done
 
 # ---- report ----------------------------------------------------------------------------------
 CPU_MODEL=$(lscpu | awk -F: '/^Model name/ { gsub(/^[ \t]+/, "", $2); print $2; exit }')
@@ -212,6 +255,17 @@ REPORT="$RESULTS_DIR/latest.md"
     echo "| client auth | clients | conns | tokens/s | p50 ms | p95 ms | p99 ms | non-200 | socket errors | server CPU | box busy | peak RSS MiB | ratio |"
     echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     printf '%s\n' "${ROWS[@]}"
+    echo
+    awk -v p16="${RPS[pkjwt-1-c16]}" -v s16="${RPS[post-1-c16]}" -v p64="${RPS[pkjwt-1-c64]}" -v s64="${RPS[post-1-c64]}" 'BEGIN {
+        printf "- private_key_jwt ÷ client_secret_post (1 client, same run): **%.2f** at c16, **%.2f** at c64 (goal ≥ 0.80)\n",
+            (s16 > 0 ? p16 / s16 : 0), (s64 > 0 ? p64 / s64 : 0)
+    }'
+    echo "- private_key_jwt: $POOL_SIZE pre-generated assertions (RS256 + x5t, unique jti, aud = the v2 token endpoint, exp = signing time + 3000 s); every request takes the next unused one across warm-ups and rows; the runs consumed $POOL_OFFSET"
+    if ((POOL_OFFSET > POOL_SIZE)); then
+        echo "- **the pool wrapped: $((POOL_OFFSET - POOL_SIZE)) requests re-sent an assertion already used**; custos refuses them (AADSTS7000290, counted as non-200: compat mode lets a byte-identical assertion be reused only when it lives at most 600 s), so the private_key_jwt rows are invalid: raise BENCH_ASSERTIONS"
+    else
+        echo "- no assertion was sent twice"
+    fi
     if [[ "$PROFILE" != release ]]; then
         echo
         echo "**Debug build: these numbers only check the harness.**"

@@ -1,11 +1,16 @@
 -- wrk script for POST /{tenant}/oauth2/v2.0/token (client credentials).
 --
--- Usage: wrk ... -s bench/wrk/token.lua URL -- MODE INPUT [BASIC_BODY]
+-- Usage: wrk ... -s bench/wrk/token.lua URL -- MODE INPUT [BASIC_BODY | OFFSET THREADS]
 --   MODE post:  INPUT has one form body per line (client_secret_post); requests cycle through them.
+--               Each thread starts at a different line so that threads spread over the clients.
 --   MODE basic: INPUT has one `Basic ...` Authorization value per line, BASIC_BODY the form body.
--- Each thread starts at a different line so that threads spread over the clients.
+--   MODE pool:  INPUT has one single-use form body per line (private_key_jwt: each assertion has its
+--               own jti). Line OFFSET + i + k*THREADS (0-based, modulo the line count, which must be a
+--               multiple of THREADS) is thread i's k-th request, so no two threads send the same
+--               body; the caller passes the `pool_used` of one run as the OFFSET of the next.
 -- done() prints one machine-readable line, `CUSTOS_RESULT key=value ...`, with latency in µs,
--- wrk's socket errors and the count of responses whose status is not 200.
+-- wrk's socket errors and the count of responses whose status is not 200; in pool mode also
+-- pool_size and pool_used (OFFSET + the lines this run consumed; above pool_size = lines reused).
 
 local threads = {}
 local thread_count = 0
@@ -32,12 +37,42 @@ end
 local requests_by_index = {}
 local next_index = 1
 
+local function form_headers()
+  return { ["Content-Type"] = "application/x-www-form-urlencoded", ["Accept"] = "application/json" }
+end
+
+-- Pool mode: this thread's share of the lines (read without keeping the others: the pool is
+-- large), starting where the previous run stopped.
+local function init_pool(path, offset, threads)
+  assert(threads and threads > 0, "pool mode needs THREADS > 0")
+  assert(offset and offset >= 0 and offset % threads == 0, "pool mode needs OFFSET >= 0, a multiple of THREADS")
+  local headers = form_headers()
+  local file = assert(io.open(path, "r"), "cannot open " .. path)
+  local count = 0
+  for line in file:lines() do
+    if line ~= "" then
+      if count % threads == thread_index then
+        table.insert(requests_by_index, wrk.format("POST", nil, headers, line))
+      end
+      count = count + 1
+    end
+  end
+  file:close()
+  assert(count > 0 and count % threads == 0, "pool size " .. count .. " is not a positive multiple of THREADS")
+  pool_size, pool_offset, pool_threads, sent = count, offset, threads, 0
+  next_index = math.floor(offset / threads) % #requests_by_index + 1
+end
+
 function init(args)
   non200 = 0
   local mode, input, basic_body = args[1], args[2], args[3]
-  assert(mode == "post" or mode == "basic", "MODE must be post or basic")
+  assert(mode == "post" or mode == "basic" or mode == "pool", "MODE must be post, basic or pool")
+  if mode == "pool" then
+    init_pool(input, tonumber(args[3]), tonumber(args[4]))
+    return
+  end
   local lines = read_lines(input)
-  local headers = { ["Content-Type"] = "application/x-www-form-urlencoded", ["Accept"] = "application/json" }
+  local headers = form_headers()
   local body
   if mode == "basic" then
     body = read_lines(assert(basic_body, "basic mode needs BASIC_BODY"))[1]
@@ -54,6 +89,7 @@ function init(args)
 end
 
 function request()
+  sent = (sent or 0) + 1
   local prepared = requests_by_index[next_index]
   next_index = next_index % #requests_by_index + 1
   return prepared
@@ -66,9 +102,10 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local non200_total = 0
+  local non200_total, most_sent = 0, 0
   for _, thread in ipairs(threads) do
     non200_total = non200_total + (thread:get("non200") or 0)
+    most_sent = math.max(most_sent, thread:get("sent") or 0)
   end
   local errors = summary.errors
   io.write(string.format(
@@ -77,4 +114,10 @@ function done(summary, latency, requests)
     summary.requests, summary.duration, non200_total,
     errors.connect, errors.read, errors.write, errors.status, errors.timeout,
     latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max))
+  local first = threads[1]
+  if first and first:get("pool_size") then
+    -- Every thread advances by THREADS lines per request; the busiest one bounds what was consumed.
+    local pool_used = first:get("pool_offset") + first:get("pool_threads") * most_sent
+    io.write(string.format("CUSTOS_POOL pool_size=%d pool_used=%d\n", first:get("pool_size"), pool_used))
+  end
 end

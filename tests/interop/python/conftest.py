@@ -8,6 +8,7 @@ every call passes the development CA of the server's data directory explicitly.
 from __future__ import annotations
 
 import os
+import uuid
 
 for _variable in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE"):
     os.environ.pop(_variable, None)
@@ -15,9 +16,10 @@ os.environ["NO_PROXY"] = "localhost,127.0.0.1,::1"
 
 import pytest  # noqa: E402
 
+import certificates  # noqa: E402
 import custos_server  # noqa: E402
 from graph_client import GRAPH_SCOPE, GraphClient, client_credentials_token  # noqa: E402
-from world import ROLE, Resource, World  # noqa: E402
+from world import ROLE, CertificateClient, Resource, World  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -44,7 +46,8 @@ def custos(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="session")
 def world(custos: custos_server.CustosServer) -> World:
-    """Two resources (v1, v2) with role Data.Read, a daemon client holding it on both, a role-less client."""
+    """Two resources (v1, v2) with role Data.Read; a daemon with a secret and one with a certificate
+    (registered by PATCH in the seed-004 manifest shape) holding it on both; a role-less client."""
     admin = custos.init
     token = client_credentials_token(
         custos.public_url,
@@ -69,9 +72,19 @@ def world(custos: custos_server.CustosServer) -> World:
     }
     daemon = graph.register("interop-daemon", with_secret=True)
     roleless = graph.register("interop-roleless", with_secret=True)
+    cert_app = graph.register("interop-cert-daemon")
+    certificate = certificates.generate("interop-cert-daemon")
+    graph.add_certificate(cert_app.object_id, certificate.manifest_entry(str(uuid.uuid4())))
     for resource in resources.values():
-        graph.assign_app_role(resource.app.sp_id, daemon.sp_id, resource.app.role_ids[ROLE])
-    return World(server=custos, resources=resources, daemon=daemon, roleless=roleless)
+        for client in (daemon, cert_app):
+            graph.assign_app_role(resource.app.sp_id, client.sp_id, resource.app.role_ids[ROLE])
+    return World(
+        server=custos,
+        resources=resources,
+        daemon=daemon,
+        roleless=roleless,
+        cert_daemon=CertificateClient(cert_app, certificate),
+    )
 
 
 @pytest.fixture(params=["v1", "v2"])

@@ -109,6 +109,21 @@ class GraphClient:
             raise GraphCallError(f"addPassword returned no usable secretText/hint: keys {sorted(result)}")
         return secret
 
+    def add_certificate(self, object_id: str, manifest_entry: dict) -> None:
+        """PATCHes `keyCredentials` with one seed-004 manifest entry, then checks Graph lists it."""
+        response = self.session.patch(
+            f"{self.base}/applications/{object_id}", json={"keyCredentials": [manifest_entry]}, timeout=TIMEOUT_S
+        )
+        _expect(response, 204, "PATCH keyCredentials")
+        app = _expect(self.session.get(f"{self.base}/applications/{object_id}", timeout=TIMEOUT_S), 200, "GET application")
+        listed = [
+            (key.get("keyId"), key.get("customKeyIdentifier"), key.get("type"), key.get("usage"))
+            for key in app.get("keyCredentials", [])
+        ]
+        wanted = tuple(manifest_entry[name] for name in ("keyId", "customKeyIdentifier", "type", "usage"))
+        if listed != [wanted]:
+            raise GraphCallError(f"keyCredentials after PATCH: expected [{wanted}], got {listed}")
+
     def create_service_principal(self, app_id: str) -> str:
         result = self._post("/servicePrincipals", {"appId": app_id}, 201, f"create servicePrincipal for {app_id}")
         if result.get("appId") != app_id or not result.get("id"):

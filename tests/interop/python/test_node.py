@@ -1,4 +1,4 @@
-"""Runs the MSAL Node suite (tests/interop/node) against the same server and provisioned apps."""
+"""Runs the MSAL Node suites (tests/interop/node: secret and certificate) against the same server and apps."""
 
 from __future__ import annotations
 
@@ -15,14 +15,19 @@ from world import World
 
 NODE_DIR = REPO_ROOT / "tests" / "interop" / "node"
 NODE_TIMEOUT_S = 180
+# token.test.mjs: 2 resources + wrong secret; cert.test.mjs: 2 resources.
+NODE_TESTS = 5
 
 
-def test_msal_node_suite(world: World) -> None:
+def test_msal_node_suite(world: World, tmp_path: Path) -> None:
     node = shutil.which("node")
     if node is None:
         pytest.fail("node is not on PATH", pytrace=False)
     if not (NODE_DIR / "node_modules" / "@azure" / "msal-node").is_dir():
         pytest.fail(f"run `npm ci` in {NODE_DIR} first (.ci/run does)", pytrace=False)
+    key_file = tmp_path / "cert-daemon-key.pem"
+    key_file.touch(mode=0o600)
+    key_file.write_text(world.cert_daemon.certificate.key_pem)
     env = dict(os.environ)
     env.update(
         {
@@ -33,6 +38,10 @@ def test_msal_node_suite(world: World) -> None:
             "CUSTOS_INTEROP_CLIENT_ID": world.daemon.app_id,
             "CUSTOS_INTEROP_CLIENT_SECRET": world.daemon.secret or "",
             "CUSTOS_INTEROP_CLIENT_OBJECT_ID": world.daemon.sp_id,
+            "CUSTOS_INTEROP_CERT_CLIENT_ID": world.cert_daemon.app.app_id,
+            "CUSTOS_INTEROP_CERT_CLIENT_OBJECT_ID": world.cert_daemon.app.sp_id,
+            "CUSTOS_INTEROP_CERT_THUMBPRINT_SHA256": world.cert_daemon.certificate.sha256_hex,
+            "CUSTOS_INTEROP_CERT_KEY_FILE": str(key_file),
             "CUSTOS_INTEROP_RESOURCES": json.dumps(
                 [
                     {
@@ -59,4 +68,4 @@ def test_msal_node_suite(world: World) -> None:
     print(proc.stderr)
     assert proc.returncode == 0, f"node --test exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
     assert "# fail 0" in proc.stdout, proc.stdout
-    assert "# pass 3" in proc.stdout, proc.stdout
+    assert f"# pass {NODE_TESTS}" in proc.stdout, proc.stdout

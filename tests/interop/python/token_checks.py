@@ -27,6 +27,7 @@ class Expected:
     client_app_id: str
     client_sp_id: str
     roles: list[str] | None  # None: the `roles` claim must be absent
+    acr: str = "1"  # `appidacr` (v1) / `azpacr` (v2): "1" secret, "2" certificate
 
 
 def discovery_url(public_url: str, tenant: str, version: str) -> str:
@@ -86,12 +87,12 @@ def assert_claims(claims: dict, expected: Expected, issuer: str) -> None:
     assert claims["ver"] == expected.version
     if expected.version == "1.0":
         assert claims["appid"] == expected.client_app_id
-        assert claims["appidacr"] == "1"
+        assert claims["appidacr"] == expected.acr
         assert claims["idp"] == issuer
         assert "azp" not in claims and "azpacr" not in claims, claims
     else:
         assert claims["azp"] == expected.client_app_id
-        assert claims["azpacr"] == "1"
+        assert claims["azpacr"] == expected.acr
         assert "appid" not in claims and "appidacr" not in claims, claims
     if expected.roles is None:
         assert "roles" not in claims, claims

@@ -1,9 +1,11 @@
-"""The provisioned state one interop session shares: the server, two resources and two clients."""
+"""The provisioned state one interop session shares: the server, two resources and three clients
+(a daemon with a secret, a role-less client, a daemon with a registered certificate)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from certificates import ClientCertificate
 from custos_server import CustosServer
 from graph_client import App
 
@@ -30,6 +32,14 @@ class Resource:
 
 
 @dataclass(frozen=True)
+class CertificateClient:
+    """A client application that authenticates with a registered certificate only (no secret)."""
+
+    app: App
+    certificate: ClientCertificate
+
+
+@dataclass(frozen=True)
 class World:
     """Everything the tests need: the server and the provisioned apps."""
 
@@ -37,6 +47,7 @@ class World:
     resources: dict[str, Resource]
     daemon: App
     roleless: App
+    cert_daemon: CertificateClient
 
     @property
     def public_url(self) -> str:
