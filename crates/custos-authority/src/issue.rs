@@ -7,7 +7,7 @@ use crate::assertion::Authenticated;
 use crate::claims::{AccessTokenClaims, Lifetime, Opaque, Subject, TokenHeader};
 use crate::form::{ClientCredential, TokenRequest};
 use custos_core::aadsts::TokenError;
-use custos_core::model::{Application, PasswordCredential, TokenVersion};
+use custos_core::model::{Application, PasswordCredential, ServicePrincipalType, TokenVersion};
 use custos_core::scope::{MAX_SCOPE_LEN, resource_from_scope};
 use custos_core::settings::AssertionReplayMode;
 use custos_core::{AppId, TenantId};
@@ -163,7 +163,10 @@ pub(crate) async fn client_credentials(
         acr: method.acr(),
     };
     let now = auth.clock.unix();
-    let lifetime = auth.config.token_lifetime_secs;
+    let lifetime = match principal.service_principal_type {
+        ServicePrincipalType::ManagedIdentity => auth.config.mi_token_lifetime_secs,
+        ServicePrincipalType::Application => auth.config.token_lifetime_secs,
+    };
     let at = Lifetime { issued_at: now - ISSUED_AT_SKEW_SECS, expires: now + lifetime };
     let access_token = sign(auth, version, &subject, at)?;
     Ok(Issued {

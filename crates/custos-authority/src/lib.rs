@@ -35,6 +35,9 @@ use std::sync::Arc;
 /// Default `expires_in` of issued tokens, in seconds (Entra's typical value).
 pub const DEFAULT_TOKEN_LIFETIME_SECS: i64 = 3599;
 
+/// Default `expires_in` of tokens issued to managed identities, in seconds (Entra's ≈ 24 h).
+pub const DEFAULT_MI_TOKEN_LIFETIME_SECS: i64 = 86_399;
+
 /// Settings of the authority.
 #[derive(Debug, Clone)]
 pub struct AuthorityConfig {
@@ -42,16 +45,23 @@ pub struct AuthorityConfig {
     pub public_url: String,
     /// `expires_in` of issued tokens, in seconds.
     pub token_lifetime_secs: i64,
+    /// `expires_in` of tokens issued to a client whose service principal is a managed
+    /// identity, in seconds.
+    pub mi_token_lifetime_secs: i64,
 }
 
 impl AuthorityConfig {
-    /// Settings with the default token lifetime. A trailing slash on `public_url` is dropped.
+    /// Settings with the default token lifetimes. A trailing slash on `public_url` is dropped.
     pub fn new(public_url: impl Into<String>) -> Self {
         let mut public_url = public_url.into();
         while public_url.ends_with('/') {
             public_url.pop();
         }
-        Self { public_url, token_lifetime_secs: DEFAULT_TOKEN_LIFETIME_SECS }
+        Self {
+            public_url,
+            token_lifetime_secs: DEFAULT_TOKEN_LIFETIME_SECS,
+            mi_token_lifetime_secs: DEFAULT_MI_TOKEN_LIFETIME_SECS,
+        }
     }
 }
 

@@ -20,7 +20,7 @@ const RESOURCE: &str = "Tenant";
 const SETTINGS_RESOURCE: &str = "TenantSettings";
 
 /// The caller, when it administers the installation: `Custos.Admin` in the home tenant.
-async fn installation_admin(
+pub(crate) async fn installation_admin(
     state: &DirectoryState,
     auth: &Authed,
 ) -> Result<crate::auth::Caller, GraphError> {
@@ -54,7 +54,8 @@ pub(crate) async fn get_tenant(
     Ok(Json(shapes::tenant(&tenant)))
 }
 
-async fn tenant_by_key(
+/// The tenant a path segment names, by GUID or domain; 404 when none.
+pub(crate) async fn tenant_by_key(
     state: &DirectoryState,
     key: String,
 ) -> Result<custos_core::model::Tenant, GraphError> {

@@ -56,12 +56,9 @@ pub(crate) async fn list(
     let caller = auth.require(Permission::ReadApplications)?;
     let query = ListQuery::parse(query.as_deref(), &APPLICATION)?;
     let tenant = resolve::tenant(state.store.as_ref(), caller.tenant_id).await?;
-    let items = state
-        .store
-        .applications(caller.tenant_id)
+    let items = resolve::listed_applications(state.store.as_ref(), caller.tenant_id)
         .await?
         .iter()
-        .filter(|a| resolve::is_listed(a))
         .map(|a| shapes::application(a, &tenant.domain, query.selects("keyCredentials")))
         .collect();
     let collection = Collection { path: "applications".to_owned(), context: "applications".to_owned() };

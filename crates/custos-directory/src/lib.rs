@@ -1,6 +1,6 @@
 //! The directory API of custos: a Microsoft Graph v1.0 subset (`/v1.0/...`: applications and
 //! their secrets and certificates, service principals, app role assignments, the organization) and custos' own
-//! admin API (`/admin/v1/tenants`), plus tenant [`provision`]ing used by `custos init`.
+//! admin API (`/admin/v1/tenants`, their settings and managed identities), plus tenant [`provision`]ing used by `custos init`.
 //!
 //! Callers are authenticated through the [`BearerAuthenticator`] seam (the server plugs in the
 //! authority's token verifier), so this crate depends only on `custos-core`, `custos-jose` (secret
@@ -17,6 +17,7 @@ mod error;
 mod filter;
 mod key_credentials;
 mod keyed;
+mod managed_identities;
 mod odata;
 mod organization;
 mod passwords;
@@ -119,10 +120,14 @@ pub fn graph_router(state: DirectoryState) -> Router {
 
 /// custos' own admin API under `/admin/v1` (app role `Custos.Admin` on the directory resource).
 pub fn admin_router(state: DirectoryState) -> Router {
+    use managed_identities as mi;
     Router::new()
         .route("/admin/v1/tenants", get(admin::list_tenants).post(admin::create_tenant))
         .route("/admin/v1/tenants/{tenant}", get(admin::get_tenant))
         .route("/admin/v1/tenants/{tenant}/settings", get(admin::get_settings).patch(admin::patch_settings))
+        .route("/admin/v1/tenants/{tenant}/managedIdentities", get(mi::list).post(mi::create))
+        .route("/admin/v1/tenants/{tenant}/managedIdentities/{id}", get(mi::get).delete(mi::delete))
+        .route("/admin/v1/tenants/{tenant}/managedIdentities/{id}/credentials", post(mi::add_credential))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(state.clone(), error::envelope))
         .with_state(state)

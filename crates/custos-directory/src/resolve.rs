@@ -1,14 +1,16 @@
 //! Finding the object a URL names, inside the caller's tenant only: by object id
 //! (`applications/{id}`), or by client id (`applications(appId='...')`). Unknown or other-tenant
 //! objects are the same 404. The built-in directory API application is owned by the platform, as
-//! Microsoft Graph's is by Microsoft: it is not addressable under `applications` (its service
-//! principal is listed and readable like any other).
+//! Microsoft Graph's is by Microsoft, and the application behind a managed identity by the custos
+//! admin API: neither is addressable under `applications` (their service principals are listed
+//! and readable like any other).
 
 use crate::error::GraphError;
 use custos_core::ids::GRAPH_APP_ID;
-use custos_core::model::{Application, ServicePrincipal, Tenant};
+use custos_core::model::{Application, ServicePrincipal, ServicePrincipalType, Tenant};
 use custos_core::{AppId, ObjectId, TenantId};
 use custos_store::Store;
+use std::collections::HashSet;
 
 /// Parses an object id from a URL segment; 400 when it is not a GUID.
 pub(crate) fn object_id(raw: &str) -> Result<ObjectId, GraphError> {
@@ -25,9 +27,39 @@ pub(crate) async fn tenant(store: &dyn Store, id: TenantId) -> Result<Tenant, Gr
     store.tenant(id).await?.ok_or_else(|| GraphError::NotFound(id.to_string()))
 }
 
-/// Whether an application is visible under `applications`.
-pub(crate) fn is_listed(app: &Application) -> bool {
-    app.app_id != GRAPH_APP_ID
+/// Whether an application is visible under `applications`: neither the built-in directory API
+/// nor the application behind a managed identity.
+pub(crate) async fn is_listed(store: &dyn Store, app: &Application) -> Result<bool, GraphError> {
+    if app.app_id == GRAPH_APP_ID {
+        return Ok(false);
+    }
+    let principal = store.service_principal_by_app_id(app.tenant_id, app.app_id).await?;
+    Ok(!principal.is_some_and(|sp| sp.service_principal_type == ServicePrincipalType::ManagedIdentity))
+}
+
+/// The applications of a tenant that are visible under `applications`, oldest first.
+pub(crate) async fn listed_applications(
+    store: &dyn Store,
+    tenant: TenantId,
+) -> Result<Vec<Application>, GraphError> {
+    let hidden: HashSet<AppId> = store
+        .service_principals(tenant)
+        .await?
+        .into_iter()
+        .filter(|sp| sp.service_principal_type == ServicePrincipalType::ManagedIdentity)
+        .map(|sp| sp.app_id)
+        .chain([GRAPH_APP_ID])
+        .collect();
+    let mut apps = store.applications(tenant).await?;
+    apps.retain(|app| !hidden.contains(&app.app_id));
+    Ok(apps)
+}
+
+async fn visible(store: &dyn Store, app: Option<Application>) -> Result<Option<Application>, GraphError> {
+    match app {
+        Some(app) if is_listed(store, &app).await? => Ok(Some(app)),
+        _ => Ok(None),
+    }
 }
 
 /// An application by object id.
@@ -37,7 +69,9 @@ pub(crate) async fn application(
     raw: &str,
 ) -> Result<Application, GraphError> {
     let id = object_id(raw)?;
-    store.application(tenant, id).await?.filter(is_listed).ok_or_else(|| GraphError::NotFound(raw.to_owned()))
+    visible(store, store.application(tenant, id).await?)
+        .await?
+        .ok_or_else(|| GraphError::NotFound(raw.to_owned()))
 }
 
 /// An application by client id.
@@ -46,10 +80,8 @@ pub(crate) async fn application_by_app_id(
     tenant: TenantId,
     app_id: AppId,
 ) -> Result<Application, GraphError> {
-    store
-        .application_by_app_id(tenant, app_id)
+    visible(store, store.application_by_app_id(tenant, app_id).await?)
         .await?
-        .filter(is_listed)
         .ok_or_else(|| GraphError::NotFound(app_id.to_string()))
 }
 

@@ -70,16 +70,14 @@ pub(crate) async fn create(
     let app_id: AppId = body.take("appId", RESOURCE)?.ok_or_else(|| invalid_value("appId", RESOURCE))?;
     let account_enabled: Option<bool> = body.take("accountEnabled", RESOURCE)?;
     let assignment_required: Option<bool> = body.take("appRoleAssignmentRequired", RESOURCE)?;
-    let app = state
-        .store
-        .application_by_app_id(caller.tenant_id, app_id)
-        .await?
-        .filter(resolve::is_listed)
-        .ok_or_else(|| {
-        GraphError::BadRequest(format!(
-            "The appId '{app_id}' of the service principal does not reference a valid application object."
-        ))
-    })?;
+    let app = resolve::application_by_app_id(state.store.as_ref(), caller.tenant_id, app_id).await.map_err(
+        |e| match e {
+            GraphError::NotFound(_) => GraphError::BadRequest(format!(
+                "The appId '{app_id}' of the service principal does not reference a valid application object."
+            )),
+            other => other,
+        },
+    )?;
     let in_use = || {
         GraphError::DuplicateKey(format!(
             "The service principal cannot be created, updated, or restored because the service principal name {app_id} is already in use."

@@ -4,6 +4,7 @@
 //! the HTTP APIs that never opens the database.
 
 mod admin;
+mod agent;
 mod datadir;
 mod demo;
 mod gateway;
@@ -29,6 +30,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Run the reverse proxy that puts the guard in front of an HTTP API.
     Gateway(gateway::GatewayArgs),
+    /// Serve the managed-identity token protocols (App Service, IMDS) beside a workload.
+    Agent(agent::AgentArgs),
     #[command(flatten)]
     Admin(admin::AdminCommand),
 }
@@ -49,6 +52,7 @@ fn main() -> std::process::ExitCode {
             Command::Init(args) => init::run(args).await,
             Command::Serve(args) => serve::run(args).await,
             Command::Gateway(args) => gateway::run(args).await,
+            Command::Agent(args) => agent::run(args).await,
             Command::Admin(cmd) => admin::run(cmd).await,
         }
     });

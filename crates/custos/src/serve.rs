@@ -54,6 +54,11 @@ pub(crate) struct ServeArgs {
     /// How long a scheduled signing key is published before it signs (e.g. 24h).
     #[arg(long, env = "CUSTOS_KEY_PUBLISH_AHEAD", default_value = "24h", value_parser = duration_arg)]
     key_publish_ahead: time::Duration,
+    /// Lifetime (`expires_in`) of tokens issued to managed identities, in seconds (Entra's ≈ 24 h).
+    #[arg(long, env = "CUSTOS_MI_TOKEN_LIFETIME", value_name = "SECS",
+          default_value_t = custos_authority::DEFAULT_MI_TOKEN_LIFETIME_SECS,
+          value_parser = clap::value_parser!(i64).range(600..=7 * 86_400))]
+    mi_token_lifetime: i64,
 }
 
 /// How often the signing keys are maintained (scheduled rotation, promotion, retirement, and
@@ -135,13 +140,12 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .context("cannot load the token-signing keys")?;
     let hasher = SecretHasher::new(&dir.secret_hash_key()?);
-    let authority = Arc::new(Authority::new(
-        AuthorityConfig::new(public_url.clone()),
-        directory.clone(),
-        hasher.clone(),
-        keys,
-        clock.clone(),
-    ));
+    let authority_config = AuthorityConfig {
+        mi_token_lifetime_secs: args.mi_token_lifetime,
+        ..AuthorityConfig::new(public_url.clone())
+    };
+    let authority =
+        Arc::new(Authority::new(authority_config, directory.clone(), hasher.clone(), keys, clock.clone()));
     let directory_state = DirectoryState {
         store: directory.clone(),
         authenticator: Arc::new(AuthorityCallers(authority.clone())),

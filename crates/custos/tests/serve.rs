@@ -177,3 +177,48 @@ fn init_recovers_a_missing_admin_profile_with_a_new_secret() {
         admin_token(&http, &server.url(), init);
     }
 }
+
+/// Secret rotation on a running server: several secrets work side by side, and a removed one
+/// stops working at once (no cache serves it).
+#[test]
+fn secret_rotation_takes_effect_at_once_on_a_running_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let init = init_json(&data, &[]);
+    let server = Server::start(&data, &[]);
+    let http = server.client();
+    let base = server.url();
+    let tenant = init["tenantId"].as_str().unwrap();
+    let admin = admin_token(&http, &base, &init);
+    let graph = |method: reqwest::Method, path: &str, body: Value| {
+        let resp = http
+            .request(method, format!("{base}/v1.0/{path}"))
+            .bearer_auth(&admin)
+            .json(&body)
+            .send()
+            .unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.text().ok().and_then(|t| serde_json::from_str::<Value>(&t).ok()).unwrap_or(Value::Null))
+    };
+    let (_, app) = graph(reqwest::Method::POST, "applications", json!({"displayName": "rotating daemon"}));
+    let (id, app_id) = (app["id"].as_str().unwrap().to_owned(), app["appId"].as_str().unwrap().to_owned());
+    graph(reqwest::Method::POST, "servicePrincipals", json!({"appId": app_id}));
+    let (_, first) = graph(reqwest::Method::POST, &format!("applications/{id}/addPassword"), json!({}));
+    let (_, second) = graph(reqwest::Method::POST, &format!("applications/{id}/addPassword"), json!({}));
+    let scope = "https://graph.microsoft.com/.default";
+    let secret = |c: &Value| c["secretText"].as_str().unwrap().to_owned();
+    for credential in [&first, &second] {
+        let (status, body) = token(&http, &base, tenant, &app_id, &secret(credential), scope);
+        assert_eq!(status, 200, "both secrets are active: {body}");
+    }
+    let (status, _) = graph(
+        reqwest::Method::POST,
+        &format!("applications/{id}/removePassword"),
+        json!({"keyId": first["keyId"]}),
+    );
+    assert_eq!(status, 204);
+    let (status, body) = token(&http, &base, tenant, &app_id, &secret(&first), scope);
+    assert_eq!((status, body["error_codes"][0].as_u64()), (401, Some(7000215)), "{body}");
+    let (status, body) = token(&http, &base, tenant, &app_id, &secret(&second), scope);
+    assert_eq!(status, 200, "the other secret keeps working: {body}");
+}

@@ -114,6 +114,22 @@ pub(crate) fn write(cert: &GeneratedCert, paths: &CertPaths) -> Result<(), Admin
     write_new(&paths.combined, &format!("{}{}", cert.key_pem, cert.certificate_pem), 0o600)
 }
 
+/// Writes key and certificate into one new file (mode 0600), the form `custos agent` reads,
+/// creating its directory when missing. Refuses when the file exists.
+pub(crate) fn write_combined(cert: &GeneratedCert, path: &Path) -> Result<(), AdminError> {
+    if path.exists() {
+        return Err(AdminError::Usage(format!(
+            "{} already exists; choose another --out file",
+            path.display()
+        )));
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| AdminError::Usage(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    write_new(path, &format!("{}{}", cert.key_pem, cert.certificate_pem), 0o600)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,4 +1,4 @@
-//! The admin CLI: `custos app|sp|secret|cert|role|token|tenant|keys|settings ...`.
+//! The admin CLI: `custos app|sp|secret|cert|role|token|tenant|keys|settings|mi ...`.
 //!
 //! A client of the HTTP APIs only (Graph subset under `/v1.0`, custos's admin API under
 //! `/admin/v1`); it never opens the database. Each command resolves its connection
@@ -12,6 +12,7 @@ mod cert_files;
 mod connection;
 mod error;
 mod keys;
+mod mi;
 mod output;
 mod resolve;
 mod role;
@@ -54,6 +55,8 @@ pub(crate) enum AdminCommand {
     Keys(Group<keys::KeysCommand>),
     /// Show and change per-tenant settings, e.g. assertionReplay (custos admin API).
     Settings(Group<settings::SettingsCommand>),
+    /// Manage managed identities and their agent credentials (custos admin API).
+    Mi(Group<mi::MiCommand>),
 }
 
 impl AdminCommand {
@@ -68,6 +71,7 @@ impl AdminCommand {
             Self::Tenant(g) => &g.connection,
             Self::Keys(g) => &g.connection,
             Self::Settings(g) => &g.connection,
+            Self::Mi(g) => &g.connection,
         }
     }
 }
@@ -90,6 +94,9 @@ pub(crate) async fn run(cmd: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::Keys(g) => keys::run(&http.into_api().await?, g.command).await?,
         AdminCommand::Settings(g) => {
             settings::run(&http.into_api().await?, &connection_tenant, g.command).await?
+        }
+        AdminCommand::Mi(g) => {
+            mi::run(&http.into_api().await?, &SystemClock, &connection_tenant, g.command).await?
         }
     };
     report.print(format)?;
@@ -202,6 +209,21 @@ mod tests {
                 .is_ok()
         );
         assert!(Cli::try_parse_from(["custos", "settings", "set", "assertionReplay"]).is_err());
+    }
+
+    #[test]
+    fn mi_commands_parse() {
+        assert!(Cli::try_parse_from(["custos", "mi", "create", "worker", "--for", "t"]).is_ok());
+        assert!(Cli::try_parse_from(["custos", "mi", "list"]).is_ok());
+        assert!(Cli::try_parse_from(["custos", "mi", "delete", "worker"]).is_ok());
+        assert!(
+            Cli::try_parse_from(["custos", "mi", "credential", "create", "worker", "--out", "w.pem"]).is_ok()
+        );
+        assert!(Cli::try_parse_from(["custos", "mi", "credential", "create", "worker"]).is_err());
+        assert!(
+            Cli::try_parse_from(["custos", "mi", "credential", "create", "w", "--out", "f", "--days", "0"])
+                .is_err()
+        );
     }
 
     #[test]

@@ -52,7 +52,7 @@ pub(crate) async fn run(
 }
 
 /// Percent-encodes a path segment (a tenant GUID or domain needs none, but input is input).
-fn urlencode(segment: &str) -> String {
+pub(crate) fn urlencode(segment: &str) -> String {
     segment
         .bytes()
         .map(|b| match b {

@@ -1,0 +1,195 @@
+//! `custos agent`: runs beside a workload, holds its managed identity's credential (one PEM with
+//! key and certificate), obtains and caches tokens from the authority with client assertions it
+//! signs ([`credential`], [`tokens`]), and serves the App Service and IMDS managed-identity
+//! protocols on a loopback address ([`protocol`]). Once listening it prints the environment
+//! variables a workload needs as `export NAME=value` lines on stdout; logs go to stderr.
+
+mod credential;
+mod protocol;
+mod tokens;
+
+use anyhow::Context as _;
+use custos_core::{Clock, SystemClock};
+use protocol::{APP_SERVICE_PATH, AgentState, IMDS_PATH, IdentityHeader};
+use std::io::Write as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Timeout of one request to the authority.
+const AUTHORITY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Largest `--identity-header-file` read.
+const MAX_HEADER_FILE: u64 = 4096;
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct AgentArgs {
+    /// The authority's https base URL, e.g. https://login.example.com.
+    #[arg(long, env = "CUSTOS_AUTHORITY", value_name = "URL")]
+    authority: String,
+    /// The tenant (GUID or domain) of the managed identity.
+    #[arg(long, env = "CUSTOS_TENANT", value_name = "TID")]
+    tenant: String,
+    /// The managed identity's client id (appId).
+    #[arg(long, env = "CUSTOS_IDENTITY", value_name = "CLIENT_ID")]
+    identity: String,
+    /// One PEM file with the identity's private key and certificate (`custos mi credential create`).
+    #[arg(long, env = "CUSTOS_CREDENTIAL", value_name = "FILE")]
+    credential: PathBuf,
+    /// An extra trust anchor (PEM) for calls to the authority.
+    #[arg(long, env = "CUSTOS_CA", value_name = "FILE")]
+    ca: Option<PathBuf>,
+    /// Loopback address to serve on; port 0 picks a free port.
+    #[arg(long, env = "CUSTOS_LISTEN", default_value = "127.0.0.1:42356")]
+    listen: SocketAddr,
+    /// A file holding the IDENTITY_HEADER secret to require [default: a new random one].
+    #[arg(long, env = "CUSTOS_IDENTITY_HEADER_FILE", value_name = "FILE")]
+    identity_header_file: Option<PathBuf>,
+}
+
+pub(crate) async fn run(args: AgentArgs) -> anyhow::Result<()> {
+    init_logging();
+    if !args.listen.ip().is_loopback() {
+        anyhow::bail!(
+            "--listen {} is not a loopback address: the agent hands out tokens to anyone who can reach it, so it serves on 127.0.0.1 or ::1 only",
+            args.listen
+        );
+    }
+    let authority = args.authority.trim_end_matches('/').to_owned();
+    if !authority.starts_with("https://") {
+        anyhow::bail!("--authority must be an https:// URL, not '{authority}'");
+    }
+    let credential = credential::Credential::load(&args.credential, &args.identity)?;
+    let identity_header = match &args.identity_header_file {
+        Some(path) => read_identity_header(path)?,
+        None => IdentityHeader::new(random_secret()?),
+    };
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let http = http_client(args.ca.as_deref())?;
+    tracing::info!(client_id = %args.identity, x5t = credential.x5t(), authority = %authority, "managed identity credential loaded");
+    let tokens = tokens::AuthorityTokens::new(http, &authority, &args.tenant, credential, clock.clone());
+    let state = AgentState {
+        tokens: Arc::new(tokens),
+        identity_header: identity_header.clone(),
+        client_id: args.identity.clone(),
+        clock,
+    };
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let bound = listener.local_addr()?;
+    tracing::info!("agent listening on http://{bound}");
+    print_exports(bound, &identity_header)?;
+    axum::serve(listener, protocol::router(Arc::new(state)))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("the agent's server failed")?;
+    tracing::info!("agent stopped");
+    Ok(())
+}
+
+/// The `export` lines for the workload, on stdout.
+fn print_exports(bound: SocketAddr, header: &IdentityHeader) -> anyhow::Result<()> {
+    let base = format!("http://{bound}");
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "export IDENTITY_ENDPOINT={base}{APP_SERVICE_PATH}")?;
+    writeln!(out, "export IDENTITY_HEADER={}", header.expose())?;
+    writeln!(out, "export AZURE_POD_IDENTITY_AUTHORITY_HOST={base}")?;
+    writeln!(out, "export MSAL_MANAGED_IDENTITY_ENDPOINT={base}{IMDS_PATH}")?;
+    out.flush()?;
+    Ok(())
+}
+
+/// 32 random bytes as 64 hex digits (safe in a shell `export` line and an HTTP header).
+fn random_secret() -> anyhow::Result<String> {
+    let mut bytes = [0u8; 32];
+    aws_lc_rs::rand::fill(&mut bytes)
+        .map_err(|_| anyhow::anyhow!("the system random number generator failed"))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn read_identity_header(path: &Path) -> anyhow::Result<IdentityHeader> {
+    let size = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?.len();
+    if size > MAX_HEADER_FILE {
+        anyhow::bail!("{} is {size} bytes, too large for an identity header secret", path.display());
+    }
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let secret = text.trim();
+    if secret.len() < 16 || !secret.bytes().all(|b| b.is_ascii_graphic()) {
+        anyhow::bail!(
+            "{} must hold at least 16 printable ASCII characters (no spaces) for IDENTITY_HEADER",
+            path.display()
+        );
+    }
+    Ok(IdentityHeader::new(secret.to_owned()))
+}
+
+/// An https-only client for the authority; `ca` adds a trust anchor to the system's.
+fn http_client(ca: Option<&Path>) -> anyhow::Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder()
+        .timeout(AUTHORITY_TIMEOUT)
+        .connect_timeout(Duration::from_secs(10))
+        .https_only(true)
+        .redirect(reqwest::redirect::Policy::none());
+    if let Some(path) = ca {
+        let pem = std::fs::read(path).with_context(|| format!("cannot read --ca {}", path.display()))?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem)
+            .with_context(|| format!("--ca {} is not a PEM certificate bundle", path.display()))?;
+        if certs.is_empty() {
+            anyhow::bail!("--ca {} holds no PEM certificate", path.display());
+        }
+        builder = builder.tls_certs_merge(certs);
+    }
+    builder.build().context("cannot build the HTTPS client")
+}
+
+/// Logs to stderr, filtered by `CUSTOS_LOG` (default `info`).
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CUSTOS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown requested");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_secrets_are_64_hex_digits_and_distinct() {
+        let a = random_secret().unwrap();
+        assert_eq!(a.len(), 64);
+        assert!(a.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_ne!(a, random_secret().unwrap());
+    }
+
+    #[test]
+    fn identity_header_files_need_a_real_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h");
+        std::fs::write(&path, "short\n").unwrap();
+        assert!(read_identity_header(&path).is_err());
+        std::fs::write(&path, "  0123456789abcdefXYZ\n").unwrap();
+        assert_eq!(read_identity_header(&path).unwrap().expose(), "0123456789abcdefXYZ");
+    }
+}

@@ -1,0 +1,210 @@
+//! End to end: `custos serve`, a managed identity made with `custos mi create` and `custos mi
+//! credential create`, an app role assigned to it through Graph, and `custos agent` serving both
+//! managed-identity protocols with tokens from that server.
+
+mod common;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use common::{Server, admin_token, custos, init_json};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::io::{BufRead as _, BufReader};
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::Path;
+use std::process::{Child, Stdio};
+
+/// Runs an admin command with the profile of `data` and `--output json`; returns its JSON.
+fn admin_json(server: &Server, data: &Path, args: &[&str]) -> Value {
+    let mut cmd = custos();
+    for var in ["CUSTOS_SERVER", "CUSTOS_TENANT", "CUSTOS_CLIENT_ID", "CUSTOS_CLIENT_SECRET", "CUSTOS_CA"] {
+        cmd.env_remove(var);
+    }
+    let out = cmd
+        .args(args)
+        .args(["--output", "json", "--server", &server.url(), "--profile"])
+        .arg(data.join("admin.json"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "custos {args:?}: {}\n{stdout}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_str(&stdout).unwrap()
+}
+
+/// A running `custos agent`; killed when dropped.
+struct Agent(Child);
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the agent and reads its `export` lines.
+fn start_agent(args: &[&str]) -> (Agent, HashMap<String, String>) {
+    let mut child = custos()
+        .arg("agent")
+        .args(args)
+        .args(["--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let agent = Agent(child);
+    let mut exports = HashMap::new();
+    for line in BufReader::new(stdout).lines().take(4) {
+        let line = line.unwrap();
+        let (name, value) = line.strip_prefix("export ").unwrap().split_once('=').unwrap();
+        exports.insert(name.to_owned(), value.to_owned());
+    }
+    (agent, exports)
+}
+
+fn claims(token: &str) -> Value {
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(token.split('.').nth(1).unwrap()).unwrap()).unwrap()
+}
+
+#[test]
+fn the_agent_serves_managed_identity_tokens_from_the_authority() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let init = init_json(&data, &[]);
+    let server = Server::start(&data, &[]);
+    let (base, http) = (server.url(), server.client());
+    let tenant = init["tenantId"].as_str().unwrap();
+    let graph = admin_token(&http, &base, &init);
+    let post = |path: &str, body: Value| -> Value {
+        let resp = http.post(format!("{base}{path}")).bearer_auth(&graph).json(&body).send().unwrap();
+        assert!(resp.status().is_success(), "{path}: {}", resp.status());
+        resp.json().unwrap()
+    };
+
+    let role_id = "6f1c8b0e-3a44-4a8e-9b53-1d2c3e4f5a6b";
+    let api = post(
+        "/v1.0/applications",
+        json!({"displayName": "billing-api", "identifierUris": ["api://billing"], "appRoles": [{
+            "id": role_id, "allowedMemberTypes": ["Application"], "value": "Invoices.Read",
+            "displayName": "Read invoices", "description": "Read invoices", "isEnabled": true}]}),
+    );
+    let api_sp = post("/v1.0/servicePrincipals", json!({"appId": api["appId"]}));
+    let mi = admin_json(&server, &data, &["mi", "create", "worker"]);
+    assert_eq!(mi["displayName"], "worker");
+    let listed = admin_json(&server, &data, &["mi", "list"]);
+    assert_eq!(listed, json!([&mi]));
+    let sp = http
+        .get(format!("{base}/v1.0/servicePrincipals/{}", mi["id"].as_str().unwrap()))
+        .bearer_auth(&graph)
+        .send()
+        .unwrap()
+        .json::<Value>()
+        .unwrap();
+    assert_eq!(sp["servicePrincipalType"], "ManagedIdentity");
+    post(
+        &format!("/v1.0/servicePrincipals/{}/appRoleAssignedTo", api_sp["id"].as_str().unwrap()),
+        json!({"principalId": mi["id"], "resourceId": api_sp["id"], "appRoleId": role_id}),
+    );
+    let pem = dir.path().join("worker.pem");
+    let credential =
+        admin_json(&server, &data, &["mi", "credential", "create", "worker", "--out", pem.to_str().unwrap()]);
+    assert_eq!(credential["appId"], mi["appId"]);
+    assert_eq!(std::fs::metadata(&pem).unwrap().permissions().mode() & 0o777, 0o600);
+
+    let client_id = mi["appId"].as_str().unwrap();
+    let ca = data.join("tls/ca.pem");
+    let (_agent, env) = start_agent(&[
+        "--authority",
+        &base,
+        "--tenant",
+        tenant,
+        "--identity",
+        client_id,
+        "--credential",
+        pem.to_str().unwrap(),
+        "--ca",
+        ca.to_str().unwrap(),
+    ]);
+    let host = env["AZURE_POD_IDENTITY_AUTHORITY_HOST"].clone();
+    assert!(host.starts_with("http://127.0.0.1:"), "{host}");
+    assert_eq!(env["IDENTITY_ENDPOINT"], format!("{host}/msi/token"));
+    assert_eq!(env["MSAL_MANAGED_IDENTITY_ENDPOINT"], format!("{host}/metadata/identity/oauth2/token"));
+    assert_eq!(env["IDENTITY_HEADER"].len(), 64);
+    let local = reqwest::blocking::Client::new();
+
+    // App Service protocol.
+    let reply = local
+        .get(format!("{}?api-version=2019-08-01&resource=api://billing", env["IDENTITY_ENDPOINT"]))
+        .header("X-IDENTITY-HEADER", &env["IDENTITY_HEADER"])
+        .send()
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+    let body: Value = reply.json().unwrap();
+    assert_eq!(body["resource"], "api://billing");
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["client_id"], client_id);
+    let token = body["access_token"].as_str().unwrap();
+    let c = claims(token);
+    assert_eq!(c["oid"], mi["id"]);
+    assert_eq!(c["sub"], mi["id"]);
+    assert_eq!(c["appid"], client_id);
+    assert_eq!(c["appidacr"], "2");
+    assert_eq!(c["idtyp"], "app");
+    assert_eq!(c["ver"], "1.0");
+    assert_eq!(c["aud"], "api://billing");
+    assert_eq!(c["roles"], json!(["Invoices.Read"]));
+    assert_eq!(c["exp"].as_i64().unwrap() - c["iat"].as_i64().unwrap(), 86_399 + 300);
+    assert_eq!(body["expires_on"], c["exp"].to_string());
+
+    // IMDS protocol, MSAL Node style (lower case, trailing slash), selected by object id: the
+    // cached token.
+    let reply = local
+        .get(format!(
+            "{host}/metadata/identity/oauth2/token/?api-version=2018-02-01&resource=api://billing&object_id={}",
+            mi["id"].as_str().unwrap()
+        ))
+        .header("Metadata", "true")
+        .send()
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+    let imds: Value = reply.json().unwrap();
+    assert_eq!(imds["access_token"], token);
+    assert_eq!(imds["refresh_token"], "");
+    assert!(imds["expires_in"].as_str().unwrap().parse::<i64>().unwrap() > 86_000);
+
+    // The authority's refusal comes back in the protocol's shape.
+    let reply = local
+        .get(format!("{host}/metadata/identity/oauth2/token?api-version=2018-02-01&resource=api://nowhere"))
+        .header("Metadata", "true")
+        .send()
+        .unwrap();
+    assert_eq!(reply.status(), 400);
+    let refused: Value = reply.json().unwrap();
+    assert_eq!(refused["error"], "invalid_resource");
+    assert!(refused["error_description"].as_str().unwrap().starts_with("AADSTS500011:"), "{refused}");
+
+    // Deleting the identity removes it everywhere.
+    let deleted = admin_json(&server, &data, &["mi", "delete", client_id]);
+    assert_eq!(deleted["deleted"], true);
+    assert_eq!(admin_json(&server, &data, &["mi", "list"]), json!([]));
+}
+
+#[test]
+fn the_agent_refuses_a_non_loopback_address_and_a_bad_credential() {
+    let dir = tempfile::tempdir().unwrap();
+    let pem = dir.path().join("x.pem");
+    std::fs::write(&pem, "not a pem").unwrap();
+    let common =
+        ["agent", "--authority", "https://localhost:1", "--tenant", "t", "--identity", "c", "--credential"];
+    let out = custos().args(common).arg(&pem).args(["--listen", "0.0.0.0:0"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a loopback address"));
+    let out = custos().args(common).arg(&pem).args(["--listen", "127.0.0.1:0"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("holds no PKCS#8 private key"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+}
