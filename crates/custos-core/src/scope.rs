@@ -1,5 +1,5 @@
 //! Parsing of `scope` (v2) and `resource` (v1) into the one resource a client-credentials
-//! request asks for.
+//! request asks for, and the comparison key of identifier URIs ([`identifier_uri_key`]).
 
 use crate::aadsts::TokenError;
 
@@ -33,13 +33,14 @@ pub fn resource_from_scope(scope: &str) -> Result<String, TokenError> {
     resource.map(str::to_owned).ok_or(TokenError::MissingParameter("scope"))
 }
 
-/// The forms under which an identifier can be looked up: as given, and without (or with) one
-/// trailing slash, so that `https://api.example.com/` finds `https://api.example.com`.
-pub fn identifier_variants(resource: &str) -> [String; 2] {
-    match resource.strip_suffix('/') {
-        Some(trimmed) => [resource.to_owned(), trimmed.to_owned()],
-        None => [resource.to_owned(), format!("{resource}/")],
-    }
+/// The form in which identifier URIs are compared for uniqueness within a tenant: without
+/// trailing slashes and with ASCII letters in lower case, so that `api://X/` and `api://x` cannot
+/// name two applications (the token endpoint finds a URI with or without one trailing slash).
+///
+/// Only ASCII is folded: identifier URIs are ASCII (the directory refuses anything else), and the
+/// database migrations that backfill this key fold exactly the same characters.
+pub fn identifier_uri_key(uri: &str) -> String {
+    uri.trim_end_matches('/').to_ascii_lowercase()
 }
 
 #[cfg(test)]
@@ -64,5 +65,18 @@ mod tests {
         );
         assert_eq!(resource_from_scope("  "), Err(TokenError::MissingParameter("scope")));
         assert_eq!(resource_from_scope("/.default"), Err(TokenError::ScopeNotDefault("/.default".into())));
+    }
+
+    #[test]
+    fn identifier_uri_keys_ignore_trailing_slashes_and_ascii_case() {
+        assert_eq!(identifier_uri_key("api://x"), "api://x");
+        assert_eq!(identifier_uri_key("api://x/"), "api://x");
+        assert_eq!(identifier_uri_key("API://X//"), "api://x");
+        assert_eq!(
+            identifier_uri_key("https://Orders.Contoso.Example/v1/"),
+            "https://orders.contoso.example/v1"
+        );
+        assert_eq!(identifier_uri_key("urn:\u{c9}t\u{e9}"), "urn:\u{c9}t\u{e9}");
+        assert_ne!(identifier_uri_key("api://x/y"), identifier_uri_key("api://xy"));
     }
 }

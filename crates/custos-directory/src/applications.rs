@@ -9,10 +9,11 @@ use crate::error::GraphError;
 use crate::odata::{Collection, ListQuery, Pager, entity_response, entity_select};
 use crate::resolve;
 use crate::shapes::{self, APPLICATION};
-use crate::validate::{ApplicationInput, uri_key};
+use crate::validate::ApplicationInput;
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use custos_core::model::{Application, SIGN_IN_AUDIENCE_MY_ORG};
+use custos_core::scope::identifier_uri_key;
 use custos_core::{AppId, ObjectId};
 use custos_store::{ApplicationChange, Store, StoreError};
 use http::StatusCode;
@@ -24,8 +25,9 @@ fn uri_conflict() -> GraphError {
     )
 }
 
-/// Refuses identifier URIs another application of the tenant already uses (compared without
-/// case and trailing slash). The store enforces exact uniqueness again on write.
+/// Refuses identifier URIs another application of the tenant already uses (compared by
+/// [`identifier_uri_key`]), for Graph's error text. The store enforces the same rule atomically
+/// on write, which decides concurrent claims.
 async fn ensure_unique_uris(store: &dyn Store, app: &Application, uris: &[String]) -> Result<(), GraphError> {
     if uris.is_empty() {
         return Ok(());
@@ -35,7 +37,7 @@ async fn ensure_unique_uris(store: &dyn Store, app: &Application, uris: &[String
         .iter()
         .filter(|other| other.id != app.id)
         .flat_map(|other| other.identifier_uris.iter())
-        .any(|used| uris.iter().any(|u| uri_key(u) == uri_key(used)));
+        .any(|used| uris.iter().any(|u| identifier_uri_key(u) == identifier_uri_key(used)));
     if taken { Err(uri_conflict()) } else { Ok(()) }
 }
 

@@ -8,6 +8,7 @@ use crate::body::{JsonObject, invalid_value};
 use crate::error::GraphError;
 use crate::key_credentials::{self, KeyCredentialInput, KeyReplacement};
 use custos_core::model::{AppRole, Application};
+use custos_core::scope::identifier_uri_key;
 use serde::Deserialize;
 use std::collections::HashSet;
 use time::OffsetDateTime;
@@ -197,12 +198,6 @@ impl ApplicationInput {
     }
 }
 
-/// The form identifier URIs are compared in: lower-case, without a trailing slash (the token
-/// endpoint finds `https://x/` and `https://x` alike, so they must not name two applications).
-pub(crate) fn uri_key(uri: &str) -> String {
-    uri.trim_end_matches('/').to_lowercase()
-}
-
 fn check_identifier_uris(uris: &[String]) -> Result<(), GraphError> {
     let mut seen = HashSet::new();
     for uri in uris {
@@ -213,7 +208,7 @@ fn check_identifier_uris(uris: &[String]) -> Result<(), GraphError> {
         if !scheme_ok || !chars_ok || uri.len() > MAX_IDENTIFIER_URI {
             return Err(invalid_value("identifierUris", RESOURCE));
         }
-        if !seen.insert(uri_key(uri)) {
+        if !seen.insert(identifier_uri_key(uri)) {
             return Err(GraphError::BadRequest(format!(
                 "The value '{uri}' appears more than once in property identifierUris."
             )));

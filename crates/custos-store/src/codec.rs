@@ -237,8 +237,8 @@ const RULES: &[Rule] = &[
         text: "an application with this appId exists in the tenant",
     },
     Rule {
-        constraint: "identifier_uris_tenant_uri_key",
-        sqlite_columns: "identifier_uris.tenant_id, identifier_uris.uri",
+        constraint: "identifier_uris_tenant_uri_key_unique",
+        sqlite_columns: "identifier_uris.tenant_id, identifier_uris.uri_key",
         text: "an identifier URI is already used in the tenant",
     },
     Rule {

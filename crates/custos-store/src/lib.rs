@@ -41,7 +41,8 @@ pub type StoreResult<T> = Result<T, StoreError>;
 ///
 /// Conventions shared by both backends (checked by `tests/conformance.rs`):
 /// - object ids (of tenants, applications, service principals, assignments) are unique across
-///   tenants; appIds, identifier URIs and grants are unique per tenant;
+///   tenants; appIds, identifier URIs and grants are unique per tenant, identifier URIs by
+///   [`custos_core::scope::identifier_uri_key`] (so `api://x` and `API://x/` collide);
 /// - a create naming a tenant or service principal that does not exist in the tenant fails with
 ///   [`StoreError::Conflict`] (a missing reference);
 /// - times are kept to the microsecond: finer digits are dropped and any offset reads back as UTC;

@@ -90,6 +90,8 @@ macro_rules! conformance {
                 key_credentials_round_trip,
                 identifier_uri_conflicts,
                 concurrent_identifier_uri_claims,
+                identifier_uri_variant_conflicts,
+                concurrent_identifier_uri_variant_claims,
                 service_principal_round_trip,
                 service_principal_conflicts,
                 assignment_round_trip,

@@ -13,6 +13,7 @@ use crate::{ApplicationChange, Store, StoreError, StoreResult};
 use crate::{AssertionMarker, MarkerOutcome};
 use async_trait::async_trait;
 use custos_core::model::{AppRoleAssignment, Application, ServicePrincipal, SigningKeyRecord, Tenant};
+use custos_core::scope::identifier_uri_key;
 use custos_core::settings::TenantSettings;
 use custos_core::{AppId, ObjectId, TenantId};
 use sqlx::postgres::PgPool;
@@ -34,11 +35,12 @@ impl PostgresStore {
 async fn insert_identifier_uris(conn: &mut PgConnection, app: &Application) -> StoreResult<()> {
     for (position, uri) in app.identifier_uris.iter().enumerate() {
         sqlx::query(
-            "INSERT INTO identifier_uris (tenant_id, uri, application_id, position) \
-             VALUES ($1, $2, $3, $4)",
+            "INSERT INTO identifier_uris (tenant_id, uri, uri_key, application_id, position) \
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(app.tenant_id.0)
         .bind(uri)
+        .bind(identifier_uri_key(uri))
         .bind(app.id.0)
         .bind(i32::try_from(position).unwrap_or(i32::MAX))
         .execute(&mut *conn)

@@ -14,6 +14,7 @@ use crate::{ApplicationChange, Store, StoreError, StoreResult};
 use crate::{AssertionMarker, MarkerOutcome};
 use async_trait::async_trait;
 use custos_core::model::{AppRoleAssignment, Application, ServicePrincipal, SigningKeyRecord, Tenant};
+use custos_core::scope::identifier_uri_key;
 use custos_core::settings::TenantSettings;
 use custos_core::{AppId, ObjectId, TenantId};
 use rows::micros;
@@ -35,11 +36,12 @@ impl SqliteStore {
 async fn insert_identifier_uris(conn: &mut SqliteConnection, app: &Application) -> StoreResult<()> {
     for (position, uri) in app.identifier_uris.iter().enumerate() {
         sqlx::query(
-            "INSERT INTO identifier_uris (tenant_id, uri, application_id, position) \
-             VALUES (?, ?, ?, ?)",
+            "INSERT INTO identifier_uris (tenant_id, uri, uri_key, application_id, position) \
+             VALUES (?, ?, ?, ?, ?)",
         )
         .bind(app.tenant_id.to_string())
         .bind(uri)
+        .bind(identifier_uri_key(uri))
         .bind(app.id.to_string())
         .bind(i64::try_from(position).unwrap_or(i64::MAX))
         .execute(&mut *conn)

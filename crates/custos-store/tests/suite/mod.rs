@@ -2,11 +2,13 @@
 
 mod cache;
 mod credentials;
+mod identifier_uris;
 mod isolation;
 mod objects;
 
 pub(crate) use cache::*;
 pub(crate) use credentials::*;
+pub(crate) use identifier_uris::*;
 pub(crate) use isolation::*;
 pub(crate) use objects::*;
 
