@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::process::{LogFormat, init_logging, shutdown_signal};
 use anyhow::Context;
 use custos_core::{Clock, SystemClock};
 use custos_gateway::{Gateway, GatewayConfig};
@@ -27,7 +28,7 @@ pub(crate) struct GatewayArgs {
 }
 
 pub(crate) async fn run(args: GatewayArgs) -> anyhow::Result<()> {
-    init_logging();
+    let _log_flush = init_logging(LogFormat::Human);
     let mut config = GatewayConfig::from_file(&args.config)?;
     if let Some(listen) = args.listen {
         config = config.with_listen(listen);
@@ -50,38 +51,4 @@ pub(crate) async fn run(args: GatewayArgs) -> anyhow::Result<()> {
     custos_gateway::serve(gateway, tcp, tls, shutdown_signal()).await;
     tracing::info!("gateway stopped");
     Ok(())
-}
-
-/// Logs to stderr, filtered by `CUSTOS_LOG` (default `info`).
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("CUSTOS_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
-}
-
-/// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
-    tracing::info!("shutdown requested");
 }

@@ -9,6 +9,7 @@ mod datadir;
 mod demo;
 mod gateway;
 mod init;
+mod process;
 mod serve;
 
 use clap::{Parser, Subcommand};

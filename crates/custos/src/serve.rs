@@ -2,6 +2,7 @@
 
 use crate::datadir::{DataDir, from_file_env};
 use crate::init::{InitArgs, initialize, print_summary, url_host};
+use crate::process::{LogFormat, init_logging, shutdown_signal};
 use anyhow::Context;
 use custos_authority::{Authority, AuthorityConfig, KeyManager, KeyPolicy};
 use custos_core::{Clock, SystemClock};
@@ -67,26 +68,6 @@ const KEY_TICK: std::time::Duration = std::time::Duration::from_secs(60);
 
 fn duration_arg(value: &str) -> Result<time::Duration, String> {
     custos_authority::keys::parse_duration(value).map_err(|e| e.to_string())
-}
-
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-enum LogFormat {
-    Human,
-    Json,
-}
-
-/// Logs to stderr through a background writer, so request threads never block on the
-/// terminal or a pipe; the returned guard flushes what is left when `serve` ends.
-fn init_logging(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("CUSTOS_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let (writer, guard) = tracing_appender::non_blocking(std::io::stderr());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer);
-    match format {
-        LogFormat::Human => builder.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).init(),
-        LogFormat::Json => builder.json().flatten_event(true).init(),
-    }
-    guard
 }
 
 pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -180,28 +161,6 @@ pub(crate) fn normalize_public_url(url: &str) -> anyhow::Result<String> {
         anyhow::bail!("--public-url '{url}' must be an absolute https URL such as https://id.example.com");
     }
     Ok(trimmed.to_owned())
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
-    tracing::info!("shutdown requested");
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ mod credential;
 mod protocol;
 mod tokens;
 
+use crate::process::{LogFormat, init_logging, shutdown_signal};
 use anyhow::Context as _;
 use custos_core::{Clock, SystemClock};
 use protocol::{APP_SERVICE_PATH, AgentState, IMDS_PATH, IdentityHeader};
@@ -48,7 +49,7 @@ pub(crate) struct AgentArgs {
 }
 
 pub(crate) async fn run(args: AgentArgs) -> anyhow::Result<()> {
-    init_logging();
+    let _log_flush = init_logging(LogFormat::Human);
     if !args.listen.ip().is_loopback() {
         anyhow::bail!(
             "--listen {} is not a loopback address: the agent hands out tokens to anyone who can reach it, so it serves on 127.0.0.1 or ::1 only",
@@ -141,34 +142,6 @@ fn http_client(ca: Option<&Path>) -> anyhow::Result<reqwest::Client> {
         builder = builder.tls_certs_merge(certs);
     }
     builder.build().context("cannot build the HTTPS client")
-}
-
-/// Logs to stderr, filtered by `CUSTOS_LOG` (default `info`).
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("CUSTOS_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
-}
-
-/// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {},
-        () = term => {},
-    }
-    tracing::info!("shutdown requested");
 }
 
 #[cfg(test)]
