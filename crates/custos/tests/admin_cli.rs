@@ -4,56 +4,8 @@
 
 mod common;
 
-use common::{Server, custos, init_json};
+use common::{Server, admin, admin_json, bare, init_json};
 use serde_json::Value;
-use std::path::Path;
-use std::process::{Command, Output};
-
-/// Variables that would override the test's explicit connection options.
-const CONNECTION_ENV: [&str; 8] = [
-    "CUSTOS_SERVER",
-    "CUSTOS_TENANT",
-    "CUSTOS_CLIENT_ID",
-    "CUSTOS_CLIENT_SECRET",
-    "CUSTOS_CLIENT_SECRET_FILE",
-    "CUSTOS_CA",
-    "CUSTOS_PROFILE",
-    "CUSTOS_OUTPUT",
-];
-
-/// The binary, run in `cwd`, with no connection settings from the environment.
-fn bare(cwd: &Path) -> Command {
-    let mut cmd = custos();
-    for var in CONNECTION_ENV {
-        cmd.env_remove(var);
-    }
-    cmd.current_dir(cwd);
-    cmd
-}
-
-/// Runs an admin command against `server` with the profile of `data`.
-fn admin(server: &Server, data: &Path, args: &[&str]) -> Output {
-    bare(data.parent().unwrap())
-        .args(args)
-        .arg("--server")
-        .arg(server.url())
-        .arg("--profile")
-        .arg(data.join("admin.json"))
-        .output()
-        .expect("the custos binary runs")
-}
-
-/// Runs an admin command with `--output json`, asserts success and one JSON document on stdout.
-fn admin_json(server: &Server, data: &Path, args: &[&str]) -> Value {
-    let mut all = args.to_vec();
-    all.extend(["--output", "json"]);
-    let out = admin(server, data, &all);
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "custos {args:?} failed: {stderr}\nstdout: {stdout}");
-    serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("custos {args:?} printed no single JSON document ({e}): {stdout}"))
-}
 
 fn names(items: &Value) -> Vec<&str> {
     items.as_array().unwrap().iter().filter_map(|v| v["displayName"].as_str()).collect()

@@ -6,30 +6,12 @@ mod common;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::{Server, admin_token, custos, init_json};
+use common::{Server, admin_json, admin_token, custos, init_json};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::io::{BufRead as _, BufReader};
 use std::os::unix::fs::PermissionsExt as _;
-use std::path::Path;
 use std::process::{Child, Stdio};
-
-/// Runs an admin command with the profile of `data` and `--output json`; returns its JSON.
-fn admin_json(server: &Server, data: &Path, args: &[&str]) -> Value {
-    let mut cmd = custos();
-    for var in ["CUSTOS_SERVER", "CUSTOS_TENANT", "CUSTOS_CLIENT_ID", "CUSTOS_CLIENT_SECRET", "CUSTOS_CA"] {
-        cmd.env_remove(var);
-    }
-    let out = cmd
-        .args(args)
-        .args(["--output", "json", "--server", &server.url(), "--profile"])
-        .arg(data.join("admin.json"))
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    assert!(out.status.success(), "custos {args:?}: {}\n{stdout}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_str(&stdout).unwrap()
-}
 
 /// A running `custos agent`; killed when dropped.
 struct Agent(Child);

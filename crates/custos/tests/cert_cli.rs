@@ -4,49 +4,9 @@
 
 mod common;
 
-use common::{Server, custos, init_json};
-use serde_json::Value;
+use common::{Server, admin, admin_json, init_json};
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
-use std::process::Output;
-
-/// Runs an admin command against `server` with the profile of `data`.
-fn admin(server: &Server, data: &Path, args: &[&str]) -> Output {
-    let mut cmd = custos();
-    for var in [
-        "CUSTOS_SERVER",
-        "CUSTOS_TENANT",
-        "CUSTOS_CLIENT_ID",
-        "CUSTOS_CLIENT_SECRET",
-        "CUSTOS_CA",
-        "CUSTOS_OUTPUT",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.current_dir(data.parent().unwrap())
-        .args(args)
-        .arg("--server")
-        .arg(server.url())
-        .arg("--profile")
-        .arg(data.join("admin.json"))
-        .output()
-        .expect("the custos binary runs")
-}
-
-/// Runs an admin command with `--output json`, asserts success and one JSON document on stdout.
-fn admin_json(server: &Server, data: &Path, args: &[&str]) -> Value {
-    let mut all = args.to_vec();
-    all.extend(["--output", "json"]);
-    let out = admin(server, data, &all);
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    assert!(
-        out.status.success(),
-        "custos {args:?} failed: {}\nstdout: {stdout}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("custos {args:?} printed no JSON ({e}): {stdout}"))
-}
 
 fn mode(path: &Path) -> u32 {
     std::fs::metadata(path).unwrap().permissions().mode() & 0o777

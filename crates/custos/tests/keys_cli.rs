@@ -5,33 +5,9 @@
 mod common;
 
 use base64::Engine as _;
-use common::{Server, admin_token, custos, init_json};
+use common::{Server, admin, admin_json, admin_token, init_json};
 use serde_json::Value;
-use std::path::Path;
 use std::process::Output;
-
-/// Runs an admin command against `server` with the profile of `data`.
-fn admin(server: &Server, data: &Path, args: &[&str]) -> Output {
-    let mut cmd = custos();
-    for var in [
-        "CUSTOS_SERVER",
-        "CUSTOS_TENANT",
-        "CUSTOS_CLIENT_ID",
-        "CUSTOS_CLIENT_SECRET",
-        "CUSTOS_CA",
-        "CUSTOS_OUTPUT",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.current_dir(data.parent().unwrap())
-        .args(args)
-        .arg("--server")
-        .arg(server.url())
-        .arg("--profile")
-        .arg(data.join("admin.json"))
-        .output()
-        .expect("the custos binary runs")
-}
 
 fn succeeded(args: &[&str], out: &Output) -> String {
     let stdout = String::from_utf8(out.stdout.clone()).unwrap();
@@ -41,15 +17,6 @@ fn succeeded(args: &[&str], out: &Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     stdout
-}
-
-/// Runs an admin command with `--output json` and parses its one JSON document.
-fn admin_json(server: &Server, data: &Path, args: &[&str]) -> Value {
-    let mut all = args.to_vec();
-    all.extend(["--output", "json"]);
-    let stdout = succeeded(args, &admin(server, data, &all));
-    serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("custos {args:?} printed no JSON ({e}): {stdout}"))
 }
 
 fn header_kid(token: &str) -> String {

@@ -150,3 +150,49 @@ pub fn admin_token(http: &reqwest::blocking::Client, base: &str, init: &Value) -
     assert_eq!(status, 200, "admin token: {body}");
     body["access_token"].as_str().unwrap().to_owned()
 }
+
+/// Variables that would override a test's explicit admin-CLI connection options.
+pub const CONNECTION_ENV: [&str; 8] = [
+    "CUSTOS_SERVER",
+    "CUSTOS_TENANT",
+    "CUSTOS_CLIENT_ID",
+    "CUSTOS_CLIENT_SECRET",
+    "CUSTOS_CLIENT_SECRET_FILE",
+    "CUSTOS_CA",
+    "CUSTOS_PROFILE",
+    "CUSTOS_OUTPUT",
+];
+
+/// The binary, run in `cwd`, with no connection settings from the environment.
+pub fn bare(cwd: &Path) -> Command {
+    let mut cmd = custos();
+    for var in CONNECTION_ENV {
+        cmd.env_remove(var);
+    }
+    cmd.current_dir(cwd);
+    cmd
+}
+
+/// Runs an admin command against `server` with the profile of `data`.
+pub fn admin(server: &Server, data: &Path, args: &[&str]) -> std::process::Output {
+    bare(data.parent().unwrap())
+        .args(args)
+        .arg("--server")
+        .arg(server.url())
+        .arg("--profile")
+        .arg(data.join("admin.json"))
+        .output()
+        .expect("the custos binary runs")
+}
+
+/// Runs an admin command with `--output json`, asserts success and one JSON document on stdout.
+pub fn admin_json(server: &Server, data: &Path, args: &[&str]) -> Value {
+    let mut all = args.to_vec();
+    all.extend(["--output", "json"]);
+    let out = admin(server, data, &all);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "custos {args:?} failed: {stderr}\nstdout: {stdout}");
+    serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("custos {args:?} printed no single JSON document ({e}): {stdout}"))
+}
