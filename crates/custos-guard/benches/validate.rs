@@ -5,6 +5,10 @@
 //! header, look the `kid` up in the cache, verify the RS256 signature, check every claim and apply the
 //! role policy. One iteration = one validation on one thread, so validations/s per core = 1 / time.
 //!
+//! `validate_v2_rs256_warm_cache` runs with the verified-token cache disabled (every iteration pays the
+//! full verification); `validate_cached` is the default guard, where a reused token only has its
+//! lifetime, `ClientType` and policy rules re-checked.
+//!
 //! For scale, `rsa2048_verify` measures the floor of the same work: one RS256 signature check over the
 //! same signing input with aws-lc-rs, once rebuilding the public key from `n`/`e` on every call (what
 //! `jsonwebtoken` does for a JWK-built `DecodingKey`) and once with a key parsed ahead of time.
@@ -85,8 +89,10 @@ fn validate(c: &mut Criterion) {
     .expect("guard configuration")
     .danger_allow_http_loopback();
     let clock = Arc::new(FixedClock::new(OffsetDateTime::from_unix_timestamp(NOW).expect("time")));
-    let guard = Guard::new(config, clock).expect("guard");
+    let cached = Guard::new(config.clone(), Arc::clone(&clock) as _).expect("guard");
+    let guard = Guard::new(config, clock).expect("guard").with_token_cache(0);
     rt.block_on(guard.warm_up()).expect("keys fetched");
+    rt.block_on(cached.warm_up()).expect("keys fetched");
     let token = v2_token(&base, &encoding);
     let mut headers = HeaderMap::new();
     headers.insert(
@@ -95,11 +101,15 @@ fn validate(c: &mut Criterion) {
     );
     let principal = rt.block_on(guard.validate(&headers)).expect("the bench token is valid");
     assert!(principal.has_role(ROLE));
+    assert_eq!(rt.block_on(cached.validate(&headers)).expect("cached guard"), principal);
 
     let mut group = c.benchmark_group("guard");
     group.throughput(Throughput::Elements(1));
     group.bench_function("validate_v2_rs256_warm_cache", |b| {
         b.iter(|| rt.block_on(guard.validate(std::hint::black_box(&headers))).is_ok());
+    });
+    group.bench_function("validate_cached", |b| {
+        b.iter(|| rt.block_on(cached.validate(std::hint::black_box(&headers))).is_ok());
     });
     group.finish();
 }

@@ -9,6 +9,7 @@ use http::HeaderMap;
 use jsonwebtoken::Validation;
 
 use crate::bearer::bearer_token;
+use crate::cache::{DEFAULT_TOKEN_CACHE_CAPACITY, Lifetime, Lookup, TokenCache};
 use crate::config::GuardConfig;
 use crate::error::{Forbidden, GuardError};
 use crate::keys::{CacheOptions, FetchError, KeyCache};
@@ -23,12 +24,19 @@ const CLIENT_TYPE_SERVICE: &str = "Service";
 const CORRELATION_HEADERS: [&str; 2] = ["client-request-id", "x-ms-client-request-id"];
 
 /// Validates bearer tokens for one API. Cheap to share: wrap it in an [`Arc`].
+///
+/// Tokens that pass the signature and claim checks are cached (by SHA-256 of the token, up to
+/// [`DEFAULT_TOKEN_CACHE_CAPACITY`] entries by default, see [`with_token_cache`](Self::with_token_cache)):
+/// a repeated token only has its `exp`/`nbf` re-checked against the clock. The app-or-user, `ClientType`
+/// and [`Policy`] rules are evaluated on every request. A cached token stays accepted until its `exp` even
+/// if its signing key is rotated out of the JWKS meanwhile (its signature was valid when checked).
 #[derive(Debug)]
 pub struct Guard {
     config: GuardConfig,
     keys: Arc<KeyCache>,
     clock: Arc<dyn Clock>,
     validation: Validation,
+    tokens: Option<TokenCache>,
 }
 
 impl Guard {
@@ -44,7 +52,16 @@ impl Guard {
         options: CacheOptions,
     ) -> Result<Self, FetchError> {
         let keys = Arc::new(KeyCache::new(&config, Arc::clone(&clock), options)?);
-        Ok(Self { config, keys, clock, validation: signature_validation() })
+        let tokens = TokenCache::new(DEFAULT_TOKEN_CACHE_CAPACITY);
+        Ok(Self { config, keys, clock, validation: signature_validation(), tokens })
+    }
+
+    /// Caches up to `capacity` validated tokens (0 disables the cache; default
+    /// [`DEFAULT_TOKEN_CACHE_CAPACITY`]). Replaces any tokens cached so far.
+    #[must_use]
+    pub fn with_token_cache(mut self, capacity: usize) -> Self {
+        self.tokens = TokenCache::new(capacity);
+        self
     }
 
     /// The configuration the guard enforces.
@@ -97,15 +114,41 @@ impl Guard {
         Ok(principal)
     }
 
-    /// Validates a bare token (no header, kind or policy rules).
+    /// Validates a bare token (no header, kind or policy rules), from the token cache when it holds it.
     pub async fn validate_token(&self, token: &str) -> Result<Principal, GuardError> {
+        let leeway_secs = self.config.leeway().as_secs_f64();
+        let Some(tokens) = &self.tokens else {
+            return self
+                .verify_token(token, leeway_secs, self.clock.unix())
+                .await
+                .map(|(principal, _)| principal);
+        };
+        let key = TokenCache::key(token);
+        match tokens.get(&key, self.clock.unix(), leeway_secs) {
+            Lookup::Hit(principal) => return Ok(principal),
+            Lookup::Refused(error) => return Err(error.into()),
+            Lookup::Miss => {}
+        }
+        let now = self.clock.unix();
+        let (principal, lifetime) = self.verify_token(token, leeway_secs, now).await?;
+        tokens.insert(key, principal.clone(), lifetime, now, leeway_secs);
+        Ok(principal)
+    }
+
+    /// The full header, key, signature and claim checks.
+    async fn verify_token(
+        &self,
+        token: &str,
+        leeway_secs: f64,
+        now: i64,
+    ) -> Result<(Principal, Lifetime), GuardError> {
         let kid = check_header(token)?;
         let snapshot = self.keys.snapshot_for(&kid).await.map_err(GuardError::KeysUnavailable)?;
         let expect = Expectations {
             tenant_id: self.config.tenant_id(),
             audiences: self.config.audiences(),
-            leeway_secs: self.config.leeway().as_secs_f64(),
-            now: self.clock.unix(),
+            leeway_secs,
+            now,
         };
         Ok(verify(token, &kid, &snapshot, &self.validation, &expect)?)
     }

@@ -14,6 +14,7 @@
 //! custos crates: never on the server, storage, authority or directory.
 
 mod bearer;
+mod cache;
 mod config;
 mod error;
 mod extract;
@@ -25,6 +26,7 @@ mod principal;
 mod token;
 
 pub use bearer::{MAX_TOKEN_LEN, bearer_token};
+pub use cache::DEFAULT_TOKEN_CACHE_CAPACITY;
 pub use config::{ConfigError, GuardConfig, GuardConfigInput, KEYS, ListInput, MAX_LEEWAY};
 pub use error::{Forbidden, GuardError, InvalidToken};
 pub use guard::{CLIENT_TYPE_HEADER, Guard};

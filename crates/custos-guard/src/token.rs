@@ -11,6 +11,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::cache::Lifetime;
 use crate::error::InvalidToken;
 use crate::keys::{MAX_KID_LEN, Snapshot};
 use crate::principal::{Principal, PrincipalKind, TokenVersion};
@@ -105,14 +106,15 @@ struct RawClaims {
     nonce: Option<serde::de::IgnoredAny>,
 }
 
-/// Verifies the signature with `kid`'s key from `snapshot` and checks every claim.
+/// Verifies the signature with `kid`'s key from `snapshot` and checks every claim; returns the caller and
+/// the token's lifetime (for re-checking a cached token later).
 pub(crate) fn verify(
     token: &str,
     kid: &str,
     snapshot: &Snapshot,
     validation: &Validation,
     expect: &Expectations<'_>,
-) -> Result<Principal, InvalidToken> {
+) -> Result<(Principal, Lifetime), InvalidToken> {
     let (key, key_issuers) = snapshot.key(kid).ok_or(InvalidToken::UnknownKey)?;
     let claims = decode(token, key, validation)?;
     if claims.nonce.is_some() {
@@ -141,8 +143,9 @@ pub(crate) fn verify(
         return Err(InvalidToken::Tenant);
     }
     check_audience(claims.aud.as_ref(), expect.audiences)?;
-    check_times(&claims, expect)?;
-    principal(claims, version, expect.tenant_id)
+    let lifetime = lifetime(&claims)?;
+    lifetime.check(expect.now, expect.leeway_secs)?;
+    Ok((principal(claims, version, expect.tenant_id)?, lifetime))
 }
 
 fn decode(token: &str, key: &DecodingKey, validation: &Validation) -> Result<RawClaims, InvalidToken> {
@@ -175,18 +178,12 @@ fn numeric(value: Option<&Value>, name: &'static str) -> Result<Option<f64>, Inv
     }
 }
 
-fn check_times(claims: &RawClaims, expect: &Expectations<'_>) -> Result<(), InvalidToken> {
-    let now = expect.now as f64;
-    let exp = numeric(claims.exp.as_ref(), "exp")?.ok_or(InvalidToken::MissingClaim("exp"))?;
+/// `exp` (required), and the later of `nbf` and `iat` (a token is not valid before either).
+fn lifetime(claims: &RawClaims) -> Result<Lifetime, InvalidToken> {
+    let expires = numeric(claims.exp.as_ref(), "exp")?.ok_or(InvalidToken::MissingClaim("exp"))?;
     let nbf = numeric(claims.nbf.as_ref(), "nbf")?;
     let iat = numeric(claims.iat.as_ref(), "iat")?;
-    if now >= exp + expect.leeway_secs {
-        return Err(InvalidToken::Expired);
-    }
-    if [nbf, iat].into_iter().flatten().any(|t| t > now + expect.leeway_secs) {
-        return Err(InvalidToken::NotYetValid);
-    }
-    Ok(())
+    Ok(Lifetime { expires, not_before: [nbf, iat].into_iter().flatten().reduce(f64::max) })
 }
 
 fn principal(
