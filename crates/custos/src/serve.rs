@@ -16,6 +16,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// With a shared (PostgreSQL) database, how old a tenant's cached directory snapshot may get.
+const SHARED_DATABASE_CACHE_AGE: std::time::Duration = std::time::Duration::from_secs(30);
+
 #[derive(Debug, clap::Args)]
 pub(crate) struct ServeArgs {
     /// Where custos keeps its database, keys and certificates (initialised when empty).
@@ -111,7 +114,14 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
 
     let database_url = database_url.unwrap_or_else(|| dir.default_database_url());
     let store = custos_store::open(&database_url).await.context("cannot open the database")?;
-    let directory = Arc::new(Directory::new(store.clone()));
+    // Several servers may share a PostgreSQL database: bound how long a change written by another
+    // server goes unseen by this one's token-path cache (its own writes are seen at once).
+    let directory = if database_url.starts_with("postgres") {
+        Directory::new(store.clone()).with_max_age(SHARED_DATABASE_CACHE_AGE)
+    } else {
+        Directory::new(store.clone())
+    };
+    let directory = Arc::new(directory);
     let policy = KeyPolicy {
         rotate_every: args.key_rotation_interval,
         publish_ahead: args.key_publish_ahead,

@@ -8,6 +8,9 @@
 //! overlapped a write from being installed. Only tenants that exist are cached (no negative
 //! entries), so unknown ids or domains cannot grow the cache. std locks are never held across
 //! an `.await`.
+//!
+//! Writes made by another process (several servers sharing one PostgreSQL database) do not pass
+//! through this cache: [`Directory::with_max_age`] bounds how long such a change can go unseen.
 
 mod snapshot;
 mod store_impl;
@@ -22,6 +25,7 @@ use custos_core::TenantId;
 use custos_core::model::Tenant;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 
 /// How often a load that raced with writes is retried before its (uncached) result is returned.
 const MAX_LOAD_ATTEMPTS: usize = 3;
@@ -29,6 +33,8 @@ const MAX_LOAD_ATTEMPTS: usize = 3;
 /// The read-through directory cache; also a [`Store`] whose writes invalidate it.
 pub struct Directory {
     store: Arc<dyn Store>,
+    /// Snapshots older than this are reloaded (for writes made by other processes).
+    max_age: Option<Duration>,
     tenants: RwLock<TenantIndex>,
     slots: RwLock<HashMap<TenantId, Arc<Slot>>>,
 }
@@ -51,12 +57,19 @@ struct Slot {
 #[derive(Default)]
 struct SlotState {
     generation: u64,
-    snapshot: Option<Arc<TenantSnapshot>>,
+    /// The snapshot and when it was installed.
+    snapshot: Option<(Arc<TenantSnapshot>, Instant)>,
 }
 
 impl Slot {
-    fn cached(&self) -> Option<Arc<TenantSnapshot>> {
-        self.lock().snapshot.clone()
+    /// The cached snapshot, unless it is older than `max_age`.
+    fn cached(&self, max_age: Option<Duration>) -> Option<Arc<TenantSnapshot>> {
+        let state = self.lock();
+        let (snapshot, installed) = state.snapshot.as_ref()?;
+        match max_age {
+            Some(max_age) if installed.elapsed() >= max_age => None,
+            _ => Some(Arc::clone(snapshot)),
+        }
     }
 
     fn generation(&self) -> u64 {
@@ -69,7 +82,7 @@ impl Slot {
         if state.generation != generation {
             return false;
         }
-        state.snapshot = Some(Arc::clone(snapshot));
+        state.snapshot = Some((Arc::clone(snapshot), Instant::now()));
         true
     }
 
@@ -88,7 +101,16 @@ impl Slot {
 impl Directory {
     /// A cache in front of `store`.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store, tenants: RwLock::default(), slots: RwLock::default() }
+        Self { store, max_age: None, tenants: RwLock::default(), slots: RwLock::default() }
+    }
+
+    /// Reloads a tenant's snapshot once it is `max_age` old, so that directory changes written by
+    /// other processes sharing the database are seen within that time. Without it (the default,
+    /// right for a single server) a snapshot lives until a write through this cache drops it.
+    #[must_use]
+    pub fn with_max_age(mut self, max_age: Duration) -> Self {
+        self.max_age = Some(max_age);
+        self
     }
 
     /// The store behind the cache.
@@ -123,11 +145,11 @@ impl Directory {
     /// invalidates it. `None` when the tenant does not exist.
     pub async fn snapshot(&self, tenant: TenantId) -> StoreResult<Option<Arc<TenantSnapshot>>> {
         let slot = self.slot(tenant);
-        if let Some(snapshot) = slot.cached() {
+        if let Some(snapshot) = slot.cached(self.max_age) {
             return Ok(Some(snapshot));
         }
         let _loading = slot.loading.lock().await;
-        if let Some(snapshot) = slot.cached() {
+        if let Some(snapshot) = slot.cached(self.max_age) {
             return Ok(Some(snapshot));
         }
         let mut attempt = 1;
@@ -190,7 +212,7 @@ impl Directory {
     /// unknown ids leave nothing behind.
     fn forget_empty_slot(&self, tenant: TenantId, slot: &Arc<Slot>) {
         let mut slots = self.slots.write().unwrap_or_else(PoisonError::into_inner);
-        if slots.get(&tenant).is_some_and(|s| Arc::ptr_eq(s, slot)) && slot.cached().is_none() {
+        if slots.get(&tenant).is_some_and(|s| Arc::ptr_eq(s, slot)) && slot.lock().snapshot.is_none() {
             slots.remove(&tenant);
         }
     }

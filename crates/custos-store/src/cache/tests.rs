@@ -230,3 +230,25 @@ async fn unknown_tenants_leave_nothing_cached() {
     directory.invalidate(tenant.id);
     assert_eq!(directory.cache_sizes(), (1, 0));
 }
+
+/// A write made by another process (straight to the shared store, not through this cache) is
+/// never seen without a maximum age, and is seen on the next read once the snapshot is older
+/// than the maximum age.
+#[tokio::test]
+async fn max_age_bounds_how_long_other_processes_writes_go_unseen() {
+    let (gated, directory, tenant, mut app) = setup().await;
+    let other_node = Directory::new(gated.clone()).with_max_age(std::time::Duration::ZERO);
+    assert!(directory.snapshot(tenant.id).await.unwrap().unwrap().application(app.app_id).is_some());
+    assert!(other_node.snapshot(tenant.id).await.unwrap().is_some());
+
+    app.identifier_uris = vec!["api://renamed".to_owned()];
+    gated.inner.update_application(&app).await.unwrap();
+
+    let stale = directory.snapshot(tenant.id).await.unwrap().unwrap();
+    assert!(
+        stale.application_by_identifier("api://renamed").is_none(),
+        "no max age: cached until a local write"
+    );
+    let fresh = other_node.snapshot(tenant.id).await.unwrap().unwrap();
+    assert_eq!(fresh.application_by_identifier("api://renamed").map(|a| a.app_id), Some(app.app_id));
+}
