@@ -44,6 +44,25 @@ fn b64(text: &str) -> String {
     URL_SAFE_NO_PAD.encode(text)
 }
 
+/// E30 with the Entra decision of security.md §6: `typ` missing, `JWT` or `at+jwt` is an access
+/// token; any other explicit type, and an ID token (a `nonce` claim), is refused.
+#[tokio::test]
+async fn e30_token_types_and_id_tokens() {
+    let h = Harness::start().await;
+    let claims = h.authority.v2_claims();
+    for typ in [None, Some("JWT"), Some("at+jwt")] {
+        assert_eq!(h.call(&h.authority.sign_typed(typ, &claims)).await, (200, None), "{typ:?}");
+    }
+    for typ in ["dpop+jwt", "id_token+jwt", "JOSE"] {
+        let token = h.authority.sign_typed(Some(typ), &claims);
+        h.assert_invalid(&token, "the token type is not an access token", typ).await;
+    }
+    let mut id_token = claims.clone();
+    id_token["nonce"] = json!("n-0S6_WzA2Mj");
+    h.assert_invalid(&h.authority.sign_typed(None, &id_token), "ID tokens are not accepted", "nonce").await;
+    assert_eq!(h.upstream.hits(), 3, "only the three access tokens reach the upstream");
+}
+
 #[tokio::test]
 async fn e31_issuer_variants_and_a_tenant_b_token_with_the_shared_jwks() {
     let h = Harness::start().await;

@@ -81,8 +81,14 @@ impl Authority {
     }
 
     pub fn sign(&self, claims: &Value) -> String {
+        self.sign_typed(Some("JWT"), claims)
+    }
+
+    /// Signs `claims` with a header whose `typ` is `typ` (or absent).
+    pub fn sign_typed(&self, typ: Option<&str>, claims: &Value) -> String {
         let mut header = Header::new(Algorithm::RS256);
         header.kid = Some(self.kid.clone());
+        header.typ = typ.map(str::to_owned);
         jsonwebtoken::encode(&header, claims, &self.encoding).unwrap()
     }
 
