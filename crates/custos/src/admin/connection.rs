@@ -58,7 +58,7 @@ pub(crate) struct ConnectionArgs {
     #[arg(long, global = true, value_name = "ID")]
     pub(crate) client_id: Option<String>,
     /// Client secret of the calling application [env: CUSTOS_CLIENT_SECRET, CUSTOS_CLIENT_SECRET_FILE]
-    #[arg(long, global = true, value_name = "SECRET")]
+    #[arg(long, global = true, value_name = "SECRET", allow_hyphen_values = true)]
     pub(crate) client_secret: Option<Secret>,
     /// PEM file with the CA that signed the server's certificate, e.g. DIR/tls/ca.pem [env: CUSTOS_CA]
     #[arg(long, global = true, value_name = "FILE")]

@@ -153,6 +153,15 @@ mod tests {
         assert_eq!(tenant, "contoso.custos.local");
     }
 
+    /// Generated secrets may start with `-` (it is in Entra's secret alphabet): such a value
+    /// after `--client-secret` is the secret, not another option.
+    #[test]
+    fn a_client_secret_may_start_with_a_hyphen() {
+        let cli =
+            Cli::try_parse_from(["custos", "token", "get", "--scope", "s", "--client-secret", "-Ahb.x~y"]);
+        assert!(cli.is_ok(), "{cli:?}");
+    }
+
     #[test]
     fn token_get_needs_a_scope_or_a_v1_resource() {
         assert!(Cli::try_parse_from(["custos", "token", "get"]).is_err());
