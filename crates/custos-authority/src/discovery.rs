@@ -2,8 +2,28 @@
 //! v2 and v1 OpenID configuration and the instance-discovery answer. Pure builders; the
 //! handlers live in `routes`.
 
+use crate::issue::Endpoint;
 use custos_core::TenantId;
+use custos_core::model::TokenVersion;
 use serde::Serialize;
+
+/// The issuer of `version` tokens for a tenant path segment (a GUID, or `{tenantid}` in
+/// templated documents). The one formula behind token `iss`, discovery `issuer` and the
+/// issuer values a client assertion may name as `aud`.
+pub(crate) fn issuer(public_url: &str, tenant: &str, version: TokenVersion) -> String {
+    match version {
+        TokenVersion::V1 => format!("{public_url}/{tenant}/"),
+        TokenVersion::V2 => format!("{public_url}/{tenant}/v2.0"),
+    }
+}
+
+/// The token endpoint of `endpoint` for a tenant path segment (GUID, domain or alias).
+pub(crate) fn token_endpoint(public_url: &str, tenant: &str, endpoint: Endpoint) -> String {
+    match endpoint {
+        Endpoint::V1 => format!("{public_url}/{tenant}/oauth2/token"),
+        Endpoint::V2 => format!("{public_url}/{tenant}/oauth2/v2.0/token"),
+    }
+}
 
 /// How a tenant appears in discovery paths: a resolved tenant (GUID endpoints and issuer, even
 /// when the URL named its domain) or an alias kept in paths with a templated issuer.
@@ -43,7 +63,7 @@ impl TenantRef {
 
 /// The v2 issuer for a tenant reference (templated for aliases).
 pub(crate) fn v2_issuer(public_url: &str, tenant: &TenantRef) -> String {
-    format!("{public_url}/{}/v2.0", tenant.issuer_segment())
+    issuer(public_url, &tenant.issuer_segment(), TokenVersion::V2)
 }
 
 /// `host[:port]` of the public URL.
@@ -90,7 +110,7 @@ impl OpenIdV2 {
         let base = format!("{public_url}/{}", tenant.segment());
         let host = public_host(public_url);
         Self {
-            token_endpoint: format!("{base}/oauth2/v2.0/token"),
+            token_endpoint: token_endpoint(public_url, &tenant.segment(), Endpoint::V2),
             token_endpoint_auth_methods_supported: AUTH_METHODS,
             jwks_uri: format!("{base}/discovery/v2.0/keys"),
             response_modes_supported: RESPONSE_MODES,
@@ -171,7 +191,7 @@ impl OpenIdV1 {
         let base = format!("{public_url}/{}", tenant.segment());
         let host = public_host(public_url);
         Self {
-            token_endpoint: format!("{base}/oauth2/token"),
+            token_endpoint: token_endpoint(public_url, &tenant.segment(), Endpoint::V1),
             token_endpoint_auth_methods_supported: AUTH_METHODS,
             jwks_uri: format!("{public_url}/common/discovery/keys"),
             response_modes_supported: RESPONSE_MODES,
@@ -179,7 +199,7 @@ impl OpenIdV1 {
             id_token_signing_alg_values_supported: SIGNING_ALGS,
             response_types_supported: ["code", "id_token", "code id_token", "token id_token", "token"],
             scopes_supported: ["openid"],
-            issuer: format!("{public_url}/{}/", tenant.issuer_segment()),
+            issuer: issuer(public_url, &tenant.issuer_segment(), TokenVersion::V1),
             microsoft_multi_refresh_token: true,
             authorization_endpoint: format!("{base}/oauth2/authorize"),
             device_authorization_endpoint: format!("{base}/oauth2/devicecode"),

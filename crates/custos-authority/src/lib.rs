@@ -149,10 +149,7 @@ impl Authority {
 
     /// This server's issuer for `tenant` in the given token format.
     pub fn issuer(&self, tenant: TenantId, version: TokenVersion) -> String {
-        match version {
-            TokenVersion::V1 => format!("{}/{tenant}/", self.config.public_url),
-            TokenVersion::V2 => format!("{}/{tenant}/v2.0", self.config.public_url),
-        }
+        discovery::issuer(&self.config.public_url, &tenant.to_string(), version)
     }
 
     /// Verifies an access token this server issued: RS256 with a published key, `exp`/`nbf`

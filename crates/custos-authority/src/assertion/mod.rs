@@ -6,10 +6,12 @@
 mod certs;
 mod replay;
 
+use crate::discovery::{issuer, token_endpoint};
 use crate::form::JWT_BEARER_ASSERTION_TYPE;
+use crate::issue::Endpoint;
 use certs::CertificateCache;
 use custos_core::aadsts::TokenError;
-use custos_core::model::{Application, Tenant};
+use custos_core::model::{Application, Tenant, TokenVersion};
 use custos_core::settings::AssertionReplayMode;
 use custos_core::{Clock, TenantId};
 use custos_jose::assertion::{
@@ -97,10 +99,10 @@ fn accepted_audiences(public_url: &str, tenant: &Tenant) -> Vec<String> {
         .into_iter()
         .flat_map(|name| {
             [
-                format!("{public_url}/{name}/oauth2/v2.0/token"),
-                format!("{public_url}/{name}/oauth2/token"),
-                format!("{public_url}/{name}/v2.0"),
-                format!("{public_url}/{name}/"),
+                token_endpoint(public_url, name, Endpoint::V2),
+                token_endpoint(public_url, name, Endpoint::V1),
+                issuer(public_url, name, TokenVersion::V2),
+                issuer(public_url, name, TokenVersion::V1),
             ]
         })
         .collect()
