@@ -27,6 +27,23 @@ pub struct PostgresStore {
 }
 
 impl PostgresStore {
+    /// The one row `sql` selects by tenant and one key (its two parameters), mapped by `map`.
+    async fn fetch_by_key<T>(
+        &self,
+        sql: &str,
+        tenant: TenantId,
+        key: uuid::Uuid,
+        map: fn(&sqlx::postgres::PgRow) -> StoreResult<T>,
+    ) -> StoreResult<Option<T>> {
+        let row = sqlx::query(sql)
+            .bind(tenant.0)
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_db_error)?;
+        row.as_ref().map(map).transpose()
+    }
+
     async fn write(&self) -> StoreResult<Transaction<'static, Postgres>> {
         self.pool.begin().await.map_err(map_db_error)
     }
@@ -241,13 +258,7 @@ impl Store for PostgresStore {
             "SELECT {} FROM applications a WHERE a.tenant_id = $1 AND a.id = $2",
             rows::APPLICATION_COLUMNS
         );
-        let row = sqlx::query(&sql)
-            .bind(tenant.0)
-            .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_db_error)?;
-        row.as_ref().map(rows::application).transpose()
+        self.fetch_by_key(&sql, tenant, id.0, rows::application).await
     }
 
     async fn application_by_app_id(
@@ -259,13 +270,7 @@ impl Store for PostgresStore {
             "SELECT {} FROM applications a WHERE a.tenant_id = $1 AND a.app_id = $2",
             rows::APPLICATION_COLUMNS
         );
-        let row = sqlx::query(&sql)
-            .bind(tenant.0)
-            .bind(app_id.0)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_db_error)?;
-        row.as_ref().map(rows::application).transpose()
+        self.fetch_by_key(&sql, tenant, app_id.0, rows::application).await
     }
 
     async fn applications(&self, tenant: TenantId) -> StoreResult<Vec<Application>> {
@@ -335,13 +340,7 @@ impl Store for PostgresStore {
             "SELECT {} FROM service_principals WHERE tenant_id = $1 AND id = $2",
             rows::SERVICE_PRINCIPAL_COLUMNS
         );
-        let row = sqlx::query(&sql)
-            .bind(tenant.0)
-            .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_db_error)?;
-        row.as_ref().map(rows::service_principal).transpose()
+        self.fetch_by_key(&sql, tenant, id.0, rows::service_principal).await
     }
 
     async fn service_principal_by_app_id(
@@ -353,13 +352,7 @@ impl Store for PostgresStore {
             "SELECT {} FROM service_principals WHERE tenant_id = $1 AND app_id = $2",
             rows::SERVICE_PRINCIPAL_COLUMNS
         );
-        let row = sqlx::query(&sql)
-            .bind(tenant.0)
-            .bind(app_id.0)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_db_error)?;
-        row.as_ref().map(rows::service_principal).transpose()
+        self.fetch_by_key(&sql, tenant, app_id.0, rows::service_principal).await
     }
 
     async fn service_principals(&self, tenant: TenantId) -> StoreResult<Vec<ServicePrincipal>> {

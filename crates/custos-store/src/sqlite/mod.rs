@@ -28,6 +28,23 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
+    /// The one row `sql` selects by tenant and one key (its two parameters), mapped by `map`.
+    async fn fetch_by_key<T>(
+        &self,
+        sql: &str,
+        tenant: TenantId,
+        key: String,
+        map: fn(&sqlx::sqlite::SqliteRow) -> StoreResult<T>,
+    ) -> StoreResult<Option<T>> {
+        let row = sqlx::query(sql)
+            .bind(tenant.to_string())
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_db_error)?;
+        row.as_ref().map(map).transpose()
+    }
+
     async fn write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
         self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(map_db_error)
     }
@@ -244,13 +261,7 @@ impl Store for SqliteStore {
             "SELECT {} FROM applications a WHERE a.tenant_id = ? AND a.id = ?",
             rows::APPLICATION_COLUMNS
         );
-        let row = sqlx::query(&sql)
-            .bind(tenant.to_string())
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_db_error)?;
-        row.as_ref().map(rows::application).transpose()
+        self.fetch_by_key(&sql, tenant, id.to_string(), rows::application).await
     }
 
     async fn application_by_app_id(
@@ -262,13 +273,7 @@ impl Store for SqliteStore {
             "SELECT {} FROM applications a WHERE a.tenant_id = ? AND a.app_id = ?",
             rows::APPLICATION_COLUMNS
         );
-        let row = sqlx::query(&sql)
-            .bind(tenant.to_string())
-            .bind(app_id.to_string())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_db_error)?;
-        row.as_ref().map(rows::application).transpose()
+        self.fetch_by_key(&sql, tenant, app_id.to_string(), rows::application).await
     }
 
     async fn applications(&self, tenant: TenantId) -> StoreResult<Vec<Application>> {
@@ -339,13 +344,7 @@ impl Store for SqliteStore {
             "SELECT {} FROM service_principals WHERE tenant_id = ? AND id = ?",
             rows::SERVICE_PRINCIPAL_COLUMNS
         );
-        let row = sqlx::query(&sql)
-            .bind(tenant.to_string())
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_db_error)?;
-        row.as_ref().map(rows::service_principal).transpose()
+        self.fetch_by_key(&sql, tenant, id.to_string(), rows::service_principal).await
     }
 
     async fn service_principal_by_app_id(
@@ -357,13 +356,7 @@ impl Store for SqliteStore {
             "SELECT {} FROM service_principals WHERE tenant_id = ? AND app_id = ?",
             rows::SERVICE_PRINCIPAL_COLUMNS
         );
-        let row = sqlx::query(&sql)
-            .bind(tenant.to_string())
-            .bind(app_id.to_string())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_db_error)?;
-        row.as_ref().map(rows::service_principal).transpose()
+        self.fetch_by_key(&sql, tenant, app_id.to_string(), rows::service_principal).await
     }
 
     async fn service_principals(&self, tenant: TenantId) -> StoreResult<Vec<ServicePrincipal>> {
