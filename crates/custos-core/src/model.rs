@@ -48,6 +48,9 @@ pub struct Application {
     pub password_credentials: Vec<PasswordCredential>,
     /// Client certificates (`keyCredentials`), the public halves only.
     pub key_credentials: Vec<KeyCredential>,
+    /// Trusted external workload identities (`federatedIdentityCredentials`).
+    #[serde(default)]
+    pub federated_identity_credentials: Vec<FederatedIdentityCredential>,
     /// Creation time.
     #[serde(with = "time::serde::rfc3339")]
     pub created: OffsetDateTime,
@@ -178,6 +181,28 @@ impl std::fmt::Debug for KeyCredential {
             .field("certificate_der", &format_args!("<{} bytes>", self.certificate_der.len()))
             .finish()
     }
+}
+
+/// The audience a federated identity credential accepts unless it names another.
+pub const FEDERATION_DEFAULT_AUDIENCE: &str = "api://AzureADTokenExchange";
+
+/// Trust in the tokens an external OpenID Connect issuer (Kubernetes, a CI system, another
+/// custos) mints for one subject (Graph `federatedIdentityCredential`): such a token is accepted
+/// as the application's client assertion when `iss`, `sub` and `aud` match exactly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FederatedIdentityCredential {
+    /// Graph `id`.
+    pub id: Uuid,
+    /// `name`, unique within the application, immutable once created.
+    pub name: String,
+    /// `issuer`: the external issuer's URL, compared exactly with the token's `iss`.
+    pub issuer: String,
+    /// `subject`: compared exactly (case-sensitively) with the token's `sub`.
+    pub subject: String,
+    /// `audiences`: exactly one value, [`FEDERATION_DEFAULT_AUDIENCE`] by default.
+    pub audiences: Vec<String>,
+    /// Optional `description`.
+    pub description: Option<String>,
 }
 
 /// What kind of principal a service principal is.

@@ -90,6 +90,7 @@ pub(crate) async fn create(
         sign_in_audience: SIGN_IN_AUDIENCE_MY_ORG.to_owned(),
         password_credentials: Vec::new(),
         key_credentials: Vec::new(),
+        federated_identity_credentials: Vec::new(),
         created: state.clock.now(),
     };
     if let Some(uris) = input.identifier_uris() {

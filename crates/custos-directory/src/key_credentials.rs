@@ -211,6 +211,10 @@ pub(crate) fn refusal(refused: &ChangeRefused) -> GraphError {
         ChangeRefused::UnknownKeyId(key_id) => {
             bad(format!("No key credential with keyId '{key_id}' exists on the application."))
         }
+        // Refusals of federated identity credential changes, never of certificate changes.
+        ChangeRefused::UnknownFederatedCredential(_)
+        | ChangeRefused::DuplicateFederatedName(_)
+        | ChangeRefused::DuplicateIssuerSubject { .. } => crate::federated_credentials::refusal(refused, ""),
     }
 }
 

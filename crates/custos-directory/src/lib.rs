@@ -1,6 +1,8 @@
 //! The directory API of custos: a Microsoft Graph v1.0 subset (`/v1.0/...`: applications and
-//! their secrets and certificates, service principals, app role assignments, the organization) and custos' own
-//! admin API (`/admin/v1/tenants`, their settings and managed identities), plus tenant [`provision`]ing used by `custos init`.
+//! their secrets, certificates and federated identity credentials, service principals, app role
+//! assignments, the organization) and custos' own admin API (`/admin/v1/tenants`, their settings
+//! and managed identities with their federated identity credentials), plus tenant
+//! [`provision`]ing used by `custos init`.
 //!
 //! Callers are authenticated through the [`BearerAuthenticator`] seam (the server plugs in the
 //! authority's token verifier), so this crate depends only on `custos-core`, `custos-jose` (secret
@@ -14,6 +16,8 @@ mod auth;
 mod body;
 mod certificates;
 mod error;
+mod federated_credentials;
+mod federated_routes;
 mod filter;
 mod key_credentials;
 mod keyed;
@@ -87,6 +91,7 @@ pub fn new_assignment_id() -> String {
 pub fn graph_router(state: DirectoryState) -> Router {
     use applications as apps;
     use assignments as asg;
+    use federated_routes as fic;
     use service_principals as sps;
     Router::new()
         .route("/v1.0/applications", get(apps::list).post(apps::create))
@@ -95,6 +100,11 @@ pub fn graph_router(state: DirectoryState) -> Router {
         .route("/v1.0/applications/{id}/removePassword", post(passwords::remove))
         .route("/v1.0/applications/{id}/addKey", post(certificates::add))
         .route("/v1.0/applications/{id}/removeKey", post(certificates::remove))
+        .route("/v1.0/applications/{id}/federatedIdentityCredentials", get(fic::list).post(fic::create))
+        .route(
+            "/v1.0/applications/{id}/federatedIdentityCredentials/{credential}",
+            get(fic::show).patch(fic::update).delete(fic::delete),
+        )
         .route("/v1.0/servicePrincipals", get(sps::list).post(sps::create))
         .route("/v1.0/servicePrincipals/{id}", get(sps::get).patch(sps::patch).delete(sps::delete))
         .route(
@@ -113,6 +123,11 @@ pub fn graph_router(state: DirectoryState) -> Router {
         .route("/v1.0/{entity}/removePassword", post(keyed::remove_password))
         .route("/v1.0/{entity}/addKey", post(keyed::add_key))
         .route("/v1.0/{entity}/removeKey", post(keyed::remove_key))
+        .route("/v1.0/{entity}/federatedIdentityCredentials", get(fic::list).post(fic::create))
+        .route(
+            "/v1.0/{entity}/federatedIdentityCredentials/{credential}",
+            get(fic::show).patch(fic::update).delete(fic::delete),
+        )
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(state.clone(), error::envelope))
         .with_state(state)
@@ -120,6 +135,7 @@ pub fn graph_router(state: DirectoryState) -> Router {
 
 /// custos' own admin API under `/admin/v1` (app role `Custos.Admin` on the directory resource).
 pub fn admin_router(state: DirectoryState) -> Router {
+    use federated_routes as fic;
     use managed_identities as mi;
     Router::new()
         .route("/admin/v1/tenants", get(admin::list_tenants).post(admin::create_tenant))
@@ -128,6 +144,14 @@ pub fn admin_router(state: DirectoryState) -> Router {
         .route("/admin/v1/tenants/{tenant}/managedIdentities", get(mi::list).post(mi::create))
         .route("/admin/v1/tenants/{tenant}/managedIdentities/{id}", get(mi::get).delete(mi::delete))
         .route("/admin/v1/tenants/{tenant}/managedIdentities/{id}/credentials", post(mi::add_credential))
+        .route(
+            "/admin/v1/tenants/{tenant}/managedIdentities/{id}/federatedIdentityCredentials",
+            get(fic::list).post(fic::create),
+        )
+        .route(
+            "/admin/v1/tenants/{tenant}/managedIdentities/{id}/federatedIdentityCredentials/{credential}",
+            get(fic::show).patch(fic::update).delete(fic::delete),
+        )
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(state.clone(), error::envelope))
         .with_state(state)

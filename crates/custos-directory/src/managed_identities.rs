@@ -1,7 +1,9 @@
 //! custos' admin API for managed identities, which Microsoft Graph cannot create:
 //! `/admin/v1/tenants/{tenant}/managedIdentities` (list, create) and `.../{id}` (get, delete),
 //! plus `.../{id}/credentials` (register a certificate the identity's `custos agent` signs its
-//! client assertions with). Installation admin (`Custos.Admin` of the home tenant) only.
+//! client assertions with). Installation admin (`Custos.Admin` of the home tenant) only. The
+//! identity's federated identity credentials (`.../{id}/federatedIdentityCredentials`) are
+//! served by [`crate::federated_routes`].
 //!
 //! A managed identity is stored as an application (its `displayName` the identity's name, no
 //! identifier URIs, no roles; hidden from Graph's `applications`, like the built-in directory
@@ -40,7 +42,11 @@ fn is_managed_identity(sp: &ServicePrincipal) -> bool {
 }
 
 /// The managed identity `raw` names in `tenant` (object id or appId); 404 otherwise.
-async fn find(state: &DirectoryState, tenant: TenantId, raw: &str) -> Result<ServicePrincipal, GraphError> {
+pub(crate) async fn find(
+    state: &DirectoryState,
+    tenant: TenantId,
+    raw: &str,
+) -> Result<ServicePrincipal, GraphError> {
     let not_found = || GraphError::NotFound(raw.to_owned());
     let by_object = match raw.parse::<ObjectId>() {
         Ok(id) => state.store.service_principal(tenant, id).await?,
@@ -109,6 +115,7 @@ pub(crate) async fn create(
         sign_in_audience: SIGN_IN_AUDIENCE_MY_ORG.to_owned(),
         password_credentials: Vec::new(),
         key_credentials: Vec::new(),
+        federated_identity_credentials: Vec::new(),
         created: now,
     };
     let sp = ServicePrincipal {

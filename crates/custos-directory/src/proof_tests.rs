@@ -49,6 +49,7 @@ fn app_with(certs: &[&TestCert]) -> Application {
         sign_in_audience: SIGN_IN_AUDIENCE_MY_ORG.to_owned(),
         password_credentials: vec![],
         key_credentials,
+        federated_identity_credentials: Vec::new(),
         created: NOW,
     }
 }

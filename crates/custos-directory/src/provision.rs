@@ -170,6 +170,7 @@ fn application(tenant: TenantId, app_id: AppId, name: &str, now: OffsetDateTime)
         sign_in_audience: custos_core::model::SIGN_IN_AUDIENCE_MY_ORG.to_owned(),
         password_credentials: Vec::new(),
         key_credentials: Vec::new(),
+        federated_identity_credentials: Vec::new(),
         created: now,
     }
 }

@@ -333,6 +333,7 @@ mod tests {
                 end: datetime!(2026-01-01 0:00 UTC),
                 certificate_der: vec![0x30, 0x03, 0x02, 0x01, 0x00],
             }],
+            federated_identity_credentials: Vec::new(),
             created: datetime!(2025-01-01 0:00 UTC),
         }
     }

@@ -1,11 +1,16 @@
 //! Atomic credential changes of one application ([`crate::Store::modify_application`]): what
 //! may change ([`ApplicationChange`]), the rules every backend enforces on the row it has
 //! locked (at most [`MAX_PASSWORD_CREDENTIALS`] secrets and [`MAX_KEY_CREDENTIALS`]
-//! certificates, distinct `keyId`s, distinct certificates), and why a change is refused
-//! ([`ChangeRefused`]). Both backends apply a change with [`ApplicationChange::apply`], so the
-//! rules are written once; the Graph wording of each refusal belongs to the caller.
+//! certificates, distinct `keyId`s, distinct certificates; the rules of federated identity
+//! credentials are in [`federated`]), and why a change is refused ([`ChangeRefused`]). Both
+//! backends apply a change with [`ApplicationChange::apply`], so the rules are written once; the
+//! Graph wording of each refusal belongs to the caller.
 
-use custos_core::model::{Application, KeyCredential, PasswordCredential};
+mod federated;
+
+pub use federated::{FederatedUpdate, MAX_FEDERATED_IDENTITY_CREDENTIALS, check_federated_credentials};
+
+use custos_core::model::{Application, FederatedIdentityCredential, KeyCredential, PasswordCredential};
 use std::collections::HashSet;
 use uuid::Uuid;
 
@@ -29,6 +34,17 @@ pub enum ApplicationChange {
     RemoveKey(Uuid),
     /// Replaces every certificate by this list, in order (a PATCH of `keyCredentials`).
     ReplaceKeys(Vec<KeyEntry>),
+    /// Adds a federated identity credential (refused past
+    /// [`MAX_FEDERATED_IDENTITY_CREDENTIALS`], on a used id or name, or on an issuer and subject
+    /// another one already trusts).
+    AddFederated(FederatedIdentityCredential),
+    /// Changes the properties [`FederatedUpdate`] names of the federated identity credential
+    /// with this id, as it is when the change is applied (so a concurrent change of another
+    /// property is kept); [`ChangeRefused::UnknownFederatedCredential`] when it is gone.
+    UpdateFederated(Uuid, FederatedUpdate),
+    /// Removes the federated identity credential with this id
+    /// ([`ChangeRefused::UnknownFederatedCredential`] when absent).
+    RemoveFederated(Uuid),
 }
 
 /// One entry of [`ApplicationChange::ReplaceKeys`].
@@ -54,7 +70,8 @@ pub enum ChangeRefused {
         /// The limit ([`MAX_PASSWORD_CREDENTIALS`] or [`MAX_KEY_CREDENTIALS`]).
         limit: usize,
     },
-    /// Two credentials of the same kind would share this `keyId`.
+    /// Two credentials of the same kind would share this `keyId` (for federated identity
+    /// credentials: this `id`).
     #[error("keyId {0} is already used on the application")]
     DuplicateKeyId(Uuid),
     /// Two certificates would be the same; this is its DER (public data).
@@ -62,6 +79,21 @@ pub enum ChangeRefused {
     DuplicateCertificate {
         /// The repeated certificate.
         certificate_der: Vec<u8>,
+    },
+    /// No federated identity credential has this id.
+    #[error("no federated identity credential with id {0} exists on the application")]
+    UnknownFederatedCredential(Uuid),
+    /// Another federated identity credential has this name (names compare ASCII
+    /// case-insensitively).
+    #[error("a federated identity credential named '{0}' already exists on the application")]
+    DuplicateFederatedName(String),
+    /// Another federated identity credential already trusts this issuer and subject.
+    #[error("a federated identity credential with this issuer and subject already exists on the application")]
+    DuplicateIssuerSubject {
+        /// The issuer.
+        issuer: String,
+        /// The subject.
+        subject: String,
     },
 }
 
@@ -103,6 +135,9 @@ impl ApplicationChange {
                 check_key_credentials(&keys)?;
                 app.key_credentials = keys;
             }
+            Self::AddFederated(credential) => federated::add(app, credential)?,
+            Self::UpdateFederated(id, update) => federated::update(app, id, update)?,
+            Self::RemoveFederated(id) => federated::remove(app, id)?,
         }
         Ok(())
     }
@@ -191,6 +226,7 @@ mod tests {
             sign_in_audience: "AzureADMyOrg".to_owned(),
             password_credentials: (0..secrets).map(|_| secret()).collect(),
             key_credentials: (0..keys).map(key).collect(),
+            federated_identity_credentials: Vec::new(),
             created: datetime!(2025-01-01 0:00 UTC),
         }
     }

@@ -1,5 +1,6 @@
 //! Encoding shared by both backends: the JSON documents stored for app roles, password
-//! credentials and key credentials, the text forms of enums, and the mapping of database errors to [`StoreError`].
+//! credentials, key credentials and federated identity credentials, the text forms of enums,
+//! and the mapping of database errors to [`StoreError`].
 //!
 //! The JSON shapes here are the storage format and deliberately independent of the serde
 //! derives in `custos-core` (which follow Graph), so a change to the wire shape never breaks
@@ -8,7 +9,10 @@
 use crate::StoreError;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use custos_core::model::{AppRole, KeyCredential, PasswordCredential, ServicePrincipalType, SigningKeyState};
+use custos_core::model::{
+    AppRole, FederatedIdentityCredential, KeyCredential, PasswordCredential, ServicePrincipalType,
+    SigningKeyState,
+};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -50,6 +54,17 @@ struct StoredKeyCredential {
     #[serde(with = "time::serde::rfc3339")]
     end: OffsetDateTime,
     certificate_der: String,
+}
+
+/// Stored form of a [`FederatedIdentityCredential`].
+#[derive(Serialize, Deserialize)]
+struct StoredFederatedCredential {
+    id: Uuid,
+    name: String,
+    issuer: String,
+    subject: String,
+    audiences: Vec<String>,
+    description: Option<String>,
 }
 
 /// Serializes app roles to their stored JSON document.
@@ -165,6 +180,42 @@ pub(crate) fn key_credentials_from_json(value: serde_json::Value) -> Result<Vec<
             })
         })
         .collect()
+}
+
+/// Serializes federated identity credentials to their stored JSON document.
+pub(crate) fn federated_credentials_to_json(creds: &[FederatedIdentityCredential]) -> StoreResultJson {
+    let stored: Vec<StoredFederatedCredential> = creds
+        .iter()
+        .map(|c| StoredFederatedCredential {
+            id: c.id,
+            name: c.name.clone(),
+            issuer: c.issuer.clone(),
+            subject: c.subject.clone(),
+            audiences: c.audiences.clone(),
+            description: c.description.clone(),
+        })
+        .collect();
+    serde_json::to_value(stored)
+        .map_err(|e| StoreError::Backend(format!("encoding federated identity credentials: {e}")))
+}
+
+/// Parses the stored JSON document of federated identity credentials.
+pub(crate) fn federated_credentials_from_json(
+    value: serde_json::Value,
+) -> Result<Vec<FederatedIdentityCredential>, StoreError> {
+    let stored: Vec<StoredFederatedCredential> =
+        serde_json::from_value(value).map_err(|e| corrupt("federated_identity_credentials", e))?;
+    Ok(stored
+        .into_iter()
+        .map(|c| FederatedIdentityCredential {
+            id: c.id,
+            name: c.name,
+            issuer: c.issuer,
+            subject: c.subject,
+            audiences: c.audiences,
+            description: c.description,
+        })
+        .collect())
 }
 
 type StoreResultJson = Result<serde_json::Value, StoreError>;

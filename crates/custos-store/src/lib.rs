@@ -66,15 +66,16 @@ pub trait Store: Send + Sync + 'static {
     async fn create_application(&self, app: &Application) -> StoreResult<()>;
     /// Replaces the descriptive fields of an application (matched by tenant and object id):
     /// display name, description, identifier URIs, app roles, token version and sign-in
-    /// audience. Its credentials (`password_credentials`, `key_credentials`) are left as
-    /// stored, whatever `app` holds: they change only through [`Store::modify_application`], so
-    /// that a PATCH built from an older read can never undo a concurrent credential change
-    /// (Graph's PATCH cannot set secrets at all). NotFound when absent; Conflict on an
-    /// identifier URI used by another application.
+    /// audience. Its credentials (`password_credentials`, `key_credentials`,
+    /// `federated_identity_credentials`) are left as stored, whatever `app` holds: they change
+    /// only through [`Store::modify_application`], so that a PATCH built from an older read can
+    /// never undo a concurrent credential change (Graph's PATCH cannot set secrets at all).
+    /// NotFound when absent; Conflict on an identifier URI used by another application.
     async fn update_application(&self, app: &Application) -> StoreResult<()>;
     /// Applies one credential change to an application atomically and returns the application
     /// as written. NotFound when the application is absent; [`StoreError::Refused`] when the
-    /// change breaks a rule of [`change`] (unknown `keyId`, a limit, a duplicate).
+    /// change breaks a rule of [`change`] (unknown `keyId` or credential id, a limit, a
+    /// duplicate).
     ///
     /// Concurrency: the change is applied to the current row inside one write transaction that
     /// holds the row's lock from read to commit (SQLite: `BEGIN IMMEDIATE`, the database write
@@ -174,7 +175,10 @@ pub mod replay;
 pub mod sqlite;
 
 pub use cache::{Directory, TenantSnapshot};
-pub use change::{ApplicationChange, ChangeRefused, KeyEntry, MAX_KEY_CREDENTIALS, MAX_PASSWORD_CREDENTIALS};
+pub use change::{
+    ApplicationChange, ChangeRefused, FederatedUpdate, KeyEntry, MAX_FEDERATED_IDENTITY_CREDENTIALS,
+    MAX_KEY_CREDENTIALS, MAX_PASSWORD_CREDENTIALS,
+};
 
 /// Opens the store a database URL names: `sqlite://PATH` (created when missing) or
 /// `postgres://...`. Migrations run on open.

@@ -109,6 +109,9 @@ macro_rules! conformance {
                 concurrent_password_additions,
                 removal_racing_additions,
                 concurrent_key_additions_respect_the_limit,
+                federated_changes,
+                concurrent_federated_changes,
+                federated_credentials_in_snapshots,
             ]
         );
     };

@@ -119,6 +119,7 @@ fn new_application(uri: &str) -> Application {
         sign_in_audience: SIGN_IN_AUDIENCE_MY_ORG.to_owned(),
         password_credentials: Vec::new(),
         key_credentials: Vec::new(),
+        federated_identity_credentials: Vec::new(),
         created: time::OffsetDateTime::UNIX_EPOCH,
     }
 }

@@ -178,6 +178,7 @@ mod tests {
             sign_in_audience: SIGN_IN_AUDIENCE_MY_ORG.to_owned(),
             password_credentials: vec![],
             key_credentials: keys,
+            federated_identity_credentials: Vec::new(),
             created: datetime!(2025-01-01 0:00 UTC),
         }
     }

@@ -114,6 +114,7 @@ pub async fn register(
         sign_in_audience: SIGN_IN_AUDIENCE_MY_ORG.into(),
         password_credentials: vec![],
         key_credentials: Vec::new(),
+        federated_identity_credentials: Vec::new(),
         created: at(NOW - 86_400),
     };
     let mut sp = ServicePrincipal {

@@ -160,6 +160,7 @@ async fn setup() -> (Arc<Gated>, Arc<Directory>, Tenant, Application) {
         sign_in_audience: "AzureADMyOrg".to_owned(),
         password_credentials: Vec::new(),
         key_credentials: Vec::new(),
+        federated_identity_credentials: Vec::new(),
         created,
     };
     directory.create_tenant(&tenant).await.unwrap();

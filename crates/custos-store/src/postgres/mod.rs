@@ -128,7 +128,8 @@ impl Store for PostgresStore {
         sqlx::query(
             "INSERT INTO applications (id, tenant_id, app_id, display_name, description, \
              requested_access_token_version, sign_in_audience, app_roles, password_credentials, \
-             key_credentials, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             key_credentials, federated_identity_credentials, created) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(app.id.0)
         .bind(app.tenant_id.0)
@@ -140,6 +141,7 @@ impl Store for PostgresStore {
         .bind(codec::app_roles_to_json(&app.app_roles)?)
         .bind(codec::credentials_to_json(&app.password_credentials)?)
         .bind(codec::key_credentials_to_json(&app.key_credentials)?)
+        .bind(codec::federated_credentials_to_json(&app.federated_identity_credentials)?)
         .bind(app.created)
         .execute(&mut *tx)
         .await
@@ -198,11 +200,12 @@ impl Store for PostgresStore {
         let mut app = row.as_ref().map(rows::application).transpose()?.ok_or(StoreError::NotFound)?;
         change.apply(&mut app)?;
         sqlx::query(
-            "UPDATE applications SET password_credentials = $1, key_credentials = $2 \
-             WHERE tenant_id = $3 AND id = $4",
+            "UPDATE applications SET password_credentials = $1, key_credentials = $2, \
+             federated_identity_credentials = $3 WHERE tenant_id = $4 AND id = $5",
         )
         .bind(codec::credentials_to_json(&app.password_credentials)?)
         .bind(codec::key_credentials_to_json(&app.key_credentials)?)
+        .bind(codec::federated_credentials_to_json(&app.federated_identity_credentials)?)
         .bind(tenant.0)
         .bind(id.0)
         .execute(&mut *tx)

@@ -33,7 +33,7 @@ pub(super) fn tenant(row: &PgRow) -> Result<Tenant> {
 /// Columns selected for an application (`a`), its identifier URIs aggregated in order.
 pub(super) const APPLICATION_COLUMNS: &str = "a.id, a.tenant_id, a.app_id, a.display_name, \
     a.description, a.requested_access_token_version, a.sign_in_audience, a.app_roles, \
-    a.password_credentials, a.key_credentials, a.created, \
+    a.password_credentials, a.key_credentials, a.federated_identity_credentials, a.created, \
     ARRAY(SELECT u.uri FROM identifier_uris u \
           WHERE u.tenant_id = a.tenant_id AND u.application_id = a.id ORDER BY u.position) AS identifier_uris";
 
@@ -51,6 +51,10 @@ pub(super) fn application(row: &PgRow) -> Result<Application> {
         sign_in_audience: get(row, "sign_in_audience")?,
         password_credentials: codec::credentials_from_json(get(row, "password_credentials")?)?,
         key_credentials: codec::key_credentials_from_json(get(row, "key_credentials")?)?,
+        federated_identity_credentials: codec::federated_credentials_from_json(get(
+            row,
+            "federated_identity_credentials",
+        )?)?,
         created: get(row, "created")?,
     })
 }

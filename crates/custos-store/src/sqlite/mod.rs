@@ -131,7 +131,8 @@ impl Store for SqliteStore {
         sqlx::query(
             "INSERT INTO applications (id, tenant_id, app_id, display_name, description, \
              requested_access_token_version, sign_in_audience, app_roles, password_credentials, \
-             key_credentials, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             key_credentials, federated_identity_credentials, created) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(app.id.to_string())
         .bind(app.tenant_id.to_string())
@@ -143,6 +144,7 @@ impl Store for SqliteStore {
         .bind(codec::app_roles_to_json(&app.app_roles)?.to_string())
         .bind(codec::credentials_to_json(&app.password_credentials)?.to_string())
         .bind(codec::key_credentials_to_json(&app.key_credentials)?.to_string())
+        .bind(codec::federated_credentials_to_json(&app.federated_identity_credentials)?.to_string())
         .bind(micros(app.created))
         .execute(&mut *tx)
         .await
@@ -201,11 +203,12 @@ impl Store for SqliteStore {
         let mut app = row.as_ref().map(rows::application).transpose()?.ok_or(StoreError::NotFound)?;
         change.apply(&mut app)?;
         sqlx::query(
-            "UPDATE applications SET password_credentials = ?, key_credentials = ? \
-             WHERE tenant_id = ? AND id = ?",
+            "UPDATE applications SET password_credentials = ?, key_credentials = ?, \
+             federated_identity_credentials = ? WHERE tenant_id = ? AND id = ?",
         )
         .bind(codec::credentials_to_json(&app.password_credentials)?.to_string())
         .bind(codec::key_credentials_to_json(&app.key_credentials)?.to_string())
+        .bind(codec::federated_credentials_to_json(&app.federated_identity_credentials)?.to_string())
         .bind(tenant.to_string())
         .bind(id.to_string())
         .execute(&mut *tx)

@@ -58,7 +58,7 @@ pub(super) fn tenant(row: &SqliteRow) -> Result<Tenant> {
 /// Columns selected for an application (`a`), its identifier URIs aggregated in order.
 pub(super) const APPLICATION_COLUMNS: &str = "a.id, a.tenant_id, a.app_id, a.display_name, \
     a.description, a.requested_access_token_version, a.sign_in_audience, a.app_roles, \
-    a.password_credentials, a.key_credentials, a.created, \
+    a.password_credentials, a.key_credentials, a.federated_identity_credentials, a.created, \
     (SELECT json_group_array(u.uri ORDER BY u.position) FROM identifier_uris u \
      WHERE u.tenant_id = a.tenant_id AND u.application_id = a.id) AS identifier_uris";
 
@@ -78,6 +78,10 @@ pub(super) fn application(row: &SqliteRow) -> Result<Application> {
         sign_in_audience: text(row, "sign_in_audience")?,
         password_credentials: codec::credentials_from_json(json(row, "password_credentials")?)?,
         key_credentials: codec::key_credentials_from_json(json(row, "key_credentials")?)?,
+        federated_identity_credentials: codec::federated_credentials_from_json(json(
+            row,
+            "federated_identity_credentials",
+        )?)?,
         created: time(row, "created")?,
     })
 }

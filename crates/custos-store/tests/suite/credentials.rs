@@ -149,6 +149,7 @@ pub(crate) async fn update_leaves_credentials(store: Arc<dyn Store>) {
     patched.display_name = "Renamed".to_owned();
     patched.password_credentials.clear();
     patched.key_credentials.clear();
+    patched.federated_identity_credentials.clear();
     store.update_application(&patched).await.unwrap();
     // ...changes its fields and leaves every credential as stored.
     let read = store.application(tenant, id).await.unwrap().unwrap();
@@ -158,6 +159,7 @@ pub(crate) async fn update_leaves_credentials(store: Arc<dyn Store>) {
         vec![world.client_app.password_credentials[0].key_id, added.key_id]
     );
     assert_eq!(read.key_credentials, world.client_app.key_credentials);
+    assert_eq!(read.federated_identity_credentials, world.client_app.federated_identity_credentials);
 }
 
 pub(crate) async fn concurrent_password_additions(store: Arc<dyn Store>) {

@@ -2,19 +2,22 @@
 
 mod cache;
 mod credentials;
+mod federated;
 mod identifier_uris;
 mod isolation;
 mod objects;
 
 pub(crate) use cache::*;
 pub(crate) use credentials::*;
+pub(crate) use federated::*;
 pub(crate) use identifier_uris::*;
 pub(crate) use isolation::*;
 pub(crate) use objects::*;
 
 use custos_core::model::{
-    AppRole, AppRoleAssignment, Application, KEY_TYPE_X509, KEY_USAGE_VERIFY, KeyCredential,
-    PasswordCredential, ServicePrincipal, ServicePrincipalType, SigningKeyRecord, SigningKeyState, Tenant,
+    AppRole, AppRoleAssignment, Application, FEDERATION_DEFAULT_AUDIENCE, FederatedIdentityCredential,
+    KEY_TYPE_X509, KEY_USAGE_VERIFY, KeyCredential, PasswordCredential, ServicePrincipal,
+    ServicePrincipalType, SigningKeyRecord, SigningKeyState, Tenant,
 };
 use custos_core::{AppId, ObjectId, TenantId};
 use custos_store::{ApplicationChange, ChangeRefused, KeyEntry, Store, StoreError, StoreResult};
@@ -112,7 +115,20 @@ pub(crate) fn key_credential(seed: u8, seconds: i64) -> KeyCredential {
     }
 }
 
-/// An application with one client secret, one certificate and no identifier URIs or roles.
+/// A federated identity credential trusting subject `sa-{seed}` of a Kubernetes-like issuer.
+pub(crate) fn federated_credential(seed: u8) -> FederatedIdentityCredential {
+    FederatedIdentityCredential {
+        id: Uuid::new_v4(),
+        name: format!("workload-{seed}"),
+        issuer: "https://oidc.cluster.example/issuer".to_owned(),
+        subject: format!("system:serviceaccount:default:sa-{seed}"),
+        audiences: vec![FEDERATION_DEFAULT_AUDIENCE.to_owned()],
+        description: Some(format!("service account {seed} — «ünïcode»")),
+    }
+}
+
+/// An application with one client secret, one certificate, one federated identity credential
+/// and no identifier URIs or roles.
 pub(crate) fn application(tenant: TenantId, name: &str, seconds: i64) -> Application {
     Application {
         id: ObjectId::new_random(),
@@ -133,6 +149,7 @@ pub(crate) fn application(tenant: TenantId, name: &str, seconds: i64) -> Applica
             secret_hash: (0u8..32).collect(),
         }],
         key_credentials: vec![key_credential(1, seconds)],
+        federated_identity_credentials: vec![federated_credential(1)],
         created: at(seconds),
     }
 }
