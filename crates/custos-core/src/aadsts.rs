@@ -85,6 +85,20 @@ pub enum TokenError {
     AssertionAudience,
     /// 700024: expired, not yet valid, or valid for longer than the cap; carries the message.
     AssertionOutsideValidity(String),
+    /// 70021: a federated assertion matches no federated identity credential of the client
+    /// (the client has none its issuer, subject and audience could match).
+    NoMatchingFederatedIdentity { issuer: String, subject: String, audience: String },
+    /// 700211: no federated identity credential of the client names the assertion's issuer.
+    FederatedIssuerNotFound { issuer: String },
+    /// 700212: a credential names the assertion's issuer and subject but none of its audiences.
+    FederatedAudienceNotFound { audience: String },
+    /// 700213: credentials name the assertion's issuer, but none its subject (case-sensitive).
+    FederatedSubjectNotFound { subject: String },
+    /// 7000272: the federated assertion's `kid` is not among the issuer's published keys.
+    FederatedKeyNotFound { key_id: String, issuer: String },
+    /// 90061: the issuer's OpenID configuration or keys could not be fetched (refused address,
+    /// transport failure, bad document); the reason is logged, never answered.
+    FederatedMetadataUnavailable { issuer: String },
     /// 7000290 (custos-specific, Entra keeps no replay cache): a different assertion reuses a
     /// `jti` already seen from this client, or any reuse in strict replay mode.
     AssertionReplayed { app_id: String },
@@ -132,6 +146,12 @@ impl TokenError {
             Self::AssertionAudience => 700023,
             Self::AssertionOutsideValidity(_) => 700024,
             Self::AssertionReplayed { .. } => 7000290,
+            Self::NoMatchingFederatedIdentity { .. } => 70021,
+            Self::FederatedIssuerNotFound { .. } => 700211,
+            Self::FederatedAudienceNotFound { .. } => 700212,
+            Self::FederatedSubjectNotFound { .. } => 700213,
+            Self::FederatedKeyNotFound { .. } => 7000272,
+            Self::FederatedMetadataUnavailable { .. } => 90061,
             Self::MultipleClientAuth => 90023,
             Self::ClientIdMismatch => 900023,
             Self::DisabledApplication { .. } => 7000112,
@@ -157,7 +177,8 @@ impl TokenError {
             | Self::MultipleClientAuth
             | Self::ClientIdMismatch
             | Self::InvalidParameter(_)
-            | Self::ResourceOnV2 => InvalidRequest,
+            | Self::ResourceOnV2
+            | Self::NoMatchingFederatedIdentity { .. } => InvalidRequest,
             Self::UnsupportedGrantType(_) => UnsupportedGrantType,
             Self::GrantNotSupportedOnAlias => InvalidRequest,
             Self::UnknownTenant(_) => InvalidTenant,
@@ -172,7 +193,12 @@ impl TokenError {
             | Self::AssertionSubjectMismatch
             | Self::AssertionAudience
             | Self::AssertionOutsideValidity(_)
-            | Self::AssertionReplayed { .. } => InvalidClient,
+            | Self::AssertionReplayed { .. }
+            | Self::FederatedIssuerNotFound { .. }
+            | Self::FederatedAudienceNotFound { .. }
+            | Self::FederatedSubjectNotFound { .. }
+            | Self::FederatedKeyNotFound { .. }
+            | Self::FederatedMetadataUnavailable { .. } => InvalidClient,
             Self::UnknownResource { .. } | Self::DisabledResource { .. } => InvalidResource,
             Self::ScopeNotDefault(_) | Self::MultipleResources => InvalidScope,
             Self::AssignmentRequired { .. } => InvalidGrant,
@@ -252,6 +278,30 @@ impl fmt::Display for TokenError {
                 f,
                 "The client assertion has already been used: its 'jti' was seen before for app '{app_id}'. Sign a new assertion with a fresh 'jti' for each request."
             ),
+            Self::NoMatchingFederatedIdentity { issuer, subject, audience } => write!(
+                f,
+                "No matching federated identity record found for presented assertion. Assertion Issuer: '{issuer}'. Assertion Subject: '{subject}'. Assertion Audience: '{audience}'."
+            ),
+            Self::FederatedIssuerNotFound { issuer } => write!(
+                f,
+                "No matching federated identity record found for presented assertion issuer '{issuer}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion."
+            ),
+            Self::FederatedAudienceNotFound { audience } => write!(
+                f,
+                "No matching federated identity record found for presented assertion audience '{audience}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion."
+            ),
+            Self::FederatedSubjectNotFound { subject } => write!(
+                f,
+                "No matching federated identity record found for presented assertion subject '{subject}'. Check your federated identity credential Subject, Audience and Issuer against the presented assertion."
+            ),
+            Self::FederatedKeyNotFound { key_id, issuer } => write!(
+                f,
+                "The certificate with identifier {key_id} used to sign the federated credential could not be found in the metadata of identity provider {issuer}. Please validate that your Identity Provider's metadata exposes the key used to sign the incoming token."
+            ),
+            Self::FederatedMetadataUnavailable { issuer } => write!(
+                f,
+                "Request to External OIDC endpoint failed. The OpenID configuration or signing keys of issuer '{issuer}' could not be fetched."
+            ),
             Self::MultipleClientAuth => f.write_str(
                 "Only one client authentication method may be used per request: send the client secret either in the request body or in the Authorization header, not both.",
             ),
@@ -316,6 +366,16 @@ impl TokenError {
             Self::AssertionAudience,
             Self::AssertionOutsideValidity("{reason}".to_owned()),
             Self::AssertionReplayed { app_id: app_id() },
+            Self::NoMatchingFederatedIdentity {
+                issuer: "{issuer}".to_owned(),
+                subject: "{subject}".to_owned(),
+                audience: "{audience}".to_owned(),
+            },
+            Self::FederatedIssuerNotFound { issuer: "{issuer}".to_owned() },
+            Self::FederatedAudienceNotFound { audience: "{audience}".to_owned() },
+            Self::FederatedSubjectNotFound { subject: "{subject}".to_owned() },
+            Self::FederatedKeyNotFound { key_id: "{kid}".to_owned(), issuer: "{issuer}".to_owned() },
+            Self::FederatedMetadataUnavailable { issuer: "{issuer}".to_owned() },
             Self::MultipleClientAuth,
             Self::ClientIdMismatch,
             Self::DisabledApplication { app_id: app_id(), display_name: "{displayName}".to_owned() },
@@ -379,6 +439,53 @@ mod tests {
         assert_eq!(codes.len(), before);
         assert_eq!(TokenError::lookup(7000215), Some(TokenError::InvalidSecret { app_id: "{appId}".into() }));
         assert_eq!(TokenError::lookup(1), None);
+    }
+
+    #[test]
+    fn federation_errors_keep_entra_numbers_texts_and_statuses() {
+        let none = TokenError::NoMatchingFederatedIdentity {
+            issuer: "https://kubernetes.default.svc.cluster.local".into(),
+            subject: "system:serviceaccount:default:workload-identity-sa".into(),
+            audience: "api://AzureADTokenExchange".into(),
+        };
+        assert_eq!(
+            (none.code(), none.http_status(), none.oauth_error()),
+            (70021, 400, OAuthError::InvalidRequest)
+        );
+        assert_eq!(
+            none.to_string(),
+            "No matching federated identity record found for presented assertion. Assertion Issuer: \
+             'https://kubernetes.default.svc.cluster.local'. Assertion Subject: \
+             'system:serviceaccount:default:workload-identity-sa'. Assertion Audience: 'api://AzureADTokenExchange'."
+        );
+        let issuer = TokenError::FederatedIssuerNotFound { issuer: "https://i".into() };
+        assert_eq!(
+            issuer.to_string(),
+            "No matching federated identity record found for presented assertion issuer 'https://i'. Please check \
+             your federated identity credential Subject, Audience and Issuer against the presented assertion."
+        );
+        let subject = TokenError::FederatedSubjectNotFound { subject: "s".into() };
+        assert_eq!(
+            subject.to_string(),
+            "No matching federated identity record found for presented assertion subject 's'. Check your \
+             federated identity credential Subject, Audience and Issuer against the presented assertion."
+        );
+        let key = TokenError::FederatedKeyNotFound { key_id: "K1".into(), issuer: "https://i".into() };
+        assert!(key.to_string().starts_with(
+            "The certificate with identifier K1 used to sign the federated credential could not be found in the \
+             metadata of identity provider https://i."
+        ));
+        for (error, code) in [
+            (issuer, 700211),
+            (TokenError::FederatedAudienceNotFound { audience: "a".into() }, 700212),
+            (subject, 700213),
+            (key, 7000272),
+            (TokenError::FederatedMetadataUnavailable { issuer: "https://i".into() }, 90061),
+        ] {
+            assert_eq!((error.code(), error.http_status()), (code, 401), "{error:?}");
+            assert_eq!(error.oauth_error(), OAuthError::InvalidClient);
+            assert_eq!(TokenError::lookup(code).map(|e| e.code()), Some(code));
+        }
     }
 
     #[test]
