@@ -5,9 +5,12 @@
 use crate::Authority;
 use crate::assertion::Authenticated;
 use crate::claims::{AccessTokenClaims, Lifetime, Opaque, Subject, TokenHeader};
+use crate::federation::Federation;
 use crate::form::{ClientCredential, TokenRequest};
 use custos_core::aadsts::TokenError;
-use custos_core::model::{Application, PasswordCredential, ServicePrincipalType, TokenVersion};
+use custos_core::model::{
+    Application, PasswordCredential, ServicePrincipal, ServicePrincipalType, TokenVersion,
+};
 use custos_core::scope::{MAX_SCOPE_LEN, resource_from_scope};
 use custos_core::settings::AssertionReplayMode;
 use custos_core::{AppId, TenantId};
@@ -88,7 +91,15 @@ pub(crate) async fn client_credentials(
             tenant: tenant.to_string(),
         });
     };
-    let method = authenticate(auth, &snapshot, client, &req.credential)?;
+    let method = match &req.credential {
+        ClientCredential::Assertion { assertion, assertion_type }
+            if Federation::is_federated(client, assertion.expose()) =>
+        {
+            auth.federation.authenticate(client, assertion.expose(), assertion_type.as_deref()).await?;
+            ClientAuth::Federated
+        }
+        _ => authenticate(auth, &snapshot, client, &req.credential)?,
+    };
     let replay_mode = snapshot.settings.assertion_replay;
     // Strict mode spends the jti before any later check, so a refused request cannot be retried
     // with the same assertion either.
@@ -98,6 +109,35 @@ pub(crate) async fn client_credentials(
         auth.assertions.check_replay(tenant, client, assertion, replay_mode).await?;
     }
 
+    let authorized = authorize(&snapshot, client, client_id, &resource)?;
+
+    if let ClientAuth::Certificate(assertion) = &method
+        && replay_mode == AssertionReplayMode::Compat
+    {
+        auth.assertions.check_replay(tenant, client, assertion, replay_mode).await?;
+    }
+    mint(auth, tenant, client, &authorized, resource, method.acr())
+}
+
+/// What an authenticated client may receive for one resource: its principal, the resource and
+/// the role values assigned to the principal on it.
+#[derive(Debug)]
+pub(crate) struct Authorized<'s> {
+    principal: &'s ServicePrincipal,
+    resource_app: &'s Application,
+    roles: Vec<&'s str>,
+}
+
+/// The checks after client authentication, in Entra's order: the client's principal (present,
+/// enabled), the resource (known, enabled), the assignment it may require, and the roles.
+/// `client_id` is the client id as the request spelled it (for error messages).
+pub(crate) fn authorize<'s>(
+    snapshot: &'s TenantSnapshot,
+    client: &'s Application,
+    client_id: &str,
+    resource: &str,
+) -> Result<Authorized<'s>, TokenError> {
+    let tenant = snapshot.tenant.id;
     // An application without a service principal is not "in the directory" (700016); one whose
     // principal is disabled gets 7000112.
     let principal = snapshot.service_principal(client.app_id).ok_or_else(|| TokenError::UnknownClient {
@@ -112,11 +152,11 @@ pub(crate) async fn client_credentials(
     }
 
     let unknown_resource =
-        || TokenError::UnknownResource { resource: resource.clone(), tenant: tenant.to_string() };
-    let resource_app = snapshot.application_by_identifier(&resource).ok_or_else(unknown_resource)?;
+        || TokenError::UnknownResource { resource: resource.to_owned(), tenant: tenant.to_string() };
+    let resource_app = snapshot.application_by_identifier(resource).ok_or_else(unknown_resource)?;
     let resource_sp = snapshot.service_principal(resource_app.app_id).ok_or_else(unknown_resource)?;
     if !resource_sp.account_enabled {
-        return Err(TokenError::DisabledResource { resource: resource.clone() });
+        return Err(TokenError::DisabledResource { resource: resource.to_owned() });
     }
     let assigned = snapshot.assigned_role_ids(principal.id, resource_sp.id);
     // Any assignment counts, including Graph's default-access role (the nil GUID), which
@@ -136,13 +176,21 @@ pub(crate) async fn client_credentials(
         .collect();
     roles.sort_unstable();
     roles.dedup();
+    Ok(Authorized { principal, resource_app, roles })
+}
 
-    if let ClientAuth::Certificate(assertion) = &method
-        && replay_mode == AssertionReplayMode::Compat
-    {
-        auth.assertions.check_replay(tenant, client, assertion, replay_mode).await?;
-    }
-
+/// Signs the access token [`authorize`] allowed; `acr` is `appidacr`/`azpacr` ("1" secret,
+/// "2" certificate or managed identity). The lifetime is the managed-identity one for a
+/// `ManagedIdentity` principal.
+pub(crate) fn mint(
+    auth: &Authority,
+    tenant: TenantId,
+    client: &Application,
+    authorized: &Authorized<'_>,
+    resource: String,
+    acr: &'static str,
+) -> Result<Issued, TokenError> {
+    let Authorized { principal, resource_app, roles } = authorized;
     let version = resource_app.access_token_version();
     let issuer = auth.issuer(tenant, version);
     let resource_app_id;
@@ -159,8 +207,8 @@ pub(crate) async fn client_credentials(
         client: client.app_id,
         principal: principal.id,
         tenant,
-        roles: &roles,
-        acr: method.acr(),
+        roles,
+        acr,
     };
     let now = auth.clock.unix();
     let lifetime = match principal.service_principal_type {
@@ -226,6 +274,9 @@ enum ClientAuth {
     Secret,
     /// With a certificate-signed assertion (its replay check still to come).
     Certificate(Authenticated),
+    /// With an external issuer's token matching a federated identity credential (reusable
+    /// until it expires: no replay check).
+    Federated,
 }
 
 impl ClientAuth {
@@ -233,7 +284,7 @@ impl ClientAuth {
     fn acr(&self) -> &'static str {
         match self {
             Self::Secret => "1",
-            Self::Certificate(_) => "2",
+            Self::Certificate(_) | Self::Federated => "2",
         }
     }
 }

@@ -2,9 +2,11 @@
 //! authentication, discovery documents and signing keys.
 //!
 //! This crate owns the token endpoints' behaviour end to end: strict parsing of the request at
-//! the edge ([`form`]), the grant itself (`issue`), certificate client authentication (`assertion`), the exact claims (`claims`), the wire
+//! the edge ([`form`]), the grant itself (`issue`), certificate client authentication (`assertion`),
+//! workload identity federation with external issuers (`federation`), the exact claims (`claims`), the wire
 //! responses and errors (`response`), discovery and key sets (`discovery`, `routes`), the
-//! signing keys at run time and their rotation ([`keys`]), the signing-key admin API (`admin`)
+//! signing keys at run time and their rotation ([`keys`]), the signing-key admin API (`admin`),
+//! the managed-identity protocols and development endpoints ([`managed_identity`])
 //! and token metrics ([`metrics`]). It depends on
 //! `custos-core`, `custos-jose` and `custos-store`; it knows nothing of the directory API or of
 //! how the server listens.
@@ -14,13 +16,16 @@ mod assertion;
 mod basic;
 mod claims;
 mod discovery;
+mod federation;
 pub mod form;
 mod issue;
 pub mod keys;
+pub mod managed_identity;
 pub mod metrics;
 mod response;
 mod routes;
 
+pub use federation::{CacheOptions, FederationConfig, FederationError};
 pub use issue::{Endpoint, ISSUED_AT_SKEW_SECS};
 pub use keys::{KeyError, KeyInfo, KeyManager, KeyPolicy};
 pub use metrics::TokenMetrics;
@@ -48,6 +53,10 @@ pub struct AuthorityConfig {
     /// `expires_in` of tokens issued to a client whose service principal is a managed
     /// identity, in seconds.
     pub mi_token_lifetime_secs: i64,
+    /// Whether the server answers the managed-identity protocols itself (`GET /msi/token`,
+    /// `GET /metadata/identity/oauth2/token`) for identities with an endpoint secret. Off by
+    /// default: a development convenience ([`managed_identity`]).
+    pub managed_identity_endpoints: bool,
 }
 
 impl AuthorityConfig {
@@ -61,6 +70,7 @@ impl AuthorityConfig {
             public_url,
             token_lifetime_secs: DEFAULT_TOKEN_LIFETIME_SECS,
             mi_token_lifetime_secs: DEFAULT_MI_TOKEN_LIFETIME_SECS,
+            managed_identity_endpoints: false,
         }
     }
 }
@@ -106,6 +116,7 @@ pub struct Authority {
     clock: Arc<dyn Clock>,
     metrics: TokenMetrics,
     assertions: assertion::ClientAssertions,
+    federation: federation::Federation,
 }
 
 impl Authority {
@@ -118,7 +129,24 @@ impl Authority {
         clock: Arc<dyn Clock>,
     ) -> Self {
         let assertions = assertion::ClientAssertions::new(Arc::clone(directory.store()), Arc::clone(&clock));
-        Self { config, directory, hasher, keys, clock, metrics: TokenMetrics::default(), assertions }
+        let federation = federation::Federation::with_defaults(Arc::clone(&clock));
+        Self {
+            config,
+            directory,
+            hasher,
+            keys,
+            clock,
+            metrics: TokenMetrics::default(),
+            assertions,
+            federation,
+        }
+    }
+
+    /// Replaces the default workload identity federation settings (no allow-listed issuer, the
+    /// system trust anchors only).
+    pub fn with_federation(mut self, config: &FederationConfig) -> Result<Self, FederationError> {
+        self.federation = federation::Federation::new(config, Arc::clone(&self.clock))?;
+        Ok(self)
     }
 
     /// The routes: token endpoints, discovery, key sets and instance discovery.

@@ -1,4 +1,5 @@
-//! The route table: authority, directory API, admin API and operational endpoints.
+//! The route table: authority, directory API, admin API, the managed-identity development
+//! endpoints and operational endpoints.
 
 use axum::Router;
 use axum::extract::State;
@@ -50,6 +51,7 @@ pub fn build_router(parts: AppParts) -> Router {
         .merge(custos_directory::graph_router(parts.directory.clone()))
         .merge(custos_directory::admin_router(parts.directory))
         .merge(parts.authority.clone().admin_router())
+        .merge(custos_authority::managed_identity::router(parts.authority.clone()))
         .merge(parts.authority.router())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))

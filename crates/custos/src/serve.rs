@@ -4,7 +4,7 @@ use crate::datadir::{DataDir, from_file_env};
 use crate::init::{InitArgs, initialize, print_summary, url_host};
 use crate::process::{LogFormat, init_logging, shutdown_signal};
 use anyhow::Context;
-use custos_authority::{Authority, AuthorityConfig, KeyManager, KeyPolicy};
+use custos_authority::{Authority, AuthorityConfig, FederationConfig, KeyManager, KeyPolicy};
 use custos_core::{Clock, SystemClock};
 use custos_directory::DirectoryState;
 use custos_jose::secret::SecretHasher;
@@ -63,6 +63,26 @@ pub(crate) struct ServeArgs {
           default_value_t = custos_authority::DEFAULT_MI_TOKEN_LIFETIME_SECS,
           value_parser = clap::value_parser!(i64).range(600..=7 * 86_400))]
     mi_token_lifetime: i64,
+    /// Workload identity federation: an issuer whose discovery document and keys may be fetched
+    /// from a loopback, private or link-local address (https is still required). Repeatable;
+    /// the value must equal the issuer exactly, as its tokens' `iss` and its federated
+    /// credentials name it.
+    #[arg(
+        long = "federation-allow-issuer",
+        env = "CUSTOS_FEDERATION_ALLOW_ISSUER",
+        value_name = "URL",
+        value_delimiter = ','
+    )]
+    federation_allow_issuer: Vec<String>,
+    /// PEM file of extra trust anchors for fetching external issuers' metadata (in addition to
+    /// the system roots).
+    #[arg(long, env = "CUSTOS_FEDERATION_CA", value_name = "FILE")]
+    federation_ca: Option<PathBuf>,
+    /// Also serve the managed-identity protocols (GET /msi/token, GET
+    /// /metadata/identity/oauth2/token) for identities given an endpoint secret with
+    /// `custos mi endpoint-secret create`. For development: in production run `custos agent`.
+    #[arg(long, env = "CUSTOS_DEV_MANAGED_IDENTITY_ENDPOINTS")]
+    dev_managed_identity_endpoints: bool,
 }
 
 /// How often the signing keys are maintained (scheduled rotation, promotion, retirement, and
@@ -133,10 +153,13 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let hasher = SecretHasher::new(&dir.secret_hash_key()?);
     let authority_config = AuthorityConfig {
         mi_token_lifetime_secs: args.mi_token_lifetime,
+        managed_identity_endpoints: args.dev_managed_identity_endpoints,
         ..AuthorityConfig::new(public_url.clone())
     };
-    let authority =
-        Arc::new(Authority::new(authority_config, directory.clone(), hasher.clone(), keys, clock.clone()));
+    let authority = Arc::new(
+        Authority::new(authority_config, directory.clone(), hasher.clone(), keys, clock.clone())
+            .with_federation(&federation_config(&args)?)?,
+    );
     let directory_state = DirectoryState {
         store: directory.clone(),
         authenticator: Arc::new(AuthorityCallers(authority.clone())),
@@ -154,11 +177,28 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     });
     let router = build_router(AppParts { authority, directory: directory_state, store });
 
+    if args.dev_managed_identity_endpoints {
+        tracing::warn!(
+            "managed-identity development endpoints are on: anyone holding an endpoint secret gets that identity's tokens"
+        );
+    }
     tracing::info!(public_url = %public_url, "listening on {}://{}", listener.scheme(), bound);
     custos_server::serve(listener, router, shutdown_signal()).await;
     key_schedule.abort();
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The workload identity federation settings of `--federation-allow-issuer` and `--federation-ca`.
+fn federation_config(args: &ServeArgs) -> anyhow::Result<FederationConfig> {
+    let mut config = FederationConfig::default();
+    for issuer in &args.federation_allow_issuer {
+        config = config.allow_issuer(issuer.as_str())?;
+    }
+    if let Some(path) = &args.federation_ca {
+        config = config.with_ca_file(path)?;
+    }
+    Ok(config)
 }
 
 /// Checks a public URL (absolute http(s), no query or fragment) and drops a trailing slash.
@@ -196,5 +236,37 @@ mod key_flag_tests {
         assert_eq!(cli.serve.key_publish_ahead, time::Duration::minutes(90));
         let err = Cli::try_parse_from(["serve", "--key-publish-ahead", "1 day"]).unwrap_err();
         assert!(err.to_string().contains("'1 day' is not a duration"), "{err}");
+    }
+
+    #[test]
+    fn federation_flags_repeat_and_are_checked() {
+        let cli = Cli::try_parse_from(["serve"]).unwrap();
+        assert!(federation_config(&cli.serve).unwrap().allowed_issuers.is_empty());
+        let cli = Cli::try_parse_from([
+            "serve",
+            "--federation-allow-issuer",
+            "https://127.0.0.1:9443/t/v2.0",
+            "--federation-allow-issuer",
+            "https://localhost:9443/u/",
+        ])
+        .unwrap();
+        assert_eq!(
+            federation_config(&cli.serve).unwrap().allowed_issuers,
+            ["https://127.0.0.1:9443/t/v2.0", "https://localhost:9443/u/"]
+        );
+        let cli =
+            Cli::try_parse_from(["serve", "--federation-allow-issuer", "http://127.0.0.1:9443/t/"]).unwrap();
+        let err = federation_config(&cli.serve).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "--federation-allow-issuer 'http://127.0.0.1:9443/t/' must be an absolute https URL"
+        );
+        let cli = Cli::try_parse_from(["serve", "--federation-ca", "/nonexistent/ca.pem"]).unwrap();
+        assert!(
+            federation_config(&cli.serve)
+                .unwrap_err()
+                .to_string()
+                .starts_with("--federation-ca /nonexistent/ca.pem")
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! End to end: `custos serve`, a managed identity made with `custos mi create` and `custos mi
 //! credential create`, an app role assigned to it through Graph, and `custos agent` serving both
-//! managed-identity protocols with tokens from that server.
+//! managed-identity protocols with tokens from that server, on plain HTTP and on HTTPS.
 
 mod common;
 
@@ -165,6 +165,45 @@ fn the_agent_serves_managed_identity_tokens_from_the_authority() {
     assert_eq!(refused["error"], "invalid_resource");
     assert!(refused["error_description"].as_str().unwrap().starts_with("AADSTS500011:"), "{refused}");
 
+    // With --tls-cert/--tls-key the agent serves HTTPS and prints https URLs.
+    let (_tls_agent, tls_env) = start_agent(&[
+        "--authority",
+        &base,
+        "--tenant",
+        tenant,
+        "--identity",
+        client_id,
+        "--credential",
+        pem.to_str().unwrap(),
+        "--ca",
+        ca.to_str().unwrap(),
+        "--tls-cert",
+        data.join("tls/server.pem").to_str().unwrap(),
+        "--tls-key",
+        data.join("tls/server.key").to_str().unwrap(),
+    ]);
+    let tls_host = tls_env["AZURE_POD_IDENTITY_AUTHORITY_HOST"].clone();
+    assert!(tls_host.starts_with("https://127.0.0.1:"), "{tls_host}");
+    assert_eq!(tls_env["IDENTITY_ENDPOINT"], format!("{tls_host}/msi/token"));
+    let reply = http
+        .get(format!("{}?api-version=2019-08-01&resource=api://billing", tls_env["IDENTITY_ENDPOINT"]))
+        .header("X-IDENTITY-HEADER", &tls_env["IDENTITY_HEADER"])
+        .send()
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+    let body: Value = reply.json().unwrap();
+    assert_eq!(claims(body["access_token"].as_str().unwrap())["oid"], mi["id"]);
+    let plain = local
+        .get(format!(
+            "{}?api-version=2019-08-01&resource=api://billing",
+            tls_env["IDENTITY_ENDPOINT"].replace("https://", "http://")
+        ))
+        .send();
+    assert!(
+        plain.is_err() || !plain.unwrap().status().is_success(),
+        "plain HTTP must not be served on the TLS port"
+    );
+
     // Deleting the identity removes it everywhere.
     let deleted = admin_json(&server, &data, &["mi", "delete", client_id]);
     assert_eq!(deleted["deleted"], true);
@@ -189,4 +228,11 @@ fn the_agent_refuses_a_non_loopback_address_and_a_bad_credential() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(out.stdout.is_empty());
+    let out = custos().args(common).arg(&pem).args(["--tls-cert", "cert.pem"]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--tls-key"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

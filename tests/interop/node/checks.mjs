@@ -35,11 +35,16 @@ async function discovery(version) {
   return response.json();
 }
 
+/** `exp - iat` of an application's token (Entra's 60-90 minutes) and of a managed identity's (24 h + skew). */
+export const APP_LIFETIME_S = [3600, 5400];
+export const MI_LIFETIME_S = [86_399 + SKEW_S, 86_399 + SKEW_S];
+
 /**
  * Verifies an access token for `resource` issued to `client` ({clientId, clientObjectId}); `acr` is the
- * expected `appidacr`/`azpacr`: "1" for a secret, "2" for a certificate.
+ * expected `appidacr`/`azpacr`: "1" for a secret, "2" for a certificate or a managed identity; `lifetime`
+ * the [min, max] of `exp - iat`.
  */
-export async function verifyToken(token, resource, client, acr) {
+export async function verifyToken(token, resource, client, acr, lifetime = APP_LIFETIME_S) {
   const metadata = await discovery(resource.version);
   const issuer = resource.version === "2.0" ? `${authority}/v2.0` : `${authority}/`;
   assert.equal(metadata.issuer, issuer);
@@ -76,7 +81,7 @@ export async function verifyToken(token, resource, client, acr) {
   }
   assert.equal(claims.scp, undefined);
   assert.equal(claims.iat, claims.nbf);
-  const lifetime = claims.exp - claims.iat;
-  assert.ok(lifetime >= 3600 && lifetime <= 5400, `exp - iat = ${lifetime}`);
+  const issued = claims.exp - claims.iat;
+  assert.ok(issued >= lifetime[0] && issued <= lifetime[1], `exp - iat = ${issued}`);
   assert.ok(Math.abs(claims.iat - (Date.now() / 1000 - SKEW_S)) <= CLOCK_TOLERANCE_S, `iat ${claims.iat} is not now - 300`);
 }

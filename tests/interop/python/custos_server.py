@@ -138,6 +138,8 @@ def start_server(binary: Path, data_dir: Path, port: int, init: dict, log_path: 
         f"127.0.0.1:{port}",
         "--public-url",
         f"https://localhost:{port}",
+        # test_managed_identity.py also drives the server's own managed-identity endpoints.
+        "--dev-managed-identity-endpoints",
     ]
     log = log_path.open("wb")
     try:

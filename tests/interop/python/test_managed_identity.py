@@ -1,14 +1,15 @@
 """Managed identities through `custos agent`: azure-identity `ManagedIdentityCredential` (App Service
 variables and IMDS via AZURE_POD_IDENTITY_AUTHORITY_HOST) and MSAL Python `ManagedIdentityClient`
-(system- and user-assigned), each token verified against the custos JWKS.
+(system- and user-assigned), each token verified against the custos JWKS. Then the same clients against
+the server's own development endpoints (`custos serve --dev-managed-identity-endpoints`), over HTTPS with
+the development CA, for an endpoint secret.
 
-The identity is created through the custos admin API, given the v1 resource's role through Graph, and
-its credential made with `custos mi credential create`; the agent runs for the module.
+The identities are created through the custos admin API and given the v1 resource's role through Graph
+(managed_identities.py); the agent runs for the module.
 """
 
 from __future__ import annotations
 
-import subprocess
 import time
 
 import jwt
@@ -17,8 +18,7 @@ import pytest
 import requests
 from azure.identity import ManagedIdentityCredential
 
-import custos_server
-from graph_client import GRAPH_SCOPE, client_credentials_token
+from managed_identities import create_endpoint_secret, create_identity, running_agent
 from token_checks import discovery_url, expected_issuer, fetch_json
 from world import ROLE, World
 
@@ -40,54 +40,16 @@ ENV_VARS = (
 @pytest.fixture(scope="module")
 def agent(world: World, tmp_path_factory: pytest.TempPathFactory):
     """A managed identity holding the v1 resource's role, and `custos agent` serving it."""
-    server = world.server
-    admin = server.init
-    token = client_credentials_token(
-        server.public_url, server.tenant_id, admin["adminClientId"], admin["adminClientSecret"], GRAPH_SCOPE, server.ca_path
-    )["access_token"]
-    headers = {"Authorization": f"Bearer {token}"}
-    created = requests.post(
-        f"{server.public_url}/admin/v1/tenants/{server.tenant_id}/managedIdentities",
-        json={"displayName": "interop-mi"},
-        headers=headers,
-        verify=server.ca_path,
-        timeout=30,
-    )
-    assert created.status_code == 201, created.text
-    mi = created.json()
-    resource = world.resources["v1"]
-    assigned = requests.post(
-        f"{admin['graphBaseUrl']}/servicePrincipals/{resource.app.sp_id}/appRoleAssignedTo",
-        json={"principalId": mi["id"], "resourceId": resource.app.sp_id, "appRoleId": resource.app.role_ids[ROLE]},
-        headers=headers,
-        verify=server.ca_path,
-        timeout=30,
-    )
-    assert assigned.status_code == 201, assigned.text
+    mi = create_identity(world, "interop-mi")
+    with running_agent(world, mi, tmp_path_factory.mktemp("mi")) as exports:
+        yield mi, exports
 
-    binary = custos_server.custos_binary()
-    pem = tmp_path_factory.mktemp("mi") / "interop-mi.pem"
-    made = subprocess.run(
-        [str(binary), "mi", "credential", "create", mi["appId"], "--out", str(pem), "--output", "json",
-         "--profile", str(server.data_dir / "admin.json")],
-        env=custos_server.child_env(), capture_output=True, text=True, timeout=60, check=False,
-    )
-    assert made.returncode == 0, made.stderr
-    process = subprocess.Popen(
-        [str(binary), "agent", "--authority", server.public_url, "--tenant", server.tenant_id, "--identity", mi["appId"],
-         "--credential", str(pem), "--ca", server.ca_path, "--listen", "127.0.0.1:0"],
-        env=custos_server.child_env(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )
-    exports = {}
-    assert process.stdout is not None
-    for _ in range(4):
-        line = process.stdout.readline().strip()
-        assert line.startswith("export "), f"unexpected agent output: {line!r}"
-        name, _, value = line.removeprefix("export ").partition("=")
-        exports[name] = value
-    yield mi, exports
-    process.terminate()
-    process.wait(timeout=15)
+
+@pytest.fixture(scope="module")
+def endpoint(world: World):
+    """A managed identity holding the v1 resource's role, with an endpoint secret on the server."""
+    mi = create_identity(world, "interop-mi-dev")
+    return mi, create_endpoint_secret(world, mi)
 
 
 @pytest.fixture
@@ -176,3 +138,76 @@ def test_another_identity_is_refused(world: World, agent, clean_env) -> None:
     )
     assert response.status_code == 400
     assert response.json() == {"error": "invalid_request", "error_description": "Identity not found"}
+
+
+def server_app_service(env: pytest.MonkeyPatch, world: World, made: dict) -> None:
+    """App Service variables pointing at the server; the clients trust its CA through the variable
+    `requests` reads (removed by conftest for every other test)."""
+    env.setenv("IDENTITY_ENDPOINT", made["identityEndpoint"])
+    env.setenv("IDENTITY_HEADER", made["secret"])
+    env.setenv("REQUESTS_CA_BUNDLE", world.ca_path)
+
+
+def server_imds(env: pytest.MonkeyPatch, world: World, made: dict) -> None:
+    host = made["podIdentityAuthorityHost"]
+    env.setenv("AZURE_POD_IDENTITY_AUTHORITY_HOST", host)
+    env.setenv("MSAL_MANAGED_IDENTITY_ENDPOINT", f"{host}/metadata/identity/oauth2/token")
+    env.setenv("REQUESTS_CA_BUNDLE", world.ca_path)
+
+
+def test_server_endpoint_azure_identity_through_app_service(world: World, endpoint, clean_env) -> None:
+    mi, made = endpoint
+    assert made["identityEndpoint"] == f"{world.public_url}/msi/token"
+    server_app_service(clean_env, world, made)
+    token = ManagedIdentityCredential().get_token(f"{world.resources['v1'].identifier_uri}/.default")
+    assert token.expires_on > time.time() + 86_000
+    check(token.token, world, mi)
+
+
+def test_server_endpoint_azure_identity_through_imds(world: World, endpoint, clean_env) -> None:
+    mi, made = endpoint
+    server_imds(clean_env, world, made)
+    token = ManagedIdentityCredential(client_id=mi["appId"]).get_token(f"{world.resources['v1'].identifier_uri}/.default")
+    check(token.token, world, mi)
+
+
+def test_server_endpoint_msal_through_imds(world: World, endpoint, clean_env) -> None:
+    mi, made = endpoint
+    server_imds(clean_env, world, made)
+    client = msal.ManagedIdentityClient(msal.SystemAssignedManagedIdentity(), http_client=requests.Session())
+    result = client.acquire_token_for_client(resource=world.resources["v1"].identifier_uri)
+    assert "access_token" in result, result
+    check(result["access_token"], world, mi)
+
+
+def test_server_endpoint_refuses_a_wrong_secret_and_another_identity(world: World, endpoint, agent) -> None:
+    mi, made = endpoint
+    _, exports = agent
+    params = {"api-version": "2019-08-01", "resource": world.resources["v1"].identifier_uri}
+    for wrong in (made["secret"][:-1] + ("0" if made["secret"][-1] != "0" else "1"), exports["IDENTITY_HEADER"], ""):
+        response = requests.get(
+            made["identityEndpoint"], params=params, headers={"X-IDENTITY-HEADER": wrong}, verify=world.ca_path, timeout=30
+        )
+        assert response.status_code == 401, response.text
+        body = response.json()
+        assert body["message"] == "The X-IDENTITY-HEADER header is missing or does not match IDENTITY_HEADER."
+        assert sorted(body) == ["correlationId", "message", "statusCode"]
+    response = requests.get(
+        made["identityEndpoint"],
+        params={**params, "client_id": world.daemon.app_id},
+        headers={"X-IDENTITY-HEADER": made["secret"]},
+        verify=world.ca_path,
+        timeout=30,
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["message"] == "Identity not found"
+    # The endpoint secret is no client secret.
+    refused = requests.post(
+        f"{world.public_url}/{world.tenant_id}/oauth2/token",
+        data={"grant_type": "client_credentials", "client_id": mi["appId"], "client_secret": made["secret"],
+              "resource": world.resources["v1"].identifier_uri},
+        verify=world.ca_path,
+        timeout=30,
+    )
+    assert refused.status_code == 401, refused.text
+    assert refused.json()["error_codes"] == [7000215]

@@ -1,4 +1,5 @@
-"""Runs the MSAL Node suites (tests/interop/node: secret and certificate) against the same server and apps."""
+"""Runs the MSAL Node suites (tests/interop/node: secret, certificate and managed identity) against the same
+server and apps; the managed-identity suite gets its own identity and `custos agent`."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ from pathlib import Path
 import pytest
 
 from custos_server import REPO_ROOT
+from managed_identities import create_identity, running_agent
 from world import World
 
 NODE_DIR = REPO_ROOT / "tests" / "interop" / "node"
 NODE_TIMEOUT_S = 180
-# token.test.mjs: 2 resources + wrong secret; cert.test.mjs: 2 resources.
-NODE_TESTS = 5
+# token.test.mjs: 2 resources + wrong secret; cert.test.mjs: 2 resources; mi.test.mjs: 3 selections + another
+# identity.
+NODE_TESTS = 9
 
 
 def test_msal_node_suite(world: World, tmp_path: Path) -> None:
@@ -28,6 +31,12 @@ def test_msal_node_suite(world: World, tmp_path: Path) -> None:
     key_file = tmp_path / "cert-daemon-key.pem"
     key_file.touch(mode=0o600)
     key_file.write_text(world.cert_daemon.certificate.key_pem)
+    mi = create_identity(world, "interop-node-mi")
+    with running_agent(world, mi, tmp_path) as exports:
+        _run_node(node, world, key_file, mi, exports)
+
+
+def _run_node(node: str, world: World, key_file: Path, mi: dict, exports: dict[str, str]) -> None:
     env = dict(os.environ)
     env.update(
         {
@@ -42,6 +51,10 @@ def test_msal_node_suite(world: World, tmp_path: Path) -> None:
             "CUSTOS_INTEROP_CERT_CLIENT_OBJECT_ID": world.cert_daemon.app.sp_id,
             "CUSTOS_INTEROP_CERT_THUMBPRINT_SHA256": world.cert_daemon.certificate.sha256_hex,
             "CUSTOS_INTEROP_CERT_KEY_FILE": str(key_file),
+            "CUSTOS_INTEROP_MI_IDENTITY_ENDPOINT": exports["IDENTITY_ENDPOINT"],
+            "CUSTOS_INTEROP_MI_IDENTITY_HEADER": exports["IDENTITY_HEADER"],
+            "CUSTOS_INTEROP_MI_CLIENT_ID": mi["appId"],
+            "CUSTOS_INTEROP_MI_OBJECT_ID": mi["id"],
             "CUSTOS_INTEROP_RESOURCES": json.dumps(
                 [
                     {

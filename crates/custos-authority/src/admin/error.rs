@@ -30,6 +30,10 @@ pub(crate) enum AdminError {
     /// 400 `Request_BadRequest`: the content of the request is refused.
     #[error("{0}")]
     BadRequest(String),
+    /// 404 `Request_ResourceNotFound`: the addressed object does not exist (the message says
+    /// which).
+    #[error("{0}")]
+    NotFound(String),
     /// 413: the body exceeds the cap.
     #[error("The request body exceeds the maximum allowed size of {0} bytes.")]
     PayloadTooLarge(usize),
@@ -44,6 +48,7 @@ impl AdminError {
             Self::MissingToken | Self::InvalidToken => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::Malformed(_) | Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
@@ -55,6 +60,7 @@ impl AdminError {
             Self::Forbidden => "Authorization_RequestDenied",
             Self::Malformed(_) => "BadRequest",
             Self::BadRequest(_) => "Request_BadRequest",
+            Self::NotFound(_) => "Request_ResourceNotFound",
             Self::PayloadTooLarge(_) => "Request_EntityTooLarge",
             Self::Unavailable => "serviceNotAvailable",
         }

@@ -6,7 +6,7 @@
 //! `Custos.Admin`, from a principal of the installation's home tenant (the oldest tenant): an
 //! admin of another tenant never manages the installation's keys, whatever roles it holds.
 
-mod error;
+pub(crate) mod error;
 
 use crate::Authority;
 use crate::keys::{KeyInfo, format_duration, parse_duration};
@@ -78,7 +78,7 @@ async fn rotate(
 }
 
 /// The caller, when it holds `Custos.Admin` on the directory API in the home tenant.
-async fn installation_admin(
+pub(crate) async fn installation_admin(
     auth: &Authority,
     headers: &HeaderMap,
 ) -> Result<crate::VerifiedCaller, AdminError> {

@@ -2,7 +2,9 @@
 //! `/admin/v1/tenants/{tenant}/managedIdentities` (app role `Custos.Admin` of the home tenant);
 //! Microsoft Graph has no API to create them. `credential create` generates the RSA-2048 key and
 //! self-signed certificate `custos agent` authenticates with, registers the certificate, and
-//! writes key + certificate to one PEM file (mode 0600).
+//! writes key + certificate to one PEM file (mode 0600). `endpoint-secret create` makes the
+//! secret that selects the identity on the server's development endpoints and prints the
+//! `export` lines a workload needs; `endpoint-secret remove` withdraws it.
 
 use super::api::Api;
 use super::cert_files;
@@ -44,6 +46,35 @@ pub(crate) enum MiCommand {
     /// Manage the credentials `custos agent` authenticates a managed identity with.
     #[command(subcommand)]
     Credential(CredentialCommand),
+    /// Manage the secret that selects an identity on the server's own managed-identity
+    /// endpoints (development; the server needs --dev-managed-identity-endpoints).
+    #[command(subcommand)]
+    EndpointSecret(EndpointSecretCommand),
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum EndpointSecretCommand {
+    /// Make a new endpoint secret (replacing any earlier one) and print the variables a workload
+    /// needs as `export` lines: `eval "$(custos mi endpoint-secret create MI)"`.
+    Create {
+        /// Object id, client id (appId) or exact name.
+        mi: String,
+        /// Days the secret is valid.
+        #[arg(long, value_name = "N", default_value_t = 365,
+              value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_DAYS)))]
+        days: u32,
+        /// The tenant (GUID or domain) [default: the tenant of the connection, --tenant].
+        #[arg(long = "for", value_name = "TENANT")]
+        target: Option<String>,
+    },
+    /// Remove the identity's endpoint secret.
+    Remove {
+        /// Object id, client id (appId) or exact name.
+        mi: String,
+        /// The tenant (GUID or domain) [default: the tenant of the connection, --tenant].
+        #[arg(long = "for", value_name = "TENANT")]
+        target: Option<String>,
+    },
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -133,12 +164,52 @@ pub(crate) async fn run(
             ]);
             Ok(Report::new(summary, text))
         }
+        MiCommand::EndpointSecret(EndpointSecretCommand::Create { mi, days, target }) => {
+            let base = base(target);
+            let found = find(api, &base, &mi).await?;
+            let made = api
+                .post(&format!("{base}/{}/endpointSecret", field(&found, "id")), &json!({"days": days}))
+                .await?;
+            Ok(Report::new(made.clone(), exports_text(&made)))
+        }
+        MiCommand::EndpointSecret(EndpointSecretCommand::Remove { mi, target }) => {
+            let base = base(target);
+            let found = find(api, &base, &mi).await?;
+            api.delete(&format!("{base}/{}/endpointSecret", field(&found, "id"))).await?;
+            let text = format!(
+                "removed the endpoint secret of managed identity {} ({})\n",
+                field(&found, "displayName"),
+                field(&found, "appId")
+            );
+            Ok(Report::new(json!({"id": found["id"], "appId": found["appId"], "removed": true}), text))
+        }
     }
+}
+
+/// The `export` lines of a new endpoint secret (shell comments for the rest, so the output can
+/// be `eval`ed): App Service variables, and the IMDS host (plus the full URL older MSAL Python
+/// releases read) with the secret as a path prefix.
+fn exports_text(made: &Value) -> String {
+    let host = field(made, "podIdentityAuthorityHost");
+    let mut text = format!(
+        "# managed identity {} ({}), endpoint secret valid until {}\n",
+        field(made, "displayName"),
+        field(made, "appId"),
+        field(made, "endDateTime")
+    );
+    if made["endpointsEnabled"] == json!(false) {
+        text.push_str("# note: this server does not serve the endpoints; start it with --dev-managed-identity-endpoints\n");
+    }
+    text.push_str(&format!("export IDENTITY_ENDPOINT={}\n", field(made, "identityEndpoint")));
+    text.push_str(&format!("export IDENTITY_HEADER={}\n", field(made, "secret")));
+    text.push_str(&format!("export AZURE_POD_IDENTITY_AUTHORITY_HOST={host}\n"));
+    text.push_str(&format!("export MSAL_MANAGED_IDENTITY_ENDPOINT={host}/metadata/identity/oauth2/token\n"));
+    text
 }
 
 /// The identity `input` names: its object id or appId (any case), or else its exact name,
 /// which must be unique.
-async fn find(api: &Api, base: &str, input: &str) -> Result<Value, AdminError> {
+pub(crate) async fn find(api: &Api, base: &str, input: &str) -> Result<Value, AdminError> {
     let input = input.trim();
     let all = api.list(base, &[]).await?;
     let by_id: Vec<&Value> = all
@@ -190,5 +261,23 @@ mod tests {
         assert_eq!(list_text(&rows), "OBJECT ID  CLIENT ID  NAME\no1         a1         worker\n");
         assert_eq!(list_text(&[]), "no managed identities\n");
         assert_eq!(show_text(&rows[0]), "name       worker\nobject id  o1\nclient id  a1\n");
+    }
+
+    #[test]
+    fn endpoint_secrets_are_printed_as_export_lines() {
+        let made = json!({
+            "appId": "a1", "displayName": "worker", "endDateTime": "2027-01-01T00:00:00Z",
+            "secret": "cmi00", "identityEndpoint": "https://id.test/msi/token",
+            "podIdentityAuthorityHost": "https://id.test/msi/cmi00", "endpointsEnabled": false,
+        });
+        assert_eq!(
+            exports_text(&made),
+            "# managed identity worker (a1), endpoint secret valid until 2027-01-01T00:00:00Z\n\
+             # note: this server does not serve the endpoints; start it with --dev-managed-identity-endpoints\n\
+             export IDENTITY_ENDPOINT=https://id.test/msi/token\n\
+             export IDENTITY_HEADER=cmi00\n\
+             export AZURE_POD_IDENTITY_AUTHORITY_HOST=https://id.test/msi/cmi00\n\
+             export MSAL_MANAGED_IDENTITY_ENDPOINT=https://id.test/msi/cmi00/metadata/identity/oauth2/token\n"
+        );
     }
 }

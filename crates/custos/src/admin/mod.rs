@@ -1,4 +1,4 @@
-//! The admin CLI: `custos app|sp|secret|cert|role|token|tenant|keys|settings|mi ...`.
+//! The admin CLI: `custos app|sp|secret|cert|federated-credential|role|token|tenant|keys|settings|mi ...`.
 //!
 //! A client of the HTTP APIs only (Graph subset under `/v1.0`, custos's admin API under
 //! `/admin/v1`); it never opens the database. Each command resolves its connection
@@ -11,6 +11,7 @@ mod cert;
 mod cert_files;
 mod connection;
 mod error;
+mod fic;
 mod keys;
 mod mi;
 mod output;
@@ -45,6 +46,9 @@ pub(crate) enum AdminCommand {
     Secret(Group<secret::SecretCommand>),
     /// Manage certificate credentials of applications.
     Cert(Group<cert::CertCommand>),
+    /// Manage federated identity credentials of applications and managed identities.
+    #[command(alias = "fic")]
+    FederatedCredential(Group<fic::FicCommand>),
     /// Grant, list and remove app roles of resource APIs.
     Role(Group<role::RoleCommand>),
     /// Acquire tokens, for testing.
@@ -66,6 +70,7 @@ impl AdminCommand {
             Self::Sp(g) => &g.connection,
             Self::Secret(g) => &g.connection,
             Self::Cert(g) => &g.connection,
+            Self::FederatedCredential(g) => &g.connection,
             Self::Role(g) => &g.connection,
             Self::Token(g) => &g.connection,
             Self::Tenant(g) => &g.connection,
@@ -89,6 +94,9 @@ pub(crate) async fn run(cmd: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::Sp(g) => sp::run(&http.into_api().await?, g.command).await?,
         AdminCommand::Secret(g) => secret::run(&http.into_api().await?, &SystemClock, g.command).await?,
         AdminCommand::Cert(g) => cert::run(&http.into_api().await?, &SystemClock, g.command).await?,
+        AdminCommand::FederatedCredential(g) => {
+            fic::run(&http.into_api().await?, &connection_tenant, g.command).await?
+        }
         AdminCommand::Role(g) => role::run(&http.into_api().await?, g.command).await?,
         AdminCommand::Tenant(g) => tenant::run(&http.into_api().await?, g.command).await?,
         AdminCommand::Keys(g) => keys::run(&http.into_api().await?, g.command).await?,

@@ -1,8 +1,9 @@
 //! `custos agent`: runs beside a workload, holds its managed identity's credential (one PEM with
 //! key and certificate), obtains and caches tokens from the authority with client assertions it
 //! signs ([`credential`], [`tokens`]), and serves the App Service and IMDS managed-identity
-//! protocols on a loopback address ([`protocol`]). Once listening it prints the environment
-//! variables a workload needs as `export NAME=value` lines on stdout; logs go to stderr.
+//! protocols on a loopback address ([`protocol`]): plain HTTP by default, HTTPS with
+//! `--tls-cert`/`--tls-key`. Once listening it prints the environment variables a workload
+//! needs as `export NAME=value` lines on stdout; logs go to stderr.
 
 mod credential;
 mod protocol;
@@ -11,6 +12,8 @@ mod tokens;
 use crate::process::{LogFormat, init_logging, shutdown_signal};
 use anyhow::Context as _;
 use custos_core::{Clock, SystemClock};
+use custos_server::listener::{Listener, serve};
+use custos_server::tls::load_server_config;
 use protocol::{APP_SERVICE_PATH, AgentState, IMDS_PATH, IdentityHeader};
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -46,6 +49,12 @@ pub(crate) struct AgentArgs {
     /// A file holding the IDENTITY_HEADER secret to require [default: a new random one].
     #[arg(long, env = "CUSTOS_IDENTITY_HEADER_FILE", value_name = "FILE")]
     identity_header_file: Option<PathBuf>,
+    /// PEM certificate chain to serve HTTPS with (the printed URLs are then https).
+    #[arg(long, env = "CUSTOS_TLS_CERT", value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, env = "CUSTOS_TLS_KEY", value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 pub(crate) async fn run(args: AgentArgs) -> anyhow::Result<()> {
@@ -75,23 +84,24 @@ pub(crate) async fn run(args: AgentArgs) -> anyhow::Result<()> {
         client_id: args.identity.clone(),
         clock,
     };
-    let listener = tokio::net::TcpListener::bind(args.listen)
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(load_server_config(cert, key)?),
+        _ => None,
+    };
+    let listener = Listener::bind(args.listen, tls)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let bound = listener.local_addr()?;
-    tracing::info!("agent listening on http://{bound}");
-    print_exports(bound, &identity_header)?;
-    axum::serve(listener, protocol::router(Arc::new(state)))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("the agent's server failed")?;
+    let base = format!("{}://{bound}", listener.scheme());
+    tracing::info!("agent listening on {base}");
+    print_exports(&base, &identity_header)?;
+    serve(listener, protocol::router(Arc::new(state)), shutdown_signal()).await;
     tracing::info!("agent stopped");
     Ok(())
 }
 
-/// The `export` lines for the workload, on stdout.
-fn print_exports(bound: SocketAddr, header: &IdentityHeader) -> anyhow::Result<()> {
-    let base = format!("http://{bound}");
+/// The `export` lines for the workload, on stdout; `base` is `http(s)://ADDR`.
+fn print_exports(base: &str, header: &IdentityHeader) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "export IDENTITY_ENDPOINT={base}{APP_SERVICE_PATH}")?;
     writeln!(out, "export IDENTITY_HEADER={}", header.expose())?;

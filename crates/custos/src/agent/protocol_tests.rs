@@ -1,11 +1,13 @@
 //! Both protocols against a fake token source: success shapes and every refusal.
 
 use super::*;
+use crate::agent::tokens::Token;
 use async_trait::async_trait;
 use axum::body::Body;
 use axum::http::Request;
 use custos_core::FixedClock;
 use http_body_util::BodyExt as _;
+use serde_json::{Value, json};
 use std::sync::Mutex;
 use tower::ServiceExt as _;
 
