@@ -10,6 +10,7 @@ mod demo;
 mod gateway;
 mod init;
 mod process;
+mod sample;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -33,6 +34,9 @@ enum Command {
     Gateway(gateway::GatewayArgs),
     /// Serve the managed-identity token protocols (App Service, IMDS) beside a workload.
     Agent(agent::AgentArgs),
+    /// Run a sample protected API (Business Central- or Community Training-style).
+    #[command(subcommand)]
+    Sample(sample::SampleCommand),
     #[command(flatten)]
     Admin(admin::AdminCommand),
 }
@@ -54,6 +58,7 @@ fn main() -> std::process::ExitCode {
             Command::Serve(args) => serve::run(args).await,
             Command::Gateway(args) => gateway::run(args).await,
             Command::Agent(args) => agent::run(args).await,
+            Command::Sample(cmd) => sample::run(cmd).await,
             Command::Admin(cmd) => admin::run(cmd).await,
         }
     });

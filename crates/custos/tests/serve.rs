@@ -158,6 +158,120 @@ fn serve_demo_on_an_empty_directory_prints_a_working_token_request() {
     assert!(printed.contains("oauth2/v2.0/token"), "{printed}");
 }
 
+/// The claims of a JWT, unverified (the token endpoint's own answer is trusted here).
+fn claims(token: &str) -> Value {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap())
+        .unwrap()
+}
+
+/// `--demo` also registers the resource applications of the two sample APIs, gives the demo daemon
+/// their roles and prints how to run both samples; restarts register nothing twice, and a demo.json
+/// from before the samples gains them.
+#[test]
+fn serve_demo_registers_the_sample_apis_idempotently() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut server = Server::start(&data, &["--demo"]);
+    let stdout = server.child.stdout.take().unwrap();
+    let demo: Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("demo.json")).unwrap()).unwrap();
+    let (tenant, client, secret) = (
+        demo["tenantId"].as_str().unwrap(),
+        demo["clientId"].as_str().unwrap(),
+        demo["clientSecret"].as_str().unwrap(),
+    );
+    let bc = &demo["businessCentral"];
+    assert_eq!(bc["identifierUri"], "https://api.businesscentral.dynamics.com");
+    assert_eq!(bc["roles"], json!(["API.ReadWrite.All", "Automation.ReadWrite.All"]));
+    let ct = &demo["communityTraining"];
+    let ct_uri = format!("api://{}", ct["appId"].as_str().unwrap());
+    assert_eq!(ct["identifierUri"], ct_uri.as_str());
+    assert_eq!(ct["roles"], json!(["S2SAppRole"]));
+
+    let http = server.client();
+    let base = server.url();
+    let (status, body) =
+        token(&http, &base, tenant, client, secret, "https://api.businesscentral.dynamics.com/.default");
+    assert_eq!(status, 200, "{body}");
+    let bc_claims = claims(body["access_token"].as_str().unwrap());
+    assert_eq!(bc_claims["aud"], "https://api.businesscentral.dynamics.com");
+    assert_eq!(bc_claims["roles"], json!(["API.ReadWrite.All", "Automation.ReadWrite.All"]));
+    let (status, body) = token(&http, &base, tenant, client, secret, &format!("{ct_uri}/.default"));
+    assert_eq!(status, 200, "{body}");
+    let ct_claims = claims(body["access_token"].as_str().unwrap());
+    assert_eq!(
+        (ct_claims["aud"].as_str(), ct_claims["roles"].clone()),
+        (Some(ct_uri.as_str()), json!(["S2SAppRole"]))
+    );
+    // The service app carries seed 000's manifest values.
+    let init: Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("admin.json")).unwrap()).unwrap();
+    let admin = admin_token(&http, &base, &init);
+    let apps: Value = http
+        .get(format!("{base}/v1.0/applications?$filter=appId eq '{}'", ct["appId"].as_str().unwrap()))
+        .bearer_auth(&admin)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let role = &apps["value"][0]["appRoles"][0];
+    assert_eq!(role["allowedMemberTypes"], json!(["Application"]));
+    assert_eq!(role["description"], "Apps in this role can consume the web api.");
+    assert_eq!(
+        (role["displayName"].as_str(), role["value"].as_str()),
+        (Some("S2SAppRole"), Some("S2SAppRole"))
+    );
+    assert_eq!(role["isEnabled"], true);
+    assert!(server.terminate().success());
+    let printed = std::io::read_to_string(stdout).unwrap();
+    for expected in [
+        "custos sample business-central".to_owned(),
+        format!("--register-app '{client}=D365 BUS FULL ACCESS'"),
+        "custos sample community-training".to_owned(),
+        format!("ServiceAuthAudience={ct_uri} ServiceAuthTenantId={tenant}"),
+        format!("ServiceApplicationIds={client} ServiceAuthRole=S2SAppRole"),
+    ] {
+        assert!(printed.contains(&expected), "{expected} not in {printed}");
+    }
+
+    // A restart registers nothing new.
+    let server = Server::start(&data, &["--demo"]);
+    let again: Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("demo.json")).unwrap()).unwrap();
+    assert_eq!(again, demo);
+    assert!(server.terminate().success());
+
+    // A demo.json from before the sample registrations: the Business Central app is found by its
+    // identifier URI and reused, the Community Training app is registered anew, the daemon keeps working.
+    let mut older = demo.clone();
+    let older_map = older.as_object_mut().unwrap();
+    older_map.remove("businessCentral");
+    older_map.remove("communityTraining");
+    std::fs::write(data.join("demo.json"), serde_json::to_vec(&older).unwrap()).unwrap();
+    let server = Server::start(&data, &["--demo"]);
+    let upgraded: Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("demo.json")).unwrap()).unwrap();
+    assert_eq!(upgraded["businessCentral"], demo["businessCentral"]);
+    assert_ne!(upgraded["communityTraining"]["appId"], demo["communityTraining"]["appId"]);
+    let (status, body) = token(
+        &server.client(),
+        &server.url(),
+        tenant,
+        client,
+        secret,
+        "https://api.businesscentral.dynamics.com/.default",
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        claims(body["access_token"].as_str().unwrap())["roles"].as_array().unwrap().len(),
+        2,
+        "no duplicate grants"
+    );
+    assert!(server.terminate().success());
+}
+
 #[test]
 fn init_recovers_a_missing_admin_profile_with_a_new_secret() {
     let dir = tempfile::tempdir().unwrap();

@@ -1,0 +1,53 @@
+//! How Automation API responses look: collections `{"@odata.context", "value": [...]}` (plus
+//! `@odata.count` when asked) and single entities with their `@odata.context`, sent with API v2.0's
+//! OData headers and `ETag` ([`api::response`](crate::business_central::api::response)).
+
+use axum::response::{IntoResponse, Response};
+use http::{HeaderMap, StatusCode};
+use serde_json::{Map, Value};
+
+use crate::business_central::api::response::{entity_response, odata_json};
+
+/// The request, as the handlers see it.
+#[derive(Debug)]
+pub(crate) struct Call<'a> {
+    /// `{scheme}://{host}/v2.0/.../api/microsoft/automation/v2.0`, for `@odata.context`.
+    pub(crate) base: String,
+    /// The request headers (`If-Match`).
+    pub(crate) headers: &'a HeaderMap,
+    /// The raw query string.
+    pub(crate) query: Option<&'a str>,
+    /// The request body (empty for GET and DELETE).
+    pub(crate) body: &'a [u8],
+}
+
+impl Call<'_> {
+    /// `{base}/$metadata#{fragment}`.
+    pub(crate) fn context(&self, fragment: &str) -> String {
+        format!("{}/$metadata#{fragment}", self.base)
+    }
+}
+
+/// 200 with a collection.
+pub(crate) fn collection(context: String, values: Vec<Map<String, Value>>, count: Option<usize>) -> Response {
+    let mut body = Map::new();
+    body.insert("@odata.context".to_owned(), Value::String(context));
+    if let Some(count) = count {
+        body.insert("@odata.count".to_owned(), Value::from(count));
+    }
+    body.insert("value".to_owned(), Value::Array(values.into_iter().map(Value::Object).collect()));
+    odata_json(StatusCode::OK, &Value::Object(body))
+}
+
+/// One entity with `status` (200 or 201), its `@odata.context` and the `ETag` header.
+pub(crate) fn entity(status: StatusCode, context: String, object: Map<String, Value>) -> Response {
+    let mut body = Map::new();
+    body.insert("@odata.context".to_owned(), Value::String(context));
+    body.extend(object);
+    entity_response(status, body)
+}
+
+/// 204 No Content.
+pub(crate) fn no_content() -> Response {
+    StatusCode::NO_CONTENT.into_response()
+}

@@ -1,0 +1,41 @@
+//! What every sample shares: the command-line options of `custos sample <name>` that say where
+//! to listen and which authority to trust, and the [`Sample`] a sample hands to the binary to serve.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// `--listen ADDR --authority URL --tenant TID --data-dir DIR [--ca FILE] [--tls-cert F --tls-key F]`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Address to serve the sample API on (plain HTTP unless --tls-cert is given); port 0 picks a free port.
+    #[arg(long, env = "CUSTOS_LISTEN")]
+    pub listen: SocketAddr,
+    /// Base URL of the authority whose tokens the API accepts (custos, or https://login.microsoftonline.com).
+    #[arg(long, env = "CUSTOS_AUTHORITY")]
+    pub authority: String,
+    /// The tenant (GUID) whose tokens the API accepts.
+    #[arg(long, env = "CUSTOS_TENANT")]
+    pub tenant: String,
+    /// Directory for the sample's own data (a SQLite file).
+    #[arg(long, env = "CUSTOS_DATA_DIR", default_value = "./custos-sample-data")]
+    pub data_dir: PathBuf,
+    /// Extra trust anchor (PEM) for fetching the authority's discovery document and keys.
+    #[arg(long, env = "CUSTOS_CA")]
+    pub ca: Option<PathBuf>,
+    /// PEM certificate chain: serve HTTPS instead of plain HTTP.
+    #[arg(long, env = "CUSTOS_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, env = "CUSTOS_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+}
+
+/// A sample ready to serve: its routes (guard included) and where to serve them.
+pub struct Sample {
+    /// `business-central` or `community-training`, for log lines.
+    pub name: &'static str,
+    /// The whole API, guard layer included.
+    pub router: axum::Router,
+    /// Listen address and TLS files.
+    pub serve: ServeArgs,
+}

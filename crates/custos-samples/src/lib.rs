@@ -1,0 +1,16 @@
+//! Sample protected APIs that behave like the products of the seeds, so that S2S integrations can
+//! be developed and tested against custos on one machine:
+//!
+//! - [`business_central`]: Business Central's API v2.0 and Automation API (seeds 001, 002), with
+//!   BC's OData query options, ETags, error bodies and its "Microsoft Entra Applications" card;
+//! - [`community_training`]: Microsoft Community Training's REST API with seed 000's S2S settings.
+//!
+//! Each sample is an axum [`Router`](axum::Router) behind `custos-guard`; the `custos` binary
+//! serves it (`custos sample <name>`). This crate depends on `custos-core` and `custos-guard`
+//! only: never on the authority, the directory or custos' own store.
+
+pub mod business_central;
+pub mod common;
+pub mod community_training;
+
+pub use common::{Sample, ServeArgs};
