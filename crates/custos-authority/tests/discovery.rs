@@ -151,9 +151,12 @@ async fn signing_keys_persist_sealed_and_a_wrong_kek_is_refused() {
     assert_eq!(records[0].kid, first.current().kid());
     assert_eq!(records[0].state, custos_core::model::SigningKeyState::Current);
     assert_eq!(records[0].activates, at(NOW));
-    // The private key is stored sealed, not as PKCS#8.
-    assert_eq!(records[0].sealed_private_key[0], 1);
-    assert_ne!(records[0].sealed_private_key[1], 0x30);
+    // The private key is stored sealed, not as PKCS#8: no rsaEncryption algorithm identifier in
+    // the clear (a fixed 11-byte DER string every PKCS#8 RSA key carries).
+    const RSA_ENCRYPTION_OID: [u8; 11] = [0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x01];
+    let sealed = &records[0].sealed_private_key;
+    assert_eq!(sealed[0], 1, "sealed-key format version");
+    assert!(!sealed.windows(RSA_ENCRYPTION_OID.len()).any(|w| w == RSA_ENCRYPTION_OID));
 
     let second = KeyManager::load(store.clone(), [1; 32], clock.clone()).await.unwrap();
     assert_eq!(second.current().kid(), first.current().kid());
