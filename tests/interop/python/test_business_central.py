@@ -6,7 +6,8 @@ application (identifier URI `https://api.businesscentral.dynamics.com`, app role
 on the sample's Microsoft Entra Applications card with `--register-app` and one with `apps add` (Disabled),
 then runs the sample on a free port. Then:
 
-- seed 001's REST Client file (`../shared/fixtures/bc-s2s.http`) is replayed with httpyac, changed only
+- seed 001's REST Client file (`../shared/fixtures/bc-s2s.http`, vendored verbatim as
+  `tests/interop/fixtures/bc-s2s.http`) is replayed with httpyac, changed only
   where the issue allows: the `@` variables, the two host names and httpyac's three syntax differences;
 - BC's authorization rules are checked through the real token path: unknown and Disabled clients (401
   `Authentication_InvalidCredentials`), a D365 READ client writing (403), a token without the route's app
@@ -39,9 +40,12 @@ API_ROLE = "API.ReadWrite.All"
 AUTOMATION_ROLE = "Automation.ReadWrite.All"
 ENVIRONMENT = "production"
 HTTPYAC_DIR = custos_server.REPO_ROOT / "tests" / "interop" / "httpyac"
+# A verbatim copy of the project's shared fixture, kept in the repository so that CI on a bare clone
+# has it; test_vendored_fixture_is_verbatim checks it against the original when that is present.
 FIXTURE = Path(
-    os.environ.get("CUSTOS_BC_HTTP_FIXTURE", custos_server.REPO_ROOT.parent / "shared" / "fixtures" / "bc-s2s.http")
+    os.environ.get("CUSTOS_BC_HTTP_FIXTURE", custos_server.REPO_ROOT / "tests" / "interop" / "fixtures" / "bc-s2s.http")
 )
+SHARED_FIXTURE = custos_server.REPO_ROOT.parent / "shared" / "fixtures" / "bc-s2s.http"
 READY_PATTERN = re.compile(r"business-central sample listening on (http://127\.0\.0\.1:\d+)")
 START_TIMEOUT_S = 60.0
 TIMEOUT_S = 30
@@ -370,3 +374,10 @@ def test_automation_api_with_automation_role_and_permission_set(bc: BusinessCent
         "Authorization_InsufficientPermissions",
         "Sorry, the current permissions prevented the action. (TableData 2000000120 User Read: System)",
     )
+
+
+def test_vendored_fixture_is_verbatim():
+    """The repository's copy of seed 001's REST Client file is byte for byte the shared original."""
+    assert FIXTURE.is_file(), FIXTURE
+    if SHARED_FIXTURE.is_file():
+        assert FIXTURE.read_bytes() == SHARED_FIXTURE.read_bytes()
