@@ -6,7 +6,6 @@
 mod certificates;
 mod common;
 
-use base64::Engine as _;
 use certificates::*;
 use common::*;
 use custos_authority::{Authority, AuthorityConfig, KeyManager};
@@ -18,27 +17,8 @@ use custos_store::{Directory, Store};
 use serde_json::Value;
 use std::sync::Arc;
 
-const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-
 fn v2_token_url(fx: &Fixture) -> String {
     format!("{PUBLIC_URL}{}", fx.v2_token_path())
-}
-
-fn v2_body(client: &App, assertion: &str) -> String {
-    form(&[
-        ("client_id", &client.app_id()),
-        ("grant_type", "client_credentials"),
-        ("scope", "api://resource-v2/.default"),
-        ("client_assertion_type", ASSERTION_TYPE),
-        ("client_assertion", assertion),
-    ])
-}
-
-fn token_claims(reply: &Reply) -> Value {
-    let token = reply.json["access_token"].as_str().unwrap_or_else(|| panic!("{}", reply.text));
-    let payload = token.split('.').nth(1).unwrap();
-    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap())
-        .unwrap()
 }
 
 async fn set_replay_mode(fx: &Fixture, mode: AssertionReplayMode) {
@@ -56,7 +36,10 @@ async fn setup() -> (Fixture, App) {
 async fn rs256_with_x5t_gets_a_v2_token_with_azpacr_2() {
     let (fx, client) = setup().await;
     let reply = fx
-        .post_form(&fx.v2_token_path(), &v2_body(&client, &assertion(&client, &v2_token_url(&fx), "j1")))
+        .post_form(
+            &fx.v2_token_path(),
+            &v2_assertion_body(&client, &assertion(&client, &v2_token_url(&fx), "j1")),
+        )
         .await;
     assert_eq!(reply.status, 200, "{}", reply.text);
     let claims = token_claims(&reply);
@@ -103,7 +86,7 @@ async fn ps256_with_x5t_s256_and_padded_segments() {
     let aud = format!("{PUBLIC_URL}/{}/v2.0", fx.tenant);
     let raw = sign(key, Alg::Ps256, &header, &claims_at(&client, &aud, "p1", NOW, NOW + 1800), true);
     assert!(raw.contains('='), "the segments should be padded: {raw}");
-    let reply = fx.post_form(&fx.v2_token_path(), &v2_body(&client, &raw)).await;
+    let reply = fx.post_form(&fx.v2_token_path(), &v2_assertion_body(&client, &raw)).await;
     assert_eq!(reply.status, 200, "{}", reply.text);
     assert_eq!(token_claims(&reply)["azpacr"], "2");
 }
@@ -170,7 +153,7 @@ async fn each_refusal_has_its_entra_code() {
         ),
     ];
     for (name, raw, code) in cases {
-        let reply = fx.post_form(&fx.v2_token_path(), &v2_body(&client, &raw)).await;
+        let reply = fx.post_form(&fx.v2_token_path(), &v2_assertion_body(&client, &raw)).await;
         reply.assert_error(401, "invalid_client", code);
         assert_eq!(reply.json["access_token"], Value::Null, "{name}");
     }
@@ -184,7 +167,7 @@ async fn a_bad_signature_is_700027_with_entras_reason() {
     let at = raw.len() - 10;
     let flipped = if &raw[at..=at] == "A" { "B" } else { "A" };
     raw.replace_range(at..=at, flipped);
-    let reply = fx.post_form(&fx.v2_token_path(), &v2_body(&client, &raw)).await;
+    let reply = fx.post_form(&fx.v2_token_path(), &v2_assertion_body(&client, &raw)).await;
     reply.assert_error(401, "invalid_client", 700027);
     assert!(
         reply.json["error_description"]
@@ -198,7 +181,7 @@ async fn a_bad_signature_is_700027_with_entras_reason() {
 async fn body_client_id_must_be_the_issuer() {
     let (fx, client) = setup().await;
     let raw = assertion(&fx.client, &v2_token_url(&fx), "x");
-    let reply = fx.post_form(&fx.v2_token_path(), &v2_body(&client, &raw)).await;
+    let reply = fx.post_form(&fx.v2_token_path(), &v2_assertion_body(&client, &raw)).await;
     reply.assert_error(401, "invalid_client", 700021);
 }
 
@@ -206,7 +189,7 @@ async fn body_client_id_must_be_the_issuer() {
 async fn assertion_type_must_be_jwt_bearer() {
     let (fx, client) = setup().await;
     let raw = assertion(&client, &v2_token_url(&fx), "t");
-    let wrong = v2_body(&client, &raw).replace("jwt-bearer", "saml2-bearer");
+    let wrong = v2_assertion_body(&client, &raw).replace("jwt-bearer", "saml2-bearer");
     fx.post_form(&fx.v2_token_path(), &wrong).await.assert_error(400, "invalid_request", 9002313);
     let missing = form(&[
         ("client_id", &client.app_id()),
@@ -221,8 +204,8 @@ async fn assertion_type_must_be_jwt_bearer() {
 async fn unknown_client_with_an_assertion_is_700016() {
     let (fx, client) = setup().await;
     let raw = assertion(&client, &v2_token_url(&fx), "u");
-    let body =
-        v2_body(&client, &raw).replace(&client.app_id(), &custos_core::AppId::new_random().to_string());
+    let body = v2_assertion_body(&client, &raw)
+        .replace(&client.app_id(), &custos_core::AppId::new_random().to_string());
     fx.post_form(&fx.v2_token_path(), &body).await.assert_error(400, "unauthorized_client", 700016);
 }
 
@@ -231,7 +214,10 @@ async fn an_expired_certificate_credential_is_not_a_key() {
     let fx = Fixture::new().await;
     let client = certificate_client(&fx, vec![key_credential(registered_key(), NOW - 86_400, NOW - 1)]).await;
     let reply = fx
-        .post_form(&fx.v2_token_path(), &v2_body(&client, &assertion(&client, &v2_token_url(&fx), "e")))
+        .post_form(
+            &fx.v2_token_path(),
+            &v2_assertion_body(&client, &assertion(&client, &v2_token_url(&fx), "e")),
+        )
         .await;
     reply.assert_error(401, "invalid_client", 700027);
 }
@@ -240,14 +226,16 @@ async fn an_expired_certificate_credential_is_not_a_key() {
 async fn removing_the_key_credential_takes_effect_at_once() {
     let (fx, client) = setup().await;
     let url = v2_token_url(&fx);
-    let ok = fx.post_form(&fx.v2_token_path(), &v2_body(&client, &assertion(&client, &url, "r1"))).await;
+    let ok =
+        fx.post_form(&fx.v2_token_path(), &v2_assertion_body(&client, &assertion(&client, &url, "r1"))).await;
     assert_eq!(ok.status, 200, "{}", ok.text);
     let key_id = client.app.key_credentials[0].key_id;
     fx.directory
         .modify_application(fx.tenant, client.app.id, custos_store::ApplicationChange::RemoveKey(key_id))
         .await
         .unwrap();
-    let reply = fx.post_form(&fx.v2_token_path(), &v2_body(&client, &assertion(&client, &url, "r2"))).await;
+    let reply =
+        fx.post_form(&fx.v2_token_path(), &v2_assertion_body(&client, &assertion(&client, &url, "r2"))).await;
     reply.assert_error(401, "invalid_client", 700027);
 }
 
@@ -257,7 +245,7 @@ async fn compat_mode_accepts_a_byte_identical_reuse_only() {
     let url = v2_token_url(&fx);
     let raw = assertion(&client, &url, "same-jti");
     for _ in 0..2 {
-        let reply = fx.post_form(&fx.v2_token_path(), &v2_body(&client, &raw)).await;
+        let reply = fx.post_form(&fx.v2_token_path(), &v2_assertion_body(&client, &raw)).await;
         assert_eq!(reply.status, 200, "{}", reply.text);
     }
     // Same jti, different content (a fresh signature over other claims).
@@ -268,7 +256,7 @@ async fn compat_mode_accepts_a_byte_identical_reuse_only() {
         &claims_at(&client, &url, "same-jti", NOW, NOW + 500),
         false,
     );
-    let reply = fx.post_form(&fx.v2_token_path(), &v2_body(&client, &other)).await;
+    let reply = fx.post_form(&fx.v2_token_path(), &v2_assertion_body(&client, &other)).await;
     reply.assert_error(401, "invalid_client", 7000290);
     // A byte-identical assertion that lives longer than 10 minutes may not be reused.
     let long = sign(
@@ -278,8 +266,8 @@ async fn compat_mode_accepts_a_byte_identical_reuse_only() {
         &claims_at(&client, &url, "long", NOW, NOW + 1800),
         false,
     );
-    assert_eq!(fx.post_form(&fx.v2_token_path(), &v2_body(&client, &long)).await.status, 200);
-    fx.post_form(&fx.v2_token_path(), &v2_body(&client, &long)).await.assert_error(
+    assert_eq!(fx.post_form(&fx.v2_token_path(), &v2_assertion_body(&client, &long)).await.status, 200);
+    fx.post_form(&fx.v2_token_path(), &v2_assertion_body(&client, &long)).await.assert_error(
         401,
         "invalid_client",
         7000290,
@@ -292,8 +280,8 @@ async fn strict_mode_makes_every_jti_single_use() {
     set_replay_mode(&fx, AssertionReplayMode::Strict).await;
     let url = v2_token_url(&fx);
     let raw = assertion(&client, &url, "once");
-    assert_eq!(fx.post_form(&fx.v2_token_path(), &v2_body(&client, &raw)).await.status, 200);
-    fx.post_form(&fx.v2_token_path(), &v2_body(&client, &raw)).await.assert_error(
+    assert_eq!(fx.post_form(&fx.v2_token_path(), &v2_assertion_body(&client, &raw)).await.status, 200);
+    fx.post_form(&fx.v2_token_path(), &v2_assertion_body(&client, &raw)).await.assert_error(
         401,
         "invalid_client",
         7000290,
@@ -303,15 +291,15 @@ async fn strict_mode_makes_every_jti_single_use() {
     let id = client.app_id();
     let no_jti = format!(r#"{{"aud":"{url}","iss":"{id}","sub":"{id}","iat":{NOW},"exp":{}}}"#, NOW + 600);
     let raw = sign(registered_key(), Alg::Rs256, &rs256_header(registered_key()), &no_jti, false);
-    let reply = fx.post_form(&fx.v2_token_path(), &v2_body(&client, &raw)).await;
+    let reply = fx.post_form(&fx.v2_token_path(), &v2_assertion_body(&client, &raw)).await;
     reply.assert_error(401, "invalid_client", 50027);
     assert!(reply.json["error_description"].as_str().unwrap().contains("'jti'"));
 
     // Spent even when a later check fails.
     let raw = assertion(&client, &url, "spent");
-    let unknown_resource = v2_body(&client, &raw).replace("resource-v2", "nothing-here");
+    let unknown_resource = v2_assertion_body(&client, &raw).replace("resource-v2", "nothing-here");
     fx.post_form(&fx.v2_token_path(), &unknown_resource).await.assert_error(400, "invalid_resource", 500011);
-    fx.post_form(&fx.v2_token_path(), &v2_body(&client, &raw)).await.assert_error(
+    fx.post_form(&fx.v2_token_path(), &v2_assertion_body(&client, &raw)).await.assert_error(
         401,
         "invalid_client",
         7000290,
@@ -334,7 +322,7 @@ async fn strict_mode_markers_survive_a_restart() {
             certificate_client(&fx, vec![key_credential(registered_key(), NOW - 86_400, NOW + 86_400)]).await;
         set_replay_mode(&fx, AssertionReplayMode::Strict).await;
         let raw = assertion(&client, &v2_token_url(&fx), "durable");
-        let body = v2_body(&client, &raw);
+        let body = v2_assertion_body(&client, &raw);
         let reply = fx.post_form(&fx.v2_token_path(), &body).await;
         assert_eq!(reply.status, 200, "{}", reply.text);
         (raw, body, fx.v2_token_path(), fx.tenant)

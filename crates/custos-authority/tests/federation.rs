@@ -22,7 +22,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
-const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 const SUBJECT: &str = "system:serviceaccount:payments:worker";
 
 /// The fixture, a running issuer, a client trusting it, and an authority configured for it.
@@ -126,18 +125,9 @@ fn with(mut claims: Value, name: &str, value: Value) -> Value {
 }
 
 impl Setup {
-    fn body(&self, client: &App, assertion: &str) -> String {
-        form(&[
-            ("client_id", &client.app_id()),
-            ("grant_type", "client_credentials"),
-            ("scope", "api://resource-v2/.default"),
-            ("client_assertion_type", ASSERTION_TYPE),
-            ("client_assertion", assertion),
-        ])
-    }
-
     async fn request(&self, client: &App, assertion: &str) -> Reply {
-        let request = post(&self.fx.v2_token_path(), FORM).body(self.body(client, assertion).into()).unwrap();
+        let request =
+            post(&self.fx.v2_token_path(), FORM).body(v2_assertion_body(client, assertion).into()).unwrap();
         send(&self.router, request).await
     }
 
@@ -148,24 +138,6 @@ impl Setup {
     fn token(&self) -> String {
         self.issuer.token(&claims(&self.issuer.issuer))
     }
-}
-
-async fn send(router: &axum::Router, request: axum::http::Request<axum::body::Body>) -> Reply {
-    use http_body_util::BodyExt as _;
-    use tower::ServiceExt as _;
-    let response = router.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let text = String::from_utf8(response.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
-    let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Reply { status, headers, text, json }
-}
-
-fn token_claims(reply: &Reply) -> Value {
-    let token = reply.json["access_token"].as_str().unwrap_or_else(|| panic!("{}", reply.text));
-    let payload = token.split('.').nth(1).unwrap();
-    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap())
-        .unwrap()
 }
 
 fn description(reply: &Reply) -> &str {

@@ -8,13 +8,12 @@ mod common;
 
 use axum::body::Body;
 use axum::http::Request;
-use base64::Engine as _;
 use common::*;
 use custos_authority::{Authority, AuthorityConfig, KeyManager, managed_identity};
 use custos_core::ids::GRAPH_IDENTIFIER_URI;
 use custos_core::model::ServicePrincipalType;
 use custos_jose::secret::SecretHasher;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::sync::Arc;
 
 const APP_SERVICE: &str = "/msi/token?api-version=2019-08-01&resource=api://resource-v1";
@@ -70,15 +69,7 @@ async fn setup(enabled: bool) -> Setup {
 
 impl Setup {
     async fn send(&self, request: Request<Body>) -> Reply {
-        use http_body_util::BodyExt as _;
-        use tower::ServiceExt as _;
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        let text = String::from_utf8(bytes.to_vec()).unwrap();
-        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Reply { status, headers, text, json }
+        send(&self.router, request).await
     }
 
     async fn get(&self, uri: &str, headers: &[(&str, &str)]) -> Reply {
@@ -117,12 +108,6 @@ impl Setup {
         assert_eq!(reply.status, 201, "{}", reply.text);
         reply.json["secret"].as_str().unwrap().to_owned()
     }
-}
-
-fn claims(token: &str) -> Value {
-    let payload = token.split('.').nth(1).unwrap();
-    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap())
-        .unwrap()
 }
 
 /// Checks an App Service error body and returns its message.
@@ -201,7 +186,7 @@ async fn app_service_issues_the_identity_s_own_token() {
             "client_id": s.mi.app_id(),
         })
     );
-    let c = claims(token);
+    let c = jwt_claims(token);
     assert_eq!(c["oid"], s.mi.sp.id.to_string());
     assert_eq!(c["sub"], s.mi.sp.id.to_string());
     assert_eq!(c["appid"], s.mi.app_id());
@@ -225,7 +210,7 @@ async fn imds_takes_the_secret_as_a_path_prefix_or_a_header() {
     assert_eq!(reply.json["refresh_token"], "");
     assert_eq!(reply.json["expires_in"], "86399");
     assert_eq!(reply.json["client_id"], s.mi.app_id());
-    assert_eq!(claims(reply.json["access_token"].as_str().unwrap())["oid"], s.mi.sp.id.to_string());
+    assert_eq!(jwt_claims(reply.json["access_token"].as_str().unwrap())["oid"], s.mi.sp.id.to_string());
 
     let root = format!("/metadata/identity/oauth2/token?{IMDS_QUERY}");
     let reply = s.get(&root, &[("Metadata", "true"), ("X-IDENTITY-HEADER", &secret)]).await;

@@ -213,7 +213,9 @@ mod tests {
         }
     }
 
-    fn app(secrets: usize, keys: u8) -> Application {
+    /// An application with `secrets` client secrets and `keys` certificates (the change modules' tests
+    /// share it).
+    pub(super) fn app(secrets: usize, keys: u8) -> Application {
         Application {
             id: ObjectId::new_random(),
             tenant_id: TenantId::new_random(),

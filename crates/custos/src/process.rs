@@ -1,5 +1,11 @@
-//! What every long-running subcommand (`serve`, `gateway`, `agent`) shares: logging to stderr
-//! and waiting for a shutdown signal.
+//! What every long-running subcommand (`serve`, `gateway`, `agent`, `sample`) shares: logging to
+//! stderr, binding the listener and waiting for a shutdown signal.
+
+use anyhow::Context as _;
+use custos_server::listener::Listener;
+use custos_server::tls::load_server_config;
+use std::net::SocketAddr;
+use std::path::Path;
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -23,6 +29,20 @@ pub(crate) fn init_logging(format: LogFormat) -> tracing_appender::non_blocking:
         LogFormat::Json => builder.json().flatten_event(true).init(),
     }
     guard
+}
+
+/// Binds `listen`: HTTPS with the PEM `tls_cert` and `tls_key` when both are given, plain HTTP
+/// otherwise.
+pub(crate) async fn bind_listener(
+    listen: SocketAddr,
+    tls_cert: Option<&Path>,
+    tls_key: Option<&Path>,
+) -> anyhow::Result<Listener> {
+    let tls = match (tls_cert, tls_key) {
+        (Some(cert), Some(key)) => Some(load_server_config(cert, key)?),
+        _ => None,
+    };
+    Listener::bind(listen, tls).await.with_context(|| format!("cannot listen on {listen}"))
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

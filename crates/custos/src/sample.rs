@@ -1,11 +1,9 @@
 //! `custos sample <name>`: serves one of the sample protected APIs of `custos-samples` on plain
 //! HTTP or (with `--tls-cert`/`--tls-key`) HTTPS, until SIGTERM or Ctrl-C.
 
-use crate::process::{LogFormat, init_logging, shutdown_signal};
-use anyhow::Context;
+use crate::process::{LogFormat, bind_listener, init_logging, shutdown_signal};
 use custos_samples::{Sample, business_central, community_training};
-use custos_server::listener::{Listener, serve};
-use custos_server::tls::load_server_config;
+use custos_server::listener::serve;
 
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum SampleCommand {
@@ -25,13 +23,7 @@ pub(crate) async fn run(command: SampleCommand) -> anyhow::Result<()> {
         SampleCommand::CommunityTraining(cli) => community_training::prepare(cli).await?,
     };
     let Sample { name, router, serve: args } = sample;
-    let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => Some(load_server_config(cert, key)?),
-        _ => None,
-    };
-    let listener = Listener::bind(args.listen, tls)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let listener = bind_listener(args.listen, args.tls_cert.as_deref(), args.tls_key.as_deref()).await?;
     tracing::info!("{name} sample listening on {}://{}", listener.scheme(), listener.local_addr()?);
     serve(listener, router, shutdown_signal()).await;
     tracing::info!("{name} sample stopped");

@@ -95,7 +95,7 @@ fn the_agent_serves_managed_identity_tokens_from_the_authority() {
 
     let client_id = mi["appId"].as_str().unwrap();
     let ca = data.join("tls/ca.pem");
-    let (_agent, env) = start_agent(&[
+    let agent_args = [
         "--authority",
         &base,
         "--tenant",
@@ -106,7 +106,8 @@ fn the_agent_serves_managed_identity_tokens_from_the_authority() {
         pem.to_str().unwrap(),
         "--ca",
         ca.to_str().unwrap(),
-    ]);
+    ];
+    let (_agent, env) = start_agent(&agent_args);
     let host = env["AZURE_POD_IDENTITY_AUTHORITY_HOST"].clone();
     assert!(host.starts_with("http://127.0.0.1:"), "{host}");
     assert_eq!(env["IDENTITY_ENDPOINT"], format!("{host}/msi/token"));
@@ -166,22 +167,9 @@ fn the_agent_serves_managed_identity_tokens_from_the_authority() {
     assert!(refused["error_description"].as_str().unwrap().starts_with("AADSTS500011:"), "{refused}");
 
     // With --tls-cert/--tls-key the agent serves HTTPS and prints https URLs.
-    let (_tls_agent, tls_env) = start_agent(&[
-        "--authority",
-        &base,
-        "--tenant",
-        tenant,
-        "--identity",
-        client_id,
-        "--credential",
-        pem.to_str().unwrap(),
-        "--ca",
-        ca.to_str().unwrap(),
-        "--tls-cert",
-        data.join("tls/server.pem").to_str().unwrap(),
-        "--tls-key",
-        data.join("tls/server.key").to_str().unwrap(),
-    ]);
+    let (tls_cert, tls_key) = (data.join("tls/server.pem"), data.join("tls/server.key"));
+    let tls_args = ["--tls-cert", tls_cert.to_str().unwrap(), "--tls-key", tls_key.to_str().unwrap()];
+    let (_tls_agent, tls_env) = start_agent(&[&agent_args[..], &tls_args].concat());
     let tls_host = tls_env["AZURE_POD_IDENTITY_AUTHORITY_HOST"].clone();
     assert!(tls_host.starts_with("https://127.0.0.1:"), "{tls_host}");
     assert_eq!(tls_env["IDENTITY_ENDPOINT"], format!("{tls_host}/msi/token"));

@@ -18,7 +18,7 @@ import pytest  # noqa: E402
 
 import certificates  # noqa: E402
 import custos_server  # noqa: E402
-from graph_client import GRAPH_SCOPE, GraphClient, client_credentials_token  # noqa: E402
+from graph_client import admin_graph  # noqa: E402
 from world import ROLE, CertificateClient, Resource, World  # noqa: E402
 
 
@@ -48,16 +48,7 @@ def custos(tmp_path_factory: pytest.TempPathFactory):
 def world(custos: custos_server.CustosServer) -> World:
     """Two resources (v1, v2) with role Data.Read; a daemon with a secret and one with a certificate
     (registered by PATCH in the seed-004 manifest shape) holding it on both; a role-less client."""
-    admin = custos.init
-    token = client_credentials_token(
-        custos.public_url,
-        custos.tenant_id,
-        admin["adminClientId"],
-        admin["adminClientSecret"],
-        GRAPH_SCOPE,
-        custos.ca_path,
-    )["access_token"]
-    graph = GraphClient(admin["graphBaseUrl"], token, custos.ca_path)
+    graph = admin_graph(custos.init)
     resources = {
         "v1": Resource(
             "v1",

@@ -46,6 +46,19 @@ def client_credentials_token(
     return _expect(response, 200, f"token for {scope}")
 
 
+def admin_token(init: dict) -> str:
+    """A Graph token for the installation admin whose credentials `custos init --json` printed."""
+    return client_credentials_token(
+        init["publicUrl"], init["tenantId"], init["adminClientId"], init["adminClientSecret"], GRAPH_SCOPE,
+        init["caCertPath"],
+    )["access_token"]
+
+
+def admin_graph(init: dict) -> GraphClient:
+    """A Graph client acting as the installation admin of `init` (`custos init --json`)."""
+    return GraphClient(init["graphBaseUrl"], admin_token(init), init["caCertPath"])
+
+
 @dataclass(frozen=True)
 class App:
     """An application registration with its service principal and, optionally, a secret."""

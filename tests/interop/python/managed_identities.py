@@ -12,7 +12,7 @@ from pathlib import Path
 import requests
 
 import custos_server
-from graph_client import GRAPH_SCOPE, client_credentials_token
+from graph_client import admin_token
 from world import ROLE, World
 
 TIMEOUT_S = 30
@@ -20,26 +20,24 @@ AGENT_EXPORTS = 4  # IDENTITY_ENDPOINT, IDENTITY_HEADER, AZURE_POD_IDENTITY_AUTH
 
 
 def _admin_headers(world: World) -> dict[str, str]:
-    server = world.server
-    admin = server.init
-    token = client_credentials_token(
-        server.public_url, server.tenant_id, admin["adminClientId"], admin["adminClientSecret"], GRAPH_SCOPE, server.ca_path
-    )["access_token"]
-    return {"Authorization": f"Bearer {token}"}
+    return {"Authorization": f"Bearer {admin_token(world.server.init)}"}
 
 
 def _identities_url(world: World) -> str:
     return f"{world.public_url}/admin/v1/tenants/{world.tenant_id}/managedIdentities"
 
 
-def create_identity(world: World, name: str) -> dict:
-    """A new managed identity (`{id, appId, displayName}`) holding the v1 resource's role."""
+def create_identity(world: World, name: str, *, with_role: bool = True) -> dict:
+    """A new managed identity (`{id, appId, displayName}`), holding the v1 resource's role unless
+    `with_role` is false."""
     headers = _admin_headers(world)
     created = requests.post(
         _identities_url(world), json={"displayName": name}, headers=headers, verify=world.ca_path, timeout=TIMEOUT_S
     )
     assert created.status_code == 201, created.text
     mi = created.json()
+    if not with_role:
+        return mi
     resource = world.resources["v1"]
     assigned = requests.post(
         f"{world.server.init['graphBaseUrl']}/servicePrincipals/{resource.app.sp_id}/appRoleAssignedTo",

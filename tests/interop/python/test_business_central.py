@@ -22,7 +22,6 @@ import os
 import re
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +30,8 @@ import pytest
 import requests
 
 import custos_server
-from graph_client import GRAPH_SCOPE, App, GraphClient, client_credentials_token
+from children import logged_child, wait_for_log
+from graph_client import GRAPH_SCOPE, App, GraphClient, admin_graph, client_credentials_token
 from world import World
 
 BC_RESOURCE = "https://api.businesscentral.dynamics.com"
@@ -47,7 +47,6 @@ FIXTURE = Path(
 )
 SHARED_FIXTURE = custos_server.REPO_ROOT.parent / "shared" / "fixtures" / "bc-s2s.http"
 READY_PATTERN = re.compile(r"business-central sample listening on (http://127\.0\.0\.1:\d+)")
-START_TIMEOUT_S = 60.0
 TIMEOUT_S = 30
 
 
@@ -106,14 +105,6 @@ class BusinessCentral:
         return body["value"][0]["id"]
 
 
-def _graph(world: World) -> GraphClient:
-    admin = world.server.init
-    token = client_credentials_token(
-        world.public_url, world.tenant_id, admin["adminClientId"], admin["adminClientSecret"], GRAPH_SCOPE, world.ca_path
-    )["access_token"]
-    return GraphClient(admin["graphBaseUrl"], token, world.ca_path)
-
-
 def _register_clients(graph: GraphClient, resource: App) -> Clients:
     def client(name: str, roles: tuple[str, ...]) -> App:
         app = graph.register(f"bc-{name}", with_secret=True)
@@ -132,7 +123,7 @@ def _register_clients(graph: GraphClient, resource: App) -> Clients:
 
 @pytest.fixture(scope="module")
 def bc(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BusinessCentral]:
-    graph = _graph(world)
+    graph = admin_graph(world.server.init)
     # v1 tokens (requestedAccessTokenVersion null), as Entra issues for Business Central: aud = the URI.
     resource = graph.register("Dynamics 365 Business Central", BC_RESOURCE, token_version=None,
                               roles=(API_ROLE, AUTOMATION_ROLE))
@@ -155,32 +146,9 @@ def bc(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Busin
         "--register-app", f"{clients.reader.app_id}=D365 READ",
         "--register-app", f"{clients.automator.app_id}=D365 AUTOMATION",
     ]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
-    try:
-        url = _wait_until_listening(process, log_path)
+    with logged_child(cmd, log_path, env) as process:
+        url = wait_for_log(process, log_path, READY_PATTERN, "the sample").group(1)
         yield BusinessCentral(url=url, data_dir=data_dir, log_path=log_path, world=world, clients=clients)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _wait_until_listening(process: subprocess.Popen, log_path: Path) -> str:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        output = log_path.read_text(errors="replace")
-        ready = READY_PATTERN.search(output)
-        if ready:
-            return ready.group(1)
-        if process.poll() is not None:
-            pytest.fail(f"the sample exited {process.returncode} before listening\n{output}", pytrace=False)
-        time.sleep(0.1)
-    process.kill()
-    pytest.fail(f"the sample did not start within {START_TIMEOUT_S:.0f} s\n{log_path.read_text()}", pytrace=False)
 
 
 # --- seed 001's REST Client file, replayed with httpyac ------------------------------------------------

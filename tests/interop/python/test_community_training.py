@@ -19,9 +19,9 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,11 +31,12 @@ import requests
 from azure.identity import ManagedIdentityCredential
 
 import custos_server
-from graph_client import GRAPH_SCOPE, App, GraphClient, client_credentials_token
+from children import logged_child, wait_for_log
+from graph_client import App, GraphClient, admin_graph
+from managed_identities import create_identity, running_agent
 from world import World
 
 ROLE = "S2SAppRole"
-START_TIMEOUT_S = 60.0
 READY_PATTERN = re.compile(r"community-training sample listening on http://127\.0\.0\.1:(\d+)")
 MI_ENV_VARS = ("IDENTITY_ENDPOINT", "IDENTITY_HEADER", "IDENTITY_SERVER_THUMBPRINT", "MSI_ENDPOINT", "MSI_SECRET",
                "IMDS_ENDPOINT", "AZURE_POD_IDENTITY_AUTHORITY_HOST", "MSAL_MANAGED_IDENTITY_ENDPOINT",
@@ -63,14 +64,6 @@ class Seed000:
         return f"api://{self.service.app_id}"
 
 
-def _admin_headers(world: World) -> dict:
-    server = world.server
-    admin = server.init
-    token = client_credentials_token(server.public_url, server.tenant_id, admin["adminClientId"],
-                                     admin["adminClientSecret"], GRAPH_SCOPE, server.ca_path)["access_token"]
-    return {"Authorization": f"Bearer {token}"}
-
-
 def _register_service(graph: GraphClient) -> App:
     """Step 1: register the service app, then "Expose an API" with the suggested `api://<appId>`."""
     app = graph.register("interop-ct-service", roles=(ROLE,))
@@ -80,82 +73,32 @@ def _register_service(graph: GraphClient) -> App:
     return App(app.object_id, app.app_id, app.sp_id, app.secret, uri, app.role_ids)
 
 
-def _start_agent(world: World, identity: dict, tmp: Path) -> tuple[subprocess.Popen, dict]:
-    binary = custos_server.custos_binary()
+@contextmanager
+def _running_sample(world: World, settings: dict, tmp: Path) -> Iterator[str]:
+    """`custos sample community-training` with seed 000's settings as environment variables; yields its
+    base URL."""
     server = world.server
-    pem = tmp / "ct-identity.pem"
-    made = subprocess.run(
-        [str(binary), "mi", "credential", "create", identity["appId"], "--out", str(pem), "--output", "json",
-         "--profile", str(server.data_dir / "admin.json")],
-        env=custos_server.child_env(), capture_output=True, text=True, timeout=60, check=False,
-    )
-    assert made.returncode == 0, made.stderr
-    process = subprocess.Popen(
-        [str(binary), "agent", "--authority", server.public_url, "--tenant", server.tenant_id, "--identity",
-         identity["appId"], "--credential", str(pem), "--ca", server.ca_path, "--listen", "127.0.0.1:0"],
-        env=custos_server.child_env(), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )
-    exports = {}
-    assert process.stdout is not None
-    for _ in range(4):
-        line = process.stdout.readline().strip()
-        assert line.startswith("export "), f"unexpected agent output: {line!r}"
-        name, _, value = line.removeprefix("export ").partition("=")
-        exports[name] = value
-    return process, exports
-
-
-def _start_sample(world: World, settings: dict, tmp: Path) -> tuple[subprocess.Popen, str, Path]:
-    """`custos sample community-training` with seed 000's settings as environment variables."""
-    server = world.server
-    env = custos_server.child_env() | settings
     log_path = tmp / "community-training.log"
     cmd = [str(custos_server.custos_binary()), "sample", "community-training", "--listen", "127.0.0.1:0",
            "--authority", server.public_url, "--tenant", server.tenant_id, "--ca", server.ca_path,
            "--data-dir", str(tmp / "ct-data")]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        output = log_path.read_text(errors="replace")
-        ready = READY_PATTERN.search(output)
-        if ready:
-            return process, f"http://127.0.0.1:{ready.group(1)}", log_path
-        if process.poll() is not None:
-            pytest.fail(f"the sample exited {process.returncode} before it was ready\n{output}", pytrace=False)
-        time.sleep(0.1)
-    process.kill()
-    process.wait()
-    pytest.fail(f"the sample did not report its port within {START_TIMEOUT_S:.0f} s", pytrace=False)
-
-
-def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    with logged_child(cmd, log_path, custos_server.child_env() | settings) as process:
+        port = wait_for_log(process, log_path, READY_PATTERN, "the sample").group(1)
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="module")
 def seed000(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seed000]:
     server = world.server
-    headers = _admin_headers(world)
-    graph = GraphClient(server.init["graphBaseUrl"], headers["Authorization"].removeprefix("Bearer "), server.ca_path)
+    graph = admin_graph(server.init)
     service = _register_service(graph)
     client = graph.register("interop-ct-client", with_secret=True)
     unlisted = graph.register("interop-ct-unlisted", with_secret=True)
     roleless = graph.register("interop-ct-roleless", with_secret=True)
     for holder in (client, unlisted):  # step 2, approach 2: the permission, with admin consent
         graph.assign_app_role(service.sp_id, holder.sp_id, service.role_ids[ROLE])
-    created = requests.post(f"{server.public_url}/admin/v1/tenants/{server.tenant_id}/managedIdentities",
-                            json={"displayName": "interop-ct-function"}, headers=headers, verify=server.ca_path,
-                            timeout=30)
-    assert created.status_code == 201, created.text
-    identity = created.json()
+    identity = create_identity(world, "interop-ct-function", with_role=False)
     tmp = tmp_path_factory.mktemp("community-training")
-    agent, exports = _start_agent(world, identity, tmp)
     settings = {  # step 3: what CT support would configure
         "ServiceAuthEnabled": "true",
         "ServiceAuthAudience": f"api://{service.app_id}",
@@ -165,12 +108,8 @@ def seed000(world: World, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         "ServiceAuthRole": ROLE,
         "EnableSwagger": "true",
     }
-    sample, url, _ = _start_sample(world, settings, tmp)
-    try:
+    with running_agent(world, identity, tmp) as exports, _running_sample(world, settings, tmp) as url:
         yield Seed000(service, client, unlisted, roleless, identity, exports, url)
-    finally:
-        _stop(sample)
-        _stop(agent)
 
 
 def msal_token(world: World, app: App, scope: str) -> str:
@@ -191,6 +130,12 @@ def call(seed: Seed000, method: str, path: str, token: str, client_type: str | N
     if client_type is not None:
         headers["ClientType"] = client_type
     return requests.request(method, f"{seed.url}{path}", headers=headers, timeout=30, **kwargs)
+
+
+def assert_refused(response: requests.Response, status: int, error: str, description: str) -> None:
+    """The guard's RFC 6750 refusal: the status and the `WWW-Authenticate` challenge."""
+    assert response.status_code == status
+    assert response.headers["WWW-Authenticate"] == f'Bearer error="{error}", error_description="{description}"'
 
 
 def test_approach_1_managed_identity_allowed_by_object_id(
@@ -247,28 +192,19 @@ def test_approach_2_client_app_with_the_role(world: World, seed000: Seed000) -> 
 def test_an_application_not_allow_listed_is_refused(world: World, seed000: Seed000) -> None:
     token = msal_token(world, seed000.unlisted, f"{seed000.audience}/.default")
     response = call(seed000, "GET", "/api/v1/Courses", token)
-    assert response.status_code == 403
-    assert response.headers["WWW-Authenticate"] == (
-        'Bearer error="insufficient_scope", error_description="the client application is not allowed"'
-    )
+    assert_refused(response, 403, "insufficient_scope", "the client application is not allowed")
 
 
 def test_an_allow_listed_application_without_the_role_is_refused(world: World, seed000: Seed000) -> None:
     token = msal_token(world, seed000.roleless, f"{seed000.audience}/.default")
     response = call(seed000, "GET", "/api/v1/Courses", token)
-    assert response.status_code == 403
-    assert response.headers["WWW-Authenticate"] == (
-        'Bearer error="insufficient_scope", error_description="the token does not carry a required role"'
-    )
+    assert_refused(response, 403, "insufficient_scope", "the token does not carry a required role")
 
 
 def test_a_call_without_the_client_type_header_is_refused(world: World, seed000: Seed000) -> None:
     token = msal_token(world, seed000.client, f"{seed000.audience}/.default")
     response = call(seed000, "POST", "/api/v1/organization", token, client_type=None, json={"name": "never"})
-    assert response.status_code == 401
-    assert response.headers["WWW-Authenticate"] == (
-        'Bearer error="invalid_request", error_description="app tokens require the header ClientType: Service"'
-    )
+    assert_refused(response, 401, "invalid_request", "app tokens require the header ClientType: Service")
     assert call(seed000, "GET", "/api/v1/Courses", token, client_type="Browser").status_code == 401
 
 
@@ -276,10 +212,7 @@ def test_a_token_for_another_api_is_refused(world: World, seed000: Seed000) -> N
     # The session daemon holds Data.Read on the v1 resource: a valid token, for the wrong audience.
     token = msal_token(world, world.daemon, f"{world.resources['v1'].identifier_uri}/.default")
     response = call(seed000, "GET", "/api/v1/Courses", token)
-    assert response.status_code == 401
-    assert response.headers["WWW-Authenticate"] == (
-        'Bearer error="invalid_token", error_description="the audience is invalid"'
-    )
+    assert_refused(response, 401, "invalid_token", "the audience is invalid")
 
 
 def test_swagger_ui_renders_every_operation_in_a_real_browser(seed000: Seed000, tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from azure.core.exceptions import ClientAuthenticationError
 from azure.identity import WorkloadIdentityCredential
 
 import custos_server
-from graph_client import GRAPH_SCOPE, App, GraphCallError, GraphClient, client_credentials_token
+from graph_client import App, GraphCallError, GraphClient, admin_graph, client_credentials_token
 from token_checks import Expected, validate
 from world import ROLE, World
 
@@ -45,14 +45,6 @@ class RelyingServer:
     resources: dict[str, App]  # "1.0" / "2.0"
 
 
-def admin_graph(server: custos_server.CustosServer) -> GraphClient:
-    admin = server.init
-    token = client_credentials_token(
-        server.public_url, server.tenant_id, admin["adminClientId"], admin["adminClientSecret"], GRAPH_SCOPE, server.ca_path
-    )["access_token"]
-    return GraphClient(admin["graphBaseUrl"], token, server.ca_path)
-
-
 def add_federated_credential(graph: GraphClient, app: App, issuer: str, subject: str) -> dict:
     """POST /applications/{id}/federatedIdentityCredentials with the default audience."""
     body = {"name": "external-custos", "issuer": issuer, "subject": subject, "audiences": [EXCHANGE_AUDIENCE]}
@@ -67,7 +59,7 @@ def add_federated_credential(graph: GraphClient, app: App, issuer: str, subject:
 @pytest.fixture(scope="module")
 def external(world: World) -> ExternalIssuer:
     """Mints app-only tokens on the session server, the external issuer of this module."""
-    graph = admin_graph(world.server)
+    graph = admin_graph(world.server.init)
     graph.register("federation-exchange", EXCHANGE_AUDIENCE)
     graph.register("federation-elsewhere", "api://federation-elsewhere")
     source = graph.register("federation-workload-source", with_secret=True)
@@ -100,7 +92,7 @@ def relying(tmp_path_factory: pytest.TempPathFactory, external: ExternalIssuer):
         env.setenv("CUSTOS_FEDERATION_CA", external.ca_path)
         server = custos_server.start_server(binary, root / "data", port, init, root / "serve.log")
     try:
-        graph = admin_graph(server)
+        graph = admin_graph(server.init)
         resources = {
             "1.0": graph.register("federated-target-v1", "api://federated-target-v1", token_version=None, roles=(ROLE,)),
             "2.0": graph.register("federated-target-v2", "api://federated-target-v2", token_version=2, roles=(ROLE,)),

@@ -12,7 +12,6 @@ import json
 import re
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,9 +22,9 @@ import pytest
 import requests
 
 import custos_server
+from children import logged_child, wait_for_log
 from world import ROLE, World
 
-START_TIMEOUT_S = 60.0
 READY_PATTERN = re.compile(r"gateway listening on http://127\.0\.0\.1:(\d+)")
 
 
@@ -94,35 +93,9 @@ upstream = "{upstream}"
     log_path = root / "gateway.log"
     binary = custos_server.custos_binary()
     cmd = [str(binary), "gateway", "--config", str(config), "--listen", "127.0.0.1:0"]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=custos_server.child_env()
-        )
-    try:
-        yield Gateway(process=process, port=_wait_for_port(process, log_path), log_path=log_path)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _wait_for_port(process: subprocess.Popen, log_path: Path) -> int:
-    """Waits until the gateway logs the port it bound."""
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        output = log_path.read_text(errors="replace")
-        ready = READY_PATTERN.search(output)
-        if ready:
-            return int(ready.group(1))
-        if process.poll() is not None:
-            pytest.fail(f"custos gateway exited {process.returncode} before it was ready\n{output}", pytrace=False)
-        time.sleep(0.1)
-    process.kill()
-    process.wait()
-    pytest.fail(f"custos gateway did not report its port within {START_TIMEOUT_S:.0f} s", pytrace=False)
+    with logged_child(cmd, log_path, custos_server.child_env()) as process:
+        port = int(wait_for_log(process, log_path, READY_PATTERN, "custos gateway").group(1))
+        yield Gateway(process=process, port=port, log_path=log_path)
 
 
 def msal_token(world: World, client_id: str, secret: str) -> str:

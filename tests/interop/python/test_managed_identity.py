@@ -107,24 +107,24 @@ def test_azure_identity_through_imds(world: World, agent, clean_env) -> None:
     check(token.token, world, mi)
 
 
+def msal_token(world: World, identity: msal.managed_identity.ManagedIdentity) -> str:
+    """A token for the v1 resource from MSAL Python's ManagedIdentityClient, as the environment configures it."""
+    client = msal.ManagedIdentityClient(identity, http_client=requests.Session())
+    result = client.acquire_token_for_client(resource=world.resources["v1"].identifier_uri)
+    assert "access_token" in result, result
+    return result["access_token"]
+
+
 def test_msal_system_assigned_through_app_service(world: World, agent, clean_env) -> None:
     mi, exports = agent
     app_service(clean_env, exports)
-    client = msal.ManagedIdentityClient(msal.SystemAssignedManagedIdentity(), http_client=requests.Session())
-    result = client.acquire_token_for_client(resource=world.resources["v1"].identifier_uri)
-    assert "access_token" in result, result
-    check(result["access_token"], world, mi)
+    check(msal_token(world, msal.SystemAssignedManagedIdentity()), world, mi)
 
 
 def test_msal_user_assigned_through_imds(world: World, agent, clean_env) -> None:
     mi, exports = agent
     imds(clean_env, exports)
-    client = msal.ManagedIdentityClient(
-        msal.UserAssignedManagedIdentity(client_id=mi["appId"]), http_client=requests.Session()
-    )
-    result = client.acquire_token_for_client(resource=world.resources["v1"].identifier_uri)
-    assert "access_token" in result, result
-    check(result["access_token"], world, mi)
+    check(msal_token(world, msal.UserAssignedManagedIdentity(client_id=mi["appId"])), world, mi)
 
 
 def test_another_identity_is_refused(world: World, agent, clean_env) -> None:
@@ -174,10 +174,7 @@ def test_server_endpoint_azure_identity_through_imds(world: World, endpoint, cle
 def test_server_endpoint_msal_through_imds(world: World, endpoint, clean_env) -> None:
     mi, made = endpoint
     server_imds(clean_env, world, made)
-    client = msal.ManagedIdentityClient(msal.SystemAssignedManagedIdentity(), http_client=requests.Session())
-    result = client.acquire_token_for_client(resource=world.resources["v1"].identifier_uri)
-    assert "access_token" in result, result
-    check(result["access_token"], world, mi)
+    check(msal_token(world, msal.SystemAssignedManagedIdentity()), world, mi)
 
 
 def test_server_endpoint_refuses_a_wrong_secret_and_another_identity(world: World, endpoint, agent) -> None:

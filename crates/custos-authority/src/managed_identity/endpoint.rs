@@ -29,7 +29,8 @@ use crate::issue::{authorize, mint};
 use axum::Router;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
 use axum::routing::any;
 use custos_core::aadsts::TokenError;
@@ -58,41 +59,28 @@ fn header_secret(headers: &HeaderMap) -> Option<&str> {
     headers.get(IDENTITY_HEADER).and_then(|v| v.to_str().ok())
 }
 
-async fn app_service(
-    State(auth): State<Arc<Authority>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    let secret = header_secret(&headers);
-    answer(&auth, Protocol::AppService, secret, &method, uri.query(), &headers).await
+async fn app_service(State(auth): State<Arc<Authority>>, request: Parts) -> Response {
+    let secret = header_secret(&request.headers);
+    answer(&auth, Protocol::AppService, secret, &request).await
 }
 
-async fn imds(State(auth): State<Arc<Authority>>, method: Method, uri: Uri, headers: HeaderMap) -> Response {
-    let secret = header_secret(&headers);
-    answer(&auth, Protocol::Imds, secret, &method, uri.query(), &headers).await
+async fn imds(State(auth): State<Arc<Authority>>, request: Parts) -> Response {
+    let secret = header_secret(&request.headers);
+    answer(&auth, Protocol::Imds, secret, &request).await
 }
 
 async fn imds_prefixed(
     State(auth): State<Arc<Authority>>,
     secret: Result<Path<String>, PathRejection>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
+    request: Parts,
 ) -> Response {
     let secret = secret.ok().map(|Path(secret)| secret);
-    answer(&auth, Protocol::Imds, secret.as_deref(), &method, uri.query(), &headers).await
+    answer(&auth, Protocol::Imds, secret.as_deref(), &request).await
 }
 
-async fn answer(
-    auth: &Authority,
-    protocol: Protocol,
-    secret: Option<&str>,
-    method: &Method,
-    query: Option<&str>,
-    headers: &HeaderMap,
-) -> Response {
-    match serve(auth, protocol, secret, method, query, headers).await {
+/// Serves one token request, logging and rendering a refusal in the protocol's shape.
+async fn answer(auth: &Authority, protocol: Protocol, secret: Option<&str>, request: &Parts) -> Response {
+    match serve(auth, protocol, secret, request).await {
         Ok(response) => response,
         Err(failure) => {
             tracing::info!(
@@ -128,15 +116,14 @@ fn refused(error: &TokenError) -> ProtocolError {
     ProtocolError::refused(error.oauth_error().as_str(), &format!("AADSTS{}: {error}", error.code()))
 }
 
-/// Runs one token request.
+/// Runs one token request, `presented` being the endpoint secret it presents.
 async fn serve(
     auth: &Authority,
     protocol: Protocol,
     presented: Option<&str>,
-    method: &Method,
-    query: Option<&str>,
-    headers: &HeaderMap,
+    request: &Parts,
 ) -> Result<Response, ProtocolError> {
+    let (method, headers) = (&request.method, &request.headers);
     if !auth.config.managed_identity_endpoints {
         return Err(ProtocolError::new(
             StatusCode::FORBIDDEN,
@@ -169,7 +156,7 @@ async fn serve(
         return Err(unauthorized());
     }
 
-    let query = TokenQuery::parse(protocol, query)?;
+    let query = TokenQuery::parse(protocol, request.uri.query())?;
     let client_id = client.app_id.to_string();
     if let Some(selector) = &query.selector
         && !selector.names(&client_id, &principal.id.to_string())

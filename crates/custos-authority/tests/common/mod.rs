@@ -31,6 +31,8 @@ pub const CORRELATION: &str = "0b6b2f2c-8d1e-4c3b-9f0a-1d2e3f4a5b6c";
 /// 2030-01-01T00:00:00Z.
 pub const NOW: i64 = 1_893_456_000;
 pub const FORM: &str = "application/x-www-form-urlencoded";
+/// `client_assertion_type` of a JWT client assertion.
+pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// A registered application and its service principal.
 #[derive(Debug, Clone)]
@@ -254,13 +256,7 @@ impl Fixture {
 
     /// Sends a request through the router.
     pub async fn send(&self, request: Request<Body>) -> Reply {
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        let text = String::from_utf8(bytes.to_vec()).unwrap();
-        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Reply { status, headers, text, json }
+        send(&self.router, request).await
     }
 
     /// POSTs a form body with the correlation header.
@@ -273,6 +269,40 @@ impl Fixture {
             Request::get(path).header("client-request-id", CORRELATION).body(Body::empty()).unwrap();
         self.send(request).await
     }
+}
+
+/// A v2 client-credentials body for `client` presenting the JWT `assertion`, for the v2 resource.
+pub fn v2_assertion_body(client: &App, assertion: &str) -> String {
+    form(&[
+        ("client_id", &client.app_id()),
+        ("grant_type", "client_credentials"),
+        ("scope", "api://resource-v2/.default"),
+        ("client_assertion_type", ASSERTION_TYPE),
+        ("client_assertion", assertion),
+    ])
+}
+
+/// The payload of a compact JWT.
+pub fn jwt_claims(token: &str) -> Value {
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap())
+        .unwrap()
+}
+
+/// The claims of the access token a reply carries (panics with the reply when it has none).
+pub fn token_claims(reply: &Reply) -> Value {
+    jwt_claims(reply.json["access_token"].as_str().unwrap_or_else(|| panic!("{}", reply.text)))
+}
+
+/// Sends a request through `router` and reads the whole reply.
+pub async fn send(router: &Router, request: Request<Body>) -> Reply {
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8(bytes.to_vec()).unwrap();
+    let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Reply { status, headers, text, json }
 }
 
 /// A POST builder with a content type and the correlation header.

@@ -112,8 +112,6 @@ mod tests {
     use super::*;
     use crate::ApplicationChange;
     use custos_core::model::FEDERATION_DEFAULT_AUDIENCE;
-    use custos_core::{AppId, ObjectId, TenantId};
-    use time::macros::datetime;
 
     fn fic(n: usize) -> FederatedIdentityCredential {
         FederatedIdentityCredential {
@@ -128,19 +126,8 @@ mod tests {
 
     fn app(count: usize) -> Application {
         Application {
-            id: ObjectId::new_random(),
-            tenant_id: TenantId::new_random(),
-            app_id: AppId::new_random(),
-            display_name: "app".to_owned(),
-            description: None,
-            identifier_uris: Vec::new(),
-            app_roles: Vec::new(),
-            requested_access_token_version: None,
-            sign_in_audience: "AzureADMyOrg".to_owned(),
-            password_credentials: Vec::new(),
-            key_credentials: Vec::new(),
             federated_identity_credentials: (0..count).map(fic).collect(),
-            created: datetime!(2025-01-01 0:00 UTC),
+            ..crate::change::tests::app(0, 0)
         }
     }
 

@@ -9,11 +9,10 @@ mod credential;
 mod protocol;
 mod tokens;
 
-use crate::process::{LogFormat, init_logging, shutdown_signal};
+use crate::process::{LogFormat, bind_listener, init_logging, shutdown_signal};
 use anyhow::Context as _;
 use custos_core::{Clock, SystemClock};
-use custos_server::listener::{Listener, serve};
-use custos_server::tls::load_server_config;
+use custos_server::listener::serve;
 use protocol::{APP_SERVICE_PATH, AgentState, IMDS_PATH, IdentityHeader};
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -84,13 +83,7 @@ pub(crate) async fn run(args: AgentArgs) -> anyhow::Result<()> {
         client_id: args.identity.clone(),
         clock,
     };
-    let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => Some(load_server_config(cert, key)?),
-        _ => None,
-    };
-    let listener = Listener::bind(args.listen, tls)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let listener = bind_listener(args.listen, args.tls_cert.as_deref(), args.tls_key.as_deref()).await?;
     let bound = listener.local_addr()?;
     let base = format!("{}://{bound}", listener.scheme());
     tracing::info!("agent listening on {base}");
