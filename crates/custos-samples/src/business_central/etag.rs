@@ -8,6 +8,8 @@ use base64::engine::general_purpose::STANDARD;
 use http::HeaderMap;
 use http::header::IF_MATCH;
 
+use super::error::BcError;
+
 /// The ETag of version `version` of the record `id`.
 pub(crate) fn etag(id: &str, version: i64) -> String {
     format!("W/\"{}\"", STANDARD.encode(format!("'{version};{id};'")))
@@ -49,6 +51,19 @@ impl IfMatch {
             Self::Absent | Self::Any => true,
             Self::Tags(tags) => tags.iter().any(|t| t == opaque(current)),
         }
+    }
+
+    /// The header of a write that requires one (PATCH); absent → [`BcError::MissingConcurrencyToken`].
+    pub(crate) fn required(headers: &HeaderMap) -> Result<Self, BcError> {
+        match Self::from_headers(headers) {
+            Self::Absent => Err(BcError::MissingConcurrencyToken),
+            if_match => Ok(if_match),
+        }
+    }
+
+    /// [`BcError::EntityChanged`] unless the header [matches](Self::matches) `current`.
+    pub(crate) fn check(&self, current: &str) -> Result<(), BcError> {
+        if self.matches(current) { Ok(()) } else { Err(BcError::EntityChanged) }
     }
 }
 

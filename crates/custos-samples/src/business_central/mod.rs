@@ -20,6 +20,7 @@ mod db;
 mod entities;
 mod error;
 mod etag;
+mod inbound;
 mod metadata;
 mod odata;
 mod seed;
@@ -30,6 +31,8 @@ pub mod apps;
 mod authorize;
 mod automation;
 mod serve;
+#[cfg(test)]
+mod test_support;
 #[cfg(test)]
 mod tests;
 

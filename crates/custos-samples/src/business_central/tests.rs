@@ -3,49 +3,24 @@
 //! The real guard in front of this stack is tested end to end in
 //! `tests/interop/python/test_business_central.py`.
 
-use std::sync::Arc;
-
 use axum::Router;
 use axum::body::Body;
 use axum::extract::Request;
-use custos_core::{FixedClock, TenantId};
+use custos_core::TenantId;
 use custos_guard::{Principal, PrincipalKind, TokenVersion};
 use http::{Method, StatusCode};
 use serde_json::Value;
-use time::macros::datetime;
-use tower::ServiceExt;
 
-use super::apps::{AppState, Applications, ClientId, Description};
+use super::apps::{AppState, ClientId, Description};
 use super::authorize::{API_ROLE, AUTOMATION_ROLE, authorize};
-use super::db::Db;
-use super::state::BcState;
+use super::test_support::{Fixture as Sample, exchange};
 use super::{api, automation};
 
 const CLIENT: &str = "6a7b8c9d-0000-4000-8000-000000000001";
 const API: &str = "/v2.0/production/api/v2.0";
 const AUTOMATION: &str = "/v2.0/production/api/microsoft/automation/v2.0";
 
-struct Sample {
-    state: BcState,
-    clock: Arc<FixedClock>,
-    company: String,
-}
-
 impl Sample {
-    async fn new() -> Self {
-        let clock = Arc::new(FixedClock::new(datetime!(2026-11-26 10:00 UTC)));
-        let db = Db::open_in_memory(clock.as_ref()).await.unwrap();
-        let company: String = sqlx::query_scalar("SELECT id FROM companies ORDER BY name LIMIT 1")
-            .fetch_one(db.pool())
-            .await
-            .unwrap();
-        Self { state: BcState::new(db, clock.clone(), false), clock, company }
-    }
-
-    fn store(&self) -> Applications<'_> {
-        Applications::new(self.state.db.pool(), self.clock.as_ref())
-    }
-
     async fn register(&self, state: AppState, sets: &[&str]) {
         let id: ClientId = CLIENT.parse().unwrap();
         self.store().add(id, &Description::parse("Test app").unwrap()).await.unwrap();
@@ -88,9 +63,7 @@ impl Sample {
             builder = builder.header("Content-Type", "application/json");
         }
         let request = builder.body(body.map_or_else(Body::empty, |b| Body::from(b.to_owned()))).unwrap();
-        let response = router.oneshot(request).await.unwrap();
-        let status = response.status();
-        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+        let (status, _, bytes) = exchange(router, request).await;
         (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
     }
 

@@ -12,12 +12,11 @@ mod write;
 pub(crate) use path::{ApiEntity, addressed_entity};
 
 use super::error::{BcError, REQUEST_ID};
+use super::inbound::{Inbound, answer};
 use super::state::BcState;
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{OriginalUri, State};
-use axum::response::{IntoResponse, Response};
+use axum::extract::State;
+use axum::response::Response;
 use axum::routing::any;
 use http::{HeaderMap, HeaderValue, Method, Uri};
 use path::{Target, api_rest, parse_target};
@@ -75,27 +74,15 @@ impl Urls {
 }
 
 /// Every API v2.0 request.
-async fn dispatch(
-    State(state): State<BcState>,
-    method: Method,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    handle(&state, &method, &uri, &headers, body).await.unwrap_or_else(IntoResponse::into_response)
+async fn dispatch(State(state): State<BcState>, inbound: Inbound) -> Response {
+    answer(handle(&state, &inbound).await)
 }
 
-async fn handle(
-    state: &BcState,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, BcError> {
+async fn handle(state: &BcState, inbound: &Inbound) -> Result<Response, BcError> {
+    let Inbound { method, uri, headers, body } = inbound;
     let raw_path = uri.path();
-    let not_found = || BcError::NoResource(raw_path.to_owned());
-    let raw_rest = api_rest(raw_path).ok_or_else(not_found)?;
-    let rest = percent_encoding::percent_decode_str(raw_rest).decode_utf8().map_err(|_| not_found())?;
+    let raw_rest = api_rest(raw_path).ok_or_else(|| inbound.not_found())?;
+    let rest = inbound.decode(raw_rest)?;
     let urls = Urls::new(state.scheme, uri, headers, raw_rest);
     let target = if rest.is_empty() { None } else { Some(parse_target(&rest, raw_path)?) };
     let not_allowed =

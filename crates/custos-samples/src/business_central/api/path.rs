@@ -5,6 +5,7 @@
 
 use crate::business_central::entities::{self, EntityDef};
 use crate::business_central::error::BcError;
+use crate::business_central::odata::segment::{self, Unclosed};
 use uuid::Uuid;
 
 /// What a path below `/api/v2.0/` addresses.
@@ -58,11 +59,9 @@ fn keyed(segment: &str, expected: &str, uri: &str) -> Result<Option<Uuid>, BcErr
 }
 
 /// `customers(abc)` → (`customers`, Some(`abc`)); `customers` → (`customers`, None).
+/// An unclosed key (`customers(abc`) is a key that is no GUID.
 fn split_key(segment: &str) -> (&str, Option<&str>) {
-    match segment.split_once('(') {
-        Some((name, key)) => (name, Some(key.strip_suffix(')').unwrap_or("\u{0}"))),
-        None => (segment, None),
-    }
+    segment::split(segment).unwrap_or_else(|Unclosed(name)| (name, Some("")))
 }
 
 /// A GUID key, bare or as `id=<guid>`; anything else is BC's query-syntax error.

@@ -151,9 +151,7 @@ async fn single(
     let options = QueryOptions::parse(&pairs, def)?;
     let company_id = company.map(|c| c.to_string());
     let scope = Scope { def, company_id: company_id.as_deref() };
-    let row = store::get(state.db.pool(), scope, &id.to_string())
-        .await?
-        .ok_or_else(|| BcError::ResourceNotFound(def.set.to_owned()))?;
+    let row = store::find(state.db.pool(), scope, &id.to_string()).await?;
     let select = options.select.as_deref();
     let mut object = serde_json::Map::new();
     object.insert("@odata.context".to_owned(), context_url(urls, company, def, select, true).into());

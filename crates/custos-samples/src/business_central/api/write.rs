@@ -14,6 +14,7 @@ use crate::business_central::entities::codec::{Write, parse_body};
 use crate::business_central::entities::store::{self, Scope};
 use crate::business_central::error::BcError;
 use crate::business_central::etag::IfMatch;
+use crate::business_central::inbound::readable;
 use crate::business_central::odata::paging::Preferences;
 use crate::business_central::state::BcState;
 use axum::body::Bytes;
@@ -38,10 +39,6 @@ fn require_json(headers: &HeaderMap) -> Result<(), BcError> {
     }
 }
 
-fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, BcError> {
-    body.map_err(|_| BcError::InvalidBody("Invalid Request Body".to_owned()))
-}
-
 /// `POST {base}/companies({company})/{set}`.
 pub(super) async fn create(
     state: &BcState,
@@ -49,11 +46,11 @@ pub(super) async fn create(
     headers: &HeaderMap,
     company: Uuid,
     def: &'static EntityDef,
-    body: Result<Bytes, BytesRejection>,
+    body: &Result<Bytes, BytesRejection>,
 ) -> Result<Response, BcError> {
     require_json(headers)?;
     require_company(state, company).await?;
-    let values = parse_body(def, &body_bytes(body)?, Write::Create)?;
+    let values = parse_body(def, readable(body)?, Write::Create)?;
     let company_id = company.to_string();
     // IMMEDIATE: the number series is read and used under one write lock, so concurrent POSTs
     // queue (busy timeout) instead of failing to upgrade a read snapshot.
@@ -61,17 +58,13 @@ pub(super) async fn create(
     let id = store::insert(&mut tx, def, &company_id, values, state.clock.now()).await?;
     tx.commit().await?;
     let scope = Scope { def, company_id: Some(&company_id) };
-    let row = store::get(state.db.pool(), scope, &id)
-        .await?
-        .ok_or_else(|| BcError::ResourceNotFound(def.set.to_owned()))?;
+    let row = store::find(state.db.pool(), scope, &id).await?;
     let location = entity_url(urls, company, def, &id);
     if Preferences::from_headers(headers).no_content {
         let (_, tag) = row_etag(&row)?;
         return Ok(created_no_content(&location, &tag));
     }
-    let mut object = serde_json::Map::new();
-    object.insert("@odata.context".to_owned(), context_url(urls, Some(company), def, None, true).into());
-    object.extend(entity_json(&row, def, None)?);
+    let object = with_context(urls, company, def, &row)?;
     let mut response = entity_response(StatusCode::CREATED, object);
     set_header(&mut response, LOCATION, &location);
     Ok(response)
@@ -83,29 +76,21 @@ pub(super) async fn update(
     urls: &Urls,
     headers: &HeaderMap,
     (company, def, id): Address,
-    body: Result<Bytes, BytesRejection>,
+    body: &Result<Bytes, BytesRejection>,
 ) -> Result<Response, BcError> {
     require_json(headers)?;
     require_company(state, company).await?;
     let company_id = company.to_string();
     let id = id.to_string();
     let scope = Scope { def, company_id: Some(&company_id) };
-    let row = store::get(state.db.pool(), scope, &id)
-        .await?
-        .ok_or_else(|| BcError::ResourceNotFound(def.set.to_owned()))?;
-    let if_match = IfMatch::from_headers(headers);
-    if if_match == IfMatch::Absent {
-        return Err(BcError::MissingConcurrencyToken);
-    }
-    let expected = expected_version(&if_match, &row)?;
-    let values = parse_body(def, &body_bytes(body)?, Write::Update)?;
+    let row = store::find(state.db.pool(), scope, &id).await?;
+    let expected = expected_version(&IfMatch::required(headers)?, &row)?;
+    let values = parse_body(def, readable(body)?, Write::Update)?;
     if !store::update(state.db.pool(), scope, &id, expected, values, state.clock.now()).await? {
         return Err(BcError::EntityChanged);
     }
     let row = store::get(state.db.pool(), scope, &id).await?.ok_or(BcError::EntityChanged)?;
-    let mut object = serde_json::Map::new();
-    object.insert("@odata.context".to_owned(), context_url(urls, Some(company), def, None, true).into());
-    object.extend(entity_json(&row, def, None)?);
+    let object = with_context(urls, company, def, &row)?;
     Ok(entity_response(StatusCode::OK, object))
 }
 
@@ -119,9 +104,7 @@ pub(super) async fn delete(
     let company_id = company.to_string();
     let id = id.to_string();
     let scope = Scope { def, company_id: Some(&company_id) };
-    let row = store::get(state.db.pool(), scope, &id)
-        .await?
-        .ok_or_else(|| BcError::ResourceNotFound(def.set.to_owned()))?;
+    let row = store::find(state.db.pool(), scope, &id).await?;
     let expected = expected_version(&IfMatch::from_headers(headers), &row)?;
     if !store::delete(state.db.pool(), scope, &id, expected).await? {
         return Err(BcError::EntityChanged);
@@ -129,13 +112,23 @@ pub(super) async fn delete(
     Ok(axum::response::IntoResponse::into_response(StatusCode::NO_CONTENT))
 }
 
+/// The written record as the response body: its `@odata.context` and properties.
+fn with_context(
+    urls: &Urls,
+    company: Uuid,
+    def: &'static EntityDef,
+    row: &sqlx::sqlite::SqliteRow,
+) -> Result<serde_json::Map<String, serde_json::Value>, BcError> {
+    let mut object = serde_json::Map::new();
+    object.insert("@odata.context".to_owned(), context_url(urls, Some(company), def, None, true).into());
+    object.extend(entity_json(row, def, None)?);
+    Ok(object)
+}
+
 /// The version a write must still find: the row's when the client sent a matching tag, none
 /// for `*` or no header; 409 when the tag is stale.
 fn expected_version(if_match: &IfMatch, row: &sqlx::sqlite::SqliteRow) -> Result<Option<i64>, BcError> {
-    let (_, current) = row_etag(row)?;
-    if !if_match.matches(&current) {
-        return Err(BcError::EntityChanged);
-    }
+    if_match.check(&row_etag(row)?.1)?;
     match if_match {
         IfMatch::Tags(_) => Ok(Some(row.try_get("version")?)),
         IfMatch::Absent | IfMatch::Any => Ok(None),

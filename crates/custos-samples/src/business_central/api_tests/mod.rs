@@ -7,9 +7,9 @@ mod reads;
 mod writes;
 
 use super::api::router;
-use super::db::Db;
 use super::error::REQUEST_ID;
 use super::state::BcState;
+use super::test_support::{Fixture, exchange};
 use axum::Router;
 use axum::body::Body;
 use custos_core::FixedClock;
@@ -17,7 +17,6 @@ use http::{HeaderMap, Request, StatusCode};
 use serde_json::Value;
 use std::sync::Arc;
 use time::macros::datetime;
-use tower::ServiceExt;
 
 /// The environment-form base path.
 pub(super) const BASE: &str = "/v2.0/production/api/v2.0";
@@ -62,11 +61,7 @@ impl Reply {
 
 impl Harness {
     pub(super) async fn new() -> Self {
-        let clock = Arc::new(FixedClock::new(datetime!(2026-01-02 03:04:05.678 UTC)));
-        let db = Db::open_in_memory(clock.as_ref()).await.unwrap();
-        let company: String =
-            sqlx::query_scalar("SELECT id FROM companies").fetch_one(db.pool()).await.unwrap();
-        let state = BcState::new(db, clock.clone(), false);
+        let Fixture { state, clock, company } = Fixture::at(datetime!(2026-01-02 03:04:05.678 UTC)).await;
         Self { router: router().with_state(state.clone()), state, clock, company }
     }
 
@@ -87,10 +82,7 @@ impl Harness {
             request = request.header(*name, *value);
         }
         let request = request.body(body.map_or_else(Body::empty, |b| Body::from(b.to_owned()))).unwrap();
-        let response = self.router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = axum::body::to_bytes(response.into_body(), 1 << 22).await.unwrap();
+        let (status, headers, bytes) = exchange(self.router.clone(), request).await;
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         Reply { status, headers, json, text }

@@ -32,6 +32,20 @@ pub struct AppsArgs {
     pub output: OutputFormat,
 }
 
+/// A permission set on a card's user, as `grant` and `revoke` name it.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Assignment {
+    /// The card's Client ID.
+    pub client_id: String,
+    /// The permission set's role id (SUPER cannot be assigned to applications).
+    pub permission_set: String,
+    /// The company the assignment is limited to (name); all companies when absent.
+    #[arg(long, default_value = "")]
+    pub company: String,
+    #[command(flatten)]
+    pub args: AppsArgs,
+}
+
 /// The Microsoft Entra Applications card (BC page 9860/9861).
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum AppsCommand {
@@ -70,29 +84,9 @@ pub enum AppsCommand {
         args: AppsArgs,
     },
     /// Assigns a permission set (e.g. "D365 BUS FULL ACCESS", "D365 READ", "D365 AUTOMATION").
-    Grant {
-        /// The card's Client ID.
-        client_id: String,
-        /// The permission set's role id (SUPER cannot be assigned to applications).
-        permission_set: String,
-        /// Limit the assignment to one company (name); all companies when absent.
-        #[arg(long, default_value = "")]
-        company: String,
-        #[command(flatten)]
-        args: AppsArgs,
-    },
+    Grant(Assignment),
     /// Removes a permission set.
-    Revoke {
-        /// The card's Client ID.
-        client_id: String,
-        /// The permission set's role id.
-        permission_set: String,
-        /// The company the assignment was limited to, if any.
-        #[arg(long, default_value = "")]
-        company: String,
-        #[command(flatten)]
-        args: AppsArgs,
-    },
+    Revoke(Assignment),
     /// Deletes the card and its user (only while the app is Disabled).
     Delete {
         /// The card's Client ID.
@@ -115,8 +109,8 @@ impl AppsCommand {
             | Self::Set { args, .. }
             | Self::Enable { args, .. }
             | Self::Disable { args, .. }
-            | Self::Grant { args, .. }
-            | Self::Revoke { args, .. }
+            | Self::Grant(Assignment { args, .. })
+            | Self::Revoke(Assignment { args, .. })
             | Self::Delete { args, .. }
             | Self::List { args } => args,
         }
@@ -144,10 +138,10 @@ pub(crate) async fn run(
         AppsCommand::Disable { client_id, .. } => {
             store.set_state(client_id.parse()?, AppState::Disabled).await?
         }
-        AppsCommand::Grant { client_id, permission_set, company, .. } => {
+        AppsCommand::Grant(Assignment { client_id, permission_set, company, .. }) => {
             store.grant(client_id.parse()?, permission_set, company).await?
         }
-        AppsCommand::Revoke { client_id, permission_set, company, .. } => {
+        AppsCommand::Revoke(Assignment { client_id, permission_set, company, .. }) => {
             store.revoke(client_id.parse()?, permission_set, company).await?
         }
         AppsCommand::Delete { client_id, .. } => {

@@ -54,6 +54,13 @@ impl<'a> Applications<'a> {
         self.pool.begin_with("BEGIN IMMEDIATE").await
     }
 
+    /// A write transaction and the card `id` (not found → [`AppError::NotFound`]).
+    async fn edit(&self, id: ClientId) -> Result<(Transaction<'a, Sqlite>, CardRow), AppError> {
+        let mut tx = self.write().await?;
+        let row = existing(&mut tx, id).await?;
+        Ok((tx, row))
+    }
+
     fn now(&self) -> String {
         self.clock.now().format(&Rfc3339).unwrap_or_default()
     }
@@ -87,9 +94,7 @@ impl<'a> Applications<'a> {
         .bind(&now)
         .execute(&mut *tx)
         .await?;
-        let card = load(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(card)
+        finish(tx, id).await
     }
 
     /// Changes the Description (and the user's name); only while Disabled.
@@ -98,8 +103,7 @@ impl<'a> Applications<'a> {
         id: ClientId,
         description: &Description,
     ) -> Result<Application, AppError> {
-        let mut tx = self.write().await?;
-        let row = existing(&mut tx, id).await?;
+        let (mut tx, row) = self.edit(id).await?;
         if row.state != AppState::Disabled.as_str() {
             return Err(AppError::MustBeDisabled);
         }
@@ -120,19 +124,14 @@ impl<'a> Applications<'a> {
         .bind(&row.user_security_id)
         .execute(&mut *tx)
         .await?;
-        let card = load(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(card)
+        finish(tx, id).await
     }
 
     /// Sets the State of the card and of its user.
     pub(crate) async fn set_state(&self, id: ClientId, state: AppState) -> Result<Application, AppError> {
-        let mut tx = self.write().await?;
-        let row = existing(&mut tx, id).await?;
+        let (mut tx, row) = self.edit(id).await?;
         write_state(&mut tx, &row, state, &self.now()).await?;
-        let card = load(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(card)
+        finish(tx, id).await
     }
 
     /// Assigns a permission set to the app's user (allowed in either State, as on BC's card).
@@ -142,12 +141,9 @@ impl<'a> Applications<'a> {
         role_id: &str,
         company: &str,
     ) -> Result<Application, AppError> {
-        let mut tx = self.write().await?;
-        let row = existing(&mut tx, id).await?;
+        let (mut tx, row) = self.edit(id).await?;
         access::assign(&mut tx, &row.user_security_id, &normalise_role_id(role_id), company.trim()).await?;
-        let card = load(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(card)
+        finish(tx, id).await
     }
 
     /// Removes a permission set from the app's user.
@@ -157,21 +153,17 @@ impl<'a> Applications<'a> {
         role_id: &str,
         company: &str,
     ) -> Result<Application, AppError> {
-        let mut tx = self.write().await?;
-        let row = existing(&mut tx, id).await?;
+        let (mut tx, row) = self.edit(id).await?;
         let role_id = normalise_role_id(role_id);
         if !access::unassign(&mut tx, &row.user_security_id, &role_id, company.trim()).await? {
             return Err(AppError::NotGranted(role_id));
         }
-        let card = load(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(card)
+        finish(tx, id).await
     }
 
     /// Deletes the card and its user; only while Disabled.
     pub(crate) async fn delete(&self, id: ClientId) -> Result<(), AppError> {
-        let mut tx = self.write().await?;
-        let row = existing(&mut tx, id).await?;
+        let (mut tx, row) = self.edit(id).await?;
         if row.state != AppState::Disabled.as_str() {
             return Err(AppError::MustBeDisabled);
         }
@@ -193,10 +185,7 @@ impl<'a> Applications<'a> {
 
     /// One card.
     pub(crate) async fn get(&self, id: ClientId) -> Result<Application, AppError> {
-        let mut tx = self.pool.begin().await?;
-        let card = load(&mut tx, id).await?;
-        tx.commit().await?;
-        Ok(card)
+        finish(self.pool.begin().await?, id).await
     }
 
     /// Every card, by Client ID.
@@ -258,6 +247,13 @@ async fn card_row(tx: &mut Transaction<'_, Sqlite>, id: ClientId) -> Result<Opti
         .bind(id.to_string())
         .fetch_optional(&mut **tx)
         .await
+}
+
+/// Commits an edit of the card `id` and returns the card as it now is.
+async fn finish(mut tx: Transaction<'_, Sqlite>, id: ClientId) -> Result<Application, AppError> {
+    let card = load(&mut tx, id).await?;
+    tx.commit().await?;
+    Ok(card)
 }
 
 async fn existing(tx: &mut Transaction<'_, Sqlite>, id: ClientId) -> Result<CardRow, AppError> {

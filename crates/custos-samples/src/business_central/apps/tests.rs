@@ -3,7 +3,7 @@
 use custos_core::FixedClock;
 use time::macros::datetime;
 
-use super::cli::{AppsArgs, AppsCommand, OutputFormat, run};
+use super::cli::{AppsArgs, AppsCommand, Assignment, OutputFormat, run};
 use super::*;
 use crate::business_central::db::Db;
 
@@ -139,12 +139,12 @@ async fn commands_print_tables_and_json() {
             "CLIENT ID                             DESCRIPTION  STATE     PERMISSION SETS\n{ID}  Contoso      Disabled  -\n"
         )
     );
-    let grant = AppsCommand::Grant {
+    let grant = AppsCommand::Grant(Assignment {
         client_id: ID.to_owned(),
         permission_set: "D365 BUS FULL ACCESS".to_owned(),
         company: String::new(),
         args: args(OutputFormat::Json),
-    };
+    });
     let granted: serde_json::Value =
         serde_json::from_str(&run(&grant, db.pool(), &clock).await.unwrap()).unwrap();
     assert_eq!(granted["permissionSets"], serde_json::json!(["D365 BUS FULL ACCESS"]));

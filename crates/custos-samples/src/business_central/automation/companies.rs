@@ -1,7 +1,9 @@
 //! `companies` (GET) and `companies({id})/automationCompanies` (GET, POST 201, PATCH with
 //! `If-Match`, DELETE) of the Automation API, over the same `companies` table as API v2.0: a company
 //! created here appears in API v2.0's `companies` too. A new company is not initialised (no customers,
-//! items or vendors), as BC's docs say; deleting one deletes its records.
+//! items or vendors), as BC's docs say; deleting one deletes its records. GETs are
+//! [`respond::list`](super::respond::list) and [`respond::get`](super::respond::get) over the tables
+//! defined here.
 
 use axum::response::Response;
 use http::StatusCode;
@@ -10,60 +12,25 @@ use uuid::Uuid;
 
 use super::entities::{AUTOMATION_COMPANIES, COMPANIES};
 use super::query::Table;
-use super::respond::{Call, collection, entity, no_content};
-use crate::business_central::entities::codec::{SqlValue, Write, format_guid, format_instant, parse_body};
+use super::respond::{self, Call, entity, no_content};
+use crate::business_central::entities::codec::{
+    SqlValue, Write, format_guid, format_instant, parse_body, text_of,
+};
 use crate::business_central::error::BcError;
 use crate::business_central::etag::{IfMatch, etag};
 use crate::business_central::odata::sql::push_value;
 use crate::business_central::state::BcState;
 
 /// `companies` of the Automation API.
-pub(crate) const COMPANY_TABLE: Table = Table { def: &COMPANIES, key: "id", default_order: "name" };
+pub(crate) const COMPANY_TABLE: Table =
+    Table { def: &COMPANIES, key: "id", default_order: "name", segment: "companies" };
 /// `automationCompanies`.
 pub(crate) const AUTOMATION_TABLE: Table =
-    Table { def: &AUTOMATION_COMPANIES, key: "id", default_order: "name" };
+    Table { def: &AUTOMATION_COMPANIES, key: "id", default_order: "name", segment: "automationCompanies" };
 
 /// 404 unless the company of the path exists.
 pub(crate) async fn require_company(state: &BcState, id: Uuid) -> Result<(), BcError> {
-    match COMPANY_TABLE.find(state.db.pool(), &format_guid(id)).await? {
-        Some(_) => Ok(()),
-        None => Err(BcError::ResourceNotFound("companies".to_owned())),
-    }
-}
-
-/// GET `companies`.
-pub(crate) async fn list_companies(state: &BcState, call: &Call<'_>) -> Result<Response, BcError> {
-    let (values, count) = COMPANY_TABLE.list(state.db.pool(), call.query).await?;
-    Ok(collection(call.context("companies"), values, count))
-}
-
-/// GET `companies({id})`.
-pub(crate) async fn get_company(state: &BcState, call: &Call<'_>, id: Uuid) -> Result<Response, BcError> {
-    let row = COMPANY_TABLE
-        .find(state.db.pool(), &format_guid(id))
-        .await?
-        .ok_or_else(|| BcError::ResourceNotFound("companies".to_owned()))?;
-    Ok(entity(StatusCode::OK, call.context("companies/$entity"), COMPANY_TABLE.json(&row)?))
-}
-
-/// GET `automationCompanies`.
-pub(crate) async fn list(state: &BcState, call: &Call<'_>, fragment: &str) -> Result<Response, BcError> {
-    let (values, count) = AUTOMATION_TABLE.list(state.db.pool(), call.query).await?;
-    Ok(collection(call.context(fragment), values, count))
-}
-
-/// GET `automationCompanies({id})`.
-pub(crate) async fn get(
-    state: &BcState,
-    call: &Call<'_>,
-    id: Uuid,
-    fragment: &str,
-) -> Result<Response, BcError> {
-    let row = AUTOMATION_TABLE
-        .find(state.db.pool(), &format_guid(id))
-        .await?
-        .ok_or_else(|| BcError::ResourceNotFound("automationCompanies".to_owned()))?;
-    Ok(entity(StatusCode::OK, call.context(fragment), AUTOMATION_TABLE.json(&row)?))
+    COMPANY_TABLE.require(state.db.pool(), id).await.map(drop)
 }
 
 fn name_required() -> BcError {
@@ -92,12 +59,8 @@ pub(crate) async fn create(
     fragment: &str,
 ) -> Result<Response, BcError> {
     let values = parse_body(&AUTOMATION_COMPANIES, call.body, Write::Create)?;
-    let name = values
-        .iter()
-        .find_map(|(f, v)| match v {
-            SqlValue::Text(t) if f.name == "name" => Some(t.trim().to_owned()),
-            _ => None,
-        })
+    let name = text_of(&values, "name")
+        .map(|n| n.trim().to_owned())
         .filter(|n| !n.is_empty())
         .ok_or_else(name_required)?;
     let pool = state.db.pool();
@@ -141,13 +104,9 @@ pub(crate) async fn create(
     ))
 }
 
-/// The current ETag of a company, or 404.
+/// The current ETag and version of a company, or 404.
 async fn current_etag(state: &BcState, id: &str) -> Result<(String, i64), BcError> {
-    let version: Option<i64> = sqlx::query_scalar("SELECT version FROM companies WHERE id = ?")
-        .bind(id)
-        .fetch_optional(state.db.pool())
-        .await?;
-    let version = version.ok_or_else(|| BcError::ResourceNotFound("automationCompanies".to_owned()))?;
+    let version = AUTOMATION_TABLE.version(state.db.pool(), id).await?;
     Ok((etag(id, version), version))
 }
 
@@ -160,13 +119,7 @@ pub(crate) async fn update(
 ) -> Result<Response, BcError> {
     let id = format_guid(id);
     let (tag, version) = current_etag(state, &id).await?;
-    let if_match = IfMatch::from_headers(call.headers);
-    if if_match == IfMatch::Absent {
-        return Err(BcError::MissingConcurrencyToken);
-    }
-    if !if_match.matches(&tag) {
-        return Err(BcError::EntityChanged);
-    }
+    IfMatch::required(call.headers)?.check(&tag)?;
     let values = parse_body(&AUTOMATION_COMPANIES, call.body, Write::Update)?;
     let mut builder =
         QueryBuilder::<Sqlite>::new("UPDATE companies SET version = version + 1, systemModifiedAt = ");
@@ -187,10 +140,7 @@ pub(crate) async fn update(
         builder.push(format_args!(", \"{}\" = ", field.name));
         push_value(&mut builder, value);
     }
-    builder.push(" WHERE id = ");
-    builder.push_bind(&id);
-    builder.push(" AND version = ");
-    builder.push_bind(version);
+    AUTOMATION_TABLE.push_where_version(&mut builder, &id, version);
     let done = match builder.build().execute(state.db.pool()).await {
         Ok(done) => done,
         Err(error) if is_unique_violation(&error) => return Err(duplicate(&new_name.unwrap_or_default())),
@@ -199,17 +149,14 @@ pub(crate) async fn update(
     if done.rows_affected() == 0 {
         return Err(BcError::EntityChanged);
     }
-    let row = AUTOMATION_TABLE.find(state.db.pool(), &id).await?.ok_or(BcError::EntityChanged)?;
-    Ok(entity(StatusCode::OK, call.context(fragment), AUTOMATION_TABLE.json(&row)?))
+    respond::updated(state, call, AUTOMATION_TABLE, &id, fragment).await
 }
 
 /// DELETE `automationCompanies({id})`: `If-Match` checked only when sent (resource-apis.md §1.4).
 pub(crate) async fn delete(state: &BcState, call: &Call<'_>, id: Uuid) -> Result<Response, BcError> {
     let id = format_guid(id);
     let (tag, version) = current_etag(state, &id).await?;
-    if !IfMatch::from_headers(call.headers).matches(&tag) {
-        return Err(BcError::EntityChanged);
-    }
+    IfMatch::from_headers(call.headers).check(&tag)?;
     let done = sqlx::query("DELETE FROM companies WHERE id = ? AND version = ?")
         .bind(&id)
         .bind(version)

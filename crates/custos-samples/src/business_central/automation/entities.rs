@@ -5,41 +5,34 @@
 //! Full Name Text[80], Contact Email Text[250]).
 
 use crate::business_central::entities::FieldType::{Boolean, DateTime, Enum, Guid, Text};
-use crate::business_central::entities::{EntityDef, EnumType, Field};
+use crate::business_central::entities::{EntityDef, EnumType, Field, company};
 
 static USER_STATE: EnumType = EnumType { name: "userState", members: &["Enabled", "Disabled"] };
 
 /// `automationCompanies`, over the `companies` table: POST `{name, displayName, businessProfileId}`,
 /// PATCH renames.
 pub(crate) static AUTOMATION_COMPANIES: EntityDef = EntityDef {
-    set: "companies",
     type_name: "automationCompany",
-    caption: "Company",
-    number_prefix: None,
-    per_company: false,
     fields: &[
         Field::ro("id", Guid),
-        Field::rw("name", Text(30)),
+        company::NAME.writable(),
         Field::ro("evaluationCompany", Boolean),
-        Field::rw("displayName", Text(250)),
-        Field::rw("businessProfileId", Text(250)),
+        company::DISPLAY_NAME.writable(),
+        company::BUSINESS_PROFILE_ID.writable(),
     ],
+    ..company::DEF
 };
 
 /// `companies` of the Automation API: `id, systemVersion, name, displayName, businessProfileId`.
 pub(crate) static COMPANIES: EntityDef = EntityDef {
-    set: "companies",
-    type_name: "company",
-    caption: "Company",
-    number_prefix: None,
-    per_company: false,
     fields: &[
         Field::ro("id", Guid),
-        Field::ro("systemVersion", Text(250)),
-        Field::ro("name", Text(30)),
-        Field::ro("displayName", Text(250)),
-        Field::ro("businessProfileId", Text(250)),
+        company::SYSTEM_VERSION,
+        company::NAME,
+        company::DISPLAY_NAME,
+        company::BUSINESS_PROFILE_ID,
     ],
+    ..company::DEF
 };
 
 /// `users`: PATCH sets `state`, `expiryDate` and `contactEmail`.

@@ -27,20 +27,20 @@ mod users;
 mod tests;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{OriginalUri, State};
-use axum::response::{IntoResponse, Response};
+use axum::extract::State;
+use axum::response::Response;
 use axum::routing::any;
-use http::{HeaderMap, Method, Uri};
-use percent_encoding::percent_decode_str;
+use http::Method;
 
 use super::api::{Urls, add_request_id};
 use super::authorize::{ApiFamily, family};
 use super::error::BcError;
+use super::inbound::{Inbound, answer, readable};
 use super::state::BcState;
+use companies::{AUTOMATION_TABLE, COMPANY_TABLE};
 use path::Resource;
 use respond::Call;
+use users::USER_TABLE;
 
 /// The Automation API routes, unauthenticated.
 pub(crate) fn router() -> Router<BcState> {
@@ -50,55 +50,44 @@ pub(crate) fn router() -> Router<BcState> {
         .layer(axum::middleware::map_response(add_request_id))
 }
 
-async fn dispatch(
-    State(state): State<BcState>,
-    method: Method,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    handle(&state, &method, &uri, &headers, body).await.unwrap_or_else(IntoResponse::into_response)
+async fn dispatch(State(state): State<BcState>, inbound: Inbound) -> Response {
+    answer(handle(&state, &inbound).await)
 }
 
-async fn handle(
-    state: &BcState,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, BcError> {
-    let raw_path = uri.path();
-    let not_found = || BcError::NoResource(raw_path.to_owned());
-    let Some((ApiFamily::Automation, raw_rest)) = family(raw_path) else { return Err(not_found()) };
-    let rest = percent_decode_str(raw_rest).decode_utf8().map_err(|_| not_found())?;
-    let resource = path::parse(&rest)?;
-    let body = body.map_err(|_| BcError::InvalidBody("Invalid Request Body".to_owned()))?;
+async fn handle(state: &BcState, inbound: &Inbound) -> Result<Response, BcError> {
+    let Inbound { method, uri, headers, body } = inbound;
+    let Some((ApiFamily::Automation, raw_rest)) = family(uri.path()) else { return Err(inbound.not_found()) };
+    let resource = path::parse(&inbound.decode(raw_rest)?)?;
     let call = Call {
         base: Urls::new(state.scheme, uri, headers, raw_rest).base,
         headers,
         query: uri.query(),
-        body: &body,
+        body: readable(body)?,
     };
     if let Some(company) = resource.company() {
         companies::require_company(state, company).await?;
     }
     let fragment = resource.context();
     match (resource, method.clone()) {
-        (Resource::Companies, Method::GET) => companies::list_companies(state, &call).await,
-        (Resource::Company(id), Method::GET) => companies::get_company(state, &call, id).await,
-        (Resource::AutomationCompanies(_), Method::GET) => companies::list(state, &call, &fragment).await,
+        (Resource::Companies, Method::GET) => respond::list(state, &call, COMPANY_TABLE, "companies").await,
+        (Resource::Company(id), Method::GET) => {
+            respond::get(state, &call, COMPANY_TABLE, id, "companies/$entity").await
+        }
+        (Resource::AutomationCompanies(_), Method::GET) => {
+            respond::list(state, &call, AUTOMATION_TABLE, &fragment).await
+        }
         (Resource::AutomationCompanies(parent), Method::POST) => {
             companies::create(state, &call, parent, &fragment).await
         }
         (Resource::AutomationCompany(_, id), Method::GET) => {
-            companies::get(state, &call, id, &fragment).await
+            respond::get(state, &call, AUTOMATION_TABLE, id, &fragment).await
         }
         (Resource::AutomationCompany(_, id), Method::PATCH) => {
             companies::update(state, &call, id, &fragment).await
         }
         (Resource::AutomationCompany(_, id), Method::DELETE) => companies::delete(state, &call, id).await,
-        (Resource::Users(_), Method::GET) => users::list(state, &call, &fragment).await,
-        (Resource::User(_, id), Method::GET) => users::get(state, &call, id, &fragment).await,
+        (Resource::Users(_), Method::GET) => respond::list(state, &call, USER_TABLE, &fragment).await,
+        (Resource::User(_, id), Method::GET) => respond::get(state, &call, USER_TABLE, id, &fragment).await,
         (Resource::User(_, id), Method::PATCH) => users::update(state, &call, id, &fragment).await,
         (Resource::UserPermissions(_, user), Method::GET) => {
             users::require_user(state, user).await?;

@@ -5,6 +5,7 @@
 use uuid::Uuid;
 
 use crate::business_central::error::BcError;
+use crate::business_central::odata;
 
 /// What a request addresses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,8 +85,8 @@ impl Resource {
 
 /// One `name` or `name(key)` segment.
 fn split(segment: &str) -> Result<(&str, Option<Uuid>), BcError> {
-    let Some((name, rest)) = segment.split_once('(') else { return Ok((segment, None)) };
-    let key = rest.strip_suffix(')').ok_or_else(|| bad_key(segment))?;
+    let (name, key) = odata::segment::split(segment).map_err(|_| bad_key(segment))?;
+    let Some(key) = key else { return Ok((name, None)) };
     let key = key.strip_prefix('\'').and_then(|k| k.strip_suffix('\'')).unwrap_or(key);
     let id = Uuid::try_parse(key).map_err(|_| bad_key(segment))?;
     Ok((name, Some(id)))

@@ -13,7 +13,7 @@ use super::respond::{Call, collection, entity, no_content};
 use crate::business_central::apps::access::{self, Assignment};
 use crate::business_central::apps::permission_sets::{self, CATALOGUE};
 use crate::business_central::apps::{AppError, normalise_role_id};
-use crate::business_central::entities::codec::{SqlValue, Write, format_guid, parse_body};
+use crate::business_central::entities::codec::{Write, format_guid, parse_body, text_of};
 use crate::business_central::error::BcError;
 use crate::business_central::etag::{IfMatch, etag};
 use crate::business_central::state::BcState;
@@ -83,12 +83,7 @@ pub(crate) async fn create(
     fragment: &str,
 ) -> Result<Response, BcError> {
     let values = parse_body(&USER_PERMISSIONS, call.body, Write::Create)?;
-    let text = |name: &str| {
-        values.iter().find_map(|(f, v)| match v {
-            SqlValue::Text(t) if f.name == name => Some(t.trim().to_owned()),
-            _ => None,
-        })
-    };
+    let text = |name: &str| text_of(&values, name).map(|t| t.trim().to_owned());
     let role_id =
         text("roleId").map(|r| normalise_role_id(&r)).filter(|r| !r.is_empty()).ok_or_else(|| {
             BcError::FieldValidation(
@@ -115,9 +110,7 @@ pub(crate) async fn delete(
     let assignment = access::find(pool, &user, &id)
         .await?
         .ok_or_else(|| BcError::ResourceNotFound("userPermissions".to_owned()))?;
-    if !IfMatch::from_headers(call.headers).matches(&etag(&assignment.id, 1)) {
-        return Err(BcError::EntityChanged);
-    }
+    IfMatch::from_headers(call.headers).check(&etag(&assignment.id, 1))?;
     access::unassign_id(pool, &user, &id).await?;
     Ok(no_content())
 }

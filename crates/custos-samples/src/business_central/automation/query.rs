@@ -7,9 +7,10 @@
 use serde_json::{Map, Value};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+use uuid::Uuid;
 
 use crate::business_central::entities::EntityDef;
-use crate::business_central::entities::codec::row_to_json;
+use crate::business_central::entities::codec::{format_guid, row_to_json};
 use crate::business_central::error::BcError;
 use crate::business_central::etag::etag;
 use crate::business_central::odata::options::{QueryOptions, parse_query};
@@ -24,6 +25,8 @@ pub(crate) struct Table {
     pub(crate) key: &'static str,
     /// The column rows are listed by when `$orderby` is absent.
     pub(crate) default_order: &'static str,
+    /// The path segment a 404 for a missing row names.
+    pub(crate) segment: &'static str,
 }
 
 impl Table {
@@ -46,6 +49,28 @@ impl Table {
     pub(crate) async fn find(self, pool: &SqlitePool, key: &str) -> Result<Option<SqliteRow>, BcError> {
         let sql = format!("SELECT * FROM \"{}\" WHERE \"{}\" = ?", self.def.set, self.key);
         Ok(sqlx::query(&sql).bind(key).fetch_optional(pool).await?)
+    }
+
+    /// The row with this key, or 404 naming [`Table::segment`].
+    pub(crate) async fn require(self, pool: &SqlitePool, key: Uuid) -> Result<SqliteRow, BcError> {
+        self.find(pool, &format_guid(key))
+            .await?
+            .ok_or_else(|| BcError::ResourceNotFound(self.segment.to_owned()))
+    }
+
+    /// The current version of the row with this key, or 404 naming [`Table::segment`].
+    pub(crate) async fn version(self, pool: &SqlitePool, key: &str) -> Result<i64, BcError> {
+        let sql = format!("SELECT version FROM \"{}\" WHERE \"{}\" = ?", self.def.set, self.key);
+        let version: Option<i64> = sqlx::query_scalar(&sql).bind(key).fetch_optional(pool).await?;
+        version.ok_or_else(|| BcError::ResourceNotFound(self.segment.to_owned()))
+    }
+
+    /// Ends an UPDATE or DELETE with ` WHERE <key> = ? AND version = ?`.
+    pub(crate) fn push_where_version(self, builder: &mut QueryBuilder<'_, Sqlite>, key: &str, version: i64) {
+        builder.push(format_args!(" WHERE \"{}\" = ", self.key));
+        builder.push_bind(key.to_owned());
+        builder.push(" AND version = ");
+        builder.push_bind(version);
     }
 
     /// The rows matching the request's query options, and `@odata.count` when asked.

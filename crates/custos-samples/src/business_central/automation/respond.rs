@@ -5,8 +5,12 @@
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode};
 use serde_json::{Map, Value};
+use uuid::Uuid;
 
+use super::query::Table;
 use crate::business_central::api::response::{entity_response, odata_json};
+use crate::business_central::error::BcError;
+use crate::business_central::state::BcState;
 
 /// The request, as the handlers see it.
 #[derive(Debug)]
@@ -45,6 +49,41 @@ pub(crate) fn entity(status: StatusCode, context: String, object: Map<String, Va
     body.insert("@odata.context".to_owned(), Value::String(context));
     body.extend(object);
     entity_response(status, body)
+}
+
+/// GET of a table-backed set: its rows under the request's query options.
+pub(crate) async fn list(
+    state: &BcState,
+    call: &Call<'_>,
+    table: Table,
+    fragment: &str,
+) -> Result<Response, BcError> {
+    let (values, count) = table.list(state.db.pool(), call.query).await?;
+    Ok(collection(call.context(fragment), values, count))
+}
+
+/// GET of one row of a table-backed set, or 404 naming the set.
+pub(crate) async fn get(
+    state: &BcState,
+    call: &Call<'_>,
+    table: Table,
+    id: Uuid,
+    fragment: &str,
+) -> Result<Response, BcError> {
+    let row = table.require(state.db.pool(), id).await?;
+    Ok(entity(StatusCode::OK, call.context(fragment), table.json(&row)?))
+}
+
+/// 200 with the row `key` after a write that changed it; gone meanwhile → 409.
+pub(crate) async fn updated(
+    state: &BcState,
+    call: &Call<'_>,
+    table: Table,
+    key: &str,
+    fragment: &str,
+) -> Result<Response, BcError> {
+    let row = table.find(state.db.pool(), key).await?.ok_or(BcError::EntityChanged)?;
+    Ok(entity(StatusCode::OK, call.context(fragment), table.json(&row)?))
 }
 
 /// 204 No Content.

@@ -1,29 +1,17 @@
 //! Handler tests of the Automation API on its own router (no guard, no authorization), against an
 //! in-memory database with the demo company and users.
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::extract::Request;
-use custos_core::FixedClock;
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
-use time::macros::datetime;
-use tower::ServiceExt;
 
 use crate::business_central::apps::{Applications, Description};
-use crate::business_central::db::Db;
-use crate::business_central::state::BcState;
+use crate::business_central::test_support::{Fixture as Api, exchange};
 
 const BASE: &str = "/v2.0/production/api/microsoft/automation/v2.0";
 const ADMIN: &str = "2a9c5b6e-5d1f-4c8e-9a61-1d5f0c6b7a01";
 const JIM: &str = "2a9c5b6e-5d1f-4c8e-9a61-1d5f0c6b7a03";
-
-struct Api {
-    state: BcState,
-    clock: Arc<FixedClock>,
-    company: String,
-}
 
 struct Reply {
     status: StatusCode,
@@ -38,16 +26,6 @@ impl Reply {
 }
 
 impl Api {
-    async fn new() -> Self {
-        let clock = Arc::new(FixedClock::new(datetime!(2026-11-26 10:00 UTC)));
-        let db = Db::open_in_memory(clock.as_ref()).await.unwrap();
-        let company: String = sqlx::query_scalar("SELECT id FROM companies ORDER BY name LIMIT 1")
-            .fetch_one(db.pool())
-            .await
-            .unwrap();
-        Self { state: BcState::new(db, clock.clone(), false), clock, company }
-    }
-
     fn url(&self, rest: &str) -> String {
         format!("{BASE}/companies({})/{rest}", self.company)
     }
@@ -66,10 +44,8 @@ impl Api {
             None => Body::empty(),
         };
         let router = super::router().with_state(self.state.clone());
-        let response = router.oneshot(builder.body(body).unwrap()).await.unwrap();
-        let status = response.status();
-        let etag = response.headers().get("etag").map(|v| v.to_str().unwrap().to_owned());
-        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+        let (status, headers, bytes) = exchange(router, builder.body(body).unwrap()).await;
+        let etag = headers.get("etag").map(|v| v.to_str().unwrap().to_owned());
         Reply { status, etag, body: serde_json::from_slice(&bytes).unwrap_or(Value::Null) }
     }
 

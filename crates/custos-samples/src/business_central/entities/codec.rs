@@ -45,6 +45,14 @@ pub(crate) enum Write {
     Update,
 }
 
+/// The text the parsed body gives the field `name`, if any.
+pub(crate) fn text_of<'a>(values: &'a [(&'static Field, SqlValue)], name: &str) -> Option<&'a str> {
+    values.iter().find_map(|(f, v)| match v {
+        SqlValue::Text(t) if f.name == name => Some(t.as_str()),
+        _ => None,
+    })
+}
+
 /// Parses a request body into `(field, value)` pairs for `def`, refusing anything BC would refuse.
 /// OData instance annotations (`@odata.etag` and the like) are ignored, as the OData library does.
 pub(crate) fn parse_body(

@@ -1,9 +1,20 @@
-//! `company` (GET only): BCDOCS `api-reference/v2.0/resources/dynamics_company.md`.
+//! `company` (GET only): BCDOCS `api-reference/v2.0/resources/dynamics_company.md`. The columns
+//! the Automation API's views of the `companies` table share with it are defined here once.
 
 use super::FieldType::{DateTime, Guid, Int64, Text};
 use super::{EntityDef, Field};
 
-pub(super) const DEF: EntityDef = EntityDef {
+/// `systemVersion`: the BC build the company runs on.
+pub(crate) const SYSTEM_VERSION: Field = Field::ro("systemVersion", Text(250));
+/// `name`: Company Name, Text[30].
+pub(crate) const NAME: Field = Field::ro("name", Text(30));
+/// `displayName`.
+pub(crate) const DISPLAY_NAME: Field = Field::ro("displayName", Text(250));
+/// `businessProfileId`.
+pub(crate) const BUSINESS_PROFILE_ID: Field = Field::ro("businessProfileId", Text(250));
+
+/// API v2.0's `company`; the Automation API's views take its set and caption.
+pub(crate) const DEF: EntityDef = EntityDef {
     set: "companies",
     type_name: "company",
     caption: "Company",
@@ -11,11 +22,11 @@ pub(super) const DEF: EntityDef = EntityDef {
     per_company: false,
     fields: &[
         Field::ro("id", Guid),
-        Field::ro("systemVersion", Text(250)),
+        SYSTEM_VERSION,
         Field::ro("timestamp", Int64),
-        Field::ro("name", Text(30)),
-        Field::ro("displayName", Text(250)),
-        Field::ro("businessProfileId", Text(250)),
+        NAME,
+        DISPLAY_NAME,
+        BUSINESS_PROFILE_ID,
         Field::ro("systemCreatedAt", DateTime),
         Field::ro("systemCreatedBy", Guid),
         Field::ro("systemModifiedAt", DateTime),

@@ -2,6 +2,7 @@
 //! application's Customer table (No. Code[20], Name Text[100], City Text[30], E-Mail Text[80], …).
 
 use super::FieldType::{Boolean, DateTime, Decimal, Enum, Guid, Text};
+use super::address::with_address;
 use super::{EntityDef, EnumType, Field};
 
 static CUSTOMER_TYPE: EnumType = EnumType { name: "contactType", members: &["Company", "Person"] };
@@ -14,33 +15,28 @@ pub(super) const DEF: EntityDef = EntityDef {
     caption: "Customer",
     number_prefix: Some("C"),
     per_company: true,
-    fields: &[
-        Field::ro("id", Guid),
-        Field::rw("number", Text(20)),
-        Field::rw("displayName", Text(100)),
-        Field::rw("type", Enum(&CUSTOMER_TYPE)),
-        Field::rw("addressLine1", Text(100)),
-        Field::rw("addressLine2", Text(50)),
-        Field::rw("city", Text(30)),
-        Field::rw("state", Text(30)),
-        Field::rw("country", Text(10)),
-        Field::rw("postalCode", Text(20)),
-        Field::rw("phoneNumber", Text(30)),
-        Field::rw("email", Text(80)),
-        Field::rw("website", Text(80)),
-        Field::rw("salespersonCode", Text(20)),
-        Field::ro("balanceDue", Decimal),
-        Field::rw("creditLimit", Decimal),
-        Field::rw("taxLiable", Boolean),
-        Field::rw("taxAreaId", Guid),
-        Field::ro("taxAreaDisplayName", Text(100)),
-        Field::rw("taxRegistrationNumber", Text(20)),
-        Field::rw("currencyId", Guid),
-        Field::rw("currencyCode", Text(10)),
-        Field::rw("paymentTermsId", Guid),
-        Field::rw("shipmentMethodId", Guid),
-        Field::rw("paymentMethodId", Guid),
-        Field::rw("blocked", Enum(&CUSTOMER_BLOCKED)),
-        Field::ro("lastModifiedDateTime", DateTime),
-    ],
+    fields: with_address!(
+        [
+            Field::ro("id", Guid),
+            Field::rw("number", Text(20)),
+            Field::rw("displayName", Text(100)),
+            Field::rw("type", Enum(&CUSTOMER_TYPE)),
+        ],
+        [
+            Field::rw("salespersonCode", Text(20)),
+            Field::ro("balanceDue", Decimal),
+            Field::rw("creditLimit", Decimal),
+            Field::rw("taxLiable", Boolean),
+            Field::rw("taxAreaId", Guid),
+            Field::ro("taxAreaDisplayName", Text(100)),
+            Field::rw("taxRegistrationNumber", Text(20)),
+            Field::rw("currencyId", Guid),
+            Field::rw("currencyCode", Text(10)),
+            Field::rw("paymentTermsId", Guid),
+            Field::rw("shipmentMethodId", Guid),
+            Field::rw("paymentMethodId", Guid),
+            Field::rw("blocked", Enum(&CUSTOMER_BLOCKED)),
+            Field::ro("lastModifiedDateTime", DateTime),
+        ]
+    ),
 };

@@ -3,8 +3,9 @@
 //! typing and `$select`/`$orderby` (`odata`), SQL column names ([`store`]) and `$metadata`.
 //! Column names are the API property names and come only from these tables.
 
+mod address;
 pub(crate) mod codec;
-mod company;
+pub(crate) mod company;
 mod customer;
 mod item;
 pub(crate) mod store;
@@ -73,6 +74,11 @@ impl Field {
     /// A property only the server sets.
     pub(crate) const fn ro(name: &'static str, ty: FieldType) -> Self {
         Self { name, ty, writable: false }
+    }
+
+    /// The same property, settable by clients.
+    pub(crate) const fn writable(self) -> Self {
+        Self { writable: true, ..self }
     }
 }
 

@@ -3,7 +3,7 @@
 //! and delete (`version = ?` when the client sent an ETag). Values are always bound; column names
 //! come from the static field tables and are quoted.
 
-use super::codec::{SqlValue, format_instant};
+use super::codec::{SqlValue, format_instant, text_of};
 use super::{EntityDef, Field};
 use crate::business_central::error::BcError;
 use crate::business_central::odata::options::QueryOptions;
@@ -99,6 +99,11 @@ pub(crate) async fn get(pool: &SqlitePool, scope: Scope<'_>, id: &str) -> Result
     Ok(builder.build().fetch_optional(pool).await?)
 }
 
+/// The record, or 404 naming the entity set when there is none.
+pub(crate) async fn find(pool: &SqlitePool, scope: Scope<'_>, id: &str) -> Result<SqliteRow, BcError> {
+    get(pool, scope, id).await?.ok_or_else(|| BcError::ResourceNotFound(scope.def.set.to_owned()))
+}
+
 /// Whether the company `id` exists.
 pub(crate) async fn company_exists(pool: &SqlitePool, id: &str) -> Result<bool, BcError> {
     let found: Option<i64> =
@@ -181,10 +186,7 @@ pub(crate) async fn update(
     values: Vec<(&'static Field, SqlValue)>,
     now: OffsetDateTime,
 ) -> Result<bool, BcError> {
-    let number = values.iter().find_map(|(f, v)| match v {
-        SqlValue::Text(n) if f.name == "number" => Some(n.clone()),
-        _ => None,
-    });
+    let number = text_of(&values, "number").map(str::to_owned);
     let mut builder = QueryBuilder::new(format!("UPDATE \"{}\" SET version = version + 1", scope.def.set));
     builder.push(", lastModifiedDateTime = ");
     builder.push_bind(format_instant(now));
@@ -194,12 +196,7 @@ pub(crate) async fn update(
     }
     builder.push(" WHERE 1 = 1");
     scope.push_scope(&mut builder);
-    builder.push(" AND id = ");
-    builder.push_bind(id.to_owned());
-    if let Some(version) = expected_version {
-        builder.push(" AND version = ");
-        builder.push_bind(version);
-    }
+    push_record(&mut builder, id, expected_version);
     let result = builder
         .build()
         .execute(pool)
@@ -218,13 +215,18 @@ pub(crate) async fn delete(
 ) -> Result<bool, BcError> {
     let mut builder = QueryBuilder::new(format!("DELETE FROM \"{}\" WHERE 1 = 1", scope.def.set));
     scope.push_scope(&mut builder);
+    push_record(&mut builder, id, expected_version);
+    Ok(builder.build().execute(pool).await?.rows_affected() == 1)
+}
+
+/// ` AND id = ?`, plus ` AND version = ?` when the write must find that version.
+fn push_record(builder: &mut QueryBuilder<'_, Sqlite>, id: &str, expected_version: Option<i64>) {
     builder.push(" AND id = ");
     builder.push_bind(id.to_owned());
     if let Some(version) = expected_version {
         builder.push(" AND version = ");
         builder.push_bind(version);
     }
-    Ok(builder.build().execute(pool).await?.rows_affected() == 1)
 }
 
 /// A unique-key violation as BC's duplicate-key error; anything else as an internal error.

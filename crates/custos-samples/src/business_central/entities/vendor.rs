@@ -2,6 +2,7 @@
 //! application's Vendor table (No. Code[20], Name Text[100], City Text[30], E-Mail Text[80], …).
 
 use super::FieldType::{Boolean, DateTime, Decimal, Enum, Guid, Text};
+use super::address::with_address;
 use super::{EntityDef, EnumType, Field};
 
 static VENDOR_BLOCKED: EnumType = EnumType { name: "vendorBlocked", members: &[" ", "Payment", "All"] };
@@ -12,28 +13,19 @@ pub(super) const DEF: EntityDef = EntityDef {
     caption: "Vendor",
     number_prefix: Some("V"),
     per_company: true,
-    fields: &[
-        Field::ro("id", Guid),
-        Field::rw("number", Text(20)),
-        Field::rw("displayName", Text(100)),
-        Field::rw("addressLine1", Text(100)),
-        Field::rw("addressLine2", Text(50)),
-        Field::rw("city", Text(30)),
-        Field::rw("state", Text(30)),
-        Field::rw("country", Text(10)),
-        Field::rw("postalCode", Text(20)),
-        Field::rw("phoneNumber", Text(30)),
-        Field::rw("email", Text(80)),
-        Field::rw("website", Text(80)),
-        Field::rw("taxRegistrationNumber", Text(20)),
-        Field::rw("currencyId", Guid),
-        Field::rw("currencyCode", Text(10)),
-        Field::rw("irs1099Code", Text(10)),
-        Field::rw("paymentTermsId", Guid),
-        Field::rw("paymentMethodId", Guid),
-        Field::rw("taxLiable", Boolean),
-        Field::rw("blocked", Enum(&VENDOR_BLOCKED)),
-        Field::ro("balance", Decimal),
-        Field::ro("lastModifiedDateTime", DateTime),
-    ],
+    fields: with_address!(
+        [Field::ro("id", Guid), Field::rw("number", Text(20)), Field::rw("displayName", Text(100)),],
+        [
+            Field::rw("taxRegistrationNumber", Text(20)),
+            Field::rw("currencyId", Guid),
+            Field::rw("currencyCode", Text(10)),
+            Field::rw("irs1099Code", Text(10)),
+            Field::rw("paymentTermsId", Guid),
+            Field::rw("paymentMethodId", Guid),
+            Field::rw("taxLiable", Boolean),
+            Field::rw("blocked", Enum(&VENDOR_BLOCKED)),
+            Field::ro("balance", Decimal),
+            Field::ro("lastModifiedDateTime", DateTime),
+        ]
+    ),
 };

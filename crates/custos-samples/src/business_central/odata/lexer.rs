@@ -3,6 +3,7 @@
 //! GUIDs and `DateTimeOffset` values. Every token keeps its character position for messages
 //! ("Syntax error at position N in '...'.", the OData library's wording).
 
+use super::ast::Literal;
 use crate::business_central::error::BcError;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -28,20 +29,9 @@ pub(crate) enum TokenKind {
     Comma,
     /// A property or function name, or a keyword (`and`, `eq`, ...): the parser decides.
     Word(String),
-    /// `'...'` with `''` unescaped.
-    String(String),
-    /// An integer.
-    Integer(i64),
-    /// A number with a fraction or exponent.
-    Decimal(f64),
-    /// `true` or `false`.
-    Boolean(bool),
-    /// `null`.
-    Null,
-    /// An unquoted GUID.
-    Guid(Uuid),
-    /// An unquoted `DateTimeOffset`.
-    DateTime(OffsetDateTime),
+    /// A literal: a quoted string (`''` unescaped), a number, `true`/`false`, `null`, an unquoted
+    /// GUID or `DateTimeOffset`.
+    Literal(Literal),
 }
 
 /// Characters of an unquoted word: names, keywords, numbers, GUIDs and instants.
@@ -86,7 +76,7 @@ pub(crate) fn tokenize(text: &str) -> Result<Vec<Token>, BcError> {
                     ))
                 })?;
                 i = next;
-                TokenKind::String(value)
+                TokenKind::Literal(Literal::String(value))
             }
             c if is_word_char(c) => {
                 while i < chars.len() && is_word_char(chars[i]) {
@@ -124,31 +114,35 @@ fn string_literal(chars: &[char], open: usize) -> Option<(String, usize)> {
 /// What an unquoted word is; `None` when it is nothing OData knows.
 fn classify(word: String) -> Option<TokenKind> {
     match word.as_str() {
-        "true" => return Some(TokenKind::Boolean(true)),
-        "false" => return Some(TokenKind::Boolean(false)),
-        "null" => return Some(TokenKind::Null),
+        "true" => return Some(TokenKind::Literal(Literal::Boolean(true))),
+        "false" => return Some(TokenKind::Literal(Literal::Boolean(false))),
+        "null" => return Some(TokenKind::Literal(Literal::Null)),
         _ => {}
     }
     if word.len() == 36
         && let Ok(id) = Uuid::try_parse(&word)
     {
-        return Some(TokenKind::Guid(id));
+        return Some(TokenKind::Literal(Literal::Guid(id)));
     }
     let first = word.chars().next()?;
     if first.is_ascii_alphabetic() || first == '_' {
         return word.chars().all(|c| c.is_ascii_alphanumeric() || c == '_').then_some(TokenKind::Word(word));
     }
     if let Ok(at) = OffsetDateTime::parse(&word, &Rfc3339) {
-        return Some(TokenKind::DateTime(at));
+        return Some(TokenKind::Literal(Literal::DateTime(at)));
     }
     let digits = word.strip_prefix('-').unwrap_or(&word);
     if !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()) {
-        return word.parse().ok().map(TokenKind::Integer);
+        return word.parse().ok().map(|n| TokenKind::Literal(Literal::Integer(n)));
     }
     let numeric = digits.chars().next().is_some_and(|c| c.is_ascii_digit())
         && digits.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'));
     if numeric {
-        return word.parse::<f64>().ok().filter(|n| n.is_finite()).map(TokenKind::Decimal);
+        return word
+            .parse::<f64>()
+            .ok()
+            .filter(|n| n.is_finite())
+            .map(|n| TokenKind::Literal(Literal::Decimal(n)));
     }
     None
 }
@@ -168,24 +162,27 @@ mod tests {
             vec![
                 TokenKind::Word("displayName".to_owned()),
                 TokenKind::Word("eq".to_owned()),
-                TokenKind::String("O'Brien".to_owned()),
+                TokenKind::Literal(Literal::String("O'Brien".to_owned())),
                 TokenKind::Word("and".to_owned()),
                 TokenKind::Word("creditLimit".to_owned()),
                 TokenKind::Word("ge".to_owned()),
-                TokenKind::Decimal(-150.0),
+                TokenKind::Literal(Literal::Decimal(-150.0)),
             ]
         );
         assert_eq!(kinds("contains(city,'x')")[1], TokenKind::Open);
-        assert_eq!(kinds("n eq 42")[2], TokenKind::Integer(42));
+        assert_eq!(kinds("n eq 42")[2], TokenKind::Literal(Literal::Integer(42)));
     }
 
     #[test]
     fn guids_instants_booleans_null() {
         let id = "5d115c9c-44e3-ea11-bb43-000d3a2feca1";
-        assert_eq!(kinds(&format!("id eq {id}"))[2], TokenKind::Guid(Uuid::try_parse(id).unwrap()));
-        assert!(matches!(kinds("t gt 2026-01-02T03:04:05Z")[2], TokenKind::DateTime(_)));
-        assert_eq!(kinds("b eq true")[2], TokenKind::Boolean(true));
-        assert_eq!(kinds("b eq null")[2], TokenKind::Null);
+        assert_eq!(
+            kinds(&format!("id eq {id}"))[2],
+            TokenKind::Literal(Literal::Guid(Uuid::try_parse(id).unwrap()))
+        );
+        assert!(matches!(kinds("t gt 2026-01-02T03:04:05Z")[2], TokenKind::Literal(Literal::DateTime(_))));
+        assert_eq!(kinds("b eq true")[2], TokenKind::Literal(Literal::Boolean(true)));
+        assert_eq!(kinds("b eq null")[2], TokenKind::Literal(Literal::Null));
     }
 
     #[test]

@@ -218,16 +218,10 @@ impl Parser<'_> {
     }
 
     fn literal(&mut self) -> Result<Literal, BcError> {
-        let literal = match self.peek().map(|t| &t.kind) {
-            Some(TokenKind::String(s)) => Literal::String(s.clone()),
-            Some(TokenKind::Integer(n)) => Literal::Integer(*n),
-            Some(TokenKind::Decimal(n)) => Literal::Decimal(*n),
-            Some(TokenKind::Boolean(b)) => Literal::Boolean(*b),
-            Some(TokenKind::Null) => Literal::Null,
-            Some(TokenKind::Guid(id)) => Literal::Guid(*id),
-            Some(TokenKind::DateTime(at)) => Literal::DateTime(*at),
-            _ => return Err(self.error_here()),
+        let Some(TokenKind::Literal(literal)) = self.peek().map(|t| &t.kind) else {
+            return Err(self.error_here());
         };
+        let literal = literal.clone();
         self.bump();
         Ok(literal)
     }

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 
-use super::AppState;
+use super::{AppState, Refusals};
 use crate::community_training::error::ApiError;
 use crate::community_training::shapes::{CourseCategory, LearningPath};
 
@@ -14,8 +14,7 @@ use crate::community_training::shapes::{CourseCategory, LearningPath};
     tag = "Courses",
     responses(
         (status = 200, description = "Categories with their courses", body = Vec<CourseCategory>),
-        (status = 401, description = "No valid token, or an app token without `ClientType: Service`"),
-        (status = 403, description = "The caller is not allowed"),
+        Refusals,
     ),
     security(("bearer" = [], "clientType" = []))
 )]
@@ -30,8 +29,7 @@ pub async fn courses(State(state): State<AppState>) -> Result<Json<Vec<CourseCat
     tag = "LearningPaths",
     responses(
         (status = 200, description = "Learning paths", body = Vec<LearningPath>),
-        (status = 401, description = "No valid token, or an app token without `ClientType: Service`"),
-        (status = 403, description = "The caller is not allowed"),
+        Refusals,
     ),
     security(("bearer" = [], "clientType" = []))
 )]

@@ -21,6 +21,17 @@ use super::db::Db;
 use super::error::ApiError;
 use super::extract::MAX_BODY_BYTES;
 
+/// The guard's refusals, which every route documents alike (the profile route says more about 403).
+#[derive(utoipa::IntoResponses)]
+pub enum Refusals {
+    /// 401.
+    #[response(status = 401, description = "No valid token, or an app token without `ClientType: Service`")]
+    Unauthorized,
+    /// 403.
+    #[response(status = 403, description = "The caller is not allowed")]
+    Forbidden,
+}
+
 /// What every handler shares.
 #[derive(Debug, Clone)]
 pub struct AppState {

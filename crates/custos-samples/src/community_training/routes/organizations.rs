@@ -6,7 +6,7 @@ use axum::http::header::LOCATION;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use custos_guard::Principal;
 
-use super::AppState;
+use super::{AppState, Refusals};
 use crate::community_training::db::OrganizationWrite;
 use crate::community_training::error::{ApiError, Problem};
 use crate::community_training::extract::{JsonBody, OrgIdPath};
@@ -29,8 +29,7 @@ fn written(write: OrganizationWrite, name: &str) -> Result<Organization, ApiErro
     tag = "Organization",
     responses(
         (status = 200, description = "Organizations by name", body = Vec<Organization>),
-        (status = 401, description = "No valid token, or an app token without `ClientType: Service`"),
-        (status = 403, description = "The caller is not allowed"),
+        Refusals,
     ),
     security(("bearer" = [], "clientType" = []))
 )]
@@ -48,8 +47,7 @@ pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<Organization
         (status = 201, description = "Created", body = Organization),
         (status = 400, description = "Malformed JSON, unknown field, wrong type, value out of range", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The name is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token, or an app token without `ClientType: Service`"),
-        (status = 403, description = "The caller is not allowed"),
+        Refusals,
     ),
     security(("bearer" = [], "clientType" = []))
 )]
@@ -80,8 +78,7 @@ pub async fn create(
         (status = 400, description = "Malformed id or body", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organization", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The name is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token, or an app token without `ClientType: Service`"),
-        (status = 403, description = "The caller is not allowed"),
+        Refusals,
     ),
     security(("bearer" = [], "clientType" = []))
 )]
@@ -104,8 +101,7 @@ pub async fn update(
         (status = 204, description = "Deleted"),
         (status = 400, description = "Malformed id", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organization", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token, or an app token without `ClientType: Service`"),
-        (status = 403, description = "The caller is not allowed"),
+        Refusals,
     ),
     security(("bearer" = [], "clientType" = []))
 )]

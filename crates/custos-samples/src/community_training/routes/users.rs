@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::AppState;
+use super::{AppState, Refusals};
 use crate::community_training::db::UserWrite;
 use crate::community_training::error::{ApiError, Problem};
 use crate::community_training::extract::{JsonBody, QueryParams, guid};
@@ -41,8 +41,7 @@ pub struct OrganizationQuery {
     responses(
         (status = 200, description = "Matching learners (custos' own shape)", body = Vec<User>),
         (status = 400, description = "searchTerm is missing or too long", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token, or an app token without `ClientType: Service`"),
-        (status = 403, description = "The caller is not allowed"),
+        Refusals,
     ),
     security(("bearer" = [], "clientType" = []))
 )]
@@ -69,8 +68,7 @@ pub async fn search(
         (status = 200, description = "Updated (same contact)", body = User),
         (status = 400, description = "Malformed JSON, unknown field, wrong type, value out of range", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "orgId names no organization", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token, or an app token without `ClientType: Service`"),
-        (status = 403, description = "The caller is not allowed"),
+        Refusals,
     ),
     security(("bearer" = [], "clientType" = []))
 )]
