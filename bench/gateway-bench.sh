@@ -2,21 +2,27 @@
 # Gateway overhead benchmark (issue 5 goal: through `custos gateway` keeps >= 0.80 of the direct
 # requests/s at 64 connections and adds <= 0.3 ms to p50).
 #
-# Builds custos and the trivial upstream (crates/custos-gateway/examples/echo_upstream.rs: `200 ok`
-# to everything), initialises a fresh data directory, provisions api://bench (role Bench.Read) and one
+# Builds custos, the trivial upstream (crates/custos-gateway/examples/echo_upstream.rs: `200 ok`
+# to everything) and the bare pass-through proxy (examples/bare_proxy.rs: the gateway's hyper server
+# and client without guard or header rewriting, i.e. the cost of any proxy hop here), initialises a fresh data directory, provisions api://bench (role Bench.Read) and one
 # client through Graph (bench/provision.py --clients 1), acquires one client-credentials token (valid
 # for the whole run), starts the upstream and `custos gateway` in front of it (Authority = the server,
 # CaFile = its CA, ServiceAuthRole = Bench.Read), then in the same run: a warm-up and a measured
-# `wrk --latency` of GET /api/ping against the upstream directly, then the same through the gateway,
-# both with the same Authorization header. Every gateway request is fully validated (signature,
-# claims, role). Prints a Markdown report (req/s, p50, p99, non-2xx, socket errors, ratio, p50 added)
-# to stdout and to bench/results/gateway-latest.md.
+# `wrk --latency` of GET /api/ping against the upstream directly, then through the bare proxy, then
+# (when nginx is installed) through nginx as a peer proxy, then through the gateway, all with the same
+# Authorization header. Every gateway request is validated (signature and claims on first sight, then
+# the verified-token cache; route policy every time). Prints a Markdown report (req/s, p50, p99,
+# non-2xx, socket errors, ratios to direct and to the bare proxy, p50 added) to stdout and to
+# bench/results/gateway-latest.md.
 #
 # Environment (defaults in brackets):
 #   BENCH_PROFILE [release]   `debug` uses target/debug: only to check the harness
 #   BENCH_CONNECTIONS [64], BENCH_THREADS [2]
 #   BENCH_WARMUP [5], BENCH_DURATION [20]   seconds
 #   BENCH_KEEP [0]            1 keeps the work directory (it holds a client secret and a token)
+#   BENCH_NGINX [1]           0 skips the nginx peer measurement (skipped anyway without nginx)
+#   BENCH_PERF [0]            1 records `perf record -g` of the gateway during its measured run and
+#                             writes the top of `perf report` to bench/results/gateway-perf.txt
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -56,12 +62,16 @@ case "$PROFILE" in
         ;;
     *) die "BENCH_PROFILE must be release or debug" ;;
 esac
-log "cargo build ${CARGO_PROFILE[*]} -p custos, and the echo_upstream example"
+log "cargo build ${CARGO_PROFILE[*]} -p custos, and the echo_upstream and bare_proxy examples"
 cargo build "${CARGO_PROFILE[@]}" --locked -p custos >&2
-cargo build "${CARGO_PROFILE[@]}" --locked -p custos-gateway --example echo_upstream >&2
+cargo build "${CARGO_PROFILE[@]}" --locked -p custos-gateway --example echo_upstream --example bare_proxy >&2
 BIN="$TARGET_DIR/custos"
 UPSTREAM_BIN="$TARGET_DIR/examples/echo_upstream"
-[[ -x "$BIN" && -x "$UPSTREAM_BIN" ]] || die "binaries missing under $TARGET_DIR"
+BARE_BIN="$TARGET_DIR/examples/bare_proxy"
+[[ -x "$BIN" && -x "$UPSTREAM_BIN" && -x "$BARE_BIN" ]] || die "binaries missing under $TARGET_DIR"
+NGINX_BIN=""
+if [[ "${BENCH_NGINX:-1}" == 1 ]]; then NGINX_BIN=$(command -v nginx || true); fi
+[[ -n "$NGINX_BIN" ]] || log "nginx not measured (install nginx-light for the peer figure)"
 
 # ---- processes -------------------------------------------------------------------------------
 WORK=$(mktemp -d /tmp/custos-gateway-bench.XXXXXX)
@@ -139,14 +149,49 @@ prefix = "/api/"
 upstream = "http://127.0.0.1:$UPSTREAM_PORT"
 EOF
 start gateway "gateway listening on http://127.0.0.1:$GATEWAY_PORT" "$BIN" gateway --config "$WORK/gateway.toml"
+GATEWAY_PID=${PIDS[-1]}
+BARE_PORT=$(free_port)
+start bare "bare proxy listening on" "$BARE_BIN" "127.0.0.1:$BARE_PORT" "127.0.0.1:$UPSTREAM_PORT"
+if [[ -n "$NGINX_BIN" ]]; then
+    NGINX_PORT=$(free_port)
+    mkdir -p "$WORK/nginx/logs"
+    # The usual reverse-proxy setup: one worker per core, keep-alive connections to the upstream.
+    cat >"$WORK/nginx/nginx.conf" <<EOF
+worker_processes auto;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/logs/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    upstream echo { server 127.0.0.1:$UPSTREAM_PORT; keepalive 128; }
+    server {
+        listen 127.0.0.1:$NGINX_PORT;
+        location / {
+            proxy_pass http://echo;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }
+    }
+}
+EOF
+    "$NGINX_BIN" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -g 'daemon off;' >"$WORK/nginx.log" 2>&1 </dev/null &
+    PIDS+=("$!")
+    for _ in $(seq 1 100); do
+        curl -s -o /dev/null "http://127.0.0.1:$NGINX_PORT/api/ping" && break
+        sleep 0.1
+    done
+fi
 
 DIRECT_URL="http://127.0.0.1:$UPSTREAM_PORT/api/ping"
+BARE_URL="http://127.0.0.1:$BARE_PORT/api/ping"
 GATEWAY_URL="http://127.0.0.1:$GATEWAY_PORT/api/ping"
 AUTH_HEADER="Authorization: Bearer $TOKEN"
 status=$(curl -s -o /dev/null -w '%{http_code}' -H "$AUTH_HEADER" "$GATEWAY_URL")
 [[ "$status" == 200 ]] || die "a request through the gateway answered $status, not 200"
 status=$(curl -s -o /dev/null -w '%{http_code}' "$GATEWAY_URL")
 [[ "$status" == 401 ]] || die "a request without a token answered $status, not 401"
+status=$(curl -s -o /dev/null -w '%{http_code}' "$BARE_URL")
+[[ "$status" == 200 ]] || die "a request through the bare proxy answered $status, not 200"
 
 # ---- measurement -----------------------------------------------------------------------------
 # measure LABEL URL: warm-up, then a measured wrk run; prints "rps p50_ms p99_ms non2xx socket_errors".
@@ -154,7 +199,20 @@ measure() {
     local label=$1 url=$2
     log "$label: warm-up ${WARMUP_S}s, measure ${DURATION_S}s (-t$THREADS -c$CONNS)"
     wrk -t"$THREADS" -c"$CONNS" -d"${WARMUP_S}s" -H "$AUTH_HEADER" "$url" >"$WORK/warmup-$label.txt"
+    local perf_pid=""
+    if [[ "$label" == gateway && "${BENCH_PERF:-0}" == 1 ]]; then
+        perf record -q -g -F 499 -p "$GATEWAY_PID" -o "$WORK/perf.data" -- sleep "$DURATION_S" \
+            >"$WORK/perf.log" 2>&1 &
+        perf_pid=$!
+    fi
     wrk -t"$THREADS" -c"$CONNS" -d"${DURATION_S}s" --latency -H "$AUTH_HEADER" "$url" >"$WORK/wrk-$label.txt"
+    if [[ -n "$perf_pid" ]]; then
+        wait "$perf_pid" || true
+        mkdir -p "$RESULTS_DIR"
+        perf report -i "$WORK/perf.data" --no-children --percent-limit 0.5 --stdio -g none \
+            >"$RESULTS_DIR/gateway-perf.txt" 2>/dev/null || true
+        log "perf profile written to $RESULTS_DIR/gateway-perf.txt"
+    fi
     awk '
         function ms(v) {
             if (v ~ /us$/) return substr(v, 1, length(v) - 2) / 1000
@@ -172,9 +230,16 @@ measure() {
     ' "$WORK/wrk-$label.txt"
 }
 
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 read -r D_RPS D_P50 D_P99 D_NON2XX D_SOCK < <(measure direct "$DIRECT_URL")
+read -r B_RPS B_P50 B_P99 B_NON2XX B_SOCK < <(measure bare "$BARE_URL")
+N_RPS=0 N_P50=0 N_P99=0 N_NON2XX=0 N_SOCK=0
+if [[ -n "$NGINX_BIN" ]]; then
+    read -r N_RPS N_P50 N_P99 N_NON2XX N_SOCK < <(measure nginx "http://127.0.0.1:$NGINX_PORT/api/ping")
+fi
 read -r G_RPS G_P50 G_P99 G_NON2XX G_SOCK < <(measure gateway "$GATEWAY_URL")
-(( D_NON2XX + D_SOCK + G_NON2XX + G_SOCK == 0 )) || log "WARNING: non-2xx responses or socket errors: the run is not valid"
+(( D_NON2XX + D_SOCK + B_NON2XX + B_SOCK + N_NON2XX + N_SOCK + G_NON2XX + G_SOCK == 0 )) ||
+    log "WARNING: non-2xx responses or socket errors: the run is not valid"
 
 # ---- report ----------------------------------------------------------------------------------
 CPU_MODEL=$(lscpu | awk -F: '/^Model name/ { gsub(/^[ \t]+/, "", $2); print $2; exit }')
@@ -185,18 +250,30 @@ REPORT="$RESULTS_DIR/gateway-latest.md"
     echo
     echo "Machine: $(nproc) cores, $CPU_MODEL. wrk -t$THREADS -c$CONNS, ${WARMUP_S} s warm-up, ${DURATION_S} s measured," \
         "GET /api/ping with a ${#TOKEN}-byte bearer token; upstream = echo_upstream example (\`200 ok\`)." \
-        "wrk, the gateway and the upstream share the machine."
+        "wrk, the proxies and the upstream share the machine. Load average before the run: $LOAD_BEFORE."
     echo
     echo "| target | req/s | p50 ms | p99 ms | non-2xx | socket errors |"
     echo "| --- | ---: | ---: | ---: | ---: | ---: |"
     echo "| upstream directly | $D_RPS | $D_P50 | $D_P99 | $D_NON2XX | $D_SOCK |"
+    echo "| through the bare proxy (no guard) | $B_RPS | $B_P50 | $B_P99 | $B_NON2XX | $B_SOCK |"
+    if [[ -n "$NGINX_BIN" ]]; then
+        echo "| through nginx (peer proxy, no auth) | $N_RPS | $N_P50 | $N_P99 | $N_NON2XX | $N_SOCK |"
+    fi
     echo "| through custos gateway | $G_RPS | $G_P50 | $G_P99 | $G_NON2XX | $G_SOCK |"
     echo
-    awk -v d="$D_RPS" -v g="$G_RPS" -v dp="$D_P50" -v gp="$G_P50" 'BEGIN {
+    awk -v d="$D_RPS" -v b="$B_RPS" -v g="$G_RPS" -v dp="$D_P50" -v bp="$B_P50" -v gp="$G_P50" 'BEGIN {
         ratio = d > 0 ? g / d : 0
         added = gp - dp
         printf "Ratio gateway/direct req/s: **%.3f** (goal >= 0.80: %s). p50 added: **%.3f ms** (goal <= 0.3 ms: %s).\n",
             ratio, ratio >= 0.80 ? "met" : "NOT met", added, added <= 0.3 ? "met" : "NOT met"
+        printf "\nCeiling of any proxy hop here: bare/direct **%.3f**, p50 added %.3f ms. " \
+            "Gateway/bare proxy: **%.3f**, p50 added over the bare proxy %.3f ms.\n",
+            (d > 0 ? b / d : 0), bp - dp, (b > 0 ? g / b : 0), gp - bp
     }'
+    if [[ -n "$NGINX_BIN" ]]; then
+        awk -v d="$D_RPS" -v n="$N_RPS" -v g="$G_RPS" 'BEGIN {
+            printf "nginx/direct: %.3f; gateway/nginx: %.3f.\n", (d > 0 ? n / d : 0), (n > 0 ? g / n : 0)
+        }'
+    fi
 } | tee "$REPORT"
 log "report written to $REPORT"

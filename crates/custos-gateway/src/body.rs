@@ -1,6 +1,8 @@
-//! Body types: the boxed streaming body the gateway hands around, and [`CappedBody`], which streams a
+//! Body types: the boxed streaming body the gateway hands around; [`CappedBody`], which streams a
 //! request body upstream while counting it and fails the stream (and raises a flag the proxy turns
-//! into 413) once it grows past the configured cap. Nothing is buffered.
+//! into 413) once it grows past the configured cap; and [`UpstreamBody`], what the upstream client
+//! sends: nothing, a body whose framed length is already known to be within the cap (hyper enforces
+//! `Content-Length`), or a capped stream. Nothing is buffered.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -21,6 +23,48 @@ pub type ProxyBody = UnsyncBoxBody<Bytes, BoxError>;
 #[derive(Debug, thiserror::Error)]
 #[error("the request body exceeds the gateway's limit")]
 pub(crate) struct BodyTooLarge;
+
+/// The body of a request sent upstream. Only a body of unknown length (chunked) pays for the cap.
+pub(crate) enum UpstreamBody {
+    /// No body (most `GET`s): nothing is allocated.
+    Empty,
+    /// A body whose exact length is framed and within the cap.
+    Sized(ProxyBody),
+    /// A body of unknown length, counted against the cap.
+    Capped(CappedBody),
+}
+
+impl Body for UpstreamBody {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        match self.get_mut() {
+            Self::Empty => Poll::Ready(None),
+            Self::Sized(body) => Pin::new(body).poll_frame(cx),
+            Self::Capped(body) => Pin::new(body).poll_frame(cx),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            Self::Empty => true,
+            Self::Sized(body) => body.is_end_stream(),
+            Self::Capped(body) => body.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            Self::Empty => SizeHint::with_exact(0),
+            Self::Sized(body) => body.size_hint(),
+            Self::Capped(body) => body.size_hint(),
+        }
+    }
+}
 
 /// A request body that may carry at most `remaining` more bytes.
 pub(crate) struct CappedBody {
@@ -84,6 +128,21 @@ mod tests {
         let body = CappedBody::new(boxed(b"12345"), 5, Arc::clone(&flag));
         assert_eq!(body.collect().await.unwrap().to_bytes(), Bytes::from_static(b"12345"));
         assert!(!flag.load(Ordering::SeqCst));
+    }
+
+    #[tokio::test]
+    async fn upstream_bodies() {
+        let empty = UpstreamBody::Empty;
+        assert!(empty.is_end_stream());
+        assert_eq!(empty.size_hint().exact(), Some(0));
+        assert!(empty.collect().await.unwrap().to_bytes().is_empty());
+        let sized = UpstreamBody::Sized(boxed(b"abc"));
+        assert_eq!(sized.size_hint().exact(), Some(3));
+        assert_eq!(sized.collect().await.unwrap().to_bytes(), Bytes::from_static(b"abc"));
+        let flag = Arc::new(AtomicBool::new(false));
+        let capped = UpstreamBody::Capped(CappedBody::new(boxed(b"abcd"), 3, Arc::clone(&flag)));
+        assert!(capped.collect().await.is_err());
+        assert!(flag.load(Ordering::SeqCst));
     }
 
     #[tokio::test]

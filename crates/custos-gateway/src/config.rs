@@ -89,6 +89,7 @@ pub struct Upstream {
     scheme: http::uri::Scheme,
     authority: http::uri::Authority,
     base_path: String,
+    host: http::HeaderValue,
 }
 
 impl Upstream {
@@ -109,7 +110,19 @@ impl Upstream {
         if normalize(path).ok().as_deref() != Some(path) {
             return Err(invalid(key, "the URL path must be normalised (no dot segments, `//` or `;`)"));
         }
-        Ok(Self { scheme, authority, base_path: path.trim_end_matches('/').to_owned() })
+        // What an HTTP client would send as `Host`: the port only when it is not the scheme's default.
+        let default_port = if scheme == http::uri::Scheme::HTTPS { 443 } else { 80 };
+        let host = match authority.port_u16() {
+            Some(port) if port != default_port => authority.as_str(),
+            _ => authority.host(),
+        };
+        let host = http::HeaderValue::from_str(host).map_err(|_| invalid(key, reason))?;
+        Ok(Self { scheme, authority, base_path: path.trim_end_matches('/').to_owned(), host })
+    }
+
+    /// The `Host` header for requests to this upstream (computed once, cloned per request).
+    pub fn host_header(&self) -> &http::HeaderValue {
+        &self.host
     }
 
     /// `http` or `https`.

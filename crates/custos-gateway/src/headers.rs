@@ -3,8 +3,10 @@
 //! Requests lose their hop-by-hop headers (and every header the `Connection` header names), every
 //! header a client could use to impersonate the gateway or a TLS terminator (`X-Custos-*`,
 //! `Forwarded`, `X-Forwarded-*`, `X-Real-IP`, client-certificate headers, path overrides such as
-//! `X-Original-URL`) and `Host`; then the gateway adds its own forwarding and identity headers, after
-//! the removal, so nothing a client sends can drop or replace them.
+//! `X-Original-URL`); `Host` is replaced by the upstream's. Then the gateway adds its own forwarding
+//! and identity headers, after the removal, so nothing a client sends can drop or replace them. The
+//! rewrite happens in place on the inbound map: on the usual request nothing is removed but `Host`,
+//! and no header is copied.
 
 use std::net::IpAddr;
 
@@ -80,30 +82,35 @@ fn is_spoofable(name: &HeaderName) -> bool {
     SPOOFABLE.contains(&name) || SPOOFABLE_PREFIXES.iter().any(|p| name.starts_with(p))
 }
 
-/// The headers sent upstream: inbound ones minus hop-by-hop, spoofable and `Host`, plus the gateway's
-/// `X-Forwarded-*` and `X-Custos-*` headers.
-pub(crate) fn upstream_request_headers(inbound: &HeaderMap, hop: &Hop, principal: &Principal) -> HeaderMap {
-    let named = connection_named(inbound);
-    let mut out = HeaderMap::with_capacity(inbound.len() + 7);
-    for (name, value) in inbound {
-        if *name == HOST || is_hop_by_hop(name, &named) || is_spoofable(name) {
-            continue;
-        }
-        out.append(name.clone(), value.clone());
+/// Turns the inbound headers into those sent upstream: minus hop-by-hop and spoofable ones, `Host`
+/// set to `upstream_host`, plus the gateway's `X-Forwarded-*` and `X-Custos-*` headers.
+pub(crate) fn rewrite_for_upstream(
+    headers: &mut HeaderMap,
+    hop: &Hop,
+    principal: &Principal,
+    upstream_host: &HeaderValue,
+) {
+    let named = connection_named(headers);
+    // Allocates only when there is something to remove (a plain request has nothing).
+    let doomed: Vec<HeaderName> =
+        headers.keys().filter(|name| is_hop_by_hop(name, &named) || is_spoofable(name)).cloned().collect();
+    for name in doomed {
+        headers.remove(name);
     }
-    let set = |out: &mut HeaderMap, name: &'static str, value: HeaderValue| {
-        out.insert(HeaderName::from_static(name), value);
+    headers.reserve(8);
+    headers.insert(HOST, upstream_host.clone());
+    let mut set = |name: &'static str, value: HeaderValue| {
+        headers.insert(HeaderName::from_static(name), value);
     };
-    set(&mut out, "x-forwarded-for", ip_value(hop.peer));
-    set(&mut out, "x-forwarded-proto", HeaderValue::from_static(hop.proto));
+    set("x-forwarded-for", ip_value(hop.peer));
+    set("x-forwarded-proto", HeaderValue::from_static(hop.proto));
     if let Some(host) = &hop.host {
-        set(&mut out, "x-forwarded-host", host.clone());
+        set("x-forwarded-host", host.clone());
     }
-    set(&mut out, TENANT_ID_HEADER, guid_value(&principal.tenant_id.to_string()));
-    set(&mut out, CLIENT_ID_HEADER, guid_value(&principal.client_app_id.to_string()));
-    set(&mut out, OBJECT_ID_HEADER, guid_value(&principal.object_id.to_string()));
-    set(&mut out, ROLES_HEADER, roles_value(&principal.roles));
-    out
+    set(TENANT_ID_HEADER, text_value(principal.tenant_id.to_string()));
+    set(CLIENT_ID_HEADER, text_value(principal.client_app_id.to_string()));
+    set(OBJECT_ID_HEADER, text_value(principal.object_id.to_string()));
+    set(ROLES_HEADER, roles_value(&principal.roles));
 }
 
 /// Removes hop-by-hop headers from an upstream response.
@@ -116,11 +123,12 @@ pub(crate) fn clean_response_headers(headers: &mut HeaderMap) {
 
 fn ip_value(ip: IpAddr) -> HeaderValue {
     // An IP address is always a valid header value.
-    HeaderValue::from_str(&ip.to_string()).unwrap_or_else(|_| HeaderValue::from_static("unknown"))
+    text_value(ip.to_string())
 }
 
-fn guid_value(guid: &str) -> HeaderValue {
-    HeaderValue::from_str(guid).unwrap_or_else(|_| HeaderValue::from_static(""))
+/// `text` as a header value without copying it (empty if it is not a valid value).
+fn text_value(text: String) -> HeaderValue {
+    HeaderValue::try_from(text).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 /// The roles joined with `,`. A role that could not be told apart in that list (it contains `,`,
@@ -134,7 +142,7 @@ fn roles_value(roles: &[String]) -> HeaderValue {
     if usable.len() != roles.len() {
         tracing::warn!("roles that cannot be passed in X-Custos-Roles were left out");
     }
-    HeaderValue::from_str(&usable.join(",")).unwrap_or_else(|_| HeaderValue::from_static(""))
+    text_value(usable.join(","))
 }
 
 #[cfg(test)]
@@ -192,7 +200,8 @@ mod tests {
             proto: "http",
             host: Some(HeaderValue::from_static("gw.example")),
         };
-        let out = upstream_request_headers(&inbound, &hop, &caller);
+        let mut out = inbound;
+        rewrite_for_upstream(&mut out, &hop, &caller, &HeaderValue::from_static("upstream:9000"));
         let mut names: Vec<&str> = out.keys().map(HeaderName::as_str).collect();
         names.sort_unstable();
         assert_eq!(
@@ -200,6 +209,7 @@ mod tests {
             [
                 "accept",
                 "authorization",
+                "host",
                 "x-custos-client-id",
                 "x-custos-object-id",
                 "x-custos-roles",
@@ -213,6 +223,8 @@ mod tests {
         assert_eq!(out["x-custos-roles"], "Reader,Writer");
         assert_eq!(out["x-custos-tenant-id"], caller.tenant_id.to_string().as_str());
         assert_eq!(out.get_all("x-custos-roles").iter().count(), 1);
+        assert_eq!(out.get_all("host").iter().collect::<Vec<_>>(), ["upstream:9000"]);
+        assert_eq!(out["x-forwarded-host"], "gw.example");
     }
 
     #[test]

@@ -15,9 +15,9 @@ use http::{HeaderMap, HeaderValue, Method, Request, Response, Uri};
 use http_body_util::BodyExt;
 use hyper::body::Body;
 
-use crate::body::{BoxError, CappedBody, ProxyBody};
+use crate::body::{BoxError, CappedBody, ProxyBody, UpstreamBody};
 use crate::config::{GatewayConfig, RouteConfig};
-use crate::headers::{Hop, clean_response_headers, upstream_request_headers};
+use crate::headers::{Hop, clean_response_headers, rewrite_for_upstream};
 use crate::path::normalize;
 use crate::respond::{Refusal, health};
 use crate::routes::{RouteTable, upstream_path};
@@ -72,7 +72,7 @@ impl Gateway {
         B: Body<Data = bytes::Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
     {
-        let (parts, body) = request.into_parts();
+        let (mut parts, body) = request.into_parts();
         let path = match normalize(parts.uri.path()) {
             Ok(path) => path,
             Err(reason) => {
@@ -105,18 +105,14 @@ impl Gateway {
             .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
             .or_else(|| parts.headers.get(HOST).cloned());
         let hop = Hop { peer: peer.ip(), proto: if tls { "https" } else { "http" }, host };
-        let tripped = Arc::new(AtomicBool::new(false));
-        let body = CappedBody::new(
-            body.map_err(Into::into).boxed_unsync(),
-            self.max_body_bytes,
-            Arc::clone(&tripped),
-        );
+        let (body, tripped) = self.upstream_body(body);
         let mut outbound = Request::new(body);
         *outbound.method_mut() = parts.method;
         *outbound.uri_mut() = uri;
-        *outbound.headers_mut() = upstream_request_headers(&parts.headers, &hop, &principal);
+        rewrite_for_upstream(&mut parts.headers, &hop, &principal, route.upstream().host_header());
+        *outbound.headers_mut() = parts.headers;
         let result = tokio::time::timeout(self.upstream_timeout, self.client.request(outbound)).await;
-        let too_large = || tripped.load(Ordering::SeqCst);
+        let too_large = || tripped.as_ref().is_some_and(|t| t.load(Ordering::SeqCst));
         match result {
             Ok(Ok(response)) => {
                 let (mut head, body) = response.into_parts();
@@ -133,6 +129,30 @@ impl Gateway {
                 Refusal::GatewayTimeout.response()
             }
         }
+    }
+}
+
+impl Gateway {
+    /// The body to send upstream and, when its length is not framed, the flag its cap raises. An empty
+    /// body or one of known length within the cap (hyper enforces the framing) is passed as it is.
+    fn upstream_body<B>(&self, body: B) -> (UpstreamBody, Option<Arc<AtomicBool>>)
+    where
+        B: Body<Data = bytes::Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        if body.is_end_stream() {
+            return (UpstreamBody::Empty, None);
+        }
+        let known = body.size_hint().exact().is_some_and(|len| len <= self.max_body_bytes);
+        let boxed = body.map_err(Into::into).boxed_unsync();
+        if known {
+            return (UpstreamBody::Sized(boxed), None);
+        }
+        let tripped = Arc::new(AtomicBool::new(false));
+        (
+            UpstreamBody::Capped(CappedBody::new(boxed, self.max_body_bytes, Arc::clone(&tripped))),
+            Some(tripped),
+        )
     }
 }
 

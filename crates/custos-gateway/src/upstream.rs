@@ -13,7 +13,7 @@ use rustls::RootCertStore;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 
-use crate::body::CappedBody;
+use crate::body::UpstreamBody;
 
 /// How long connecting to an upstream may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -21,7 +21,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The client type the proxy uses.
-pub(crate) type UpstreamClient = Client<HttpsConnector<HttpConnector>, CappedBody>;
+pub(crate) type UpstreamClient = Client<HttpsConnector<HttpConnector>, UpstreamBody>;
 
 /// Why the upstream client could not be built.
 #[derive(Debug, thiserror::Error)]

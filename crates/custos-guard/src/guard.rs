@@ -117,9 +117,10 @@ impl Guard {
     /// Validates a bare token (no header, kind or policy rules), from the token cache when it holds it.
     pub async fn validate_token(&self, token: &str) -> Result<Principal, GuardError> {
         let leeway_secs = self.config.leeway().as_secs_f64();
+        // The full check (which may fetch keys) is boxed: it runs once per token, and keeping its large
+        // future out of this one keeps every request's future small.
         let Some(tokens) = &self.tokens else {
-            return self
-                .verify_token(token, leeway_secs, self.clock.unix())
+            return Box::pin(self.verify_token(token, leeway_secs, self.clock.unix()))
                 .await
                 .map(|(principal, _)| principal);
         };
@@ -130,7 +131,7 @@ impl Guard {
             Lookup::Miss => {}
         }
         let now = self.clock.unix();
-        let (principal, lifetime) = self.verify_token(token, leeway_secs, now).await?;
+        let (principal, lifetime) = Box::pin(self.verify_token(token, leeway_secs, now)).await?;
         tokens.insert(key, principal.clone(), lifetime, now, leeway_secs);
         Ok(principal)
     }

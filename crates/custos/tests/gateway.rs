@@ -1,9 +1,12 @@
-//! End-to-end test of `custos gateway --config`: a real `custos serve` issues the tokens (an API with
+//! End-to-end tests of `custos gateway --config`: a real `custos serve` issues the tokens (an API with
 //! an app role and two daemons registered through Graph), the real binary runs the gateway in front
-//! of an echo upstream, and only the daemon holding the role gets through.
+//! of an echo upstream, and only the daemon holding the role gets through; the key cache keeps the
+//! gateway safe from `kid` storms and serving while the authority is down (catalogue E35).
 
 mod common;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::{Server, admin_token, custos, init_json, token};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -14,11 +17,16 @@ use std::time::Duration;
 
 const API_URI: &str = "api://gateway-e2e";
 const ROLE: &str = "Orders.Read";
+/// Log messages of the guard's key refreshes (successful or failed).
+const REFRESH_LOGS: [&str; 2] = ["guard signing keys refreshed", "guard key refresh failed"];
 
 /// A running `custos gateway`; killed when dropped.
 struct GatewayProcess {
     child: Child,
     port: u16,
+    lines: mpsc::Receiver<String>,
+    /// Every log line received so far.
+    log: Vec<String>,
 }
 
 impl GatewayProcess {
@@ -30,24 +38,42 @@ impl GatewayProcess {
             .stderr(Stdio::piped())
             .spawn()
             .expect("custos gateway starts");
-        let (tx, rx) = mpsc::channel();
+        let (tx, lines) = mpsc::channel();
         let stderr = child.stderr.take().unwrap();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 eprintln!("[gateway] {line}");
-                if let Some(port) = line
-                    .split("gateway listening on http://127.0.0.1:")
-                    .nth(1)
-                    .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
-                    .and_then(|p| p.parse::<u16>().ok())
-                {
-                    let _ = tx.send(port);
-                }
+                let _ = tx.send(line);
             }
         });
-        let port =
-            rx.recv_timeout(Duration::from_secs(60)).expect("the gateway reports its port within 60 s");
-        Self { child, port }
+        let mut gateway = Self { child, port: 0, lines, log: Vec::new() };
+        let ready = gateway.log_until("gateway listening on http://127.0.0.1:");
+        gateway.port = ready
+            .split("gateway listening on http://127.0.0.1:")
+            .nth(1)
+            .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|p| p.parse::<u16>().ok())
+            .expect("the gateway reports its port");
+        gateway
+    }
+
+    /// Reads the log up to the first new line containing `marker` (60 s at most) and returns that line.
+    fn log_until(&mut self, marker: &str) -> String {
+        loop {
+            let line = self
+                .lines
+                .recv_timeout(Duration::from_secs(60))
+                .unwrap_or_else(|_| panic!("the gateway logs {marker:?} within 60 s"));
+            self.log.push(line.clone());
+            if line.contains(marker) {
+                return line;
+            }
+        }
+    }
+
+    /// Key refreshes (attempted) logged so far.
+    fn refreshes(&self) -> usize {
+        self.log.iter().filter(|l| REFRESH_LOGS.iter().any(|m| l.contains(m))).count()
     }
 }
 
@@ -128,81 +154,122 @@ fn add_secret(http: &reqwest::blocking::Client, base: &str, admin: &str, app: &V
     secret["secretText"].as_str().unwrap_or_else(|| panic!("secret added: {secret}")).to_owned()
 }
 
+/// A running authority with the API (role [`ROLE`]), a daemon holding the role and an outsider
+/// without it, and a gateway in front of an echo upstream.
+struct World {
+    _dir: tempfile::TempDir,
+    server: Server,
+    http: reqwest::blocking::Client,
+    base: String,
+    tenant: String,
+    daemon_id: String,
+    daemon_sp: String,
+    daemon_secret: String,
+    other_id: String,
+    other_secret: String,
+    gateway: GatewayProcess,
+}
+
+impl World {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let init = init_json(&data, &[]);
+        let tenant = init["tenantId"].as_str().unwrap().to_owned();
+        let server = Server::start(&data, &[]);
+        let http = server.client();
+        let base = server.url();
+        let admin = admin_token(&http, &base, &init);
+
+        let role_id = "2a1b9f0e-4c7d-4e8f-9a6b-3c2d1e0f9a8b";
+        let (api_id, api_sp, _) = register(
+            &http,
+            &base,
+            &admin,
+            json!({
+                "displayName": "Gateway e2e API",
+                "identifierUris": [API_URI],
+                "api": { "requestedAccessTokenVersion": 2 },
+                "appRoles": [{
+                    "id": role_id, "allowedMemberTypes": ["Application"], "value": ROLE,
+                    "displayName": ROLE, "description": "Read orders", "isEnabled": true
+                }]
+            }),
+        );
+        let (daemon_id, daemon_sp, daemon) =
+            register(&http, &base, &admin, json!({ "displayName": "Gateway daemon" }));
+        let daemon_secret = add_secret(&http, &base, &admin, &daemon);
+        let (other_id, _, other) =
+            register(&http, &base, &admin, json!({ "displayName": "Gateway outsider" }));
+        let other_secret = add_secret(&http, &base, &admin, &other);
+        let assigned = http
+            .post(format!("{base}/v1.0/servicePrincipals/{api_sp}/appRoleAssignedTo"))
+            .bearer_auth(&admin)
+            .json(&json!({ "principalId": daemon_sp, "resourceId": api_sp, "appRoleId": role_id }))
+            .send()
+            .unwrap();
+        assert_eq!(assigned.status().as_u16(), 201, "role assigned");
+
+        let upstream = echo_upstream();
+        let config = dir.path().join("gateway.toml");
+        let ca = data.join("tls/ca.pem");
+        std::fs::write(
+            &config,
+            format!(
+                "listen = \"127.0.0.1:8080\"\n\n[guard]\nAuthority = \"{base}\"\nCaFile = \"{}\"\nServiceAuthTenantId = \"{tenant}\"\nServiceAuthAudience = \"{API_URI};{api_id}\"\nServiceAuthRole = \"{ROLE}\"\n\n[[routes]]\nprefix = \"/api/\"\nupstream = \"http://{upstream}\"\n",
+                ca.display()
+            ),
+        )
+        .unwrap();
+        let gateway = GatewayProcess::start(&config);
+        Self {
+            _dir: dir,
+            server,
+            http,
+            base,
+            tenant,
+            daemon_id,
+            daemon_sp,
+            daemon_secret,
+            other_id,
+            other_secret,
+            gateway,
+        }
+    }
+
+    /// A fresh access token for the API, for `client_id`.
+    fn token_for(&self, client_id: &str, secret: &str) -> String {
+        let scope = format!("{API_URI}/.default");
+        let (status, body) = token(&self.http, &self.base, &self.tenant, client_id, secret, &scope);
+        assert_eq!(status, 200, "token for {client_id}: {body}");
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.gateway.port)
+    }
+}
+
 #[test]
 fn gateway_admits_a_real_token_with_the_role_and_refuses_one_without() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let init = init_json(&data, &[]);
-    let tenant = init["tenantId"].as_str().unwrap();
-    let server = Server::start(&data, &[]);
-    let http = server.client();
-    let base = server.url();
-    let admin = admin_token(&http, &base, &init);
-
-    let role_id = "2a1b9f0e-4c7d-4e8f-9a6b-3c2d1e0f9a8b";
-    let (api_id, api_sp, _) = register(
-        &http,
-        &base,
-        &admin,
-        json!({
-            "displayName": "Gateway e2e API",
-            "identifierUris": [API_URI],
-            "api": { "requestedAccessTokenVersion": 2 },
-            "appRoles": [{
-                "id": role_id, "allowedMemberTypes": ["Application"], "value": ROLE,
-                "displayName": ROLE, "description": "Read orders", "isEnabled": true
-            }]
-        }),
-    );
-    let (daemon_id, daemon_sp, daemon) =
-        register(&http, &base, &admin, json!({ "displayName": "Gateway daemon" }));
-    let daemon_secret = add_secret(&http, &base, &admin, &daemon);
-    let (other_id, _, other) = register(&http, &base, &admin, json!({ "displayName": "Gateway outsider" }));
-    let other_secret = add_secret(&http, &base, &admin, &other);
-    let assigned = http
-        .post(format!("{base}/v1.0/servicePrincipals/{api_sp}/appRoleAssignedTo"))
-        .bearer_auth(&admin)
-        .json(&json!({ "principalId": daemon_sp, "resourceId": api_sp, "appRoleId": role_id }))
-        .send()
-        .unwrap();
-    assert_eq!(assigned.status().as_u16(), 201, "role assigned");
-
-    let upstream = echo_upstream();
-    let config = dir.path().join("gateway.toml");
-    let ca = data.join("tls/ca.pem");
-    std::fs::write(
-        &config,
-        format!(
-            "listen = \"127.0.0.1:8080\"\n\n[guard]\nAuthority = \"{base}\"\nCaFile = \"{}\"\nServiceAuthTenantId = \"{tenant}\"\nServiceAuthAudience = \"{API_URI};{api_id}\"\nServiceAuthRole = \"{ROLE}\"\n\n[[routes]]\nprefix = \"/api/\"\nupstream = \"http://{upstream}\"\n",
-            ca.display()
-        ),
-    )
-    .unwrap();
-    let gateway = GatewayProcess::start(&config);
+    let world = World::start();
     let plain = reqwest::blocking::Client::new();
-    let url = format!("http://127.0.0.1:{}/api/orders?top=5", gateway.port);
+    let url = world.url("/api/orders?top=5");
 
-    let scope = format!("{API_URI}/.default");
-    let (status, body) = token(&http, &base, tenant, &daemon_id, &daemon_secret, &scope);
-    assert_eq!(status, 200, "daemon token: {body}");
-    let response = plain
-        .get(&url)
-        .bearer_auth(body["access_token"].as_str().unwrap())
-        .header("X-Custos-Roles", "Forged")
-        .send()
-        .unwrap();
+    let daemon_token = world.token_for(&world.daemon_id, &world.daemon_secret);
+    let response =
+        plain.get(&url).bearer_auth(&daemon_token).header("X-Custos-Roles", "Forged").send().unwrap();
     assert_eq!(response.status().as_u16(), 200);
     let echo: Value = response.json().unwrap();
     assert_eq!(echo["target"], "/api/orders?top=5");
     assert_eq!(echo["headers"]["x-custos-roles"], ROLE);
-    assert_eq!(echo["headers"]["x-custos-client-id"], daemon_id.as_str());
-    assert_eq!(echo["headers"]["x-custos-object-id"], daemon_sp.as_str());
-    assert_eq!(echo["headers"]["x-custos-tenant-id"], tenant);
+    assert_eq!(echo["headers"]["x-custos-client-id"], world.daemon_id.as_str());
+    assert_eq!(echo["headers"]["x-custos-object-id"], world.daemon_sp.as_str());
+    assert_eq!(echo["headers"]["x-custos-tenant-id"], world.tenant.as_str());
     assert_eq!(echo["headers"]["x-forwarded-for"], "127.0.0.1");
 
-    let (status, body) = token(&http, &base, tenant, &other_id, &other_secret, &scope);
-    assert_eq!(status, 200, "outsider token: {body}");
-    let refused = plain.get(&url).bearer_auth(body["access_token"].as_str().unwrap()).send().unwrap();
+    let outsider_token = world.token_for(&world.other_id, &world.other_secret);
+    let refused = plain.get(&url).bearer_auth(outsider_token).send().unwrap();
     assert_eq!(refused.status().as_u16(), 403);
     assert_eq!(
         refused.headers()["www-authenticate"],
@@ -213,8 +280,68 @@ fn gateway_admits_a_real_token_with_the_role_and_refuses_one_without() {
         (anonymous.status().as_u16(), anonymous.headers()["www-authenticate"].to_str().unwrap()),
         (401, "Bearer")
     );
-    let health = plain.get(format!("http://127.0.0.1:{}/healthz", gateway.port)).send().unwrap();
+    let health = plain.get(world.url("/healthz")).send().unwrap();
     assert_eq!(health.status().as_u16(), 200);
+}
+
+/// `token` with its header replaced by one naming `kid` (the signature no longer matters: an unknown
+/// key is refused before any signature check).
+fn with_kid(token: &str, kid: &str) -> String {
+    let (_, rest) = token.split_once('.').unwrap();
+    let header = json!({ "alg": "RS256", "typ": "JWT", "kid": kid }).to_string();
+    format!("{}.{rest}", URL_SAFE_NO_PAD.encode(header))
+}
+
+/// (status, `WWW-Authenticate`) of `GET url` with `token`.
+fn call(client: &reqwest::blocking::Client, url: &str, token: &str) -> (u16, String) {
+    let response = client.get(url).bearer_auth(token).send().unwrap();
+    let challenge = response.headers().get("www-authenticate").and_then(|v| v.to_str().ok());
+    (response.status().as_u16(), challenge.unwrap_or_default().to_owned())
+}
+
+/// E35 through the real binaries: a burst of unknown `kid`s right after start-up causes no key
+/// refresh beyond the warm-up (at most one per 30 s cooldown; the per-window count is asserted with
+/// an injected clock in crates/custos-gateway/tests/e35_keys.rs), and once the authority is killed,
+/// valid tokens (also one the gateway never saw) keep passing while unknown `kid`s get 401.
+#[test]
+fn gateway_survives_kid_storms_and_a_dead_authority() {
+    let mut world = World::start();
+    let url = world.url("/api/orders");
+    let first = world.token_for(&world.daemon_id, &world.daemon_secret);
+    let plain = reqwest::blocking::Client::new();
+    assert_eq!(call(&plain, &url, &first), (200, String::new()));
+    let unknown_key =
+        "Bearer error=\"invalid_token\", error_description=\"the signing key is not known\"".to_owned();
+
+    let storm: Vec<_> = (0..8)
+        .map(|thread| {
+            let (url, token) = (url.clone(), first.clone());
+            std::thread::spawn(move || {
+                let client = reqwest::blocking::Client::new();
+                (0..8)
+                    .map(|i| call(&client, &url, &with_kid(&token, &format!("storm-{thread}-{i}"))))
+                    .collect()
+            })
+        })
+        .collect();
+    for results in storm {
+        let results: Vec<(u16, String)> = results.join().unwrap();
+        assert!(results.iter().all(|r| *r == (401, unknown_key.clone())), "{results:?}");
+    }
+    // A refused request with a known correlation id marks the end of the storm in the log.
+    let marker = plain.get(&url).header("client-request-id", "e35-storm-end").send().unwrap();
+    assert_eq!(marker.status().as_u16(), 401);
+    world.gateway.log_until("e35-storm-end");
+    assert!(world.gateway.refreshes() <= 2, "warm-up plus at most one refresh: {:?}", world.gateway.log);
+
+    // The authority goes away for good.
+    let unseen = world.token_for(&world.daemon_id, &world.daemon_secret);
+    assert_ne!(unseen, first);
+    let World { server, .. } = world;
+    server.kill_hard();
+    assert_eq!(call(&plain, &url, &first), (200, String::new()), "a token seen before");
+    assert_eq!(call(&plain, &url, &unseen), (200, String::new()), "a token first seen now");
+    assert_eq!(call(&plain, &url, &with_kid(&unseen, "after-the-fall")), (401, unknown_key));
 }
 
 #[test]

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -46,6 +46,19 @@ pub struct Authority {
     pub base: String,
     encoding: EncodingKey,
     kid: String,
+    state: Arc<AuthorityState>,
+}
+
+/// What the authority serves and counts.
+struct AuthorityState {
+    base: String,
+    key: Value,
+    /// `false`: every request is answered `503`.
+    up: AtomicBool,
+    /// Every request received, answered or not.
+    requests: AtomicUsize,
+    /// JWKS documents served.
+    jwks_fetches: AtomicUsize,
 }
 
 impl Authority {
@@ -58,9 +71,31 @@ impl Authority {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let key = json!({"kty":"RSA","use":"sig","kid":kid,"n":rsa.n,"e":rsa.e});
-        let app = Router::new().fallback(discovery).with_state((base.clone(), key));
+        let state = Arc::new(AuthorityState {
+            base: base.clone(),
+            key,
+            up: AtomicBool::new(true),
+            requests: AtomicUsize::new(0),
+            jwks_fetches: AtomicUsize::new(0),
+        });
+        let app = Router::new().fallback(discovery).with_state(Arc::clone(&state));
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Self { base, encoding, kid }
+        Self { base, encoding, kid, state }
+    }
+
+    /// Takes the authority down (every request answered `503`) or brings it back.
+    pub fn set_up(&self, up: bool) {
+        self.state.up.store(up, Ordering::SeqCst);
+    }
+
+    /// Requests received so far (discovery and JWKS, answered or refused).
+    pub fn requests(&self) -> usize {
+        self.state.requests.load(Ordering::SeqCst)
+    }
+
+    /// JWKS documents served so far.
+    pub fn jwks_fetches(&self) -> usize {
+        self.state.jwks_fetches.load(Ordering::SeqCst)
     }
 
     pub fn v2_claims(&self) -> Value {
@@ -105,7 +140,12 @@ impl Authority {
     }
 }
 
-async fn discovery(State((base, key)): State<(String, Value)>, uri: Uri) -> Response {
+async fn discovery(State(state): State<Arc<AuthorityState>>, uri: Uri) -> Response {
+    state.requests.fetch_add(1, Ordering::SeqCst);
+    if !state.up.load(Ordering::SeqCst) {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    let (base, key) = (&state.base, &state.key);
     let segments: Vec<&str> = uri.path().trim_start_matches('/').split('/').collect();
     let body = match segments.as_slice() {
         [tid, "v2.0", ".well-known", "openid-configuration"] => json!({
@@ -118,7 +158,10 @@ async fn discovery(State((base, key)): State<(String, Value)>, uri: Uri) -> Resp
             "jwks_uri": format!("{base}/common/discovery/keys"),
             "token_endpoint": format!("{base}/{tid}/oauth2/token"),
         }),
-        [_, "discovery", "v2.0", "keys"] | ["common", "discovery", "keys"] => json!({ "keys": [key] }),
+        [_, "discovery", "v2.0", "keys"] | ["common", "discovery", "keys"] => {
+            state.jwks_fetches.fetch_add(1, Ordering::SeqCst);
+            json!({ "keys": [key] })
+        }
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
     axum::Json(body).into_response()
@@ -263,6 +306,8 @@ pub struct Harness {
     pub authority: Authority,
     pub upstream: Upstream,
     pub addr: SocketAddr,
+    /// The gateway's clock (starts at [`NOW`]).
+    pub clock: Arc<FixedClock>,
 }
 
 impl Harness {
@@ -276,11 +321,11 @@ impl Harness {
         let config = GatewayConfig::from_toml_str(&gateway_toml(&authority, upstream.addr, "")).unwrap();
         let config = adjust(config.map_guard(|g| g.danger_allow_http_loopback()));
         let clock = Arc::new(FixedClock::new(OffsetDateTime::from_unix_timestamp(NOW).unwrap()));
-        let gateway = Arc::new(Gateway::new(&config, clock).unwrap());
+        let gateway = Arc::new(Gateway::new(&config, Arc::clone(&clock) as _).unwrap());
         let tcp = custos_gateway::bind(config.listen()).await.unwrap();
         let addr = tcp.local_addr().unwrap();
         tokio::spawn(custos_gateway::serve(gateway, tcp, None, std::future::pending()));
-        Self { authority, upstream, addr }
+        Self { authority, upstream, addr, clock }
     }
 
     /// `GET target` with the standard token and `extra` header lines.
