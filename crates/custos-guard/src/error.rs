@@ -103,7 +103,10 @@ pub enum GuardError {
     /// The token is fine but the caller is not allowed.
     #[error(transparent)]
     Forbidden(#[from] Forbidden),
-    /// `RequireClientTypeHeader` is on and the app token came without `ClientType: Service`.
+    /// `RequireClientTypeHeader` is on and the app token came without `ClientType: Service`: 401 with
+    /// an `invalid_request` challenge (resource-apis.md §4.1: Community Training does not document the
+    /// answer; custos refuses the call as unauthenticated, so clients see the same status as for a
+    /// token problem).
     #[error("app tokens require the header ClientType: Service")]
     MissingClientType,
     /// No signing keys could be obtained from the authority yet.
@@ -118,9 +121,8 @@ impl GuardError {
     /// The HTTP status of the refusal.
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::MissingToken | Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            Self::MissingToken | Self::InvalidToken(_) | Self::MissingClientType => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
-            Self::MissingClientType => StatusCode::BAD_REQUEST,
             Self::KeysUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::NotInstalled => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -181,7 +183,7 @@ mod tests {
             )
         );
         let response: Response<String> = GuardError::MissingClientType.to_response();
-        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(
             response.headers()[WWW_AUTHENTICATE],
             "Bearer error=\"invalid_request\", error_description=\"app tokens require the header ClientType: Service\""

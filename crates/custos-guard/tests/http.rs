@@ -99,7 +99,7 @@ async fn client_type_header_rule() {
     let app = app(&guard);
     let bearer = format!("Bearer {}", authority.v2_token());
     let missing = (
-        StatusCode::BAD_REQUEST,
+        StatusCode::UNAUTHORIZED,
         Some(
             "Bearer error=\"invalid_request\", error_description=\"app tokens require the header ClientType: Service\""
                 .to_owned(),

@@ -127,7 +127,7 @@ async fn e36_client_type_rule_applies_on_every_hit() {
     assert_eq!(
         send(&app, "/api", &[("authorization", &auth)]).await,
         (
-            StatusCode::BAD_REQUEST,
+            StatusCode::UNAUTHORIZED,
             Some(
                 "Bearer error=\"invalid_request\", error_description=\"app tokens require the header ClientType: Service\""
                     .to_owned()
