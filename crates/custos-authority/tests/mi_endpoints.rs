@@ -140,6 +140,7 @@ async fn the_admin_api_makes_a_secret_and_the_urls_a_workload_uses() {
     let s = setup(true).await;
     let reply = s.create_secret(r#"{"days": 30}"#).await;
     assert_eq!(reply.status, 201, "{}", reply.text);
+    assert_eq!(reply.header("cache-control"), Some("no-store"), "the body holds a secret");
     let secret = reply.json["secret"].as_str().unwrap();
     assert_eq!(secret.len(), 131);
     assert!(secret.starts_with("cmi"));

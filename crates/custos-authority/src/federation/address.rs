@@ -9,7 +9,8 @@
 //! the cloud metadata services), IETF protocol assignments (192.0.0/24), documentation and
 //! benchmarking ranges, multicast, broadcast and reserved (240/4) space, Azure's wire server
 //! (168.63.129.16), ULA (fc00::/7, which holds AWS' `fd00:ec2::254`), site-local, the discard
-//! prefix, and IPv4-mapped or IPv4-compatible IPv6 forms. NAT64 (64:ff9b::/96) and 6to4
+//! prefix, IPv4-mapped, IPv4-compatible or IPv4-translated (SIIT) IPv6 forms and local-use
+//! NAT64 (64:ff9b:1::/48). Well-known-prefix NAT64 (64:ff9b::/96) and 6to4
 //! (2002::/16) addresses are judged by the IPv4 address they embed; Teredo is refused.
 //! Numeric host spellings such as `0x7f000001` or `2130706433` are normalised to dotted IPv4 by
 //! URL parsing and then refused like `127.0.0.1`.
@@ -113,8 +114,12 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         return false;
     }
     match segments {
-        // IPv4-mapped (::ffff:a.b.c.d) and IPv4-compatible (::a.b.c.d): refused outright.
-        [0, 0, 0, 0, 0, 0xffff, _, _] | [0, 0, 0, 0, 0, 0, _, _] => false,
+        // IPv4-mapped (::ffff:a.b.c.d), IPv4-compatible (::a.b.c.d) and SIIT IPv4-translated
+        // (::ffff:0:a.b.c.d, RFC 2765): refused outright.
+        [0, 0, 0, 0, 0, 0xffff, _, _] | [0, 0, 0, 0, 0, 0, _, _] | [0, 0, 0, 0, 0xffff, 0, _, _] => false,
+        // Local-use NAT64 (64:ff9b:1::/48, RFC 8215): a site's own translator, which may map to
+        // any IPv4 address, private ones included.
+        [0x64, 0xff9b, 1, ..] => false,
         // NAT64 (64:ff9b::a.b.c.d): judged by the embedded IPv4 address.
         [0x64, 0xff9b, 0, 0, 0, 0, _, _] => is_public_v4(embedded_v4()),
         // 6to4 (2002:AABB:CCDD::): judged by the embedded IPv4 address.
@@ -153,6 +158,10 @@ mod tests {
             ("https://017700000001/", Refusal::NonPublicAddress),
             ("https://0177.0.0.1/", Refusal::NonPublicAddress),
             ("https://127.1/", Refusal::NonPublicAddress),
+            ("https://127.0.0.1./", Refusal::NonPublicAddress),
+            ("https://0x7f.1/", Refusal::NonPublicAddress),
+            ("https://[::ffff:0:7f00:1]/", Refusal::NonPublicAddress),
+            ("https://[64:ff9b:1::a9fe:a9fe]/", Refusal::NonPublicAddress),
             ("https://0/", Refusal::NonPublicAddress),
             ("https://[::ffff:127.0.0.1]/", Refusal::NonPublicAddress),
             ("https://[::ffff:8.8.8.8]/", Refusal::NonPublicAddress),
@@ -239,6 +248,10 @@ mod tests {
             "::1.1.1.1",
             "64:ff9b::a00:1",
             "2002:c0a8:101::1",
+            "::ffff:0:7f00:1",
+            "::ffff:0:a9fe:a9fe",
+            "64:ff9b:1::a00:1",
+            "64:ff9b:1:ffff::808:808",
         ] {
             assert!(!is_public(text.parse().unwrap()), "{text}");
         }

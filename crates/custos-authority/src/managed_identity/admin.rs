@@ -2,7 +2,8 @@
 //!
 //! - `POST /admin/v1/tenants/{tenant}/managedIdentities/{id}/endpointSecret` with an optional
 //!   `{"days": N}` (1–3650, default 365): makes a new endpoint secret, replacing any earlier
-//!   one, and answers 201 with it (shown this once) and the URLs a workload uses;
+//!   one, and answers 201 with it (shown this once, `Cache-Control: no-store`) and the URLs a
+//!   workload uses;
 //! - `DELETE` on the same path: removes the identity's endpoint secret (204; 404 when it has
 //!   none).
 //!
@@ -18,7 +19,7 @@ use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::post;
 use custos_core::model::{Application, ServicePrincipal, ServicePrincipalType, Tenant};
@@ -150,7 +151,10 @@ async fn create(
         ))
     }
     .await;
-    ids.respond(result, auth.clock.now())
+    let mut response = ids.respond(result, auth.clock.now());
+    // The body carries a bearer secret: no cache may keep it.
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 /// `DELETE .../endpointSecret`: 204, or 404 when the identity has no endpoint secret.
