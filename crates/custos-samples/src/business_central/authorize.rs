@@ -100,13 +100,16 @@ pub(crate) struct Target {
     family: ApiFamily,
     /// The table behind the addressed entity set; `None` for `$metadata` and paths that are no resource.
     object: Option<TableObject>,
-    /// The company key of `companies({id})`, if the path has one.
+    /// The company whose data the request reads or changes, if the path names one (the key of
+    /// `companies({id})`, or of `automationCompanies({id})` below it).
     company_id: Option<Uuid>,
 }
 
-/// The family of a decoded path and the part after the API's version segment.
-pub(crate) fn family(decoded: &str) -> Option<(ApiFamily, &str)> {
-    let rest = decoded.strip_prefix("/v2.0/")?;
+/// The family of a raw (not yet decoded) path and the part after the API's version segment. The
+/// routers match the raw path, so `%2F` inside the tenant or environment segment is part of that
+/// segment; classifying a decoded path instead would disagree with the dispatchers.
+pub(crate) fn family(path: &str) -> Option<(ApiFamily, &str)> {
+    let rest = path.strip_prefix("/v2.0/")?;
     // `{environment}/api/...` or `{tenant}/{environment}/api/...`, non-empty prefix segments.
     for prefix_len in 1..=2 {
         let mut parts = rest.splitn(prefix_len + 1, '/');
@@ -133,19 +136,23 @@ fn company_in(resources: &str) -> Option<Uuid> {
     Uuid::try_parse(key.strip_prefix("id=").unwrap_or(key)).ok()
 }
 
-/// Classifies a raw request path (percent-decoded first, as the routers do); `None` outside both APIs.
+/// Classifies a raw request path as the dispatchers do: the API prefix is matched on the raw path,
+/// only the resource part below it is percent-decoded. `None` outside both APIs.
 pub(crate) fn target(path: &str) -> Option<Target> {
-    let decoded = percent_decode_str(path).decode_utf8().ok()?;
-    let (family, resources) = family(&decoded)?;
+    let (family, raw_resources) = family(path)?;
+    let Ok(resources) = percent_decode_str(raw_resources).decode_utf8() else {
+        return Some(Target { family, object: None, company_id: None });
+    };
     Some(match family {
         ApiFamily::Api => Target {
             family,
             object: addressed_entity(path).map(api_object),
-            company_id: company_in(resources),
+            company_id: company_in(&resources),
         },
-        ApiFamily::Automation => match automation::path::parse(resources) {
+        ApiFamily::Automation => match automation::path::parse(&resources) {
             Ok(resource) => {
-                Target { family, object: Some(automation_object(resource)), company_id: resource.company() }
+                let company_id = resource.affected_company();
+                Target { family, object: Some(automation_object(resource)), company_id }
             }
             Err(_) => Target { family, object: None, company_id: None },
         },
@@ -256,6 +263,14 @@ mod tests {
         .unwrap();
         assert_eq!(t.family, ApiFamily::Automation);
         assert_eq!(t.object.unwrap().caption, "Access Control");
+
+        // Renaming or deleting another company is checked against that company, not the entry point.
+        const OTHER: &str = "6f7a1c8e-0000-4000-8000-000000000002";
+        let t = target(&format!(
+            "/v2.0/production/api/microsoft/automation/v2.0/companies({C})/automationCompanies({OTHER})"
+        ))
+        .unwrap();
+        assert_eq!(t.company_id.unwrap().to_string(), OTHER);
 
         let t = target("/v2.0/production/api/v2.0/$metadata").unwrap();
         assert_eq!(t.object, None);

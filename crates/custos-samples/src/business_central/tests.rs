@@ -180,3 +180,28 @@ async fn company_scoped_sets_apply_in_their_company_only() {
     let (status, _) = sample.call(Method::GET, &sample.customers(), None, &[API_ROLE]).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn an_encoded_slash_in_the_path_prefix_does_not_get_around_role_or_permission_checks() {
+    let sample = Sample::new().await;
+    sample.register(AppState::Enabled, &["D365 READ"]).await;
+    let create = Some(r#"{"displayName":"X"}"#);
+    // The router matches the raw path (`production%2Fapi%2Fv2.0` is one environment segment), so
+    // authorization must classify the raw path the same way, not its decoded form.
+    let hidden_set =
+        format!("/v2.0/production%2Fapi%2Fv2.0/api/v2.0/companies({})/customers", sample.company);
+    let (status, body) = sample.call(Method::POST, &hidden_set, create, &[API_ROLE]).await;
+    assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "Authorization_InsufficientPermissions"));
+    let hidden_family = format!("/v2.0/t%2Fx/production/api/v2.0/companies({})/customers", sample.company);
+    let (status, body) = sample.call(Method::POST, &hidden_family, create, &[AUTOMATION_ROLE]).await;
+    assert_eq!((status, code(&body)), (StatusCode::UNAUTHORIZED, "Authentication_InvalidCredentials"));
+    let users =
+        format!("/v2.0/t%2Fx/production/api/microsoft/automation/v2.0/companies({})/users", sample.company);
+    let (status, body) = sample.call(Method::GET, &users, None, &[API_ROLE]).await;
+    assert_eq!((status, code(&body)), (StatusCode::UNAUTHORIZED, "Authentication_InvalidCredentials"));
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM customers WHERE displayName = 'X'")
+        .fetch_one(sample.state.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(count, 0, "nothing was written");
+}

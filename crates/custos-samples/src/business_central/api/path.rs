@@ -85,10 +85,10 @@ pub(crate) enum ApiEntity {
 
 /// Which entity set the API v2.0 request path `path` (raw, as in the request line) addresses;
 /// `None` for `$metadata`, paths outside API v2.0 and paths that are no resource.
+/// Like the dispatcher, the prefix is matched on the raw path and only the rest is decoded.
 pub(crate) fn addressed_entity(path: &str) -> Option<ApiEntity> {
-    let decoded = percent_encoding::percent_decode_str(path).decode_utf8().ok()?;
-    let rest = api_rest(&decoded)?;
-    let def = match parse_target(rest, path).ok()? {
+    let rest = percent_encoding::percent_decode_str(api_rest(path)?).decode_utf8().ok()?;
+    let def = match parse_target(&rest, path).ok()? {
         Target::Metadata => return None,
         Target::Companies | Target::Company(_) => return Some(ApiEntity::Companies),
         Target::Collection(_, def) | Target::Entity(_, def, _) => def,
