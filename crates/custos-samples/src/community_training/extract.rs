@@ -2,7 +2,7 @@
 //! rejections): the JSON body, the query string and GUIDs in the path.
 
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, FailedToBufferBody, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
@@ -28,7 +28,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
             return Err(ApiError::UnsupportedMediaType);
         }
         let bytes = Bytes::from_request(request, state).await.map_err(|rejection| match rejection {
-            BytesRejection::FailedToBufferBody(_) => ApiError::PayloadTooLarge,
+            // Only the length limit is "too large"; a body that breaks off (a reset connection,
+            // bad chunked framing) is unreadable, a 400.
+            BytesRejection::FailedToBufferBody(FailedToBufferBody::LengthLimitError(_)) => {
+                ApiError::PayloadTooLarge
+            }
             _ => ApiError::field("$", "The request body could not be read."),
         })?;
         parse_json(&bytes).map(Self)
@@ -161,6 +165,26 @@ mod tests {
         );
         let long = format!("{{\"{}\":1}}", "x".repeat(5000));
         assert!(message(parse_json::<Shape>(long.as_bytes()).unwrap_err()).chars().count() < 300);
+    }
+
+    async fn extract(body: axum::body::Body) -> Result<JsonBody<Shape>, ApiError> {
+        let request =
+            axum::http::Request::post("/").header(CONTENT_TYPE, "application/json").body(body).unwrap();
+        JsonBody::<Shape>::from_request(request, &()).await
+    }
+
+    #[tokio::test]
+    async fn only_an_over_long_body_is_too_large() {
+        use http_body_util::{BodyExt as _, Full, Limited};
+        let large = axum::body::Body::from(format!("{{\"name\":\"{}\"}}", "x".repeat(3 << 20)));
+        assert!(matches!(extract(large).await, Err(ApiError::PayloadTooLarge)));
+        // A body that breaks off while being read (the client's connection reset).
+        let broken = Limited::new(Full::new(Bytes::from_static(b"{\"name\":\"ada\"}")), 1)
+            .map_err(|_| std::io::Error::other("connection reset"));
+        let Err(ApiError::Validation(errors)) = extract(axum::body::Body::new(broken)).await else {
+            panic!("a broken body is a 400");
+        };
+        assert_eq!(errors["$"], ["The request body could not be read."]);
     }
 
     #[test]

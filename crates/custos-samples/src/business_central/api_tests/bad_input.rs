@@ -327,6 +327,15 @@ async fn malformed_filters_and_query_options() {
         .await
         .assert_code(StatusCode::BAD_REQUEST, "BadRequest_NotFound");
     get("$orderby=nickname".to_owned()).await.assert_code(StatusCode::BAD_REQUEST, "BadRequest_NotFound");
+    // More ORDER BY terms than SQLite allows (2000) would be a database error, not a 400.
+    get(format!("$orderby={}", vec!["id"; 2100].join(",")))
+        .await
+        .assert_code(StatusCode::BAD_REQUEST, "BadRequest_NotFound");
+    get("$orderby=number,city%20desc,number".to_owned()).await.assert_error(
+        StatusCode::BAD_REQUEST,
+        "BadRequest_NotFound",
+        "Duplicate property named 'number' is not supported in '$orderby'.",
+    );
     get("$top=1&$top=2".to_owned()).await.assert_error(
         StatusCode::BAD_REQUEST,
         "BadRequest_NotFound",

@@ -46,6 +46,16 @@ impl Resource {
         }
     }
 
+    /// The company whose data the request reads or changes, against which company-limited
+    /// permission sets are checked: the addressed company for `automationCompanies({id})` (the
+    /// path's own company only names the entry point), otherwise the company of the path.
+    pub(crate) fn affected_company(self) -> Option<Uuid> {
+        match self {
+            Self::AutomationCompany(_, target) => Some(target),
+            other => other.company(),
+        }
+    }
+
     /// The last entity set of the path, for error messages.
     pub(crate) fn segment(self) -> &'static str {
         match self {

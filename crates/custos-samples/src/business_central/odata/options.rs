@@ -149,7 +149,8 @@ fn parse_select(value: &str, def: &EntityDef) -> Result<Option<Vec<&'static Fiel
     Ok(Some(fields))
 }
 
-/// `$orderby=a desc,b`.
+/// `$orderby=a desc,b`. A property may appear once (the OData library's rule), which also keeps
+/// the SQL below SQLite's limit on ORDER BY terms.
 fn parse_order_by(value: &str, def: &EntityDef) -> Result<Vec<(&'static Field, bool)>, BcError> {
     let mut order = Vec::new();
     for item in value.split(',') {
@@ -165,7 +166,13 @@ fn parse_order_by(value: &str, def: &EntityDef) -> Result<Vec<(&'static Field, b
         if words.next().is_some() {
             return Err(BcError::QuerySyntax(format!("Syntax error in $orderby: '{value}'.")));
         }
-        order.push((def.field(name).ok_or_else(|| unknown_property(def, name))?, descending));
+        let field = def.field(name).ok_or_else(|| unknown_property(def, name))?;
+        if order.iter().any(|(f, _): &(&Field, bool)| f.name == field.name) {
+            return Err(BcError::QuerySyntax(format!(
+                "Duplicate property named '{name}' is not supported in '$orderby'."
+            )));
+        }
+        order.push((field, descending));
     }
     Ok(order)
 }
