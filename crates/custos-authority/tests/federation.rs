@@ -1,7 +1,7 @@
 //! Workload identity federation at the token endpoint, against a local https issuer
 //! (`federation_issuer`): v1 and v2 tokens for an external token matching a federated identity
 //! credential (also for a managed identity), reuse of the same external token, each refusal with
-//! its AADSTS number (issuer, subject, audience, no credential, time window, unsigned and
+//! its AADSTS number (issuer, subject, audience, no credential, user tokens, time window, unsigned and
 //! non-RS256 tokens, bad signature, unknown key, metadata failures), the SSRF rules as the
 //! token endpoint applies them (a loopback issuer that is not allow-listed is never contacted;
 //! redirects, oversized and slow answers, a discovery document naming another issuer), and the
@@ -224,6 +224,29 @@ async fn credentials_must_match_issuer_subject_and_audience_exactly() {
         s.issuer.issuer
     )));
     assert_eq!(s.issuer.total_hits(), 0, "no fetch for a token that matches no credential");
+}
+
+#[tokio::test]
+async fn user_tokens_are_refused_before_any_key_fetch() {
+    let s = setup().await;
+    let base = claims(&s.issuer.issuer);
+    let scoped = with(base.clone(), "scp", json!("User.Read"));
+    let reply = s.present(&s.issuer.token(&scoped)).await;
+    reply.assert_error(401, "invalid_client", 700229);
+    assert!(description(&reply).starts_with(&format!(
+        "AADSTS700229: The presented assertion is a user token issued by '{}'; only app-only tokens of that \
+         issuer can be used as a federated credential.",
+        s.issuer.issuer
+    )));
+    let user = with(base.clone(), "idtyp", json!("user"));
+    s.present(&s.issuer.token(&user)).await.assert_error(401, "invalid_client", 700229);
+    assert_eq!(s.issuer.total_hits(), 0, "no fetch for a user token");
+
+    // The credential match comes first; an explicit app-only token is accepted.
+    let foreign = with(scoped, "sub", json!("someone-else"));
+    s.present(&s.issuer.token(&foreign)).await.assert_error(401, "invalid_client", 700213);
+    let reply = s.present(&s.issuer.token(&with(base, "idtyp", json!("app")))).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
 }
 
 #[tokio::test]

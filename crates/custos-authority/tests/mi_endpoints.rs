@@ -2,7 +2,8 @@
 //! admin API selects the identity on `GET /msi/token` (App Service) and
 //! `GET /msi/{secret}/metadata/identity/oauth2/token` (IMDS); the tokens are the identity's own;
 //! every refusal has its protocol's shape; the secret is no client secret and a client secret
-//! no endpoint secret; the endpoints answer only when enabled.
+//! no endpoint secret; concurrent creates leave one secret; the endpoints answer only when
+//! enabled.
 
 mod common;
 
@@ -84,14 +85,18 @@ impl Setup {
         format!("/admin/v1/tenants/{}/managedIdentities/{id}/endpointSecret", self.fx.tenant)
     }
 
-    /// `POST .../endpointSecret` for the identity.
-    async fn create_secret(&self, body: &str) -> Reply {
-        let request = Request::post(self.secret_path(&self.mi.sp.id.to_string()))
+    /// A `POST .../endpointSecret` request for the identity.
+    fn create_request(&self, body: &str) -> Request<Body> {
+        Request::post(self.secret_path(&self.mi.sp.id.to_string()))
             .header("authorization", format!("Bearer {}", self.admin_token))
             .header("content-type", "application/json")
             .body(Body::from(body.to_owned()))
-            .unwrap();
-        self.send(request).await
+            .unwrap()
+    }
+
+    /// `POST .../endpointSecret` for the identity.
+    async fn create_secret(&self, body: &str) -> Reply {
+        self.send(self.create_request(body)).await
     }
 
     async fn remove_secret(&self, id: &str) -> Reply {
@@ -368,6 +373,35 @@ async fn a_new_secret_replaces_the_old_one_and_removal_withdraws_it() {
         reply.json["error"]["message"],
         format!("The managed identity '{}' has no endpoint secret.", s.mi.app_id())
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_creates_leave_exactly_one_working_secret() {
+    let s = setup(true).await;
+    for round in 0..4 {
+        let tasks = [s.create_request(""), s.create_request("")].map(|request| {
+            let router = s.router.clone();
+            tokio::spawn(async move { send(&router, request).await })
+        });
+        let mut secrets = Vec::new();
+        for task in tasks {
+            let reply = task.await.unwrap();
+            assert_eq!(reply.status, 201, "{}", reply.text);
+            secrets.push(reply.json["secret"].as_str().unwrap().to_owned());
+        }
+        let mut working = 0;
+        for secret in &secrets {
+            let reply = s.get(APP_SERVICE, &[("X-IDENTITY-HEADER", secret)]).await;
+            if reply.status == 200 {
+                working += 1;
+            } else {
+                assert_eq!(app_service_error(&reply, 401), NO_HEADER);
+            }
+        }
+        assert_eq!(working, 1, "round {round}");
+    }
+    let app = s.fx.directory.store().application(s.fx.tenant, s.mi.app.id).await.unwrap().unwrap();
+    assert_eq!(app.password_credentials.len(), 1, "{:?}", app.password_credentials);
 }
 
 #[tokio::test]

@@ -96,6 +96,9 @@ pub enum TokenError {
     FederatedSubjectNotFound { subject: String },
     /// 7000272: the federated assertion's `kid` is not among the issuer's published keys.
     FederatedKeyNotFound { key_id: String, issuer: String },
+    /// 700229: the federated assertion is a user (delegated) token: it carries `scp`, or an
+    /// `idtyp` other than `app`; only app-only tokens are a workload's identity.
+    FederatedUserToken { issuer: String },
     /// 90061: the issuer's OpenID configuration or keys could not be fetched (refused address,
     /// transport failure, bad document); the reason is logged, never answered.
     FederatedMetadataUnavailable { issuer: String },
@@ -151,6 +154,7 @@ impl TokenError {
             Self::FederatedAudienceNotFound { .. } => 700212,
             Self::FederatedSubjectNotFound { .. } => 700213,
             Self::FederatedKeyNotFound { .. } => 7000272,
+            Self::FederatedUserToken { .. } => 700229,
             Self::FederatedMetadataUnavailable { .. } => 90061,
             Self::MultipleClientAuth => 90023,
             Self::ClientIdMismatch => 900023,
@@ -198,6 +202,7 @@ impl TokenError {
             | Self::FederatedAudienceNotFound { .. }
             | Self::FederatedSubjectNotFound { .. }
             | Self::FederatedKeyNotFound { .. }
+            | Self::FederatedUserToken { .. }
             | Self::FederatedMetadataUnavailable { .. } => InvalidClient,
             Self::UnknownResource { .. } | Self::DisabledResource { .. } => InvalidResource,
             Self::ScopeNotDefault(_) | Self::MultipleResources => InvalidScope,
@@ -298,6 +303,10 @@ impl fmt::Display for TokenError {
                 f,
                 "The certificate with identifier {key_id} used to sign the federated credential could not be found in the metadata of identity provider {issuer}. Please validate that your Identity Provider's metadata exposes the key used to sign the incoming token."
             ),
+            Self::FederatedUserToken { issuer } => write!(
+                f,
+                "The presented assertion is a user token issued by '{issuer}'; only app-only tokens of that issuer can be used as a federated credential."
+            ),
             Self::FederatedMetadataUnavailable { issuer } => write!(
                 f,
                 "Request to External OIDC endpoint failed. The OpenID configuration or signing keys of issuer '{issuer}' could not be fetched."
@@ -375,6 +384,7 @@ impl TokenError {
             Self::FederatedAudienceNotFound { audience: "{audience}".to_owned() },
             Self::FederatedSubjectNotFound { subject: "{subject}".to_owned() },
             Self::FederatedKeyNotFound { key_id: "{kid}".to_owned(), issuer: "{issuer}".to_owned() },
+            Self::FederatedUserToken { issuer: "{issuer}".to_owned() },
             Self::FederatedMetadataUnavailable { issuer: "{issuer}".to_owned() },
             Self::MultipleClientAuth,
             Self::ClientIdMismatch,
@@ -475,11 +485,18 @@ mod tests {
             "The certificate with identifier K1 used to sign the federated credential could not be found in the \
              metadata of identity provider https://i."
         ));
+        let user = TokenError::FederatedUserToken { issuer: "https://i".into() };
+        assert_eq!(
+            user.to_string(),
+            "The presented assertion is a user token issued by 'https://i'; only app-only tokens of that \
+             issuer can be used as a federated credential."
+        );
         for (error, code) in [
             (issuer, 700211),
             (TokenError::FederatedAudienceNotFound { audience: "a".into() }, 700212),
             (subject, 700213),
             (key, 7000272),
+            (user, 700229),
             (TokenError::FederatedMetadataUnavailable { issuer: "https://i".into() }, 90061),
         ] {
             assert_eq!((error.code(), error.http_status()), (code, 401), "{error:?}");

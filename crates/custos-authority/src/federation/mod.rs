@@ -6,8 +6,9 @@
 //! has federated credentials, or has neither federated nor certificate credentials (then nothing
 //! can match: 70021). It is accepted when, in this order: it parses strictly (`token`, RS256
 //! only); a credential names its `iss` (else 700211), then its `sub` (else 700213), then one of
-//! its `aud` values (else 700212), all exact, case-sensitive string compares; it is inside its
-//! `exp`/`nbf` window with [`CLOCK_SKEW_SECS`] of skew (700024); the issuer's keys can be fetched
+//! its `aud` values (else 700212), all exact, case-sensitive string compares; it is an app-only
+//! token, carrying no `scp` and no `idtyp` other than `app`, whatever its issuer (a user token is
+//! never a workload's identity; else 700229); it is inside its `exp`/`nbf` window with [`CLOCK_SKEW_SECS`] of skew (700024); the issuer's keys can be fetched
 //! (90061, `fetch`, under the SSRF rules of `address`; cached by `cache`); its `kid` is among
 //! them (7000272, after at most one refresh per cooldown); and the RS256 signature verifies
 //! (700027). Keys are fetched only for issuers an administrator registered, never for an
@@ -164,6 +165,9 @@ impl Federation {
         }
         let token = token::parse(raw)?;
         let credential = matching_credential(&client.federated_identity_credentials, &token.claims)?;
+        if token.claims.user_token {
+            return Err(TokenError::FederatedUserToken { issuer: echoed(&credential.issuer) });
+        }
         token.claims.check_time(self.clock.unix(), CLOCK_SKEW_SECS)?;
 
         let issuer = credential.issuer.as_str();
@@ -243,6 +247,7 @@ mod tests {
             exp: 10,
             nbf: None,
             iat: None,
+            user_token: false,
         }
     }
 

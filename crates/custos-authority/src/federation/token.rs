@@ -1,7 +1,8 @@
 //! The external token presented as a federated client assertion: an unverified peek at its
 //! `iss` (to tell it from a certificate assertion), strict parsing (size cap, three base64url
 //! segments, JSON header and claims with no repeated member, `alg` RS256 only, no `crit` and no
-//! embedded keys), and its time window. The signature is checked by the caller with the keys
+//! embedded keys), whether it is a user token (`scp`, or an `idtyp` other than `app`), and its
+//! time window. The signature is checked by the caller with the keys
 //! of the issuer the matching credential names.
 
 use base64::Engine as _;
@@ -35,6 +36,8 @@ pub(crate) struct ExternalClaims {
     pub(crate) exp: i64,
     pub(crate) nbf: Option<i64>,
     pub(crate) iat: Option<i64>,
+    /// A delegated (user) token: it carries `scp`, or an `idtyp` other than `app`.
+    pub(crate) user_token: bool,
 }
 
 #[derive(Deserialize)]
@@ -74,6 +77,10 @@ struct RawClaims {
     nbf: Option<serde_json::Value>,
     #[serde(default)]
     iat: Option<serde_json::Value>,
+    #[serde(default)]
+    scp: Option<serde_json::Value>,
+    #[serde(default)]
+    idtyp: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -167,6 +174,7 @@ impl RawClaims {
             exp,
             nbf: time_claim(self.nbf, "nbf")?,
             iat: time_claim(self.iat, "iat")?,
+            user_token: self.scp.is_some() || self.idtyp.is_some_and(|t| t.as_str() != Some("app")),
         })
     }
 }
@@ -233,11 +241,33 @@ mod tests {
                 exp: 2000,
                 nbf: Some(1000),
                 iat: Some(1000),
+                user_token: false,
             }
         );
         let one = token(r#"{"alg":"RS256"}"#, r#"{"iss":"i","sub":"s","aud":"a","exp":5}"#);
         assert_eq!(parse(&one).unwrap().claims.aud, ["a"]);
         assert_eq!(peek_issuer(&raw).as_deref(), Some("https://issuer.example"));
+    }
+
+    #[test]
+    fn user_tokens_are_told_from_app_only_ones() {
+        let user = |extra: &str| {
+            let claims = format!(r#"{{"iss":"i","sub":"s","aud":"a","exp":5{extra}}}"#);
+            parse(&token(r#"{"alg":"RS256"}"#, &claims)).unwrap().claims.user_token
+        };
+        assert!(!user(""));
+        assert!(!user(r#","idtyp":"app""#));
+        assert!(!user(r#","scp":null"#));
+        for extra in [
+            r#","scp":"User.Read""#,
+            r#","scp":"""#,
+            r#","idtyp":"user""#,
+            r#","idtyp":"app","scp":"x""#,
+            r#","idtyp":"App""#,
+            r#","idtyp":1"#,
+        ] {
+            assert!(user(extra), "{extra}");
+        }
     }
 
     #[test]

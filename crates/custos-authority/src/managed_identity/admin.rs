@@ -3,7 +3,8 @@
 //! - `POST /admin/v1/tenants/{tenant}/managedIdentities/{id}/endpointSecret` with an optional
 //!   `{"days": N}` (1–3650, default 365): makes a new endpoint secret, replacing any earlier
 //!   one, and answers 201 with it (shown this once, `Cache-Control: no-store`) and the URLs a
-//!   workload uses;
+//!   workload uses. Concurrent creates leave exactly one secret, the last one stored (see
+//!   `supersede`);
 //! - `DELETE` on the same path: removes the identity's endpoint secret (204; 404 when it has
 //!   none).
 //!
@@ -28,6 +29,7 @@ use custos_store::{ApplicationChange, ChangeRefused, Store as _, StoreError};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use time::format_description::well_known::Rfc3339;
+use uuid::Uuid;
 
 const PATH: &str = "/admin/v1/tenants/{tenant}/managedIdentities/{id}/endpointSecret";
 /// Largest request body.
@@ -85,6 +87,43 @@ fn change_error(id: &str, error: StoreError) -> AdminError {
     }
 }
 
+/// Removes every endpoint secret of `added` (the application as a create's `AddPassword` left
+/// it) but the last one. The store applies changes one at a time and appends a new secret, so
+/// the last endpoint secret of that snapshot is the newest stored so far, and the create that
+/// stored the newest of all sees every other one that is left: of concurrent creates, exactly
+/// the last one's secret survives (an earlier one answers 201 with a secret superseded at once,
+/// as if the creates had run one after the other). Removing only the secrets seen before the add
+/// would let two concurrent creates both survive.
+async fn supersede(auth: &Authority, added: &Application, id: &str) -> Result<(), AdminError> {
+    let mut key_ids: Vec<_> = added
+        .password_credentials
+        .iter()
+        .filter(|c| secret::is_endpoint_secret(c))
+        .map(|c| c.key_id)
+        .collect();
+    key_ids.pop();
+    remove_passwords(auth, added, key_ids, id).await
+}
+
+/// Removes the secrets `key_ids` from `app`; one a concurrent request removed already is no
+/// error.
+async fn remove_passwords(
+    auth: &Authority,
+    app: &Application,
+    key_ids: Vec<Uuid>,
+    id: &str,
+) -> Result<(), AdminError> {
+    let store = auth.directory.as_ref();
+    for key_id in key_ids {
+        match store.modify_application(app.tenant_id, app.id, ApplicationChange::RemovePassword(key_id)).await
+        {
+            Ok(_) | Err(StoreError::Refused(ChangeRefused::UnknownKeyId(_))) => {}
+            Err(e) => return Err(change_error(id, e)),
+        }
+    }
+    Ok(())
+}
+
 /// `days` of a create body: the default for an empty body or `{}`.
 fn days(body: &[u8]) -> Result<i64, AdminError> {
     match single_property(body, "days", "an endpoint secret")? {
@@ -119,19 +158,12 @@ async fn create(
         let start = auth.clock.now();
         let end = start + time::Duration::days(days);
         let credential = secret::credential(&auth.hasher, &secret, start, end);
-        let earlier: Vec<_> =
-            app.password_credentials.iter().filter(|c| secret::is_endpoint_secret(c)).map(|c| c.key_id).collect();
         let store = auth.directory.as_ref();
-        store
+        let added = store
             .modify_application(tenant.id, app.id, ApplicationChange::AddPassword(credential.clone()))
             .await
             .map_err(|e| change_error(&id, e))?;
-        for key_id in earlier {
-            match store.modify_application(tenant.id, app.id, ApplicationChange::RemovePassword(key_id)).await {
-                Ok(_) | Err(StoreError::Refused(ChangeRefused::UnknownKeyId(_))) => {}
-                Err(e) => return Err(change_error(&id, e)),
-            }
-        }
+        supersede(&auth, &added, &id).await?;
         tracing::info!(by = %caller.app_id, tenant = %tenant.id, app_id = %sp.app_id, key_id = %credential.key_id, "managed identity endpoint secret created");
         let base = &auth.config.public_url;
         Ok((
@@ -173,13 +205,7 @@ async fn remove(
         if key_ids.is_empty() {
             return Err(AdminError::NotFound(format!("The managed identity '{id}' has no endpoint secret.")));
         }
-        let store = auth.directory.as_ref();
-        for key_id in key_ids {
-            match store.modify_application(tenant.id, app.id, ApplicationChange::RemovePassword(key_id)).await {
-                Ok(_) | Err(StoreError::Refused(ChangeRefused::UnknownKeyId(_))) => {}
-                Err(e) => return Err(change_error(&id, e)),
-            }
-        }
+        remove_passwords(&auth, &app, key_ids, &id).await?;
         tracing::info!(by = %caller.app_id, tenant = %tenant.id, app_id = %sp.app_id, "managed identity endpoint secret removed");
         Ok((StatusCode::NO_CONTENT, Value::Null))
     }
