@@ -13,6 +13,12 @@
 //!    `Authorization_InsufficientPermissions`** with BC 22's message shape "Sorry, the current permissions
 //!    prevented the action. (TableData 18 Customer Insert: Base Application)" (message shape obs; the code and
 //!    status are custos' inference). An assignment limited to a company counts only for paths under that company.
+//! 4. **Own user**: no write (PATCH, POST, DELETE) to the caller's own user or its `userPermissions`,
+//!    whatever its permission sets: an app holding `D365 AUTOMATION` must not widen its own rights. Same
+//!    403 code, message [`UserRule::OwnUser`].
+//!
+//! An admitted request carries a [`Caller`] in its extensions, for rules that depend on the body (an
+//! application's `state` needs `SECURITY`, see the Automation API's `users`).
 //!
 //! Paths outside both APIs (and `$metadata`) need a registered, Enabled app and no permission set.
 
@@ -29,13 +35,31 @@ use super::api::{ApiEntity, addressed_entity};
 use super::apps::permission_sets::{self, Access, ObjectGroup};
 use super::apps::{Applications, CallerAccess, ClientId};
 use super::automation::{self, path::Resource};
-use super::error::BcError;
+use super::entities::codec::format_guid;
+use super::error::{BcError, UserRule};
 use super::state::BcState;
 
 /// The app role API v2.0 requires.
 pub(crate) const API_ROLE: &str = "API.ReadWrite.All";
 /// The app role the Automation API requires.
 pub(crate) const AUTOMATION_ROLE: &str = "Automation.ReadWrite.All";
+
+/// Who an admitted request comes from, as handlers need it (in the request's extensions).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Caller {
+    /// The app's user (`userSecurityId`).
+    pub(crate) user_security_id: String,
+    /// The role ids of the permission sets that apply to the request (unscoped ones and those limited to
+    /// the path's company).
+    pub(crate) roles: Vec<String>,
+}
+
+impl Caller {
+    /// Whether the permission set `role_id` applies to the request.
+    pub(crate) fn holds(&self, role_id: &str) -> bool {
+        self.roles.iter().any(|role| role == role_id)
+    }
+}
 
 /// Which of the sample's APIs a path belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,6 +127,8 @@ pub(crate) struct Target {
     /// The company whose data the request reads or changes, if the path names one (the key of
     /// `companies({id})`, or of `automationCompanies({id})` below it).
     company_id: Option<Uuid>,
+    /// The user the path addresses: `users({id})` and its `userPermissions` (Automation API).
+    user: Option<Uuid>,
 }
 
 /// The family of a raw (not yet decoded) path and the part after the API's version segment. The
@@ -141,20 +167,22 @@ fn company_in(resources: &str) -> Option<Uuid> {
 pub(crate) fn target(path: &str) -> Option<Target> {
     let (family, raw_resources) = family(path)?;
     let Ok(resources) = percent_decode_str(raw_resources).decode_utf8() else {
-        return Some(Target { family, object: None, company_id: None });
+        return Some(Target { family, object: None, company_id: None, user: None });
     };
     Some(match family {
         ApiFamily::Api => Target {
             family,
             object: addressed_entity(path).map(api_object),
             company_id: company_in(&resources),
+            user: None,
         },
         ApiFamily::Automation => match automation::path::parse(&resources) {
             Ok(resource) => {
                 let company_id = resource.affected_company();
-                Target { family, object: Some(automation_object(resource)), company_id }
+                let user = resource.user();
+                Target { family, object: Some(automation_object(resource)), company_id, user }
             }
-            Err(_) => Target { family, object: None, company_id: None },
+            Err(_) => Target { family, object: None, company_id: None, user: None },
         },
     })
 }
@@ -170,11 +198,14 @@ fn permission_of(method: &Method) -> (&'static str, Access) {
 }
 
 /// The middleware: see the module documentation for the rules and their order.
-pub(crate) async fn authorize(State(state): State<BcState>, request: Request, next: Next) -> Response {
+pub(crate) async fn authorize(State(state): State<BcState>, mut request: Request, next: Next) -> Response {
     let principal = request.extensions().get::<Principal>().cloned();
     let decision = check(&state, principal, request.uri().path(), request.method()).await;
     match decision {
-        Ok(()) => next.run(request).await,
+        Ok(caller) => {
+            request.extensions_mut().insert(caller);
+            next.run(request).await
+        }
         Err(error) => error.into_response(),
     }
 }
@@ -184,7 +215,7 @@ async fn check(
     principal: Option<Principal>,
     path: &str,
     method: &Method,
-) -> Result<(), BcError> {
+) -> Result<Caller, BcError> {
     let Some(principal) = principal else {
         tracing::warn!("business central sample: request reached authorization without a guard principal");
         return Err(BcError::InvalidCredentials);
@@ -204,18 +235,24 @@ async fn check(
         tracing::info!(client_id = %client, "refused: not an Enabled Microsoft Entra application");
         return Err(BcError::InvalidCredentials);
     };
-    let Some(Target { family, object: Some(object), company_id }) = target else { return Ok(()) };
+    let roles = applicable_roles(state, &access, target.as_ref().and_then(|t| t.company_id)).await?;
+    let caller = Caller { user_security_id: access.user_security_id, roles };
+    let Some(Target { family, object: Some(object), user, .. }) = target else { return Ok(caller) };
     let (permission, needed) = permission_of(method);
-    let roles = applicable_roles(state, &access, company_id).await?;
-    if permission_sets::any_allows(roles.iter().map(String::as_str), family.group(), needed) {
-        return Ok(());
+    if !permission_sets::any_allows(caller.roles.iter().map(String::as_str), family.group(), needed) {
+        tracing::info!(client_id = %client, table = object.caption, permission, "refused by permission sets");
+        return Err(BcError::InsufficientPermissions {
+            object: format!("TableData {} {}", object.id, object.caption),
+            permission,
+            extension: object.extension,
+        });
     }
-    tracing::info!(client_id = %client, table = object.caption, permission, "refused by permission sets");
-    Err(BcError::InsufficientPermissions {
-        object: format!("TableData {} {}", object.id, object.caption),
-        permission,
-        extension: object.extension,
-    })
+    if needed == Access::Write && user.is_some_and(|u| format_guid(u) == caller.user_security_id) {
+        let table = object.caption;
+        tracing::info!(client_id = %client, table, permission, "refused: a change to its own user");
+        return Err(BcError::UserChangeRefused(UserRule::OwnUser));
+    }
+    Ok(caller)
 }
 
 /// The role ids that apply: assignments for every company, plus those limited to the company of the path.

@@ -118,9 +118,29 @@ pub(crate) enum BcError {
         /// The extension that owns the table (`Base Application`, `System`).
         extension: &'static str,
     },
+    /// A rule about who may change a user refuses the change, although the permission sets cover the
+    /// table (403 `Authorization_InsufficientPermissions`, infer; BC 22's opening sentence, obs).
+    #[error("Sorry, the current permissions prevented the action. {0}")]
+    UserChangeRefused(UserRule),
     /// The sample's database failed (500 `Internal_ServerError`, doc code; details only logged).
     #[error("An unexpected error occurred while processing the request.")]
     Internal(#[source] sqlx::Error),
+}
+
+/// The rules on changing users that hold whatever the caller's permission sets are (see `authorize` and
+/// the Automation API's `users`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum UserRule {
+    /// An application writes its own user or its own `userPermissions`.
+    #[error(
+        "An application cannot change its own user or permission sets; make the change with another application or with the custos sample business-central apps command."
+    )]
+    OwnUser,
+    /// An application's `state` changes and the caller does not hold `SECURITY`.
+    #[error(
+        "Changing the State of a Microsoft Entra application requires the SECURITY permission set (or the custos sample business-central apps enable and disable commands)."
+    )]
+    ApplicationStateNeedsSecurity,
 }
 
 impl BcError {
@@ -145,7 +165,9 @@ impl BcError {
             Self::UnsupportedMediaType(_) => "BadRequest_UnsupportedMediaType",
             Self::RecordExists(_) => "Internal_EntityWithSameKeyExists",
             Self::InvalidCredentials => "Authentication_InvalidCredentials",
-            Self::InsufficientPermissions { .. } => "Authorization_InsufficientPermissions",
+            Self::InsufficientPermissions { .. } | Self::UserChangeRefused(_) => {
+                "Authorization_InsufficientPermissions"
+            }
             Self::Internal(_) => "Internal_ServerError",
         }
     }
@@ -158,7 +180,7 @@ impl BcError {
             Self::NotImplemented(_) => StatusCode::BAD_REQUEST,
             Self::EntityChanged | Self::DuplicateKey { .. } | Self::RecordExists(_) => StatusCode::CONFLICT,
             Self::InvalidCredentials => StatusCode::UNAUTHORIZED,
-            Self::InsufficientPermissions { .. } => StatusCode::FORBIDDEN,
+            Self::InsufficientPermissions { .. } | Self::UserChangeRefused(_) => StatusCode::FORBIDDEN,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             Self::QuerySyntax(_)

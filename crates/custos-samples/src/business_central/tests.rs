@@ -205,3 +205,83 @@ async fn an_encoded_slash_in_the_path_prefix_does_not_get_around_role_or_permiss
         .unwrap();
     assert_eq!(count, 0, "nothing was written");
 }
+
+impl Sample {
+    /// A second, Disabled application (not the caller): its Client ID and user.
+    async fn other_app(&self) -> (ClientId, String) {
+        let id: ClientId = "6a7b8c9d-0000-4000-8000-000000000002".parse().unwrap();
+        let card = self.store().add(id, &Description::parse("Other app").unwrap()).await.unwrap();
+        (id, card.user_security_id)
+    }
+
+    async fn own_user(&self) -> String {
+        self.store().get(CLIENT.parse().unwrap()).await.unwrap().user_security_id
+    }
+}
+
+#[tokio::test]
+async fn enabling_another_application_needs_security() {
+    let sample = Sample::new().await;
+    sample.register(AppState::Enabled, &["D365 AUTOMATION"]).await;
+    let (other_id, other_user) = sample.other_app().await;
+    let user = format!("{AUTOMATION}/companies({})/users({other_user})", sample.company);
+    let enable = Some(r#"{"state":"Enabled"}"#);
+    let (status, body) = sample.call(Method::PATCH, &user, enable, &[AUTOMATION_ROLE]).await;
+    assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "Authorization_InsufficientPermissions"));
+    assert!(message(&body).contains("requires the SECURITY permission set"), "{body}");
+    assert_eq!(sample.store().get(other_id).await.unwrap().state, "Disabled");
+
+    // SECURITY limited to another company does not count here.
+    sample.store().grant(CLIENT.parse().unwrap(), "SECURITY", "OTHER").await.unwrap();
+    let (status, _) = sample.call(Method::PATCH, &user, enable, &[AUTOMATION_ROLE]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    sample.store().grant(CLIENT.parse().unwrap(), "SECURITY", "CRONUS US").await.unwrap();
+    let (status, body) = sample.call(Method::PATCH, &user, enable, &[AUTOMATION_ROLE]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(sample.store().get(other_id).await.unwrap().state, "Enabled");
+}
+
+#[tokio::test]
+async fn an_application_cannot_change_its_own_user_or_permissions() {
+    let sample = Sample::new().await;
+    sample.register(AppState::Enabled, &["D365 AUTOMATION", "SECURITY"]).await;
+    let own_user = sample.own_user().await;
+    let own = format!("{AUTOMATION}/companies({})/users({own_user})", sample.company);
+    let grant = Some(r#"{"roleId":"D365 BUS FULL ACCESS"}"#);
+    let (status, body) =
+        sample.call(Method::POST, &format!("{own}/userPermissions"), grant, &[AUTOMATION_ROLE]).await;
+    assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "Authorization_InsufficientPermissions"));
+    assert!(
+        message(&body).starts_with(
+            "Sorry, the current permissions prevented the action. An application cannot change its own \
+             user or permission sets; make the change with another application or with the custos sample \
+             business-central apps command.  CorrelationId:  "
+        ),
+        "{body}"
+    );
+    let sets = sample.store().get(CLIENT.parse().unwrap()).await.unwrap().permission_sets;
+    assert_eq!(sets, ["D365 AUTOMATION", "SECURITY"], "nothing was granted");
+
+    // Nor remove its sets, nor disable itself or change its other fields; an upper-case key is the same user.
+    let (_, list) =
+        sample.call(Method::GET, &format!("{own}/userPermissions"), None, &[AUTOMATION_ROLE]).await;
+    let assignment = list["value"][0]["id"].as_str().unwrap().to_owned();
+    let one = format!("{own}/userPermissions({assignment})");
+    let (status, _) = sample.call(Method::DELETE, &one, None, &[AUTOMATION_ROLE]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let upper = format!("{AUTOMATION}/companies({})/users({})", sample.company, own_user.to_uppercase());
+    let (status, _) =
+        sample.call(Method::PATCH, &upper, Some(r#"{"state":"Disabled"}"#), &[AUTOMATION_ROLE]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) =
+        sample.call(Method::PATCH, &own, Some(r#"{"contactEmail":"a@b"}"#), &[AUTOMATION_ROLE]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = sample.call(Method::GET, &own, None, &[AUTOMATION_ROLE]).await;
+    assert_eq!(status, StatusCode::OK, "reading its own user is allowed");
+
+    // Other users' permissions can still be managed.
+    let (_, other_user) = sample.other_app().await;
+    let theirs = format!("{AUTOMATION}/companies({})/users({other_user})/userPermissions", sample.company);
+    let (status, body) = sample.call(Method::POST, &theirs, grant, &[AUTOMATION_ROLE]).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}

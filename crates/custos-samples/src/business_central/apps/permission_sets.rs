@@ -109,6 +109,10 @@ pub(crate) const CATALOGUE: [PermissionSet; 7] = [
     },
 ];
 
+/// The set that may change the State of an application's user (resource-apis.md §3: BC requires
+/// `SUPER` or `SECURITY`, and applications cannot hold `SUPER`).
+pub(crate) const SECURITY: &str = "SECURITY";
+
 /// The set with this role id (exact, as BC's Code fields are upper case; callers upper-case input).
 pub(crate) fn find(role_id: &str) -> Option<&'static PermissionSet> {
     CATALOGUE.iter().find(|set| set.role_id == role_id)

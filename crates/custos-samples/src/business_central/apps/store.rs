@@ -25,6 +25,8 @@ pub(crate) struct Applications<'a> {
 pub(crate) struct CallerAccess {
     /// The card's State.
     pub(crate) state: AppState,
+    /// The app's user (`userSecurityId`, as stored), whose own permissions and state the app may not change.
+    pub(crate) user_security_id: String,
     /// The permission sets of the app's user, with the company each applies to (empty = all).
     pub(crate) assignments: Vec<(String, String)>,
 }
@@ -220,7 +222,7 @@ impl<'a> Applications<'a> {
         self.set_state(id, AppState::Enabled).await
     }
 
-    /// The State and permission sets of the card with this Client ID, `None` when there is no card.
+    /// The State, user and permission sets of the card with this Client ID, `None` when there is no card.
     pub(crate) async fn caller_access(&self, id: ClientId) -> Result<Option<CallerAccess>, sqlx::Error> {
         let mut conn = self.pool.acquire().await?;
         let row: Option<(String, String)> =
@@ -233,7 +235,7 @@ impl<'a> Applications<'a> {
             access::of_user(&mut conn, &user).await?.into_iter().map(|a| (a.role_id, a.company)).collect();
         // An unreadable State counts as Disabled: refuse rather than admit.
         let state = AppState::from_stored(&state).unwrap_or(AppState::Disabled);
-        Ok(Some(CallerAccess { state, assignments }))
+        Ok(Some(CallerAccess { state, user_security_id: user, assignments }))
     }
 }
 

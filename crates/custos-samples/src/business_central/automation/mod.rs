@@ -26,6 +26,7 @@ mod users;
 #[cfg(test)]
 mod tests;
 
+use axum::Extension;
 use axum::Router;
 use axum::extract::State;
 use axum::response::Response;
@@ -33,7 +34,7 @@ use axum::routing::any;
 use http::Method;
 
 use super::api::{Urls, add_request_id};
-use super::authorize::{ApiFamily, family};
+use super::authorize::{ApiFamily, Caller, family};
 use super::error::BcError;
 use super::inbound::{Inbound, answer, readable};
 use super::state::BcState;
@@ -50,11 +51,15 @@ pub(crate) fn router() -> Router<BcState> {
         .layer(axum::middleware::map_response(add_request_id))
 }
 
-async fn dispatch(State(state): State<BcState>, inbound: Inbound) -> Response {
-    answer(handle(&state, &inbound).await)
+async fn dispatch(
+    State(state): State<BcState>,
+    caller: Option<Extension<Caller>>,
+    inbound: Inbound,
+) -> Response {
+    answer(handle(&state, caller.as_ref().map(|Extension(c)| c), &inbound).await)
 }
 
-async fn handle(state: &BcState, inbound: &Inbound) -> Result<Response, BcError> {
+async fn handle(state: &BcState, caller: Option<&Caller>, inbound: &Inbound) -> Result<Response, BcError> {
     let Inbound { method, uri, headers, body } = inbound;
     let Some((ApiFamily::Automation, raw_rest)) = family(uri.path()) else { return Err(inbound.not_found()) };
     let resource = path::parse(&inbound.decode(raw_rest)?)?;
@@ -63,6 +68,7 @@ async fn handle(state: &BcState, inbound: &Inbound) -> Result<Response, BcError>
         headers,
         query: uri.query(),
         body: readable(body)?,
+        caller,
     };
     if let Some(company) = resource.company() {
         companies::require_company(state, company).await?;

@@ -56,6 +56,14 @@ impl Resource {
         }
     }
 
+    /// The user the path addresses (`users({id})` and its `userPermissions`), if any.
+    pub(crate) fn user(self) -> Option<Uuid> {
+        match self {
+            Self::User(_, u) | Self::UserPermissions(_, u) | Self::UserPermission(_, u, _) => Some(u),
+            _ => None,
+        }
+    }
+
     /// The last entity set of the path, for error messages.
     pub(crate) fn segment(self) -> &'static str {
         match self {

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::query::Table;
 use crate::business_central::api::response::{entity_response, odata_json};
+use crate::business_central::authorize::Caller;
 use crate::business_central::error::BcError;
 use crate::business_central::state::BcState;
 
@@ -23,6 +24,9 @@ pub(crate) struct Call<'a> {
     pub(crate) query: Option<&'a str>,
     /// The request body (empty for GET and DELETE).
     pub(crate) body: &'a [u8],
+    /// Who calls, as [`authorize`](crate::business_central::authorize) admitted them; `None` when the
+    /// router runs without it (handler tests), which rules that need a permission set treat as holding none.
+    pub(crate) caller: Option<&'a Caller>,
 }
 
 impl Call<'_> {

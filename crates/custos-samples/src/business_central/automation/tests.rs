@@ -7,6 +7,7 @@ use http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::business_central::apps::{Applications, Description};
+use crate::business_central::authorize::Caller;
 use crate::business_central::test_support::{Fixture as Api, exchange};
 
 const BASE: &str = "/v2.0/production/api/microsoft/automation/v2.0";
@@ -31,8 +32,23 @@ impl Api {
     }
 
     async fn send(&self, method: Method, path: &str, if_match: Option<&str>, body: Option<Value>) -> Reply {
+        self.send_as(None, method, path, if_match, body).await
+    }
+
+    /// Sends as `caller` would arrive from the authorization middleware (`None`: without it).
+    async fn send_as(
+        &self,
+        caller: Option<Caller>,
+        method: Method,
+        path: &str,
+        if_match: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
         let uri = path.replace(' ', "%20").replace('\'', "%27");
         let mut builder = Request::builder().method(method).uri(uri).header("Host", "bc.example");
+        if let Some(caller) = caller {
+            builder = builder.extension(caller);
+        }
         if let Some(tag) = if_match {
             builder = builder.header("If-Match", tag);
         }
@@ -171,16 +187,57 @@ async fn users_are_listed_and_patched_with_if_match() {
     assert_eq!((unknown.status, unknown.code()), (StatusCode::NOT_FOUND, "BadRequest_ResourceNotFound"));
 }
 
+/// A caller (another app's user) holding `roles`.
+fn caller(roles: &[&str]) -> Option<Caller> {
+    let roles = roles.iter().map(|r| (*r).to_owned()).collect();
+    Some(Caller { user_security_id: "6a7b8c9d-0000-4000-8000-0000000000ff".to_owned(), roles })
+}
+
 #[tokio::test]
-async fn patching_an_application_user_state_changes_the_card() {
+async fn patching_an_application_user_state_changes_the_card_with_security_only() {
     let api = Api::new().await;
     let store = Applications::new(api.state.db.pool(), api.clock.as_ref());
     let client = "6a7b8c9d-0000-4000-8000-000000000001".parse().unwrap();
     let card = store.add(client, &Description::parse("App").unwrap()).await.unwrap();
     let user = api.url(&format!("users({})", card.user_security_id));
-    let patched = api.send(Method::PATCH, &user, Some("*"), Some(json!({"state": "Enabled"}))).await;
-    assert_eq!(patched.status, StatusCode::OK);
+    let enable = Some(json!({"state": "Enabled"}));
+    for refused_as in [None, caller(&["D365 AUTOMATION", "EXTEND. MGT. - ADMIN"])] {
+        let refused = api.send_as(refused_as, Method::PATCH, &user, Some("*"), enable.clone()).await;
+        assert_eq!(
+            (refused.status, refused.code()),
+            (StatusCode::FORBIDDEN, "Authorization_InsufficientPermissions")
+        );
+        assert!(
+            refused.body["error"]["message"].as_str().unwrap().starts_with(
+                "Sorry, the current permissions prevented the action. Changing the State of a Microsoft \
+                 Entra application requires the SECURITY permission set (or the custos sample \
+                 business-central apps enable and disable commands).  CorrelationId:  "
+            ),
+            "{}",
+            refused.body
+        );
+        assert_eq!(store.get(client).await.unwrap().state, "Disabled");
+    }
+    // Other fields, and a `state` equal to the current one, need no SECURITY.
+    let unchanged = Some(json!({"state": "Disabled", "contactEmail": "app@example.com"}));
+    let other = api.send_as(caller(&["D365 AUTOMATION"]), Method::PATCH, &user, Some("*"), unchanged).await;
+    assert_eq!(other.status, StatusCode::OK, "{}", other.body);
+
+    let patched = api.send_as(caller(&["SECURITY"]), Method::PATCH, &user, Some("*"), enable).await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
     assert_eq!(store.get(client).await.unwrap().state, "Enabled");
+    // Human users' state needs no SECURITY.
+    let jim = api.url(&format!("users({JIM})"));
+    let human = api
+        .send_as(
+            caller(&["D365 AUTOMATION"]),
+            Method::PATCH,
+            &jim,
+            Some("*"),
+            Some(json!({"state": "Enabled"})),
+        )
+        .await;
+    assert_eq!(human.status, StatusCode::OK, "{}", human.body);
 }
 
 #[tokio::test]

@@ -1,8 +1,9 @@
 //! `companies({id})/users` of the Automation API: GET (list or one) and PATCH with `If-Match`
 //! (`state`, `expiryDate`, `contactEmail`). Users are per tenant, not per company, as in BC. An
 //! application's user mirrors its card: setting its `state` here enables or disables the
-//! Microsoft Entra application too. GETs are [`respond::list`](super::respond::list) and
-//! [`respond::get`](super::respond::get) over [`USER_TABLE`].
+//! Microsoft Entra application too, so changing an application user's `state` needs `SECURITY` among
+//! the caller's permission sets (BC: SUPER or SECURITY; applications cannot hold SUPER). GETs are
+//! [`respond::list`](super::respond::list) and [`respond::get`](super::respond::get) over [`USER_TABLE`].
 
 use axum::response::Response;
 use sqlx::{QueryBuilder, Sqlite};
@@ -11,8 +12,9 @@ use uuid::Uuid;
 use super::entities::USERS;
 use super::query::Table;
 use super::respond::{self, Call};
+use crate::business_central::apps::permission_sets::SECURITY;
 use crate::business_central::entities::codec::{Write, format_guid, format_instant, parse_body, text_of};
-use crate::business_central::error::BcError;
+use crate::business_central::error::{BcError, UserRule};
 use crate::business_central::etag::{IfMatch, etag};
 use crate::business_central::odata::sql::push_value;
 use crate::business_central::state::BcState;
@@ -41,6 +43,18 @@ pub(crate) async fn update(
     let now = format_instant(state.clock.now());
     let new_state = text_of(&values, "state").map(str::to_owned);
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    if let Some(new_state) = &new_state {
+        let current: Option<(String, String)> =
+            sqlx::query_as("SELECT state, licenseType FROM users WHERE userSecurityId = ?")
+                .bind(&id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let changes_an_app =
+            current.is_some_and(|(state, license)| license == "Application" && state != *new_state);
+        if changes_an_app && !call.caller.is_some_and(|caller| caller.holds(SECURITY)) {
+            return Err(BcError::UserChangeRefused(UserRule::ApplicationStateNeedsSecurity));
+        }
+    }
     let mut builder = QueryBuilder::<Sqlite>::new("UPDATE users SET version = version + 1, modifiedAt = ");
     builder.push_bind(&now);
     for (field, value) in values {
