@@ -57,6 +57,26 @@ pub struct Application {
 }
 
 impl Application {
+    /// A new registration with a fresh object id and nothing else set: no URIs, roles or
+    /// credentials, v1 tokens, `AzureADMyOrg`.
+    pub fn new(tenant_id: TenantId, app_id: AppId, display_name: String, created: OffsetDateTime) -> Self {
+        Self {
+            id: ObjectId::new_random(),
+            tenant_id,
+            app_id,
+            display_name,
+            description: None,
+            identifier_uris: Vec::new(),
+            app_roles: Vec::new(),
+            requested_access_token_version: None,
+            sign_in_audience: SIGN_IN_AUDIENCE_MY_ORG.to_owned(),
+            password_credentials: Vec::new(),
+            key_credentials: Vec::new(),
+            federated_identity_credentials: Vec::new(),
+            created,
+        }
+    }
+
     /// The token format a client receives when it asks for this application as a resource.
     pub fn access_token_version(&self) -> TokenVersion {
         match self.requested_access_token_version {

@@ -12,7 +12,7 @@ use crate::shapes::{self, APPLICATION};
 use crate::validate::ApplicationInput;
 use axum::Json;
 use axum::extract::{RawQuery, State};
-use custos_core::model::{Application, SIGN_IN_AUDIENCE_MY_ORG};
+use custos_core::model::Application;
 use custos_core::scope::identifier_uri_key;
 use custos_core::{AppId, ObjectId};
 use custos_store::{ApplicationChange, Store, StoreError};
@@ -78,21 +78,7 @@ pub(crate) async fn create(
     let input = ApplicationInput::parse(body?.required()?)?;
     let display_name =
         input.display_name().ok_or_else(|| invalid_value("displayName", "Application"))?.to_owned();
-    let mut app = Application {
-        id: ObjectId::new_random(),
-        tenant_id: caller.tenant_id,
-        app_id: AppId::new_random(),
-        display_name,
-        description: None,
-        identifier_uris: Vec::new(),
-        app_roles: Vec::new(),
-        requested_access_token_version: None,
-        sign_in_audience: SIGN_IN_AUDIENCE_MY_ORG.to_owned(),
-        password_credentials: Vec::new(),
-        key_credentials: Vec::new(),
-        federated_identity_credentials: Vec::new(),
-        created: state.clock.now(),
-    };
+    let mut app = Application::new(caller.tenant_id, AppId::new_random(), display_name, state.clock.now());
     if let Some(uris) = input.identifier_uris() {
         ensure_unique_uris(state.store.as_ref(), &app, uris).await?;
     }

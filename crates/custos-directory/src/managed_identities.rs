@@ -20,8 +20,7 @@ use crate::shapes;
 use axum::Json;
 use axum::extract::State;
 use custos_core::model::{
-    Application, KEY_TYPE_X509, KEY_USAGE_VERIFY, SIGN_IN_AUDIENCE_MY_ORG, ServicePrincipal,
-    ServicePrincipalType,
+    Application, KEY_TYPE_X509, KEY_USAGE_VERIFY, ServicePrincipal, ServicePrincipalType,
 };
 use custos_core::{AppId, ObjectId, TenantId};
 use custos_store::{ApplicationChange, StoreError};
@@ -103,21 +102,7 @@ pub(crate) async fn create(
     }
     let tenant = tenant_by_key(&state, key).await?;
     let now = state.clock.now();
-    let app = Application {
-        id: ObjectId::new_random(),
-        tenant_id: tenant.id,
-        app_id: AppId::new_random(),
-        display_name: name.clone(),
-        description: None,
-        identifier_uris: Vec::new(),
-        app_roles: Vec::new(),
-        requested_access_token_version: None,
-        sign_in_audience: SIGN_IN_AUDIENCE_MY_ORG.to_owned(),
-        password_credentials: Vec::new(),
-        key_credentials: Vec::new(),
-        federated_identity_credentials: Vec::new(),
-        created: now,
-    };
+    let app = Application::new(tenant.id, AppId::new_random(), name.clone(), now);
     let sp = ServicePrincipal {
         id: ObjectId::new_random(),
         tenant_id: tenant.id,

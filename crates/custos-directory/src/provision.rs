@@ -157,24 +157,6 @@ pub fn normalize_domain(domain: &str) -> Result<String, ProvisionError> {
     Ok(domain)
 }
 
-fn application(tenant: TenantId, app_id: AppId, name: &str, now: OffsetDateTime) -> Application {
-    Application {
-        id: ObjectId::new_random(),
-        tenant_id: tenant,
-        app_id,
-        display_name: name.to_owned(),
-        description: None,
-        identifier_uris: Vec::new(),
-        app_roles: Vec::new(),
-        requested_access_token_version: None,
-        sign_in_audience: custos_core::model::SIGN_IN_AUDIENCE_MY_ORG.to_owned(),
-        password_credentials: Vec::new(),
-        key_credentials: Vec::new(),
-        federated_identity_credentials: Vec::new(),
-        created: now,
-    }
-}
-
 fn service_principal(app: &Application, now: OffsetDateTime) -> ServicePrincipal {
     ServicePrincipal {
         id: ObjectId::new_random(),
@@ -240,7 +222,7 @@ pub async fn provision_tenant(
     let now = clock.now();
     let tenant = claim_tenant(store, &domain, display_name, now).await?;
 
-    let mut directory = application(tenant.id, GRAPH_APP_ID, DIRECTORY_DISPLAY_NAME, now);
+    let mut directory = Application::new(tenant.id, GRAPH_APP_ID, DIRECTORY_DISPLAY_NAME.to_owned(), now);
     directory.identifier_uris = vec![GRAPH_IDENTIFIER_URI.to_owned()];
     // Only the home tenant's directory API defines Custos.Admin, so no other tenant's admin can
     // grant it to itself.
@@ -251,7 +233,8 @@ pub async fn provision_tenant(
     directory.sign_in_audience = "AzureADMultipleOrgs".to_owned();
 
     let secret = generate_client_secret();
-    let mut admin = application(tenant.id, AppId::new_random(), BOOTSTRAP_ADMIN_DISPLAY_NAME, now);
+    let mut admin =
+        Application::new(tenant.id, AppId::new_random(), BOOTSTRAP_ADMIN_DISPLAY_NAME.to_owned(), now);
     admin.description = Some("Bootstrap administrator created when the tenant was provisioned.".to_owned());
     admin.password_credentials = vec![PasswordCredential {
         key_id: Uuid::new_v4(),

@@ -9,8 +9,7 @@ use crate::datadir::DataDir;
 use crate::init::Profile;
 use anyhow::Context;
 use custos_core::model::{
-    AppRole, AppRoleAssignment, Application, PasswordCredential, SIGN_IN_AUDIENCE_MY_ORG, ServicePrincipal,
-    ServicePrincipalType,
+    AppRole, AppRoleAssignment, Application, PasswordCredential, ServicePrincipal, ServicePrincipalType,
 };
 use custos_core::scope::identifier_uri_key;
 use custos_core::{AppId, ObjectId, TenantId};
@@ -197,10 +196,6 @@ async fn register_sample_api(
         None => {
             let app_id = AppId::new_random();
             let app = Application {
-                id: ObjectId::new_random(),
-                tenant_id: tenant,
-                app_id,
-                display_name: spec.display_name.into(),
                 description: Some(spec.description.into()),
                 identifier_uris: vec![
                     spec.identifier_uri.map_or_else(|| format!("api://{app_id}"), str::to_owned),
@@ -217,12 +212,7 @@ async fn register_sample_api(
                         value: Some((*value).into()),
                     })
                     .collect(),
-                requested_access_token_version: None,
-                sign_in_audience: SIGN_IN_AUDIENCE_MY_ORG.into(),
-                password_credentials: vec![],
-                key_credentials: vec![],
-                federated_identity_credentials: Vec::new(),
-                created: now,
+                ..Application::new(tenant, app_id, spec.display_name.into(), now)
             };
             store.create_application(&app).await?;
             app
@@ -280,10 +270,6 @@ async fn register(
     let now = state.clock.now();
     let role_id = Uuid::new_v4();
     let api = Application {
-        id: ObjectId::new_random(),
-        tenant_id: tenant,
-        app_id: AppId::new_random(),
-        display_name: "custos demo API".into(),
         description: Some("A sample resource API registered by `custos serve --demo`.".into()),
         identifier_uris: vec![DEMO_API.into()],
         app_roles: vec![AppRole {
@@ -295,11 +281,7 @@ async fn register(
             value: Some(DEMO_ROLE.into()),
         }],
         requested_access_token_version: Some(2),
-        sign_in_audience: SIGN_IN_AUDIENCE_MY_ORG.into(),
-        password_credentials: vec![],
-        key_credentials: vec![],
-        federated_identity_credentials: Vec::new(),
-        created: now,
+        ..Application::new(tenant, AppId::new_random(), "custos demo API".into(), now)
     };
     let secret = generate_client_secret();
     let client = Application {
