@@ -31,7 +31,17 @@ struct Tenant<'a> {
     admin: String,
 }
 
-impl Tenant<'_> {
+impl<'a> Tenant<'a> {
+    /// The server's first tenant, driven by its bootstrap admin (`init` is `custos init --json`).
+    fn home(http: &'a Client, base: &str, init: &Value) -> Self {
+        Tenant {
+            http,
+            base: base.to_owned(),
+            id: init["tenantId"].as_str().unwrap().to_owned(),
+            admin: admin_token(http, base, init),
+        }
+    }
+
     fn graph(&self, path: &str, body: &Value) -> Value {
         let response = self
             .http
@@ -144,12 +154,7 @@ fn the_guard_admits_real_tokens_by_role_audience_and_tenant() {
     let server = Server::start(&data, &[]);
     let http = server.client();
     let base = server.url();
-    let home = Tenant {
-        http: &http,
-        base: base.clone(),
-        id: init["tenantId"].as_str().unwrap().to_owned(),
-        admin: admin_token(&http, &base, &init),
-    };
+    let home = Tenant::home(&http, &base, &init);
     let v2_api = home.api(V2_API, 2);
     let v1_api = home.api(V1_API, 1);
     let other_api = home.api(OTHER_API, 2);
@@ -235,12 +240,7 @@ fn the_guard_keeps_serving_through_a_signing_key_rotation() {
     let server = Server::start(&data, &[]);
     let http = server.client();
     let base = server.url();
-    let home = Tenant {
-        http: &http,
-        base: base.clone(),
-        id: init["tenantId"].as_str().unwrap().to_owned(),
-        admin: admin_token(&http, &base, &init),
-    };
+    let home = Tenant::home(&http, &base, &init);
     let api = home.api(V2_API, 2);
     let daemon = home.daemon("rotation daemon");
     home.assign(&daemon.1, &api);
