@@ -16,6 +16,16 @@ pub const MAX_BODY_BYTES: usize = 56 * 1024;
 /// The only `client_assertion_type` there is.
 pub const JWT_BEARER_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
+/// Checks `client_assertion_type`: it must be present and name the jwt-bearer type, for certificate
+/// and federated assertions alike.
+pub(crate) fn require_jwt_bearer(assertion_type: Option<&str>) -> Result<(), TokenError> {
+    match assertion_type {
+        None => Err(TokenError::MissingParameter("client_assertion_type")),
+        Some(JWT_BEARER_ASSERTION_TYPE) => Ok(()),
+        Some(_) => Err(TokenError::InvalidParameter("client_assertion_type")),
+    }
+}
+
 /// A credential value that must never be logged: its `Debug` is redacted.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);

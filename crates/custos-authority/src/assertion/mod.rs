@@ -7,7 +7,7 @@ mod certs;
 mod replay;
 
 use crate::discovery::{issuer, token_endpoint};
-use crate::form::JWT_BEARER_ASSERTION_TYPE;
+use crate::form::require_jwt_bearer;
 use crate::issue::Endpoint;
 use certs::CertificateCache;
 use custos_core::aadsts::TokenError;
@@ -56,11 +56,7 @@ impl ClientAssertions {
         raw: &str,
         assertion_type: Option<&str>,
     ) -> Result<Authenticated, TokenError> {
-        match assertion_type {
-            None => return Err(TokenError::MissingParameter("client_assertion_type")),
-            Some(JWT_BEARER_ASSERTION_TYPE) => {}
-            Some(_) => return Err(TokenError::InvalidParameter("client_assertion_type")),
-        }
+        require_jwt_bearer(assertion_type)?;
         let now = self.clock.now();
         let parsed = self.certificates.certificates(client);
         let registered = parsed.valid_at(now);

@@ -27,7 +27,7 @@ mod token;
 
 pub use cache::CacheOptions;
 
-use crate::form::JWT_BEARER_ASSERTION_TYPE;
+use crate::form::require_jwt_bearer;
 use cache::IssuerCache;
 use custos_core::aadsts::TokenError;
 use custos_core::model::{Application, FederatedIdentityCredential};
@@ -158,11 +158,7 @@ impl Federation {
         raw: &str,
         assertion_type: Option<&str>,
     ) -> Result<&'c FederatedIdentityCredential, TokenError> {
-        match assertion_type {
-            None => return Err(TokenError::MissingParameter("client_assertion_type")),
-            Some(JWT_BEARER_ASSERTION_TYPE) => {}
-            Some(_) => return Err(TokenError::InvalidParameter("client_assertion_type")),
-        }
+        require_jwt_bearer(assertion_type)?;
         let token = token::parse(raw)?;
         let credential = matching_credential(&client.federated_identity_credentials, &token.claims)?;
         if token.claims.user_token {
