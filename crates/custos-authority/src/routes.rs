@@ -20,7 +20,6 @@ use custos_core::aadsts::TokenError;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::Serialize;
 use std::sync::Arc;
-use std::time::Instant;
 
 /// The endpoints under `/{tenant}/`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,7 +108,7 @@ fn method_not_allowed(allow: &'static str) -> Response {
 
 /// `POST /{tenant}/oauth2/v2.0/token` and `POST /{tenant}/oauth2/token`.
 async fn token(auth: &Authority, endpoint: Endpoint, tenant_segment: &str, request: Request) -> Response {
-    let started = Instant::now();
+    let started = auth.clock.instant();
     let (parts, body) = request.into_parts();
     let correlation = correlation_id(&parts.headers);
     let authorization = parts.headers.get(header::AUTHORIZATION).map(HeaderValue::as_bytes);
@@ -124,7 +123,7 @@ async fn token(auth: &Authority, endpoint: Endpoint, tenant_segment: &str, reque
     }
     .await;
 
-    let elapsed = started.elapsed();
+    let elapsed = auth.clock.instant().saturating_duration_since(started);
     auth.metrics.record(result.as_ref().err().map(TokenError::oauth_error), elapsed);
     let latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
     match &result {
