@@ -11,6 +11,7 @@
 mod dialect;
 mod replay;
 mod rows;
+mod run;
 mod statement;
 
 pub(crate) use dialect::{Columns, Dialect};
@@ -24,8 +25,8 @@ use custos_core::scope::identifier_uri_key;
 use custos_core::settings::TenantSettings;
 use custos_core::{AppId, ObjectId, TenantId};
 use rows::{ASSIGNMENT_COLUMNS, SERVICE_PRINCIPAL_COLUMNS, SIGNING_KEY_COLUMNS, TENANT_COLUMNS};
-use sqlx::pool::PoolConnection;
-use sqlx::{Database, Pool, Transaction};
+use run::{begin_write, execute, execute_in, find, list};
+use sqlx::{Database, Pool};
 use statement::check_all;
 use uuid::Uuid;
 
@@ -52,54 +53,6 @@ impl<DB: Database> SqlStore<DB> {
     pub async fn close(&self) {
         self.pool.close().await;
     }
-}
-
-async fn connection<D: Dialect>(pool: &Pool<D>) -> StoreResult<PoolConnection<D>> {
-    pool.acquire().await.map_err(map_db_error)
-}
-
-/// Begins a write transaction; the caller has checked its statements ([`check_all`]) first.
-async fn begin_write<D: Dialect>(pool: &Pool<D>) -> StoreResult<Transaction<'static, D>> {
-    pool.begin_with(D::BEGIN_WRITE).await.map_err(map_db_error)
-}
-
-/// Runs a write on its own; the number of rows it changed.
-async fn execute<D: Dialect>(pool: &Pool<D>, statement: &Statement<'_>) -> StoreResult<u64> {
-    statement.check()?;
-    D::execute(&mut *connection(pool).await?, statement).await
-}
-
-/// Runs a write inside a transaction; the number of rows it changed.
-async fn execute_in<D: Dialect>(conn: &mut D::Connection, statement: &Statement<'_>) -> StoreResult<u64> {
-    statement.check()?;
-    D::execute(conn, statement).await
-}
-
-/// The row `statement` selects, mapped by `map`. None when it looks for text containing
-/// U+0000, which is never stored.
-async fn find<D: Dialect, T>(
-    pool: &Pool<D>,
-    statement: &Statement<'_>,
-    map: fn(&D::Row) -> StoreResult<T>,
-) -> StoreResult<Option<T>> {
-    if statement.binds_nul() {
-        return Ok(None);
-    }
-    let row = D::fetch_optional(&mut *connection(pool).await?, statement).await?;
-    row.as_ref().map(map).transpose()
-}
-
-/// The rows `statement` selects, mapped by `map`.
-async fn list<D: Dialect, T>(
-    pool: &Pool<D>,
-    statement: &Statement<'_>,
-    map: fn(&D::Row) -> StoreResult<T>,
-) -> StoreResult<Vec<T>> {
-    if statement.binds_nul() {
-        return Ok(Vec::new());
-    }
-    let rows = D::fetch_all(&mut *connection(pool).await?, statement).await?;
-    rows.iter().map(map).collect()
 }
 
 /// The insert of each identifier URI of `app`, in order.
@@ -141,6 +94,7 @@ fn delete_service_principal(tenant: TenantId, sp: Uuid) -> Statement<'static> {
     Statement::new("DELETE FROM service_principals WHERE tenant_id = $1 AND id = $2").id(tenant.0).id(sp)
 }
 
+/// The stored documents of an application's password, key and federated identity credentials.
 fn application_credentials_json(app: &Application) -> StoreResult<[serde_json::Value; 3]> {
     Ok([
         codec::credentials_to_json(&app.password_credentials)?,

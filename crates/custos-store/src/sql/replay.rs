@@ -2,7 +2,8 @@
 //! call are written in one write transaction, so a batch costs one commit; the table's primary
 //! key makes concurrent writers (and nodes) agree on which use of a `jti` came first.
 
-use super::{Columns, Dialect, Statement, begin_write, check_all, execute, execute_in, find};
+use super::run::{begin_write, execute, execute_in, find};
+use super::{Columns, Dialect, Statement, check_all};
 use crate::codec::{corrupt, map_db_error};
 use crate::replay::{AssertionMarker, MarkerOutcome, digest_from_bytes};
 use crate::{StoreError, StoreResult};
