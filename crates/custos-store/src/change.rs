@@ -2,9 +2,10 @@
 //! may change ([`ApplicationChange`]), the rules every backend enforces on the row it has
 //! locked (at most [`MAX_PASSWORD_CREDENTIALS`] secrets and [`MAX_KEY_CREDENTIALS`]
 //! certificates, distinct `keyId`s, distinct certificates; the rules of federated identity
-//! credentials are in [`federated`]), and why a change is refused ([`ChangeRefused`]). Both
-//! backends apply a change with [`ApplicationChange::apply`], so the rules are written once; the
-//! Graph wording of each refusal belongs to the caller.
+//! credentials are in [`check_federated_credentials`]), and why a change is refused
+//! ([`ChangeRefused`]). The one SQL implementation applies a change with
+//! `ApplicationChange::apply`, so the rules are written once; the Graph wording of each refusal
+//! belongs to the caller.
 
 mod federated;
 

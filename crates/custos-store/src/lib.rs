@@ -2,8 +2,8 @@
 //!
 //! This crate owns persistence: the narrow [`Store`] trait, its one SQL implementation
 //! ([`SqlStore`]) with a small dialect and migrations per database, SQLite ([`sqlite`]) and
-//! PostgreSQL ([`postgres`]), and [`Directory`], the read-through cache
-//! that the token path reads from and that every write invalidates. It depends only on
+//! PostgreSQL ([`postgres`]), and [`Directory`], the read-through cache that the token path
+//! reads from and that every write invalidates. It depends only on
 //! `custos-core`; it knows nothing of HTTP, tokens or Graph JSON.
 //!
 //! Every write is committed (SQLite in WAL mode with `synchronous=FULL`, PostgreSQL with the
@@ -43,8 +43,8 @@ pub enum StoreError {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Persistence of the directory and of signing keys. Implementation: [`SqlStore`], as
-/// [`sqlite::SqliteStore`] and [`postgres::PostgresStore`]. All ids are scoped by tenant: an object of another tenant is
-/// never returned, updated or deleted (no cross-tenant IDOR).
+/// [`sqlite::SqliteStore`] and [`postgres::PostgresStore`]. All ids are scoped by tenant: an
+/// object of another tenant is never returned, updated or deleted (no cross-tenant IDOR).
 ///
 /// Conventions shared by both backends (checked by `tests/conformance.rs`):
 /// - object ids (of tenants, applications, service principals, assignments) are unique across

@@ -1,7 +1,7 @@
 //! The SQLite backend: [`SqliteStore`], for single-node deployments and tests.
 //!
 //! The database runs in WAL mode with `synchronous=FULL`, foreign keys on and a 5 s busy
-//! timeout ([`connect`]). Write transactions start with `BEGIN IMMEDIATE` so that two writers
+//! timeout. Write transactions start with `BEGIN IMMEDIATE` so that two writers
 //! queue on the busy timeout instead of failing on a lock upgrade; that lock is also what holds
 //! an application's row during a credential change. GUIDs are stored as lower-case hyphenated
 //! text, times as integer microseconds since the Unix epoch (UTC; finer digits of an
