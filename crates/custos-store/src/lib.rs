@@ -1,8 +1,9 @@
 //! Storage for custos.
 //!
-//! This crate owns persistence: the narrow [`Store`] trait, its SQLite ([`sqlite`]) and PostgreSQL
-//! ([`postgres`]) implementations with their migrations, and [`Directory`], the read-through cache
-//! that the token path reads from and that every write invalidates. It depends only on
+//! This crate owns persistence: the narrow [`Store`] trait, its one SQL implementation
+//! ([`SqlStore`]) with a small dialect and migrations per database, SQLite ([`sqlite`]) and
+//! PostgreSQL ([`postgres`]), and [`Directory`], the read-through cache that the token path
+//! reads from and that every write invalidates. It depends only on
 //! `custos-core`; it knows nothing of HTTP, tokens or Graph JSON.
 //!
 //! Every write is committed (SQLite in WAL mode with `synchronous=FULL`, PostgreSQL with the
@@ -27,6 +28,12 @@ pub enum StoreError {
     /// A credential change ([`Store::modify_application`]) broke a rule; nothing was written.
     #[error("change refused: {0}")]
     Refused(#[from] ChangeRefused),
+    /// The input cannot be stored as given; nothing was written and the database was not
+    /// asked. Today: text containing U+0000 (NUL), which PostgreSQL cannot keep, refused on
+    /// every backend alike (a lookup by such a key finds nothing instead). A caller's mistake,
+    /// never a backend failure.
+    #[error("invalid input: {0}")]
+    InvalidInput(&'static str),
     /// The database failed or could not be reached. Never shown to clients verbatim.
     #[error("storage backend error: {0}")]
     Backend(String),
@@ -35,9 +42,9 @@ pub enum StoreError {
 /// Result of a storage call.
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// Persistence of the directory and of signing keys. Implementations: [`sqlite::SqliteStore`],
-/// [`postgres::PostgresStore`]. All ids are scoped by tenant: an object of another tenant is
-/// never returned, updated or deleted (no cross-tenant IDOR).
+/// Persistence of the directory and of signing keys. Implementation: [`SqlStore`], as
+/// [`sqlite::SqliteStore`] and [`postgres::PostgresStore`]. All ids are scoped by tenant: an
+/// object of another tenant is never returned, updated or deleted (no cross-tenant IDOR).
 ///
 /// Conventions shared by both backends (checked by `tests/conformance.rs`):
 /// - object ids (of tenants, applications, service principals, assignments) are unique across
@@ -47,7 +54,9 @@ pub type StoreResult<T> = Result<T, StoreError>;
 ///   [`StoreError::Conflict`] (a missing reference);
 /// - times are kept to the microsecond: finer digits are dropped and any offset reads back as UTC;
 /// - updates replace the mutable fields only: `tenant_id`, `app_id` and `created` of an
-///   application or service principal never change.
+///   application or service principal never change;
+/// - text containing U+0000 is never stored: a write carrying it fails with
+///   [`StoreError::InvalidInput`] before reaching the database.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     // --- tenants
@@ -172,6 +181,7 @@ pub mod change;
 mod codec;
 pub mod postgres;
 pub mod replay;
+mod sql;
 pub mod sqlite;
 
 pub use cache::{Directory, TenantSnapshot};
@@ -179,6 +189,7 @@ pub use change::{
     ApplicationChange, ChangeRefused, FederatedUpdate, KeyEntry, MAX_FEDERATED_IDENTITY_CREDENTIALS,
     MAX_KEY_CREDENTIALS, MAX_PASSWORD_CREDENTIALS,
 };
+pub use sql::SqlStore;
 
 /// Opens the store a database URL names: `sqlite://PATH` (created when missing) or
 /// `postgres://...`. Migrations run on open.

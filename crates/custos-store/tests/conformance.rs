@@ -5,11 +5,12 @@
 //! Timestamps in the fixtures carry microseconds, the precision both backends keep.
 
 mod suite;
+mod support;
 
 use custos_store::Store;
 use custos_store::postgres::PostgresStore;
 use custos_store::sqlite::SqliteStore;
-use sqlx::{ConnectOptions as _, Executor as _};
+use sqlx::Executor as _;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -30,8 +31,7 @@ impl Fixture {
         drop(self.store);
         if let Cleanup::Schema { url, schema, store } = self.cleanup {
             store.close().await;
-            let mut conn = sqlx::postgres::PgConnectOptions::from_str(&url).unwrap().connect().await.unwrap();
-            conn.execute(format!("DROP SCHEMA \"{schema}\" CASCADE").as_str()).await.unwrap();
+            support::drop_schema(&url, &schema).await;
         }
     }
 }
@@ -49,12 +49,9 @@ async fn sqlite_file() -> Option<Fixture> {
 }
 
 async fn postgres() -> Option<Fixture> {
-    let Ok(url) = std::env::var("CUSTOS_TEST_POSTGRES_URL") else {
-        eprintln!("SKIPPED: PostgreSQL conformance test, CUSTOS_TEST_POSTGRES_URL not set");
-        return None;
-    };
-    let schema = format!("custos_test_{}", uuid::Uuid::new_v4().simple());
-    let store = Arc::new(PostgresStore::connect_in_schema(&url, &schema).await.unwrap());
+    let url = support::postgres_url("conformance test")?;
+    let schema = support::fresh_schema();
+    let store = Arc::new(support::store_in_schema(&url, &schema).await);
     Some(Fixture { store: store.clone(), cleanup: Cleanup::Schema { url, schema, store } })
 }
 
@@ -112,6 +109,9 @@ macro_rules! conformance {
                 federated_changes,
                 concurrent_federated_changes,
                 federated_credentials_in_snapshots,
+                nul_text_is_refused,
+                nul_credential_changes_are_refused,
+                nul_keys_find_nothing,
             ]
         );
     };
@@ -213,4 +213,14 @@ async fn connect_in_schema_rejects_bad_names() {
         err.to_string(),
         "storage backend error: invalid schema name 'a\"; DROP': use ASCII letters, digits and '_'"
     );
+}
+
+/// A PostgreSQL URL that is set but unreachable fails the PostgreSQL tests, naming the URL and
+/// the error, instead of letting them pass.
+#[tokio::test]
+#[should_panic(
+    expected = "CUSTOS_TEST_POSTGRES_URL=postgres://127.0.0.1:1/unreachable is set but PostgreSQL cannot be used there: storage backend error: "
+)]
+async fn unreachable_postgres_fails_the_tests() {
+    support::store_in_schema("postgres://127.0.0.1:1/unreachable", &support::fresh_schema()).await;
 }

@@ -8,9 +8,11 @@ use custos_core::{AppId, ObjectId, TenantId};
 use custos_store::postgres::PostgresStore;
 use custos_store::sqlite::SqliteStore;
 use custos_store::{Store, StoreError};
-use sqlx::{ConnectOptions as _, Connection as _, Executor as _};
+use sqlx::{Connection as _, Executor as _};
 use std::path::Path;
 use std::str::FromStr;
+
+mod support;
 
 const TENANT: TenantId = TenantId(uuid::Uuid::from_u128(0xa0));
 const APP_1: ObjectId = ObjectId(uuid::Uuid::from_u128(0xb1));
@@ -62,13 +64,10 @@ async fn old_sqlite(url: &str, dir: &Path, uris: &[(ObjectId, &str)]) {
 
 /// Creates schema `schema` at 0003 holding `uris`; None without a PostgreSQL URL.
 async fn old_postgres(schema: &str, uris: &[(ObjectId, &str)]) -> Option<String> {
-    let Ok(url) = std::env::var("CUSTOS_TEST_POSTGRES_URL") else {
-        eprintln!("SKIPPED: PostgreSQL migration test, CUSTOS_TEST_POSTGRES_URL not set");
-        return None;
-    };
+    let url = support::postgres_url("migration test")?;
     let dir = tempfile::tempdir().unwrap();
     migrations_before_0004("postgres", dir.path());
-    let mut conn = sqlx::postgres::PgConnectOptions::from_str(&url).unwrap().connect().await.unwrap();
+    let mut conn = support::connect(&url).await;
     conn.execute(format!("CREATE SCHEMA \"{schema}\"; SET search_path TO \"{schema}\"").as_str())
         .await
         .unwrap();
@@ -76,15 +75,6 @@ async fn old_postgres(schema: &str, uris: &[(ObjectId, &str)]) -> Option<String>
     conn.execute(old_rows(uris).as_str()).await.unwrap();
     conn.close().await.unwrap();
     Some(url)
-}
-
-async fn drop_schema(url: &str, schema: &str) {
-    let mut conn = sqlx::postgres::PgConnectOptions::from_str(url).unwrap().connect().await.unwrap();
-    conn.execute(format!("DROP SCHEMA \"{schema}\" CASCADE").as_str()).await.unwrap();
-}
-
-fn schema_name() -> String {
-    format!("custos_test_{}", uuid::Uuid::new_v4().simple())
 }
 
 const LEGACY_URIS: [(ObjectId, &str); 3] =
@@ -154,22 +144,22 @@ async fn sqlite_0004_refuses_existing_variants() {
 
 #[tokio::test]
 async fn postgres_0004_backfills_uri_keys() {
-    let schema = schema_name();
+    let schema = support::fresh_schema();
     let Some(url) = old_postgres(&schema, &LEGACY_URIS).await else { return };
-    let store = PostgresStore::connect_in_schema(&url, &schema).await.unwrap();
+    let store = support::store_in_schema(&url, &schema).await;
     assert_backfilled(&store).await;
     store.close().await;
-    drop_schema(&url, &schema).await;
+    support::drop_schema(&url, &schema).await;
 }
 
 #[tokio::test]
 async fn postgres_0004_refuses_existing_variants() {
-    let schema = schema_name();
+    let schema = support::fresh_schema();
     let Some(url) = old_postgres(&schema, &[(APP_1, "api://dup"), (APP_2, "API://dup/")]).await else {
         return;
     };
     assert_refused(PostgresStore::connect_in_schema(&url, &schema).await);
-    let mut conn = sqlx::postgres::PgConnectOptions::from_str(&url).unwrap().connect().await.unwrap();
+    let mut conn = support::connect(&url).await;
     let uris: Vec<String> = sqlx::query_scalar(&format!(
         "SELECT uri FROM \"{schema}\".identifier_uris ORDER BY uri COLLATE \"C\""
     ))
@@ -178,5 +168,5 @@ async fn postgres_0004_refuses_existing_variants() {
     .unwrap();
     assert_eq!(uris, ["API://dup/", "api://dup"]);
     conn.close().await.unwrap();
-    drop_schema(&url, &schema).await;
+    support::drop_schema(&url, &schema).await;
 }

@@ -4,12 +4,13 @@
 
 use custos_core::model::{FEDERATION_DEFAULT_AUDIENCE, FederatedIdentityCredential};
 use custos_core::{AppId, ObjectId, TenantId};
-use custos_store::postgres::PostgresStore;
 use custos_store::sqlite::SqliteStore;
 use custos_store::{ApplicationChange, Store};
-use sqlx::{ConnectOptions as _, Connection as _, Executor as _};
+use sqlx::{Connection as _, Executor as _};
 use std::path::Path;
 use std::str::FromStr;
+
+mod support;
 
 const TENANT: TenantId = TenantId(uuid::Uuid::from_u128(0xa0));
 const APP: ObjectId = ObjectId(uuid::Uuid::from_u128(0xb1));
@@ -84,21 +85,18 @@ async fn sqlite_0005_adds_empty_federated_credentials() {
 
 #[tokio::test]
 async fn postgres_0005_adds_empty_federated_credentials() {
-    let Ok(url) = std::env::var("CUSTOS_TEST_POSTGRES_URL") else {
-        eprintln!("SKIPPED: PostgreSQL migration test, CUSTOS_TEST_POSTGRES_URL not set");
-        return;
-    };
-    let schema = format!("custos_test_{}", uuid::Uuid::new_v4().simple());
+    let Some(url) = support::postgres_url("migration test") else { return };
+    let schema = support::fresh_schema();
     let dir = tempfile::tempdir().unwrap();
     migrations_before_0005("postgres", dir.path());
-    let mut conn = sqlx::postgres::PgConnectOptions::from_str(&url).unwrap().connect().await.unwrap();
+    let mut conn = support::connect(&url).await;
     conn.execute(format!("CREATE SCHEMA \"{schema}\"; SET search_path TO \"{schema}\"").as_str())
         .await
         .unwrap();
     sqlx::migrate::Migrator::new(dir.path()).await.unwrap().run(&mut conn).await.unwrap();
     conn.execute(old_rows("'2025-01-01T00:00:00Z'").as_str()).await.unwrap();
 
-    let store = PostgresStore::connect_in_schema(&url, &schema).await.unwrap();
+    let store = support::store_in_schema(&url, &schema).await;
     assert_migrated(&store).await;
     store.close().await;
     conn.execute(format!("DROP SCHEMA \"{schema}\" CASCADE").as_str()).await.unwrap();

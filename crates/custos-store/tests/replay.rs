@@ -5,11 +5,12 @@
 use custos_core::model::Tenant;
 use custos_core::settings::{AssertionReplayMode, TenantSettings};
 use custos_core::{AppId, TenantId};
-use custos_store::postgres::PostgresStore;
 use custos_store::sqlite::SqliteStore;
 use custos_store::{AssertionMarker, Directory, MarkerOutcome, Store, StoreError};
 use std::sync::Arc;
 use time::macros::datetime;
+
+mod support;
 
 fn tenant(domain: &str) -> Tenant {
     Tenant {
@@ -159,12 +160,8 @@ backend!(sqlite_in_file, {
 });
 
 backend!(postgresql, {
-    let Ok(url) = std::env::var("CUSTOS_TEST_POSTGRES_URL") else {
-        eprintln!("SKIPPED: PostgreSQL replay test, CUSTOS_TEST_POSTGRES_URL not set");
-        return None;
-    };
-    let schema = format!("custos_replay_{}", uuid::Uuid::new_v4().simple());
-    let store: Arc<dyn Store> = Arc::new(PostgresStore::connect_in_schema(&url, &schema).await.unwrap());
+    let url = support::postgres_url("replay test")?;
+    let store: Arc<dyn Store> = Arc::new(support::store_in_schema(&url, &support::fresh_schema()).await);
     Some((store, None))
 });
 

@@ -53,14 +53,9 @@ impl PostgresStore {
         Self::migrated(pool).await
     }
 
-    /// Closes the pool, waiting for connections to be returned.
-    pub async fn close(&self) {
-        self.pool.close().await;
-    }
-
     async fn migrated(pool: PgPool) -> StoreResult<Self> {
         sqlx::migrate!("./migrations/postgres").run(&pool).await.map_err(map_migrate_error)?;
-        Ok(Self { pool })
+        Ok(Self::on(pool))
     }
 }
 

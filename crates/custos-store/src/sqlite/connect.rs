@@ -37,11 +37,6 @@ impl SqliteStore {
         };
         let pool = pool_options.connect_with(options).await.map_err(map_db_error)?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await.map_err(map_migrate_error)?;
-        Ok(Self { pool })
-    }
-
-    /// Closes the pool, waiting for connections to be returned.
-    pub async fn close(&self) {
-        self.pool.close().await;
+        Ok(Self::on(pool))
     }
 }

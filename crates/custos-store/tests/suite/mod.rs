@@ -5,6 +5,7 @@ mod credentials;
 mod federated;
 mod identifier_uris;
 mod isolation;
+mod nul;
 mod objects;
 
 pub(crate) use cache::*;
@@ -12,6 +13,7 @@ pub(crate) use credentials::*;
 pub(crate) use federated::*;
 pub(crate) use identifier_uris::*;
 pub(crate) use isolation::*;
+pub(crate) use nul::*;
 pub(crate) use objects::*;
 
 use custos_core::model::{

@@ -1,0 +1,453 @@
+//! The one [`Store`] implementation, [`SqlStore`], written once over a [`Dialect`]: the SQL
+//! text, the transaction steps and the row mapping live here; what differs per database (bind
+//! encodings, the row-locking idiom, the insertion-order column, the identifier URI aggregate,
+//! connection setup) lives in the backend modules `crate::sqlite` and `crate::postgres`, which
+//! depend on this module and never the other way round.
+//!
+//! Placeholders are `$1`, `$2`, ... on both databases. Writes that touch several tables run in
+//! one transaction; every write is committed before its method returns. Text containing U+0000
+//! is refused before any statement reaches the database ([`statement`]).
+
+mod dialect;
+mod replay;
+mod rows;
+mod run;
+mod statement;
+
+pub(crate) use dialect::{Columns, Dialect};
+pub(crate) use statement::{Param, Statement};
+
+use crate::codec::{self, map_db_error};
+use crate::{ApplicationChange, AssertionMarker, MarkerOutcome, Store, StoreError, StoreResult};
+use async_trait::async_trait;
+use custos_core::model::{AppRoleAssignment, Application, ServicePrincipal, SigningKeyRecord, Tenant};
+use custos_core::scope::identifier_uri_key;
+use custos_core::settings::TenantSettings;
+use custos_core::{AppId, ObjectId, TenantId};
+use rows::{ASSIGNMENT_COLUMNS, SERVICE_PRINCIPAL_COLUMNS, SIGNING_KEY_COLUMNS, TENANT_COLUMNS};
+use run::{begin_write, execute, execute_in, find, list};
+use sqlx::{Database, Pool};
+use statement::check_all;
+use uuid::Uuid;
+
+/// A [`Store`] on an SQL database: [`crate::sqlite::SqliteStore`] or
+/// [`crate::postgres::PostgresStore`].
+#[derive(Debug)]
+pub struct SqlStore<DB: Database> {
+    pool: Pool<DB>,
+}
+
+impl<DB: Database> Clone for SqlStore<DB> {
+    fn clone(&self) -> Self {
+        Self { pool: self.pool.clone() }
+    }
+}
+
+impl<DB: Database> SqlStore<DB> {
+    /// A store on `pool`, whose database is migrated.
+    pub(crate) fn on(pool: Pool<DB>) -> Self {
+        Self { pool }
+    }
+
+    /// Closes the pool, waiting for connections to be returned.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// The insert of each identifier URI of `app`, in order.
+fn insert_identifier_uris(app: &Application) -> Vec<Statement<'_>> {
+    let positions = 0_i64..;
+    app.identifier_uris
+        .iter()
+        .zip(positions)
+        .map(|(uri, position)| {
+            Statement::new(
+                "INSERT INTO identifier_uris (tenant_id, uri, uri_key, application_id, position) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .id(app.tenant_id.0)
+            .text(uri)
+            .text(identifier_uri_key(uri))
+            .id(app.id.0)
+            .int(position)
+        })
+        .collect()
+}
+
+fn delete_identifier_uris(tenant: TenantId, app: ObjectId) -> Statement<'static> {
+    Statement::new("DELETE FROM identifier_uris WHERE tenant_id = $1 AND application_id = $2")
+        .id(tenant.0)
+        .id(app.0)
+}
+
+/// Deletes every assignment naming `sp` as principal or resource.
+fn delete_assignments_of(tenant: TenantId, sp: Uuid) -> Statement<'static> {
+    Statement::new(
+        "DELETE FROM app_role_assignments WHERE tenant_id = $1 AND (principal_id = $2 OR resource_id = $2)",
+    )
+    .id(tenant.0)
+    .id(sp)
+}
+
+fn delete_service_principal(tenant: TenantId, sp: Uuid) -> Statement<'static> {
+    Statement::new("DELETE FROM service_principals WHERE tenant_id = $1 AND id = $2").id(tenant.0).id(sp)
+}
+
+/// The stored documents of an application's password, key and federated identity credentials.
+fn application_credentials_json(app: &Application) -> StoreResult<[serde_json::Value; 3]> {
+    Ok([
+        codec::credentials_to_json(&app.password_credentials)?,
+        codec::key_credentials_to_json(&app.key_credentials)?,
+        codec::federated_credentials_to_json(&app.federated_identity_credentials)?,
+    ])
+}
+
+fn require_row(rows_affected: u64) -> StoreResult<()> {
+    if rows_affected == 0 { Err(StoreError::NotFound) } else { Ok(()) }
+}
+
+#[async_trait]
+impl<D: Dialect> Store for SqlStore<D> {
+    async fn create_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
+        let insert = Statement::new(
+            "INSERT INTO tenants (id, domain, domain_key, display_name, created) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .id(tenant.id.0)
+        .text(&tenant.domain)
+        .text(codec::domain_key(&tenant.domain))
+        .text(&tenant.display_name)
+        .time(tenant.created);
+        execute(&self.pool, &insert).await?;
+        Ok(())
+    }
+
+    async fn tenant(&self, id: TenantId) -> StoreResult<Option<Tenant>> {
+        let select = Statement::new(format!("SELECT {TENANT_COLUMNS} FROM tenants WHERE id = $1")).id(id.0);
+        find(&self.pool, &select, rows::tenant).await
+    }
+
+    async fn tenant_by_domain(&self, domain: &str) -> StoreResult<Option<Tenant>> {
+        let select = Statement::new(format!("SELECT {TENANT_COLUMNS} FROM tenants WHERE domain_key = $1"))
+            .text(codec::domain_key(domain));
+        find(&self.pool, &select, rows::tenant).await
+    }
+
+    async fn tenants(&self) -> StoreResult<Vec<Tenant>> {
+        let order = D::INSERTION_ORDER;
+        let select =
+            Statement::new(format!("SELECT {TENANT_COLUMNS} FROM tenants ORDER BY created, {order}"));
+        list(&self.pool, &select, rows::tenant).await
+    }
+
+    async fn create_application(&self, app: &Application) -> StoreResult<()> {
+        let [passwords, keys, federated] = application_credentials_json(app)?;
+        let insert = Statement::new(
+            "INSERT INTO applications (id, tenant_id, app_id, display_name, description, \
+             requested_access_token_version, sign_in_audience, app_roles, password_credentials, \
+             key_credentials, federated_identity_credentials, created) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .id(app.id.0)
+        .id(app.tenant_id.0)
+        .id(app.app_id.0)
+        .text(&app.display_name)
+        .opt_text(app.description.as_deref())
+        .opt_int(app.requested_access_token_version.map(i64::from))
+        .text(&app.sign_in_audience)
+        .json(codec::app_roles_to_json(&app.app_roles)?)
+        .json(passwords)
+        .json(keys)
+        .json(federated)
+        .time(app.created);
+        let uris = insert_identifier_uris(app);
+        check_all([&insert].into_iter().chain(&uris))?;
+        let mut tx = begin_write(&self.pool).await?;
+        for statement in [&insert].into_iter().chain(&uris) {
+            execute_in::<D>(&mut tx, statement).await?;
+        }
+        tx.commit().await.map_err(map_db_error)
+    }
+
+    async fn update_application(&self, app: &Application) -> StoreResult<()> {
+        let update = Statement::new(
+            "UPDATE applications SET display_name = $1, description = $2, \
+             requested_access_token_version = $3, sign_in_audience = $4, app_roles = $5 \
+             WHERE tenant_id = $6 AND id = $7",
+        )
+        .text(&app.display_name)
+        .opt_text(app.description.as_deref())
+        .opt_int(app.requested_access_token_version.map(i64::from))
+        .text(&app.sign_in_audience)
+        .json(codec::app_roles_to_json(&app.app_roles)?)
+        .id(app.tenant_id.0)
+        .id(app.id.0);
+        let delete_uris = delete_identifier_uris(app.tenant_id, app.id);
+        let uris = insert_identifier_uris(app);
+        check_all([&update].into_iter().chain(&uris))?;
+        let mut tx = begin_write(&self.pool).await?;
+        require_row(execute_in::<D>(&mut tx, &update).await?)?;
+        for statement in [&delete_uris].into_iter().chain(&uris) {
+            execute_in::<D>(&mut tx, statement).await?;
+        }
+        tx.commit().await.map_err(map_db_error)
+    }
+
+    async fn modify_application(
+        &self,
+        tenant: TenantId,
+        id: ObjectId,
+        change: ApplicationChange,
+    ) -> StoreResult<Application> {
+        if change.carries_nul() {
+            return Err(StoreError::InvalidInput(statement::NUL_REFUSED));
+        }
+        // The write transaction holds the row from this read to the commit (SQLite: BEGIN
+        // IMMEDIATE takes the database's write lock; PostgreSQL: FOR UPDATE), so a concurrent
+        // change waits and then reads the row as this one left it.
+        let select = Statement::new(format!(
+            "SELECT {} FROM applications a WHERE a.tenant_id = $1 AND a.id = $2{}",
+            rows::application_columns::<D>(),
+            D::LOCK_APPLICATION
+        ))
+        .id(tenant.0)
+        .id(id.0);
+        let mut tx = begin_write(&self.pool).await?;
+        let row = D::fetch_optional(&mut tx, &select).await?;
+        let mut app = row.as_ref().map(rows::application).transpose()?.ok_or(StoreError::NotFound)?;
+        change.apply(&mut app)?;
+        let [passwords, keys, federated] = application_credentials_json(&app)?;
+        let update = Statement::new(
+            "UPDATE applications SET password_credentials = $1, key_credentials = $2, \
+             federated_identity_credentials = $3 WHERE tenant_id = $4 AND id = $5",
+        )
+        .json(passwords)
+        .json(keys)
+        .json(federated)
+        .id(tenant.0)
+        .id(id.0);
+        execute_in::<D>(&mut tx, &update).await?;
+        tx.commit().await.map_err(map_db_error)?;
+        Ok(app)
+    }
+
+    async fn delete_application(&self, tenant: TenantId, id: ObjectId) -> StoreResult<()> {
+        let mut tx = begin_write(&self.pool).await?;
+        let select_app = Statement::new("SELECT app_id FROM applications WHERE tenant_id = $1 AND id = $2")
+            .id(tenant.0)
+            .id(id.0);
+        let app = D::fetch_optional(&mut tx, &select_app).await?.ok_or(StoreError::NotFound)?;
+        let select_sp =
+            Statement::new("SELECT id FROM service_principals WHERE tenant_id = $1 AND app_id = $2")
+                .id(tenant.0)
+                .id(app.uuid("app_id")?);
+        if let Some(sp) = D::fetch_optional(&mut tx, &select_sp).await? {
+            let sp = sp.uuid("id")?;
+            execute_in::<D>(&mut tx, &delete_assignments_of(tenant, sp)).await?;
+            execute_in::<D>(&mut tx, &delete_service_principal(tenant, sp)).await?;
+        }
+        execute_in::<D>(&mut tx, &delete_identifier_uris(tenant, id)).await?;
+        let delete_app =
+            Statement::new("DELETE FROM applications WHERE tenant_id = $1 AND id = $2").id(tenant.0).id(id.0);
+        execute_in::<D>(&mut tx, &delete_app).await?;
+        tx.commit().await.map_err(map_db_error)
+    }
+
+    async fn application(&self, tenant: TenantId, id: ObjectId) -> StoreResult<Option<Application>> {
+        let columns = rows::application_columns::<D>();
+        let select = Statement::new(format!(
+            "SELECT {columns} FROM applications a WHERE a.tenant_id = $1 AND a.id = $2"
+        ))
+        .id(tenant.0)
+        .id(id.0);
+        find(&self.pool, &select, rows::application).await
+    }
+
+    async fn application_by_app_id(
+        &self,
+        tenant: TenantId,
+        app_id: AppId,
+    ) -> StoreResult<Option<Application>> {
+        let columns = rows::application_columns::<D>();
+        let select = Statement::new(format!(
+            "SELECT {columns} FROM applications a WHERE a.tenant_id = $1 AND a.app_id = $2"
+        ))
+        .id(tenant.0)
+        .id(app_id.0);
+        find(&self.pool, &select, rows::application).await
+    }
+
+    async fn applications(&self, tenant: TenantId) -> StoreResult<Vec<Application>> {
+        let (columns, order) = (rows::application_columns::<D>(), D::INSERTION_ORDER);
+        let select = Statement::new(format!(
+            "SELECT {columns} FROM applications a WHERE a.tenant_id = $1 ORDER BY a.created, a.{order}"
+        ))
+        .id(tenant.0);
+        list(&self.pool, &select, rows::application).await
+    }
+
+    async fn create_service_principal(&self, sp: &ServicePrincipal) -> StoreResult<()> {
+        let insert = Statement::new(
+            "INSERT INTO service_principals (id, tenant_id, app_id, display_name, account_enabled, \
+             app_role_assignment_required, service_principal_type, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .id(sp.id.0)
+        .id(sp.tenant_id.0)
+        .id(sp.app_id.0)
+        .text(&sp.display_name)
+        .boolean(sp.account_enabled)
+        .boolean(sp.app_role_assignment_required)
+        .text(sp.service_principal_type.as_str())
+        .time(sp.created);
+        execute(&self.pool, &insert).await?;
+        Ok(())
+    }
+
+    async fn update_service_principal(&self, sp: &ServicePrincipal) -> StoreResult<()> {
+        let update = Statement::new(
+            "UPDATE service_principals SET display_name = $1, account_enabled = $2, \
+             app_role_assignment_required = $3, service_principal_type = $4 WHERE tenant_id = $5 AND id = $6",
+        )
+        .text(&sp.display_name)
+        .boolean(sp.account_enabled)
+        .boolean(sp.app_role_assignment_required)
+        .text(sp.service_principal_type.as_str())
+        .id(sp.tenant_id.0)
+        .id(sp.id.0);
+        require_row(execute(&self.pool, &update).await?)
+    }
+
+    async fn delete_service_principal(&self, tenant: TenantId, id: ObjectId) -> StoreResult<()> {
+        let mut tx = begin_write(&self.pool).await?;
+        execute_in::<D>(&mut tx, &delete_assignments_of(tenant, id.0)).await?;
+        require_row(execute_in::<D>(&mut tx, &delete_service_principal(tenant, id.0)).await?)?;
+        tx.commit().await.map_err(map_db_error)
+    }
+
+    async fn service_principal(
+        &self,
+        tenant: TenantId,
+        id: ObjectId,
+    ) -> StoreResult<Option<ServicePrincipal>> {
+        let select = Statement::new(format!(
+            "SELECT {SERVICE_PRINCIPAL_COLUMNS} FROM service_principals WHERE tenant_id = $1 AND id = $2"
+        ))
+        .id(tenant.0)
+        .id(id.0);
+        find(&self.pool, &select, rows::service_principal).await
+    }
+
+    async fn service_principal_by_app_id(
+        &self,
+        tenant: TenantId,
+        app_id: AppId,
+    ) -> StoreResult<Option<ServicePrincipal>> {
+        let select = Statement::new(format!(
+            "SELECT {SERVICE_PRINCIPAL_COLUMNS} FROM service_principals WHERE tenant_id = $1 AND app_id = $2"
+        ))
+        .id(tenant.0)
+        .id(app_id.0);
+        find(&self.pool, &select, rows::service_principal).await
+    }
+
+    async fn service_principals(&self, tenant: TenantId) -> StoreResult<Vec<ServicePrincipal>> {
+        let order = D::INSERTION_ORDER;
+        let select = Statement::new(format!(
+            "SELECT {SERVICE_PRINCIPAL_COLUMNS} FROM service_principals WHERE tenant_id = $1 ORDER BY created, {order}"
+        ))
+        .id(tenant.0);
+        list(&self.pool, &select, rows::service_principal).await
+    }
+
+    async fn create_assignment(&self, assignment: &AppRoleAssignment) -> StoreResult<()> {
+        let insert = Statement::new(
+            "INSERT INTO app_role_assignments (id, tenant_id, principal_id, resource_id, app_role_id, created) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .text(&assignment.id)
+        .id(assignment.tenant_id.0)
+        .id(assignment.principal_id.0)
+        .id(assignment.resource_id.0)
+        .id(assignment.app_role_id)
+        .time(assignment.created);
+        execute(&self.pool, &insert).await?;
+        Ok(())
+    }
+
+    async fn delete_assignment(&self, tenant: TenantId, id: &str) -> StoreResult<()> {
+        let delete = Statement::new("DELETE FROM app_role_assignments WHERE tenant_id = $1 AND id = $2")
+            .id(tenant.0)
+            .text(id);
+        require_row(execute(&self.pool, &delete).await?)
+    }
+
+    async fn assignments(&self, tenant: TenantId) -> StoreResult<Vec<AppRoleAssignment>> {
+        let order = D::INSERTION_ORDER;
+        let select = Statement::new(format!(
+            "SELECT {ASSIGNMENT_COLUMNS} FROM app_role_assignments WHERE tenant_id = $1 ORDER BY created, {order}"
+        ))
+        .id(tenant.0);
+        list(&self.pool, &select, rows::assignment).await
+    }
+
+    async fn insert_signing_key(&self, key: &SigningKeyRecord) -> StoreResult<()> {
+        let insert = Statement::new(
+            "INSERT INTO signing_keys (kid, state, created, activates, retires, sealed_private_key, certificate_der) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .text(&key.kid)
+        .text(key.state.as_str())
+        .time(key.created)
+        .time(key.activates)
+        .opt_time(key.retires)
+        .bytes(&key.sealed_private_key)
+        .bytes(&key.certificate_der);
+        execute(&self.pool, &insert).await?;
+        Ok(())
+    }
+
+    async fn update_signing_key(&self, key: &SigningKeyRecord) -> StoreResult<()> {
+        let update = Statement::new(
+            "UPDATE signing_keys SET state = $1, created = $2, activates = $3, retires = $4 WHERE kid = $5",
+        )
+        .text(key.state.as_str())
+        .time(key.created)
+        .time(key.activates)
+        .opt_time(key.retires)
+        .text(&key.kid);
+        require_row(execute(&self.pool, &update).await?)
+    }
+
+    async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>> {
+        let order = D::INSERTION_ORDER;
+        let select = Statement::new(format!(
+            "SELECT {SIGNING_KEY_COLUMNS} FROM signing_keys ORDER BY created, {order}"
+        ));
+        list(&self.pool, &select, rows::signing_key).await
+    }
+
+    async fn tenant_settings(&self, tenant: TenantId) -> StoreResult<TenantSettings> {
+        replay::tenant_settings(&self.pool, tenant).await
+    }
+
+    async fn update_tenant_settings(&self, tenant: TenantId, settings: &TenantSettings) -> StoreResult<()> {
+        replay::update_tenant_settings(&self.pool, tenant, settings).await
+    }
+
+    async fn record_assertion_markers(
+        &self,
+        markers: &[AssertionMarker],
+        now: i64,
+    ) -> StoreResult<Vec<MarkerOutcome>> {
+        replay::record_markers(&self.pool, markers, now).await
+    }
+
+    async fn purge_assertion_markers(&self, now: i64) -> StoreResult<u64> {
+        replay::purge_markers(&self.pool, now).await
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        execute(&self.pool, &Statement::new("SELECT 1")).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,108 @@
+//! Tenant settings and client-assertion replay markers (migration 0003). The markers of one
+//! call are written in one write transaction, so a batch costs one commit; the table's primary
+//! key makes concurrent writers (and nodes) agree on which use of a `jti` came first.
+
+use super::run::{begin_write, execute, execute_in, find};
+use super::{Columns, Dialect, Statement, check_all};
+use crate::codec::{corrupt, map_db_error};
+use crate::replay::{AssertionMarker, MarkerOutcome, digest_from_bytes};
+use crate::{StoreError, StoreResult};
+use custos_core::TenantId;
+use custos_core::settings::TenantSettings;
+use sqlx::Pool;
+
+/// How often one marker is retried when the live row that blocked it vanished before it could
+/// be read (purged by another node between the two statements; PostgreSQL only, as SQLite's
+/// write transaction excludes every other writer).
+const MAX_MARKER_ATTEMPTS: usize = 3;
+
+pub(super) async fn tenant_settings<D: Dialect>(
+    pool: &Pool<D>,
+    tenant: TenantId,
+) -> StoreResult<TenantSettings> {
+    let select = Statement::new("SELECT settings FROM tenant_settings WHERE tenant_id = $1").id(tenant.0);
+    let stored = find(pool, &select, |row| row.json("settings")).await?;
+    stored.map_or_else(
+        || Ok(TenantSettings::default()),
+        |json| serde_json::from_value(json).map_err(|e| corrupt("tenant_settings.settings", e)),
+    )
+}
+
+pub(super) async fn update_tenant_settings<D: Dialect>(
+    pool: &Pool<D>,
+    tenant: TenantId,
+    settings: &TenantSettings,
+) -> StoreResult<()> {
+    let json = serde_json::to_value(settings).map_err(|e| StoreError::Backend(e.to_string()))?;
+    let upsert = Statement::new(
+        "INSERT INTO tenant_settings (tenant_id, settings) SELECT id, $1 FROM tenants WHERE id = $2 \
+         ON CONFLICT (tenant_id) DO UPDATE SET settings = excluded.settings",
+    )
+    .json(json)
+    .id(tenant.0);
+    super::require_row(execute(pool, &upsert).await?)
+}
+
+pub(super) async fn record_markers<D: Dialect>(
+    pool: &Pool<D>,
+    markers: &[AssertionMarker],
+    now: i64,
+) -> StoreResult<Vec<MarkerOutcome>> {
+    if markers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let inserts: Vec<_> = markers.iter().map(|marker| insert_marker(marker, now)).collect();
+    check_all(&inserts)?;
+    let mut tx = begin_write(pool).await?;
+    let mut outcomes = Vec::with_capacity(markers.len());
+    for (marker, insert) in markers.iter().zip(&inserts) {
+        outcomes.push(record_marker::<D>(&mut tx, marker, insert).await?);
+    }
+    tx.commit().await.map_err(map_db_error)?;
+    Ok(outcomes)
+}
+
+pub(super) async fn purge_markers<D: Dialect>(pool: &Pool<D>, now: i64) -> StoreResult<u64> {
+    execute(pool, &Statement::new("DELETE FROM assertion_replay WHERE expires <= $1").int(now)).await
+}
+
+/// Inserts `marker`, or overwrites a dead one with the same key.
+fn insert_marker(marker: &AssertionMarker, now: i64) -> Statement<'_> {
+    Statement::new(
+        "INSERT INTO assertion_replay (tenant_id, client_id, jti, digest, expires) \
+         VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (tenant_id, client_id, jti) DO UPDATE SET digest = excluded.digest, \
+         expires = excluded.expires WHERE assertion_replay.expires <= $6",
+    )
+    .id(marker.tenant.0)
+    .id(marker.client.0)
+    .text(&marker.jti)
+    .bytes(&marker.digest)
+    .int(marker.expires)
+    .int(now)
+}
+
+/// Runs `insert` (of `marker`); when a live marker blocked it, reports that one.
+async fn record_marker<D: Dialect>(
+    conn: &mut D::Connection,
+    marker: &AssertionMarker,
+    insert: &Statement<'_>,
+) -> StoreResult<MarkerOutcome> {
+    let select = Statement::new(
+        "SELECT digest FROM assertion_replay WHERE tenant_id = $1 AND client_id = $2 AND jti = $3",
+    )
+    .id(marker.tenant.0)
+    .id(marker.client.0)
+    .text(&marker.jti);
+    for _ in 0..MAX_MARKER_ATTEMPTS {
+        if execute_in::<D>(conn, insert).await? > 0 {
+            return Ok(MarkerOutcome::Recorded);
+        }
+        if let Some(row) = D::fetch_optional(conn, &select).await? {
+            let digest = digest_from_bytes(&row.bytes("digest")?)
+                .ok_or_else(|| corrupt("assertion_replay.digest", "not 32 bytes"))?;
+            return Ok(MarkerOutcome::Seen { digest });
+        }
+    }
+    Err(StoreError::Backend("assertion replay marker kept changing under concurrent writes".to_owned()))
+}
