@@ -137,7 +137,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     // Several servers may share a PostgreSQL database: bound how long a change written by another
     // server goes unseen by this one's token-path cache (its own writes are seen at once).
     let directory = if database_url.starts_with("postgres") {
-        Directory::new(store.clone()).with_max_age(SHARED_DATABASE_CACHE_AGE)
+        Directory::new(store.clone()).with_max_age(SHARED_DATABASE_CACHE_AGE, clock.clone())
     } else {
         Directory::new(store.clone())
     };

@@ -21,8 +21,8 @@ pub use snapshot::TenantSnapshot;
 
 use crate::codec::domain_key;
 use crate::{Store, StoreResult};
-use custos_core::TenantId;
 use custos_core::model::Tenant;
+use custos_core::{Clock, TenantId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
@@ -34,9 +34,21 @@ const MAX_LOAD_ATTEMPTS: usize = 3;
 pub struct Directory {
     store: Arc<dyn Store>,
     /// Snapshots older than this are reloaded (for writes made by other processes).
-    max_age: Option<Duration>,
+    max_age: Option<MaxAge>,
     tenants: RwLock<TenantIndex>,
     slots: RwLock<HashMap<TenantId, Arc<Slot>>>,
+}
+
+/// How old a snapshot may grow, measured on the injected clock.
+struct MaxAge {
+    age: Duration,
+    clock: Arc<dyn Clock>,
+}
+
+impl MaxAge {
+    fn expired(&self, installed: Instant) -> bool {
+        self.clock.instant().saturating_duration_since(installed) >= self.age
+    }
 }
 
 /// Cached tenant records, by id and by lower-cased domain.
@@ -57,17 +69,17 @@ struct Slot {
 #[derive(Default)]
 struct SlotState {
     generation: u64,
-    /// The snapshot and when it was installed.
-    snapshot: Option<(Arc<TenantSnapshot>, Instant)>,
+    /// The snapshot and, with a maximum age, when it was installed.
+    snapshot: Option<(Arc<TenantSnapshot>, Option<Instant>)>,
 }
 
 impl Slot {
     /// The cached snapshot, unless it is older than `max_age`.
-    fn cached(&self, max_age: Option<Duration>) -> Option<Arc<TenantSnapshot>> {
+    fn cached(&self, max_age: Option<&MaxAge>) -> Option<Arc<TenantSnapshot>> {
         let state = self.lock();
         let (snapshot, installed) = state.snapshot.as_ref()?;
-        match max_age {
-            Some(max_age) if installed.elapsed() >= max_age => None,
+        match (max_age, installed) {
+            (Some(max_age), Some(installed)) if max_age.expired(*installed) => None,
             _ => Some(Arc::clone(snapshot)),
         }
     }
@@ -77,12 +89,12 @@ impl Slot {
     }
 
     /// Installs `snapshot` unless an invalidation happened since `generation` was read.
-    fn install(&self, generation: u64, snapshot: &Arc<TenantSnapshot>) -> bool {
+    fn install(&self, generation: u64, snapshot: &Arc<TenantSnapshot>, now: Option<Instant>) -> bool {
         let mut state = self.lock();
         if state.generation != generation {
             return false;
         }
-        state.snapshot = Some((Arc::clone(snapshot), Instant::now()));
+        state.snapshot = Some((Arc::clone(snapshot), now));
         true
     }
 
@@ -107,9 +119,10 @@ impl Directory {
     /// Reloads a tenant's snapshot once it is `max_age` old, so that directory changes written by
     /// other processes sharing the database are seen within that time. Without it (the default,
     /// right for a single server) a snapshot lives until a write through this cache drops it.
+    /// Ages are measured on `clock`.
     #[must_use]
-    pub fn with_max_age(mut self, max_age: Duration) -> Self {
-        self.max_age = Some(max_age);
+    pub fn with_max_age(mut self, max_age: Duration, clock: Arc<dyn Clock>) -> Self {
+        self.max_age = Some(MaxAge { age: max_age, clock });
         self
     }
 
@@ -145,11 +158,11 @@ impl Directory {
     /// invalidates it. `None` when the tenant does not exist.
     pub async fn snapshot(&self, tenant: TenantId) -> StoreResult<Option<Arc<TenantSnapshot>>> {
         let slot = self.slot(tenant);
-        if let Some(snapshot) = slot.cached(self.max_age) {
+        if let Some(snapshot) = slot.cached(self.max_age.as_ref()) {
             return Ok(Some(snapshot));
         }
         let _loading = slot.loading.lock().await;
-        if let Some(snapshot) = slot.cached(self.max_age) {
+        if let Some(snapshot) = slot.cached(self.max_age.as_ref()) {
             return Ok(Some(snapshot));
         }
         let mut attempt = 1;
@@ -166,7 +179,9 @@ impl Directory {
                     return Err(e);
                 }
             };
-            if slot.install(generation, &loaded) || attempt >= MAX_LOAD_ATTEMPTS {
+            if slot.install(generation, &loaded, self.max_age.as_ref().map(|m| m.clock.instant()))
+                || attempt >= MAX_LOAD_ATTEMPTS
+            {
                 return Ok(Some(loaded));
             }
             attempt += 1;

@@ -238,7 +238,9 @@ async fn unknown_tenants_leave_nothing_cached() {
 #[tokio::test]
 async fn max_age_bounds_how_long_other_processes_writes_go_unseen() {
     let (gated, directory, tenant, mut app) = setup().await;
-    let other_node = Directory::new(gated.clone()).with_max_age(std::time::Duration::ZERO);
+    let clock = Arc::new(custos_core::FixedClock::new(datetime!(2026-01-01 0:00 UTC)));
+    let other_node =
+        Directory::new(gated.clone()).with_max_age(std::time::Duration::from_secs(30), clock.clone());
     assert!(directory.snapshot(tenant.id).await.unwrap().unwrap().application(app.app_id).is_some());
     assert!(other_node.snapshot(tenant.id).await.unwrap().is_some());
 
@@ -250,6 +252,9 @@ async fn max_age_bounds_how_long_other_processes_writes_go_unseen() {
         stale.application_by_identifier("api://renamed").is_none(),
         "no max age: cached until a local write"
     );
+    let young = other_node.snapshot(tenant.id).await.unwrap().unwrap();
+    assert!(young.application_by_identifier("api://renamed").is_none(), "younger than the maximum age");
+    clock.advance(time::Duration::seconds(30));
     let fresh = other_node.snapshot(tenant.id).await.unwrap().unwrap();
     assert_eq!(fresh.application_by_identifier("api://renamed").map(|a| a.app_id), Some(app.app_id));
 }
