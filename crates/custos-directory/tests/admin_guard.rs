@@ -12,7 +12,7 @@ mod common;
 
 use common::Harness;
 use custos_core::ids::GRAPH_APP_ID;
-use custos_directory::provision::{APPLICATION_READ_WRITE_ALL, CUSTOS_ADMIN_ROLE_ID};
+use custos_directory::provision::{APPLICATION_READ_WRITE_ALL, CUSTOS_ADMIN_ROLE_ID, recover_admin};
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -31,8 +31,19 @@ async fn ordinary_app(h: &Harness) -> (String, String, String) {
     (app["id"].as_str().unwrap().to_owned(), app_id, sp["id"].as_str().unwrap().to_owned())
 }
 
-fn grant(principal: &str, resource: &str, role: &str) -> Value {
-    json!({"principalId": principal, "resourceId": resource, "appRoleId": role})
+/// `POST /v1.0/servicePrincipals/{via}/{segment}` as `token`, granting the directory API's `role`
+/// to `principal`.
+async fn grant(
+    h: &Harness,
+    via: &str,
+    segment: &str,
+    token: &str,
+    principal: &str,
+    role: &str,
+) -> common::Reply {
+    let directory = h.a.directory_service_principal_id;
+    let body = json!({"principalId": principal, "resourceId": directory, "appRoleId": role});
+    h.post(&format!("/v1.0/servicePrincipals/{via}/{segment}"), token, body).await
 }
 
 /// The id of `principal`'s assignment of `role` on the directory API.
@@ -116,29 +127,11 @@ async fn assignment_writers_cannot_grant_or_revoke_custos_admin_nor_touch_an_adm
     let (_, _, other) = ordinary_app(&h).await;
     let admin_role = CUSTOS_ADMIN_ROLE_ID.to_string();
 
-    let reply = h
-        .post(
-            &format!("/v1.0/servicePrincipals/{directory}/appRoleAssignedTo"),
-            "assigner",
-            grant(&other, &directory, &admin_role),
-        )
-        .await;
+    let reply = grant(&h, &directory, "appRoleAssignedTo", "assigner", &other, &admin_role).await;
     assert_denied(&reply, "appRoleAssignedTo grant of Custos.Admin");
-    let reply = h
-        .post(
-            &format!("/v1.0/servicePrincipals/{other}/appRoleAssignments"),
-            "assigner",
-            grant(&other, &directory, &admin_role),
-        )
-        .await;
+    let reply = grant(&h, &other, "appRoleAssignments", "assigner", &other, &admin_role).await;
     assert_denied(&reply, "appRoleAssignments grant of Custos.Admin");
-    let reply = h
-        .post(
-            &format!("/v1.0/servicePrincipals/{admin_sp}/appRoleAssignments"),
-            "assigner",
-            grant(&admin_sp, &directory, APPLICATION_READ_ALL),
-        )
-        .await;
+    let reply = grant(&h, &admin_sp, "appRoleAssignments", "assigner", &admin_sp, APPLICATION_READ_ALL).await;
     assert_denied(&reply, "a grant to the administrator");
 
     // Revoking any role of the administrator, or Custos.Admin of anyone.
@@ -151,23 +144,11 @@ async fn assignment_writers_cannot_grant_or_revoke_custos_admin_nor_touch_an_adm
     }
 
     // Other roles stay the assigner's business.
-    let reply = h
-        .post(
-            &format!("/v1.0/servicePrincipals/{directory}/appRoleAssignedTo"),
-            "assigner",
-            grant(&other, &directory, APPLICATION_READ_ALL),
-        )
-        .await;
+    let reply = grant(&h, &directory, "appRoleAssignedTo", "assigner", &other, APPLICATION_READ_ALL).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
 
     // A holder of Custos.Admin grants and revokes it.
-    let reply = h
-        .post(
-            &format!("/v1.0/servicePrincipals/{directory}/appRoleAssignedTo"),
-            "admin",
-            grant(&other, &directory, &admin_role),
-        )
-        .await;
+    let reply = grant(&h, &directory, "appRoleAssignedTo", "admin", &other, &admin_role).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
     let granted = reply.body["id"].as_str().unwrap().to_owned();
     // Now `other` is an administrator: the assigner may not strip it of anything either.
@@ -226,13 +207,7 @@ async fn the_last_administrator_cannot_be_deleted_disabled_or_stripped_of_its_ro
     // With a second administrator the first one can go.
     let (_, _, other) = ordinary_app(&h).await;
     let directory = h.a.directory_service_principal_id.to_string();
-    let reply = h
-        .post(
-            &format!("/v1.0/servicePrincipals/{directory}/appRoleAssignedTo"),
-            "admin",
-            grant(&other, &directory, &admin_role),
-        )
-        .await;
+    let reply = grant(&h, &directory, "appRoleAssignedTo", "admin", &other, &admin_role).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
     let reply = h.delete(&format!("/v1.0/applications/{}", h.a.admin_object_id), "admin").await;
     assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.body);
@@ -258,4 +233,56 @@ async fn a_tenant_without_custos_admin_keeps_its_last_application_administrator(
     let reply =
         h.delete(&format!("/v1.0/servicePrincipals/{sp}/appRoleAssignments/{grant_id}"), "admin-b").await;
     reply.error(StatusCode::BAD_REQUEST, "Request_BadRequest");
+}
+
+#[tokio::test]
+async fn recovery_rebuilds_a_tenant_s_administrator_from_the_store() {
+    let h = Harness::new().await;
+    let tenant = h.tenant_a();
+    // A tenant broken beyond what Graph now allows: admin deleted, directory API disabled.
+    h.store.delete_application(tenant, h.a.admin_object_id).await.unwrap();
+    let mut directory =
+        h.store.service_principal(tenant, h.a.directory_service_principal_id).await.unwrap().unwrap();
+    directory.account_enabled = false;
+    h.store.update_service_principal(&directory).await.unwrap();
+
+    let clock = custos_core::FixedClock::new(time::macros::datetime!(2026-03-02 00:00 UTC));
+    let recovered = recover_admin(h.store.as_ref(), &h.hasher, &clock, None).await.unwrap();
+    assert_eq!(recovered.tenant.id, tenant, "the home tenant by default");
+    let app = h.store.application(tenant, recovered.admin.object_id).await.unwrap().unwrap();
+    assert_eq!(app.display_name, "custos admin");
+    assert_eq!(app.password_credentials.len(), 1);
+    assert!(h.hasher.verify(&recovered.secret, &app.password_credentials[0].secret_hash));
+    let sp = h.store.service_principal(tenant, recovered.admin.service_principal_id).await.unwrap().unwrap();
+    assert!(sp.account_enabled);
+    let directory =
+        h.store.service_principal(tenant, h.a.directory_service_principal_id).await.unwrap().unwrap();
+    assert!(directory.account_enabled, "the directory API is enabled again");
+    let mut held: Vec<_> = h
+        .store
+        .assignments(tenant)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.principal_id == sp.id && a.resource_id == directory.id)
+        .map(|a| a.app_role_id)
+        .collect();
+    held.sort();
+    let mut all: Vec<_> =
+        custos_directory::provision::directory_app_roles().into_iter().map(|r| r.id).collect();
+    all.sort();
+    assert_eq!(held, all, "every directory role, Custos.Admin included");
+
+    // Again: the same admin, a second secret, no duplicate assignments.
+    let again = recover_admin(h.store.as_ref(), &h.hasher, &clock, Some("a.example")).await.unwrap();
+    assert_eq!(again.admin, recovered.admin);
+    let app = h.store.application(tenant, again.admin.object_id).await.unwrap().unwrap();
+    assert_eq!(app.password_credentials.len(), 2);
+    assert_eq!(
+        h.store.assignments(tenant).await.unwrap().iter().filter(|a| a.principal_id == sp.id).count(),
+        all.len()
+    );
+    let missing =
+        recover_admin(h.store.as_ref(), &h.hasher, &clock, Some("nowhere.example")).await.unwrap_err();
+    assert_eq!(missing.to_string(), "there is no tenant 'nowhere.example'");
 }
