@@ -5,13 +5,12 @@
 //! the edge ([`form`]), the grant itself (`issue`), certificate client authentication (`assertion`),
 //! workload identity federation with external issuers (`federation`), the exact claims (`claims`), the wire
 //! responses and errors (`response`), discovery and key sets (`discovery`, `routes`), the
-//! signing keys at run time and their rotation ([`keys`]), the signing-key admin API (`admin`),
-//! the managed-identity protocols and development endpoints ([`managed_identity`])
-//! and token metrics ([`metrics`]). It depends on
-//! `custos-core`, `custos-jose` and `custos-store`; it knows nothing of the directory API or of
-//! how the server listens.
+//! signing keys at run time and their rotation ([`keys`]), the managed-identity protocols,
+//! development endpoints and endpoint secrets ([`managed_identity`]) and token metrics
+//! ([`metrics`]). It depends on `custos-core`, `custos-jose` and `custos-store`; it knows nothing
+//! of the directory API or of how the server listens, and serves no admin routes (the directory
+//! API serves them all, reaching the key manager and endpoint secrets through the server).
 
-mod admin;
 mod assertion;
 mod basic;
 mod claims;
@@ -152,12 +151,6 @@ impl Authority {
     /// The routes: token endpoints, discovery, key sets and instance discovery.
     pub fn router(self: Arc<Self>) -> axum::Router {
         routes::router(self)
-    }
-
-    /// The signing-key admin API: `GET /admin/v1/signing-keys` and
-    /// `POST /admin/v1/signing-keys/rotate` (`Custos.Admin` of the home tenant only).
-    pub fn admin_router(self: Arc<Self>) -> axum::Router {
-        admin::router(self)
     }
 
     /// The settings.

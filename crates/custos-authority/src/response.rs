@@ -12,7 +12,7 @@ use time::macros::format_description;
 use uuid::Uuid;
 
 /// Seconds a client should wait after a 503.
-const RETRY_AFTER_SECS: &str = "5";
+pub(crate) const RETRY_AFTER_SECS: &str = "5";
 
 const JSON_UTF8: HeaderValue = HeaderValue::from_static("application/json; charset=utf-8");
 const NO_STORE: HeaderValue = HeaderValue::from_static("no-store, no-cache");
@@ -79,7 +79,7 @@ pub(crate) fn token_success(endpoint: Endpoint, issued: &Issued) -> Response {
         Ok(body) => json_response(StatusCode::OK, body),
         Err(e) => {
             tracing::error!(error = %e, "cannot serialize a token response");
-            StatusCode::SERVICE_UNAVAILABLE.into_response()
+            (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, RETRY_AFTER_SECS)]).into_response()
         }
     }
 }

@@ -244,7 +244,8 @@ fn cached_json(document: &impl Serialize) -> Response {
             .into_response(),
         Err(e) => {
             tracing::error!(error = %e, "cannot serialize a discovery document");
-            StatusCode::SERVICE_UNAVAILABLE.into_response()
+            (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, crate::response::RETRY_AFTER_SECS)])
+                .into_response()
         }
     }
 }

@@ -2,10 +2,12 @@
 //!
 //! This crate owns the vocabulary every other crate speaks: typed identifiers ([`TenantId`], [`AppId`],
 //! [`ObjectId`]), the directory objects ([`model`]), the Entra error catalogue ([`aadsts`]), scope parsing
-//! ([`scope`]), per-tenant [`settings`] and the injected [`Clock`]. It performs no I/O and must not depend on any framework,
+//! ([`scope`]), per-tenant [`settings`], the injected [`Clock`] and the one reader of bearer
+//! tokens in `Authorization` headers ([`bearer`]). It performs no I/O and must not depend on any framework,
 //! database driver or crypto library.
 
 pub mod aadsts;
+pub mod bearer;
 pub mod clock;
 pub mod ids;
 pub mod model;

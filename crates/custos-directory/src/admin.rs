@@ -7,6 +7,7 @@ use crate::DirectoryState;
 use crate::auth::{Authed, Permission};
 use crate::body::{GraphPath, JsonBody, invalid_value};
 use crate::error::GraphError;
+use crate::no_store::NoStore;
 use crate::provision::{self, ProvisionError};
 use crate::shapes;
 use axum::Json;
@@ -107,7 +108,7 @@ pub(crate) async fn create_tenant(
     State(state): State<DirectoryState>,
     auth: Authed,
     body: Result<JsonBody, GraphError>,
-) -> Result<(StatusCode, Json<Value>), GraphError> {
+) -> Result<(StatusCode, NoStore<Json<Value>>), GraphError> {
     let caller = installation_admin(&state, &auth).await?;
     let mut body = body?.required()?.only(&["domain", "displayName"])?;
     let domain: String = body.take("domain", RESOURCE)?.ok_or_else(|| invalid_value("domain", RESOURCE))?;
@@ -134,5 +135,5 @@ pub(crate) async fn create_tenant(
     let mut body = shapes::tenant(&provisioned.tenant);
     body["adminClientId"] = json!(provisioned.admin_app_id);
     body["adminClientSecret"] = json!(provisioned.admin_secret);
-    Ok((StatusCode::CREATED, Json(body)))
+    Ok((StatusCode::CREATED, NoStore(Json(body))))
 }

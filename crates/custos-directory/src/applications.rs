@@ -7,6 +7,7 @@ use crate::auth::{Authed, Caller, Permission};
 use crate::body::{GraphPath, JsonBody, invalid_value};
 use crate::error::GraphError;
 use crate::odata::{Collection, ListQuery, Pager, entity_response, entity_select};
+use crate::privileged::{self, Target};
 use crate::resolve;
 use crate::shapes::{self, APPLICATION};
 use crate::validate::ApplicationInput;
@@ -113,9 +114,11 @@ pub(crate) async fn show(
 /// `addKey`/`removeKey` is neither lost nor undone), the other properties after them.
 pub(crate) async fn update(
     state: &DirectoryState,
+    caller: &Caller,
     mut app: Application,
     body: JsonBody,
 ) -> Result<StatusCode, GraphError> {
+    privileged::ensure_may_change(state, caller, Target::Application(&app)).await?;
     let input = ApplicationInput::parse(body.required()?)?;
     if let Some(uris) = input.identifier_uris() {
         ensure_unique_uris(state.store.as_ref(), &app, uris).await?;
@@ -136,7 +139,12 @@ pub(crate) async fn update(
 }
 
 /// Deletes an application (its service principal and assignments go with it).
-pub(crate) async fn remove(state: &DirectoryState, app: &Application) -> Result<StatusCode, GraphError> {
+pub(crate) async fn remove(
+    state: &DirectoryState,
+    caller: &Caller,
+    app: &Application,
+) -> Result<StatusCode, GraphError> {
+    privileged::ensure_may_remove(state, caller, Target::Application(app)).await?;
     state.store.delete_application(app.tenant_id, app.id).await.map_err(|e| map_write_error(e, app.id))?;
     tracing::info!(tenant = %app.tenant_id, app_id = %app.app_id, "application deleted");
     Ok(StatusCode::NO_CONTENT)
@@ -167,7 +175,7 @@ pub(crate) async fn patch(
 ) -> Result<StatusCode, GraphError> {
     let caller = auth.require(Permission::WriteApplications)?;
     let app = by_id(&state, caller, &id).await?;
-    update(&state, app, body?).await
+    update(&state, caller, app, body?).await
 }
 
 /// `DELETE /v1.0/applications/{id}`
@@ -178,5 +186,5 @@ pub(crate) async fn delete(
 ) -> Result<StatusCode, GraphError> {
     let caller = auth.require(Permission::WriteApplications)?;
     let app = by_id(&state, caller, &id).await?;
-    remove(&state, &app).await
+    remove(&state, caller, &app).await
 }

@@ -10,6 +10,7 @@ use crate::auth::{Authed, Caller, Permission};
 use crate::body::{GraphPath, JsonBody, invalid_value};
 use crate::error::GraphError;
 use crate::odata::{Collection, ListQuery, Pager, entity_response};
+use crate::privileged;
 use crate::resolve;
 use crate::shapes::{self, APP_ROLE_ASSIGNMENT};
 use axum::Json;
@@ -148,6 +149,7 @@ async fn create(
         Side::Principal => (url_sp, other),
     };
     check_role(&state, &resource, app_role_id).await?;
+    privileged::ensure_may_grant(&state, caller, principal.id, resource.id, app_role_id).await?;
     let assignment = AppRoleAssignment {
         id: crate::new_assignment_id(),
         tenant_id: caller.tenant_id,
@@ -181,15 +183,16 @@ async fn delete(
 ) -> Result<StatusCode, GraphError> {
     let caller = auth.require(Permission::WriteAssignments)?;
     let sp = resolve::service_principal(state.store.as_ref(), caller.tenant_id, &id).await?;
-    let found = state
+    let Some(found) = state
         .store
         .assignments(caller.tenant_id)
         .await?
         .into_iter()
-        .any(|a| a.id == assignment_id && side.holds(&a, sp.id));
-    if !found {
+        .find(|a| a.id == assignment_id && side.holds(a, sp.id))
+    else {
         return Err(GraphError::NotFound(assignment_id));
-    }
+    };
+    privileged::ensure_may_revoke(&state, caller, &found).await?;
     state.store.delete_assignment(caller.tenant_id, &assignment_id).await.map_err(|e| match e {
         StoreError::NotFound => GraphError::NotFound(assignment_id.clone()),
         other => GraphError::storage(other),

@@ -1,19 +1,45 @@
 //! Reading requests the Graph way: a JSON object body read strictly (malformed JSON, unknown
 //! properties and wrongly typed values are told apart, each with Graph's code and a message that
 //! names the property), and path parameters whose rejections are Graph errors too.
+//!
+//! [`JsonBody`] is the one parser of every Graph and admin body. Besides the JSON grammar it
+//! refuses, at any depth and before any handler runs (so nothing is written): a member given
+//! twice (serde_json would keep the last one silently), and a string or member name holding
+//! U+0000 (PostgreSQL cannot store it; SQLite would), each with a 400 naming the property.
 
 use crate::error::GraphError;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use bytes::Bytes;
 use http::StatusCode;
 use http::request::Parts;
-use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
+use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Number, Value};
+use std::cell::RefCell;
+use std::fmt;
 
 /// Largest request body the directory API reads.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 const MALFORMED_JSON: &str = "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.";
+
+/// Middleware of every directory route: a body announced (`Content-Length`) larger than
+/// [`MAX_BODY_BYTES`] is Graph's 413 before anything else, without reading it. Bodies of
+/// unannounced length are capped while [`JsonBody`] reads them (`DefaultBodyLimit`), with the
+/// same answer.
+pub(crate) async fn refuse_oversized(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let announced = request
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|length| length > MAX_BODY_BYTES as u64) {
+        return axum::response::IntoResponse::into_response(GraphError::PayloadTooLarge(MAX_BODY_BYTES));
+    }
+    next.run(request).await
+}
 
 /// A request body that is a JSON object, or empty (`None`).
 #[derive(Debug)]
@@ -33,10 +59,133 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Self(None));
         }
-        match serde_json::from_slice::<Value>(&bytes) {
-            Ok(Value::Object(map)) => Ok(Self(Some(JsonObject { map }))),
+        match parse_strict(&bytes)? {
+            Value::Object(map) => Ok(Self(Some(JsonObject { map }))),
             _ => Err(GraphError::Malformed(MALFORMED_JSON.to_owned())),
         }
+    }
+}
+
+/// What [`Strict`] refused, besides the JSON grammar.
+#[derive(Debug)]
+enum Refusal {
+    /// A member name given twice in one object.
+    Duplicate(String),
+    /// U+0000 in the value of (or in the name of) this property.
+    Nul(String),
+}
+
+impl From<Refusal> for GraphError {
+    fn from(refusal: Refusal) -> Self {
+        Self::BadRequest(match refusal {
+            Refusal::Duplicate(name) => format!("Property '{name}' is specified more than once."),
+            Refusal::Nul(name) => {
+                format!("Invalid value specified for property '{name}': the character U+0000 is not allowed.")
+            }
+        })
+    }
+}
+
+/// Parses a JSON document, refusing duplicate members and U+0000 at any depth.
+fn parse_strict(bytes: &[u8]) -> Result<Value, GraphError> {
+    let refusal = RefCell::new(None);
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let parsed = Strict { property: "", refusal: &refusal }
+        .deserialize(&mut deserializer)
+        .and_then(|value| deserializer.end().map(|()| value));
+    match (parsed, refusal.into_inner()) {
+        (_, Some(refusal)) => Err(refusal.into()),
+        (Ok(value), None) => Ok(value),
+        (Err(_), None) => Err(GraphError::Malformed(MALFORMED_JSON.to_owned())),
+    }
+}
+
+/// Builds a [`Value`] like serde_json does, but records the first [`Refusal`] and stops there.
+/// `property` is the name of the member being read (the enclosing one for array elements).
+#[derive(Clone, Copy)]
+struct Strict<'a> {
+    property: &'a str,
+    refusal: &'a RefCell<Option<Refusal>>,
+}
+
+impl Strict<'_> {
+    fn refuse<E: de::Error>(self, refusal: Refusal) -> Result<Value, E> {
+        *self.refusal.borrow_mut() = Some(refusal);
+        Err(E::custom("refused"))
+    }
+
+    fn string<E: de::Error>(self, text: String) -> Result<Value, E> {
+        if text.contains('\0') {
+            return self.refuse(Refusal::Nul(self.property.to_owned()));
+        }
+        Ok(Value::String(text))
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Strict<'_> {
+    type Value = Value;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Strict<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        Ok(Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
+        self.string(v.to_owned())
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
+        self.string(v)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(self)? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut members = Map::new();
+        while let Some(name) = map.next_key::<String>()? {
+            if name.contains('\0') {
+                return self.refuse(Refusal::Nul(name));
+            }
+            if members.contains_key(&name) {
+                return self.refuse(Refusal::Duplicate(name));
+            }
+            let value = map.next_value_seed(Strict { property: &name, refusal: self.refusal })?;
+            members.insert(name, value);
+        }
+        Ok(Value::Object(members))
     }
 }
 
@@ -141,6 +290,49 @@ mod tests {
             GraphError::BadRequest(
                 "Property 'colour' does not exist as a declared property or extension property.".into()
             )
+        );
+    }
+
+    #[test]
+    fn duplicate_members_are_refused_at_any_depth_naming_them() {
+        let refused = |body: &str| parse_strict(body.as_bytes()).unwrap_err();
+        assert_eq!(
+            refused(r#"{"displayName":"a","displayName":"b"}"#),
+            GraphError::BadRequest("Property 'displayName' is specified more than once.".into())
+        );
+        assert_eq!(
+            refused(r#"{"api":{"x":[{"value":1,"value":2}]}}"#),
+            GraphError::BadRequest("Property 'value' is specified more than once.".into())
+        );
+        assert!(parse_strict(br#"{"a":{"v":1},"b":{"v":1}}"#).is_ok(), "same name in sibling objects");
+    }
+
+    #[test]
+    fn nul_characters_are_refused_naming_the_property() {
+        let message = |name: &str| {
+            GraphError::BadRequest(format!(
+                "Invalid value specified for property '{name}': the character U+0000 is not allowed."
+            ))
+        };
+        assert_eq!(parse_strict(br#"{"displayName":"a\u0000b"}"#).unwrap_err(), message("displayName"));
+        assert_eq!(parse_strict(br#"{"uris":["ok","x\u0000"]}"#).unwrap_err(), message("uris"));
+        assert_eq!(parse_strict(br#"{"a\u0000":1}"#).unwrap_err(), message("a\0"));
+        assert_eq!(
+            parse_strict(b"{\"a\":\"\0\"}").unwrap_err(),
+            GraphError::Malformed(MALFORMED_JSON.to_owned()),
+            "a raw control character is malformed JSON"
+        );
+    }
+
+    #[test]
+    fn strict_parsing_builds_the_same_values_as_serde_json() {
+        let text =
+            r#"{"s":"é\n","i":-3,"u":18446744073709551615,"f":1.5,"b":true,"n":null,"a":[1,{"k":[]}]}"#;
+        assert_eq!(parse_strict(text.as_bytes()).unwrap(), serde_json::from_str::<Value>(text).unwrap());
+        assert_eq!(
+            parse_strict(b"{} x").unwrap_err(),
+            GraphError::Malformed(MALFORMED_JSON.to_owned()),
+            "trailing characters"
         );
     }
 

@@ -4,10 +4,11 @@
 //! registered with a PATCH of `keyCredentials` ([`crate::key_credentials`]).
 
 use crate::DirectoryState;
-use crate::auth::{Authed, Permission};
+use crate::auth::{Authed, Caller, Permission};
 use crate::body::{GraphPath, JsonBody, invalid_value};
 use crate::error::GraphError;
 use crate::key_credentials::{self, KeyCredentialInput};
+use crate::privileged::{self, Target};
 use crate::resolve;
 use crate::{proof, shapes};
 use axum::Json;
@@ -32,9 +33,11 @@ fn store_error(err: StoreError, app: &Application) -> GraphError {
 /// returns the new key credential (without its certificate, as Graph does).
 pub(crate) async fn add_to(
     state: &DirectoryState,
+    caller: &Caller,
     app: Application,
     body: JsonBody,
 ) -> Result<Json<Value>, GraphError> {
+    privileged::ensure_may_change(state, caller, Target::Application(&app)).await?;
     let mut body = body.required()?.only(&["keyCredential", "passwordCredential", "proof"])?;
     if body.take::<Option<Value>>("passwordCredential", RESOURCE)?.flatten().is_some() {
         return Err(GraphError::BadRequest(
@@ -68,9 +71,11 @@ pub(crate) async fn add_to(
 /// Removes the certificate `{"keyId","proof"}` names from `app`.
 pub(crate) async fn remove_from(
     state: &DirectoryState,
+    caller: &Caller,
     app: Application,
     body: JsonBody,
 ) -> Result<StatusCode, GraphError> {
+    privileged::ensure_may_change(state, caller, Target::Application(&app)).await?;
     let mut body = body.required()?.only(&["keyId", "proof"])?;
     let key_id: Uuid = body.take("keyId", RESOURCE)?.ok_or_else(|| invalid_value("keyId", RESOURCE))?;
     let proof: Option<String> = body.take::<Option<String>>("proof", RESOURCE)?.flatten();
@@ -93,7 +98,7 @@ pub(crate) async fn add(
 ) -> Result<Json<Value>, GraphError> {
     let caller = auth.require(Permission::WriteApplications)?;
     let app = resolve::application(state.store.as_ref(), caller.tenant_id, &id).await?;
-    add_to(&state, app, body?).await
+    add_to(&state, caller, app, body?).await
 }
 
 /// `POST /v1.0/applications/{id}/removeKey`
@@ -105,5 +110,5 @@ pub(crate) async fn remove(
 ) -> Result<StatusCode, GraphError> {
     let caller = auth.require(Permission::WriteApplications)?;
     let app = resolve::application(state.store.as_ref(), caller.tenant_id, &id).await?;
-    remove_from(&state, app, body?).await
+    remove_from(&state, caller, app, body?).await
 }

@@ -38,6 +38,10 @@ pub enum GraphError {
     /// 404: the addressed object does not exist in the caller's tenant.
     #[error("{}", not_found_message(.0))]
     NotFound(String),
+    /// 404 `Request_ResourceNotFound` with its own message: the object exists but lacks the
+    /// addressed part (a managed identity without an endpoint secret).
+    #[error("{0}")]
+    Missing(String),
     /// 400 `Request_BadRequest`: the request is well-formed but its content is refused.
     #[error("{0}")]
     BadRequest(String),
@@ -66,7 +70,7 @@ pub enum GraphError {
     /// 413: the request body exceeds the cap.
     #[error("The request body exceeds the maximum allowed size of {0} bytes.")]
     PayloadTooLarge(usize),
-    /// 503: storage failed; the client may retry. Never a 500.
+    /// 503 with `Retry-After`: storage failed; the client may retry. Never a 500.
     #[error("The service is temporarily unavailable. Please retry the request.")]
     Unavailable,
 }
@@ -77,7 +81,7 @@ impl GraphError {
         match self {
             Self::MissingToken | Self::InvalidToken => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::NotFound(_) | Self::Missing(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -95,7 +99,7 @@ impl GraphError {
         match self {
             Self::MissingToken | Self::InvalidToken => "InvalidAuthenticationToken",
             Self::Forbidden | Self::ProofRejected(_) => "Authorization_RequestDenied",
-            Self::NotFound(_) => "Request_ResourceNotFound",
+            Self::NotFound(_) | Self::Missing(_) => "Request_ResourceNotFound",
             Self::BadRequest(_) => "Request_BadRequest",
             Self::Malformed(_) => "BadRequest",
             Self::UnsupportedQuery(_) => "Request_UnsupportedQuery",
@@ -130,13 +134,24 @@ struct ErrorMarker {
 impl IntoResponse for GraphError {
     fn into_response(self) -> Response {
         let mut response = self.status().into_response();
-        if self.status() == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        match self.status() {
+            StatusCode::UNAUTHORIZED => {
+                response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            StatusCode::SERVICE_UNAVAILABLE => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
+            }
+            _ => {}
         }
         response.extensions_mut().insert(ErrorMarker { code: self.code(), message: self.to_string() });
         response
     }
 }
+
+/// `Retry-After` of a 503, in seconds (the token endpoint's value).
+const RETRY_AFTER_SECS: &str = "5";
 
 /// Longest `client-request-id` echoed back; longer or non-printable ones are replaced.
 const MAX_CLIENT_REQUEST_ID: usize = 128;
@@ -201,6 +216,16 @@ mod tests {
         assert_eq!(GraphError::Forbidden.code(), "Authorization_RequestDenied");
         assert_eq!(GraphError::Unavailable.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(GraphError::from(StoreError::Backend("x".into())), GraphError::Unavailable);
+    }
+
+    /// Issue 10: the README promises `Retry-After` on every 503.
+    #[test]
+    fn unavailable_carries_retry_after() {
+        let response = GraphError::Unavailable.into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "5");
+        let response = GraphError::NotFound("x".into()).into_response();
+        assert_eq!(response.headers().get(header::RETRY_AFTER), None);
     }
 
     #[test]

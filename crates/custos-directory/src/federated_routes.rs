@@ -17,6 +17,7 @@ use crate::body::{GraphPath, JsonBody};
 use crate::error::GraphError;
 use crate::federated_credentials::Owner;
 use crate::managed_identities;
+use crate::privileged::{self, Target};
 use crate::resolve::{self, AlternateKey};
 use axum::Json;
 use axum::extract::{RawQuery, State};
@@ -79,6 +80,9 @@ impl OwnerPath {
             (None, Some(id)) => (resolve::application(store, caller.tenant_id, id).await?, id.clone()),
             (None, None) => return Err(unparsable()),
         };
+        if write {
+            privileged::ensure_may_change(state, caller, Target::Application(&app)).await?;
+        }
         let context = format!(
             "{}/v1.0/$metadata#applications('{}')/federatedIdentityCredentials",
             state.public_url, app.id

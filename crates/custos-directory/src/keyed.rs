@@ -6,6 +6,7 @@ use crate::DirectoryState;
 use crate::auth::{Authed, Permission};
 use crate::body::{GraphPath, JsonBody};
 use crate::error::GraphError;
+use crate::no_store::NoStore;
 use crate::resolve::{self, AlternateKey};
 use crate::{applications, certificates, passwords, service_principals};
 use axum::Json;
@@ -48,11 +49,11 @@ pub(crate) async fn patch(
     match key {
         AlternateKey::Application(app_id) => {
             let app = resolve::application_by_app_id(store, caller.tenant_id, app_id).await?;
-            applications::update(&state, app, body?).await
+            applications::update(&state, caller, app, body?).await
         }
         AlternateKey::ServicePrincipal(app_id) => {
             let sp = resolve::service_principal_by_app_id(store, caller.tenant_id, app_id).await?;
-            service_principals::update(&state, sp, body?).await
+            service_principals::update(&state, caller, sp, body?).await
         }
     }
 }
@@ -69,11 +70,11 @@ pub(crate) async fn delete(
     match key {
         AlternateKey::Application(app_id) => {
             let app = resolve::application_by_app_id(store, caller.tenant_id, app_id).await?;
-            applications::remove(&state, &app).await
+            applications::remove(&state, caller, &app).await
         }
         AlternateKey::ServicePrincipal(app_id) => {
             let sp = resolve::service_principal_by_app_id(store, caller.tenant_id, app_id).await?;
-            service_principals::remove(&state, &sp).await
+            service_principals::remove(&state, caller, &sp).await
         }
     }
 }
@@ -94,11 +95,11 @@ pub(crate) async fn add_password(
     auth: Authed,
     GraphPath(segment): GraphPath<String>,
     body: Result<JsonBody, GraphError>,
-) -> Result<Json<Value>, GraphError> {
+) -> Result<NoStore<Json<Value>>, GraphError> {
     let app_id = action_target(&segment, "addPassword")?;
     let caller = auth.require(Permission::WriteApplications)?;
     let app = resolve::application_by_app_id(state.store.as_ref(), caller.tenant_id, app_id).await?;
-    passwords::add_to(&state, app, body?.0).await
+    passwords::add_to(&state, caller, app, body?.0).await
 }
 
 /// `POST /v1.0/applications(appId='...')/removePassword`
@@ -111,7 +112,7 @@ pub(crate) async fn remove_password(
     let app_id = action_target(&segment, "removePassword")?;
     let caller = auth.require(Permission::WriteApplications)?;
     let app = resolve::application_by_app_id(state.store.as_ref(), caller.tenant_id, app_id).await?;
-    passwords::remove_from(&state, app, body?).await
+    passwords::remove_from(&state, caller, app, body?).await
 }
 
 /// `POST /v1.0/applications(appId='...')/addKey`
@@ -124,7 +125,7 @@ pub(crate) async fn add_key(
     let app_id = action_target(&segment, "addKey")?;
     let caller = auth.require(Permission::WriteApplications)?;
     let app = resolve::application_by_app_id(state.store.as_ref(), caller.tenant_id, app_id).await?;
-    certificates::add_to(&state, app, body?).await
+    certificates::add_to(&state, caller, app, body?).await
 }
 
 /// `POST /v1.0/applications(appId='...')/removeKey`
@@ -137,5 +138,5 @@ pub(crate) async fn remove_key(
     let app_id = action_target(&segment, "removeKey")?;
     let caller = auth.require(Permission::WriteApplications)?;
     let app = resolve::application_by_app_id(state.store.as_ref(), caller.tenant_id, app_id).await?;
-    certificates::remove_from(&state, app, body?).await
+    certificates::remove_from(&state, caller, app, body?).await
 }

@@ -1,12 +1,14 @@
 //! The directory API of custos: a Microsoft Graph v1.0 subset (`/v1.0/...`: applications and
 //! their secrets, certificates and federated identity credentials, service principals, app role
-//! assignments, the organization) and custos' own admin API (`/admin/v1/tenants`, their settings
-//! and managed identities with their federated identity credentials), plus tenant
-//! [`provision`]ing used by `custos init`.
+//! assignments, the organization) and all of custos' own admin API (`/admin/v1/...`: tenants,
+//! their settings, managed identities with their credentials and endpoint secrets, signing
+//! keys), plus tenant [`provision`]ing used by `custos init` and `custos recover-admin`.
 //!
-//! Callers are authenticated through the [`BearerAuthenticator`] seam (the server plugs in the
-//! authority's token verifier), so this crate depends only on `custos-core`, `custos-jose` (secret
-//! generation and hashing, certificate parsing) and the [`Store`] trait. Every route works inside the caller's tenant
+//! What belongs to the authority reaches this crate through narrow seams the server implements
+//! with it: [`BearerAuthenticator`] (token verification), [`SigningKeys`] (list and rotate) and
+//! [`EndpointSecrets`] (managed identities' endpoint secrets). So this crate depends only on
+//! `custos-core`, `custos-jose` (secret generation and hashing, certificate parsing) and the
+//! [`Store`] trait, never on `custos-authority`. Every route works inside the caller's tenant
 //! (the token's `tid`): objects of other tenants are 404, never visible.
 
 mod admin;
@@ -15,6 +17,7 @@ mod assignments;
 mod auth;
 mod body;
 mod certificates;
+mod endpoint_secrets;
 mod error;
 mod federated_credentials;
 mod federated_routes;
@@ -22,14 +25,17 @@ mod filter;
 mod key_credentials;
 mod keyed;
 mod managed_identities;
+mod no_store;
 mod odata;
 mod organization;
 mod passwords;
+mod privileged;
 mod proof;
 pub mod provision;
 mod resolve;
 mod service_principals;
 mod shapes;
+mod signing_keys;
 mod validate;
 
 /// Certificates and proofs for the unit tests, shared with the integration tests.
@@ -39,7 +45,9 @@ mod test_certs;
 
 pub use auth::{BearerAuthenticator, Caller};
 pub use body::MAX_BODY_BYTES;
+pub use endpoint_secrets::{EndpointSecretError, EndpointSecrets, IssuedEndpointSecret};
 pub use error::GraphError;
+pub use signing_keys::{SigningKey, SigningKeyError, SigningKeys};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -59,6 +67,10 @@ pub struct DirectoryState {
     pub store: Arc<dyn Store>,
     /// Verifies bearer tokens.
     pub authenticator: Arc<dyn BearerAuthenticator>,
+    /// The authority's signing keys.
+    pub signing_keys: Arc<dyn SigningKeys>,
+    /// The authority's endpoint secrets of managed identities.
+    pub endpoint_secrets: Arc<dyn EndpointSecrets>,
     /// Hashes new client secrets.
     pub hasher: SecretHasher,
     /// The time.
@@ -129,6 +141,7 @@ pub fn graph_router(state: DirectoryState) -> Router {
             get(fic::show).patch(fic::update).delete(fic::delete),
         )
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(body::refuse_oversized))
         .layer(axum::middleware::from_fn_with_state(state.clone(), error::envelope))
         .with_state(state)
 }
@@ -138,12 +151,18 @@ pub fn admin_router(state: DirectoryState) -> Router {
     use federated_routes as fic;
     use managed_identities as mi;
     Router::new()
+        .route("/admin/v1/signing-keys", get(signing_keys::list))
+        .route("/admin/v1/signing-keys/rotate", post(signing_keys::rotate))
         .route("/admin/v1/tenants", get(admin::list_tenants).post(admin::create_tenant))
         .route("/admin/v1/tenants/{tenant}", get(admin::get_tenant))
         .route("/admin/v1/tenants/{tenant}/settings", get(admin::get_settings).patch(admin::patch_settings))
         .route("/admin/v1/tenants/{tenant}/managedIdentities", get(mi::list).post(mi::create))
         .route("/admin/v1/tenants/{tenant}/managedIdentities/{id}", get(mi::get).delete(mi::delete))
         .route("/admin/v1/tenants/{tenant}/managedIdentities/{id}/credentials", post(mi::add_credential))
+        .route(
+            "/admin/v1/tenants/{tenant}/managedIdentities/{id}/endpointSecret",
+            post(endpoint_secrets::create).delete(endpoint_secrets::remove),
+        )
         .route(
             "/admin/v1/tenants/{tenant}/managedIdentities/{id}/federatedIdentityCredentials",
             get(fic::list).post(fic::create),
@@ -153,6 +172,7 @@ pub fn admin_router(state: DirectoryState) -> Router {
             get(fic::show).patch(fic::update).delete(fic::delete),
         )
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(body::refuse_oversized))
         .layer(axum::middleware::from_fn_with_state(state.clone(), error::envelope))
         .with_state(state)
 }

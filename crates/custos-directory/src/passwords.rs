@@ -2,9 +2,11 @@
 //! secret once) and `removePassword`.
 
 use crate::DirectoryState;
-use crate::auth::{Authed, Permission};
+use crate::auth::{Authed, Caller, Permission};
 use crate::body::{GraphPath, JsonBody, JsonObject, invalid_value};
 use crate::error::GraphError;
+use crate::no_store::NoStore;
+use crate::privileged::{self, Target};
 use crate::resolve;
 use crate::shapes;
 use axum::Json;
@@ -58,9 +60,11 @@ fn store_error(err: StoreError, app: &Application) -> GraphError {
 /// it to the row as stored, enforcing the limit of [`MAX_PASSWORD_CREDENTIALS`] there.
 pub(crate) async fn add_to(
     state: &DirectoryState,
+    caller: &Caller,
     app: Application,
     body: Option<JsonObject>,
-) -> Result<Json<Value>, GraphError> {
+) -> Result<NoStore<Json<Value>>, GraphError> {
+    privileged::ensure_may_change(state, caller, Target::Application(&app)).await?;
     let input = read_input(body)?;
     let (display_name, start, end) = match input {
         Some(i) => (i.display_name, i.start_date_time, i.end_date_time),
@@ -104,15 +108,17 @@ pub(crate) async fn add_to(
     tracing::info!(tenant = %app.tenant_id, app_id = %app.app_id, "client secret added");
     body["@odata.context"] =
         Value::String(format!("{}/v1.0/$metadata#microsoft.graph.passwordCredential", state.public_url));
-    Ok(Json(body))
+    Ok(NoStore(Json(body)))
 }
 
 /// Removes the secret `{"keyId"}` names from `app`, atomically against the row as stored.
 pub(crate) async fn remove_from(
     state: &DirectoryState,
+    caller: &Caller,
     app: Application,
     body: JsonBody,
 ) -> Result<StatusCode, GraphError> {
+    privileged::ensure_may_change(state, caller, Target::Application(&app)).await?;
     let mut body = body.required()?.only(&["keyId"])?;
     let key_id: Uuid = body.take("keyId", RESOURCE)?.ok_or_else(|| invalid_value("keyId", RESOURCE))?;
     state
@@ -130,10 +136,10 @@ pub(crate) async fn add(
     auth: Authed,
     GraphPath(id): GraphPath<String>,
     body: Result<JsonBody, GraphError>,
-) -> Result<Json<Value>, GraphError> {
+) -> Result<NoStore<Json<Value>>, GraphError> {
     let caller = auth.require(Permission::WriteApplications)?;
     let app = resolve::application(state.store.as_ref(), caller.tenant_id, &id).await?;
-    add_to(&state, app, body?.0).await
+    add_to(&state, caller, app, body?.0).await
 }
 
 /// `POST /v1.0/applications/{id}/removePassword`
@@ -145,5 +151,5 @@ pub(crate) async fn remove(
 ) -> Result<StatusCode, GraphError> {
     let caller = auth.require(Permission::WriteApplications)?;
     let app = resolve::application(state.store.as_ref(), caller.tenant_id, &id).await?;
-    remove_from(&state, app, body?).await
+    remove_from(&state, caller, app, body?).await
 }

@@ -1,7 +1,9 @@
 //! Tenant provisioning: a new tenant with the built-in directory API resource (Microsoft Graph's
 //! appId, identifier URI and app role ids, plus `Custos.Admin`) and a bootstrap admin
 //! application holding every one of those roles. Used by `custos init` and `POST
-//! /admin/v1/tenants`.
+//! /admin/v1/tenants`. And its offline repair, [`recover_admin`] (`custos recover-admin`, and
+//! `custos init` when `admin.json` is lost): whoever can open the data directory can always
+//! mint a new admin secret, whatever was done to the tenant over Graph.
 //!
 //! All-or-nothing as far as the [`Store`] trait allows: when a step fails, the applications
 //! created so far are deleted again (which removes their service principals and assignments).
@@ -16,7 +18,7 @@ use custos_core::model::{
 };
 use custos_core::{AppId, Clock, ObjectId, TenantId};
 use custos_jose::secret::{SecretHasher, generate_client_secret};
-use custos_store::{Store, StoreError};
+use custos_store::{ApplicationChange, Store, StoreError};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -232,18 +234,9 @@ pub async fn provision_tenant(
         .collect();
     directory.sign_in_audience = "AzureADMultipleOrgs".to_owned();
 
-    let secret = generate_client_secret();
-    let mut admin =
-        Application::new(tenant.id, AppId::new_random(), BOOTSTRAP_ADMIN_DISPLAY_NAME.to_owned(), now);
-    admin.description = Some("Bootstrap administrator created when the tenant was provisioned.".to_owned());
-    admin.password_credentials = vec![PasswordCredential {
-        key_id: Uuid::new_v4(),
-        display_name: Some("bootstrap".to_owned()),
-        hint: secret.chars().take(3).collect(),
-        start: now,
-        end: now + ADMIN_SECRET_LIFETIME,
-        secret_hash: hasher.hash(&secret),
-    }];
+    let (secret, credential) = admin_secret(hasher, now, "bootstrap");
+    let mut admin = bootstrap_admin_application(tenant.id, now);
+    admin.password_credentials = vec![credential];
 
     let directory_sp = service_principal(&directory, now);
     let admin_sp = service_principal(&admin, now);
@@ -256,16 +249,7 @@ pub async fn provision_tenant(
         created.push(admin.id);
         store.create_service_principal(&admin_sp).await?;
         for role in &directory.app_roles {
-            store
-                .create_assignment(&AppRoleAssignment {
-                    id: crate::new_assignment_id(),
-                    tenant_id: tenant.id,
-                    principal_id: admin_sp.id,
-                    resource_id: directory_sp.id,
-                    app_role_id: role.id,
-                    created: now,
-                })
-                .await?;
+            store.create_assignment(&assignment(&admin_sp, &directory_sp, role.id, now)).await?;
         }
         Ok::<(), StoreError>(())
     }
@@ -288,6 +272,49 @@ pub async fn provision_tenant(
         directory_service_principal_id: directory_sp.id,
         admin_secret: secret,
     })
+}
+
+/// A new client secret for an admin application, and its stored form.
+fn admin_secret(
+    hasher: &SecretHasher,
+    now: OffsetDateTime,
+    display_name: &str,
+) -> (String, PasswordCredential) {
+    let secret = generate_client_secret();
+    let credential = PasswordCredential {
+        key_id: Uuid::new_v4(),
+        display_name: Some(display_name.to_owned()),
+        hint: secret.chars().take(3).collect(),
+        start: now,
+        end: now + ADMIN_SECRET_LIFETIME,
+        secret_hash: hasher.hash(&secret),
+    };
+    (secret, credential)
+}
+
+/// A tenant's bootstrap admin application, without credentials.
+fn bootstrap_admin_application(tenant: TenantId, now: OffsetDateTime) -> Application {
+    let mut admin =
+        Application::new(tenant, AppId::new_random(), BOOTSTRAP_ADMIN_DISPLAY_NAME.to_owned(), now);
+    admin.description = Some("Bootstrap administrator created when the tenant was provisioned.".to_owned());
+    admin
+}
+
+/// The assignment of the directory API's `role` to `principal`.
+fn assignment(
+    principal: &ServicePrincipal,
+    directory: &ServicePrincipal,
+    role: Uuid,
+    now: OffsetDateTime,
+) -> AppRoleAssignment {
+    AppRoleAssignment {
+        id: crate::new_assignment_id(),
+        tenant_id: principal.tenant_id,
+        principal_id: principal.id,
+        resource_id: directory.id,
+        app_role_id: role,
+        created: now,
+    }
 }
 
 /// The bootstrap admin of a tenant, as found again after provisioning.
@@ -333,6 +360,128 @@ pub async fn find_bootstrap_admin(
         }
     }
     Ok(None)
+}
+
+/// Why [`recover_admin`] could not mint an admin secret.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RecoverError {
+    /// The installation has no tenant: nothing to recover.
+    #[error("the installation has no tenant yet: run `custos init` first")]
+    NotInitialized,
+    /// No tenant has this id or domain.
+    #[error("there is no tenant '{0}'")]
+    NoSuchTenant(String),
+    /// The tenant has no directory API application: it was never fully provisioned.
+    #[error("tenant {0} has no directory API application (was its provisioning interrupted?)")]
+    NoDirectory(TenantId),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What [`recover_admin`] restored. The secret is shown once and stored only as a hash.
+#[derive(Clone)]
+pub struct RecoveredAdmin {
+    /// The tenant.
+    pub tenant: Tenant,
+    /// Its bootstrap admin (found, or created again).
+    pub admin: BootstrapAdmin,
+    /// The admin's new client secret, in plain text.
+    pub secret: String,
+}
+
+impl std::fmt::Debug for RecoveredAdmin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecoveredAdmin")
+            .field("tenant", &self.tenant.id)
+            .field("admin", &self.admin)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Gives a tenant (`None`: the home tenant, the installation's first) a working administrator
+/// again and mints a new client secret for it, working on the store directly (the data
+/// directory is the root of trust): the directory API's service principal is created or
+/// re-enabled; the bootstrap admin application is found (or created again), its service
+/// principal enabled, and every directory API app role of the tenant (in the home tenant
+/// including `Custos.Admin`) assigned to it; then the secret is added. Earlier secrets stay.
+pub async fn recover_admin(
+    store: &dyn Store,
+    hasher: &SecretHasher,
+    clock: &dyn Clock,
+    tenant: Option<&str>,
+) -> Result<RecoveredAdmin, RecoverError> {
+    let tenant = match tenant {
+        None => store.tenants().await?.into_iter().next().ok_or(RecoverError::NotInitialized)?,
+        Some(key) => match key.parse::<TenantId>() {
+            Ok(id) => store.tenant(id).await?,
+            Err(_) => store.tenant_by_domain(&key.trim().to_ascii_lowercase()).await?,
+        }
+        .ok_or_else(|| RecoverError::NoSuchTenant(key.to_owned()))?,
+    };
+    let now = clock.now();
+    let directory = store
+        .application_by_app_id(tenant.id, GRAPH_APP_ID)
+        .await?
+        .ok_or(RecoverError::NoDirectory(tenant.id))?;
+    let directory_sp = enabled_principal(store, &directory, now).await?;
+    let (app, admin_sp) = match find_bootstrap_admin(store, tenant.id).await? {
+        Some(found) => match store.application(tenant.id, found.object_id).await? {
+            Some(app) => {
+                let sp = enabled_principal(store, &app, now).await?;
+                (app, sp)
+            }
+            None => return Err(StoreError::NotFound.into()),
+        },
+        None => {
+            let app = bootstrap_admin_application(tenant.id, now);
+            store.create_application(&app).await?;
+            let sp = service_principal(&app, now);
+            store.create_service_principal(&sp).await?;
+            (app, sp)
+        }
+    };
+    let held: Vec<Uuid> = store
+        .assignments(tenant.id)
+        .await?
+        .into_iter()
+        .filter(|a| a.principal_id == admin_sp.id && a.resource_id == directory_sp.id)
+        .map(|a| a.app_role_id)
+        .collect();
+    for role in directory.app_roles.iter().filter(|r| !held.contains(&r.id)) {
+        match store.create_assignment(&assignment(&admin_sp, &directory_sp, role.id, now)).await {
+            Ok(()) | Err(StoreError::Conflict(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let (secret, credential) = admin_secret(hasher, now, "recovered offline");
+    store.modify_application(tenant.id, app.id, ApplicationChange::AddPassword(credential)).await?;
+    tracing::warn!(tenant = %tenant.id, app_id = %app.app_id, "admin secret recovered offline");
+    let admin = BootstrapAdmin { app_id: app.app_id, object_id: app.id, service_principal_id: admin_sp.id };
+    Ok(RecoveredAdmin { tenant, admin, secret })
+}
+
+/// The service principal of `app`, created or re-enabled as needed.
+async fn enabled_principal(
+    store: &dyn Store,
+    app: &Application,
+    now: OffsetDateTime,
+) -> Result<ServicePrincipal, StoreError> {
+    match store.service_principal_by_app_id(app.tenant_id, app.app_id).await? {
+        Some(sp) if sp.account_enabled => Ok(sp),
+        Some(mut sp) => {
+            sp.account_enabled = true;
+            store.update_service_principal(&sp).await?;
+            Ok(sp)
+        }
+        None => {
+            let sp = service_principal(app, now);
+            store.create_service_principal(&sp).await?;
+            Ok(sp)
+        }
+    }
 }
 
 #[cfg(test)]

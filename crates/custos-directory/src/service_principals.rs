@@ -1,13 +1,14 @@
 //! `/v1.0/servicePrincipals`: list, get, create (one per application), update
 //! (`accountEnabled`, `appRoleAssignmentRequired`) and delete. Managed identities appear here but
-//! are read-only; the built-in directory API principal cannot be deleted (it would lock every
-//! admin of the tenant out).
+//! are read-only; the built-in directory API principal cannot be disabled or deleted (it would
+//! lock every admin of the tenant out), and administrators are guarded by [`crate::privileged`].
 
 use crate::DirectoryState;
-use crate::auth::{Authed, Permission};
+use crate::auth::{Authed, Caller, Permission};
 use crate::body::{GraphPath, JsonBody, invalid_value};
 use crate::error::GraphError;
 use crate::odata::{Collection, ListQuery, Pager, entity_response, entity_select};
+use crate::privileged::{self, Target};
 use crate::resolve;
 use crate::shapes::{self, SERVICE_PRINCIPAL};
 use axum::Json;
@@ -27,6 +28,13 @@ fn read_only(sp: &ServicePrincipal) -> GraphError {
         "The service principal '{}' is a managed identity; it cannot be changed through this API.",
         sp.id
     ))
+}
+
+/// The refusal to disable or delete the built-in directory API's service principal: every
+/// Graph and admin token of the tenant is issued for it.
+fn built_in(sp: &ServicePrincipal, done: &str) -> GraphError {
+    tracing::info!(tenant = %sp.tenant_id, done, "refused to remove the directory API service principal");
+    GraphError::BadRequest(format!("The directory API service principal cannot be {done}."))
 }
 
 fn store_error(err: StoreError, id: ObjectId) -> GraphError {
@@ -120,6 +128,7 @@ pub(crate) async fn show(
 /// Applies a PATCH body to a service principal.
 pub(crate) async fn update(
     state: &DirectoryState,
+    caller: &Caller,
     mut sp: ServicePrincipal,
     body: JsonBody,
 ) -> Result<StatusCode, GraphError> {
@@ -127,7 +136,14 @@ pub(crate) async fn update(
     if shapes::is_read_only(&sp) {
         return Err(read_only(&sp));
     }
+    privileged::ensure_may_change(state, caller, Target::Principal(sp.id)).await?;
     if let Some(enabled) = body.take::<bool>("accountEnabled", RESOURCE)? {
+        if !enabled && sp.account_enabled {
+            if sp.app_id == GRAPH_APP_ID {
+                return Err(built_in(&sp, "disabled"));
+            }
+            privileged::ensure_may_remove(state, caller, Target::Principal(sp.id)).await?;
+        }
         sp.account_enabled = enabled;
     }
     if let Some(required) = body.take::<bool>("appRoleAssignmentRequired", RESOURCE)? {
@@ -139,15 +155,18 @@ pub(crate) async fn update(
 }
 
 /// Deletes a service principal and its assignments.
-pub(crate) async fn remove(state: &DirectoryState, sp: &ServicePrincipal) -> Result<StatusCode, GraphError> {
+pub(crate) async fn remove(
+    state: &DirectoryState,
+    caller: &Caller,
+    sp: &ServicePrincipal,
+) -> Result<StatusCode, GraphError> {
     if shapes::is_read_only(sp) {
         return Err(read_only(sp));
     }
     if sp.app_id == GRAPH_APP_ID {
-        return Err(GraphError::BadRequest(
-            "The directory API service principal cannot be deleted.".to_owned(),
-        ));
+        return Err(built_in(sp, "deleted"));
     }
+    privileged::ensure_may_remove(state, caller, Target::Principal(sp.id)).await?;
     state.store.delete_service_principal(sp.tenant_id, sp.id).await.map_err(|e| store_error(e, sp.id))?;
     tracing::info!(tenant = %sp.tenant_id, app_id = %sp.app_id, "service principal deleted");
     Ok(StatusCode::NO_CONTENT)
@@ -174,7 +193,7 @@ pub(crate) async fn patch(
 ) -> Result<StatusCode, GraphError> {
     let caller = auth.require(Permission::WriteApplications)?;
     let sp = resolve::service_principal(state.store.as_ref(), caller.tenant_id, &id).await?;
-    update(&state, sp, body?).await
+    update(&state, caller, sp, body?).await
 }
 
 /// `DELETE /v1.0/servicePrincipals/{id}`
@@ -185,5 +204,5 @@ pub(crate) async fn delete(
 ) -> Result<StatusCode, GraphError> {
     let caller = auth.require(Permission::WriteApplications)?;
     let sp = resolve::service_principal(state.store.as_ref(), caller.tenant_id, &id).await?;
-    remove(&state, &sp).await
+    remove(&state, caller, &sp).await
 }

@@ -15,11 +15,15 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
 /// Largest request body any route accepts; routes with tighter caps (the token endpoint)
-/// enforce their own.
+/// enforce their own. The directory API caps its bodies itself (at the same size, answering in
+/// Graph's error shape over HTTP/1.1 and HTTP/2 alike), so this layer wraps the other routes.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// How long one request may take before the server answers 408.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// `Retry-After` of the readiness check's 503, in seconds.
+const RETRY_AFTER_SECS: &str = "5";
 
 /// What the router is built from.
 #[derive(Clone)]
@@ -46,14 +50,15 @@ pub fn build_router(parts: AppParts) -> Router {
         .route("/metrics", get(metrics))
         .with_state(OpsState { authority: parts.authority.clone(), store: parts.store });
 
-    Router::new()
+    let authority = Router::new()
         .merge(ops)
-        .merge(custos_directory::graph_router(parts.directory.clone()))
-        .merge(custos_directory::admin_router(parts.directory))
-        .merge(parts.authority.clone().admin_router())
         .merge(custos_authority::managed_identity::router(parts.authority.clone()))
         .merge(parts.authority.router())
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
+    Router::new()
+        .merge(custos_directory::graph_router(parts.directory.clone()))
+        .merge(custos_directory::admin_router(parts.directory))
+        .merge(authority)
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
 }
 
@@ -66,7 +71,12 @@ async fn readyz(State(ops): State<OpsState>) -> Response {
         Ok(()) => (StatusCode::OK, "ready").into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed: storage unreachable");
-            (StatusCode::SERVICE_UNAVAILABLE, "storage unavailable").into_response()
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::RETRY_AFTER, RETRY_AFTER_SECS)],
+                "storage unavailable",
+            )
+                .into_response()
         }
     }
 }

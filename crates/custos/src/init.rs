@@ -134,8 +134,9 @@ pub(crate) async fn initialize(args: &InitArgs) -> anyhow::Result<Profile> {
     Ok(profile)
 }
 
-/// Writes a new admin profile for an installation whose `admin.json` is missing: the bootstrap
-/// admin of the home tenant gets a new client secret (the old one exists only as a hash).
+/// Writes a new admin profile for an installation whose `admin.json` is missing: the home
+/// tenant's administrator is recovered (as `custos recover-admin` does) with a new client
+/// secret (the old one exists only as a hash).
 async fn recover_profile(
     store: &dyn custos_store::Store,
     hasher: &SecretHasher,
@@ -145,32 +146,10 @@ async fn recover_profile(
     public_url: String,
     ca_cert_path: String,
 ) -> anyhow::Result<Profile> {
-    let admin = custos_directory::provision::find_bootstrap_admin(store, home.id).await?.with_context(|| {
-        format!(
-            "{} is missing and tenant {} has no bootstrap admin any more; create an admin application with \
-             another administrator's credentials",
-            dir.admin_profile().display(),
-            home.id
-        )
-    })?;
-    let secret = custos_jose::secret::generate_client_secret();
-    let now = clock.now();
-    let credential = custos_core::model::PasswordCredential {
-        key_id: uuid::Uuid::new_v4(),
-        display_name: Some("recovered by custos init".to_owned()),
-        hint: secret.chars().take(3).collect(),
-        start: now,
-        end: now + time::Duration::days(730),
-        secret_hash: hasher.hash(&secret),
-    };
-    store
-        .modify_application(
-            home.id,
-            admin.object_id,
-            custos_store::ApplicationChange::AddPassword(credential),
-        )
+    let tenant = home.id.to_string();
+    let recovered = custos_directory::provision::recover_admin(store, hasher, clock, Some(&tenant))
         .await
-        .context("cannot give the bootstrap admin a new secret")?;
+        .context("cannot give the home tenant's administrator a new secret")?;
     eprintln!(
         "warning: {} was missing; the bootstrap admin of tenant {} got a new client secret",
         dir.admin_profile().display(),
@@ -179,10 +158,10 @@ async fn recover_profile(
     let profile = Profile {
         graph_base_url: format!("{public_url}/v1.0"),
         public_url,
-        tenant_id: home.id.to_string(),
-        tenant_domain: home.domain,
-        admin_client_id: admin.app_id.to_string(),
-        admin_client_secret: Some(secret),
+        tenant_id: tenant,
+        tenant_domain: recovered.tenant.domain,
+        admin_client_id: recovered.admin.app_id.to_string(),
+        admin_client_secret: Some(recovered.secret),
         ca_cert_path,
     };
     write_file(&dir.admin_profile(), &serde_json::to_vec_pretty(&profile)?, 0o600)?;

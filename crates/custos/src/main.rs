@@ -1,7 +1,8 @@
 //! The `custos` binary: glue between the command line and the library crates.
 //!
-//! `init` and `serve` run the authority; every other subcommand is the admin CLI, a client of
-//! the HTTP APIs that never opens the database.
+//! `init` and `serve` run the authority and `recover-admin` repairs its data directory offline;
+//! every other subcommand is the admin CLI, a client of the HTTP APIs that never opens the
+//! database.
 
 mod admin;
 mod agent;
@@ -10,6 +11,7 @@ mod demo;
 mod gateway;
 mod init;
 mod process;
+mod recover;
 mod sample;
 mod serve;
 
@@ -30,6 +32,9 @@ enum Command {
     Init(init::InitArgs),
     /// Run the authority and the directory API.
     Serve(serve::ServeArgs),
+    /// Mint a new admin secret offline, from the data directory (for a tenant that locked
+    /// itself out, or a lost admin.json).
+    RecoverAdmin(recover::RecoverArgs),
     /// Run the reverse proxy that puts the guard in front of an HTTP API.
     Gateway(gateway::GatewayArgs),
     /// Serve the managed-identity token protocols (App Service, IMDS) beside a workload.
@@ -56,6 +61,7 @@ fn main() -> std::process::ExitCode {
         match cli.command {
             Command::Init(args) => init::run(args).await,
             Command::Serve(args) => serve::run(args).await,
+            Command::RecoverAdmin(args) => recover::run(args).await,
             Command::Gateway(args) => gateway::run(args).await,
             Command::Agent(args) => agent::run(args).await,
             Command::Sample(cmd) => sample::run(cmd).await,

@@ -8,6 +8,7 @@ use custos_authority::{Authority, AuthorityConfig, FederationConfig, KeyManager,
 use custos_core::{Clock, SystemClock};
 use custos_directory::DirectoryState;
 use custos_jose::secret::SecretHasher;
+use custos_server::admin::{AuthorityEndpointSecrets, AuthoritySigningKeys};
 use custos_server::caller::AuthorityCallers;
 use custos_server::tls::{ensure_dev_tls, load_server_config};
 use custos_server::{AppParts, Listener, build_router};
@@ -163,6 +164,8 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let directory_state = DirectoryState {
         store: directory.clone(),
         authenticator: Arc::new(AuthorityCallers(authority.clone())),
+        signing_keys: Arc::new(AuthoritySigningKeys(authority.clone())),
+        endpoint_secrets: Arc::new(AuthorityEndpointSecrets(authority.clone())),
         hasher,
         clock: clock.clone(),
         public_url: public_url.clone(),

@@ -7,7 +7,8 @@
 //!   the server runs with `--dev-managed-identity-endpoints`
 //!   ([`crate::AuthorityConfig::managed_identity_endpoints`]);
 //! - `secret`: the endpoint secrets, stored as keyed hashes in their own hash domain;
-//! - `admin`: `POST`/`DELETE /admin/v1/tenants/{tenant}/managedIdentities/{id}/endpointSecret`.
+//! - `admin`: making and removing endpoint secrets, for the admin API (served by
+//!   custos-directory: `/admin/v1/tenants/{tenant}/managedIdentities/{id}/endpointSecret`).
 
 mod admin;
 mod endpoint;
@@ -17,7 +18,9 @@ mod secret;
 use crate::Authority;
 use std::sync::Arc;
 
-/// The development endpoints and the endpoint-secret admin API.
+pub use admin::{EndpointSecretError, NewEndpointSecret};
+
+/// The development endpoints.
 pub fn router(auth: Arc<Authority>) -> axum::Router {
-    endpoint::routes().merge(admin::routes()).with_state(auth)
+    endpoint::routes().with_state(auth)
 }

@@ -7,9 +7,13 @@ pub mod certs;
 
 use axum::Router;
 use axum::body::Body;
+use custos_core::model::{Application, ServicePrincipal};
 use custos_core::{FixedClock, TenantId};
 use custos_directory::provision::{AdminScope, ProvisionedTenant, provision_tenant};
-use custos_directory::{BearerAuthenticator, Caller, DirectoryState};
+use custos_directory::{
+    BearerAuthenticator, Caller, DirectoryState, EndpointSecretError, EndpointSecrets, IssuedEndpointSecret,
+    SigningKey, SigningKeyError, SigningKeys,
+};
 use custos_jose::secret::SecretHasher;
 use custos_store::Store;
 use custos_store::sqlite::SqliteStore;
@@ -37,6 +41,41 @@ struct Tokens(HashMap<String, Caller>);
 impl BearerAuthenticator for Tokens {
     fn authenticate(&self, bearer_token: &str) -> Result<Caller, String> {
         self.0.get(bearer_token).cloned().ok_or_else(|| "unknown test token".to_owned())
+    }
+}
+
+/// The authority's part of the admin API is tested with the real authority in custos-server;
+/// here it is absent.
+struct NoAuthority;
+
+#[async_trait::async_trait]
+impl SigningKeys for NoAuthority {
+    async fn list(&self) -> Result<Vec<SigningKey>, SigningKeyError> {
+        Err(SigningKeyError::Unavailable)
+    }
+
+    async fn rotate(&self, _: Option<&str>) -> Result<SigningKey, SigningKeyError> {
+        Err(SigningKeyError::Unavailable)
+    }
+}
+
+#[async_trait::async_trait]
+impl EndpointSecrets for NoAuthority {
+    async fn create(
+        &self,
+        _: &Application,
+        _: &ServicePrincipal,
+        _: u16,
+    ) -> Result<IssuedEndpointSecret, EndpointSecretError> {
+        Err(EndpointSecretError::Unavailable)
+    }
+
+    async fn remove(&self, _: &Application) -> Result<bool, EndpointSecretError> {
+        Err(EndpointSecretError::Unavailable)
+    }
+
+    fn endpoints_enabled(&self) -> bool {
+        false
     }
 }
 
@@ -99,6 +138,8 @@ impl Harness {
         let state = DirectoryState {
             store: store.clone(),
             authenticator: Arc::new(Tokens(tokens)),
+            signing_keys: Arc::new(NoAuthority),
+            endpoint_secrets: Arc::new(NoAuthority),
             hasher: hasher.clone(),
             clock,
             public_url: BASE.to_owned(),

@@ -66,7 +66,7 @@ async fn directory_callers(fx: &Fixture, tenant: TenantId, grants: &[&[&str]]) -
 impl Admin {
     async fn new() -> Self {
         let mut fx = Fixture::new().await;
-        fx.router = fx.router.clone().merge(fx.authority.clone().admin_router());
+        fx.router = fx.router.clone().merge(directory_routes(&fx, &fx.authority));
         let home = directory_callers(&fx, fx.tenant, &[&["Custos.Admin"], &["Application.Read.All"]]).await;
         let other_tenant = TenantId::new_random();
         let tenant = Tenant {
@@ -258,7 +258,12 @@ async fn bad_rotation_requests_are_400_with_graph_errors() {
         "'soon' is not a duration: use a number and a unit s, m, h or d, such as 0s, 90m, 24h or 7d",
     );
     let reply = a.call("POST", path, Some(&token), Some(json!(["0s"]))).await;
-    assert_graph_error(&reply, 400, "BadRequest", "The request body must be a JSON object.");
+    assert_graph_error(
+        &reply,
+        400,
+        "BadRequest",
+        "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.",
+    );
     assert_eq!(a.list().await.len(), 1, "no key was created");
 }
 

@@ -54,7 +54,9 @@ async fn setup(enabled: bool) -> Setup {
         keys,
         fx.clock.clone(),
     ));
-    let router = authority.clone().router().merge(managed_identity::router(authority));
+    let router = directory_routes(&fx, &authority)
+        .merge(authority.clone().router())
+        .merge(managed_identity::router(authority));
     let mut setup = Setup { fx, router, mi, admin_token: String::new() };
     let body = form(&[
         ("grant_type", "client_credentials"),
