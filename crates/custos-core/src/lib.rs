@@ -1,12 +1,14 @@
 //! Domain types of custos.
 //!
-//! This crate owns the vocabulary every other crate speaks: typed identifiers ([`TenantId`], [`AppId`],
-//! [`ObjectId`]), the directory objects ([`model`]), the Entra error catalogue ([`aadsts`]), scope parsing
-//! ([`scope`]), per-tenant [`settings`] and the injected [`Clock`]. It performs no I/O and must not depend on any framework,
-//! database driver or crypto library.
+//! This crate owns the vocabulary every other crate speaks: typed identifiers ([`TenantId`],
+//! [`AppId`], [`ObjectId`]), the directory objects ([`model`]), the Entra error catalogue
+//! ([`aadsts`]), scope parsing ([`scope`]), per-tenant [`settings`], operator [`duration`]s and
+//! the injected [`Clock`]. It performs no I/O and must not depend on any framework, database
+//! driver or crypto library.
 
 pub mod aadsts;
 pub mod clock;
+pub mod duration;
 pub mod ids;
 pub mod model;
 pub mod scope;

@@ -90,7 +90,7 @@ pub(crate) struct ServeArgs {
 const KEY_TICK: std::time::Duration = std::time::Duration::from_secs(60);
 
 fn duration_arg(value: &str) -> Result<time::Duration, String> {
-    custos_authority::keys::parse_duration(value).map_err(|e| e.to_string())
+    custos_core::duration::parse_duration(value).map_err(|e| e.to_string())
 }
 
 pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {

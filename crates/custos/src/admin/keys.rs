@@ -4,7 +4,7 @@
 use super::api::Api;
 use super::error::AdminError;
 use super::output::{Report, Table, details, field};
-use custos_authority::keys::parse_duration;
+use custos_core::duration::parse_duration;
 use serde_json::{Value, json};
 
 const SIGNING_KEYS: &str = "/admin/v1/signing-keys";
