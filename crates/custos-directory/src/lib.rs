@@ -2,7 +2,8 @@
 //! their secrets, certificates and federated identity credentials, service principals, app role
 //! assignments, the organization) and custos' own admin API (`/admin/v1/tenants`, their settings
 //! and managed identities with their federated identity credentials), plus tenant
-//! [`provision`]ing used by `custos init`.
+//! [`provision`]ing used by `custos init` and the [`provision_apps`] functions that register
+//! resource APIs, clients and their service principals for trusted callers (`custos serve --demo`).
 //!
 //! Callers are authenticated through the [`BearerAuthenticator`] seam (the server plugs in the
 //! authority's token verifier), so this crate depends only on `custos-core`, `custos-jose` (secret
@@ -27,6 +28,7 @@ mod organization;
 mod passwords;
 mod proof;
 pub mod provision;
+pub mod provision_apps;
 mod resolve;
 mod service_principals;
 mod shapes;

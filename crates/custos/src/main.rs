@@ -10,6 +10,7 @@ mod demo;
 mod gateway;
 mod init;
 mod process;
+mod public_url;
 mod sample;
 mod serve;
 
