@@ -9,6 +9,7 @@ mod datadir;
 mod demo;
 mod gateway;
 mod init;
+mod output;
 mod process;
 mod public_url;
 mod sample;

@@ -10,7 +10,7 @@ use super::api::Api;
 use super::app::object_path;
 use super::cert_files::{self, CertPaths};
 use super::error::AdminError;
-use super::output::{Report, Table, details, field};
+use crate::output::{Report, Table, details, field};
 use super::resolve::{Collection, resolve};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;

@@ -3,7 +3,7 @@
 
 use super::api::Api;
 use super::error::AdminError;
-use super::output::{Report, Table, details, field};
+use crate::output::{Report, Table, details, field};
 use custos_core::duration::parse_duration;
 use serde_json::{Value, json};
 
