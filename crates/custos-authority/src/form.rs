@@ -4,8 +4,9 @@
 //! Strict where RFC 6749 asks for it: the content type must be form-urlencoded (UTF-8),
 //! a known parameter may appear at most once (§3.1), percent-encoding must be well formed,
 //! values must be UTF-8 without control characters, and only one client-authentication
-//! method may be used (§2.3). Lenient where clients need it: an empty value is absent and
-//! unknown parameters (`client_info`, `x-client-*`, `claims`, ...) are ignored.
+//! method may be used (§2.3). Lenient where clients need it: an empty value is absent,
+//! unknown parameters (`client_info`, `x-client-*`, `claims`, ...) are ignored, and whitespace
+//! around `client_assertion` (a token file's trailing newline) is dropped, as Entra does.
 
 use crate::basic::{self, BasicCredentials};
 use custos_core::aadsts::TokenError;
@@ -206,13 +207,26 @@ fn parse_body(body: &[u8]) -> Result<RawParams, TokenError> {
         if slot.is_some() {
             return Err(TokenError::DuplicateParameter(static_name.to_owned()));
         }
-        let value = decode(value).ok_or(TokenError::InvalidParameter(static_name))?;
+        let mut value = decode(value).ok_or(TokenError::InvalidParameter(static_name))?;
+        if matches!(param, Param::ClientAssertion) {
+            trim_surrounding_whitespace(&mut value);
+        }
         if value.chars().any(char::is_control) {
             return Err(TokenError::InvalidParameter(static_name));
         }
         *slot = Some(Some(value).filter(|v| !v.is_empty()));
     }
     Ok(raw)
+}
+
+/// Drops whitespace around a value, as Entra does for `client_assertion`: a JWT holds none, and a
+/// token file read as it is (azure-identity's `AZURE_FEDERATED_TOKEN_FILE`, a file written with
+/// `echo`) ends with a newline. Whitespace inside stays and is refused as a control character.
+fn trim_surrounding_whitespace(value: &mut String) {
+    let trimmed = value.trim();
+    if trimmed.len() != value.len() {
+        *value = trimmed.to_owned();
+    }
 }
 
 /// Decodes one `application/x-www-form-urlencoded` component: `+` is a space, `%XX` a byte;
@@ -300,6 +314,21 @@ mod tests {
             Err(TokenError::InvalidParameter("client_id"))
         );
         assert!(matches!(parse("a%zz=1"), Err(TokenError::MalformedBody(_))));
+    }
+
+    #[test]
+    fn whitespace_around_a_client_assertion_is_dropped_and_inside_it_refused() {
+        let assertion = |req: TokenRequest| match req.credential {
+            ClientCredential::Assertion { assertion, .. } => assertion.expose().to_owned(),
+            other => panic!("not an assertion: {other:?}"),
+        };
+        assert_eq!(assertion(parse("client_assertion=a.b.c%0A").unwrap()), "a.b.c");
+        assert_eq!(assertion(parse("client_assertion=+%09a.b.c%0D%0A+").unwrap()), "a.b.c");
+        assert_eq!(parse("client_assertion=a.b%0A.c"), Err(TokenError::InvalidParameter("client_assertion")));
+        assert_eq!(parse("client_assertion=%0A%0A").unwrap().credential, ClientCredential::None);
+        // Only the assertion: other values keep the strict rule.
+        assert_eq!(parse("client_id=a%0A"), Err(TokenError::InvalidParameter("client_id")));
+        assert_eq!(parse("client_secret=s%0A"), Err(TokenError::InvalidParameter("client_secret")));
     }
 
     #[test]

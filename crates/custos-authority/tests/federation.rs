@@ -164,6 +164,25 @@ async fn an_external_token_gets_a_v2_token_and_may_be_presented_again() {
     assert_eq!(s.issuer.total_hits(), 2, "the keys came from the cache");
 }
 
+/// A token file read as it is ends with a newline (`echo $TOKEN > file`): Entra drops whitespace
+/// around `client_assertion` and so does custos (issue 10: it was a bare AADSTS9002313).
+/// Whitespace inside the token is still a malformed value.
+#[tokio::test]
+async fn a_token_file_with_a_trailing_newline_gets_a_token() {
+    let s = setup().await;
+    let token = s.token();
+    let reply = s.present(&format!("{token}\n")).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(token_claims(&reply)["azp"], s.client.app_id());
+    let reply = s.present(&format!(" {token}\r\n")).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+
+    let (header, rest) = token.split_once('.').unwrap();
+    let reply = s.present(&format!("{header}.\n{rest}\n")).await;
+    reply.assert_error(400, "invalid_request", 9002313);
+    assert!(description(&reply).contains("client_assertion"), "{}", reply.text);
+}
+
 #[tokio::test]
 async fn an_external_token_gets_a_v1_token_on_the_v1_endpoint() {
     let s = setup().await;

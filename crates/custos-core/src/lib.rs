@@ -1,14 +1,16 @@
 //! Domain types of custos.
 //!
-//! This crate owns the vocabulary every other crate speaks: typed identifiers ([`TenantId`], [`AppId`],
-//! [`ObjectId`]), the directory objects ([`model`]), the Entra error catalogue ([`aadsts`]), scope parsing
-//! ([`scope`]), per-tenant [`settings`], the injected [`Clock`] and the one reader of bearer
-//! tokens in `Authorization` headers ([`bearer`]). It performs no I/O and must not depend on any framework,
-//! database driver or crypto library.
+//! This crate owns the vocabulary every other crate speaks: typed identifiers ([`TenantId`],
+//! [`AppId`], [`ObjectId`]), the directory objects ([`model`]), the Entra error catalogue
+//! ([`aadsts`]), scope parsing ([`scope`]), per-tenant [`settings`], operator [`duration`]s, the
+//! injected [`Clock`] and the one reader of bearer tokens in `Authorization` headers
+//! ([`bearer`]). It performs no I/O and must not depend on any framework, database driver or
+//! crypto library.
 
 pub mod aadsts;
 pub mod bearer;
 pub mod clock;
+pub mod duration;
 pub mod ids;
 pub mod model;
 pub mod scope;

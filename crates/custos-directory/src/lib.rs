@@ -2,7 +2,9 @@
 //! their secrets, certificates and federated identity credentials, service principals, app role
 //! assignments, the organization) and all of custos' own admin API (`/admin/v1/...`: tenants,
 //! their settings, managed identities with their credentials and endpoint secrets, signing
-//! keys), plus tenant [`provision`]ing used by `custos init` and `custos recover-admin`.
+//! keys), plus tenant [`provision`]ing used by `custos init` and `custos recover-admin`, and the
+//! [`provision_apps`] functions that register resource APIs, clients and their service
+//! principals for trusted callers (`custos serve --demo`).
 //!
 //! What belongs to the authority reaches this crate through narrow seams the server implements
 //! with it: [`BearerAuthenticator`] (token verification), [`SigningKeys`] (list and rotate) and
@@ -32,6 +34,7 @@ mod passwords;
 mod privileged;
 mod proof;
 pub mod provision;
+pub mod provision_apps;
 mod resolve;
 mod service_principals;
 mod shapes;

@@ -11,13 +11,11 @@
 //! application is therefore treated as unfinished, and provisioning its domain again completes
 //! it instead of failing as a duplicate.
 
+use crate::provision_apps::{new_client_secret, service_principal_for};
 use custos_core::ids::{GRAPH_APP_ID, GRAPH_IDENTIFIER_URI};
-use custos_core::model::{
-    AppRole, AppRoleAssignment, Application, PasswordCredential, ServicePrincipal, ServicePrincipalType,
-    Tenant,
-};
+use custos_core::model::{AppRole, AppRoleAssignment, Application, ServicePrincipal, Tenant};
 use custos_core::{AppId, Clock, ObjectId, TenantId};
-use custos_jose::secret::{SecretHasher, generate_client_secret};
+use custos_jose::secret::SecretHasher;
 use custos_store::{ApplicationChange, Store, StoreError};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -28,8 +26,6 @@ pub const DIRECTORY_DISPLAY_NAME: &str = "Microsoft Graph";
 pub const BOOTSTRAP_ADMIN_DISPLAY_NAME: &str = "custos admin";
 /// The id of the `Custos.Admin` app role on the directory API (custos' own; fixed forever).
 pub const CUSTOS_ADMIN_ROLE_ID: Uuid = Uuid::from_u128(0x8c1d0e5a_4b7f_4c2e_9a61_2f0c5d3e7b19);
-/// Lifetime of the bootstrap admin's client secret.
-const ADMIN_SECRET_LIFETIME: time::Duration = time::Duration::days(2 * 365);
 /// Longest tenant domain (a DNS name).
 const MAX_DOMAIN_LEN: usize = 253;
 /// Longest tenant display name.
@@ -159,19 +155,6 @@ pub fn normalize_domain(domain: &str) -> Result<String, ProvisionError> {
     Ok(domain)
 }
 
-fn service_principal(app: &Application, now: OffsetDateTime) -> ServicePrincipal {
-    ServicePrincipal {
-        id: ObjectId::new_random(),
-        tenant_id: app.tenant_id,
-        app_id: app.app_id,
-        display_name: app.display_name.clone(),
-        account_enabled: true,
-        app_role_assignment_required: false,
-        service_principal_type: ServicePrincipalType::Application,
-        created: now,
-    }
-}
-
 /// The tenant to fill: a new one, or an unfinished one (no applications) with this domain.
 async fn claim_tenant(
     store: &dyn Store,
@@ -234,12 +217,12 @@ pub async fn provision_tenant(
         .collect();
     directory.sign_in_audience = "AzureADMultipleOrgs".to_owned();
 
-    let (secret, credential) = admin_secret(hasher, now, "bootstrap");
+    let (secret, credential) = new_client_secret(hasher, "bootstrap", now);
     let mut admin = bootstrap_admin_application(tenant.id, now);
     admin.password_credentials = vec![credential];
 
-    let directory_sp = service_principal(&directory, now);
-    let admin_sp = service_principal(&admin, now);
+    let directory_sp = service_principal_for(&directory, now);
+    let admin_sp = service_principal_for(&admin, now);
     let mut created: Vec<ObjectId> = Vec::new();
     let result = async {
         store.create_application(&directory).await?;
@@ -272,24 +255,6 @@ pub async fn provision_tenant(
         directory_service_principal_id: directory_sp.id,
         admin_secret: secret,
     })
-}
-
-/// A new client secret for an admin application, and its stored form.
-fn admin_secret(
-    hasher: &SecretHasher,
-    now: OffsetDateTime,
-    display_name: &str,
-) -> (String, PasswordCredential) {
-    let secret = generate_client_secret();
-    let credential = PasswordCredential {
-        key_id: Uuid::new_v4(),
-        display_name: Some(display_name.to_owned()),
-        hint: secret.chars().take(3).collect(),
-        start: now,
-        end: now + ADMIN_SECRET_LIFETIME,
-        secret_hash: hasher.hash(&secret),
-    };
-    (secret, credential)
 }
 
 /// A tenant's bootstrap admin application, without credentials.
@@ -438,7 +403,7 @@ pub async fn recover_admin(
         None => {
             let app = bootstrap_admin_application(tenant.id, now);
             store.create_application(&app).await?;
-            let sp = service_principal(&app, now);
+            let sp = service_principal_for(&app, now);
             store.create_service_principal(&sp).await?;
             (app, sp)
         }
@@ -456,7 +421,7 @@ pub async fn recover_admin(
             Err(e) => return Err(e.into()),
         }
     }
-    let (secret, credential) = admin_secret(hasher, now, "recovered offline");
+    let (secret, credential) = new_client_secret(hasher, "recovered offline", now);
     store.modify_application(tenant.id, app.id, ApplicationChange::AddPassword(credential)).await?;
     tracing::warn!(tenant = %tenant.id, app_id = %app.app_id, "admin secret recovered offline");
     let admin = BootstrapAdmin { app_id: app.app_id, object_id: app.id, service_principal_id: admin_sp.id };
@@ -477,7 +442,7 @@ async fn enabled_principal(
             Ok(sp)
         }
         None => {
-            let sp = service_principal(app, now);
+            let sp = service_principal_for(app, now);
             store.create_service_principal(&sp).await?;
             Ok(sp)
         }

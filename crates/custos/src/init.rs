@@ -1,6 +1,7 @@
 //! `custos init`: creates what a fresh installation needs. Idempotent.
 
 use crate::datadir::{DataDir, from_file_env};
+use crate::public_url::{normalize_public_url, url_host};
 use anyhow::Context;
 use custos_core::{Clock, SystemClock};
 use custos_jose::secret::SecretHasher;
@@ -74,8 +75,7 @@ pub(crate) async fn initialize(args: &InitArgs) -> anyhow::Result<Profile> {
     let clock = SystemClock;
     let dir = DataDir::new(&args.data_dir);
     dir.create()?;
-    let public_url =
-        crate::serve::normalize_public_url(args.public_url.as_deref().unwrap_or(DEFAULT_PUBLIC_URL))?;
+    let public_url = normalize_public_url(args.public_url.as_deref().unwrap_or(DEFAULT_PUBLIC_URL))?;
     let host = url_host(&public_url);
     ensure_dev_tls(&dir.tls, host.as_deref(), clock.now())?;
 
@@ -166,29 +166,4 @@ async fn recover_profile(
     };
     write_file(&dir.admin_profile(), &serde_json::to_vec_pretty(&profile)?, 0o600)?;
     Ok(profile)
-}
-
-/// The host of an `https://host[:port]/...` URL.
-pub(crate) fn url_host(url: &str) -> Option<String> {
-    let rest = url.split_once("://")?.1;
-    let authority = rest.split('/').next()?;
-    let host = if let Some(v6) = authority.strip_prefix('[') {
-        v6.split(']').next()?.to_owned()
-    } else {
-        authority.rsplit_once(':').map_or(authority, |(h, _)| h).to_owned()
-    };
-    (!host.is_empty()).then_some(host)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::url_host;
-
-    #[test]
-    fn hosts_are_taken_from_urls() {
-        assert_eq!(url_host("https://localhost:8443").as_deref(), Some("localhost"));
-        assert_eq!(url_host("https://id.example.com/base").as_deref(), Some("id.example.com"));
-        assert_eq!(url_host("https://[::1]:8443").as_deref(), Some("::1"));
-        assert_eq!(url_host("nonsense"), None);
-    }
 }

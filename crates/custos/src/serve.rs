@@ -1,8 +1,9 @@
 //! `custos serve`: runs the authority and the directory API.
 
 use crate::datadir::{DataDir, from_file_env};
-use crate::init::{InitArgs, initialize, print_summary, url_host};
+use crate::init::{InitArgs, initialize, print_summary};
 use crate::process::{LogFormat, init_logging, shutdown_signal};
+use crate::public_url::{normalize_public_url, url_host};
 use anyhow::Context;
 use custos_authority::{Authority, AuthorityConfig, FederationConfig, KeyManager, KeyPolicy};
 use custos_core::{Clock, SystemClock};
@@ -91,7 +92,7 @@ pub(crate) struct ServeArgs {
 const KEY_TICK: std::time::Duration = std::time::Duration::from_secs(60);
 
 fn duration_arg(value: &str) -> Result<time::Duration, String> {
-    custos_authority::keys::parse_duration(value).map_err(|e| e.to_string())
+    custos_core::duration::parse_duration(value).map_err(|e| e.to_string())
 }
 
 pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -202,18 +203,6 @@ fn federation_config(args: &ServeArgs) -> anyhow::Result<FederationConfig> {
         config = config.with_ca_file(path)?;
     }
     Ok(config)
-}
-
-/// Checks a public URL (absolute http(s), no query or fragment) and drops a trailing slash.
-pub(crate) fn normalize_public_url(url: &str) -> anyhow::Result<String> {
-    let trimmed = url.trim_end_matches('/');
-    let ok = (trimmed.starts_with("https://") || trimmed.starts_with("http://"))
-        && !trimmed.contains(['?', '#', ' '])
-        && url_host(trimmed).is_some();
-    if !ok {
-        anyhow::bail!("--public-url '{url}' must be an absolute https URL such as https://id.example.com");
-    }
-    Ok(trimmed.to_owned())
 }
 
 #[cfg(test)]

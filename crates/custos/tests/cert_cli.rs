@@ -107,11 +107,20 @@ fn an_admin_creates_adds_lists_and_removes_client_certificates() {
     assert_eq!(listed[0]["keyId"], created["keyId"]);
     assert_eq!(listed[0]["thumbprint"], thumbprint.as_str());
     assert_eq!(listed[0]["x5t"], created["x5t"]);
+    assert_eq!(listed[0]["x5t#S256"], created["x5t#S256"]);
+    assert_eq!(listed[0]["x5t#S256"].as_str().unwrap().len(), 43);
     assert_eq!(listed[1]["keyId"], second_key_id.as_str());
     assert_eq!(listed[1]["displayName"], "rollover");
     let table = String::from_utf8(admin(&server, &data, &["cert", "list", "--app", &app_id]).stdout).unwrap();
-    assert!(table.starts_with("KEY ID"), "{table}");
-    assert!(table.lines().any(|l| l.contains(&thumbprint) && l.contains("CN=Billing Daemon")), "{table}");
+    let header: Vec<&str> = table.lines().next().unwrap().split_whitespace().collect();
+    assert_eq!(header, ["KEY", "ID", "THUMBPRINT", "X5T", "X5T#S256", "SUBJECT", "STARTS", "EXPIRES"]);
+    let x5t_s256 = created["x5t#S256"].as_str().unwrap();
+    assert!(
+        table
+            .lines()
+            .any(|l| l.contains(&thumbprint) && l.contains(x5t_s256) && l.contains("CN=Billing Daemon")),
+        "the x5t#S256 the README promises is in the table: {table}"
+    );
 
     // remove: the first; an unknown key id is an error naming the application.
     let first_key_id = created["keyId"].as_str().unwrap();

@@ -7,11 +7,12 @@
 //! against the committed activation times, so a scheduled key takes over exactly on time even
 //! between ticks; a key is in the JWKS from the moment it is stored, before it can sign.
 
-mod duration;
 mod plan;
 mod policy;
 
-pub use duration::{DurationError, MAX_DURATION, format_duration, parse_duration};
+// The parser lives in core (the CLI reads durations without the authority); re-exported here
+// because the key API speaks in these durations.
+pub use custos_core::duration::{DurationError, MAX_DURATION, format_duration, parse_duration};
 pub use policy::{KeyPolicy, PolicyError};
 
 use custos_core::Clock;

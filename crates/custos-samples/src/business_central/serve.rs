@@ -1,6 +1,7 @@
 //! The command line of `custos sample business-central` and [`prepare`], which turns it into a
-//! [`Sample`] to serve (or runs an `apps` command and returns `None`): opens the database, applies
-//! `--register-app`, builds the guard and stacks guard → authorization → API routes.
+//! [`Sample`] to serve: opens the database, applies `--register-app`, builds the guard and stacks
+//! guard → authorization → API routes. `apps` subcommands run through
+//! [`execute`](super::apps::cli::execute) instead.
 
 use std::sync::Arc;
 
@@ -9,7 +10,7 @@ use axum::Router;
 use custos_core::{Clock, SystemClock};
 use custos_guard::{Guard, GuardConfigInput, GuardLayer, ListInput};
 
-use super::apps::cli::{AppsCommand, run};
+use super::apps::cli::AppsCommand;
 use super::apps::{AppError, Applications, ClientId};
 use super::db::Db;
 use super::state::BcState;
@@ -65,17 +66,10 @@ fn parse_registration(raw: &str) -> Result<Registration, AppError> {
     Ok(Registration { client_id: client.parse()?, permission_sets })
 }
 
-/// Runs an `apps` command (then `None`) or prepares the sample to serve.
-pub async fn prepare(cli: Cli) -> anyhow::Result<Option<Sample>> {
+/// Prepares the sample to serve. An `apps` subcommand is not served: run it with
+/// [`execute`](super::apps::cli::execute).
+pub async fn prepare(cli: Cli) -> anyhow::Result<Sample> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    if let Some(Command::Apps(command)) = &cli.command {
-        let data_dir = &command.args().data_dir;
-        let db = Db::open(data_dir, clock.as_ref()).await?;
-        let result = run(command, db.pool(), clock.as_ref()).await;
-        db.close().await;
-        print!("{}", result?);
-        return Ok(None);
-    }
     let serve = cli.serve.context("--listen, --authority and --tenant are required to serve the sample")?;
     let registrations =
         cli.register_app.iter().map(|r| parse_registration(r)).collect::<Result<Vec<_>, _>>()?;
@@ -94,7 +88,7 @@ pub async fn prepare(cli: Cli) -> anyhow::Result<Option<Sample>> {
         tracing::warn!(%error, "the authority's keys are not available yet; the first request will retry");
     }
     let state = BcState::new(db, clock, serve.tls_cert.is_some());
-    Ok(Some(Sample { name: "business-central", router: router(state, Arc::new(guard)), serve }))
+    Ok(Sample { name: "business-central", router: router(state, Arc::new(guard)), serve })
 }
 
 fn build_guard(serve: &ServeArgs, audience: &str, clock: Arc<dyn Clock>) -> anyhow::Result<Guard> {

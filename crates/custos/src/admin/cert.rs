@@ -2,16 +2,17 @@
 //!
 //! `add` registers a certificate file, `create` generates a key pair and self-signed
 //! certificate first ([`super::cert_files`]), `list` shows thumbprints as Azure does (SHA-1
-//! upper-case hex) with the `x5t` clients send, `remove` drops one by key id. Changes are made
-//! the Graph way for an application that may hold no certificate yet: read the current list
-//! with `$select=keyCredentials` (which includes the certificates) and PATCH the whole list back.
+//! upper-case hex) with the `x5t` and `x5t#S256` clients send, `remove` drops one by key id.
+//! Changes are made the Graph way for an application that may hold no certificate yet: read the
+//! current list with `$select=keyCredentials` (which includes the certificates) and PATCH the
+//! whole list back.
 
 use super::api::Api;
 use super::app::object_path;
 use super::cert_files::{self, CertPaths};
 use super::error::AdminError;
-use super::output::{Report, Table, details, field};
 use super::resolve::{Collection, resolve};
+use crate::output::{Report, Table, details, field};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use custos_core::Clock;
@@ -217,6 +218,7 @@ fn registered_text(summary: &Value, files: &[(&str, String)]) -> String {
         ("thumbprint", field(summary, "thumbprint")),
         ("sha-256", field(summary, "thumbprintSha256")),
         ("x5t", field(summary, "x5t")),
+        ("x5t#S256", field(summary, "x5t#S256")),
         ("subject", field(summary, "subject")),
         ("valid from", field(summary, "startDateTime")),
         ("valid until", field(summary, "endDateTime")),
@@ -236,6 +238,7 @@ fn describe(credential: &Value) -> Value {
         "displayName": credential["displayName"],
         "thumbprint": parsed.as_ref().map(ClientCertificate::thumbprint_hex),
         "x5t": parsed.as_ref().map(ClientCertificate::x5t),
+        "x5t#S256": parsed.as_ref().map(ClientCertificate::x5t_s256),
         "subject": parsed.as_ref().map(ClientCertificate::subject),
         "customKeyIdentifier": credential["customKeyIdentifier"],
         "startDateTime": credential["startDateTime"],
@@ -244,12 +247,13 @@ fn describe(credential: &Value) -> Value {
 }
 
 fn certs_table(rows: &[Value]) -> Table {
-    let mut table = Table::new(&["KEY ID", "THUMBPRINT", "X5T", "SUBJECT", "STARTS", "EXPIRES"]);
+    let mut table = Table::new(&["KEY ID", "THUMBPRINT", "X5T", "X5T#S256", "SUBJECT", "STARTS", "EXPIRES"]);
     for row in rows {
         table.row([
             field(row, "keyId"),
             field(row, "thumbprint"),
             field(row, "x5t"),
+            field(row, "x5t#S256"),
             field(row, "subject"),
             field(row, "startDateTime"),
             field(row, "endDateTime"),
@@ -281,16 +285,19 @@ mod tests {
         assert_eq!(row["thumbprint"], parsed.thumbprint_hex());
         assert_eq!(row["thumbprint"].as_str().unwrap().len(), 40);
         assert_eq!(row["x5t"], parsed.x5t());
+        assert_eq!(row["x5t#S256"], parsed.x5t_s256());
         assert_eq!(row["subject"], "CN=daemon");
         assert_eq!(
             certs_table(&[row]).render_or("no certificates"),
             format!(
-                "KEY ID  THUMBPRINT{pad}  X5T{pad2}  SUBJECT    STARTS                EXPIRES\n\
-                 k1      {}  {}  CN=daemon  2026-01-01T00:00:00Z  2027-01-01T00:00:00Z\n",
+                "KEY ID  THUMBPRINT{pad}  X5T{pad2}  X5T#S256{pad3}  SUBJECT    STARTS                EXPIRES\n\
+                 k1      {}  {}  {}  CN=daemon  2026-01-01T00:00:00Z  2027-01-01T00:00:00Z\n",
                 parsed.thumbprint_hex(),
                 parsed.x5t(),
+                parsed.x5t_s256(),
                 pad = " ".repeat(30),
                 pad2 = " ".repeat(24),
+                pad3 = " ".repeat(35),
             )
         );
         assert_eq!(certs_table(&[]).render_or("no certificates"), "no certificates\n");

@@ -7,7 +7,7 @@
 //! (`--profile`/`CUSTOS_PROFILE`, default `./custos-data/admin.json`). The environment is read
 //! through an injected lookup so the precedence rules are tested without touching the process.
 
-use super::output::OutputFormat;
+use crate::output::OutputFormat;
 use serde::Deserialize;
 use std::fmt;
 use std::path::{Path, PathBuf};

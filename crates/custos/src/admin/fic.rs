@@ -11,9 +11,9 @@ use super::api::Api;
 use super::app::object_path;
 use super::error::AdminError;
 use super::mi;
-use super::output::{Report, Table, details, field};
 use super::resolve::{Collection, resolve};
 use super::settings::urlencode;
+use crate::output::{Report, Table, details, field};
 use serde_json::{Value, json};
 
 #[derive(Debug, clap::Args)]

@@ -3,8 +3,8 @@
 
 use super::api::Api;
 use super::error::AdminError;
-use super::output::{Report, Table, details, field};
-use custos_authority::keys::parse_duration;
+use crate::output::{Report, Table, details, field};
+use custos_core::duration::parse_duration;
 use serde_json::{Value, json};
 
 const SIGNING_KEYS: &str = "/admin/v1/signing-keys";

@@ -9,8 +9,8 @@
 use super::api::Api;
 use super::cert_files;
 use super::error::AdminError;
-use super::output::{Report, Table, details, field};
 use super::settings::urlencode;
+use crate::output::{Report, Table, details, field};
 use custos_core::Clock;
 use custos_jose::cert::ClientCertificate;
 use serde_json::{Value, json};

@@ -3,7 +3,7 @@
 //! A client of the HTTP APIs only (Graph subset under `/v1.0`, custos's admin API under
 //! `/admin/v1`); it never opens the database. Each command resolves its connection
 //! ([`connection`]), acquires a directory-API token with client credentials ([`api`]), runs, and
-//! returns a [`output::Report`] that is printed as a table or as one JSON document.
+//! returns a [`crate::output::Report`] that is printed as a table or as one JSON document.
 
 mod api;
 mod app;
@@ -14,7 +14,6 @@ mod error;
 mod fic;
 mod keys;
 mod mi;
-mod output;
 mod resolve;
 mod role;
 mod secret;
@@ -147,7 +146,7 @@ mod tests {
         assert_eq!(conn.server.as_deref(), Some("https://h:1"));
         assert_eq!(conn.tenant.as_deref(), Some("t"));
         assert_eq!(conn.client_id.as_deref(), Some("c"));
-        assert_eq!(conn.output, Some(output::OutputFormat::Json));
+        assert_eq!(conn.output, Some(crate::output::OutputFormat::Json));
     }
 
     #[test]

@@ -8,7 +8,7 @@
 
 use super::api::Api;
 use super::error::AdminError;
-use super::output::field;
+use crate::output::field;
 use custos_core::{AppId, ObjectId};
 use serde_json::Value;
 

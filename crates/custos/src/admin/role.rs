@@ -3,8 +3,8 @@
 
 use super::api::Api;
 use super::error::AdminError;
-use super::output::{Report, Table, field};
 use super::resolve::{Collection, service_principal_of};
+use crate::output::{Report, Table, field};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 

@@ -5,8 +5,8 @@
 use super::api::Api;
 use super::app::object_path;
 use super::error::AdminError;
-use super::output::{Report, Table, details, field};
 use super::resolve::{Collection, resolve};
+use crate::output::{Report, Table, details, field};
 use custos_core::{Clock, ObjectId};
 use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;

@@ -4,7 +4,7 @@
 
 use super::api::Api;
 use super::error::AdminError;
-use super::output::{Report, details, text_of};
+use crate::output::{Report, details, text_of};
 use custos_core::settings::TenantSettings;
 use serde_json::{Map, Value};
 

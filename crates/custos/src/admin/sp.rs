@@ -3,8 +3,8 @@
 
 use super::api::Api;
 use super::error::AdminError;
-use super::output::{Report, Table, details, field};
 use super::resolve::{Collection, resolve};
+use crate::output::{Report, Table, details, field};
 use serde_json::{Value, json};
 
 #[derive(Debug, clap::Subcommand)]

@@ -3,8 +3,8 @@
 
 use super::api::Api;
 use super::error::AdminError;
-use super::output::{Report, Table, details, field};
 use super::secret::SHOWN_ONCE;
+use crate::output::{Report, Table, details, field};
 use serde_json::{Value, json};
 
 const TENANTS: &str = "/admin/v1/tenants";

@@ -3,7 +3,7 @@
 
 use super::api::{Http, TokenRequest};
 use super::error::AdminError;
-use super::output::Report;
+use crate::output::Report;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;

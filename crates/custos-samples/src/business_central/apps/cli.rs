@@ -1,12 +1,14 @@
 //! `custos sample business-central apps ...`: the Microsoft Entra Applications page on the command
 //! line. Each command edits the card store in `--data-dir` and exits; a running sample sees the change
-//! on its next request. Output is a table for people or, with `--output json`, one JSON document.
+//! on its next request. Output is a table for people or, with `--output json`, one JSON document:
+//! this module answers with records ([`AppsOutput`]) and the `custos` binary prints them.
 
 use std::path::PathBuf;
 
 use custos_core::Clock;
 use sqlx::SqlitePool;
 
+use super::super::db::Db;
 use super::Description;
 use super::model::{AppError, AppState, Application, ClientId};
 use super::store::Applications;
@@ -117,14 +119,68 @@ impl AppsCommand {
     }
 }
 
-/// Runs one command against the store and returns what to print on stdout.
+/// The columns of the card table, in the order of [`AppsOutput::rows`].
+pub const CARD_COLUMNS: [&str; 4] = ["CLIENT ID", "DESCRIPTION", "STATE", "PERMISSION SETS"];
+
+/// What an `apps` command answers, as records: this crate does no terminal layout. The `custos`
+/// binary prints [`json`](Self::json) for `--output json` and otherwise lays [`rows`](Self::rows)
+/// out under [`CARD_COLUMNS`] with the command line's one table renderer, or prints
+/// [`instead`](Self::instead) when there is no row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppsOutput {
+    /// The JSON document: an array of cards for `list`, the card for the commands that change
+    /// one, `{"deleted": CLIENT_ID}` for `delete`.
+    pub json: serde_json::Value,
+    /// One row per card (the cells of [`CARD_COLUMNS`]); none for `delete` and an empty list.
+    pub rows: Vec<[String; 4]>,
+    /// The line to print when there are no rows.
+    pub instead: String,
+}
+
+impl AppsOutput {
+    /// `list`: every card, as an array.
+    fn listed(cards: &[Application]) -> Self {
+        Self::of(cards, to_json(cards))
+    }
+
+    /// A command that changed one card: the card.
+    fn changed(card: &Application) -> Self {
+        Self::of(std::slice::from_ref(card), to_json(card))
+    }
+
+    fn of(cards: &[Application], json: serde_json::Value) -> Self {
+        let rows = cards
+            .iter()
+            .map(|c| {
+                let sets =
+                    if c.permission_sets.is_empty() { "-".to_owned() } else { c.permission_sets.join(", ") };
+                [c.client_id.clone(), c.description.clone(), c.state.clone(), sets]
+            })
+            .collect();
+        Self { json, rows, instead: "no Microsoft Entra applications".to_owned() }
+    }
+}
+
+/// Cards as JSON (plain strings: serialising them cannot fail).
+fn to_json(value: &(impl serde::Serialize + ?Sized)) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or_default()
+}
+
+/// Runs one command against the card store in its `--data-dir`.
+pub async fn execute(command: &AppsCommand, clock: &dyn Clock) -> anyhow::Result<AppsOutput> {
+    let db = Db::open(&command.args().data_dir, clock).await?;
+    let result = run(command, db.pool(), clock).await;
+    db.close().await;
+    Ok(result?)
+}
+
+/// Runs one command against the store.
 pub(crate) async fn run(
     command: &AppsCommand,
     pool: &SqlitePool,
     clock: &dyn Clock,
-) -> Result<String, AppError> {
+) -> Result<AppsOutput, AppError> {
     let store = Applications::new(pool, clock);
-    let output = command.args().output;
     let card = match command {
         AppsCommand::Add { client_id, description, .. } => {
             store.add(client_id.parse()?, &Description::parse(description)?).await?
@@ -147,71 +203,15 @@ pub(crate) async fn run(
         AppsCommand::Delete { client_id, .. } => {
             let id: ClientId = client_id.parse()?;
             store.delete(id).await?;
-            return Ok(match output {
-                OutputFormat::Json => format!("{}\n", serde_json::json!({ "deleted": id.to_string() })),
-                OutputFormat::Table => format!("deleted {id}\n"),
+            return Ok(AppsOutput {
+                json: serde_json::json!({ "deleted": id.to_string() }),
+                rows: Vec::new(),
+                instead: format!("deleted {id}"),
             });
         }
-        AppsCommand::List { .. } => return Ok(render(&store.list().await?, output, true)),
+        AppsCommand::List { .. } => return Ok(AppsOutput::listed(&store.list().await?)),
     };
-    Ok(render(std::slice::from_ref(&card), output, false))
-}
-
-/// A table of cards, or JSON (an array for `list`, the one card otherwise).
-fn render(cards: &[Application], output: OutputFormat, as_list: bool) -> String {
-    match output {
-        OutputFormat::Json if as_list => {
-            format!("{}\n", serde_json::to_string_pretty(cards).unwrap_or_default())
-        }
-        OutputFormat::Json => cards
-            .first()
-            .map(|c| format!("{}\n", serde_json::to_string_pretty(c).unwrap_or_default()))
-            .unwrap_or_default(),
-        OutputFormat::Table if cards.is_empty() => "no Microsoft Entra applications\n".to_owned(),
-        OutputFormat::Table => {
-            let rows: Vec<[String; 4]> = cards
-                .iter()
-                .map(|c| {
-                    let sets = if c.permission_sets.is_empty() {
-                        "-".to_owned()
-                    } else {
-                        c.permission_sets.join(", ")
-                    };
-                    [c.client_id.clone(), clean(&c.description), c.state.clone(), sets]
-                })
-                .collect();
-            table(["CLIENT ID", "DESCRIPTION", "STATE", "PERMISSION SETS"], &rows)
-        }
-    }
-}
-
-fn table<const N: usize>(headers: [&str; N], rows: &[[String; N]]) -> String {
-    let mut widths = headers.map(|h| h.chars().count());
-    for row in rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    let header = headers.map(str::to_owned);
-    for row in std::iter::once(&header).chain(rows) {
-        let mut line = String::new();
-        for (i, (cell, width)) in row.iter().zip(widths).enumerate() {
-            if i > 0 {
-                line.push_str("  ");
-            }
-            line.push_str(cell);
-            line.extend(std::iter::repeat_n(' ', width - cell.chars().count()));
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
-}
-
-/// Control characters never reach the terminal (descriptions refuse them; older data might not).
-fn clean(text: &str) -> String {
-    text.chars().map(|c| if c.is_control() { '?' } else { c }).collect()
+    Ok(AppsOutput::changed(&card))
 }
 
 #[cfg(test)]
@@ -230,21 +230,22 @@ mod tests {
     }
 
     #[test]
-    fn tables_align_and_json_is_one_document() {
+    fn cards_become_rows_with_a_dash_for_no_permission_sets() {
         let cards = [card("a", &["D365 READ", "D365 AUTOMATION"]), card("bb", &[])];
+        let output = AppsOutput::listed(&cards);
         assert_eq!(
-            render(&cards, OutputFormat::Table, true),
-            "CLIENT ID  DESCRIPTION          STATE    PERMISSION SETS\n\
-             a          Contoso integration  Enabled  D365 READ, D365 AUTOMATION\n\
-             bb         Contoso integration  Enabled  -\n"
+            output.rows,
+            [
+                ["a", "Contoso integration", "Enabled", "D365 READ, D365 AUTOMATION"].map(str::to_owned),
+                ["bb", "Contoso integration", "Enabled", "-"].map(str::to_owned),
+            ]
         );
-        let json: serde_json::Value =
-            serde_json::from_str(&render(&cards, OutputFormat::Json, true)).unwrap();
-        assert_eq!(json[0]["clientId"], "a");
-        assert_eq!(json[0]["permissionSets"][1], "D365 AUTOMATION");
-        let one: serde_json::Value =
-            serde_json::from_str(&render(&cards[..1], OutputFormat::Json, false)).unwrap();
-        assert_eq!(one["state"], "Enabled");
-        assert_eq!(render(&[], OutputFormat::Table, true), "no Microsoft Entra applications\n");
+        assert_eq!(output.json[0]["clientId"], "a");
+        assert_eq!(output.json[0]["permissionSets"][1], "D365 AUTOMATION");
+        let one = AppsOutput::changed(&cards[1]);
+        assert_eq!((one.json["clientId"].as_str(), one.rows.len()), (Some("bb"), 1));
+        let none = AppsOutput::listed(&[]);
+        assert_eq!((none.json, none.rows.len()), (serde_json::json!([]), 0));
+        assert_eq!(none.instead, "no Microsoft Entra applications");
     }
 }

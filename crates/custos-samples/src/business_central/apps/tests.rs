@@ -125,7 +125,7 @@ async fn register_is_idempotent_and_enables() {
 }
 
 #[tokio::test]
-async fn commands_print_tables_and_json() {
+async fn commands_answer_rows_and_json() {
     let clock = clock();
     let db = db(&clock).await;
     let add = AppsCommand::Add {
@@ -133,32 +133,26 @@ async fn commands_print_tables_and_json() {
         description: "Contoso".to_owned(),
         args: args(OutputFormat::Table),
     };
-    assert_eq!(
-        run(&add, db.pool(), &clock).await.unwrap(),
-        format!(
-            "CLIENT ID                             DESCRIPTION  STATE     PERMISSION SETS\n{ID}  Contoso      Disabled  -\n"
-        )
-    );
+    let added = run(&add, db.pool(), &clock).await.unwrap();
+    assert_eq!(added.rows, [[ID, "Contoso", "Disabled", "-"].map(str::to_owned)]);
+    assert_eq!(added.json["state"], "Disabled");
     let grant = AppsCommand::Grant(Assignment {
         client_id: ID.to_owned(),
         permission_set: "D365 BUS FULL ACCESS".to_owned(),
         company: String::new(),
         args: args(OutputFormat::Json),
     });
-    let granted: serde_json::Value =
-        serde_json::from_str(&run(&grant, db.pool(), &clock).await.unwrap()).unwrap();
+    let granted = run(&grant, db.pool(), &clock).await.unwrap().json;
     assert_eq!(granted["permissionSets"], serde_json::json!(["D365 BUS FULL ACCESS"]));
     let enable = AppsCommand::Enable {
         client_id: format!("{{{}}}", ID.to_uppercase()),
         args: args(OutputFormat::Json),
     };
-    let enabled: serde_json::Value =
-        serde_json::from_str(&run(&enable, db.pool(), &clock).await.unwrap()).unwrap();
-    assert_eq!(enabled["state"], "Enabled");
+    assert_eq!(run(&enable, db.pool(), &clock).await.unwrap().json["state"], "Enabled");
     let list = AppsCommand::List { args: args(OutputFormat::Json) };
-    let listed: serde_json::Value =
-        serde_json::from_str(&run(&list, db.pool(), &clock).await.unwrap()).unwrap();
-    assert_eq!(listed.as_array().map(Vec::len), Some(1));
+    let listed = run(&list, db.pool(), &clock).await.unwrap();
+    assert_eq!(listed.json.as_array().map(Vec::len), Some(1));
+    assert_eq!(listed.rows, [[ID, "Contoso", "Enabled", "D365 BUS FULL ACCESS"].map(str::to_owned)]);
     let bad = AppsCommand::Add {
         client_id: "not-a-guid".to_owned(),
         description: "x".to_owned(),
@@ -173,4 +167,9 @@ async fn commands_print_tables_and_json() {
     assert!(matches!(run(&long, db.pool(), &clock).await, Err(AppError::DescriptionTooLong(51))));
     let delete = AppsCommand::Delete { client_id: ID.to_owned(), args: args(OutputFormat::Table) };
     assert!(matches!(run(&delete, db.pool(), &clock).await, Err(AppError::MustBeDisabled)));
+    let disable = AppsCommand::Disable { client_id: ID.to_owned(), args: args(OutputFormat::Table) };
+    run(&disable, db.pool(), &clock).await.unwrap();
+    let deleted = run(&delete, db.pool(), &clock).await.unwrap();
+    assert_eq!(deleted.json, serde_json::json!({ "deleted": ID }));
+    assert_eq!((deleted.rows.len(), deleted.instead), (0, format!("deleted {ID}")));
 }

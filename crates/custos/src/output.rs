@@ -1,9 +1,14 @@
-//! What admin commands print: aligned tables and key/value blocks for people, one JSON
-//! document for scripts.
+//! What the command line prints: aligned tables and key/value blocks for people, one JSON
+//! document for scripts. The admin CLI and the samples' `apps` commands both print through it.
 //!
 //! Commands build a [`Report`] and never write to stdout themselves, so their output is tested
 //! as plain strings. Text coming from the server is cleaned of control characters before it
 //! reaches a terminal.
+//!
+//! The one table renderer lives here, in the binary, because laying text out for a terminal is
+//! the binary's job: `custos-core` holds no presentation, and `custos-samples` may depend only on
+//! core and the guard, so it returns its records and rows (`apps::cli::AppsOutput`) and
+//! [`crate::sample`] renders them with the same [`Table`] as every admin command.
 
 use serde_json::Value;
 use std::io::Write;

@@ -1,5 +1,8 @@
-//! Durations as operators write them for key rotation (`0s`, `90m`, `24h`, `7d`, `1d12h`):
-//! parsing for the admin API, the CLI and `serve` flags, and the matching short form for display.
+//! Durations as operators write them (`0s`, `90m`, `24h`, `7d`, `1d12h`): parsing for the admin
+//! API, the admin CLI and `serve` flags (key rotation), and the matching short form for display.
+//!
+//! In core rather than beside the signing keys so that the command line can read durations
+//! without depending on the authority.
 
 use time::Duration;
 
