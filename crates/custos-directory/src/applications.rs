@@ -46,7 +46,9 @@ fn map_write_error(err: StoreError, id: ObjectId) -> GraphError {
     match err {
         StoreError::Conflict(_) => uri_conflict(),
         StoreError::NotFound => GraphError::NotFound(id.to_string()),
-        StoreError::Refused(_) | StoreError::Backend(_) => GraphError::storage(err),
+        StoreError::Refused(_) | StoreError::InvalidInput(_) | StoreError::Backend(_) => {
+            GraphError::storage(err)
+        }
     }
 }
 

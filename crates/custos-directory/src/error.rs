@@ -110,9 +110,13 @@ impl GraphError {
         }
     }
 
-    /// Maps a storage failure that no handler expects: the backend is down or inconsistent.
-    /// Logged here (without client data); the client sees only a 503.
+    /// Maps a storage failure that no handler expects: the backend is down or inconsistent
+    /// (logged here, without client data; the client sees only a 503), or the store refused input
+    /// that the body parser should already have refused (a 400, never a 503).
     pub(crate) fn storage(err: StoreError) -> Self {
+        if let StoreError::InvalidInput(why) = err {
+            return Self::BadRequest(format!("Invalid value: {why}."));
+        }
         tracing::warn!(error = %err, "directory storage call failed");
         Self::Unavailable
     }
@@ -216,6 +220,7 @@ mod tests {
         assert_eq!(GraphError::Forbidden.code(), "Authorization_RequestDenied");
         assert_eq!(GraphError::Unavailable.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(GraphError::from(StoreError::Backend("x".into())), GraphError::Unavailable);
+        assert!(matches!(GraphError::from(StoreError::InvalidInput("no NUL")), GraphError::BadRequest(_)));
     }
 
     /// Issue 10: the README promises `Retry-After` on every 503.

@@ -72,7 +72,8 @@ pub(super) fn check(bytes: &[u8], ctx: &AssertionContext<'_>) -> Result<Checked,
 
     let jti = match raw.jti {
         None => None,
-        Some(Value::Str(jti)) if jti.len() <= MAX_JTI_LEN => Some(jti.into_owned()),
+        // U+0000 can be no replay-store key (the store refuses it): such a jti is invalid.
+        Some(Value::Str(jti)) if jti.len() <= MAX_JTI_LEN && !jti.contains('\0') => Some(jti.into_owned()),
         Some(_) => return Err(AssertionError::InvalidClaim { claim: "jti" }),
     };
     Ok(Checked { jti, exp, iat })
