@@ -9,6 +9,7 @@ mod datadir;
 mod demo;
 mod gateway;
 mod init;
+mod limits;
 mod process;
 mod sample;
 mod serve;
