@@ -1,5 +1,5 @@
-//! A minimal pass-through reverse proxy for `bench/gateway-bench.sh`: the same hyper server and pooled
-//! hyper client as `custos gateway`, with no guard, no path normalisation and no header rewriting. It
+//! A minimal pass-through reverse proxy for `bench/gateway-bench.sh`: the same listener
+//! (`custos-listener`) and pooled hyper client as `custos gateway`, with no guard, no path normalisation and no header rewriting. It
 //! only points each request at the upstream and streams both bodies, so its throughput is the ceiling of
 //! "any proxy hop on this machine", against which the gateway's own overhead is judged.
 //!
@@ -16,8 +16,7 @@ use hyper::body::{Bytes, Incoming};
 use hyper::service::service_fn;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto::Builder;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type Body = UnsyncBoxBody<Bytes, BoxError>;
@@ -38,21 +37,17 @@ async fn main() -> std::io::Result<()> {
     connector.set_nodelay(true);
     let client: Client<HttpConnector, Incoming> =
         Client::builder(TokioExecutor::new()).pool_timer(TokioTimer::new()).build(connector);
-    let listener = tokio::net::TcpListener::bind(listen).await?;
+    let listener = custos_listener::Listener::bind(listen, None).await?;
     eprintln!("bare proxy listening on http://{}", listener.local_addr()?);
-    let server = Builder::new(TokioExecutor::new());
-    loop {
-        let (stream, _) = listener.accept().await?;
-        let _ = stream.set_nodelay(true);
-        let (client, upstream, server) = (client.clone(), upstream.clone(), server.clone());
-        tokio::spawn(async move {
-            let service = service_fn(move |request: Request<Incoming>| {
-                let (client, upstream) = (client.clone(), upstream.clone());
-                async move { Ok::<_, Infallible>(forward(&client, upstream, request).await) }
-            });
-            let _ = server.serve_connection(TokioIo::new(stream), service).await;
-        });
-    }
+    let make_service = move |_| {
+        let (client, upstream) = (client.clone(), upstream.clone());
+        service_fn(move |request: Request<Incoming>| {
+            let (client, upstream) = (client.clone(), upstream.clone());
+            async move { Ok::<_, Infallible>(forward(&client, upstream, request).await) }
+        })
+    };
+    listener.serve(make_service, std::future::pending()).await;
+    Ok(())
 }
 
 /// Sends `request` to `upstream` unchanged except for its URI; 502 when the exchange fails.

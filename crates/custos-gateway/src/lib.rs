@@ -5,9 +5,13 @@
 //! [`HEALTH_PATH`], picks the route by longest prefix, validates the bearer token with the route's
 //! policy through `custos-guard`, strips hop-by-hop and spoofable headers, adds `X-Forwarded-*` and the
 //! `X-Custos-*` identity headers, and streams the exchange with the upstream under a body cap and a
-//! timeout. [`serve`] runs it on a socket (HTTP or HTTPS).
+//! timeout. [`serve`] runs it on a `custos-listener` [`Listener`](custos_listener::Listener) (HTTP or
+//! HTTPS), which also adds `X-Content-Type-Options: nosniff` (and `Strict-Transport-Security` over
+//! TLS) to every response that lacks them: the gateway's own answers and proxied ones alike, an
+//! upstream's own values being kept.
 //!
-//! Among the custos crates this depends only on `custos-core` and `custos-guard`.
+//! Among the custos crates this depends only on `custos-core`, `custos-guard` and
+//! `custos-listener`.
 
 mod body;
 mod config;
@@ -27,5 +31,5 @@ pub use config::{
 pub use headers::{CLIENT_ID_HEADER, OBJECT_ID_HEADER, ROLES_HEADER, TENANT_ID_HEADER};
 pub use path::{PathError, normalize};
 pub use proxy::{Gateway, GatewayError, HEALTH_PATH};
-pub use serve::{bind, serve};
+pub use serve::serve;
 pub use upstream::UpstreamTlsError;

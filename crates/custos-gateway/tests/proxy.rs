@@ -200,3 +200,21 @@ async fn i49_health_route_never_bypasses_auth() {
     assert_eq!(h.send("GET", "/healthz/", &[], b"").await.status, 404);
     assert_eq!(h.upstream.hits(), 0);
 }
+
+/// Issue 10: every response leaving the gateway carries `X-Content-Type-Options: nosniff`, its
+/// own answers and proxied ones alike; over plain HTTP none carries `Strict-Transport-Security`.
+#[tokio::test]
+async fn every_response_carries_nosniff_and_plain_http_never_hsts() {
+    let h = Harness::start().await;
+    let responses = [
+        ("health", h.send("GET", "/healthz", &[], b"").await, 200),
+        ("refusal", h.send("GET", "/api/x", &[], b"").await, 401),
+        ("no route", h.send("GET", "/nowhere", &[], b"").await, 404),
+        ("proxied", h.get("/api/orders", &[]).await, 200),
+    ];
+    for (what, response, status) in responses {
+        assert_eq!(response.status, status, "{what}");
+        assert_eq!(response.header("x-content-type-options"), Some("nosniff"), "{what}");
+        assert_eq!(response.header("strict-transport-security"), None, "{what}");
+    }
+}

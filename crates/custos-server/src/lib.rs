@@ -1,17 +1,17 @@
 //! HTTP wiring of custos.
 //!
-//! This crate owns what sits between a socket and the domain crates: the route table that
-//! combines the authority, the directory API and the operational endpoints ([`app`]), request
-//! limits, TLS termination and graceful shutdown ([`listener`]), and the adapters through which
-//! the directory API, which serves every Graph and admin route, reaches the authority: callers
-//! authenticated with tokens it issued ([`caller`]), its signing keys and endpoint secrets
-//! ([`admin`]). It holds no protocol logic of its own.
+//! This crate owns what sits between the listener and the domain crates: the route table that
+//! combines the authority, the directory API and the operational endpoints ([`app`]), the
+//! adapters through which the directory API, which serves every Graph and admin route, reaches
+//! the authority: callers authenticated with tokens it issued ([`caller`]), its signing keys and
+//! endpoint secrets ([`admin`]); and the development TLS certificates that `custos init` writes
+//! ([`tls`]). Accepting connections (TLS termination, limits, security headers, graceful
+//! shutdown) is `custos-listener`'s, which serves the router this crate builds. It holds no
+//! protocol logic of its own.
 
 pub mod admin;
 pub mod app;
 pub mod caller;
-pub mod listener;
 pub mod tls;
 
 pub use app::{AppParts, build_router};
-pub use listener::{Limits, Listener, serve, serve_with};

@@ -1,18 +1,15 @@
-//! TLS material: loading a certificate chain and key for the listener, and generating the
-//! development CA and server certificate that `custos init` writes into the data directory.
+//! Development TLS material: the CA and server certificate that `custos init` writes into the
+//! data directory (the listener loads them with `custos_listener::load_server_config`).
 
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
     KeyPair, KeyUsagePurpose, SanType,
 };
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use time::{Duration, OffsetDateTime};
 
-/// Why TLS material could not be loaded or created.
+/// Why the development TLS material could not be created.
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
     /// A file could not be read or written.
@@ -23,44 +20,9 @@ pub enum TlsError {
         /// What happened.
         source: std::io::Error,
     },
-    /// A PEM file holds no usable certificate or key.
-    #[error("{path}: {what}")]
-    Pem {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong with it.
-        what: String,
-    },
-    /// rustls refused the certificate/key pair.
-    #[error("TLS configuration rejected: {0}")]
-    Config(#[from] rustls::Error),
     /// Certificate generation failed.
     #[error("certificate generation failed: {0}")]
     Generate(#[from] rcgen::Error),
-}
-
-/// Builds a rustls server configuration (aws-lc-rs, TLS 1.2 and 1.3, ALPN h2 + http/1.1) from
-/// a PEM certificate chain and a PEM private key.
-pub fn load_server_config(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig>, TlsError> {
-    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
-        .map_err(|e| pem_error(cert, e))?
-        .collect::<Result<_, _>>()
-        .map_err(|e| pem_error(cert, e))?;
-    if chain.is_empty() {
-        return Err(TlsError::Pem { path: cert.to_owned(), what: "no certificate found".into() });
-    }
-    let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| pem_error(key, e))?;
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()?
-        .with_no_client_auth()
-        .with_single_cert(chain, key_der)?;
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(Arc::new(config))
-}
-
-fn pem_error(path: &Path, e: rustls::pki_types::pem::Error) -> TlsError {
-    TlsError::Pem { path: path.to_owned(), what: e.to_string() }
 }
 
 /// Where the development TLS files live inside the data directory.
@@ -216,7 +178,7 @@ mod tests {
         assert_eq!(std::fs::read(&paths.ca_cert).unwrap(), ca, "the CA must not change");
         let names = std::fs::read_to_string(dir.path().join("tls/server.names")).unwrap();
         assert!(names.contains("custos.example.test") && names.contains("127.0.0.1"));
-        load_server_config(&paths.server_cert, &paths.server_key).unwrap();
+        custos_listener::load_server_config(&paths.server_cert, &paths.server_key).unwrap();
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&paths.server_key).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);

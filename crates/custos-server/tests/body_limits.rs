@@ -7,7 +7,8 @@ mod common;
 
 use axum::body::Bytes;
 use common::*;
-use custos_server::{AppParts, Listener, build_router};
+use custos_listener::Listener;
+use custos_server::{AppParts, build_router};
 use http_body_util::{BodyExt, Full};
 use hyper::Request;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -25,7 +26,7 @@ async fn server() -> SocketAddr {
     };
     let listener = Listener::bind("127.0.0.1:0".parse().unwrap(), None).await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(custos_server::serve(listener, build_router(parts), std::future::pending()));
+    tokio::spawn(listener.serve_tower(build_router(parts), std::future::pending()));
     addr
 }
 

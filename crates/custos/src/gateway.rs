@@ -5,11 +5,10 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::process::{LogFormat, init_logging, shutdown_signal};
-use anyhow::Context;
+use crate::limits::LimitArgs;
+use crate::process::{LogFormat, bind_listener, init_logging, shutdown_signal};
 use custos_core::{Clock, SystemClock};
 use custos_gateway::{Gateway, GatewayConfig};
-use custos_server::tls::load_server_config;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct GatewayArgs {
@@ -25,6 +24,8 @@ pub(crate) struct GatewayArgs {
     /// PEM private key for --tls-cert.
     #[arg(long, env = "CUSTOS_TLS_KEY", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    #[command(flatten)]
+    limits: LimitArgs,
 }
 
 pub(crate) async fn run(args: GatewayArgs) -> anyhow::Result<()> {
@@ -33,22 +34,22 @@ pub(crate) async fn run(args: GatewayArgs) -> anyhow::Result<()> {
     if let Some(listen) = args.listen {
         config = config.with_listen(listen);
     }
-    let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => Some(load_server_config(cert, key)?),
-        _ => None,
-    };
+    let listener = bind_listener(config.listen(), args.tls_cert.as_deref(), args.tls_key.as_deref())
+        .await?
+        .with_limits(args.limits.limits());
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let gateway = Arc::new(Gateway::new(&config, clock)?);
     if let Err(e) = gateway.guard().warm_up().await {
         // Keys are fetched again on the first request; the gateway refuses with 503 until then.
         tracing::warn!(error = %e, "cannot fetch the authority's signing keys yet");
     }
-    let tcp = custos_gateway::bind(config.listen())
-        .await
-        .with_context(|| format!("cannot listen on {}", config.listen()))?;
-    let scheme = if tls.is_some() { "https" } else { "http" };
-    tracing::info!(routes = config.routes().len(), "gateway listening on {scheme}://{}", tcp.local_addr()?);
-    custos_gateway::serve(gateway, tcp, tls, shutdown_signal()).await;
+    tracing::info!(
+        routes = config.routes().len(),
+        "gateway listening on {}://{}",
+        listener.scheme(),
+        listener.local_addr()?
+    );
+    custos_gateway::serve(gateway, listener, shutdown_signal()).await;
     tracing::info!("gateway stopped");
     Ok(())
 }

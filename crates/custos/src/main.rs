@@ -10,6 +10,7 @@ mod datadir;
 mod demo;
 mod gateway;
 mod init;
+mod limits;
 mod output;
 mod process;
 mod public_url;

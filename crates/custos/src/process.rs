@@ -2,8 +2,7 @@
 //! stderr, binding the listener and waiting for a shutdown signal.
 
 use anyhow::Context as _;
-use custos_server::listener::Listener;
-use custos_server::tls::load_server_config;
+use custos_listener::{Listener, load_server_config};
 use std::net::SocketAddr;
 use std::path::Path;
 

@@ -8,7 +8,6 @@ use crate::process::{LogFormat, bind_listener, init_logging, shutdown_signal};
 use custos_core::SystemClock;
 use custos_samples::business_central::apps::cli::{self as apps, AppsOutput, CARD_COLUMNS};
 use custos_samples::{Sample, business_central, community_training};
-use custos_server::listener::serve;
 
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum SampleCommand {
@@ -34,7 +33,7 @@ pub(crate) async fn run(command: SampleCommand) -> anyhow::Result<()> {
     let Sample { name, router, serve: args } = sample;
     let listener = bind_listener(args.listen, args.tls_cert.as_deref(), args.tls_key.as_deref()).await?;
     tracing::info!("{name} sample listening on {}://{}", listener.scheme(), listener.local_addr()?);
-    serve(listener, router, shutdown_signal()).await;
+    listener.serve_tower(router, shutdown_signal()).await;
     tracing::info!("{name} sample stopped");
     Ok(())
 }

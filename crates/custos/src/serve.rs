@@ -2,6 +2,7 @@
 
 use crate::datadir::{DataDir, from_file_env};
 use crate::init::{InitArgs, initialize, print_summary};
+use crate::limits::LimitArgs;
 use crate::process::{LogFormat, init_logging, shutdown_signal};
 use crate::public_url::{normalize_public_url, url_host};
 use anyhow::Context;
@@ -9,10 +10,11 @@ use custos_authority::{Authority, AuthorityConfig, FederationConfig, KeyManager,
 use custos_core::{Clock, SystemClock};
 use custos_directory::DirectoryState;
 use custos_jose::secret::SecretHasher;
+use custos_listener::{Listener, load_server_config};
 use custos_server::admin::{AuthorityEndpointSecrets, AuthoritySigningKeys};
 use custos_server::caller::AuthorityCallers;
-use custos_server::tls::{ensure_dev_tls, load_server_config};
-use custos_server::{AppParts, Listener, build_router};
+use custos_server::tls::ensure_dev_tls;
+use custos_server::{AppParts, build_router};
 use custos_store::Directory;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -85,6 +87,8 @@ pub(crate) struct ServeArgs {
     /// `custos mi endpoint-secret create`. For development: in production run `custos agent`.
     #[arg(long, env = "CUSTOS_DEV_MANAGED_IDENTITY_ENDPOINTS")]
     dev_managed_identity_endpoints: bool,
+    #[command(flatten)]
+    limits: LimitArgs,
 }
 
 /// How often the signing keys are maintained (scheduled rotation, promotion, retirement, and
@@ -116,7 +120,8 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     };
     let listener = Listener::bind(args.listen, tls)
         .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
+        .with_context(|| format!("cannot listen on {}", args.listen))?
+        .with_limits(args.limits.limits());
     let bound = listener.local_addr()?;
     let public_url = normalize_public_url(
         &args.public_url.clone().unwrap_or_else(|| format!("https://localhost:{}", bound.port())),
@@ -187,7 +192,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     tracing::info!(public_url = %public_url, "listening on {}://{}", listener.scheme(), bound);
-    custos_server::serve(listener, router, shutdown_signal()).await;
+    listener.serve_tower(router, shutdown_signal()).await;
     key_schedule.abort();
     tracing::info!("stopped");
     Ok(())

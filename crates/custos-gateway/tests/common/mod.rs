@@ -322,9 +322,9 @@ impl Harness {
         let config = adjust(config.map_guard(|g| g.danger_allow_http_loopback()));
         let clock = Arc::new(FixedClock::new(OffsetDateTime::from_unix_timestamp(NOW).unwrap()));
         let gateway = Arc::new(Gateway::new(&config, Arc::clone(&clock) as _).unwrap());
-        let tcp = custos_gateway::bind(config.listen()).await.unwrap();
-        let addr = tcp.local_addr().unwrap();
-        tokio::spawn(custos_gateway::serve(gateway, tcp, None, std::future::pending()));
+        let listener = custos_listener::Listener::bind(config.listen(), None).await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(custos_gateway::serve(gateway, listener, std::future::pending()));
         Self { authority, upstream, addr, clock }
     }
 

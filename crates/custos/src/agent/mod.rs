@@ -12,7 +12,6 @@ mod tokens;
 use crate::process::{LogFormat, bind_listener, init_logging, shutdown_signal};
 use anyhow::Context as _;
 use custos_core::{Clock, SystemClock};
-use custos_server::listener::serve;
 use protocol::{APP_SERVICE_PATH, AgentState, IMDS_PATH, IdentityHeader};
 use std::io::Write as _;
 use std::net::SocketAddr;
@@ -88,7 +87,7 @@ pub(crate) async fn run(args: AgentArgs) -> anyhow::Result<()> {
     let base = format!("{}://{bound}", listener.scheme());
     tracing::info!("agent listening on {base}");
     print_exports(&base, &identity_header)?;
-    serve(listener, protocol::router(Arc::new(state)), shutdown_signal()).await;
+    listener.serve_tower(protocol::router(Arc::new(state)), shutdown_signal()).await;
     tracing::info!("agent stopped");
     Ok(())
 }

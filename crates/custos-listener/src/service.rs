@@ -1,0 +1,100 @@
+//! The wrapper the listener puts around every connection's service: it counts each request in
+//! flight until its response body is finished ([`Activity`]) and adds the security headers
+//! ([`add_security_headers`]). The handler's future and body are wrapped in place, without boxing.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+
+use http::{Request, Response};
+use http_body::{Body, Frame, SizeHint};
+use hyper::service::Service;
+use pin_project_lite::pin_project;
+
+use crate::activity::{Activity, InFlight};
+use crate::headers::add_security_headers;
+
+/// A connection's service, tracked.
+#[derive(Debug)]
+pub(crate) struct Tracked<S> {
+    inner: S,
+    activity: Arc<Activity>,
+    tls: bool,
+}
+
+impl<S> Tracked<S> {
+    pub(crate) fn new(inner: S, activity: Arc<Activity>, tls: bool) -> Self {
+        Self { inner, activity, tls }
+    }
+}
+
+impl<S, R, B> Service<Request<R>> for Tracked<S>
+where
+    S: Service<Request<R>, Response = Response<B>>,
+{
+    type Response = Response<TrackedBody<B>>;
+    type Error = S::Error;
+    type Future = TrackedFuture<S::Future>;
+
+    fn call(&self, request: Request<R>) -> Self::Future {
+        let in_flight = self.activity.begin();
+        TrackedFuture { inner: self.inner.call(request), in_flight: Some(in_flight), tls: self.tls }
+    }
+}
+
+pin_project! {
+    /// The handler's future; its response gets the security headers and a tracked body.
+    pub(crate) struct TrackedFuture<F> {
+        #[pin]
+        inner: F,
+        in_flight: Option<InFlight>,
+        tls: bool,
+    }
+}
+
+impl<F, B, E> Future for TrackedFuture<F>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+{
+    type Output = Result<Response<TrackedBody<B>>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let result = ready!(this.inner.poll(cx));
+        let in_flight = this.in_flight.take();
+        Poll::Ready(result.map(|mut response| {
+            add_security_headers(response.headers_mut(), *this.tls);
+            response.map(|inner| TrackedBody { inner, _in_flight: in_flight })
+        }))
+    }
+}
+
+pin_project! {
+    /// A response body that keeps its request counted in flight until it is dropped.
+    pub(crate) struct TrackedBody<B> {
+        #[pin]
+        inner: B,
+        _in_flight: Option<InFlight>,
+    }
+}
+
+impl<B: Body> Body for TrackedBody<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        self.project().inner.poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
