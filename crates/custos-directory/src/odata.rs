@@ -149,15 +149,17 @@ impl<'a> Pager<'a> {
         Self { key: HmacKey::new(paging_key), tenant, base_url }
     }
 
-    /// The MAC input: a domain label, the tenant, the collection path and the offset.
-    fn mac_input<'p>(&'p self, path: &'p str, offset: &'p [u8; 8]) -> [&'p [u8]; 5] {
-        [b"custos-skiptoken-v1\0", self.tenant.as_uuid().as_bytes(), path.as_bytes(), b"\0", offset]
+    /// The MAC of a domain label, the tenant, the collection path and the offset.
+    fn tag(&self, path: &str, offset: u64) -> [u8; TAG_LEN] {
+        let tenant = self.tenant.as_uuid();
+        let offset = offset.to_be_bytes();
+        self.key.sign_parts(&[b"custos-skiptoken-v1\0", tenant.as_bytes(), path.as_bytes(), b"\0", &offset])
     }
 
     fn mint(&self, path: &str, offset: usize) -> String {
         let offset = offset as u64;
         let mut bytes = offset.to_be_bytes().to_vec();
-        bytes.extend_from_slice(&self.key.sign_parts(&self.mac_input(path, &offset.to_be_bytes())));
+        bytes.extend_from_slice(&self.tag(path, offset));
         URL_SAFE_NO_PAD.encode(bytes)
     }
 
@@ -169,7 +171,7 @@ impl<'a> Pager<'a> {
         }
         let (offset, tag) = bytes.split_at(8);
         let offset = u64::from_be_bytes(offset.try_into().map_err(|_| invalid())?);
-        if !self.key.verify_parts(&self.mac_input(path, &offset.to_be_bytes()), tag) {
+        if !custos_jose::constant_time::eq(&self.tag(path, offset), tag) {
             return Err(invalid());
         }
         usize::try_from(offset).map_err(|_| invalid())
