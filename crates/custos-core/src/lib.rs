@@ -2,7 +2,7 @@
 //!
 //! This crate owns the vocabulary every other crate speaks: typed identifiers ([`TenantId`], [`AppId`],
 //! [`ObjectId`]), the directory objects ([`model`]), the Entra error catalogue ([`aadsts`]), scope parsing
-//! ([`scope`]), per-tenant [`settings`] and the injected [`Clock`]. It performs no I/O and must not depend on any framework,
+//! ([`scope`]), per-tenant [`settings`], the injected [`Clock`] and the redacted, zeroized [`Secret`]. It performs no I/O and must not depend on any framework,
 //! database driver or crypto library.
 
 pub mod aadsts;
@@ -10,7 +10,9 @@ pub mod clock;
 pub mod ids;
 pub mod model;
 pub mod scope;
+pub mod secret;
 pub mod settings;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use ids::{AppId, ObjectId, ParseIdError, TenantId};
+pub use secret::Secret;
