@@ -38,8 +38,7 @@ pub(crate) struct Opaque {
 impl Opaque {
     /// Fresh random values; `None` only if the system random number generator fails.
     pub(crate) fn generate() -> Option<Self> {
-        let mut bytes = [0u8; 16 + 24 + 24];
-        aws_lc_rs::rand::fill(&mut bytes).ok()?;
+        let bytes: [u8; 16 + 24 + 24] = custos_jose::random::array().ok()?;
         let (uti, rest) = bytes.split_at(16);
         let (aio, rh) = rest.split_at(24);
         let mut rh_text = String::with_capacity(34);

@@ -7,25 +7,14 @@ use axum::body::Body;
 use base64::Engine as _;
 use common::*;
 use custos_core::model::TokenVersion;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use custos_jose::testing::verified_with_jwks;
 use serde_json::Value;
 
-/// Decodes `token` against the JWKS served at `jwks_path`, returning header and claims.
+/// Decodes `token` verified against the JWKS served at `jwks_path`, returning header and claims
+/// (time and audience are the callers' to check: the fixture's clock is not the wall clock).
 async fn decode(fx: &Fixture, token: &str, jwks_path: &str) -> (Value, Value) {
     let jwks = fx.get(jwks_path).await.json;
-    let header: Value = serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token.split('.').next().unwrap()).unwrap(),
-    )
-    .unwrap();
-    let kid = header["kid"].as_str().unwrap();
-    let jwk = jwks["keys"].as_array().unwrap().iter().find(|k| k["kid"] == kid).expect("kid published");
-    let key =
-        DecodingKey::from_rsa_components(jwk["n"].as_str().unwrap(), jwk["e"].as_str().unwrap()).unwrap();
-    let mut validation = Validation::new(Algorithm::RS256);
-    validation.validate_exp = false; // the fixture's clock is not the wall clock
-    validation.validate_aud = false;
-    let claims = jsonwebtoken::decode::<Value>(token, &key, &validation).unwrap().claims;
-    (header, claims)
+    verified_with_jwks(&jwks, token).expect("signed by a published key")
 }
 
 fn keys_of(value: &Value) -> Vec<&str> {

@@ -3,9 +3,9 @@
 //! This crate owns the vocabulary every other crate speaks: typed identifiers ([`TenantId`],
 //! [`AppId`], [`ObjectId`]), the directory objects ([`model`]), the Entra error catalogue
 //! ([`aadsts`]), scope parsing ([`scope`]), per-tenant [`settings`], operator [`duration`]s, the
-//! injected [`Clock`] and the one reader of bearer tokens in `Authorization` headers
-//! ([`bearer`]). It performs no I/O and must not depend on any framework, database driver or
-//! crypto library.
+//! injected [`Clock`], the one reader of bearer tokens in `Authorization` headers ([`bearer`])
+//! and the redacted, zeroized [`Secret`]. It performs no I/O and must not depend on any
+//! framework, database driver or crypto library.
 
 pub mod aadsts;
 pub mod bearer;
@@ -14,7 +14,9 @@ pub mod duration;
 pub mod ids;
 pub mod model;
 pub mod scope;
+pub mod secret;
 pub mod settings;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use ids::{AppId, ObjectId, ParseIdError, TenantId};
+pub use secret::Secret;

@@ -11,7 +11,6 @@
 use crate::body::{JsonObject, invalid_value};
 use crate::error::GraphError;
 use crate::shapes::date;
-use aws_lc_rs::digest;
 use base64::Engine as _;
 use base64::engine::DecodePaddingMode;
 use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
@@ -181,11 +180,7 @@ impl KeyCredentialInput {
 
 /// Upper-case hex SHA-1 thumbprint of a DER certificate, as Azure shows thumbprints.
 pub(crate) fn thumbprint_hex(certificate_der: &[u8]) -> String {
-    digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, certificate_der)
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02X}"))
-        .collect()
+    custos_jose::hash::upper_hex(&custos_jose::hash::sha1(certificate_der))
 }
 
 /// Checks the rules a complete list of credentials follows: at most [`MAX_KEY_CREDENTIALS`],

@@ -5,10 +5,10 @@
 
 use crate::error::GraphError;
 use crate::filter::Filter;
-use aws_lc_rs::{constant_time, hmac};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use custos_core::TenantId;
+use custos_jose::hmac::{HmacKey, TAG_LEN};
 use serde_json::{Map, Value, json};
 
 /// Page size when `$top` is not given (Graph's default for directory objects).
@@ -138,7 +138,7 @@ impl ListQuery {
 
 /// Mints and checks `$skiptoken`s.
 pub(crate) struct Pager<'a> {
-    key: hmac::Key,
+    key: HmacKey,
     tenant: TenantId,
     base_url: &'a str,
 }
@@ -146,36 +146,34 @@ pub(crate) struct Pager<'a> {
 impl<'a> Pager<'a> {
     /// A pager for `tenant`, keyed with the paging key, linking below `base_url` (the public URL).
     pub(crate) fn new(paging_key: &[u8], tenant: TenantId, base_url: &'a str) -> Self {
-        Self { key: hmac::Key::new(hmac::HMAC_SHA256, paging_key), tenant, base_url }
+        Self { key: HmacKey::new(paging_key), tenant, base_url }
     }
 
-    fn tag(&self, path: &str, offset: u64) -> hmac::Tag {
-        let mut ctx = hmac::Context::with_key(&self.key);
-        ctx.update(b"custos-skiptoken-v1\0");
-        ctx.update(self.tenant.as_uuid().as_bytes());
-        ctx.update(path.as_bytes());
-        ctx.update(b"\0");
-        ctx.update(&offset.to_be_bytes());
-        ctx.sign()
+    /// The MAC of a domain label, the tenant, the collection path and the offset.
+    fn tag(&self, path: &str, offset: u64) -> [u8; TAG_LEN] {
+        let tenant = self.tenant.as_uuid();
+        let offset = offset.to_be_bytes();
+        self.key.sign_parts(&[b"custos-skiptoken-v1\0", tenant.as_bytes(), path.as_bytes(), b"\0", &offset])
     }
 
     fn mint(&self, path: &str, offset: usize) -> String {
         let offset = offset as u64;
         let mut bytes = offset.to_be_bytes().to_vec();
-        bytes.extend_from_slice(self.tag(path, offset).as_ref());
+        bytes.extend_from_slice(&self.tag(path, offset));
         URL_SAFE_NO_PAD.encode(bytes)
     }
 
     fn open(&self, path: &str, token: &str) -> Result<usize, GraphError> {
         let invalid = || GraphError::BadRequest("The specified page token value is invalid.".to_owned());
         let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
-        if bytes.len() != 8 + 32 {
+        if bytes.len() != 8 + TAG_LEN {
             return Err(invalid());
         }
         let (offset, tag) = bytes.split_at(8);
         let offset = u64::from_be_bytes(offset.try_into().map_err(|_| invalid())?);
-        constant_time::verify_slices_are_equal(self.tag(path, offset).as_ref(), tag)
-            .map_err(|_| invalid())?;
+        if !custos_jose::constant_time::eq(&self.tag(path, offset), tag) {
+            return Err(invalid());
+        }
         usize::try_from(offset).map_err(|_| invalid())
     }
 

@@ -10,13 +10,12 @@
 //! register their first certificate with a PATCH of `keyCredentials`, as in Graph.
 
 use crate::error::GraphError;
-use base64::Engine as _;
-use base64::engine::DecodePaddingMode;
-use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use custos_core::model::{Application, KEY_TYPE_X509, KEY_USAGE_VERIFY};
 use custos_jose::cert::{ClientCertificate, KeyKind};
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use custos_jose::compact::{self, Jws, Padding};
+use custos_jose::rs256::SIGNATURE_BUFFER_LEN;
 use serde::Deserialize;
+use serde::de::IgnoredAny;
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -29,10 +28,15 @@ const CLOCK_SKEW_SECS: f64 = 60.0;
 /// Longest proof accepted, in bytes (checked before decoding).
 const MAX_PROOF_LEN: usize = 16 * 1024;
 
-const BASE64URL_ANY_PADDING: GeneralPurpose = GeneralPurpose::new(
-    &base64::alphabet::URL_SAFE,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
+/// The header members a proof is checked on; a repeated one is malformed.
+#[derive(Deserialize)]
+struct ProofHeader {
+    alg: String,
+    #[serde(default)]
+    x5t: Option<String>,
+    #[serde(default)]
+    crit: Option<IgnoredAny>,
+}
 
 /// The claims a proof is checked on; numbers may be integers or floats.
 #[derive(Debug, Deserialize)]
@@ -82,37 +86,36 @@ pub(crate) fn verify(proof: Option<&str>, app: &Application, now: OffsetDateTime
     if proof.len() > MAX_PROOF_LEN {
         return Err(denied("the token is too long"));
     }
-    let header = jsonwebtoken::decode_header(proof).map_err(|_| denied("the token is not a signed JWT"))?;
-    if header.alg != Algorithm::RS256 {
+    let not_signed = || denied("the token is not a signed JWT");
+    let jws = Jws::split(proof).map_err(|_| not_signed())?;
+    let header = compact::decode(jws.header, Padding::Refused).map_err(|_| not_signed())?;
+    let header: ProofHeader = serde_json::from_slice(&header).map_err(|_| not_signed())?;
+    if header.alg != "RS256" {
         return Err(denied("the token must be signed with RS256"));
     }
     if header.crit.is_some() {
         return Err(denied("critical header parameters are not supported"));
     }
     let named: Option<Vec<u8>> = match &header.x5t {
+        // x5t is a lookup hint, accepted padded or not.
         Some(x5t) => Some(
-            BASE64URL_ANY_PADDING
-                .decode(x5t.as_bytes())
+            compact::decode(x5t, Padding::Tolerated)
                 .map_err(|_| denied("the x5t header is not base64url"))?,
         ),
         None => None,
     };
-    let mut validation = Validation::new(Algorithm::RS256);
-    validation.validate_exp = false;
-    validation.validate_nbf = false;
-    validation.validate_aud = false;
-    validation.required_spec_claims.clear();
-    let claims = candidates
+    let not_ours = || denied("it is not signed by a currently valid certificate of the application");
+    let mut buffer = [0; SIGNATURE_BUFFER_LEN];
+    let signature = jws.signature_into(Padding::Refused, &mut buffer).map_err(|_| not_ours())?;
+    candidates
         .iter()
         .filter(|c| named.as_deref().is_none_or(|t| t == c.thumbprint_sha1().as_slice()))
-        .find_map(|c| {
-            let key = DecodingKey::from_rsa_der(c.public_key_spki());
-            jsonwebtoken::decode::<Value>(proof, &key, &validation).ok()
-        })
-        .ok_or_else(|| denied("it is not signed by a currently valid certificate of the application"))?
-        .claims;
-    let claims: ProofClaims = serde_json::from_value(claims)
-        .map_err(|_| denied("its claims are malformed ('nbf' and 'exp' must be numbers, 'iss' a string)"))?;
+        .find(|c| c.verify_rs256(jws.signing_input.as_bytes(), signature).is_ok())
+        .ok_or_else(not_ours)?;
+    let malformed_claims =
+        || denied("its claims are malformed ('nbf' and 'exp' must be numbers, 'iss' a string)");
+    let claims = compact::decode(jws.payload, Padding::Refused).map_err(|_| malformed_claims())?;
+    let claims: ProofClaims = serde_json::from_slice(&claims).map_err(|_| malformed_claims())?;
     check_claims(&claims, app, now)
 }
 

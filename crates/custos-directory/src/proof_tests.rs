@@ -107,12 +107,11 @@ fn proofs_from_other_keys_or_algorithms_are_rejected() {
         not_signed_by_app
     );
     assert_eq!(rejected(verify(Some(&stranger().sign(&claims(&app), false)), &app, NOW)), not_signed_by_app);
-    let hs256 = jsonwebtoken::encode(
-        &jsonwebtoken::Header::new(Algorithm::HS256),
+    let hs256 = custos_jose::testing::sign_hs256(
+        &registered().der,
+        &json!({"typ": "JWT", "alg": "HS256"}),
         &claims(&app),
-        &jsonwebtoken::EncodingKey::from_secret(&registered().der),
-    )
-    .unwrap();
+    );
     assert_eq!(
         rejected(verify(Some(&hs256), &app, NOW)),
         "The proof of possession is invalid: the token must be signed with RS256."

@@ -7,7 +7,7 @@ mod common;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::*;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use custos_jose::testing::{TestSigner, sign_hs256};
 use serde_json::{Value, json};
 
 const TENANT_B: &str = "0b0b0b0b-1c1c-4d2d-8e3e-4f4f4f4f4f4f";
@@ -154,13 +154,10 @@ async fn e34_alg_none_hs256_confusion_and_tampering() {
         .await
         .unwrap();
     let jwk = &jwks["keys"][0];
-    let mut hs = Header::new(Algorithm::HS256);
-    hs.kid = Some(KID.to_owned());
+    let hs = json!({"typ": "JWT", "alg": "HS256", "kid": KID});
     let secrets = [jwk["n"].as_str().unwrap().to_owned(), jwk.to_string(), jwks.to_string()];
     for secret in secrets {
-        let token =
-            jsonwebtoken::encode(&hs, &h.authority.v2_claims(), &EncodingKey::from_secret(secret.as_bytes()))
-                .unwrap();
+        let token = sign_hs256(secret.as_bytes(), &hs, &h.authority.v2_claims());
         h.assert_invalid(&token, "the token algorithm is not allowed", "HS256").await;
     }
     // A genuine token with its claims swapped (role escalation) or its signature removed.
@@ -182,15 +179,13 @@ async fn e34_alg_none_hs256_confusion_and_tampering() {
 #[tokio::test]
 async fn e35_unknown_kid_is_refused() {
     let h = Harness::start().await;
-    let pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).unwrap();
-    let attacker = EncodingKey::from_rsa_pem(pair.serialize_pem().as_bytes()).unwrap();
-    let mut header = Header::new(Algorithm::RS256);
-    header.kid = Some("attacker-key".to_owned());
-    let token = jsonwebtoken::encode(&header, &h.authority.v2_claims(), &attacker).unwrap();
+    let attacker = TestSigner::generate();
+    let mut header = json!({"typ": "JWT", "alg": "RS256", "kid": "attacker-key"});
+    let token = attacker.sign(&header, &h.authority.v2_claims());
     h.assert_invalid(&token, "the signing key is not known", "unknown kid").await;
     // The attacker's key under the published kid fails the signature check.
-    header.kid = Some(KID.to_owned());
-    let token = jsonwebtoken::encode(&header, &h.authority.v2_claims(), &attacker).unwrap();
+    header["kid"] = json!(KID);
+    let token = attacker.sign(&header, &h.authority.v2_claims());
     h.assert_invalid(&token, "the signature is invalid", "published kid").await;
     assert_eq!(h.upstream.hits(), 0);
 }

@@ -6,8 +6,8 @@
 mod common;
 
 use common::*;
+use custos_jose::testing::TestSigner;
 use futures_util::future::join_all;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 
 /// One refresh round fetches the v2 and the v1 key set.
@@ -22,13 +22,11 @@ const UNKNOWN_KEY: &str =
 /// `BURST` tokens with the standard claims, each under a different unknown `kid`, signed by a key the
 /// authority never published.
 fn forged_burst(h: &Harness, round: usize) -> Vec<String> {
-    let pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).unwrap();
-    let forger = EncodingKey::from_rsa_pem(pair.serialize_pem().as_bytes()).unwrap();
+    let forger = TestSigner::generate();
     (0..BURST)
         .map(|i| {
-            let mut header = Header::new(Algorithm::RS256);
-            header.kid = Some(format!("unknown-kid-{round}-{i}"));
-            jsonwebtoken::encode(&header, &h.authority.v2_claims(), &forger).unwrap()
+            let header = json!({"typ": "JWT", "alg": "RS256", "kid": format!("unknown-kid-{round}-{i}")});
+            forger.sign(&header, &h.authority.v2_claims())
         })
         .collect()
 }

@@ -20,7 +20,7 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
-use aws_lc_rs::digest::{SHA256, SHA256_OUTPUT_LEN, digest};
+use custos_jose::hash::sha256;
 
 use crate::error::InvalidToken;
 use crate::principal::Principal;
@@ -30,7 +30,7 @@ pub const DEFAULT_TOKEN_CACHE_CAPACITY: usize = 10_000;
 /// Maximum number of independently locked shards.
 const SHARDS: usize = 16;
 
-type Key = [u8; SHA256_OUTPUT_LEN];
+type Key = [u8; 32];
 
 /// When a token may be used: its NumericDate claims, already checked to be finite numbers.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -108,9 +108,7 @@ impl TokenCache {
 
     /// The cache key of `token`.
     pub(crate) fn key(token: &str) -> Key {
-        let mut key = [0; SHA256_OUTPUT_LEN];
-        key.copy_from_slice(digest(&SHA256, token.as_bytes()).as_ref());
-        key
+        sha256(token.as_bytes())
     }
 
     fn shard(&self, key: &Key) -> &Mutex<HashMap<Key, Entry>> {

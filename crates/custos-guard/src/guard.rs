@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use custos_core::Clock;
 use http::HeaderMap;
-use jsonwebtoken::Validation;
 
 use crate::bearer::bearer_token;
 use crate::cache::{DEFAULT_TOKEN_CACHE_CAPACITY, Lifetime, Lookup, TokenCache};
@@ -15,7 +14,7 @@ use crate::error::{Forbidden, GuardError};
 use crate::keys::{CacheOptions, FetchError, KeyCache};
 use crate::policy::Policy;
 use crate::principal::{Principal, PrincipalKind};
-use crate::token::{Expectations, check_header, signature_validation, verify};
+use crate::token::{Expectations, check_header, verify};
 
 /// The header seed 000 requires on service calls, and its value.
 pub const CLIENT_TYPE_HEADER: &str = "clienttype";
@@ -35,7 +34,6 @@ pub struct Guard {
     config: GuardConfig,
     keys: Arc<KeyCache>,
     clock: Arc<dyn Clock>,
-    validation: Validation,
     tokens: Option<TokenCache>,
 }
 
@@ -53,7 +51,7 @@ impl Guard {
     ) -> Result<Self, FetchError> {
         let keys = Arc::new(KeyCache::new(&config, Arc::clone(&clock), options)?);
         let tokens = TokenCache::new(DEFAULT_TOKEN_CACHE_CAPACITY);
-        Ok(Self { config, keys, clock, validation: signature_validation(), tokens })
+        Ok(Self { config, keys, clock, tokens })
     }
 
     /// Caches up to `capacity` validated tokens (0 disables the cache; default
@@ -151,7 +149,7 @@ impl Guard {
             leeway_secs,
             now,
         };
-        Ok(verify(token, &kid, &snapshot, &self.validation, &expect)?)
+        Ok(verify(token, &kid, &snapshot, &expect)?)
     }
 }
 

@@ -10,8 +10,9 @@
 //! - the axum extractor (`Principal` implements `FromRequestParts`);
 //! - [`Guard::validate`], a plain async function over [`http::HeaderMap`] for other frameworks.
 //!
-//! Refusals follow RFC 6750 §3 (see [`GuardError`]). This crate depends only on `custos-core` among the
-//! custos crates: never on the server, storage, authority or directory.
+//! Refusals follow RFC 6750 §3 (see [`GuardError`]). Among the custos crates this one depends only on
+//! `custos-core` and `custos-jose` (JWS parsing, key sets, RS256): never on the server, storage, authority
+//! or directory.
 
 mod bearer;
 mod cache;

@@ -3,6 +3,9 @@
 
 pub(crate) use base64::Engine;
 pub(crate) use base64::engine::general_purpose::STANDARD;
+/// Padded base64url: only test tokens built the way azure-identity pads them.
+#[cfg(any(test, feature = "testing"))]
+pub(crate) use base64::engine::general_purpose::URL_SAFE as URL_PADDED;
 pub(crate) use base64::engine::general_purpose::URL_SAFE_NO_PAD as URL;
 
 /// Length of the unpadded base64url encoding of `n` bytes.

@@ -8,7 +8,8 @@
 //! stored or used is the caller's decision.
 
 use crate::b64::{Engine as _, STANDARD, URL};
-use aws_lc_rs::digest;
+use crate::hash::{sha1, sha256, upper_hex};
+use crate::rs256::BadSignature;
 use aws_lc_rs::signature::{
     ECDSA_P256_SHA256_FIXED, ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256, RSA_PSS_2048_8192_SHA256,
 };
@@ -221,6 +222,17 @@ impl ClientCertificate {
         upper_hex(&self.thumbprint_sha1)
     }
 
+    /// Verifies an RS256 signature over `signing_input` with the certificate's key (an EC key
+    /// never verifies RS256).
+    pub fn verify_rs256(&self, signing_input: &[u8], signature: &[u8]) -> Result<(), BadSignature> {
+        match &self.key {
+            VerifyingKey::Rsa { pkcs1, .. } => {
+                pkcs1.verify_sig(signing_input, signature).map_err(|_| BadSignature)
+            }
+            VerifyingKey::EcP256(_) => Err(BadSignature),
+        }
+    }
+
     pub(crate) fn verifying_key(&self) -> &VerifyingKey {
         &self.key
     }
@@ -266,31 +278,6 @@ fn modulus_bits(modulus: &[u8]) -> usize {
     }
 }
 
-/// SHA-1 of `bytes` (thumbprints only).
-fn sha1(bytes: &[u8]) -> [u8; 20] {
-    let mut out = [0; 20];
-    out.copy_from_slice(digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, bytes).as_ref());
-    out
-}
-
-/// SHA-256 of `bytes`.
-pub(crate) fn sha256(bytes: &[u8]) -> [u8; 32] {
-    let mut out = [0; 32];
-    out.copy_from_slice(digest::digest(&digest::SHA256, bytes).as_ref());
-    out
-}
-
-/// Upper-case hex of bytes.
-pub(crate) fn upper_hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789ABCDEF";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -301,10 +288,5 @@ mod tests {
         assert_eq!(modulus_bits(&[0x01, 0xff]), 9);
         assert_eq!(modulus_bits(&[0x00, 0x00]), 0);
         assert_eq!(modulus_bits(&[]), 0);
-    }
-
-    #[test]
-    fn upper_hex_pads_each_byte() {
-        assert_eq!(upper_hex(&[0x00, 0x0a, 0xff]), "000AFF");
     }
 }

@@ -1,28 +1,45 @@
-//! Cryptographic primitives of custos: JOSE (the cached-key RS256 signer, JWKS documents,
-//! thumbprints, verification of custos-issued tokens), client-secret generation and hashing,
-//! and sealing of private keys at rest. The only crate that touches aws-lc-rs and JOSE.
-//! Depends on `custos-core` only.
+//! Cryptographic primitives of custos: JOSE (compact JWS parsing, the cached-key RS256 signer,
+//! JWKS documents published and read, RS256 verification, thumbprints), client-secret
+//! generation and hashing, HMAC, randomness, constant-time comparison and sealing of private
+//! keys at rest. The only workspace crate that depends on aws-lc-rs directly (rustls reaches it
+//! through its own provider); no other JOSE library is used. Depends on `custos-core` only.
 //!
+//! - [`compact`]: the one compact-JWS splitter and strict base64url segment decoder.
 //! - [`signing`]: [`SigningKey`], an RSA-2048 key parsed once plus the self-signed certificate
 //!   that is published for it; signs compact JWS on the token hot path.
 //! - [`jwks`]: [`Jwk`] / [`Jwks`] documents built from a signing key or a certificate.
-//! - [`seal`]: AES-256-GCM sealing of private keys with the key-encryption key.
+//! - [`key_set`]: the one parser of key sets other issuers publish, into [`Rs256Key`]s.
+//! - [`rs256`]: [`Rs256Key`], an RSA public key parsed once for RS256 verification.
 //! - [`verify`]: [`TokenVerifier`], RS256 verification of tokens this server issued.
-//! - [`secret`]: client-secret generation and the keyed hash secrets are stored as.
 //! - [`cert`]: [`cert::ClientCertificate`], client certificates parsed once (thumbprints, key).
 //! - [`assertion`]: validation of client assertions (private_key_jwt) as Entra checks them.
+//! - [`secret`]: client-secret generation and the keyed hash secrets are stored as.
+//! - [`hash`], [`hmac`], [`random`], [`constant_time`]: SHA-1/SHA-256 thumbprints, HMAC-SHA-256,
+//!   secure random bytes, comparison of secrets.
+//! - [`seal`]: AES-256-GCM sealing of private keys with the key-encryption key.
+//! - `testing` (feature `testing`, dev-dependencies only): signing arbitrary and forged tokens.
 
 pub mod assertion;
 pub mod cert;
+pub mod compact;
+pub mod constant_time;
+pub mod hash;
+pub mod hmac;
 pub mod jwks;
+pub mod key_set;
+pub mod random;
+pub mod rs256;
 pub mod seal;
 pub mod secret;
 pub mod signing;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod verify;
 
 mod b64;
 
 pub use jwks::{Jwk, Jwks};
+pub use rs256::Rs256Key;
 pub use signing::SigningKey;
 pub use verify::{AccessClaims, Expected, IssuerRule, TokenVerifier, VerifyError};
 

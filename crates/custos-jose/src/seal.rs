@@ -5,8 +5,8 @@
 //! Format: `version (1 byte) || nonce (12 random bytes) || ciphertext || tag (16 bytes)`.
 
 use crate::JoseError;
+use crate::random;
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
-use aws_lc_rs::rand;
 
 /// The format version written first in every sealed blob.
 const VERSION: u8 = 1;
@@ -22,7 +22,7 @@ fn cipher(kek: &[u8; 32], error: JoseError) -> Result<LessSafeKey, JoseError> {
 /// Encrypts `plaintext` under `kek`, authenticating `aad` (the kid) with it.
 pub fn seal(kek: &[u8; 32], plaintext: &[u8], aad: &[u8]) -> Result<Vec<u8>, JoseError> {
     let mut nonce = [0u8; NONCE_LEN];
-    rand::fill(&mut nonce).map_err(|_| JoseError::Seal)?;
+    random::fill(&mut nonce).map_err(|_| JoseError::Seal)?;
     let mut out = Vec::with_capacity(1 + NONCE_LEN + plaintext.len() + TAG_LEN);
     out.push(VERSION);
     out.extend_from_slice(&nonce);

@@ -5,7 +5,8 @@
 //! compared in constant time. A slow KDF is pointless for 256-bit random secrets and would cap
 //! the token endpoint (performance.md §5).
 
-use aws_lc_rs::{constant_time, hmac, rand};
+use crate::hmac::HmacKey;
+use crate::random;
 
 /// Characters a generated secret is made of (letters, digits, `-._~`): all unreserved in URLs.
 const ALPHABET: &[u8; 66] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~";
@@ -21,7 +22,7 @@ pub fn generate_client_secret() -> String {
     let mut out = String::with_capacity(SECRET_LEN);
     let mut buf = [0u8; 64];
     while out.len() < SECRET_LEN {
-        rand::fill(&mut buf).expect("the system random number generator failed");
+        random::fill(&mut buf).expect("the system random number generator failed");
         for b in buf {
             // 264 = 4 * 66: bytes below it map uniformly onto the alphabet.
             if usize::from(b) < 4 * ALPHABET.len() && out.len() < SECRET_LEN {
@@ -33,39 +34,30 @@ pub fn generate_client_secret() -> String {
 }
 
 /// The server-wide key of the keyed secret hash.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct SecretHasher {
-    key: hmac::Key,
-}
-
-impl std::fmt::Debug for SecretHasher {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SecretHasher(<redacted>)")
-    }
+    key: HmacKey,
 }
 
 impl SecretHasher {
     /// A hasher keyed with `key` (32 random bytes kept in the data directory).
     pub fn new(key: &[u8]) -> Self {
-        Self { key: hmac::Key::new(hmac::HMAC_SHA256, key) }
+        Self { key: HmacKey::new(key) }
     }
 
     /// 32 fresh random bytes for a new server key.
     pub fn generate_key() -> [u8; 32] {
-        let mut key = [0u8; 32];
-        rand::fill(&mut key).expect("the system random number generator failed");
-        key
+        random::array().expect("the system random number generator failed")
     }
 
     /// The stored form of a secret.
     pub fn hash(&self, secret: &str) -> Vec<u8> {
-        hmac::sign(&self.key, secret.as_bytes()).as_ref().to_vec()
+        self.key.sign(secret.as_bytes()).to_vec()
     }
 
     /// Whether `presented` hashes to `stored`, in time independent of where they differ.
     pub fn verify(&self, presented: &str, stored: &[u8]) -> bool {
-        let computed = hmac::sign(&self.key, presented.as_bytes());
-        constant_time::verify_slices_are_equal(computed.as_ref(), stored).is_ok()
+        self.key.verify_parts(&[presented.as_bytes()], stored)
     }
 }
 

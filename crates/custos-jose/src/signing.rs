@@ -2,13 +2,13 @@
 //! for it (`x5c`), its `kid` (= `x5t`, the certificate's SHA-1 thumbprint), and the RS256
 //! compact-JWS signer used on the token hot path.
 //!
-//! `jsonwebtoken::encode` re-parses the private key on every call (performance.md §2.1); this
+//! A JWT library's `encode` re-parses the private key on every call (performance.md §2.1); this
 //! signer keeps the parsed `RsaKeyPair` and one `SystemRandom` and writes the token into a
 //! single pre-sized `String`.
 
 use crate::JoseError;
 use crate::b64::{self, Engine as _, URL};
-use aws_lc_rs::digest;
+use crate::rs256::strip_leading_zeros;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256, RsaKeyPair};
 use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair, KeyUsagePurpose, PKCS_RSA_SHA256};
@@ -136,7 +136,7 @@ impl SigningKey {
 
 /// Unpadded base64url SHA-1 thumbprint of a DER certificate: the `x5t` (and custos `kid`).
 pub fn thumbprint_sha1(certificate_der: &[u8]) -> String {
-    URL.encode(digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, certificate_der))
+    URL.encode(crate::hash::sha1(certificate_der))
 }
 
 /// The RSA public key inside a certificate.
@@ -170,25 +170,20 @@ impl RsaPublicParts {
     }
 }
 
-fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
-    let first = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
-    &bytes[first..]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::jwks::Jwk;
     use crate::test_support::{NOW, test_key};
-    use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+    use aws_lc_rs::signature::{RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents};
     use serde_json::{Value, json};
 
     #[test]
     fn kid_is_the_sha1_thumbprint_of_the_certificate() {
         let (key, _) = test_key();
-        let expected = digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, key.certificate_der());
+        let expected = crate::hash::sha1(key.certificate_der());
         assert_eq!(key.kid().len(), 27);
-        assert_eq!(URL.decode(key.kid()).unwrap(), expected.as_ref());
+        assert_eq!(URL.decode(key.kid()).unwrap(), expected);
         let jwk = Jwk::from_signing_key(key);
         assert_eq!(jwk.kid, jwk.x5t);
         assert_eq!(jwk.kid, key.kid());
@@ -207,27 +202,26 @@ mod tests {
     }
 
     #[test]
-    fn signed_token_verifies_with_jsonwebtoken_against_the_jwk() {
+    fn signed_token_verifies_against_the_jwk() {
         let (key, _) = test_key();
         let header = json!({"typ": "JWT", "alg": "RS256", "kid": key.kid()});
         let claims = json!({"aud": "api://x", "exp": 4_000_000_000_i64, "sub": "s"});
         let token = key.sign_compact(&header, &claims).unwrap();
-        assert_eq!(token.matches('.').count(), 2);
+        let [h, p, s]: [&str; 3] = token.split('.').collect::<Vec<_>>().try_into().unwrap();
+        assert_eq!(serde_json::from_slice::<Value>(&URL.decode(h).unwrap()).unwrap(), header);
+        assert_eq!(serde_json::from_slice::<Value>(&URL.decode(p).unwrap()).unwrap(), claims);
 
+        // Checked with the public key rebuilt from the published JWK, independently of Rs256Key.
         let jwk = Jwk::from_signing_key(key);
-        let decoding = DecodingKey::from_rsa_components(&jwk.n, &jwk.e).unwrap();
-        let mut validation = Validation::new(Algorithm::RS256);
-        validation.set_audience(&["api://x"]);
-        let decoded = jsonwebtoken::decode::<Value>(&token, &decoding, &validation).unwrap();
-        assert_eq!(decoded.claims, claims);
-        assert_eq!(decoded.header.kid.as_deref(), Some(key.kid()));
-
+        let public =
+            RsaPublicKeyComponents { n: URL.decode(&jwk.n).unwrap(), e: URL.decode(&jwk.e).unwrap() };
+        let signature = URL.decode(s).unwrap();
+        let input = format!("{h}.{p}");
+        assert!(public.verify(&RSA_PKCS1_2048_8192_SHA256, input.as_bytes(), &signature).is_ok());
         // A flipped signature bit fails.
-        let mut tampered = token.into_bytes();
-        let last = tampered.len() - 2;
-        tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
-        let tampered = String::from_utf8(tampered).unwrap();
-        assert!(jsonwebtoken::decode::<Value>(&tampered, &decoding, &validation).is_err());
+        let mut tampered = signature;
+        tampered[10] ^= 1;
+        assert!(public.verify(&RSA_PKCS1_2048_8192_SHA256, input.as_bytes(), &tampered).is_err());
     }
 
     #[test]

@@ -1,13 +1,15 @@
 //! Verification of access tokens this server issued, for the directory API: RS256 only, the key
-//! chosen by `kid` among the published keys (decoding keys built once), `exp`/`nbf` checked
+//! chosen by `kid` among the published keys (each parsed once), `exp`/`nbf` checked
 //! against the caller's clock with a small leeway, and `iss`/`aud` checked against what the
 //! caller expects.
 
 use crate::JoseError;
+use crate::compact::{self, Jws, Padding};
 use crate::jwks::Jwks;
+use crate::rs256::{Rs256Key, SIGNATURE_BUFFER_LEN};
 use custos_core::{AppId, ObjectId, TenantId};
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
+use serde::de::IgnoredAny;
 use std::collections::HashMap;
 
 /// Default clock leeway for `exp` and `nbf`, in seconds.
@@ -122,21 +124,24 @@ pub struct Expected<'a> {
     pub audiences: Option<&'a [&'a str]>,
 }
 
-/// Verifies RS256 tokens against a fixed set of published keys. Build a new one when the
-/// published keys change.
-pub struct TokenVerifier {
-    keys: HashMap<String, DecodingKey>,
-    validation: Validation,
-    leeway: i64,
+/// The protected header as far as verification cares; a repeated member is malformed.
+#[derive(Deserialize)]
+struct Header {
+    alg: String,
+    #[serde(default)]
+    typ: Option<String>,
+    #[serde(default)]
+    kid: Option<String>,
+    #[serde(default)]
+    crit: Option<IgnoredAny>,
 }
 
-impl std::fmt::Debug for TokenVerifier {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenVerifier")
-            .field("kids", &self.keys.keys().collect::<Vec<_>>())
-            .field("leeway", &self.leeway)
-            .finish()
-    }
+/// Verifies RS256 tokens against a fixed set of published keys. Build a new one when the
+/// published keys change.
+#[derive(Debug)]
+pub struct TokenVerifier {
+    keys: HashMap<String, Rs256Key>,
+    leeway: i64,
 }
 
 impl TokenVerifier {
@@ -144,18 +149,11 @@ impl TokenVerifier {
     pub fn new(jwks: &Jwks) -> Result<Self, JoseError> {
         let mut keys = HashMap::with_capacity(jwks.keys.len());
         for jwk in &jwks.keys {
-            let key = DecodingKey::from_rsa_components(&jwk.n, &jwk.e)
+            let key = Rs256Key::from_jwk(&jwk.n, &jwk.e)
                 .map_err(|e| JoseError::InvalidCertificate(e.to_string()))?;
             keys.insert(jwk.kid.clone(), key);
         }
-        // Time and audience are checked here against the injected clock and the caller's
-        // expectations; jsonwebtoken checks the algorithm, the signature and claim presence.
-        let mut validation = Validation::new(Algorithm::RS256);
-        validation.validate_exp = false;
-        validation.validate_nbf = false;
-        validation.validate_aud = false;
-        validation.set_required_spec_claims(&["exp", "iss", "aud"]);
-        Ok(Self { keys, validation, leeway: DEFAULT_LEEWAY_SECS })
+        Ok(Self { keys, leeway: DEFAULT_LEEWAY_SECS })
     }
 
     /// The same verifier with another leeway (seconds).
@@ -174,8 +172,11 @@ impl TokenVerifier {
         if token.len() > MAX_TOKEN_LEN {
             return Err(VerifyError::Malformed("token too long".into()));
         }
-        let header = jsonwebtoken::decode_header(token).map_err(|e| VerifyError::Malformed(e.to_string()))?;
-        if header.alg != Algorithm::RS256 {
+        let malformed = |e: &dyn std::fmt::Display| VerifyError::Malformed(e.to_string());
+        let jws = Jws::split(token).map_err(|e| malformed(&e))?;
+        let header = compact::decode(jws.header, Padding::Refused).map_err(|e| malformed(&e))?;
+        let header: Header = serde_json::from_slice(&header).map_err(|e| malformed(&e))?;
+        if header.alg != "RS256" {
             return Err(VerifyError::Malformed("algorithm not allowed".into()));
         }
         if header.typ.as_deref().is_some_and(|t| !t.eq_ignore_ascii_case("JWT")) {
@@ -185,12 +186,11 @@ impl TokenVerifier {
             return Err(VerifyError::Malformed("critical header parameters are not supported".into()));
         }
         let key = header.kid.as_deref().and_then(|kid| self.keys.get(kid)).ok_or(VerifyError::UnknownKey)?;
-        let claims = jsonwebtoken::decode::<AccessClaims>(token, key, &self.validation)
-            .map_err(|e| match e.kind() {
-                jsonwebtoken::errors::ErrorKind::InvalidSignature => VerifyError::BadSignature,
-                _ => VerifyError::Malformed(e.to_string()),
-            })?
-            .claims;
+        let mut buffer = [0; SIGNATURE_BUFFER_LEN];
+        let signature = jws.signature_into(Padding::Refused, &mut buffer).map_err(|e| malformed(&e))?;
+        key.verify(jws.signing_input.as_bytes(), signature).map_err(|_| VerifyError::BadSignature)?;
+        let claims = compact::decode(jws.payload, Padding::Refused).map_err(|e| malformed(&e))?;
+        let claims: AccessClaims = serde_json::from_slice(&claims).map_err(|e| malformed(&e))?;
         if claims.exp <= now - self.leeway {
             return Err(VerifyError::Expired);
         }

@@ -78,22 +78,23 @@ impl Drop for InFlight {
 
 #[cfg(test)]
 mod tests {
-    //! Real (short) time: the waits are what is under test, and they are tokio timers.
+    //! On tokio's paused clock: the waits are tokio timers, so the tests are exact and instant.
+    #![allow(clippy::disallowed_methods)] // tokio's paused test clock is the injected clock here
 
     use super::*;
     use tokio::time::{Instant, sleep};
 
     const FIRST: Duration = Duration::from_millis(100);
     const IDLE: Duration = Duration::from_millis(300);
-    /// Scheduling noise allowed above an exact deadline.
-    const SLACK: Duration = Duration::from_millis(150);
+    /// How long the watcher may take past an exact deadline (timer granularity: 1 ms).
+    const SLACK: Duration = Duration::from_millis(2);
 
     fn watch(activity: &Arc<Activity>) -> tokio::task::JoinHandle<()> {
         let activity = Arc::clone(activity);
         tokio::spawn(async move { activity.unused_for(FIRST, IDLE).await })
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_connection_without_requests_is_unused_after_the_first_request_timeout() {
         let started = Instant::now();
         Activity::default().unused_for(FIRST, IDLE).await;
@@ -101,7 +102,7 @@ mod tests {
         assert!(waited >= FIRST && waited < FIRST + SLACK, "{waited:?}");
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_request_in_flight_keeps_the_connection_in_use() {
         let activity = Arc::new(Activity::default());
         let request = activity.begin();
@@ -115,7 +116,7 @@ mod tests {
         assert!(quiet >= IDLE && quiet < IDLE * 2 + SLACK, "{quiet:?}");
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn the_idle_period_starts_when_the_first_request_ends() {
         let activity = Arc::new(Activity::default());
         let watcher = watch(&activity);
@@ -129,7 +130,7 @@ mod tests {
         assert!(quiet >= IDLE && quiet < IDLE + SLACK, "{quiet:?}");
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_request_during_the_wait_postpones_the_end() {
         let activity = Arc::new(Activity::default());
         drop(activity.begin());

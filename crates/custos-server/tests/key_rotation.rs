@@ -14,7 +14,7 @@ use custos_core::TenantId;
 use custos_core::ids::GRAPH_APP_ID;
 use custos_core::model::Tenant;
 use custos_jose::secret::SecretHasher;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use custos_jose::testing::verified_with_jwks;
 use serde_json::{Value, json};
 use time::Duration;
 
@@ -153,18 +153,10 @@ fn published_kids(jwks: &Value) -> Vec<String> {
     kids
 }
 
-/// Whether `token`'s signature verifies with the key its `kid` names in `jwks`.
+/// Whether `token`'s signature verifies with the key its `kid` names in `jwks` (time is checked
+/// against the fixture's clock by the caller).
 fn verifies(jwks: &Value, token: &str) -> bool {
-    let kid = kid_of(token);
-    let Some(jwk) = jwks["keys"].as_array().unwrap().iter().find(|k| k["kid"] == kid) else {
-        return false;
-    };
-    let key =
-        DecodingKey::from_rsa_components(jwk["n"].as_str().unwrap(), jwk["e"].as_str().unwrap()).unwrap();
-    let mut validation = Validation::new(Algorithm::RS256);
-    validation.validate_exp = false; // checked against the fixture's clock by the caller
-    validation.validate_aud = false;
-    jsonwebtoken::decode::<Value>(token, &key, &validation).is_ok()
+    verified_with_jwks(jwks, token).is_some()
 }
 
 fn assert_graph_error(reply: &Reply, status: u16, code: &str, message: &str) {

@@ -83,7 +83,7 @@ fn profile(dir: &DataDir, args: &RecoverArgs, recovered: RecoveredAdmin) -> anyh
         Some(url) => url.clone(),
         None => existing_public_url(dir).unwrap_or_else(|| DEFAULT_PUBLIC_URL.to_owned()),
     };
-    let public_url = crate::serve::normalize_public_url(&public_url)?;
+    let public_url = crate::public_url::normalize_public_url(&public_url)?;
     Ok(Profile {
         graph_base_url: format!("{public_url}/v1.0"),
         public_url,

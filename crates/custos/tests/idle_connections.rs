@@ -5,6 +5,7 @@
 mod common;
 
 use common::{Server, admin_token, init_json};
+use custos_core::{Clock, SystemClock};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use std::io::{ErrorKind, Read};
@@ -34,7 +35,7 @@ fn silent_tls_connections_are_closed_and_tokens_are_still_issued() {
 
     for (i, (mut stream, handshaken_at)) in idle.into_iter().enumerate() {
         let deadline = handshaken_at + HEADER_TIMEOUT * 3;
-        let wait = deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(1));
+        let wait = deadline.saturating_duration_since(SystemClock.instant()).max(Duration::from_millis(1));
         stream.sock.set_read_timeout(Some(wait)).unwrap();
         let mut byte = [0u8; 1];
         match stream.read(&mut byte) {
@@ -60,7 +61,7 @@ fn handshaken(
     while conn.is_handshaking() {
         conn.complete_io(&mut sock).unwrap();
     }
-    (rustls::StreamOwned::new(conn, sock), Instant::now())
+    (rustls::StreamOwned::new(conn, sock), SystemClock.instant())
 }
 
 fn client_config(ca: &std::path::Path) -> Arc<rustls::ClientConfig> {

@@ -1,51 +1,14 @@
-//! An external issuer's signing keys, from its JWKS document: only RSA keys usable for RS256
-//! signatures (`use` absent or `sig`, `alg` absent or `RS256`, a 2048–8192-bit modulus) are kept,
-//! at most [`MAX_KEYS`] of them in document order (Entra stores the first 100); symmetric, EC,
-//! encryption and malformed entries are skipped, so an `oct` key can never verify anything.
+//! An external issuer's signing keys, from its JWKS document, parsed by
+//! [`custos_jose::key_set`] (its module documentation gives every rule) with `kid` optional: an
+//! issuer with a single key may leave it unnamed, and a token without `kid` is then verified
+//! with that only key.
 
-use aws_lc_rs::signature::{RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents};
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::Deserialize;
-
-/// Most keys kept from one issuer's key set.
-pub(crate) const MAX_KEYS: usize = 100;
-/// Longest `kid` stored.
-pub(crate) const MAX_KID_LEN: usize = 256;
-const MIN_MODULUS_BYTES: usize = 256;
-const MAX_MODULUS_BYTES: usize = 1024;
-
-#[derive(Debug, Deserialize)]
-struct KeySetDocument {
-    keys: Vec<serde_json::Value>,
-}
-
-#[derive(Debug, Deserialize)]
-struct RawJwk {
-    kty: String,
-    #[serde(default)]
-    kid: Option<String>,
-    #[serde(default, rename = "use")]
-    use_: Option<String>,
-    #[serde(default)]
-    alg: Option<String>,
-    #[serde(default)]
-    n: Option<String>,
-    #[serde(default)]
-    e: Option<String>,
-}
-
-/// One RS256 verification key.
-#[derive(Debug, Clone)]
-struct IssuerKey {
-    kid: Option<String>,
-    components: RsaPublicKeyComponents<Vec<u8>>,
-}
+use custos_jose::key_set::{KeySetError, KidRule, PublishedKey, parse_rs256_keys};
 
 /// The usable keys of one issuer.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct IssuerKeys {
-    keys: Vec<IssuerKey>,
+    keys: Vec<PublishedKey>,
 }
 
 /// Why a signature was not verified.
@@ -59,16 +22,8 @@ pub(crate) enum KeyLookup {
 
 impl IssuerKeys {
     /// Parses a JWKS document; `Err` when it is not `{"keys":[...]}`.
-    pub(crate) fn parse(body: &[u8]) -> Result<Self, serde_json::Error> {
-        let document: KeySetDocument = serde_json::from_slice(body)?;
-        let keys = document
-            .keys
-            .into_iter()
-            .filter_map(|v| serde_json::from_value::<RawJwk>(v).ok())
-            .filter_map(usable)
-            .take(MAX_KEYS)
-            .collect();
-        Ok(Self { keys })
+    pub(crate) fn parse(body: &[u8]) -> Result<Self, KeySetError> {
+        Ok(Self { keys: parse_rs256_keys(body, KidRule::Optional)? })
     }
 
     /// Number of usable keys.
@@ -81,7 +36,7 @@ impl IssuerKeys {
         self.find(kid).is_some()
     }
 
-    fn find(&self, kid: Option<&str>) -> Option<&IssuerKey> {
+    fn find(&self, kid: Option<&str>) -> Option<&PublishedKey> {
         match kid {
             Some(kid) => self.keys.iter().find(|k| k.kid.as_deref() == Some(kid)),
             None => match self.keys.as_slice() {
@@ -99,34 +54,16 @@ impl IssuerKeys {
         signature: &[u8],
     ) -> Result<(), KeyLookup> {
         let key = self.find(kid).ok_or(KeyLookup::NotFound)?;
-        key.components
-            .verify(&RSA_PKCS1_2048_8192_SHA256, signing_input, signature)
-            .map_err(|_| KeyLookup::BadSignature)
+        key.key.verify(signing_input, signature).map_err(|_| KeyLookup::BadSignature)
     }
-}
-
-fn usable(jwk: RawJwk) -> Option<IssuerKey> {
-    let signing =
-        jwk.use_.as_deref().is_none_or(|u| u == "sig") && jwk.alg.as_deref().is_none_or(|a| a == "RS256");
-    if jwk.kty != "RSA" || !signing {
-        return None;
-    }
-    let kid = match jwk.kid {
-        Some(kid) if kid.is_empty() || kid.len() > MAX_KID_LEN => return None,
-        kid => kid,
-    };
-    let n = URL_SAFE_NO_PAD.decode(jwk.n?).ok()?;
-    let e = URL_SAFE_NO_PAD.decode(jwk.e?).ok()?;
-    let n_len = n.iter().skip_while(|b| **b == 0).count();
-    if !(MIN_MODULUS_BYTES..=MAX_MODULUS_BYTES).contains(&n_len) || e.is_empty() || e.len() > 8 {
-        return None;
-    }
-    Some(IssuerKey { kid, components: RsaPublicKeyComponents { n, e } })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use custos_jose::key_set::MAX_KEYS;
     use custos_jose::{Jwk, SigningKey};
     use time::OffsetDateTime;
 
@@ -140,6 +77,7 @@ mod tests {
             {"kty":"RSA","use":"sig","kid":"good","n":n(256),"e":"AQAB"},
             {"kty":"RSA","kid":"no-use","n":n(512),"e":"AQAB","alg":"RS256"},
             {"kty":"RSA","use":"enc","kid":"enc","n":n(256),"e":"AQAB"},
+            {"kty":"RSA","kid":"encrypt-only","n":n(256),"e":"AQAB","key_ops":["encrypt"]},
             {"kty":"oct","kid":"oct","k":"c2VjcmV0"},
             {"kty":"EC","kid":"ec","crv":"P-256","x":"AA","y":"AA"},
             {"kty":"RSA","kid":"small","n":n(128),"e":"AQAB"},
@@ -151,6 +89,7 @@ mod tests {
         let keys = IssuerKeys::parse(doc.to_string().as_bytes()).unwrap();
         assert_eq!(keys.len(), 2);
         assert!(keys.has(Some("good")) && keys.has(Some("no-use")) && !keys.has(Some("enc")));
+        assert!(!keys.has(Some("encrypt-only")), "key_ops without verify");
         assert!(!keys.has(None), "two keys and no kid: ambiguous");
         assert!(IssuerKeys::parse(b"{\"nokeys\":[]}").is_err());
 
@@ -160,6 +99,13 @@ mod tests {
         let keys = IssuerKeys::parse(serde_json::json!({ "keys": many }).to_string().as_bytes()).unwrap();
         assert_eq!(keys.len(), MAX_KEYS);
         assert!(keys.has(Some("k99")) && !keys.has(Some("k100")));
+    }
+
+    #[test]
+    fn an_issuers_only_key_may_be_unnamed() {
+        let doc = serde_json::json!({"keys": [{"kty":"RSA","n":n(256),"e":"AQAB"}]});
+        let keys = IssuerKeys::parse(doc.to_string().as_bytes()).unwrap();
+        assert!(keys.has(None) && !keys.has(Some("any")));
     }
 
     #[test]

@@ -1,14 +1,13 @@
 //! The external token presented as a federated client assertion: an unverified peek at its
-//! `iss` (to tell it from a certificate assertion), strict parsing (size cap, three base64url
-//! segments, JSON header and claims with no repeated member, `alg` RS256 only, no `crit` and no
+//! `iss` (to tell it from a certificate assertion), strict parsing (size cap, three unpadded
+//! base64url segments split by [`custos_jose::compact`], JSON header and claims with no repeated member, `alg` RS256 only, no `crit` and no
 //! embedded keys), whether it is a user token (`scp`, or an `idtyp` other than `app`), and its
 //! time window. The signature is checked by the caller with the keys
 //! of the issuer the matching credential names.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use custos_core::aadsts::TokenError;
 use custos_jose::assertion::{AssertionError, MAX_ASSERTION_LEN, Malformation};
+use custos_jose::compact::{self, Jws, Padding};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 
@@ -93,9 +92,8 @@ pub(crate) fn peek_issuer(raw: &str) -> Option<String> {
     if raw.len() > MAX_ASSERTION_LEN {
         return None;
     }
-    let mut segments = raw.split('.');
-    let payload = segments.nth(1)?;
-    let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    let payload = raw.split('.').nth(1)?;
+    let bytes = compact::decode(payload.trim_end_matches('='), Padding::Refused).ok()?;
     serde_json::from_slice::<IssuerOnly>(&bytes).ok().map(|c| c.iss)
 }
 
@@ -112,17 +110,11 @@ pub(crate) fn parse(raw: &str) -> Result<ExternalToken<'_>, TokenError> {
     if raw.len() > MAX_ASSERTION_LEN {
         return Err(invalid(AssertionError::TooLarge { len: raw.len(), max: MAX_ASSERTION_LEN }));
     }
-    let parts: Vec<&str> = raw.split('.').collect();
-    let [header, payload, signature] = parts.as_slice() else {
-        return Err(malformed(Malformation::SegmentCount));
-    };
-    if header.is_empty() || payload.is_empty() || signature.is_empty() {
-        return Err(malformed(Malformation::EmptySegment));
-    }
-    let decode = |segment: &str| URL_SAFE_NO_PAD.decode(segment).map_err(|_| malformed(Malformation::Base64));
-    let header: Header = object(&decode(header)?).ok_or_else(|| malformed(Malformation::Header))?;
-    let claims: RawClaims = object(&decode(payload)?).ok_or_else(|| malformed(Malformation::Claims))?;
-    let signature = decode(signature)?;
+    let jws = Jws::split(raw).and_then(Jws::non_empty).map_err(malformed)?;
+    let decode = |segment| compact::decode(segment, Padding::Refused).map_err(malformed);
+    let header: Header = object(&decode(jws.header)?).ok_or_else(|| malformed(Malformation::Header))?;
+    let claims: RawClaims = object(&decode(jws.payload)?).ok_or_else(|| malformed(Malformation::Claims))?;
+    let signature = decode(jws.signature)?;
     if header.crit.is_some() {
         return Err(invalid(AssertionError::CriticalHeader));
     }
@@ -137,8 +129,12 @@ pub(crate) fn parse(raw: &str) -> Result<ExternalToken<'_>, TokenError> {
                 .to_owned(),
         ));
     }
-    let signing_input = &raw[..raw.len() - parts[2].len() - 1];
-    Ok(ExternalToken { signing_input, signature, kid: header.kid, claims: claims.check()? })
+    Ok(ExternalToken {
+        signing_input: jws.signing_input,
+        signature,
+        kid: header.kid,
+        claims: claims.check()?,
+    })
 }
 
 /// A JSON object (never an array, which serde would map onto the struct's fields by position)
@@ -207,6 +203,8 @@ impl ExternalClaims {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
     fn b64(json: &str) -> String {
         URL_SAFE_NO_PAD.encode(json)

@@ -43,9 +43,7 @@ impl EndpointSecret {
     /// A fresh secret for the identity `object_id` of `tenant`; `None` when the system random
     /// number generator fails.
     pub(crate) fn generate(tenant: TenantId, object_id: ObjectId) -> Option<Self> {
-        let mut random = [0u8; RANDOM_HEX / 2];
-        aws_lc_rs::rand::fill(&mut random).ok()?;
-        let random: String = random.iter().map(|b| format!("{b:02x}")).collect();
+        let random = custos_jose::random::hex(RANDOM_HEX / 2).ok()?;
         Some(Self(format!("{PREFIX}{}{}{random}", tenant.as_uuid().simple(), object_id.as_uuid().simple())))
     }
 

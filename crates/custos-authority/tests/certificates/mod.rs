@@ -5,18 +5,16 @@
 #![allow(dead_code, unreachable_pub)]
 
 use crate::common::{App, Fixture, NOW, assign, at, register};
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RSA_PSS_SHA256, RsaKeyPair};
-use base64::Engine as _;
-use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
 use custos_core::model::{KEY_TYPE_X509, KEY_USAGE_VERIFY, KeyCredential};
 use custos_jose::cert::ClientCertificate;
+pub use custos_jose::testing::Alg;
+use custos_jose::testing::TestSigner;
 use custos_store::Store;
 use std::sync::OnceLock;
 use uuid::Uuid;
 
 pub struct ClientKey {
-    pub key: RsaKeyPair,
+    pub key: TestSigner,
     pub cert: ClientCertificate,
 }
 
@@ -27,7 +25,7 @@ fn generate() -> ClientKey {
     params.not_after = at(NOW + 365 * 86_400);
     let certificate = params.self_signed(&key_pair).unwrap();
     ClientKey {
-        key: RsaKeyPair::from_pkcs8(&key_pair.serialize_der()).unwrap(),
+        key: TestSigner::from_pkcs8(&key_pair.serialize_der()),
         cert: ClientCertificate::from_der(certificate.der()).unwrap(),
     }
 }
@@ -71,23 +69,9 @@ pub async fn certificate_client(fx: &Fixture, credentials: Vec<KeyCredential>) -
     client
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Alg {
-    Rs256,
-    Ps256,
-}
-
 /// Builds `header.payload.signature` over the JSON texts as given.
 pub fn sign(key: &ClientKey, alg: Alg, header: &str, claims: &str, padded: bool) -> String {
-    let encode = |bytes: &[u8]| if padded { URL_SAFE.encode(bytes) } else { URL_SAFE_NO_PAD.encode(bytes) };
-    let input = format!("{}.{}", encode(header.as_bytes()), encode(claims.as_bytes()));
-    let mut signature = vec![0; key.key.public_modulus_len()];
-    let padding = match alg {
-        Alg::Rs256 => &RSA_PKCS1_SHA256,
-        Alg::Ps256 => &RSA_PSS_SHA256,
-    };
-    key.key.sign(padding, &SystemRandom::new(), input.as_bytes(), &mut signature).unwrap();
-    format!("{input}.{}", encode(&signature))
+    key.key.sign_text(alg, header, claims, padded)
 }
 
 /// `{"alg":"RS256","typ":"JWT","x5t":…}` for `key`.

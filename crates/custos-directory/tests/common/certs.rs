@@ -6,7 +6,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use custos_jose::testing::TestSigner;
 use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair, PKCS_RSA_SHA256};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -17,7 +17,7 @@ pub const PROOF_AUDIENCE: &str = "00000002-0000-0000-c000-000000000000";
 /// A generated client certificate with its private key.
 pub struct TestCert {
     pub der: Vec<u8>,
-    pub key_pem: String,
+    pub key: TestSigner,
 }
 
 impl TestCert {
@@ -31,7 +31,7 @@ impl TestCert {
         params.not_before = not_before;
         params.not_after = not_after;
         let cert = params.self_signed(&key).expect("self-signed certificate");
-        Self { der: cert.der().to_vec(), key_pem: key.serialize_pem() }
+        Self { der: cert.der().to_vec(), key: TestSigner::from_pkcs8(&key.serialize_der()) }
     }
 
     /// Standard base64 of the DER, the Graph `key` / manifest `value`.
@@ -41,17 +41,16 @@ impl TestCert {
 
     /// SHA-1 thumbprint bytes.
     pub fn sha1(&self) -> Vec<u8> {
-        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, &self.der).as_ref().to_vec()
+        custos_jose::hash::sha1(&self.der).to_vec()
     }
 
     /// Signs `claims` (RS256) with this certificate's key, `x5t` in the header when asked.
     pub fn sign(&self, claims: &Value, with_x5t: bool) -> String {
-        let mut header = Header::new(Algorithm::RS256);
+        let mut header = json!({"typ": "JWT", "alg": "RS256"});
         if with_x5t {
-            header.x5t = Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.sha1()));
+            header["x5t"] = json!(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.sha1()));
         }
-        let key = EncodingKey::from_rsa_pem(self.key_pem.as_bytes()).expect("PKCS#8 PEM key");
-        jsonwebtoken::encode(&header, claims, &key).expect("signing")
+        self.key.sign(&header, claims)
     }
 
     /// A valid proof for the application with object id `app_object_id` at `now`.

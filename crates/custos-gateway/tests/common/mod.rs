@@ -17,9 +17,8 @@ use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use custos_core::FixedClock;
 use custos_gateway::{Gateway, GatewayConfig};
+use custos_jose::testing::TestSigner;
 use futures_util::StreamExt as _;
-use jsonwebtoken::jwk::{AlgorithmParameters, Jwk};
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -44,7 +43,7 @@ const CHUNK: usize = 1024 * 1024;
 /// The in-test authority: one RSA key, published in both JWKS documents.
 pub struct Authority {
     pub base: String,
-    encoding: EncodingKey,
+    signer: TestSigner,
     kid: String,
     state: Arc<AuthorityState>,
 }
@@ -63,14 +62,11 @@ struct AuthorityState {
 
 impl Authority {
     pub async fn start() -> Self {
-        let pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).unwrap();
-        let encoding = EncodingKey::from_rsa_pem(pair.serialize_pem().as_bytes()).unwrap();
-        let jwk = Jwk::from_encoding_key(&encoding, Algorithm::RS256).unwrap();
-        let AlgorithmParameters::RSA(rsa) = jwk.algorithm else { panic!("not RSA") };
+        let signer = TestSigner::generate();
         let kid = "gateway-test-key".to_owned();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let key = json!({"kty":"RSA","use":"sig","kid":kid,"n":rsa.n,"e":rsa.e});
+        let key = signer.jwk(&kid);
         let state = Arc::new(AuthorityState {
             base: base.clone(),
             key,
@@ -80,7 +76,7 @@ impl Authority {
         });
         let app = Router::new().fallback(discovery).with_state(Arc::clone(&state));
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Self { base, encoding, kid, state }
+        Self { base, signer, kid, state }
     }
 
     /// Takes the authority down (every request answered `503`) or brings it back.
@@ -121,10 +117,11 @@ impl Authority {
 
     /// Signs `claims` with a header whose `typ` is `typ` (or absent).
     pub fn sign_typed(&self, typ: Option<&str>, claims: &Value) -> String {
-        let mut header = Header::new(Algorithm::RS256);
-        header.kid = Some(self.kid.clone());
-        header.typ = typ.map(str::to_owned);
-        jsonwebtoken::encode(&header, claims, &self.encoding).unwrap()
+        let mut header = json!({"alg": "RS256", "kid": self.kid});
+        if let Some(typ) = typ {
+            header["typ"] = json!(typ);
+        }
+        self.signer.sign(&header, claims)
     }
 
     /// The standard client token (role [`ROLE`]).

@@ -8,20 +8,21 @@
 //! - A failed refresh keeps the previous keys: when the authority is down, cached keys keep serving.
 
 mod fetch;
-mod jwks;
+mod ring;
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use custos_core::Clock;
-use jsonwebtoken::DecodingKey;
+use custos_jose::Rs256Key;
+use custos_jose::key_set::{KidRule, PublishedKey, parse_rs256_keys};
 use time::OffsetDateTime;
 
 use crate::config::GuardConfig;
 use fetch::{Discovered, MetadataClient};
 pub use fetch::{FETCH_TIMEOUT, FetchError, MAX_DOCUMENT_BYTES};
-use jwks::{KeyRing, ParsedKey, parse_key_set};
-pub use jwks::{MAX_KEYS, MAX_KID_LEN};
+use ring::KeyRing;
+pub use ring::{MAX_KEYS, MAX_KID_LEN};
 
 /// Timing of the key cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,7 +50,7 @@ pub(crate) struct Snapshot {
 
 impl Snapshot {
     /// The key with `kid` and the issuers it may sign for.
-    pub(crate) fn key(&self, kid: &str) -> Option<(&DecodingKey, &[String])> {
+    pub(crate) fn key(&self, kid: &str) -> Option<(&Rs256Key, &[String])> {
         self.ring.get(kid)
     }
 }
@@ -197,9 +198,9 @@ impl KeyCache {
         Ok(Snapshot { v2_issuer: v2.issuer, v1_issuer: v1.issuer, ring, fetched_at: self.clock.now() })
     }
 
-    async fn fetch_keys(&self, discovered: &Discovered) -> Result<Vec<ParsedKey>, FetchError> {
+    async fn fetch_keys(&self, discovered: &Discovered) -> Result<Vec<PublishedKey>, FetchError> {
         let body = self.client.get(&discovered.jwks_uri).await?;
-        parse_key_set(&body)
+        parse_rs256_keys(&body, KidRule::Required)
             .map_err(|e| FetchError::Document { url: discovered.jwks_uri.to_string(), reason: e.to_string() })
     }
 }

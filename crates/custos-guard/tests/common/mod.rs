@@ -13,8 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use custos_core::FixedClock;
 use custos_guard::{CacheOptions, Guard, GuardConfig, GuardLayer, Principal};
-use jsonwebtoken::jwk::{AlgorithmParameters, Jwk};
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use custos_jose::testing::TestSigner;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use tower::ServiceExt as _;
@@ -33,19 +32,20 @@ pub const NOW: i64 = 1_800_000_000;
 /// An RSA-2048 signing key with its kid.
 pub struct TestKey {
     pub kid: String,
-    pub encoding: EncodingKey,
+    pub signer: TestSigner,
     pub n: String,
     pub e: String,
-    pub public_pem: String,
 }
 
 impl TestKey {
     pub fn generate(kid: &str) -> Self {
-        let pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).unwrap();
-        let encoding = EncodingKey::from_rsa_pem(pair.serialize_pem().as_bytes()).unwrap();
-        let jwk = Jwk::from_encoding_key(&encoding, Algorithm::RS256).unwrap();
-        let AlgorithmParameters::RSA(rsa) = jwk.algorithm else { panic!("not RSA") };
-        Self { kid: kid.to_owned(), encoding, n: rsa.n, e: rsa.e, public_pem: pair.public_key_pem() }
+        let signer = TestSigner::generate();
+        Self { kid: kid.to_owned(), n: signer.n(), e: signer.e(), signer }
+    }
+
+    /// Signs `claims` under `header` with this key (RS256, or PS256 when the header says so).
+    pub fn sign(&self, header: &Value, claims: &Value) -> String {
+        self.signer.sign(header, claims)
     }
 
     /// The JWK as Entra publishes it (`kid == x5t`, `use: sig`), with an optional `issuer`.
@@ -173,21 +173,17 @@ impl Authority {
     }
 
     /// A v2 header: `{"typ":"JWT","alg":"RS256","kid":…}`.
-    pub fn v2_header(&self) -> Header {
-        let mut header = Header::new(Algorithm::RS256);
-        header.kid = Some(self.key.kid.clone());
-        header
+    pub fn v2_header(&self) -> Value {
+        json!({"typ": "JWT", "alg": "RS256", "kid": self.key.kid})
     }
 
     /// A v1 header: `{"typ":"JWT","alg":"RS256","x5t":…,"kid":…}`.
-    pub fn v1_header(&self) -> Header {
-        let mut header = self.v2_header();
-        header.x5t = Some(self.key.kid.clone());
-        header
+    pub fn v1_header(&self) -> Value {
+        json!({"typ": "JWT", "alg": "RS256", "x5t": self.key.kid, "kid": self.key.kid})
     }
 
-    pub fn sign(&self, header: &Header, claims: &Value) -> String {
-        jsonwebtoken::encode(header, claims, &self.key.encoding).unwrap()
+    pub fn sign(&self, header: &Value, claims: &Value) -> String {
+        self.key.sign(header, claims)
     }
 
     pub fn v2_token(&self) -> String {

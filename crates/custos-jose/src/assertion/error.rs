@@ -5,37 +5,7 @@
 
 use std::fmt;
 
-/// A structural defect of the compact JWS or its JSON.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Malformation {
-    /// Not exactly three `.`-separated segments (JWE, JSON serialization, extra dots).
-    SegmentCount,
-    /// A segment is empty (e.g. the `alg: none` form `header.payload.`).
-    EmptySegment,
-    /// A segment is not base64url: foreign characters, whitespace, misplaced or wrong `=`
-    /// padding, or non-canonical trailing bits.
-    Base64,
-    /// The header is not a UTF-8 JSON object.
-    Header,
-    /// The claim set is not a UTF-8 JSON object.
-    Claims,
-    /// A member name appears twice in the same JSON object.
-    DuplicateMember,
-}
-
-impl fmt::Display for Malformation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::SegmentCount => "a compact JWS has exactly three segments separated by '.'",
-            Self::EmptySegment => "a segment is empty",
-            Self::Base64 => "a segment is not valid base64url",
-            Self::Header => "the header is not a UTF-8 JSON object",
-            Self::Claims => "the claim set is not a UTF-8 JSON object",
-            Self::DuplicateMember => "a JSON member name is repeated",
-        })
-    }
-}
+pub use crate::compact::Malformation;
 
 /// Why a client assertion was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -4,11 +4,12 @@
 //! both `x5t#S256` and `x5t` are sent they must name the same certificate; `kid` is consulted
 //! only without either. The algorithm must fit the key: RS256/PS256 for RSA, ES256 for P-256.
 
-use super::compact;
 use super::error::AssertionError;
 use super::header::{Algorithm, KeyHints};
 use super::json::Value;
-use crate::cert::{ClientCertificate, VerifyingKey, upper_hex};
+use crate::cert::{ClientCertificate, VerifyingKey};
+use crate::compact::{self, Padding};
+use crate::hash::upper_hex;
 
 /// Longest hint looked at; longer ones are unknown keys.
 const MAX_HINT_LEN: usize = 128;
@@ -77,7 +78,7 @@ fn thumbprint(
     let mut bytes = [0u8; 48];
     let len = match (base64_only, text.len()) {
         (false, 40 | 64) if text.bytes().all(|b| b.is_ascii_hexdigit()) => decode_hex(text, &mut bytes),
-        _ => compact::decode_into(text, &mut bytes).ok_or_else(unknown)?,
+        _ => compact::decode_into(text, Padding::Tolerated, &mut bytes).ok_or_else(unknown)?,
     };
     let decoded = &bytes[..len];
     match (len, expected) {

@@ -4,14 +4,13 @@
 //! the assertion itself.
 //!
 //! The checks run in this order, each failure one [`AssertionError`] variant: size cap before any
-//! decoding; three strict base64url segments (`compact`); header (`header`: duplicates,
+//! decoding; three strict base64url segments ([`crate::compact`], padding tolerated); header (`header`: duplicates,
 //! `crit`, embedded keys, `typ`, `alg`); key lookup and signature over the bytes as received
 //! (`keys`); claims (`claims`: `iss`/`sub`, `aud`, time claims, lifetime, `jti`). Replay
 //! (the `jti` store, the byte-identical reuse rule) is the caller's: [`ValidatedAssertion`]
 //! carries what it needs. Nothing is cached between calls.
 
 mod claims;
-mod compact;
 mod error;
 mod header;
 mod json;
@@ -20,7 +19,9 @@ mod keys;
 pub use claims::MAX_JTI_LEN;
 pub use error::{AssertionError, Malformation};
 
-use crate::cert::{ClientCertificate, sha256};
+use crate::cert::ClientCertificate;
+use crate::compact::{self, Jws, Padding};
+use crate::hash::sha256;
 
 /// Longest assertion accepted, in bytes; checked before anything is decoded.
 pub const MAX_ASSERTION_LEN: usize = 16 * 1024;
@@ -72,10 +73,11 @@ pub fn validate_client_assertion(
     if raw.len() > MAX_ASSERTION_LEN {
         return Err(AssertionError::TooLarge { len: raw.len(), max: MAX_ASSERTION_LEN });
     }
-    let segments = compact::split(raw).map_err(AssertionError::Malformed)?;
-    let header_json = compact::decode(segments.header).map_err(AssertionError::Malformed)?;
-    let claims_json = compact::decode(segments.payload).map_err(AssertionError::Malformed)?;
-    let signature = compact::decode(segments.signature).map_err(AssertionError::Malformed)?;
+    let segments = Jws::split(raw).and_then(Jws::non_empty).map_err(AssertionError::Malformed)?;
+    let decode = |segment| compact::decode(segment, Padding::Tolerated).map_err(AssertionError::Malformed);
+    let header_json = decode(segments.header)?;
+    let claims_json = decode(segments.payload)?;
+    let signature = decode(segments.signature)?;
 
     let header = header::parse(&header_json)?;
     let certificate = keys::find(&header.hints, ctx.registered)?;

@@ -105,10 +105,7 @@ fn print_exports(base: &str, header: &IdentityHeader) -> anyhow::Result<()> {
 
 /// 32 random bytes as 64 hex digits (safe in a shell `export` line and an HTTP header).
 fn random_secret() -> anyhow::Result<String> {
-    let mut bytes = [0u8; 32];
-    aws_lc_rs::rand::fill(&mut bytes)
-        .map_err(|_| anyhow::anyhow!("the system random number generator failed"))?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    Ok(custos_jose::random::hex(32)?)
 }
 
 fn read_identity_header(path: &Path) -> anyhow::Result<IdentityHeader> {

@@ -38,7 +38,7 @@ impl IdentityHeader {
 
     /// Compares in constant time (for equal lengths).
     fn matches(&self, presented: &[u8]) -> bool {
-        aws_lc_rs::constant_time::verify_slices_are_equal(self.0.as_bytes(), presented).is_ok()
+        custos_jose::constant_time::eq(self.0.as_bytes(), presented)
     }
 }
 
