@@ -33,9 +33,7 @@ impl Harness {
 
     /// The standard v2 claims changed by `edit`, signed with the authority's key.
     fn token_with(&self, edit: impl FnOnce(&mut Value)) -> String {
-        let mut claims = self.authority.v2_claims();
-        edit(&mut claims);
-        self.authority.sign(&self.authority.v2_header(), &claims)
+        self.authority.v2_with(edit)
     }
 }
 
