@@ -8,11 +8,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::*;
 use custos_jose::testing::{TestSigner, sign_hs256};
+use custos_testkit::authority::KID;
 use serde_json::{Value, json};
 
 const TENANT_B: &str = "0b0b0b0b-1c1c-4d2d-8e3e-4f4f4f4f4f4f";
-/// The `kid` the harness authority publishes.
-const KID: &str = "gateway-test-key";
 
 /// `WWW-Authenticate` of an `invalid_token` refusal.
 fn invalid(description: &str) -> String {
@@ -34,9 +33,7 @@ impl Harness {
 
     /// The standard v2 claims changed by `edit`, signed with the authority's key.
     fn token_with(&self, edit: impl FnOnce(&mut Value)) -> String {
-        let mut claims = self.authority.v2_claims();
-        edit(&mut claims);
-        self.authority.sign(&claims)
+        self.authority.v2_with(edit)
     }
 }
 
@@ -161,7 +158,7 @@ async fn e34_alg_none_hs256_confusion_and_tampering() {
         h.assert_invalid(&token, "the token algorithm is not allowed", "HS256").await;
     }
     // A genuine token with its claims swapped (role escalation) or its signature removed.
-    let genuine = h.authority.token();
+    let genuine = h.authority.v2_token();
     let [head, _, signature]: [&str; 3] = genuine.split('.').collect::<Vec<_>>().try_into().unwrap();
     let mut escalated = h.authority.v2_claims();
     escalated["roles"] = json!([ROLE, "Admin"]);
@@ -194,7 +191,7 @@ async fn e35_unknown_kid_is_refused() {
 #[tokio::test]
 async fn e36_admission_on_one_route_does_not_carry_to_another() {
     let h = Harness::start().await;
-    let token = h.authority.token();
+    let token = h.authority.v2_token();
     let bearer = format!("Bearer {token}");
     for _ in 0..3 {
         assert_eq!(h.send("GET", "/api/x", &[("Authorization", &bearer)], b"").await.status, 200);
@@ -210,7 +207,7 @@ async fn e36_admission_on_one_route_does_not_carry_to_another() {
 #[tokio::test]
 async fn e37_query_token_duplicate_authorization_and_malformed_credentials() {
     let h = Harness::start().await;
-    let token = h.authority.token();
+    let token = h.authority.v2_token();
     let query = h.send("GET", &format!("/api/x?access_token={token}"), &[], b"").await;
     assert_eq!((query.status, query.header("www-authenticate")), (401, Some("Bearer")));
     let bearer = format!("Bearer {token}");

@@ -54,14 +54,14 @@ fn valid_token_at(h: &Harness, offset: i64, serial: usize) -> String {
     claims["nbf"] = json!(NOW + offset - 60);
     claims["exp"] = json!(NOW + offset + 3599);
     claims["uti"] = json!(format!("serial-{serial}"));
-    h.authority.sign(&claims)
+    h.authority.sign(&h.authority.v2_header(), &claims)
 }
 
 #[tokio::test]
 async fn e35_burst_of_random_kids_refreshes_at_most_once_per_cooldown() {
     let h = Harness::start().await;
     // Cold start: concurrent first requests coalesce into one refresh round.
-    let token = h.authority.token();
+    let token = h.authority.v2_token();
     let results = join_all((0..BURST).map(|_| call(&h, &token))).await;
     assert!(results.iter().all(|r| r.0 == 200), "{results:?}");
     assert_eq!(h.authority.jwks_fetches(), ROUND);
@@ -87,7 +87,7 @@ async fn e35_burst_of_random_kids_refreshes_at_most_once_per_cooldown() {
 #[tokio::test]
 async fn e35_authority_down_after_warm_up_keeps_serving_cached_keys() {
     let h = Harness::start().await;
-    assert_eq!(call(&h, &h.authority.token()).await, (200, None));
+    assert_eq!(call(&h, &h.authority.v2_token()).await, (200, None));
     let warm = h.authority.requests();
     assert_eq!(h.authority.jwks_fetches(), ROUND);
     h.authority.set_up(false);

@@ -5,6 +5,7 @@
 mod common;
 
 use common::*;
+use serde_json::json;
 
 /// The caller holds S2SAppRole (enough for /api/) but not Admin (needed for /admin/).
 #[tokio::test]
@@ -53,7 +54,7 @@ async fn i48_path_confusion_never_reaches_a_route_it_should_not() {
 #[tokio::test]
 async fn the_upstream_sees_the_matched_path() {
     let h = Harness::start().await;
-    let admin = format!("Bearer {}", h.authority.token_with_roles(&["Admin", ROLE]));
+    let admin = format!("Bearer {}", h.authority.v2_with(|c| c["roles"] = json!(["Admin", ROLE])));
     for (target, path, query) in [
         ("/api/../admin/users", "/admin/users", None),
         ("/api/%2e%2e/admin//users/", "/admin/users/", None),

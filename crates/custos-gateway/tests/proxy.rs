@@ -4,6 +4,7 @@
 mod common;
 
 use common::*;
+use serde_json::json;
 
 /// I46: every client-supplied forwarding, client-certificate and identity header is dropped or
 /// overwritten; the upstream sees the gateway's own values from the TCP peer and the token.
@@ -50,7 +51,7 @@ async fn i46_spoofed_forwarding_and_identity_headers() {
     assert_eq!(header("x-custos-roles").as_deref(), Some(ROLE));
     assert_eq!(header("accept").as_deref(), Some("application/json"));
     // The upstream may want the token itself.
-    assert_eq!(header("authorization"), Some(format!("Bearer {}", h.authority.token())));
+    assert_eq!(header("authorization"), Some(format!("Bearer {}", h.authority.v2_token())));
     for gone in [
         "x-forwarded-uri",
         "x-forwarded-prefix",
@@ -107,7 +108,7 @@ async fn missing_and_bad_tokens_are_refused_before_the_upstream() {
         Some("Bearer error=\"invalid_token\", error_description=\"the token is not a well-formed JWT\"")
     );
     // A token from the query string is never used.
-    let query = format!("/api/x?access_token={}", h.authority.token());
+    let query = format!("/api/x?access_token={}", h.authority.v2_token());
     assert_eq!(h.send("GET", &query, &[], b"").await.header("www-authenticate"), Some("Bearer"));
     assert_eq!(h.upstream.hits(), 0);
 }
@@ -122,7 +123,7 @@ async fn route_policies_roles_applications_and_object_ids() {
         admin.header("www-authenticate").map(str::to_owned),
         Some(insufficient("the token does not carry a required role"))
     );
-    let bearer = format!("Bearer {}", h.authority.token_with_roles(&["Admin"]));
+    let bearer = format!("Bearer {}", h.authority.v2_with(|c| c["roles"] = json!(["Admin"])));
     let allowed = h.send("GET", "/admin/users", &[("Authorization", &bearer)], b"").await;
     assert_eq!(allowed.status, 200);
     assert_eq!(allowed.upstream_header("x-custos-roles").as_deref(), Some("Admin"));
@@ -134,7 +135,7 @@ async fn route_policies_roles_applications_and_object_ids() {
         Some(insufficient("the client application is not allowed"))
     );
     // /mi/ admits the managed identity by object id without a role, and nobody else lacks "Nobody".
-    let mi = format!("Bearer {}", h.authority.mi_token());
+    let mi = format!("Bearer {}", h.authority.v1_token());
     let by_oid = h.send("GET", "/mi/x", &[("Authorization", &mi)], b"").await;
     assert_eq!(by_oid.status, 200);
     assert_eq!(by_oid.upstream_header("x-custos-object-id").as_deref(), Some(MI_OID));
@@ -142,7 +143,7 @@ async fn route_policies_roles_applications_and_object_ids() {
     assert_eq!(by_oid.upstream_header("x-custos-roles").as_deref(), Some(""));
     assert_eq!(h.get("/mi/x", &[]).await.status, 403);
     // The default role applies to /api/: a token without it is refused.
-    let no_role = format!("Bearer {}", h.authority.token_with_roles(&["Other"]));
+    let no_role = format!("Bearer {}", h.authority.v2_with(|c| c["roles"] = json!(["Other"])));
     assert_eq!(h.send("GET", "/api/x", &[("Authorization", &no_role)], b"").await.status, 403);
     assert_eq!(h.upstream.hits(), 2);
 }

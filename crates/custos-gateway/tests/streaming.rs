@@ -15,7 +15,7 @@ async fn large_responses_stream_through() {
     let client = reqwest::Client::new();
     let mut response = client
         .get(format!("http://{}/api/download", h.addr))
-        .bearer_auth(h.authority.token())
+        .bearer_auth(h.authority.v2_token())
         .send()
         .await
         .unwrap();
@@ -44,7 +44,7 @@ async fn request_bodies_stream_through() {
     let mut conn = tokio::net::TcpStream::connect(h.addr).await.unwrap();
     let head = format!(
         "POST /api/upload HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer {}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
-        h.authority.token()
+        h.authority.v2_token()
     );
     conn.write_all(head.as_bytes()).await.unwrap();
     let chunk = format!("4000\r\n{}\r\n", "a".repeat(0x4000));
@@ -65,7 +65,7 @@ async fn declared_oversize_body_is_413_without_an_upstream_call() {
     let mut conn = tokio::net::TcpStream::connect(h.addr).await.unwrap();
     let head = format!(
         "POST /api/upload HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        h.authority.token(),
+        h.authority.v2_token(),
         MAX_BODY + 1
     );
     conn.write_all(head.as_bytes()).await.unwrap();
@@ -75,7 +75,12 @@ async fn declared_oversize_body_is_413_without_an_upstream_call() {
     // Exactly at the cap is fine.
     let body = vec![b'b'; MAX_BODY];
     let ok = h
-        .send("POST", "/api/upload", &[("Authorization", &format!("Bearer {}", h.authority.token()))], &body)
+        .send(
+            "POST",
+            "/api/upload",
+            &[("Authorization", &format!("Bearer {}", h.authority.v2_token()))],
+            &body,
+        )
         .await;
     assert_eq!((ok.status, ok.json()["body_len"].as_u64()), (200, Some(MAX_BODY as u64)));
 }
@@ -86,7 +91,7 @@ async fn streamed_oversize_body_is_413() {
     let mut conn = tokio::net::TcpStream::connect(h.addr).await.unwrap();
     let head = format!(
         "POST /api/upload HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer {}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
-        h.authority.token()
+        h.authority.v2_token()
     );
     conn.write_all(head.as_bytes()).await.unwrap();
     // One chunk past the cap; the upload is never finished.

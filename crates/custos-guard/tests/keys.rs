@@ -8,6 +8,7 @@ use std::time::Duration;
 use axum::http::StatusCode;
 use common::*;
 use custos_jose::testing::sign_hs256;
+use custos_testkit::authority::TestKey;
 use futures_util::future::join_all;
 use serde_json::json;
 

@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use common::*;
 use custos_core::{AppId, FixedClock};
 use custos_guard::{Forbidden, Guard, GuardConfig, GuardError, InvalidToken, MAX_LEEWAY, Policy};
+use custos_testkit::authority::TestKey;
 use serde_json::json;
 use time::OffsetDateTime;
 

@@ -7,6 +7,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::*;
 use custos_jose::testing::sign_hs256;
+use custos_testkit::authority::TestKey;
 use serde_json::json;
 
 const OK_V2: &str = "App V2 client=0f5c2d44-6a7b-4c3d-8e9f-1a2b3c4d5e6f oid=3c8e4f1a-2b5d-4e6f-9a7b-8c9d0e1f2a3b roles=S2SAppRole";

@@ -1,168 +1,38 @@
-//! Test fixtures: an in-test authority (discovery + JWKS on 127.0.0.1:0) with an RSA signing key and
-//! Entra-shaped v1/v2 app tokens, an echo upstream (method, path, query, headers, body length as
-//! JSON; plus slow, streaming-download and streaming-upload endpoints), a gateway in front of it, and
-//! a raw HTTP/1.1 client that sends request targets exactly as written.
+//! The gateway's own fixtures around the shared test authority (`custos_testkit`): an echo upstream
+//! (method, path, query, headers, body length as JSON; plus slow, streaming-download and
+//! streaming-upload endpoints), a gateway in front of it, and a raw HTTP/1.1 client that sends
+//! request targets exactly as written.
 #![allow(dead_code, unreachable_pub)]
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use custos_core::FixedClock;
 use custos_gateway::{Gateway, GatewayConfig};
-use custos_jose::testing::TestSigner;
 use futures_util::StreamExt as _;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::Notify;
 
-pub const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
-pub const API_APP_ID: &str = "5f0a6a3e-0b3c-4b8e-9a51-7d3c2e1f0a99";
-pub const API_URI: &str = "api://5f0a6a3e-0b3c-4b8e-9a51-7d3c2e1f0a99";
-pub const CLIENT_APP_ID: &str = "0f5c2d44-6a7b-4c3d-8e9f-1a2b3c4d5e6f";
-pub const CLIENT_OID: &str = "3c8e4f1a-2b5d-4e6f-9a7b-8c9d0e1f2a3b";
+pub use custos_testkit::authority::{Authority, Shape};
+pub use custos_testkit::ids::*;
+
+/// An application no route but `/partners/` admits.
 pub const OTHER_APP_ID: &str = "99999999-6a7b-4c3d-8e9f-1a2b3c4d5e6f";
-pub const MI_APP_ID: &str = "6e2f1a0b-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
-pub const MI_OID: &str = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d";
-pub const ROLE: &str = "S2SAppRole";
-pub const NOW: i64 = 1_800_000_000;
 /// The request-body cap of the test gateway.
 pub const MAX_BODY: usize = 64 * 1024;
 /// Size of the streamed download.
 pub const DOWNLOAD_BYTES: usize = 20 * 1024 * 1024;
 const CHUNK: usize = 1024 * 1024;
-
-/// The in-test authority: one RSA key, published in both JWKS documents.
-pub struct Authority {
-    pub base: String,
-    signer: TestSigner,
-    kid: String,
-    state: Arc<AuthorityState>,
-}
-
-/// What the authority serves and counts.
-struct AuthorityState {
-    base: String,
-    key: Value,
-    /// `false`: every request is answered `503`.
-    up: AtomicBool,
-    /// Every request received, answered or not.
-    requests: AtomicUsize,
-    /// JWKS documents served.
-    jwks_fetches: AtomicUsize,
-}
-
-impl Authority {
-    pub async fn start() -> Self {
-        let signer = TestSigner::generate();
-        let kid = "gateway-test-key".to_owned();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let key = signer.jwk(&kid);
-        let state = Arc::new(AuthorityState {
-            base: base.clone(),
-            key,
-            up: AtomicBool::new(true),
-            requests: AtomicUsize::new(0),
-            jwks_fetches: AtomicUsize::new(0),
-        });
-        let app = Router::new().fallback(discovery).with_state(Arc::clone(&state));
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Self { base, signer, kid, state }
-    }
-
-    /// Takes the authority down (every request answered `503`) or brings it back.
-    pub fn set_up(&self, up: bool) {
-        self.state.up.store(up, Ordering::SeqCst);
-    }
-
-    /// Requests received so far (discovery and JWKS, answered or refused).
-    pub fn requests(&self) -> usize {
-        self.state.requests.load(Ordering::SeqCst)
-    }
-
-    /// JWKS documents served so far.
-    pub fn jwks_fetches(&self) -> usize {
-        self.state.jwks_fetches.load(Ordering::SeqCst)
-    }
-
-    pub fn v2_claims(&self) -> Value {
-        json!({
-            "aud": API_APP_ID, "iss": format!("{}/{TENANT}/v2.0", self.base), "iat": NOW - 300,
-            "nbf": NOW - 300, "exp": NOW + 3599, "azp": CLIENT_APP_ID, "azpacr": "1", "idtyp": "app",
-            "oid": CLIENT_OID, "roles": [ROLE], "sub": CLIENT_OID, "tid": TENANT, "ver": "2.0"
-        })
-    }
-
-    /// A managed-identity v1 token without roles.
-    pub fn mi_token(&self) -> String {
-        self.sign(&json!({
-            "aud": API_URI, "iss": format!("{}/{TENANT}/", self.base), "iat": NOW - 300, "nbf": NOW - 300,
-            "exp": NOW + 86_400, "appid": MI_APP_ID, "appidacr": "2", "idtyp": "app", "oid": MI_OID,
-            "sub": MI_OID, "tid": TENANT, "ver": "1.0"
-        }))
-    }
-
-    pub fn sign(&self, claims: &Value) -> String {
-        self.sign_typed(Some("JWT"), claims)
-    }
-
-    /// Signs `claims` with a header whose `typ` is `typ` (or absent).
-    pub fn sign_typed(&self, typ: Option<&str>, claims: &Value) -> String {
-        let mut header = json!({"alg": "RS256", "kid": self.kid});
-        if let Some(typ) = typ {
-            header["typ"] = json!(typ);
-        }
-        self.signer.sign(&header, claims)
-    }
-
-    /// The standard client token (role [`ROLE`]).
-    pub fn token(&self) -> String {
-        self.sign(&self.v2_claims())
-    }
-
-    /// A client token with exactly `roles`.
-    pub fn token_with_roles(&self, roles: &[&str]) -> String {
-        let mut claims = self.v2_claims();
-        claims["roles"] = json!(roles);
-        self.sign(&claims)
-    }
-}
-
-async fn discovery(State(state): State<Arc<AuthorityState>>, uri: Uri) -> Response {
-    state.requests.fetch_add(1, Ordering::SeqCst);
-    if !state.up.load(Ordering::SeqCst) {
-        return StatusCode::SERVICE_UNAVAILABLE.into_response();
-    }
-    let (base, key) = (&state.base, &state.key);
-    let segments: Vec<&str> = uri.path().trim_start_matches('/').split('/').collect();
-    let body = match segments.as_slice() {
-        [tid, "v2.0", ".well-known", "openid-configuration"] => json!({
-            "issuer": format!("{base}/{tid}/v2.0"),
-            "jwks_uri": format!("{base}/{tid}/discovery/v2.0/keys"),
-            "token_endpoint": format!("{base}/{tid}/oauth2/v2.0/token"),
-        }),
-        [tid, ".well-known", "openid-configuration"] => json!({
-            "issuer": format!("{base}/{tid}/"),
-            "jwks_uri": format!("{base}/common/discovery/keys"),
-            "token_endpoint": format!("{base}/{tid}/oauth2/token"),
-        }),
-        [_, "discovery", "v2.0", "keys"] | ["common", "discovery", "keys"] => {
-            state.jwks_fetches.fetch_add(1, Ordering::SeqCst);
-            json!({ "keys": [key] })
-        }
-        _ => return StatusCode::NOT_FOUND.into_response(),
-    };
-    axum::Json(body).into_response()
-}
 
 /// Signals shared between a test and the echo upstream.
 #[derive(Default)]
@@ -313,7 +183,7 @@ impl Harness {
     }
 
     pub async fn start_with(adjust: impl FnOnce(GatewayConfig) -> GatewayConfig) -> Self {
-        let authority = Authority::start().await;
+        let authority = Authority::start(Shape::Custos).await;
         let upstream = Upstream::start().await;
         let config = GatewayConfig::from_toml_str(&gateway_toml(&authority, upstream.addr, "")).unwrap();
         let config = adjust(config.map_guard(|g| g.danger_allow_http_loopback()));
@@ -327,7 +197,7 @@ impl Harness {
 
     /// `GET target` with the standard token and `extra` header lines.
     pub async fn get(&self, target: &str, extra: &[(&str, &str)]) -> RawResponse {
-        let bearer = format!("Bearer {}", self.authority.token());
+        let bearer = format!("Bearer {}", self.authority.v2_token());
         let mut headers = vec![("Authorization", bearer.as_str())];
         headers.extend_from_slice(extra);
         self.send("GET", target, &headers, b"").await
