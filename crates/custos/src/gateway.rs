@@ -43,13 +43,14 @@ pub(crate) async fn run(args: GatewayArgs) -> anyhow::Result<()> {
         // Keys are fetched again on the first request; the gateway refuses with 503 until then.
         tracing::warn!(error = %e, "cannot fetch the authority's signing keys yet");
     }
+    let shutdown = shutdown_signal();
     tracing::info!(
         routes = config.routes().len(),
         "gateway listening on {}://{}",
         listener.scheme(),
         listener.local_addr()?
     );
-    custos_gateway::serve(gateway, listener, shutdown_signal()).await;
+    custos_gateway::serve(gateway, listener, shutdown).await;
     tracing::info!("gateway stopped");
     Ok(())
 }

@@ -32,8 +32,9 @@ pub(crate) async fn run(command: SampleCommand) -> anyhow::Result<()> {
     };
     let Sample { name, router, serve: args } = sample;
     let listener = bind_listener(args.listen, args.tls_cert.as_deref(), args.tls_key.as_deref()).await?;
+    let shutdown = shutdown_signal();
     tracing::info!("{name} sample listening on {}://{}", listener.scheme(), listener.local_addr()?);
-    listener.serve_tower(router, shutdown_signal()).await;
+    listener.serve_tower(router, shutdown).await;
     tracing::info!("{name} sample stopped");
     Ok(())
 }

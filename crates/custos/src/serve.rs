@@ -191,8 +191,9 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
             "managed-identity development endpoints are on: anyone holding an endpoint secret gets that identity's tokens"
         );
     }
+    let shutdown = shutdown_signal();
     tracing::info!(public_url = %public_url, "listening on {}://{}", listener.scheme(), bound);
-    listener.serve_tower(router, shutdown_signal()).await;
+    listener.serve_tower(router, shutdown).await;
     key_schedule.abort();
     tracing::info!("stopped");
     Ok(())

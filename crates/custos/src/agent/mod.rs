@@ -85,9 +85,10 @@ pub(crate) async fn run(args: AgentArgs) -> anyhow::Result<()> {
     let listener = bind_listener(args.listen, args.tls_cert.as_deref(), args.tls_key.as_deref()).await?;
     let bound = listener.local_addr()?;
     let base = format!("{}://{bound}", listener.scheme());
+    let shutdown = shutdown_signal();
     tracing::info!("agent listening on {base}");
     print_exports(&base, &identity_header)?;
-    listener.serve_tower(protocol::router(Arc::new(state)), shutdown_signal()).await;
+    listener.serve_tower(protocol::router(Arc::new(state)), shutdown).await;
     tracing::info!("agent stopped");
     Ok(())
 }
