@@ -2,10 +2,11 @@
 //! base64(urlencode(client_id) ":" urlencode(secret))`. The scheme is matched
 //! case-insensitively; any other scheme is ignored (it authenticates nothing here).
 
-use crate::form::{Secret, decode};
+use crate::form::decode;
 use base64::Engine as _;
 use base64::alphabet::STANDARD;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use custos_core::Secret;
 use custos_core::aadsts::TokenError;
 
 /// Standard base64, with or without padding.
@@ -21,7 +22,7 @@ const MAX_HEADER_LEN: usize = 4096;
 #[derive(Debug)]
 pub(crate) struct BasicCredentials {
     pub(crate) user: String,
-    pub(crate) password: Secret,
+    pub(crate) password: Secret<String>,
 }
 
 /// Whether an `Authorization` value uses the Basic scheme.

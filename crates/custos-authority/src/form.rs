@@ -9,6 +9,7 @@
 //! around `client_assertion` (a token file's trailing newline) is dropped, as Entra does.
 
 use crate::basic::{self, BasicCredentials};
+use custos_core::Secret;
 use custos_core::aadsts::TokenError;
 
 /// Largest token request body accepted, like oidc-provider's cap.
@@ -27,46 +28,25 @@ pub(crate) fn require_jwt_bearer(assertion_type: Option<&str>) -> Result<(), Tok
     }
 }
 
-/// A credential value that must never be logged: its `Debug` is redacted.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a value.
-    pub fn new(value: String) -> Self {
-        Self(value)
-    }
-
-    /// The value, for hashing or verification only.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
-
-/// How the client authenticates.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// How the client authenticates. Not `PartialEq`: secrets are compared in constant time by
+/// whoever verifies them, never by `==`.
+#[derive(Debug, Clone)]
 pub enum ClientCredential {
     /// Nothing was presented.
     None,
     /// A client secret, from the body or the Basic header.
-    Secret(Secret),
+    Secret(Secret<String>),
     /// A signed JWT (`client_assertion`), with the declared `client_assertion_type`.
     Assertion {
         /// The JWT.
-        assertion: Secret,
+        assertion: Secret<String>,
         /// `client_assertion_type` as sent.
         assertion_type: Option<String>,
     },
 }
 
 /// A parsed token request. Values are decoded; absent and empty parameters are `None`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct TokenRequest {
     /// `grant_type`.
     pub grant_type: Option<String>,
@@ -168,17 +148,18 @@ impl TokenRequest {
                     return Err(TokenError::ClientIdMismatch);
                 }
                 // An empty password is no credential at all (empty = absent).
-                let credential = if password.0.is_empty() {
+                let credential = if password.expose().is_empty() {
                     ClientCredential::None
                 } else {
                     ClientCredential::Secret(password)
                 };
                 (Some(user), credential)
             }
-            (None, Some(secret), None) => (body_client_id, ClientCredential::Secret(Secret(secret))),
-            (None, None, Some(assertion)) => {
-                (body_client_id, ClientCredential::Assertion { assertion: Secret(assertion), assertion_type })
-            }
+            (None, Some(secret), None) => (body_client_id, ClientCredential::Secret(Secret::new(secret))),
+            (None, None, Some(assertion)) => (
+                body_client_id,
+                ClientCredential::Assertion { assertion: Secret::new(assertion), assertion_type },
+            ),
             (None, None, None) => (body_client_id, ClientCredential::None),
         };
         Ok(Self {
@@ -268,6 +249,17 @@ mod tests {
         TokenRequest::parse(body.as_bytes(), None)
     }
 
+    /// The credential with its values exposed, for comparing in tests.
+    fn exposed(credential: &ClientCredential) -> String {
+        match credential {
+            ClientCredential::None => "None".to_owned(),
+            ClientCredential::Secret(secret) => format!("Secret({})", secret.expose()),
+            ClientCredential::Assertion { assertion, assertion_type } => {
+                format!("Assertion({}, {assertion_type:?})", assertion.expose())
+            }
+        }
+    }
+
     #[test]
     fn decodes_a_typical_msal_body_and_ignores_unknown_parameters() {
         let req = parse(
@@ -278,7 +270,7 @@ mod tests {
         assert_eq!(req.client_id.as_deref(), Some("abc"));
         assert_eq!(req.grant_type.as_deref(), Some("client_credentials"));
         assert_eq!(req.scope.as_deref(), Some("api://x/.default offline_access"));
-        assert_eq!(req.credential, ClientCredential::Secret(Secret::new("s+x y".into())));
+        assert_eq!(exposed(&req.credential), "Secret(s+x y)");
         assert!(!req.used_basic);
         assert_eq!(format!("{:?}", req.credential), "Secret(Secret(<redacted>))");
     }
@@ -289,29 +281,29 @@ mod tests {
         assert_eq!(req.grant_type, None);
         assert_eq!(req.scope, None);
         assert_eq!(req.client_id, None);
-        assert_eq!(req.credential, ClientCredential::None);
-        assert_eq!(parse("scope=a&scope=a"), Err(TokenError::DuplicateParameter("scope".into())));
+        assert_eq!(exposed(&req.credential), "None");
+        assert_eq!(parse("scope=a&scope=a").unwrap_err(), TokenError::DuplicateParameter("scope".into()));
         assert_eq!(
-            parse("grant_type=&grant_type=x"),
-            Err(TokenError::DuplicateParameter("grant_type".into()))
+            parse("grant_type=&grant_type=x").unwrap_err(),
+            TokenError::DuplicateParameter("grant_type".into())
         );
         assert_eq!(
-            parse("grant%5Ftype=a&grant_type=b"),
-            Err(TokenError::DuplicateParameter("grant_type".into()))
+            parse("grant%5Ftype=a&grant_type=b").unwrap_err(),
+            TokenError::DuplicateParameter("grant_type".into())
         );
     }
 
     #[test]
     fn refuses_bad_encoding_control_characters_and_non_utf8() {
-        assert_eq!(parse("scope=%zz"), Err(TokenError::InvalidParameter("scope")));
-        assert_eq!(parse("scope=%4"), Err(TokenError::InvalidParameter("scope")));
-        assert_eq!(parse("client_id=a%00b"), Err(TokenError::InvalidParameter("client_id")));
-        assert_eq!(parse("client_id=a%0Db"), Err(TokenError::InvalidParameter("client_id")));
-        assert_eq!(parse("client_id=a%0Ab"), Err(TokenError::InvalidParameter("client_id")));
-        assert_eq!(parse("client_id=%FF"), Err(TokenError::InvalidParameter("client_id")));
+        assert_eq!(parse("scope=%zz").unwrap_err(), TokenError::InvalidParameter("scope"));
+        assert_eq!(parse("scope=%4").unwrap_err(), TokenError::InvalidParameter("scope"));
+        assert_eq!(parse("client_id=a%00b").unwrap_err(), TokenError::InvalidParameter("client_id"));
+        assert_eq!(parse("client_id=a%0Db").unwrap_err(), TokenError::InvalidParameter("client_id"));
+        assert_eq!(parse("client_id=a%0Ab").unwrap_err(), TokenError::InvalidParameter("client_id"));
+        assert_eq!(parse("client_id=%FF").unwrap_err(), TokenError::InvalidParameter("client_id"));
         assert_eq!(
-            TokenRequest::parse(b"client_id=\xff", None),
-            Err(TokenError::InvalidParameter("client_id"))
+            TokenRequest::parse(b"client_id=\xff", None).unwrap_err(),
+            TokenError::InvalidParameter("client_id")
         );
         assert!(matches!(parse("a%zz=1"), Err(TokenError::MalformedBody(_))));
     }
@@ -324,35 +316,38 @@ mod tests {
         };
         assert_eq!(assertion(parse("client_assertion=a.b.c%0A").unwrap()), "a.b.c");
         assert_eq!(assertion(parse("client_assertion=+%09a.b.c%0D%0A+").unwrap()), "a.b.c");
-        assert_eq!(parse("client_assertion=a.b%0A.c"), Err(TokenError::InvalidParameter("client_assertion")));
-        assert_eq!(parse("client_assertion=%0A%0A").unwrap().credential, ClientCredential::None);
+        assert_eq!(
+            parse("client_assertion=a.b%0A.c").unwrap_err(),
+            TokenError::InvalidParameter("client_assertion")
+        );
+        assert_eq!(exposed(&parse("client_assertion=%0A%0A").unwrap().credential), "None");
         // Only the assertion: other values keep the strict rule.
-        assert_eq!(parse("client_id=a%0A"), Err(TokenError::InvalidParameter("client_id")));
-        assert_eq!(parse("client_secret=s%0A"), Err(TokenError::InvalidParameter("client_secret")));
+        assert_eq!(parse("client_id=a%0A").unwrap_err(), TokenError::InvalidParameter("client_id"));
+        assert_eq!(parse("client_secret=s%0A").unwrap_err(), TokenError::InvalidParameter("client_secret"));
     }
 
     #[test]
     fn one_client_authentication_method_only() {
-        assert_eq!(parse("client_secret=a&client_assertion=b"), Err(TokenError::MultipleClientAuth));
+        assert_eq!(parse("client_secret=a&client_assertion=b").unwrap_err(), TokenError::MultipleClientAuth);
         let basic = b"Basic YTpi"; // a:b
-        assert_eq!(TokenRequest::parse(b"client_secret=x", Some(basic)), Err(TokenError::MultipleClientAuth));
         assert_eq!(
-            TokenRequest::parse(b"client_assertion=x", Some(basic)),
-            Err(TokenError::MultipleClientAuth)
+            TokenRequest::parse(b"client_secret=x", Some(basic)).unwrap_err(),
+            TokenError::MultipleClientAuth
         );
-        assert_eq!(TokenRequest::parse(b"client_id=other", Some(basic)), Err(TokenError::ClientIdMismatch));
+        assert_eq!(
+            TokenRequest::parse(b"client_assertion=x", Some(basic)).unwrap_err(),
+            TokenError::MultipleClientAuth
+        );
+        assert_eq!(
+            TokenRequest::parse(b"client_id=other", Some(basic)).unwrap_err(),
+            TokenError::ClientIdMismatch
+        );
         let req = TokenRequest::parse(b"client_id=a", Some(basic)).unwrap();
         assert_eq!(req.client_id.as_deref(), Some("a"));
-        assert_eq!(req.credential, ClientCredential::Secret(Secret::new("b".into())));
+        assert_eq!(exposed(&req.credential), "Secret(b)");
         assert!(req.used_basic);
         let req = parse("client_assertion=jwt&client_assertion_type=t").unwrap();
-        assert_eq!(
-            req.credential,
-            ClientCredential::Assertion {
-                assertion: Secret::new("jwt".into()),
-                assertion_type: Some("t".into())
-            }
-        );
+        assert_eq!(exposed(&req.credential), r#"Assertion(jwt, Some("t"))"#);
     }
 
     #[test]

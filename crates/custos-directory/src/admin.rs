@@ -134,6 +134,6 @@ pub(crate) async fn create_tenant(
     tracing::info!(by = %caller.app_id, tenant = %provisioned.tenant.id, "tenant created through the admin API");
     let mut body = shapes::tenant(&provisioned.tenant);
     body["adminClientId"] = json!(provisioned.admin_app_id);
-    body["adminClientSecret"] = json!(provisioned.admin_secret);
+    body["adminClientSecret"] = json!(provisioned.admin_secret.expose());
     Ok((StatusCode::CREATED, NoStore(Json(body))))
 }

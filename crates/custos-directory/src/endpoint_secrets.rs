@@ -22,8 +22,8 @@ use crate::no_store::NoStore;
 use async_trait::async_trait;
 use axum::Json;
 use axum::extract::State;
-use custos_core::TenantId;
 use custos_core::model::{Application, ServicePrincipal};
+use custos_core::{Secret, TenantId};
 use http::StatusCode;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -36,20 +36,14 @@ const DEFAULT_DAYS: u16 = 365;
 const MAX_DAYS: u16 = 3650;
 
 /// A new endpoint secret, as the authority made it.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct IssuedEndpointSecret {
     /// The stored credential's `keyId`.
     pub key_id: Uuid,
     /// When it stops working.
     pub end: OffsetDateTime,
     /// The secret itself, shown this once.
-    pub secret: String,
-}
-
-impl std::fmt::Debug for IssuedEndpointSecret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IssuedEndpointSecret").field("key_id", &self.key_id).finish_non_exhaustive()
-    }
+    pub secret: Secret<String>,
 }
 
 /// Why the authority could not make or remove an endpoint secret.
@@ -147,9 +141,9 @@ pub(crate) async fn create(
             "displayName": sp.display_name,
             "keyId": issued.key_id,
             "endDateTime": issued.end.format(&Rfc3339).unwrap_or_default(),
-            "secret": issued.secret,
+            "secret": issued.secret.expose(),
             "identityEndpoint": format!("{base}/msi/token"),
-            "podIdentityAuthorityHost": format!("{base}/msi/{}", issued.secret),
+            "podIdentityAuthorityHost": format!("{base}/msi/{}", issued.secret.expose()),
             "endpointsEnabled": state.endpoint_secrets.endpoints_enabled(),
         }))),
     ))

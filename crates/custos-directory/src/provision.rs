@@ -14,7 +14,7 @@
 use crate::provision_apps::{new_client_secret, service_principal_for};
 use custos_core::ids::{GRAPH_APP_ID, GRAPH_IDENTIFIER_URI};
 use custos_core::model::{AppRole, AppRoleAssignment, Application, ServicePrincipal, Tenant};
-use custos_core::{AppId, Clock, ObjectId, TenantId};
+use custos_core::{AppId, Clock, ObjectId, Secret, TenantId};
 use custos_jose::secret::SecretHasher;
 use custos_store::{ApplicationChange, Store, StoreError};
 use time::OffsetDateTime;
@@ -111,7 +111,7 @@ pub enum ProvisionError {
 }
 
 /// What provisioning created. The admin secret is shown once and stored only as a hash.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct ProvisionedTenant {
     /// The new tenant.
     pub tenant: Tenant,
@@ -124,17 +124,7 @@ pub struct ProvisionedTenant {
     /// The directory API's service principal in the tenant.
     pub directory_service_principal_id: ObjectId,
     /// The bootstrap admin's client secret, in plain text.
-    pub admin_secret: String,
-}
-
-impl std::fmt::Debug for ProvisionedTenant {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ProvisionedTenant")
-            .field("tenant", &self.tenant)
-            .field("admin_app_id", &self.admin_app_id)
-            .field("admin_secret", &"<redacted>")
-            .finish_non_exhaustive()
-    }
+    pub admin_secret: Secret<String>,
 }
 
 /// Lower-cases and checks a tenant domain.
@@ -253,7 +243,7 @@ pub async fn provision_tenant(
         admin_object_id: admin.id,
         admin_service_principal_id: admin_sp.id,
         directory_service_principal_id: directory_sp.id,
-        admin_secret: secret,
+        admin_secret: Secret::new(secret),
     })
 }
 
@@ -346,24 +336,14 @@ pub enum RecoverError {
 }
 
 /// What [`recover_admin`] restored. The secret is shown once and stored only as a hash.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct RecoveredAdmin {
     /// The tenant.
     pub tenant: Tenant,
     /// Its bootstrap admin (found, or created again).
     pub admin: BootstrapAdmin,
     /// The admin's new client secret, in plain text.
-    pub secret: String,
-}
-
-impl std::fmt::Debug for RecoveredAdmin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RecoveredAdmin")
-            .field("tenant", &self.tenant.id)
-            .field("admin", &self.admin)
-            .field("secret", &"<redacted>")
-            .finish()
-    }
+    pub secret: Secret<String>,
 }
 
 /// Gives a tenant (`None`: the home tenant, the installation's first) a working administrator
@@ -425,7 +405,7 @@ pub async fn recover_admin(
     store.modify_application(tenant.id, app.id, ApplicationChange::AddPassword(credential)).await?;
     tracing::warn!(tenant = %tenant.id, app_id = %app.app_id, "admin secret recovered offline");
     let admin = BootstrapAdmin { app_id: app.app_id, object_id: app.id, service_principal_id: admin_sp.id };
-    Ok(RecoveredAdmin { tenant, admin, secret })
+    Ok(RecoveredAdmin { tenant, admin, secret: Secret::new(secret) })
 }
 
 /// The service principal of `app`, created or re-enabled as needed.

@@ -13,7 +13,7 @@ use custos_core::model::{
     AppRole, AppRoleAssignment, Application, PasswordCredential, ServicePrincipal, ServicePrincipalType,
 };
 use custos_core::scope::identifier_uri_key;
-use custos_core::{AppId, ObjectId, TenantId};
+use custos_core::{AppId, ObjectId, Secret, TenantId};
 use custos_jose::secret::{SecretHasher, generate_client_secret};
 use custos_store::{Store, StoreError};
 use time::OffsetDateTime;
@@ -165,24 +165,14 @@ pub async fn ensure_resource_api(
 }
 
 /// A daemon client application as registered, with its one secret in plain text.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct RegisteredClient {
     /// The application (its credential holds only the secret's hash).
     pub application: Application,
     /// Its service principal.
     pub service_principal: ServicePrincipal,
     /// The client secret, in plain text: shown once, never stored.
-    pub secret: String,
-}
-
-impl std::fmt::Debug for RegisteredClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RegisteredClient")
-            .field("application", &self.application)
-            .field("service_principal", &self.service_principal)
-            .field("secret", &"<redacted>")
-            .finish()
-    }
+    pub secret: Secret<String>,
 }
 
 /// Registers a new daemon client in `tenant`: an application with one client secret (display
@@ -204,7 +194,7 @@ pub async fn register_client(
     };
     store.create_application(&application).await?;
     let service_principal = ensure_service_principal(store, &application, now).await?;
-    Ok(RegisteredClient { application, service_principal, secret })
+    Ok(RegisteredClient { application, service_principal, secret: Secret::new(secret) })
 }
 
 /// Grants `principal` each app role of `resource` named in `values` that it does not hold yet.
@@ -338,11 +328,12 @@ mod tests {
         let client =
             register_client(&store, &hasher, tenant, "daemon", "A daemon.", "demo", NOW).await.unwrap();
         let [credential] = client.application.password_credentials.as_slice() else { panic!("one secret") };
-        assert!(hasher.verify(&client.secret, &credential.secret_hash));
-        assert_eq!(credential.hint, client.secret[..3]);
+        assert!(hasher.verify(client.secret.expose(), &credential.secret_hash));
+        assert_eq!(credential.hint, client.secret.expose()[..3]);
         assert_eq!(credential.end - credential.start, CLIENT_SECRET_LIFETIME);
         assert!(
-            format!("{client:?}").contains("<redacted>") && !format!("{client:?}").contains(&client.secret)
+            format!("{client:?}").contains("<redacted>")
+                && !format!("{client:?}").contains(client.secret.expose().as_str())
         );
         let stored = store.application_by_app_id(tenant, client.application.app_id).await.unwrap();
         assert_eq!(stored, Some(client.application.clone()));

@@ -254,7 +254,7 @@ async fn provisioning_creates_the_directory_resource_and_an_admin_with_every_rol
     assert_eq!(admin.display_name, "custos admin");
     assert_eq!(admin.password_credentials.len(), 1);
     let secret = &admin.password_credentials[0];
-    assert!(h.hasher.verify(&h.a.admin_secret, &secret.secret_hash));
+    assert!(h.hasher.verify(h.a.admin_secret.expose(), &secret.secret_hash));
     assert_eq!(secret.end - secret.start, time::Duration::days(730));
 
     let mut granted: Vec<_> = store
@@ -274,7 +274,7 @@ async fn provisioning_creates_the_directory_resource_and_an_admin_with_every_rol
     let found = find_bootstrap_admin(store, t).await.unwrap().unwrap();
     assert_eq!(found.app_id, h.a.admin_app_id);
     assert_eq!(found.service_principal_id, h.a.admin_service_principal_id);
-    assert!(!format!("{:?}", h.a).contains(&h.a.admin_secret));
+    assert!(!format!("{:?}", h.a).contains(h.a.admin_secret.expose().as_str()));
 
     // A further tenant's admin manages that tenant only: no Custos.Admin.
     let b_granted: Vec<_> = store

@@ -222,7 +222,7 @@ async fn register(
     Ok(DemoProfile {
         tenant_id: tenant.to_string(),
         client_id: client.application.app_id.to_string(),
-        client_secret: client.secret,
+        client_secret: client.secret.expose().clone(),
         scope: format!("{DEMO_API}/.default"),
         business_central: None,
         community_training: None,

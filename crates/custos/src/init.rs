@@ -127,7 +127,7 @@ pub(crate) async fn initialize(args: &InitArgs) -> anyhow::Result<Profile> {
         tenant_id: provisioned.tenant.id.to_string(),
         tenant_domain: provisioned.tenant.domain.clone(),
         admin_client_id: provisioned.admin_app_id.to_string(),
-        admin_client_secret: Some(provisioned.admin_secret),
+        admin_client_secret: Some(provisioned.admin_secret.expose().clone()),
         ca_cert_path,
     };
     write_file(&dir.admin_profile(), &serde_json::to_vec_pretty(&profile)?, 0o600)?;
@@ -161,7 +161,7 @@ async fn recover_profile(
         tenant_id: tenant,
         tenant_domain: recovered.tenant.domain,
         admin_client_id: recovered.admin.app_id.to_string(),
-        admin_client_secret: Some(recovered.secret),
+        admin_client_secret: Some(recovered.secret.expose().clone()),
         ca_cert_path,
     };
     write_file(&dir.admin_profile(), &serde_json::to_vec_pretty(&profile)?, 0o600)?;

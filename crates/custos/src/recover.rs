@@ -90,7 +90,7 @@ fn profile(dir: &DataDir, args: &RecoverArgs, recovered: RecoveredAdmin) -> anyh
         tenant_id: recovered.tenant.id.to_string(),
         tenant_domain: recovered.tenant.domain,
         admin_client_id: recovered.admin.app_id.to_string(),
-        admin_client_secret: Some(recovered.secret),
+        admin_client_secret: Some(recovered.secret.expose().clone()),
         ca_cert_path: dir.tls.ca_cert.display().to_string(),
     })
 }

@@ -15,8 +15,8 @@ mod policy;
 pub use custos_core::duration::{DurationError, MAX_DURATION, format_duration, parse_duration};
 pub use policy::{KeyPolicy, PolicyError};
 
-use custos_core::Clock;
 use custos_core::model::{SigningKeyRecord, SigningKeyState};
+use custos_core::{Clock, Secret};
 use custos_jose::{JoseError, Jwk, Jwks, SigningKey, TokenVerifier, seal};
 use custos_store::{Store, StoreError};
 use std::collections::HashMap;
@@ -57,15 +57,8 @@ pub enum KeyError {
     NoSigner,
 }
 
-/// The 32-byte key-encryption key; its `Debug` is redacted.
-#[derive(Clone)]
-struct Kek([u8; 32]);
-
-impl std::fmt::Debug for Kek {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Kek(<redacted>)")
-    }
-}
+/// The 32-byte key-encryption key.
+type Kek = Secret<[u8; 32]>;
 
 /// A key that will sign from `from` on.
 #[derive(Debug)]
@@ -148,7 +141,7 @@ impl KeyManager {
         policy: KeyPolicy,
     ) -> Result<Self, KeyError> {
         policy.validate()?;
-        let kek = Kek(kek);
+        let kek = Kek::new(kek);
         let now = clock.now();
         let mut records = store.signing_keys().await?;
         settle(store.as_ref(), &kek, &policy, &mut records, now, false).await?;
@@ -324,7 +317,7 @@ async fn create(
         .await
         .map_err(|e| KeyError::Generate(JoseError::Generate(e.to_string())))?
         .map_err(KeyError::Generate)?;
-    let sealed = seal::seal(&kek.0, &pkcs8, key.kid().as_bytes()).map_err(KeyError::Generate)?;
+    let sealed = seal::seal(kek.expose(), &pkcs8, key.kid().as_bytes()).map_err(KeyError::Generate)?;
     let record = SigningKeyRecord {
         kid: key.kid().to_owned(),
         state,
@@ -373,7 +366,8 @@ fn build(
 
 fn open_record(record: &SigningKeyRecord, kek: &Kek) -> Result<SigningKey, KeyError> {
     let unusable = |source| KeyError::Unusable { kid: record.kid.clone(), source };
-    let pkcs8 = seal::open(&kek.0, &record.sealed_private_key, record.kid.as_bytes()).map_err(unusable)?;
+    let pkcs8 =
+        seal::open(kek.expose(), &record.sealed_private_key, record.kid.as_bytes()).map_err(unusable)?;
     let key = SigningKey::from_parts(&pkcs8, &record.certificate_der).map_err(unusable)?;
     if key.kid() != record.kid {
         return Err(unusable(JoseError::KeyMismatch));

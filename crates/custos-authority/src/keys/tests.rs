@@ -240,5 +240,5 @@ async fn an_inconsistent_policy_is_refused() {
 
 #[test]
 fn kek_debug_is_redacted() {
-    assert_eq!(format!("{:?}", Kek([7; 32])), "Kek(<redacted>)");
+    assert_eq!(format!("{:?}", Kek::new([7; 32])), "Secret(<redacted>)");
 }

@@ -6,25 +6,20 @@
 //!   (see `supersede`);
 //! - [`Authority::remove_endpoint_secrets`]: removes the identity's endpoint secrets.
 
-use super::secret::{self, EndpointSecret};
+use super::secret;
 use crate::Authority;
+use custos_core::Secret;
 use custos_core::model::{Application, PasswordCredential, ServicePrincipal};
 use custos_store::{ApplicationChange, ChangeRefused, Store as _, StoreError};
 use uuid::Uuid;
 
 /// A new endpoint secret: the credential as stored and the secret itself, shown this once.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct NewEndpointSecret {
     /// The stored credential (its `keyId` and validity).
     pub credential: PasswordCredential,
     /// The secret.
-    pub secret: String,
-}
-
-impl std::fmt::Debug for NewEndpointSecret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NewEndpointSecret").field("key_id", &self.credential.key_id).finish_non_exhaustive()
-    }
+    pub secret: Secret<String>,
 }
 
 /// Why an endpoint secret could not be made or removed.
@@ -63,7 +58,7 @@ impl Authority {
         sp: &ServicePrincipal,
         days: u16,
     ) -> Result<NewEndpointSecret, EndpointSecretError> {
-        let secret = EndpointSecret::generate(app.tenant_id, sp.id).ok_or_else(|| {
+        let secret = secret::generate(app.tenant_id, sp.id).ok_or_else(|| {
             tracing::error!("cannot make an endpoint secret: the random number generator failed");
             EndpointSecretError::Unavailable
         })?;
@@ -75,7 +70,7 @@ impl Authority {
             .modify_application(app.tenant_id, app.id, ApplicationChange::AddPassword(credential.clone()))
             .await?;
         self.supersede(&added).await?;
-        Ok(NewEndpointSecret { credential, secret: secret.expose().to_owned() })
+        Ok(NewEndpointSecret { credential, secret })
     }
 
     /// Removes every endpoint secret of the managed identity's application; `false` when it had

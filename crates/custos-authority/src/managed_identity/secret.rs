@@ -15,7 +15,7 @@
 //! convention.
 
 use custos_core::model::PasswordCredential;
-use custos_core::{ObjectId, TenantId};
+use custos_core::{ObjectId, Secret, TenantId};
 use custos_jose::secret::SecretHasher;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -30,27 +30,15 @@ const RANDOM_HEX: usize = 64;
 /// Length of a well-formed secret.
 pub(crate) const SECRET_LEN: usize = PREFIX.len() + 32 + 32 + RANDOM_HEX;
 
-/// A new endpoint secret. Never printed by `Debug`.
-pub(crate) struct EndpointSecret(String);
-
-impl std::fmt::Debug for EndpointSecret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("EndpointSecret(<redacted>)")
-    }
-}
-
-impl EndpointSecret {
-    /// A fresh secret for the identity `object_id` of `tenant`; `None` when the system random
-    /// number generator fails.
-    pub(crate) fn generate(tenant: TenantId, object_id: ObjectId) -> Option<Self> {
-        let random = custos_jose::random::hex(RANDOM_HEX / 2).ok()?;
-        Some(Self(format!("{PREFIX}{}{}{random}", tenant.as_uuid().simple(), object_id.as_uuid().simple())))
-    }
-
-    /// The secret, to show once.
-    pub(crate) fn expose(&self) -> &str {
-        &self.0
-    }
+/// A fresh endpoint secret for the identity `object_id` of `tenant`; `None` when the system
+/// random number generator fails.
+pub(crate) fn generate(tenant: TenantId, object_id: ObjectId) -> Option<Secret<String>> {
+    let random = custos_jose::random::hex(RANDOM_HEX / 2).ok()?;
+    Some(Secret::new(format!(
+        "{PREFIX}{}{}{random}",
+        tenant.as_uuid().simple(),
+        object_id.as_uuid().simple()
+    )))
 }
 
 /// The tenant and identity a presented secret names, when it is well formed (any case).
@@ -75,17 +63,17 @@ fn endpoint_hasher(hasher: &SecretHasher) -> SecretHasher {
 /// The credential storing `secret`, valid from `start` until `end`.
 pub(crate) fn credential(
     hasher: &SecretHasher,
-    secret: &EndpointSecret,
+    secret: &Secret<String>,
     start: OffsetDateTime,
     end: OffsetDateTime,
 ) -> PasswordCredential {
     PasswordCredential {
         key_id: Uuid::new_v4(),
         display_name: Some(MARKER.to_owned()),
-        hint: secret.0[..PREFIX.len()].to_owned(),
+        hint: secret.expose()[..PREFIX.len()].to_owned(),
         start,
         end,
-        secret_hash: endpoint_hasher(hasher).hash(&secret.0),
+        secret_hash: endpoint_hasher(hasher).hash(secret.expose()),
     }
 }
 
@@ -125,21 +113,21 @@ mod tests {
     #[test]
     fn secrets_name_their_identity_and_are_lower_case_hex() {
         let (tenant, object) = ids();
-        let secret = EndpointSecret::generate(tenant, object).unwrap();
+        let secret = generate(tenant, object).unwrap();
         let text = secret.expose();
         assert_eq!(text.len(), SECRET_LEN);
         assert!(text.starts_with("cmi"));
         assert!(text[3..].bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')), "{text}");
         assert_eq!(addressee(text), Some((tenant, object)));
         assert_eq!(addressee(&text.to_ascii_uppercase()), Some((tenant, object)));
-        assert_ne!(text, EndpointSecret::generate(tenant, object).unwrap().expose());
-        assert_eq!(format!("{secret:?}"), "EndpointSecret(<redacted>)");
+        assert_ne!(text, generate(tenant, object).unwrap().expose());
+        assert_eq!(format!("{secret:?}"), "Secret(<redacted>)");
     }
 
     #[test]
     fn malformed_secrets_name_nobody() {
         let (tenant, object) = ids();
-        let good = EndpointSecret::generate(tenant, object).unwrap().0;
+        let good = generate(tenant, object).unwrap().expose().clone();
         assert_eq!(addressee(""), None);
         assert_eq!(addressee(&good[1..]), None);
         assert_eq!(addressee(&format!("xmi{}", &good[3..])), None);
@@ -152,7 +140,7 @@ mod tests {
     fn only_the_endpoint_hash_domain_verifies() {
         let hasher = SecretHasher::new(&[5; 32]);
         let (tenant, object) = ids();
-        let secret = EndpointSecret::generate(tenant, object).unwrap();
+        let secret = generate(tenant, object).unwrap();
         let now = OffsetDateTime::from_unix_timestamp(1_000_000).unwrap();
         let stored = credential(&hasher, &secret, now, now + Duration::days(1));
         assert!(is_endpoint_secret(&stored));

@@ -4,8 +4,9 @@
 //! Every failure is turned into an [`AdminError`] here, in one place: server answers keep their
 //! status and error code, transport failures are told apart (refused, TLS, other).
 
-use super::connection::{Connection, Secret};
+use super::connection::Connection;
 use super::error::{AdminError, Caller, hint_for};
+use custos_core::Secret;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use std::time::Duration;
@@ -89,7 +90,7 @@ impl Http {
             .get("access_token")
             .and_then(Value::as_str)
             .ok_or_else(|| AdminError::UnexpectedBody { server: self.conn.server.clone(), status: 200 })?;
-        Ok(Api { token: Secret::new(token), http: self })
+        Ok(Api { token: Secret::new(token.to_owned()), http: self })
     }
 
     fn url(&self, path: &str) -> String {
@@ -128,7 +129,7 @@ impl Http {
 /// A client holding a directory-API bearer token.
 pub(crate) struct Api {
     http: Http,
-    token: Secret,
+    token: Secret<String>,
 }
 
 impl Api {

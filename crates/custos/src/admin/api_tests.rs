@@ -1,7 +1,7 @@
 //! Tests of `api.rs`.
 
 use super::*;
-use crate::admin::connection::Secret;
+use custos_core::Secret;
 use std::path::PathBuf;
 
 fn conn(server: &str, ca: Option<PathBuf>) -> Connection {
@@ -9,7 +9,7 @@ fn conn(server: &str, ca: Option<PathBuf>) -> Connection {
         server: server.to_owned(),
         tenant: "t".to_owned(),
         client_id: "c".to_owned(),
-        client_secret: Secret::new("s"),
+        client_secret: Secret::new("s".to_owned()),
         ca,
         profile: None,
     }

@@ -8,41 +8,12 @@
 //! through an injected lookup so the precedence rules are tested without touching the process.
 
 use crate::output::OutputFormat;
+use custos_core::Secret;
 use serde::Deserialize;
-use std::fmt;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 /// The profile `custos init` writes, relative to the working directory.
 pub(crate) const DEFAULT_PROFILE: &str = "./custos-data/admin.json";
-
-/// A secret value (client secret, access token) whose `Debug` never shows it.
-#[derive(Clone, PartialEq, Eq)]
-pub(crate) struct Secret(String);
-
-impl Secret {
-    pub(crate) fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The secret itself, for the one place that sends it.
-    pub(crate) fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
-
-impl FromStr for Secret {
-    type Err = std::convert::Infallible;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(Self::new(s))
-    }
-}
 
 /// Connection options shared by every admin command (global: accepted after any subcommand).
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -59,7 +30,7 @@ pub(crate) struct ConnectionArgs {
     pub(crate) client_id: Option<String>,
     /// Client secret of the calling application [env: CUSTOS_CLIENT_SECRET, CUSTOS_CLIENT_SECRET_FILE]
     #[arg(long, global = true, value_name = "SECRET", allow_hyphen_values = true)]
-    pub(crate) client_secret: Option<Secret>,
+    pub(crate) client_secret: Option<Secret<String>>,
     /// PEM file with the CA that signed the server's certificate, e.g. DIR/tls/ca.pem [env: CUSTOS_CA]
     #[arg(long, global = true, value_name = "FILE")]
     pub(crate) ca: Option<PathBuf>,
@@ -72,13 +43,13 @@ pub(crate) struct ConnectionArgs {
 }
 
 /// Where to connect and as whom, after precedence was applied.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub(crate) struct Connection {
     /// `https://host[:port]`, without a trailing slash.
     pub(crate) server: String,
     pub(crate) tenant: String,
     pub(crate) client_id: String,
-    pub(crate) client_secret: Secret,
+    pub(crate) client_secret: Secret<String>,
     /// The only trust anchor for the server's certificate, when given.
     pub(crate) ca: Option<PathBuf>,
     /// The profile file that was consulted (named in hints), if any.
@@ -240,7 +211,7 @@ impl ConnectionArgs {
     }
 }
 
-fn secret_from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Option<Secret>, ConfigError> {
+fn secret_from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Option<Secret<String>>, ConfigError> {
     if let Some(secret) = env("CUSTOS_CLIENT_SECRET") {
         return Ok(Some(Secret::new(secret)));
     }
@@ -249,7 +220,7 @@ fn secret_from_env(env: &dyn Fn(&str) -> Option<String>) -> Result<Option<Secret
     };
     let path = PathBuf::from(path);
     match std::fs::read_to_string(&path) {
-        Ok(text) => Ok(Some(Secret::new(text.trim_end_matches(['\n', '\r'])))),
+        Ok(text) => Ok(Some(Secret::new(text.trim_end_matches(['\n', '\r']).to_owned()))),
         Err(error) => Err(ConfigError::SecretFile { path, error }),
     }
 }

@@ -77,7 +77,7 @@ fn secret_comes_from_flag_then_env_then_env_file_then_profile() {
     assert_eq!(args.resolve(&env_of(&file_env)).unwrap().client_secret.expose(), "file-secret");
     let both = [file_env[0], ("CUSTOS_CLIENT_SECRET", "env-secret")];
     assert_eq!(args.resolve(&env_of(&both)).unwrap().client_secret.expose(), "env-secret");
-    args.client_secret = Some(Secret::new("flag-secret"));
+    args.client_secret = Some(Secret::new("flag-secret".to_owned()));
     assert_eq!(args.resolve(&env_of(&both)).unwrap().client_secret.expose(), "flag-secret");
 }
 
@@ -135,7 +135,7 @@ fn plain_http_servers_are_refused() {
         server: Some("http://localhost:8443".to_owned()),
         tenant: Some("t".to_owned()),
         client_id: Some("c".to_owned()),
-        client_secret: Some(Secret::new("s")),
+        client_secret: Some(Secret::new("s".to_owned())),
         ca: Some(PathBuf::from("/ca.pem")),
         ..ConnectionArgs::default()
     };
@@ -159,6 +159,9 @@ fn output_format_comes_from_flag_then_environment() {
 
 #[test]
 fn secrets_do_not_show_in_debug_output() {
-    let args = ConnectionArgs { client_secret: Some(Secret::new("hunter2")), ..ConnectionArgs::default() };
+    let args = ConnectionArgs {
+        client_secret: Some(Secret::new("hunter2".to_owned())),
+        ..ConnectionArgs::default()
+    };
     assert!(!format!("{args:?}").contains("hunter2"));
 }

@@ -16,36 +16,17 @@ use axum::response::{IntoResponse, Response};
 use custos_authority::managed_identity::protocol::{
     Answer, IDENTITY_HEADER, Protocol, ProtocolError, Selector, TokenQuery, require_metadata,
 };
-use custos_core::Clock;
+use custos_core::{Clock, Secret};
 use std::sync::Arc;
 
 pub(crate) use custos_authority::managed_identity::protocol::{APP_SERVICE_PATH, IMDS_PATH};
 
-/// The per-host secret App Service clients send as `X-IDENTITY-HEADER`. Never printed by `Debug`.
-#[derive(Clone)]
-pub(crate) struct IdentityHeader(String);
+/// The per-host secret App Service clients send as `X-IDENTITY-HEADER`.
+pub(crate) type IdentityHeader = Secret<String>;
 
-impl IdentityHeader {
-    /// Wraps a secret.
-    pub(crate) fn new(secret: String) -> Self {
-        Self(secret)
-    }
-
-    /// The secret, for the `export IDENTITY_HEADER=` line.
-    pub(crate) fn expose(&self) -> &str {
-        &self.0
-    }
-
-    /// Compares in constant time (for equal lengths).
-    fn matches(&self, presented: &[u8]) -> bool {
-        custos_jose::constant_time::eq(self.0.as_bytes(), presented)
-    }
-}
-
-impl std::fmt::Debug for IdentityHeader {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("IdentityHeader(<redacted>)")
-    }
+/// Whether `presented` is the identity header, compared in constant time (for equal lengths).
+fn header_matches(header: &IdentityHeader, presented: &[u8]) -> bool {
+    custos_jose::constant_time::eq(header.expose().as_bytes(), presented)
 }
 
 /// What the handlers share.
@@ -104,7 +85,7 @@ fn check_caller(state: &AgentState, protocol: Protocol, headers: &HeaderMap) -> 
         Protocol::Imds => require_metadata(headers),
         Protocol::AppService => {
             let presented = headers.get(IDENTITY_HEADER).map(|v| v.as_bytes());
-            if presented.is_some_and(|p| state.identity_header.matches(p)) {
+            if presented.is_some_and(|p| header_matches(&state.identity_header, p)) {
                 Ok(())
             } else {
                 Err(ProtocolError::unauthorized(

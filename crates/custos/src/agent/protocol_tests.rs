@@ -266,5 +266,5 @@ async fn authority_errors_are_passed_on_in_the_protocols_shape() {
 
 #[test]
 fn the_identity_header_is_not_printed() {
-    assert_eq!(format!("{:?}", IdentityHeader::new(SECRET.to_owned())), "IdentityHeader(<redacted>)");
+    assert_eq!(format!("{:?}", IdentityHeader::new(SECRET.to_owned())), "Secret(<redacted>)");
 }
