@@ -99,45 +99,6 @@ pub enum ChangeRefused {
 }
 
 impl ApplicationChange {
-    /// Whether the change carries text containing U+0000, which no backend stores: the store
-    /// refuses such a change before it reads the row ([`crate::StoreError::InvalidInput`]).
-    pub(crate) fn carries_nul(&self) -> bool {
-        self.texts().iter().any(|text| text.contains('\0'))
-    }
-
-    /// Every text the change would store.
-    fn texts(&self) -> Vec<&str> {
-        fn key(c: &KeyCredential) -> impl Iterator<Item = &str> {
-            c.display_name.as_deref().into_iter().chain([c.usage.as_str(), c.key_type.as_str()])
-        }
-        match self {
-            Self::AddPassword(c) => c.display_name.as_deref().into_iter().chain([c.hint.as_str()]).collect(),
-            Self::AddKey(c) => key(c).collect(),
-            Self::ReplaceKeys(entries) => entries
-                .iter()
-                .filter_map(|entry| match entry {
-                    KeyEntry::New(c) => Some(c),
-                    KeyEntry::Keep(_) => None,
-                })
-                .flat_map(key)
-                .collect(),
-            Self::AddFederated(c) => [c.name.as_str(), c.issuer.as_str(), c.subject.as_str()]
-                .into_iter()
-                .chain(c.audiences.iter().map(String::as_str))
-                .chain(c.description.as_deref())
-                .collect(),
-            Self::UpdateFederated(_, update) => update
-                .issuer
-                .as_deref()
-                .into_iter()
-                .chain(update.subject.as_deref())
-                .chain(update.audiences.iter().flatten().map(String::as_str))
-                .chain(update.description.as_ref().and_then(Option::as_deref))
-                .collect(),
-            Self::RemovePassword(_) | Self::RemoveKey(_) | Self::RemoveFederated(_) => Vec::new(),
-        }
-    }
-
     /// Applies the change to `app` (the current, locked state). On refusal `app` is unchanged.
     pub(crate) fn apply(self, app: &mut Application) -> Result<(), ChangeRefused> {
         match self {

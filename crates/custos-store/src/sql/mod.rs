@@ -199,9 +199,6 @@ impl<D: Dialect> Store for SqlStore<D> {
         id: ObjectId,
         change: ApplicationChange,
     ) -> StoreResult<Application> {
-        if change.carries_nul() {
-            return Err(StoreError::InvalidInput(statement::NUL_REFUSED));
-        }
         // The write transaction holds the row from this read to the commit (SQLite: BEGIN
         // IMMEDIATE takes the database's write lock; PostgreSQL: FOR UPDATE), so a concurrent
         // change waits and then reads the row as this one left it.
