@@ -2,15 +2,10 @@
 //! builder (HTTP/1.1 or HTTP/2, sniffed from the first bytes), and closed gracefully when it sits
 //! unused ([`Activity::unused_for`]) or the server shuts down, with a bounded drain.
 
-use std::error::Error as StdError;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use http::{Request, Response};
-use http_body::Body;
-use hyper::body::Incoming;
 use hyper::rt::{Read, Write};
-use hyper::service::Service;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use tokio::net::TcpStream;
@@ -19,9 +14,7 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::Limits;
 use crate::activity::Activity;
-use crate::service::Tracked;
-
-type BoxError = Box<dyn StdError + Send + Sync>;
+use crate::service::{BoxError, HttpService, ResponseBody, Tracked};
 
 /// The HTTP/1.1 + HTTP/2 server side of every connection, configured from `limits`.
 pub(crate) fn http_builder(limits: &Limits) -> Builder<TokioExecutor> {
@@ -49,12 +42,8 @@ impl Shared {
     /// Serves `service` on `stream` until the connection ends.
     pub(crate) async fn run<S, B>(self, stream: TcpStream, peer: SocketAddr, service: S)
     where
-        S: Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
-        S::Future: Send + 'static,
-        S::Error: Into<BoxError>,
-        B: Body + Send + 'static,
-        B::Data: Send,
-        B::Error: Into<BoxError>,
+        S: HttpService<B>,
+        B: ResponseBody,
     {
         let Some(config) = &self.tls else {
             return self.serve(TokioIo::new(stream), peer, service, false).await;
@@ -70,12 +59,8 @@ impl Shared {
     async fn serve<I, S, B>(mut self, io: I, peer: SocketAddr, service: S, tls: bool)
     where
         I: Read + Write + Unpin + Send + 'static,
-        S: Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
-        S::Future: Send + 'static,
-        S::Error: Into<BoxError>,
-        B: Body + Send + 'static,
-        B::Data: Send,
-        B::Error: Into<BoxError>,
+        S: HttpService<B>,
+        B: ResponseBody,
     {
         let activity = Arc::new(Activity::default());
         let connection = self.builder.serve_connection(io, Tracked::new(service, Arc::clone(&activity), tls));

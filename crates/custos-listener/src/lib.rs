@@ -33,4 +33,5 @@ mod tls;
 
 pub use limits::Limits;
 pub use listener::{ConnectionInfo, Listener};
+pub use service::{BoxError, HttpService, ResponseBody};
 pub use tls::{TlsError, load_server_config};

@@ -1,15 +1,12 @@
 //! [`Listener`]: a bound socket, how to speak on it, and the accept loop that serves it.
 
-use std::error::Error as StdError;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use http::{Request, Response};
-use http_body::Body;
 use hyper::body::Incoming;
-use hyper::service::Service;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
@@ -17,8 +14,7 @@ use tokio::sync::{Semaphore, watch};
 use crate::Limits;
 use crate::connection::{Shared, http_builder};
 use crate::per_address::PerAddress;
-
-type BoxError = Box<dyn StdError + Send + Sync>;
+use crate::service::{BoxError, HttpService, ResponseBody};
 
 /// How long the accept loop backs off after a failed `accept` (out of file descriptors and the
 /// like) instead of spinning.
@@ -72,9 +68,7 @@ impl Listener {
         T: tower::Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
         T::Future: Send + 'static,
         T::Error: Into<BoxError>,
-        B: Body + Send + 'static,
-        B::Data: Send,
-        B::Error: Into<BoxError>,
+        B: ResponseBody,
     {
         self.serve(move |_| TowerToHyperService::new(service.clone()), shutdown).await;
     }
@@ -85,12 +79,8 @@ impl Listener {
     pub async fn serve<M, S, B>(self, mut make_service: M, shutdown: impl Future<Output = ()>)
     where
         M: FnMut(ConnectionInfo) -> S,
-        S: Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
-        S::Future: Send + 'static,
-        S::Error: Into<BoxError>,
-        B: Body + Send + 'static,
-        B::Data: Send,
-        B::Error: Into<BoxError>,
+        S: HttpService<B>,
+        B: ResponseBody,
     {
         let Self { tcp, tls, limits } = self;
         let max_connections = limits.max_connections.clamp(1, Semaphore::MAX_PERMITS);

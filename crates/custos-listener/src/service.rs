@@ -9,11 +9,42 @@ use std::task::{Context, Poll, ready};
 
 use http::{Request, Response};
 use http_body::{Body, Frame, SizeHint};
+use hyper::body::Incoming;
 use hyper::service::Service;
 use pin_project_lite::pin_project;
 
 use crate::activity::{Activity, InFlight};
 use crate::headers::add_security_headers;
+
+/// What a handler or a response body may fail with.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A handler the listener can serve: the bounds every serving function shares.
+pub trait HttpService<B>:
+    Service<Request<Incoming>, Response = Response<B>, Future: Send + 'static, Error: Into<BoxError>>
+    + Send
+    + 'static
+{
+}
+
+impl<S, B> HttpService<B> for S
+where
+    S: Service<Request<Incoming>, Response = Response<B>> + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<BoxError>,
+{
+}
+
+/// A response body the listener can send.
+pub trait ResponseBody: Body<Data: Send, Error: Into<BoxError>> + Send + 'static {}
+
+impl<B> ResponseBody for B
+where
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+}
 
 /// A connection's service, tracked.
 #[derive(Debug)]
