@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::Harness;
+use common::{AssertGraphError, Harness};
 use custos_core::settings::AssertionReplayMode;
 use http::StatusCode;
 use serde_json::json;
@@ -13,19 +13,19 @@ async fn settings_show_and_patch() {
     let h = Harness::new().await;
     let path = format!("/admin/v1/tenants/{}/settings", h.tenant_a());
     let shown = h.get(&path, "admin").await;
-    assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
-    assert_eq!(shown.body, json!({"assertionReplay": "compat"}));
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.json);
+    assert_eq!(shown.json, json!({"assertionReplay": "compat"}));
 
     let patched = h.patch(&path, "admin", json!({"assertionReplay": "strict"})).await;
-    assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
-    assert_eq!(patched.body, json!({"assertionReplay": "strict"}));
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.json);
+    assert_eq!(patched.json, json!({"assertionReplay": "strict"}));
     assert_eq!(
         h.store.tenant_settings(h.tenant_a()).await.unwrap().assertion_replay,
         AssertionReplayMode::Strict
     );
     // By domain name too; an empty PATCH changes nothing.
     let by_domain = h.patch("/admin/v1/tenants/a.example/settings", "admin", json!({})).await;
-    assert_eq!(by_domain.body, json!({"assertionReplay": "strict"}));
+    assert_eq!(by_domain.json, json!({"assertionReplay": "strict"}));
 }
 
 #[tokio::test]
@@ -40,7 +40,7 @@ async fn settings_refuse_unknown_names_values_and_tenants() {
     let bad_type = h.patch(&path, "admin", json!({"assertionReplay": 1})).await;
     bad_type.error(StatusCode::BAD_REQUEST, "Request_BadRequest");
     let unknown = h.patch(&path, "admin", json!({"replay": "strict"})).await;
-    assert_eq!(unknown.status, StatusCode::BAD_REQUEST, "{}", unknown.body);
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST, "{}", unknown.json);
     h.get("/admin/v1/tenants/nowhere.example/settings", "admin")
         .await
         .error(StatusCode::NOT_FOUND, "Request_ResourceNotFound");

@@ -279,7 +279,7 @@ async fn the_endpoint_secret_is_not_a_client_secret() {
         ("resource", "api://resource-v1"),
     ]);
     let reply = s.send(post(&s.fx.v1_token_path(), FORM).body(Body::from(body)).unwrap()).await;
-    reply.assert_error(401, "invalid_client", 7_000_215);
+    reply.assert_entra_error(401, "invalid_client", 7_000_215, PUBLIC_URL, TIMESTAMP);
 }
 
 #[tokio::test]
