@@ -90,7 +90,7 @@ pub fn secret(hasher: &SecretHasher, secret: &str, start: i64, end: i64) -> Pass
         hint: secret[..3].into(),
         start: at(start),
         end: at(end),
-        secret_hash: hasher.hash(secret),
+        secret_hash: hasher.hash(secret).into(),
     }
 }
 

@@ -254,7 +254,7 @@ async fn provisioning_creates_the_directory_resource_and_an_admin_with_every_rol
     assert_eq!(admin.display_name, "custos admin");
     assert_eq!(admin.password_credentials.len(), 1);
     let secret = &admin.password_credentials[0];
-    assert!(h.hasher.verify(h.a.admin_secret.expose(), &secret.secret_hash));
+    assert!(h.hasher.verify(h.a.admin_secret.expose(), secret.secret_hash.expose()));
     assert_eq!(secret.end - secret.start, time::Duration::days(730));
 
     let mut granted: Vec<_> = store

@@ -252,7 +252,7 @@ async fn recovery_rebuilds_a_tenant_s_administrator_from_the_store() {
     let app = h.store.application(tenant, recovered.admin.object_id).await.unwrap().unwrap();
     assert_eq!(app.display_name, "custos admin");
     assert_eq!(app.password_credentials.len(), 1);
-    assert!(h.hasher.verify(recovered.secret.expose(), &app.password_credentials[0].secret_hash));
+    assert!(h.hasher.verify(recovered.secret.expose(), app.password_credentials[0].secret_hash.expose()));
     let sp = h.store.service_principal(tenant, recovered.admin.service_principal_id).await.unwrap().unwrap();
     assert!(sp.account_enabled);
     let directory =

@@ -232,7 +232,7 @@ async fn add_and_remove_passwords() {
 
     let stored = h.store.application(h.tenant_a(), id.parse::<ObjectId>().unwrap()).await.unwrap().unwrap();
     assert_eq!(stored.password_credentials.len(), 1);
-    assert!(h.hasher.verify(secret, &stored.password_credentials[0].secret_hash));
+    assert!(h.hasher.verify(secret, stored.password_credentials[0].secret_hash.expose()));
 
     let listed = h.get(&format!("/v1.0/applications/{id}"), "reader").await;
     let listed_secret = &listed.json["passwordCredentials"][0];

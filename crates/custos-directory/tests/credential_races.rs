@@ -26,7 +26,7 @@ fn added(reply: &common::Reply) -> (String, String) {
 fn works(app: &Application, key_id: &str, secret: &str, h: &Harness) -> bool {
     app.password_credentials
         .iter()
-        .any(|p| p.key_id.to_string() == key_id && h.hasher.verify(secret, &p.secret_hash))
+        .any(|p| p.key_id.to_string() == key_id && h.hasher.verify(secret, p.secret_hash.expose()))
 }
 
 #[tokio::test]

@@ -171,7 +171,7 @@ async fn the_admin_api_makes_a_secret_and_the_urls_a_workload_uses() {
     assert_eq!(app.password_credentials.len(), 1);
     let stored = &app.password_credentials[0];
     assert_eq!(stored.hint, "cmi");
-    assert!(!String::from_utf8_lossy(&stored.secret_hash).contains(&secret[3..]));
+    assert!(!String::from_utf8_lossy(stored.secret_hash.expose()).contains(&secret[3..]));
 }
 
 #[tokio::test]
