@@ -41,11 +41,6 @@ mod shapes;
 mod signing_keys;
 mod validate;
 
-/// Certificates and proofs for the unit tests, shared with the integration tests.
-#[cfg(test)]
-#[path = "../tests/common/certs.rs"]
-mod test_certs;
-
 pub use auth::{BearerAuthenticator, Caller};
 pub use body::MAX_BODY_BYTES;
 pub use endpoint_secrets::{EndpointSecretError, EndpointSecrets, IssuedEndpointSecret};
