@@ -4,6 +4,10 @@
 
 use std::fmt;
 
+#[path = "aadsts_user_flow.rs"]
+mod user_flow;
+pub use user_flow::UserFlowError;
+
 /// The OAuth 2.0 `error` value of a token-endpoint error response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OAuthError {
@@ -127,6 +131,14 @@ pub enum TokenError {
     InvalidParameter(&'static str),
     /// Storage or another dependency failed; the client may retry (503, never a 500).
     TemporarilyUnavailable,
+    /// An error of the user flows (authorization code, refresh token, password).
+    UserFlow(UserFlowError),
+}
+
+impl From<UserFlowError> for TokenError {
+    fn from(error: UserFlowError) -> Self {
+        Self::UserFlow(error)
+    }
 }
 
 impl TokenError {
@@ -167,6 +179,7 @@ impl TokenError {
             Self::AssignmentRequired { .. } => 501051,
             Self::InvalidParameter(_) => 9002313,
             Self::TemporarilyUnavailable => 90033,
+            Self::UserFlow(e) => e.code(),
         }
     }
 
@@ -208,6 +221,7 @@ impl TokenError {
             Self::ScopeNotDefault(_) | Self::MultipleResources => InvalidScope,
             Self::AssignmentRequired { .. } => InvalidGrant,
             Self::TemporarilyUnavailable => TemporarilyUnavailable,
+            Self::UserFlow(e) => e.oauth_error(),
         }
     }
 
@@ -347,6 +361,7 @@ impl fmt::Display for TokenError {
             Self::TemporarilyUnavailable => {
                 f.write_str("The service is temporarily unavailable. Please retry the request.")
             }
+            Self::UserFlow(e) => e.fmt(f),
         }
     }
 }
@@ -398,6 +413,17 @@ impl TokenError {
             Self::InvalidParameter("{name}"),
             Self::TemporarilyUnavailable,
         ]
+        .into_iter()
+        .chain(UserFlowError::catalogue().into_iter().map(Self::UserFlow))
+        .collect()
+    }
+
+    /// `suberror`, where Entra sends one.
+    pub fn suberror(&self) -> Option<&'static str> {
+        match self {
+            Self::UserFlow(e) => e.suberror(),
+            _ => None,
+        }
     }
 
     /// The catalogue entry for an AADSTS code.
