@@ -299,7 +299,7 @@ mod tests {
     fn decodes_a_typical_msal_body_and_ignores_unknown_parameters() {
         let req = parse(
             "client_id=abc&grant_type=client_credentials&scope=api%3A%2F%2Fx%2F.default+offline_access\
-             &client_info=1&client_info=1&x-client-SKU=MSAL.Python&client_secret=s%2Bx+y&claims=",
+             &client_info=1&x-client-SKU=MSAL.Python&x-client-SKU=MSAL.Python&client_secret=s%2Bx+y&claims=",
         )
         .unwrap();
         assert_eq!(req.client_id.as_deref(), Some("abc"));
@@ -307,6 +307,7 @@ mod tests {
         assert_eq!(req.scope.as_deref(), Some("api://x/.default offline_access"));
         assert_eq!(exposed(&req.credential), "Secret(s+x y)");
         assert!(!req.used_basic);
+        assert!(req.client_info);
         assert_eq!(format!("{:?}", req.credential), "Secret(Secret(<redacted>))");
     }
 
