@@ -4,6 +4,10 @@
 
 use std::fmt;
 
+#[path = "aadsts_sign_in.rs"]
+mod sign_in;
+pub use sign_in::{ForeignUser, SignInError};
+
 /// The OAuth 2.0 `error` value of a token-endpoint error response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OAuthError {
@@ -25,6 +29,14 @@ pub enum OAuthError {
     InvalidTenant,
     /// `temporarily_unavailable` (storage down; 503)
     TemporarilyUnavailable,
+    /// `access_denied` (authorize redirects: the user declined, or an admin must approve)
+    AccessDenied,
+    /// `login_required` (authorize redirects: `prompt=none` without a session)
+    LoginRequired,
+    /// `consent_required` (authorize redirects: `prompt=none` and consent missing)
+    ConsentRequired,
+    /// `unsupported_response_type` (authorize redirects)
+    UnsupportedResponseType,
 }
 
 impl OAuthError {
@@ -40,6 +52,10 @@ impl OAuthError {
             Self::InvalidResource => "invalid_resource",
             Self::InvalidTenant => "invalid_tenant",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
+            Self::AccessDenied => "access_denied",
+            Self::LoginRequired => "login_required",
+            Self::ConsentRequired => "consent_required",
+            Self::UnsupportedResponseType => "unsupported_response_type",
         }
     }
 }
@@ -127,6 +143,14 @@ pub enum TokenError {
     InvalidParameter(&'static str),
     /// Storage or another dependency failed; the client may retry (503, never a 500).
     TemporarilyUnavailable,
+    /// Interactive sign-in, the authorize endpoints and PKCE ([`SignInError`]).
+    SignIn(SignInError),
+}
+
+impl From<SignInError> for TokenError {
+    fn from(error: SignInError) -> Self {
+        Self::SignIn(error)
+    }
 }
 
 impl TokenError {
@@ -167,6 +191,7 @@ impl TokenError {
             Self::AssignmentRequired { .. } => 501051,
             Self::InvalidParameter(_) => 9002313,
             Self::TemporarilyUnavailable => 90033,
+            Self::SignIn(e) => e.code(),
         }
     }
 
@@ -208,6 +233,7 @@ impl TokenError {
             Self::ScopeNotDefault(_) | Self::MultipleResources => InvalidScope,
             Self::AssignmentRequired { .. } => InvalidGrant,
             Self::TemporarilyUnavailable => TemporarilyUnavailable,
+            Self::SignIn(e) => e.oauth_error(),
         }
     }
 
@@ -347,6 +373,7 @@ impl fmt::Display for TokenError {
             Self::TemporarilyUnavailable => {
                 f.write_str("The service is temporarily unavailable. Please retry the request.")
             }
+            Self::SignIn(e) => e.fmt(f),
         }
     }
 }
@@ -398,6 +425,9 @@ impl TokenError {
             Self::InvalidParameter("{name}"),
             Self::TemporarilyUnavailable,
         ]
+        .into_iter()
+        .chain(SignInError::catalogue().into_iter().map(Self::SignIn))
+        .collect()
     }
 
     /// The catalogue entry for an AADSTS code.

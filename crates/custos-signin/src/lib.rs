@@ -1,0 +1,22 @@
+//! Interactive sign-in: the browser side of Entra's authorization-code flow.
+//!
+//! This crate owns the authorize endpoints (`/{tenant}/oauth2/authorize`, `/oauth2/v2.0/authorize`),
+//! admin consent (`/adminconsent`, `/v2.0/adminconsent`), logout, the server-rendered sign-in,
+//! consent and error pages, browser and session cookies, CSRF tokens, redirect-URI matching,
+//! PKCE challenge checks and the authorization response in every `response_mode`. The token
+//! endpoint's side of codes (redemption, refresh tokens, claims) is `custos-authority`'s; it
+//! calls [`pkce::verify`].
+//!
+//! It depends on `custos-core`, `custos-jose` (all cryptography: HMAC, randomness, hashing,
+//! constant-time comparison) and, for the handlers, `custos-store`. It must not depend on
+//! `custos-authority` or `custos-server`. Time comes only from an injected
+//! [`custos_core::Clock`].
+//!
+//! - [`request`]: parsing and validation of authorize requests ([`scopes`] for v2 `scope`).
+//! - [`pkce`]: S256 challenges and verifiers.
+//! - [`error`]: which errors go on a page and which are redirected; the trace ids they carry.
+
+pub mod error;
+pub mod pkce;
+pub mod request;
+pub mod scopes;
