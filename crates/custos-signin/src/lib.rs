@@ -14,9 +14,20 @@
 //!
 //! - [`request`]: parsing and validation of authorize requests ([`scopes`] for v2 `scope`).
 //! - [`pkce`]: S256 challenges and verifiers.
+//! - [`cookie`]: the browser and session cookies; [`csrf`]: anti-CSRF tokens bound to the browser.
+//! - [`lockout`]: smart lockout per user and per source address.
 //! - [`error`]: which errors go on a page and which are redirected; the trace ids they carry.
+//! - [`respond`]: the authorization response (query, fragment, form_post).
+//! - [`pages`]: sign-in, consent, "Need admin approval", error and message pages; [`html`]:
+//!   escaping and the headers every page carries.
 
+pub mod cookie;
+pub mod csrf;
 pub mod error;
+pub mod html;
+pub mod lockout;
+pub mod pages;
 pub mod pkce;
 pub mod request;
+pub mod respond;
 pub mod scopes;
