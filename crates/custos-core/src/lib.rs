@@ -10,6 +10,7 @@
 pub mod aadsts;
 pub mod bearer;
 pub mod clock;
+pub mod consent;
 pub mod duration;
 pub mod ids;
 pub mod model;

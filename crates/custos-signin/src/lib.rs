@@ -13,6 +13,7 @@
 //! [`custos_core::Clock`].
 //!
 //! - [`request`]: parsing and validation of authorize requests ([`scopes`] for v2 `scope`).
+//! - [`redirect`]: exact redirect-URI matching with the loopback exception for public clients.
 //! - [`pkce`]: S256 challenges and verifiers.
 //! - [`cookie`]: the browser and session cookies; [`csrf`]: anti-CSRF tokens bound to the browser.
 //! - [`lockout`]: smart lockout per user and per source address.
@@ -28,6 +29,7 @@ pub mod html;
 pub mod lockout;
 pub mod pages;
 pub mod pkce;
+pub mod redirect;
 pub mod request;
 pub mod respond;
 pub mod scopes;

@@ -144,7 +144,10 @@ mod tests {
         for i in 0..10 {
             lockout.fail("t/alice", AWAY, &format!("again{i}"), t0 + FIRST_LOCK);
         }
-        assert!(lockout.is_locked("t/bob", AWAY, t0 + FIRST_LOCK + FIRST_LOCK / 2), "the source is locked too");
+        assert!(
+            lockout.is_locked("t/bob", AWAY, t0 + FIRST_LOCK + FIRST_LOCK / 2),
+            "the source is locked too"
+        );
         assert!(lockout.is_locked("t/alice", HOME, t0 + FIRST_LOCK * 2), "second lockout lasts two minutes");
         assert!(!lockout.is_locked("t/alice", HOME, t0 + FIRST_LOCK * 3));
     }
