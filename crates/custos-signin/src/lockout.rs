@@ -1,7 +1,7 @@
 //! Smart lockout (`entra-user-flows.md` §1.10): 10 failed sign-ins within [`WINDOW`] lock an
 //! account for a minute, doubling with each further lockout up to an hour (AADSTS50053). The
-//! same is counted per source address, so one address cannot spray many accounts. Repeats of the
-//! same wrong password do not count. State is in memory and bounded ([`CAPACITY`] entries per
+//! same is counted per source address (when the server knows it), so one address cannot spray
+//! many accounts. Repeats of the same wrong password do not count. State is in memory and bounded ([`CAPACITY`] entries per
 //! table; idle entries go first, then the least recently seen): a restart forgets it.
 //!
 //! Wrong passwords are remembered only as 64-bit HMAC tags under a key drawn at start-up.
@@ -100,19 +100,21 @@ impl Lockout {
     }
 
     /// Whether sign-in is refused for `user` (a tenant-qualified, lower-cased name) or from
-    /// `source`.
-    pub fn is_locked(&self, user: &str, source: IpAddr, now: Instant) -> bool {
+    /// `source` (when the server knows the peer's address).
+    pub fn is_locked(&self, user: &str, source: Option<IpAddr>, now: Instant) -> bool {
         let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.0.is_locked(&user.to_owned(), now) || state.1.is_locked(&source, now)
+        state.0.is_locked(&user.to_owned(), now) || source.is_some_and(|s| state.1.is_locked(&s, now))
     }
 
     /// Counts a failed sign-in of `user` from `source` with `password`.
-    pub fn fail(&self, user: &str, source: IpAddr, password: &str, now: Instant) {
+    pub fn fail(&self, user: &str, source: Option<IpAddr>, password: &str, now: Instant) {
         let tag = self.tags.sign_parts(&[user.as_bytes(), &[0], password.as_bytes()]);
         let tag = u64::from_le_bytes([tag[0], tag[1], tag[2], tag[3], tag[4], tag[5], tag[6], tag[7]]);
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         state.0.entry(&user.to_owned(), now).fail(tag, now);
-        state.1.entry(&source, now).fail(tag, now);
+        if let Some(source) = source {
+            state.1.entry(&source, now).fail(tag, now);
+        }
     }
 
     /// Forgets the failures of `user` after a successful sign-in.
@@ -126,8 +128,8 @@ mod tests {
     use super::*;
     use custos_core::{Clock, SystemClock};
 
-    const HOME: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 1));
-    const AWAY: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(198, 51, 100, 7));
+    const HOME: Option<IpAddr> = Some(IpAddr::V4(std::net::Ipv4Addr::new(192, 0, 2, 1)));
+    const AWAY: Option<IpAddr> = Some(IpAddr::V4(std::net::Ipv4Addr::new(198, 51, 100, 7)));
 
     #[test]
     fn ten_distinct_wrong_passwords_lock_the_user_for_a_minute_then_longer() {
@@ -189,6 +191,7 @@ mod tests {
         }
         assert!(lockout.is_locked("t/someone", AWAY, t0));
         assert!(!lockout.is_locked("t/someone", HOME, t0));
+        assert!(!lockout.is_locked("t/someone", None, t0), "an unknown source is never locked as a source");
     }
 
     #[test]

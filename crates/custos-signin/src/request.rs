@@ -272,6 +272,39 @@ impl Params {
     }
 }
 
+impl Params {
+    /// Validates an admin-consent request: `/adminconsent` reads `state` (its `client_id` and
+    /// `redirect_uri` are the caller's); `/v2.0/adminconsent` also requires `scope`. The answer
+    /// always goes in the query, and the request behaves like `prompt=admin_consent`.
+    pub fn validate_admin_consent(&self, version: Version) -> Result<AuthorizeRequest, AuthorizeError> {
+        let redirect = |e: TokenError| AuthorizeError::redirect(e);
+        let state = self.checked("state").map_err(redirect)?.map(str::to_owned);
+        let scope = match version {
+            Version::V1 => None,
+            Version::V2 => {
+                if self.is_duplicated("scope") {
+                    return Err(redirect(TokenError::DuplicateParameter("scope".to_owned())));
+                }
+                Some(scopes::parse(self.get("scope").unwrap_or_default()).map_err(AuthorizeError::page)?)
+            }
+        };
+        Ok(AuthorizeRequest {
+            version,
+            response_mode: ResponseMode::Query,
+            scope,
+            resource: None,
+            state,
+            nonce: None,
+            prompt: Some(Prompt::AdminConsent),
+            login_hint: None,
+            domain_hint: None,
+            code_challenge: None,
+            client_info: false,
+            max_age: None,
+        })
+    }
+}
+
 #[cfg(test)]
 #[path = "request_tests.rs"]
 mod tests;
