@@ -81,10 +81,12 @@ pub struct VerifiedCaller {
     pub tenant_id: TenantId,
     /// `appid` (v1) or `azp` (v2).
     pub app_id: AppId,
-    /// `oid`: the client service principal.
+    /// `oid`: the client service principal, or the user for a delegated token.
     pub object_id: ObjectId,
     /// `roles`.
     pub roles: Vec<String>,
+    /// `scp`, split: the delegated permissions of a user token; `None` for an app token.
+    pub scopes: Option<Vec<String>>,
     /// `aud`, as issued (the resource as requested for v1 tokens, its appId for v2).
     pub aud: String,
     /// Token format.
@@ -190,11 +192,22 @@ impl Authority {
         }
         let app_id = claims.client_id().ok_or(CallerError::NoClientId)?;
         let version = if claims.ver == "2.0" { TokenVersion::V2 } else { TokenVersion::V1 };
+        let scopes = claims.is_delegated().then(|| {
+            claims
+                .scp
+                .as_deref()
+                .unwrap_or_default()
+                .split(' ')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        });
         Ok(VerifiedCaller {
             tenant_id: claims.tid,
             app_id,
             object_id: claims.oid,
             roles: claims.roles,
+            scopes,
             aud: claims.aud,
             version,
         })

@@ -22,7 +22,13 @@ fn v2_token_url(fx: &Fixture) -> String {
 }
 
 async fn set_replay_mode(fx: &Fixture, mode: AssertionReplayMode) {
-    fx.directory.update_tenant_settings(fx.tenant, &TenantSettings { assertion_replay: mode }).await.unwrap();
+    fx.directory
+        .update_tenant_settings(
+            fx.tenant,
+            &TenantSettings { assertion_replay: mode, ..TenantSettings::default() },
+        )
+        .await
+        .unwrap();
 }
 
 async fn setup() -> (Fixture, App) {

@@ -8,9 +8,15 @@ use axum::body::Body;
 use base64::Engine as _;
 use common::*;
 use custos_authority::KeyManager;
+use custos_core::consent::OAuth2PermissionGrant;
 use custos_core::model::{AppRoleAssignment, Application, ServicePrincipal, SigningKeyRecord, Tenant};
+use custos_core::users::{DirectoryRoleAssignment, User};
 use custos_core::{AppId, Clock, FixedClock, ObjectId, TenantId};
 use custos_store::sqlite::SqliteStore;
+use custos_store::{
+    AuthorizationCode, CodeRedemption, RefreshGrant, RefreshToken, RefreshTokenState, RefreshUse,
+    SignInSession,
+};
 use custos_store::{Store, StoreError, StoreResult};
 use std::sync::Arc;
 
@@ -344,6 +350,96 @@ impl Store for DownStore {
         down()
     }
     async fn purge_assertion_markers(&self, _: i64) -> StoreResult<u64> {
+        down()
+    }
+    async fn applications_by_app_id(&self, _: AppId) -> StoreResult<Vec<Application>> {
+        down()
+    }
+    async fn create_user(&self, _: &User, _: &str) -> StoreResult<()> {
+        down()
+    }
+    async fn update_user(&self, _: &User) -> StoreResult<()> {
+        down()
+    }
+    async fn set_user_password(
+        &self,
+        _: TenantId,
+        _: ObjectId,
+        _: &str,
+        _: time::OffsetDateTime,
+    ) -> StoreResult<()> {
+        down()
+    }
+    async fn delete_user(&self, _: TenantId, _: ObjectId) -> StoreResult<()> {
+        down()
+    }
+    async fn user(&self, _: TenantId, _: ObjectId) -> StoreResult<Option<User>> {
+        down()
+    }
+    async fn user_by_upn(&self, _: TenantId, _: &str) -> StoreResult<Option<User>> {
+        down()
+    }
+    async fn users(&self, _: TenantId) -> StoreResult<Vec<User>> {
+        down()
+    }
+    async fn user_password_hash(&self, _: TenantId, _: ObjectId) -> StoreResult<Option<String>> {
+        down()
+    }
+    async fn create_directory_role_assignment(&self, _: &DirectoryRoleAssignment) -> StoreResult<()> {
+        down()
+    }
+    async fn delete_directory_role_assignment(&self, _: TenantId, _: &str) -> StoreResult<()> {
+        down()
+    }
+    async fn directory_role_assignments(&self, _: TenantId) -> StoreResult<Vec<DirectoryRoleAssignment>> {
+        down()
+    }
+    async fn create_permission_grant(&self, _: &OAuth2PermissionGrant) -> StoreResult<()> {
+        down()
+    }
+    async fn update_permission_grant(&self, _: TenantId, _: &str, _: &str) -> StoreResult<()> {
+        down()
+    }
+    async fn delete_permission_grant(&self, _: TenantId, _: &str) -> StoreResult<()> {
+        down()
+    }
+    async fn permission_grants(&self, _: TenantId) -> StoreResult<Vec<OAuth2PermissionGrant>> {
+        down()
+    }
+    async fn create_session(&self, _: &SignInSession) -> StoreResult<()> {
+        down()
+    }
+    async fn session(&self, _: &[u8; 32], _: i64) -> StoreResult<Option<SignInSession>> {
+        down()
+    }
+    async fn delete_session(&self, _: &[u8; 32]) -> StoreResult<()> {
+        down()
+    }
+    async fn insert_authorization_code(&self, _: &AuthorizationCode) -> StoreResult<()> {
+        down()
+    }
+    async fn redeem_authorization_code(&self, _: &[u8; 32], _: i64) -> StoreResult<CodeRedemption> {
+        down()
+    }
+    async fn start_refresh_grant(&self, _: &RefreshGrant, _: &RefreshToken) -> StoreResult<()> {
+        down()
+    }
+    async fn refresh_token(&self, _: &[u8; 32]) -> StoreResult<Option<RefreshTokenState>> {
+        down()
+    }
+    async fn rotate_refresh_token(&self, _: &[u8; 32], _: &RefreshToken, _: i64) -> StoreResult<RefreshUse> {
+        down()
+    }
+    async fn revoke_refresh_grants(
+        &self,
+        _: TenantId,
+        _: ObjectId,
+        _: Option<AppId>,
+        _: i64,
+    ) -> StoreResult<u64> {
+        down()
+    }
+    async fn purge_sign_in_state(&self, _: i64) -> StoreResult<u64> {
         down()
     }
     async fn ping(&self) -> StoreResult<()> {

@@ -2,7 +2,8 @@
 //!
 //! This crate owns the vocabulary every other crate speaks: typed identifiers ([`TenantId`],
 //! [`AppId`], [`ObjectId`]), the directory objects ([`model`]), the Entra error catalogue
-//! ([`aadsts`]), scope parsing ([`scope`]), per-tenant [`settings`], operator [`duration`]s, the
+//! ([`aadsts`]), users and their directory roles ([`users`]), delegated permissions and consent
+//! ([`consent`]), what an authorization code carries ([`sign_in`]), scope parsing ([`scope`]), per-tenant [`settings`], operator [`duration`]s, the
 //! injected [`Clock`], the one reader of bearer tokens in `Authorization` headers ([`bearer`])
 //! and the redacted, zeroized [`Secret`]. It performs no I/O and must not depend on any
 //! framework, database driver or crypto library.
@@ -17,6 +18,8 @@ pub mod model;
 pub mod scope;
 pub mod secret;
 pub mod settings;
+pub mod sign_in;
+pub mod users;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use ids::{AppId, ObjectId, ParseIdError, TenantId};

@@ -1,6 +1,7 @@
 //! Directory objects as custos stores them. The Graph JSON shapes live in `custos-directory`;
 //! these types are the internal truth both the authority and the directory API read.
 
+use crate::consent::{PermissionScope, RedirectUris, RequiredResourceAccess};
 use crate::ids::{AppId, ObjectId, TenantId};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -20,8 +21,10 @@ pub struct Tenant {
     pub created: OffsetDateTime,
 }
 
-/// `signInAudience` of an application.
+/// `signInAudience` of an application that only its own tenant may use (the default).
 pub const SIGN_IN_AUDIENCE_MY_ORG: &str = "AzureADMyOrg";
+/// `signInAudience` of a multi-tenant application: other tenants may consent to it.
+pub const SIGN_IN_AUDIENCE_MULTIPLE_ORGS: &str = "AzureADMultipleOrgs";
 
 /// An application registration (Graph `application`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,6 +54,15 @@ pub struct Application {
     /// Trusted external workload identities (`federatedIdentityCredentials`).
     #[serde(default)]
     pub federated_identity_credentials: Vec<FederatedIdentityCredential>,
+    /// Delegated permissions the application exposes as a resource (`api.oauth2PermissionScopes`).
+    #[serde(default)]
+    pub oauth2_permission_scopes: Vec<PermissionScope>,
+    /// Permissions the application needs as a client (`requiredResourceAccess`): what consent grants.
+    #[serde(default)]
+    pub required_resource_access: Vec<RequiredResourceAccess>,
+    /// Redirect URIs for interactive sign-in (`web`, `publicClient`, `spa`).
+    #[serde(default)]
+    pub redirect_uris: RedirectUris,
     /// Creation time.
     #[serde(with = "time::serde::rfc3339")]
     pub created: OffsetDateTime,
@@ -73,8 +85,21 @@ impl Application {
             password_credentials: Vec::new(),
             key_credentials: Vec::new(),
             federated_identity_credentials: Vec::new(),
+            oauth2_permission_scopes: Vec::new(),
+            required_resource_access: Vec::new(),
+            redirect_uris: RedirectUris::default(),
             created,
         }
+    }
+
+    /// Whether other tenants may consent to and use the application (`AzureADMultipleOrgs`).
+    pub fn is_multi_tenant(&self) -> bool {
+        self.sign_in_audience == SIGN_IN_AUDIENCE_MULTIPLE_ORGS
+    }
+
+    /// The enabled delegated permission with this value, if the application exposes one.
+    pub fn scope_by_value(&self, value: &str) -> Option<&PermissionScope> {
+        self.oauth2_permission_scopes.iter().find(|s| s.is_enabled && s.value == value)
     }
 
     /// The token format a client receives when it asks for this application as a resource.

@@ -1,5 +1,6 @@
 //! Per-tenant settings (`custos settings set KEY VALUE`, `GET/PATCH /admin/v1/tenants/{tid}/settings`):
-//! their names, values, defaults and JSON shape. Today there is one, `assertionReplay`.
+//! their names, values, defaults and JSON shape: `assertionReplay`, `allowUserConsent` and
+//! `allowPasswordGrant`.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -47,12 +48,16 @@ impl FromStr for AssertionReplayMode {
 
 /// Name of the replay-mode setting.
 pub const ASSERTION_REPLAY: &str = "assertionReplay";
+/// Name of the setting that lets users consent for themselves to `User`-type scopes.
+pub const ALLOW_USER_CONSENT: &str = "allowUserConsent";
+/// Name of the setting that turns on `grant_type=password` (a testing aid, off by default).
+pub const ALLOW_PASSWORD_GRANT: &str = "allowPasswordGrant";
 
 /// Why a setting could not be changed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SettingError {
     /// No setting has this name.
-    #[error("unknown setting '{0}'; known settings: assertionReplay")]
+    #[error("unknown setting '{0}'; known settings: assertionReplay, allowUserConsent, allowPasswordGrant")]
     UnknownKey(String),
     /// The value is not one the setting accepts.
     #[error("invalid value for '{key}'; allowed values: {allowed}")]
@@ -65,11 +70,28 @@ pub enum SettingError {
 }
 
 /// The settings of one tenant. Unknown JSON members are refused, missing ones take defaults.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct TenantSettings {
     /// Replay rule for client assertions.
     pub assertion_replay: AssertionReplayMode,
+    /// Whether users may consent for themselves to delegated permissions of type `User`
+    /// (Entra's legacy user-consent policy). On by default; off, only admins consent.
+    pub allow_user_consent: bool,
+    /// Whether the token endpoint accepts `grant_type=password` (MSAL's
+    /// `acquire_token_by_username_password`). Off by default: RFC 9700 forbids the grant, and
+    /// custos offers it only as a testing aid.
+    pub allow_password_grant: bool,
+}
+
+impl Default for TenantSettings {
+    fn default() -> Self {
+        Self {
+            assertion_replay: AssertionReplayMode::default(),
+            allow_user_consent: true,
+            allow_password_grant: false,
+        }
+    }
 }
 
 impl TenantSettings {
@@ -80,8 +102,24 @@ impl TenantSettings {
                 self.assertion_replay = value.parse()?;
                 Ok(())
             }
+            ALLOW_USER_CONSENT => {
+                self.allow_user_consent = parse_bool(ALLOW_USER_CONSENT, value)?;
+                Ok(())
+            }
+            ALLOW_PASSWORD_GRANT => {
+                self.allow_password_grant = parse_bool(ALLOW_PASSWORD_GRANT, value)?;
+                Ok(())
+            }
             other => Err(SettingError::UnknownKey(other.to_owned())),
         }
+    }
+}
+
+fn parse_bool(key: &'static str, value: &str) -> Result<bool, SettingError> {
+    match value {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(SettingError::InvalidValue { key, allowed: "true, false" }),
     }
 }
 
@@ -94,7 +132,10 @@ mod tests {
         let settings = TenantSettings::default();
         assert_eq!(settings.assertion_replay, AssertionReplayMode::Compat);
         let json = serde_json::to_string(&settings).unwrap();
-        assert_eq!(json, r#"{"assertionReplay":"compat"}"#);
+        assert_eq!(
+            json,
+            r#"{"assertionReplay":"compat","allowUserConsent":true,"allowPasswordGrant":false}"#
+        );
         let strict: TenantSettings = serde_json::from_str(r#"{"assertionReplay":"strict"}"#).unwrap();
         assert_eq!(strict.assertion_replay, AssertionReplayMode::Strict);
         assert_eq!(serde_json::from_str::<TenantSettings>("{}").unwrap(), settings);
@@ -112,6 +153,14 @@ mod tests {
             Err(SettingError::InvalidValue { key: ASSERTION_REPLAY, allowed: "strict, compat" })
         );
         assert_eq!(settings.set("nope", "x"), Err(SettingError::UnknownKey("nope".to_owned())));
+        settings.set("allowPasswordGrant", "true").unwrap();
+        assert!(settings.allow_password_grant);
+        settings.set("allowUserConsent", "false").unwrap();
+        assert!(!settings.allow_user_consent);
+        assert_eq!(
+            settings.set("allowUserConsent", "yes"),
+            Err(SettingError::InvalidValue { key: ALLOW_USER_CONSENT, allowed: "true, false" })
+        );
         assert_eq!(settings.assertion_replay, AssertionReplayMode::Strict);
     }
 }

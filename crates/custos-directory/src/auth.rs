@@ -17,10 +17,14 @@ pub struct Caller {
     pub tenant_id: TenantId,
     /// The calling application's client id (`appid`/`azp`).
     pub app_id: AppId,
-    /// The calling service principal's object id (`oid`).
+    /// The calling service principal's object id (`oid`), or the signed-in user's for a
+    /// delegated token.
     pub object_id: ObjectId,
     /// The token's `roles`.
     pub roles: Vec<String>,
+    /// The token's `scp`, split, when it was issued for a signed-in user (the user is
+    /// `object_id`); `None` for an app-only token.
+    pub scopes: Option<Vec<String>>,
 }
 
 /// Verifies a bearer token for the directory API. The server implements it with the authority's
@@ -132,6 +136,7 @@ mod tests {
             app_id: AppId::new_random(),
             object_id: ObjectId::new_random(),
             roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+            scopes: None,
         })
     }
 

@@ -50,6 +50,9 @@ fn app_with(certs: &[&TestCert]) -> Application {
         password_credentials: vec![],
         key_credentials,
         federated_identity_credentials: Vec::new(),
+        oauth2_permission_scopes: Vec::new(),
+        required_resource_access: Vec::new(),
+        redirect_uris: custos_core::consent::RedirectUris::default(),
         created: NOW,
     }
 }

@@ -334,6 +334,9 @@ mod tests {
                 certificate_der: vec![0x30, 0x03, 0x02, 0x01, 0x00],
             }],
             federated_identity_credentials: Vec::new(),
+            oauth2_permission_scopes: Vec::new(),
+            required_resource_access: Vec::new(),
+            redirect_uris: custos_core::consent::RedirectUris::default(),
             created: datetime!(2025-01-01 0:00 UTC),
         }
     }

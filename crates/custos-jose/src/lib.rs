@@ -1,6 +1,6 @@
 //! Cryptographic primitives of custos: JOSE (compact JWS parsing, the cached-key RS256 signer,
 //! JWKS documents published and read, RS256 verification, thumbprints), client-secret
-//! generation and hashing, HMAC, randomness, constant-time comparison and sealing of private
+//! generation and hashing, user-password hashing, HMAC, randomness, constant-time comparison and sealing of private
 //! keys at rest. The only workspace crate that depends on aws-lc-rs directly (rustls reaches it
 //! through its own provider); no other JOSE library is used. Depends on `custos-core` only.
 //!
@@ -14,6 +14,7 @@
 //! - [`cert`]: [`cert::ClientCertificate`], client certificates parsed once (thumbprints, key).
 //! - [`assertion`]: validation of client assertions (private_key_jwt) as Entra checks them.
 //! - [`secret`]: client-secret generation and the keyed hash secrets are stored as.
+//! - [`password`]: Argon2id hashing and verification of user passwords.
 //! - [`hash`], [`hmac`], [`random`], [`constant_time`]: SHA-1/SHA-256 thumbprints, HMAC-SHA-256,
 //!   secure random bytes, comparison of secrets.
 //! - [`seal`]: AES-256-GCM sealing of private keys with the key-encryption key.
@@ -27,6 +28,7 @@ pub mod hash;
 pub mod hmac;
 pub mod jwks;
 pub mod key_set;
+pub mod password;
 pub mod random;
 pub mod rs256;
 pub mod seal;

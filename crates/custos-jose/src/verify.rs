@@ -56,7 +56,7 @@ pub struct AccessClaims {
     pub iss: String,
     /// Tenant.
     pub tid: TenantId,
-    /// Object id of the client service principal.
+    /// Object id of the client service principal (app tokens) or of the user (delegated tokens).
     pub oid: ObjectId,
     /// v1 client id.
     #[serde(default)]
@@ -64,9 +64,16 @@ pub struct AccessClaims {
     /// v2 client id.
     #[serde(default)]
     pub azp: Option<AppId>,
-    /// App roles granted to the client on the resource.
+    /// App roles granted to the client (app tokens) or the user (delegated tokens) on the
+    /// resource.
     #[serde(default)]
     pub roles: Vec<String>,
+    /// Delegated permissions, space-separated: present only in tokens issued for a user.
+    #[serde(default)]
+    pub scp: Option<String>,
+    /// `app` in app-only tokens.
+    #[serde(default)]
+    pub idtyp: Option<String>,
     /// `1.0` or `2.0`.
     pub ver: String,
     /// Expiry, seconds since the epoch.
@@ -77,6 +84,12 @@ pub struct AccessClaims {
 }
 
 impl AccessClaims {
+    /// Whether the token was issued for a signed-in user (it carries `scp` and is not an app
+    /// token).
+    pub fn is_delegated(&self) -> bool {
+        self.scp.is_some() && self.idtyp.as_deref() != Some("app")
+    }
+
     /// The client id, from `appid` (v1) or `azp` (v2).
     pub fn client_id(&self) -> Option<AppId> {
         self.appid.or(self.azp)

@@ -24,6 +24,7 @@ impl BearerAuthenticator for AuthorityCallers {
             app_id: verified.app_id,
             object_id: verified.object_id,
             roles: verified.roles,
+            scopes: verified.scopes,
         })
     }
 }

@@ -230,6 +230,9 @@ mod tests {
             password_credentials: (0..secrets).map(|_| secret()).collect(),
             key_credentials: (0..keys).map(key).collect(),
             federated_identity_credentials: Vec::new(),
+            oauth2_permission_scopes: Vec::new(),
+            required_resource_access: Vec::new(),
+            redirect_uris: custos_core::consent::RedirectUris::default(),
             created: datetime!(2025-01-01 0:00 UTC),
         }
     }

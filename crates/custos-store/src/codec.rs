@@ -6,7 +6,7 @@
 //! derives in `custos-core` (which follow Graph), so a change to the wire shape never breaks
 //! rows already written.
 
-use crate::StoreError;
+use crate::{StoreError, StoreResult};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use custos_core::model::{
@@ -317,6 +317,37 @@ const RULES: &[Rule] = &[
         sqlite_columns: "app_role_assignments.tenant_id, app_role_assignments.principal_id, app_role_assignments.resource_id, app_role_assignments.app_role_id",
         text: "the app role is already assigned to the principal on the resource",
     },
+    Rule { constraint: "users_pkey", sqlite_columns: "users.id", text: "a user with this object id exists" },
+    Rule {
+        constraint: "users_tenant_id_key",
+        sqlite_columns: "users.tenant_id, users.id",
+        text: "a user with this object id exists",
+    },
+    Rule {
+        constraint: "users_tenant_upn_key",
+        sqlite_columns: "users.tenant_id, users.upn_key",
+        text: "Another object with the same value for property userPrincipalName already exists.",
+    },
+    Rule {
+        constraint: "directory_role_assignments_pkey",
+        sqlite_columns: "directory_role_assignments.id",
+        text: "a directory role assignment with this id exists",
+    },
+    Rule {
+        constraint: "directory_role_assignments_unique",
+        sqlite_columns: "directory_role_assignments.tenant_id, directory_role_assignments.role_definition_id, directory_role_assignments.principal_id",
+        text: "the user already holds this directory role",
+    },
+    Rule {
+        constraint: "oauth2_permission_grants_pkey",
+        sqlite_columns: "oauth2_permission_grants.id",
+        text: "a permission grant with this id exists",
+    },
+    Rule {
+        constraint: "oauth2_permission_grants_unique",
+        sqlite_columns: "oauth2_permission_grants.tenant_id, oauth2_permission_grants.client_id, oauth2_permission_grants.resource_id, oauth2_permission_grants.principal_key",
+        text: "a permission grant for this client, resource and principal exists",
+    },
     Rule {
         constraint: "signing_keys_pkey",
         sqlite_columns: "signing_keys.kid",
@@ -327,6 +358,20 @@ const RULES: &[Rule] = &[
 /// Conflict text for a violated foreign key (both backends report it the same way).
 pub(crate) const MISSING_REFERENCE: &str =
     "a referenced tenant, application or service principal does not exist in the tenant";
+
+/// Encodes a document the model already shapes as Graph JSON (redirect URIs, required resource
+/// access, permission scopes).
+pub(crate) fn to_json(what: &str, value: &impl serde::Serialize) -> StoreResultJson {
+    serde_json::to_value(value).map_err(|e| StoreError::Backend(format!("encoding {what}: {e}")))
+}
+
+/// Decodes a document stored by [`to_json`].
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(
+    what: &str,
+    value: serde_json::Value,
+) -> StoreResult<T> {
+    serde_json::from_value(value).map_err(|e| corrupt(what, e))
+}
 
 /// Maps a database error: unique violations become [`StoreError::Conflict`] naming the rule,
 /// foreign-key violations [`StoreError::Conflict`] with [`MISSING_REFERENCE`], anything else

@@ -11,10 +11,17 @@
 //! a write never precedes it.
 
 use async_trait::async_trait;
+use custos_core::consent::OAuth2PermissionGrant;
 use custos_core::model::{AppRoleAssignment, Application, ServicePrincipal, SigningKeyRecord, Tenant};
 use custos_core::settings::TenantSettings;
+use custos_core::users::{DirectoryRoleAssignment, User};
 use custos_core::{AppId, ObjectId, TenantId};
 pub use replay::{AssertionMarker, MarkerOutcome};
+pub use sign_in::{
+    AuthorizationCode, CodeRedemption, RefreshGrant, RefreshToken, RefreshTokenState, RefreshUse,
+    SignInSession,
+};
+use time::OffsetDateTime;
 
 /// Why a storage call failed.
 #[derive(Debug, thiserror::Error)]
@@ -74,8 +81,8 @@ pub trait Store: Send + Sync + 'static {
     /// or the appId/object id exists.
     async fn create_application(&self, app: &Application) -> StoreResult<()>;
     /// Replaces the descriptive fields of an application (matched by tenant and object id):
-    /// display name, description, identifier URIs, app roles, token version and sign-in
-    /// audience. Its credentials (`password_credentials`, `key_credentials`,
+    /// display name, description, identifier URIs, app roles, token version, sign-in audience,
+    /// redirect URIs, required resource access and permission scopes. Its credentials (`password_credentials`, `key_credentials`,
     /// `federated_identity_credentials`) are left as stored, whatever `app` holds: they change
     /// only through [`Store::modify_application`], so that a PATCH built from an older read can
     /// never undo a concurrent credential change (Graph's PATCH cannot set secrets at all).
@@ -100,8 +107,8 @@ pub trait Store: Send + Sync + 'static {
         id: ObjectId,
         change: ApplicationChange,
     ) -> StoreResult<Application>;
-    /// Deletes an application, its service principal and every assignment that names that
-    /// principal or resource. NotFound when absent.
+    /// Deletes an application, its service principal and every assignment and delegated
+    /// permission grant that names that principal. NotFound when absent.
     async fn delete_application(&self, tenant: TenantId, id: ObjectId) -> StoreResult<()>;
     /// An application by object id.
     async fn application(&self, tenant: TenantId, id: ObjectId) -> StoreResult<Option<Application>>;
@@ -113,13 +120,17 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Option<Application>>;
     /// All applications of a tenant, oldest first.
     async fn applications(&self, tenant: TenantId) -> StoreResult<Vec<Application>>;
+    /// The registrations with this client id in any tenant, oldest first: how another tenant
+    /// finds a multi-tenant application's home registration (its credentials and permissions).
+    async fn applications_by_app_id(&self, app_id: AppId) -> StoreResult<Vec<Application>>;
 
     // --- service principals
     /// Creates a service principal. Conflict when the tenant already has one for this appId.
     async fn create_service_principal(&self, sp: &ServicePrincipal) -> StoreResult<()>;
     /// Replaces a service principal. NotFound when absent.
     async fn update_service_principal(&self, sp: &ServicePrincipal) -> StoreResult<()>;
-    /// Deletes a service principal and its assignments (both directions). NotFound when absent.
+    /// Deletes a service principal, its assignments (both directions) and the delegated
+    /// permission grants naming it as client or resource. NotFound when absent.
     async fn delete_service_principal(&self, tenant: TenantId, id: ObjectId) -> StoreResult<()>;
     /// A service principal by object id.
     async fn service_principal(
@@ -143,6 +154,93 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_assignment(&self, tenant: TenantId, id: &str) -> StoreResult<()>;
     /// Every assignment of a tenant, oldest first.
     async fn assignments(&self, tenant: TenantId) -> StoreResult<Vec<AppRoleAssignment>>;
+
+    // --- users
+    /// Creates a user with an Argon2id password hash. Conflict when the tenant has a user with
+    /// the same user principal name (case-insensitive) or the id exists; Conflict when the
+    /// tenant does not exist.
+    async fn create_user(&self, user: &User, password_hash: &str) -> StoreResult<()>;
+    /// Replaces a user's mutable fields (everything but `tenant_id`, `id` and `created`).
+    /// NotFound when absent; Conflict on a user principal name another user has.
+    async fn update_user(&self, user: &User) -> StoreResult<()>;
+    /// Replaces a user's password hash and voids what was issued before `tokens_valid_from`.
+    /// NotFound when absent.
+    async fn set_user_password(
+        &self,
+        tenant: TenantId,
+        id: ObjectId,
+        password_hash: &str,
+        tokens_valid_from: OffsetDateTime,
+    ) -> StoreResult<()>;
+    /// Deletes a user with their directory roles, their own delegated grants, sessions and
+    /// refresh-token families. NotFound when absent.
+    async fn delete_user(&self, tenant: TenantId, id: ObjectId) -> StoreResult<()>;
+    /// A user by object id.
+    async fn user(&self, tenant: TenantId, id: ObjectId) -> StoreResult<Option<User>>;
+    /// A user by user principal name, compared case-insensitively.
+    async fn user_by_upn(&self, tenant: TenantId, upn: &str) -> StoreResult<Option<User>>;
+    /// All users of a tenant, oldest first.
+    async fn users(&self, tenant: TenantId) -> StoreResult<Vec<User>>;
+    /// A user's password hash (for sign-in only).
+    async fn user_password_hash(&self, tenant: TenantId, id: ObjectId) -> StoreResult<Option<String>>;
+
+    // --- directory roles
+    /// Assigns a directory role. Conflict when the user already holds it or does not exist.
+    async fn create_directory_role_assignment(&self, assignment: &DirectoryRoleAssignment)
+    -> StoreResult<()>;
+    /// Removes a directory role assignment by id. NotFound when absent.
+    async fn delete_directory_role_assignment(&self, tenant: TenantId, id: &str) -> StoreResult<()>;
+    /// Every directory role assignment of a tenant, oldest first.
+    async fn directory_role_assignments(&self, tenant: TenantId)
+    -> StoreResult<Vec<DirectoryRoleAssignment>>;
+
+    // --- delegated permission grants
+    /// Creates a grant. Conflict when one exists for the same (client, resource, principal), or
+    /// a service principal it names does not exist in the tenant.
+    async fn create_permission_grant(&self, grant: &OAuth2PermissionGrant) -> StoreResult<()>;
+    /// Replaces a grant's `scope`. NotFound when absent.
+    async fn update_permission_grant(&self, tenant: TenantId, id: &str, scope: &str) -> StoreResult<()>;
+    /// Deletes a grant. NotFound when absent.
+    async fn delete_permission_grant(&self, tenant: TenantId, id: &str) -> StoreResult<()>;
+    /// Every grant of a tenant, oldest first.
+    async fn permission_grants(&self, tenant: TenantId) -> StoreResult<Vec<OAuth2PermissionGrant>>;
+
+    // --- interactive sign-in state ([`sign_in`])
+    /// Stores a browser session.
+    async fn create_session(&self, session: &SignInSession) -> StoreResult<()>;
+    /// The live session (`now < expires`) with this id hash.
+    async fn session(&self, id_hash: &[u8; 32], now: i64) -> StoreResult<Option<SignInSession>>;
+    /// Ends a session (no error when it does not exist).
+    async fn delete_session(&self, id_hash: &[u8; 32]) -> StoreResult<()>;
+    /// Stores a freshly issued authorization code.
+    async fn insert_authorization_code(&self, code: &AuthorizationCode) -> StoreResult<()>;
+    /// Spends a code, atomically: at most one redemption of a code ever succeeds, also across
+    /// nodes. A second one revokes the refresh-token family the first started.
+    async fn redeem_authorization_code(&self, code_hash: &[u8; 32], now: i64) -> StoreResult<CodeRedemption>;
+    /// Starts a refresh-token family with its first token, unless a replayed code revoked the
+    /// family first (then nothing is stored and [`StoreError::Conflict`] is returned).
+    async fn start_refresh_grant(&self, grant: &RefreshGrant, first: &RefreshToken) -> StoreResult<()>;
+    /// A refresh token and its family, without changing anything.
+    async fn refresh_token(&self, token_hash: &[u8; 32]) -> StoreResult<Option<RefreshTokenState>>;
+    /// Spends a refresh token and stores its successor (same family), atomically: of two
+    /// concurrent uses exactly one rotates; presenting a spent token revokes the family.
+    async fn rotate_refresh_token(
+        &self,
+        token_hash: &[u8; 32],
+        successor: &RefreshToken,
+        now: i64,
+    ) -> StoreResult<RefreshUse>;
+    /// Revokes the live refresh-token families of a user in a tenant (all clients, or one);
+    /// returns how many.
+    async fn revoke_refresh_grants(
+        &self,
+        tenant: TenantId,
+        user: ObjectId,
+        client: Option<AppId>,
+        now: i64,
+    ) -> StoreResult<u64>;
+    /// Deletes sessions, codes and refresh tokens that are dead at `now`; returns how many rows.
+    async fn purge_sign_in_state(&self, now: i64) -> StoreResult<u64>;
 
     // --- signing keys (global, not per tenant)
     /// Stores a new signing key. Conflict when the kid exists (a kid is never reused).
@@ -181,6 +279,7 @@ pub mod change;
 mod codec;
 pub mod postgres;
 pub mod replay;
+pub mod sign_in;
 mod sql;
 pub mod sqlite;
 

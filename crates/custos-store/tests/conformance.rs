@@ -112,6 +112,20 @@ macro_rules! conformance {
                 nul_text_is_refused,
                 nul_credential_changes_are_refused,
                 nul_keys_find_nothing,
+                user_round_trip,
+                user_conflicts,
+                directory_roles,
+                permission_grants,
+                grants_in_snapshots,
+                applications_across_tenants,
+                sessions,
+                codes_are_single_use,
+                a_replay_before_the_family_starts_still_revokes_it,
+                concurrent_redemptions_spend_a_code_once,
+                refresh_tokens_rotate,
+                refresh_tokens_expire,
+                concurrent_refreshes_rotate_once,
+                revoking_a_user_s_families,
             ]
         );
     };

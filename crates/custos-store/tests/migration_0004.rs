@@ -110,6 +110,9 @@ fn new_application(uri: &str) -> Application {
         password_credentials: Vec::new(),
         key_credentials: Vec::new(),
         federated_identity_credentials: Vec::new(),
+        oauth2_permission_scopes: Vec::new(),
+        required_resource_access: Vec::new(),
+        redirect_uris: custos_core::consent::RedirectUris::default(),
         created: time::OffsetDateTime::UNIX_EPOCH,
     }
 }

@@ -29,7 +29,8 @@ async fn settings_round_trip(store: Arc<dyn Store>) {
     let t = tenant("settings.example");
     store.create_tenant(&t).await.unwrap();
     assert_eq!(store.tenant_settings(t.id).await.unwrap(), TenantSettings::default());
-    let strict = TenantSettings { assertion_replay: AssertionReplayMode::Strict };
+    let strict =
+        TenantSettings { assertion_replay: AssertionReplayMode::Strict, ..TenantSettings::default() };
     store.update_tenant_settings(t.id, &strict).await.unwrap();
     assert_eq!(store.tenant_settings(t.id).await.unwrap(), strict);
     store.update_tenant_settings(t.id, &TenantSettings::default()).await.unwrap();
@@ -105,7 +106,8 @@ async fn snapshot_carries_settings(store: Arc<dyn Store>) {
     directory.create_tenant(&t).await.unwrap();
     let before = directory.snapshot(t.id).await.unwrap().unwrap();
     assert_eq!(before.settings.assertion_replay, AssertionReplayMode::Compat);
-    let strict = TenantSettings { assertion_replay: AssertionReplayMode::Strict };
+    let strict =
+        TenantSettings { assertion_replay: AssertionReplayMode::Strict, ..TenantSettings::default() };
     directory.update_tenant_settings(t.id, &strict).await.unwrap();
     let after = directory.snapshot(t.id).await.unwrap().unwrap();
     assert_eq!(after.settings, strict);
@@ -172,7 +174,8 @@ async fn sqlite_markers_and_settings_survive_reopening() {
     let url = format!("sqlite://{}", dir.path().join("replay.db").display());
     let t = tenant("durable.example");
     let client = AppId::new_random();
-    let strict = TenantSettings { assertion_replay: AssertionReplayMode::Strict };
+    let strict =
+        TenantSettings { assertion_replay: AssertionReplayMode::Strict, ..TenantSettings::default() };
     {
         let store = SqliteStore::open(&url).await.unwrap();
         store.create_tenant(&t).await.unwrap();

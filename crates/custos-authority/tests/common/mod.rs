@@ -117,6 +117,9 @@ pub async fn register(
         password_credentials: vec![],
         key_credentials: Vec::new(),
         federated_identity_credentials: Vec::new(),
+        oauth2_permission_scopes: Vec::new(),
+        required_resource_access: Vec::new(),
+        redirect_uris: custos_core::consent::RedirectUris::default(),
         created: at(NOW - 86_400),
     };
     let mut sp = ServicePrincipal {

@@ -126,6 +126,7 @@ impl Harness {
             app_id: t.admin_app_id,
             object_id: t.admin_service_principal_id,
             roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+            scopes: None,
         };
         let tokens = HashMap::from([
             ("admin".to_owned(), caller(&a, ALL_ROLES)),

@@ -1,7 +1,7 @@
 //! [`Directory`]: the read-through cache the token hot path reads from, and that every write
 //! made through it invalidates.
 //!
-//! Per tenant it keeps one [`TenantSnapshot`], built from five store reads and shared (`Arc`)
+//! Per tenant it keeps one [`TenantSnapshot`], built from six store reads and shared (`Arc`)
 //! by every request until a write to the tenant drops it. Rebuilds are coalesced: concurrent
 //! requests for a missing snapshot wait on one per-tenant async lock and only the first one
 //! loads. A generation counter, bumped on every invalidation, keeps a snapshot whose load
@@ -210,8 +210,10 @@ impl Directory {
         let service_principals = self.store.service_principals(tenant).await?;
         let assignments = self.store.assignments(tenant).await?;
         let settings = self.store.tenant_settings(tenant).await?;
+        let grants = self.store.permission_grants(tenant).await?;
         let mut snapshot = TenantSnapshot::build(record, applications, service_principals, assignments);
         snapshot.settings = settings;
+        snapshot.index_grants(grants);
         Ok(Some(snapshot))
     }
 

@@ -1,6 +1,8 @@
 //! [`TenantSnapshot`]: an immutable, hash-indexed view of one tenant's applications, service
-//! principals and role assignments, built once per cache fill and shared by every token request.
+//! principals, role assignments and delegated permission grants, built once per cache fill and
+//! shared by every token request.
 
+use custos_core::consent::OAuth2PermissionGrant;
 use custos_core::model::{AppRoleAssignment, Application, ServicePrincipal, Tenant};
 use custos_core::settings::TenantSettings;
 use custos_core::{AppId, ObjectId};
@@ -22,6 +24,8 @@ pub struct TenantSnapshot {
     service_principals: HashMap<ObjectId, ServicePrincipal>,
     sp_by_app_id: HashMap<AppId, ObjectId>,
     roles: HashMap<(ObjectId, ObjectId), Vec<Uuid>>,
+    /// (client service principal, resource service principal) -> delegated grants.
+    grants: HashMap<(ObjectId, ObjectId), Vec<OAuth2PermissionGrant>>,
 }
 
 impl TenantSnapshot {
@@ -57,7 +61,34 @@ impl TenantSnapshot {
             service_principals: service_principals.into_iter().map(|sp| (sp.id, sp)).collect(),
             sp_by_app_id,
             roles,
+            grants: HashMap::new(),
         }
+    }
+
+    /// Indexes the tenant's delegated permission grants.
+    pub(crate) fn index_grants(&mut self, grants: Vec<OAuth2PermissionGrant>) {
+        for grant in grants {
+            self.grants.entry((grant.client_id, grant.resource_id)).or_default().push(grant);
+        }
+    }
+
+    /// The delegated grants of `client` on `resource` (service principal ids), oldest first.
+    pub fn grants(&self, client: ObjectId, resource: ObjectId) -> &[OAuth2PermissionGrant] {
+        self.grants.get(&(client, resource)).map_or(&[], Vec::as_slice)
+    }
+
+    /// The permission values `user` may use through `client` on `resource`: the union of the
+    /// tenant-wide (admin) grant and the user's own, in grant order, without duplicates.
+    pub fn delegated_scopes(&self, client: ObjectId, resource: ObjectId, user: ObjectId) -> Vec<&str> {
+        let mut scopes: Vec<&str> = Vec::new();
+        for grant in self.grants(client, resource).iter().filter(|g| g.covers(user)) {
+            for scope in grant.scopes() {
+                if !scopes.contains(&scope) {
+                    scopes.push(scope);
+                }
+            }
+        }
+        scopes
     }
 
     /// The application with this client id.

@@ -5,10 +5,17 @@
 use super::Directory;
 use crate::{ApplicationChange, Store, StoreResult};
 use crate::{AssertionMarker, MarkerOutcome};
+use crate::{
+    AuthorizationCode, CodeRedemption, RefreshGrant, RefreshToken, RefreshTokenState, RefreshUse,
+    SignInSession,
+};
 use async_trait::async_trait;
+use custos_core::consent::OAuth2PermissionGrant;
 use custos_core::model::{AppRoleAssignment, Application, ServicePrincipal, SigningKeyRecord, Tenant};
 use custos_core::settings::TenantSettings;
+use custos_core::users::{DirectoryRoleAssignment, User};
 use custos_core::{AppId, ObjectId, TenantId};
+use time::OffsetDateTime;
 
 impl Directory {
     fn invalidating<T>(&self, tenant: TenantId, result: StoreResult<T>) -> StoreResult<T> {
@@ -77,6 +84,10 @@ impl Store for Directory {
         self.store.applications(tenant).await
     }
 
+    async fn applications_by_app_id(&self, app_id: AppId) -> StoreResult<Vec<Application>> {
+        self.store.applications_by_app_id(app_id).await
+    }
+
     async fn create_service_principal(&self, sp: &ServicePrincipal) -> StoreResult<()> {
         let result = self.store.create_service_principal(sp).await;
         self.invalidating(sp.tenant_id, result)
@@ -127,6 +138,135 @@ impl Store for Directory {
     }
 
     // Signing keys are not part of a tenant snapshot: nothing to invalidate.
+    // Users, directory roles and sign-in state are not part of a snapshot: no invalidation.
+    async fn create_user(&self, user: &User, password_hash: &str) -> StoreResult<()> {
+        self.store.create_user(user, password_hash).await
+    }
+
+    async fn update_user(&self, user: &User) -> StoreResult<()> {
+        self.store.update_user(user).await
+    }
+
+    async fn set_user_password(
+        &self,
+        tenant: TenantId,
+        id: ObjectId,
+        password_hash: &str,
+        tokens_valid_from: OffsetDateTime,
+    ) -> StoreResult<()> {
+        self.store.set_user_password(tenant, id, password_hash, tokens_valid_from).await
+    }
+
+    async fn delete_user(&self, tenant: TenantId, id: ObjectId) -> StoreResult<()> {
+        // Deleting a user deletes their own delegated grants, which the snapshot holds.
+        let result = self.store.delete_user(tenant, id).await;
+        self.invalidating(tenant, result)
+    }
+
+    async fn user(&self, tenant: TenantId, id: ObjectId) -> StoreResult<Option<User>> {
+        self.store.user(tenant, id).await
+    }
+
+    async fn user_by_upn(&self, tenant: TenantId, upn: &str) -> StoreResult<Option<User>> {
+        self.store.user_by_upn(tenant, upn).await
+    }
+
+    async fn users(&self, tenant: TenantId) -> StoreResult<Vec<User>> {
+        self.store.users(tenant).await
+    }
+
+    async fn user_password_hash(&self, tenant: TenantId, id: ObjectId) -> StoreResult<Option<String>> {
+        self.store.user_password_hash(tenant, id).await
+    }
+
+    async fn create_directory_role_assignment(
+        &self,
+        assignment: &DirectoryRoleAssignment,
+    ) -> StoreResult<()> {
+        self.store.create_directory_role_assignment(assignment).await
+    }
+
+    async fn delete_directory_role_assignment(&self, tenant: TenantId, id: &str) -> StoreResult<()> {
+        self.store.delete_directory_role_assignment(tenant, id).await
+    }
+
+    async fn directory_role_assignments(
+        &self,
+        tenant: TenantId,
+    ) -> StoreResult<Vec<DirectoryRoleAssignment>> {
+        self.store.directory_role_assignments(tenant).await
+    }
+
+    async fn create_permission_grant(&self, grant: &OAuth2PermissionGrant) -> StoreResult<()> {
+        let result = self.store.create_permission_grant(grant).await;
+        self.invalidating(grant.tenant_id, result)
+    }
+
+    async fn update_permission_grant(&self, tenant: TenantId, id: &str, scope: &str) -> StoreResult<()> {
+        let result = self.store.update_permission_grant(tenant, id, scope).await;
+        self.invalidating(tenant, result)
+    }
+
+    async fn delete_permission_grant(&self, tenant: TenantId, id: &str) -> StoreResult<()> {
+        let result = self.store.delete_permission_grant(tenant, id).await;
+        self.invalidating(tenant, result)
+    }
+
+    async fn permission_grants(&self, tenant: TenantId) -> StoreResult<Vec<OAuth2PermissionGrant>> {
+        self.store.permission_grants(tenant).await
+    }
+
+    async fn create_session(&self, session: &SignInSession) -> StoreResult<()> {
+        self.store.create_session(session).await
+    }
+
+    async fn session(&self, id_hash: &[u8; 32], now: i64) -> StoreResult<Option<SignInSession>> {
+        self.store.session(id_hash, now).await
+    }
+
+    async fn delete_session(&self, id_hash: &[u8; 32]) -> StoreResult<()> {
+        self.store.delete_session(id_hash).await
+    }
+
+    async fn insert_authorization_code(&self, code: &AuthorizationCode) -> StoreResult<()> {
+        self.store.insert_authorization_code(code).await
+    }
+
+    async fn redeem_authorization_code(&self, code_hash: &[u8; 32], now: i64) -> StoreResult<CodeRedemption> {
+        self.store.redeem_authorization_code(code_hash, now).await
+    }
+
+    async fn start_refresh_grant(&self, grant: &RefreshGrant, first: &RefreshToken) -> StoreResult<()> {
+        self.store.start_refresh_grant(grant, first).await
+    }
+
+    async fn refresh_token(&self, token_hash: &[u8; 32]) -> StoreResult<Option<RefreshTokenState>> {
+        self.store.refresh_token(token_hash).await
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        token_hash: &[u8; 32],
+        successor: &RefreshToken,
+        now: i64,
+    ) -> StoreResult<RefreshUse> {
+        self.store.rotate_refresh_token(token_hash, successor, now).await
+    }
+
+    async fn revoke_refresh_grants(
+        &self,
+        tenant: TenantId,
+        user: ObjectId,
+        client: Option<AppId>,
+        now: i64,
+    ) -> StoreResult<u64> {
+        self.store.revoke_refresh_grants(tenant, user, client, now).await
+    }
+
+    async fn purge_sign_in_state(&self, now: i64) -> StoreResult<u64> {
+        self.store.purge_sign_in_state(now).await
+    }
+
     async fn insert_signing_key(&self, key: &SigningKeyRecord) -> StoreResult<()> {
         self.store.insert_signing_key(key).await
     }

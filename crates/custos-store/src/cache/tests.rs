@@ -5,13 +5,20 @@
 use super::Directory;
 use crate::sqlite::SqliteStore;
 use crate::{AssertionMarker, MarkerOutcome};
+use crate::{
+    AuthorizationCode, CodeRedemption, RefreshGrant, RefreshToken, RefreshTokenState, RefreshUse,
+    SignInSession,
+};
 use crate::{Store, StoreResult};
 use async_trait::async_trait;
+use custos_core::consent::OAuth2PermissionGrant;
 use custos_core::model::{AppRoleAssignment, Application, ServicePrincipal, SigningKeyRecord, Tenant};
 use custos_core::settings::TenantSettings;
+use custos_core::users::{DirectoryRoleAssignment, User};
 use custos_core::{AppId, ObjectId, TenantId};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use time::OffsetDateTime;
 use time::macros::datetime;
 use tokio::sync::Notify;
 
@@ -127,6 +134,101 @@ impl Store for Gated {
     async fn purge_assertion_markers(&self, now: i64) -> StoreResult<u64> {
         self.inner.purge_assertion_markers(now).await
     }
+    async fn applications_by_app_id(&self, a: AppId) -> StoreResult<Vec<Application>> {
+        self.inner.applications_by_app_id(a).await
+    }
+    async fn create_user(&self, u: &User, h: &str) -> StoreResult<()> {
+        self.inner.create_user(u, h).await
+    }
+    async fn update_user(&self, u: &User) -> StoreResult<()> {
+        self.inner.update_user(u).await
+    }
+    async fn set_user_password(
+        &self,
+        t: TenantId,
+        id: ObjectId,
+        h: &str,
+        v: OffsetDateTime,
+    ) -> StoreResult<()> {
+        self.inner.set_user_password(t, id, h, v).await
+    }
+    async fn delete_user(&self, t: TenantId, id: ObjectId) -> StoreResult<()> {
+        self.inner.delete_user(t, id).await
+    }
+    async fn user(&self, t: TenantId, id: ObjectId) -> StoreResult<Option<User>> {
+        self.inner.user(t, id).await
+    }
+    async fn user_by_upn(&self, t: TenantId, upn: &str) -> StoreResult<Option<User>> {
+        self.inner.user_by_upn(t, upn).await
+    }
+    async fn users(&self, t: TenantId) -> StoreResult<Vec<User>> {
+        self.inner.users(t).await
+    }
+    async fn user_password_hash(&self, t: TenantId, id: ObjectId) -> StoreResult<Option<String>> {
+        self.inner.user_password_hash(t, id).await
+    }
+    async fn create_directory_role_assignment(&self, a: &DirectoryRoleAssignment) -> StoreResult<()> {
+        self.inner.create_directory_role_assignment(a).await
+    }
+    async fn delete_directory_role_assignment(&self, t: TenantId, id: &str) -> StoreResult<()> {
+        self.inner.delete_directory_role_assignment(t, id).await
+    }
+    async fn directory_role_assignments(&self, t: TenantId) -> StoreResult<Vec<DirectoryRoleAssignment>> {
+        self.inner.directory_role_assignments(t).await
+    }
+    async fn create_permission_grant(&self, g: &OAuth2PermissionGrant) -> StoreResult<()> {
+        self.inner.create_permission_grant(g).await
+    }
+    async fn update_permission_grant(&self, t: TenantId, id: &str, scope: &str) -> StoreResult<()> {
+        self.inner.update_permission_grant(t, id, scope).await
+    }
+    async fn delete_permission_grant(&self, t: TenantId, id: &str) -> StoreResult<()> {
+        self.inner.delete_permission_grant(t, id).await
+    }
+    async fn permission_grants(&self, t: TenantId) -> StoreResult<Vec<OAuth2PermissionGrant>> {
+        self.inner.permission_grants(t).await
+    }
+    async fn create_session(&self, s: &SignInSession) -> StoreResult<()> {
+        self.inner.create_session(s).await
+    }
+    async fn session(&self, h: &[u8; 32], now: i64) -> StoreResult<Option<SignInSession>> {
+        self.inner.session(h, now).await
+    }
+    async fn delete_session(&self, h: &[u8; 32]) -> StoreResult<()> {
+        self.inner.delete_session(h).await
+    }
+    async fn insert_authorization_code(&self, c: &AuthorizationCode) -> StoreResult<()> {
+        self.inner.insert_authorization_code(c).await
+    }
+    async fn redeem_authorization_code(&self, h: &[u8; 32], now: i64) -> StoreResult<CodeRedemption> {
+        self.inner.redeem_authorization_code(h, now).await
+    }
+    async fn start_refresh_grant(&self, g: &RefreshGrant, t: &RefreshToken) -> StoreResult<()> {
+        self.inner.start_refresh_grant(g, t).await
+    }
+    async fn refresh_token(&self, h: &[u8; 32]) -> StoreResult<Option<RefreshTokenState>> {
+        self.inner.refresh_token(h).await
+    }
+    async fn rotate_refresh_token(
+        &self,
+        h: &[u8; 32],
+        t: &RefreshToken,
+        now: i64,
+    ) -> StoreResult<RefreshUse> {
+        self.inner.rotate_refresh_token(h, t, now).await
+    }
+    async fn revoke_refresh_grants(
+        &self,
+        t: TenantId,
+        u: ObjectId,
+        c: Option<AppId>,
+        now: i64,
+    ) -> StoreResult<u64> {
+        self.inner.revoke_refresh_grants(t, u, c, now).await
+    }
+    async fn purge_sign_in_state(&self, now: i64) -> StoreResult<u64> {
+        self.inner.purge_sign_in_state(now).await
+    }
     async fn ping(&self) -> StoreResult<()> {
         self.inner.ping().await
     }
@@ -149,6 +251,9 @@ async fn setup() -> (Arc<Gated>, Arc<Directory>, Tenant, Application) {
         created,
     };
     let app = Application {
+        oauth2_permission_scopes: Vec::new(),
+        required_resource_access: Vec::new(),
+        redirect_uris: custos_core::consent::RedirectUris::default(),
         id: ObjectId::new_random(),
         tenant_id: tenant.id,
         app_id: AppId::new_random(),

@@ -49,6 +49,7 @@ impl Dialect for Postgres {
 fn query<'q>(statement: &'q Statement<'_>) -> Query<'q, Postgres, PgArguments> {
     statement.params().iter().fold(sqlx::query(statement.sql()), |query, param| match param {
         Param::Id(id) => query.bind(*id),
+        Param::OptId(id) => query.bind(*id),
         Param::Text(text) => query.bind(&**text),
         Param::OptText(text) => query.bind(*text),
         Param::Int(value) => query.bind(*value),
@@ -70,6 +71,18 @@ where
 
 impl Columns for PgRow {
     fn uuid(&self, column: &str) -> StoreResult<Uuid> {
+        get(self, column)
+    }
+
+    fn opt_uuid(&self, column: &str) -> StoreResult<Option<Uuid>> {
+        get(self, column)
+    }
+
+    fn int(&self, column: &str) -> StoreResult<i64> {
+        get(self, column)
+    }
+
+    fn opt_int(&self, column: &str) -> StoreResult<Option<i64>> {
         get(self, column)
     }
 

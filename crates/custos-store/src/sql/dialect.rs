@@ -48,6 +48,11 @@ pub(crate) trait Dialect: Database<Row: Columns> {
 /// a corrupt row ([`crate::StoreError::Backend`]).
 pub(crate) trait Columns {
     fn uuid(&self, column: &str) -> StoreResult<Uuid>;
+    fn opt_uuid(&self, column: &str) -> StoreResult<Option<Uuid>>;
+    /// A 64-bit integer (`bigint` on PostgreSQL).
+    fn int(&self, column: &str) -> StoreResult<i64>;
+    /// A 64-bit integer or NULL.
+    fn opt_int(&self, column: &str) -> StoreResult<Option<i64>>;
     fn text(&self, column: &str) -> StoreResult<String>;
     fn opt_text(&self, column: &str) -> StoreResult<Option<String>>;
     /// A small integer or NULL (`smallint` on PostgreSQL).

@@ -12,22 +12,31 @@ mod dialect;
 mod replay;
 mod rows;
 mod run;
+mod sign_in;
 mod statement;
+mod users;
 
 pub(crate) use dialect::{Columns, Dialect};
 pub(crate) use statement::{Param, Statement};
 
 use crate::codec::{self, map_db_error};
+use crate::sign_in::{
+    AuthorizationCode, CodeRedemption, RefreshGrant, RefreshToken, RefreshTokenState, RefreshUse,
+    SignInSession,
+};
 use crate::{ApplicationChange, AssertionMarker, MarkerOutcome, Store, StoreError, StoreResult};
 use async_trait::async_trait;
+use custos_core::consent::OAuth2PermissionGrant;
 use custos_core::model::{AppRoleAssignment, Application, ServicePrincipal, SigningKeyRecord, Tenant};
 use custos_core::scope::identifier_uri_key;
 use custos_core::settings::TenantSettings;
+use custos_core::users::{DirectoryRoleAssignment, User};
 use custos_core::{AppId, ObjectId, TenantId};
 use rows::{ASSIGNMENT_COLUMNS, SERVICE_PRINCIPAL_COLUMNS, SIGNING_KEY_COLUMNS, TENANT_COLUMNS};
 use run::{begin_write, execute, execute_in, find, list};
 use sqlx::{Database, Pool};
 use statement::check_all;
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 /// A [`Store`] on an SQL database: [`crate::sqlite::SqliteStore`] or
@@ -145,8 +154,9 @@ impl<D: Dialect> Store for SqlStore<D> {
         let insert = Statement::new(
             "INSERT INTO applications (id, tenant_id, app_id, display_name, description, \
              requested_access_token_version, sign_in_audience, app_roles, password_credentials, \
-             key_credentials, federated_identity_credentials, created) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             key_credentials, federated_identity_credentials, redirect_uris, required_resource_access, \
+             oauth2_permission_scopes, created) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         )
         .id(app.id.0)
         .id(app.tenant_id.0)
@@ -159,6 +169,9 @@ impl<D: Dialect> Store for SqlStore<D> {
         .json(passwords)
         .json(keys)
         .json(federated)
+        .json(codec::to_json("redirect URIs", &app.redirect_uris)?)
+        .json(codec::to_json("required resource access", &app.required_resource_access)?)
+        .json(codec::to_json("permission scopes", &app.oauth2_permission_scopes)?)
         .time(app.created);
         let uris = insert_identifier_uris(app);
         check_all([&insert].into_iter().chain(&uris))?;
@@ -172,14 +185,18 @@ impl<D: Dialect> Store for SqlStore<D> {
     async fn update_application(&self, app: &Application) -> StoreResult<()> {
         let update = Statement::new(
             "UPDATE applications SET display_name = $1, description = $2, \
-             requested_access_token_version = $3, sign_in_audience = $4, app_roles = $5 \
-             WHERE tenant_id = $6 AND id = $7",
+             requested_access_token_version = $3, sign_in_audience = $4, app_roles = $5, \
+             redirect_uris = $6, required_resource_access = $7, oauth2_permission_scopes = $8 \
+             WHERE tenant_id = $9 AND id = $10",
         )
         .text(&app.display_name)
         .opt_text(app.description.as_deref())
         .opt_int(app.requested_access_token_version.map(i64::from))
         .text(&app.sign_in_audience)
         .json(codec::app_roles_to_json(&app.app_roles)?)
+        .json(codec::to_json("redirect URIs", &app.redirect_uris)?)
+        .json(codec::to_json("required resource access", &app.required_resource_access)?)
+        .json(codec::to_json("permission scopes", &app.oauth2_permission_scopes)?)
         .id(app.tenant_id.0)
         .id(app.id.0);
         let delete_uris = delete_identifier_uris(app.tenant_id, app.id);
@@ -281,6 +298,10 @@ impl<D: Dialect> Store for SqlStore<D> {
         ))
         .id(tenant.0);
         list(&self.pool, &select, rows::application).await
+    }
+
+    async fn applications_by_app_id(&self, app_id: AppId) -> StoreResult<Vec<Application>> {
+        users::applications_by_app_id(&self.pool, app_id).await
     }
 
     async fn create_service_principal(&self, sp: &ServicePrincipal) -> StoreResult<()> {
@@ -385,6 +406,129 @@ impl<D: Dialect> Store for SqlStore<D> {
         ))
         .id(tenant.0);
         list(&self.pool, &select, rows::assignment).await
+    }
+
+    async fn create_user(&self, user: &User, password_hash: &str) -> StoreResult<()> {
+        users::create_user(&self.pool, user, password_hash).await
+    }
+
+    async fn update_user(&self, user: &User) -> StoreResult<()> {
+        users::update_user(&self.pool, user).await
+    }
+
+    async fn set_user_password(
+        &self,
+        tenant: TenantId,
+        id: ObjectId,
+        password_hash: &str,
+        tokens_valid_from: OffsetDateTime,
+    ) -> StoreResult<()> {
+        users::set_user_password(&self.pool, tenant, id, password_hash, tokens_valid_from).await
+    }
+
+    async fn delete_user(&self, tenant: TenantId, id: ObjectId) -> StoreResult<()> {
+        users::delete_user(&self.pool, tenant, id).await
+    }
+
+    async fn user(&self, tenant: TenantId, id: ObjectId) -> StoreResult<Option<User>> {
+        users::user(&self.pool, tenant, id).await
+    }
+
+    async fn user_by_upn(&self, tenant: TenantId, upn: &str) -> StoreResult<Option<User>> {
+        users::user_by_upn(&self.pool, tenant, upn).await
+    }
+
+    async fn users(&self, tenant: TenantId) -> StoreResult<Vec<User>> {
+        users::users(&self.pool, tenant).await
+    }
+
+    async fn user_password_hash(&self, tenant: TenantId, id: ObjectId) -> StoreResult<Option<String>> {
+        users::user_password_hash(&self.pool, tenant, id).await
+    }
+
+    async fn create_directory_role_assignment(
+        &self,
+        assignment: &DirectoryRoleAssignment,
+    ) -> StoreResult<()> {
+        users::create_directory_role(&self.pool, assignment).await
+    }
+
+    async fn delete_directory_role_assignment(&self, tenant: TenantId, id: &str) -> StoreResult<()> {
+        users::delete_directory_role(&self.pool, tenant, id).await
+    }
+
+    async fn directory_role_assignments(
+        &self,
+        tenant: TenantId,
+    ) -> StoreResult<Vec<DirectoryRoleAssignment>> {
+        users::directory_roles(&self.pool, tenant).await
+    }
+
+    async fn create_permission_grant(&self, grant: &OAuth2PermissionGrant) -> StoreResult<()> {
+        users::create_grant(&self.pool, grant).await
+    }
+
+    async fn update_permission_grant(&self, tenant: TenantId, id: &str, scope: &str) -> StoreResult<()> {
+        users::update_grant(&self.pool, tenant, id, scope).await
+    }
+
+    async fn delete_permission_grant(&self, tenant: TenantId, id: &str) -> StoreResult<()> {
+        users::delete_grant(&self.pool, tenant, id).await
+    }
+
+    async fn permission_grants(&self, tenant: TenantId) -> StoreResult<Vec<OAuth2PermissionGrant>> {
+        users::grants(&self.pool, tenant).await
+    }
+
+    async fn create_session(&self, session: &SignInSession) -> StoreResult<()> {
+        sign_in::create_session(&self.pool, session).await
+    }
+
+    async fn session(&self, id_hash: &[u8; 32], now: i64) -> StoreResult<Option<SignInSession>> {
+        sign_in::session(&self.pool, id_hash, now).await
+    }
+
+    async fn delete_session(&self, id_hash: &[u8; 32]) -> StoreResult<()> {
+        sign_in::delete_session(&self.pool, id_hash).await
+    }
+
+    async fn insert_authorization_code(&self, code: &AuthorizationCode) -> StoreResult<()> {
+        sign_in::insert_code(&self.pool, code).await
+    }
+
+    async fn redeem_authorization_code(&self, code_hash: &[u8; 32], now: i64) -> StoreResult<CodeRedemption> {
+        sign_in::redeem_code(&self.pool, code_hash, now).await
+    }
+
+    async fn start_refresh_grant(&self, grant: &RefreshGrant, first: &RefreshToken) -> StoreResult<()> {
+        sign_in::start_family(&self.pool, grant, first).await
+    }
+
+    async fn refresh_token(&self, token_hash: &[u8; 32]) -> StoreResult<Option<RefreshTokenState>> {
+        sign_in::refresh_token(&self.pool, token_hash).await
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        token_hash: &[u8; 32],
+        successor: &RefreshToken,
+        now: i64,
+    ) -> StoreResult<RefreshUse> {
+        sign_in::rotate(&self.pool, token_hash, successor, now).await
+    }
+
+    async fn revoke_refresh_grants(
+        &self,
+        tenant: TenantId,
+        user: ObjectId,
+        client: Option<AppId>,
+        now: i64,
+    ) -> StoreResult<u64> {
+        sign_in::revoke_families(&self.pool, tenant, user, client, now).await
+    }
+
+    async fn purge_sign_in_state(&self, now: i64) -> StoreResult<u64> {
+        sign_in::purge(&self.pool, now).await
     }
 
     async fn insert_signing_key(&self, key: &SigningKeyRecord) -> StoreResult<()> {

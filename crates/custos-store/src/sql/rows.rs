@@ -4,7 +4,9 @@
 use super::{Columns, Dialect};
 use crate::StoreResult;
 use crate::codec;
+use custos_core::consent::{ConsentType, OAuth2PermissionGrant};
 use custos_core::model::{AppRoleAssignment, Application, ServicePrincipal, SigningKeyRecord, Tenant};
+use custos_core::users::{DirectoryRoleAssignment, User};
 use custos_core::{AppId, ObjectId, TenantId};
 
 /// Columns selected for a tenant.
@@ -24,7 +26,8 @@ pub(super) fn application_columns<D: Dialect>() -> String {
     format!(
         "a.id, a.tenant_id, a.app_id, a.display_name, a.description, \
          a.requested_access_token_version, a.sign_in_audience, a.app_roles, a.password_credentials, \
-         a.key_credentials, a.federated_identity_credentials, a.created, {} AS identifier_uris",
+         a.key_credentials, a.federated_identity_credentials, a.redirect_uris, \
+         a.required_resource_access, a.oauth2_permission_scopes, a.created, {} AS identifier_uris",
         D::IDENTIFIER_URIS
     )
 }
@@ -47,6 +50,15 @@ pub(super) fn application(row: &impl Columns) -> StoreResult<Application> {
         federated_identity_credentials: codec::federated_credentials_from_json(
             row.json("federated_identity_credentials")?,
         )?,
+        oauth2_permission_scopes: codec::from_json(
+            "oauth2_permission_scopes",
+            row.json("oauth2_permission_scopes")?,
+        )?,
+        required_resource_access: codec::from_json(
+            "required_resource_access",
+            row.json("required_resource_access")?,
+        )?,
+        redirect_uris: codec::from_json("redirect_uris", row.json("redirect_uris")?)?,
         created: row.time("created")?,
     })
 }
@@ -95,5 +107,60 @@ pub(super) fn signing_key(row: &impl Columns) -> StoreResult<SigningKeyRecord> {
         retires: row.opt_time("retires")?,
         sealed_private_key: row.bytes("sealed_private_key")?,
         certificate_der: row.bytes("certificate_der")?,
+    })
+}
+
+/// Columns selected for a user (never the password hash).
+pub(super) const USER_COLUMNS: &str = "id, tenant_id, user_principal_name, display_name, given_name, surname, \
+    mail_nickname, mail, account_enabled, tokens_valid_from, created";
+
+pub(super) fn user(row: &impl Columns) -> StoreResult<User> {
+    Ok(User {
+        id: ObjectId(row.uuid("id")?),
+        tenant_id: TenantId(row.uuid("tenant_id")?),
+        user_principal_name: row.text("user_principal_name")?,
+        display_name: row.text("display_name")?,
+        given_name: row.opt_text("given_name")?,
+        surname: row.opt_text("surname")?,
+        mail_nickname: row.text("mail_nickname")?,
+        mail: row.opt_text("mail")?,
+        account_enabled: row.boolean("account_enabled")?,
+        tokens_valid_from: row.time("tokens_valid_from")?,
+        created: row.time("created")?,
+    })
+}
+
+/// Columns selected for a directory role assignment.
+pub(super) const DIRECTORY_ROLE_COLUMNS: &str = "id, tenant_id, role_definition_id, principal_id, created";
+
+pub(super) fn directory_role(row: &impl Columns) -> StoreResult<DirectoryRoleAssignment> {
+    Ok(DirectoryRoleAssignment {
+        id: row.text("id")?,
+        tenant_id: TenantId(row.uuid("tenant_id")?),
+        role_definition_id: row.uuid("role_definition_id")?,
+        principal_id: ObjectId(row.uuid("principal_id")?),
+        created: row.time("created")?,
+    })
+}
+
+/// Columns selected for a delegated permission grant.
+pub(super) const GRANT_COLUMNS: &str =
+    "id, tenant_id, client_id, consent_type, principal_id, resource_id, scope, created";
+
+pub(super) fn permission_grant(row: &impl Columns) -> StoreResult<OAuth2PermissionGrant> {
+    let consent_type = match row.text("consent_type")?.as_str() {
+        "AllPrincipals" => ConsentType::AllPrincipals,
+        "Principal" => ConsentType::Principal,
+        other => return Err(crate::codec::corrupt("oauth2_permission_grants.consent_type", other)),
+    };
+    Ok(OAuth2PermissionGrant {
+        id: row.text("id")?,
+        tenant_id: TenantId(row.uuid("tenant_id")?),
+        client_id: ObjectId(row.uuid("client_id")?),
+        consent_type,
+        principal_id: row.opt_uuid("principal_id")?.map(ObjectId),
+        resource_id: ObjectId(row.uuid("resource_id")?),
+        scope: row.text("scope")?,
+        created: row.time("created")?,
     })
 }

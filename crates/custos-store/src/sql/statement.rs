@@ -26,6 +26,8 @@ pub(crate) struct Statement<'q> {
 pub(crate) enum Param<'q> {
     /// A GUID.
     Id(Uuid),
+    /// A GUID or NULL.
+    OptId(Option<Uuid>),
     /// Text.
     Text(Cow<'q, str>),
     /// Text or NULL.
@@ -78,6 +80,10 @@ impl<'q> Statement<'q> {
 
     pub(crate) fn id(self, id: Uuid) -> Self {
         self.push(Param::Id(id), false)
+    }
+
+    pub(crate) fn opt_id(self, id: Option<Uuid>) -> Self {
+        self.push(Param::OptId(id), false)
     }
 
     pub(crate) fn text(self, text: impl Into<Cow<'q, str>>) -> Self {

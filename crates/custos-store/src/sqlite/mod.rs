@@ -53,6 +53,7 @@ impl Dialect for Sqlite {
 fn query<'q>(statement: &'q Statement<'_>) -> Query<'q, Sqlite, SqliteArguments<'q>> {
     statement.params().iter().fold(sqlx::query(statement.sql()), |query, param| match param {
         Param::Id(id) => query.bind(id.to_string()),
+        Param::OptId(id) => query.bind(id.map(|id| id.to_string())),
         Param::Text(text) => query.bind(&**text),
         Param::OptText(text) => query.bind(*text),
         Param::Int(value) => query.bind(*value),
@@ -85,6 +86,19 @@ where
 impl Columns for SqliteRow {
     fn uuid(&self, column: &str) -> StoreResult<Uuid> {
         Uuid::try_parse(get(self, column)?).map_err(|e| corrupt(column, e))
+    }
+
+    fn opt_uuid(&self, column: &str) -> StoreResult<Option<Uuid>> {
+        let text: Option<&str> = get(self, column)?;
+        text.map(|t| Uuid::try_parse(t).map_err(|e| corrupt(column, e))).transpose()
+    }
+
+    fn int(&self, column: &str) -> StoreResult<i64> {
+        get(self, column)
+    }
+
+    fn opt_int(&self, column: &str) -> StoreResult<Option<i64>> {
+        get(self, column)
     }
 
     fn text(&self, column: &str) -> StoreResult<String> {

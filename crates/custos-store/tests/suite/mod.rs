@@ -7,6 +7,8 @@ mod identifier_uris;
 mod isolation;
 mod nul;
 mod objects;
+mod sign_in;
+mod users;
 
 pub(crate) use cache::*;
 pub(crate) use credentials::*;
@@ -15,7 +17,12 @@ pub(crate) use identifier_uris::*;
 pub(crate) use isolation::*;
 pub(crate) use nul::*;
 pub(crate) use objects::*;
+pub(crate) use sign_in::*;
+pub(crate) use users::*;
 
+use custos_core::consent::{
+    AccessType, PermissionScope, RedirectUris, RequiredResourceAccess, ResourceAccess, ScopeConsent,
+};
 use custos_core::model::{
     AppRole, AppRoleAssignment, Application, FEDERATION_DEFAULT_AUDIENCE, FederatedIdentityCredential,
     KEY_TYPE_X509, KEY_USAGE_VERIFY, KeyCredential, PasswordCredential, ServicePrincipal,
@@ -152,6 +159,25 @@ pub(crate) fn application(tenant: TenantId, name: &str, seconds: i64) -> Applica
         }],
         key_credentials: vec![key_credential(1, seconds)],
         federated_identity_credentials: vec![federated_credential(1)],
+        oauth2_permission_scopes: vec![PermissionScope {
+            id: Uuid::new_v4(),
+            value: "Orders.Read".to_owned(),
+            consent: ScopeConsent::User,
+            admin_consent_display_name: Some("Read orders".to_owned()),
+            admin_consent_description: Some("Reads every order — «ünïcode»".to_owned()),
+            user_consent_display_name: None,
+            user_consent_description: None,
+            is_enabled: true,
+        }],
+        required_resource_access: vec![RequiredResourceAccess {
+            resource_app_id: AppId::new_random(),
+            resource_access: vec![ResourceAccess { id: Uuid::new_v4(), kind: AccessType::Scope }],
+        }],
+        redirect_uris: RedirectUris {
+            web: vec!["https://app.example/callback".to_owned()],
+            public_client: vec!["http://localhost".to_owned()],
+            spa: Vec::new(),
+        },
         created: at(seconds),
     }
 }
