@@ -1,7 +1,7 @@
 //! Interactive sign-in: the browser side of Entra's authorization-code flow.
 //!
-//! This crate owns the authorize endpoints (`/{tenant}/oauth2/authorize`, `/oauth2/v2.0/authorize`),
-//! admin consent (`/adminconsent`, `/v2.0/adminconsent`), logout, the server-rendered sign-in,
+//! This crate owns the authorize endpoints (`/{tenant}/oauth2/authorize`,
+//! `/oauth2/v2.0/authorize`), admin consent (`/adminconsent`, `/v2.0/adminconsent`), logout, the server-rendered sign-in,
 //! consent and error pages, browser and session cookies, CSRF tokens, redirect-URI matching,
 //! PKCE challenge checks and the authorization response in every `response_mode`. The token
 //! endpoint's side of codes (redemption, refresh tokens, claims) is `custos-authority`'s; it
@@ -21,15 +21,33 @@
 //! - [`respond`]: the authorization response (query, fragment, form_post).
 //! - [`pages`]: sign-in, consent, "Need admin approval", error and message pages; [`html`]:
 //!   escaping and the headers every page carries.
+//!
+//! The handlers ([`router`], [`owns`] for servers that share `/{tenant}/{*rest}` with the
+//! authority, state in [`SignIn`]) are private modules: `authorize` (the flow, with its consent
+//! step), `authenticate` (user name and password), `permissions` (what consent is asked for),
+//! `grant` (what consent writes, and codes), `admin_consent` and `logout`. Consent is written
+//! through the store's directory cache (service principal, `oauth2PermissionGrant`, app role
+//! assignments); codes are stored as SHA-256 with a [`custos_core::sign_in::CodeGrant`].
 
+mod admin_consent;
+mod authenticate;
+mod authorize;
 pub mod cookie;
 pub mod csrf;
 pub mod error;
+mod grant;
 pub mod html;
 pub mod lockout;
+mod logout;
 pub mod pages;
+mod permissions;
 pub mod pkce;
 pub mod redirect;
 pub mod request;
 pub mod respond;
+mod routes;
 pub mod scopes;
+mod state;
+
+pub use routes::{MAX_FORM_BYTES, owns, router};
+pub use state::{CODE_LIFETIME_SECS, SESSION_LIFETIME_SECS, SignIn, SigninConfig};
