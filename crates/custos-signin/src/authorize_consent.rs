@@ -77,6 +77,7 @@ impl Flow<'_> {
         let approval = !can_admin && (admin_prompt || plan.needs_admin() || !settings.allow_user_consent);
         let granted = plan.is_granted(&snapshot, app.app_id, user.id, can_admin);
         let must_ask = !granted || matches!(request.prompt, Some(Prompt::Consent | Prompt::AdminConsent));
+        let digest = plan.digest(can_admin);
         // A consent choice counts only from the consent page's own form, never together with
         // credentials (so no single POST can sign in and consent unseen).
         let choice = match &self.req.form {
@@ -93,7 +94,7 @@ impl Flow<'_> {
                     (Kind::Authorize, false) => fail(SignInError::ConsentDeclined.into()),
                 });
             }
-            Some("accept") if !approval => {
+            Some("accept") if !approval && self.req.field("plan") == Some(digest.as_str()) => {
                 let who = Consenter { tenant, user: user.id, tenant_wide: can_admin };
                 grant::write_consent(self.state, &snapshot, app, &plan, who)
                     .await
@@ -115,6 +116,7 @@ impl Flow<'_> {
                 let permissions = lines(&plan, can_admin);
                 return Err(pages::consent(&ConsentPage {
                     form,
+                    plan: &digest,
                     user: &user.user_principal_name,
                     app_name: &app.display_name,
                     publisher: &publisher,

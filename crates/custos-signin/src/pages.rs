@@ -102,6 +102,9 @@ pub struct PermissionLine {
 pub struct ConsentPage<'a> {
     /// Hidden fields and target.
     pub form: FormContext<'a>,
+    /// A digest of exactly what the page shows, posted back in the hidden `plan` field: Accept
+    /// grants only what was shown.
+    pub plan: &'a str,
     /// The signed-in user.
     pub user: &'a str,
     /// The client's registered display name.
@@ -144,6 +147,7 @@ pub fn consent(page: &ConsentPage<'_>) -> Response {
         "<p>Accepting these permissions means that you allow this app to use your data as specified in their terms of service and privacy statement.</p>",
     );
     form_open(&mut body, &page.form);
+    hidden(&mut body, "plan", page.plan);
     body.push_str(
         r#"<p><button type="submit" name="consent" value="cancel">Cancel</button> <button type="submit" name="consent" value="accept">Accept</button></p></form></main>"#,
     );

@@ -53,6 +53,7 @@ async fn the_consent_page_escapes_registered_names_and_has_accept_and_cancel() {
     }];
     let page = ConsentPage {
         form: form(),
+        plan: "digest",
         user: "admin@fabrikam.test",
         app_name: "Activity <Consumer>",
         publisher: "contoso.test",

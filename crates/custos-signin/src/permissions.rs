@@ -6,6 +6,8 @@
 //! expose AADSTS650053 (both redirected).
 
 use crate::scopes::{ScopeItem, ScopeSet};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use custos_core::aadsts::{SignInError, TokenError};
 use custos_core::consent::{AccessType, ConsentType, PermissionScope, ScopeConsent};
 use custos_core::ids::{AppId, GRAPH_APP_ID, ObjectId};
@@ -135,6 +137,22 @@ impl<'a> Plan<'a> {
                 AccessType::Role => {}
             }
         }
+    }
+
+    /// A digest of what is asked and how (`tenant_wide`): the consent page carries it, and Accept
+    /// counts only when the plan is still the one shown.
+    pub(crate) fn digest(&self, tenant_wide: bool) -> String {
+        let mut text = String::from(if tenant_wide { "tenant" } else { "user" });
+        for ask in &self.asks {
+            text.push_str(&format!("|{}", ask.app.app_id));
+            for scope in &ask.scopes {
+                text.push_str(&format!(" s:{}", scope.id));
+            }
+            for role in &ask.roles {
+                text.push_str(&format!(" r:{}", role.id));
+            }
+        }
+        URL_SAFE_NO_PAD.encode(custos_jose::hash::sha256(text.as_bytes()))
     }
 
     /// Drops application permissions (a user who may not grant them consents to the rest).

@@ -125,6 +125,13 @@ async fn sign_in_consent_and_code_with_pkce_and_client_info() {
     assert!(consent.body.contains(r#"name="consent" value="accept""#));
     assert!(browser.cookies.contains_key("__Host-custos-session"));
 
+    let (ctx, csrf) = (consent.hidden("ctx"), consent.hidden("csrf"));
+    let unseen = browser
+        .post(V2_PATH, &[("ctx", &ctx), ("csrf", &csrf), ("plan", "other"), ("consent", "accept")])
+        .await;
+    assert!(unseen.body.contains(r#"value="accept""#), "accepting what was not shown grants nothing");
+    assert!(f.store.permission_grants(f.contoso.id).await.unwrap().is_empty());
+
     let done = browser.consent(V2_PATH, &consent, "accept").await;
     let fields = done.fields();
     assert!(done.location().starts_with("https://app.example/cb?code="));

@@ -364,6 +364,7 @@ impl Browser {
     /// Presses a consent button of `page`.
     pub async fn consent(&mut self, path: &str, page: &Page, choice: &str) -> Page {
         let (ctx, csrf) = (page.hidden("ctx"), page.hidden("csrf"));
-        self.post(path, &[("ctx", &ctx), ("csrf", &csrf), ("consent", choice)]).await
+        let plan = if page.body.contains(r#"name="plan""#) { page.hidden("plan") } else { String::new() };
+        self.post(path, &[("ctx", &ctx), ("csrf", &csrf), ("plan", &plan), ("consent", choice)]).await
     }
 }
