@@ -340,7 +340,7 @@ fn secret_match(
     let mut valid = false;
     let mut expired = false;
     for credential in credentials {
-        let matches = hasher.verify(presented, &credential.secret_hash);
+        let matches = hasher.verify(presented, credential.secret_hash.expose());
         valid |= matches && credential.start <= now && now < credential.end;
         expired |= matches && credential.end <= now;
     }
@@ -384,7 +384,7 @@ mod tests {
             hint: secret[..3].to_owned(),
             start: at(start),
             end: at(end),
-            secret_hash: hasher.hash(secret),
+            secret_hash: hasher.hash(secret).into(),
         }
     }
 

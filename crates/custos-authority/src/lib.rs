@@ -23,6 +23,8 @@ pub mod managed_identity;
 pub mod metrics;
 mod response;
 mod routes;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use federation::{CacheOptions, FederationConfig, FederationError};
 pub use issue::{Endpoint, ISSUED_AT_SKEW_SECS};

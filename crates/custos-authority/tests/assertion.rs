@@ -41,12 +41,12 @@ async fn setup() -> (Fixture, App) {
 #[tokio::test]
 async fn rs256_with_x5t_gets_a_v2_token_with_azpacr_2() {
     let (fx, client) = setup().await;
-    let reply = fx
-        .post_form(
-            &fx.v2_token_path(),
-            &v2_assertion_body(&client, &assertion(&client, &v2_token_url(&fx), "j1")),
-        )
-        .await;
+    let reply = post_form(
+        &fx.router,
+        &fx.v2_token_path(),
+        &v2_assertion_body(&client, &assertion(&client, &v2_token_url(&fx), "j1")),
+    )
+    .await;
     assert_eq!(reply.status, 200, "{}", reply.text);
     let claims = token_claims(&reply);
     assert_eq!(claims["azpacr"], "2");
@@ -75,7 +75,7 @@ async fn seed_004_raw_v1_request_gets_a_v1_token_with_appidacr_2() {
         ("client_assertion", &sign(key, Alg::Rs256, &header, &claims, false)),
         ("grant_type", "client_credentials"),
     ]);
-    let reply = fx.post_form(&fx.v1_token_path(), &body).await;
+    let reply = post_form(&fx.router, &fx.v1_token_path(), &body).await;
     assert_eq!(reply.status, 200, "{}", reply.text);
     let claims = token_claims(&reply);
     assert_eq!(claims["appidacr"], "2");
@@ -92,7 +92,7 @@ async fn ps256_with_x5t_s256_and_padded_segments() {
     let aud = format!("{PUBLIC_URL}/{}/v2.0", fx.tenant);
     let raw = sign(key, Alg::Ps256, &header, &claims_at(&client, &aud, "p1", NOW, NOW + 1800), true);
     assert!(raw.contains('='), "the segments should be padded: {raw}");
-    let reply = fx.post_form(&fx.v2_token_path(), &v2_assertion_body(&client, &raw)).await;
+    let reply = post_form(&fx.router, &fx.v2_token_path(), &v2_assertion_body(&client, &raw)).await;
     assert_eq!(reply.status, 200, "{}", reply.text);
     assert_eq!(token_claims(&reply)["azpacr"], "2");
 }
@@ -101,9 +101,12 @@ async fn ps256_with_x5t_s256_and_padded_segments() {
 #[tokio::test]
 async fn secret_tokens_keep_azpacr_1() {
     let fx = Fixture::new().await;
-    let reply = fx
-        .post_form(&fx.v2_token_path(), &fx.v2_body(&fx.client, SECRET, "api://resource-v2/.default"))
-        .await;
+    let reply = post_form(
+        &fx.router,
+        &fx.v2_token_path(),
+        &fx.v2_body(&fx.client, SECRET, "api://resource-v2/.default"),
+    )
+    .await;
     assert_eq!(token_claims(&reply)["azpacr"], "1");
 }
 
@@ -159,7 +162,7 @@ async fn each_refusal_has_its_entra_code() {
         ),
     ];
     for (name, raw, code) in cases {
-        let reply = fx.post_form(&fx.v2_token_path(), &v2_assertion_body(&client, &raw)).await;
+        let reply = post_form(&fx.router, &fx.v2_token_path(), &v2_assertion_body(&client, &raw)).await;
         reply.assert_error(401, "invalid_client", code);
         assert_eq!(reply.json["access_token"], Value::Null, "{name}");
     }
@@ -173,7 +176,7 @@ async fn a_bad_signature_is_700027_with_entras_reason() {
     let at = raw.len() - 10;
     let flipped = if &raw[at..=at] == "A" { "B" } else { "A" };
     raw.replace_range(at..=at, flipped);
-    let reply = fx.post_form(&fx.v2_token_path(), &v2_assertion_body(&client, &raw)).await;
+    let reply = post_form(&fx.router, &fx.v2_token_path(), &v2_assertion_body(&client, &raw)).await;
     reply.assert_error(401, "invalid_client", 700027);
     assert!(
         reply.json["error_description"]
@@ -187,7 +190,7 @@ async fn a_bad_signature_is_700027_with_entras_reason() {
 async fn body_client_id_must_be_the_issuer() {
     let (fx, client) = setup().await;
     let raw = assertion(&fx.client, &v2_token_url(&fx), "x");
-    let reply = fx.post_form(&fx.v2_token_path(), &v2_assertion_body(&client, &raw)).await;
+    let reply = post_form(&fx.router, &fx.v2_token_path(), &v2_assertion_body(&client, &raw)).await;
     reply.assert_error(401, "invalid_client", 700021);
 }
 
@@ -196,14 +199,14 @@ async fn assertion_type_must_be_jwt_bearer() {
     let (fx, client) = setup().await;
     let raw = assertion(&client, &v2_token_url(&fx), "t");
     let wrong = v2_assertion_body(&client, &raw).replace("jwt-bearer", "saml2-bearer");
-    fx.post_form(&fx.v2_token_path(), &wrong).await.assert_error(400, "invalid_request", 9002313);
+    post_form(&fx.router, &fx.v2_token_path(), &wrong).await.assert_error(400, "invalid_request", 9002313);
     let missing = form(&[
         ("client_id", &client.app_id()),
         ("grant_type", "client_credentials"),
         ("scope", "api://resource-v2/.default"),
         ("client_assertion", &raw),
     ]);
-    fx.post_form(&fx.v2_token_path(), &missing).await.assert_error(400, "invalid_request", 900144);
+    post_form(&fx.router, &fx.v2_token_path(), &missing).await.assert_error(400, "invalid_request", 900144);
 }
 
 #[tokio::test]
@@ -212,19 +215,19 @@ async fn unknown_client_with_an_assertion_is_700016() {
     let raw = assertion(&client, &v2_token_url(&fx), "u");
     let body = v2_assertion_body(&client, &raw)
         .replace(&client.app_id(), &custos_core::AppId::new_random().to_string());
-    fx.post_form(&fx.v2_token_path(), &body).await.assert_error(400, "unauthorized_client", 700016);
+    post_form(&fx.router, &fx.v2_token_path(), &body).await.assert_error(400, "unauthorized_client", 700016);
 }
 
 #[tokio::test]
 async fn an_expired_certificate_credential_is_not_a_key() {
     let fx = Fixture::new().await;
     let client = certificate_client(&fx, vec![key_credential(registered_key(), NOW - 86_400, NOW - 1)]).await;
-    let reply = fx
-        .post_form(
-            &fx.v2_token_path(),
-            &v2_assertion_body(&client, &assertion(&client, &v2_token_url(&fx), "e")),
-        )
-        .await;
+    let reply = post_form(
+        &fx.router,
+        &fx.v2_token_path(),
+        &v2_assertion_body(&client, &assertion(&client, &v2_token_url(&fx), "e")),
+    )
+    .await;
     reply.assert_error(401, "invalid_client", 700027);
 }
 
@@ -232,16 +235,24 @@ async fn an_expired_certificate_credential_is_not_a_key() {
 async fn removing_the_key_credential_takes_effect_at_once() {
     let (fx, client) = setup().await;
     let url = v2_token_url(&fx);
-    let ok =
-        fx.post_form(&fx.v2_token_path(), &v2_assertion_body(&client, &assertion(&client, &url, "r1"))).await;
+    let ok = post_form(
+        &fx.router,
+        &fx.v2_token_path(),
+        &v2_assertion_body(&client, &assertion(&client, &url, "r1")),
+    )
+    .await;
     assert_eq!(ok.status, 200, "{}", ok.text);
     let key_id = client.app.key_credentials[0].key_id;
     fx.directory
         .modify_application(fx.tenant, client.app.id, custos_store::ApplicationChange::RemoveKey(key_id))
         .await
         .unwrap();
-    let reply =
-        fx.post_form(&fx.v2_token_path(), &v2_assertion_body(&client, &assertion(&client, &url, "r2"))).await;
+    let reply = post_form(
+        &fx.router,
+        &fx.v2_token_path(),
+        &v2_assertion_body(&client, &assertion(&client, &url, "r2")),
+    )
+    .await;
     reply.assert_error(401, "invalid_client", 700027);
 }
 
@@ -251,7 +262,7 @@ async fn compat_mode_accepts_a_byte_identical_reuse_only() {
     let url = v2_token_url(&fx);
     let raw = assertion(&client, &url, "same-jti");
     for _ in 0..2 {
-        let reply = fx.post_form(&fx.v2_token_path(), &v2_assertion_body(&client, &raw)).await;
+        let reply = post_form(&fx.router, &fx.v2_token_path(), &v2_assertion_body(&client, &raw)).await;
         assert_eq!(reply.status, 200, "{}", reply.text);
     }
     // Same jti, different content (a fresh signature over other claims).
@@ -262,7 +273,7 @@ async fn compat_mode_accepts_a_byte_identical_reuse_only() {
         &claims_at(&client, &url, "same-jti", NOW, NOW + 500),
         false,
     );
-    let reply = fx.post_form(&fx.v2_token_path(), &v2_assertion_body(&client, &other)).await;
+    let reply = post_form(&fx.router, &fx.v2_token_path(), &v2_assertion_body(&client, &other)).await;
     reply.assert_error(401, "invalid_client", 7000290);
     // A byte-identical assertion that lives longer than 10 minutes may not be reused.
     let long = sign(
@@ -272,8 +283,11 @@ async fn compat_mode_accepts_a_byte_identical_reuse_only() {
         &claims_at(&client, &url, "long", NOW, NOW + 1800),
         false,
     );
-    assert_eq!(fx.post_form(&fx.v2_token_path(), &v2_assertion_body(&client, &long)).await.status, 200);
-    fx.post_form(&fx.v2_token_path(), &v2_assertion_body(&client, &long)).await.assert_error(
+    assert_eq!(
+        post_form(&fx.router, &fx.v2_token_path(), &v2_assertion_body(&client, &long)).await.status,
+        200
+    );
+    post_form(&fx.router, &fx.v2_token_path(), &v2_assertion_body(&client, &long)).await.assert_error(
         401,
         "invalid_client",
         7000290,
@@ -286,8 +300,11 @@ async fn strict_mode_makes_every_jti_single_use() {
     set_replay_mode(&fx, AssertionReplayMode::Strict).await;
     let url = v2_token_url(&fx);
     let raw = assertion(&client, &url, "once");
-    assert_eq!(fx.post_form(&fx.v2_token_path(), &v2_assertion_body(&client, &raw)).await.status, 200);
-    fx.post_form(&fx.v2_token_path(), &v2_assertion_body(&client, &raw)).await.assert_error(
+    assert_eq!(
+        post_form(&fx.router, &fx.v2_token_path(), &v2_assertion_body(&client, &raw)).await.status,
+        200
+    );
+    post_form(&fx.router, &fx.v2_token_path(), &v2_assertion_body(&client, &raw)).await.assert_error(
         401,
         "invalid_client",
         7000290,
@@ -297,15 +314,19 @@ async fn strict_mode_makes_every_jti_single_use() {
     let id = client.app_id();
     let no_jti = format!(r#"{{"aud":"{url}","iss":"{id}","sub":"{id}","iat":{NOW},"exp":{}}}"#, NOW + 600);
     let raw = sign(registered_key(), Alg::Rs256, &rs256_header(registered_key()), &no_jti, false);
-    let reply = fx.post_form(&fx.v2_token_path(), &v2_assertion_body(&client, &raw)).await;
+    let reply = post_form(&fx.router, &fx.v2_token_path(), &v2_assertion_body(&client, &raw)).await;
     reply.assert_error(401, "invalid_client", 50027);
     assert!(reply.json["error_description"].as_str().unwrap().contains("'jti'"));
 
     // Spent even when a later check fails.
     let raw = assertion(&client, &url, "spent");
     let unknown_resource = v2_assertion_body(&client, &raw).replace("resource-v2", "nothing-here");
-    fx.post_form(&fx.v2_token_path(), &unknown_resource).await.assert_error(400, "invalid_resource", 500011);
-    fx.post_form(&fx.v2_token_path(), &v2_assertion_body(&client, &raw)).await.assert_error(
+    post_form(&fx.router, &fx.v2_token_path(), &unknown_resource).await.assert_error(
+        400,
+        "invalid_resource",
+        500011,
+    );
+    post_form(&fx.router, &fx.v2_token_path(), &v2_assertion_body(&client, &raw)).await.assert_error(
         401,
         "invalid_client",
         7000290,
@@ -329,7 +350,7 @@ async fn strict_mode_markers_survive_a_restart() {
         set_replay_mode(&fx, AssertionReplayMode::Strict).await;
         let raw = assertion(&client, &v2_token_url(&fx), "durable");
         let body = v2_assertion_body(&client, &raw);
-        let reply = fx.post_form(&fx.v2_token_path(), &body).await;
+        let reply = post_form(&fx.router, &fx.v2_token_path(), &body).await;
         assert_eq!(reply.status, 200, "{}", reply.text);
         (raw, body, fx.v2_token_path(), fx.tenant)
     };
@@ -344,14 +365,9 @@ async fn strict_mode_markers_survive_a_restart() {
         keys,
         dyn_clock,
     ));
-    let response = tower::ServiceExt::oneshot(
-        authority.router(),
-        post(&path, FORM).body(axum::body::Body::from(body)).unwrap(),
-    )
-    .await
-    .unwrap();
-    assert_eq!(response.status(), 401);
-    let bytes = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
-    let json: Value = serde_json::from_slice(&bytes).unwrap();
+    let router = authority.router();
+    let reply = send(&router, post(&path, FORM).body(axum::body::Body::from(body)).unwrap()).await;
+    assert_eq!(reply.status, 401);
+    let json = reply.json;
     assert_eq!(json["error_codes"][0], 7000290);
 }

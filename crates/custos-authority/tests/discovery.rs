@@ -17,7 +17,7 @@ async fn v2_configuration_by_guid_or_domain_has_guid_endpoints() {
     let fx = Fixture::new().await;
     let tid = fx.tenant;
     for segment in [tid.to_string(), DOMAIN.to_owned(), DOMAIN.to_uppercase()] {
-        let reply = fx.get(&format!("/{segment}/v2.0/.well-known/openid-configuration")).await;
+        let reply = get(&fx.router, &format!("/{segment}/v2.0/.well-known/openid-configuration")).await;
         assert_discovery_headers(&reply);
         let doc = &reply.json;
         assert_eq!(doc["issuer"], format!("{PUBLIC_URL}/{tid}/v2.0"));
@@ -28,7 +28,7 @@ async fn v2_configuration_by_guid_or_domain_has_guid_endpoints() {
         assert!(reply.text.starts_with("{\"token_endpoint\":"), "{}", reply.text);
     }
     // Trailing slash and case.
-    let reply = fx.get(&format!("/{tid}/V2.0/.Well-Known/OpenID-Configuration/")).await;
+    let reply = get(&fx.router, &format!("/{tid}/V2.0/.Well-Known/OpenID-Configuration/")).await;
     assert_discovery_headers(&reply);
 }
 
@@ -36,7 +36,7 @@ async fn v2_configuration_by_guid_or_domain_has_guid_endpoints() {
 async fn v1_configuration_uses_the_common_key_set() {
     let fx = Fixture::new().await;
     let tid = fx.tenant;
-    let reply = fx.get(&format!("/{DOMAIN}/.well-known/openid-configuration")).await;
+    let reply = get(&fx.router, &format!("/{DOMAIN}/.well-known/openid-configuration")).await;
     assert_discovery_headers(&reply);
     assert_eq!(reply.json["issuer"], format!("{PUBLIC_URL}/{tid}/"));
     assert_eq!(reply.json["token_endpoint"], format!("{PUBLIC_URL}/{tid}/oauth2/token"));
@@ -47,12 +47,12 @@ async fn v1_configuration_uses_the_common_key_set() {
 #[tokio::test]
 async fn alias_configuration_keeps_the_alias_with_a_templated_issuer() {
     let fx = Fixture::new().await;
-    let reply = fx.get("/common/v2.0/.well-known/openid-configuration").await;
+    let reply = get(&fx.router, "/common/v2.0/.well-known/openid-configuration").await;
     assert_discovery_headers(&reply);
     assert_eq!(reply.json["issuer"], format!("{PUBLIC_URL}/{{tenantid}}/v2.0"));
     assert_eq!(reply.json["token_endpoint"], format!("{PUBLIC_URL}/common/oauth2/v2.0/token"));
     assert!(reply.json["tenant_region_scope"].is_null());
-    let reply = fx.get("/organizations/.well-known/openid-configuration").await;
+    let reply = get(&fx.router, "/organizations/.well-known/openid-configuration").await;
     assert_eq!(reply.json["issuer"], format!("{PUBLIC_URL}/{{tenantid}}/"));
     assert_eq!(reply.json["authorization_endpoint"], format!("{PUBLIC_URL}/organizations/oauth2/authorize"));
 }
@@ -65,7 +65,7 @@ async fn unknown_tenant_discovery_is_an_entra_error() {
         "/nowhere.example/.well-known/openid-configuration".to_owned(),
         "/nowhere.example/discovery/v2.0/keys".to_owned(),
     ] {
-        let reply = fx.get(&path).await;
+        let reply = get(&fx.router, &path).await;
         reply.assert_error(400, "invalid_tenant", 90002);
         assert_eq!(reply.header("access-control-allow-origin"), Some("*"));
     }
@@ -75,7 +75,7 @@ async fn unknown_tenant_discovery_is_an_entra_error() {
 async fn key_sets_publish_the_signing_key() {
     let fx = Fixture::new().await;
     let kid = fx.authority.keys().current().kid().to_owned();
-    let common = fx.get("/common/discovery/keys").await;
+    let common = get(&fx.router, "/common/discovery/keys").await;
     assert_discovery_headers(&common);
     let key = &common.json["keys"][0];
     assert_eq!(common.json["keys"].as_array().unwrap().len(), 1);
@@ -85,14 +85,14 @@ async fn key_sets_publish_the_signing_key() {
     assert_eq!(key["use"], "sig");
     assert_eq!(key["e"], "AQAB");
     assert!(key.get("issuer").is_none());
-    let tenant_v1 = fx.get(&format!("/{}/discovery/keys/", fx.tenant)).await;
+    let tenant_v1 = get(&fx.router, &format!("/{}/discovery/keys/", fx.tenant)).await;
     assert_eq!(tenant_v1.json, common.json);
 
-    let v2 = fx.get(&format!("/{DOMAIN}/discovery/v2.0/keys")).await;
+    let v2 = get(&fx.router, &format!("/{DOMAIN}/discovery/v2.0/keys")).await;
     assert_discovery_headers(&v2);
     assert_eq!(v2.json["keys"][0]["issuer"], format!("{PUBLIC_URL}/{}/v2.0", fx.tenant));
     assert_eq!(v2.json["keys"][0]["n"], key["n"]);
-    let common_v2 = fx.get("/common/discovery/v2.0/keys").await;
+    let common_v2 = get(&fx.router, "/common/discovery/v2.0/keys").await;
     assert_eq!(common_v2.json["keys"][0]["issuer"], format!("{PUBLIC_URL}/{{tenantid}}/v2.0"));
 }
 
@@ -103,7 +103,7 @@ async fn instance_discovery_names_the_tenant_of_the_authorization_endpoint() {
         ("api-version", "1.1"),
         ("authorization_endpoint", &format!("{PUBLIC_URL}/{DOMAIN}/oauth2/v2.0/authorize")),
     ]);
-    let reply = fx.get(&format!("/common/discovery/instance?{query}")).await;
+    let reply = get(&fx.router, &format!("/common/discovery/instance?{query}")).await;
     assert_discovery_headers(&reply);
     assert_eq!(
         reply.json,
@@ -117,7 +117,7 @@ async fn instance_discovery_names_the_tenant_of_the_authorization_endpoint() {
             }],
         })
     );
-    let reply = fx.get("/common/discovery/instance").await;
+    let reply = get(&fx.router, "/common/discovery/instance").await;
     assert_eq!(
         reply.json["tenant_discovery_endpoint"],
         format!("{PUBLIC_URL}/common/v2.0/.well-known/openid-configuration")
@@ -127,10 +127,10 @@ async fn instance_discovery_names_the_tenant_of_the_authorization_endpoint() {
 #[tokio::test]
 async fn unknown_paths_and_methods() {
     let fx = Fixture::new().await;
-    assert_eq!(fx.get(&format!("/{}/oauth2/v2.0/nothing", fx.tenant)).await.status, 404);
-    assert_eq!(fx.get(&format!("/{}/discovery/instance", fx.tenant)).await.status, 404);
+    assert_eq!(get(&fx.router, &format!("/{}/oauth2/v2.0/nothing", fx.tenant)).await.status, 404);
+    assert_eq!(get(&fx.router, &format!("/{}/discovery/instance", fx.tenant)).await.status, 404);
     let request = post("/common/discovery/keys", FORM).body(axum::body::Body::empty()).unwrap();
-    let reply = fx.send(request).await;
+    let reply = send(&fx.router, request).await;
     assert_eq!(reply.status, 405);
     assert_eq!(reply.header("allow"), Some("GET"));
 }

@@ -8,7 +8,6 @@
 //! unknown-`kid` refresh cooldown.
 
 mod common;
-mod federation_issuer;
 
 use base64::Engine as _;
 use common::*;
@@ -16,7 +15,7 @@ use custos_authority::{Authority, AuthorityConfig, FederationConfig, KeyManager}
 use custos_core::model::{FEDERATION_DEFAULT_AUDIENCE, FederatedIdentityCredential, ServicePrincipalType};
 use custos_core::{Clock, SystemClock};
 use custos_jose::secret::SecretHasher;
-use federation_issuer::{Answer, TestIssuer, sign, signing_key};
+use custos_testkit::issuer::{Answer, TestIssuer, sign, signing_key};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;

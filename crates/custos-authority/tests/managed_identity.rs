@@ -26,14 +26,14 @@ async fn a_managed_identity_gets_the_long_lifetime_and_an_application_the_short_
         ])
     };
 
-    let reply = fx.post_form(&fx.v1_token_path(), &request(&mi)).await;
+    let reply = post_form(&fx.router, &fx.v1_token_path(), &request(&mi)).await;
     assert_eq!(reply.status, 200, "{}", reply.text);
     assert_eq!(DEFAULT_MI_TOKEN_LIFETIME_SECS, 86_399);
     assert_eq!(reply.json["expires_in"], "86399");
     assert_eq!(reply.json["expires_on"], (NOW + 86_399).to_string());
     assert_eq!(reply.json["not_before"], (NOW - 300).to_string());
 
-    let reply = fx.post_form(&fx.v1_token_path(), &request(&fx.client)).await;
+    let reply = post_form(&fx.router, &fx.v1_token_path(), &request(&fx.client)).await;
     assert_eq!(reply.status, 200, "{}", reply.text);
     assert_eq!(reply.json["expires_in"], "3599");
 }

@@ -13,7 +13,7 @@ use serde_json::Value;
 /// Decodes `token` verified against the JWKS served at `jwks_path`, returning header and claims
 /// (time and audience are the callers' to check: the fixture's clock is not the wall clock).
 async fn decode(fx: &Fixture, token: &str, jwks_path: &str) -> (Value, Value) {
-    let jwks = fx.get(jwks_path).await.json;
+    let jwks = get(&fx.router, jwks_path).await.json;
     verified_with_jwks(&jwks, token).expect("signed by a published key")
 }
 
@@ -40,7 +40,7 @@ fn assert_opaque_claims(claims: &Value) {
 async fn v2_endpoint_v2_resource_gives_a_v2_token_with_every_claim() {
     let fx = Fixture::new().await;
     let body = fx.v2_body(&fx.client, SECRET, "api://resource-v2/.default");
-    let reply = fx.post_form(&fx.v2_token_path(), &body).await;
+    let reply = post_form(&fx.router, &fx.v2_token_path(), &body).await;
     assert_success_headers(&reply);
     assert_eq!(keys_of(&reply.json), ["access_token", "expires_in", "ext_expires_in", "token_type"]);
     assert_eq!(reply.json["token_type"], "Bearer");
@@ -86,7 +86,7 @@ async fn v1_endpoint_gives_string_fields_and_the_resource_as_requested() {
         ("client_secret", SECRET),
         ("resource", "api://resource-v1/"),
     ]);
-    let reply = fx.post_form(&fx.v1_token_path(), &body).await;
+    let reply = post_form(&fx.router, &fx.v1_token_path(), &body).await;
     assert_success_headers(&reply);
     assert_eq!(
         keys_of(&reply.json),
@@ -139,7 +139,8 @@ async fn v2_endpoint_gives_a_v1_token_when_the_resource_asks_for_none() {
     let fx = Fixture::new().await;
     // Domain-name tenant and a differently cased path with a trailing slash.
     let path = format!("/{DOMAIN}/OAuth2/V2.0/Token/");
-    let reply = fx.post_form(&path, &fx.v2_body(&fx.client, SECRET, "api://resource-v1/.default")).await;
+    let reply =
+        post_form(&fx.router, &path, &fx.v2_body(&fx.client, SECRET, "api://resource-v1/.default")).await;
     assert_success_headers(&reply);
     assert_eq!(reply.json["expires_in"], 3599);
     let token = reply.json["access_token"].as_str().unwrap();
@@ -162,7 +163,7 @@ async fn basic_authentication_with_form_encoded_credentials() {
         .header("authorization", authorization)
         .body(Body::from(body))
         .unwrap();
-    let reply = fx.send(request).await;
+    let reply = send(&fx.router, request).await;
     assert_success_headers(&reply);
     let token = reply.json["access_token"].as_str().unwrap();
     let (_, claims) = decode(&fx, token, &format!("/{}/discovery/v2.0/keys", fx.tenant)).await;
@@ -173,14 +174,15 @@ async fn basic_authentication_with_form_encoded_credentials() {
 async fn role_less_token_when_nothing_is_assigned_and_nothing_is_required() {
     let fx = Fixture::new().await;
     let reply =
-        fx.post_form(&fx.v2_token_path(), &fx.v2_body(&fx.client, SECRET, "api://open/.default")).await;
+        post_form(&fx.router, &fx.v2_token_path(), &fx.v2_body(&fx.client, SECRET, "api://open/.default"))
+            .await;
     assert_success_headers(&reply);
     let (_, claims) =
         decode(&fx, reply.json["access_token"].as_str().unwrap(), "/common/discovery/keys").await;
     assert!(claims.get("roles").is_none(), "{claims}");
     // The appId also names the resource.
     let scope = format!("{}/.default", fx.open.app_id());
-    let reply = fx.post_form(&fx.v2_token_path(), &fx.v2_body(&fx.client, SECRET, &scope)).await;
+    let reply = post_form(&fx.router, &fx.v2_token_path(), &fx.v2_body(&fx.client, SECRET, &scope)).await;
     assert_success_headers(&reply);
     let (_, claims) =
         decode(&fx, reply.json["access_token"].as_str().unwrap(), "/common/discovery/keys").await;
@@ -193,7 +195,7 @@ async fn issued_tokens_verify_for_the_directory_api() {
     for (scope, version) in
         [("api://resource-v1/.default", TokenVersion::V1), ("api://resource-v2/.default", TokenVersion::V2)]
     {
-        let reply = fx.post_form(&fx.v2_token_path(), &fx.v2_body(&fx.client, SECRET, scope)).await;
+        let reply = post_form(&fx.router, &fx.v2_token_path(), &fx.v2_body(&fx.client, SECRET, scope)).await;
         let token = reply.json["access_token"].as_str().unwrap();
         let caller = fx.authority.verify_access_token(token, Some(fx.tenant)).unwrap();
         assert_eq!(caller.tenant_id, fx.tenant);

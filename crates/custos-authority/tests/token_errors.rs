@@ -37,16 +37,16 @@ fn body_with(fx: &Fixture, skip: &str, extra: &[(&str, &str)]) -> String {
 async fn missing_parameters_are_named() {
     let fx = Fixture::new().await;
     for name in ["grant_type", "client_id", "scope"] {
-        let reply = fx.post_form(&fx.v2_token_path(), &body_with(&fx, name, &[])).await;
+        let reply = post_form(&fx.router, &fx.v2_token_path(), &body_with(&fx, name, &[])).await;
         reply.assert_error(400, "invalid_request", 900144);
         let expected = format!("The request body must contain the following parameter: '{name}'.");
         assert!(reply.json["error_description"].as_str().unwrap().contains(&expected), "{}", reply.text);
     }
-    let reply = fx.post_form(&fx.v1_token_path(), &body_with(&fx, "scope", &[])).await;
+    let reply = post_form(&fx.router, &fx.v1_token_path(), &body_with(&fx, "scope", &[])).await;
     reply.assert_error(400, "invalid_request", 900144);
     assert!(reply.text.contains("parameter: 'resource'"), "{}", reply.text);
     // An empty value is an absent one.
-    let reply = fx.post_form(&fx.v2_token_path(), &body_with(&fx, "scope", &[("scope", "")])).await;
+    let reply = post_form(&fx.router, &fx.v2_token_path(), &body_with(&fx, "scope", &[("scope", "")])).await;
     reply.assert_error(400, "invalid_request", 900144);
     assert!(reply.text.contains("parameter: 'scope'"), "{}", reply.text);
 }
@@ -54,19 +54,28 @@ async fn missing_parameters_are_named() {
 #[tokio::test]
 async fn grant_type_tenant_and_alias_errors() {
     let fx = Fixture::new().await;
-    let reply =
-        fx.post_form(&fx.v2_token_path(), &body_with(&fx, "grant_type", &[("grant_type", "password")])).await;
+    let reply = post_form(
+        &fx.router,
+        &fx.v2_token_path(),
+        &body_with(&fx, "grant_type", &[("grant_type", "password")]),
+    )
+    .await;
     reply.assert_error(400, "unsupported_grant_type", 70003);
 
     let unknown = format!("/{}/oauth2/v2.0/token", TenantId::new_random());
-    fx.post_form(&unknown, &body_with(&fx, "", &[])).await.assert_error(400, "invalid_tenant", 90002);
-    fx.post_form("/nowhere.example/oauth2/token", &body_with(&fx, "", &[])).await.assert_error(
+    post_form(&fx.router, &unknown, &body_with(&fx, "", &[])).await.assert_error(
+        400,
+        "invalid_tenant",
+        90002,
+    );
+    post_form(&fx.router, "/nowhere.example/oauth2/token", &body_with(&fx, "", &[])).await.assert_error(
         400,
         "invalid_tenant",
         90002,
     );
     for alias in ["common", "Organizations", "consumers"] {
-        let reply = fx.post_form(&format!("/{alias}/oauth2/v2.0/token"), &body_with(&fx, "", &[])).await;
+        let reply =
+            post_form(&fx.router, &format!("/{alias}/oauth2/v2.0/token"), &body_with(&fx, "", &[])).await;
         reply.assert_error(400, "invalid_request", 9001023);
     }
 }
@@ -76,19 +85,31 @@ async fn scope_and_resource_errors() {
     let fx = Fixture::new().await;
     let v2 = fx.v2_token_path();
     let scope = |s: &'static str| body_with(&fx, "scope", &[("scope", s)]);
-    fx.post_form(&v2, &scope("api://resource-v2/read")).await.assert_error(400, "invalid_scope", 1002012);
-    fx.post_form(&v2, &scope("api://resource-v2/.default api://open/.default")).await.assert_error(
+    post_form(&fx.router, &v2, &scope("api://resource-v2/read")).await.assert_error(
+        400,
+        "invalid_scope",
+        1002012,
+    );
+    post_form(&fx.router, &v2, &scope("api://resource-v2/.default api://open/.default")).await.assert_error(
         400,
         "invalid_scope",
         700022,
     );
-    fx.post_form(&v2, &scope("api://nothing/.default")).await.assert_error(400, "invalid_resource", 500011);
-    let reply = fx.post_form(&v2, &body_with(&fx, "", &[("resource", "api://resource-v2")])).await;
+    post_form(&fx.router, &v2, &scope("api://nothing/.default")).await.assert_error(
+        400,
+        "invalid_resource",
+        500011,
+    );
+    let reply = post_form(&fx.router, &v2, &body_with(&fx, "", &[("resource", "api://resource-v2")])).await;
     reply.assert_error(400, "invalid_request", 901002);
-    let reply =
-        fx.post_form(&fx.v1_token_path(), &body_with(&fx, "scope", &[("resource", "api://nothing")])).await;
+    let reply = post_form(
+        &fx.router,
+        &fx.v1_token_path(),
+        &body_with(&fx, "scope", &[("resource", "api://nothing")]),
+    )
+    .await;
     reply.assert_error(400, "invalid_resource", 500011);
-    let reply = fx.post_form(&v2, &scope("api://locked/.default")).await;
+    let reply = post_form(&fx.router, &v2, &scope("api://locked/.default")).await;
     reply.assert_error(400, "invalid_grant", 501051);
 }
 
@@ -104,32 +125,32 @@ async fn client_errors() {
             ("client_secret", SECRET),
             ("scope", scope),
         ]);
-        let reply = fx.post_form(&v2, &body).await;
+        let reply = post_form(&fx.router, &v2, &body).await;
         reply.assert_error(400, "unauthorized_client", 700016);
         assert!(reply.text.contains(&unknown));
     }
-    let reply = fx.post_form(&v2, &fx.v2_body(&fx.client, "wrong", scope)).await;
+    let reply = post_form(&fx.router, &v2, &fx.v2_body(&fx.client, "wrong", scope)).await;
     reply.assert_error(401, "invalid_client", 7000215);
     assert_eq!(reply.header("www-authenticate"), None, "no Basic, no challenge");
     let too_long = "x".repeat(10_000);
-    fx.post_form(&v2, &fx.v2_body(&fx.client, &too_long, scope)).await.assert_error(
+    post_form(&fx.router, &v2, &fx.v2_body(&fx.client, &too_long, scope)).await.assert_error(
         401,
         "invalid_client",
         7000215,
     );
-    fx.post_form(&v2, &fx.v2_body(&fx.client, EXPIRED_SECRET, scope)).await.assert_error(
+    post_form(&fx.router, &v2, &fx.v2_body(&fx.client, EXPIRED_SECRET, scope)).await.assert_error(
         401,
         "invalid_client",
         7000222,
     );
-    let reply = fx.post_form(&v2, &body_with(&fx, "client_secret", &[])).await;
+    let reply = post_form(&fx.router, &v2, &body_with(&fx, "client_secret", &[])).await;
     reply.assert_error(401, "invalid_client", 7000218);
-    fx.post_form(&v2, &fx.v2_body(&fx.bare, SECRET, scope)).await.assert_error(
+    post_form(&fx.router, &v2, &fx.v2_body(&fx.bare, SECRET, scope)).await.assert_error(
         401,
         "invalid_client",
         7000215,
     );
-    let reply = fx.post_form(&v2, &fx.v2_body(&fx.disabled, SECRET, scope)).await;
+    let reply = post_form(&fx.router, &v2, &fx.v2_body(&fx.disabled, SECRET, scope)).await;
     reply.assert_error(400, "unauthorized_client", 7000112);
     assert!(reply.text.contains("(Disabled) is disabled."), "{}", reply.text);
 
@@ -137,7 +158,7 @@ async fn client_errors() {
         ("client_assertion", "eyJhbGciOiJSUzI1NiJ9.e30.c2ln"),
         ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
     ];
-    let reply = fx.post_form(&v2, &body_with(&fx, "client_secret", &assertion)).await;
+    let reply = post_form(&fx.router, &v2, &body_with(&fx, "client_secret", &assertion)).await;
     reply.assert_error(401, "invalid_client", 700027);
 }
 
@@ -150,7 +171,7 @@ async fn basic_client_authentication_errors() {
     let send = |auth: String, body: String| {
         let request =
             post(&fx.v2_token_path(), FORM).header("authorization", auth).body(Body::from(body)).unwrap();
-        fx.send(request)
+        send(&fx.router, request)
     };
     let only_grant = form(&[("grant_type", "client_credentials"), ("scope", "api://resource-v2/.default")]);
     let reply = send(basic(&fx.client.app_id(), "wrong"), only_grant.clone()).await;
@@ -162,7 +183,8 @@ async fn basic_client_authentication_errors() {
     let with_assertion = body_with(&fx, "client_secret", &[("client_assertion", "a.b.c")]);
     send(basic(&fx.client.app_id(), "x"), with_assertion).await.assert_error(400, "invalid_request", 90023);
     let reply =
-        fx.post_form(&fx.v2_token_path(), &body_with(&fx, "", &[("client_assertion", "a.b.c")])).await;
+        post_form(&fx.router, &fx.v2_token_path(), &body_with(&fx, "", &[("client_assertion", "a.b.c")]))
+            .await;
     reply.assert_error(400, "invalid_request", 90023);
     let mismatch = body_with(&fx, "client_secret", &[]);
     send(basic(&AppId::new_random().to_string(), SECRET), mismatch).await.assert_error(
@@ -178,15 +200,16 @@ async fn form_layer_errors() {
     let fx = Fixture::new().await;
     let v2 = fx.v2_token_path();
     let reply =
-        fx.post_form(&v2, &format!("{}&scope=api%3A%2F%2Fopen%2F.default", body_with(&fx, "", &[]))).await;
+        post_form(&fx.router, &v2, &format!("{}&scope=api%3A%2F%2Fopen%2F.default", body_with(&fx, "", &[])))
+            .await;
     reply.assert_error(400, "invalid_request", 90014);
     assert!(reply.text.contains("'scope' is duplicated"), "{}", reply.text);
 
     for bad in ["%00", "%0D", "%0A", "a%1Fb"] {
         let body = body_with(&fx, "client_id", &[]) + "&client_id=" + bad;
-        fx.post_form(&v2, &body).await.assert_error(400, "invalid_request", 9002313);
+        post_form(&fx.router, &v2, &body).await.assert_error(400, "invalid_request", 9002313);
     }
-    fx.post_form(&v2, &(body_with(&fx, "scope", &[]) + "&scope=%G1")).await.assert_error(
+    post_form(&fx.router, &v2, &(body_with(&fx, "scope", &[]) + "&scope=%G1")).await.assert_error(
         400,
         "invalid_request",
         9002313,
@@ -198,11 +221,11 @@ async fn form_layer_errors() {
         "application/x-www-form-urlencoded; charset=latin1",
     ] {
         let body = body_with(&fx, "", &[]);
-        let reply = fx.send(post(&v2, content_type).body(Body::from(body)).unwrap()).await;
+        let reply = send(&fx.router, post(&v2, content_type).body(Body::from(body)).unwrap()).await;
         reply.assert_error(400, "invalid_request", 900144);
     }
 
-    let reply = fx.get(&v2).await;
+    let reply = get(&fx.router, &v2).await;
     assert_eq!(reply.status, 405);
     assert_eq!(reply.header("allow"), Some("POST"));
 }
@@ -212,18 +235,18 @@ async fn bodies_over_the_cap_are_refused_with_413() {
     let fx = Fixture::new().await;
     let huge = body_with(&fx, "", &[("padding", &"p".repeat(57 * 1024))]);
     // Without a Content-Length: found while reading.
-    let reply = fx.post_form(&fx.v2_token_path(), &huge).await;
+    let reply = post_form(&fx.router, &fx.v2_token_path(), &huge).await;
     reply.assert_error(413, "invalid_request", 900144);
     // With a declared Content-Length over the cap: refused before reading.
     let request = post(&fx.v2_token_path(), FORM)
         .header("content-length", (100 * 1024).to_string())
         .body(Body::from("grant_type=client_credentials"))
         .unwrap();
-    fx.send(request).await.assert_error(413, "invalid_request", 900144);
+    send(&fx.router, request).await.assert_error(413, "invalid_request", 900144);
     // Just under the cap is fine (and unknown parameters are ignored).
     let padding = "p".repeat(55 * 1024);
     let ok = body_with(&fx, "", &[("x-client-padding", &padding)]);
-    assert_eq!(fx.post_form(&fx.v2_token_path(), &ok).await.status, 200);
+    assert_eq!(post_form(&fx.router, &fx.v2_token_path(), &ok).await.status, 200);
 }
 
 #[tokio::test]
@@ -233,7 +256,7 @@ async fn correlation_id_is_new_when_the_client_sends_none_and_metrics_count_erro
         .header("content-type", FORM)
         .body(Body::from(body_with(&fx, "grant_type", &[])))
         .unwrap();
-    let reply = fx.send(request).await;
+    let reply = send(&fx.router, request).await;
     assert_eq!(reply.status, 400);
     let correlation = reply.json["correlation_id"].as_str().unwrap();
     assert_eq!(correlation.len(), 36);
@@ -454,11 +477,11 @@ async fn storage_failure_is_503_with_retry_after() {
     let dyn_clock: Arc<dyn Clock> = clock.clone();
     let keys = KeyManager::load(store.clone(), [7; 32], dyn_clock).await.unwrap();
     let fx = Fixture::with_stores(store, Arc::new(DownStore), keys, clock).await;
-    let reply = fx.post_form(&fx.v2_token_path(), &body_with(&fx, "", &[])).await;
+    let reply = post_form(&fx.router, &fx.v2_token_path(), &body_with(&fx, "", &[])).await;
     reply.assert_error(503, "temporarily_unavailable", 90033);
     assert_eq!(reply.header("retry-after"), Some("5"));
     assert!(!reply.text.contains("connection refused"), "storage details must not leak: {}", reply.text);
-    let reply = fx.get(&format!("/{}/v2.0/.well-known/openid-configuration", fx.tenant)).await;
+    let reply = get(&fx.router, &format!("/{}/v2.0/.well-known/openid-configuration", fx.tenant)).await;
     reply.assert_error(503, "temporarily_unavailable", 90033);
     assert!(
         KeyManager::load(Arc::new(DownStore), [7; 32], Arc::new(FixedClock::new(at(NOW)))).await.is_err()
@@ -477,7 +500,7 @@ async fn principal_and_assignment_corner_cases() {
 
     // The client application exists but has no service principal in the tenant.
     store.delete_service_principal(fx.tenant, fx.client.sp.id).await.unwrap();
-    let reply = fx.post_form(&v2, &fx.v2_body(&fx.client, SECRET, "api://open/.default")).await;
+    let reply = post_form(&fx.router, &v2, &fx.v2_body(&fx.client, SECRET, "api://open/.default")).await;
     reply.assert_error(400, "unauthorized_client", 700016);
     store.create_service_principal(&fx.client.sp).await.unwrap();
 
@@ -485,7 +508,7 @@ async fn principal_and_assignment_corner_cases() {
     let mut open_sp = fx.open.sp.clone();
     open_sp.account_enabled = false;
     store.update_service_principal(&open_sp).await.unwrap();
-    let reply = fx.post_form(&v2, &fx.v2_body(&fx.client, SECRET, "api://open/.default")).await;
+    let reply = post_form(&fx.router, &v2, &fx.v2_body(&fx.client, SECRET, "api://open/.default")).await;
     reply.assert_error(400, "invalid_resource", 500014);
     assert!(reply.text.contains("api://open"), "{}", reply.text);
 
@@ -501,13 +524,10 @@ async fn principal_and_assignment_corner_cases() {
         })
         .await
         .unwrap();
-    let reply = fx.post_form(&v2, &fx.v2_body(&fx.client, SECRET, "api://locked/.default")).await;
+    let reply = post_form(&fx.router, &v2, &fx.v2_body(&fx.client, SECRET, "api://locked/.default")).await;
     assert_eq!(reply.status, 200, "{}", reply.text);
     let token = reply.json["access_token"].as_str().unwrap();
-    let payload = token.split('.').nth(1).unwrap();
-    let claims: serde_json::Value =
-        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap())
-            .unwrap();
+    let claims = jwt_claims(token);
     assert!(claims.get("roles").is_none(), "{claims}");
 }
 
@@ -523,19 +543,19 @@ async fn basic_with_an_empty_password_is_no_credential() {
     let body = form(&[("grant_type", "client_credentials"), ("scope", "api://resource-v2/.default")]);
     let request =
         post(&fx.v2_token_path(), FORM).header("authorization", auth).body(Body::from(body)).unwrap();
-    fx.send(request).await.assert_error(401, "invalid_client", 7000218);
+    send(&fx.router, request).await.assert_error(401, "invalid_client", 7000218);
 }
 
 /// Every error response's `error_uri` resolves to a description of its code.
 #[tokio::test]
 async fn error_uri_describes_the_code() {
     let fx = Fixture::new().await;
-    let reply = fx.get("/error?code=7000215").await;
+    let reply = get(&fx.router, "/error?code=7000215").await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.json["code"], 7000215);
     assert_eq!(reply.json["error"], "invalid_client");
     assert_eq!(reply.json["status"], 401);
     assert!(reply.json["description"].as_str().unwrap().starts_with("AADSTS7000215: Invalid client secret"));
-    assert_eq!(fx.get("/error?code=1").await.status, 404);
-    assert_eq!(fx.get("/error").await.status, 404);
+    assert_eq!(get(&fx.router, "/error?code=1").await.status, 404);
+    assert_eq!(get(&fx.router, "/error").await.status, 404);
 }

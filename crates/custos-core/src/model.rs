@@ -3,6 +3,7 @@
 
 use crate::consent::{PermissionScope, RedirectUris, RequiredResourceAccess};
 use crate::ids::{AppId, ObjectId, TenantId};
+use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -144,7 +145,7 @@ pub struct AppRole {
 }
 
 /// A client secret. The secret itself is never stored, only `HMAC-SHA-256(server key, secret)`.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PasswordCredential {
     /// `keyId`.
     pub key_id: Uuid,
@@ -158,20 +159,46 @@ pub struct PasswordCredential {
     /// Valid until.
     #[serde(with = "time::serde::rfc3339")]
     pub end: OffsetDateTime,
-    /// Keyed hash of the secret, 32 bytes.
-    pub secret_hash: Vec<u8>,
+    /// Keyed hash of the secret, 32 bytes; checked only with `SecretHasher::verify`.
+    #[serde(with = "secret_bytes")]
+    pub secret_hash: Secret<Vec<u8>>,
 }
 
-impl std::fmt::Debug for PasswordCredential {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PasswordCredential")
-            .field("key_id", &self.key_id)
-            .field("display_name", &self.display_name)
-            .field("hint", &self.hint)
-            .field("start", &self.start)
-            .field("end", &self.end)
-            .field("secret_hash", &"<redacted>")
-            .finish()
+// `Secret` has no `PartialEq` (secrets are compared in constant time where they authenticate);
+// model values compare their stored hash like any other field.
+impl PartialEq for PasswordCredential {
+    fn eq(&self, other: &Self) -> bool {
+        let Self { key_id, display_name, hint, start, end, secret_hash } = self;
+        (key_id, display_name, hint, start, end, secret_hash.expose())
+            == (
+                &other.key_id,
+                &other.display_name,
+                &other.hint,
+                &other.start,
+                &other.end,
+                other.secret_hash.expose(),
+            )
+    }
+}
+
+impl Eq for PasswordCredential {}
+
+/// Serde of a secret byte field, as the plain bytes (`Secret` itself serializes nowhere).
+mod secret_bytes {
+    use crate::secret::Secret;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(
+        value: &Secret<Vec<u8>>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        value.expose().serialize(serializer)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Secret<Vec<u8>>, D::Error> {
+        Vec::<u8>::deserialize(deserializer).map(Secret::new)
     }
 }
 
@@ -212,6 +239,8 @@ impl KeyCredential {
     }
 }
 
+// Not derived, though nothing here is secret: the identifier is shown in hex, as Graph and the
+// CLI show thumbprints, and the certificate (a kilobyte or more) by its size only.
 impl std::fmt::Debug for KeyCredential {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let identifier: String = self.custom_key_identifier.iter().map(|b| format!("{b:02X}")).collect();

@@ -3,7 +3,7 @@ use serde_json::json;
 use std::sync::OnceLock;
 use time::macros::datetime;
 
-use crate::test_certs::TestCert;
+use custos_testkit::certs::TestCert;
 
 const NOW: OffsetDateTime = datetime!(2026-03-01 12:00 UTC);
 const WEAK_PEM: &str = include_str!("../tests/fixtures/rsa1024.cert.pem");

@@ -2,9 +2,10 @@
 //! their secrets, certificates and federated identity credentials, service principals, app role
 //! assignments, the organization) and all of custos' own admin API (`/admin/v1/...`: tenants,
 //! their settings, managed identities with their credentials and endpoint secrets, signing
-//! keys), plus tenant [`provision`]ing used by `custos init` and `custos recover-admin`, and the
+//! keys), plus tenant [`provision`]ing used by `custos init` and `custos recover-admin`, the
 //! [`provision_apps`] functions that register resource APIs, clients and their service
-//! principals for trusted callers (`custos serve --demo`).
+//! principals for trusted callers (`custos serve --demo`), and [`consent`], what accepting an
+//! application's permissions writes (used by the sign-in pages and the admin API).
 //!
 //! What belongs to the authority reaches this crate through narrow seams the server implements
 //! with it: [`BearerAuthenticator`] (token verification), [`SigningKeys`] (list and rotate) and
@@ -19,6 +20,7 @@ mod assignments;
 mod auth;
 mod body;
 mod certificates;
+pub mod consent;
 mod endpoint_secrets;
 mod error;
 mod federated_credentials;
@@ -40,11 +42,6 @@ mod service_principals;
 mod shapes;
 mod signing_keys;
 mod validate;
-
-/// Certificates and proofs for the unit tests, shared with the integration tests.
-#[cfg(test)]
-#[path = "../tests/common/certs.rs"]
-mod test_certs;
 
 pub use auth::{BearerAuthenticator, Caller};
 pub use body::MAX_BODY_BYTES;

@@ -97,7 +97,7 @@ pub(crate) async fn add_to(
         hint: secret.chars().take(3).collect(),
         start,
         end,
-        secret_hash: state.hasher.hash(&secret),
+        secret_hash: state.hasher.hash(&secret).into(),
     };
     let mut body = shapes::password_credential(&credential, Some(&secret));
     state

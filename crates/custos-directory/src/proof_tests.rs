@@ -6,7 +6,7 @@ use serde_json::json;
 use std::sync::OnceLock;
 use time::macros::datetime;
 
-use crate::test_certs::TestCert;
+use custos_testkit::certs::TestCert;
 
 const NOW: OffsetDateTime = datetime!(2026-03-01 12:00 UTC);
 const NOW_UNIX: i64 = NOW.unix_timestamp();

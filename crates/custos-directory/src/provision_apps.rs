@@ -65,7 +65,7 @@ pub fn new_client_secret(
         hint: secret.chars().take(3).collect(),
         start: now,
         end: now + CLIENT_SECRET_LIFETIME,
-        secret_hash: hasher.hash(&secret),
+        secret_hash: hasher.hash(&secret).into(),
     };
     (secret, credential)
 }
@@ -328,7 +328,7 @@ mod tests {
         let client =
             register_client(&store, &hasher, tenant, "daemon", "A daemon.", "demo", NOW).await.unwrap();
         let [credential] = client.application.password_credentials.as_slice() else { panic!("one secret") };
-        assert!(hasher.verify(client.secret.expose(), &credential.secret_hash));
+        assert!(hasher.verify(client.secret.expose(), credential.secret_hash.expose()));
         assert_eq!(credential.hint, client.secret.expose()[..3]);
         assert_eq!(credential.end - credential.start, CLIENT_SECRET_LIFETIME);
         assert!(

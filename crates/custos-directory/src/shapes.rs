@@ -321,7 +321,7 @@ mod tests {
                 hint: "abc".into(),
                 start: datetime!(2025-01-01 0:00 UTC),
                 end: datetime!(2027-01-01 0:00 UTC),
-                secret_hash: vec![1; 32],
+                secret_hash: vec![1; 32].into(),
             }],
             key_credentials: vec![KeyCredential {
                 key_id: uuid::Uuid::nil(),

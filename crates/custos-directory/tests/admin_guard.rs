@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::Harness;
+use common::{AssertGraphError, Harness};
 use custos_core::ids::GRAPH_APP_ID;
 use custos_directory::provision::{APPLICATION_READ_WRITE_ALL, CUSTOS_ADMIN_ROLE_ID, recover_admin};
 use http::{Method, StatusCode};
@@ -49,8 +49,8 @@ async fn grant(
 /// The id of `principal`'s assignment of `role` on the directory API.
 async fn assignment_id(h: &Harness, principal: &str, role: &str) -> String {
     let listed = h.get(&format!("/v1.0/servicePrincipals/{principal}/appRoleAssignments"), "admin").await;
-    let found = listed.body["value"].as_array().unwrap().iter().find(|a| a["appRoleId"] == role);
-    found.unwrap_or_else(|| panic!("{principal} holds no {role}: {}", listed.body))["id"]
+    let found = listed.json["value"].as_array().unwrap().iter().find(|a| a["appRoleId"] == role);
+    found.unwrap_or_else(|| panic!("{principal} holds no {role}: {}", listed.json))["id"]
         .as_str()
         .unwrap()
         .to_owned()
@@ -113,10 +113,10 @@ async fn application_writers_cannot_touch_the_credentials_of_an_administrator() 
     // An ordinary application is the writer's to manage, as before.
     let (id, _, _) = ordinary_app(&h).await;
     let reply = h.post(&format!("/v1.0/applications/{id}/addPassword"), "writer", json!({})).await;
-    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
     // And a holder of Custos.Admin manages the administrator.
     let reply = h.post(&format!("/v1.0/applications/{admin}/addPassword"), "admin", json!({})).await;
-    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
 }
 
 #[tokio::test]
@@ -145,17 +145,17 @@ async fn assignment_writers_cannot_grant_or_revoke_custos_admin_nor_touch_an_adm
 
     // Other roles stay the assigner's business.
     let reply = grant(&h, &directory, "appRoleAssignedTo", "assigner", &other, APPLICATION_READ_ALL).await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.json);
 
     // A holder of Custos.Admin grants and revokes it.
     let reply = grant(&h, &directory, "appRoleAssignedTo", "admin", &other, &admin_role).await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
-    let granted = reply.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.json);
+    let granted = reply.json["id"].as_str().unwrap().to_owned();
     // Now `other` is an administrator: the assigner may not strip it of anything either.
     let uri = format!("/v1.0/servicePrincipals/{other}/appRoleAssignments/{granted}");
     assert_denied(&h.delete(&uri, "assigner").await, "revoke Custos.Admin");
     let reply = h.delete(&uri, "admin").await;
-    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.body);
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.json);
 }
 
 #[tokio::test]
@@ -179,7 +179,7 @@ async fn the_directory_api_service_principal_cannot_be_disabled_or_deleted() {
         h.store.service_principal(h.tenant_a(), h.a.directory_service_principal_id).await.unwrap().unwrap();
     assert!(sp.account_enabled);
     let reply = h.patch(&uri, "admin", json!({"appRoleAssignmentRequired": false})).await;
-    assert_eq!(reply.status, StatusCode::NO_CONTENT, "other changes stay possible: {}", reply.body);
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "other changes stay possible: {}", reply.json);
 }
 
 #[tokio::test]
@@ -208,9 +208,9 @@ async fn the_last_administrator_cannot_be_deleted_disabled_or_stripped_of_its_ro
     let (_, _, other) = ordinary_app(&h).await;
     let directory = h.a.directory_service_principal_id.to_string();
     let reply = grant(&h, &directory, "appRoleAssignedTo", "admin", &other, &admin_role).await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.json);
     let reply = h.delete(&format!("/v1.0/applications/{}", h.a.admin_object_id), "admin").await;
-    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.body);
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.json);
 }
 
 #[tokio::test]
@@ -226,7 +226,7 @@ async fn a_tenant_without_custos_admin_keeps_its_last_application_administrator(
     );
     let grant_id = {
         let listed = h.get(&format!("/v1.0/servicePrincipals/{sp}/appRoleAssignments"), "admin-b").await;
-        let all = listed.body["value"].as_array().unwrap().clone();
+        let all = listed.json["value"].as_array().unwrap().clone();
         let found = all.iter().find(|a| a["appRoleId"] == APPLICATION_READ_WRITE_ALL.to_string()).unwrap();
         found["id"].as_str().unwrap().to_owned()
     };
@@ -252,7 +252,7 @@ async fn recovery_rebuilds_a_tenant_s_administrator_from_the_store() {
     let app = h.store.application(tenant, recovered.admin.object_id).await.unwrap().unwrap();
     assert_eq!(app.display_name, "custos admin");
     assert_eq!(app.password_credentials.len(), 1);
-    assert!(h.hasher.verify(recovered.secret.expose(), &app.password_credentials[0].secret_hash));
+    assert!(h.hasher.verify(recovered.secret.expose(), app.password_credentials[0].secret_hash.expose()));
     let sp = h.store.service_principal(tenant, recovered.admin.service_principal_id).await.unwrap().unwrap();
     assert!(sp.account_enabled);
     let directory =

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{BASE, Harness};
+use common::{AssertGraphError, BASE, Harness};
 use custos_core::ObjectId;
 use http::{Method, StatusCode};
 use serde_json::json;
@@ -36,14 +36,14 @@ async fn create_get_list_patch_delete() {
 
     let got = h.get(&format!("/v1.0/applications/{id}"), "reader").await;
     assert_eq!(got.status, StatusCode::OK);
-    assert_eq!(got.body["appId"], app_id);
+    assert_eq!(got.json["appId"], app_id);
     let by_app_id = h.get(&format!("/v1.0/applications(appId='{app_id}')"), "reader").await;
-    assert_eq!(by_app_id.body["id"], id);
+    assert_eq!(by_app_id.json["id"], id);
 
     let list = h.get("/v1.0/applications", "reader").await;
-    assert_eq!(list.body["@odata.context"], format!("{BASE}/v1.0/$metadata#applications"));
+    assert_eq!(list.json["@odata.context"], format!("{BASE}/v1.0/$metadata#applications"));
     let names: Vec<&str> =
-        list.body["value"].as_array().unwrap().iter().map(|a| a["displayName"].as_str().unwrap()).collect();
+        list.json["value"].as_array().unwrap().iter().map(|a| a["displayName"].as_str().unwrap()).collect();
     assert_eq!(names, ["custos admin", "orders api"], "the built-in directory application is not listed");
 
     let patched = h
@@ -54,7 +54,7 @@ async fn create_get_list_patch_delete() {
         )
         .await;
     assert_eq!(patched.status, StatusCode::NO_CONTENT);
-    assert_eq!(patched.body, serde_json::Value::Null);
+    assert_eq!(patched.json, serde_json::Value::Null);
     let patched = h
         .patch(
             &format!("/v1.0/applications(appId='{app_id}')"),
@@ -64,9 +64,9 @@ async fn create_get_list_patch_delete() {
         .await;
     assert_eq!(patched.status, StatusCode::NO_CONTENT);
     let got = h.get(&format!("/v1.0/applications/{id}"), "reader").await;
-    assert_eq!(got.body["displayName"], "orders");
-    assert_eq!(got.body["signInAudience"], "AzureADMultipleOrgs");
-    assert_eq!(got.body["identifierUris"], json!(["api://orders"]));
+    assert_eq!(got.json["displayName"], "orders");
+    assert_eq!(got.json["signInAudience"], "AzureADMultipleOrgs");
+    assert_eq!(got.json["identifierUris"], json!(["api://orders"]));
 
     assert_eq!(h.delete(&format!("/v1.0/applications/{id}"), "writer").await.status, StatusCode::NO_CONTENT);
     let gone = h.get(&format!("/v1.0/applications/{id}"), "reader").await;
@@ -216,29 +216,29 @@ async fn add_and_remove_passwords() {
             json!({"passwordCredential": {"displayName": "ci"}}),
         )
         .await;
-    assert_eq!(added.status, StatusCode::OK, "{}", added.body);
-    let secret = added.body["secretText"].as_str().unwrap();
+    assert_eq!(added.status, StatusCode::OK, "{}", added.json);
+    let secret = added.json["secretText"].as_str().unwrap();
     assert_eq!(secret.len(), 44);
-    assert_eq!(added.body["hint"], &secret[..3]);
-    assert_eq!(added.body["displayName"], "ci");
-    assert_eq!(added.body["customKeyIdentifier"], serde_json::Value::Null);
-    assert_eq!(added.body["startDateTime"], "2026-03-01T12:00:00Z");
-    assert_eq!(added.body["endDateTime"], "2028-02-29T12:00:00Z");
+    assert_eq!(added.json["hint"], &secret[..3]);
+    assert_eq!(added.json["displayName"], "ci");
+    assert_eq!(added.json["customKeyIdentifier"], serde_json::Value::Null);
+    assert_eq!(added.json["startDateTime"], "2026-03-01T12:00:00Z");
+    assert_eq!(added.json["endDateTime"], "2028-02-29T12:00:00Z");
     assert_eq!(
-        added.body["@odata.context"],
+        added.json["@odata.context"],
         format!("{BASE}/v1.0/$metadata#microsoft.graph.passwordCredential")
     );
-    let key_id = added.body["keyId"].as_str().unwrap().to_owned();
+    let key_id = added.json["keyId"].as_str().unwrap().to_owned();
 
     let stored = h.store.application(h.tenant_a(), id.parse::<ObjectId>().unwrap()).await.unwrap().unwrap();
     assert_eq!(stored.password_credentials.len(), 1);
-    assert!(h.hasher.verify(secret, &stored.password_credentials[0].secret_hash));
+    assert!(h.hasher.verify(secret, stored.password_credentials[0].secret_hash.expose()));
 
     let listed = h.get(&format!("/v1.0/applications/{id}"), "reader").await;
-    let listed_secret = &listed.body["passwordCredentials"][0];
+    let listed_secret = &listed.json["passwordCredentials"][0];
     assert_eq!(listed_secret["secretText"], serde_json::Value::Null);
     assert_eq!(listed_secret["keyId"], key_id.as_str());
-    assert!(!listed.body.to_string().contains(secret));
+    assert!(!listed.json.to_string().contains(secret));
 
     let dated = h
         .post(
@@ -248,7 +248,7 @@ async fn add_and_remove_passwords() {
         )
         .await;
     assert_eq!(dated.status, StatusCode::OK);
-    assert_eq!(dated.body["endDateTime"], "2026-05-01T00:00:00Z");
+    assert_eq!(dated.json["endDateTime"], "2026-05-01T00:00:00Z");
     let no_body =
         h.raw(Method::POST, &format!("/v1.0/applications/{id}/addPassword"), Some("writer"), "").await;
     assert_eq!(no_body.status, StatusCode::OK);

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::Harness;
+use common::{AssertGraphError, Harness};
 use http::{Method, StatusCode, header};
 use serde_json::json;
 
@@ -95,8 +95,8 @@ async fn responses_with_secrets_are_not_cacheable() {
         h.post("/admin/v1/tenants", "admin", json!({"domain": "f.example"})).await,
     ];
     for reply in with_secret {
-        assert!(reply.status.is_success(), "{}", reply.body);
-        assert_eq!(reply.headers[header::CACHE_CONTROL], "no-store", "{}", reply.body);
+        assert!(reply.status.is_success(), "{}", reply.json);
+        assert_eq!(reply.headers[header::CACHE_CONTROL], "no-store", "{}", reply.json);
     }
     let without = h.get(&format!("/v1.0/applications/{id}"), "admin").await;
     assert_eq!(without.headers.get(header::CACHE_CONTROL), None);

@@ -4,9 +4,9 @@
 
 mod common;
 
-use common::certs::TestCert;
-use common::{BASE, Harness};
+use common::{AssertGraphError, BASE, Harness};
 use custos_core::ObjectId;
+use custos_testkit::certs::TestCert;
 use http::StatusCode;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -49,10 +49,10 @@ async fn a_manifest_upload_registers_certificates_and_get_shows_them() {
             json!({"keyCredentials": [manifest_entry(&first, K1), manifest_entry(&second, K2)]}),
         )
         .await;
-    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.body);
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.json);
 
     let got = h.get(&format!("/v1.0/applications/{id}"), "reader").await;
-    let keys = &got.body["keyCredentials"];
+    let keys = &got.json["keyCredentials"];
     assert_eq!(keys.as_array().unwrap().len(), 2);
     assert_eq!(
         keys[0],
@@ -69,17 +69,17 @@ async fn a_manifest_upload_registers_certificates_and_get_shows_them() {
     );
     let selected =
         h.get(&format!("/v1.0/applications(appId='{app_id}')?$select=keyCredentials"), "reader").await;
-    assert_eq!(selected.body["keyCredentials"][1]["key"], second.base64());
+    assert_eq!(selected.json["keyCredentials"][1]["key"], second.base64());
     assert_eq!(
-        selected.body["@odata.context"],
+        selected.json["@odata.context"],
         format!("{BASE}/v1.0/$metadata#applications(keyCredentials)/$entity")
     );
     let listed = h.get("/v1.0/applications?$select=id,keyCredentials", "reader").await;
-    let daemon = listed.body["value"].as_array().unwrap().iter().find(|a| a["id"] == id.as_str()).unwrap();
+    let daemon = listed.json["value"].as_array().unwrap().iter().find(|a| a["id"] == id.as_str()).unwrap();
     assert_eq!(daemon["keyCredentials"][0]["key"], first.base64());
 
     // The selected body can be sent back as is; a shorter list removes the others.
-    let back = json!({"keyCredentials": [selected.body["keyCredentials"][1].clone()]});
+    let back = json!({"keyCredentials": [selected.json["keyCredentials"][1].clone()]});
     assert_eq!(
         h.patch(&format!("/v1.0/applications/{id}"), "writer", back).await.status,
         StatusCode::NO_CONTENT
@@ -187,12 +187,12 @@ async fn add_key_and_remove_key_need_a_proof_from_a_current_certificate() {
             json!({"keyCredential": new_key(&second), "passwordCredential": null, "proof": first.proof(&id, NOW)}),
         )
         .await;
-    assert_eq!(added.status, StatusCode::OK, "{}", added.body);
-    assert_eq!(added.body["@odata.context"], format!("{BASE}/v1.0/$metadata#microsoft.graph.keyCredential"));
-    assert_eq!(added.body["displayName"], "CN=second");
-    assert_eq!(added.body["type"], "AsymmetricX509Cert");
-    assert_eq!(added.body["key"], Value::Null);
-    let second_key_id = added.body["keyId"].as_str().unwrap().to_owned();
+    assert_eq!(added.status, StatusCode::OK, "{}", added.json);
+    assert_eq!(added.json["@odata.context"], format!("{BASE}/v1.0/$metadata#microsoft.graph.keyCredential"));
+    assert_eq!(added.json["displayName"], "CN=second");
+    assert_eq!(added.json["type"], "AsymmetricX509Cert");
+    assert_eq!(added.json["key"], Value::Null);
+    let second_key_id = added.json["keyId"].as_str().unwrap().to_owned();
 
     let again = h
         .post(
@@ -217,7 +217,7 @@ async fn add_key_and_remove_key_need_a_proof_from_a_current_certificate() {
 
     // removeKey: the new certificate signs the removal of the old one.
     let old_key_id =
-        h.get(&format!("/v1.0/applications/{id}"), "reader").await.body["keyCredentials"][0]["keyId"]
+        h.get(&format!("/v1.0/applications/{id}"), "reader").await.json["keyCredentials"][0]["keyId"]
             .as_str()
             .unwrap()
             .to_owned();
@@ -239,8 +239,8 @@ async fn add_key_and_remove_key_need_a_proof_from_a_current_certificate() {
             json!({"keyId": old_key_id, "proof": second.proof(&id, NOW)}),
         )
         .await;
-    assert_eq!(removed.status, StatusCode::NO_CONTENT, "{}", removed.body);
-    let keys = h.get(&format!("/v1.0/applications/{id}"), "reader").await.body["keyCredentials"].clone();
+    assert_eq!(removed.status, StatusCode::NO_CONTENT, "{}", removed.json);
+    let keys = h.get(&format!("/v1.0/applications/{id}"), "reader").await.json["keyCredentials"].clone();
     assert_eq!(keys.as_array().unwrap().len(), 1);
     assert_eq!(keys[0]["keyId"], second_key_id);
     let unknown = h

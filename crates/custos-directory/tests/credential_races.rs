@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::Harness;
+use common::{AssertGraphError, Harness};
 use custos_core::ObjectId;
 use custos_core::model::Application;
 use http::StatusCode;
@@ -17,8 +17,8 @@ async fn stored(h: &Harness, id: &str) -> Application {
 
 /// Checks an `addPassword` reply and returns its `(keyId, secretText)`.
 fn added(reply: &common::Reply) -> (String, String) {
-    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
-    let text = |name: &str| reply.body[name].as_str().unwrap().to_owned();
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.json);
+    let text = |name: &str| reply.json[name].as_str().unwrap().to_owned();
     (text("keyId"), text("secretText"))
 }
 
@@ -26,7 +26,7 @@ fn added(reply: &common::Reply) -> (String, String) {
 fn works(app: &Application, key_id: &str, secret: &str, h: &Harness) -> bool {
     app.password_credentials
         .iter()
-        .any(|p| p.key_id.to_string() == key_id && h.hasher.verify(secret, &p.secret_hash))
+        .any(|p| p.key_id.to_string() == key_id && h.hasher.verify(secret, p.secret_hash.expose()))
 }
 
 #[tokio::test]
@@ -44,7 +44,7 @@ async fn remove_password_racing_add_password_loses_nothing() {
             h.post(&add_uri, "writer", json!({"passwordCredential": {"displayName": "a"}})),
             h.post(&add_uri, "writer", json!({"passwordCredential": {"displayName": "b"}})),
         );
-        assert_eq!(removed.status, StatusCode::NO_CONTENT, "round {round}: {}", removed.body);
+        assert_eq!(removed.status, StatusCode::NO_CONTENT, "round {round}: {}", removed.json);
         kept.push(added(&first));
         kept.push(added(&second));
 
@@ -71,7 +71,7 @@ async fn patch_racing_credential_changes_keeps_them() {
             h.patch(&uri, "writer", json!({"displayName": name, "keyCredentials": []})),
             h.post(&add_uri, "writer", json!({})),
         );
-        assert_eq!(patched.status, StatusCode::NO_CONTENT, "round {round}: {}", patched.body);
+        assert_eq!(patched.status, StatusCode::NO_CONTENT, "round {round}: {}", patched.json);
         kept.push(added(&first));
 
         let app = stored(&h, id).await;
@@ -82,7 +82,7 @@ async fn patch_racing_credential_changes_keeps_them() {
         assert_eq!(app.password_credentials.len(), kept.len(), "round {round}");
     }
     let listed = h.get(&uri, "reader").await;
-    let listed: Vec<&Value> = listed.body["passwordCredentials"].as_array().unwrap().iter().collect();
+    let listed: Vec<&Value> = listed.json["passwordCredentials"].as_array().unwrap().iter().collect();
     assert_eq!(listed.len(), ROUNDS);
 }
 

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{BASE, Harness};
+use common::{AssertGraphError, BASE, Harness};
 use http::StatusCode;
 use serde_json::{Value, json};
 
@@ -41,10 +41,10 @@ async fn create_list_show_update_and_delete() {
     let context = format!("{BASE}/v1.0/$metadata#applications('{app_id}')/federatedIdentityCredentials");
 
     let created = h.post(&path, "writer", fic("github-main", SUBJECT)).await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
-    let id = created.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.json);
+    let id = created.json["id"].as_str().unwrap().to_owned();
     assert_eq!(
-        created.body,
+        created.json,
         json!({
             "@odata.context": format!("{context}/$entity"),
             "id": id, "name": "github-main", "issuer": ISSUER, "subject": SUBJECT,
@@ -54,15 +54,15 @@ async fn create_list_show_update_and_delete() {
 
     let listed = h.get(&path, "reader").await;
     assert_eq!(listed.status, StatusCode::OK);
-    assert_eq!(listed.body["@odata.context"], context);
-    let mut entity = created.body.clone();
+    assert_eq!(listed.json["@odata.context"], context);
+    let mut entity = created.json.clone();
     entity.as_object_mut().unwrap().remove("@odata.context");
-    assert_eq!(listed.body["value"], json!([entity]));
+    assert_eq!(listed.json["value"], json!([entity]));
 
     // By id and by name (any case).
     for key in [id.as_str(), "github-main", "GitHub-Main"] {
         let shown = h.get(&format!("{path}/{key}"), "reader").await;
-        assert_eq!(shown.body, created.body, "{key}");
+        assert_eq!(shown.json, created.json, "{key}");
     }
 
     // PATCH changes what it names (the same name may be sent) and keeps the rest.
@@ -74,21 +74,21 @@ async fn create_list_show_update_and_delete() {
                    "audiences": ["api://custom"], "description": "prod deployments"}),
         )
         .await;
-    assert_eq!(patched.status, StatusCode::NO_CONTENT, "{}", patched.body);
-    assert_eq!(patched.body, Value::Null);
-    let shown = h.get(&format!("{path}/{id}"), "reader").await.body;
+    assert_eq!(patched.status, StatusCode::NO_CONTENT, "{}", patched.json);
+    assert_eq!(patched.json, Value::Null);
+    let shown = h.get(&format!("{path}/{id}"), "reader").await.json;
     assert_eq!(shown["subject"], "repo:contoso/orders:environment:prod");
     assert_eq!(shown["audiences"], json!(["api://custom"]));
     assert_eq!(shown["description"], "prod deployments");
     assert_eq!(shown["issuer"], ISSUER);
 
     let deleted = h.delete(&format!("{path}/GITHUB-MAIN"), "writer").await;
-    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.body);
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.json);
     h.get(&format!("{path}/{id}"), "reader").await.error(StatusCode::NOT_FOUND, "Request_ResourceNotFound");
     h.delete(&format!("{path}/github-main"), "writer")
         .await
         .error(StatusCode::NOT_FOUND, "Request_ResourceNotFound");
-    assert_eq!(h.get(&path, "reader").await.body["value"], json!([]));
+    assert_eq!(h.get(&path, "reader").await.json["value"], json!([]));
 }
 
 #[tokio::test]
@@ -98,16 +98,16 @@ async fn applications_are_also_addressed_by_app_id() {
     let (id, app_id) = (app["id"].as_str().unwrap(), app["appId"].as_str().unwrap());
     let path = format!("/v1.0/applications(appId='{app_id}')/federatedIdentityCredentials");
     let created = h.post(&path, "admin", fic("k8s", "system:serviceaccount:ns:sa")).await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.json);
     assert_eq!(
-        created.body["@odata.context"],
+        created.json["@odata.context"],
         format!("{BASE}/v1.0/$metadata#applications('{id}')/federatedIdentityCredentials/$entity")
     );
-    assert_eq!(h.get(&path, "reader").await.body["value"][0]["name"], "k8s");
-    assert_eq!(h.get(&format!("{path}/k8s"), "reader").await.body["subject"], "system:serviceaccount:ns:sa");
+    assert_eq!(h.get(&path, "reader").await.json["value"][0]["name"], "k8s");
+    assert_eq!(h.get(&format!("{path}/k8s"), "reader").await.json["subject"], "system:serviceaccount:ns:sa");
     let by_object_id =
         h.get(&format!("/v1.0/applications/{id}/federatedIdentityCredentials/k8s"), "reader").await;
-    assert_eq!(by_object_id.body["id"], created.body["id"]);
+    assert_eq!(by_object_id.json["id"], created.json["id"]);
     assert_eq!(h.delete(&format!("{path}/k8s"), "admin").await.status, StatusCode::NO_CONTENT);
 
     let sp_path = format!("/v1.0/servicePrincipals(appId='{app_id}')/federatedIdentityCredentials");
@@ -165,17 +165,17 @@ async fn every_property_is_validated() {
     assert_eq!(message, "Property 'colour' does not exist as a declared property or extension property.");
     h.raw(http::Method::POST, &path, Some("writer"), "{").await.error(StatusCode::BAD_REQUEST, "BadRequest");
     // Nothing was created by any refused request; a description of 600 characters is fine.
-    assert_eq!(h.get(&path, "reader").await.body["value"], json!([]));
+    assert_eq!(h.get(&path, "reader").await.json["value"], json!([]));
     let ok =
         h.post(&path, "writer", with(json!({"description": "d".repeat(600), "audiences": ["aud"]}))).await;
-    assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.body);
+    assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.json);
 
     // PATCH follows the same rules, and the name cannot change.
     let one = format!("{path}/valid-name");
     assert_invalid(&h.patch(&one, "writer", json!({"name": "renamed"})).await, "name", "cannot be changed");
     assert_invalid(&h.patch(&one, "writer", json!({"subject": "a*"})).await, "subject", "wildcard");
     assert_invalid(&h.patch(&one, "writer", json!({"audiences": []})).await, "audiences", "exactly one");
-    assert_eq!(h.get(&one, "reader").await.body["subject"], SUBJECT);
+    assert_eq!(h.get(&one, "reader").await.json["subject"], SUBJECT);
 }
 
 #[tokio::test]
@@ -215,14 +215,14 @@ async fn collection_rules_hold() {
 
     for n in 2..20 {
         let reply = h.post(&path, "writer", fic(&format!("fic-{n}"), &format!("subject-{n}"))).await;
-        assert_eq!(reply.status, StatusCode::CREATED, "{n}: {}", reply.body);
+        assert_eq!(reply.status, StatusCode::CREATED, "{n}: {}", reply.json);
     }
     let message = h
         .post(&path, "writer", fic("one-too-many", "s-21"))
         .await
         .error(StatusCode::BAD_REQUEST, "Request_BadRequest");
     assert_eq!(message, "An application can hold at most 20 federated identity credentials.");
-    assert_eq!(h.get(&path, "reader").await.body["value"].as_array().unwrap().len(), 20);
+    assert_eq!(h.get(&path, "reader").await.json["value"].as_array().unwrap().len(), 20);
 }
 
 #[tokio::test]
@@ -260,23 +260,23 @@ async fn callers_need_the_application_roles_and_stay_in_their_tenant() {
 async fn managed_identities_have_them_through_the_admin_api() {
     let h = Harness::new().await;
     let base = format!("/admin/v1/tenants/{}/managedIdentities", h.tenant_a());
-    let mi = h.post(&base, "admin", json!({"displayName": "worker"})).await.body;
+    let mi = h.post(&base, "admin", json!({"displayName": "worker"})).await.json;
     let (mi_id, app_id) = (mi["id"].as_str().unwrap(), mi["appId"].as_str().unwrap());
     let path = format!("{base}/{mi_id}/federatedIdentityCredentials");
 
     let created = h.post(&path, "admin", fic("aks", "system:serviceaccount:prod:worker")).await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
-    let id = created.body["id"].as_str().unwrap();
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.json);
+    let id = created.json["id"].as_str().unwrap();
     assert_eq!(
-        created.body,
+        created.json,
         json!({"id": id, "name": "aks", "issuer": ISSUER, "subject": "system:serviceaccount:prod:worker",
                "description": null, "audiences": ["api://AzureADTokenExchange"]})
     );
     // The identity is also named by its client id, and the tenant by its domain.
     let by_app_id =
         format!("/admin/v1/tenants/a.example/managedIdentities/{app_id}/federatedIdentityCredentials");
-    assert_eq!(h.get(&by_app_id, "admin").await.body, json!({"value": [created.body.clone()]}));
-    assert_eq!(h.get(&format!("{by_app_id}/aks"), "admin").await.body, created.body);
+    assert_eq!(h.get(&by_app_id, "admin").await.json, json!({"value": [created.json.clone()]}));
+    assert_eq!(h.get(&format!("{by_app_id}/aks"), "admin").await.json, created.json);
     assert_invalid(&h.post(&path, "admin", fic("x", "s")).await, "name", "between 3 and 120");
     assert_invalid(
         &h.patch(&format!("{path}/aks"), "admin", json!({"name": "other"})).await,
@@ -284,8 +284,8 @@ async fn managed_identities_have_them_through_the_admin_api() {
         "cannot be changed",
     );
     let patched = h.patch(&format!("{path}/{id}"), "admin", json!({"description": "pods"})).await;
-    assert_eq!(patched.status, StatusCode::NO_CONTENT, "{}", patched.body);
-    assert_eq!(h.get(&format!("{path}/aks"), "admin").await.body["description"], "pods");
+    assert_eq!(patched.status, StatusCode::NO_CONTENT, "{}", patched.json);
+    assert_eq!(h.get(&format!("{path}/aks"), "admin").await.json["description"], "pods");
 
     // Graph does not show the application behind the identity; other tenants' admins are refused.
     let app = h.store.application_by_app_id(h.tenant_a(), app_id.parse().unwrap()).await.unwrap().unwrap();
@@ -298,5 +298,5 @@ async fn managed_identities_have_them_through_the_admin_api() {
         .error(StatusCode::NOT_FOUND, "Request_ResourceNotFound");
 
     assert_eq!(h.delete(&format!("{path}/aks"), "admin").await.status, StatusCode::NO_CONTENT);
-    assert_eq!(h.get(&path, "admin").await.body, json!({"value": []}));
+    assert_eq!(h.get(&path, "admin").await.json, json!({"value": []}));
 }

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{BASE, Harness};
+use common::{AssertGraphError, BASE, Harness};
 use custos_core::model::{ServicePrincipal, ServicePrincipalType};
 use custos_core::{AppId, ObjectId};
 use http::StatusCode;
@@ -73,8 +73,8 @@ async fn service_principals_create_get_patch_list_delete() {
         .await;
     assert_eq!(patched.status, StatusCode::NO_CONTENT);
     let got = h.get(&format!("/v1.0/servicePrincipals(appId='{app_id}')"), "reader").await;
-    assert_eq!(got.body["accountEnabled"], false);
-    assert_eq!(got.body["appRoleAssignmentRequired"], true);
+    assert_eq!(got.json["accountEnabled"], false);
+    assert_eq!(got.json["appRoleAssignmentRequired"], true);
     let bad =
         h.patch(&format!("/v1.0/servicePrincipals/{id}"), "writer", json!({"displayName": "new"})).await;
     bad.error(StatusCode::BAD_REQUEST, "Request_BadRequest");
@@ -82,10 +82,10 @@ async fn service_principals_create_get_patch_list_delete() {
     let list = h
         .get("/v1.0/servicePrincipals?$filter=appId%20eq%20'00000003-0000-0000-c000-000000000000'", "reader")
         .await;
-    assert_eq!(list.body["value"].as_array().unwrap().len(), 1);
-    assert_eq!(list.body["value"][0]["displayName"], "Microsoft Graph");
-    assert_eq!(list.body["value"][0]["appRoles"].as_array().unwrap().len(), 6);
-    let graph_sp = list.body["value"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(list.json["value"].as_array().unwrap().len(), 1);
+    assert_eq!(list.json["value"][0]["displayName"], "Microsoft Graph");
+    assert_eq!(list.json["value"][0]["appRoles"].as_array().unwrap().len(), 6);
+    let graph_sp = list.json["value"][0]["id"].as_str().unwrap().to_owned();
     let protected = h.delete(&format!("/v1.0/servicePrincipals/{graph_sp}"), "writer").await;
     protected.error(StatusCode::BAD_REQUEST, "Request_BadRequest");
 
@@ -113,8 +113,8 @@ async fn managed_identities_are_read_only() {
     };
     h.store.create_service_principal(&mi).await.unwrap();
     let got = h.get(&format!("/v1.0/servicePrincipals/{}", mi.id), "reader").await;
-    assert_eq!(got.body["servicePrincipalType"], "ManagedIdentity");
-    assert_eq!(got.body["appRoles"], json!([]));
+    assert_eq!(got.json["servicePrincipalType"], "ManagedIdentity");
+    assert_eq!(got.json["appRoles"], json!([]));
     let patch = h
         .patch(&format!("/v1.0/servicePrincipals/{}", mi.id), "writer", json!({"accountEnabled": false}))
         .await;
@@ -136,8 +136,8 @@ async fn assignments_create_list_delete() {
             json!({"principalId": client, "resourceId": api, "appRoleId": READ}),
         )
         .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
-    let a = &created.body;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.json);
+    let a = &created.json;
     assert_eq!(a["id"].as_str().unwrap().len(), 43);
     assert_eq!(a["principalType"], "ServicePrincipal");
     assert_eq!(a["principalDisplayName"], "daemon");
@@ -161,15 +161,15 @@ async fn assignments_create_list_delete() {
 
     let to = h.get(&format!("/v1.0/servicePrincipals/{api}/appRoleAssignedTo"), "reader").await;
     assert_eq!(
-        to.body["@odata.context"],
+        to.json["@odata.context"],
         format!("{BASE}/v1.0/$metadata#servicePrincipals('{api}')/appRoleAssignedTo")
     );
-    assert_eq!(to.body["value"].as_array().unwrap().len(), 1);
-    assert_eq!(to.body["value"][0]["id"], assignment_id.as_str());
+    assert_eq!(to.json["value"].as_array().unwrap().len(), 1);
+    assert_eq!(to.json["value"][0]["id"], assignment_id.as_str());
     let of = h.get(&format!("/v1.0/servicePrincipals/{client}/appRoleAssignments"), "assigner").await;
-    assert_eq!(of.body["value"][0]["id"], assignment_id.as_str());
+    assert_eq!(of.json["value"][0]["id"], assignment_id.as_str());
     let none = h.get(&format!("/v1.0/servicePrincipals/{api}/appRoleAssignments"), "reader").await;
-    assert_eq!(none.body["value"], json!([]));
+    assert_eq!(none.json["value"], json!([]));
 
     // The assignment belongs to the api on the appRoleAssignedTo side only.
     let wrong_side = h
@@ -181,7 +181,7 @@ async fn assignments_create_list_delete() {
         .await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
     let to = h.get(&format!("/v1.0/servicePrincipals/{api}/appRoleAssignedTo"), "reader").await;
-    assert_eq!(to.body["value"], json!([]));
+    assert_eq!(to.json["value"], json!([]));
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::Harness;
+use common::{AssertGraphError, Harness};
 use custos_core::settings::AssertionReplayMode;
 use http::StatusCode;
 use serde_json::json;
@@ -13,16 +13,16 @@ async fn settings_show_and_patch() {
     let h = Harness::new().await;
     let path = format!("/admin/v1/tenants/{}/settings", h.tenant_a());
     let shown = h.get(&path, "admin").await;
-    assert_eq!(shown.status, StatusCode::OK, "{}", shown.body);
+    assert_eq!(shown.status, StatusCode::OK, "{}", shown.json);
     assert_eq!(
-        shown.body,
+        shown.json,
         json!({"assertionReplay": "compat", "allowUserConsent": true, "allowPasswordGrant": false})
     );
 
     let patched = h.patch(&path, "admin", json!({"assertionReplay": "strict"})).await;
-    assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.json);
     assert_eq!(
-        patched.body,
+        patched.json,
         json!({"assertionReplay": "strict", "allowUserConsent": true, "allowPasswordGrant": false})
     );
     assert_eq!(
@@ -31,7 +31,7 @@ async fn settings_show_and_patch() {
     );
     // By domain name too; an empty PATCH changes nothing.
     let by_domain = h.patch("/admin/v1/tenants/a.example/settings", "admin", json!({})).await;
-    assert_eq!(by_domain.body["assertionReplay"], "strict");
+    assert_eq!(by_domain.json["assertionReplay"], "strict");
 }
 
 #[tokio::test]
@@ -46,7 +46,7 @@ async fn settings_refuse_unknown_names_values_and_tenants() {
     let bad_type = h.patch(&path, "admin", json!({"assertionReplay": 1})).await;
     bad_type.error(StatusCode::BAD_REQUEST, "Request_BadRequest");
     let unknown = h.patch(&path, "admin", json!({"replay": "strict"})).await;
-    assert_eq!(unknown.status, StatusCode::BAD_REQUEST, "{}", unknown.body);
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST, "{}", unknown.json);
     h.get("/admin/v1/tenants/nowhere.example/settings", "admin")
         .await
         .error(StatusCode::NOT_FOUND, "Request_ResourceNotFound");

@@ -5,8 +5,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{TestServer, h2_client, h2_get, http1_get};
+use common::TestServer;
 use custos_listener::Limits;
+use custos_testkit::raw::{h2_client, h2_get, http1_get};
 
 const HSTS: &str = "strict-transport-security: max-age=31536000\r\n";
 const NOSNIFF: &str = "x-content-type-options: nosniff\r\n";

@@ -8,8 +8,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{TestServer, closed_within, h2_client, h2_get, http1_get};
+use common::TestServer;
 use custos_listener::Limits;
+use custos_testkit::raw::{closed_within, h2_client, h2_get, http1_get};
 use tokio::time::Instant;
 
 /// Idle TLS connections opened by one attacker.

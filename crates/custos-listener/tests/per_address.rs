@@ -4,8 +4,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{TestServer, closed_within, http1_get};
+use common::TestServer;
 use custos_listener::Limits;
+use custos_testkit::raw::{closed_within, http1_get};
 use tokio::io::AsyncWriteExt;
 
 const PER_ADDRESS: usize = 3;

@@ -171,7 +171,7 @@ async fn the_admin_api_makes_a_secret_and_the_urls_a_workload_uses() {
     assert_eq!(app.password_credentials.len(), 1);
     let stored = &app.password_credentials[0];
     assert_eq!(stored.hint, "cmi");
-    assert!(!String::from_utf8_lossy(&stored.secret_hash).contains(&secret[3..]));
+    assert!(!String::from_utf8_lossy(stored.secret_hash.expose()).contains(&secret[3..]));
 }
 
 #[tokio::test]
@@ -279,7 +279,7 @@ async fn the_endpoint_secret_is_not_a_client_secret() {
         ("resource", "api://resource-v1"),
     ]);
     let reply = s.send(post(&s.fx.v1_token_path(), FORM).body(Body::from(body)).unwrap()).await;
-    reply.assert_error(401, "invalid_client", 7_000_215);
+    reply.assert_entra_error(401, "invalid_client", 7_000_215, PUBLIC_URL, TIMESTAMP);
 }
 
 #[tokio::test]

@@ -210,7 +210,7 @@ mod tests {
             hint: "abc".to_owned(),
             start: datetime!(2025-01-01 0:00 UTC),
             end: datetime!(2026-01-01 0:00 UTC),
-            secret_hash: vec![1; 32],
+            secret_hash: vec![1; 32].into(),
         }
     }
 

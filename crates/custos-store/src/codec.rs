@@ -109,7 +109,7 @@ pub(crate) fn credentials_to_json(creds: &[PasswordCredential]) -> StoreResultJs
             hint: c.hint.clone(),
             start: c.start,
             end: c.end,
-            secret_hash: BASE64.encode(&c.secret_hash),
+            secret_hash: BASE64.encode(c.secret_hash.expose()),
         })
         .collect();
     // The error text of serde_json never contains the values being encoded.
@@ -133,7 +133,7 @@ pub(crate) fn credentials_from_json(value: serde_json::Value) -> Result<Vec<Pass
                 hint: c.hint,
                 start: c.start,
                 end: c.end,
-                secret_hash,
+                secret_hash: secret_hash.into(),
             })
         })
         .collect()

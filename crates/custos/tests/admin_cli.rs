@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Server, admin, admin_json, bare, init_json};
+use common::{admin, admin_json, bare, init_and_serve};
 use serde_json::Value;
 
 fn names(items: &Value) -> Vec<&str> {
@@ -13,11 +13,8 @@ fn names(items: &Value) -> Vec<&str> {
 
 #[test]
 fn an_admin_registers_an_api_and_a_daemon_that_then_gets_a_token() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let init = init_json(&data, &[]);
+    let (_dir, data, init, server) = init_and_serve(&[]);
     let tenant_id = init["tenantId"].as_str().unwrap();
-    let server = Server::start(&data, &[]);
 
     // The resource API (v2 tokens) and the daemon that calls it.
     let api = admin_json(
@@ -132,10 +129,7 @@ fn an_admin_registers_an_api_and_a_daemon_that_then_gets_a_token() {
 
 #[test]
 fn a_wrong_secret_fails_with_a_helpful_message() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    init_json(&data, &[]);
-    let server = Server::start(&data, &[]);
+    let (dir, data, _init, server) = init_and_serve(&[]);
 
     let out = admin(&server, &data, &["app", "list", "--client-secret", "not-the-secret"]);
     assert!(!out.status.success());

@@ -4,9 +4,8 @@
 
 mod common;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::{Server, admin_json, admin_token, custos, init_json};
+use common::{admin_json, admin_token, custos, graph_post, init_and_serve};
+use custos_testkit::http::jwt_claims;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::io::{BufRead as _, BufReader};
@@ -44,24 +43,13 @@ fn start_agent(args: &[&str]) -> (Agent, HashMap<String, String>) {
     (agent, exports)
 }
 
-fn claims(token: &str) -> Value {
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(token.split('.').nth(1).unwrap()).unwrap()).unwrap()
-}
-
 #[test]
 fn the_agent_serves_managed_identity_tokens_from_the_authority() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let init = init_json(&data, &[]);
-    let server = Server::start(&data, &[]);
+    let (dir, data, init, server) = init_and_serve(&[]);
     let (base, http) = (server.url(), server.client());
     let tenant = init["tenantId"].as_str().unwrap();
     let graph = admin_token(&http, &base, &init);
-    let post = |path: &str, body: Value| -> Value {
-        let resp = http.post(format!("{base}{path}")).bearer_auth(&graph).json(&body).send().unwrap();
-        assert!(resp.status().is_success(), "{path}: {}", resp.status());
-        resp.json().unwrap()
-    };
+    let post = |path: &str, body: Value| graph_post(&http, &base, &graph, path, &body);
 
     let role_id = "6f1c8b0e-3a44-4a8e-9b53-1d2c3e4f5a6b";
     let api = post(
@@ -127,7 +115,7 @@ fn the_agent_serves_managed_identity_tokens_from_the_authority() {
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["client_id"], client_id);
     let token = body["access_token"].as_str().unwrap();
-    let c = claims(token);
+    let c = jwt_claims(token);
     assert_eq!(c["oid"], mi["id"]);
     assert_eq!(c["sub"], mi["id"]);
     assert_eq!(c["appid"], client_id);
@@ -180,7 +168,7 @@ fn the_agent_serves_managed_identity_tokens_from_the_authority() {
         .unwrap();
     assert_eq!(reply.status(), 200);
     let body: Value = reply.json().unwrap();
-    assert_eq!(claims(body["access_token"].as_str().unwrap())["oid"], mi["id"]);
+    assert_eq!(jwt_claims(body["access_token"].as_str().unwrap())["oid"], mi["id"]);
     let plain = local
         .get(format!(
             "{}?api-version=2019-08-01&resource=api://billing",

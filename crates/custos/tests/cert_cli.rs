@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Server, admin, admin_json, init_json};
+use common::{admin, admin_json, init_and_serve};
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
 
@@ -14,10 +14,7 @@ fn mode(path: &Path) -> u32 {
 
 #[test]
 fn an_admin_creates_adds_lists_and_removes_client_certificates() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    init_json(&data, &[]);
-    let server = Server::start(&data, &[]);
+    let (dir, data, _init, server) = init_and_serve(&[]);
     let app = admin_json(&server, &data, &["app", "create", "Cert Daemon"]);
     let app_id = app["appId"].as_str().unwrap().to_owned();
 

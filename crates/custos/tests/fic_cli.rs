@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Server, admin, admin_json, init_json};
+use common::{Server, admin, admin_json, init_and_serve};
 use serde_json::json;
 
 const ISSUER: &str = "https://token.actions.githubusercontent.com";
@@ -28,10 +28,7 @@ fn table(server: &Server, data: &std::path::Path, args: &[&str]) -> String {
 
 #[test]
 fn an_admin_adds_lists_and_removes_federated_credentials() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    init_json(&data, &[]);
-    let server = Server::start(&data, &[]);
+    let (_dir, data, _init, server) = init_and_serve(&[]);
     let app = admin_json(&server, &data, &["app", "create", "Deployer"]);
     let app_id = app["appId"].as_str().unwrap();
 

@@ -7,7 +7,7 @@ mod common;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::{Server, admin_token, custos, init_json, token};
+use common::{Server, admin_token, custos, init_and_serve, token};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener};
@@ -172,11 +172,8 @@ struct World {
 
 impl World {
     fn start() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().join("data");
-        let init = init_json(&data, &[]);
+        let (dir, data, init, server) = init_and_serve(&[]);
         let tenant = init["tenantId"].as_str().unwrap().to_owned();
-        let server = Server::start(&data, &[]);
         let http = server.client();
         let base = server.url();
         let admin = admin_token(&http, &base, &init);

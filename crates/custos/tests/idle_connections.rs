@@ -4,10 +4,10 @@
 
 mod common;
 
-use common::{Server, admin_token, init_json};
+use common::{admin_token, init_and_serve};
 use custos_core::{Clock, SystemClock};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
+use custos_testkit::tls::client_config;
+use rustls::pki_types::ServerName;
 use std::io::{ErrorKind, Read};
 use std::net::TcpStream;
 use std::sync::Arc;
@@ -19,12 +19,9 @@ const HEADER_TIMEOUT: Duration = Duration::from_secs(2);
 #[test]
 #[allow(clippy::disallowed_methods)] // a real server's real timeout, measured from outside
 fn silent_tls_connections_are_closed_and_tokens_are_still_issued() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let init = init_json(&data, &[]);
-    let server =
-        Server::start(&data, &["--header-read-timeout", "2", "--max-connections-per-address", "1000"]);
-    let tls = client_config(&data.join("tls/ca.pem"));
+    let (_dir, data, init, server) =
+        init_and_serve(&["--header-read-timeout", "2", "--max-connections-per-address", "1000"]);
+    let tls = client_config(&std::fs::read(data.join("tls/ca.pem")).unwrap());
 
     let idle: Vec<_> = (0..IDLE_CONNECTIONS).map(|_| handshaken(&tls, server.port)).collect();
 
@@ -62,18 +59,4 @@ fn handshaken(
         conn.complete_io(&mut sock).unwrap();
     }
     (rustls::StreamOwned::new(conn, sock), SystemClock.instant())
-}
-
-fn client_config(ca: &std::path::Path) -> Arc<rustls::ClientConfig> {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in CertificateDer::pem_file_iter(ca).unwrap() {
-        roots.add(cert.unwrap()).unwrap();
-    }
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Arc::new(config)
 }

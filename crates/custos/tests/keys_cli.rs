@@ -4,8 +4,8 @@
 
 mod common;
 
-use base64::Engine as _;
-use common::{Server, admin, admin_json, admin_token, init_json};
+use common::{admin, admin_json, admin_token, init_and_serve};
+use custos_testkit::http::jwt_header;
 use serde_json::Value;
 use std::process::Output;
 
@@ -20,18 +20,12 @@ fn succeeded(args: &[&str], out: &Output) -> String {
 }
 
 fn header_kid(token: &str) -> String {
-    let header =
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token.split('.').next().unwrap()).unwrap();
-    let header: Value = serde_json::from_slice(&header).unwrap();
-    header["kid"].as_str().unwrap().to_owned()
+    jwt_header(token)["kid"].as_str().unwrap().to_owned()
 }
 
 #[test]
 fn an_operator_lists_and_rotates_the_signing_keys() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let init = init_json(&data, &[]);
-    let server = Server::start(&data, &[]);
+    let (_dir, data, init, server) = init_and_serve(&[]);
 
     let keys = admin_json(&server, &data, &["keys", "list"]);
     let keys = keys.as_array().unwrap();

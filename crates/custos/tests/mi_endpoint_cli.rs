@@ -4,15 +4,10 @@
 
 mod common;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use common::{Server, admin, admin_json, admin_token, init_json};
+use common::{admin, admin_json, admin_token, graph_post, init_and_serve};
+use custos_testkit::http::jwt_claims;
 use serde_json::{Value, json};
 use std::collections::HashMap;
-
-fn claims(token: &str) -> Value {
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(token.split('.').nth(1).unwrap()).unwrap()).unwrap()
-}
 
 /// The `export NAME=value` lines of a command's output (other lines are shell comments).
 fn exports(stdout: &str) -> HashMap<String, String> {
@@ -30,17 +25,10 @@ fn exports(stdout: &str) -> HashMap<String, String> {
 
 #[test]
 fn the_server_serves_an_identity_for_its_endpoint_secret() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let init = init_json(&data, &[]);
-    let server = Server::start(&data, &["--dev-managed-identity-endpoints"]);
+    let (_dir, data, init, server) = init_and_serve(&["--dev-managed-identity-endpoints"]);
     let (base, http) = (server.url(), server.client());
     let graph = admin_token(&http, &base, &init);
-    let post = |path: &str, body: Value| -> Value {
-        let resp = http.post(format!("{base}{path}")).bearer_auth(&graph).json(&body).send().unwrap();
-        assert!(resp.status().is_success(), "{path}: {}", resp.status());
-        resp.json().unwrap()
-    };
+    let post = |path: &str, body: Value| graph_post(&http, &base, &graph, path, &body);
     let role_id = "0d3b8c1e-5a44-4a8e-9b53-1d2c3e4f5a6b";
     let api = post(
         "/v1.0/applications",
@@ -78,7 +66,7 @@ fn the_server_serves_an_identity_for_its_endpoint_secret() {
     assert_eq!(reply.status(), 200);
     let body: Value = reply.json().unwrap();
     assert_eq!(body["client_id"], mi["appId"]);
-    let c = claims(body["access_token"].as_str().unwrap());
+    let c = jwt_claims(body["access_token"].as_str().unwrap());
     assert_eq!(c["oid"], mi["id"]);
     assert_eq!(c["appid"], mi["appId"]);
     assert_eq!(c["roles"], json!(["Orders.Read"]));
@@ -96,7 +84,7 @@ fn the_server_serves_an_identity_for_its_endpoint_secret() {
     assert_eq!(reply.status(), 200);
     let body: Value = reply.json().unwrap();
     assert_eq!(body["refresh_token"], "");
-    assert_eq!(claims(body["access_token"].as_str().unwrap())["oid"], mi["id"]);
+    assert_eq!(jwt_claims(body["access_token"].as_str().unwrap())["oid"], mi["id"]);
 
     let removed = admin_json(&server, &data, &["mi", "endpoint-secret", "remove", "worker"]);
     assert_eq!(removed["removed"], true);

@@ -10,9 +10,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use common::{Server, admin_token, init_json, token};
+use common::{Server, admin_token, init_and_serve, token};
 use custos_core::FixedClock;
 use custos_guard::{Guard, GuardConfigInput, GuardError, InvalidToken, TokenVersion};
+use custos_testkit::http::jwt_header;
 use reqwest::blocking::Client;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use serde_json::{Value, json};
@@ -138,20 +139,12 @@ fn runtime() -> tokio::runtime::Runtime {
 
 /// The `kid` of a compact JWS.
 fn kid(token: &str) -> String {
-    use base64::Engine as _;
-    let header = token.split('.').next().unwrap();
-    let header: Value =
-        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(header).unwrap())
-            .unwrap();
-    header["kid"].as_str().unwrap().to_owned()
+    jwt_header(token)["kid"].as_str().unwrap().to_owned()
 }
 
 #[test]
 fn the_guard_admits_real_tokens_by_role_audience_and_tenant() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let init = init_json(&data, &[]);
-    let server = Server::start(&data, &[]);
+    let (_dir, _data, init, server) = init_and_serve(&[]);
     let http = server.client();
     let base = server.url();
     let home = Tenant::home(&http, &base, &init);
@@ -234,10 +227,7 @@ fn the_guard_admits_real_tokens_by_role_audience_and_tenant() {
 
 #[test]
 fn the_guard_keeps_serving_through_a_signing_key_rotation() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let init = init_json(&data, &[]);
-    let server = Server::start(&data, &[]);
+    let (_dir, _data, init, server) = init_and_serve(&[]);
     let http = server.client();
     let base = server.url();
     let home = Tenant::home(&http, &base, &init);

@@ -3,7 +3,8 @@
 
 mod common;
 
-use common::{Server, admin_token, init_json, token};
+use common::{Server, admin_token, init_and_serve, init_json, token};
+use custos_testkit::http::jwt_claims;
 use serde_json::{Value, json};
 use std::os::unix::fs::PermissionsExt;
 
@@ -49,10 +50,7 @@ fn init_is_idempotent_and_keeps_secrets_private() {
 
 #[test]
 fn serve_issues_tokens_exposes_operations_and_stops_on_sigterm() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let init = init_json(&data, &[]);
-    let server = Server::start(&data, &[]);
+    let (_dir, _data, init, server) = init_and_serve(&[]);
     let http = server.client();
     let base = server.url();
     let tenant = init["tenantId"].as_str().unwrap();
@@ -104,10 +102,7 @@ fn serve_issues_tokens_exposes_operations_and_stops_on_sigterm() {
 
 #[test]
 fn directory_writes_survive_kill_9() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let init = init_json(&data, &[]);
-    let server = Server::start(&data, &[]);
+    let (_dir, data, init, server) = init_and_serve(&[]);
     let http = server.client();
     let admin = admin_token(&http, &server.url(), &init);
     let created: Value = http
@@ -158,14 +153,6 @@ fn serve_demo_on_an_empty_directory_prints_a_working_token_request() {
     assert!(printed.contains("oauth2/v2.0/token"), "{printed}");
 }
 
-/// The claims of a JWT, unverified (the token endpoint's own answer is trusted here).
-fn claims(token: &str) -> Value {
-    use base64::Engine as _;
-    let payload = token.split('.').nth(1).unwrap();
-    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap())
-        .unwrap()
-}
-
 /// `--demo` also registers the resource applications of the two sample APIs, gives the demo daemon
 /// their roles and prints how to run both samples; restarts register nothing twice, and a demo.json
 /// from before the samples gains them.
@@ -195,12 +182,12 @@ fn serve_demo_registers_the_sample_apis_idempotently() {
     let (status, body) =
         token(&http, &base, tenant, client, secret, "https://api.businesscentral.dynamics.com/.default");
     assert_eq!(status, 200, "{body}");
-    let bc_claims = claims(body["access_token"].as_str().unwrap());
+    let bc_claims = jwt_claims(body["access_token"].as_str().unwrap());
     assert_eq!(bc_claims["aud"], "https://api.businesscentral.dynamics.com");
     assert_eq!(bc_claims["roles"], json!(["API.ReadWrite.All", "Automation.ReadWrite.All"]));
     let (status, body) = token(&http, &base, tenant, client, secret, &format!("{ct_uri}/.default"));
     assert_eq!(status, 200, "{body}");
-    let ct_claims = claims(body["access_token"].as_str().unwrap());
+    let ct_claims = jwt_claims(body["access_token"].as_str().unwrap());
     assert_eq!(
         (ct_claims["aud"].as_str(), ct_claims["roles"].clone()),
         (Some(ct_uri.as_str()), json!(["S2SAppRole"]))
@@ -265,7 +252,7 @@ fn serve_demo_registers_the_sample_apis_idempotently() {
     );
     assert_eq!(status, 200, "{body}");
     assert_eq!(
-        claims(body["access_token"].as_str().unwrap())["roles"].as_array().unwrap().len(),
+        jwt_claims(body["access_token"].as_str().unwrap())["roles"].as_array().unwrap().len(),
         2,
         "no duplicate grants"
     );
@@ -296,10 +283,7 @@ fn init_recovers_a_missing_admin_profile_with_a_new_secret() {
 /// stops working at once (no cache serves it).
 #[test]
 fn secret_rotation_takes_effect_at_once_on_a_running_server() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let init = init_json(&data, &[]);
-    let server = Server::start(&data, &[]);
+    let (_dir, _data, init, server) = init_and_serve(&[]);
     let http = server.client();
     let base = server.url();
     let tenant = init["tenantId"].as_str().unwrap();

@@ -73,7 +73,7 @@ pub(crate) fn credential(
         hint: secret.expose()[..PREFIX.len()].to_owned(),
         start,
         end,
-        secret_hash: endpoint_hasher(hasher).hash(secret.expose()),
+        secret_hash: endpoint_hasher(hasher).hash(secret.expose()).into(),
     }
 }
 
@@ -95,7 +95,7 @@ pub(crate) fn verify(
     let presented = presented.to_ascii_lowercase();
     let mut valid = false;
     for credential in credentials.iter().filter(|c| is_endpoint_secret(c)) {
-        let matches = hasher.verify(&presented, &credential.secret_hash);
+        let matches = hasher.verify(&presented, credential.secret_hash.expose());
         valid |= matches && credential.start <= now && now < credential.end;
     }
     valid
@@ -151,10 +151,10 @@ mod tests {
         assert!(!verify(&hasher, std::slice::from_ref(&stored), secret.expose(), now + Duration::days(1)));
         assert!(!verify(&hasher, std::slice::from_ref(&stored), secret.expose(), now - Duration::SECOND));
         // The endpoint secret is not a client secret: the token endpoint's hash differs.
-        assert!(!hasher.verify(secret.expose(), &stored.secret_hash));
+        assert!(!hasher.verify(secret.expose(), stored.secret_hash.expose()));
         // A client secret stored under the marker name still does not verify here.
         let client_secret =
-            PasswordCredential { secret_hash: hasher.hash(secret.expose()), ..stored.clone() };
+            PasswordCredential { secret_hash: hasher.hash(secret.expose()).into(), ..stored.clone() };
         assert!(!verify(&hasher, &[client_secret], secret.expose(), now));
         // Only marked credentials are considered.
         let unmarked = PasswordCredential { display_name: None, ..stored };

@@ -1,6 +1,6 @@
-//! Client certificates for the assertion tests: RSA-2048 keys with self-signed certificates
-//! (rcgen, generated once per test binary), their registration on an application, and a
-//! compact-JWS builder that signs exactly what it encodes (padded or not).
+//! Client certificates for the assertion tests: `custos_testkit::certs` certificates (generated
+//! once per test binary) as the authority parses them, their registration on an application of
+//! the fixture, and a compact-JWS builder that signs exactly what it encodes (padded or not).
 
 #![allow(dead_code, unreachable_pub)]
 
@@ -10,6 +10,7 @@ use custos_jose::cert::ClientCertificate;
 pub use custos_jose::testing::Alg;
 use custos_jose::testing::TestSigner;
 use custos_store::Store;
+use custos_testkit::certs::TestCert;
 use std::sync::OnceLock;
 use uuid::Uuid;
 
@@ -19,15 +20,8 @@ pub struct ClientKey {
 }
 
 fn generate() -> ClientKey {
-    let key_pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).unwrap();
-    let mut params = rcgen::CertificateParams::default();
-    params.not_before = at(NOW - 86_400);
-    params.not_after = at(NOW + 365 * 86_400);
-    let certificate = params.self_signed(&key_pair).unwrap();
-    ClientKey {
-        key: TestSigner::from_pkcs8(&key_pair.serialize_der()),
-        cert: ClientCertificate::from_der(certificate.der()).unwrap(),
-    }
+    let cert = TestCert::new("daemon", at(NOW - 86_400), at(NOW + 365 * 86_400));
+    ClientKey { cert: cert.client_certificate(), key: cert.key }
 }
 
 /// The key registered on the certificate client.

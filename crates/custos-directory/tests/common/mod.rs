@@ -1,9 +1,9 @@
-//! Test harness: the Graph and admin routers over an in-memory SQLite store with two provisioned
-//! tenants, and a bearer authenticator that maps fixed token strings to callers.
+//! The directory's test harness: the Graph and admin routers over an in-memory SQLite store with
+//! two provisioned tenants, a bearer authenticator that maps fixed token strings to callers, and
+//! the assertion of a Graph error as this harness's requests see it. Requests go through
+//! `custos_testkit::http`; certificates are `custos_testkit::certs`.
 
 #![allow(dead_code, unreachable_pub, reason = "each test file uses a different part of the harness")]
-
-pub mod certs;
 
 use axum::Router;
 use axum::body::Body;
@@ -17,13 +17,13 @@ use custos_directory::{
 use custos_jose::secret::SecretHasher;
 use custos_store::Store;
 use custos_store::sqlite::SqliteStore;
-use http::{HeaderMap, Method, Request, StatusCode};
-use http_body_util::BodyExt;
+use http::{Method, Request, StatusCode};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
 use time::macros::datetime;
-use tower::ServiceExt;
+
+pub use custos_testkit::http::Reply;
 
 pub const BASE: &str = "https://custos.test";
 pub const ALL_ROLES: &[&str] = &[
@@ -85,12 +85,6 @@ pub struct Harness {
     pub hasher: SecretHasher,
     pub a: ProvisionedTenant,
     pub b: ProvisionedTenant,
-}
-
-pub struct Reply {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub body: Value,
 }
 
 impl Harness {
@@ -164,13 +158,15 @@ impl Harness {
         if !body.is_empty() {
             req = req.header("content-type", "application/json");
         }
-        let response =
-            self.router.clone().oneshot(req.body(Body::from(body.to_owned())).unwrap()).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap() };
-        Reply { status, headers, body }
+        let reply =
+            custos_testkit::http::send(&self.router, req.body(Body::from(body.to_owned())).unwrap()).await;
+        // Every answer with a body is JSON.
+        assert!(
+            reply.text.is_empty() || serde_json::from_str::<Value>(&reply.text).is_ok(),
+            "{}",
+            reply.text
+        );
+        reply
     }
 
     /// Sends a request with an optional JSON body.
@@ -198,27 +194,32 @@ impl Harness {
     /// Creates an application as `admin` and returns its JSON.
     pub async fn create_app(&self, body: Value) -> Value {
         let reply = self.post("/v1.0/applications", "admin", body).await;
-        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
-        reply.body
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.json);
+        reply.json
     }
 
     /// Creates the service principal of an appId as `admin` and returns its JSON.
     pub async fn create_sp(&self, app_id: &str) -> Value {
         let reply = self.post("/v1.0/servicePrincipals", "admin", serde_json::json!({"appId": app_id})).await;
-        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
-        reply.body
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.json);
+        reply.json
     }
 }
 
-impl Reply {
+/// Graph errors as the harness's requests see them.
+pub trait AssertGraphError {
     /// Asserts a Graph error with this status and code, and returns its message.
-    pub fn error(&self, status: StatusCode, code: &str) -> String {
-        assert_eq!(self.status, status, "{}", self.body);
-        assert_eq!(self.body["error"]["code"], code, "{}", self.body);
-        let inner = &self.body["error"]["innerError"];
+    fn error(&self, status: StatusCode, code: &str) -> String;
+}
+
+impl AssertGraphError for Reply {
+    fn error(&self, status: StatusCode, code: &str) -> String {
+        assert_eq!(self.status, status, "{}", self.json);
+        assert_eq!(self.json["error"]["code"], code, "{}", self.json);
+        let inner = &self.json["error"]["innerError"];
         assert_eq!(inner["client-request-id"], "test-crid");
         assert_eq!(inner["request-id"].as_str().unwrap().len(), 36);
         assert_eq!(inner["date"], "2026-03-01T12:00:00");
-        self.body["error"]["message"].as_str().unwrap().to_owned()
+        self.json["error"]["message"].as_str().unwrap().to_owned()
     }
 }

@@ -1,7 +1,7 @@
 //! The gateway's own fixtures around the shared test authority (`custos_testkit`): an echo upstream
 //! (method, path, query, headers, body length as JSON; plus slow, streaming-download and
-//! streaming-upload endpoints), a gateway in front of it, and a raw HTTP/1.1 client that sends
-//! request targets exactly as written.
+//! streaming-upload endpoints), a gateway in front of it, and requests sent to it with their
+//! targets exactly as written (read back with `custos_testkit::raw`).
 #![allow(dead_code, unreachable_pub)]
 
 use std::collections::BTreeMap;
@@ -18,13 +18,15 @@ use axum::response::{IntoResponse, Response};
 use custos_core::FixedClock;
 use custos_gateway::{Gateway, GatewayConfig};
 use futures_util::StreamExt as _;
-use serde_json::{Value, json};
+use serde_json::json;
 use time::OffsetDateTime;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::sync::Notify;
 
 pub use custos_testkit::authority::{Authority, Shape};
+use custos_testkit::http::bearer_challenge;
 pub use custos_testkit::ids::*;
+pub use custos_testkit::raw::{RawResponse, read_response};
 
 /// An application no route but `/partners/` admits.
 pub const OTHER_APP_ID: &str = "99999999-6a7b-4c3d-8e9f-1a2b3c4d5e6f";
@@ -229,74 +231,28 @@ impl Harness {
     }
 }
 
-/// A parsed HTTP/1.1 response.
-#[derive(Debug)]
-pub struct RawResponse {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
+/// What the gateway's answers carry beyond a plain [`RawResponse`].
+pub trait GatewayResponse {
+    /// The single value of `name` as the echo upstream saw it.
+    fn upstream_header(&self, name: &str) -> Option<String>;
+    /// The `{"error":{"code"}}` of a gateway refusal.
+    fn error_code(&self) -> String;
 }
 
-impl RawResponse {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-    }
-
-    pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
-    }
-
-    /// The single value of `name` as the upstream saw it.
-    pub fn upstream_header(&self, name: &str) -> Option<String> {
+impl GatewayResponse for RawResponse {
+    fn upstream_header(&self, name: &str) -> Option<String> {
         let values = self.json()["headers"][name].clone();
         let values = values.as_array()?;
         assert_eq!(values.len(), 1, "{name}: {values:?}");
         values[0].as_str().map(str::to_owned)
     }
 
-    /// The `{"error":{"code"}}` of a gateway refusal.
-    pub fn error_code(&self) -> String {
+    fn error_code(&self) -> String {
         self.json()["error"]["code"].as_str().unwrap_or_default().to_owned()
-    }
-}
-
-/// Reads a response until the server closes the connection (requests carry `Connection: close`).
-pub async fn read_response(conn: &mut tokio::net::TcpStream) -> RawResponse {
-    let mut raw = Vec::new();
-    tokio::time::timeout(Duration::from_secs(20), conn.read_to_end(&mut raw))
-        .await
-        .expect("the gateway answers within 20 s")
-        .unwrap();
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete response head");
-    let head = String::from_utf8(raw[..split].to_vec()).unwrap();
-    let mut lines = head.split("\r\n");
-    let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    let mut body = raw[split + 4..].to_vec();
-    if headers.iter().any(|(n, v)| n == "transfer-encoding" && v.contains("chunked")) {
-        body = dechunk(&body);
-    }
-    RawResponse { status, headers, body }
-}
-
-fn dechunk(mut data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let Some(end) = data.windows(2).position(|w| w == b"\r\n") else { return out };
-        let size = usize::from_str_radix(std::str::from_utf8(&data[..end]).unwrap().trim(), 16).unwrap();
-        if size == 0 {
-            return out;
-        }
-        out.extend_from_slice(&data[end + 2..end + 2 + size]);
-        data = &data[end + 4 + size..];
     }
 }
 
 /// The `WWW-Authenticate` value of an `insufficient_scope` refusal.
 pub fn insufficient(description: &str) -> String {
-    format!("Bearer error=\"insufficient_scope\", error_description=\"{description}\"")
+    bearer_challenge("insufficient_scope", description)
 }

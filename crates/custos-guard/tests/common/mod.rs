@@ -11,9 +11,9 @@ use axum::routing::get;
 use custos_core::FixedClock;
 use custos_guard::{CacheOptions, Guard, GuardConfig, GuardLayer, Principal};
 use time::OffsetDateTime;
-use tower::ServiceExt as _;
 
 pub use custos_testkit::authority::{Authority, Shape};
+use custos_testkit::http::bearer_challenge;
 pub use custos_testkit::ids::*;
 
 /// A second tenant, for cross-tenant refusals.
@@ -78,11 +78,9 @@ pub async fn send(
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
-    let response = app.clone().oneshot(request.body(Body::empty()).unwrap()).await.unwrap();
-    let status = response.status();
-    let challenge = response.headers().get("www-authenticate").map(|v| v.to_str().unwrap().to_owned());
-    let body = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
-    (status, challenge, String::from_utf8(body.to_vec()).unwrap())
+    let reply = custos_testkit::http::send(app, request.body(Body::empty()).unwrap()).await;
+    let challenge = reply.header("www-authenticate").map(str::to_owned);
+    (reply.status, challenge, reply.text)
 }
 
 /// Sends `token` as `Authorization: Bearer` to `/api`.
@@ -92,10 +90,10 @@ pub async fn call(app: &Router, token: &str) -> (StatusCode, Option<String>, Str
 
 /// The `WWW-Authenticate` value of an `invalid_token` refusal with `description`.
 pub fn invalid(description: &str) -> Option<String> {
-    Some(format!("Bearer error=\"invalid_token\", error_description=\"{description}\""))
+    Some(bearer_challenge("invalid_token", description))
 }
 
 /// The `WWW-Authenticate` value of an `insufficient_scope` refusal with `description`.
 pub fn insufficient(description: &str) -> Option<String> {
-    Some(format!("Bearer error=\"insufficient_scope\", error_description=\"{description}\""))
+    Some(bearer_challenge("insufficient_scope", description))
 }

@@ -1,5 +1,7 @@
-//! A listener on 127.0.0.1:0 serving a small axum router, plain or TLS (a self-signed
-//! certificate for `localhost`), and the clients the tests talk to it with.
+//! The listener's test harness: a `custos_listener::Listener` on 127.0.0.1:0 serving a small axum
+//! router, plain or TLS (a `custos_testkit::tls` certificate for `localhost`, loaded from PEM
+//! files as `custos serve` loads one). The tests talk to it with `custos_testkit::raw`'s
+//! HTTP/1.1 and HTTP/2 clients.
 
 #![allow(dead_code, unreachable_pub)] // each test file uses a different part of this module
 
@@ -10,10 +12,8 @@ use std::time::Duration;
 use axum::Router;
 use axum::routing::get;
 use custos_listener::{Limits, Listener, load_server_config};
-use http_body_util::{BodyExt, Empty};
-use hyper::body::Bytes;
+use custos_testkit::tls::TestTls;
 use rustls::pki_types::ServerName;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
 use tokio_rustls::TlsConnector;
@@ -87,77 +87,12 @@ impl TestServer {
     }
 }
 
-/// A certificate for `localhost`, the server configuration serving it and a client trusting it.
+/// A `custos_testkit::tls` certificate for `localhost`, the server configuration the listener
+/// loads from its PEM files, and a client trusting it.
 fn tls_pair(dir: &tempfile::TempDir) -> (Arc<rustls::ServerConfig>, TlsConnector) {
-    let key = rcgen::KeyPair::generate().unwrap();
-    let cert = rcgen::CertificateParams::new(vec!["localhost".into()]).unwrap().self_signed(&key).unwrap();
+    let tls = TestTls::localhost();
     let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-    std::fs::write(&cert_path, cert.pem()).unwrap();
-    std::fs::write(&key_path, key.serialize_pem()).unwrap();
-    let server = load_server_config(&cert_path, &key_path).unwrap();
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(cert.der().clone()).unwrap();
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let client = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    (server, TlsConnector::from(Arc::new(client)))
-}
-
-/// Sends one HTTP/1.1 request on `io` and reads the answer's head and body (`Connection: close`).
-pub async fn http1_get<S: AsyncRead + AsyncWrite + Unpin>(io: &mut S, path: &str) -> String {
-    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
-    io.write_all(request.as_bytes()).await.unwrap();
-    let mut answer = Vec::new();
-    // A TLS peer may close without close_notify after `Connection: close`.
-    let _ = io.read_to_end(&mut answer).await;
-    String::from_utf8(answer).unwrap()
-}
-
-/// Whether the server has closed `io`: a read ends (EOF, reset, or TLS without close_notify)
-/// within `within`, without data.
-pub async fn closed_within<S: AsyncRead + Unpin>(io: &mut S, within: Duration) -> bool {
-    let mut byte = [0u8; 1];
-    match tokio::time::timeout(within, io.read(&mut byte)).await {
-        Ok(Ok(0) | Err(_)) => true,
-        Ok(Ok(_)) => panic!("the server sent data on an idle connection"),
-        Err(_) => false,
-    }
-}
-
-/// An HTTP/2 client connection over `io`; the connection task's handle resolves when the
-/// server closes it. The client answers the server's PINGs (hyper does so automatically).
-/// The client also PINGs the server every `ping` while idle.
-pub async fn h2_client<S>(
-    io: S,
-    ping: Duration,
-) -> (hyper::client::conn::http2::SendRequest<Empty<Bytes>>, tokio::task::JoinHandle<()>)
-where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    let (sender, connection) = hyper::client::conn::http2::Builder::new(hyper_util::rt::TokioExecutor::new())
-        .timer(hyper_util::rt::TokioTimer::new())
-        .keep_alive_interval(ping)
-        .keep_alive_while_idle(true)
-        .handshake(hyper_util::rt::TokioIo::new(io))
-        .await
-        .unwrap();
-    let driver = tokio::spawn(async move {
-        let _ = connection.await;
-    });
-    (sender, driver)
-}
-
-/// `GET path` over HTTP/2: the status, the headers and the body.
-pub async fn h2_get(
-    sender: &mut hyper::client::conn::http2::SendRequest<Empty<Bytes>>,
-    path: &str,
-) -> (http::StatusCode, http::HeaderMap, String) {
-    let request = http::Request::get(format!("http://localhost{path}")).body(Empty::new()).unwrap();
-    let response = sender.send_request(request).await.unwrap();
-    let (parts, body) = response.into_parts();
-    let body = body.collect().await.unwrap().to_bytes();
-    (parts.status, parts.headers, String::from_utf8(body.to_vec()).unwrap())
+    std::fs::write(&cert_path, &tls.chain_pem).unwrap();
+    std::fs::write(&key_path, &tls.key_pem).unwrap();
+    (load_server_config(&cert_path, &key_path).unwrap(), tls.connector())
 }

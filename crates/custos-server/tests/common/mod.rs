@@ -1,12 +1,11 @@
-//! The authority's test fixture (shared with its own tests, not copied), plus the directory API
-//! wired to an authority the way `custos serve` wires it.
+//! The server's test harness: the directory API wired to an authority the way `custos serve`
+//! wires it (the server's own adapters), over the seeded in-memory authority
+//! (`custos_authority::testing`); the generic in-process HTTP helpers are `custos_testkit::http`.
 
-#![allow(dead_code, unreachable_pub)] // each test binary uses a different part of the fixture
+#![allow(dead_code, unreachable_pub, unused_imports)] // each test binary uses a different part of the fixture
 
-#[path = "../../../custos-authority/tests/common/mod.rs"]
-mod fixture;
-
-pub use fixture::*;
+pub use custos_authority::testing::*;
+pub use custos_testkit::http::*;
 
 use custos_authority::Authority;
 use custos_directory::DirectoryState;

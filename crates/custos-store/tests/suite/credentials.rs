@@ -12,7 +12,7 @@ fn secret(seed: u8) -> PasswordCredential {
         hint: "xyz".to_owned(),
         start: at(100),
         end: at(100 + 86_400),
-        secret_hash: vec![seed; 32],
+        secret_hash: vec![seed; 32].into(),
     }
 }
 

@@ -155,7 +155,7 @@ pub(crate) fn application(tenant: TenantId, name: &str, seconds: i64) -> Applica
             hint: "abc".to_owned(),
             start: at(seconds),
             end: at(seconds + 86_400 * 180),
-            secret_hash: (0u8..32).collect(),
+            secret_hash: (0u8..32).collect::<Vec<u8>>().into(),
         }],
         key_credentials: vec![key_credential(1, seconds)],
         federated_identity_credentials: vec![federated_credential(1)],

@@ -4,6 +4,7 @@
 //! Existing files are never overwritten.
 
 use super::error::AdminError;
+use custos_core::Secret;
 use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair, KeyUsagePurpose, PKCS_RSA_SHA256};
 use std::io::Write as _;
 use std::os::unix::fs::OpenOptionsExt as _;
@@ -11,16 +12,11 @@ use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
 
 /// A generated key pair and certificate, as PEM. The key never reaches a log or `Debug`.
+#[derive(Debug)]
 pub(crate) struct GeneratedCert {
     pub(crate) certificate_der: Vec<u8>,
     certificate_pem: String,
-    key_pem: String,
-}
-
-impl std::fmt::Debug for GeneratedCert {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GeneratedCert").finish_non_exhaustive()
-    }
+    key_pem: Secret<String>,
 }
 
 /// The three files a generated certificate is written to.
@@ -82,7 +78,7 @@ pub(crate) fn generate(
     Ok(GeneratedCert {
         certificate_der: certificate.der().to_vec(),
         certificate_pem: certificate.pem(),
-        key_pem: key.serialize_pem(),
+        key_pem: Secret::new(key.serialize_pem()),
     })
 }
 
@@ -109,9 +105,9 @@ pub(crate) fn write(cert: &GeneratedCert, paths: &CertPaths) -> Result<(), Admin
         std::fs::create_dir_all(dir)
             .map_err(|e| AdminError::Usage(format!("cannot create {}: {e}", dir.display())))?;
     }
-    write_new(&paths.key, &cert.key_pem, 0o600)?;
+    write_new(&paths.key, cert.key_pem.expose(), 0o600)?;
     write_new(&paths.certificate, &cert.certificate_pem, 0o644)?;
-    write_new(&paths.combined, &format!("{}{}", cert.key_pem, cert.certificate_pem), 0o600)
+    write_new(&paths.combined, &format!("{}{}", cert.key_pem.expose(), cert.certificate_pem), 0o600)
 }
 
 /// Writes key and certificate into one new file (mode 0600), the form `custos agent` reads,
@@ -127,7 +123,7 @@ pub(crate) fn write_combined(cert: &GeneratedCert, path: &Path) -> Result<(), Ad
         std::fs::create_dir_all(dir)
             .map_err(|e| AdminError::Usage(format!("cannot create {}: {e}", dir.display())))?;
     }
-    write_new(path, &format!("{}{}", cert.key_pem, cert.certificate_pem), 0o600)
+    write_new(path, &format!("{}{}", cert.key_pem.expose(), cert.certificate_pem), 0o600)
 }
 
 #[cfg(test)]
@@ -170,6 +166,7 @@ mod tests {
             again.to_string(),
             format!("{} already exists; choose another --out directory or --subject", paths.key.display())
         );
-        assert_eq!(format!("{cert:?}"), "GeneratedCert { .. }");
+        let shown = format!("{cert:?}");
+        assert!(shown.contains("key_pem: Secret(<redacted>)") && !shown.contains("PRIVATE KEY"), "{shown}");
     }
 }

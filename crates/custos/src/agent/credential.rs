@@ -33,19 +33,12 @@ pub(crate) enum CredentialError {
     Sign(String),
 }
 
-/// The identity's private key and certificate. Never printed: `Debug` shows the thumbprint only.
+/// The identity's private key and certificate. `Debug` shows the thumbprint only (`SigningKey`'s
+/// own `Debug` prints its `kid`, the certificate's `x5t`, and never the key).
+#[derive(Debug)]
 pub(crate) struct Credential {
     key: SigningKey,
     client_id: String,
-}
-
-impl std::fmt::Debug for Credential {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Credential")
-            .field("client_id", &self.client_id)
-            .field("x5t", &self.key.kid())
-            .finish_non_exhaustive()
-    }
 }
 
 #[derive(Serialize)]

@@ -119,7 +119,7 @@ async fn serve(
         return Err(ProtocolError::identity_not_found());
     }
     let answer = Answer {
-        access_token: &token.access_token,
+        access_token: token.access_token.expose(),
         expires_on: token.expires_on,
         not_before: token.not_before,
         resource: &token.resource,

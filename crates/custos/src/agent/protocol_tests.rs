@@ -32,7 +32,7 @@ impl TokenProvider for Fake {
             }),
             "api://down" => Err(FetchError::Unavailable("connection refused".to_owned())),
             _ => Ok(Token {
-                access_token: "the.access.token".to_owned(),
+                access_token: Secret::new("the.access.token".to_owned()),
                 expires_on: NOW + 86_399,
                 not_before: NOW - 300,
                 resource: resource.to_owned(),

@@ -8,7 +8,7 @@ use super::credential::Credential;
 use async_trait::async_trait;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use custos_core::Clock;
+use custos_core::{Clock, Secret};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -21,9 +21,9 @@ const MAX_CACHED_RESOURCES: usize = 64;
 const MAX_RESPONSE: usize = 256 * 1024;
 
 /// An access token for one resource.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub(crate) struct Token {
-    pub(crate) access_token: String,
+    pub(crate) access_token: Secret<String>,
     /// Unix seconds.
     pub(crate) expires_on: i64,
     /// Unix seconds.
@@ -32,16 +32,6 @@ pub(crate) struct Token {
     pub(crate) resource: String,
     /// The `oid` claim: the identity's object id.
     pub(crate) object_id: Option<String>,
-}
-
-impl std::fmt::Debug for Token {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Token")
-            .field("expires_on", &self.expires_on)
-            .field("resource", &self.resource)
-            .field("object_id", &self.object_id)
-            .finish_non_exhaustive()
-    }
 }
 
 /// Why no token could be obtained.
@@ -185,7 +175,7 @@ impl AuthorityTokens {
         };
         Ok(Token {
             object_id: object_id_of(&access_token),
-            access_token,
+            access_token: Secret::new(access_token),
             expires_on,
             not_before: parsed.not_before.as_ref().and_then(Seconds::value).unwrap_or(now),
             resource: resource.to_owned(),
@@ -262,7 +252,7 @@ mod tests {
     #[test]
     fn token_debug_hides_the_token() {
         let token = Token {
-            access_token: "secret-token".to_owned(),
+            access_token: Secret::new("secret-token".to_owned()),
             expires_on: 5,
             not_before: 1,
             resource: "api://r".to_owned(),

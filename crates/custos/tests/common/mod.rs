@@ -1,5 +1,7 @@
-//! Runs the real `custos` binary for end-to-end tests: `init`, `serve` on a free port, and an
-//! HTTPS client that trusts the data directory's development CA.
+//! The `custos` binary's test harness (it needs the binary under test, so it stays here): `init`,
+//! `serve` on a free port, an HTTPS client that trusts the data directory's development CA, and
+//! the admin CLI run against a server. Generic helpers (JWT claims, TLS clients) are
+//! `custos_testkit`'s.
 
 #![allow(dead_code, unreachable_pub)] // each test file uses a different part of this module
 
@@ -33,6 +35,17 @@ pub fn init_json(data_dir: &Path, extra: &[&str]) -> Value {
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert_eq!(stdout.trim().lines().count(), 1, "init --json prints one line: {stdout}");
     serde_json::from_str(stdout.trim()).expect("init --json prints JSON")
+}
+
+/// A data directory in a new temporary directory, initialised by `init --json`, and
+/// `custos serve` over it with `extra` options: (the temporary directory, the data directory,
+/// the `init --json` result, the server). Keep the temporary directory alive as long as the server.
+pub fn init_and_serve(extra: &[&str]) -> (tempfile::TempDir, PathBuf, Value, Server) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let init = init_json(&data, &[]);
+    let server = Server::start(&data, extra);
+    (dir, data, init, server)
 }
 
 /// A running `custos serve`; killed when dropped.
@@ -149,6 +162,19 @@ pub fn admin_token(http: &reqwest::blocking::Client, base: &str, init: &Value) -
     );
     assert_eq!(status, 200, "admin token: {body}");
     body["access_token"].as_str().unwrap().to_owned()
+}
+
+/// `POST {base}{path}` of the JSON `body` as `token`; asserts success and returns the JSON answer.
+pub fn graph_post(
+    http: &reqwest::blocking::Client,
+    base: &str,
+    token: &str,
+    path: &str,
+    body: &Value,
+) -> Value {
+    let resp = http.post(format!("{base}{path}")).bearer_auth(token).json(body).send().unwrap();
+    assert!(resp.status().is_success(), "{path}: {}", resp.status());
+    resp.json().unwrap()
 }
 
 /// Variables that would override a test's explicit admin-CLI connection options.

@@ -1,11 +1,9 @@
-//! Client certificates for tests: RSA-2048 key pairs with self-signed certificates of a chosen
-//! validity, and proof-of-possession JWTs signed with them. Shared by the integration tests and
-//! (through `#[path]`) the crate's unit tests.
-
-#![allow(dead_code, unreachable_pub, reason = "each test file uses a different part of the harness")]
+//! Client certificates: RSA-2048 key pairs with self-signed certificates of a chosen subject and
+//! validity (rcgen), the JWTs signed with their keys, and Graph's proof of possession.
 
 use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use custos_jose::cert::ClientCertificate;
 use custos_jose::testing::TestSigner;
 use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair, PKCS_RSA_SHA256};
 use serde_json::{Value, json};
@@ -34,6 +32,11 @@ impl TestCert {
         Self { der: cert.der().to_vec(), key: TestSigner::from_pkcs8(&key.serialize_der()) }
     }
 
+    /// The certificate as custos parses a registered one.
+    pub fn client_certificate(&self) -> ClientCertificate {
+        ClientCertificate::from_der(&self.der).expect("a usable client certificate")
+    }
+
     /// Standard base64 of the DER, the Graph `key` / manifest `value`.
     pub fn base64(&self) -> String {
         STANDARD.encode(&self.der)
@@ -48,12 +51,13 @@ impl TestCert {
     pub fn sign(&self, claims: &Value, with_x5t: bool) -> String {
         let mut header = json!({"typ": "JWT", "alg": "RS256"});
         if with_x5t {
-            header["x5t"] = json!(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.sha1()));
+            header["x5t"] = json!(URL_SAFE_NO_PAD.encode(self.sha1()));
         }
         self.key.sign(&header, claims)
     }
 
-    /// A valid proof for the application with object id `app_object_id` at `now`.
+    /// A valid Graph proof of possession for the application with object id `app_object_id` at
+    /// `now`.
     pub fn proof(&self, app_object_id: &str, now: OffsetDateTime) -> String {
         let nbf = now.unix_timestamp() - 30;
         self.sign(&json!({"aud": PROOF_AUDIENCE, "iss": app_object_id, "nbf": nbf, "exp": nbf + 600}), true)

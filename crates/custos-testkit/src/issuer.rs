@@ -1,10 +1,9 @@
-//! A local external OpenID Connect issuer for the federation tests: an https server on
-//! 127.0.0.1 (certificate from a throw-away rcgen CA) serving a discovery document and a key
-//! set, whose routes can be swapped for failures (status, redirect, oversized or slow answers),
+//! A local external OpenID Connect issuer for workload identity federation tests: an https server
+//! on 127.0.0.1 (certificate from [`crate::tls`]' throw-away CA) serving a discovery document and a
+//! key set, whose routes can be swapped for failures (status, redirect, oversized or slow answers),
 //! counting the requests each path receives; plus a signer for its tokens.
 
-#![allow(dead_code, unreachable_pub)]
-
+use crate::tls::TestTls;
 use custos_jose::{Jwk, SigningKey};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -44,7 +43,7 @@ pub struct TestIssuer {
 /// A fresh RSA signing key (custos' own key type: RS256, kid = thumbprint); its certificate
 /// dates are irrelevant here (only the key is published).
 pub fn signing_key() -> SigningKey {
-    SigningKey::generate(OffsetDateTime::from_unix_timestamp(crate::common::NOW).unwrap()).unwrap().0
+    SigningKey::generate(OffsetDateTime::from_unix_timestamp(crate::ids::NOW).unwrap()).unwrap().0
 }
 
 impl TestIssuer {
@@ -53,35 +52,15 @@ impl TestIssuer {
 
     /// Starts the issuer with a discovery document and a key set holding `key`.
     pub async fn start() -> Self {
-        let ca_key = rcgen::KeyPair::generate().unwrap();
-        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        ca_params.distinguished_name.push(rcgen::DnType::CommonName, "federation test CA");
-        let ca_cert = ca_params.self_signed(&ca_key).unwrap();
-        let issuer_ca = rcgen::Issuer::new(ca_params, ca_key);
-        let leaf_key = rcgen::KeyPair::generate().unwrap();
-        let leaf_params =
-            rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).unwrap();
-        let leaf = leaf_params.signed_by(&leaf_key, &issuer_ca).unwrap();
-
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_no_client_auth()
-            .with_single_cert(
-                vec![leaf.der().clone(), ca_cert.der().clone()],
-                rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into()),
-            )
-            .unwrap();
-        let acceptor = TlsAcceptor::from(Arc::new(config));
+        let tls = TestTls::localhost();
+        let acceptor = TlsAcceptor::from(tls.server_config());
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let issuer = format!("https://127.0.0.1:{}/tenant-a", addr.port());
         let routes: Arc<Mutex<HashMap<String, Answer>>> = Arc::default();
         let hits: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
         tokio::spawn(serve(listener, acceptor, routes.clone(), hits.clone()));
-        let this = Self { addr, issuer, ca_pem: ca_cert.pem(), key: signing_key(), routes, hits };
+        let this = Self { addr, issuer, ca_pem: tls.ca_pem, key: signing_key(), routes, hits };
         this.publish(&[&this.key]);
         this.set(
             Self::DISCOVERY,
