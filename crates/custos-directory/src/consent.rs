@@ -153,10 +153,8 @@ pub async fn grant(
             .service_principal_by_app_id(tenant, permissions.resource_app_id)
             .await?
             .ok_or(ConsentError::UnknownResource(permissions.resource_app_id))?;
-        if let Some(role) = permissions.roles.first() {
-            if matches!(grantee, Grantee::User(_)) {
-                return Err(ConsentError::AdminOnly(role.to_string()));
-            }
+        if let (Some(role), Grantee::User(_)) = (permissions.roles.first(), grantee) {
+            return Err(ConsentError::AdminOnly(role.to_string()));
         }
         if permissions.roles.contains(&CUSTOS_ADMIN_ROLE_ID) {
             return Err(ConsentError::AdminOnly("Custos.Admin".to_owned()));
