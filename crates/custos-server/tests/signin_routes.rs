@@ -44,11 +44,12 @@ async fn sign_in_paths_reach_the_sign_in_router_and_the_rest_the_authority() {
     assert_eq!(discovery.unwrap().status(), StatusCode::OK);
     let token = Request::post(format!("/{}/oauth2/v2.0/token", fx.tenant))
         .header(header::CONTENT_TYPE, FORM)
-        .body(Body::from(format!(
-            "grant_type=client_credentials&client_id={}&client_secret={}&scope=api%3A%2F%2Fresource-v2%2F.default",
-            fx.client.app_id(),
-            form_urlencoded::byte_serialize(SECRET.as_bytes()).collect::<String>()
-        )))
+        .body(Body::from(form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", &fx.client.app_id()),
+            ("client_secret", SECRET),
+            ("scope", "api://resource-v2/.default"),
+        ])))
         .unwrap();
     assert_eq!(router.oneshot(token).await.unwrap().status(), StatusCode::OK);
 }

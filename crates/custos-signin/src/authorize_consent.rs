@@ -96,9 +96,10 @@ impl Flow<'_> {
             }
             Some("accept") if !approval && self.req.field("plan") == Some(digest.as_str()) => {
                 let who = Consenter { tenant, user: user.id, tenant_wide: can_admin };
-                grant::write_consent(self.state, &snapshot, app, &plan, who)
-                    .await
-                    .map_err(|e| self.page(e))?;
+                grant::write_consent(self.state, app, &plan, who).await.map_err(|e| match e {
+                    TokenError::TemporarilyUnavailable => self.page(e),
+                    e => fail(e),
+                })?;
             }
             _ if must_ask || (approval && choice.is_some()) => {
                 if request.prompt == Some(Prompt::None) {

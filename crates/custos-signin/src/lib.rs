@@ -8,7 +8,8 @@
 //! calls [`pkce::verify`].
 //!
 //! It depends on `custos-core`, `custos-jose` (all cryptography: HMAC, randomness, hashing,
-//! constant-time comparison) and, for the handlers, `custos-store`. It must not depend on
+//! constant-time comparison) and, for the handlers, `custos-store` and `custos-directory`
+//! (whose `consent` module writes what consent grants). It must not depend on
 //! `custos-authority` or `custos-server`. Time comes only from an injected
 //! [`custos_core::Clock`].
 //!
@@ -25,9 +26,9 @@
 //! The handlers ([`router`], [`owns`] for servers that share `/{tenant}/{*rest}` with the
 //! authority, state in [`SignIn`]) are private modules: `authorize` (the flow, with its consent
 //! step), `authenticate` (user name and password), `permissions` (what consent is asked for),
-//! `grant` (what consent writes, and codes), `admin_consent` and `logout`. Consent is written
-//! through the store's directory cache (service principal, `oauth2PermissionGrant`, app role
-//! assignments); codes are stored as SHA-256 with a [`custos_core::sign_in::CodeGrant`].
+//! `grant` (consent through `custos_directory::consent`, and codes), `admin_consent` and
+//! `logout`. Consent is written through the store's directory cache (service principal,
+//! `oauth2PermissionGrant`, app role assignments); codes are stored as SHA-256 with a [`custos_core::sign_in::CodeGrant`].
 
 mod admin_consent;
 mod authenticate;

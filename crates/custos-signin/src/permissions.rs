@@ -12,6 +12,7 @@ use custos_core::aadsts::{SignInError, TokenError};
 use custos_core::consent::{AccessType, ConsentType, PermissionScope, ScopeConsent};
 use custos_core::ids::{AppId, GRAPH_APP_ID, ObjectId};
 use custos_core::model::{AppRole, Application, ServicePrincipal};
+use custos_directory::provision::CUSTOS_ADMIN_ROLE_ID;
 use custos_store::TenantSnapshot;
 
 /// What is asked of one resource.
@@ -129,7 +130,8 @@ impl<'a> Plan<'a> {
                         ask.scopes.push(scope);
                     }
                 }
-                AccessType::Role if roles => {
+                // `Custos.Admin` is never granted by consent (custos_directory::consent).
+                AccessType::Role if roles && entry.id != CUSTOS_ADMIN_ROLE_ID => {
                     if let Some(role) = app.app_roles.iter().find(|r| r.id == entry.id && r.is_enabled) {
                         ask.roles.push(role);
                     }
