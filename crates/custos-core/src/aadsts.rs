@@ -7,6 +7,9 @@ use std::fmt;
 #[path = "aadsts_user_flow.rs"]
 mod user_flow;
 pub use user_flow::UserFlowError;
+#[path = "aadsts_sign_in.rs"]
+mod sign_in;
+pub use sign_in::{ForeignUser, SignInError};
 
 /// The OAuth 2.0 `error` value of a token-endpoint error response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +32,14 @@ pub enum OAuthError {
     InvalidTenant,
     /// `temporarily_unavailable` (storage down; 503)
     TemporarilyUnavailable,
+    /// `access_denied` (authorize redirects: the user declined, or an admin must approve)
+    AccessDenied,
+    /// `login_required` (authorize redirects: `prompt=none` without a session)
+    LoginRequired,
+    /// `consent_required` (authorize redirects: `prompt=none` and consent missing)
+    ConsentRequired,
+    /// `unsupported_response_type` (authorize redirects)
+    UnsupportedResponseType,
 }
 
 impl OAuthError {
@@ -44,6 +55,10 @@ impl OAuthError {
             Self::InvalidResource => "invalid_resource",
             Self::InvalidTenant => "invalid_tenant",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
+            Self::AccessDenied => "access_denied",
+            Self::LoginRequired => "login_required",
+            Self::ConsentRequired => "consent_required",
+            Self::UnsupportedResponseType => "unsupported_response_type",
         }
     }
 }
@@ -133,6 +148,14 @@ pub enum TokenError {
     TemporarilyUnavailable,
     /// An error of the user flows (authorization code, refresh token, password).
     UserFlow(UserFlowError),
+    /// Interactive sign-in, the authorize endpoints and PKCE ([`SignInError`]).
+    SignIn(SignInError),
+}
+
+impl From<SignInError> for TokenError {
+    fn from(error: SignInError) -> Self {
+        Self::SignIn(error)
+    }
 }
 
 impl From<UserFlowError> for TokenError {
@@ -180,6 +203,7 @@ impl TokenError {
             Self::InvalidParameter(_) => 9002313,
             Self::TemporarilyUnavailable => 90033,
             Self::UserFlow(e) => e.code(),
+            Self::SignIn(e) => e.code(),
         }
     }
 
@@ -222,6 +246,7 @@ impl TokenError {
             Self::AssignmentRequired { .. } => InvalidGrant,
             Self::TemporarilyUnavailable => TemporarilyUnavailable,
             Self::UserFlow(e) => e.oauth_error(),
+            Self::SignIn(e) => e.oauth_error(),
         }
     }
 
@@ -362,6 +387,7 @@ impl fmt::Display for TokenError {
                 f.write_str("The service is temporarily unavailable. Please retry the request.")
             }
             Self::UserFlow(e) => e.fmt(f),
+            Self::SignIn(e) => e.fmt(f),
         }
     }
 }
@@ -373,7 +399,7 @@ impl TokenError {
     /// values: the catalogue behind the `error_uri` lookup page.
     pub fn catalogue() -> Vec<Self> {
         let app_id = || "{appId}".to_owned();
-        vec![
+        let mut entries = vec![
             Self::MissingParameter("{name}"),
             Self::DuplicateParameter("{name}".to_owned()),
             Self::UnsupportedGrantType("{grant_type}".to_owned()),
@@ -414,8 +440,17 @@ impl TokenError {
             Self::TemporarilyUnavailable,
         ]
         .into_iter()
-        .chain(UserFlowError::catalogue().into_iter().map(Self::UserFlow))
-        .collect()
+        .chain(SignInError::catalogue().into_iter().map(Self::SignIn))
+        .collect::<Vec<_>>();
+        // The sign-in pages and the token endpoint share some numbers (50011, 50034, 50057,
+        // 50126, 501481, 70011): the page's wording is the one the lookup shows.
+        let token_side: Vec<Self> = UserFlowError::catalogue()
+            .into_iter()
+            .map(Self::UserFlow)
+            .filter(|e| !entries.iter().any(|listed| listed.code() == e.code()))
+            .collect();
+        entries.extend(token_side);
+        entries
     }
 
     /// `suberror`, where Entra sends one.
