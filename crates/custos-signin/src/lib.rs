@@ -4,8 +4,8 @@
 //! `/oauth2/v2.0/authorize`), admin consent (`/adminconsent`, `/v2.0/adminconsent`), logout, the server-rendered sign-in,
 //! consent and error pages, browser and session cookies, CSRF tokens, redirect-URI matching,
 //! PKCE challenge checks and the authorization response in every `response_mode`. The token
-//! endpoint's side of codes (redemption, refresh tokens, claims) is `custos-authority`'s; it
-//! calls [`pkce::verify`].
+//! endpoint's side of codes (redemption, PKCE verifiers, refresh tokens, claims) is
+//! `custos-authority`'s.
 //!
 //! It depends on `custos-core`, `custos-jose` (all cryptography: HMAC, randomness, hashing,
 //! constant-time comparison) and, for the handlers, `custos-store` and `custos-directory`
