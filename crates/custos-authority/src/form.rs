@@ -60,6 +60,20 @@ pub struct TokenRequest {
     pub credential: ClientCredential,
     /// Whether the client authenticated with the `Authorization` header.
     pub used_basic: bool,
+    /// `code` (authorization_code grant).
+    pub code: Option<Secret<String>>,
+    /// `redirect_uri` (authorization_code grant).
+    pub redirect_uri: Option<String>,
+    /// `code_verifier` (PKCE).
+    pub code_verifier: Option<Secret<String>>,
+    /// `refresh_token` (refresh_token grant).
+    pub refresh_token: Option<Secret<String>>,
+    /// `username` (password grant).
+    pub username: Option<String>,
+    /// `password` (password grant).
+    pub password: Option<Secret<String>>,
+    /// Whether `client_info=1` asks for `client_info` in the response.
+    pub client_info: bool,
 }
 
 /// The parameters this endpoint reads; everything else is ignored.
@@ -72,9 +86,16 @@ enum Param {
     Resource,
     ClientAssertion,
     ClientAssertionType,
+    Code,
+    RedirectUri,
+    CodeVerifier,
+    RefreshToken,
+    Username,
+    Password,
+    ClientInfo,
 }
 
-const PARAMS: [(&str, Param); 7] = [
+const PARAMS: [(&str, Param); 14] = [
     ("grant_type", Param::GrantType),
     ("client_id", Param::ClientId),
     ("client_secret", Param::ClientSecret),
@@ -82,6 +103,13 @@ const PARAMS: [(&str, Param); 7] = [
     ("resource", Param::Resource),
     ("client_assertion", Param::ClientAssertion),
     ("client_assertion_type", Param::ClientAssertionType),
+    ("code", Param::Code),
+    ("redirect_uri", Param::RedirectUri),
+    ("code_verifier", Param::CodeVerifier),
+    ("refresh_token", Param::RefreshToken),
+    ("username", Param::Username),
+    ("password", Param::Password),
+    ("client_info", Param::ClientInfo),
 ];
 
 /// Known parameters as found in the body: outer `Option` = seen, inner = non-empty value.
@@ -169,6 +197,13 @@ impl TokenRequest {
             resource: raw.take(Param::Resource),
             credential,
             used_basic,
+            code: raw.take(Param::Code).map(Secret::new),
+            redirect_uri: raw.take(Param::RedirectUri),
+            code_verifier: raw.take(Param::CodeVerifier).map(Secret::new),
+            refresh_token: raw.take(Param::RefreshToken).map(Secret::new),
+            username: raw.take(Param::Username),
+            password: raw.take(Param::Password).map(Secret::new),
+            client_info: raw.take(Param::ClientInfo).as_deref() == Some("1"),
         })
     }
 }
@@ -264,7 +299,7 @@ mod tests {
     fn decodes_a_typical_msal_body_and_ignores_unknown_parameters() {
         let req = parse(
             "client_id=abc&grant_type=client_credentials&scope=api%3A%2F%2Fx%2F.default+offline_access\
-             &client_info=1&client_info=1&x-client-SKU=MSAL.Python&client_secret=s%2Bx+y&claims=",
+             &client_info=1&x-client-SKU=MSAL.Python&x-client-SKU=MSAL.Python&client_secret=s%2Bx+y&claims=",
         )
         .unwrap();
         assert_eq!(req.client_id.as_deref(), Some("abc"));
@@ -272,6 +307,7 @@ mod tests {
         assert_eq!(req.scope.as_deref(), Some("api://x/.default offline_access"));
         assert_eq!(exposed(&req.credential), "Secret(s+x y)");
         assert!(!req.used_basic);
+        assert!(req.client_info);
         assert_eq!(format!("{:?}", req.credential), "Secret(Secret(<redacted>))");
     }
 

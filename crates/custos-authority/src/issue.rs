@@ -7,7 +7,7 @@ use crate::assertion::Authenticated;
 use crate::claims::{AccessTokenClaims, Lifetime, Opaque, Subject, TokenHeader};
 use crate::federation::Federation;
 use crate::form::{ClientCredential, TokenRequest};
-use custos_core::aadsts::TokenError;
+use custos_core::aadsts::{TokenError, UserFlowError};
 use custos_core::model::{
     Application, PasswordCredential, ServicePrincipal, ServicePrincipalType, TokenVersion,
 };
@@ -29,6 +29,15 @@ pub enum Endpoint {
     V1,
     /// `/{tenant}/oauth2/v2.0/token`: `scope=`, number-valued response.
     V2,
+}
+
+impl From<Endpoint> for custos_core::sign_in::AuthorizeEndpoint {
+    fn from(endpoint: Endpoint) -> Self {
+        match endpoint {
+            Endpoint::V1 => Self::V1,
+            Endpoint::V2 => Self::V2,
+        }
+    }
 }
 
 /// The alias a tenant segment names (`common`, `organizations`, `consumers`, any case), if any.
@@ -55,7 +64,7 @@ pub(crate) struct Trail {
     pub(crate) resource: Option<String>,
 }
 
-fn unavailable(e: &StoreError) -> TokenError {
+pub(crate) fn unavailable(e: &StoreError) -> TokenError {
     tracing::warn!(error = %e, "token request failed: storage error");
     TokenError::TemporarilyUnavailable
 }
@@ -84,22 +93,15 @@ pub(crate) async fn client_credentials(
     let resource = requested_resource(endpoint, req)?;
     trail.resource = Some(resource.clone());
 
-    let Some(client) = find_client(&snapshot, client_id) else {
+    let home = foreign_home(auth, &snapshot, client_id).await?;
+    let Some(client) = find_client(&snapshot, home.as_deref(), client_id) else {
         burn_secret(&auth.hasher, &req.credential);
         return Err(TokenError::UnknownClient {
             client_id: client_id.to_owned(),
             tenant: tenant.to_string(),
         });
     };
-    let method = match &req.credential {
-        ClientCredential::Assertion { assertion, assertion_type }
-            if Federation::is_federated(client, assertion.expose()) =>
-        {
-            auth.federation.authenticate(client, assertion.expose(), assertion_type.as_deref()).await?;
-            ClientAuth::Federated
-        }
-        _ => authenticate(auth, &snapshot, client, &req.credential)?,
-    };
+    let method = authenticate_client(auth, &snapshot, client, &req.credential).await?;
     let replay_mode = snapshot.settings.assertion_replay;
     // Strict mode spends the jti before any later check, so a refused request cannot be retried
     // with the same assertion either.
@@ -109,7 +111,8 @@ pub(crate) async fn client_credentials(
         auth.assertions.check_replay(tenant, client, assertion, replay_mode).await?;
     }
 
-    let authorized = authorize(&snapshot, client, client_id, &resource)?;
+    let authorized = authorize(&snapshot, client, client_id, &resource)
+        .map_err(|e| foreign_error(e, home.is_some(), client, tenant))?;
 
     if let ClientAuth::Certificate(assertion) = &method
         && replay_mode == AssertionReplayMode::Compat
@@ -226,7 +229,10 @@ pub(crate) fn mint(
     })
 }
 
-async fn tenant_snapshot(auth: &Authority, segment: &str) -> Result<Arc<TenantSnapshot>, TokenError> {
+pub(crate) async fn tenant_snapshot(
+    auth: &Authority,
+    segment: &str,
+) -> Result<Arc<TenantSnapshot>, TokenError> {
     let unknown = || TokenError::UnknownTenant(segment.to_owned());
     let tenant =
         auth.directory.resolve_tenant(segment).await.map_err(|e| unavailable(&e))?.ok_or_else(unknown)?;
@@ -252,14 +258,75 @@ fn requested_resource(endpoint: Endpoint, req: &TokenRequest) -> Result<String, 
     }
 }
 
-fn find_client<'s>(snapshot: &'s TenantSnapshot, client_id: &str) -> Option<&'s Application> {
+/// The client `client_id` names: its registration in the tenant, or else in `home`, the
+/// snapshot of the multi-tenant application's own tenant ([`foreign_home`]).
+pub(crate) fn find_client<'s>(
+    snapshot: &'s TenantSnapshot,
+    home: Option<&'s TenantSnapshot>,
+    client_id: &str,
+) -> Option<&'s Application> {
     let app_id: AppId = client_id.parse().ok()?;
-    snapshot.application(app_id)
+    snapshot.application(app_id).or_else(|| home?.application(app_id).filter(|app| app.is_multi_tenant()))
+}
+
+/// For a client not registered in the tenant: the snapshot of the tenant where it is
+/// registered as a multi-tenant application, if any. One store read per request of such a
+/// client (an unknown client id costs the same read).
+pub(crate) async fn foreign_home(
+    auth: &Authority,
+    snapshot: &TenantSnapshot,
+    client_id: &str,
+) -> Result<Option<Arc<TenantSnapshot>>, TokenError> {
+    let Ok(app_id) = client_id.parse::<AppId>() else { return Ok(None) };
+    if snapshot.application(app_id).is_some() {
+        return Ok(None);
+    }
+    let registrations =
+        auth.directory.store().applications_by_app_id(app_id).await.map_err(|e| unavailable(&e))?;
+    let Some(home) = registrations.into_iter().find(Application::is_multi_tenant) else { return Ok(None) };
+    auth.directory.snapshot(home.tenant_id).await.map_err(|e| unavailable(&e))
+}
+
+/// A multi-tenant client without a service principal in the tenant has not been consented to
+/// there: Entra's 7000229 rather than 700016.
+pub(crate) fn foreign_error(
+    error: TokenError,
+    foreign: bool,
+    client: &Application,
+    tenant: TenantId,
+) -> TokenError {
+    match error {
+        TokenError::UnknownClient { .. } if foreign => UserFlowError::MissingServicePrincipal {
+            app_id: client.app_id.to_string(),
+            tenant: tenant.to_string(),
+        }
+        .into(),
+        other => other,
+    }
+}
+
+/// Authenticates the client with its credential: a secret, a certificate assertion or a
+/// federated token. The replay check of a certificate assertion is the caller's.
+pub(crate) async fn authenticate_client(
+    auth: &Authority,
+    snapshot: &TenantSnapshot,
+    client: &Application,
+    credential: &ClientCredential,
+) -> Result<ClientAuth, TokenError> {
+    match credential {
+        ClientCredential::Assertion { assertion, assertion_type }
+            if Federation::is_federated(client, assertion.expose()) =>
+        {
+            auth.federation.authenticate(client, assertion.expose(), assertion_type.as_deref()).await?;
+            Ok(ClientAuth::Federated)
+        }
+        _ => authenticate(auth, snapshot, client, credential),
+    }
 }
 
 /// Hashes a presented secret although there is nothing to compare it with, so that an unknown
 /// client takes as long as a wrong secret.
-fn burn_secret(hasher: &SecretHasher, credential: &ClientCredential) {
+pub(crate) fn burn_secret(hasher: &SecretHasher, credential: &ClientCredential) {
     if let ClientCredential::Secret(secret) = credential
         && secret.expose().len() <= MAX_PRESENTED_SECRET_LEN
     {
@@ -269,7 +336,7 @@ fn burn_secret(hasher: &SecretHasher, credential: &ClientCredential) {
 
 /// How the client authenticated.
 #[derive(Debug)]
-enum ClientAuth {
+pub(crate) enum ClientAuth {
     /// With a client secret.
     Secret,
     /// With a certificate-signed assertion (its replay check still to come).
@@ -277,12 +344,15 @@ enum ClientAuth {
     /// With an external issuer's token matching a federated identity credential (reusable
     /// until it expires: no replay check).
     Federated,
+    /// Not at all: a public client (desktop, mobile or single-page app) in a user flow.
+    Public,
 }
 
 impl ClientAuth {
     /// `appidacr`/`azpacr`.
-    fn acr(&self) -> &'static str {
+    pub(crate) fn acr(&self) -> &'static str {
         match self {
+            Self::Public => "0",
             Self::Secret => "1",
             Self::Certificate(_) | Self::Federated => "2",
         }

@@ -1,8 +1,10 @@
-//! The custos authority: Entra-compatible client-credentials token issuance, client
+//! The custos authority: Entra-compatible token issuance (client credentials, and for signed-in
+//! users the authorization-code, refresh-token and test-only password grants), client
 //! authentication, discovery documents and signing keys.
 //!
 //! This crate owns the token endpoints' behaviour end to end: strict parsing of the request at
-//! the edge ([`form`]), the grant itself (`issue`), certificate client authentication (`assertion`),
+//! the edge ([`form`]), the client-credentials grant (`issue`), the user flows (`user_flow`, with
+//! their claims in `user_claims`), certificate client authentication (`assertion`),
 //! workload identity federation with external issuers (`federation`), the exact claims (`claims`), the wire
 //! responses and errors (`response`), discovery and key sets (`discovery`, `routes`), the
 //! signing keys at run time and their rotation ([`keys`]), the managed-identity protocols,
@@ -25,6 +27,8 @@ mod response;
 mod routes;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod user_claims;
+mod user_flow;
 
 pub use federation::{CacheOptions, FederationConfig, FederationError};
 pub use issue::{Endpoint, ISSUED_AT_SKEW_SECS};

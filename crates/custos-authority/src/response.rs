@@ -3,6 +3,7 @@
 //! `WWW-Authenticate` for Basic clients and 503 + `Retry-After` for storage failures.
 
 use crate::issue::{Endpoint, Issued};
+use crate::user_flow::UserIssued;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use custos_core::aadsts::{OAuthError, TokenError};
@@ -84,10 +85,82 @@ pub(crate) fn token_success(endpoint: Endpoint, issued: &Issued) -> Response {
     }
 }
 
+/// A v2 user-flow response, in the key order of a real capture (`entra-user-flows.md` §3.3).
+#[derive(Serialize)]
+struct V2UserBody<'a> {
+    token_type: &'static str,
+    scope: &'a str,
+    expires_in: i64,
+    ext_expires_in: i64,
+    access_token: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id_token: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_info: Option<&'a str>,
+}
+
+/// A v1 user-flow response: numbers as strings, in seed 004's key order.
+#[derive(Serialize)]
+struct V1UserBody<'a> {
+    expires_in: String,
+    token_type: &'static str,
+    scope: &'a str,
+    expires_on: String,
+    not_before: String,
+    resource: &'a str,
+    access_token: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refresh_token: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id_token: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client_info: Option<&'a str>,
+}
+
+/// The 200 response of a user flow (authorization code, refresh token, password).
+pub(crate) fn user_token_success(endpoint: Endpoint, issued: &UserIssued) -> Response {
+    let access = &issued.access;
+    let body = match endpoint {
+        Endpoint::V2 => serde_json::to_vec(&V2UserBody {
+            token_type: "Bearer",
+            scope: &issued.scope,
+            expires_in: access.expires_in,
+            ext_expires_in: access.expires_in,
+            access_token: &access.access_token,
+            refresh_token: issued.refresh_token.as_deref(),
+            id_token: issued.id_token.as_deref(),
+            client_info: issued.client_info.as_deref(),
+        }),
+        Endpoint::V1 => serde_json::to_vec(&V1UserBody {
+            expires_in: access.expires_in.to_string(),
+            token_type: "Bearer",
+            scope: &issued.scope,
+            expires_on: access.expires_on.to_string(),
+            not_before: access.not_before.to_string(),
+            resource: &access.resource,
+            access_token: &access.access_token,
+            refresh_token: issued.refresh_token.as_deref(),
+            id_token: issued.id_token.as_deref(),
+            client_info: issued.client_info.as_deref(),
+        }),
+    };
+    match body {
+        Ok(body) => json_response(StatusCode::OK, body),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot serialize a token response");
+            (StatusCode::SERVICE_UNAVAILABLE, [(header::RETRY_AFTER, RETRY_AFTER_SECS)]).into_response()
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct ErrorBody<'a> {
     error: &'static str,
     error_description: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    suberror: Option<&'static str>,
     error_codes: [u32; 1],
     timestamp: &'a str,
     trace_id: String,
@@ -121,6 +194,7 @@ pub(crate) fn token_error(error: &TokenError, ctx: &ErrorContext<'_>) -> Respons
     let correlation_id = ctx.correlation_id.hyphenated().to_string();
     let body = ErrorBody {
         error: error.oauth_error().as_str(),
+        suberror: error.suberror(),
         error_description: format!(
             "AADSTS{code}: {error} Trace ID: {trace_id} Correlation ID: {correlation_id} Timestamp: {timestamp}"
         ),

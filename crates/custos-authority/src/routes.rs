@@ -9,7 +9,8 @@ use crate::basic;
 use crate::discovery::{InstanceDiscovery, OpenIdV1, OpenIdV2, TenantRef, v2_issuer};
 use crate::form::{MAX_BODY_BYTES, TokenRequest, check_content_type};
 use crate::issue::{self, Endpoint, Trail};
-use crate::response::{ErrorContext, correlation_id, token_error, token_success};
+use crate::response::{ErrorContext, correlation_id, token_error, token_success, user_token_success};
+use crate::user_flow;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -113,13 +114,20 @@ async fn token(auth: &Authority, endpoint: Endpoint, tenant_segment: &str, reque
     let correlation = correlation_id(&parts.headers);
     let authorization = parts.headers.get(header::AUTHORIZATION).map(HeaderValue::as_bytes);
     let used_basic = authorization.is_some_and(basic::is_basic);
+    let origin = parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
     let mut trail = Trail::default();
     let result = async {
         check_content_type(parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()))?;
         let body = read_body(&parts.headers, body).await?;
         let request = TokenRequest::parse(&body, authorization)?;
         trail.client_id.clone_from(&request.client_id);
-        issue::client_credentials(auth, endpoint, tenant_segment, &request, &mut trail).await
+        if user_flow::is_user_flow(request.grant_type.as_deref()) {
+            let call = user_flow::Call { endpoint: endpoint.into(), tenant_segment, origin };
+            return user_flow::issue(auth, call, &request, &mut trail).await.map(Outcome::User);
+        }
+        issue::client_credentials(auth, endpoint, tenant_segment, &request, &mut trail)
+            .await
+            .map(Outcome::App)
     }
     .await;
 
@@ -149,8 +157,9 @@ async fn token(auth: &Authority, endpoint: Endpoint, tenant_segment: &str, reque
             "token request refused"
         ),
     }
-    match result {
-        Ok(issued) => token_success(endpoint, &issued),
+    let mut response = match result {
+        Ok(Outcome::App(issued)) => token_success(endpoint, &issued),
+        Ok(Outcome::User(issued)) => user_token_success(endpoint, &issued),
         Err(e) => {
             let ctx = ErrorContext {
                 public_url: &auth.config.public_url,
@@ -160,7 +169,18 @@ async fn token(auth: &Authority, endpoint: Endpoint, tenant_segment: &str, reque
             };
             token_error(&e, &ctx)
         }
+    };
+    // Single-page apps redeem codes cross-origin (the platform check above decides who may).
+    if let Some(origin) = origin.and_then(|o| HeaderValue::from_str(o).ok()) {
+        response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
     }
+    response
+}
+
+/// What a token request produced.
+enum Outcome {
+    App(issue::Issued),
+    User(user_flow::UserIssued),
 }
 
 /// Reads at most [`MAX_BODY_BYTES`], refusing a larger declared length before reading.

@@ -4,6 +4,13 @@
 
 use std::fmt;
 
+#[path = "aadsts_user_flow.rs"]
+mod user_flow;
+pub use user_flow::UserFlowError;
+#[path = "aadsts_sign_in.rs"]
+mod sign_in;
+pub use sign_in::{ForeignUser, SignInError};
+
 /// The OAuth 2.0 `error` value of a token-endpoint error response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OAuthError {
@@ -25,6 +32,14 @@ pub enum OAuthError {
     InvalidTenant,
     /// `temporarily_unavailable` (storage down; 503)
     TemporarilyUnavailable,
+    /// `access_denied` (authorize redirects: the user declined, or an admin must approve)
+    AccessDenied,
+    /// `login_required` (authorize redirects: `prompt=none` without a session)
+    LoginRequired,
+    /// `consent_required` (authorize redirects: `prompt=none` and consent missing)
+    ConsentRequired,
+    /// `unsupported_response_type` (authorize redirects)
+    UnsupportedResponseType,
 }
 
 impl OAuthError {
@@ -40,6 +55,10 @@ impl OAuthError {
             Self::InvalidResource => "invalid_resource",
             Self::InvalidTenant => "invalid_tenant",
             Self::TemporarilyUnavailable => "temporarily_unavailable",
+            Self::AccessDenied => "access_denied",
+            Self::LoginRequired => "login_required",
+            Self::ConsentRequired => "consent_required",
+            Self::UnsupportedResponseType => "unsupported_response_type",
         }
     }
 }
@@ -127,6 +146,22 @@ pub enum TokenError {
     InvalidParameter(&'static str),
     /// Storage or another dependency failed; the client may retry (503, never a 500).
     TemporarilyUnavailable,
+    /// An error of the user flows (authorization code, refresh token, password).
+    UserFlow(UserFlowError),
+    /// Interactive sign-in, the authorize endpoints and PKCE ([`SignInError`]).
+    SignIn(SignInError),
+}
+
+impl From<SignInError> for TokenError {
+    fn from(error: SignInError) -> Self {
+        Self::SignIn(error)
+    }
+}
+
+impl From<UserFlowError> for TokenError {
+    fn from(error: UserFlowError) -> Self {
+        Self::UserFlow(error)
+    }
 }
 
 impl TokenError {
@@ -167,6 +202,8 @@ impl TokenError {
             Self::AssignmentRequired { .. } => 501051,
             Self::InvalidParameter(_) => 9002313,
             Self::TemporarilyUnavailable => 90033,
+            Self::UserFlow(e) => e.code(),
+            Self::SignIn(e) => e.code(),
         }
     }
 
@@ -208,6 +245,8 @@ impl TokenError {
             Self::ScopeNotDefault(_) | Self::MultipleResources => InvalidScope,
             Self::AssignmentRequired { .. } => InvalidGrant,
             Self::TemporarilyUnavailable => TemporarilyUnavailable,
+            Self::UserFlow(e) => e.oauth_error(),
+            Self::SignIn(e) => e.oauth_error(),
         }
     }
 
@@ -347,6 +386,8 @@ impl fmt::Display for TokenError {
             Self::TemporarilyUnavailable => {
                 f.write_str("The service is temporarily unavailable. Please retry the request.")
             }
+            Self::UserFlow(e) => e.fmt(f),
+            Self::SignIn(e) => e.fmt(f),
         }
     }
 }
@@ -358,7 +399,7 @@ impl TokenError {
     /// values: the catalogue behind the `error_uri` lookup page.
     pub fn catalogue() -> Vec<Self> {
         let app_id = || "{appId}".to_owned();
-        vec![
+        let mut entries = vec![
             Self::MissingParameter("{name}"),
             Self::DuplicateParameter("{name}".to_owned()),
             Self::UnsupportedGrantType("{grant_type}".to_owned()),
@@ -398,6 +439,26 @@ impl TokenError {
             Self::InvalidParameter("{name}"),
             Self::TemporarilyUnavailable,
         ]
+        .into_iter()
+        .chain(SignInError::catalogue().into_iter().map(Self::SignIn))
+        .collect::<Vec<_>>();
+        // The sign-in pages and the token endpoint share some numbers (50011, 50034, 50057,
+        // 50126, 501481, 70011): the page's wording is the one the lookup shows.
+        let token_side: Vec<Self> = UserFlowError::catalogue()
+            .into_iter()
+            .map(Self::UserFlow)
+            .filter(|e| !entries.iter().any(|listed| listed.code() == e.code()))
+            .collect();
+        entries.extend(token_side);
+        entries
+    }
+
+    /// `suberror`, where Entra sends one.
+    pub fn suberror(&self) -> Option<&'static str> {
+        match self {
+            Self::UserFlow(e) => e.suberror(),
+            _ => None,
+        }
     }
 
     /// The catalogue entry for an AADSTS code.

@@ -104,3 +104,78 @@ fn messages_match_entra() {
     );
     assert_eq!(TokenError::MissingParameter("grant_type").code(), 900144);
 }
+
+#[test]
+fn sign_in_errors_keep_entra_numbers_errors_and_texts() {
+    let cases: [(SignInError, u32, &str, &str); 8] = [
+        (
+            SignInError::InvalidCredentials,
+            50126,
+            "invalid_grant",
+            "Error validating credentials due to invalid username or password.",
+        ),
+        (SignInError::UserDisabled, 50057, "invalid_grant", "The user account is disabled."),
+        (
+            SignInError::AccountLocked,
+            50053,
+            "invalid_grant",
+            "The account is locked, you've tried to sign in too many times with an incorrect user ID or password.",
+        ),
+        (
+            SignInError::LoginRequired,
+            50058,
+            "login_required",
+            "A silent sign-in request was sent but no user is signed in.",
+        ),
+        (SignInError::ConsentDeclined, 65004, "access_denied", "User declined to consent to access the app."),
+        (SignInError::AdminApprovalRequired, 90094, "access_denied", "The grant requires admin permission."),
+        (
+            SignInError::CodeVerifierMismatch,
+            501481,
+            "invalid_grant",
+            "The Code_Verifier does not match the code_challenge supplied in the authorization request.",
+        ),
+        (
+            SignInError::NoReplyAddressRegistered,
+            500113,
+            "invalid_request",
+            "No reply address is registered for the application.",
+        ),
+    ];
+    for (error, code, oauth, text) in cases {
+        let error = TokenError::from(error);
+        assert_eq!((error.code(), error.oauth_error().as_str()), (code, oauth), "{error:?}");
+        assert_eq!(error.to_string(), text);
+        assert_eq!(TokenError::lookup(code), Some(error));
+    }
+    let unknown = TokenError::SignIn(SignInError::UnknownUser { tenant: "contoso.test".into() });
+    assert_eq!(
+        unknown.to_string(),
+        "The user account {EmailHidden} does not exist in the contoso.test directory. To sign into this \
+         application, the account must be added to the directory."
+    );
+    let mismatch = TokenError::SignIn(SignInError::RedirectUriMismatch {
+        redirect_uri: "https://evil/cb".into(),
+        app_id: "a".into(),
+    });
+    assert_eq!(mismatch.code(), 50011);
+    assert!(mismatch.to_string().starts_with("The redirect URI 'https://evil/cb' specified in the request"));
+    let scope = TokenError::SignIn(SignInError::UnknownScope {
+        app_name: "App".into(),
+        scope: "api://x/nope".into(),
+        resource_app_id: "r".into(),
+    });
+    assert_eq!((scope.code(), scope.oauth_error().as_str()), (650053, "invalid_client"));
+    assert_eq!(
+        TokenError::SignIn(SignInError::UnsupportedPrompt).code(),
+        90023,
+        "shares 90023 with two client authentications"
+    );
+    assert_eq!(TokenError::lookup(90023), Some(TokenError::MultipleClientAuth));
+}
+
+#[test]
+fn errors_stay_small_enough_to_return_by_value() {
+    // clippy's result_large_err fires at 128 bytes; large payloads are boxed (ForeignUser).
+    assert!(std::mem::size_of::<TokenError>() < 128, "{}", std::mem::size_of::<TokenError>());
+}

@@ -3,9 +3,10 @@
 //! assignments, the organization, users and `/me`, directory role assignments, delegated
 //! permission grants) and all of custos' own admin API (`/admin/v1/...`: tenants,
 //! their settings, managed identities with their credentials and endpoint secrets, signing
-//! keys), plus tenant [`provision`]ing used by `custos init` and `custos recover-admin`, and the
+//! keys), plus tenant [`provision`]ing used by `custos init` and `custos recover-admin`, the
 //! [`provision_apps`] functions that register resource APIs, clients and their service
-//! principals for trusted callers (`custos serve --demo`).
+//! principals for trusted callers (`custos serve --demo`), and [`consent`], what accepting an
+//! application's permissions writes (used by the sign-in pages and the admin API).
 //!
 //! What belongs to the authority reaches this crate through narrow seams the server implements
 //! with it: [`BearerAuthenticator`] (token verification), [`SigningKeys`] (list and rotate) and
@@ -21,6 +22,7 @@ mod auth;
 mod body;
 pub mod builtins;
 mod certificates;
+pub mod consent;
 mod endpoint_secrets;
 mod error;
 mod federated_credentials;

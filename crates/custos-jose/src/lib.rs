@@ -15,6 +15,7 @@
 //! - [`assertion`]: validation of client assertions (private_key_jwt) as Entra checks them.
 //! - [`secret`]: client-secret generation and the keyed hash secrets are stored as.
 //! - [`password`]: Argon2id hashing and verification of user passwords.
+//! - [`pkce`]: PKCE S256 challenges and verifiers.
 //! - [`hash`], [`hmac`], [`random`], [`constant_time`]: SHA-1/SHA-256 thumbprints, HMAC-SHA-256,
 //!   secure random bytes, comparison of secrets.
 //! - [`seal`]: AES-256-GCM sealing of private keys with the key-encryption key.
@@ -29,6 +30,7 @@ pub mod hmac;
 pub mod jwks;
 pub mod key_set;
 pub mod password;
+pub mod pkce;
 pub mod random;
 pub mod rs256;
 pub mod seal;

@@ -1,9 +1,10 @@
-//! The route table: authority, directory API, admin API, the managed-identity development
-//! endpoints and operational endpoints.
+//! The route table: authority, interactive sign-in, directory API, admin API, the
+//! managed-identity development endpoints and operational endpoints.
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use custos_authority::Authority;
@@ -11,6 +12,7 @@ use custos_directory::DirectoryState;
 use custos_store::Store;
 use std::sync::Arc;
 use std::time::Duration;
+use tower::ServiceExt;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
@@ -34,6 +36,8 @@ pub struct AppParts {
     pub directory: DirectoryState,
     /// The store, for readiness checks.
     pub store: Arc<dyn Store>,
+    /// The authorize, admin-consent and logout endpoints with their pages (`None`: not served).
+    pub signin: Option<Arc<custos_signin::SignIn>>,
 }
 
 #[derive(Clone)]
@@ -55,11 +59,26 @@ pub fn build_router(parts: AppParts) -> Router {
         .merge(custos_authority::managed_identity::router(parts.authority.clone()))
         .merge(parts.authority.router())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
-    Router::new()
+    let mut router = Router::new()
         .merge(custos_directory::graph_router(parts.directory.clone()))
         .merge(custos_directory::admin_router(parts.directory))
-        .merge(authority)
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .merge(authority);
+    if let Some(signin) = parts.signin {
+        // The sign-in paths share `/{tenant}/{*rest}` with the authority and are matched as it
+        // matches its own (case-insensitively), so they are taken out in front of it.
+        let signin = custos_signin::router(signin);
+        router = router.layer(middleware::from_fn(move |request: Request, next: Next| {
+            let signin = signin.clone();
+            async move {
+                if custos_signin::owns(request.uri().path()) {
+                    signin.oneshot(request).await.unwrap_or_else(|never| match never {})
+                } else {
+                    next.run(request).await
+                }
+            }
+        }));
+    }
+    router.layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
 }
 
 async fn healthz() -> &'static str {

@@ -23,6 +23,7 @@ async fn server() -> SocketAddr {
         authority: fx.authority.clone(),
         directory: directory_state(&fx, &fx.authority),
         store: fx.directory.store().clone(),
+        signin: None,
     };
     let listener = Listener::bind("127.0.0.1:0".parse().unwrap(), None).await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -3,6 +3,7 @@
 //! the store keeps their SHA-256 digests, so a database read gives nothing that can be
 //! presented. Times are Unix seconds from the caller's clock.
 
+use custos_core::consent::Platform;
 use custos_core::sign_in::CodeGrant;
 use custos_core::{AppId, ObjectId, TenantId};
 use uuid::Uuid;
@@ -59,6 +60,9 @@ pub struct RefreshGrant {
     pub user_id: ObjectId,
     /// The client the tokens are bound to.
     pub client_id: AppId,
+    /// Where the code that started the family was delivered: only web clients must
+    /// authenticate to refresh.
+    pub platform: Platform,
     /// When the family started.
     pub created: i64,
     /// Fixed end of the family (single-page apps: 24 h after it started); `None` for sliding.

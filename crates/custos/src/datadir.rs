@@ -59,6 +59,11 @@ impl DataDir {
     pub(crate) fn paging_key(&self) -> anyhow::Result<[u8; 32]> {
         load_or_create_key(&self.root.join("keys/paging"))
     }
+
+    /// The key of the sign-in pages' anti-CSRF tokens (`DIR/keys/csrf`, generated, mode 0600).
+    pub(crate) fn csrf_key(&self) -> anyhow::Result<[u8; 32]> {
+        load_or_create_key(&self.root.join("keys/csrf"))
+    }
 }
 
 fn read_key(path: &Path) -> anyhow::Result<[u8; 32]> {

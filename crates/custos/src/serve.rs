@@ -188,7 +188,16 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         let authority = authority.clone();
         async move { authority.keys().run_schedule(KEY_TICK).await }
     });
-    let router = build_router(AppParts { authority, directory: directory_state, store });
+    let signin_config =
+        custos_signin::SigninConfig { public_url: public_url.clone(), csrf_key: dir.csrf_key()?.into() };
+    let signin = custos_signin::SignIn::new(&signin_config, directory.clone(), clock.clone())
+        .context("cannot start the sign-in endpoints")?;
+    let router = build_router(AppParts {
+        authority,
+        directory: directory_state,
+        store,
+        signin: Some(Arc::new(signin)),
+    });
 
     if args.dev_managed_identity_endpoints {
         tracing::warn!(

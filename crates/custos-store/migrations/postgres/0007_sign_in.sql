@@ -24,12 +24,15 @@ CREATE TABLE authorization_codes (
 CREATE INDEX authorization_codes_expires ON authorization_codes (expires);
 
 -- Refresh-token families: one per code redemption (or password grant); revoking the family
--- voids every token in it. deadline is the fixed end of a single-page app's family.
+-- voids every token in it. platform is where its code was delivered (Web, PublicClient, Spa):
+-- only web clients must authenticate to refresh. deadline is the fixed end of a single-page app's
+-- family.
 CREATE TABLE refresh_grants (
     id         uuid NOT NULL PRIMARY KEY,
     tenant_id  uuid NOT NULL,
     user_id    uuid NOT NULL,
     client_id  uuid NOT NULL,
+    platform   text NOT NULL,
     created    bigint NOT NULL,
     deadline   bigint,
     revoked_at bigint

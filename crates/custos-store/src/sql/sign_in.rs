@@ -11,6 +11,7 @@ use crate::sign_in::{
     SignInSession,
 };
 use crate::{StoreError, StoreResult};
+use custos_core::consent::Platform;
 use custos_core::sign_in::CodeGrant;
 use custos_core::{AppId, ObjectId, TenantId};
 use sqlx::Pool;
@@ -120,8 +121,8 @@ pub(super) async fn redeem_code<D: Dialect>(
 /// yet.
 fn revoke_family(grant: &CodeGrant, now: i64) -> Statement<'static> {
     Statement::new(
-        "INSERT INTO refresh_grants (id, tenant_id, user_id, client_id, created, deadline, revoked_at) \
-         VALUES ($1, $2, $3, $4, $5, NULL, $5) \
+        "INSERT INTO refresh_grants (id, tenant_id, user_id, client_id, platform, created, deadline, revoked_at) \
+         VALUES ($1, $2, $3, $4, $6, $5, NULL, $5) \
          ON CONFLICT (id) DO UPDATE SET revoked_at = COALESCE(refresh_grants.revoked_at, excluded.revoked_at)",
     )
     .id(grant.grant_id)
@@ -129,6 +130,24 @@ fn revoke_family(grant: &CodeGrant, now: i64) -> Statement<'static> {
     .id(grant.user_id.0)
     .id(grant.client_id.0)
     .int(now)
+    .text(platform_name(grant.platform))
+}
+
+fn platform_name(platform: Platform) -> &'static str {
+    match platform {
+        Platform::Web => "Web",
+        Platform::PublicClient => "PublicClient",
+        Platform::Spa => "Spa",
+    }
+}
+
+fn platform_from(row: &impl Columns) -> StoreResult<Platform> {
+    match row.text("platform")?.as_str() {
+        "Web" => Ok(Platform::Web),
+        "PublicClient" => Ok(Platform::PublicClient),
+        "Spa" => Ok(Platform::Spa),
+        other => Err(corrupt("refresh_grants.platform", other)),
+    }
 }
 
 fn insert_token(token: &RefreshToken) -> Statement<'_> {
@@ -147,13 +166,14 @@ pub(super) async fn start_family<D: Dialect>(
     first: &RefreshToken,
 ) -> StoreResult<()> {
     let insert = Statement::new(
-        "INSERT INTO refresh_grants (id, tenant_id, user_id, client_id, created, deadline) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
+        "INSERT INTO refresh_grants (id, tenant_id, user_id, client_id, platform, created, deadline) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
     )
     .id(grant.id)
     .id(grant.tenant_id.0)
     .id(grant.user_id.0)
     .id(grant.client_id.0)
+    .text(platform_name(grant.platform))
     .int(grant.created)
     .opt_int(grant.deadline);
     let mut tx = begin_write(pool).await?;
@@ -167,7 +187,7 @@ pub(super) async fn start_family<D: Dialect>(
 /// Selects a token with its family.
 fn select_token(token_hash: &[u8; 32]) -> Statement<'_> {
     Statement::new(
-        "SELECT t.issued_at, t.expires, t.used_at, g.id, g.tenant_id, g.user_id, g.client_id, g.created, \
+        "SELECT t.issued_at, t.expires, t.used_at, g.id, g.tenant_id, g.user_id, g.client_id, g.platform, g.created, \
          g.deadline, g.revoked_at FROM refresh_tokens t JOIN refresh_grants g ON g.id = t.grant_id \
          WHERE t.token_hash = $1",
     )
@@ -181,6 +201,7 @@ fn token_state(row: &impl Columns) -> StoreResult<RefreshTokenState> {
             tenant_id: TenantId(row.uuid("tenant_id")?),
             user_id: ObjectId(row.uuid("user_id")?),
             client_id: AppId(row.uuid("client_id")?),
+            platform: platform_from(row)?,
             created: row.int("created")?,
             deadline: row.opt_int("deadline")?,
         },

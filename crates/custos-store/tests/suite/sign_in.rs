@@ -35,6 +35,7 @@ fn family(grant: &CodeGrant, deadline: Option<i64>) -> RefreshGrant {
         tenant_id: grant.tenant_id,
         user_id: grant.user_id,
         client_id: grant.client_id,
+        platform: grant.platform,
         created: NOW,
         deadline,
     }
