@@ -2,7 +2,7 @@
 //! their secrets, certificates and federated identity credentials, service principals, app role
 //! assignments, the organization, users and `/me`, directory role assignments, delegated
 //! permission grants) and all of custos' own admin API (`/admin/v1/...`: tenants,
-//! their settings, managed identities with their credentials and endpoint secrets, signing
+//! their settings and admin consent, managed identities with their credentials and endpoint secrets, signing
 //! keys), plus tenant [`provision`]ing used by `custos init` and `custos recover-admin`, the
 //! [`provision_apps`] functions that register resource APIs, clients and their service
 //! principals for trusted callers (`custos serve --demo`), and [`consent`], what accepting an
@@ -16,6 +16,7 @@
 //! (the token's `tid`): objects of other tenants are 404, never visible.
 
 mod admin;
+mod admin_consent;
 mod applications;
 mod assignments;
 mod auth;
@@ -178,6 +179,7 @@ pub fn admin_router(state: DirectoryState) -> Router {
         .route("/admin/v1/tenants", get(admin::list_tenants).post(admin::create_tenant))
         .route("/admin/v1/tenants/{tenant}", get(admin::get_tenant))
         .route("/admin/v1/tenants/{tenant}/settings", get(admin::get_settings).patch(admin::patch_settings))
+        .route("/admin/v1/tenants/{tenant}/consent", post(admin_consent::grant))
         .route("/admin/v1/tenants/{tenant}/managedIdentities", get(mi::list).post(mi::create))
         .route("/admin/v1/tenants/{tenant}/managedIdentities/{id}", get(mi::get).delete(mi::delete))
         .route("/admin/v1/tenants/{tenant}/managedIdentities/{id}/credentials", post(mi::add_credential))
