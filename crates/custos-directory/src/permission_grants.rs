@@ -56,7 +56,9 @@ async fn checked_scope(
     resource: &ServicePrincipal,
     scope: &str,
 ) -> Result<String, GraphError> {
-    let app = state.store.application_by_app_id(resource.tenant_id, resource.app_id).await?;
+    // A multi-tenant resource of another tenant is defined by its home registration.
+    let app =
+        crate::consent::registration_for(state.store.as_ref(), resource.tenant_id, resource.app_id).await?;
     let mut values: Vec<&str> = Vec::new();
     for value in scope.split(' ').filter(|v| !v.is_empty()) {
         if app.as_ref().is_none_or(|a| a.scope_by_value(value).is_none()) {
