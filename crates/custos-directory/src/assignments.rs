@@ -150,6 +150,14 @@ async fn create(
     };
     check_role(&state, &resource, app_role_id).await?;
     privileged::ensure_may_grant(&state, caller, principal.id, resource.id, app_role_id).await?;
+    // A signed-in Cloud or Application Administrator may grant any API's application
+    // permissions except the directory API's own (`entra-user-flows.md` §2.2).
+    if caller.scopes.is_some()
+        && resource.app_id == custos_core::ids::GRAPH_APP_ID
+        && !custos_core::users::may_grant_admin_consent(auth.directory_roles(), true)
+    {
+        return Err(GraphError::Forbidden);
+    }
     let assignment = AppRoleAssignment {
         id: crate::new_assignment_id(),
         tenant_id: caller.tenant_id,

@@ -1,6 +1,6 @@
 //! Who is calling and what they may do: the [`BearerAuthenticator`] seam (the server plugs in the
 //! authority's token verifier), the [`Authed`] extractor that turns `Authorization: Bearer` into
-//! a [`Caller`] or a 401, and the app-role requirements ([`Permission`]) of each route family.
+//! a [`Caller`] or a 401, checked against a route's [`Permission`].
 
 use crate::DirectoryState;
 use crate::error::GraphError;
@@ -9,6 +9,9 @@ use custos_core::bearer::BearerError;
 use custos_core::{AppId, ObjectId, TenantId};
 use http::header;
 use http::request::Parts;
+use uuid::Uuid;
+
+pub(crate) use crate::permissions::{Permission, roles};
 
 /// The verified identity behind a directory request. Every route operates in `tenant_id` only.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,73 +37,59 @@ pub trait BearerAuthenticator: Send + Sync + 'static {
     fn authenticate(&self, bearer_token: &str) -> Result<Caller, String>;
 }
 
-/// App role values, as Microsoft Graph names them.
-pub(crate) mod roles {
-    pub(crate) const APPLICATION_READ_WRITE_ALL: &str = "Application.ReadWrite.All";
-    pub(crate) const APPLICATION_READ_ALL: &str = "Application.Read.All";
-    pub(crate) const APP_ROLE_ASSIGNMENT_READ_WRITE_ALL: &str = "AppRoleAssignment.ReadWrite.All";
-    pub(crate) const DIRECTORY_READ_ALL: &str = "Directory.Read.All";
-    pub(crate) const AUDIT_LOG_READ_ALL: &str = "AuditLog.Read.All";
-    pub(crate) const CUSTOS_ADMIN: &str = "Custos.Admin";
-}
-
-/// What a route needs; each variant accepts any of the app roles Graph accepts for it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Permission {
-    /// Read applications and service principals.
-    ReadApplications,
-    /// Create, update and delete applications, their secrets and service principals.
-    WriteApplications,
-    /// Read app role assignments.
-    ReadAssignments,
-    /// Grant and revoke app role assignments.
-    WriteAssignments,
-    /// Read the organization (tenant).
-    ReadOrganization,
-    /// custos' own admin API.
-    Admin,
-}
-
-impl Permission {
-    fn accepted_roles(self) -> &'static [&'static str] {
-        use roles::*;
-        match self {
-            Self::ReadApplications => &[APPLICATION_READ_ALL, APPLICATION_READ_WRITE_ALL, DIRECTORY_READ_ALL],
-            Self::WriteApplications => &[APPLICATION_READ_WRITE_ALL],
-            Self::ReadAssignments => &[
-                APPLICATION_READ_ALL,
-                APPLICATION_READ_WRITE_ALL,
-                DIRECTORY_READ_ALL,
-                APP_ROLE_ASSIGNMENT_READ_WRITE_ALL,
-            ],
-            Self::WriteAssignments => &[APP_ROLE_ASSIGNMENT_READ_WRITE_ALL],
-            Self::ReadOrganization => &[
-                DIRECTORY_READ_ALL,
-                APPLICATION_READ_ALL,
-                APPLICATION_READ_WRITE_ALL,
-                APP_ROLE_ASSIGNMENT_READ_WRITE_ALL,
-                AUDIT_LOG_READ_ALL,
-            ],
-            Self::Admin => &[CUSTOS_ADMIN],
-        }
-    }
-}
-
-/// An authenticated caller, extracted from `Authorization: Bearer ...`.
+/// An authenticated caller, extracted from `Authorization: Bearer ...`. For a delegated token
+/// the signed-in user's directory roles are read with it (the user must exist and be enabled).
 #[derive(Debug, Clone)]
-pub(crate) struct Authed(pub(crate) Caller);
+pub(crate) struct Authed {
+    caller: Caller,
+    directory_roles: Vec<Uuid>,
+}
 
 impl Authed {
-    /// The caller, when one of its roles grants `permission`; 403 otherwise.
+    /// The caller, when it may use a route needing `permission` ([`crate::permissions`]); 403
+    /// otherwise.
     pub(crate) fn require(&self, permission: Permission) -> Result<&Caller, GraphError> {
-        let accepted = permission.accepted_roles();
-        if self.0.roles.iter().any(|r| accepted.contains(&r.as_str())) {
-            Ok(&self.0)
+        let allowed = match &self.caller.scopes {
+            None => permission.allows_app(&self.caller.roles),
+            Some(scopes) => permission.allows_user(scopes, &self.directory_roles),
+        };
+        if allowed {
+            Ok(&self.caller)
         } else {
-            tracing::debug!(app_id = %self.0.app_id, ?permission, "directory call refused: missing app role");
+            tracing::debug!(app_id = %self.caller.app_id, delegated = self.caller.scopes.is_some(), ?permission, "directory call refused: missing permission");
             Err(GraphError::Forbidden)
         }
     }
+
+    /// The caller without any permission check (for `/me`, which answers app tokens itself).
+    pub(crate) fn caller(&self) -> &Caller {
+        &self.caller
+    }
+
+    /// The signed-in user's directory role template ids (empty for an app-only token).
+    pub(crate) fn directory_roles(&self) -> &[Uuid] {
+        &self.directory_roles
+    }
+}
+
+/// The directory roles of the signed-in user of a delegated token; 401 when the user is gone
+/// or disabled.
+async fn user_roles(state: &DirectoryState, caller: &Caller) -> Result<Vec<Uuid>, GraphError> {
+    match state.store.user(caller.tenant_id, caller.object_id).await? {
+        Some(user) if user.account_enabled => {}
+        _ => {
+            tracing::info!(tenant = %caller.tenant_id, "directory call refused: the token's user is absent or disabled");
+            return Err(GraphError::InvalidToken);
+        }
+    }
+    Ok(state
+        .store
+        .directory_role_assignments(caller.tenant_id)
+        .await?
+        .into_iter()
+        .filter(|a| a.principal_id == caller.object_id)
+        .map(|a| a.role_definition_id)
+        .collect())
 }
 
 impl FromRequestParts<DirectoryState> for Authed {
@@ -117,37 +106,15 @@ impl FromRequestParts<DirectoryState> for Authed {
             }
         };
         match state.authenticator.authenticate(token) {
-            Ok(caller) => Ok(Self(caller)),
+            Ok(caller) => {
+                let directory_roles =
+                    if caller.scopes.is_some() { user_roles(state, &caller).await? } else { Vec::new() };
+                Ok(Self { caller, directory_roles })
+            }
             Err(reason) => {
                 tracing::info!(%reason, "directory call refused: bearer token rejected");
                 Err(GraphError::InvalidToken)
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn caller(roles: &[&str]) -> Authed {
-        Authed(Caller {
-            tenant_id: TenantId::new_random(),
-            app_id: AppId::new_random(),
-            object_id: ObjectId::new_random(),
-            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
-            scopes: None,
-        })
-    }
-
-    #[test]
-    fn read_write_implies_read_but_not_the_reverse() {
-        let rw = caller(&[roles::APPLICATION_READ_WRITE_ALL]);
-        assert!(rw.require(Permission::ReadApplications).is_ok());
-        assert!(rw.require(Permission::WriteApplications).is_ok());
-        assert_eq!(rw.require(Permission::WriteAssignments), Err(GraphError::Forbidden));
-        let ro = caller(&[roles::APPLICATION_READ_ALL]);
-        assert_eq!(ro.require(Permission::WriteApplications), Err(GraphError::Forbidden));
-        assert_eq!(caller(&[]).require(Permission::Admin), Err(GraphError::Forbidden));
     }
 }

@@ -63,6 +63,19 @@ pub enum GraphError {
         "Property value cannot be deleted or updated unless it is disabled first. App role '{0}' is enabled."
     )]
     EnabledAppRoleRemoved(String),
+    /// 400 `Request_BadRequest` with a `details` entry of code `ObjectConflict`: another object
+    /// has the same value for this unique property (Graph's answer to a duplicate
+    /// `userPrincipalName`).
+    #[error("Another object with the same value for property {0} already exists.")]
+    ObjectConflict(&'static str),
+    /// 400 `BadRequest`: `/me` called with an app-only token.
+    #[error("/me request is only valid with delegated authentication flow.")]
+    NotDelegated,
+    /// 400 `CannotDeleteOrUpdateEnabledEntitlement`: an enabled delegated permission was removed.
+    #[error(
+        "Property value cannot be deleted or updated unless it is disabled first. Permission scope '{0}' is enabled."
+    )]
+    EnabledPermissionScopeRemoved(String),
     /// 409 `Request_MultipleObjectsWithSameKeyValue`: a create collides with an existing object
     /// (admin API).
     #[error("{0}")]
@@ -90,7 +103,10 @@ impl GraphError {
             | Self::Malformed(_)
             | Self::UnsupportedQuery(_)
             | Self::DuplicateKey(_)
-            | Self::EnabledAppRoleRemoved(_) => StatusCode::BAD_REQUEST,
+            | Self::ObjectConflict(_)
+            | Self::NotDelegated
+            | Self::EnabledAppRoleRemoved(_)
+            | Self::EnabledPermissionScopeRemoved(_) => StatusCode::BAD_REQUEST,
         }
     }
 
@@ -100,11 +116,13 @@ impl GraphError {
             Self::MissingToken | Self::InvalidToken => "InvalidAuthenticationToken",
             Self::Forbidden | Self::ProofRejected(_) => "Authorization_RequestDenied",
             Self::NotFound(_) | Self::Missing(_) => "Request_ResourceNotFound",
-            Self::BadRequest(_) => "Request_BadRequest",
-            Self::Malformed(_) => "BadRequest",
+            Self::BadRequest(_) | Self::ObjectConflict(_) => "Request_BadRequest",
+            Self::Malformed(_) | Self::NotDelegated => "BadRequest",
             Self::UnsupportedQuery(_) => "Request_UnsupportedQuery",
             Self::DuplicateKey(_) | Self::Conflict(_) => "Request_MultipleObjectsWithSameKeyValue",
-            Self::EnabledAppRoleRemoved(_) => "CannotDeleteOrUpdateEnabledEntitlement",
+            Self::EnabledAppRoleRemoved(_) | Self::EnabledPermissionScopeRemoved(_) => {
+                "CannotDeleteOrUpdateEnabledEntitlement"
+            }
             Self::PayloadTooLarge(_) => "Request_EntityTooLarge",
             Self::Unavailable => "serviceNotAvailable",
         }
@@ -133,6 +151,8 @@ impl From<StoreError> for GraphError {
 struct ErrorMarker {
     code: &'static str,
     message: String,
+    /// Graph's `details` array, when the error has one.
+    details: Option<serde_json::Value>,
 }
 
 impl IntoResponse for GraphError {
@@ -149,7 +169,19 @@ impl IntoResponse for GraphError {
             }
             _ => {}
         }
-        response.extensions_mut().insert(ErrorMarker { code: self.code(), message: self.to_string() });
+        let details = match &self {
+            Self::ObjectConflict(property) => Some(serde_json::json!([{
+                "code": "ObjectConflict",
+                "message": self.to_string(),
+                "target": property,
+            }])),
+            _ => None,
+        };
+        response.extensions_mut().insert(ErrorMarker {
+            code: self.code(),
+            message: self.to_string(),
+            details,
+        });
         response
     }
 }
@@ -182,7 +214,7 @@ pub(crate) async fn envelope(State(state): State<DirectoryState>, request: Reque
             .now()
             .format(&time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]"))
             .unwrap_or_default();
-        let body = serde_json::json!({
+        let mut body = serde_json::json!({
             "error": {
                 "code": marker.code,
                 "message": marker.message,
@@ -193,6 +225,9 @@ pub(crate) async fn envelope(State(state): State<DirectoryState>, request: Reque
                 }
             }
         });
+        if let Some(details) = marker.details {
+            body["error"]["details"] = details;
+        }
         *response.body_mut() = Body::from(body.to_string());
         response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     }

@@ -1,7 +1,8 @@
 //! The directory API of custos: a Microsoft Graph v1.0 subset (`/v1.0/...`: applications and
 //! their secrets, certificates and federated identity credentials, service principals, app role
-//! assignments, the organization) and all of custos' own admin API (`/admin/v1/...`: tenants,
-//! their settings, managed identities with their credentials and endpoint secrets, signing
+//! assignments, the organization, users and `/me`, directory role assignments, delegated
+//! permission grants) and all of custos' own admin API (`/admin/v1/...`: tenants,
+//! their settings and admin consent, managed identities with their credentials and endpoint secrets, signing
 //! keys), plus tenant [`provision`]ing used by `custos init` and `custos recover-admin`, the
 //! [`provision_apps`] functions that register resource APIs, clients and their service
 //! principals for trusted callers (`custos serve --demo`), and [`consent`], what accepting an
@@ -15,10 +16,12 @@
 //! (the token's `tid`): objects of other tenants are 404, never visible.
 
 mod admin;
+mod admin_consent;
 mod applications;
 mod assignments;
 mod auth;
 mod body;
+pub mod builtins;
 mod certificates;
 pub mod consent;
 mod endpoint_secrets;
@@ -33,14 +36,21 @@ mod no_store;
 mod odata;
 mod organization;
 mod passwords;
+mod permission_grants;
+mod permissions;
 mod privileged;
 mod proof;
 pub mod provision;
 pub mod provision_apps;
 mod resolve;
+mod role_assignments;
 mod service_principals;
 mod shapes;
+mod sign_in_settings;
 mod signing_keys;
+mod user_admins;
+mod user_shapes;
+mod users;
 mod validate;
 
 pub use auth::{BearerAuthenticator, Caller};
@@ -104,6 +114,8 @@ pub fn graph_router(state: DirectoryState) -> Router {
     use applications as apps;
     use assignments as asg;
     use federated_routes as fic;
+    use permission_grants as grants;
+    use role_assignments as roles;
     use service_principals as sps;
     Router::new()
         .route("/v1.0/applications", get(apps::list).post(apps::create))
@@ -130,6 +142,17 @@ pub fn graph_router(state: DirectoryState) -> Router {
         )
         .route("/v1.0/servicePrincipals/{id}/appRoleAssignments/{assignment}", delete(asg::delete_assignment))
         .route("/v1.0/organization", get(organization::list))
+        .route("/v1.0/me", get(users::me))
+        .route("/v1.0/users", get(users::list).post(users::create))
+        .route("/v1.0/users/{id}", get(users::get).patch(users::patch).delete(users::delete))
+        .route("/v1.0/users/{id}/revokeSignInSessions", post(users::revoke_sign_in_sessions))
+        .route("/v1.0/roleManagement/directory/roleAssignments", get(roles::list).post(roles::create))
+        .route("/v1.0/roleManagement/directory/roleAssignments/{id}", get(roles::get).delete(roles::delete))
+        .route("/v1.0/oauth2PermissionGrants", get(grants::list).post(grants::create))
+        .route(
+            "/v1.0/oauth2PermissionGrants/{id}",
+            get(grants::get).patch(grants::patch).delete(grants::delete),
+        )
         .route("/v1.0/{entity}", get(keyed::get).patch(keyed::patch).delete(keyed::delete))
         .route("/v1.0/{entity}/addPassword", post(keyed::add_password))
         .route("/v1.0/{entity}/removePassword", post(keyed::remove_password))
@@ -156,6 +179,7 @@ pub fn admin_router(state: DirectoryState) -> Router {
         .route("/admin/v1/tenants", get(admin::list_tenants).post(admin::create_tenant))
         .route("/admin/v1/tenants/{tenant}", get(admin::get_tenant))
         .route("/admin/v1/tenants/{tenant}/settings", get(admin::get_settings).patch(admin::patch_settings))
+        .route("/admin/v1/tenants/{tenant}/consent", post(admin_consent::grant))
         .route("/admin/v1/tenants/{tenant}/managedIdentities", get(mi::list).post(mi::create))
         .route("/admin/v1/tenants/{tenant}/managedIdentities/{id}", get(mi::get).delete(mi::delete))
         .route("/admin/v1/tenants/{tenant}/managedIdentities/{id}/credentials", post(mi::add_credential))

@@ -101,6 +101,11 @@ pub(crate) fn entity_select(
 }
 
 impl ListQuery {
+    /// Whether `$select` was given.
+    pub(crate) fn has_select(&self) -> bool {
+        self.select.is_some()
+    }
+
     /// Whether `$select` names `property` explicitly.
     pub(crate) fn selects(&self, property: &str) -> bool {
         self.select.as_ref().is_some_and(|(_, props)| props.iter().any(|p| p == property))

@@ -98,8 +98,10 @@ impl AdminGrants {
     }
 }
 
+/// Whether the caller holds `Custos.Admin` as an application permission: a delegated token's
+/// `roles` never count (a user of a tenant never reaches installation admin).
 fn holds_admin_role(caller: &Caller) -> bool {
-    caller.roles.iter().any(|r| r == roles::CUSTOS_ADMIN)
+    caller.scopes.is_none() && caller.roles.iter().any(|r| r == roles::CUSTOS_ADMIN)
 }
 
 fn denied(caller: &Caller, why: &str) -> GraphError {
@@ -112,6 +114,12 @@ fn last_admin(grants: &AdminGrants, principal: ObjectId) -> GraphError {
     GraphError::BadRequest(format!(
         "Service principal '{principal}' is the tenant's last administrator (app role {role}): grant {role} to another application first."
     ))
+}
+
+/// Whether the tenant has an enabled administrator application (a service principal holding
+/// the administrator role): then no user is its last way in.
+pub(crate) async fn has_admin_application(store: &dyn Store, tenant: TenantId) -> Result<bool, GraphError> {
+    Ok(AdminGrants::of(store, tenant).await?.is_some_and(|g| g.holders.iter().any(|(_, enabled)| *enabled)))
 }
 
 /// What a write addresses: an application (through its service principal) or a principal.

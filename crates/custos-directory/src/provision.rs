@@ -1,6 +1,7 @@
 //! Tenant provisioning: a new tenant with the built-in directory API resource (Microsoft Graph's
-//! appId, identifier URI and app role ids, plus `Custos.Admin`) and a bootstrap admin
-//! application holding every one of those roles. Used by `custos init` and `POST
+//! appId, identifier URI, app role ids and delegated scopes, plus `Custos.Admin`), the built-in
+//! Office 365 Management APIs resource ([`crate::builtins`]) and a bootstrap admin application
+//! holding every directory API role. Used by `custos init` and `POST
 //! /admin/v1/tenants`. And its offline repair, [`recover_admin`] (`custos recover-admin`, and
 //! `custos init` when `admin.json` is lost): whoever can open the data directory can always
 //! mint a new admin secret, whatever was done to the tenant over Graph.
@@ -34,8 +35,9 @@ const MAX_DISPLAY_NAME: usize = 256;
 /// The id of Graph's `Application.ReadWrite.All` app role.
 pub const APPLICATION_READ_WRITE_ALL: Uuid = Uuid::from_u128(0x1bfefb4e_e0b5_418b_a88f_73c46d2cc8e9);
 
-/// `(id, value, display name, description)` of every directory API app role. The first five
-/// carry Microsoft Graph's real role ids, so scripts that hard-code them work unchanged.
+/// `(id, value, display name, description)` of every directory API app role. All but
+/// `Custos.Admin` carry Microsoft Graph's real role ids, so scripts that hard-code them work
+/// unchanged.
 const DIRECTORY_ROLES: &[(Uuid, &str, &str, &str)] = &[
     (
         APPLICATION_READ_WRITE_ALL,
@@ -66,6 +68,36 @@ const DIRECTORY_ROLES: &[(Uuid, &str, &str, &str)] = &[
         "AuditLog.Read.All",
         "Read all audit log data",
         "Allows the app to read and query your audit log activities, without a signed-in user.",
+    ),
+    (
+        Uuid::from_u128(0xdf021288_bdef_4463_88db_98f22de89214),
+        "User.Read.All",
+        "Read all users' full profiles",
+        "Allows the app to read user profiles without a signed in user.",
+    ),
+    (
+        Uuid::from_u128(0x741f803b_c850_494e_b5df_cde7c675a1ca),
+        "User.ReadWrite.All",
+        "Read and write all users' full profiles",
+        "Allows the app to read and update user profiles without a signed in user.",
+    ),
+    (
+        Uuid::from_u128(0x9e3f62cf_ca93_4989_b6ce_bf83c28f9fe8),
+        "RoleManagement.ReadWrite.Directory",
+        "Read and write all directory RBAC settings",
+        "Allows the app to read and manage the role-based access control (RBAC) settings for your company's directory, without a signed-in user.",
+    ),
+    (
+        Uuid::from_u128(0x8e8e4742_1d95_4f68_9d56_6ee75648c72a),
+        "DelegatedPermissionGrant.ReadWrite.All",
+        "Manage all delegated permission grants",
+        "Allows the app to manage permission grants for delegated permissions exposed by any API (including Microsoft Graph), without a signed-in user.",
+    ),
+    (
+        Uuid::from_u128(0x19dbc75e_c2e2_444c_a770_ec69d8559fc7),
+        "Directory.ReadWrite.All",
+        "Read and write directory data",
+        "Allows the app to read and write data in your organization's directory, such as users, and groups, without a signed-in user.",
     ),
     (
         CUSTOS_ADMIN_ROLE_ID,
@@ -206,6 +238,8 @@ pub async fn provision_tenant(
         .filter(|role| role.id != CUSTOS_ADMIN_ROLE_ID || scope == AdminScope::Installation)
         .collect();
     directory.sign_in_audience = "AzureADMultipleOrgs".to_owned();
+    directory.oauth2_permission_scopes = crate::builtins::directory_permission_scopes();
+    let office = crate::builtins::office_management_application(tenant.id, now);
 
     let (secret, credential) = new_client_secret(hasher, "bootstrap", now);
     let mut admin = bootstrap_admin_application(tenant.id, now);
@@ -224,6 +258,9 @@ pub async fn provision_tenant(
         for role in &directory.app_roles {
             store.create_assignment(&assignment(&admin_sp, &directory_sp, role.id, now)).await?;
         }
+        store.create_application(&office).await?;
+        created.push(office.id);
+        store.create_service_principal(&service_principal_for(&office, now)).await?;
         Ok::<(), StoreError>(())
     }
     .await;
@@ -445,7 +482,7 @@ mod tests {
     #[test]
     fn directory_roles_are_graphs_plus_custos_admin() {
         let roles = directory_app_roles();
-        assert_eq!(roles.len(), 6);
+        assert_eq!(roles.len(), 11);
         let admin = roles.iter().find(|r| r.value.as_deref() == Some("Custos.Admin")).unwrap();
         assert_eq!(admin.id, CUSTOS_ADMIN_ROLE_ID);
         assert!(roles.iter().all(|r| r.is_enabled && r.allowed_member_types == ["Application"]));

@@ -30,7 +30,7 @@ pub(crate) async fn tenant(store: &dyn Store, id: TenantId) -> Result<Tenant, Gr
 /// Whether an application is visible under `applications`: neither the built-in directory API
 /// nor the application behind a managed identity.
 pub(crate) async fn is_listed(store: &dyn Store, app: &Application) -> Result<bool, GraphError> {
-    if app.app_id == GRAPH_APP_ID {
+    if crate::builtins::is_built_in(app.app_id) {
         return Ok(false);
     }
     let principal = store.service_principal_by_app_id(app.tenant_id, app.app_id).await?;
@@ -48,7 +48,7 @@ pub(crate) async fn listed_applications(
         .into_iter()
         .filter(|sp| sp.service_principal_type == ServicePrincipalType::ManagedIdentity)
         .map(|sp| sp.app_id)
-        .chain([GRAPH_APP_ID])
+        .chain([GRAPH_APP_ID, crate::builtins::OFFICE_MANAGEMENT_APP_ID])
         .collect();
     let mut apps = store.applications(tenant).await?;
     apps.retain(|app| !hidden.contains(&app.app_id));

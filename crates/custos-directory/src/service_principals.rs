@@ -33,8 +33,9 @@ fn read_only(sp: &ServicePrincipal) -> GraphError {
 /// The refusal to disable or delete the built-in directory API's service principal: every
 /// Graph and admin token of the tenant is issued for it.
 fn built_in(sp: &ServicePrincipal, done: &str) -> GraphError {
-    tracing::info!(tenant = %sp.tenant_id, done, "refused to remove the directory API service principal");
-    GraphError::BadRequest(format!("The directory API service principal cannot be {done}."))
+    tracing::info!(tenant = %sp.tenant_id, done, "refused to remove a built-in resource's service principal");
+    let which = if sp.app_id == GRAPH_APP_ID { "The directory API" } else { "A built-in resource's" };
+    GraphError::BadRequest(format!("{which} service principal cannot be {done}."))
 }
 
 fn store_error(err: StoreError, id: ObjectId) -> GraphError {
@@ -139,7 +140,7 @@ pub(crate) async fn update(
     privileged::ensure_may_change(state, caller, Target::Principal(sp.id)).await?;
     if let Some(enabled) = body.take::<bool>("accountEnabled", RESOURCE)? {
         if !enabled && sp.account_enabled {
-            if sp.app_id == GRAPH_APP_ID {
+            if crate::builtins::is_built_in(sp.app_id) {
                 return Err(built_in(&sp, "disabled"));
             }
             privileged::ensure_may_remove(state, caller, Target::Principal(sp.id)).await?;
@@ -163,7 +164,7 @@ pub(crate) async fn remove(
     if shapes::is_read_only(sp) {
         return Err(read_only(sp));
     }
-    if sp.app_id == GRAPH_APP_ID {
+    if crate::builtins::is_built_in(sp.app_id) {
         return Err(built_in(sp, "deleted"));
     }
     privileged::ensure_may_remove(state, caller, Target::Principal(sp.id)).await?;

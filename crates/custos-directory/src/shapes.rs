@@ -7,6 +7,7 @@
 use crate::odata::EntityType;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use custos_core::consent::{PermissionScope, RequiredResourceAccess};
 use custos_core::model::SIGN_IN_AUDIENCE_MY_ORG;
 use custos_core::model::{
     AppRole, AppRoleAssignment, Application, KeyCredential, PasswordCredential, ServicePrincipal,
@@ -66,6 +67,32 @@ fn app_role(role: &AppRole) -> Value {
     })
 }
 
+/// A delegated permission (`permissionScope`).
+pub(crate) fn permission_scope(scope: &PermissionScope) -> Value {
+    json!({
+        "adminConsentDescription": scope.admin_consent_description,
+        "adminConsentDisplayName": scope.admin_consent_display_name,
+        "id": scope.id,
+        "isEnabled": scope.is_enabled,
+        "origin": "Application",
+        "type": scope.consent.as_str(),
+        "userConsentDescription": scope.user_consent_description,
+        "userConsentDisplayName": scope.user_consent_display_name,
+        "value": scope.value,
+    })
+}
+
+fn required_resource_access(access: &RequiredResourceAccess) -> Value {
+    json!({
+        "resourceAppId": access.resource_app_id,
+        "resourceAccess": access
+            .resource_access
+            .iter()
+            .map(|a| json!({"id": a.id, "type": a.kind.as_str()}))
+            .collect::<Vec<_>>(),
+    })
+}
+
 /// A password credential as listed on an application (no secret text, never the hash).
 pub(crate) fn password_credential(p: &PasswordCredential, secret_text: Option<&str>) -> Value {
     json!({
@@ -117,7 +144,7 @@ pub(crate) fn application(app: &Application, publisher_domain: &str, with_keys: 
             "acceptMappedClaims": null,
             "knownClientApplications": [],
             "requestedAccessTokenVersion": app.requested_access_token_version,
-            "oauth2PermissionScopes": [],
+            "oauth2PermissionScopes": app.oauth2_permission_scopes.iter().map(permission_scope).collect::<Vec<_>>(),
             "preAuthorizedApplications": [],
         },
         "appRoles": app.app_roles.iter().map(app_role).collect::<Vec<_>>(),
@@ -139,13 +166,17 @@ pub(crate) fn application(app: &Application, publisher_domain: &str, with_keys: 
             .iter()
             .map(|p| password_credential(p, None))
             .collect::<Vec<_>>(),
-        "publicClient": { "redirectUris": [] },
-        "requiredResourceAccess": [],
-        "spa": { "redirectUris": [] },
+        "publicClient": { "redirectUris": app.redirect_uris.public_client },
+        "requiredResourceAccess": app
+            .required_resource_access
+            .iter()
+            .map(required_resource_access)
+            .collect::<Vec<_>>(),
+        "spa": { "redirectUris": app.redirect_uris.spa },
         "web": {
             "homePageUrl": null,
             "logoutUrl": null,
-            "redirectUris": [],
+            "redirectUris": app.redirect_uris.web,
             "implicitGrantSettings": {
                 "enableAccessTokenIssuance": false,
                 "enableIdTokenIssuance": false,
@@ -204,14 +235,14 @@ pub(crate) fn service_principal(sp: &ServicePrincipal, app: Option<&Application>
         "displayName": sp.display_name,
         "homepage": null,
         "notes": null,
-        "replyUrls": [],
+        "replyUrls": app.map(|a| a.redirect_uris.web.iter().chain(&a.redirect_uris.public_client).chain(&a.redirect_uris.spa).cloned().collect::<Vec<_>>()).unwrap_or_default(),
         "servicePrincipalNames": names,
         "servicePrincipalType": sp.service_principal_type.as_str(),
         "signInAudience": app.map_or(SIGN_IN_AUDIENCE_MY_ORG, |a| a.sign_in_audience.as_str()),
         "tags": [],
         "appRoles": app.map(|a| a.app_roles.iter().map(app_role).collect::<Vec<_>>()).unwrap_or_default(),
         "keyCredentials": [],
-        "oauth2PermissionScopes": [],
+        "oauth2PermissionScopes": app.map(|a| a.oauth2_permission_scopes.iter().map(permission_scope).collect::<Vec<_>>()).unwrap_or_default(),
         "passwordCredentials": [],
     })
 }

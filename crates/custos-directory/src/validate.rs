@@ -1,12 +1,18 @@
 //! The writable properties of an application (POST and PATCH bodies), read strictly into
 //! [`ApplicationInput`] and checked before anything is stored: display name, identifier URIs
 //! (absolute, unique in the tenant), app roles (GUID ids, values ≤ 120 characters without
-//! spaces, unique ids and values), `api.requestedAccessTokenVersion`, `signInAudience` and
-//! `keyCredentials` (read by [`crate::key_credentials`]).
+//! spaces, unique ids and values), `api.requestedAccessTokenVersion`, `signInAudience`,
+//! `keyCredentials` (read by [`crate::key_credentials`]), and the interactive sign-in properties
+//! (redirect URIs, `api.oauth2PermissionScopes`, `requiredResourceAccess`, read by
+//! [`crate::sign_in_settings`]).
 
 use crate::body::{JsonObject, invalid_value};
 use crate::error::GraphError;
 use crate::key_credentials::{self, KeyCredentialInput, KeyReplacement};
+use crate::sign_in_settings::{
+    self as sign_in, PermissionScopeInput, PlatformInput, RequiredResourceAccessInput, UriPlatform,
+};
+use custos_core::consent::{PermissionScope, RequiredResourceAccess};
 use custos_core::model::{AppRole, Application};
 use custos_core::scope::identifier_uri_key;
 use serde::Deserialize;
@@ -19,12 +25,8 @@ const MAX_DISPLAY_NAME: usize = 256;
 const MAX_DESCRIPTION: usize = 1024;
 const MAX_IDENTIFIER_URI: usize = 255;
 const MAX_APP_ROLE_VALUE: usize = 120;
-const SIGN_IN_AUDIENCES: &[&str] = &[
-    "AzureADMyOrg",
-    "AzureADMultipleOrgs",
-    "AzureADandPersonalMicrosoftAccount",
-    "PersonalMicrosoftAccount",
-];
+/// custos has no personal Microsoft accounts: only the two organisational audiences.
+const SIGN_IN_AUDIENCES: &[&str] = &["AzureADMyOrg", "AzureADMultipleOrgs"];
 const MEMBER_TYPES: &[&str] = &["User", "Application"];
 
 /// An app role as a client sends it.
@@ -47,12 +49,14 @@ struct AppRoleInput {
     origin: Option<String>,
 }
 
-/// `api` as a client sends it (only the token version is supported).
+/// `api` as a client sends it (the token version and the delegated permissions).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct ApiInput {
     #[serde(default)]
     requested_access_token_version: Option<u8>,
+    #[serde(default)]
+    oauth2_permission_scopes: Option<Vec<PermissionScopeInput>>,
 }
 
 /// The properties a POST or PATCH sets; `None` = not sent.
@@ -65,6 +69,11 @@ pub(crate) struct ApplicationInput {
     requested_access_token_version: Option<Option<u8>>,
     sign_in_audience: Option<String>,
     key_credentials: Option<Vec<KeyCredentialInput>>,
+    permission_scopes: Option<Vec<PermissionScope>>,
+    required_resource_access: Option<Vec<RequiredResourceAccess>>,
+    web_redirect_uris: Option<Vec<String>>,
+    public_client_redirect_uris: Option<Vec<String>>,
+    spa_redirect_uris: Option<Vec<String>>,
 }
 
 impl ApplicationInput {
@@ -85,6 +94,10 @@ impl ApplicationInput {
             "api",
             "signInAudience",
             "keyCredentials",
+            "requiredResourceAccess",
+            "web",
+            "publicClient",
+            "spa",
         ])?;
         let display_name: Option<String> = body.take("displayName", RESOURCE)?;
         if display_name.as_ref().is_some_and(|n| n.trim().is_empty() || n.chars().count() > MAX_DISPLAY_NAME)
@@ -105,16 +118,38 @@ impl ApplicationInput {
             Some(roles) => Some(check_app_roles(roles)?),
             None => None,
         };
-        let requested_access_token_version = match body.take::<Option<ApiInput>>("api", RESOURCE)? {
-            Some(Some(api)) => {
-                let v = api.requested_access_token_version;
-                if v.is_some_and(|v| v != 1 && v != 2) {
-                    return Err(invalid_value("requestedAccessTokenVersion", "ApiApplication"));
+        let (requested_access_token_version, permission_scopes) =
+            match body.take::<Option<ApiInput>>("api", RESOURCE)? {
+                Some(Some(api)) => {
+                    let v = api.requested_access_token_version;
+                    if v.is_some_and(|v| v != 1 && v != 2) {
+                        return Err(invalid_value("requestedAccessTokenVersion", "ApiApplication"));
+                    }
+                    let scopes = match api.oauth2_permission_scopes {
+                        Some(scopes) => Some(sign_in::check_permission_scopes(scopes)?),
+                        None => None,
+                    };
+                    (Some(v), scopes)
                 }
-                Some(v)
-            }
-            Some(None) | None => None,
+                Some(None) | None => (None, None),
+            };
+        let required_resource_access = match body
+            .take::<Option<Vec<RequiredResourceAccessInput>>>("requiredResourceAccess", RESOURCE)?
+        {
+            Some(Some(list)) => Some(sign_in::check_required_resource_access(list)?),
+            Some(None) => Some(Vec::new()),
+            None => None,
         };
+        let mut platform = |name: &str, kind: UriPlatform| -> Result<Option<Vec<String>>, GraphError> {
+            match body.take::<Option<PlatformInput>>(name, RESOURCE)? {
+                Some(Some(input)) => input.redirect_uris(kind),
+                Some(None) => Ok(Some(Vec::new())),
+                None => Ok(None),
+            }
+        };
+        let web_redirect_uris = platform("web", UriPlatform::Browser)?;
+        let public_client_redirect_uris = platform("publicClient", UriPlatform::PublicClient)?;
+        let spa_redirect_uris = platform("spa", UriPlatform::Browser)?;
         let sign_in_audience: Option<String> = body.take("signInAudience", RESOURCE)?;
         if sign_in_audience.as_deref().is_some_and(|a| !SIGN_IN_AUDIENCES.contains(&a)) {
             return Err(invalid_value("signInAudience", RESOURCE));
@@ -131,6 +166,11 @@ impl ApplicationInput {
             requested_access_token_version,
             sign_in_audience,
             key_credentials,
+            permission_scopes,
+            required_resource_access,
+            web_redirect_uris,
+            public_client_redirect_uris,
+            spa_redirect_uris,
         })
     }
 
@@ -153,6 +193,11 @@ impl ApplicationInput {
             || self.app_roles.is_some()
             || self.requested_access_token_version.is_some()
             || self.sign_in_audience.is_some()
+            || self.permission_scopes.is_some()
+            || self.required_resource_access.is_some()
+            || self.web_redirect_uris.is_some()
+            || self.public_client_redirect_uris.is_some()
+            || self.spa_redirect_uris.is_some()
     }
 
     /// Writes the sent properties onto `app`. Removing an app role that is still enabled is
@@ -191,6 +236,25 @@ impl ApplicationInput {
         if let Some(audience) = self.sign_in_audience {
             app.sign_in_audience = audience;
         }
+        if let Some(scopes) = self.permission_scopes {
+            sign_in::check_scope_removal(&app.oauth2_permission_scopes, &scopes)?;
+            app.oauth2_permission_scopes = scopes;
+        }
+        if let Some(access) = self.required_resource_access {
+            app.required_resource_access = access;
+        }
+        let mut uris = app.redirect_uris.clone();
+        for (sent, stored) in [
+            (self.web_redirect_uris, &mut uris.web),
+            (self.public_client_redirect_uris, &mut uris.public_client),
+            (self.spa_redirect_uris, &mut uris.spa),
+        ] {
+            if let Some(sent) = sent {
+                *stored = sent;
+            }
+        }
+        sign_in::check_redirect_count(&uris)?;
+        app.redirect_uris = uris;
         if let Some(replacement) = &key_credentials {
             app.key_credentials.clone_from(&replacement.credentials);
         }

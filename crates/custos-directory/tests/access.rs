@@ -242,6 +242,11 @@ async fn provisioning_creates_the_directory_resource_and_an_admin_with_every_rol
             "AppRoleAssignment.ReadWrite.All",
             "Directory.Read.All",
             "AuditLog.Read.All",
+            "User.Read.All",
+            "User.ReadWrite.All",
+            "RoleManagement.ReadWrite.Directory",
+            "DelegatedPermissionGrant.ReadWrite.All",
+            "Directory.ReadWrite.All",
             "Custos.Admin"
         ]
     );
@@ -285,7 +290,7 @@ async fn provisioning_creates_the_directory_resource_and_an_admin_with_every_rol
         .filter(|a| a.principal_id == h.b.admin_service_principal_id)
         .map(|a| a.app_role_id)
         .collect();
-    assert_eq!(b_granted.len(), 5);
+    assert_eq!(b_granted.len(), 10);
     assert!(!b_granted.contains(&CUSTOS_ADMIN_ROLE_ID));
     let found_b = find_bootstrap_admin(store, h.b.tenant.id).await.unwrap().unwrap();
     assert_eq!(found_b.app_id, h.b.admin_app_id);

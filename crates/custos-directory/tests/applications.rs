@@ -167,10 +167,10 @@ async fn bodies_are_read_strictly() {
         bad_id.error(StatusCode::BAD_REQUEST, "Request_BadRequest"),
         "Invalid object identifier 'not-a-guid'."
     );
-    let segment = h.get("/v1.0/users", "admin").await;
+    let segment = h.get("/v1.0/groups", "admin").await;
     assert_eq!(
         segment.error(StatusCode::BAD_REQUEST, "BadRequest"),
-        "Resource not found for the segment 'users'."
+        "Resource not found for the segment 'groups'."
     );
 }
 

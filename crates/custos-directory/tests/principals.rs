@@ -84,7 +84,7 @@ async fn service_principals_create_get_patch_list_delete() {
         .await;
     assert_eq!(list.json["value"].as_array().unwrap().len(), 1);
     assert_eq!(list.json["value"][0]["displayName"], "Microsoft Graph");
-    assert_eq!(list.json["value"][0]["appRoles"].as_array().unwrap().len(), 6);
+    assert_eq!(list.json["value"][0]["appRoles"].as_array().unwrap().len(), 11);
     let graph_sp = list.json["value"][0]["id"].as_str().unwrap().to_owned();
     let protected = h.delete(&format!("/v1.0/servicePrincipals/{graph_sp}"), "writer").await;
     protected.error(StatusCode::BAD_REQUEST, "Request_BadRequest");

@@ -149,6 +149,10 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         Directory::new(store.clone())
     };
     let directory = Arc::new(directory);
+    // Data directories made by an older version gain the built-in resources added since.
+    custos_directory::builtins::ensure_builtins(directory.as_ref(), clock.as_ref())
+        .await
+        .context("cannot bring the built-in resources up to date")?;
     let policy = KeyPolicy {
         rotate_every: args.key_rotation_interval,
         publish_ahead: args.key_publish_ahead,

@@ -20,7 +20,7 @@ use custos_store::sqlite::SqliteStore;
 use http::{Method, Request, StatusCode};
 use serde_json::Value;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use time::macros::datetime;
 
 pub use custos_testkit::http::Reply;
@@ -32,15 +32,22 @@ pub const ALL_ROLES: &[&str] = &[
     "AppRoleAssignment.ReadWrite.All",
     "Directory.Read.All",
     "AuditLog.Read.All",
+    "User.Read.All",
+    "User.ReadWrite.All",
+    "RoleManagement.ReadWrite.Directory",
+    "DelegatedPermissionGrant.ReadWrite.All",
+    "Directory.ReadWrite.All",
     "Custos.Admin",
 ];
 
-/// Maps fixed token strings to callers: the only test double.
-struct Tokens(HashMap<String, Caller>);
+/// Maps fixed token strings to callers: the only test double. Tests may add tokens (e.g. a
+/// delegated one for a user they created).
+struct Tokens(Arc<Mutex<HashMap<String, Caller>>>);
 
 impl BearerAuthenticator for Tokens {
     fn authenticate(&self, bearer_token: &str) -> Result<Caller, String> {
-        self.0.get(bearer_token).cloned().ok_or_else(|| "unknown test token".to_owned())
+        let tokens = self.0.lock().unwrap();
+        tokens.get(bearer_token).cloned().ok_or_else(|| "unknown test token".to_owned())
     }
 }
 
@@ -85,6 +92,7 @@ pub struct Harness {
     pub hasher: SecretHasher,
     pub a: ProvisionedTenant,
     pub b: ProvisionedTenant,
+    tokens: Arc<Mutex<HashMap<String, Caller>>>,
 }
 
 impl Harness {
@@ -130,9 +138,10 @@ impl Harness {
             ("assigner".to_owned(), caller(&a, &["AppRoleAssignment.ReadWrite.All"])),
             ("nobody".to_owned(), caller(&a, &[])),
         ]);
+        let tokens = Arc::new(Mutex::new(tokens));
         let state = DirectoryState {
             store: store.clone(),
-            authenticator: Arc::new(Tokens(tokens)),
+            authenticator: Arc::new(Tokens(tokens.clone())),
             signing_keys: Arc::new(NoAuthority),
             endpoint_secrets: Arc::new(NoAuthority),
             hasher: hasher.clone(),
@@ -142,7 +151,50 @@ impl Harness {
         };
         let router =
             custos_directory::graph_router(state.clone()).merge(custos_directory::admin_router(state));
-        Self { router, store, hasher, a, b }
+        Self { router, store, hasher, a, b, tokens }
+    }
+
+    /// Makes `token` authenticate as `caller`.
+    pub fn add_token(&self, token: &str, caller: Caller) {
+        self.tokens.lock().unwrap().insert(token.to_owned(), caller);
+    }
+
+    /// A delegated token of tenant A for the user `user` with these `scp` values; the calling
+    /// client is the bootstrap admin application and the token's `roles` are `roles`.
+    pub fn add_user_token(&self, token: &str, user: &str, scopes: &[&str], roles: &[&str]) {
+        self.add_token(
+            token,
+            Caller {
+                tenant_id: self.a.tenant.id,
+                app_id: self.a.admin_app_id,
+                object_id: user.parse().unwrap(),
+                roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+                scopes: Some(scopes.iter().map(|s| (*s).to_owned()).collect()),
+            },
+        );
+    }
+
+    /// Creates a user of tenant A as `admin` and returns its JSON (default properties).
+    pub async fn create_user(&self, local: &str) -> Value {
+        let body = serde_json::json!({
+            "accountEnabled": true,
+            "displayName": local,
+            "userPrincipalName": format!("{local}@a.example"),
+            "passwordProfile": {"password": "Passw0rd!"},
+        });
+        let reply = self.post("/v1.0/users", "admin", body).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.json);
+        reply.json
+    }
+
+    /// Assigns a directory role (template id) to a user of tenant A as `admin`; returns the
+    /// assignment's id.
+    pub async fn assign_role(&self, user: &str, role: &str) -> String {
+        let body =
+            serde_json::json!({"roleDefinitionId": role, "principalId": user, "directoryScopeId": "/"});
+        let reply = self.post("/v1.0/roleManagement/directory/roleAssignments", "admin", body).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.json);
+        reply.json["id"].as_str().unwrap().to_owned()
     }
 
     pub fn tenant_a(&self) -> TenantId {

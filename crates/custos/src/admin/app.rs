@@ -1,6 +1,7 @@
 //! `custos app ...`: application registrations through Graph `/v1.0/applications`.
 
 use super::api::Api;
+use super::app_access::{RequiredResource, merge, parse_required_resource, required_resource_access};
 use super::error::AdminError;
 use super::resolve::{Collection, resolve};
 use crate::output::{Report, Table, details, field};
@@ -22,7 +23,8 @@ pub(crate) enum AppCommand {
         /// appId, object id or exact display name.
         app: String,
     },
-    /// Change an application's name, identifier URIs, token version or app roles.
+    /// Change an application's name, identifier URIs, token version, app roles, sign-in
+    /// audience, redirect URIs or required resource access.
     Update(UpdateArgs),
 }
 
@@ -42,6 +44,8 @@ pub(crate) struct CreateArgs {
     /// Free-text description.
     #[arg(long, value_name = "TEXT")]
     description: Option<String>,
+    #[command(flatten)]
+    sign_in: SignInArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -60,12 +64,37 @@ pub(crate) struct UpdateArgs {
     /// Adds an app role for applications with this value (repeatable).
     #[arg(long = "add-role", value_name = "VALUE")]
     add_roles: Vec<String>,
+    #[command(flatten)]
+    sign_in: SignInArgs,
+}
+
+/// The sign-in properties both `create` and `update` set (on update each given list replaces
+/// that platform's list, and a `--required-resource` that resource's entry).
+#[derive(Debug, Default, clap::Args)]
+pub(crate) struct SignInArgs {
+    /// `signInAudience`: AzureADMyOrg (this tenant only) or AzureADMultipleOrgs (other tenants may consent).
+    #[arg(long, value_name = "AUDIENCE", value_parser = ["AzureADMyOrg", "AzureADMultipleOrgs"])]
+    sign_in_audience: Option<String>,
+    /// A redirect URI of a confidential web client (repeatable).
+    #[arg(long = "web-redirect-uri", value_name = "URI")]
+    web_redirect_uris: Vec<String>,
+    /// A redirect URI of a desktop or mobile public client, e.g. http://localhost (repeatable).
+    #[arg(long = "public-client-redirect-uri", value_name = "URI")]
+    public_client_redirect_uris: Vec<String>,
+    /// A redirect URI of a single-page application (repeatable).
+    #[arg(long = "spa-redirect-uri", value_name = "URI")]
+    spa_redirect_uris: Vec<String>,
+    /// Permissions needed on a resource API: RESOURCE=VALUE[:Role|:Scope][,...], RESOURCE an
+    /// identifier URI or appId, `:Scope` (delegated) the default (repeatable).
+    #[arg(long = "required-resource", value_name = "SPEC", value_parser = parse_required_resource)]
+    required_resources: Vec<RequiredResource>,
 }
 
 pub(crate) async fn run(api: &Api, command: AppCommand) -> Result<Report, AdminError> {
     match command {
         AppCommand::Create(args) => {
-            let app = api.post(Collection::Applications.path(), &create_body(&args)).await?;
+            let access = required_resource_access(api, &args.sign_in.required_resources).await?;
+            let app = api.post(Collection::Applications.path(), &create_body(&args, access)).await?;
             Ok(Report::new(app.clone(), show_text(&app)))
         }
         AppCommand::List => {
@@ -85,7 +114,8 @@ pub(crate) async fn run(api: &Api, command: AppCommand) -> Result<Report, AdminE
         }
         AppCommand::Update(args) => {
             let app = resolve(api, Collection::Applications, &args.app).await?;
-            api.patch(&object_path(&app), &update_body(&app, &args)?).await?;
+            let access = required_resource_access(api, &args.sign_in.required_resources).await?;
+            api.patch(&object_path(&app), &update_body(&app, &args, access)?).await?;
             let updated = api.get(&object_path(&app)).await?;
             Ok(Report::new(updated.clone(), show_text(&updated)))
         }
@@ -114,7 +144,23 @@ fn new_role(value: &str) -> Value {
     })
 }
 
-fn create_body(args: &CreateArgs) -> Value {
+/// Sets `signInAudience`, the non-empty redirect URI lists and `requiredResourceAccess`.
+fn sign_in_properties(body: &mut Value, args: &SignInArgs, access: Option<Value>) {
+    if let Some(audience) = &args.sign_in_audience {
+        body["signInAudience"] = json!(audience);
+    }
+    let uris = [&args.web_redirect_uris, &args.public_client_redirect_uris, &args.spa_redirect_uris];
+    for (platform, list) in ["web", "publicClient", "spa"].into_iter().zip(uris) {
+        if !list.is_empty() {
+            body[platform] = json!({"redirectUris": list});
+        }
+    }
+    if let Some(access) = access {
+        body["requiredResourceAccess"] = access;
+    }
+}
+
+fn create_body(args: &CreateArgs, access: Vec<Value>) -> Value {
     let mut body = json!({
         "displayName": args.name,
         "identifierUris": args.identifier_uris,
@@ -126,10 +172,12 @@ fn create_body(args: &CreateArgs) -> Value {
     if let Some(version) = args.token_version {
         body["api"] = json!({"requestedAccessTokenVersion": token_version_value(version)});
     }
+    let access = (!access.is_empty()).then_some(Value::Array(access));
+    sign_in_properties(&mut body, &args.sign_in, access);
     body
 }
 
-fn update_body(app: &Value, args: &UpdateArgs) -> Result<Value, AdminError> {
+fn update_body(app: &Value, args: &UpdateArgs, access: Vec<Value>) -> Result<Value, AdminError> {
     let mut body = json!({});
     if let Some(name) = &args.name {
         body["displayName"] = json!(name);
@@ -154,9 +202,11 @@ fn update_body(app: &Value, args: &UpdateArgs) -> Result<Value, AdminError> {
         }
         body["appRoles"] = Value::Array(roles);
     }
+    let access = (!access.is_empty()).then(|| merge(&app["requiredResourceAccess"], access));
+    sign_in_properties(&mut body, &args.sign_in, access);
     if body.as_object().is_some_and(serde_json::Map::is_empty) {
         return Err(AdminError::Usage(
-            "nothing to update: give --name, --identifier-uri, --token-version or --add-role".to_owned(),
+            "nothing to update: give --name, --identifier-uri, --token-version, --add-role, --sign-in-audience, a --*-redirect-uri or --required-resource".to_owned(),
         ));
     }
     Ok(body)
@@ -193,6 +243,9 @@ fn show_text(app: &Value) -> String {
         ("identifier URIs", field(app, "identifierUris")),
         ("token version", token_version(app).to_owned()),
         ("sign-in audience", field(app, "signInAudience")),
+        ("web redirects", field(&app["web"], "redirectUris")),
+        ("public redirects", field(&app["publicClient"], "redirectUris")),
+        ("SPA redirects", field(&app["spa"], "redirectUris")),
         ("created", field(app, "createdDateTime")),
     ]);
     let mut roles = Table::new(&["ROLE", "ID", "ENABLED", "MEMBER TYPES"]);
@@ -222,12 +275,13 @@ mod tests {
             roles: vec!["Payroll.Read".to_owned()],
             token_version: Some(2),
             description: Some("pays people".to_owned()),
+            sign_in: SignInArgs::default(),
         }
     }
 
     #[test]
     fn create_sends_the_graph_application_shape() {
-        let body = create_body(&create_args());
+        let body = create_body(&create_args(), vec![]);
         assert_eq!(body["displayName"], "Payroll API");
         assert_eq!(body["identifierUris"], json!(["api://payroll"]));
         assert_eq!(body["description"], "pays people");
@@ -243,10 +297,10 @@ mod tests {
     fn token_version_one_is_sent_as_null_and_absent_when_not_asked() {
         let mut args = create_args();
         args.token_version = Some(1);
-        assert_eq!(create_body(&args)["api"], json!({"requestedAccessTokenVersion": null}));
+        assert_eq!(create_body(&args, vec![])["api"], json!({"requestedAccessTokenVersion": null}));
         args.token_version = None;
         args.description = None;
-        let body = create_body(&args);
+        let body = create_body(&args, vec![]);
         assert!(body.get("api").is_none() && body.get("description").is_none(), "{body}");
     }
 
@@ -257,6 +311,7 @@ mod tests {
             identifier_uris: vec![],
             token_version: None,
             add_roles: vec![],
+            sign_in: SignInArgs::default(),
         }
     }
 
@@ -264,7 +319,7 @@ mod tests {
     fn update_keeps_existing_roles_when_adding_one() {
         let app = json!({"displayName": "A", "appRoles": [{"id": "1", "value": "Old"}]});
         let args = UpdateArgs { add_roles: vec!["New".to_owned()], ..update_args() };
-        let body = update_body(&app, &args).unwrap();
+        let body = update_body(&app, &args, vec![]).unwrap();
         let values: Vec<&str> =
             body["appRoles"].as_array().unwrap().iter().map(|r| r["value"].as_str().unwrap()).collect();
         assert_eq!(values, ["Old", "New"]);
@@ -281,18 +336,39 @@ mod tests {
         let app = json!({"displayName": "A", "appRoles": [{"id": "1", "value": "Old"}]});
         let args = UpdateArgs { add_roles: vec!["Old".to_owned()], ..update_args() };
         assert_eq!(
-            update_body(&app, &args).unwrap_err().to_string(),
+            update_body(&app, &args, vec![]).unwrap_err().to_string(),
             "application 'A' already has an app role 'Old'"
         );
         assert_eq!(
-            update_body(&app, &update_args()).unwrap_err().to_string(),
-            "nothing to update: give --name, --identifier-uri, --token-version or --add-role"
+            update_body(&app, &update_args(), vec![]).unwrap_err().to_string(),
+            "nothing to update: give --name, --identifier-uri, --token-version, --add-role, --sign-in-audience, a --*-redirect-uri or --required-resource"
         );
         let args = UpdateArgs { name: Some("B".to_owned()), token_version: Some(1), ..update_args() };
         assert_eq!(
-            update_body(&app, &args).unwrap(),
+            update_body(&app, &args, vec![]).unwrap(),
             json!({"displayName": "B", "api": {"requestedAccessTokenVersion": null}})
         );
+    }
+
+    #[test]
+    fn sign_in_flags_become_graph_properties() {
+        let sign_in = SignInArgs {
+            sign_in_audience: Some("AzureADMultipleOrgs".to_owned()),
+            web_redirect_uris: vec!["https://app.example/cb".to_owned()],
+            spa_redirect_uris: vec!["http://localhost:3000".to_owned()],
+            ..SignInArgs::default()
+        };
+        let args = CreateArgs { sign_in, ..create_args() };
+        let access = vec![json!({"resourceAppId": "r", "resourceAccess": [{"id": "i", "type": "Role"}]})];
+        let body = create_body(&args, access.clone());
+        assert_eq!(body["signInAudience"], "AzureADMultipleOrgs");
+        assert_eq!(body["web"], json!({"redirectUris": ["https://app.example/cb"]}));
+        assert_eq!(body["spa"], json!({"redirectUris": ["http://localhost:3000"]}));
+        assert!(body.get("publicClient").is_none());
+        assert_eq!(body["requiredResourceAccess"], json!(access));
+        let app = json!({"displayName": "A", "requiredResourceAccess": [{"resourceAppId": "other", "resourceAccess": []}]});
+        let update = update_body(&app, &update_args(), access).unwrap();
+        assert_eq!(update["requiredResourceAccess"].as_array().unwrap().len(), 2, "{update}");
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! The admin CLI: `custos app|sp|secret|cert|federated-credential|role|token|tenant|keys|settings|mi ...`.
+//! The admin CLI: `custos app|sp|secret|cert|federated-credential|role|token|tenant|keys|settings|mi|user|consent ...`.
 //!
 //! A client of the HTTP APIs only (Graph subset under `/v1.0`, custos's admin API under
 //! `/admin/v1`); it never opens the database. Each command resolves its connection
@@ -7,9 +7,11 @@
 
 mod api;
 mod app;
+mod app_access;
 mod cert;
 mod cert_files;
 mod connection;
+mod consent;
 mod error;
 mod fic;
 mod keys;
@@ -21,6 +23,7 @@ mod settings;
 mod sp;
 mod tenant;
 mod token;
+mod user;
 
 use connection::ConnectionArgs;
 use custos_core::SystemClock;
@@ -60,6 +63,10 @@ pub(crate) enum AdminCommand {
     Settings(Group<settings::SettingsCommand>),
     /// Manage managed identities and their agent credentials (custos admin API).
     Mi(Group<mi::MiCommand>),
+    /// Manage users and make them administrators (Graph users and directory roles).
+    User(Group<user::UserCommand>),
+    /// Grant, list and revoke an administrator's consent to an application's permissions.
+    Consent(Group<consent::ConsentCommand>),
 }
 
 impl AdminCommand {
@@ -76,6 +83,8 @@ impl AdminCommand {
             Self::Keys(g) => &g.connection,
             Self::Settings(g) => &g.connection,
             Self::Mi(g) => &g.connection,
+            Self::User(g) => &g.connection,
+            Self::Consent(g) => &g.connection,
         }
     }
 }
@@ -104,6 +113,10 @@ pub(crate) async fn run(cmd: AdminCommand) -> anyhow::Result<()> {
         }
         AdminCommand::Mi(g) => {
             mi::run(&http.into_api().await?, &SystemClock, &connection_tenant, g.command).await?
+        }
+        AdminCommand::User(g) => user::run(&http.into_api().await?, g.command).await?,
+        AdminCommand::Consent(g) => {
+            consent::run(&http.into_api().await?, &connection_tenant, g.command).await?
         }
     };
     report.print(format)?;
@@ -240,6 +253,47 @@ mod tests {
             Cli::try_parse_from(["custos", "mi", "credential", "create", "w", "--out", "f", "--days", "0"])
                 .is_err()
         );
+    }
+
+    #[test]
+    fn user_commands_parse() {
+        assert!(
+            Cli::try_parse_from(["custos", "user", "create", "a@b.c", "--admin", "--password-stdin"]).is_ok()
+        );
+        assert!(
+            Cli::try_parse_from([
+                "custos",
+                "user",
+                "create",
+                "a@b.c",
+                "--display-name",
+                "A",
+                "--given-name",
+                "G",
+                "--surname",
+                "S"
+            ])
+            .is_ok()
+        );
+        assert!(Cli::try_parse_from(["custos", "user", "create"]).is_err());
+        assert!(
+            Cli::try_parse_from(["custos", "user", "create", "a@b.c", "--password", "x"]).is_err(),
+            "no password on the command line"
+        );
+        assert!(Cli::try_parse_from(["custos", "user", "list"]).is_ok());
+        assert!(Cli::try_parse_from(["custos", "user", "show", "a@b.c"]).is_ok());
+        assert!(Cli::try_parse_from(["custos", "user", "delete", "a@b.c"]).is_ok());
+        assert!(
+            Cli::try_parse_from(["custos", "user", "reset-password", "a@b.c", "--password-stdin"]).is_ok()
+        );
+    }
+
+    #[test]
+    fn consent_commands_parse() {
+        assert!(Cli::try_parse_from(["custos", "consent", "grant", "app", "--for", "b.example"]).is_ok());
+        assert!(Cli::try_parse_from(["custos", "consent", "list", "app"]).is_ok());
+        assert!(Cli::try_parse_from(["custos", "consent", "revoke", "app"]).is_ok());
+        assert!(Cli::try_parse_from(["custos", "consent", "grant"]).is_err());
     }
 
     #[test]

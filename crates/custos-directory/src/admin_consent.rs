@@ -1,0 +1,67 @@
+//! `POST /admin/v1/tenants/{tenant}/consent` (`custos consent grant`): what an administrator's
+//! consent does, for scripts: for the application `appId` (registered in the tenant, or a
+//! multi-tenant application of another tenant), [`crate::consent`] writes in the tenant the
+//! client's service principal, the `AllPrincipals` delegated grants and the app role assignments
+//! for everything its `requiredResourceAccess` asks. Installation admins only (`Custos.Admin`).
+
+use crate::DirectoryState;
+use crate::admin::{installation_admin, tenant_by_key};
+use crate::auth::Authed;
+use crate::body::{GraphPath, JsonBody, invalid_value};
+use crate::consent::{self, ConsentError, Grantee};
+use crate::error::GraphError;
+use crate::shapes::date;
+use crate::user_shapes;
+use axum::Json;
+use axum::extract::State;
+use custos_core::AppId;
+use serde_json::{Value, json};
+
+const RESOURCE: &str = "Consent";
+
+fn refused(err: ConsentError) -> GraphError {
+    match err {
+        ConsentError::Store(e) => GraphError::storage(e),
+        other => GraphError::BadRequest(format!("Consent cannot be granted: {other}.")),
+    }
+}
+
+/// `POST /admin/v1/tenants/{id-or-domain}/consent` with `{"appId": "..."}`.
+pub(crate) async fn grant(
+    State(state): State<DirectoryState>,
+    auth: Authed,
+    GraphPath(key): GraphPath<String>,
+    body: Result<JsonBody, GraphError>,
+) -> Result<Json<Value>, GraphError> {
+    let caller = installation_admin(&state, &auth).await?;
+    let mut body = body?.required()?.only(&["appId"])?;
+    let app_id: AppId = body.take("appId", RESOURCE)?.ok_or_else(|| invalid_value("appId", RESOURCE))?;
+    let tenant = tenant_by_key(&state, key).await?;
+    let store = state.store.as_ref();
+    let client = consent::registration_for(store, tenant.id, app_id)
+        .await?
+        .ok_or_else(|| GraphError::NotFound(app_id.to_string()))?;
+    let asked = consent::required_permissions(store, tenant.id, &client).await.map_err(refused)?;
+    let outcome = consent::grant(store, tenant.id, &client, Grantee::Tenant, &asked, state.clock.now())
+        .await
+        .map_err(refused)?;
+    tracing::info!(tenant = %tenant.id, %app_id, by = %caller.app_id, "admin consent granted");
+    Ok(Json(json!({
+        "tenantId": tenant.id,
+        "appId": app_id,
+        "servicePrincipalId": outcome.client.id,
+        "createdServicePrincipal": outcome.created_service_principal,
+        "oauth2PermissionGrants": outcome.grants.iter().map(user_shapes::permission_grant).collect::<Vec<_>>(),
+        "appRoleAssignments": outcome
+            .assignments
+            .iter()
+            .map(|a| json!({
+                "id": a.id,
+                "appRoleId": a.app_role_id,
+                "principalId": a.principal_id,
+                "resourceId": a.resource_id,
+                "createdDateTime": date(a.created),
+            }))
+            .collect::<Vec<_>>(),
+    })))
+}

@@ -1,0 +1,110 @@
+//! Graph JSON shapes of users, directory role assignments and delegated permission grants
+//! (`entra-user-flows.md` §8), with each entity type's property list for `$select`/`$filter`.
+//! A user's password (or its hash) is never part of any shape.
+
+use crate::odata::{EntityType, project};
+use crate::shapes::date;
+use custos_core::consent::OAuth2PermissionGrant;
+use custos_core::users::{DirectoryRoleAssignment, User};
+use serde_json::{Value, json};
+
+pub(crate) static USER: EntityType = EntityType {
+    name: "user",
+    resource: "User",
+    properties: &[
+        "businessPhones",
+        "displayName",
+        "givenName",
+        "id",
+        "jobTitle",
+        "mail",
+        "mobilePhone",
+        "officeLocation",
+        "preferredLanguage",
+        "surname",
+        "userPrincipalName",
+        "accountEnabled",
+        "createdDateTime",
+        "mailNickname",
+        "userType",
+    ],
+    filterable: &["userPrincipalName", "displayName"],
+};
+
+/// What a user read returns without `$select` (Graph's default set, §8.1).
+const USER_DEFAULT_PROPERTIES: &[&str] = &[
+    "businessPhones",
+    "displayName",
+    "givenName",
+    "id",
+    "jobTitle",
+    "mail",
+    "mobilePhone",
+    "officeLocation",
+    "preferredLanguage",
+    "surname",
+    "userPrincipalName",
+];
+
+/// A user with every selectable property.
+pub(crate) fn user(u: &User) -> Value {
+    json!({
+        "businessPhones": [],
+        "displayName": u.display_name,
+        "givenName": u.given_name,
+        "id": u.id,
+        "jobTitle": null,
+        "mail": u.mail,
+        "mobilePhone": null,
+        "officeLocation": null,
+        "preferredLanguage": null,
+        "surname": u.surname,
+        "userPrincipalName": u.user_principal_name,
+        "accountEnabled": u.account_enabled,
+        "createdDateTime": date(u.created),
+        "mailNickname": u.mail_nickname,
+        "userType": "Member",
+    })
+}
+
+/// A rendered user reduced to Graph's default properties.
+pub(crate) fn user_defaults(rendered: Value) -> Value {
+    let defaults: Vec<String> = USER_DEFAULT_PROPERTIES.iter().map(|p| (*p).to_owned()).collect();
+    project(rendered, Some(&defaults))
+}
+
+pub(crate) static ROLE_ASSIGNMENT: EntityType = EntityType {
+    name: "unifiedRoleAssignment",
+    resource: "UnifiedRoleAssignment",
+    properties: &["id", "roleDefinitionId", "principalId", "directoryScopeId"],
+    filterable: &["roleDefinitionId", "principalId"],
+};
+
+/// A directory role assignment (tenant-wide scope `/`).
+pub(crate) fn role_assignment(a: &DirectoryRoleAssignment) -> Value {
+    json!({
+        "id": a.id,
+        "roleDefinitionId": a.role_definition_id,
+        "principalId": a.principal_id,
+        "directoryScopeId": "/",
+    })
+}
+
+pub(crate) static PERMISSION_GRANT: EntityType = EntityType {
+    name: "oAuth2PermissionGrant",
+    resource: "OAuth2PermissionGrant",
+    properties: &["id", "clientId", "consentType", "principalId", "resourceId", "scope"],
+    filterable: &["clientId", "consentType", "principalId", "resourceId"],
+};
+
+/// A delegated permission grant.
+pub(crate) fn permission_grant(g: &OAuth2PermissionGrant) -> Value {
+    json!({
+        "id": g.id,
+        "clientId": g.client_id,
+        "consentType": g.consent_type.as_str(),
+        "principalId": g.principal_id,
+        "resourceId": g.resource_id,
+        "scope": g.scope,
+    })
+}
