@@ -134,7 +134,7 @@ def test_msal_public_client_with_pkce_on_a_loopback_port(interactive: Interactiv
     app = msal.PublicClientApplication(
         i.public_app_id, authority=i.authority(), instance_discovery=False, verify=i.world.ca_path,
     )
-    redirect = "http://localhost:8471/"
+    redirect = "http://localhost:8471"
     flow = app.initiate_auth_code_flow([i.scope], redirect_uri=redirect, response_mode="form_post")
     assert "code_challenge=" in flow["auth_uri"]
     answer = sign_in_driver.drive(flow["auth_uri"], redirect, i.upn, i.password, i.world.ca_path)
