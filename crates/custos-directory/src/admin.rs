@@ -67,7 +67,8 @@ pub(crate) async fn tenant_by_key(
     tenant.ok_or(GraphError::NotFound(key))
 }
 
-/// `GET /admin/v1/tenants/{id-or-domain}/settings`: `{"assertionReplay": "compat"|"strict"}`.
+/// `GET /admin/v1/tenants/{id-or-domain}/settings`: `{"assertionReplay": "compat"|"strict",
+/// "allowUserConsent": bool, "allowPasswordGrant": bool}`.
 pub(crate) async fn get_settings(
     State(state): State<DirectoryState>,
     auth: Authed,
@@ -88,7 +89,11 @@ pub(crate) async fn patch_settings(
     body: Result<JsonBody, GraphError>,
 ) -> Result<Json<TenantSettings>, GraphError> {
     let caller = installation_admin(&state, &auth).await?;
-    let mut body = body?.required()?.only(&[settings::ASSERTION_REPLAY])?;
+    let mut body = body?.required()?.only(&[
+        settings::ASSERTION_REPLAY,
+        settings::ALLOW_USER_CONSENT,
+        settings::ALLOW_PASSWORD_GRANT,
+    ])?;
     let tenant = tenant_by_key(&state, key).await?;
     let mut current = state.store.tenant_settings(tenant.id).await?;
     let replay: Option<String> = body.take(settings::ASSERTION_REPLAY, SETTINGS_RESOURCE)?;
@@ -97,8 +102,21 @@ pub(crate) async fn patch_settings(
             .set(settings::ASSERTION_REPLAY, &value)
             .map_err(|_| invalid_value(settings::ASSERTION_REPLAY, SETTINGS_RESOURCE))?;
     }
+    if let Some(allow) = body.take::<bool>(settings::ALLOW_USER_CONSENT, SETTINGS_RESOURCE)? {
+        current.allow_user_consent = allow;
+    }
+    if let Some(allow) = body.take::<bool>(settings::ALLOW_PASSWORD_GRANT, SETTINGS_RESOURCE)? {
+        current.allow_password_grant = allow;
+    }
     state.store.update_tenant_settings(tenant.id, &current).await?;
-    tracing::info!(by = %caller.app_id, tenant = %tenant.id, assertion_replay = %current.assertion_replay, "tenant settings changed");
+    tracing::info!(
+        by = %caller.app_id,
+        tenant = %tenant.id,
+        assertion_replay = %current.assertion_replay,
+        allow_user_consent = current.allow_user_consent,
+        allow_password_grant = current.allow_password_grant,
+        "tenant settings changed"
+    );
     Ok(Json(current))
 }
 

@@ -29,6 +29,13 @@ async fn settings_show_and_patch() {
         h.store.tenant_settings(h.tenant_a()).await.unwrap().assertion_replay,
         AssertionReplayMode::Strict
     );
+    let both = h.patch(&path, "admin", json!({"allowPasswordGrant": true, "allowUserConsent": false})).await;
+    assert_eq!(
+        both.json,
+        json!({"assertionReplay": "strict", "allowUserConsent": false, "allowPasswordGrant": true})
+    );
+    let text = h.patch(&path, "admin", json!({"allowPasswordGrant": "yes"})).await;
+    assert_eq!(text.status, StatusCode::BAD_REQUEST, "{}", text.json);
     // By domain name too; an empty PATCH changes nothing.
     let by_domain = h.patch("/admin/v1/tenants/a.example/settings", "admin", json!({})).await;
     assert_eq!(by_domain.json["assertionReplay"], "strict");

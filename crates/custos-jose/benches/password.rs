@@ -10,8 +10,11 @@ fn sign_in(c: &mut Criterion) {
     let stored = password::hash("Passw0rd!").expect("hash");
     let mut group = c.benchmark_group("argon2id");
     group.sample_size(20);
-    group.bench_function("verify (one sign-in)", |b| b.iter(|| password::verify(black_box("Passw0rd!"), &stored)));
-    group.bench_function("hash (user create or reset)", |b| b.iter(|| password::hash(black_box("Passw0rd!"))));
+    group.bench_function("verify (one sign-in)", |b| {
+        b.iter(|| password::verify(black_box("Passw0rd!"), &stored))
+    });
+    group
+        .bench_function("hash (user create or reset)", |b| b.iter(|| password::hash(black_box("Passw0rd!"))));
     group.finish();
 }
 

@@ -1,6 +1,7 @@
 //! `custos settings ...`: per-tenant settings through custos's own admin API
-//! `/admin/v1/tenants/{tenant}/settings` (app role `Custos.Admin` of the home tenant). Today the
-//! one setting is `assertionReplay` (`compat` or `strict`).
+//! `/admin/v1/tenants/{tenant}/settings` (app role `Custos.Admin` of the home tenant):
+//! `assertionReplay` (`compat` or `strict`), `allowUserConsent` and `allowPasswordGrant` (`true` or
+//! `false`).
 
 use super::api::Api;
 use super::error::AdminError;
@@ -18,9 +19,9 @@ pub(crate) enum SettingsCommand {
     },
     /// Change one setting, e.g. `custos settings set assertionReplay strict`.
     Set {
-        /// The setting's name: assertionReplay.
+        /// The setting's name: assertionReplay, allowUserConsent or allowPasswordGrant.
         key: String,
-        /// Its value: for assertionReplay, compat or strict.
+        /// Its value: for assertionReplay, compat or strict; for the others, true or false.
         value: String,
         /// The tenant (GUID or domain) [default: the tenant of the connection, --tenant].
         #[arg(long = "for", value_name = "TENANT")]
@@ -43,8 +44,13 @@ pub(crate) async fn run(
         SettingsCommand::Set { key, value, target } => {
             // Checked locally first, so a typo is named before anything is sent.
             TenantSettings::default().set(&key, &value).map_err(|e| AdminError::Usage(e.to_string()))?;
+            let value = match value.as_str() {
+                "true" => Value::Bool(true),
+                "false" => Value::Bool(false),
+                _ => Value::String(value),
+            };
             let mut body = Map::new();
-            body.insert(key, Value::String(value));
+            body.insert(key, value);
             api.patch(&path(target), &Value::Object(body)).await?
         }
     };
