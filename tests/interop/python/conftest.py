@@ -20,6 +20,7 @@ import certificates  # noqa: E402
 import custos_server  # noqa: E402
 from graph_client import admin_graph  # noqa: E402
 from world import ROLE, CertificateClient, Resource, World  # noqa: E402
+import interactive as interactive_world  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -82,3 +83,9 @@ def world(custos: custos_server.CustosServer) -> World:
 def resource(request: pytest.FixtureRequest, world: World) -> Resource:
     """Each token test runs once against the v1 resource and once against the v2 resource."""
     return world.resources[request.param]
+
+
+@pytest.fixture(scope="session")
+def interactive(world: World) -> interactive_world.Interactive:
+    """A user, a web client and a public client for the sign-in tests (interactive.py)."""
+    return interactive_world.provision(world)
