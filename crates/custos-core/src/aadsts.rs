@@ -442,8 +442,9 @@ impl TokenError {
         .into_iter()
         .chain(SignInError::catalogue().into_iter().map(Self::SignIn))
         .collect::<Vec<_>>();
-        // The sign-in pages and the token endpoint share some numbers (50011, 50034, 50057,
-        // 50126, 501481, 70011): the page's wording is the one the lookup shows.
+        // The sign-in pages and the token endpoint report two numbers each their own way (50011 on
+        // a page vs a code's redirect URI, 70011 at /authorize vs at /token): the page's wording
+        // is the one the lookup shows.
         let token_side: Vec<Self> = UserFlowError::catalogue()
             .into_iter()
             .map(Self::UserFlow)

@@ -1,5 +1,7 @@
 //! The token endpoint's errors of the user flows (`authorization_code`, `refresh_token`,
 //! `password`; `entra-user-flows.md` §6), a part of the one catalogue ([`super::TokenError::UserFlow`]).
+//! What the sign-in pages report the same way (a wrong or unknown user, a disabled account, a PKCE
+//! verifier that does not match) is [`super::SignInError`]'s, used by both.
 
 use super::OAuthError;
 use std::fmt;
@@ -19,22 +21,14 @@ pub enum UserFlowError {
     GrantForOtherClient,
     /// 50011: `redirect_uri` differs from the one the code was issued for.
     RedirectUriMismatch(String),
-    /// 501481: the PKCE verifier does not match (or a verifier came without a challenge).
-    PkceMismatch,
     /// 700082: the refresh token was unused for too long.
     RefreshTokenExpired { issued: String },
     /// 700084: a single-page app's refresh token passed its fixed lifetime.
     SpaRefreshTokenExpired { issued: String },
     /// 50173: the grant was revoked (password reset, reuse of a rotated token, consent removed).
     GrantRevoked,
-    /// 50057: the user is disabled.
-    UserDisabled,
     /// 500341: the user no longer exists.
     UserDeleted { user: String, tenant: String },
-    /// 50034: no such user.
-    UnknownUser { user: String, tenant: String },
-    /// 50126: wrong user name or password.
-    InvalidCredentials,
     /// 65001: no consent for what is asked.
     ConsentRequired { app_id: String, display_name: String },
     /// 70011: a scope is malformed or not granted.
@@ -59,14 +53,10 @@ impl UserFlowError {
             Self::CodeForOtherTenant => 700005,
             Self::GrantForOtherClient => 70000,
             Self::RedirectUriMismatch(_) => 50011,
-            Self::PkceMismatch => 501481,
             Self::RefreshTokenExpired { .. } => 700082,
             Self::SpaRefreshTokenExpired { .. } => 700084,
             Self::GrantRevoked => 50173,
-            Self::UserDisabled => 50057,
             Self::UserDeleted { .. } => 500341,
-            Self::UnknownUser { .. } => 50034,
-            Self::InvalidCredentials => 50126,
             Self::ConsentRequired { .. } => 65001,
             Self::InvalidScope(_) => 70011,
             Self::PublicClientCredential => 700025,
@@ -108,14 +98,10 @@ impl UserFlowError {
             Self::CodeForOtherTenant,
             Self::GrantForOtherClient,
             Self::RedirectUriMismatch(p("redirect_uri")),
-            Self::PkceMismatch,
             Self::RefreshTokenExpired { issued: p("issued") },
             Self::SpaRefreshTokenExpired { issued: p("issued") },
             Self::GrantRevoked,
-            Self::UserDisabled,
             Self::UserDeleted { user: p("user"), tenant: p("tenant") },
-            Self::UnknownUser { user: p("user"), tenant: p("tenant") },
-            Self::InvalidCredentials,
             Self::ConsentRequired { app_id: p("appId"), display_name: p("appName") },
             Self::InvalidScope(p("scope")),
             Self::PublicClientCredential,
@@ -147,9 +133,6 @@ impl fmt::Display for UserFlowError {
                 f,
                 "The redirect URI '{uri}' specified in the request does not match the redirect URI the authorization code was issued for."
             ),
-            Self::PkceMismatch => f.write_str(
-                "The Code_Verifier does not match the code_challenge supplied in the authorization request.",
-            ),
             Self::RefreshTokenExpired { issued } => write!(
                 f,
                 "The refresh token has expired due to inactivity. The token was issued on {issued} and was inactive for 90.00:00:00."
@@ -161,18 +144,10 @@ impl fmt::Display for UserFlowError {
             Self::GrantRevoked => f.write_str(
                 "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password.",
             ),
-            Self::UserDisabled => f.write_str("The user account is disabled."),
             Self::UserDeleted { user, tenant } => write!(
                 f,
                 "The user account {user} has been deleted from the {tenant} directory. To sign into this application, the account must be added to the directory."
             ),
-            Self::UnknownUser { user, tenant } => write!(
-                f,
-                "The user account {user} does not exist in the {tenant} directory. To sign into this application, the account must be added to the directory."
-            ),
-            Self::InvalidCredentials => {
-                f.write_str("Error validating credentials due to invalid username or password.")
-            }
             Self::ConsentRequired { app_id, display_name } => write!(
                 f,
                 "The user or administrator has not consented to use the application with ID '{app_id}' named '{display_name}'. Send an interactive authorization request for this user and resource."

@@ -6,7 +6,7 @@ use super::{Call, Family, Grant, UserIssued, client, live_user, mint, scopes};
 use crate::Authority;
 use crate::form::TokenRequest;
 use crate::issue::{self, Trail, unavailable};
-use custos_core::aadsts::{TokenError, UserFlowError};
+use custos_core::aadsts::{SignInError, TokenError, UserFlowError};
 use custos_core::sign_in::{AuthorizeEndpoint, CodeGrant};
 use custos_store::CodeRedemption;
 
@@ -101,6 +101,6 @@ fn check_binding(
         }
         (None, None) => Ok(()),
         // A wrong verifier, a missing one, or one without a challenge (a PKCE downgrade).
-        _ => Err(UserFlowError::PkceMismatch.into()),
+        _ => Err(SignInError::CodeVerifierMismatch.into()),
     }
 }

@@ -15,7 +15,7 @@ use crate::issue::{self, ClientAuth, ISSUED_AT_SKEW_SECS, Issued, Trail, unavail
 use crate::user_claims::{DelegatedClaims, IdTokenClaims, IdTokenFacts, UserSubject};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as URL;
-use custos_core::aadsts::{TokenError, UserFlowError};
+use custos_core::aadsts::{SignInError, TokenError, UserFlowError};
 use custos_core::consent::Platform;
 use custos_core::model::{Application, TokenVersion};
 use custos_core::sign_in::AuthorizeEndpoint;
@@ -141,7 +141,7 @@ async fn live_user(
     let user = found
         .ok_or_else(|| UserFlowError::UserDeleted { user: user.to_string(), tenant: tenant.to_string() })?;
     if !user.account_enabled {
-        return Err(UserFlowError::UserDisabled.into());
+        return Err(SignInError::UserDisabled.into());
     }
     Ok(user)
 }

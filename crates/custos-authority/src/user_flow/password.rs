@@ -7,7 +7,7 @@ use super::{Call, Family, Grant, UserIssued, client, live_user, mint, scopes};
 use crate::Authority;
 use crate::form::TokenRequest;
 use crate::issue::{self, Trail, unavailable};
-use custos_core::aadsts::{TokenError, UserFlowError};
+use custos_core::aadsts::{SignInError, TokenError};
 use custos_core::consent::Platform;
 use uuid::Uuid;
 
@@ -32,13 +32,11 @@ pub(super) async fn password(
     let found = store.user_by_upn(tenant, username).await.map_err(|e| unavailable(&e))?;
     let Some(user) = found else {
         custos_jose::password::verify_dummy(password.expose());
-        return Err(
-            UserFlowError::UnknownUser { user: username.to_owned(), tenant: tenant.to_string() }.into()
-        );
+        return Err(SignInError::UnknownUser { tenant: tenant.to_string() }.into());
     };
     let stored = store.user_password_hash(tenant, user.id).await.map_err(|e| unavailable(&e))?;
     if !stored.is_some_and(|hash| custos_jose::password::verify(password.expose(), &hash)) {
-        return Err(UserFlowError::InvalidCredentials.into());
+        return Err(SignInError::InvalidCredentials.into());
     }
     let user = live_user(auth, tenant, user.id).await?;
     let client_id = req.client_id.as_deref().ok_or(TokenError::MissingParameter("client_id"))?;
