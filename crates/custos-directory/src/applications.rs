@@ -6,7 +6,7 @@ use crate::DirectoryState;
 use crate::auth::{Authed, Caller, Permission};
 use crate::body::{GraphPath, JsonBody, invalid_value};
 use crate::error::GraphError;
-use crate::odata::{Collection, ListQuery, Pager, entity_response, entity_select};
+use crate::odata::{ListQuery, entity_response, entity_select};
 use crate::privileged::{self, Target};
 use crate::resolve;
 use crate::shapes::{self, APPLICATION};
@@ -66,9 +66,7 @@ pub(crate) async fn list(
         .iter()
         .map(|a| shapes::application(a, &tenant.domain, query.selects("keyCredentials")))
         .collect();
-    let collection = Collection { path: "applications".to_owned(), context: "applications".to_owned() };
-    let pager = Pager::new(&state.paging_key, caller.tenant_id, &state.public_url);
-    Ok(Json(pager.page(&collection, &query, items)?))
+    state.list_page(caller.tenant_id, "applications", &query, items)
 }
 
 /// `POST /v1.0/applications`

@@ -102,6 +102,23 @@ impl std::fmt::Debug for DirectoryState {
 
 /// A new app role assignment id: 43 characters of base64url (32 random bytes), the form of
 /// Graph's assignment ids.
+impl DirectoryState {
+    /// The page a list request asks for (`$filter`, `$top`, `$skiptoken`, `$select`) of a
+    /// top-level entity set of `tenant` (`users`, `applications`, ...), with `@odata.nextLink`.
+    pub(crate) fn list_page(
+        &self,
+        tenant: custos_core::TenantId,
+        entity_set: &str,
+        query: &odata::ListQuery,
+        items: Vec<serde_json::Value>,
+    ) -> Result<axum::Json<serde_json::Value>, GraphError> {
+        let collection = odata::Collection { path: entity_set.to_owned(), context: entity_set.to_owned() };
+        odata::Pager::new(&self.paging_key, tenant, &self.public_url)
+            .page(&collection, query, items)
+            .map(axum::Json)
+    }
+}
+
 pub fn new_assignment_id() -> String {
     let mut bytes = [0u8; 32];
     bytes[..16].copy_from_slice(Uuid::new_v4().as_bytes());

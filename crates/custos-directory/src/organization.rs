@@ -3,7 +3,7 @@
 use crate::DirectoryState;
 use crate::auth::{Authed, Permission};
 use crate::error::GraphError;
-use crate::odata::{Collection, ListQuery, Pager};
+use crate::odata::ListQuery;
 use crate::resolve;
 use crate::shapes::{self, ORGANIZATION};
 use axum::Json;
@@ -19,7 +19,5 @@ pub(crate) async fn list(
     let caller = auth.require(Permission::ReadOrganization)?;
     let query = ListQuery::parse(query.as_deref(), &ORGANIZATION)?;
     let tenant = resolve::tenant(state.store.as_ref(), caller.tenant_id).await?;
-    let collection = Collection { path: "organization".to_owned(), context: "organization".to_owned() };
-    let pager = Pager::new(&state.paging_key, caller.tenant_id, &state.public_url);
-    Ok(Json(pager.page(&collection, &query, vec![shapes::organization(&tenant)])?))
+    state.list_page(caller.tenant_id, "organization", &query, vec![shapes::organization(&tenant)])
 }

@@ -7,7 +7,7 @@ use crate::DirectoryState;
 use crate::auth::{Authed, Caller, Permission};
 use crate::body::{GraphPath, JsonBody, invalid_value};
 use crate::error::GraphError;
-use crate::odata::{Collection, ListQuery, Pager, entity_response};
+use crate::odata::{ListQuery, entity_response};
 use crate::user_admins::ensure_not_last_admin;
 use crate::user_shapes::{self, ROLE_ASSIGNMENT};
 use axum::Json;
@@ -51,9 +51,7 @@ pub(crate) async fn list(
         .iter()
         .map(user_shapes::role_assignment)
         .collect();
-    let collection = Collection { path: ENTITY_SET.to_owned(), context: ENTITY_SET.to_owned() };
-    let pager = Pager::new(&state.paging_key, caller.tenant_id, &state.public_url);
-    Ok(Json(pager.page(&collection, &query, items)?))
+    state.list_page(caller.tenant_id, ENTITY_SET, &query, items)
 }
 
 /// `POST /v1.0/roleManagement/directory/roleAssignments`

@@ -7,7 +7,7 @@ use crate::DirectoryState;
 use crate::auth::{Authed, Caller, Permission};
 use crate::body::{GraphPath, JsonBody, invalid_value};
 use crate::error::GraphError;
-use crate::odata::{Collection, ListQuery, Pager, entity_response, entity_select};
+use crate::odata::{ListQuery, entity_response, entity_select};
 use crate::privileged::{self, Target};
 use crate::resolve;
 use crate::shapes::{self, SERVICE_PRINCIPAL};
@@ -62,10 +62,7 @@ pub(crate) async fn list(
         .iter()
         .map(|sp| shapes::service_principal(sp, apps.get(&sp.app_id)))
         .collect();
-    let collection =
-        Collection { path: "servicePrincipals".to_owned(), context: "servicePrincipals".to_owned() };
-    let pager = Pager::new(&state.paging_key, caller.tenant_id, &state.public_url);
-    Ok(Json(pager.page(&collection, &query, items)?))
+    state.list_page(caller.tenant_id, "servicePrincipals", &query, items)
 }
 
 /// `POST /v1.0/servicePrincipals` with `{"appId"}` (and optionally the two settable flags).

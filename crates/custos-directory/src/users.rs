@@ -8,7 +8,7 @@ use crate::DirectoryState;
 use crate::auth::{Authed, Caller, Permission};
 use crate::body::{GraphPath, JsonBody, JsonObject, invalid_value};
 use crate::error::GraphError;
-use crate::odata::{Collection, ListQuery, Pager, entity_response, entity_select};
+use crate::odata::{ListQuery, entity_response, entity_select};
 use crate::user_admins::ensure_not_last_admin;
 use crate::user_shapes::{self, USER};
 use axum::Json;
@@ -118,9 +118,7 @@ pub(crate) async fn list(
         .map(user_shapes::user)
         .map(|u| if query.has_select() { u } else { user_shapes::user_defaults(u) })
         .collect();
-    let collection = Collection { path: "users".to_owned(), context: "users".to_owned() };
-    let pager = Pager::new(&state.paging_key, caller.tenant_id, &state.public_url);
-    Ok(Json(pager.page(&collection, &query, items)?))
+    state.list_page(caller.tenant_id, "users", &query, items)
 }
 
 /// `POST /v1.0/users`
