@@ -129,12 +129,7 @@ pub(super) async fn user_by_upn<D: Dialect>(
 }
 
 pub(super) async fn users<D: Dialect>(pool: &Pool<D>, tenant: TenantId) -> StoreResult<Vec<User>> {
-    let order = D::INSERTION_ORDER;
-    let select = Statement::new(format!(
-        "SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 ORDER BY created, {order}"
-    ))
-    .id(tenant.0);
-    list(pool, &select, rows::user).await
+    in_tenant(pool, USER_COLUMNS, "users", tenant, rows::user).await
 }
 
 pub(super) async fn user_password_hash<D: Dialect>(
@@ -170,22 +165,14 @@ pub(super) async fn delete_directory_role<D: Dialect>(
     tenant: TenantId,
     id: &str,
 ) -> StoreResult<()> {
-    let delete = Statement::new("DELETE FROM directory_role_assignments WHERE tenant_id = $1 AND id = $2")
-        .id(tenant.0)
-        .text(id);
-    require_row(execute(pool, &delete).await?)
+    delete_by_id(pool, "directory_role_assignments", tenant, id).await
 }
 
 pub(super) async fn directory_roles<D: Dialect>(
     pool: &Pool<D>,
     tenant: TenantId,
 ) -> StoreResult<Vec<DirectoryRoleAssignment>> {
-    let order = D::INSERTION_ORDER;
-    let select = Statement::new(format!(
-        "SELECT {DIRECTORY_ROLE_COLUMNS} FROM directory_role_assignments WHERE tenant_id = $1 ORDER BY created, {order}"
-    ))
-    .id(tenant.0);
-    list(pool, &select, rows::directory_role).await
+    in_tenant(pool, DIRECTORY_ROLE_COLUMNS, "directory_role_assignments", tenant, rows::directory_role).await
 }
 
 pub(super) async fn create_grant<D: Dialect>(
@@ -233,22 +220,14 @@ pub(super) async fn update_grant<D: Dialect>(
 }
 
 pub(super) async fn delete_grant<D: Dialect>(pool: &Pool<D>, tenant: TenantId, id: &str) -> StoreResult<()> {
-    let delete = Statement::new("DELETE FROM oauth2_permission_grants WHERE tenant_id = $1 AND id = $2")
-        .id(tenant.0)
-        .text(id);
-    require_row(execute(pool, &delete).await?)
+    delete_by_id(pool, "oauth2_permission_grants", tenant, id).await
 }
 
 pub(super) async fn grants<D: Dialect>(
     pool: &Pool<D>,
     tenant: TenantId,
 ) -> StoreResult<Vec<OAuth2PermissionGrant>> {
-    let order = D::INSERTION_ORDER;
-    let select = Statement::new(format!(
-        "SELECT {GRANT_COLUMNS} FROM oauth2_permission_grants WHERE tenant_id = $1 ORDER BY created, {order}"
-    ))
-    .id(tenant.0);
-    list(pool, &select, rows::permission_grant).await
+    in_tenant(pool, GRANT_COLUMNS, "oauth2_permission_grants", tenant, rows::permission_grant).await
 }
 
 pub(super) async fn applications_by_app_id<D: Dialect>(
@@ -261,4 +240,32 @@ pub(super) async fn applications_by_app_id<D: Dialect>(
     ))
     .id(app_id.0);
     list(pool, &select, rows::application).await
+}
+
+/// Every row of `table` in `tenant`, oldest first, mapped by `map`.
+async fn in_tenant<D: Dialect, T>(
+    pool: &Pool<D>,
+    columns: &str,
+    table: &str,
+    tenant: TenantId,
+    map: fn(&D::Row) -> StoreResult<T>,
+) -> StoreResult<Vec<T>> {
+    let order = D::INSERTION_ORDER;
+    let select = Statement::new(format!(
+        "SELECT {columns} FROM {table} WHERE tenant_id = $1 ORDER BY created, {order}"
+    ))
+    .id(tenant.0);
+    list(pool, &select, map).await
+}
+
+/// Deletes the row of `table` with this tenant and (text) id; NotFound when absent.
+async fn delete_by_id<D: Dialect>(
+    pool: &Pool<D>,
+    table: &str,
+    tenant: TenantId,
+    id: &str,
+) -> StoreResult<()> {
+    let delete =
+        Statement::new(format!("DELETE FROM {table} WHERE tenant_id = $1 AND id = $2")).id(tenant.0).text(id);
+    require_row(execute(pool, &delete).await?)
 }
