@@ -2,13 +2,14 @@
 //!
 //! This crate owns the vocabulary every other crate speaks: typed identifiers ([`TenantId`],
 //! [`AppId`], [`ObjectId`]), the directory objects ([`model`]), the Entra error catalogue
-//! ([`aadsts`]), users and their directory roles ([`users`]), delegated permissions and consent
+//! ([`aadsts`]), directory [`audit`] records and Entra's catalogue of audit activities, users and their directory roles ([`users`]), delegated permissions and consent
 //! ([`consent`]), what an authorization code carries ([`sign_in`]), scope parsing ([`scope`]), per-tenant [`settings`], operator [`duration`]s, the
 //! injected [`Clock`], the one reader of bearer tokens in `Authorization` headers ([`bearer`])
 //! and the redacted, zeroized [`Secret`]. It performs no I/O and must not depend on any
 //! framework, database driver or crypto library.
 
 pub mod aadsts;
+pub mod audit;
 pub mod bearer;
 pub mod clock;
 pub mod consent;

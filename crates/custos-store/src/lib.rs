@@ -6,11 +6,22 @@
 //! reads from and that every write invalidates. It depends only on
 //! `custos-core`; it knows nothing of HTTP, tokens or Graph JSON.
 //!
+//! **Directory audits.** Every method that changes the directory, its tenants, their settings
+//! or the signing keys takes the records ([`DirectoryAudit`]) of the change, at least one, and
+//! inserts them in the same database transaction as the change: all are committed, or nothing
+//! (a refused change, e.g. NotFound or Conflict, writes no record; an empty list is
+//! [`StoreError::InvalidInput`]). A change without its record is therefore
+//! impossible, also across `kill -9`; and no caller can forget the record, as the method does not
+//! exist without it. Records are read with [`Store::directory_audits`] and never changed (the
+//! table refuses updates). Sign-in state (sessions, codes, refresh tokens) and assertion
+//! replay markers are not directory changes and take no record.
+//!
 //! Every write is committed (SQLite in WAL mode with `synchronous=FULL`, PostgreSQL with the
 //! server's default synchronous commit) before the method returns, so a response that depends on
 //! a write never precedes it.
 
 use async_trait::async_trait;
+use custos_core::audit::DirectoryAudit;
 use custos_core::consent::OAuth2PermissionGrant;
 use custos_core::model::{AppRoleAssignment, Application, ServicePrincipal, SigningKeyRecord, Tenant};
 use custos_core::settings::TenantSettings;
@@ -63,12 +74,16 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// - updates replace the mutable fields only: `tenant_id`, `app_id` and `created` of an
 ///   application or service principal never change;
 /// - text containing U+0000 is never stored: a write carrying it fails with
-///   [`StoreError::InvalidInput`] before reaching the database.
+///   [`StoreError::InvalidInput`] before reaching the database;
+/// - every mutating method takes the change's records ([`DirectoryAudit`], at least one) and
+///   commits them with the change (see the crate docs); they are written as given, except that
+///   [`Store::modify_application`] adds the credential lists it changed
+///   ([`custos_core::audit::credential_properties`]) to the first record's first target.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     // --- tenants
     /// Creates a tenant. Conflict when the id or domain (case-insensitive) exists.
-    async fn create_tenant(&self, tenant: &Tenant) -> StoreResult<()>;
+    async fn create_tenant(&self, tenant: &Tenant, audit: &[DirectoryAudit]) -> StoreResult<()>;
     /// A tenant by id.
     async fn tenant(&self, id: TenantId) -> StoreResult<Option<Tenant>>;
     /// A tenant by domain name, compared case-insensitively.
@@ -79,7 +94,7 @@ pub trait Store: Send + Sync + 'static {
     // --- applications
     /// Creates an application. Conflict when an identifier URI is already used in the tenant,
     /// or the appId/object id exists.
-    async fn create_application(&self, app: &Application) -> StoreResult<()>;
+    async fn create_application(&self, app: &Application, audit: &[DirectoryAudit]) -> StoreResult<()>;
     /// Replaces the descriptive fields of an application (matched by tenant and object id):
     /// display name, description, identifier URIs, app roles, token version, sign-in audience,
     /// redirect URIs, required resource access and permission scopes. Its credentials (`password_credentials`, `key_credentials`,
@@ -87,7 +102,7 @@ pub trait Store: Send + Sync + 'static {
     /// only through [`Store::modify_application`], so that a PATCH built from an older read can
     /// never undo a concurrent credential change (Graph's PATCH cannot set secrets at all).
     /// NotFound when absent; Conflict on an identifier URI used by another application.
-    async fn update_application(&self, app: &Application) -> StoreResult<()>;
+    async fn update_application(&self, app: &Application, audit: &[DirectoryAudit]) -> StoreResult<()>;
     /// Applies one credential change to an application atomically and returns the application
     /// as written. NotFound when the application is absent; [`StoreError::Refused`] when the
     /// change breaks a rule of [`change`] (unknown `keyId` or credential id, a limit, a
@@ -106,10 +121,16 @@ pub trait Store: Send + Sync + 'static {
         tenant: TenantId,
         id: ObjectId,
         change: ApplicationChange,
+        audit: &[DirectoryAudit],
     ) -> StoreResult<Application>;
     /// Deletes an application, its service principal and every assignment and delegated
     /// permission grant that names that principal. NotFound when absent.
-    async fn delete_application(&self, tenant: TenantId, id: ObjectId) -> StoreResult<()>;
+    async fn delete_application(
+        &self,
+        tenant: TenantId,
+        id: ObjectId,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()>;
     /// An application by object id.
     async fn application(&self, tenant: TenantId, id: ObjectId) -> StoreResult<Option<Application>>;
     /// An application by client id.
@@ -126,12 +147,25 @@ pub trait Store: Send + Sync + 'static {
 
     // --- service principals
     /// Creates a service principal. Conflict when the tenant already has one for this appId.
-    async fn create_service_principal(&self, sp: &ServicePrincipal) -> StoreResult<()>;
+    async fn create_service_principal(
+        &self,
+        sp: &ServicePrincipal,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()>;
     /// Replaces a service principal. NotFound when absent.
-    async fn update_service_principal(&self, sp: &ServicePrincipal) -> StoreResult<()>;
+    async fn update_service_principal(
+        &self,
+        sp: &ServicePrincipal,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()>;
     /// Deletes a service principal, its assignments (both directions) and the delegated
     /// permission grants naming it as client or resource. NotFound when absent.
-    async fn delete_service_principal(&self, tenant: TenantId, id: ObjectId) -> StoreResult<()>;
+    async fn delete_service_principal(
+        &self,
+        tenant: TenantId,
+        id: ObjectId,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()>;
     /// A service principal by object id.
     async fn service_principal(
         &self,
@@ -149,9 +183,18 @@ pub trait Store: Send + Sync + 'static {
 
     // --- app role assignments
     /// Creates an assignment. Conflict when the same (principal, resource, role) exists.
-    async fn create_assignment(&self, assignment: &AppRoleAssignment) -> StoreResult<()>;
+    async fn create_assignment(
+        &self,
+        assignment: &AppRoleAssignment,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()>;
     /// Deletes an assignment by id. NotFound when absent.
-    async fn delete_assignment(&self, tenant: TenantId, id: &str) -> StoreResult<()>;
+    async fn delete_assignment(
+        &self,
+        tenant: TenantId,
+        id: &str,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()>;
     /// Every assignment of a tenant, oldest first.
     async fn assignments(&self, tenant: TenantId) -> StoreResult<Vec<AppRoleAssignment>>;
 
@@ -159,10 +202,15 @@ pub trait Store: Send + Sync + 'static {
     /// Creates a user with an Argon2id password hash. Conflict when the tenant has a user with
     /// the same user principal name (case-insensitive) or the id exists; Conflict when the
     /// tenant does not exist.
-    async fn create_user(&self, user: &User, password_hash: &str) -> StoreResult<()>;
+    async fn create_user(
+        &self,
+        user: &User,
+        password_hash: &str,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()>;
     /// Replaces a user's mutable fields (everything but `tenant_id`, `id` and `created`).
     /// NotFound when absent; Conflict on a user principal name another user has.
-    async fn update_user(&self, user: &User) -> StoreResult<()>;
+    async fn update_user(&self, user: &User, audit: &[DirectoryAudit]) -> StoreResult<()>;
     /// Replaces a user's password hash and voids what was issued before `tokens_valid_from`.
     /// NotFound when absent.
     async fn set_user_password(
@@ -171,10 +219,11 @@ pub trait Store: Send + Sync + 'static {
         id: ObjectId,
         password_hash: &str,
         tokens_valid_from: OffsetDateTime,
+        audit: &[DirectoryAudit],
     ) -> StoreResult<()>;
     /// Deletes a user with their directory roles, their own delegated grants, sessions and
     /// refresh-token families. NotFound when absent.
-    async fn delete_user(&self, tenant: TenantId, id: ObjectId) -> StoreResult<()>;
+    async fn delete_user(&self, tenant: TenantId, id: ObjectId, audit: &[DirectoryAudit]) -> StoreResult<()>;
     /// A user by object id.
     async fn user(&self, tenant: TenantId, id: ObjectId) -> StoreResult<Option<User>>;
     /// A user by user principal name, compared case-insensitively.
@@ -186,10 +235,18 @@ pub trait Store: Send + Sync + 'static {
 
     // --- directory roles
     /// Assigns a directory role. Conflict when the user already holds it or does not exist.
-    async fn create_directory_role_assignment(&self, assignment: &DirectoryRoleAssignment)
-    -> StoreResult<()>;
+    async fn create_directory_role_assignment(
+        &self,
+        assignment: &DirectoryRoleAssignment,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()>;
     /// Removes a directory role assignment by id. NotFound when absent.
-    async fn delete_directory_role_assignment(&self, tenant: TenantId, id: &str) -> StoreResult<()>;
+    async fn delete_directory_role_assignment(
+        &self,
+        tenant: TenantId,
+        id: &str,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()>;
     /// Every directory role assignment of a tenant, oldest first.
     async fn directory_role_assignments(&self, tenant: TenantId)
     -> StoreResult<Vec<DirectoryRoleAssignment>>;
@@ -197,11 +254,26 @@ pub trait Store: Send + Sync + 'static {
     // --- delegated permission grants
     /// Creates a grant. Conflict when one exists for the same (client, resource, principal), or
     /// a service principal it names does not exist in the tenant.
-    async fn create_permission_grant(&self, grant: &OAuth2PermissionGrant) -> StoreResult<()>;
+    async fn create_permission_grant(
+        &self,
+        grant: &OAuth2PermissionGrant,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()>;
     /// Replaces a grant's `scope`. NotFound when absent.
-    async fn update_permission_grant(&self, tenant: TenantId, id: &str, scope: &str) -> StoreResult<()>;
+    async fn update_permission_grant(
+        &self,
+        tenant: TenantId,
+        id: &str,
+        scope: &str,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()>;
     /// Deletes a grant. NotFound when absent.
-    async fn delete_permission_grant(&self, tenant: TenantId, id: &str) -> StoreResult<()>;
+    async fn delete_permission_grant(
+        &self,
+        tenant: TenantId,
+        id: &str,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()>;
     /// Every grant of a tenant, oldest first.
     async fn permission_grants(&self, tenant: TenantId) -> StoreResult<Vec<OAuth2PermissionGrant>>;
 
@@ -244,10 +316,10 @@ pub trait Store: Send + Sync + 'static {
 
     // --- signing keys (global, not per tenant)
     /// Stores a new signing key. Conflict when the kid exists (a kid is never reused).
-    async fn insert_signing_key(&self, key: &SigningKeyRecord) -> StoreResult<()>;
+    async fn insert_signing_key(&self, key: &SigningKeyRecord, audit: &[DirectoryAudit]) -> StoreResult<()>;
     /// Updates state and dates (`created`, `activates`, `retires`) of a key (matched by kid);
     /// the key material never changes. NotFound when absent.
-    async fn update_signing_key(&self, key: &SigningKeyRecord) -> StoreResult<()>;
+    async fn update_signing_key(&self, key: &SigningKeyRecord, audit: &[DirectoryAudit]) -> StoreResult<()>;
     /// All signing keys, oldest first, including retired ones.
     async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>>;
 
@@ -255,7 +327,12 @@ pub trait Store: Send + Sync + 'static {
     /// A tenant's settings; the defaults when none were stored (or the tenant does not exist).
     async fn tenant_settings(&self, tenant: TenantId) -> StoreResult<TenantSettings>;
     /// Replaces a tenant's settings. NotFound when the tenant does not exist.
-    async fn update_tenant_settings(&self, tenant: TenantId, settings: &TenantSettings) -> StoreResult<()>;
+    async fn update_tenant_settings(
+        &self,
+        tenant: TenantId,
+        settings: &TenantSettings,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()>;
 
     // --- client-assertion replay markers
     /// Records each marker unless a live one (`expires > now`) has its (tenant, client, jti);
@@ -270,10 +347,16 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes the markers that are dead at `now` (`expires <= now`); returns how many.
     async fn purge_assertion_markers(&self, now: i64) -> StoreResult<u64>;
 
+    // --- directory audits
+    /// The directory audits `query` asks for, newest first (by time, then id); only the
+    /// records of `query.tenant` (or, for `None`, the installation-wide ones).
+    async fn directory_audits(&self, query: &AuditQuery) -> StoreResult<Vec<DirectoryAudit>>;
+
     /// Checks that the database answers (for `/readyz`).
     async fn ping(&self) -> StoreResult<()>;
 }
 
+pub mod audit;
 pub mod cache;
 pub mod change;
 mod codec;
@@ -283,6 +366,7 @@ pub mod sign_in;
 mod sql;
 pub mod sqlite;
 
+pub use audit::{AuditCursor, AuditQuery, MAX_AUDITS_PER_PAGE};
 pub use cache::{Directory, TenantSnapshot};
 pub use change::{
     ApplicationChange, ChangeRefused, FederatedUpdate, KeyEntry, MAX_FEDERATED_IDENTITY_CREDENTIALS,

@@ -5,6 +5,7 @@
 //! Timestamps in the fixtures carry microseconds, the precision both backends keep.
 
 mod suite;
+use suite::audit;
 mod support;
 
 use custos_store::Store;
@@ -126,6 +127,9 @@ macro_rules! conformance {
                 refresh_tokens_expire,
                 concurrent_refreshes_rotate_once,
                 revoking_a_user_s_families,
+                audits_commit_with_their_change,
+                credential_changes_record_key_lists_without_secrets,
+                audits_are_read_per_tenant_newest_first_in_pages,
             ]
         );
     };
@@ -145,7 +149,7 @@ async fn sqlite_file_is_durable() {
     {
         let store = SqliteStore::open(&url).await.unwrap();
         world.create_all(&store).await;
-        store.insert_signing_key(&key).await.unwrap();
+        store.insert_signing_key(&key, &audit()).await.unwrap();
         store.close().await;
     }
     let store = SqliteStore::open(&url).await.unwrap();
@@ -202,7 +206,12 @@ async fn sqlite_migration_0002_adds_empty_key_credentials() {
     assert_eq!(app.key_credentials, vec![]);
     let entries = world.client_app.key_credentials.iter().cloned().map(custos_store::KeyEntry::New).collect();
     store
-        .modify_application(app.tenant_id, app.id, custos_store::ApplicationChange::ReplaceKeys(entries))
+        .modify_application(
+            app.tenant_id,
+            app.id,
+            custos_store::ApplicationChange::ReplaceKeys(entries),
+            &audit(),
+        )
         .await
         .unwrap();
     let read = store.application(world.tenant_a.id, app.id).await.unwrap().unwrap();
@@ -237,4 +246,32 @@ async fn connect_in_schema_rejects_bad_names() {
 )]
 async fn unreachable_postgres_fails_the_tests() {
     support::store_in_schema("postgres://127.0.0.1:1/unreachable", &support::fresh_schema()).await;
+}
+
+/// Directory audits are never changed: the table refuses an UPDATE on both databases, even
+/// from a client that bypasses the store.
+#[tokio::test]
+async fn audit_rows_refuse_updates() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("audits.db").display());
+    let store = SqliteStore::open(&url).await.unwrap();
+    store.insert_signing_key(&suite::signing_key("kid-audit"), &audit()).await.unwrap();
+    store.close().await;
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str(&url).unwrap();
+    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    let err = pool.execute("UPDATE directory_audits SET activity = 'Nothing happened'").await.unwrap_err();
+    assert!(err.to_string().contains("directory audits are never changed"), "{err}");
+    pool.close().await;
+
+    let Some(url) = support::postgres_url("audit update refusal") else { return };
+    let schema = support::fresh_schema();
+    let store = support::store_in_schema(&url, &schema).await;
+    store.insert_signing_key(&suite::signing_key("kid-audit"), &audit()).await.unwrap();
+    store.close().await;
+    let mut conn = support::connect(&url).await;
+    let update = format!("UPDATE \"{schema}\".directory_audits SET activity = 'Nothing happened'");
+    let err = conn.execute(update.as_str()).await.unwrap_err();
+    assert!(err.to_string().contains("directory audits are never changed"), "{err}");
+    drop(conn);
+    support::drop_schema(&url, &schema).await;
 }

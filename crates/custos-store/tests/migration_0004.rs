@@ -87,12 +87,12 @@ async fn assert_backfilled(store: &dyn Store) {
     for variant in ["api://legacy", "https://svc.example/", "API://OTHER"] {
         let mut claimant = new_application(variant);
         assert_eq!(
-            store.create_application(&claimant).await.err().map(|e| e.to_string()),
+            store.create_application(&claimant, &audit()).await.err().map(|e| e.to_string()),
             Some("conflict: an identifier URI is already used in the tenant".to_owned()),
             "{variant}"
         );
         claimant.identifier_uris = vec![format!("{variant}/new")];
-        store.create_application(&claimant).await.unwrap();
+        store.create_application(&claimant, &audit()).await.unwrap();
     }
 }
 
@@ -172,4 +172,14 @@ async fn postgres_0004_refuses_existing_variants() {
     assert_eq!(uris, ["API://dup/", "api://dup"]);
     conn.close().await.unwrap();
     support::drop_schema(&url, &schema).await;
+}
+
+/// The record of a change a test makes directly in the store (what it says does not matter here).
+#[allow(dead_code)]
+pub(crate) fn audit() -> [custos_core::audit::DirectoryAudit; 1] {
+    [custos_core::audit::AuditContext::installation(time::OffsetDateTime::UNIX_EPOCH).record_in(
+        None,
+        custos_core::audit::Activity::AddApplication,
+        Vec::new(),
+    )]
 }

@@ -60,7 +60,10 @@ async fn assert_migrated(store: &dyn Store) {
     assert_eq!(app.federated_identity_credentials, vec![]);
     assert_eq!(app.key_credentials, vec![]);
     let added = credential();
-    store.modify_application(TENANT, APP, ApplicationChange::AddFederated(added.clone())).await.unwrap();
+    store
+        .modify_application(TENANT, APP, ApplicationChange::AddFederated(added.clone()), &audit())
+        .await
+        .unwrap();
     let read = store.application(TENANT, APP).await.unwrap().unwrap();
     assert_eq!(read.federated_identity_credentials, vec![added]);
 }
@@ -101,4 +104,14 @@ async fn postgres_0005_adds_empty_federated_credentials() {
     store.close().await;
     conn.execute(format!("DROP SCHEMA \"{schema}\" CASCADE").as_str()).await.unwrap();
     conn.close().await.unwrap();
+}
+
+/// The record of a change a test makes directly in the store (what it says does not matter here).
+#[allow(dead_code)]
+pub(crate) fn audit() -> [custos_core::audit::DirectoryAudit; 1] {
+    [custos_core::audit::AuditContext::installation(time::OffsetDateTime::UNIX_EPOCH).record_in(
+        None,
+        custos_core::audit::Activity::AddApplication,
+        Vec::new(),
+    )]
 }

@@ -27,18 +27,21 @@ fn marker(tenant: TenantId, client: AppId, jti: &str, digest: u8, expires: i64) 
 
 async fn settings_round_trip(store: Arc<dyn Store>) {
     let t = tenant("settings.example");
-    store.create_tenant(&t).await.unwrap();
+    store.create_tenant(&t, &audit()).await.unwrap();
     assert_eq!(store.tenant_settings(t.id).await.unwrap(), TenantSettings::default());
     let strict =
         TenantSettings { assertion_replay: AssertionReplayMode::Strict, ..TenantSettings::default() };
-    store.update_tenant_settings(t.id, &strict).await.unwrap();
+    store.update_tenant_settings(t.id, &strict, &audit()).await.unwrap();
     assert_eq!(store.tenant_settings(t.id).await.unwrap(), strict);
-    store.update_tenant_settings(t.id, &TenantSettings::default()).await.unwrap();
+    store.update_tenant_settings(t.id, &TenantSettings::default(), &audit()).await.unwrap();
     assert_eq!(store.tenant_settings(t.id).await.unwrap(), TenantSettings::default());
     // Unknown tenants: defaults on read, NotFound on write.
     let missing = TenantId::new_random();
     assert_eq!(store.tenant_settings(missing).await.unwrap(), TenantSettings::default());
-    assert!(matches!(store.update_tenant_settings(missing, &strict).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        store.update_tenant_settings(missing, &strict, &audit()).await,
+        Err(StoreError::NotFound)
+    ));
 }
 
 async fn markers_insert_if_absent(store: Arc<dyn Store>) {
@@ -103,12 +106,12 @@ async fn dead_markers_are_replaced_and_purged(store: Arc<dyn Store>) {
 async fn snapshot_carries_settings(store: Arc<dyn Store>) {
     let directory = Directory::new(store);
     let t = tenant("snapshot.example");
-    directory.create_tenant(&t).await.unwrap();
+    directory.create_tenant(&t, &audit()).await.unwrap();
     let before = directory.snapshot(t.id).await.unwrap().unwrap();
     assert_eq!(before.settings.assertion_replay, AssertionReplayMode::Compat);
     let strict =
         TenantSettings { assertion_replay: AssertionReplayMode::Strict, ..TenantSettings::default() };
-    directory.update_tenant_settings(t.id, &strict).await.unwrap();
+    directory.update_tenant_settings(t.id, &strict, &audit()).await.unwrap();
     let after = directory.snapshot(t.id).await.unwrap().unwrap();
     assert_eq!(after.settings, strict);
 }
@@ -178,8 +181,8 @@ async fn sqlite_markers_and_settings_survive_reopening() {
         TenantSettings { assertion_replay: AssertionReplayMode::Strict, ..TenantSettings::default() };
     {
         let store = SqliteStore::open(&url).await.unwrap();
-        store.create_tenant(&t).await.unwrap();
-        store.update_tenant_settings(t.id, &strict).await.unwrap();
+        store.create_tenant(&t, &audit()).await.unwrap();
+        store.update_tenant_settings(t.id, &strict, &audit()).await.unwrap();
         store.record_assertion_markers(&[marker(t.id, client, "j", 9, 500)], 0).await.unwrap();
         store.close().await;
     }
@@ -189,4 +192,14 @@ async fn sqlite_markers_and_settings_survive_reopening() {
         store.record_assertion_markers(&[marker(t.id, client, "j", 1, 500)], 10).await.unwrap(),
         vec![MarkerOutcome::Seen { digest: [9; 32] }]
     );
+}
+
+/// The record of a change a test makes directly in the store (what it says does not matter here).
+#[allow(dead_code)]
+pub(crate) fn audit() -> [custos_core::audit::DirectoryAudit; 1] {
+    [custos_core::audit::AuditContext::installation(time::OffsetDateTime::UNIX_EPOCH).record_in(
+        None,
+        custos_core::audit::Activity::AddApplication,
+        Vec::new(),
+    )]
 }

@@ -3,6 +3,7 @@
 //! call may still have committed).
 
 use super::Directory;
+use crate::AuditQuery;
 use crate::{ApplicationChange, Store, StoreResult};
 use crate::{AssertionMarker, MarkerOutcome};
 use crate::{
@@ -10,6 +11,7 @@ use crate::{
     SignInSession,
 };
 use async_trait::async_trait;
+use custos_core::audit::DirectoryAudit;
 use custos_core::consent::OAuth2PermissionGrant;
 use custos_core::model::{AppRoleAssignment, Application, ServicePrincipal, SigningKeyRecord, Tenant};
 use custos_core::settings::TenantSettings;
@@ -26,8 +28,8 @@ impl Directory {
 
 #[async_trait]
 impl Store for Directory {
-    async fn create_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
-        let result = self.store.create_tenant(tenant).await;
+    async fn create_tenant(&self, tenant: &Tenant, audit: &[DirectoryAudit]) -> StoreResult<()> {
+        let result = self.store.create_tenant(tenant, audit).await;
         self.invalidating(tenant.id, result)
     }
 
@@ -43,13 +45,13 @@ impl Store for Directory {
         self.store.tenants().await
     }
 
-    async fn create_application(&self, app: &Application) -> StoreResult<()> {
-        let result = self.store.create_application(app).await;
+    async fn create_application(&self, app: &Application, audit: &[DirectoryAudit]) -> StoreResult<()> {
+        let result = self.store.create_application(app, audit).await;
         self.invalidating(app.tenant_id, result)
     }
 
-    async fn update_application(&self, app: &Application) -> StoreResult<()> {
-        let result = self.store.update_application(app).await;
+    async fn update_application(&self, app: &Application, audit: &[DirectoryAudit]) -> StoreResult<()> {
+        let result = self.store.update_application(app, audit).await;
         self.invalidating(app.tenant_id, result)
     }
 
@@ -58,13 +60,19 @@ impl Store for Directory {
         tenant: TenantId,
         id: ObjectId,
         change: ApplicationChange,
+        audit: &[DirectoryAudit],
     ) -> StoreResult<Application> {
-        let result = self.store.modify_application(tenant, id, change).await;
+        let result = self.store.modify_application(tenant, id, change, audit).await;
         self.invalidating(tenant, result)
     }
 
-    async fn delete_application(&self, tenant: TenantId, id: ObjectId) -> StoreResult<()> {
-        let result = self.store.delete_application(tenant, id).await;
+    async fn delete_application(
+        &self,
+        tenant: TenantId,
+        id: ObjectId,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()> {
+        let result = self.store.delete_application(tenant, id, audit).await;
         self.invalidating(tenant, result)
     }
 
@@ -88,18 +96,31 @@ impl Store for Directory {
         self.store.applications_by_app_id(app_id).await
     }
 
-    async fn create_service_principal(&self, sp: &ServicePrincipal) -> StoreResult<()> {
-        let result = self.store.create_service_principal(sp).await;
+    async fn create_service_principal(
+        &self,
+        sp: &ServicePrincipal,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()> {
+        let result = self.store.create_service_principal(sp, audit).await;
         self.invalidating(sp.tenant_id, result)
     }
 
-    async fn update_service_principal(&self, sp: &ServicePrincipal) -> StoreResult<()> {
-        let result = self.store.update_service_principal(sp).await;
+    async fn update_service_principal(
+        &self,
+        sp: &ServicePrincipal,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()> {
+        let result = self.store.update_service_principal(sp, audit).await;
         self.invalidating(sp.tenant_id, result)
     }
 
-    async fn delete_service_principal(&self, tenant: TenantId, id: ObjectId) -> StoreResult<()> {
-        let result = self.store.delete_service_principal(tenant, id).await;
+    async fn delete_service_principal(
+        &self,
+        tenant: TenantId,
+        id: ObjectId,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()> {
+        let result = self.store.delete_service_principal(tenant, id, audit).await;
         self.invalidating(tenant, result)
     }
 
@@ -123,13 +144,22 @@ impl Store for Directory {
         self.store.service_principals(tenant).await
     }
 
-    async fn create_assignment(&self, assignment: &AppRoleAssignment) -> StoreResult<()> {
-        let result = self.store.create_assignment(assignment).await;
+    async fn create_assignment(
+        &self,
+        assignment: &AppRoleAssignment,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()> {
+        let result = self.store.create_assignment(assignment, audit).await;
         self.invalidating(assignment.tenant_id, result)
     }
 
-    async fn delete_assignment(&self, tenant: TenantId, id: &str) -> StoreResult<()> {
-        let result = self.store.delete_assignment(tenant, id).await;
+    async fn delete_assignment(
+        &self,
+        tenant: TenantId,
+        id: &str,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()> {
+        let result = self.store.delete_assignment(tenant, id, audit).await;
         self.invalidating(tenant, result)
     }
 
@@ -139,12 +169,17 @@ impl Store for Directory {
 
     // Signing keys are not part of a tenant snapshot: nothing to invalidate.
     // Users, directory roles and sign-in state are not part of a snapshot: no invalidation.
-    async fn create_user(&self, user: &User, password_hash: &str) -> StoreResult<()> {
-        self.store.create_user(user, password_hash).await
+    async fn create_user(
+        &self,
+        user: &User,
+        password_hash: &str,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()> {
+        self.store.create_user(user, password_hash, audit).await
     }
 
-    async fn update_user(&self, user: &User) -> StoreResult<()> {
-        self.store.update_user(user).await
+    async fn update_user(&self, user: &User, audit: &[DirectoryAudit]) -> StoreResult<()> {
+        self.store.update_user(user, audit).await
     }
 
     async fn set_user_password(
@@ -153,13 +188,14 @@ impl Store for Directory {
         id: ObjectId,
         password_hash: &str,
         tokens_valid_from: OffsetDateTime,
+        audit: &[DirectoryAudit],
     ) -> StoreResult<()> {
-        self.store.set_user_password(tenant, id, password_hash, tokens_valid_from).await
+        self.store.set_user_password(tenant, id, password_hash, tokens_valid_from, audit).await
     }
 
-    async fn delete_user(&self, tenant: TenantId, id: ObjectId) -> StoreResult<()> {
+    async fn delete_user(&self, tenant: TenantId, id: ObjectId, audit: &[DirectoryAudit]) -> StoreResult<()> {
         // Deleting a user deletes their own delegated grants, which the snapshot holds.
-        let result = self.store.delete_user(tenant, id).await;
+        let result = self.store.delete_user(tenant, id, audit).await;
         self.invalidating(tenant, result)
     }
 
@@ -182,12 +218,18 @@ impl Store for Directory {
     async fn create_directory_role_assignment(
         &self,
         assignment: &DirectoryRoleAssignment,
+        audit: &[DirectoryAudit],
     ) -> StoreResult<()> {
-        self.store.create_directory_role_assignment(assignment).await
+        self.store.create_directory_role_assignment(assignment, audit).await
     }
 
-    async fn delete_directory_role_assignment(&self, tenant: TenantId, id: &str) -> StoreResult<()> {
-        self.store.delete_directory_role_assignment(tenant, id).await
+    async fn delete_directory_role_assignment(
+        &self,
+        tenant: TenantId,
+        id: &str,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()> {
+        self.store.delete_directory_role_assignment(tenant, id, audit).await
     }
 
     async fn directory_role_assignments(
@@ -197,18 +239,33 @@ impl Store for Directory {
         self.store.directory_role_assignments(tenant).await
     }
 
-    async fn create_permission_grant(&self, grant: &OAuth2PermissionGrant) -> StoreResult<()> {
-        let result = self.store.create_permission_grant(grant).await;
+    async fn create_permission_grant(
+        &self,
+        grant: &OAuth2PermissionGrant,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()> {
+        let result = self.store.create_permission_grant(grant, audit).await;
         self.invalidating(grant.tenant_id, result)
     }
 
-    async fn update_permission_grant(&self, tenant: TenantId, id: &str, scope: &str) -> StoreResult<()> {
-        let result = self.store.update_permission_grant(tenant, id, scope).await;
+    async fn update_permission_grant(
+        &self,
+        tenant: TenantId,
+        id: &str,
+        scope: &str,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()> {
+        let result = self.store.update_permission_grant(tenant, id, scope, audit).await;
         self.invalidating(tenant, result)
     }
 
-    async fn delete_permission_grant(&self, tenant: TenantId, id: &str) -> StoreResult<()> {
-        let result = self.store.delete_permission_grant(tenant, id).await;
+    async fn delete_permission_grant(
+        &self,
+        tenant: TenantId,
+        id: &str,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()> {
+        let result = self.store.delete_permission_grant(tenant, id, audit).await;
         self.invalidating(tenant, result)
     }
 
@@ -267,12 +324,12 @@ impl Store for Directory {
         self.store.purge_sign_in_state(now).await
     }
 
-    async fn insert_signing_key(&self, key: &SigningKeyRecord) -> StoreResult<()> {
-        self.store.insert_signing_key(key).await
+    async fn insert_signing_key(&self, key: &SigningKeyRecord, audit: &[DirectoryAudit]) -> StoreResult<()> {
+        self.store.insert_signing_key(key, audit).await
     }
 
-    async fn update_signing_key(&self, key: &SigningKeyRecord) -> StoreResult<()> {
-        self.store.update_signing_key(key).await
+    async fn update_signing_key(&self, key: &SigningKeyRecord, audit: &[DirectoryAudit]) -> StoreResult<()> {
+        self.store.update_signing_key(key, audit).await
     }
 
     async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>> {
@@ -283,8 +340,13 @@ impl Store for Directory {
         self.store.tenant_settings(tenant).await
     }
 
-    async fn update_tenant_settings(&self, tenant: TenantId, settings: &TenantSettings) -> StoreResult<()> {
-        let result = self.store.update_tenant_settings(tenant, settings).await;
+    async fn update_tenant_settings(
+        &self,
+        tenant: TenantId,
+        settings: &TenantSettings,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()> {
+        let result = self.store.update_tenant_settings(tenant, settings, audit).await;
         self.invalidating(tenant, result)
     }
 
@@ -299,6 +361,10 @@ impl Store for Directory {
 
     async fn purge_assertion_markers(&self, now: i64) -> StoreResult<u64> {
         self.store.purge_assertion_markers(now).await
+    }
+
+    async fn directory_audits(&self, query: &AuditQuery) -> StoreResult<Vec<DirectoryAudit>> {
+        self.store.directory_audits(query).await
     }
 
     async fn ping(&self) -> StoreResult<()> {

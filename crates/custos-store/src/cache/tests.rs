@@ -11,6 +11,7 @@ use crate::{
 };
 use crate::{Store, StoreResult};
 use async_trait::async_trait;
+use custos_core::audit::DirectoryAudit;
 use custos_core::consent::OAuth2PermissionGrant;
 use custos_core::model::{AppRoleAssignment, Application, ServicePrincipal, SigningKeyRecord, Tenant};
 use custos_core::settings::TenantSettings;
@@ -43,8 +44,8 @@ impl Store for Gated {
         }
         read
     }
-    async fn create_tenant(&self, t: &Tenant) -> StoreResult<()> {
-        self.inner.create_tenant(t).await
+    async fn create_tenant(&self, t: &Tenant, audit: &[DirectoryAudit]) -> StoreResult<()> {
+        self.inner.create_tenant(t, audit).await
     }
     async fn tenant(&self, id: TenantId) -> StoreResult<Option<Tenant>> {
         self.inner.tenant(id).await
@@ -55,22 +56,28 @@ impl Store for Gated {
     async fn tenants(&self) -> StoreResult<Vec<Tenant>> {
         self.inner.tenants().await
     }
-    async fn create_application(&self, a: &Application) -> StoreResult<()> {
-        self.inner.create_application(a).await
+    async fn create_application(&self, a: &Application, audit: &[DirectoryAudit]) -> StoreResult<()> {
+        self.inner.create_application(a, audit).await
     }
-    async fn update_application(&self, a: &Application) -> StoreResult<()> {
-        self.inner.update_application(a).await
+    async fn update_application(&self, a: &Application, audit: &[DirectoryAudit]) -> StoreResult<()> {
+        self.inner.update_application(a, audit).await
     }
     async fn modify_application(
         &self,
         t: TenantId,
         id: ObjectId,
         c: crate::ApplicationChange,
+        audit: &[DirectoryAudit],
     ) -> StoreResult<Application> {
-        self.inner.modify_application(t, id, c).await
+        self.inner.modify_application(t, id, c, audit).await
     }
-    async fn delete_application(&self, t: TenantId, id: ObjectId) -> StoreResult<()> {
-        self.inner.delete_application(t, id).await
+    async fn delete_application(
+        &self,
+        t: TenantId,
+        id: ObjectId,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()> {
+        self.inner.delete_application(t, id, audit).await
     }
     async fn application(&self, t: TenantId, id: ObjectId) -> StoreResult<Option<Application>> {
         self.inner.application(t, id).await
@@ -78,14 +85,27 @@ impl Store for Gated {
     async fn application_by_app_id(&self, t: TenantId, a: AppId) -> StoreResult<Option<Application>> {
         self.inner.application_by_app_id(t, a).await
     }
-    async fn create_service_principal(&self, s: &ServicePrincipal) -> StoreResult<()> {
-        self.inner.create_service_principal(s).await
+    async fn create_service_principal(
+        &self,
+        s: &ServicePrincipal,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()> {
+        self.inner.create_service_principal(s, audit).await
     }
-    async fn update_service_principal(&self, s: &ServicePrincipal) -> StoreResult<()> {
-        self.inner.update_service_principal(s).await
+    async fn update_service_principal(
+        &self,
+        s: &ServicePrincipal,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()> {
+        self.inner.update_service_principal(s, audit).await
     }
-    async fn delete_service_principal(&self, t: TenantId, id: ObjectId) -> StoreResult<()> {
-        self.inner.delete_service_principal(t, id).await
+    async fn delete_service_principal(
+        &self,
+        t: TenantId,
+        id: ObjectId,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()> {
+        self.inner.delete_service_principal(t, id, audit).await
     }
     async fn service_principal(&self, t: TenantId, id: ObjectId) -> StoreResult<Option<ServicePrincipal>> {
         self.inner.service_principal(t, id).await
@@ -100,20 +120,20 @@ impl Store for Gated {
     async fn service_principals(&self, t: TenantId) -> StoreResult<Vec<ServicePrincipal>> {
         self.inner.service_principals(t).await
     }
-    async fn create_assignment(&self, a: &AppRoleAssignment) -> StoreResult<()> {
-        self.inner.create_assignment(a).await
+    async fn create_assignment(&self, a: &AppRoleAssignment, audit: &[DirectoryAudit]) -> StoreResult<()> {
+        self.inner.create_assignment(a, audit).await
     }
-    async fn delete_assignment(&self, t: TenantId, id: &str) -> StoreResult<()> {
-        self.inner.delete_assignment(t, id).await
+    async fn delete_assignment(&self, t: TenantId, id: &str, audit: &[DirectoryAudit]) -> StoreResult<()> {
+        self.inner.delete_assignment(t, id, audit).await
     }
     async fn assignments(&self, t: TenantId) -> StoreResult<Vec<AppRoleAssignment>> {
         self.inner.assignments(t).await
     }
-    async fn insert_signing_key(&self, k: &SigningKeyRecord) -> StoreResult<()> {
-        self.inner.insert_signing_key(k).await
+    async fn insert_signing_key(&self, k: &SigningKeyRecord, audit: &[DirectoryAudit]) -> StoreResult<()> {
+        self.inner.insert_signing_key(k, audit).await
     }
-    async fn update_signing_key(&self, k: &SigningKeyRecord) -> StoreResult<()> {
-        self.inner.update_signing_key(k).await
+    async fn update_signing_key(&self, k: &SigningKeyRecord, audit: &[DirectoryAudit]) -> StoreResult<()> {
+        self.inner.update_signing_key(k, audit).await
     }
     async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>> {
         self.inner.signing_keys().await
@@ -121,8 +141,13 @@ impl Store for Gated {
     async fn tenant_settings(&self, t: TenantId) -> StoreResult<TenantSettings> {
         self.inner.tenant_settings(t).await
     }
-    async fn update_tenant_settings(&self, t: TenantId, s: &TenantSettings) -> StoreResult<()> {
-        self.inner.update_tenant_settings(t, s).await
+    async fn update_tenant_settings(
+        &self,
+        t: TenantId,
+        s: &TenantSettings,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()> {
+        self.inner.update_tenant_settings(t, s, audit).await
     }
     async fn record_assertion_markers(
         &self,
@@ -137,11 +162,11 @@ impl Store for Gated {
     async fn applications_by_app_id(&self, a: AppId) -> StoreResult<Vec<Application>> {
         self.inner.applications_by_app_id(a).await
     }
-    async fn create_user(&self, u: &User, h: &str) -> StoreResult<()> {
-        self.inner.create_user(u, h).await
+    async fn create_user(&self, u: &User, h: &str, audit: &[DirectoryAudit]) -> StoreResult<()> {
+        self.inner.create_user(u, h, audit).await
     }
-    async fn update_user(&self, u: &User) -> StoreResult<()> {
-        self.inner.update_user(u).await
+    async fn update_user(&self, u: &User, audit: &[DirectoryAudit]) -> StoreResult<()> {
+        self.inner.update_user(u, audit).await
     }
     async fn set_user_password(
         &self,
@@ -149,11 +174,12 @@ impl Store for Gated {
         id: ObjectId,
         h: &str,
         v: OffsetDateTime,
+        audit: &[DirectoryAudit],
     ) -> StoreResult<()> {
-        self.inner.set_user_password(t, id, h, v).await
+        self.inner.set_user_password(t, id, h, v, audit).await
     }
-    async fn delete_user(&self, t: TenantId, id: ObjectId) -> StoreResult<()> {
-        self.inner.delete_user(t, id).await
+    async fn delete_user(&self, t: TenantId, id: ObjectId, audit: &[DirectoryAudit]) -> StoreResult<()> {
+        self.inner.delete_user(t, id, audit).await
     }
     async fn user(&self, t: TenantId, id: ObjectId) -> StoreResult<Option<User>> {
         self.inner.user(t, id).await
@@ -167,23 +193,47 @@ impl Store for Gated {
     async fn user_password_hash(&self, t: TenantId, id: ObjectId) -> StoreResult<Option<String>> {
         self.inner.user_password_hash(t, id).await
     }
-    async fn create_directory_role_assignment(&self, a: &DirectoryRoleAssignment) -> StoreResult<()> {
-        self.inner.create_directory_role_assignment(a).await
+    async fn create_directory_role_assignment(
+        &self,
+        a: &DirectoryRoleAssignment,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()> {
+        self.inner.create_directory_role_assignment(a, audit).await
     }
-    async fn delete_directory_role_assignment(&self, t: TenantId, id: &str) -> StoreResult<()> {
-        self.inner.delete_directory_role_assignment(t, id).await
+    async fn delete_directory_role_assignment(
+        &self,
+        t: TenantId,
+        id: &str,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()> {
+        self.inner.delete_directory_role_assignment(t, id, audit).await
     }
     async fn directory_role_assignments(&self, t: TenantId) -> StoreResult<Vec<DirectoryRoleAssignment>> {
         self.inner.directory_role_assignments(t).await
     }
-    async fn create_permission_grant(&self, g: &OAuth2PermissionGrant) -> StoreResult<()> {
-        self.inner.create_permission_grant(g).await
+    async fn create_permission_grant(
+        &self,
+        g: &OAuth2PermissionGrant,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()> {
+        self.inner.create_permission_grant(g, audit).await
     }
-    async fn update_permission_grant(&self, t: TenantId, id: &str, scope: &str) -> StoreResult<()> {
-        self.inner.update_permission_grant(t, id, scope).await
+    async fn update_permission_grant(
+        &self,
+        t: TenantId,
+        id: &str,
+        scope: &str,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()> {
+        self.inner.update_permission_grant(t, id, scope, audit).await
     }
-    async fn delete_permission_grant(&self, t: TenantId, id: &str) -> StoreResult<()> {
-        self.inner.delete_permission_grant(t, id).await
+    async fn delete_permission_grant(
+        &self,
+        t: TenantId,
+        id: &str,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()> {
+        self.inner.delete_permission_grant(t, id, audit).await
     }
     async fn permission_grants(&self, t: TenantId) -> StoreResult<Vec<OAuth2PermissionGrant>> {
         self.inner.permission_grants(t).await
@@ -229,6 +279,9 @@ impl Store for Gated {
     async fn purge_sign_in_state(&self, now: i64) -> StoreResult<u64> {
         self.inner.purge_sign_in_state(now).await
     }
+    async fn directory_audits(&self, query: &crate::AuditQuery) -> StoreResult<Vec<DirectoryAudit>> {
+        self.inner.directory_audits(query).await
+    }
     async fn ping(&self) -> StoreResult<()> {
         self.inner.ping().await
     }
@@ -268,8 +321,8 @@ async fn setup() -> (Arc<Gated>, Arc<Directory>, Tenant, Application) {
         federated_identity_credentials: Vec::new(),
         created,
     };
-    directory.create_tenant(&tenant).await.unwrap();
-    directory.create_application(&app).await.unwrap();
+    directory.create_tenant(&tenant, &audit()).await.unwrap();
+    directory.create_application(&app, &audit()).await.unwrap();
     (gated, directory, tenant, app)
 }
 
@@ -308,7 +361,7 @@ async fn a_write_during_a_load_is_not_lost() {
     // The load has read the old URI; now a write lands and invalidates.
     gated.held.notified().await;
     app.identifier_uris = vec!["api://new".to_owned()];
-    directory.update_application(&app).await.unwrap();
+    directory.update_application(&app, &audit()).await.unwrap();
     gated.release.notify_one();
 
     let loaded = loader.await.unwrap();
@@ -350,7 +403,7 @@ async fn max_age_bounds_how_long_other_processes_writes_go_unseen() {
     assert!(other_node.snapshot(tenant.id).await.unwrap().is_some());
 
     app.identifier_uris = vec!["api://renamed".to_owned()];
-    gated.inner.update_application(&app).await.unwrap();
+    gated.inner.update_application(&app, &audit()).await.unwrap();
 
     let stale = directory.snapshot(tenant.id).await.unwrap().unwrap();
     assert!(
@@ -362,4 +415,14 @@ async fn max_age_bounds_how_long_other_processes_writes_go_unseen() {
     clock.advance(time::Duration::seconds(30));
     let fresh = other_node.snapshot(tenant.id).await.unwrap().unwrap();
     assert_eq!(fresh.application_by_identifier("api://renamed").map(|a| a.app_id), Some(app.app_id));
+}
+
+/// The record of a change a test makes directly in the store (what it says does not matter here).
+#[allow(dead_code)]
+pub(crate) fn audit() -> [custos_core::audit::DirectoryAudit; 1] {
+    [custos_core::audit::AuditContext::installation(time::OffsetDateTime::UNIX_EPOCH).record_in(
+        None,
+        custos_core::audit::Activity::AddApplication,
+        Vec::new(),
+    )]
 }

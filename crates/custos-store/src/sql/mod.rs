@@ -8,6 +8,7 @@
 //! one transaction; every write is committed before its method returns. Text containing U+0000
 //! is refused before any statement reaches the database ([`statement`]).
 
+mod audits;
 mod dialect;
 mod replay;
 mod rows;
@@ -19,6 +20,7 @@ mod users;
 pub(crate) use dialect::{Columns, Dialect};
 pub(crate) use statement::{Param, Statement};
 
+use crate::AuditQuery;
 use crate::codec::{self, map_db_error};
 use crate::sign_in::{
     AuthorizationCode, CodeRedemption, RefreshGrant, RefreshToken, RefreshTokenState, RefreshUse,
@@ -26,6 +28,7 @@ use crate::sign_in::{
 };
 use crate::{ApplicationChange, AssertionMarker, MarkerOutcome, Store, StoreError, StoreResult};
 use async_trait::async_trait;
+use custos_core::audit::{DirectoryAudit, credential_properties};
 use custos_core::consent::OAuth2PermissionGrant;
 use custos_core::model::{AppRoleAssignment, Application, ServicePrincipal, SigningKeyRecord, Tenant};
 use custos_core::scope::identifier_uri_key;
@@ -33,7 +36,7 @@ use custos_core::settings::TenantSettings;
 use custos_core::users::{DirectoryRoleAssignment, User};
 use custos_core::{AppId, ObjectId, TenantId};
 use rows::{ASSIGNMENT_COLUMNS, SERVICE_PRINCIPAL_COLUMNS, SIGNING_KEY_COLUMNS, TENANT_COLUMNS};
-use run::{begin_write, execute, execute_in, find, list};
+use run::{begin_write, execute, execute_in, find, list, record_in, write_audited};
 use sqlx::{Database, Pool};
 use statement::check_all;
 use time::OffsetDateTime;
@@ -118,7 +121,7 @@ fn require_row(rows_affected: u64) -> StoreResult<()> {
 
 #[async_trait]
 impl<D: Dialect> Store for SqlStore<D> {
-    async fn create_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
+    async fn create_tenant(&self, tenant: &Tenant, audit: &[DirectoryAudit]) -> StoreResult<()> {
         let insert = Statement::new(
             "INSERT INTO tenants (id, domain, domain_key, display_name, created) VALUES ($1, $2, $3, $4, $5)",
         )
@@ -127,8 +130,7 @@ impl<D: Dialect> Store for SqlStore<D> {
         .text(codec::domain_key(&tenant.domain))
         .text(&tenant.display_name)
         .time(tenant.created);
-        execute(&self.pool, &insert).await?;
-        Ok(())
+        write_audited(&self.pool, &[&insert], audit, false).await
     }
 
     async fn tenant(&self, id: TenantId) -> StoreResult<Option<Tenant>> {
@@ -149,7 +151,7 @@ impl<D: Dialect> Store for SqlStore<D> {
         list(&self.pool, &select, rows::tenant).await
     }
 
-    async fn create_application(&self, app: &Application) -> StoreResult<()> {
+    async fn create_application(&self, app: &Application, audit: &[DirectoryAudit]) -> StoreResult<()> {
         let [passwords, keys, federated] = application_credentials_json(app)?;
         let insert = Statement::new(
             "INSERT INTO applications (id, tenant_id, app_id, display_name, description, \
@@ -174,15 +176,11 @@ impl<D: Dialect> Store for SqlStore<D> {
         .json(codec::to_json("permission scopes", &app.oauth2_permission_scopes)?)
         .time(app.created);
         let uris = insert_identifier_uris(app);
-        check_all([&insert].into_iter().chain(&uris))?;
-        let mut tx = begin_write(&self.pool).await?;
-        for statement in [&insert].into_iter().chain(&uris) {
-            execute_in::<D>(&mut tx, statement).await?;
-        }
-        tx.commit().await.map_err(map_db_error)
+        let statements: Vec<_> = [&insert].into_iter().chain(&uris).collect();
+        write_audited(&self.pool, &statements, audit, false).await
     }
 
-    async fn update_application(&self, app: &Application) -> StoreResult<()> {
+    async fn update_application(&self, app: &Application, audit: &[DirectoryAudit]) -> StoreResult<()> {
         let update = Statement::new(
             "UPDATE applications SET display_name = $1, description = $2, \
              requested_access_token_version = $3, sign_in_audience = $4, app_roles = $5, \
@@ -201,13 +199,8 @@ impl<D: Dialect> Store for SqlStore<D> {
         .id(app.id.0);
         let delete_uris = delete_identifier_uris(app.tenant_id, app.id);
         let uris = insert_identifier_uris(app);
-        check_all([&update].into_iter().chain(&uris))?;
-        let mut tx = begin_write(&self.pool).await?;
-        require_row(execute_in::<D>(&mut tx, &update).await?)?;
-        for statement in [&delete_uris].into_iter().chain(&uris) {
-            execute_in::<D>(&mut tx, statement).await?;
-        }
-        tx.commit().await.map_err(map_db_error)
+        let statements: Vec<_> = [&update, &delete_uris].into_iter().chain(&uris).collect();
+        write_audited(&self.pool, &statements, audit, true).await
     }
 
     async fn modify_application(
@@ -215,6 +208,7 @@ impl<D: Dialect> Store for SqlStore<D> {
         tenant: TenantId,
         id: ObjectId,
         change: ApplicationChange,
+        audit: &[DirectoryAudit],
     ) -> StoreResult<Application> {
         // The write transaction holds the row from this read to the commit (SQLite: BEGIN
         // IMMEDIATE takes the database's write lock; PostgreSQL: FOR UPDATE), so a concurrent
@@ -229,7 +223,12 @@ impl<D: Dialect> Store for SqlStore<D> {
         let mut tx = begin_write(&self.pool).await?;
         let row = D::fetch_optional(&mut tx, &select).await?;
         let mut app = row.as_ref().map(rows::application).transpose()?.ok_or(StoreError::NotFound)?;
+        let before = app.clone();
         change.apply(&mut app)?;
+        let mut audit = audit.to_vec();
+        if let Some(target) = audit.first_mut().and_then(|record| record.targets.first_mut()) {
+            target.modified_properties.extend(credential_properties(&before, &app));
+        }
         let [passwords, keys, federated] = application_credentials_json(&app)?;
         let update = Statement::new(
             "UPDATE applications SET password_credentials = $1, key_credentials = $2, \
@@ -241,11 +240,17 @@ impl<D: Dialect> Store for SqlStore<D> {
         .id(tenant.0)
         .id(id.0);
         execute_in::<D>(&mut tx, &update).await?;
+        record_in::<D>(&mut tx, &audit).await?;
         tx.commit().await.map_err(map_db_error)?;
         Ok(app)
     }
 
-    async fn delete_application(&self, tenant: TenantId, id: ObjectId) -> StoreResult<()> {
+    async fn delete_application(
+        &self,
+        tenant: TenantId,
+        id: ObjectId,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()> {
         let mut tx = begin_write(&self.pool).await?;
         let select_app = Statement::new("SELECT app_id FROM applications WHERE tenant_id = $1 AND id = $2")
             .id(tenant.0)
@@ -264,6 +269,7 @@ impl<D: Dialect> Store for SqlStore<D> {
         let delete_app =
             Statement::new("DELETE FROM applications WHERE tenant_id = $1 AND id = $2").id(tenant.0).id(id.0);
         execute_in::<D>(&mut tx, &delete_app).await?;
+        record_in::<D>(&mut tx, audit).await?;
         tx.commit().await.map_err(map_db_error)
     }
 
@@ -304,7 +310,11 @@ impl<D: Dialect> Store for SqlStore<D> {
         users::applications_by_app_id(&self.pool, app_id).await
     }
 
-    async fn create_service_principal(&self, sp: &ServicePrincipal) -> StoreResult<()> {
+    async fn create_service_principal(
+        &self,
+        sp: &ServicePrincipal,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()> {
         let insert = Statement::new(
             "INSERT INTO service_principals (id, tenant_id, app_id, display_name, account_enabled, \
              app_role_assignment_required, service_principal_type, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -317,11 +327,14 @@ impl<D: Dialect> Store for SqlStore<D> {
         .boolean(sp.app_role_assignment_required)
         .text(sp.service_principal_type.as_str())
         .time(sp.created);
-        execute(&self.pool, &insert).await?;
-        Ok(())
+        write_audited(&self.pool, &[&insert], audit, false).await
     }
 
-    async fn update_service_principal(&self, sp: &ServicePrincipal) -> StoreResult<()> {
+    async fn update_service_principal(
+        &self,
+        sp: &ServicePrincipal,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()> {
         let update = Statement::new(
             "UPDATE service_principals SET display_name = $1, account_enabled = $2, \
              app_role_assignment_required = $3, service_principal_type = $4 WHERE tenant_id = $5 AND id = $6",
@@ -332,13 +345,19 @@ impl<D: Dialect> Store for SqlStore<D> {
         .text(sp.service_principal_type.as_str())
         .id(sp.tenant_id.0)
         .id(sp.id.0);
-        require_row(execute(&self.pool, &update).await?)
+        write_audited(&self.pool, &[&update], audit, true).await
     }
 
-    async fn delete_service_principal(&self, tenant: TenantId, id: ObjectId) -> StoreResult<()> {
+    async fn delete_service_principal(
+        &self,
+        tenant: TenantId,
+        id: ObjectId,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()> {
         let mut tx = begin_write(&self.pool).await?;
         execute_in::<D>(&mut tx, &delete_assignments_of(tenant, id.0)).await?;
         require_row(execute_in::<D>(&mut tx, &delete_service_principal(tenant, id.0)).await?)?;
+        record_in::<D>(&mut tx, audit).await?;
         tx.commit().await.map_err(map_db_error)
     }
 
@@ -377,7 +396,11 @@ impl<D: Dialect> Store for SqlStore<D> {
         list(&self.pool, &select, rows::service_principal).await
     }
 
-    async fn create_assignment(&self, assignment: &AppRoleAssignment) -> StoreResult<()> {
+    async fn create_assignment(
+        &self,
+        assignment: &AppRoleAssignment,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()> {
         let insert = Statement::new(
             "INSERT INTO app_role_assignments (id, tenant_id, principal_id, resource_id, app_role_id, created) \
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -388,15 +411,19 @@ impl<D: Dialect> Store for SqlStore<D> {
         .id(assignment.resource_id.0)
         .id(assignment.app_role_id)
         .time(assignment.created);
-        execute(&self.pool, &insert).await?;
-        Ok(())
+        write_audited(&self.pool, &[&insert], audit, false).await
     }
 
-    async fn delete_assignment(&self, tenant: TenantId, id: &str) -> StoreResult<()> {
+    async fn delete_assignment(
+        &self,
+        tenant: TenantId,
+        id: &str,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()> {
         let delete = Statement::new("DELETE FROM app_role_assignments WHERE tenant_id = $1 AND id = $2")
             .id(tenant.0)
             .text(id);
-        require_row(execute(&self.pool, &delete).await?)
+        write_audited(&self.pool, &[&delete], audit, true).await
     }
 
     async fn assignments(&self, tenant: TenantId) -> StoreResult<Vec<AppRoleAssignment>> {
@@ -408,12 +435,17 @@ impl<D: Dialect> Store for SqlStore<D> {
         list(&self.pool, &select, rows::assignment).await
     }
 
-    async fn create_user(&self, user: &User, password_hash: &str) -> StoreResult<()> {
-        users::create_user(&self.pool, user, password_hash).await
+    async fn create_user(
+        &self,
+        user: &User,
+        password_hash: &str,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()> {
+        users::create_user(&self.pool, user, password_hash, audit).await
     }
 
-    async fn update_user(&self, user: &User) -> StoreResult<()> {
-        users::update_user(&self.pool, user).await
+    async fn update_user(&self, user: &User, audit: &[DirectoryAudit]) -> StoreResult<()> {
+        users::update_user(&self.pool, user, audit).await
     }
 
     async fn set_user_password(
@@ -422,12 +454,13 @@ impl<D: Dialect> Store for SqlStore<D> {
         id: ObjectId,
         password_hash: &str,
         tokens_valid_from: OffsetDateTime,
+        audit: &[DirectoryAudit],
     ) -> StoreResult<()> {
-        users::set_user_password(&self.pool, tenant, id, password_hash, tokens_valid_from).await
+        users::set_user_password(&self.pool, tenant, id, password_hash, tokens_valid_from, audit).await
     }
 
-    async fn delete_user(&self, tenant: TenantId, id: ObjectId) -> StoreResult<()> {
-        users::delete_user(&self.pool, tenant, id).await
+    async fn delete_user(&self, tenant: TenantId, id: ObjectId, audit: &[DirectoryAudit]) -> StoreResult<()> {
+        users::delete_user(&self.pool, tenant, id, audit).await
     }
 
     async fn user(&self, tenant: TenantId, id: ObjectId) -> StoreResult<Option<User>> {
@@ -449,12 +482,18 @@ impl<D: Dialect> Store for SqlStore<D> {
     async fn create_directory_role_assignment(
         &self,
         assignment: &DirectoryRoleAssignment,
+        audit: &[DirectoryAudit],
     ) -> StoreResult<()> {
-        users::create_directory_role(&self.pool, assignment).await
+        users::create_directory_role(&self.pool, assignment, audit).await
     }
 
-    async fn delete_directory_role_assignment(&self, tenant: TenantId, id: &str) -> StoreResult<()> {
-        users::delete_directory_role(&self.pool, tenant, id).await
+    async fn delete_directory_role_assignment(
+        &self,
+        tenant: TenantId,
+        id: &str,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()> {
+        users::delete_directory_role(&self.pool, tenant, id, audit).await
     }
 
     async fn directory_role_assignments(
@@ -464,16 +503,31 @@ impl<D: Dialect> Store for SqlStore<D> {
         users::directory_roles(&self.pool, tenant).await
     }
 
-    async fn create_permission_grant(&self, grant: &OAuth2PermissionGrant) -> StoreResult<()> {
-        users::create_grant(&self.pool, grant).await
+    async fn create_permission_grant(
+        &self,
+        grant: &OAuth2PermissionGrant,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()> {
+        users::create_grant(&self.pool, grant, audit).await
     }
 
-    async fn update_permission_grant(&self, tenant: TenantId, id: &str, scope: &str) -> StoreResult<()> {
-        users::update_grant(&self.pool, tenant, id, scope).await
+    async fn update_permission_grant(
+        &self,
+        tenant: TenantId,
+        id: &str,
+        scope: &str,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()> {
+        users::update_grant(&self.pool, tenant, id, scope, audit).await
     }
 
-    async fn delete_permission_grant(&self, tenant: TenantId, id: &str) -> StoreResult<()> {
-        users::delete_grant(&self.pool, tenant, id).await
+    async fn delete_permission_grant(
+        &self,
+        tenant: TenantId,
+        id: &str,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()> {
+        users::delete_grant(&self.pool, tenant, id, audit).await
     }
 
     async fn permission_grants(&self, tenant: TenantId) -> StoreResult<Vec<OAuth2PermissionGrant>> {
@@ -531,7 +585,7 @@ impl<D: Dialect> Store for SqlStore<D> {
         sign_in::purge(&self.pool, now).await
     }
 
-    async fn insert_signing_key(&self, key: &SigningKeyRecord) -> StoreResult<()> {
+    async fn insert_signing_key(&self, key: &SigningKeyRecord, audit: &[DirectoryAudit]) -> StoreResult<()> {
         let insert = Statement::new(
             "INSERT INTO signing_keys (kid, state, created, activates, retires, sealed_private_key, certificate_der) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -543,11 +597,10 @@ impl<D: Dialect> Store for SqlStore<D> {
         .opt_time(key.retires)
         .bytes(&key.sealed_private_key)
         .bytes(&key.certificate_der);
-        execute(&self.pool, &insert).await?;
-        Ok(())
+        write_audited(&self.pool, &[&insert], audit, false).await
     }
 
-    async fn update_signing_key(&self, key: &SigningKeyRecord) -> StoreResult<()> {
+    async fn update_signing_key(&self, key: &SigningKeyRecord, audit: &[DirectoryAudit]) -> StoreResult<()> {
         let update = Statement::new(
             "UPDATE signing_keys SET state = $1, created = $2, activates = $3, retires = $4 WHERE kid = $5",
         )
@@ -556,7 +609,7 @@ impl<D: Dialect> Store for SqlStore<D> {
         .time(key.activates)
         .opt_time(key.retires)
         .text(&key.kid);
-        require_row(execute(&self.pool, &update).await?)
+        write_audited(&self.pool, &[&update], audit, true).await
     }
 
     async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>> {
@@ -571,8 +624,13 @@ impl<D: Dialect> Store for SqlStore<D> {
         replay::tenant_settings(&self.pool, tenant).await
     }
 
-    async fn update_tenant_settings(&self, tenant: TenantId, settings: &TenantSettings) -> StoreResult<()> {
-        replay::update_tenant_settings(&self.pool, tenant, settings).await
+    async fn update_tenant_settings(
+        &self,
+        tenant: TenantId,
+        settings: &TenantSettings,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()> {
+        replay::update_tenant_settings(&self.pool, tenant, settings, audit).await
     }
 
     async fn record_assertion_markers(
@@ -585,6 +643,10 @@ impl<D: Dialect> Store for SqlStore<D> {
 
     async fn purge_assertion_markers(&self, now: i64) -> StoreResult<u64> {
         replay::purge_markers(&self.pool, now).await
+    }
+
+    async fn directory_audits(&self, query: &AuditQuery) -> StoreResult<Vec<DirectoryAudit>> {
+        audits::directory_audits(&self.pool, query).await
     }
 
     async fn ping(&self) -> StoreResult<()> {

@@ -8,6 +8,7 @@ use crate::codec::{corrupt, map_db_error};
 use crate::replay::{AssertionMarker, MarkerOutcome, digest_from_bytes};
 use crate::{StoreError, StoreResult};
 use custos_core::TenantId;
+use custos_core::audit::DirectoryAudit;
 use custos_core::settings::TenantSettings;
 use sqlx::Pool;
 
@@ -32,6 +33,7 @@ pub(super) async fn update_tenant_settings<D: Dialect>(
     pool: &Pool<D>,
     tenant: TenantId,
     settings: &TenantSettings,
+    audit: &[DirectoryAudit],
 ) -> StoreResult<()> {
     let json = serde_json::to_value(settings).map_err(|e| StoreError::Backend(e.to_string()))?;
     let upsert = Statement::new(
@@ -40,7 +42,7 @@ pub(super) async fn update_tenant_settings<D: Dialect>(
     )
     .json(json)
     .id(tenant.0);
-    super::require_row(execute(pool, &upsert).await?)
+    super::run::write_audited(pool, &[&upsert], audit, true).await
 }
 
 pub(super) async fn record_markers<D: Dialect>(

@@ -5,6 +5,7 @@
 use super::{Dialect, Statement};
 use crate::StoreResult;
 use crate::codec::map_db_error;
+use custos_core::audit::DirectoryAudit;
 use sqlx::pool::PoolConnection;
 use sqlx::{Pool, Transaction};
 
@@ -57,4 +58,48 @@ pub(super) async fn list<D: Dialect, T>(
     }
     let rows = D::fetch_all(&mut *connection(pool).await?, statement).await?;
     rows.iter().map(map).collect()
+}
+
+/// The inserts of `audit`'s records; a change must carry at least one.
+fn inserts(audit: &[DirectoryAudit]) -> StoreResult<Vec<Statement<'_>>> {
+    if audit.is_empty() {
+        return Err(crate::StoreError::InvalidInput("a directory change needs its audit record"));
+    }
+    audit.iter().map(super::audits::insert).collect()
+}
+
+/// Runs `statements` and the inserts of `audit`'s records in one write transaction and commits.
+/// When `first_must_change` is set, a first statement that changes no row is
+/// [`crate::StoreError::NotFound`] and nothing is committed (an update or delete of something
+/// absent takes no record).
+pub(super) async fn write_audited<D: Dialect>(
+    pool: &Pool<D>,
+    statements: &[&Statement<'_>],
+    audit: &[DirectoryAudit],
+    first_must_change: bool,
+) -> StoreResult<()> {
+    let inserts = inserts(audit)?;
+    super::check_all(statements.iter().copied().chain(&inserts))?;
+    let mut tx = begin_write(pool).await?;
+    for (position, statement) in statements.iter().enumerate() {
+        let changed = execute_in::<D>(&mut tx, statement).await?;
+        if position == 0 && first_must_change {
+            super::require_row(changed)?;
+        }
+    }
+    for insert in &inserts {
+        execute_in::<D>(&mut tx, insert).await?;
+    }
+    tx.commit().await.map_err(map_db_error)
+}
+
+/// Adds the inserts of `audit`'s records to an open write transaction.
+pub(super) async fn record_in<D: Dialect>(
+    conn: &mut D::Connection,
+    audit: &[DirectoryAudit],
+) -> StoreResult<()> {
+    for insert in &inserts(audit)? {
+        execute_in::<D>(conn, insert).await?;
+    }
+    Ok(())
 }

@@ -1,10 +1,11 @@
 //! Users, their directory roles and delegated permission grants (migration 0006).
 
 use super::rows::{self, DIRECTORY_ROLE_COLUMNS, GRANT_COLUMNS, USER_COLUMNS};
-use super::run::{begin_write, execute, execute_in, find, list};
+use super::run::{begin_write, execute_in, find, list, record_in, write_audited};
 use super::{Columns, Dialect, Statement, require_row};
 use crate::codec::map_db_error;
 use crate::{StoreError, StoreResult};
+use custos_core::audit::DirectoryAudit;
 use custos_core::consent::{ConsentType, OAuth2PermissionGrant};
 use custos_core::users::{DirectoryRoleAssignment, User};
 use custos_core::{AppId, ObjectId, TenantId};
@@ -20,6 +21,7 @@ pub(super) async fn create_user<D: Dialect>(
     pool: &Pool<D>,
     user: &User,
     password_hash: &str,
+    audit: &[DirectoryAudit],
 ) -> StoreResult<()> {
     let insert = Statement::new(
         "INSERT INTO users (id, tenant_id, user_principal_name, upn_key, display_name, given_name, surname, \
@@ -39,11 +41,14 @@ pub(super) async fn create_user<D: Dialect>(
     .time(user.tokens_valid_from)
     .text(password_hash)
     .time(user.created);
-    execute(pool, &insert).await?;
-    Ok(())
+    write_audited(pool, &[&insert], audit, false).await
 }
 
-pub(super) async fn update_user<D: Dialect>(pool: &Pool<D>, user: &User) -> StoreResult<()> {
+pub(super) async fn update_user<D: Dialect>(
+    pool: &Pool<D>,
+    user: &User,
+    audit: &[DirectoryAudit],
+) -> StoreResult<()> {
     let update = Statement::new(
         "UPDATE users SET user_principal_name = $1, upn_key = $2, display_name = $3, given_name = $4, \
          surname = $5, mail_nickname = $6, mail = $7, account_enabled = $8, tokens_valid_from = $9 \
@@ -60,7 +65,7 @@ pub(super) async fn update_user<D: Dialect>(pool: &Pool<D>, user: &User) -> Stor
     .time(user.tokens_valid_from)
     .id(user.tenant_id.0)
     .id(user.id.0);
-    require_row(execute(pool, &update).await?)
+    write_audited(pool, &[&update], audit, true).await
 }
 
 pub(super) async fn set_user_password<D: Dialect>(
@@ -69,6 +74,7 @@ pub(super) async fn set_user_password<D: Dialect>(
     id: ObjectId,
     password_hash: &str,
     tokens_valid_from: OffsetDateTime,
+    audit: &[DirectoryAudit],
 ) -> StoreResult<()> {
     let update = Statement::new(
         "UPDATE users SET password_hash = $1, tokens_valid_from = $2 WHERE tenant_id = $3 AND id = $4",
@@ -77,13 +83,14 @@ pub(super) async fn set_user_password<D: Dialect>(
     .time(tokens_valid_from)
     .id(tenant.0)
     .id(id.0);
-    require_row(execute(pool, &update).await?)
+    write_audited(pool, &[&update], audit, true).await
 }
 
 pub(super) async fn delete_user<D: Dialect>(
     pool: &Pool<D>,
     tenant: TenantId,
     id: ObjectId,
+    audit: &[DirectoryAudit],
 ) -> StoreResult<()> {
     let by_user = |sql: &'static str| Statement::new(sql).id(tenant.0).id(id.0);
     let statements = [
@@ -102,6 +109,7 @@ pub(super) async fn delete_user<D: Dialect>(
         execute_in::<D>(&mut tx, statement).await?;
     }
     require_row(execute_in::<D>(&mut tx, &delete).await?)?;
+    record_in::<D>(&mut tx, audit).await?;
     tx.commit().await.map_err(map_db_error)
 }
 
@@ -146,6 +154,7 @@ pub(super) async fn user_password_hash<D: Dialect>(
 pub(super) async fn create_directory_role<D: Dialect>(
     pool: &Pool<D>,
     assignment: &DirectoryRoleAssignment,
+    audit: &[DirectoryAudit],
 ) -> StoreResult<()> {
     let insert = Statement::new(
         "INSERT INTO directory_role_assignments (id, tenant_id, role_definition_id, principal_id, created) \
@@ -156,16 +165,16 @@ pub(super) async fn create_directory_role<D: Dialect>(
     .id(assignment.role_definition_id)
     .id(assignment.principal_id.0)
     .time(assignment.created);
-    execute(pool, &insert).await?;
-    Ok(())
+    write_audited(pool, &[&insert], audit, false).await
 }
 
 pub(super) async fn delete_directory_role<D: Dialect>(
     pool: &Pool<D>,
     tenant: TenantId,
     id: &str,
+    audit: &[DirectoryAudit],
 ) -> StoreResult<()> {
-    delete_by_id(pool, "directory_role_assignments", tenant, id).await
+    delete_by_id(pool, "directory_role_assignments", tenant, id, audit).await
 }
 
 pub(super) async fn directory_roles<D: Dialect>(
@@ -178,6 +187,7 @@ pub(super) async fn directory_roles<D: Dialect>(
 pub(super) async fn create_grant<D: Dialect>(
     pool: &Pool<D>,
     grant: &OAuth2PermissionGrant,
+    audit: &[DirectoryAudit],
 ) -> StoreResult<()> {
     let principal_key = match (grant.consent_type, grant.principal_id) {
         (ConsentType::AllPrincipals, None) => String::new(),
@@ -201,8 +211,7 @@ pub(super) async fn create_grant<D: Dialect>(
     .id(grant.resource_id.0)
     .text(&grant.scope)
     .time(grant.created);
-    execute(pool, &insert).await?;
-    Ok(())
+    write_audited(pool, &[&insert], audit, false).await
 }
 
 pub(super) async fn update_grant<D: Dialect>(
@@ -210,17 +219,23 @@ pub(super) async fn update_grant<D: Dialect>(
     tenant: TenantId,
     id: &str,
     scope: &str,
+    audit: &[DirectoryAudit],
 ) -> StoreResult<()> {
     let update =
         Statement::new("UPDATE oauth2_permission_grants SET scope = $1 WHERE tenant_id = $2 AND id = $3")
             .text(scope)
             .id(tenant.0)
             .text(id);
-    require_row(execute(pool, &update).await?)
+    write_audited(pool, &[&update], audit, true).await
 }
 
-pub(super) async fn delete_grant<D: Dialect>(pool: &Pool<D>, tenant: TenantId, id: &str) -> StoreResult<()> {
-    delete_by_id(pool, "oauth2_permission_grants", tenant, id).await
+pub(super) async fn delete_grant<D: Dialect>(
+    pool: &Pool<D>,
+    tenant: TenantId,
+    id: &str,
+    audit: &[DirectoryAudit],
+) -> StoreResult<()> {
+    delete_by_id(pool, "oauth2_permission_grants", tenant, id, audit).await
 }
 
 pub(super) async fn grants<D: Dialect>(
@@ -258,14 +273,16 @@ async fn in_tenant<D: Dialect, T>(
     list(pool, &select, map).await
 }
 
-/// Deletes the row of `table` with this tenant and (text) id; NotFound when absent.
+/// Deletes the row of `table` with this tenant and (text) id, recording `audit`; NotFound (and
+/// no record) when absent.
 async fn delete_by_id<D: Dialect>(
     pool: &Pool<D>,
     table: &str,
     tenant: TenantId,
     id: &str,
+    audit: &[DirectoryAudit],
 ) -> StoreResult<()> {
     let delete =
         Statement::new(format!("DELETE FROM {table} WHERE tenant_id = $1 AND id = $2")).id(tenant.0).text(id);
-    require_row(execute(pool, &delete).await?)
+    write_audited(pool, &[&delete], audit, true).await
 }

@@ -61,7 +61,7 @@ pub(crate) async fn directory_invalidation(store: Arc<dyn Store>) {
     // Writes that bypass the cache are not seen until the tenant is invalidated.
     let mut bypass = world.client_sp.clone();
     bypass.account_enabled = false;
-    store.update_service_principal(&bypass).await.unwrap();
+    store.update_service_principal(&bypass, &audit()).await.unwrap();
     assert!(snapshot().await.service_principal_by_id(bypass.id).unwrap().account_enabled);
     directory.invalidate(tenant);
     assert!(!snapshot().await.service_principal_by_id(bypass.id).unwrap().account_enabled);
@@ -74,45 +74,46 @@ pub(crate) async fn directory_invalidation(store: Arc<dyn Store>) {
 
     let mut app = application(tenant, "New API", 60);
     app.identifier_uris = vec!["api://new".to_owned()];
-    directory.create_application(&app).await.unwrap();
+    directory.create_application(&app, &audit()).await.unwrap();
     assert_eq!(snapshot().await.application_by_identifier("api://new"), Some(&app));
 
     app.identifier_uris = vec!["api://renamed".to_owned()];
-    directory.update_application(&app).await.unwrap();
+    directory.update_application(&app, &audit()).await.unwrap();
     let snap = snapshot().await;
     assert_eq!(snap.application_by_identifier("api://new"), None);
     assert_eq!(snap.application_by_identifier("api://renamed"), Some(&app));
 
     // A credential change through the cache invalidates the tenant too.
     let added = key_credential(9, 60);
-    let written =
-        directory.modify_application(tenant, app.id, ApplicationChange::AddKey(added.clone())).await;
+    let written = directory
+        .modify_application(tenant, app.id, ApplicationChange::AddKey(added.clone()), &audit())
+        .await;
     assert_eq!(written.unwrap().key_credentials.last(), Some(&added));
     assert_eq!(snapshot().await.application(app.app_id).unwrap().key_credentials.last(), Some(&added));
 
     let mut sp = service_principal(&app, 61);
-    directory.create_service_principal(&sp).await.unwrap();
+    directory.create_service_principal(&sp, &audit()).await.unwrap();
     assert_eq!(snapshot().await.service_principal(app.app_id), Some(&sp));
 
     sp.app_role_assignment_required = true;
-    directory.update_service_principal(&sp).await.unwrap();
+    directory.update_service_principal(&sp, &audit()).await.unwrap();
     assert_eq!(snapshot().await.service_principal_by_id(sp.id), Some(&sp));
 
     let grant = assignment(&world.client_sp, &sp, ROLE_WRITE, 62);
-    directory.create_assignment(&grant).await.unwrap();
+    directory.create_assignment(&grant, &audit()).await.unwrap();
     assert_eq!(snapshot().await.assigned_role_ids(world.client_sp.id, sp.id), [ROLE_WRITE]);
 
-    directory.delete_assignment(tenant, &grant.id).await.unwrap();
+    directory.delete_assignment(tenant, &grant.id, &audit()).await.unwrap();
     assert!(snapshot().await.assigned_role_ids(world.client_sp.id, sp.id).is_empty());
 
-    directory.delete_service_principal(tenant, sp.id).await.unwrap();
+    directory.delete_service_principal(tenant, sp.id, &audit()).await.unwrap();
     assert_eq!(snapshot().await.service_principal(app.app_id), None);
 
-    directory.delete_application(tenant, app.id).await.unwrap();
+    directory.delete_application(tenant, app.id, &audit()).await.unwrap();
     assert_eq!(snapshot().await.application(app.app_id), None);
 
     // Deleting the resource application drops its principal and the client's role on it.
-    directory.delete_application(tenant, world.resource_app.id).await.unwrap();
+    directory.delete_application(tenant, world.resource_app.id, &audit()).await.unwrap();
     let snap = snapshot().await;
     assert_eq!(snap.application_by_identifier("api://orders"), None);
     assert_eq!(snap.service_principal_by_id(world.resource_sp.id), None);
@@ -136,6 +137,6 @@ pub(crate) async fn directory_resolve_tenant(store: Arc<dyn Store>) {
     // Misses are not cached: a tenant created later resolves at once.
     assert_eq!(directory.resolve_tenant("Later.example").await.unwrap(), None);
     let later = tenant("later.example", 70);
-    directory.create_tenant(&later).await.unwrap();
+    directory.create_tenant(&later, &audit()).await.unwrap();
     assert_eq!(directory.resolve_tenant("LATER.example").await.unwrap(), Some(later));
 }

@@ -19,8 +19,10 @@ pub(crate) async fn federated_changes(store: Arc<dyn Store>) {
     let mut second = federated_credential(2);
     second.description = None;
     second.audiences = vec!["api://custom-audience".to_owned()];
-    let written =
-        store.modify_application(tenant, id, ApplicationChange::AddFederated(second.clone())).await.unwrap();
+    let written = store
+        .modify_application(tenant, id, ApplicationChange::AddFederated(second.clone()), &audit())
+        .await
+        .unwrap();
     let mut expected = world.client_app.clone();
     expected.federated_identity_credentials.push(second.clone());
     assert_eq!(written, expected);
@@ -31,14 +33,18 @@ pub(crate) async fn federated_changes(store: Arc<dyn Store>) {
     same_name.name = first.name.to_uppercase();
     assert_eq!(
         refused(
-            store.modify_application(tenant, id, ApplicationChange::AddFederated(same_name.clone())).await
+            store
+                .modify_application(tenant, id, ApplicationChange::AddFederated(same_name.clone()), &audit())
+                .await
         ),
         ChangeRefused::DuplicateFederatedName(same_name.name)
     );
     let mut same_pair = federated_credential(3);
     same_pair.subject.clone_from(&first.subject);
     assert_eq!(
-        refused(store.modify_application(tenant, id, ApplicationChange::AddFederated(same_pair)).await),
+        refused(
+            store.modify_application(tenant, id, ApplicationChange::AddFederated(same_pair), &audit()).await
+        ),
         ChangeRefused::DuplicateIssuerSubject {
             issuer: first.issuer.clone(),
             subject: first.subject.clone()
@@ -52,7 +58,7 @@ pub(crate) async fn federated_changes(store: Arc<dyn Store>) {
         ..FederatedUpdate::default()
     };
     let written = store
-        .modify_application(tenant, id, ApplicationChange::UpdateFederated(first.id, update))
+        .modify_application(tenant, id, ApplicationChange::UpdateFederated(first.id, update), &audit())
         .await
         .unwrap();
     let updated = &written.federated_identity_credentials[0];
@@ -68,7 +74,9 @@ pub(crate) async fn federated_changes(store: Arc<dyn Store>) {
     let clash = subject_update(&second.subject);
     assert_eq!(
         refused(
-            store.modify_application(tenant, id, ApplicationChange::UpdateFederated(first.id, clash)).await
+            store
+                .modify_application(tenant, id, ApplicationChange::UpdateFederated(first.id, clash), &audit())
+                .await
         ),
         ChangeRefused::DuplicateIssuerSubject {
             issuer: second.issuer.clone(),
@@ -76,15 +84,17 @@ pub(crate) async fn federated_changes(store: Arc<dyn Store>) {
         }
     );
 
-    let written =
-        store.modify_application(tenant, id, ApplicationChange::RemoveFederated(first.id)).await.unwrap();
+    let written = store
+        .modify_application(tenant, id, ApplicationChange::RemoveFederated(first.id), &audit())
+        .await
+        .unwrap();
     assert_eq!(written.federated_identity_credentials, vec![second.clone()]);
     for change in [
         ApplicationChange::RemoveFederated(first.id),
         ApplicationChange::UpdateFederated(first.id, subject_update("x")),
     ] {
         assert_eq!(
-            refused(store.modify_application(tenant, id, change).await),
+            refused(store.modify_application(tenant, id, change, &audit()).await),
             ChangeRefused::UnknownFederatedCredential(first.id)
         );
     }
@@ -92,14 +102,24 @@ pub(crate) async fn federated_changes(store: Arc<dyn Store>) {
     // The limit holds: 20, then refusal.
     for seed in 10..29 {
         store
-            .modify_application(tenant, id, ApplicationChange::AddFederated(federated_credential(seed)))
+            .modify_application(
+                tenant,
+                id,
+                ApplicationChange::AddFederated(federated_credential(seed)),
+                &audit(),
+            )
             .await
             .unwrap();
     }
     assert_eq!(
         refused(
             store
-                .modify_application(tenant, id, ApplicationChange::AddFederated(federated_credential(99)))
+                .modify_application(
+                    tenant,
+                    id,
+                    ApplicationChange::AddFederated(federated_credential(99)),
+                    &audit()
+                )
                 .await
         ),
         ChangeRefused::TooMany { limit: 20 }
@@ -114,6 +134,7 @@ pub(crate) async fn federated_changes(store: Arc<dyn Store>) {
                 tenant,
                 ObjectId::new_random(),
                 ApplicationChange::AddFederated(federated_credential(5)),
+                &audit(),
             )
             .await,
     );
@@ -130,7 +151,7 @@ async fn race(
         .into_iter()
         .map(|change| {
             let store = Arc::clone(store);
-            tokio::spawn(async move { store.modify_application(tenant, id, change).await })
+            tokio::spawn(async move { store.modify_application(tenant, id, change, &audit()).await })
         })
         .collect();
     let mut results = Vec::new();
@@ -149,7 +170,10 @@ pub(crate) async fn concurrent_federated_changes(store: Arc<dyn Store>) {
     // Updates of different properties of one credential, an addition and a removal, at once:
     // every one of them is in the result.
     let doomed = federated_credential(2);
-    store.modify_application(tenant, id, ApplicationChange::AddFederated(doomed.clone())).await.unwrap();
+    store
+        .modify_application(tenant, id, ApplicationChange::AddFederated(doomed.clone()), &audit())
+        .await
+        .unwrap();
     let added = federated_credential(3);
     let described = FederatedUpdate { description: Some(Some("changed".to_owned())), ..Default::default() };
     let results = race(
@@ -208,7 +232,12 @@ pub(crate) async fn federated_credentials_in_snapshots(store: Arc<dyn Store>) {
 
     let added = federated_credential(2);
     directory
-        .modify_application(tenant, world.client_app.id, ApplicationChange::AddFederated(added.clone()))
+        .modify_application(
+            tenant,
+            world.client_app.id,
+            ApplicationChange::AddFederated(added.clone()),
+            &audit(),
+        )
         .await
         .unwrap();
     let snapshot = directory.snapshot(tenant).await.unwrap().unwrap();

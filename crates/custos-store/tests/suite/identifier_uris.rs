@@ -15,7 +15,7 @@ pub(crate) async fn identifier_uri_variant_conflicts(store: Arc<dyn Store>) {
 
     let mut first = application(tenant, "First", 20);
     first.identifier_uris = vec!["api://x".to_owned()];
-    store.create_application(&first).await.unwrap();
+    store.create_application(&first, &audit()).await.unwrap();
 
     for (i, variant) in
         ["api://x/", "API://X", "Api://x//", "https://orders.contoso.example", "API://ORDERS/"]
@@ -24,33 +24,33 @@ pub(crate) async fn identifier_uri_variant_conflicts(store: Arc<dyn Store>) {
     {
         let mut claimant = application(tenant, &format!("Claimant {i}"), 21);
         claimant.identifier_uris = vec![variant.to_owned()];
-        assert_eq!(conflict(store.create_application(&claimant).await), TAKEN, "{variant}");
+        assert_eq!(conflict(store.create_application(&claimant, &audit()).await), TAKEN, "{variant}");
         assert_eq!(store.application(tenant, claimant.id).await.unwrap(), None, "{variant}");
     }
 
     // Taking a variant by update fails and leaves the application as it was.
     let mut client = world.client_app.clone();
     client.identifier_uris = vec!["API://x/".to_owned()];
-    assert_eq!(conflict(store.update_application(&client).await), TAKEN);
+    assert_eq!(conflict(store.update_application(&client, &audit()).await), TAKEN);
     assert_eq!(store.application(tenant, client.id).await.unwrap(), Some(world.client_app.clone()));
 
     // Two variants of one URI in one application conflict too.
     let mut twice = application(tenant, "Twice", 22);
     twice.identifier_uris = vec!["api://twice".to_owned(), "api://TWICE/".to_owned()];
-    assert_eq!(conflict(store.create_application(&twice).await), TAKEN);
+    assert_eq!(conflict(store.create_application(&twice, &audit()).await), TAKEN);
 
     // An application may rewrite its own URI in another form; it is kept as given.
     first.identifier_uris = vec!["API://X/".to_owned()];
-    store.update_application(&first).await.unwrap();
+    store.update_application(&first, &audit()).await.unwrap();
     assert_eq!(store.application(tenant, first.id).await.unwrap().unwrap().identifier_uris, ["API://X/"]);
 
     // Different paths are different URIs, and another tenant may use any variant.
     let mut neighbour = application(tenant, "Neighbour", 23);
     neighbour.identifier_uris = vec!["api://x/y".to_owned(), "api://xy".to_owned()];
-    store.create_application(&neighbour).await.unwrap();
+    store.create_application(&neighbour, &audit()).await.unwrap();
     let mut elsewhere = application(world.tenant_b.id, "Elsewhere", 24);
     elsewhere.identifier_uris = vec!["api://x/".to_owned()];
-    store.create_application(&elsewhere).await.unwrap();
+    store.create_application(&elsewhere, &audit()).await.unwrap();
     assert_eq!(store.application(world.tenant_b.id, elsewhere.id).await.unwrap(), Some(elsewhere));
 }
 
@@ -67,7 +67,7 @@ pub(crate) async fn concurrent_identifier_uri_variant_claims(store: Arc<dyn Stor
         "api://conTESTed",
     ];
     let world = World::new();
-    store.create_tenant(&world.tenant_a).await.unwrap();
+    store.create_tenant(&world.tenant_a, &audit()).await.unwrap();
     let tasks: Vec<_> = VARIANTS
         .iter()
         .zip(0..)
@@ -75,7 +75,7 @@ pub(crate) async fn concurrent_identifier_uri_variant_claims(store: Arc<dyn Stor
             let store = Arc::clone(&store);
             let mut app = application(world.tenant_a.id, &format!("racer {i}"), i);
             app.identifier_uris = vec![(*variant).to_owned()];
-            tokio::spawn(async move { store.create_application(&app).await })
+            tokio::spawn(async move { store.create_application(&app, &audit()).await })
         })
         .collect();
     let mut won = 0;

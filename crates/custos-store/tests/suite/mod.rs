@@ -1,5 +1,6 @@
 //! The conformance cases, written once against `Arc<dyn Store>`, and their fixtures.
 
+mod audits;
 mod cache;
 mod credentials;
 mod federated;
@@ -10,6 +11,7 @@ mod objects;
 mod sign_in;
 mod users;
 
+pub(crate) use audits::*;
 pub(crate) use cache::*;
 pub(crate) use credentials::*;
 pub(crate) use federated::*;
@@ -91,13 +93,13 @@ impl World {
     }
 
     pub(crate) async fn create_all(&self, store: &dyn Store) {
-        store.create_tenant(&self.tenant_a).await.unwrap();
-        store.create_tenant(&self.tenant_b).await.unwrap();
-        store.create_application(&self.resource_app).await.unwrap();
-        store.create_application(&self.client_app).await.unwrap();
-        store.create_service_principal(&self.resource_sp).await.unwrap();
-        store.create_service_principal(&self.client_sp).await.unwrap();
-        store.create_assignment(&self.assignment).await.unwrap();
+        store.create_tenant(&self.tenant_a, &audit()).await.unwrap();
+        store.create_tenant(&self.tenant_b, &audit()).await.unwrap();
+        store.create_application(&self.resource_app, &audit()).await.unwrap();
+        store.create_application(&self.client_app, &audit()).await.unwrap();
+        store.create_service_principal(&self.resource_sp, &audit()).await.unwrap();
+        store.create_service_principal(&self.client_sp, &audit()).await.unwrap();
+        store.create_assignment(&self.assignment, &audit()).await.unwrap();
     }
 }
 
@@ -246,4 +248,14 @@ pub(crate) fn assert_not_found<T: std::fmt::Debug>(result: StoreResult<T>) {
         Err(StoreError::NotFound) => {}
         other => panic!("expected NotFound, got {other:?}"),
     }
+}
+
+/// The record of a change a test makes directly in the store (what it says does not matter here).
+#[allow(dead_code)]
+pub(crate) fn audit() -> [custos_core::audit::DirectoryAudit; 1] {
+    [custos_core::audit::AuditContext::installation(time::OffsetDateTime::UNIX_EPOCH).record_in(
+        None,
+        custos_core::audit::Activity::AddApplication,
+        Vec::new(),
+    )]
 }

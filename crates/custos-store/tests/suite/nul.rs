@@ -25,7 +25,7 @@ pub(crate) async fn nul_text_is_refused(store: Arc<dyn Store>) {
 
     let mut nul_tenant = super::tenant("nul.example", 7);
     nul_tenant.display_name = "Tenant\0".to_owned();
-    assert_nul_refused(store.create_tenant(&nul_tenant).await);
+    assert_nul_refused(store.create_tenant(&nul_tenant, &audit()).await);
     assert_eq!(store.tenants().await.unwrap(), vec![world.tenant_a.clone(), world.tenant_b.clone()]);
 
     let mut named = application(tenant, "App\0", 8);
@@ -38,12 +38,12 @@ pub(crate) async fn nul_text_is_refused(store: Arc<dyn Store>) {
     let mut secret = application(tenant, "App", 8);
     secret.password_credentials[0].hint = "a\0c".to_owned();
     for app in [named, uri, role, secret] {
-        assert_nul_refused(store.create_application(&app).await);
+        assert_nul_refused(store.create_application(&app, &audit()).await);
     }
     let mut described = world.client_app.clone();
     described.description = Some("\0".to_owned());
     described.identifier_uris = vec!["api://billing".to_owned()];
-    assert_nul_refused(store.update_application(&described).await);
+    assert_nul_refused(store.update_application(&described, &audit()).await);
     assert_eq!(
         store.applications(tenant).await.unwrap(),
         vec![world.resource_app.clone(), world.client_app.clone()],
@@ -52,13 +52,13 @@ pub(crate) async fn nul_text_is_refused(store: Arc<dyn Store>) {
 
     let mut renamed = world.resource_sp.clone();
     renamed.display_name = "\0".to_owned();
-    assert_nul_refused(store.update_service_principal(&renamed).await);
+    assert_nul_refused(store.update_service_principal(&renamed, &audit()).await);
     let mut other_app = application(tenant, "Other", 9);
     other_app.identifier_uris = vec!["api://other".to_owned()];
-    store.create_application(&other_app).await.unwrap();
+    store.create_application(&other_app, &audit()).await.unwrap();
     let mut sp = service_principal(&other_app, 9);
     sp.display_name = "Other\0".to_owned();
-    assert_nul_refused(store.create_service_principal(&sp).await);
+    assert_nul_refused(store.create_service_principal(&sp, &audit()).await);
     assert_eq!(
         store.service_principals(tenant).await.unwrap(),
         vec![world.resource_sp.clone(), world.client_sp.clone()]
@@ -66,11 +66,11 @@ pub(crate) async fn nul_text_is_refused(store: Arc<dyn Store>) {
 
     let mut grant = assignment(&world.client_sp, &world.resource_sp, ROLE_WRITE, 10);
     grant.id = "grant\0".to_owned();
-    assert_nul_refused(store.create_assignment(&grant).await);
-    assert_nul_refused(store.delete_assignment(tenant, "grant\0").await);
+    assert_nul_refused(store.create_assignment(&grant, &audit()).await);
+    assert_nul_refused(store.delete_assignment(tenant, "grant\0", &audit()).await);
     assert_eq!(store.assignments(tenant).await.unwrap(), vec![world.assignment.clone()]);
 
-    assert_nul_refused(store.insert_signing_key(&signing_key("kid\0")).await);
+    assert_nul_refused(store.insert_signing_key(&signing_key("kid\0"), &audit()).await);
     assert_eq!(store.signing_keys().await.unwrap(), vec![]);
 
     // A batch of markers is refused whole: the valid marker before the NUL one is not recorded.
@@ -110,7 +110,7 @@ pub(crate) async fn nul_credential_changes_are_refused(store: Arc<dyn Store>) {
         ApplicationChange::AddFederated(added_federated),
         ApplicationChange::UpdateFederated(federated.id, update),
     ] {
-        assert_nul_refused(store.modify_application(tenant, id, change).await);
+        assert_nul_refused(store.modify_application(tenant, id, change, &audit()).await);
     }
     assert_eq!(store.application(tenant, id).await.unwrap(), Some(world.client_app.clone()));
 }

@@ -10,8 +10,8 @@ pub(crate) async fn ping(store: Arc<dyn Store>) {
 pub(crate) async fn tenant_round_trip(store: Arc<dyn Store>) {
     let world = World::new();
     // Created out of order: listing is by creation time, not insertion.
-    store.create_tenant(&world.tenant_b).await.unwrap();
-    store.create_tenant(&world.tenant_a).await.unwrap();
+    store.create_tenant(&world.tenant_b, &audit()).await.unwrap();
+    store.create_tenant(&world.tenant_a, &audit()).await.unwrap();
 
     assert_eq!(store.tenant(world.tenant_a.id).await.unwrap(), Some(world.tenant_a.clone()));
     assert_eq!(store.tenant_by_domain("CONTOSO.Example").await.unwrap(), Some(world.tenant_a.clone()));
@@ -22,24 +22,27 @@ pub(crate) async fn tenant_round_trip(store: Arc<dyn Store>) {
 
 pub(crate) async fn tenant_conflicts(store: Arc<dyn Store>) {
     let world = World::new();
-    store.create_tenant(&world.tenant_a).await.unwrap();
+    store.create_tenant(&world.tenant_a, &audit()).await.unwrap();
 
     let mut same_id = world.tenant_b.clone();
     same_id.id = world.tenant_a.id;
-    assert_eq!(conflict(store.create_tenant(&same_id).await), "a tenant with this id exists");
+    assert_eq!(conflict(store.create_tenant(&same_id, &audit()).await), "a tenant with this id exists");
 
     let mut same_domain = world.tenant_b.clone();
     same_domain.domain = "Contoso.EXAMPLE".to_owned();
-    assert_eq!(conflict(store.create_tenant(&same_domain).await), "a tenant with this domain exists");
+    assert_eq!(
+        conflict(store.create_tenant(&same_domain, &audit()).await),
+        "a tenant with this domain exists"
+    );
     assert_eq!(store.tenants().await.unwrap(), vec![world.tenant_a]);
 }
 
 pub(crate) async fn application_round_trip(store: Arc<dyn Store>) {
     let world = World::new();
-    store.create_tenant(&world.tenant_a).await.unwrap();
+    store.create_tenant(&world.tenant_a, &audit()).await.unwrap();
     // The client (no URIs, no roles, no description) is created first but is younger.
-    store.create_application(&world.client_app).await.unwrap();
-    store.create_application(&world.resource_app).await.unwrap();
+    store.create_application(&world.client_app, &audit()).await.unwrap();
+    store.create_application(&world.resource_app, &audit()).await.unwrap();
     let tenant = world.tenant_a.id;
 
     assert_eq!(
@@ -73,7 +76,7 @@ pub(crate) async fn application_update(store: Arc<dyn Store>) {
     // Credentials in the update are ignored: they change only through modify_application.
     changed.password_credentials.clear();
     changed.key_credentials.clear();
-    store.update_application(&changed).await.unwrap();
+    store.update_application(&changed, &audit()).await.unwrap();
     changed.password_credentials = world.resource_app.password_credentials.clone();
     changed.key_credentials = world.resource_app.key_credentials.clone();
     assert_eq!(store.application(tenant, changed.id).await.unwrap(), Some(changed.clone()));
@@ -81,12 +84,12 @@ pub(crate) async fn application_update(store: Arc<dyn Store>) {
     // The released URI is free again, in another application.
     let mut other = world.client_app.clone();
     other.identifier_uris = vec!["api://orders".to_owned()];
-    store.update_application(&other).await.unwrap();
+    store.update_application(&other, &audit()).await.unwrap();
     assert_eq!(store.application(tenant, other.id).await.unwrap(), Some(other));
 
     let mut missing = world.resource_app.clone();
     missing.id = ObjectId::new_random();
-    assert_not_found(store.update_application(&missing).await);
+    assert_not_found(store.update_application(&missing, &audit()).await);
 }
 
 pub(crate) async fn key_credentials_round_trip(store: Arc<dyn Store>) {
@@ -101,7 +104,10 @@ pub(crate) async fn key_credentials_round_trip(store: Arc<dyn Store>) {
     changed.key_credentials.push(second);
     changed.key_credentials.push(key_credential(3, 200));
     let entries = changed.key_credentials.iter().cloned().map(KeyEntry::New).collect();
-    store.modify_application(tenant, changed.id, ApplicationChange::ReplaceKeys(entries)).await.unwrap();
+    store
+        .modify_application(tenant, changed.id, ApplicationChange::ReplaceKeys(entries), &audit())
+        .await
+        .unwrap();
     let read = store.application(tenant, changed.id).await.unwrap().unwrap();
     assert_eq!(read.key_credentials, changed.key_credentials);
     assert_eq!(read.key_credentials[2].certificate_der, [0x30, 0x82, 0x01, 3].repeat(64));
@@ -109,7 +115,10 @@ pub(crate) async fn key_credentials_round_trip(store: Arc<dyn Store>) {
 
     // Removing one leaves the others; the secrets are untouched.
     let first = changed.key_credentials.remove(0).key_id;
-    store.modify_application(tenant, changed.id, ApplicationChange::RemoveKey(first)).await.unwrap();
+    store
+        .modify_application(tenant, changed.id, ApplicationChange::RemoveKey(first), &audit())
+        .await
+        .unwrap();
     let read = store.application_by_app_id(tenant, changed.app_id).await.unwrap().unwrap();
     assert_eq!(read, changed);
     assert_eq!(read.password_credentials, world.client_app.password_credentials);
@@ -117,7 +126,7 @@ pub(crate) async fn key_credentials_round_trip(store: Arc<dyn Store>) {
     // An application created without certificates reads back with none.
     let mut bare = application(tenant, "No certificates", 50);
     bare.key_credentials.clear();
-    store.create_application(&bare).await.unwrap();
+    store.create_application(&bare, &audit()).await.unwrap();
     assert_eq!(store.application(tenant, bare.id).await.unwrap().unwrap().key_credentials, vec![]);
 }
 
@@ -128,24 +137,24 @@ pub(crate) async fn application_conflicts(store: Arc<dyn Store>) {
     let mut same_object_id = application(world.tenant_a.id, "dup", 20);
     same_object_id.id = world.client_app.id;
     assert_eq!(
-        conflict(store.create_application(&same_object_id).await),
+        conflict(store.create_application(&same_object_id, &audit()).await),
         "an application with this object id exists"
     );
 
     let mut same_app_id = application(world.tenant_a.id, "dup", 20);
     same_app_id.app_id = world.client_app.app_id;
     assert_eq!(
-        conflict(store.create_application(&same_app_id).await),
+        conflict(store.create_application(&same_app_id, &audit()).await),
         "an application with this appId exists in the tenant"
     );
     // The same appId in another tenant is fine (an application instance per tenant).
     same_app_id.tenant_id = world.tenant_b.id;
-    store.create_application(&same_app_id).await.unwrap();
+    store.create_application(&same_app_id, &audit()).await.unwrap();
 
     // An application of a tenant that does not exist.
     let orphan = application(TenantId::new_random(), "orphan", 20);
     assert_eq!(
-        conflict(store.create_application(&orphan).await),
+        conflict(store.create_application(&orphan, &audit()).await),
         "a referenced tenant, application or service principal does not exist in the tenant"
     );
 }
@@ -158,21 +167,21 @@ pub(crate) async fn identifier_uri_conflicts(store: Arc<dyn Store>) {
     let mut taker = application(tenant, "Taker", 20);
     taker.identifier_uris = vec!["api://fresh".to_owned(), "api://orders".to_owned()];
     assert_eq!(
-        conflict(store.create_application(&taker).await),
+        conflict(store.create_application(&taker, &audit()).await),
         "an identifier URI is already used in the tenant"
     );
     // Nothing of the failed create remains: the fresh URI is still free.
     assert_eq!(store.application(tenant, taker.id).await.unwrap(), None);
     let mut fresh = application(tenant, "Fresh", 21);
     fresh.identifier_uris = vec!["api://fresh".to_owned()];
-    store.create_application(&fresh).await.unwrap();
+    store.create_application(&fresh, &audit()).await.unwrap();
 
     // Taking a URI by update fails and leaves the application as it was.
     let mut client = world.client_app.clone();
     client.display_name = "renamed".to_owned();
     client.identifier_uris = vec!["https://orders.contoso.example/".to_owned()];
     assert_eq!(
-        conflict(store.update_application(&client).await),
+        conflict(store.update_application(&client, &audit()).await),
         "an identifier URI is already used in the tenant"
     );
     assert_eq!(store.application(tenant, client.id).await.unwrap(), Some(world.client_app.clone()));
@@ -181,14 +190,14 @@ pub(crate) async fn identifier_uri_conflicts(store: Arc<dyn Store>) {
     let mut twice = application(tenant, "Twice", 22);
     twice.identifier_uris = vec!["api://twice".to_owned(), "api://twice".to_owned()];
     assert_eq!(
-        conflict(store.create_application(&twice).await),
+        conflict(store.create_application(&twice, &audit()).await),
         "an identifier URI is already used in the tenant"
     );
 
     // The same URI in another tenant is fine.
     let mut elsewhere = application(world.tenant_b.id, "Elsewhere", 23);
     elsewhere.identifier_uris = vec!["api://orders".to_owned()];
-    store.create_application(&elsewhere).await.unwrap();
+    store.create_application(&elsewhere, &audit()).await.unwrap();
     assert_eq!(store.application(world.tenant_b.id, elsewhere.id).await.unwrap(), Some(elsewhere));
 }
 
@@ -209,13 +218,13 @@ pub(crate) async fn service_principal_round_trip(store: Arc<dyn Store>) {
     // A managed identity has no application registration.
     let mut identity = service_principal(&application(tenant, "mi", 30), 30);
     identity.service_principal_type = ServicePrincipalType::ManagedIdentity;
-    store.create_service_principal(&identity).await.unwrap();
+    store.create_service_principal(&identity, &audit()).await.unwrap();
 
     let mut changed = world.resource_sp.clone();
     changed.display_name = "Orders (renamed)".to_owned();
     changed.account_enabled = false;
     changed.app_role_assignment_required = true;
-    store.update_service_principal(&changed).await.unwrap();
+    store.update_service_principal(&changed, &audit()).await.unwrap();
     assert_eq!(
         store.service_principals(tenant).await.unwrap(),
         vec![changed, world.client_sp.clone(), identity]
@@ -223,7 +232,7 @@ pub(crate) async fn service_principal_round_trip(store: Arc<dyn Store>) {
 
     let mut missing = world.client_sp.clone();
     missing.id = ObjectId::new_random();
-    assert_not_found(store.update_service_principal(&missing).await);
+    assert_not_found(store.update_service_principal(&missing, &audit()).await);
     assert_eq!(store.service_principal(tenant, missing.id).await.unwrap(), None);
 }
 
@@ -233,19 +242,19 @@ pub(crate) async fn service_principal_conflicts(store: Arc<dyn Store>) {
 
     let second = service_principal(&world.client_app, 30);
     assert_eq!(
-        conflict(store.create_service_principal(&second).await),
+        conflict(store.create_service_principal(&second, &audit()).await),
         "the tenant already has a service principal for this appId"
     );
     let mut same_id = service_principal(&application(world.tenant_a.id, "x", 30), 30);
     same_id.id = world.client_sp.id;
     assert_eq!(
-        conflict(store.create_service_principal(&same_id).await),
+        conflict(store.create_service_principal(&same_id, &audit()).await),
         "a service principal with this object id exists"
     );
     // The same appId in another tenant is fine.
     let mut other_tenant = service_principal(&world.client_app, 30);
     other_tenant.tenant_id = world.tenant_b.id;
-    store.create_service_principal(&other_tenant).await.unwrap();
+    store.create_service_principal(&other_tenant, &audit()).await.unwrap();
     assert_eq!(store.service_principals(world.tenant_b.id).await.unwrap(), vec![other_tenant]);
 }
 
@@ -255,12 +264,12 @@ pub(crate) async fn assignment_round_trip(store: Arc<dyn Store>) {
     let tenant = world.tenant_a.id;
 
     let write = assignment(&world.client_sp, &world.resource_sp, ROLE_WRITE, 31);
-    store.create_assignment(&write).await.unwrap();
+    store.create_assignment(&write, &audit()).await.unwrap();
     assert_eq!(store.assignments(tenant).await.unwrap(), vec![world.assignment.clone(), write.clone()]);
 
-    store.delete_assignment(tenant, &world.assignment.id).await.unwrap();
+    store.delete_assignment(tenant, &world.assignment.id, &audit()).await.unwrap();
     assert_eq!(store.assignments(tenant).await.unwrap(), vec![write]);
-    assert_not_found(store.delete_assignment(tenant, &world.assignment.id).await);
+    assert_not_found(store.delete_assignment(tenant, &world.assignment.id, &audit()).await);
 }
 
 pub(crate) async fn assignment_conflicts(store: Arc<dyn Store>) {
@@ -269,20 +278,20 @@ pub(crate) async fn assignment_conflicts(store: Arc<dyn Store>) {
 
     let again = assignment(&world.client_sp, &world.resource_sp, ROLE_READ, 31);
     assert_eq!(
-        conflict(store.create_assignment(&again).await),
+        conflict(store.create_assignment(&again, &audit()).await),
         "the app role is already assigned to the principal on the resource"
     );
     let mut same_id = assignment(&world.client_sp, &world.resource_sp, ROLE_WRITE, 31);
     same_id.id = world.assignment.id.clone();
     assert_eq!(
-        conflict(store.create_assignment(&same_id).await),
+        conflict(store.create_assignment(&same_id, &audit()).await),
         "an app role assignment with this id exists"
     );
     // A principal that does not exist in the tenant.
     let mut dangling = assignment(&world.client_sp, &world.resource_sp, ROLE_WRITE, 31);
     dangling.principal_id = ObjectId::new_random();
     assert_eq!(
-        conflict(store.create_assignment(&dangling).await),
+        conflict(store.create_assignment(&dangling, &audit()).await),
         "a referenced tenant, application or service principal does not exist in the tenant"
     );
     assert_eq!(store.assignments(world.tenant_a.id).await.unwrap(), vec![world.assignment]);
@@ -293,33 +302,36 @@ pub(crate) async fn signing_keys(store: Arc<dyn Store>) {
     older.state = SigningKeyState::Current;
     older.created = at(1);
     let newer = signing_key("kid-newer");
-    store.insert_signing_key(&newer).await.unwrap();
-    store.insert_signing_key(&older).await.unwrap();
+    store.insert_signing_key(&newer, &audit()).await.unwrap();
+    store.insert_signing_key(&older, &audit()).await.unwrap();
     assert_eq!(store.signing_keys().await.unwrap(), vec![older.clone(), newer.clone()]);
 
     let mut retired = older.clone();
     retired.state = SigningKeyState::Retired;
     retired.retires = Some(at(5_000));
-    store.update_signing_key(&retired).await.unwrap();
+    store.update_signing_key(&retired, &audit()).await.unwrap();
     assert_eq!(store.signing_keys().await.unwrap(), vec![retired, newer.clone()]);
 
     let mut reused = signing_key("kid-newer");
     reused.sealed_private_key = vec![9; 64];
-    assert_eq!(conflict(store.insert_signing_key(&reused).await), "a signing key with this kid exists");
-    assert_not_found(store.update_signing_key(&signing_key("kid-unknown")).await);
+    assert_eq!(
+        conflict(store.insert_signing_key(&reused, &audit()).await),
+        "a signing key with this kid exists"
+    );
+    assert_not_found(store.update_signing_key(&signing_key("kid-unknown"), &audit()).await);
     assert_eq!(store.signing_keys().await.unwrap()[1], newer);
 }
 
 /// Many writers racing for one identifier URI: exactly one wins, the others get the conflict.
 pub(crate) async fn concurrent_identifier_uri_claims(store: Arc<dyn Store>) {
     let world = World::new();
-    store.create_tenant(&world.tenant_a).await.unwrap();
+    store.create_tenant(&world.tenant_a, &audit()).await.unwrap();
     let tasks: Vec<_> = (0..8)
         .map(|i| {
             let store = Arc::clone(&store);
             let mut app = application(world.tenant_a.id, &format!("racer {i}"), i);
             app.identifier_uris = vec!["api://contested".to_owned()];
-            tokio::spawn(async move { store.create_application(&app).await })
+            tokio::spawn(async move { store.create_application(&app, &audit()).await })
         })
         .collect();
     let mut won = 0;

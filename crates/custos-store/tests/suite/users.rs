@@ -45,8 +45,8 @@ pub(crate) async fn user_round_trip(store: Arc<dyn Store>) {
     world.create_all(store.as_ref()).await;
     let alice = user(&world.tenant_a, "alice", 20);
     let bob = user(&world.tenant_a, "bob", 21);
-    store.create_user(&alice, "$argon2id$alice").await.unwrap();
-    store.create_user(&bob, "$argon2id$bob").await.unwrap();
+    store.create_user(&alice, "$argon2id$alice", &audit()).await.unwrap();
+    store.create_user(&bob, "$argon2id$bob", &audit()).await.unwrap();
 
     let tenant = world.tenant_a.id;
     assert_eq!(store.user(tenant, alice.id).await.unwrap(), Some(alice.clone()));
@@ -63,47 +63,47 @@ pub(crate) async fn user_round_trip(store: Arc<dyn Store>) {
     changed.display_name = "Alice Liddell".to_owned();
     changed.account_enabled = false;
     changed.surname = Some("Liddell".to_owned());
-    store.update_user(&changed).await.unwrap();
+    store.update_user(&changed, &audit()).await.unwrap();
     assert_eq!(store.user(tenant, alice.id).await.unwrap(), Some(changed.clone()));
 
-    store.set_user_password(tenant, alice.id, "$argon2id$new", at(30)).await.unwrap();
+    store.set_user_password(tenant, alice.id, "$argon2id$new", at(30), &audit()).await.unwrap();
     assert_eq!(store.user_password_hash(tenant, alice.id).await.unwrap().as_deref(), Some("$argon2id$new"));
     assert_eq!(store.user(tenant, alice.id).await.unwrap().unwrap().tokens_valid_from, at(30));
 
-    store.delete_user(tenant, bob.id).await.unwrap();
+    store.delete_user(tenant, bob.id, &audit()).await.unwrap();
     assert_eq!(store.user(tenant, bob.id).await.unwrap(), None);
-    assert_not_found(store.delete_user(tenant, bob.id).await);
-    assert_not_found(store.delete_user(world.tenant_b.id, alice.id).await);
+    assert_not_found(store.delete_user(tenant, bob.id, &audit()).await);
+    assert_not_found(store.delete_user(world.tenant_b.id, alice.id, &audit()).await);
     let mut ghost = bob.clone();
     ghost.id = ObjectId::new_random();
-    assert_not_found(store.update_user(&ghost).await);
-    assert_not_found(store.set_user_password(tenant, ghost.id, "h", at(1)).await);
+    assert_not_found(store.update_user(&ghost, &audit()).await);
+    assert_not_found(store.set_user_password(tenant, ghost.id, "h", at(1), &audit()).await);
 }
 
 pub(crate) async fn user_conflicts(store: Arc<dyn Store>) {
     let world = World::new();
     world.create_all(store.as_ref()).await;
     let alice = user(&world.tenant_a, "alice", 20);
-    store.create_user(&alice, "h").await.unwrap();
+    store.create_user(&alice, "h", &audit()).await.unwrap();
     let mut twin = user(&world.tenant_a, "ALICE", 21);
     twin.user_principal_name = alice.user_principal_name.to_uppercase();
     assert_eq!(
-        conflict(store.create_user(&twin, "h").await),
+        conflict(store.create_user(&twin, "h", &audit()).await),
         "Another object with the same value for property userPrincipalName already exists."
     );
     let bob = user(&world.tenant_a, "bob", 22);
-    store.create_user(&bob, "h").await.unwrap();
+    store.create_user(&bob, "h", &audit()).await.unwrap();
     let mut renamed = bob.clone();
     renamed.user_principal_name = alice.user_principal_name.clone();
-    conflict(store.update_user(&renamed).await);
+    conflict(store.update_user(&renamed, &audit()).await);
     // The same UPN in another tenant is another user.
     let mut elsewhere = user(&world.tenant_b, "alice", 23);
     elsewhere.user_principal_name = alice.user_principal_name.clone();
-    store.create_user(&elsewhere, "h").await.unwrap();
+    store.create_user(&elsewhere, "h", &audit()).await.unwrap();
     // A user of a tenant that does not exist.
     let mut orphan = user(&world.tenant_a, "orphan", 24);
     orphan.tenant_id = TenantId::new_random();
-    conflict(store.create_user(&orphan, "h").await);
+    conflict(store.create_user(&orphan, "h", &audit()).await);
 }
 
 pub(crate) async fn directory_roles(store: Arc<dyn Store>) {
@@ -111,7 +111,7 @@ pub(crate) async fn directory_roles(store: Arc<dyn Store>) {
     world.create_all(store.as_ref()).await;
     let tenant = world.tenant_a.id;
     let alice = user(&world.tenant_a, "alice", 20);
-    store.create_user(&alice, "h").await.unwrap();
+    store.create_user(&alice, "h", &audit()).await.unwrap();
     let role = DirectoryRoleAssignment {
         id: "YUb1sHQtUEyvox7IA_Eu_mm3jqnUe4lEhvatluHVi2I-1".to_owned(),
         tenant_id: tenant,
@@ -119,26 +119,26 @@ pub(crate) async fn directory_roles(store: Arc<dyn Store>) {
         principal_id: alice.id,
         created: at(25),
     };
-    store.create_directory_role_assignment(&role).await.unwrap();
+    store.create_directory_role_assignment(&role, &audit()).await.unwrap();
     assert_eq!(store.directory_role_assignments(tenant).await.unwrap(), vec![role.clone()]);
     assert_eq!(store.directory_role_assignments(world.tenant_b.id).await.unwrap(), vec![]);
     let mut again = role.clone();
     again.id = "another".to_owned();
     assert_eq!(
-        conflict(store.create_directory_role_assignment(&again).await),
+        conflict(store.create_directory_role_assignment(&again, &audit()).await),
         "the user already holds this directory role"
     );
     let mut nobody = role.clone();
     nobody.id = "nobody".to_owned();
     nobody.principal_id = ObjectId::new_random();
-    conflict(store.create_directory_role_assignment(&nobody).await);
+    conflict(store.create_directory_role_assignment(&nobody, &audit()).await);
 
-    assert_not_found(store.delete_directory_role_assignment(world.tenant_b.id, &role.id).await);
-    store.delete_directory_role_assignment(tenant, &role.id).await.unwrap();
+    assert_not_found(store.delete_directory_role_assignment(world.tenant_b.id, &role.id, &audit()).await);
+    store.delete_directory_role_assignment(tenant, &role.id, &audit()).await.unwrap();
     assert_eq!(store.directory_role_assignments(tenant).await.unwrap(), vec![]);
     // Deleting the user removes their roles.
-    store.create_directory_role_assignment(&role).await.unwrap();
-    store.delete_user(tenant, alice.id).await.unwrap();
+    store.create_directory_role_assignment(&role, &audit()).await.unwrap();
+    store.delete_user(tenant, alice.id, &audit()).await.unwrap();
     assert_eq!(store.directory_role_assignments(tenant).await.unwrap(), vec![]);
 }
 
@@ -147,36 +147,39 @@ pub(crate) async fn permission_grants(store: Arc<dyn Store>) {
     world.create_all(store.as_ref()).await;
     let tenant = world.tenant_a.id;
     let alice = user(&world.tenant_a, "alice", 20);
-    store.create_user(&alice, "h").await.unwrap();
+    store.create_user(&alice, "h", &audit()).await.unwrap();
     let admin = grant(&world.client_sp, &world.resource_sp, None, "Orders.Read", 30);
     let own = grant(&world.client_sp, &world.resource_sp, Some(alice.id), "Orders.Write", 31);
-    store.create_permission_grant(&admin).await.unwrap();
-    store.create_permission_grant(&own).await.unwrap();
+    store.create_permission_grant(&admin, &audit()).await.unwrap();
+    store.create_permission_grant(&own, &audit()).await.unwrap();
     assert_eq!(store.permission_grants(tenant).await.unwrap(), vec![admin.clone(), own.clone()]);
     assert_eq!(store.permission_grants(world.tenant_b.id).await.unwrap(), vec![]);
 
     let duplicate = grant(&world.client_sp, &world.resource_sp, None, "x", 32);
     assert_eq!(
-        conflict(store.create_permission_grant(&duplicate).await),
+        conflict(store.create_permission_grant(&duplicate, &audit()).await),
         "a permission grant for this client, resource and principal exists"
     );
     let mut dangling = grant(&world.client_sp, &world.resource_sp, None, "x", 33);
     dangling.resource_id = ObjectId::new_random();
-    conflict(store.create_permission_grant(&dangling).await);
+    conflict(store.create_permission_grant(&dangling, &audit()).await);
     let mut mixed = grant(&world.client_sp, &world.resource_sp, None, "x", 34);
     mixed.consent_type = ConsentType::Principal;
-    assert!(matches!(store.create_permission_grant(&mixed).await, Err(StoreError::InvalidInput(_))));
+    assert!(matches!(
+        store.create_permission_grant(&mixed, &audit()).await,
+        Err(StoreError::InvalidInput(_))
+    ));
 
-    store.update_permission_grant(tenant, &admin.id, "Orders.Read Orders.List").await.unwrap();
+    store.update_permission_grant(tenant, &admin.id, "Orders.Read Orders.List", &audit()).await.unwrap();
     assert_eq!(store.permission_grants(tenant).await.unwrap()[0].scope, "Orders.Read Orders.List");
-    assert_not_found(store.update_permission_grant(world.tenant_b.id, &admin.id, "x").await);
-    assert_not_found(store.delete_permission_grant(world.tenant_b.id, &admin.id).await);
+    assert_not_found(store.update_permission_grant(world.tenant_b.id, &admin.id, "x", &audit()).await);
+    assert_not_found(store.delete_permission_grant(world.tenant_b.id, &admin.id, &audit()).await);
 
     // A user's deletion takes their own grant; the admin grant stays.
-    store.delete_user(tenant, alice.id).await.unwrap();
+    store.delete_user(tenant, alice.id, &audit()).await.unwrap();
     assert_eq!(store.permission_grants(tenant).await.unwrap().len(), 1);
     // Deleting the client's service principal takes the rest.
-    store.delete_service_principal(tenant, world.client_sp.id).await.unwrap();
+    store.delete_service_principal(tenant, world.client_sp.id, &audit()).await.unwrap();
     assert_eq!(store.permission_grants(tenant).await.unwrap(), vec![]);
 }
 
@@ -191,19 +194,19 @@ pub(crate) async fn grants_in_snapshots(store: Arc<dyn Store>) {
     assert!(empty.delegated_scopes(client, resource, alice).is_empty());
 
     let admin = grant(&world.client_sp, &world.resource_sp, None, "openid Orders.Read", 30);
-    directory.create_permission_grant(&admin).await.unwrap();
+    directory.create_permission_grant(&admin, &audit()).await.unwrap();
     let mut own = grant(&world.client_sp, &world.resource_sp, None, "Orders.Read Orders.Write", 31);
     own.consent_type = ConsentType::Principal;
     own.principal_id = Some(alice);
     // The grant names a user id the store does not check; only the principal key matters here.
-    directory.create_permission_grant(&own).await.unwrap();
+    directory.create_permission_grant(&own, &audit()).await.unwrap();
     let snapshot = directory.snapshot(tenant).await.unwrap().unwrap();
     assert_eq!(snapshot.delegated_scopes(client, resource, alice), ["openid", "Orders.Read", "Orders.Write"]);
     assert_eq!(snapshot.delegated_scopes(client, resource, bob), ["openid", "Orders.Read"]);
     assert!(snapshot.delegated_scopes(resource, client, alice).is_empty(), "grants have a direction");
     assert_eq!(snapshot.grants(client, resource).len(), 2);
 
-    directory.delete_permission_grant(tenant, &admin.id).await.unwrap();
+    directory.delete_permission_grant(tenant, &admin.id, &audit()).await.unwrap();
     let snapshot = directory.snapshot(tenant).await.unwrap().unwrap();
     assert!(snapshot.delegated_scopes(client, resource, bob).is_empty());
 }
