@@ -131,8 +131,8 @@ pub async fn register(
         created: at(NOW - 86_400),
     };
     configure(&mut app, &mut sp);
-    store.create_application(&app).await.unwrap();
-    store.create_service_principal(&sp).await.unwrap();
+    store.create_application(&app, &audit()).await.unwrap();
+    store.create_service_principal(&sp, &audit()).await.unwrap();
     App { app, sp }
 }
 
@@ -147,7 +147,7 @@ pub async fn assign(store: &dyn Store, tenant: TenantId, client: &App, resource:
         app_role_id: role.id,
         created: at(NOW - 3_600),
     };
-    store.create_assignment(&assignment).await.unwrap();
+    store.create_assignment(&assignment, &audit()).await.unwrap();
 }
 
 impl Fixture {
@@ -169,12 +169,10 @@ impl Fixture {
         let hasher = SecretHasher::new(&[3; 32]);
         let tenant = TenantId::new_random();
         store
-            .create_tenant(&Tenant {
-                id: tenant,
-                domain: DOMAIN.into(),
-                display_name: "Contoso".into(),
-                created: at(0),
-            })
+            .create_tenant(
+                &Tenant { id: tenant, domain: DOMAIN.into(), display_name: "Contoso".into(), created: at(0) },
+                &audit(),
+            )
             .await
             .unwrap();
         let s = store.as_ref();
@@ -269,4 +267,14 @@ pub fn v2_assertion_body(client: &App, assertion: &str) -> String {
 
 fn form(pairs: &[(&str, &str)]) -> String {
     form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
+}
+
+/// The record of a change a fixture makes directly in the store (what it says does not matter
+/// to the authority's tests).
+pub fn audit() -> [custos_core::audit::DirectoryAudit; 1] {
+    [custos_core::audit::AuditContext::installation(at(NOW)).record_in(
+        None,
+        custos_core::audit::Activity::AddApplication,
+        Vec::new(),
+    )]
 }

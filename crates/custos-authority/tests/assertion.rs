@@ -26,6 +26,7 @@ async fn set_replay_mode(fx: &Fixture, mode: AssertionReplayMode) {
         .update_tenant_settings(
             fx.tenant,
             &TenantSettings { assertion_replay: mode, ..TenantSettings::default() },
+            &audit(),
         )
         .await
         .unwrap();
@@ -244,7 +245,12 @@ async fn removing_the_key_credential_takes_effect_at_once() {
     assert_eq!(ok.status, 200, "{}", ok.text);
     let key_id = client.app.key_credentials[0].key_id;
     fx.directory
-        .modify_application(fx.tenant, client.app.id, custos_store::ApplicationChange::RemoveKey(key_id))
+        .modify_application(
+            fx.tenant,
+            client.app.id,
+            custos_store::ApplicationChange::RemoveKey(key_id),
+            &audit(),
+        )
         .await
         .unwrap();
     let reply = post_form(

@@ -13,12 +13,15 @@ async fn other_tenant(fx: &Fixture) -> (TenantId, App) {
     let store = fx.directory.as_ref();
     let tenant = TenantId::new_random();
     store
-        .create_tenant(&Tenant {
-            id: tenant,
-            domain: "fabrikam.custos.test".into(),
-            display_name: "Fabrikam".into(),
-            created: at(0),
-        })
+        .create_tenant(
+            &Tenant {
+                id: tenant,
+                domain: "fabrikam.custos.test".into(),
+                display_name: "Fabrikam".into(),
+                created: at(0),
+            },
+            &audit(),
+        )
         .await
         .unwrap();
     let roles = vec![role("ActivityFeed.Read", true), role("ServiceHealth.Read", true)];
@@ -50,7 +53,7 @@ async fn a_consented_multi_tenant_app_gets_tokens_in_the_other_tenant() {
 
     let mut home = fx.client.app.clone();
     home.sign_in_audience = SIGN_IN_AUDIENCE_MULTIPLE_ORGS.to_owned();
-    fx.directory.update_application(&home).await.unwrap();
+    fx.directory.update_application(&home, &audit()).await.unwrap();
     // Multi-tenant but not consented in B: no service principal there.
     post_form(&fx.router, &path, &body(&fx)).await.assert_error(401, "invalid_client", 7000229);
     // A wrong secret is still a wrong secret.
@@ -68,7 +71,7 @@ async fn a_consented_multi_tenant_app_gets_tokens_in_the_other_tenant() {
         service_principal_type: ServicePrincipalType::Application,
         created: at(NOW - 60),
     };
-    fx.directory.create_service_principal(&sp).await.unwrap();
+    fx.directory.create_service_principal(&sp, &audit()).await.unwrap();
     let consented = App { app: home.clone(), sp: sp.clone() };
     for r in &resource.app.app_roles {
         assign(fx.directory.as_ref(), tenant_b, &consented, &resource, r).await;

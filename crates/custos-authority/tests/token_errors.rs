@@ -277,7 +277,7 @@ fn down<T>() -> StoreResult<T> {
 
 #[async_trait]
 impl Store for DownStore {
-    async fn create_tenant(&self, _: &Tenant) -> StoreResult<()> {
+    async fn create_tenant(&self, _: &Tenant, _: &[custos_core::audit::DirectoryAudit]) -> StoreResult<()> {
         down()
     }
     async fn tenant(&self, _: TenantId) -> StoreResult<Option<Tenant>> {
@@ -289,10 +289,18 @@ impl Store for DownStore {
     async fn tenants(&self) -> StoreResult<Vec<Tenant>> {
         down()
     }
-    async fn create_application(&self, _: &Application) -> StoreResult<()> {
+    async fn create_application(
+        &self,
+        _: &Application,
+        _: &[custos_core::audit::DirectoryAudit],
+    ) -> StoreResult<()> {
         down()
     }
-    async fn update_application(&self, _: &Application) -> StoreResult<()> {
+    async fn update_application(
+        &self,
+        _: &Application,
+        _: &[custos_core::audit::DirectoryAudit],
+    ) -> StoreResult<()> {
         down()
     }
     async fn modify_application(
@@ -300,10 +308,16 @@ impl Store for DownStore {
         _: TenantId,
         _: ObjectId,
         _: custos_store::ApplicationChange,
+        _: &[custos_core::audit::DirectoryAudit],
     ) -> StoreResult<Application> {
         down()
     }
-    async fn delete_application(&self, _: TenantId, _: ObjectId) -> StoreResult<()> {
+    async fn delete_application(
+        &self,
+        _: TenantId,
+        _: ObjectId,
+        _: &[custos_core::audit::DirectoryAudit],
+    ) -> StoreResult<()> {
         down()
     }
     async fn application(&self, _: TenantId, _: ObjectId) -> StoreResult<Option<Application>> {
@@ -315,13 +329,26 @@ impl Store for DownStore {
     async fn applications(&self, _: TenantId) -> StoreResult<Vec<Application>> {
         down()
     }
-    async fn create_service_principal(&self, _: &ServicePrincipal) -> StoreResult<()> {
+    async fn create_service_principal(
+        &self,
+        _: &ServicePrincipal,
+        _: &[custos_core::audit::DirectoryAudit],
+    ) -> StoreResult<()> {
         down()
     }
-    async fn update_service_principal(&self, _: &ServicePrincipal) -> StoreResult<()> {
+    async fn update_service_principal(
+        &self,
+        _: &ServicePrincipal,
+        _: &[custos_core::audit::DirectoryAudit],
+    ) -> StoreResult<()> {
         down()
     }
-    async fn delete_service_principal(&self, _: TenantId, _: ObjectId) -> StoreResult<()> {
+    async fn delete_service_principal(
+        &self,
+        _: TenantId,
+        _: ObjectId,
+        _: &[custos_core::audit::DirectoryAudit],
+    ) -> StoreResult<()> {
         down()
     }
     async fn service_principal(&self, _: TenantId, _: ObjectId) -> StoreResult<Option<ServicePrincipal>> {
@@ -337,19 +364,36 @@ impl Store for DownStore {
     async fn service_principals(&self, _: TenantId) -> StoreResult<Vec<ServicePrincipal>> {
         down()
     }
-    async fn create_assignment(&self, _: &AppRoleAssignment) -> StoreResult<()> {
+    async fn create_assignment(
+        &self,
+        _: &AppRoleAssignment,
+        _: &[custos_core::audit::DirectoryAudit],
+    ) -> StoreResult<()> {
         down()
     }
-    async fn delete_assignment(&self, _: TenantId, _: &str) -> StoreResult<()> {
+    async fn delete_assignment(
+        &self,
+        _: TenantId,
+        _: &str,
+        _: &[custos_core::audit::DirectoryAudit],
+    ) -> StoreResult<()> {
         down()
     }
     async fn assignments(&self, _: TenantId) -> StoreResult<Vec<AppRoleAssignment>> {
         down()
     }
-    async fn insert_signing_key(&self, _: &SigningKeyRecord) -> StoreResult<()> {
+    async fn insert_signing_key(
+        &self,
+        _: &SigningKeyRecord,
+        _: &[custos_core::audit::DirectoryAudit],
+    ) -> StoreResult<()> {
         down()
     }
-    async fn update_signing_key(&self, _: &SigningKeyRecord) -> StoreResult<()> {
+    async fn update_signing_key(
+        &self,
+        _: &SigningKeyRecord,
+        _: &[custos_core::audit::DirectoryAudit],
+    ) -> StoreResult<()> {
         down()
     }
     async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>> {
@@ -362,6 +406,7 @@ impl Store for DownStore {
         &self,
         _: TenantId,
         _: &custos_core::settings::TenantSettings,
+        _: &[custos_core::audit::DirectoryAudit],
     ) -> StoreResult<()> {
         down()
     }
@@ -378,10 +423,15 @@ impl Store for DownStore {
     async fn applications_by_app_id(&self, _: AppId) -> StoreResult<Vec<Application>> {
         down()
     }
-    async fn create_user(&self, _: &User, _: &str) -> StoreResult<()> {
+    async fn create_user(
+        &self,
+        _: &User,
+        _: &str,
+        _: &[custos_core::audit::DirectoryAudit],
+    ) -> StoreResult<()> {
         down()
     }
-    async fn update_user(&self, _: &User) -> StoreResult<()> {
+    async fn update_user(&self, _: &User, _: &[custos_core::audit::DirectoryAudit]) -> StoreResult<()> {
         down()
     }
     async fn set_user_password(
@@ -390,10 +440,16 @@ impl Store for DownStore {
         _: ObjectId,
         _: &str,
         _: time::OffsetDateTime,
+        _: &[custos_core::audit::DirectoryAudit],
     ) -> StoreResult<()> {
         down()
     }
-    async fn delete_user(&self, _: TenantId, _: ObjectId) -> StoreResult<()> {
+    async fn delete_user(
+        &self,
+        _: TenantId,
+        _: ObjectId,
+        _: &[custos_core::audit::DirectoryAudit],
+    ) -> StoreResult<()> {
         down()
     }
     async fn user(&self, _: TenantId, _: ObjectId) -> StoreResult<Option<User>> {
@@ -408,22 +464,46 @@ impl Store for DownStore {
     async fn user_password_hash(&self, _: TenantId, _: ObjectId) -> StoreResult<Option<String>> {
         down()
     }
-    async fn create_directory_role_assignment(&self, _: &DirectoryRoleAssignment) -> StoreResult<()> {
+    async fn create_directory_role_assignment(
+        &self,
+        _: &DirectoryRoleAssignment,
+        _: &[custos_core::audit::DirectoryAudit],
+    ) -> StoreResult<()> {
         down()
     }
-    async fn delete_directory_role_assignment(&self, _: TenantId, _: &str) -> StoreResult<()> {
+    async fn delete_directory_role_assignment(
+        &self,
+        _: TenantId,
+        _: &str,
+        _: &[custos_core::audit::DirectoryAudit],
+    ) -> StoreResult<()> {
         down()
     }
     async fn directory_role_assignments(&self, _: TenantId) -> StoreResult<Vec<DirectoryRoleAssignment>> {
         down()
     }
-    async fn create_permission_grant(&self, _: &OAuth2PermissionGrant) -> StoreResult<()> {
+    async fn create_permission_grant(
+        &self,
+        _: &OAuth2PermissionGrant,
+        _: &[custos_core::audit::DirectoryAudit],
+    ) -> StoreResult<()> {
         down()
     }
-    async fn update_permission_grant(&self, _: TenantId, _: &str, _: &str) -> StoreResult<()> {
+    async fn update_permission_grant(
+        &self,
+        _: TenantId,
+        _: &str,
+        _: &str,
+        _: &[custos_core::audit::DirectoryAudit],
+    ) -> StoreResult<()> {
         down()
     }
-    async fn delete_permission_grant(&self, _: TenantId, _: &str) -> StoreResult<()> {
+    async fn delete_permission_grant(
+        &self,
+        _: TenantId,
+        _: &str,
+        _: &[custos_core::audit::DirectoryAudit],
+    ) -> StoreResult<()> {
         down()
     }
     async fn permission_grants(&self, _: TenantId) -> StoreResult<Vec<OAuth2PermissionGrant>> {
@@ -465,6 +545,12 @@ impl Store for DownStore {
     async fn purge_sign_in_state(&self, _: i64) -> StoreResult<u64> {
         down()
     }
+    async fn directory_audits(
+        &self,
+        _: &custos_store::AuditQuery,
+    ) -> StoreResult<Vec<custos_core::audit::DirectoryAudit>> {
+        down()
+    }
     async fn ping(&self) -> StoreResult<()> {
         down()
     }
@@ -499,29 +585,32 @@ async fn principal_and_assignment_corner_cases() {
     let store = fx.directory.as_ref();
 
     // The client application exists but has no service principal in the tenant.
-    store.delete_service_principal(fx.tenant, fx.client.sp.id).await.unwrap();
+    store.delete_service_principal(fx.tenant, fx.client.sp.id, &audit()).await.unwrap();
     let reply = post_form(&fx.router, &v2, &fx.v2_body(&fx.client, SECRET, "api://open/.default")).await;
     reply.assert_error(400, "unauthorized_client", 700016);
-    store.create_service_principal(&fx.client.sp).await.unwrap();
+    store.create_service_principal(&fx.client.sp, &audit()).await.unwrap();
 
     // The resource's service principal is disabled.
     let mut open_sp = fx.open.sp.clone();
     open_sp.account_enabled = false;
-    store.update_service_principal(&open_sp).await.unwrap();
+    store.update_service_principal(&open_sp, &audit()).await.unwrap();
     let reply = post_form(&fx.router, &v2, &fx.v2_body(&fx.client, SECRET, "api://open/.default")).await;
     reply.assert_error(400, "invalid_resource", 500014);
     assert!(reply.text.contains("api://open"), "{}", reply.text);
 
     // Default access on a resource that requires assignment: a token, without `roles`.
     store
-        .create_assignment(&AppRoleAssignment {
-            id: "default-access-assignment-id-0000000000000".to_owned(),
-            tenant_id: fx.tenant,
-            principal_id: fx.client.sp.id,
-            resource_id: fx.locked.sp.id,
-            app_role_id: uuid::Uuid::nil(),
-            created: at(NOW),
-        })
+        .create_assignment(
+            &AppRoleAssignment {
+                id: "default-access-assignment-id-0000000000000".to_owned(),
+                tenant_id: fx.tenant,
+                principal_id: fx.client.sp.id,
+                resource_id: fx.locked.sp.id,
+                app_role_id: uuid::Uuid::nil(),
+                created: at(NOW),
+            },
+            &audit(),
+        )
         .await
         .unwrap();
     let reply = post_form(&fx.router, &v2, &fx.v2_body(&fx.client, SECRET, "api://locked/.default")).await;

@@ -46,7 +46,7 @@ async fn users() -> Users {
     for resource in [&fx.resource_v1, &fx.resource_v2] {
         let mut app = resource.app.clone();
         app.oauth2_permission_scopes = vec![scope.clone()];
-        store.update_application(&app).await.unwrap();
+        store.update_application(&app, &audit()).await.unwrap();
     }
     let hasher = custos_jose::secret::SecretHasher::new(&[3; 32]);
     let web = register(store.as_ref(), fx.tenant, "Web app", None, |a, _| {
@@ -62,16 +62,19 @@ async fn users() -> Users {
     for client in [&web, &public] {
         for resource in [&fx.resource_v1, &fx.resource_v2] {
             store
-                .create_permission_grant(&OAuth2PermissionGrant {
-                    id: Uuid::new_v4().simple().to_string(),
-                    tenant_id: fx.tenant,
-                    client_id: client.sp.id,
-                    consent_type: ConsentType::AllPrincipals,
-                    principal_id: None,
-                    resource_id: resource.sp.id,
-                    scope: "Orders.Read".to_owned(),
-                    created: at(NOW - 60),
-                })
+                .create_permission_grant(
+                    &OAuth2PermissionGrant {
+                        id: Uuid::new_v4().simple().to_string(),
+                        tenant_id: fx.tenant,
+                        client_id: client.sp.id,
+                        consent_type: ConsentType::AllPrincipals,
+                        principal_id: None,
+                        resource_id: resource.sp.id,
+                        scope: "Orders.Read".to_owned(),
+                        created: at(NOW - 60),
+                    },
+                    &audit(),
+                )
                 .await
                 .unwrap();
         }
@@ -89,15 +92,18 @@ async fn users() -> Users {
         tokens_valid_from: at(NOW - 3600),
         created: at(NOW - 3600),
     };
-    store.create_user(&alice, &custos_jose::password::hash(PASSWORD).unwrap()).await.unwrap();
+    store.create_user(&alice, &custos_jose::password::hash(PASSWORD).unwrap(), &audit()).await.unwrap();
     store
-        .create_directory_role_assignment(&custos_core::users::DirectoryRoleAssignment {
-            id: "admin".to_owned(),
-            tenant_id: fx.tenant,
-            role_definition_id: GLOBAL_ADMINISTRATOR,
-            principal_id: alice.id,
-            created: at(NOW - 3600),
-        })
+        .create_directory_role_assignment(
+            &custos_core::users::DirectoryRoleAssignment {
+                id: "admin".to_owned(),
+                tenant_id: fx.tenant,
+                role_definition_id: GLOBAL_ADMINISTRATOR,
+                principal_id: alice.id,
+                created: at(NOW - 3600),
+            },
+            &audit(),
+        )
         .await
         .unwrap();
     Users { fx, alice, web, public }
@@ -394,9 +400,9 @@ async fn disabled_users_and_reset_passwords_stop_refresh_tokens() {
     ]);
     let mut disabled = u.alice.clone();
     disabled.account_enabled = false;
-    u.fx.directory.update_user(&disabled).await.unwrap();
+    u.fx.directory.update_user(&disabled, &audit()).await.unwrap();
     u.post("/common/oauth2/token", &refresh).await.assert_error(400, "invalid_grant", 50057);
-    u.fx.directory.update_user(&u.alice).await.unwrap();
+    u.fx.directory.update_user(&u.alice, &audit()).await.unwrap();
     assert_eq!(
         u.post("/common/oauth2/token", &refresh).await.status,
         200,
@@ -408,7 +414,7 @@ async fn disabled_users_and_reset_passwords_stop_refresh_tokens() {
     let rt = reply.json["refresh_token"].as_str().unwrap().to_owned();
     u.fx.clock.advance(time::Duration::seconds(5));
     u.fx.directory
-        .set_user_password(u.fx.tenant, u.alice.id, "x", custos_core::Clock::now(&*u.fx.clock))
+        .set_user_password(u.fx.tenant, u.alice.id, "x", custos_core::Clock::now(&*u.fx.clock), &audit())
         .await
         .unwrap();
     let refresh = refresh_body(&u, &rt);
@@ -455,7 +461,7 @@ async fn the_password_grant_is_off_unless_the_tenant_turns_it_on() {
     let path = u.fx.v2_token_path();
     u.post(&path, &body(PASSWORD)).await.assert_error(400, "unsupported_grant_type", 70003);
     let on = TenantSettings { allow_password_grant: true, ..TenantSettings::default() };
-    u.fx.directory.update_tenant_settings(u.fx.tenant, &on).await.unwrap();
+    u.fx.directory.update_tenant_settings(u.fx.tenant, &on, &audit()).await.unwrap();
     u.post(&path, &body("wrong")).await.assert_error(400, "invalid_grant", 50126);
     let unknown = body(PASSWORD).replace("alice%40", "nobody%40");
     u.post(&path, &unknown).await.assert_error(400, "invalid_grant", 50034);

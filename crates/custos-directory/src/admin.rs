@@ -4,6 +4,7 @@
 //! other tenant manages that tenant only, whatever roles it grants itself there.
 
 use crate::DirectoryState;
+use crate::audit;
 use crate::auth::{Authed, Permission};
 use crate::body::{GraphPath, JsonBody, invalid_value};
 use crate::error::GraphError;
@@ -13,6 +14,7 @@ use crate::shapes;
 use axum::Json;
 use axum::extract::State;
 use custos_core::TenantId;
+use custos_core::audit::Activity;
 use custos_core::settings::{self, TenantSettings};
 use http::StatusCode;
 use serde_json::{Value, json};
@@ -96,6 +98,7 @@ pub(crate) async fn patch_settings(
     ])?;
     let tenant = tenant_by_key(&state, key).await?;
     let mut current = state.store.tenant_settings(tenant.id).await?;
+    let before = current;
     let replay: Option<String> = body.take(settings::ASSERTION_REPLAY, SETTINGS_RESOURCE)?;
     if let Some(value) = replay {
         current
@@ -108,7 +111,12 @@ pub(crate) async fn patch_settings(
     if let Some(allow) = body.take::<bool>(settings::ALLOW_PASSWORD_GRANT, SETTINGS_RESOURCE)? {
         current.allow_password_grant = allow;
     }
-    state.store.update_tenant_settings(tenant.id, &current).await?;
+    let record = audit::context(&state, &caller).await.record(
+        tenant.id,
+        Activity::UpdateAuthorizationPolicy,
+        audit::settings_updated(tenant.id, &before, &current),
+    );
+    state.store.update_tenant_settings(tenant.id, &current, &[record]).await?;
     tracing::info!(
         by = %caller.app_id,
         tenant = %tenant.id,
@@ -132,8 +140,10 @@ pub(crate) async fn create_tenant(
     let domain: String = body.take("domain", RESOURCE)?.ok_or_else(|| invalid_value("domain", RESOURCE))?;
     let display_name: Option<String> = body.take("displayName", RESOURCE)?;
     let display_name = display_name.unwrap_or_else(|| domain.trim().to_ascii_lowercase());
+    let context = audit::context(&state, &caller).await;
     let provisioned = provision::provision_tenant(
         state.store.as_ref(),
+        &context,
         &state.hasher,
         state.clock.as_ref(),
         &domain,

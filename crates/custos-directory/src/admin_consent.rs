@@ -42,7 +42,8 @@ pub(crate) async fn grant(
         .await?
         .ok_or_else(|| GraphError::NotFound(app_id.to_string()))?;
     let asked = consent::required_permissions(store, tenant.id, &client).await.map_err(refused)?;
-    let outcome = consent::grant(store, tenant.id, &client, Grantee::Tenant, &asked, state.clock.now())
+    let context = crate::audit::context(&state, &caller).await;
+    let outcome = consent::grant(store, tenant.id, &client, Grantee::Tenant, &asked, &context)
         .await
         .map_err(refused)?;
     tracing::info!(tenant = %tenant.id, %app_id, by = %caller.app_id, "admin consent granted");

@@ -3,6 +3,7 @@
 //! and `(appId='...')` addressing ([`crate::keyed`]) share them.
 
 use crate::DirectoryState;
+use crate::audit;
 use crate::auth::{Authed, Caller, Permission};
 use crate::body::{GraphPath, JsonBody, invalid_value};
 use crate::error::GraphError;
@@ -13,6 +14,7 @@ use crate::shapes::{self, APPLICATION};
 use crate::validate::ApplicationInput;
 use axum::Json;
 use axum::extract::{RawQuery, State};
+use custos_core::audit::Activity;
 use custos_core::model::Application;
 use custos_core::scope::identifier_uri_key;
 use custos_core::{AppId, ObjectId};
@@ -85,7 +87,12 @@ pub(crate) async fn create(
     }
     input.apply(&mut app, state.clock.now())?;
     let tenant = resolve::tenant(state.store.as_ref(), caller.tenant_id).await?;
-    state.store.create_application(&app).await.map_err(|e| map_write_error(e, app.id))?;
+    let record = audit::context(&state, caller).await.record(
+        app.tenant_id,
+        Activity::AddApplication,
+        audit::application_added(&app),
+    );
+    state.store.create_application(&app, &[record]).await.map_err(|e| map_write_error(e, app.id))?;
     tracing::info!(tenant = %app.tenant_id, app_id = %app.app_id, "application created");
     let body = entity_response(
         &state.public_url,
@@ -124,15 +131,26 @@ pub(crate) async fn update(
         ensure_unique_uris(state.store.as_ref(), &app, uris).await?;
     }
     let sets_fields = input.sets_fields();
+    let before = app.clone();
+    let context = audit::context(state, caller).await;
     if let Some(keys) = input.apply(&mut app, state.clock.now())? {
         let change = ApplicationChange::ReplaceKeys(keys.entries.clone());
-        state.store.modify_application(app.tenant_id, app.id, change).await.map_err(|e| match e {
-            StoreError::Refused(refused) => keys.refusal(&refused),
-            other => map_write_error(other, app.id),
-        })?;
+        let record =
+            context.record(app.tenant_id, Activity::UpdateApplicationCredentials, audit::application(&app));
+        state.store.modify_application(app.tenant_id, app.id, change, &[record]).await.map_err(
+            |e| match e {
+                StoreError::Refused(refused) => keys.refusal(&refused),
+                other => map_write_error(other, app.id),
+            },
+        )?;
     }
     if sets_fields {
-        state.store.update_application(&app).await.map_err(|e| map_write_error(e, app.id))?;
+        let record = context.record(
+            app.tenant_id,
+            Activity::UpdateApplication,
+            audit::application_updated(&before, &app),
+        );
+        state.store.update_application(&app, &[record]).await.map_err(|e| map_write_error(e, app.id))?;
     }
     tracing::info!(tenant = %app.tenant_id, app_id = %app.app_id, "application updated");
     Ok(StatusCode::NO_CONTENT)
@@ -145,7 +163,16 @@ pub(crate) async fn remove(
     app: &Application,
 ) -> Result<StatusCode, GraphError> {
     privileged::ensure_may_remove(state, caller, Target::Application(app)).await?;
-    state.store.delete_application(app.tenant_id, app.id).await.map_err(|e| map_write_error(e, app.id))?;
+    let record = audit::context(state, caller).await.record(
+        app.tenant_id,
+        Activity::DeleteApplication,
+        audit::application(app),
+    );
+    state
+        .store
+        .delete_application(app.tenant_id, app.id, &[record])
+        .await
+        .map_err(|e| map_write_error(e, app.id))?;
     tracing::info!(tenant = %app.tenant_id, app_id = %app.app_id, "application deleted");
     Ok(StatusCode::NO_CONTENT)
 }

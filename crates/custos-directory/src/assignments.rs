@@ -6,6 +6,7 @@
 //! access role, the nil GUID).
 
 use crate::DirectoryState;
+use crate::audit;
 use crate::auth::{Authed, Caller, Permission};
 use crate::body::{GraphPath, JsonBody, invalid_value};
 use crate::error::GraphError;
@@ -16,6 +17,7 @@ use crate::shapes::{self, APP_ROLE_ASSIGNMENT};
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use custos_core::ObjectId;
+use custos_core::audit::Activity;
 use custos_core::model::{AppRoleAssignment, ServicePrincipal};
 use custos_store::StoreError;
 use http::StatusCode;
@@ -166,7 +168,10 @@ async fn create(
         app_role_id,
         created: state.clock.now(),
     };
-    state.store.create_assignment(&assignment).await.map_err(|e| match e {
+    let target = audit::assignment(state.store.as_ref(), &assignment, &principal, &resource, false).await;
+    let record =
+        audit::context(&state, caller).await.record(caller.tenant_id, Activity::AddAppRoleAssignment, target);
+    state.store.create_assignment(&assignment, &[record]).await.map_err(|e| match e {
         StoreError::Conflict(_) => {
             GraphError::BadRequest("Permission being assigned already exists on the object".to_owned())
         }
@@ -201,10 +206,23 @@ async fn delete(
         return Err(GraphError::NotFound(assignment_id));
     };
     privileged::ensure_may_revoke(&state, caller, &found).await?;
-    state.store.delete_assignment(caller.tenant_id, &assignment_id).await.map_err(|e| match e {
-        StoreError::NotFound => GraphError::NotFound(assignment_id.clone()),
-        other => GraphError::storage(other),
-    })?;
+    let store = state.store.as_ref();
+    let principal =
+        resolve::service_principal(store, caller.tenant_id, &found.principal_id.to_string()).await?;
+    let resource =
+        resolve::service_principal(store, caller.tenant_id, &found.resource_id.to_string()).await?;
+    let target = audit::assignment(store, &found, &principal, &resource, true).await;
+    let record = audit::context(&state, caller).await.record(
+        caller.tenant_id,
+        Activity::RemoveAppRoleAssignment,
+        target,
+    );
+    state.store.delete_assignment(caller.tenant_id, &assignment_id, &[record]).await.map_err(
+        |e| match e {
+            StoreError::NotFound => GraphError::NotFound(assignment_id.clone()),
+            other => GraphError::storage(other),
+        },
+    )?;
     tracing::info!(tenant = %caller.tenant_id, assignment = %assignment_id, "app role assignment removed");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3,6 +3,7 @@
 //! a [`Caller`] or a 401, checked against a route's [`Permission`].
 
 use crate::DirectoryState;
+pub use crate::audit::RequestOrigin;
 use crate::error::GraphError;
 use axum::extract::FromRequestParts;
 use custos_core::bearer::BearerError;
@@ -28,6 +29,9 @@ pub struct Caller {
     /// The token's `scp`, split, when it was issued for a signed-in user (the user is
     /// `object_id`); `None` for an app-only token.
     pub scopes: Option<Vec<String>>,
+    /// Where the request came from (set by the directory's extractor; an authenticator leaves
+    /// the default).
+    pub origin: RequestOrigin,
 }
 
 /// Verifies a bearer token for the directory API. The server implements it with the authority's
@@ -92,6 +96,13 @@ async fn user_roles(state: &DirectoryState, caller: &Caller) -> Result<Vec<Uuid>
         .collect())
 }
 
+/// The client's address (the connection's peer) and `client-request-id` of a request.
+fn origin(parts: &Parts) -> RequestOrigin {
+    let ip = parts.extensions.get::<custos_listener::ConnectionInfo>().map(|c| c.peer.ip());
+    let client_request_id = parts.headers.get("client-request-id").and_then(|v| v.to_str().ok());
+    RequestOrigin::new(ip, client_request_id)
+}
+
 impl FromRequestParts<DirectoryState> for Authed {
     type Rejection = GraphError;
 
@@ -106,7 +117,8 @@ impl FromRequestParts<DirectoryState> for Authed {
             }
         };
         match state.authenticator.authenticate(token) {
-            Ok(caller) => {
+            Ok(mut caller) => {
+                caller.origin = origin(parts);
                 let directory_roles =
                     if caller.scopes.is_some() { user_roles(state, &caller).await? } else { Vec::new() };
                 Ok(Self { caller, directory_roles })

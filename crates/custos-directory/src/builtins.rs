@@ -7,10 +7,13 @@
 //! [`ensure_builtins`] brings tenants made by an older version up to date at server start-up,
 //! idempotently: missing directory API roles and scopes are added (and the new roles granted to
 //! the tenant's bootstrap admin, which was provisioned holding every directory role), and a
-//! missing Office 365 Management APIs registration is created with its service principal.
+//! missing Office 365 Management APIs registration is created with its service principal. These
+//! changes are recorded as the installation's.
 
+use crate::audit;
 use crate::provision::{CUSTOS_ADMIN_ROLE_ID, directory_app_roles, find_bootstrap_admin};
 use crate::provision_apps::ensure_service_principal;
+use custos_core::audit::{Activity, AuditContext};
 use custos_core::consent::{PermissionScope, ScopeConsent};
 use custos_core::ids::GRAPH_APP_ID;
 use custos_core::model::{AppRole, AppRoleAssignment, Application, SIGN_IN_AUDIENCE_MULTIPLE_ORGS};
@@ -217,7 +220,12 @@ pub async fn ensure_builtins(store: &dyn Store, clock: &dyn Clock) -> Result<usi
         let mut touched = upgrade_directory(store, directory, now).await?;
         if store.application_by_app_id(tenant.id, OFFICE_MANAGEMENT_APP_ID).await?.is_none() {
             let app = office_management_application(tenant.id, now);
-            match store.create_application(&app).await {
+            let record = AuditContext::installation(now).record(
+                tenant.id,
+                Activity::AddApplication,
+                audit::application_added(&app),
+            );
+            match store.create_application(&app, &[record]).await {
                 Ok(()) | Err(StoreError::Conflict(_)) => {}
                 Err(e) => return Err(e),
             }
@@ -252,21 +260,35 @@ async fn upgrade_directory(
     if added.is_empty() && missing_scopes.is_empty() {
         return Ok(false);
     }
+    let before = directory.clone();
     directory.app_roles.extend(added.iter().cloned());
     directory.oauth2_permission_scopes.extend(missing_scopes);
-    store.update_application(&directory).await?;
+    let context = AuditContext::installation(now);
+    let target = audit::application_updated(&before, &directory);
+    store
+        .update_application(
+            &directory,
+            &[context.record(directory.tenant_id, Activity::UpdateApplication, target)],
+        )
+        .await?;
     let directory_sp = ensure_service_principal(store, &directory, now).await?;
-    if let Some(admin) = find_bootstrap_admin(store, directory.tenant_id).await? {
+    let admin_sp = match find_bootstrap_admin(store, directory.tenant_id).await? {
+        Some(admin) => store.service_principal(directory.tenant_id, admin.service_principal_id).await?,
+        None => None,
+    };
+    if let Some(admin_sp) = admin_sp {
         for role in &added {
             let assignment = AppRoleAssignment {
                 id: crate::new_assignment_id(),
                 tenant_id: directory.tenant_id,
-                principal_id: admin.service_principal_id,
+                principal_id: admin_sp.id,
                 resource_id: directory_sp.id,
                 app_role_id: role.id,
                 created: now,
             };
-            match store.create_assignment(&assignment).await {
+            match crate::provision::add_assignment(store, &context, &assignment, &admin_sp, &directory_sp)
+                .await
+            {
                 Ok(()) | Err(StoreError::Conflict(_)) => {}
                 Err(e) => return Err(e),
             }

@@ -4,6 +4,7 @@
 //! registered with a PATCH of `keyCredentials` ([`crate::key_credentials`]).
 
 use crate::DirectoryState;
+use crate::audit;
 use crate::auth::{Authed, Caller, Permission};
 use crate::body::{GraphPath, JsonBody, invalid_value};
 use crate::error::GraphError;
@@ -13,6 +14,7 @@ use crate::resolve;
 use crate::{proof, shapes};
 use axum::Json;
 use axum::extract::State;
+use custos_core::audit::Activity;
 use custos_core::model::Application;
 use custos_store::{ApplicationChange, StoreError};
 use http::StatusCode;
@@ -56,9 +58,10 @@ pub(crate) async fn add_to(
     let credential = input.build(now)?;
     // The store refuses a keyId or certificate the application holds, and the 51st certificate,
     // on the row as stored.
+    let record = audit::credentials(state, caller, &app, Activity::UpdateApplicationCredentials).await;
     state
         .store
-        .modify_application(app.tenant_id, app.id, ApplicationChange::AddKey(credential.clone()))
+        .modify_application(app.tenant_id, app.id, ApplicationChange::AddKey(credential.clone()), &[record])
         .await
         .map_err(|e| store_error(e, &app))?;
     tracing::info!(tenant = %app.tenant_id, app_id = %app.app_id, key_id = %credential.key_id, "certificate added");
@@ -80,9 +83,10 @@ pub(crate) async fn remove_from(
     let key_id: Uuid = body.take("keyId", RESOURCE)?.ok_or_else(|| invalid_value("keyId", RESOURCE))?;
     let proof: Option<String> = body.take::<Option<String>>("proof", RESOURCE)?.flatten();
     proof::verify(proof.as_deref(), &app, state.clock.now())?;
+    let record = audit::credentials(state, caller, &app, Activity::UpdateApplicationCredentials).await;
     state
         .store
-        .modify_application(app.tenant_id, app.id, ApplicationChange::RemoveKey(key_id))
+        .modify_application(app.tenant_id, app.id, ApplicationChange::RemoveKey(key_id), &[record])
         .await
         .map_err(|e| store_error(e, &app))?;
     tracing::info!(tenant = %app.tenant_id, app_id = %app.app_id, %key_id, "certificate removed");

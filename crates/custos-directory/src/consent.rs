@@ -11,9 +11,17 @@
 //!
 //! A resource must have a service principal in the consenting tenant (the built-in APIs have
 //! one in every tenant). `Custos.Admin` is never granted by consent.
+//!
+//! Every write carries its directory audit, and the first also Entra's `Consent to
+//! application` record (on the client's service principal, with `ConsentContext.*` and
+//! `ConsentAction.Permissions`); the records of one consent share its correlation id. The writes
+//! are separate transactions (the [`Store`] has no multi-object write): a crash between them
+//! leaves part of the consent with its records, and consenting again completes it.
 
+use crate::audit;
 use crate::provision::CUSTOS_ADMIN_ROLE_ID;
 use crate::provision_apps::service_principal_for;
+use custos_core::audit::{Activity, AuditContext, AuditTarget, DirectoryAudit, ModifiedProperty};
 use custos_core::consent::{AccessType, ConsentType, OAuth2PermissionGrant};
 use custos_core::model::{AppRoleAssignment, Application, ServicePrincipal};
 use custos_core::{AppId, ObjectId, TenantId};
@@ -134,14 +142,20 @@ pub async fn required_permissions(
     Ok(asked)
 }
 
-/// Writes `grantee`'s consent to `asked` for `client` in `tenant` (see the module doc).
+/// How often a consent is planned again when a concurrent consent created the client's service
+/// principal between the read and the write.
+const MAX_CONSENT_ATTEMPTS: usize = 2;
+
+/// Writes `grantee`'s consent to `asked` for `client` in `tenant` (see the module doc), each
+/// write recorded as `context`'s; the first write also carries the `Consent to application`
+/// record, so a consent that changes nothing records nothing.
 pub async fn grant(
     store: &dyn Store,
     tenant: TenantId,
     client: &Application,
     grantee: Grantee,
     asked: &[ResourcePermissions],
-    now: OffsetDateTime,
+    context: &AuditContext,
 ) -> Result<ConsentOutcome, ConsentError> {
     if client.tenant_id != tenant && !client.is_multi_tenant() {
         return Err(ConsentError::NotMultiTenant(client.app_id));
@@ -161,89 +175,177 @@ pub async fn grant(
         }
         resources.push((resource_sp, permissions));
     }
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let plan = plan(store, tenant, client, grantee, &resources, context.now).await?;
+        match apply(store, &plan, grantee, context).await {
+            Err(StoreError::Conflict(_))
+                if plan.created_service_principal && attempt < MAX_CONSENT_ATTEMPTS => {}
+            Err(e) => return Err(e.into()),
+            Ok(()) => {
+                return Ok(ConsentOutcome {
+                    client: plan.client,
+                    created_service_principal: plan.created_service_principal,
+                    grants: plan.grants.into_iter().map(|(grant, _)| grant).collect(),
+                    assignments: plan.assignments,
+                });
+            }
+        }
+    }
+}
 
-    let (client_sp, created_service_principal) = client_service_principal(store, tenant, client, now).await?;
+/// What a consent will write.
+struct Plan {
+    client: ServicePrincipal,
+    created_service_principal: bool,
+    /// Each resource's grant as it will be, with its scope before (`None`: a new grant; equal
+    /// to the grant's: unchanged).
+    grants: Vec<(OAuth2PermissionGrant, Option<String>)>,
+    /// The assignments to create, with their resources.
+    assignments: Vec<AppRoleAssignment>,
+    resources: Vec<ServicePrincipal>,
+}
+
+async fn plan(
+    store: &dyn Store,
+    tenant: TenantId,
+    client: &Application,
+    grantee: Grantee,
+    resources: &[(ServicePrincipal, &ResourcePermissions)],
+    now: OffsetDateTime,
+) -> Result<Plan, StoreError> {
+    let (client_sp, created_service_principal) =
+        match store.service_principal_by_app_id(tenant, client.app_id).await? {
+            Some(existing) => (existing, false),
+            None => (ServicePrincipal { tenant_id: tenant, ..service_principal_for(client, now) }, true),
+        };
     let existing_grants = store.permission_grants(tenant).await?;
     let existing_assignments = store.assignments(tenant).await?;
-    let mut outcome = ConsentOutcome {
+    let mut plan = Plan {
         client: client_sp,
         created_service_principal,
         grants: Vec::new(),
         assignments: Vec::new(),
+        resources: resources.iter().map(|(sp, _)| sp.clone()).collect(),
     };
     for (resource_sp, permissions) in resources {
         if !permissions.scopes.is_empty() {
-            let grant = merge_grant(
-                store,
+            plan.grants.push(merge_grant(
                 &existing_grants,
-                &outcome.client,
-                &resource_sp,
+                &plan.client,
+                resource_sp,
                 grantee,
                 &permissions.scopes,
                 now,
-            )
-            .await?;
-            outcome.grants.push(grant);
+            ));
         }
         for role in &permissions.roles {
             let held = existing_assignments.iter().any(|a| {
-                a.principal_id == outcome.client.id
-                    && a.resource_id == resource_sp.id
-                    && a.app_role_id == *role
+                a.principal_id == plan.client.id && a.resource_id == resource_sp.id && a.app_role_id == *role
             });
-            if held {
-                continue;
+            if !held {
+                plan.assignments.push(AppRoleAssignment {
+                    id: crate::new_assignment_id(),
+                    tenant_id: tenant,
+                    principal_id: plan.client.id,
+                    resource_id: resource_sp.id,
+                    app_role_id: *role,
+                    created: now,
+                });
             }
-            let assignment = AppRoleAssignment {
-                id: crate::new_assignment_id(),
-                tenant_id: tenant,
-                principal_id: outcome.client.id,
-                resource_id: resource_sp.id,
-                app_role_id: *role,
-                created: now,
-            };
-            store.create_assignment(&assignment).await?;
-            outcome.assignments.push(assignment);
         }
     }
-    Ok(outcome)
+    Ok(plan)
 }
 
-/// The client's service principal in `tenant`, created when missing.
-async fn client_service_principal(
+/// Writes `plan`, each change with its record; the first also with the consent's own.
+async fn apply(
     store: &dyn Store,
-    tenant: TenantId,
-    client: &Application,
-    now: OffsetDateTime,
-) -> Result<(ServicePrincipal, bool), StoreError> {
-    if let Some(existing) = store.service_principal_by_app_id(tenant, client.app_id).await? {
-        return Ok((existing, false));
+    plan: &Plan,
+    grantee: Grantee,
+    context: &AuditContext,
+) -> Result<(), StoreError> {
+    let tenant = plan.client.tenant_id;
+    let mut consent =
+        Some(context.record(tenant, Activity::ConsentToApplication, consent_target(plan, grantee)));
+    let mut records = |record: DirectoryAudit| -> Vec<DirectoryAudit> {
+        [record].into_iter().chain(consent.take()).collect()
+    };
+    if plan.created_service_principal {
+        let target = audit::service_principal_added(&plan.client);
+        store
+            .create_service_principal(
+                &plan.client,
+                &records(context.record(tenant, Activity::AddServicePrincipal, target)),
+            )
+            .await?;
     }
-    let mut sp = service_principal_for(client, now);
-    sp.tenant_id = tenant;
-    match store.create_service_principal(&sp).await {
-        Ok(()) => Ok((sp, true)),
-        // A concurrent consent created it first.
-        Err(StoreError::Conflict(_)) => store
-            .service_principal_by_app_id(tenant, client.app_id)
-            .await?
-            .map(|sp| (sp, false))
-            .ok_or(StoreError::NotFound),
-        Err(e) => Err(e),
+    for (grant, before) in &plan.grants {
+        let resource = plan.resources.iter().find(|r| r.id == grant.resource_id);
+        match before {
+            None => {
+                let target = audit::permission_grant(grant, resource, None, Some(&grant.scope));
+                let record = context.record(tenant, Activity::AddDelegatedPermissionGrant, target);
+                store.create_permission_grant(grant, &records(record)).await?;
+            }
+            Some(old) if *old != grant.scope => {
+                let target = audit::permission_grant(grant, resource, Some(old), Some(&grant.scope));
+                let record = context.record(tenant, Activity::UpdateDelegatedPermissionGrant, target);
+                store.update_permission_grant(tenant, &grant.id, &grant.scope, &records(record)).await?;
+            }
+            Some(_) => {}
+        }
     }
+    for assignment in &plan.assignments {
+        if let Some(resource) = plan.resources.iter().find(|r| r.id == assignment.resource_id) {
+            let target = audit::assignment(store, assignment, &plan.client, resource, false).await;
+            let record = context.record(tenant, Activity::AddAppRoleAssignment, target);
+            store.create_assignment(assignment, &records(record)).await?;
+        }
+    }
+    Ok(())
 }
 
-/// Creates the grant of (client, resource, grantee), or widens the existing one to include
-/// `scopes`; returns it as stored.
-async fn merge_grant(
-    store: &dyn Store,
+/// The client's service principal with Entra's consent properties.
+fn consent_target(plan: &Plan, grantee: Grantee) -> AuditTarget {
+    let permissions: Vec<String> = plan
+        .grants
+        .iter()
+        .map(|(g, _)| {
+            format!(
+                "[Id: {}, ClientId: {}, PrincipalId: {}, ResourceId: {}, ConsentType: {}, Scope:  {}, CreatedDateTime: , LastModifiedDateTime ]",
+                g.id,
+                g.client_id,
+                g.principal_id.map(|p| p.to_string()).unwrap_or_default(),
+                g.resource_id,
+                g.consent_type.as_str(),
+                g.scope
+            )
+        })
+        .collect();
+    let admin = matches!(grantee, Grantee::Tenant);
+    let flag = |b: bool| if b { "True" } else { "False" };
+    audit::service_principal(&plan.client).with([
+        ModifiedProperty::link("ConsentContext.IsAdminConsent", flag(admin)),
+        ModifiedProperty::link("ConsentContext.IsAppOnly", flag(plan.grants.is_empty())),
+        ModifiedProperty::link("ConsentContext.OnBehalfOfAll", flag(admin)),
+        ModifiedProperty::link("ConsentContext.Tags", "WindowsAzureActiveDirectoryIntegratedApp"),
+        ModifiedProperty::link("ConsentAction.Permissions", format!("[] => [{}]; ", permissions.join(", "))),
+        ModifiedProperty::link("TargetId.ServicePrincipalNames", plan.client.app_id.to_string()),
+    ])
+}
+
+/// The grant of (client, resource, grantee) after the consent, with its scope before: the
+/// existing one widened to include `scopes`, or a new one.
+fn merge_grant(
     existing: &[OAuth2PermissionGrant],
     client: &ServicePrincipal,
     resource: &ServicePrincipal,
     grantee: Grantee,
     scopes: &[String],
     now: OffsetDateTime,
-) -> Result<OAuth2PermissionGrant, StoreError> {
+) -> (OAuth2PermissionGrant, Option<String>) {
     let principal = match grantee {
         Grantee::Tenant => None,
         Grantee::User(user) => Some(user),
@@ -253,10 +355,7 @@ async fn merge_grant(
         .find(|g| g.client_id == client.id && g.resource_id == resource.id && g.principal_id == principal);
     if let Some(current) = current {
         let scope = union(current.scopes(), scopes);
-        if scope != current.scope {
-            store.update_permission_grant(client.tenant_id, &current.id, &scope).await?;
-        }
-        return Ok(OAuth2PermissionGrant { scope, ..current.clone() });
+        return (OAuth2PermissionGrant { scope, ..current.clone() }, Some(current.scope.clone()));
     }
     let grant = OAuth2PermissionGrant {
         id: crate::new_assignment_id(),
@@ -268,8 +367,7 @@ async fn merge_grant(
         scope: union([], scopes),
         created: now,
     };
-    store.create_permission_grant(&grant).await?;
-    Ok(grant)
+    (grant, None)
 }
 
 /// The space-separated union of `held` and `asked`, in that order, without duplicates.

@@ -12,9 +12,12 @@
 //! break them; a credential is addressed by its `id` or, as Graph allows, by its `name`.
 
 use crate::DirectoryState;
+use crate::audit;
+use crate::auth::Caller;
 use crate::body::{JsonBody, JsonObject};
 use crate::error::GraphError;
 use axum::Json;
+use custos_core::audit::Activity;
 use custos_core::model::{Application, FEDERATION_DEFAULT_AUDIENCE, FederatedIdentityCredential};
 use custos_store::{ApplicationChange, ChangeRefused, FederatedUpdate, StoreError};
 use http::StatusCode;
@@ -39,6 +42,8 @@ pub(crate) struct Owner {
     pub(crate) context: Option<String>,
     /// How the owner was named in the URL, for 404s.
     pub(crate) key: String,
+    /// Who is asking (named by the audit record of a change).
+    pub(crate) caller: Caller,
 }
 
 /// A 400 naming the property and what is wrong with it.
@@ -249,7 +254,8 @@ impl Owner {
         key: &str,
     ) -> Result<Application, GraphError> {
         let (tenant, id) = (self.app.tenant_id, self.app.id);
-        state.store.modify_application(tenant, id, change).await.map_err(|e| match e {
+        let record = audit::credentials(state, &self.caller, &self.app, Activity::UpdateApplication).await;
+        state.store.modify_application(tenant, id, change, &[record]).await.map_err(|e| match e {
             StoreError::NotFound => GraphError::NotFound(self.key.clone()),
             StoreError::Refused(ChangeRefused::UnknownFederatedCredential(_)) => {
                 GraphError::NotFound(key.to_owned())

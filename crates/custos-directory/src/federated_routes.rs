@@ -57,7 +57,7 @@ impl OwnerPath {
                 tracing::warn!(tenant = %tenant.id, app_id = %sp.app_id, "identity has no application");
                 GraphError::NotFound(key.clone())
             })?;
-            return Ok(Owner { app, context: None, key });
+            return Ok(Owner { app, context: None, key, caller: auth.caller().clone() });
         }
         let app_id = match &self.entity {
             Some(segment) => match AlternateKey::parse(segment)? {
@@ -87,7 +87,7 @@ impl OwnerPath {
             "{}/v1.0/$metadata#applications('{}')/federatedIdentityCredentials",
             state.public_url, app.id
         );
-        Ok(Owner { app, context: Some(context), key })
+        Ok(Owner { app, context: Some(context), key, caller: caller.clone() })
     }
 }
 

@@ -11,14 +11,17 @@
 //! What belongs to the authority reaches this crate through narrow seams the server implements
 //! with it: [`BearerAuthenticator`] (token verification), [`SigningKeys`] (list and rotate) and
 //! [`EndpointSecrets`] (managed identities' endpoint secrets). So this crate depends only on
-//! `custos-core`, `custos-jose` (secret generation and hashing, certificate parsing) and the
-//! [`Store`] trait, never on `custos-authority`. Every route works inside the caller's tenant
+//! `custos-core`, `custos-jose` (secret generation and hashing, certificate parsing),
+//! `custos-listener` (the peer address every request carries, for audits) and the [`Store`]
+//! trait, never on `custos-authority`. Every change it makes is recorded in the same store
+//! transaction as a directory audit naming the caller (its `audit` module). Every route works inside the caller's tenant
 //! (the token's `tid`): objects of other tenants are 404, never visible.
 
 mod admin;
 mod admin_consent;
 mod applications;
 mod assignments;
+mod audit;
 mod auth;
 mod body;
 pub mod builtins;
@@ -53,7 +56,7 @@ mod user_shapes;
 mod users;
 mod validate;
 
-pub use auth::{BearerAuthenticator, Caller};
+pub use auth::{BearerAuthenticator, Caller, RequestOrigin};
 pub use body::MAX_BODY_BYTES;
 pub use endpoint_secrets::{EndpointSecretError, EndpointSecrets, IssuedEndpointSecret};
 pub use error::GraphError;

@@ -13,12 +13,14 @@
 
 use crate::DirectoryState;
 use crate::admin::{installation_admin, tenant_by_key};
+use crate::audit;
 use crate::body::{GraphPath, JsonBody, invalid_value};
 use crate::error::GraphError;
 use crate::key_credentials::{self, KeyCredentialInput};
 use crate::shapes;
 use axum::Json;
 use axum::extract::State;
+use custos_core::audit::{Activity, DirectoryAudit, SERVICE_PRINCIPAL_TYPE_DETAIL};
 use custos_core::model::{
     Application, KEY_TYPE_X509, KEY_USAGE_VERIFY, ServicePrincipal, ServicePrincipalType,
 };
@@ -113,9 +115,15 @@ pub(crate) async fn create(
         service_principal_type: ServicePrincipalType::ManagedIdentity,
         created: now,
     };
-    state.store.create_application(&app).await.map_err(GraphError::storage)?;
-    if let Err(e) = state.store.create_service_principal(&sp).await {
-        if let Err(cleanup) = state.store.delete_application(tenant.id, app.id).await {
+    let context = audit::context(&state, &caller).await;
+    let identity =
+        |record: DirectoryAudit| [record.with_detail(SERVICE_PRINCIPAL_TYPE_DETAIL, "ManagedIdentity")];
+    let added = context.record(tenant.id, Activity::AddApplication, audit::application_added(&app));
+    state.store.create_application(&app, &identity(added)).await.map_err(GraphError::storage)?;
+    let added = context.record(tenant.id, Activity::AddServicePrincipal, audit::service_principal_added(&sp));
+    if let Err(e) = state.store.create_service_principal(&sp, &identity(added)).await {
+        let undone = context.record(tenant.id, Activity::DeleteApplication, audit::application(&app));
+        if let Err(cleanup) = state.store.delete_application(tenant.id, app.id, &identity(undone)).await {
             tracing::error!(tenant = %tenant.id, error = %cleanup, "cannot undo a half-created managed identity");
         }
         return Err(GraphError::storage(e));
@@ -134,9 +142,18 @@ pub(crate) async fn delete(
     let caller = installation_admin(&state, &auth).await?;
     let tenant = tenant_by_key(&state, key).await?;
     let sp = find(&state, tenant.id, &id).await?;
+    let context = audit::context(&state, &caller).await;
+    let detail =
+        |record: DirectoryAudit| record.with_detail(SERVICE_PRINCIPAL_TYPE_DETAIL, "ManagedIdentity");
+    let removed =
+        detail(context.record(tenant.id, Activity::RemoveServicePrincipal, audit::service_principal(&sp)));
     match state.store.application_by_app_id(tenant.id, sp.app_id).await? {
-        Some(app) => state.store.delete_application(tenant.id, app.id).await,
-        None => state.store.delete_service_principal(tenant.id, sp.id).await,
+        Some(app) => {
+            let deleted =
+                detail(context.record(tenant.id, Activity::DeleteApplication, audit::application(&app)));
+            state.store.delete_application(tenant.id, app.id, &[removed, deleted]).await
+        }
+        None => state.store.delete_service_principal(tenant.id, sp.id, &[removed]).await,
     }
     .map_err(|e| match e {
         StoreError::NotFound => GraphError::NotFound(id.clone()),
@@ -173,9 +190,12 @@ pub(crate) async fn add_credential(
         GraphError::NotFound(id.clone())
     })?;
     let credential = input.build(state.clock.now())?;
+    let record = audit::credentials(&state, &caller, &app, Activity::UpdateApplicationCredentials)
+        .await
+        .with_detail(SERVICE_PRINCIPAL_TYPE_DETAIL, "ManagedIdentity");
     state
         .store
-        .modify_application(tenant.id, app.id, ApplicationChange::AddKey(credential.clone()))
+        .modify_application(tenant.id, app.id, ApplicationChange::AddKey(credential.clone()), &[record])
         .await
         .map_err(|e| match e {
             StoreError::NotFound => GraphError::NotFound(id.clone()),

@@ -2,6 +2,7 @@
 //! secret once) and `removePassword`.
 
 use crate::DirectoryState;
+use crate::audit;
 use crate::auth::{Authed, Caller, Permission};
 use crate::body::{GraphPath, JsonBody, JsonObject, invalid_value};
 use crate::error::GraphError;
@@ -11,6 +12,7 @@ use crate::resolve;
 use crate::shapes;
 use axum::Json;
 use axum::extract::State;
+use custos_core::audit::Activity;
 use custos_core::model::{Application, PasswordCredential};
 use custos_jose::secret::generate_client_secret;
 use custos_store::{ApplicationChange, ChangeRefused, MAX_PASSWORD_CREDENTIALS, StoreError};
@@ -100,9 +102,10 @@ pub(crate) async fn add_to(
         secret_hash: state.hasher.hash(&secret).into(),
     };
     let mut body = shapes::password_credential(&credential, Some(&secret));
+    let record = audit::credentials(state, caller, &app, Activity::UpdateApplicationCredentials).await;
     state
         .store
-        .modify_application(app.tenant_id, app.id, ApplicationChange::AddPassword(credential))
+        .modify_application(app.tenant_id, app.id, ApplicationChange::AddPassword(credential), &[record])
         .await
         .map_err(|e| store_error(e, &app))?;
     tracing::info!(tenant = %app.tenant_id, app_id = %app.app_id, "client secret added");
@@ -121,9 +124,10 @@ pub(crate) async fn remove_from(
     privileged::ensure_may_change(state, caller, Target::Application(&app)).await?;
     let mut body = body.required()?.only(&["keyId"])?;
     let key_id: Uuid = body.take("keyId", RESOURCE)?.ok_or_else(|| invalid_value("keyId", RESOURCE))?;
+    let record = audit::credentials(state, caller, &app, Activity::UpdateApplicationCredentials).await;
     state
         .store
-        .modify_application(app.tenant_id, app.id, ApplicationChange::RemovePassword(key_id))
+        .modify_application(app.tenant_id, app.id, ApplicationChange::RemovePassword(key_id), &[record])
         .await
         .map_err(|e| store_error(e, &app))?;
     tracing::info!(tenant = %app.tenant_id, app_id = %app.app_id, %key_id, "client secret removed");

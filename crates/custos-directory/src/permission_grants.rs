@@ -6,6 +6,7 @@
 //! the client; `AllPrincipals` grants are re-checked by the token endpoint at every refresh.
 
 use crate::DirectoryState;
+use crate::audit;
 use crate::auth::{Authed, Caller, Permission};
 use crate::body::{GraphPath, JsonBody, invalid_value};
 use crate::error::GraphError;
@@ -14,6 +15,7 @@ use crate::user_shapes::{self, PERMISSION_GRANT};
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use custos_core::ObjectId;
+use custos_core::audit::Activity;
 use custos_core::consent::{ConsentType, OAuth2PermissionGrant};
 use custos_core::model::ServicePrincipal;
 use custos_store::StoreError;
@@ -146,7 +148,13 @@ pub(crate) async fn create(
         scope: checked_scope(&state, &resource, &scope).await?,
         created: state.clock.now(),
     };
-    state.store.create_permission_grant(&grant).await.map_err(|e| match e {
+    let target = audit::permission_grant(&grant, Some(&resource), None, Some(&grant.scope));
+    let record = audit::context(&state, caller).await.record(
+        caller.tenant_id,
+        Activity::AddDelegatedPermissionGrant,
+        target,
+    );
+    state.store.create_permission_grant(&grant, &[record]).await.map_err(|e| match e {
         StoreError::Conflict(_) => GraphError::Conflict("Permission entry already exists.".to_owned()),
         other => GraphError::storage(other),
     })?;
@@ -180,10 +188,18 @@ pub(crate) async fn patch(
     let resource = principal(&state, caller, &grant.resource_id.to_string()).await?;
     let scope = checked_scope(&state, &resource, &scope).await?;
     let narrowed = grant.scopes().any(|old| !scope.split(' ').any(|new| new == old));
-    state.store.update_permission_grant(caller.tenant_id, &id, &scope).await.map_err(|e| match e {
-        StoreError::NotFound => GraphError::NotFound(id.clone()),
-        other => GraphError::storage(other),
-    })?;
+    let target = audit::permission_grant(&grant, Some(&resource), Some(&grant.scope), Some(&scope));
+    let record = audit::context(&state, caller).await.record(
+        caller.tenant_id,
+        Activity::UpdateDelegatedPermissionGrant,
+        target,
+    );
+    state.store.update_permission_grant(caller.tenant_id, &id, &scope, &[record]).await.map_err(
+        |e| match e {
+            StoreError::NotFound => GraphError::NotFound(id.clone()),
+            other => GraphError::storage(other),
+        },
+    )?;
     if narrowed {
         revoke_user_tokens(&state, &grant).await?;
     }
@@ -199,7 +215,14 @@ pub(crate) async fn delete(
 ) -> Result<StatusCode, GraphError> {
     let caller = auth.require(Permission::WriteGrants)?;
     let grant = find(&state, caller, &id).await?;
-    state.store.delete_permission_grant(caller.tenant_id, &id).await.map_err(|e| match e {
+    let resource = state.store.service_principal(caller.tenant_id, grant.resource_id).await?;
+    let target = audit::permission_grant(&grant, resource.as_ref(), Some(&grant.scope), None);
+    let record = audit::context(&state, caller).await.record(
+        caller.tenant_id,
+        Activity::RemoveDelegatedPermissionGrant,
+        target,
+    );
+    state.store.delete_permission_grant(caller.tenant_id, &id, &[record]).await.map_err(|e| match e {
         StoreError::NotFound => GraphError::NotFound(id.clone()),
         other => GraphError::storage(other),
     })?;

@@ -6,13 +6,19 @@
 //! `custos init` when `admin.json` is lost): whoever can open the data directory can always
 //! mint a new admin secret, whatever was done to the tenant over Graph.
 //!
+//! Every write carries its directory audit: the caller of `POST /admin/v1/tenants`, or the
+//! installation itself for `custos init` and `recover-admin`. The tenant's first record is
+//! `Create company`.
+//!
 //! All-or-nothing as far as the [`Store`] trait allows: when a step fails, the applications
 //! created so far are deleted again (which removes their service principals and assignments).
 //! The tenant row itself cannot be deleted through the trait; a tenant left without any
 //! application is therefore treated as unfinished, and provisioning its domain again completes
 //! it instead of failing as a duplicate.
 
+use crate::audit;
 use crate::provision_apps::{new_client_secret, service_principal_for};
+use custos_core::audit::{Activity, AuditContext, AuditTarget, ModifiedProperty, TargetType};
 use custos_core::ids::{GRAPH_APP_ID, GRAPH_IDENTIFIER_URI};
 use custos_core::model::{AppRole, AppRoleAssignment, Application, ServicePrincipal, Tenant};
 use custos_core::{AppId, Clock, ObjectId, Secret, TenantId};
@@ -180,6 +186,7 @@ pub fn normalize_domain(domain: &str) -> Result<String, ProvisionError> {
 /// The tenant to fill: a new one, or an unfinished one (no applications) with this domain.
 async fn claim_tenant(
     store: &dyn Store,
+    context: &AuditContext,
     domain: &str,
     display_name: &str,
     now: OffsetDateTime,
@@ -195,7 +202,11 @@ async fn claim_tenant(
         display_name: display_name.to_owned(),
         created: now,
     };
-    match store.create_tenant(&tenant).await {
+    let target = AuditTarget::new(TargetType::Directory, tenant.id, Some(&tenant.display_name)).with([
+        ModifiedProperty::attribute("DisplayName", None, Some(serde_json::json!(tenant.display_name))),
+        ModifiedProperty::attribute("VerifiedDomains", None, Some(serde_json::json!(tenant.domain))),
+    ]);
+    match store.create_tenant(&tenant, &[context.record(tenant.id, Activity::CreateCompany, target)]).await {
         Ok(()) => Ok(tenant),
         Err(StoreError::Conflict(_)) => Err(ProvisionError::DomainTaken(domain.to_owned())),
         Err(e) => Err(e.into()),
@@ -212,9 +223,11 @@ pub enum AdminScope {
     Tenant,
 }
 
-/// Creates a tenant, its directory API resource and its bootstrap admin (see the module docs).
+/// Creates a tenant, its directory API resource and its bootstrap admin (see the module docs),
+/// each write recorded as `context`'s.
 pub async fn provision_tenant(
     store: &dyn Store,
+    context: &AuditContext,
     hasher: &SecretHasher,
     clock: &dyn Clock,
     domain: &str,
@@ -227,7 +240,7 @@ pub async fn provision_tenant(
         return Err(ProvisionError::InvalidDisplayName);
     }
     let now = clock.now();
-    let tenant = claim_tenant(store, &domain, display_name, now).await?;
+    let tenant = claim_tenant(store, context, &domain, display_name, now).await?;
 
     let mut directory = Application::new(tenant.id, GRAPH_APP_ID, DIRECTORY_DISPLAY_NAME.to_owned(), now);
     directory.identifier_uris = vec![GRAPH_IDENTIFIER_URI.to_owned()];
@@ -248,26 +261,36 @@ pub async fn provision_tenant(
     let directory_sp = service_principal_for(&directory, now);
     let admin_sp = service_principal_for(&admin, now);
     let mut created: Vec<ObjectId> = Vec::new();
+    let office_sp = service_principal_for(&office, now);
     let result = async {
-        store.create_application(&directory).await?;
+        add_application(store, context, &directory, Some(&directory_sp)).await?;
         created.push(directory.id);
-        store.create_service_principal(&directory_sp).await?;
-        store.create_application(&admin).await?;
+        add_application(store, context, &admin, Some(&admin_sp)).await?;
         created.push(admin.id);
-        store.create_service_principal(&admin_sp).await?;
         for role in &directory.app_roles {
-            store.create_assignment(&assignment(&admin_sp, &directory_sp, role.id, now)).await?;
+            add_assignment(
+                store,
+                context,
+                &assignment(&admin_sp, &directory_sp, role.id, now),
+                &admin_sp,
+                &directory_sp,
+            )
+            .await?;
         }
-        store.create_application(&office).await?;
+        add_application(store, context, &office, Some(&office_sp)).await?;
         created.push(office.id);
-        store.create_service_principal(&service_principal_for(&office, now)).await?;
         Ok::<(), StoreError>(())
     }
     .await;
 
     if let Err(err) = result {
         for id in created.iter().rev() {
-            if let Err(cleanup) = store.delete_application(tenant.id, *id).await {
+            let record = context.record(
+                tenant.id,
+                Activity::DeleteApplication,
+                AuditTarget::new(TargetType::Application, id, None),
+            );
+            if let Err(cleanup) = store.delete_application(tenant.id, *id, &[record]).await {
                 tracing::error!(tenant = %tenant.id, error = %cleanup, "cannot undo a failed tenant provisioning");
             }
         }
@@ -282,6 +305,49 @@ pub async fn provision_tenant(
         directory_service_principal_id: directory_sp.id,
         admin_secret: Secret::new(secret),
     })
+}
+
+/// Creates `app` and, when given, its service principal, each with its record.
+async fn add_application(
+    store: &dyn Store,
+    context: &AuditContext,
+    app: &Application,
+    sp: Option<&ServicePrincipal>,
+) -> Result<(), StoreError> {
+    let record = context.record(app.tenant_id, Activity::AddApplication, audit::application_added(app));
+    store.create_application(app, &[record]).await?;
+    if let Some(sp) = sp {
+        add_service_principal(store, context, sp).await?;
+    }
+    Ok(())
+}
+
+/// Creates `sp` with its record.
+async fn add_service_principal(
+    store: &dyn Store,
+    context: &AuditContext,
+    sp: &ServicePrincipal,
+) -> Result<(), StoreError> {
+    let record =
+        context.record(sp.tenant_id, Activity::AddServicePrincipal, audit::service_principal_added(sp));
+    store.create_service_principal(sp, &[record]).await
+}
+
+/// Creates `assignment` (of a role of `resource` to `principal`) with its record.
+pub(crate) async fn add_assignment(
+    store: &dyn Store,
+    context: &AuditContext,
+    assignment: &AppRoleAssignment,
+    principal: &ServicePrincipal,
+    resource: &ServicePrincipal,
+) -> Result<(), StoreError> {
+    let target = audit::assignment(store, assignment, principal, resource, false).await;
+    store
+        .create_assignment(
+            assignment,
+            &[context.record(assignment.tenant_id, Activity::AddAppRoleAssignment, target)],
+        )
+        .await
 }
 
 /// A tenant's bootstrap admin application, without credentials.
@@ -404,24 +470,24 @@ pub async fn recover_admin(
         .ok_or_else(|| RecoverError::NoSuchTenant(key.to_owned()))?,
     };
     let now = clock.now();
+    let context = &AuditContext::installation(now);
     let directory = store
         .application_by_app_id(tenant.id, GRAPH_APP_ID)
         .await?
         .ok_or(RecoverError::NoDirectory(tenant.id))?;
-    let directory_sp = enabled_principal(store, &directory, now).await?;
+    let directory_sp = enabled_principal(store, context, &directory, now).await?;
     let (app, admin_sp) = match find_bootstrap_admin(store, tenant.id).await? {
         Some(found) => match store.application(tenant.id, found.object_id).await? {
             Some(app) => {
-                let sp = enabled_principal(store, &app, now).await?;
+                let sp = enabled_principal(store, context, &app, now).await?;
                 (app, sp)
             }
             None => return Err(StoreError::NotFound.into()),
         },
         None => {
             let app = bootstrap_admin_application(tenant.id, now);
-            store.create_application(&app).await?;
             let sp = service_principal_for(&app, now);
-            store.create_service_principal(&sp).await?;
+            add_application(store, context, &app, Some(&sp)).await?;
             (app, sp)
         }
     };
@@ -433,13 +499,24 @@ pub async fn recover_admin(
         .map(|a| a.app_role_id)
         .collect();
     for role in directory.app_roles.iter().filter(|r| !held.contains(&r.id)) {
-        match store.create_assignment(&assignment(&admin_sp, &directory_sp, role.id, now)).await {
+        match add_assignment(
+            store,
+            context,
+            &assignment(&admin_sp, &directory_sp, role.id, now),
+            &admin_sp,
+            &directory_sp,
+        )
+        .await
+        {
             Ok(()) | Err(StoreError::Conflict(_)) => {}
             Err(e) => return Err(e.into()),
         }
     }
     let (secret, credential) = new_client_secret(hasher, "recovered offline", now);
-    store.modify_application(tenant.id, app.id, ApplicationChange::AddPassword(credential)).await?;
+    let record = context.record(tenant.id, Activity::UpdateApplicationCredentials, audit::application(&app));
+    store
+        .modify_application(tenant.id, app.id, ApplicationChange::AddPassword(credential), &[record])
+        .await?;
     tracing::warn!(tenant = %tenant.id, app_id = %app.app_id, "admin secret recovered offline");
     let admin = BootstrapAdmin { app_id: app.app_id, object_id: app.id, service_principal_id: admin_sp.id };
     Ok(RecoveredAdmin { tenant, admin, secret: Secret::new(secret) })
@@ -448,19 +525,26 @@ pub async fn recover_admin(
 /// The service principal of `app`, created or re-enabled as needed.
 async fn enabled_principal(
     store: &dyn Store,
+    context: &AuditContext,
     app: &Application,
     now: OffsetDateTime,
 ) -> Result<ServicePrincipal, StoreError> {
     match store.service_principal_by_app_id(app.tenant_id, app.app_id).await? {
         Some(sp) if sp.account_enabled => Ok(sp),
-        Some(mut sp) => {
-            sp.account_enabled = true;
-            store.update_service_principal(&sp).await?;
+        Some(disabled) => {
+            let sp = ServicePrincipal { account_enabled: true, ..disabled.clone() };
+            let target = audit::service_principal_updated(&disabled, &sp);
+            store
+                .update_service_principal(
+                    &sp,
+                    &[context.record(sp.tenant_id, Activity::UpdateServicePrincipal, target)],
+                )
+                .await?;
             Ok(sp)
         }
         None => {
             let sp = service_principal_for(app, now);
-            store.create_service_principal(&sp).await?;
+            add_service_principal(store, context, &sp).await?;
             Ok(sp)
         }
     }

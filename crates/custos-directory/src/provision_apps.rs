@@ -8,7 +8,10 @@
 //! API with a fixed identifier URI is found again by that URI (the store keeps identifier URIs
 //! unique in a tenant), a service principal by its appId, a grant by principal, resource and
 //! role. Graph's handlers keep their own checks and error texts and do not call this module.
+//! Every write is recorded as the installation's ([`AuditContext::installation`]).
 
+use crate::audit;
+use custos_core::audit::{Activity, AuditContext};
 use custos_core::model::{
     AppRole, AppRoleAssignment, Application, PasswordCredential, ServicePrincipal, ServicePrincipalType,
 };
@@ -47,7 +50,12 @@ pub async fn ensure_service_principal(
         return Ok(existing);
     }
     let sp = service_principal_for(app, now);
-    store.create_service_principal(&sp).await?;
+    let record = AuditContext::installation(now).record(
+        sp.tenant_id,
+        Activity::AddServicePrincipal,
+        audit::service_principal_added(&sp),
+    );
+    store.create_service_principal(&sp, &[record]).await?;
     Ok(sp)
 }
 
@@ -156,12 +164,21 @@ pub async fn ensure_resource_api(
                 requested_access_token_version: spec.access_token_version,
                 ..Application::new(tenant, app_id, spec.display_name.to_owned(), now)
             };
-            store.create_application(&app).await?;
+            store.create_application(&app, &[added(&app, now)]).await?;
             app
         }
     };
     let service_principal = ensure_service_principal(store, &application, now).await?;
     Ok(ResourceApi { application, service_principal })
+}
+
+/// The installation's record of adding `app`.
+fn added(app: &Application, now: OffsetDateTime) -> custos_core::audit::DirectoryAudit {
+    AuditContext::installation(now).record(
+        app.tenant_id,
+        Activity::AddApplication,
+        audit::application_added(app),
+    )
 }
 
 /// A daemon client application as registered, with its one secret in plain text.
@@ -192,7 +209,7 @@ pub async fn register_client(
         password_credentials: vec![credential],
         ..Application::new(tenant, AppId::new_random(), display_name.to_owned(), now)
     };
-    store.create_application(&application).await?;
+    store.create_application(&application, &[added(&application, now)]).await?;
     let service_principal = ensure_service_principal(store, &application, now).await?;
     Ok(RegisteredClient { application, service_principal, secret: Secret::new(secret) })
 }
@@ -222,16 +239,23 @@ pub async fn grant_app_roles(
                 && a.app_role_id == role.id
         });
         if !already {
-            store
-                .create_assignment(&AppRoleAssignment {
-                    id: crate::new_assignment_id(),
-                    tenant_id: tenant,
-                    principal_id: principal.id,
-                    resource_id: resource.service_principal.id,
-                    app_role_id: role.id,
-                    created: now,
-                })
-                .await?;
+            let assignment = AppRoleAssignment {
+                id: crate::new_assignment_id(),
+                tenant_id: tenant,
+                principal_id: principal.id,
+                resource_id: resource.service_principal.id,
+                app_role_id: role.id,
+                created: now,
+            };
+            let context = AuditContext::installation(now);
+            crate::provision::add_assignment(
+                store,
+                &context,
+                &assignment,
+                principal,
+                &resource.service_principal,
+            )
+            .await?;
         }
         granted.push((*value).to_owned());
     }
@@ -241,6 +265,10 @@ pub async fn grant_app_roles(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn audit() -> [custos_core::audit::DirectoryAudit; 1] {
+        [AuditContext::installation(NOW).record_in(None, Activity::AddApplication, Vec::new())]
+    }
     use custos_core::model::Tenant;
     use custos_store::sqlite::SqliteStore;
     use time::macros::datetime;
@@ -259,7 +287,7 @@ mod tests {
             display_name: "Contoso".to_owned(),
             created: NOW,
         };
-        store.create_tenant(&tenant).await.unwrap();
+        store.create_tenant(&tenant, &audit()).await.unwrap();
         (store, tenant.id)
     }
 
@@ -311,7 +339,7 @@ mod tests {
             identifier_uris: vec!["api://bare".to_owned()],
             ..Application::new(tenant, AppId::new_random(), "bare".to_owned(), NOW)
         };
-        store.create_application(&app).await.unwrap();
+        store.create_application(&app, &audit()).await.unwrap();
         let found = ensure_resource_api(&store, tenant, &payroll(Some("api://bare")), NOW).await.unwrap();
         assert_eq!(found.application, app, "a found application is reused unchanged");
         assert_eq!(

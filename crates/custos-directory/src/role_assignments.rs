@@ -4,6 +4,7 @@
 //! Removing the tenant's last way in is refused ([`crate::user_admins`]).
 
 use crate::DirectoryState;
+use crate::audit;
 use crate::auth::{Authed, Caller, Permission};
 use crate::body::{GraphPath, JsonBody, invalid_value};
 use crate::error::GraphError;
@@ -13,6 +14,7 @@ use crate::user_shapes::{self, ROLE_ASSIGNMENT};
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use custos_core::ObjectId;
+use custos_core::audit::Activity;
 use custos_core::users::{DIRECTORY_ROLES, DirectoryRoleAssignment};
 use custos_store::StoreError;
 use http::StatusCode;
@@ -73,9 +75,9 @@ pub(crate) async fn create(
     let principal: String =
         body.take("principalId", RESOURCE)?.ok_or_else(|| invalid_value("principalId", RESOURCE))?;
     let principal_id = principal.parse::<ObjectId>().map_err(|_| invalid_value("principalId", RESOURCE))?;
-    if state.store.user(caller.tenant_id, principal_id).await?.is_none() {
+    let Some(user) = state.store.user(caller.tenant_id, principal_id).await? else {
         return Err(GraphError::NotFound(principal));
-    }
+    };
     let scope: Option<String> = body.take("directoryScopeId", RESOURCE)?;
     if scope.as_deref() != Some("/") {
         return Err(invalid_value("directoryScopeId", RESOURCE));
@@ -87,7 +89,13 @@ pub(crate) async fn create(
         principal_id,
         created: state.clock.now(),
     };
-    state.store.create_directory_role_assignment(&assignment).await.map_err(|e| match e {
+    let targets = audit::directory_role(&assignment, Some(&user));
+    let record = audit::context(&state, caller).await.record_in(
+        Some(caller.tenant_id),
+        Activity::AddMemberToRole,
+        targets,
+    );
+    state.store.create_directory_role_assignment(&assignment, &[record]).await.map_err(|e| match e {
         StoreError::Conflict(_) => GraphError::BadRequest(
             "A conflicting object with one or more of the specified property values is present in the directory."
                 .to_owned(),
@@ -120,10 +128,19 @@ pub(crate) async fn delete(
     let caller = auth.require(Permission::WriteDirectoryRoles)?;
     let assignment = find(&state, caller, &id).await?;
     ensure_not_last_admin(&state, caller.tenant_id, assignment.principal_id, Some(&assignment.id)).await?;
-    state.store.delete_directory_role_assignment(caller.tenant_id, &id).await.map_err(|e| match e {
-        StoreError::NotFound => GraphError::NotFound(id.clone()),
-        other => GraphError::storage(other),
-    })?;
+    let user = state.store.user(caller.tenant_id, assignment.principal_id).await?;
+    let targets = audit::directory_role(&assignment, user.as_ref());
+    let record = audit::context(&state, caller).await.record_in(
+        Some(caller.tenant_id),
+        Activity::RemoveMemberFromRole,
+        targets,
+    );
+    state.store.delete_directory_role_assignment(caller.tenant_id, &id, &[record]).await.map_err(
+        |e| match e {
+            StoreError::NotFound => GraphError::NotFound(id.clone()),
+            other => GraphError::storage(other),
+        },
+    )?;
     tracing::info!(tenant = %caller.tenant_id, user = %assignment.principal_id, "directory role removed");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -4,6 +4,7 @@
 //! lock every admin of the tenant out), and administrators are guarded by [`crate::privileged`].
 
 use crate::DirectoryState;
+use crate::audit;
 use crate::auth::{Authed, Caller, Permission};
 use crate::body::{GraphPath, JsonBody, invalid_value};
 use crate::error::GraphError;
@@ -13,6 +14,7 @@ use crate::resolve;
 use crate::shapes::{self, SERVICE_PRINCIPAL};
 use axum::Json;
 use axum::extract::{RawQuery, State};
+use custos_core::audit::Activity;
 use custos_core::ids::GRAPH_APP_ID;
 use custos_core::model::{ServicePrincipal, ServicePrincipalType};
 use custos_core::{AppId, ObjectId};
@@ -102,7 +104,12 @@ pub(crate) async fn create(
         service_principal_type: ServicePrincipalType::Application,
         created: state.clock.now(),
     };
-    state.store.create_service_principal(&sp).await.map_err(|e| match e {
+    let record = audit::context(&state, caller).await.record(
+        sp.tenant_id,
+        Activity::AddServicePrincipal,
+        audit::service_principal_added(&sp),
+    );
+    state.store.create_service_principal(&sp, &[record]).await.map_err(|e| match e {
         StoreError::Conflict(_) => in_use(),
         other => GraphError::storage(other),
     })?;
@@ -135,6 +142,7 @@ pub(crate) async fn update(
         return Err(read_only(&sp));
     }
     privileged::ensure_may_change(state, caller, Target::Principal(sp.id)).await?;
+    let before = sp.clone();
     if let Some(enabled) = body.take::<bool>("accountEnabled", RESOURCE)? {
         if !enabled && sp.account_enabled {
             if crate::builtins::is_built_in(sp.app_id) {
@@ -147,7 +155,12 @@ pub(crate) async fn update(
     if let Some(required) = body.take::<bool>("appRoleAssignmentRequired", RESOURCE)? {
         sp.app_role_assignment_required = required;
     }
-    state.store.update_service_principal(&sp).await.map_err(|e| store_error(e, sp.id))?;
+    let record = audit::context(state, caller).await.record(
+        sp.tenant_id,
+        Activity::UpdateServicePrincipal,
+        audit::service_principal_updated(&before, &sp),
+    );
+    state.store.update_service_principal(&sp, &[record]).await.map_err(|e| store_error(e, sp.id))?;
     tracing::info!(tenant = %sp.tenant_id, app_id = %sp.app_id, "service principal updated");
     Ok(StatusCode::NO_CONTENT)
 }
@@ -165,7 +178,16 @@ pub(crate) async fn remove(
         return Err(built_in(sp, "deleted"));
     }
     privileged::ensure_may_remove(state, caller, Target::Principal(sp.id)).await?;
-    state.store.delete_service_principal(sp.tenant_id, sp.id).await.map_err(|e| store_error(e, sp.id))?;
+    let record = audit::context(state, caller).await.record(
+        sp.tenant_id,
+        Activity::RemoveServicePrincipal,
+        audit::service_principal(sp),
+    );
+    state
+        .store
+        .delete_service_principal(sp.tenant_id, sp.id, &[record])
+        .await
+        .map_err(|e| store_error(e, sp.id))?;
     tracing::info!(tenant = %sp.tenant_id, app_id = %sp.app_id, "service principal deleted");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -5,6 +5,7 @@
 //! `revokeSignInSessions` void the user's refresh tokens.
 
 use crate::DirectoryState;
+use crate::audit;
 use crate::auth::{Authed, Caller, Permission};
 use crate::body::{GraphPath, JsonBody, JsonObject, invalid_value};
 use crate::error::GraphError;
@@ -14,6 +15,7 @@ use crate::user_shapes::{self, USER};
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use custos_core::ObjectId;
+use custos_core::audit::Activity;
 use custos_core::users::{User, check_password_complexity, check_user_principal_name};
 use custos_store::StoreError;
 use http::StatusCode;
@@ -176,7 +178,12 @@ pub(crate) async fn create(
         tokens_valid_from: now,
         created: now,
     };
-    state.store.create_user(&user, &hash(&password)?).await.map_err(|e| match e {
+    let record = audit::context(&state, caller).await.record(
+        user.tenant_id,
+        Activity::AddUser,
+        audit::user_added(&user),
+    );
+    state.store.create_user(&user, &hash(&password)?, &[record]).await.map_err(|e| match e {
         StoreError::Conflict(_) => GraphError::ObjectConflict("userPrincipalName"),
         other => GraphError::storage(other),
     })?;
@@ -228,6 +235,7 @@ pub(crate) async fn patch(
 ) -> Result<StatusCode, GraphError> {
     let caller = auth.require(Permission::WriteUsers)?;
     let mut user = find(&state, caller, &key).await?;
+    let before = user.clone();
     let mut body = body?.required()?.only(&[
         "accountEnabled",
         "displayName",
@@ -253,14 +261,22 @@ pub(crate) async fn patch(
         }
         user.account_enabled = enabled;
     }
+    let context = audit::context(&state, caller).await;
+    let password_changed = password.is_some();
     if let Some(password) = password {
         revoke_sessions(&state, &mut user).await?;
+        let record = context.record(user.tenant_id, Activity::ResetUserPassword, audit::user(&user));
         state
             .store
-            .set_user_password(user.tenant_id, user.id, &hash(&password)?, user.tokens_valid_from)
+            .set_user_password(user.tenant_id, user.id, &hash(&password)?, user.tokens_valid_from, &[record])
             .await?;
     }
-    state.store.update_user(&user).await.map_err(|e| match e {
+    let record = context.record(
+        user.tenant_id,
+        Activity::UpdateUser,
+        audit::user_updated(&before, &user, password_changed),
+    );
+    state.store.update_user(&user, &[record]).await.map_err(|e| match e {
         StoreError::NotFound => GraphError::NotFound(key.clone()),
         other => GraphError::storage(other),
     })?;
@@ -277,7 +293,9 @@ pub(crate) async fn delete(
     let caller = auth.require(Permission::WriteUsers)?;
     let user = find(&state, caller, &key).await?;
     ensure_not_last_admin(&state, user.tenant_id, user.id, None).await?;
-    state.store.delete_user(user.tenant_id, user.id).await.map_err(|e| match e {
+    let record =
+        audit::context(&state, caller).await.record(user.tenant_id, Activity::DeleteUser, audit::user(&user));
+    state.store.delete_user(user.tenant_id, user.id, &[record]).await.map_err(|e| match e {
         StoreError::NotFound => GraphError::NotFound(key.clone()),
         other => GraphError::storage(other),
     })?;
@@ -294,7 +312,12 @@ pub(crate) async fn revoke_sign_in_sessions(
     let caller = auth.require(Permission::WriteUsers)?;
     let mut user = find(&state, caller, &key).await?;
     revoke_sessions(&state, &mut user).await?;
-    state.store.update_user(&user).await?;
+    let record = audit::context(&state, caller).await.record(
+        user.tenant_id,
+        Activity::UpdateStsRefreshTokenValidFrom,
+        audit::user(&user),
+    );
+    state.store.update_user(&user, &[record]).await?;
     tracing::info!(tenant = %user.tenant_id, user = %user.id, "user sign-in sessions revoked");
     let context = format!("{}/v1.0/$metadata#Edm.Boolean", state.public_url);
     Ok(Json(json!({"@odata.context": context, "value": true})))

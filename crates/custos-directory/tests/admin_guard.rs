@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{AssertGraphError, Harness};
+use common::{AssertGraphError, Harness, audit};
 use custos_core::ids::GRAPH_APP_ID;
 use custos_directory::provision::{APPLICATION_READ_WRITE_ALL, CUSTOS_ADMIN_ROLE_ID, recover_admin};
 use http::{Method, StatusCode};
@@ -240,11 +240,11 @@ async fn recovery_rebuilds_a_tenant_s_administrator_from_the_store() {
     let h = Harness::new().await;
     let tenant = h.tenant_a();
     // A tenant broken beyond what Graph now allows: admin deleted, directory API disabled.
-    h.store.delete_application(tenant, h.a.admin_object_id).await.unwrap();
+    h.store.delete_application(tenant, h.a.admin_object_id, &audit()).await.unwrap();
     let mut directory =
         h.store.service_principal(tenant, h.a.directory_service_principal_id).await.unwrap().unwrap();
     directory.account_enabled = false;
-    h.store.update_service_principal(&directory).await.unwrap();
+    h.store.update_service_principal(&directory, &audit()).await.unwrap();
 
     let clock = custos_core::FixedClock::new(time::macros::datetime!(2026-03-02 00:00 UTC));
     let recovered = recover_admin(h.store.as_ref(), &h.hasher, &clock, None).await.unwrap();

@@ -2,6 +2,7 @@
 //! consented to by tenant B, which gets its service principal, an AllPrincipals grant and app
 //! role assignments; a single-tenant client cannot be; consent again changes nothing.
 
+use custos_core::audit::AuditContext;
 use custos_core::consent::{
     AccessType, ConsentType, PermissionScope, RequiredResourceAccess, ResourceAccess, ScopeConsent,
 };
@@ -47,12 +48,28 @@ impl World {
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open("sqlite::memory:").await.unwrap());
         let clock = FixedClock::new(time::OffsetDateTime::from_unix_timestamp(1_900_000_000).unwrap());
         let hasher = SecretHasher::new(&[9; 32]);
-        let a = provision_tenant(store.as_ref(), &hasher, &clock, "a.example", "A", AdminScope::Installation)
-            .await
-            .unwrap();
-        let b = provision_tenant(store.as_ref(), &hasher, &clock, "b.example", "B", AdminScope::Tenant)
-            .await
-            .unwrap();
+        let a = provision_tenant(
+            store.as_ref(),
+            &custos_core::audit::AuditContext::installation(clock.now()),
+            &hasher,
+            &clock,
+            "a.example",
+            "A",
+            AdminScope::Installation,
+        )
+        .await
+        .unwrap();
+        let b = provision_tenant(
+            store.as_ref(),
+            &custos_core::audit::AuditContext::installation(clock.now()),
+            &hasher,
+            &clock,
+            "b.example",
+            "B",
+            AdminScope::Tenant,
+        )
+        .await
+        .unwrap();
         let mut resource =
             Application::new(b.tenant.id, AppId::new_random(), "Activity".to_owned(), clock.now());
         resource.identifier_uris = vec!["https://activity.b.example".to_owned()];
@@ -66,7 +83,7 @@ impl World {
         }];
         resource.oauth2_permission_scopes =
             vec![scope(READ_SCOPE, "Activity.Read"), scope(WRITE_SCOPE, "Activity.Write")];
-        store.create_application(&resource).await.unwrap();
+        store.create_application(&resource, &audit()).await.unwrap();
         ensure_service_principal(store.as_ref(), &resource, clock.now()).await.unwrap();
         Self { store, clock, a, b, resource }
     }
@@ -83,7 +100,7 @@ impl World {
                 ResourceAccess { id: READ_SCOPE, kind: AccessType::Scope },
             ],
         }];
-        self.store.create_application(&client).await.unwrap();
+        self.store.create_application(&client, &audit()).await.unwrap();
         client
     }
 }
@@ -105,9 +122,16 @@ async fn admin_consent_in_another_tenant_installs_the_multi_tenant_app() {
         (asked[0].scopes.as_slice(), asked[0].roles.as_slice()),
         (&["Activity.Read".to_owned()][..], &[READ_ROLE][..])
     );
-    let outcome = consent::grant(w.store.as_ref(), tenant, &client, Grantee::Tenant, &asked, w.clock.now())
-        .await
-        .unwrap();
+    let outcome = consent::grant(
+        w.store.as_ref(),
+        tenant,
+        &client,
+        Grantee::Tenant,
+        &asked,
+        &AuditContext::installation(w.clock.now()),
+    )
+    .await
+    .unwrap();
 
     assert!(outcome.created_service_principal);
     assert_eq!(outcome.client.tenant_id, tenant);
@@ -137,14 +161,30 @@ async fn admin_consent_in_another_tenant_installs_the_multi_tenant_app() {
     assert!(w.store.permission_grants(w.a.tenant.id).await.unwrap().is_empty());
 
     // Consenting again is idempotent; a wider consent widens the one grant.
-    let again = consent::grant(w.store.as_ref(), tenant, &client, Grantee::Tenant, &asked, w.clock.now())
-        .await
-        .unwrap();
+    let again = consent::grant(
+        w.store.as_ref(),
+        tenant,
+        &client,
+        Grantee::Tenant,
+        &asked,
+        &AuditContext::installation(w.clock.now()),
+    )
+    .await
+    .unwrap();
     assert!(!again.created_service_principal);
     assert!(again.assignments.is_empty());
     let mut wider = asked.clone();
     wider[0].scopes = vec!["Activity.Write".to_owned(), "Activity.Read".to_owned()];
-    consent::grant(w.store.as_ref(), tenant, &client, Grantee::Tenant, &wider, w.clock.now()).await.unwrap();
+    consent::grant(
+        w.store.as_ref(),
+        tenant,
+        &client,
+        Grantee::Tenant,
+        &wider,
+        &AuditContext::installation(w.clock.now()),
+    )
+    .await
+    .unwrap();
     let grants = w.store.permission_grants(tenant).await.unwrap();
     assert_eq!(grants.len(), 1);
     assert_eq!(grants[0].scope, "Activity.Read Activity.Write");
@@ -161,8 +201,15 @@ async fn a_single_tenant_app_cannot_be_consented_to_elsewhere() {
     let tenant = w.b.tenant.id;
     assert_eq!(consent::registration_for(w.store.as_ref(), tenant, client.app_id).await.unwrap(), None);
     let asked = consent::required_permissions(w.store.as_ref(), tenant, &client).await.unwrap();
-    let refused =
-        consent::grant(w.store.as_ref(), tenant, &client, Grantee::Tenant, &asked, w.clock.now()).await;
+    let refused = consent::grant(
+        w.store.as_ref(),
+        tenant,
+        &client,
+        Grantee::Tenant,
+        &asked,
+        &AuditContext::installation(w.clock.now()),
+    )
+    .await;
     assert!(matches!(refused, Err(ConsentError::NotMultiTenant(id)) if id == client.app_id), "{refused:?}");
     assert_eq!(w.store.service_principal_by_app_id(tenant, client.app_id).await.unwrap(), None);
 }
@@ -174,8 +221,15 @@ async fn users_consent_to_scopes_only_and_nobody_grants_custos_admin() {
     let tenant = w.b.tenant.id;
     let user = ObjectId::new_random();
     let asked = consent::required_permissions(w.store.as_ref(), tenant, &client).await.unwrap();
-    let refused =
-        consent::grant(w.store.as_ref(), tenant, &client, Grantee::User(user), &asked, w.clock.now()).await;
+    let refused = consent::grant(
+        w.store.as_ref(),
+        tenant,
+        &client,
+        Grantee::User(user),
+        &asked,
+        &AuditContext::installation(w.clock.now()),
+    )
+    .await;
     assert!(matches!(refused, Err(ConsentError::AdminOnly(_))), "{refused:?}");
     assert_eq!(
         w.store.service_principal_by_app_id(tenant, client.app_id).await.unwrap(),
@@ -184,10 +238,16 @@ async fn users_consent_to_scopes_only_and_nobody_grants_custos_admin() {
     );
 
     let scopes_only = vec![consent::ResourcePermissions { roles: Vec::new(), ..asked[0].clone() }];
-    let outcome =
-        consent::grant(w.store.as_ref(), tenant, &client, Grantee::User(user), &scopes_only, w.clock.now())
-            .await
-            .unwrap();
+    let outcome = consent::grant(
+        w.store.as_ref(),
+        tenant,
+        &client,
+        Grantee::User(user),
+        &scopes_only,
+        &AuditContext::installation(w.clock.now()),
+    )
+    .await
+    .unwrap();
     assert_eq!(outcome.grants[0].consent_type, ConsentType::Principal);
     assert_eq!(outcome.grants[0].principal_id, Some(user));
 
@@ -197,8 +257,15 @@ async fn users_consent_to_scopes_only_and_nobody_grants_custos_admin() {
         scopes: Vec::new(),
         roles: vec![CUSTOS_ADMIN_ROLE_ID],
     }];
-    let refused =
-        consent::grant(w.store.as_ref(), tenant, &client, Grantee::Tenant, &admin, w.clock.now()).await;
+    let refused = consent::grant(
+        w.store.as_ref(),
+        tenant,
+        &client,
+        Grantee::Tenant,
+        &admin,
+        &AuditContext::installation(w.clock.now()),
+    )
+    .await;
     assert!(matches!(refused, Err(ConsentError::AdminOnly(ref p)) if p == "Custos.Admin"), "{refused:?}");
 }
 
@@ -220,8 +287,24 @@ async fn unknown_resources_and_permissions_are_refused() {
         scopes: vec!["Activity.Read".to_owned()],
         roles: Vec::new(),
     }];
-    let refused =
-        consent::grant(w.store.as_ref(), w.a.tenant.id, &client, Grantee::Tenant, &asked, w.clock.now())
-            .await;
+    let refused = consent::grant(
+        w.store.as_ref(),
+        w.a.tenant.id,
+        &client,
+        Grantee::Tenant,
+        &asked,
+        &AuditContext::installation(w.clock.now()),
+    )
+    .await;
     assert!(matches!(refused, Err(ConsentError::UnknownResource(_))), "{refused:?}");
+}
+
+/// The record of a change a test makes directly in the store (what it says does not matter here).
+#[allow(dead_code)]
+pub(crate) fn audit() -> [custos_core::audit::DirectoryAudit; 1] {
+    [custos_core::audit::AuditContext::installation(time::OffsetDateTime::UNIX_EPOCH).record_in(
+        None,
+        custos_core::audit::Activity::AddApplication,
+        Vec::new(),
+    )]
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{AssertGraphError, BASE, Harness};
+use common::{AssertGraphError, BASE, Harness, audit};
 use custos_core::ids::GRAPH_APP_ID;
 use custos_core::users::{APPLICATION_ADMINISTRATOR, GLOBAL_ADMINISTRATOR};
 use http::StatusCode;
@@ -109,7 +109,7 @@ async fn the_last_way_in_is_not_removed() {
     let mut admin_sp =
         h.store.service_principal(h.tenant_a(), h.a.admin_service_principal_id).await.unwrap().unwrap();
     admin_sp.account_enabled = false;
-    h.store.update_service_principal(&admin_sp).await.unwrap();
+    h.store.update_service_principal(&admin_sp, &audit()).await.unwrap();
     h.add_user_token("alice", &alice, &["RoleManagement.ReadWrite.Directory", "User.ReadWrite.All"], &[]);
     let last = h.delete(&format!("{ASSIGNMENTS}/{assignment}"), "alice").await;
     assert_eq!(

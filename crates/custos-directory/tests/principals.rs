@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{AssertGraphError, BASE, Harness};
+use common::{AssertGraphError, BASE, Harness, audit};
 use custos_core::model::{ServicePrincipal, ServicePrincipalType};
 use custos_core::{AppId, ObjectId};
 use http::StatusCode;
@@ -111,7 +111,7 @@ async fn managed_identities_are_read_only() {
         service_principal_type: ServicePrincipalType::ManagedIdentity,
         created: time::macros::datetime!(2026-03-01 12:00 UTC),
     };
-    h.store.create_service_principal(&mi).await.unwrap();
+    h.store.create_service_principal(&mi, &audit()).await.unwrap();
     let got = h.get(&format!("/v1.0/servicePrincipals/{}", mi.id), "reader").await;
     assert_eq!(got.json["servicePrincipalType"], "ManagedIdentity");
     assert_eq!(got.json["appRoles"], json!([]));

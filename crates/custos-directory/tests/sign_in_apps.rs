@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{AssertGraphError, Harness};
+use common::{AssertGraphError, Harness, audit};
 use custos_core::FixedClock;
 use custos_directory::builtins::{OFFICE_MANAGEMENT_APP_ID, ensure_builtins};
 use http::StatusCode;
@@ -174,13 +174,13 @@ async fn older_tenants_gain_the_built_ins_once() {
     // user roles on the directory API.
     let t = h.tenant_a();
     let office = h.store.application_by_app_id(t, OFFICE_MANAGEMENT_APP_ID).await.unwrap().unwrap();
-    h.store.delete_application(t, office.id).await.unwrap();
+    h.store.delete_application(t, office.id, &audit()).await.unwrap();
     let mut directory =
         h.store.application_by_app_id(t, custos_core::ids::GRAPH_APP_ID).await.unwrap().unwrap();
     directory.oauth2_permission_scopes.clear();
     directory.app_roles.retain(|r| !r.value.as_deref().unwrap_or_default().starts_with("User."));
     directory.app_roles.iter_mut().for_each(|r| r.is_enabled = true);
-    h.store.update_application(&directory).await.unwrap();
+    h.store.update_application(&directory, &audit()).await.unwrap();
 
     assert_eq!(ensure_builtins(h.store.as_ref(), &clock).await.unwrap(), 1);
     assert_eq!(ensure_builtins(h.store.as_ref(), &clock).await.unwrap(), 0, "idempotent");

@@ -25,6 +25,7 @@ impl BearerAuthenticator for AuthorityCallers {
             object_id: verified.object_id,
             roles: verified.roles,
             scopes: verified.scopes,
+            origin: custos_directory::RequestOrigin::default(),
         })
     }
 }

@@ -74,7 +74,7 @@ impl Admin {
             display_name: "Other".into(),
             created: at(NOW - 86_400),
         };
-        fx.directory.store().create_tenant(&tenant).await.unwrap();
+        fx.directory.store().create_tenant(&tenant, &audit()).await.unwrap();
         let other = directory_callers(&fx, other_tenant, &[&["Custos.Admin"]]).await;
         let [admin, reader] = <[App; 2]>::try_from(home).unwrap();
         let other_admin = other.into_iter().next().unwrap();
@@ -212,6 +212,24 @@ async fn a_drill_rotation_signs_the_next_token_with_the_new_key_and_keeps_the_ol
     assert_eq!(states, [(old.as_str(), "retired"), (new_kid.as_str(), "current")]);
     // 2030-01-01T00:00:00Z + 3599 s + 300 s + 24 h.
     assert_eq!(listed[0]["retires"], "2030-01-02T01:04:59Z");
+
+    // The rotation is recorded installation-wide: the new key, and the old one retired.
+    let query =
+        custos_store::AuditQuery { tenant: None, ..custos_store::AuditQuery::newest(a.fx.tenant, 100) };
+    let records = a.fx.directory.store().directory_audits(&query).await.unwrap();
+    let about = |kid: &str, activity: custos_core::audit::Activity| {
+        records.iter().filter(|r| r.activity == activity && r.targets[0].id == kid).count()
+    };
+    assert_eq!(about(&new_kid, custos_core::audit::Activity::AddSigningKey), 1, "{records:#?}");
+    assert_eq!(about(&old, custos_core::audit::Activity::UpdateSigningKey), 1, "{records:#?}");
+    let retired = records.iter().find(|r| r.targets[0].id == old).unwrap().to_graph();
+    assert_eq!(retired["activityDisplayName"], "Update signing key");
+    let state = &retired["targetResources"][0]["modifiedProperties"][0];
+    assert_eq!(
+        (state["oldValue"].as_str(), state["newValue"].as_str()),
+        (Some("[\"current\"]"), Some("[\"retired\"]"))
+    );
+    assert!(!serde_json::to_string(&records).unwrap().contains("sealed"), "no key material");
 }
 
 #[tokio::test]

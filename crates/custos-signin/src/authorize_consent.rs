@@ -16,6 +16,7 @@ use crate::request::{AuthorizeRequest, Prompt, Version};
 use crate::respond::{self, Destination, Success};
 use axum::response::Response;
 use custos_core::aadsts::{SignInError, TokenError};
+use custos_core::audit::{AuditContext, Initiator};
 use custos_core::model::Application;
 use custos_core::sign_in::{AuthorizeEndpoint, CodeGrant};
 use custos_core::users::may_grant_admin_consent;
@@ -95,7 +96,16 @@ impl Flow<'_> {
                 });
             }
             Some("accept") if !approval && self.req.field("plan") == Some(digest.as_str()) => {
-                let who = Consenter { tenant, user: user.id, tenant_wide: can_admin };
+                let audit = AuditContext {
+                    initiator: Initiator::User {
+                        id: user.id,
+                        upn: Some(user.user_principal_name.clone()),
+                        ip: self.req.source,
+                    },
+                    correlation_id: self.req.trace.correlation_id,
+                    now: self.state.clock.now(),
+                };
+                let who = Consenter { tenant, user: user.id, tenant_wide: can_admin, audit };
                 grant::write_consent(self.state, app, &plan, who).await.map_err(|e| match e {
                     TokenError::TemporarilyUnavailable => self.page(e),
                     e => fail(e),

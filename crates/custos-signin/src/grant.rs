@@ -3,7 +3,8 @@
 //! resource, app role assignments for administrators; never `Custos.Admin`) is
 //! `custos_directory::consent`'s, the one implementation the admin API shares; this module
 //! turns a [`Plan`] into its input and maps its errors. Writes go through the directory cache,
-//! which drops the tenant's snapshot. A code is 32 random bytes (base64url); the store keeps only
+//! which drops the tenant's snapshot, each with its directory audit naming the signed-in user
+//! and the browser's address. A code is 32 random bytes (base64url); the store keeps only
 //! its SHA-256, for [`CODE_LIFETIME_SECS`].
 
 use crate::permissions::Plan;
@@ -11,6 +12,7 @@ use crate::state::{CODE_LIFETIME_SECS, SignIn};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use custos_core::aadsts::{SignInError, TokenError};
+use custos_core::audit::AuditContext;
 use custos_core::model::Application;
 use custos_core::sign_in::CodeGrant;
 use custos_core::{ObjectId, TenantId};
@@ -24,7 +26,7 @@ fn unavailable(e: &StoreError) -> TokenError {
 }
 
 /// Who consents.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct Consenter {
     /// The consenting tenant.
     pub(crate) tenant: TenantId,
@@ -32,6 +34,8 @@ pub(crate) struct Consenter {
     pub(crate) user: ObjectId,
     /// An administrator consenting for every user of the tenant.
     pub(crate) tenant_wide: bool,
+    /// The user, the browser's address and the request's correlation id, for the records.
+    pub(crate) audit: AuditContext,
 }
 
 /// Writes the consent of `who` to `plan` for `client`. Errors are redirected, except a storage
@@ -53,7 +57,7 @@ pub(crate) async fn write_consent(
         .collect();
     let grantee = if who.tenant_wide { Grantee::Tenant } else { Grantee::User(who.user) };
     let store: &dyn Store = state.directory.as_ref();
-    match consent::grant(store, who.tenant, client, grantee, &asked, state.clock.now()).await {
+    match consent::grant(store, who.tenant, client, grantee, &asked, &who.audit).await {
         Ok(_) => Ok(()),
         Err(ConsentError::Store(e)) => Err(unavailable(&e)),
         Err(ConsentError::NotMultiTenant(app_id)) => {

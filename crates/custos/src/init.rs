@@ -111,8 +111,10 @@ pub(crate) async fn initialize(args: &InitArgs) -> anyhow::Result<Profile> {
         )
         .await;
     }
+    let context = custos_core::audit::AuditContext::installation(clock.now());
     let provisioned = custos_directory::provision::provision_tenant(
         store.as_ref(),
+        &context,
         &hasher,
         clock.as_ref(),
         &args.tenant_domain,

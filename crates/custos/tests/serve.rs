@@ -4,6 +4,7 @@
 mod common;
 
 use common::{Server, admin_token, init_and_serve, init_json, token};
+use custos_store::Store as _;
 use custos_testkit::http::jwt_claims;
 use serde_json::{Value, json};
 use std::os::unix::fs::PermissionsExt;
@@ -100,21 +101,25 @@ fn serve_issues_tokens_exposes_operations_and_stops_on_sigterm() {
     assert!(status.success(), "graceful shutdown exits 0, got {status:?}");
 }
 
+/// `kill -9` right after Graph's 201: the application and its directory audit, written in one
+/// transaction, are both there after a restart.
 #[test]
-fn directory_writes_survive_kill_9() {
+fn directory_writes_and_their_audits_survive_kill_9() {
     let (_dir, data, init, server) = init_and_serve(&[]);
     let http = server.client();
     let admin = admin_token(&http, &server.url(), &init);
-    let created: Value = http
+    let correlation = "9f1c2d3e-4b5a-4c6d-8e7f-a0b1c2d3e4f5";
+    let reply = http
         .post(format!("{}/v1.0/applications", server.url()))
         .bearer_auth(&admin)
+        .header("client-request-id", correlation)
         .json(&json!({"displayName": "durable"}))
         .send()
-        .unwrap()
-        .json()
         .unwrap();
-    let id = created["id"].as_str().unwrap().to_owned();
+    assert_eq!(reply.status().as_u16(), 201);
+    let created: Value = reply.json().unwrap();
     server.kill_hard();
+    let id = created["id"].as_str().unwrap().to_owned();
 
     let server = Server::start(&data, &[]);
     let http = server.client();
@@ -122,6 +127,22 @@ fn directory_writes_survive_kill_9() {
     let got =
         http.get(format!("{}/v1.0/applications/{id}", server.url())).bearer_auth(&admin).send().unwrap();
     assert_eq!(got.status().as_u16(), 200, "a committed application survives kill -9");
+
+    let tenant: custos_core::TenantId = init["tenantId"].as_str().unwrap().parse().unwrap();
+    let url = format!("sqlite://{}", data.join("custos.db").display());
+    let records = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let store = custos_store::sqlite::SqliteStore::open(&url).await.unwrap();
+        store.directory_audits(&custos_store::AuditQuery::newest(tenant, 1000)).await.unwrap()
+    });
+    let added: Vec<_> = records
+        .iter()
+        .filter(|r| r.activity == custos_core::audit::Activity::AddApplication && r.targets[0].id == id)
+        .collect();
+    assert_eq!(added.len(), 1, "the application's audit survives kill -9: {records:#?}");
+    assert_eq!(added[0].correlation_id.to_string(), correlation);
+    let graph = added[0].to_graph();
+    assert_eq!(graph["initiatedBy"]["app"]["appId"], init["adminClientId"]);
+    assert_eq!(graph["initiatedBy"]["app"]["ipAddress"], "127.0.0.1");
 }
 
 #[test]

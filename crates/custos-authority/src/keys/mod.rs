@@ -15,6 +15,7 @@ mod policy;
 pub use custos_core::duration::{DurationError, MAX_DURATION, format_duration, parse_duration};
 pub use policy::{KeyPolicy, PolicyError};
 
+use custos_core::audit::{Activity, AuditContext, AuditTarget, DirectoryAudit, ModifiedProperty, TargetType};
 use custos_core::model::{SigningKeyRecord, SigningKeyState};
 use custos_core::{Clock, Secret};
 use custos_jose::{JoseError, Jwk, Jwks, SigningKey, TokenVerifier, seal};
@@ -206,7 +207,7 @@ impl KeyManager {
         records.push(record);
         if zero {
             let superseded = plan::supersede(&records, &kid, now, &self.policy);
-            commit(self.store.as_ref(), &superseded).await?;
+            commit(self.store.as_ref(), &superseded, now).await?;
             plan::apply(&mut records, &superseded);
         }
         settle(self.store.as_ref(), &self.kek, &self.policy, &mut records, now, false).await?;
@@ -280,7 +281,7 @@ async fn settle(
         records.push(record);
         return Ok(());
     }
-    commit(store, &due.updates).await?;
+    commit(store, &due.updates, now).await?;
     plan::apply(records, &due.updates);
     if schedule && due.schedule_next {
         let record = create(store, kek, now, SigningKeyState::Next, now + policy.publish_ahead).await?;
@@ -290,9 +291,16 @@ async fn settle(
 }
 
 /// Writes state changes to the store, one key at a time, logging each.
-async fn commit(store: &dyn Store, updates: &[SigningKeyRecord]) -> Result<(), KeyError> {
+async fn commit(
+    store: &dyn Store,
+    updates: &[SigningKeyRecord],
+    now: OffsetDateTime,
+) -> Result<(), KeyError> {
+    let records = store.signing_keys().await?;
     for update in updates {
-        store.update_signing_key(update).await?;
+        let before = records.iter().find(|r| r.kid == update.kid);
+        let record = key_record(Activity::UpdateSigningKey, before, update, now);
+        store.update_signing_key(update, &[record]).await?;
         match (update.state, update.retires) {
             (SigningKeyState::Retired, Some(retires)) => {
                 tracing::info!(kid = %update.kid, %retires, "signing key retired; published until it retires");
@@ -303,6 +311,32 @@ async fn commit(store: &dyn Store, updates: &[SigningKeyRecord]) -> Result<(), K
         }
     }
     Ok(())
+}
+
+/// The installation's record of a signing-key change (installation-wide: no tenant), naming the
+/// key by `kid` with its state and dates (public data only).
+fn key_record(
+    activity: Activity,
+    before: Option<&SigningKeyRecord>,
+    after: &SigningKeyRecord,
+    now: OffsetDateTime,
+) -> DirectoryAudit {
+    let time = |t: Option<OffsetDateTime>| {
+        t.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+            .map(serde_json::Value::String)
+    };
+    let property = |name: &str, old: Option<serde_json::Value>, new: Option<serde_json::Value>| {
+        (old != new || before.is_none()).then(|| ModifiedProperty::attribute(name, old, new))
+    };
+    let state = |r: &SigningKeyRecord| serde_json::Value::String(r.state.as_str().to_owned());
+    let properties = [
+        property("State", before.map(state), Some(state(after))),
+        property("Activates", before.and_then(|b| time(Some(b.activates))), time(Some(after.activates))),
+        property("Retires", before.and_then(|b| time(b.retires)), time(after.retires)),
+    ];
+    let target = AuditTarget::new(TargetType::Other, &after.kid, Some("Token signing key"))
+        .with(properties.into_iter().flatten());
+    AuditContext::installation(now).record_in(None, activity, vec![target])
 }
 
 /// Generates an RSA-2048 key (off the async threads), seals it and stores it.
@@ -327,7 +361,7 @@ async fn create(
         sealed_private_key: sealed,
         certificate_der: key.certificate_der().to_vec(),
     };
-    store.insert_signing_key(&record).await?;
+    store.insert_signing_key(&record, &[key_record(Activity::AddSigningKey, None, &record, now)]).await?;
     tracing::info!(kid = %record.kid, state = record.state.as_str(), activates = %activates, "created a token-signing key");
     Ok(record)
 }

@@ -169,7 +169,7 @@ async fn kids_are_never_reused_and_rows_are_kept() {
     assert_eq!(kids.len(), records.len());
     assert!(records.len() >= 4);
     // Re-inserting an existing kid is refused by the store.
-    assert!(matches!(s.store.insert_signing_key(&records[0]).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(s.store.insert_signing_key(&records[0], &audit()).await, Err(StoreError::Conflict(_))));
 }
 
 #[tokio::test]
@@ -217,7 +217,7 @@ async fn a_next_key_another_node_activated_too_early_waits_for_the_publish_ahead
         sealed_private_key: seal::seal(&[9; 32], &pkcs8, key.kid().as_bytes()).unwrap(),
         certificate_der: key.certificate_der().to_vec(),
     };
-    s.store.insert_signing_key(&record).await.unwrap();
+    s.store.insert_signing_key(&record, &audit()).await.unwrap();
     s.keys.tick().await.unwrap();
     s.clock.advance(Duration::hours(2));
     s.keys.tick().await.unwrap();
@@ -241,4 +241,14 @@ async fn an_inconsistent_policy_is_refused() {
 #[test]
 fn kek_debug_is_redacted() {
     assert_eq!(format!("{:?}", Kek::new([7; 32])), "Secret(<redacted>)");
+}
+
+/// The record of a change a test makes directly in the store (what it says does not matter here).
+#[allow(dead_code)]
+pub(crate) fn audit() -> [custos_core::audit::DirectoryAudit; 1] {
+    [custos_core::audit::AuditContext::installation(time::OffsetDateTime::UNIX_EPOCH).record_in(
+        None,
+        custos_core::audit::Activity::AddApplication,
+        Vec::new(),
+    )]
 }

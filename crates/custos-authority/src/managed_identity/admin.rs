@@ -9,6 +9,9 @@
 use super::secret;
 use crate::Authority;
 use custos_core::Secret;
+use custos_core::audit::{
+    Activity, AuditContext, AuditTarget, DirectoryAudit, SERVICE_PRINCIPAL_TYPE_DETAIL, TargetType,
+};
 use custos_core::model::{Application, PasswordCredential, ServicePrincipal};
 use custos_store::{ApplicationChange, ChangeRefused, Store as _, StoreError};
 use uuid::Uuid;
@@ -67,7 +70,12 @@ impl Authority {
         let credential = secret::credential(&self.hasher, &secret, start, end);
         let added = self
             .directory
-            .modify_application(app.tenant_id, app.id, ApplicationChange::AddPassword(credential.clone()))
+            .modify_application(
+                app.tenant_id,
+                app.id,
+                ApplicationChange::AddPassword(credential.clone()),
+                &[self.credentials_record(app)],
+            )
             .await?;
         self.supersede(&added).await?;
         Ok(NewEndpointSecret { credential, secret })
@@ -107,6 +115,15 @@ impl Authority {
         self.remove_passwords(added, key_ids).await
     }
 
+    /// The record of a change of `app`'s endpoint secrets. The admin API reaches this through a
+    /// seam that does not name its caller, so the change is recorded as the installation's.
+    fn credentials_record(&self, app: &Application) -> DirectoryAudit {
+        let target = AuditTarget::new(TargetType::Application, app.id, Some(&app.display_name));
+        AuditContext::installation(self.clock.now())
+            .record(app.tenant_id, Activity::UpdateApplicationCredentials, target)
+            .with_detail(SERVICE_PRINCIPAL_TYPE_DETAIL, "ManagedIdentity")
+    }
+
     /// Removes the secrets `key_ids` from `app`; one a concurrent request removed already is no
     /// error.
     async fn remove_passwords(
@@ -117,7 +134,12 @@ impl Authority {
         for key_id in key_ids {
             match self
                 .directory
-                .modify_application(app.tenant_id, app.id, ApplicationChange::RemovePassword(key_id))
+                .modify_application(
+                    app.tenant_id,
+                    app.id,
+                    ApplicationChange::RemovePassword(key_id),
+                    &[self.credentials_record(app)],
+                )
                 .await
             {
                 Ok(_) | Err(StoreError::Refused(ChangeRefused::UnknownKeyId(_))) => {}

@@ -105,6 +105,7 @@ impl Harness {
         let clock = Arc::new(FixedClock::new(datetime!(2026-03-01 12:00 UTC)));
         let a = provision_tenant(
             store.as_ref(),
+            &custos_core::audit::AuditContext::installation(clock.now()),
             &hasher,
             clock.as_ref(),
             "a.example",
@@ -115,6 +116,7 @@ impl Harness {
         .unwrap();
         let b = provision_tenant(
             store.as_ref(),
+            &custos_core::audit::AuditContext::installation(clock.now()),
             &hasher,
             clock.as_ref(),
             "b.example",
@@ -129,6 +131,7 @@ impl Harness {
             object_id: t.admin_service_principal_id,
             roles: roles.iter().map(|r| (*r).to_owned()).collect(),
             scopes: None,
+            origin: Default::default(),
         };
         let tokens = HashMap::from([
             ("admin".to_owned(), caller(&a, ALL_ROLES)),
@@ -170,6 +173,7 @@ impl Harness {
                 object_id: user.parse().unwrap(),
                 roles: roles.iter().map(|r| (*r).to_owned()).collect(),
                 scopes: Some(scopes.iter().map(|s| (*s).to_owned()).collect()),
+                origin: Default::default(),
             },
         );
     }
@@ -274,4 +278,14 @@ impl AssertGraphError for Reply {
         assert_eq!(inner["date"], "2026-03-01T12:00:00");
         self.json["error"]["message"].as_str().unwrap().to_owned()
     }
+}
+
+/// The record of a change a test makes directly in the store (what it says does not matter here).
+#[allow(dead_code)]
+pub(crate) fn audit() -> [custos_core::audit::DirectoryAudit; 1] {
+    [custos_core::audit::AuditContext::installation(time::OffsetDateTime::UNIX_EPOCH).record_in(
+        None,
+        custos_core::audit::Activity::AddApplication,
+        Vec::new(),
+    )]
 }

@@ -90,7 +90,7 @@ pub async fn register(
 ) -> Application {
     let mut app = Application::new(tenant, app_id, name.into(), at(NOW - 86_400));
     configure(&mut app);
-    store.create_application(&app).await.unwrap();
+    store.create_application(&app, &audit()).await.unwrap();
     if sp {
         let principal = ServicePrincipal {
             id: ObjectId::new_random(),
@@ -102,7 +102,7 @@ pub async fn register(
             service_principal_type: ServicePrincipalType::Application,
             created: at(NOW - 86_400),
         };
-        store.create_service_principal(&principal).await.unwrap();
+        store.create_service_principal(&principal, &audit()).await.unwrap();
     }
     app
 }
@@ -144,7 +144,7 @@ pub async fn user(store: &dyn Store, tenant: &Tenant, local: &str, enabled: bool
         tokens_valid_from: at(NOW - 86_400),
         created: at(NOW - 86_400),
     };
-    store.create_user(&user, password_hash()).await.unwrap();
+    store.create_user(&user, password_hash(), &audit()).await.unwrap();
     user
 }
 
@@ -187,7 +187,7 @@ impl Fixture {
             created: at(0),
         };
         for tenant in [&contoso, &fabrikam] {
-            s.create_tenant(tenant).await.unwrap();
+            s.create_tenant(tenant, &audit()).await.unwrap();
             resources(s, tenant.id).await;
         }
         let web = register(s, contoso.id, AppId::new_random(), "Contoso <Web>", true, |a| {
@@ -230,13 +230,16 @@ impl Fixture {
         let carol_disabled = user(s, &contoso, "carol", false).await;
         let fabrikam_admin = user(s, &fabrikam, "admin", true).await;
         let bob = user(s, &fabrikam, "bob", true).await;
-        s.create_directory_role_assignment(&DirectoryRoleAssignment {
-            id: "role-1".into(),
-            tenant_id: fabrikam.id,
-            role_definition_id: GLOBAL_ADMINISTRATOR,
-            principal_id: fabrikam_admin.id,
-            created: at(0),
-        })
+        s.create_directory_role_assignment(
+            &DirectoryRoleAssignment {
+                id: "role-1".into(),
+                tenant_id: fabrikam.id,
+                role_definition_id: GLOBAL_ADMINISTRATOR,
+                principal_id: fabrikam_admin.id,
+                created: at(0),
+            },
+            &audit(),
+        )
         .await
         .unwrap();
         let clock = Arc::new(FixedClock::new(at(NOW)));
@@ -374,4 +377,14 @@ impl Browser {
         let plan = if page.body.contains(r#"name="plan""#) { page.hidden("plan") } else { String::new() };
         self.post(path, &[("ctx", &ctx), ("csrf", &csrf), ("plan", &plan), ("consent", choice)]).await
     }
+}
+
+/// The record of a change a test makes directly in the store (what it says does not matter here).
+#[allow(dead_code)]
+pub(crate) fn audit() -> [custos_core::audit::DirectoryAudit; 1] {
+    [custos_core::audit::AuditContext::installation(time::OffsetDateTime::UNIX_EPOCH).record_in(
+        None,
+        custos_core::audit::Activity::AddApplication,
+        Vec::new(),
+    )]
 }
