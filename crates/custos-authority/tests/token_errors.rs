@@ -545,10 +545,7 @@ impl Store for DownStore {
     async fn purge_sign_in_state(&self, _: i64) -> StoreResult<u64> {
         down()
     }
-    async fn directory_audits(
-        &self,
-        _: &custos_store::AuditQuery,
-    ) -> StoreResult<Vec<custos_core::audit::DirectoryAudit>> {
+    async fn directory_audits(&self, _: &custos_store::AuditQuery) -> StoreResult<custos_store::AuditPage> {
         down()
     }
     async fn ping(&self) -> StoreResult<()> {

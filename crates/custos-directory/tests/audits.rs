@@ -18,7 +18,7 @@ use time::macros::datetime;
 /// Every record of `tenant`, newest first, in Graph's shape.
 async fn records(h: &Harness, tenant: TenantId) -> Vec<Value> {
     let records: Vec<DirectoryAudit> =
-        h.store.directory_audits(&AuditQuery::newest(tenant, 1000)).await.unwrap();
+        h.store.directory_audits(&AuditQuery::newest(tenant, 1000)).await.unwrap().records;
     records.iter().map(DirectoryAudit::to_graph).collect()
 }
 

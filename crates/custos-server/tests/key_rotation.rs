@@ -216,7 +216,7 @@ async fn a_drill_rotation_signs_the_next_token_with_the_new_key_and_keeps_the_ol
     // The rotation is recorded installation-wide: the new key, and the old one retired.
     let query =
         custos_store::AuditQuery { tenant: None, ..custos_store::AuditQuery::newest(a.fx.tenant, 100) };
-    let records = a.fx.directory.store().directory_audits(&query).await.unwrap();
+    let records = a.fx.directory.store().directory_audits(&query).await.unwrap().records;
     let about = |kid: &str, activity: custos_core::audit::Activity| {
         records.iter().filter(|r| r.activity == activity && r.targets[0].id == kid).count()
     };

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 /// Most records one [`AuditQuery`] returns.
 pub const MAX_AUDITS_PER_PAGE: u32 = 1000;
 
-/// Which directory audits to read, newest first (by `activity_time`, then `id`).
+/// Which directory audits to read, newest first (by `activity_time`, then insertion order).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditQuery {
     /// The tenant whose records are read; `None` reads the installation-wide ones (signing keys).
@@ -21,7 +21,7 @@ pub struct AuditQuery {
     pub until: Option<OffsetDateTime>,
     /// At most this many (capped at [`MAX_AUDITS_PER_PAGE`]).
     pub limit: u32,
-    /// Only records older than this one: the last record of the previous page.
+    /// Only records after this position: the previous page's [`AuditPage::next`].
     pub after: Option<AuditCursor>,
 }
 
@@ -32,18 +32,21 @@ impl AuditQuery {
     }
 }
 
-/// The position of a record in the newest-first order: a page continues after it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A position in the newest-first order: a page continues after it. Opaque to callers (a reader
+/// may encode its two numbers in a `$skiptoken`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AuditCursor {
-    /// The record's time.
-    pub time: OffsetDateTime,
-    /// The record's id (the tie-break between records of the same microsecond).
-    pub id: String,
+    /// The record's time, in microseconds since the Unix epoch.
+    pub time_micros: i64,
+    /// The record's insertion position (the tie-break between records of the same microsecond).
+    pub sequence: i64,
 }
 
-impl AuditCursor {
-    /// The cursor after `record`.
-    pub fn after(record: &DirectoryAudit) -> Self {
-        Self { time: record.activity_time, id: record.id.clone() }
-    }
+/// One page of directory audits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditPage {
+    /// The records, newest first.
+    pub records: Vec<DirectoryAudit>,
+    /// Where the next page starts, when this page is full (there may be more).
+    pub next: Option<AuditCursor>,
 }

@@ -348,9 +348,10 @@ pub trait Store: Send + Sync + 'static {
     async fn purge_assertion_markers(&self, now: i64) -> StoreResult<u64>;
 
     // --- directory audits
-    /// The directory audits `query` asks for, newest first (by time, then id); only the
-    /// records of `query.tenant` (or, for `None`, the installation-wide ones).
-    async fn directory_audits(&self, query: &AuditQuery) -> StoreResult<Vec<DirectoryAudit>>;
+    /// The directory audits `query` asks for, newest first (by time, then insertion order), with
+    /// where the next page starts; only the records of `query.tenant` (or, for `None`, the
+    /// installation-wide ones).
+    async fn directory_audits(&self, query: &AuditQuery) -> StoreResult<AuditPage>;
 
     /// Checks that the database answers (for `/readyz`).
     async fn ping(&self) -> StoreResult<()>;
@@ -366,7 +367,7 @@ pub mod sign_in;
 mod sql;
 pub mod sqlite;
 
-pub use audit::{AuditCursor, AuditQuery, MAX_AUDITS_PER_PAGE};
+pub use audit::{AuditCursor, AuditPage, AuditQuery, MAX_AUDITS_PER_PAGE};
 pub use cache::{Directory, TenantSnapshot};
 pub use change::{
     ApplicationChange, ChangeRefused, FederatedUpdate, KeyEntry, MAX_FEDERATED_IDENTITY_CREDENTIALS,

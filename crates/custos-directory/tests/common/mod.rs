@@ -105,7 +105,7 @@ impl Harness {
         let clock = Arc::new(FixedClock::new(datetime!(2026-03-01 12:00 UTC)));
         let a = provision_tenant(
             store.as_ref(),
-            &custos_core::audit::AuditContext::installation(clock.now()),
+            &custos_core::audit::AuditContext::installation(custos_core::Clock::now(clock.as_ref())),
             &hasher,
             clock.as_ref(),
             "a.example",
@@ -116,7 +116,7 @@ impl Harness {
         .unwrap();
         let b = provision_tenant(
             store.as_ref(),
-            &custos_core::audit::AuditContext::installation(clock.now()),
+            &custos_core::audit::AuditContext::installation(custos_core::Clock::now(clock.as_ref())),
             &hasher,
             clock.as_ref(),
             "b.example",

@@ -1,7 +1,7 @@
 -- Directory audits: one row per directory change, inserted by the change's own transaction, so a
 -- change without its record cannot be committed. The record is kept as one JSON document (the
 -- custos_core::audit::DirectoryAudit); the columns beside it are what readers filter and page by
--- (newest first: activity_time, then id). tenant_id is NULL for installation-wide changes
+-- (newest first: activity_time, then insertion order, rowid). tenant_id is NULL for installation-wide changes
 -- (signing keys). Rows are never updated: the trigger refuses it.
 CREATE TABLE directory_audits (
     id             TEXT    NOT NULL PRIMARY KEY,
@@ -11,7 +11,7 @@ CREATE TABLE directory_audits (
     activity       TEXT    NOT NULL,
     record         TEXT    NOT NULL
 );
-CREATE INDEX directory_audits_tenant_time ON directory_audits (tenant_id, activity_time, id);
+CREATE INDEX directory_audits_tenant_time ON directory_audits (tenant_id, activity_time);
 
 CREATE TRIGGER directory_audits_never_updated BEFORE UPDATE ON directory_audits
 BEGIN

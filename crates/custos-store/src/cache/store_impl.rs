@@ -3,9 +3,9 @@
 //! call may still have committed).
 
 use super::Directory;
-use crate::AuditQuery;
 use crate::{ApplicationChange, Store, StoreResult};
 use crate::{AssertionMarker, MarkerOutcome};
+use crate::{AuditPage, AuditQuery};
 use crate::{
     AuthorizationCode, CodeRedemption, RefreshGrant, RefreshToken, RefreshTokenState, RefreshUse,
     SignInSession,
@@ -363,7 +363,7 @@ impl Store for Directory {
         self.store.purge_assertion_markers(now).await
     }
 
-    async fn directory_audits(&self, query: &AuditQuery) -> StoreResult<Vec<DirectoryAudit>> {
+    async fn directory_audits(&self, query: &AuditQuery) -> StoreResult<AuditPage> {
         self.store.directory_audits(query).await
     }
 

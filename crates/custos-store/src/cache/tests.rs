@@ -279,7 +279,7 @@ impl Store for Gated {
     async fn purge_sign_in_state(&self, now: i64) -> StoreResult<u64> {
         self.inner.purge_sign_in_state(now).await
     }
-    async fn directory_audits(&self, query: &crate::AuditQuery) -> StoreResult<Vec<DirectoryAudit>> {
+    async fn directory_audits(&self, query: &crate::AuditQuery) -> StoreResult<crate::AuditPage> {
         self.inner.directory_audits(query).await
     }
     async fn ping(&self) -> StoreResult<()> {

@@ -20,13 +20,13 @@ mod users;
 pub(crate) use dialect::{Columns, Dialect};
 pub(crate) use statement::{Param, Statement};
 
-use crate::AuditQuery;
 use crate::codec::{self, map_db_error};
 use crate::sign_in::{
     AuthorizationCode, CodeRedemption, RefreshGrant, RefreshToken, RefreshTokenState, RefreshUse,
     SignInSession,
 };
 use crate::{ApplicationChange, AssertionMarker, MarkerOutcome, Store, StoreError, StoreResult};
+use crate::{AuditPage, AuditQuery};
 use async_trait::async_trait;
 use custos_core::audit::{DirectoryAudit, credential_properties};
 use custos_core::consent::OAuth2PermissionGrant;
@@ -645,7 +645,7 @@ impl<D: Dialect> Store for SqlStore<D> {
         replay::purge_markers(&self.pool, now).await
     }
 
-    async fn directory_audits(&self, query: &AuditQuery) -> StoreResult<Vec<DirectoryAudit>> {
+    async fn directory_audits(&self, query: &AuditQuery) -> StoreResult<AuditPage> {
         audits::directory_audits(&self.pool, query).await
     }
 
