@@ -133,10 +133,30 @@ async fn sign_in_consent_and_code_with_pkce_and_client_info() {
     assert!(unseen.body.contains(r#"value="accept""#), "accepting what was not shown grants nothing");
     assert!(f.store.permission_grants(f.contoso.id).await.unwrap().is_empty());
 
+    browser.source = Some("192.0.2.44:40000".parse().unwrap());
     let done = browser.consent(V2_PATH, &consent, "accept").await;
     let fields = done.fields();
     assert!(done.location().starts_with("https://app.example/cb?code="));
     assert_eq!(fields["state"], "st&te");
+    // The consent is recorded as Alice's, from the browser's address, with the grant it made.
+    let query = custos_store::AuditQuery::newest(f.contoso.id, 100);
+    let records = f.store.directory_audits(&query).await.unwrap().records;
+    let consented: Vec<_> = records
+        .iter()
+        .filter(|r| r.activity == custos_core::audit::Activity::ConsentToApplication)
+        .map(custos_core::audit::DirectoryAudit::to_graph)
+        .collect();
+    assert_eq!(consented.len(), 1, "{records:#?}");
+    let user = &consented[0]["initiatedBy"]["user"];
+    assert_eq!(user["id"], f.alice.id.to_string());
+    assert_eq!(user["userPrincipalName"], "alice@contoso.test");
+    assert_eq!(user["ipAddress"], "192.0.2.44");
+    let flags = &consented[0]["targetResources"][0]["modifiedProperties"][0];
+    assert_eq!(
+        (flags["displayName"].as_str(), flags["newValue"].as_str()),
+        (Some("ConsentContext.IsAdminConsent"), Some("\"False\""))
+    );
+    assert!(records.iter().any(|r| r.activity == custos_core::audit::Activity::AddDelegatedPermissionGrant));
     assert_eq!(fields["session_state"].len(), 36);
     let info = custos_signin::respond::client_info(f.alice.id, f.contoso.id);
     assert_eq!(fields["client_info"], info);
