@@ -10,6 +10,7 @@
 
 mod audits;
 mod dialect;
+mod keys;
 mod replay;
 mod rows;
 mod run;
@@ -35,7 +36,7 @@ use custos_core::scope::identifier_uri_key;
 use custos_core::settings::TenantSettings;
 use custos_core::users::{DirectoryRoleAssignment, User};
 use custos_core::{AppId, ObjectId, TenantId};
-use rows::{ASSIGNMENT_COLUMNS, SERVICE_PRINCIPAL_COLUMNS, SIGNING_KEY_COLUMNS, TENANT_COLUMNS};
+use rows::{SERVICE_PRINCIPAL_COLUMNS, TENANT_COLUMNS};
 use run::{begin_write, execute, execute_in, find, list, record_in, write_audited};
 use sqlx::{Database, Pool};
 use statement::check_all;
@@ -122,15 +123,7 @@ fn require_row(rows_affected: u64) -> StoreResult<()> {
 #[async_trait]
 impl<D: Dialect> Store for SqlStore<D> {
     async fn create_tenant(&self, tenant: &Tenant, audit: &[DirectoryAudit]) -> StoreResult<()> {
-        let insert = Statement::new(
-            "INSERT INTO tenants (id, domain, domain_key, display_name, created) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .id(tenant.id.0)
-        .text(&tenant.domain)
-        .text(codec::domain_key(&tenant.domain))
-        .text(&tenant.display_name)
-        .time(tenant.created);
-        write_audited(&self.pool, &[&insert], audit, false).await
+        keys::create_tenant(&self.pool, tenant, audit).await
     }
 
     async fn tenant(&self, id: TenantId) -> StoreResult<Option<Tenant>> {
@@ -401,17 +394,7 @@ impl<D: Dialect> Store for SqlStore<D> {
         assignment: &AppRoleAssignment,
         audit: &[DirectoryAudit],
     ) -> StoreResult<()> {
-        let insert = Statement::new(
-            "INSERT INTO app_role_assignments (id, tenant_id, principal_id, resource_id, app_role_id, created) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .text(&assignment.id)
-        .id(assignment.tenant_id.0)
-        .id(assignment.principal_id.0)
-        .id(assignment.resource_id.0)
-        .id(assignment.app_role_id)
-        .time(assignment.created);
-        write_audited(&self.pool, &[&insert], audit, false).await
+        keys::create_assignment(&self.pool, assignment, audit).await
     }
 
     async fn delete_assignment(
@@ -420,19 +403,11 @@ impl<D: Dialect> Store for SqlStore<D> {
         id: &str,
         audit: &[DirectoryAudit],
     ) -> StoreResult<()> {
-        let delete = Statement::new("DELETE FROM app_role_assignments WHERE tenant_id = $1 AND id = $2")
-            .id(tenant.0)
-            .text(id);
-        write_audited(&self.pool, &[&delete], audit, true).await
+        keys::delete_assignment(&self.pool, tenant, id, audit).await
     }
 
     async fn assignments(&self, tenant: TenantId) -> StoreResult<Vec<AppRoleAssignment>> {
-        let order = D::INSERTION_ORDER;
-        let select = Statement::new(format!(
-            "SELECT {ASSIGNMENT_COLUMNS} FROM app_role_assignments WHERE tenant_id = $1 ORDER BY created, {order}"
-        ))
-        .id(tenant.0);
-        list(&self.pool, &select, rows::assignment).await
+        keys::assignments(&self.pool, tenant).await
     }
 
     async fn create_user(
@@ -586,38 +561,15 @@ impl<D: Dialect> Store for SqlStore<D> {
     }
 
     async fn insert_signing_key(&self, key: &SigningKeyRecord, audit: &[DirectoryAudit]) -> StoreResult<()> {
-        let insert = Statement::new(
-            "INSERT INTO signing_keys (kid, state, created, activates, retires, sealed_private_key, certificate_der) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .text(&key.kid)
-        .text(key.state.as_str())
-        .time(key.created)
-        .time(key.activates)
-        .opt_time(key.retires)
-        .bytes(&key.sealed_private_key)
-        .bytes(&key.certificate_der);
-        write_audited(&self.pool, &[&insert], audit, false).await
+        keys::insert(&self.pool, key, audit).await
     }
 
     async fn update_signing_key(&self, key: &SigningKeyRecord, audit: &[DirectoryAudit]) -> StoreResult<()> {
-        let update = Statement::new(
-            "UPDATE signing_keys SET state = $1, created = $2, activates = $3, retires = $4 WHERE kid = $5",
-        )
-        .text(key.state.as_str())
-        .time(key.created)
-        .time(key.activates)
-        .opt_time(key.retires)
-        .text(&key.kid);
-        write_audited(&self.pool, &[&update], audit, true).await
+        keys::update(&self.pool, key, audit).await
     }
 
     async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>> {
-        let order = D::INSERTION_ORDER;
-        let select = Statement::new(format!(
-            "SELECT {SIGNING_KEY_COLUMNS} FROM signing_keys ORDER BY created, {order}"
-        ));
-        list(&self.pool, &select, rows::signing_key).await
+        keys::list_all(&self.pool).await
     }
 
     async fn tenant_settings(&self, tenant: TenantId) -> StoreResult<TenantSettings> {
