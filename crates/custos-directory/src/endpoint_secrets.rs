@@ -22,6 +22,7 @@ use crate::no_store::NoStore;
 use async_trait::async_trait;
 use axum::Json;
 use axum::extract::State;
+use custos_core::audit::AuditContext;
 use custos_core::model::{Application, ServicePrincipal};
 use custos_core::{Secret, TenantId};
 use http::StatusCode;
@@ -65,15 +66,17 @@ pub enum EndpointSecretError {
 #[async_trait]
 pub trait EndpointSecrets: Send + Sync + 'static {
     /// Makes a secret for the identity (`app`, `sp`) valid for `days`, replacing any earlier
-    /// one; of concurrent creates exactly one secret survives.
+    /// one; of concurrent creates exactly one secret survives. Each change is recorded as
+    /// `audit`'s.
     async fn create(
         &self,
         app: &Application,
         sp: &ServicePrincipal,
         days: u16,
+        audit: &AuditContext,
     ) -> Result<IssuedEndpointSecret, EndpointSecretError>;
     /// Removes the identity's endpoint secrets; `false` when it had none.
-    async fn remove(&self, app: &Application) -> Result<bool, EndpointSecretError>;
+    async fn remove(&self, app: &Application, audit: &AuditContext) -> Result<bool, EndpointSecretError>;
     /// Whether this server answers the managed-identity protocols itself
     /// (`--dev-managed-identity-endpoints`).
     fn endpoints_enabled(&self) -> bool;
@@ -129,7 +132,8 @@ pub(crate) async fn create(
     let days = days(body?)?;
     let tenant = tenant_by_key(&state, key).await?;
     let (app, sp) = identity(&state, tenant.id, &id).await?;
-    let issued = state.endpoint_secrets.create(&app, &sp, days).await.map_err(|e| failure(&id, e))?;
+    let audit = crate::audit::context(&state, &caller).await;
+    let issued = state.endpoint_secrets.create(&app, &sp, days, &audit).await.map_err(|e| failure(&id, e))?;
     tracing::info!(by = %caller.app_id, tenant = %tenant.id, app_id = %sp.app_id, key_id = %issued.key_id, "managed identity endpoint secret created");
     let base = &state.public_url;
     Ok((
@@ -158,7 +162,8 @@ pub(crate) async fn remove(
     let caller = installation_admin(&state, &auth).await?;
     let tenant = tenant_by_key(&state, key).await?;
     let (app, sp) = identity(&state, tenant.id, &id).await?;
-    if !state.endpoint_secrets.remove(&app).await.map_err(|e| failure(&id, e))? {
+    let audit = crate::audit::context(&state, &caller).await;
+    if !state.endpoint_secrets.remove(&app, &audit).await.map_err(|e| failure(&id, e))? {
         return Err(GraphError::Missing(format!("The managed identity '{id}' has no endpoint secret.")));
     }
     tracing::info!(by = %caller.app_id, tenant = %tenant.id, app_id = %sp.app_id, "managed identity endpoint secret removed");

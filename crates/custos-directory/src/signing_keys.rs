@@ -11,6 +11,7 @@ use crate::error::GraphError;
 use async_trait::async_trait;
 use axum::Json;
 use axum::extract::State;
+use custos_core::audit::AuditContext;
 use http::StatusCode;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -61,8 +62,12 @@ pub trait SigningKeys: Send + Sync + 'static {
     async fn list(&self) -> Result<Vec<SigningKey>, SigningKeyError>;
     /// Publishes a new key at once that starts signing after `activate_in` (the operator's
     /// duration text, such as `0s` or `24h`; `None` for the policy's publish-ahead time). The
-    /// running server applies it before this returns.
-    async fn rotate(&self, activate_in: Option<&str>) -> Result<SigningKey, SigningKeyError>;
+    /// running server applies it before this returns, recording the change as `audit`'s.
+    async fn rotate(
+        &self,
+        activate_in: Option<&str>,
+        audit: &AuditContext,
+    ) -> Result<SigningKey, SigningKeyError>;
 }
 
 /// `2030-01-01T00:00:00Z`: whole seconds, as the admin API has always shown key dates.
@@ -103,7 +108,8 @@ pub(crate) async fn rotate(
         Some(body) => body.only(&["activateIn"])?.take::<Option<String>>("activateIn", RESOURCE)?.flatten(),
         None => None,
     };
-    let key = state.signing_keys.rotate(activate_in.as_deref()).await?;
+    let audit = crate::audit::context(&state, &caller).await;
+    let key = state.signing_keys.rotate(activate_in.as_deref(), &audit).await?;
     tracing::info!(by = %caller.app_id, kid = %key.kid, activate_in = ?activate_in, "signing key rotated through the admin API");
     Ok((StatusCode::CREATED, Json(shape(&key))))
 }

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use custos_authority::Authority;
 use custos_authority::keys::{KeyError, KeyInfo, format_duration, parse_duration};
 use custos_authority::managed_identity::{EndpointSecretError as AuthoritySecretError, NewEndpointSecret};
+use custos_core::audit::AuditContext;
 use custos_core::model::{Application, ServicePrincipal};
 use custos_directory::{
     EndpointSecretError, EndpointSecrets, IssuedEndpointSecret, SigningKey, SigningKeyError, SigningKeys,
@@ -43,13 +44,17 @@ impl SigningKeys for AuthoritySigningKeys {
         Ok(keys.iter().map(signing_key).collect())
     }
 
-    async fn rotate(&self, activate_in: Option<&str>) -> Result<SigningKey, SigningKeyError> {
+    async fn rotate(
+        &self,
+        activate_in: Option<&str>,
+        audit: &AuditContext,
+    ) -> Result<SigningKey, SigningKeyError> {
         let keys = self.0.keys();
         let activate_in = match activate_in {
             Some(text) => parse_duration(text).map_err(|e| SigningKeyError::Refused(e.to_string()))?,
             None => keys.policy().publish_ahead,
         };
-        let key = keys.rotate(activate_in).await.map_err(key_error)?;
+        let key = keys.rotate(activate_in, audit).await.map_err(key_error)?;
         tracing::info!(kid = %key.kid, activate_in = %format_duration(activate_in), "signing key rotated");
         Ok(signing_key(&key))
     }
@@ -74,14 +79,15 @@ impl EndpointSecrets for AuthorityEndpointSecrets {
         app: &Application,
         sp: &ServicePrincipal,
         days: u16,
+        audit: &AuditContext,
     ) -> Result<IssuedEndpointSecret, EndpointSecretError> {
         let NewEndpointSecret { credential, secret } =
-            self.0.create_endpoint_secret(app, sp, days).await.map_err(secret_error)?;
+            self.0.create_endpoint_secret(app, sp, days, audit).await.map_err(secret_error)?;
         Ok(IssuedEndpointSecret { key_id: credential.key_id, end: credential.end, secret })
     }
 
-    async fn remove(&self, app: &Application) -> Result<bool, EndpointSecretError> {
-        self.0.remove_endpoint_secrets(app).await.map_err(secret_error)
+    async fn remove(&self, app: &Application, audit: &AuditContext) -> Result<bool, EndpointSecretError> {
+        self.0.remove_endpoint_secrets(app, audit).await.map_err(secret_error)
     }
 
     fn endpoints_enabled(&self) -> bool {

@@ -223,6 +223,8 @@ async fn a_drill_rotation_signs_the_next_token_with_the_new_key_and_keeps_the_ol
     assert_eq!(about(&new_kid, custos_core::audit::Activity::AddSigningKey), 1, "{records:#?}");
     assert_eq!(about(&old, custos_core::audit::Activity::UpdateSigningKey), 1, "{records:#?}");
     let retired = records.iter().find(|r| r.targets[0].id == old).unwrap().to_graph();
+    // Asked through the admin API, the rotation names the administrator.
+    assert_eq!(retired["initiatedBy"]["app"]["servicePrincipalId"], a.admin.sp.id.to_string());
     assert_eq!(retired["activityDisplayName"], "Update signing key");
     let state = &retired["targetResources"][0]["modifiedProperties"][0];
     assert_eq!(

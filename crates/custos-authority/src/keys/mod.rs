@@ -145,7 +145,7 @@ impl KeyManager {
         let kek = Kek::new(kek);
         let now = clock.now();
         let mut records = store.signing_keys().await?;
-        settle(store.as_ref(), &kek, &policy, &mut records, now, false).await?;
+        settle(store.as_ref(), &kek, &policy, &mut records, &AuditContext::installation(now), false).await?;
         let set = build(&records, &kek, &policy, now, &HashMap::new())?;
         let current = RwLock::new(Arc::new(set));
         Ok(Self { store, kek, clock, policy, current, writer: tokio::sync::Mutex::new(()) })
@@ -173,7 +173,8 @@ impl KeyManager {
         let _writing = self.writer.lock().await;
         let now = self.clock.now();
         let mut records = self.store.signing_keys().await?;
-        settle(self.store.as_ref(), &self.kek, &self.policy, &mut records, now, schedule).await?;
+        let context = AuditContext::installation(now);
+        settle(self.store.as_ref(), &self.kek, &self.policy, &mut records, &context, schedule).await?;
         self.install(&records, now)
     }
 
@@ -191,8 +192,9 @@ impl KeyManager {
 
     /// Creates, stores and publishes a new key. With `activate_in` zero it is `current` and
     /// signs at once (a drill); otherwise it is `next` and signs after `activate_in`, which
-    /// must be at least the publish-ahead time. Returns the new key.
-    pub async fn rotate(&self, activate_in: Duration) -> Result<KeyInfo, KeyError> {
+    /// must be at least the publish-ahead time. Returns the new key. The changes are recorded as
+    /// `audit`'s (the admin who asked); scheduled rotation records them as the installation's.
+    pub async fn rotate(&self, activate_in: Duration, audit: &AuditContext) -> Result<KeyInfo, KeyError> {
         let zero = activate_in.is_zero();
         if !zero && (activate_in < self.policy.publish_ahead || activate_in > MAX_DURATION) {
             return Err(KeyError::Activation { publish_ahead: format_duration(self.policy.publish_ahead) });
@@ -202,15 +204,16 @@ impl KeyManager {
         let mut records = self.store.signing_keys().await?;
         let (state, activates) =
             if zero { (SigningKeyState::Current, now) } else { (SigningKeyState::Next, now + activate_in) };
-        let record = create(self.store.as_ref(), &self.kek, now, state, activates).await?;
+        let context = AuditContext { now, ..audit.clone() };
+        let record = create(self.store.as_ref(), &self.kek, &context, state, activates).await?;
         let kid = record.kid.clone();
         records.push(record);
         if zero {
             let superseded = plan::supersede(&records, &kid, now, &self.policy);
-            commit(self.store.as_ref(), &superseded, now).await?;
+            commit(self.store.as_ref(), &superseded, &context).await?;
             plan::apply(&mut records, &superseded);
         }
-        settle(self.store.as_ref(), &self.kek, &self.policy, &mut records, now, false).await?;
+        settle(self.store.as_ref(), &self.kek, &self.policy, &mut records, &context, false).await?;
         self.install(&records, now)?;
         records.iter().find(|r| r.kid == kid).map(KeyInfo::from).ok_or(KeyError::NoSigner)
     }
@@ -269,22 +272,23 @@ async fn settle(
     kek: &Kek,
     policy: &KeyPolicy,
     records: &mut Vec<SigningKeyRecord>,
-    now: OffsetDateTime,
+    context: &AuditContext,
     schedule: bool,
 ) -> Result<(), KeyError> {
+    let now = context.now;
     let due = plan::plan(records, now, policy);
     if due.needs_signer {
         if !records.is_empty() {
             tracing::warn!("no active signing key in the store; creating a new current key");
         }
-        let record = create(store, kek, now, SigningKeyState::Current, now).await?;
+        let record = create(store, kek, context, SigningKeyState::Current, now).await?;
         records.push(record);
         return Ok(());
     }
-    commit(store, &due.updates, now).await?;
+    commit(store, &due.updates, context).await?;
     plan::apply(records, &due.updates);
     if schedule && due.schedule_next {
-        let record = create(store, kek, now, SigningKeyState::Next, now + policy.publish_ahead).await?;
+        let record = create(store, kek, context, SigningKeyState::Next, now + policy.publish_ahead).await?;
         records.push(record);
     }
     Ok(())
@@ -294,12 +298,12 @@ async fn settle(
 async fn commit(
     store: &dyn Store,
     updates: &[SigningKeyRecord],
-    now: OffsetDateTime,
+    context: &AuditContext,
 ) -> Result<(), KeyError> {
     let records = store.signing_keys().await?;
     for update in updates {
         let before = records.iter().find(|r| r.kid == update.kid);
-        let record = key_record(Activity::UpdateSigningKey, before, update, now);
+        let record = key_record(context, Activity::UpdateSigningKey, before, update);
         store.update_signing_key(update, &[record]).await?;
         match (update.state, update.retires) {
             (SigningKeyState::Retired, Some(retires)) => {
@@ -313,13 +317,13 @@ async fn commit(
     Ok(())
 }
 
-/// The installation's record of a signing-key change (installation-wide: no tenant), naming the
+/// The record of a signing-key change (installation-wide: no tenant), naming the
 /// key by `kid` with its state and dates (public data only).
 fn key_record(
+    context: &AuditContext,
     activity: Activity,
     before: Option<&SigningKeyRecord>,
     after: &SigningKeyRecord,
-    now: OffsetDateTime,
 ) -> DirectoryAudit {
     let time = |t: Option<OffsetDateTime>| {
         t.and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
@@ -336,17 +340,18 @@ fn key_record(
     ];
     let target = AuditTarget::new(TargetType::Other, &after.kid, Some("Token signing key"))
         .with(properties.into_iter().flatten());
-    AuditContext::installation(now).record_in(None, activity, vec![target])
+    context.record_in(None, activity, vec![target])
 }
 
 /// Generates an RSA-2048 key (off the async threads), seals it and stores it.
 async fn create(
     store: &dyn Store,
     kek: &Kek,
-    now: OffsetDateTime,
+    context: &AuditContext,
     state: SigningKeyState,
     activates: OffsetDateTime,
 ) -> Result<SigningKeyRecord, KeyError> {
+    let now = context.now;
     let (key, pkcs8) = tokio::task::spawn_blocking(move || SigningKey::generate(now))
         .await
         .map_err(|e| KeyError::Generate(JoseError::Generate(e.to_string())))?
@@ -361,7 +366,7 @@ async fn create(
         sealed_private_key: sealed,
         certificate_der: key.certificate_der().to_vec(),
     };
-    store.insert_signing_key(&record, &[key_record(Activity::AddSigningKey, None, &record, now)]).await?;
+    store.insert_signing_key(&record, &[key_record(context, Activity::AddSigningKey, None, &record)]).await?;
     tracing::info!(kid = %record.kid, state = record.state.as_str(), activates = %activates, "created a token-signing key");
     Ok(record)
 }

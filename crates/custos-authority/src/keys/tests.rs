@@ -2,6 +2,11 @@
 
 use super::*;
 use custos_core::FixedClock;
+
+/// Who asks for a rotation (its time is the key manager's clock's).
+fn operator() -> AuditContext {
+    AuditContext::installation(OffsetDateTime::UNIX_EPOCH)
+}
 use custos_store::sqlite::SqliteStore;
 
 /// 2030-01-01T00:00:00Z.
@@ -63,7 +68,7 @@ async fn a_delayed_key_is_published_at_once_signs_on_time_and_its_predecessor_re
     let s = setup().await;
     let old = s.keys.current().kid().to_owned();
     let rotated_at = s.now();
-    let new = s.keys.rotate(Duration::hours(24)).await.unwrap();
+    let new = s.keys.rotate(Duration::hours(24), &operator()).await.unwrap();
     assert_eq!(new.state, SigningKeyState::Next);
     assert_eq!(new.activates, rotated_at + Duration::hours(24));
     assert_eq!(s.stored(&new.kid).await.state, SigningKeyState::Next, "committed before it takes effect");
@@ -96,7 +101,7 @@ async fn a_delayed_key_is_published_at_once_signs_on_time_and_its_predecessor_re
 async fn a_drill_key_signs_at_once_and_retires_the_current_key() {
     let s = setup().await;
     let old = s.keys.current().kid().to_owned();
-    let new = s.keys.rotate(Duration::ZERO).await.unwrap();
+    let new = s.keys.rotate(Duration::ZERO, &operator()).await.unwrap();
     assert_eq!((new.state, new.activates), (SigningKeyState::Current, s.now()));
     assert_eq!(s.keys.current().kid(), new.kid);
     let stored_old = s.stored(&old).await;
@@ -104,7 +109,7 @@ async fn a_drill_key_signs_at_once_and_retires_the_current_key() {
     assert_eq!((stored_old.state, stored_old.retires), (SigningKeyState::Retired, Some(retires)));
     assert_eq!(kids(&s.keys.jwks(None)), sorted(vec![old, new.kid.clone()]));
     // A second drill in the same instant still makes the newest key the signer.
-    let newer = s.keys.rotate(Duration::ZERO).await.unwrap();
+    let newer = s.keys.rotate(Duration::ZERO, &operator()).await.unwrap();
     assert_eq!(s.keys.current().kid(), newer.kid);
     assert_eq!(s.stored(&new.kid).await.state, SigningKeyState::Retired);
 }
@@ -115,7 +120,7 @@ async fn activations_between_zero_and_the_publish_ahead_time_are_refused() {
     for bad in
         [Duration::hours(23), Duration::seconds(1), Duration::seconds(-1), MAX_DURATION + Duration::SECOND]
     {
-        let err = s.keys.rotate(bad).await.unwrap_err();
+        let err = s.keys.rotate(bad, &operator()).await.unwrap_err();
         assert_eq!(
             err.to_string(),
             "a new signing key starts signing at once (0s) or after at least the publish-ahead time (1d) and at most 3650d"
@@ -158,7 +163,7 @@ async fn the_schedule_creates_the_next_key_publish_ahead_before_rotation_is_due(
 async fn kids_are_never_reused_and_rows_are_kept() {
     let s = setup().await;
     for _ in 0..3 {
-        s.keys.rotate(Duration::ZERO).await.unwrap();
+        s.keys.rotate(Duration::ZERO, &operator()).await.unwrap();
         s.clock.advance(Duration::days(10));
         s.keys.tick().await.unwrap();
     }
@@ -175,8 +180,8 @@ async fn kids_are_never_reused_and_rows_are_kept() {
 #[tokio::test]
 async fn a_restart_keeps_states_signer_and_key_set() {
     let s = setup().await;
-    s.keys.rotate(Duration::ZERO).await.unwrap();
-    let pending = s.keys.rotate(Duration::days(2)).await.unwrap();
+    s.keys.rotate(Duration::ZERO, &operator()).await.unwrap();
+    let pending = s.keys.rotate(Duration::days(2), &operator()).await.unwrap();
     let restarted = s.other_node().await;
     assert_eq!(restarted.list().await.unwrap(), s.keys.list().await.unwrap());
     assert_eq!(restarted.current().kid(), s.keys.current().kid());
@@ -190,7 +195,7 @@ async fn a_restart_keeps_states_signer_and_key_set() {
 async fn another_node_publishes_a_rotation_after_its_next_tick() {
     let a = setup().await;
     let b = a.other_node().await;
-    let new = a.keys.rotate(Duration::hours(24)).await.unwrap();
+    let new = a.keys.rotate(Duration::hours(24), &operator()).await.unwrap();
     assert_eq!(b.jwks(None).keys.len(), 1, "not seen yet");
     b.tick().await.unwrap();
     assert!(b.jwks(None).find(&new.kid).is_some());

@@ -60,6 +60,7 @@ impl Authority {
         app: &Application,
         sp: &ServicePrincipal,
         days: u16,
+        audit: &AuditContext,
     ) -> Result<NewEndpointSecret, EndpointSecretError> {
         let secret = secret::generate(app.tenant_id, sp.id).ok_or_else(|| {
             tracing::error!("cannot make an endpoint secret: the random number generator failed");
@@ -74,16 +75,20 @@ impl Authority {
                 app.tenant_id,
                 app.id,
                 ApplicationChange::AddPassword(credential.clone()),
-                &[self.credentials_record(app)],
+                &[credentials_record(audit, app)],
             )
             .await?;
-        self.supersede(&added).await?;
+        self.supersede(&added, audit).await?;
         Ok(NewEndpointSecret { credential, secret })
     }
 
     /// Removes every endpoint secret of the managed identity's application; `false` when it had
     /// none.
-    pub async fn remove_endpoint_secrets(&self, app: &Application) -> Result<bool, EndpointSecretError> {
+    pub async fn remove_endpoint_secrets(
+        &self,
+        app: &Application,
+        audit: &AuditContext,
+    ) -> Result<bool, EndpointSecretError> {
         let key_ids: Vec<_> = app
             .password_credentials
             .iter()
@@ -93,7 +98,7 @@ impl Authority {
         if key_ids.is_empty() {
             return Ok(false);
         }
-        self.remove_passwords(app, key_ids).await?;
+        self.remove_passwords(app, key_ids, audit).await?;
         Ok(true)
     }
 
@@ -104,7 +109,7 @@ impl Authority {
     /// creates, exactly the last one's secret survives (an earlier one answers 201 with a secret
     /// superseded at once, as if the creates had run one after the other). Removing only the
     /// secrets seen before the add would let two concurrent creates both survive.
-    async fn supersede(&self, added: &Application) -> Result<(), EndpointSecretError> {
+    async fn supersede(&self, added: &Application, audit: &AuditContext) -> Result<(), EndpointSecretError> {
         let mut key_ids: Vec<_> = added
             .password_credentials
             .iter()
@@ -112,16 +117,7 @@ impl Authority {
             .map(|c| c.key_id)
             .collect();
         key_ids.pop();
-        self.remove_passwords(added, key_ids).await
-    }
-
-    /// The record of a change of `app`'s endpoint secrets. The admin API reaches this through a
-    /// seam that does not name its caller, so the change is recorded as the installation's.
-    fn credentials_record(&self, app: &Application) -> DirectoryAudit {
-        let target = AuditTarget::new(TargetType::Application, app.id, Some(&app.display_name));
-        AuditContext::installation(self.clock.now())
-            .record(app.tenant_id, Activity::UpdateApplicationCredentials, target)
-            .with_detail(SERVICE_PRINCIPAL_TYPE_DETAIL, "ManagedIdentity")
+        self.remove_passwords(added, key_ids, audit).await
     }
 
     /// Removes the secrets `key_ids` from `app`; one a concurrent request removed already is no
@@ -130,6 +126,7 @@ impl Authority {
         &self,
         app: &Application,
         key_ids: Vec<Uuid>,
+        audit: &AuditContext,
     ) -> Result<(), EndpointSecretError> {
         for key_id in key_ids {
             match self
@@ -138,7 +135,7 @@ impl Authority {
                     app.tenant_id,
                     app.id,
                     ApplicationChange::RemovePassword(key_id),
-                    &[self.credentials_record(app)],
+                    &[credentials_record(audit, app)],
                 )
                 .await
             {
@@ -148,4 +145,12 @@ impl Authority {
         }
         Ok(())
     }
+}
+
+/// The record, as `audit`'s, of a change of a managed identity's endpoint secrets.
+fn credentials_record(audit: &AuditContext, app: &Application) -> DirectoryAudit {
+    let target = AuditTarget::new(TargetType::Application, app.id, Some(&app.display_name));
+    audit
+        .record(app.tenant_id, Activity::UpdateApplicationCredentials, target)
+        .with_detail(SERVICE_PRINCIPAL_TYPE_DETAIL, "ManagedIdentity")
 }

@@ -61,7 +61,11 @@ impl SigningKeys for NoAuthority {
         Err(SigningKeyError::Unavailable)
     }
 
-    async fn rotate(&self, _: Option<&str>) -> Result<SigningKey, SigningKeyError> {
+    async fn rotate(
+        &self,
+        _: Option<&str>,
+        _: &custos_core::audit::AuditContext,
+    ) -> Result<SigningKey, SigningKeyError> {
         Err(SigningKeyError::Unavailable)
     }
 }
@@ -73,11 +77,16 @@ impl EndpointSecrets for NoAuthority {
         _: &Application,
         _: &ServicePrincipal,
         _: u16,
+        _: &custos_core::audit::AuditContext,
     ) -> Result<IssuedEndpointSecret, EndpointSecretError> {
         Err(EndpointSecretError::Unavailable)
     }
 
-    async fn remove(&self, _: &Application) -> Result<bool, EndpointSecretError> {
+    async fn remove(
+        &self,
+        _: &Application,
+        _: &custos_core::audit::AuditContext,
+    ) -> Result<bool, EndpointSecretError> {
         Err(EndpointSecretError::Unavailable)
     }
 
