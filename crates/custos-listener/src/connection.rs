@@ -12,9 +12,9 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
-use crate::Limits;
 use crate::activity::Activity;
 use crate::service::{BoxError, HttpService, ResponseBody, Tracked};
+use crate::{ConnectionInfo, Limits};
 
 /// The HTTP/1.1 + HTTP/2 server side of every connection, configured from `limits`.
 pub(crate) fn http_builder(limits: &Limits) -> Builder<TokioExecutor> {
@@ -63,7 +63,9 @@ impl Shared {
         B: ResponseBody,
     {
         let activity = Arc::new(Activity::default());
-        let connection = self.builder.serve_connection(io, Tracked::new(service, Arc::clone(&activity), tls));
+        let connection = self
+            .builder
+            .serve_connection(io, Tracked::new(service, Arc::clone(&activity), ConnectionInfo { peer, tls }));
         tokio::pin!(connection);
         let unused = activity.unused_for(self.limits.header_read_timeout, self.limits.idle_timeout);
         tokio::select! {

@@ -21,7 +21,8 @@ use crate::service::{BoxError, HttpService, ResponseBody};
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
 /// Who is on the other end of a connection, handed to the service factory of
-/// [`Listener::serve`] once per connection.
+/// [`Listener::serve`] once per connection and to every request as an extension
+/// (`request.extensions().get::<ConnectionInfo>()`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConnectionInfo {
     /// The client's address.

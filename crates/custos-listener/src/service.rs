@@ -1,4 +1,5 @@
-//! The wrapper the listener puts around every connection's service: it counts each request in
+//! The wrapper the listener puts around every connection's service: it hands each request its
+//! [`ConnectionInfo`] (a request extension, so handlers know the peer's address), counts it in
 //! flight until its response body is finished ([`Activity`]) and adds the security headers
 //! ([`add_security_headers`]). The handler's future and body are wrapped in place, without boxing.
 
@@ -13,6 +14,7 @@ use hyper::body::Incoming;
 use hyper::service::Service;
 use pin_project_lite::pin_project;
 
+use crate::ConnectionInfo;
 use crate::activity::{Activity, InFlight};
 use crate::headers::add_security_headers;
 
@@ -51,12 +53,12 @@ where
 pub(crate) struct Tracked<S> {
     inner: S,
     activity: Arc<Activity>,
-    tls: bool,
+    connection: ConnectionInfo,
 }
 
 impl<S> Tracked<S> {
-    pub(crate) fn new(inner: S, activity: Arc<Activity>, tls: bool) -> Self {
-        Self { inner, activity, tls }
+    pub(crate) fn new(inner: S, activity: Arc<Activity>, connection: ConnectionInfo) -> Self {
+        Self { inner, activity, connection }
     }
 }
 
@@ -68,9 +70,11 @@ where
     type Error = S::Error;
     type Future = TrackedFuture<S::Future>;
 
-    fn call(&self, request: Request<R>) -> Self::Future {
+    fn call(&self, mut request: Request<R>) -> Self::Future {
         let in_flight = self.activity.begin();
-        TrackedFuture { inner: self.inner.call(request), in_flight: Some(in_flight), tls: self.tls }
+        request.extensions_mut().insert(self.connection);
+        let tls = self.connection.tls;
+        TrackedFuture { inner: self.inner.call(request), in_flight: Some(in_flight), tls }
     }
 }
 

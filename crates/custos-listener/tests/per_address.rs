@@ -45,6 +45,19 @@ async fn the_per_address_cap_refuses_one_more_connection_from_that_address_only(
     }
 }
 
+#[tokio::test]
+async fn every_request_carries_its_connections_peer_address() {
+    let server = TestServer::start(Limits::default(), false).await;
+    let mut conn = server.connect_from("127.0.0.9").await;
+    let answer = http1_get(&mut conn, "/peer").await;
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+    assert!(answer.ends_with("127.0.0.9 false"), "{answer}");
+
+    let tls = TestServer::start(Limits::default(), true).await;
+    let answer = http1_get(&mut tls.tls_connect().await, "/peer").await;
+    assert!(answer.ends_with("127.0.0.1 true"), "{answer}");
+}
+
 /// A keep-alive connection from `source` that the server has admitted (it answered a request).
 async fn admitted(server: &TestServer, source: &str) -> tokio::net::TcpStream {
     let mut conn = server.connect_from(source).await;

@@ -9,7 +9,8 @@
 //!
 //! It depends on `custos-core`, `custos-jose` (all cryptography: HMAC, randomness, hashing,
 //! constant-time comparison) and, for the handlers, `custos-store` and `custos-directory`
-//! (whose `consent` module writes what consent grants). It must not depend on
+//! (whose `consent` module writes what consent grants), and `custos-listener` for the peer's
+//! address each request carries (`ConnectionInfo`). It must not depend on
 //! `custos-authority` or `custos-server`. Time comes only from an injected
 //! [`custos_core::Clock`].
 //!

@@ -9,12 +9,13 @@ use crate::state::SignIn;
 use crate::{admin_consent, authorize, logout, pages};
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
+use custos_listener::ConnectionInfo;
 use http_body_util::{BodyExt, Limited};
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::Arc;
 
 /// Largest form body the pages post.
@@ -111,7 +112,7 @@ async fn dispatch(State(state): State<Arc<SignIn>>, request: Request) -> Respons
     });
     let from_header = request.headers().get("client-request-id").and_then(|v| v.to_str().ok());
     let trace = Trace::new(state.clock.now(), from_header.or(from_query.as_deref()));
-    let source = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+    let source = request.extensions().get::<ConnectionInfo>().map(|c| c.peer.ip());
     let query = request.uri().query().unwrap_or_default().to_owned();
     let tenant = tenant.to_owned();
     let (parts, body) = request.into_parts();

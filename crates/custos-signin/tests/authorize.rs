@@ -8,6 +8,7 @@ use common::*;
 use custos_core::consent::{ConsentType, Platform};
 use custos_core::sign_in::AuthorizeEndpoint;
 use custos_store::CodeRedemption;
+use std::net::SocketAddr;
 
 fn v2(f: &Fixture, tenant: &str, extra: &str) -> String {
     format!(
@@ -286,6 +287,30 @@ async fn ten_distinct_wrong_passwords_lock_the_account() {
     f.clock.advance(time::Duration::seconds(61));
     let unlocked = browser.sign_in(V2_PATH, &first, "alice@contoso.test", PASSWORD).await;
     assert_eq!(unlocked.status, StatusCode::OK, "consent page after the lockout: {}", unlocked.body);
+}
+
+#[tokio::test]
+async fn ten_failures_from_one_address_lock_that_address_for_every_account() {
+    let f = Fixture::new().await;
+    let sprayer: SocketAddr = "192.0.2.7:50000".parse().unwrap();
+    let mut browser = f.browser();
+    browser.source = Some(sprayer);
+    let first = browser.get(&v2(&f, "contoso.test", "")).await;
+    for i in 0..10 {
+        let user = if i % 2 == 0 { "alice@contoso.test" } else { "carol@contoso.test" };
+        let page = browser.sign_in(V2_PATH, &first, user, &format!("Wr0ng-{i}")).await;
+        assert!(page.body.contains("AADSTS50126"), "attempt {i}: {}", page.body);
+    }
+    // Neither account reached ten failures, but the address did.
+    let locked = browser.sign_in(V2_PATH, &first, "alice@contoso.test", PASSWORD).await;
+    assert!(locked.body.contains("AADSTS50053"), "{}", locked.body);
+
+    // The same account from another address still signs in.
+    let mut elsewhere = f.browser();
+    elsewhere.source = Some("198.51.100.3:40000".parse().unwrap());
+    let page = elsewhere.get(&v2(&f, "contoso.test", "")).await;
+    let signed_in = elsewhere.sign_in(V2_PATH, &page, "alice@contoso.test", PASSWORD).await;
+    assert_eq!(signed_in.status, StatusCode::OK, "consent page: {}", signed_in.body);
 }
 
 #[tokio::test]

@@ -126,6 +126,7 @@ macro_rules! conformance {
                 refresh_tokens_expire,
                 concurrent_refreshes_rotate_once,
                 revoking_a_user_s_families,
+                a_dropped_write_leaves_the_pool_usable,
             ]
         );
     };

@@ -9,9 +9,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
 use axum::routing::get;
-use custos_listener::{Limits, Listener, load_server_config};
+use axum::{Extension, Router};
+use custos_listener::{ConnectionInfo, Limits, Listener, load_server_config};
 use custos_testkit::tls::TestTls;
 use rustls::pki_types::ServerName;
 use tokio::net::TcpStream;
@@ -32,7 +32,8 @@ pub struct TestServer {
 }
 
 impl TestServer {
-    /// `GET /` answers `ok`, `GET /slow` answers `slow` after [`SLOW`].
+    /// `GET /` answers `ok`, `GET /slow` answers `slow` after [`SLOW`], `GET /peer` the request's
+    /// [`ConnectionInfo`] as `{ip} {tls}`.
     pub async fn start(limits: Limits, tls: bool) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let (config, connector) = if tls {
@@ -44,13 +45,21 @@ impl TestServer {
         let listener =
             Listener::bind("127.0.0.1:0".parse().unwrap(), config).await.unwrap().with_limits(limits);
         let addr = listener.local_addr().unwrap();
-        let router = Router::new().route("/", get(|| async { "ok" })).route(
-            "/slow",
-            get(|| async {
-                tokio::time::sleep(SLOW).await;
-                "slow"
-            }),
-        );
+        let router = Router::new()
+            .route("/", get(|| async { "ok" }))
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(SLOW).await;
+                    "slow"
+                }),
+            )
+            .route(
+                "/peer",
+                get(|Extension(info): Extension<ConnectionInfo>| async move {
+                    format!("{} {}", info.peer.ip(), info.tls)
+                }),
+            );
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(listener.serve_tower(router, async move {
             let _ = stopped.await;

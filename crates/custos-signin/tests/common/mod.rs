@@ -16,10 +16,12 @@ use custos_core::model::{
 };
 use custos_core::users::{DirectoryRoleAssignment, GLOBAL_ADMINISTRATOR, User};
 use custos_core::{AppId, FixedClock, ObjectId, Secret, TenantId};
+use custos_listener::ConnectionInfo;
 use custos_signin::{SignIn, SigninConfig};
 use custos_store::sqlite::SqliteStore;
 use custos_store::{Directory, Store};
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use time::OffsetDateTime;
 use tower::ServiceExt;
@@ -260,7 +262,7 @@ impl Fixture {
     }
 
     pub fn browser(&self) -> Browser {
-        Browser { router: self.router.clone(), cookies: HashMap::new() }
+        Browser { router: self.router.clone(), cookies: HashMap::new(), source: None }
     }
 }
 
@@ -314,10 +316,15 @@ fn unescape(text: &str) -> String {
 pub struct Browser {
     router: Router,
     pub cookies: HashMap<String, String>,
+    /// The address its requests come from, as the listener reports it (none: unknown).
+    pub source: Option<SocketAddr>,
 }
 
 impl Browser {
-    async fn send(&mut self, request: Request<Body>) -> Page {
+    async fn send(&mut self, mut request: Request<Body>) -> Page {
+        if let Some(peer) = self.source {
+            request.extensions_mut().insert(ConnectionInfo { peer, tls: true });
+        }
         let response: Response<Body> = self.router.clone().oneshot(request).await.unwrap();
         for line in response.headers().get_all(header::SET_COOKIE) {
             let line = line.to_str().unwrap();

@@ -1,6 +1,7 @@
 //! The conformance cases, written once against `Arc<dyn Store>`, and their fixtures.
 
 mod cache;
+mod cancellation;
 mod credentials;
 mod federated;
 mod identifier_uris;
@@ -11,6 +12,7 @@ mod sign_in;
 mod users;
 
 pub(crate) use cache::*;
+pub(crate) use cancellation::*;
 pub(crate) use credentials::*;
 pub(crate) use federated::*;
 pub(crate) use identifier_uris::*;
