@@ -250,3 +250,21 @@ def test_app_and_user_tokens_keep_to_their_routes(world: World, seed003: Seed003
             f"The identity provider {provider} is not supported by this sample: only AZUREAD is."]
     garbage = _refresh(seed003, "not-a-refresh-token")
     assert garbage.status_code == 400 and garbage.json()["error"] == "invalid_grant", garbage.text
+
+
+def test_cancelling_consent_is_a_403_page_without_tokens(world: World, seed003: Seed003) -> None:
+    """custos answers `error=access_denied` when the person cancels the consent page; the callback shows it
+    and hands out nothing."""
+    person = _person(world)  # a new user has not consented yet: the consent page comes
+    callback = f"{seed003.url}/ExternalAuthentication/Callback"
+    session = requests.Session()
+    session.trust_env = False
+    login = session.get(f"{seed003.url}/ExternalAuthentication/Login", allow_redirects=False, timeout=TIMEOUT_S)
+    answer = sign_in_driver.drive(login.headers["Location"], callback, person.upn, person.password, world.ca_path,
+                                  session=session, consent="cancel")
+    assert answer.get("error") == "access_denied" and "code" not in answer, answer
+    refused = session.get(callback, params=answer, allow_redirects=False, timeout=TIMEOUT_S)
+    assert refused.status_code == 403, refused.text
+    assert "access_denied" in refused.text and "Location" not in refused.headers
+    assert refused.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "Max-Age=0" in refused.headers["Set-Cookie"], "the sign-in is over"
