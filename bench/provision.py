@@ -11,8 +11,16 @@ certificate is registered by PATCH `keyCredentials` in seed 004's manifest shape
   pkjwt-client.txt           the private_key_jwt client's id
   pkjwt-key.pem, pkjwt-cert.der   its private key and certificate (assertions.py signs the pool with them)
   pkjwt-audience.txt         the assertion `aud`: the v2 token endpoint under the public URL
+With --refresh-tokens K (K > 0), also a delegated scope `Bench.Act` on the resource, a web client
+with a secret and admin consent to it, and a user; the tenant's `allowPasswordGrant` is turned on
+and K refresh-token families are started with the password grant (the quickest way to many
+independent grants; the grant itself is not measured). Writes:
+  refresh-tokens.txt         K refresh tokens, one per line, each the start of its own family
+  refresh-id.txt             the refresh_token grant's body without the token, asking for openid
+                             (so every answer carries an ID token: two signatures)
+  refresh-access.txt         the same without openid (an access token only: one signature)
 
-Usage: provision.py --admin DATA_DIR/admin.json --clients 1000 --out OUT_DIR
+Usage: provision.py --admin DATA_DIR/admin.json --clients 1000 --out OUT_DIR [--refresh-tokens K]
 Needs `requests` and `cryptography`; every call must answer with the status the contract promises.
 """
 
@@ -24,8 +32,10 @@ import hashlib
 import json
 import os
 import sys
+import secrets
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -37,6 +47,7 @@ import assertions
 RESOURCE_URI = "api://bench"
 ROLE = "Bench.Read"
 SCOPE = f"{RESOURCE_URI}/.default"
+DELEGATED = "Bench.Act"
 TIMEOUT_S = 30
 
 
@@ -70,6 +81,8 @@ class Graph:
         )["access_token"]
         self.session.headers["Authorization"] = f"Bearer {token}"
 
+        self.admin_base = f"{admin['publicUrl']}/admin/v1"
+
     def post(self, path: str, body: dict, status: int) -> dict:
         return expect(self.session.post(f"{self.base}{path}", json=body, timeout=TIMEOUT_S), status)
 
@@ -80,6 +93,98 @@ class Graph:
         app = self.post("/applications", body, 201)
         sp = self.post("/servicePrincipals", {"appId": app["appId"]}, 201)
         return app, sp["id"]
+
+
+def refresh_families(graph: Graph, admin: dict, resource: dict, resource_sp: str, count: int, out: Path) -> None:
+    """A web client consented to `Bench.Act`, a user, and `count` + 1 refresh tokens (the last one is
+    spent on a probe); writes refresh-tokens.txt, refresh-id.txt and refresh-access.txt."""
+    scope_id = str(uuid.uuid4())
+    graph.patch(
+        f"/applications/{resource['id']}",
+        {
+            "api": {
+                "requestedAccessTokenVersion": 2,
+                "oauth2PermissionScopes": [
+                    {
+                        "id": scope_id,
+                        "value": DELEGATED,
+                        "type": "User",
+                        "adminConsentDisplayName": "Act in the benchmark",
+                        "adminConsentDescription": "Acts in the benchmark as the signed-in user.",
+                        "isEnabled": True,
+                    }
+                ],
+            }
+        },
+        204,
+    )
+    web, web_sp = graph.app_with_sp(
+        {
+            "displayName": "bench-web-client",
+            "web": {"redirectUris": ["https://bench.invalid/callback"]},
+            "requiredResourceAccess": [
+                {"resourceAppId": resource["appId"], "resourceAccess": [{"id": scope_id, "type": "Scope"}]}
+            ],
+        }
+    )
+    web_secret = graph.post(
+        f"/applications/{web['id']}/addPassword", {"passwordCredential": {"displayName": "bench"}}, 200
+    )["secretText"]
+    graph.post(
+        "/oauth2PermissionGrants",
+        {"clientId": web_sp, "consentType": "AllPrincipals", "resourceId": resource_sp, "scope": DELEGATED},
+        201,
+    )
+    upn = f"bench-user@{admin['tenantDomain']}"
+    password = f"Bench-{secrets.token_urlsafe(16)}"
+    graph.post(
+        "/users",
+        {
+            "accountEnabled": True,
+            "displayName": "Bench User",
+            "mailNickname": "bench-user",
+            "userPrincipalName": upn,
+            "passwordProfile": {"password": password, "forceChangePasswordNextSignIn": False},
+        },
+        201,
+    )
+    expect(
+        graph.session.patch(
+            f"{graph.admin_base}/tenants/{admin['tenantId']}/settings",
+            json={"allowPasswordGrant": True},
+            timeout=TIMEOUT_S,
+        ),
+        200,
+    )
+
+    token_url = f"{admin['publicUrl']}/{admin['tenantId']}/oauth2/v2.0/token"
+    session = requests.Session()
+    session.trust_env = False
+    session.verify = admin["caCertPath"]
+    client = {"client_id": web["appId"], "client_secret": web_secret}
+    with_id = f"{RESOURCE_URI}/{DELEGATED} openid offline_access"
+
+    def start_family(_: int) -> str:
+        body = {"grant_type": "password", **client, "username": upn, "password": password, "scope": with_id}
+        return expect(session.post(token_url, data=body, timeout=TIMEOUT_S), 200)["refresh_token"]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:  # the password hash is the server's bottleneck
+        tokens = list(pool.map(start_family, range(count + 1)))
+    probe = tokens.pop()
+    refresh_id = urlencode({"grant_type": "refresh_token", **client, "scope": with_id})
+    refresh_access = urlencode(
+        {"grant_type": "refresh_token", **client, "scope": f"{RESOURCE_URI}/{DELEGATED} offline_access"}
+    )
+    answer = expect(
+        session.post(token_url, data=f"{refresh_id}&{urlencode({'refresh_token': probe})}", timeout=TIMEOUT_S,
+                     headers={"Content-Type": "application/x-www-form-urlencoded"}),
+        200,
+    )
+    if "id_token" not in answer or "refresh_token" not in answer:
+        sys.exit(f"provision: the refresh probe's answer lacks id_token or refresh_token: {sorted(answer)}")
+    (out / "refresh-tokens.txt").write_text("".join(t + "\n" for t in tokens))
+    (out / "refresh-id.txt").write_text(refresh_id + "\n")
+    (out / "refresh-access.txt").write_text(refresh_access + "\n")
 
 
 def basic_value(client_id: str, secret: str) -> str:
@@ -93,6 +198,7 @@ def main() -> None:
     parser.add_argument("--admin", type=Path, required=True, help="admin.json written by `custos init`")
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--refresh-tokens", type=int, default=0, help="refresh-token families to start")
     args = parser.parse_args()
     for variable in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE"):
         os.environ.pop(variable, None)
@@ -119,7 +225,7 @@ def main() -> None:
             }
         ],
     }
-    _, resource_sp = graph.app_with_sp(resource_body)
+    resource, resource_sp = graph.app_with_sp(resource_body)
 
     clients: list[tuple[str, str]] = []
     for index in range(args.clients):
@@ -172,6 +278,8 @@ def main() -> None:
     (out / "pkjwt-key.pem").write_bytes(key_pem)
     (out / "pkjwt-cert.der").write_bytes(cert_der)
     (out / "pkjwt-audience.txt").write_text(token_url + "\n")
+    if args.refresh_tokens > 0:
+        refresh_families(graph, admin, resource, resource_sp, args.refresh_tokens, out)
     for path in out.iterdir():
         path.chmod(0o600)
 

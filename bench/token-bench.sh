@@ -6,14 +6,18 @@
 # POST /{tenant}/oauth2/v2.0/token over HTTPS keep-alive with wrk: client_secret_post and
 # client_secret_basic, 1 client and N clients, -c16 and -c64 (plus one -c1 row), then
 # private_key_jwt (1 certificate client, a pre-generated pool of single-use RS256 + x5t
-# assertions) at -c16 and -c64; a 5 s warm-up and a 20 s --latency run per row, restarting the
-# server before every row. It records req/s,
+# assertions) at -c16 and -c64, then the refresh_token grant (a confidential web client, one user,
+# many independent grants started with the password grant; each answer's rotated refresh token is
+# the next request's) with and without an ID token at -c16 and -c64; a 5 s warm-up and a 20 s
+# --latency run per row, restarting the server before every row. It records req/s,
 # p50/p95/p99, non-200 responses, socket errors, server CPU (utime+stime), box busy cores, the
 # server's peak RSS (VmHWM), and the ratio to `openssl speed -multi NPROC rsa2048` sign/s measured
 # in the same run. Writes a Markdown report to stdout and to bench/results/latest.md.
 #
 # Environment (defaults in brackets):
 #   BENCH_PROFILE [release]  `debug` reuses target/debug/custos: only to check the harness
+#   BENCH_SUITE [full]       `refresh` runs only the rows the refresh-token ratio needs
+#                            (client_secret_post with 1 client and the refresh_token rows)
 #   BENCH_CLIENTS [1000]     distinct clients for the many-clients rows
 #   BENCH_ASSERTIONS [200000] private_key_jwt assertions to pre-generate (rounded up to even; about
 #                            1.5 min on 2 idle cores; enough for two rows at ~4,000 tokens/s)
@@ -25,6 +29,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 REPO_ROOT=$PWD
 PROFILE="${BENCH_PROFILE:-release}"
+SUITE="${BENCH_SUITE:-full}"
+[[ "$SUITE" == full || "$SUITE" == refresh ]] || { echo "BENCH_SUITE must be full or refresh" >&2; exit 1; }
 CLIENTS="${BENCH_CLIENTS:-1000}"
 ASSERTIONS="${BENCH_ASSERTIONS:-200000}"
 WARMUP_S="${BENCH_WARMUP:-5}"
@@ -133,7 +139,11 @@ log "custos init ($DATA)"
 "$BIN" init --data-dir "$DATA" --json --public-url "$PUBLIC_URL" >"$WORK/init.json"
 start_server provision
 log "provisioning 1 resource and $CLIENTS clients"
-"$PYTHON" "$REPO_ROOT/bench/provision.py" --admin "$DATA/admin.json" --clients "$CLIENTS" --out "$WORK/inputs"
+# Each refresh row runs wrk twice (warm-up, measure) with one grant per connection plus one spare per
+# wrk thread (bench/wrk/token.lua says why): 2 kinds × 2 runs × ((16 + 2) + (64 + 2)).
+REFRESH_FAMILIES=$((2 * 2 * (16 + 2 + 64 + 2)))
+"$PYTHON" "$REPO_ROOT/bench/provision.py" --admin "$DATA/admin.json" --clients "$CLIENTS" --out "$WORK/inputs" \
+    --refresh-tokens "$REFRESH_FAMILIES"
 stop_server
 TENANT=$(<"$WORK/inputs/tenant.txt")
 TOKEN_URL="https://127.0.0.1:$PORT/$TENANT/oauth2/v2.0/token"
@@ -148,27 +158,35 @@ declare -A RPS=()
 POOL_FILE="$WORK/inputs/pkjwt-pool.txt"
 POOL_SIZE=0
 POOL_OFFSET=0 # the next unused line of the assertion pool; beyond POOL_SIZE, lines are re-sent
+REFRESH_OFFSET=0 # the next unused refresh token (each starts its own grant)
 
-# wrk_args AUTH CLIENT_COUNT THREADS: sets WRK_ARGS, the arguments after `--` for bench/wrk/token.lua.
+# wrk_args AUTH CLIENT_COUNT THREADS CONNECTIONS: sets WRK_ARGS, the arguments after `--` for
+# bench/wrk/token.lua.
 wrk_args() {
     case "$1" in
         post) WRK_ARGS=(post "$WORK/inputs/post-$2.txt") ;;
         basic) WRK_ARGS=(basic "$WORK/inputs/basic-$2.txt" "$WORK/inputs/basic-body.txt") ;;
         pkjwt) WRK_ARGS=(pool "$POOL_FILE" "$POOL_OFFSET" "$3") ;;
+        refresh-id | refresh-access)
+            WRK_ARGS=(refresh "$WORK/inputs/refresh-tokens.txt" "$REFRESH_OFFSET" "$(($4 + $3))" "$3" "$WORK/inputs/${1}.txt") ;;
         *) die "unknown auth $1" ;;
     esac
 }
 
 # run_wrk OUTPUT AUTH CLIENT_COUNT THREADS CONNECTIONS SECONDS [--latency]: one wrk run; in pool
-# mode it moves POOL_OFFSET past the assertions the run consumed.
+# mode it moves POOL_OFFSET past the assertions the run consumed, in refresh mode REFRESH_OFFSET
+# past the grants it used.
 run_wrk() {
     local output=$1 auth=$2 clients=$3 threads=$4 conns=$5 seconds=$6
     shift 6
-    wrk_args "$auth" "$clients" "$threads"
+    wrk_args "$auth" "$clients" "$threads" "$conns"
     wrk -t"$threads" -c"$conns" -d"${seconds}s" "$@" -s "$LUA" "$TOKEN_URL" -- "${WRK_ARGS[@]}" >"$output"
     if [[ "$auth" == pkjwt ]]; then
         POOL_OFFSET=$(awk '/^CUSTOS_POOL / { for (i = 2; i <= NF; i++) { split($i, p, "="); if (p[1] == "pool_used") print p[2] } }' "$output")
         [[ -n "$POOL_OFFSET" ]] || { cat "$output" >&2; die "wrk printed no pool usage in $output"; }
+    fi
+    if [[ "$auth" == refresh-* ]]; then
+        REFRESH_OFFSET=$((REFRESH_OFFSET + conns + threads))
     fi
 }
 
@@ -203,7 +221,8 @@ run_row() {
             split(bb, b0, " "); split(ba, b1, " ")
             busy = (b1[2] - b0[2]) > 0 ? ncpu * (b1[1] - b0[1]) / (b1[2] - b0[2]) : 0
             sock = v["connect"] + v["read"] + v["write"] + v["timeout"]
-            method = auth == "post" ? "client_secret_post" : auth == "basic" ? "client_secret_basic" : "private_key_jwt"
+            method = auth == "post" ? "client_secret_post" : auth == "basic" ? "client_secret_basic" \
+                : auth == "pkjwt" ? "private_key_jwt" : auth == "refresh-id" ? "refresh_token + ID token" : "refresh_token"
             printf "| %s | %d | %d | %.0f | %.2f | %.2f | %.2f | %d | %d | %.2f | %.2f | %d | %.3f |\n",
                 method, clients, conns, rps, v["p50_us"] / 1000, v["p95_us"] / 1000, v["p99_us"] / 1000,
                 v["non200"], sock, (ta - tb) / hz / secs, busy, rss, rps / sign
@@ -216,24 +235,36 @@ run_row() {
     log "row $label: ${ROWS[-1]}"
 }
 
-for clients in 1 "$CLIENTS"; do
-    for auth in post basic; do
-        for conns in 16 64; do
-            run_row "$auth" "$clients" 2 "$conns"
+if [[ "$SUITE" == full ]]; then
+    for clients in 1 "$CLIENTS"; do
+        for auth in post basic; do
+            for conns in 16 64; do
+                run_row "$auth" "$clients" 2 "$conns"
+            done
         done
     done
-done
-run_row post 1 1 1
+    run_row post 1 1 1
 
-# private_key_jwt: the pool is signed just before its rows (server stopped), so that its
-# exp = signing time + 3000 s covers them; two wrk threads share it, so its size is even.
-POOL_SIZE=$(( (ASSERTIONS + 1) / 2 * 2 ))
-log "signing $POOL_SIZE private_key_jwt assertions"
-"$PYTHON" "$REPO_ROOT/bench/assertions.py" --key "$WORK/inputs/pkjwt-key.pem" --cert "$WORK/inputs/pkjwt-cert.der" \
-    --client-id "$(<"$WORK/inputs/pkjwt-client.txt")" --audience "$(<"$WORK/inputs/pkjwt-audience.txt")" \
-    --count "$POOL_SIZE" --out "$POOL_FILE"
-for conns in 16 64; do
-    run_row pkjwt 1 2 "$conns"
+    # private_key_jwt: the pool is signed just before its rows (server stopped), so that its
+    # exp = signing time + 3000 s covers them; two wrk threads share it, so its size is even.
+    POOL_SIZE=$(( (ASSERTIONS + 1) / 2 * 2 ))
+    log "signing $POOL_SIZE private_key_jwt assertions"
+    "$PYTHON" "$REPO_ROOT/bench/assertions.py" --key "$WORK/inputs/pkjwt-key.pem" --cert "$WORK/inputs/pkjwt-cert.der" \
+        --client-id "$(<"$WORK/inputs/pkjwt-client.txt")" --audience "$(<"$WORK/inputs/pkjwt-audience.txt")" \
+        --count "$POOL_SIZE" --out "$POOL_FILE"
+    for conns in 16 64; do
+        run_row pkjwt 1 2 "$conns"
+    done
+else
+    for conns in 16 64; do
+        run_row post 1 2 "$conns"
+    done
+fi
+
+for auth in refresh-id refresh-access; do
+    for conns in 16 64; do
+        run_row "$auth" 1 2 "$conns"
+    done
 done
 
 # ---- report ----------------------------------------------------------------------------------
@@ -256,16 +287,25 @@ REPORT="$RESULTS_DIR/latest.md"
     echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     printf '%s\n' "${ROWS[@]}"
     echo
-    awk -v p16="${RPS[pkjwt-1-c16]}" -v s16="${RPS[post-1-c16]}" -v p64="${RPS[pkjwt-1-c64]}" -v s64="${RPS[post-1-c64]}" 'BEGIN {
-        printf "- private_key_jwt ÷ client_secret_post (1 client, same run): **%.2f** at c16, **%.2f** at c64 (goal ≥ 0.80)\n",
-            (s16 > 0 ? p16 / s16 : 0), (s64 > 0 ? p64 / s64 : 0)
-    }'
-    echo "- private_key_jwt: $POOL_SIZE pre-generated assertions (RS256 + x5t, unique jti, aud = the v2 token endpoint, exp = signing time + 3000 s); every request takes the next unused one across warm-ups and rows; the runs consumed $POOL_OFFSET"
-    if ((POOL_OFFSET > POOL_SIZE)); then
-        echo "- **the pool wrapped: $((POOL_OFFSET - POOL_SIZE)) requests re-sent an assertion already used**; custos refuses them (AADSTS7000290, counted as non-200: compat mode lets a byte-identical assertion be reused only when it lives at most 600 s), so the private_key_jwt rows are invalid: raise BENCH_ASSERTIONS"
-    else
-        echo "- no assertion was sent twice"
+    ratio() { # LABEL ROW_PREFIX GOAL: ROW_PREFIX ÷ client_secret_post (1 client) at c16 and c64
+        awk -v label="$1" -v goal="$3" -v a16="${RPS[$2-c16]:-0}" -v s16="${RPS[post-1-c16]:-0}" \
+            -v a64="${RPS[$2-c64]:-0}" -v s64="${RPS[post-1-c64]:-0}" 'BEGIN {
+            printf "- %s ÷ client_secret_post (1 client, same run): **%.2f** at c16, **%.2f** at c64%s\n",
+                label, (s16 > 0 ? a16 / s16 : 0), (s64 > 0 ? a64 / s64 : 0), goal
+        }'
+    }
+    if [[ "$SUITE" == full ]]; then
+        ratio private_key_jwt pkjwt-1 " (goal ≥ 0.80)"
+        echo "- private_key_jwt: $POOL_SIZE pre-generated assertions (RS256 + x5t, unique jti, aud = the v2 token endpoint, exp = signing time + 3000 s); every request takes the next unused one across warm-ups and rows; the runs consumed $POOL_OFFSET"
+        if ((POOL_OFFSET > POOL_SIZE)); then
+            echo "- **the pool wrapped: $((POOL_OFFSET - POOL_SIZE)) requests re-sent an assertion already used**; custos refuses them (AADSTS7000290, counted as non-200: compat mode lets a byte-identical assertion be reused only when it lives at most 600 s), so the private_key_jwt rows are invalid: raise BENCH_ASSERTIONS"
+        else
+            echo "- no assertion was sent twice"
+        fi
     fi
+    ratio "refresh_token + ID token" refresh-id-1 " (two signatures per answer)"
+    ratio "refresh_token" refresh-access-1 " (one signature per answer)"
+    echo "- refresh_token rows: a confidential web client (client_secret_post) and one user; one grant per connection, started with the password grant before the run; each answer's rotated refresh token is that grant's next request, so every request spends a live token once and writes its successor durably (SQLite)"
     if [[ "$PROFILE" != release ]]; then
         echo
         echo "**Debug build: these numbers only check the harness.**"

@@ -1,6 +1,6 @@
--- wrk script for POST /{tenant}/oauth2/v2.0/token (client credentials).
+-- wrk script for POST /{tenant}/oauth2/v2.0/token (client credentials and refresh tokens).
 --
--- Usage: wrk ... -s bench/wrk/token.lua URL -- MODE INPUT [BASIC_BODY | OFFSET THREADS]
+-- Usage: wrk ... -s bench/wrk/token.lua URL -- MODE INPUT [BASIC_BODY | OFFSET THREADS | OFFSET COUNT THREADS BODY]
 --   MODE post:  INPUT has one form body per line (client_secret_post); requests cycle through them.
 --               Each thread starts at a different line so that threads spread over the clients.
 --   MODE basic: INPUT has one `Basic ...` Authorization value per line, BASIC_BODY the form body.
@@ -8,6 +8,14 @@
 --               own jti). Line OFFSET + i + k*THREADS (0-based, modulo the line count, which must be a
 --               multiple of THREADS) is thread i's k-th request, so no two threads send the same
 --               body; the caller passes the `pool_used` of one run as the OFFSET of the next.
+--   MODE refresh: INPUT has one refresh token per line, each the head of its own grant; this run
+--               uses lines OFFSET .. OFFSET+COUNT-1 (COUNT a multiple of THREADS, at least
+--               connections + THREADS: wrk calls request() once before the run to check it, and
+--               that token is never sent, so every thread keeps one spare), thread i the lines
+--               OFFSET + i + k*THREADS. BODY holds the grant's form body
+--               without the token. Refresh tokens rotate on every use: each 200 answer's
+--               `refresh_token` goes back into the thread's queue, and the next request takes
+--               the oldest, so every request presents a live token exactly once.
 -- done() prints one machine-readable line, `CUSTOS_RESULT key=value ...`, with latency in µs,
 -- wrk's socket errors and the count of responses whose status is not 200; in pool mode also
 -- pool_size and pool_used (OFFSET + the lines this run consumed; above pool_size = lines reused).
@@ -63,12 +71,34 @@ local function init_pool(path, offset, threads)
   next_index = math.floor(offset / threads) % #requests_by_index + 1
 end
 
+-- Refresh mode: this thread's grants, as a FIFO of live refresh tokens.
+local refresh_queue, refresh_head, refresh_tail, refresh_headers, refresh_prefix
+
+local function init_refresh(path, offset, count, threads, body_file)
+  assert(offset and count and threads and body_file, "refresh mode needs OFFSET COUNT THREADS BODY")
+  assert(count % threads == 0, "COUNT must be a multiple of THREADS")
+  local lines = read_lines(path)
+  assert(offset + count <= #lines, "refresh mode needs " .. (offset + count) .. " tokens, the file has " .. #lines)
+  refresh_queue, refresh_head, refresh_tail = {}, 1, 0
+  for k = 0, count / threads - 1 do
+    refresh_tail = refresh_tail + 1
+    refresh_queue[refresh_tail] = lines[offset + thread_index + k * threads + 1]
+  end
+  refresh_headers = form_headers()
+  refresh_prefix = read_lines(body_file)[1] .. "&refresh_token="
+end
+
 function init(args)
   non200 = 0
   local mode, input, basic_body = args[1], args[2], args[3]
-  assert(mode == "post" or mode == "basic" or mode == "pool", "MODE must be post, basic or pool")
+  assert(mode == "post" or mode == "basic" or mode == "pool" or mode == "refresh",
+    "MODE must be post, basic, pool or refresh")
   if mode == "pool" then
     init_pool(input, tonumber(args[3]), tonumber(args[4]))
+    return
+  end
+  if mode == "refresh" then
+    init_refresh(input, tonumber(args[3]), tonumber(args[4]), tonumber(args[5]), args[6])
     return
   end
   local lines = read_lines(input)
@@ -90,6 +120,17 @@ end
 
 function request()
   sent = (sent or 0) + 1
+  if refresh_queue then
+    -- An empty queue means an earlier answer was not a 200 (already counted): send a token that
+    -- cannot work, so the row shows the failure instead of stalling.
+    local token = "spent"
+    if refresh_head <= refresh_tail then
+      token = refresh_queue[refresh_head]
+      refresh_queue[refresh_head] = nil
+      refresh_head = refresh_head + 1
+    end
+    return wrk.format("POST", nil, refresh_headers, refresh_prefix .. token)
+  end
   local prepared = requests_by_index[next_index]
   next_index = next_index % #requests_by_index + 1
   return prepared
@@ -98,6 +139,14 @@ end
 function response(status, headers, body)
   if status ~= 200 then
     non200 = non200 + 1
+  elseif refresh_queue then
+    local token = string.match(body, '"refresh_token":"([^"]+)"')
+    if token then
+      refresh_tail = refresh_tail + 1
+      refresh_queue[refresh_tail] = token
+    else
+      non200 = non200 + 1
+    end
   end
 end
 

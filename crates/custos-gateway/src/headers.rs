@@ -160,6 +160,7 @@ mod tests {
             scopes: Vec::new(),
             token_version: TokenVersion::V2,
             kind: PrincipalKind::App,
+            user: None,
         }
     }
 

@@ -175,6 +175,7 @@ mod tests {
             scopes: Vec::new(),
             token_version: TokenVersion::V2,
             kind: PrincipalKind::App,
+            user: None,
         }
     }
 

@@ -251,8 +251,9 @@ impl GuardConfig {
         GuardConfigInput::from_env()?.validate()
     }
 
-    /// Also accepts delegated (user) tokens; they are subject to the token checks but not to the
-    /// S2S role and allow-list rules. Off by default.
+    /// Also accepts delegated (user) tokens; they are subject to the token checks and to the
+    /// [`Policy`]'s [`DelegatedRule`](crate::DelegatedRule) (required scopes), not to the S2S role and
+    /// allow-list rules. Off by default.
     #[must_use]
     pub fn with_user_tokens(mut self, accept: bool) -> Self {
         self.accept_user_tokens = accept;

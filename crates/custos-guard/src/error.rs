@@ -79,6 +79,9 @@ pub enum Forbidden {
     /// The token lacks the required app role.
     #[error("the token does not carry a required role")]
     MissingRole,
+    /// The delegated token's `scp` holds none of the scopes the route requires (or no scope at all).
+    #[error("the token does not carry a required scope")]
+    MissingScope,
     /// The client application is not in the allow-list.
     #[error("the client application is not allowed")]
     ApplicationNotAllowed,

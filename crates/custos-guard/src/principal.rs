@@ -1,4 +1,5 @@
-//! The validated caller a handler receives: who called, from which tenant, with which roles.
+//! The validated caller a handler receives: who called, from which tenant, with which roles or
+//! delegated scopes, and for a delegated token who the signed-in user is.
 
 use custos_core::{AppId, ObjectId, TenantId};
 
@@ -37,11 +38,30 @@ pub struct Principal {
     pub token_version: TokenVersion,
     /// App-only or delegated.
     pub kind: PrincipalKind,
+    /// The signed-in user of a delegated token (`None` for app tokens).
+    pub user: Option<SignedInUser>,
+}
+
+/// Who signed in, as a delegated token names them. Informational: authorization never rests on these
+/// claims (the user's id is [`Principal::object_id`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SignedInUser {
+    /// `upn` (v1), else `preferred_username` (v2), else `unique_name`.
+    pub username: Option<String>,
+    /// `name`: the display name.
+    pub name: Option<String>,
+    /// `wids`: the template ids of the user's directory roles.
+    pub directory_roles: Vec<String>,
 }
 
 impl Principal {
     /// Whether `roles` contains `role` (exact, case-sensitive, as Entra compares).
     pub fn has_role(&self, role: &str) -> bool {
         self.roles.iter().any(|r| r == role)
+    }
+
+    /// Whether `scopes` (delegated, from `scp`) contains `scope` (exact, case-sensitive).
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope)
     }
 }

@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::cache::Lifetime;
 use crate::error::InvalidToken;
 use crate::keys::{MAX_KID_LEN, Snapshot};
-use crate::principal::{Principal, PrincipalKind, TokenVersion};
+use crate::principal::{Principal, PrincipalKind, SignedInUser, TokenVersion};
 
 /// What the claim checks compare against.
 #[derive(Debug)]
@@ -86,6 +86,11 @@ struct RawClaims {
     scp: Option<String>,
     idtyp: Option<String>,
     ver: Option<String>,
+    upn: Option<String>,
+    preferred_username: Option<String>,
+    unique_name: Option<String>,
+    name: Option<String>,
+    wids: Option<Vec<String>>,
     nonce: Option<serde::de::IgnoredAny>,
 }
 
@@ -197,6 +202,11 @@ fn principal(
         .ok_or(InvalidToken::MissingClaim("oid"))?
         .parse()
         .map_err(|_| InvalidToken::ClaimFormat("oid"))?;
+    let user = (kind == PrincipalKind::User).then(|| SignedInUser {
+        username: claims.upn.or(claims.preferred_username).or(claims.unique_name),
+        name: claims.name,
+        directory_roles: claims.wids.unwrap_or_default(),
+    });
     Ok(Principal {
         tenant_id,
         client_app_id,
@@ -205,6 +215,7 @@ fn principal(
         scopes: claims.scp.as_deref().unwrap_or_default().split_whitespace().map(str::to_owned).collect(),
         token_version: version,
         kind,
+        user,
     })
 }
 

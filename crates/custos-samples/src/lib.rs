@@ -3,11 +3,13 @@
 //!
 //! - [`business_central`]: Business Central's API v2.0 and Automation API (seeds 001, 002), with
 //!   BC's OData query options, ETags, error bodies and its "Microsoft Entra Applications" card;
-//! - [`community_training`]: Microsoft Community Training's REST API with seed 000's S2S settings.
+//! - [`community_training`]: Microsoft Community Training's REST API with seed 000's S2S settings and
+//!   seed 003's user path (the sample signs users in at the authority as a confidential web client).
 //!
 //! Each sample is an axum [`Router`](axum::Router) behind `custos-guard`; the `custos` binary
-//! serves it (`custos sample <name>`). This crate depends on `custos-core` and `custos-guard`
-//! only: never on the authority, the directory or custos' own store.
+//! serves it (`custos sample <name>`). This crate depends on `custos-core`, `custos-guard` and
+//! `custos-jose` (randomness, HMAC, hashing for the sign-in) only: never on the authority, the
+//! directory or custos' own store, which it reaches over HTTP like any client.
 
 pub mod business_central;
 pub mod common;

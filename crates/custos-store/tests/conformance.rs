@@ -130,6 +130,7 @@ macro_rules! conformance {
                 audits_commit_with_their_change,
                 credential_changes_record_key_lists_without_secrets,
                 audits_are_read_per_tenant_newest_first_in_pages,
+                a_dropped_write_leaves_the_pool_usable,
             ]
         );
     };

@@ -14,6 +14,8 @@ for _variable in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE"):
     os.environ.pop(_variable, None)
 os.environ["NO_PROXY"] = "localhost,127.0.0.1,::1"
 
+import shutil  # noqa: E402
+
 import pytest  # noqa: E402
 
 import certificates  # noqa: E402
@@ -89,3 +91,24 @@ def resource(request: pytest.FixtureRequest, world: World) -> Resource:
 def interactive(world: World) -> interactive_world.Interactive:
     """A user, a web client and a public client for the sign-in tests (interactive.py)."""
     return interactive_world.provision(world)
+
+
+@pytest.fixture
+def chromium(tmp_path):
+    """Headless Chromium driven by Selenium (Debian's chromium and chromium-driver), trusting any
+    certificate (custos' development CA is not in the browser's store)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    binary = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver_path = shutil.which("chromedriver")
+    assert binary and driver_path, "chromium and chromium-driver are required (.ci/run installs them)"
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--ignore-certificate-errors", f"--user-data-dir={tmp_path / 'chromium-profile'}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()

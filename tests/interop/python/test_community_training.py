@@ -41,7 +41,7 @@ READY_PATTERN = re.compile(r"community-training sample listening on http://127\.
 MI_ENV_VARS = ("IDENTITY_ENDPOINT", "IDENTITY_HEADER", "IDENTITY_SERVER_THUMBPRINT", "MSI_ENDPOINT", "MSI_SECRET",
                "IMDS_ENDPOINT", "AZURE_POD_IDENTITY_AUTHORITY_HOST", "MSAL_MANAGED_IDENTITY_ENDPOINT",
                "AZURE_FEDERATED_TOKEN_FILE", "AZURE_CLIENT_ID")
-OPERATIONS = {("get", "/api/v2/Profile"), ("get", "/api/v1/users"), ("post", "/api/v1/users"),
+OPERATIONS = {("get", "/api/v2/Profile"), ("get", "/api/v2/Profile/Role"), ("get", "/api/v1/users"), ("post", "/api/v1/users"),
               ("get", "/api/v1/Courses"), ("get", "/api/v1/learningpaths"), ("get", "/api/v1/organization"),
               ("post", "/api/v1/organization"), ("put", "/api/v1/organization/{orgId}"),
               ("delete", "/api/v1/organization/{orgId}")}

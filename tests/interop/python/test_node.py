@@ -1,5 +1,6 @@
-"""Runs the MSAL Node suites (tests/interop/node: secret, certificate and managed identity) against the same
-server and apps; the managed-identity suite gets its own identity and `custos agent`."""
+"""Runs the MSAL Node suites (tests/interop/node: secret, certificate, managed identity and the interactive
+user flows) against the same server and apps; the managed-identity suite gets its own identity and `custos
+agent`, the user flows the session's interactive world (interactive.py)."""
 
 from __future__ import annotations
 
@@ -12,17 +13,18 @@ from pathlib import Path
 import pytest
 
 from custos_server import REPO_ROOT
+from interactive import WEB_REDIRECT, Interactive
 from managed_identities import create_identity, running_agent
 from world import World
 
 NODE_DIR = REPO_ROOT / "tests" / "interop" / "node"
 NODE_TIMEOUT_S = 180
 # token.test.mjs: 2 resources + wrong secret; cert.test.mjs: 2 resources; mi.test.mjs: 3 selections + another
-# identity.
-NODE_TESTS = 9
+# identity; user.test.mjs: confidential client with refresh, public client with PKCE.
+NODE_TESTS = 11
 
 
-def test_msal_node_suite(world: World, tmp_path: Path) -> None:
+def test_msal_node_suite(world: World, interactive: Interactive, tmp_path: Path) -> None:
     node = shutil.which("node")
     if node is None:
         pytest.fail("node is not on PATH", pytrace=False)
@@ -33,10 +35,12 @@ def test_msal_node_suite(world: World, tmp_path: Path) -> None:
     key_file.write_text(world.cert_daemon.certificate.key_pem)
     mi = create_identity(world, "interop-node-mi")
     with running_agent(world, mi, tmp_path) as exports:
-        _run_node(node, world, key_file, mi, exports)
+        _run_node(node, world, interactive, key_file, mi, exports)
 
 
-def _run_node(node: str, world: World, key_file: Path, mi: dict, exports: dict[str, str]) -> None:
+def _run_node(
+    node: str, world: World, interactive: Interactive, key_file: Path, mi: dict, exports: dict[str, str]
+) -> None:
     env = dict(os.environ)
     env.update(
         {
@@ -55,6 +59,14 @@ def _run_node(node: str, world: World, key_file: Path, mi: dict, exports: dict[s
             "CUSTOS_INTEROP_MI_IDENTITY_HEADER": exports["IDENTITY_HEADER"],
             "CUSTOS_INTEROP_MI_CLIENT_ID": mi["appId"],
             "CUSTOS_INTEROP_MI_OBJECT_ID": mi["id"],
+            "CUSTOS_INTEROP_USER_UPN": interactive.upn,
+            "CUSTOS_INTEROP_USER_PASSWORD": interactive.password,
+            "CUSTOS_INTEROP_USER_ID": interactive.user_id,
+            "CUSTOS_INTEROP_USER_SCOPE": interactive.scope,
+            "CUSTOS_INTEROP_WEB_CLIENT_ID": interactive.web_app_id,
+            "CUSTOS_INTEROP_WEB_CLIENT_SECRET": interactive.web_secret,
+            "CUSTOS_INTEROP_WEB_REDIRECT": WEB_REDIRECT,
+            "CUSTOS_INTEROP_PUBLIC_CLIENT_ID": interactive.public_app_id,
             "CUSTOS_INTEROP_RESOURCES": json.dumps(
                 [
                     {

@@ -61,6 +61,28 @@ pub enum FetchError {
     },
 }
 
+/// The HTTP client the guard talks to the authority with: [`FETCH_TIMEOUT`] to connect and to answer,
+/// no redirects, no proxy, and the configured `CaFile` trusted besides the system roots. An API that
+/// also calls the authority itself (a web API signing users in, redeeming codes) uses the same client so
+/// that it trusts exactly what its guard trusts.
+pub fn authority_http_client(config: &GuardConfig) -> Result<Client, FetchError> {
+    let mut builder = Client::builder()
+        .timeout(FETCH_TIMEOUT)
+        .connect_timeout(FETCH_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy();
+    if let Some(path) = config.ca_file() {
+        let ca_error = |reason: String| FetchError::CaFile { path: path.display().to_string(), reason };
+        let pem = std::fs::read(path).map_err(|e| ca_error(e.to_string()))?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| ca_error(e.to_string()))?;
+        if certs.is_empty() {
+            return Err(ca_error("no certificate found".to_owned()));
+        }
+        builder = builder.tls_certs_merge(certs);
+    }
+    builder.build().map_err(|e| FetchError::Client(e.to_string()))
+}
+
 /// The parts of an OpenID discovery document the guard uses.
 #[derive(Debug, Clone, Deserialize)]
 struct DiscoveryDocument {
@@ -87,21 +109,7 @@ pub(crate) struct MetadataClient {
 impl MetadataClient {
     /// Builds the client, loading the configured CA file.
     pub(crate) fn new(config: &GuardConfig) -> Result<Self, FetchError> {
-        let mut builder = Client::builder()
-            .timeout(FETCH_TIMEOUT)
-            .connect_timeout(FETCH_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy();
-        if let Some(path) = config.ca_file() {
-            let ca_error = |reason: String| FetchError::CaFile { path: path.display().to_string(), reason };
-            let pem = std::fs::read(path).map_err(|e| ca_error(e.to_string()))?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| ca_error(e.to_string()))?;
-            if certs.is_empty() {
-                return Err(ca_error("no certificate found".to_owned()));
-            }
-            builder = builder.tls_certs_merge(certs);
-        }
-        let client = builder.build().map_err(|e| FetchError::Client(e.to_string()))?;
+        let client = authority_http_client(config)?;
         let mut authority = config.authority().clone();
         if !authority.path().ends_with('/') {
             let path = format!("{}/", authority.path());

@@ -20,7 +20,7 @@ use time::OffsetDateTime;
 
 use crate::config::GuardConfig;
 use fetch::{Discovered, MetadataClient};
-pub use fetch::{FETCH_TIMEOUT, FetchError, MAX_DOCUMENT_BYTES};
+pub use fetch::{FETCH_TIMEOUT, FetchError, MAX_DOCUMENT_BYTES, authority_http_client};
 use ring::KeyRing;
 pub use ring::{MAX_KEYS, MAX_KID_LEN};
 

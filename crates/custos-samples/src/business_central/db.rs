@@ -3,8 +3,8 @@
 
 use super::seed;
 use custos_core::Clock;
-use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqlitePool, Transaction};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -41,6 +41,36 @@ pub(crate) enum DbError {
         #[source]
         source: sqlx::migrate::MigrateError,
     },
+}
+
+/// How a transaction begins: `BEGIN IMMEDIATE` takes SQLite's write lock at once (so a concurrent
+/// writer waits for the busy timeout instead of failing when a read would have to be upgraded),
+/// `BEGIN` takes none until the first write (reads).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Begin {
+    /// `BEGIN IMMEDIATE`.
+    Write,
+    /// `BEGIN`.
+    Read,
+}
+
+/// Begins a transaction on `pool`. sqlx's begin is not cancel-safe (a future dropped after `BEGIN`
+/// left but before the transaction came back returns the connection to the pool inside an open
+/// transaction, and every later begin on it fails), and a client that disconnects drops its
+/// handler's future; so the begin runs on its own task, and a transaction nobody waits for any
+/// more is dropped there, which rolls it back.
+pub(crate) async fn begin(
+    pool: &SqlitePool,
+    how: Begin,
+) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
+    let pool = pool.clone();
+    let statement = match how {
+        Begin::Write => "BEGIN IMMEDIATE",
+        Begin::Read => "BEGIN",
+    };
+    tokio::spawn(async move { pool.begin_with(statement).await })
+        .await
+        .map_err(|_| sqlx::Error::WorkerCrashed)?
 }
 
 /// The Business Central sample's database.
@@ -144,5 +174,27 @@ mod tests {
         let clock = FixedClock::new(datetime!(2026-01-02 03:04:05 UTC));
         let error = Db::open(&file, &clock).await.unwrap_err();
         assert!(matches!(error, DbError::DataDir { .. }), "{error}");
+    }
+
+    /// A begin whose caller went away at any point leaves no open transaction behind: the next
+    /// writes on every pooled connection still begin (`BEGIN IMMEDIATE`) and commit.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_dropped_begin_leaves_the_pool_usable() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = FixedClock::new(datetime!(2026-01-02 03:04:05 UTC));
+        let db = Db::open(dir.path(), &clock).await.unwrap();
+        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+        for polls in (1..=4).cycle().take(32) {
+            let mut begin = std::pin::pin!(begin(db.pool(), Begin::Write));
+            for _ in 0..polls {
+                let _ = begin.as_mut().poll(&mut context);
+            }
+            tokio::task::yield_now().await;
+        }
+        for n in 0..8 {
+            let mut tx = begin(db.pool(), Begin::Write).await.expect("a begin after dropped ones");
+            sqlx::query("UPDATE companies SET name = name").execute(&mut *tx).await.unwrap();
+            tx.commit().await.unwrap_or_else(|e| panic!("commit {n}: {e}"));
+        }
     }
 }

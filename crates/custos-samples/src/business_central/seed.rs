@@ -1,6 +1,7 @@
 //! The demo data a fresh database starts with: the company "CRONUS USA, Inc." of BC's docs
 //! (BCDOCS `api/dynamics_company_get.md`) with a few customers, items and vendors.
 
+use super::db::{self, Begin};
 use super::entities::codec::{format_guid, format_instant};
 use sqlx::SqlitePool;
 use time::OffsetDateTime;
@@ -41,7 +42,7 @@ const VENDORS: [(&str, &str, &str, &str, &str); 4] = [
 
 /// Seeds the demo company and its records unless a company exists already.
 pub(crate) async fn seed_if_empty(pool: &SqlitePool, now: OffsetDateTime) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = db::begin(pool, Begin::Write).await?;
     let companies: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM companies").fetch_one(&mut *tx).await?;
     if companies > 0 {
         return Ok(());

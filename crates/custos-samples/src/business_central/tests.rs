@@ -46,6 +46,7 @@ impl Sample {
             scopes: Vec::new(),
             token_version: TokenVersion::V1,
             kind: PrincipalKind::App,
+            user: None,
         };
         let router: Router = api::router()
             .merge(automation::router())

@@ -39,6 +39,20 @@ pub enum ApiError {
     /// The database failed; logged, never shown to the caller (500).
     #[error("storage error: {0}")]
     Storage(#[from] sqlx::Error),
+    /// The authority refused a refresh token (400); its OAuth `error` and AADSTS codes are passed on.
+    #[error("the authority refused the refresh token: {error}: {description}")]
+    TokenRefused {
+        /// `error` (`invalid_grant`, ...).
+        error: String,
+        /// `error_description`.
+        description: String,
+        /// `error_codes`.
+        codes: Vec<u32>,
+    },
+    /// The authority could not be used: unreachable, a malformed answer, or it refused the sample's
+    /// own credentials (502; the text is logged, not shown).
+    #[error("the authority could not be used: {0}")]
+    Upstream(String),
 }
 
 impl ApiError {
@@ -57,6 +71,8 @@ impl ApiError {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::TokenRefused { .. } => StatusCode::BAD_REQUEST,
+            Self::Upstream(_) => StatusCode::BAD_GATEWAY,
         }
     }
 }
@@ -78,6 +94,12 @@ pub struct Problem {
     /// Validation failures by field (`$` is the body as a whole).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<FieldErrors>,
+    /// The authority's OAuth error, when it refused a refresh token (custos' extension member).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The authority's AADSTS codes with [`error`](Self::error).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_codes: Option<Vec<u32>>,
     /// Correlates the response with the sample's log.
     pub trace_id: String,
 }
@@ -90,6 +112,7 @@ fn rfc9110_section(status: StatusCode) -> &'static str {
         409 => "https://tools.ietf.org/html/rfc9110#section-15.5.10",
         413 => "https://tools.ietf.org/html/rfc9110#section-15.5.14",
         415 => "https://tools.ietf.org/html/rfc9110#section-15.5.16",
+        502 => "https://tools.ietf.org/html/rfc9110#section-15.6.3",
         _ => "https://tools.ietf.org/html/rfc9110#section-15.6.1",
     }
 }
@@ -108,6 +131,18 @@ impl ApiError {
             Self::MethodNotAllowed => ("Method Not Allowed".to_owned(), Some(self.to_string()), None),
             Self::UnsupportedMediaType => ("Unsupported Media Type".to_owned(), Some(self.to_string()), None),
             Self::PayloadTooLarge => ("Payload Too Large".to_owned(), Some(self.to_string()), None),
+            Self::TokenRefused { description, .. } => {
+                ("The refresh token was refused.".to_owned(), Some(description.clone()), None)
+            }
+            Self::Upstream(_) => (
+                "Bad Gateway".to_owned(),
+                Some("The identity provider could not complete the request.".to_owned()),
+                None,
+            ),
+        };
+        let (error, error_codes) = match self {
+            Self::TokenRefused { error, codes, .. } => (Some(error.clone()), Some(codes.clone())),
+            _ => (None, None),
         };
         Problem {
             kind: rfc9110_section(status),
@@ -115,6 +150,8 @@ impl ApiError {
             status: status.as_u16(),
             detail,
             errors,
+            error,
+            error_codes,
             trace_id: uuid::Uuid::new_v4().to_string(),
         }
     }
@@ -126,6 +163,9 @@ impl IntoResponse for ApiError {
         match &self {
             Self::Storage(error) => {
                 tracing::error!(trace_id = %problem.trace_id, %error, "community-training storage failure");
+            }
+            Self::Upstream(error) => {
+                tracing::warn!(trace_id = %problem.trace_id, %error, "community-training: the authority failed");
             }
             other => tracing::info!(trace_id = %problem.trace_id, status = problem.status, reason = %other,
                 "community-training request refused"),

@@ -8,8 +8,8 @@ use utoipa::{Modify, OpenApi};
 use super::error::Problem;
 use super::routes::{catalog, organizations, profile, users};
 use super::shapes::{
-    ContactType, Course, CourseCategory, LearningPath, Organization, OrganizationInput, Profile, User,
-    UserInput,
+    ContactType, Course, CourseCategory, LearningPath, Organization, OrganizationInput, Profile, ProfileRole,
+    User, UserInput,
 };
 
 /// The sample's OpenAPI description.
@@ -18,11 +18,13 @@ use super::shapes::{
     info(
         title = "Community Training-style API (custos sample)",
         description = "Routes of Microsoft Community Training's REST API, protected with seed 000's S2S settings. \
-Every call needs an app token for the API's Application ID URI and the header `ClientType: Service`. \
+Services call with an app token for the API's Application ID URI and the header `ClientType: Service`; \
+signed-in users (with `Scopes` set) call the profile and catalogue routes with their delegated token. \
 Shapes other than the course catalogue and the organization are custos' own."
     ),
     paths(
         profile::profile,
+        profile::role,
         users::search,
         users::add_or_update,
         catalog::courses,
@@ -33,7 +35,7 @@ Shapes other than the course catalogue and the organization are custos' own."
         organizations::delete,
     ),
     components(schemas(
-        Profile, User, UserInput, ContactType, Organization, OrganizationInput, CourseCategory, Course, LearningPath,
+        Profile, ProfileRole, User, UserInput, ContactType, Organization, OrganizationInput, CourseCategory, Course, LearningPath,
         Problem
     )),
     modifiers(&SecuritySchemes)
@@ -92,6 +94,7 @@ mod tests {
                 "get /api/v1/organization",
                 "get /api/v1/users",
                 "get /api/v2/Profile",
+                "get /api/v2/Profile/Role",
                 "post /api/v1/organization",
                 "post /api/v1/users",
                 "put /api/v1/organization/{orgId}",

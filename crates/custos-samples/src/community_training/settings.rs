@@ -1,8 +1,8 @@
 //! The sample's configuration: seed 000's App Service settings, read from environment variables with
 //! exactly their names (`ServiceAuthEnabled`, `ServiceAuthAudience`, `ServiceAuthTenantId`,
 //! `ServiceAuthTenantName`, `ServiceObjectIds`, `ServiceApplicationIds`, `ServiceAuthRole`,
-//! `RequireClientTypeHeader`, `Authority`, `CaFile`) plus seed 003's `EnableSwagger`, merged with the
-//! command line.
+//! `RequireClientTypeHeader`, `Authority`, `CaFile`) plus seed 003's `EnableSwagger` and the user path's
+//! `Scopes` and `UserAuth*` variables ([`super::user_settings`]), merged with the command line.
 //!
 //! Precedence: `--authority`, `--tenant` and `--ca` fill `Authority`, `ServiceAuthTenantId` and
 //! `CaFile`. When a variable is set too, it must say the same thing (same URL up to a trailing slash,
@@ -14,6 +14,7 @@
 use custos_guard::{ConfigError, GuardConfig, GuardConfigInput};
 use uuid::Uuid;
 
+use super::user_settings::{self, UserSettings, UserSettingsError};
 use crate::ServeArgs;
 
 /// The variable that turns the OpenAPI document and Swagger UI on (seed 003).
@@ -42,19 +43,29 @@ pub enum SettingsError {
     /// `EnableSwagger` is neither `true` nor `false`.
     #[error("EnableSwagger must be true or false")]
     EnableSwagger,
+    /// A user-path setting (`Scopes`, `UserAuth*`) is missing, invalid or unused.
+    #[error(transparent)]
+    User(#[from] UserSettingsError),
 }
 
 /// The validated settings the sample runs with.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// What the guard enforces.
+    /// What the guard enforces (user tokens accepted exactly when `Scopes` is set).
     pub guard: GuardConfig,
     /// Serve `/swagger` (OpenAPI document and UI) without a token.
     pub enable_swagger: bool,
+    /// The required scopes of user tokens and, with `UserAuthEnabled`, the sign-in client.
+    pub user: UserSettings,
 }
 
-/// Reads the settings from `lookup` (usually `std::env::var`) and the command line.
-pub fn resolve(args: &ServeArgs, lookup: impl Fn(&str) -> Option<String>) -> Result<Settings, SettingsError> {
+/// Reads the settings from `lookup` (usually `std::env::var`), the command line and, when given, the
+/// file holding the sign-in client's secret.
+pub fn resolve(
+    args: &ServeArgs,
+    secret_file: Option<&std::path::Path>,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<Settings, SettingsError> {
     let mut input = GuardConfigInput::from_vars(&lookup)?;
     input.authority =
         Some(merge("authority", "Authority", &args.authority, input.authority.take(), |a, b| {
@@ -85,7 +96,10 @@ pub fn resolve(args: &ServeArgs, lookup: impl Fn(&str) -> Option<String>) -> Res
         Some(v) if v.eq_ignore_ascii_case("false") => false,
         Some(_) => return Err(SettingsError::EnableSwagger),
     };
-    Ok(Settings { guard: input.validate()?, enable_swagger })
+    let guard = input.validate()?;
+    let user = user_settings::resolve(&lookup, secret_file, guard.audiences())?;
+    let guard = guard.with_user_tokens(user.scopes.is_some());
+    Ok(Settings { guard, enable_swagger, user })
 }
 
 /// The command line's value, after checking that the variable (when set) agrees with it.
@@ -126,7 +140,7 @@ mod tests {
     fn resolve_with(ca: Option<&str>, vars: &[(&str, &str)]) -> Result<Settings, SettingsError> {
         let vars: HashMap<String, String> =
             vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
-        resolve(&args(ca), |k| vars.get(k).cloned())
+        resolve(&args(ca), None, |k| vars.get(k).cloned())
     }
 
     #[test]
@@ -156,6 +170,21 @@ mod tests {
         assert_eq!(guard.policy().application_ids().len(), 1);
         assert_eq!(guard.audiences(), ["6f9619ff-8b86-d011-b42d-00c04fc964ff".to_owned(), API.to_owned()]);
         assert!(!settings.enable_swagger);
+        assert!(!guard.accept_user_tokens(), "no Scopes, no user tokens");
+        assert!(settings.user.sign_in.is_none());
+    }
+
+    #[test]
+    fn scopes_turn_user_tokens_on_and_user_auth_errors_name_the_variable() {
+        let settings =
+            resolve_with(None, &[("ServiceAuthAudience", API), ("Scopes", "access_as_user")]).unwrap();
+        assert!(settings.guard.accept_user_tokens());
+        assert_eq!(
+            resolve_with(None, &[("ServiceAuthAudience", API), ("UserAuthEnabled", "true")])
+                .unwrap_err()
+                .to_string(),
+            "Scopes is required when UserAuthEnabled is true"
+        );
     }
 
     #[test]

@@ -24,21 +24,38 @@ pub const MAX_CONTACT: usize = 254;
 pub const MAX_SEARCH_TERM: usize = 100;
 
 /// The caller as the API sees it. *custos' own shape*: MCT's `GET /api/v2/Profile` answers a
-/// signed-in user's profile, whose JSON is not documented; for a service caller the sample answers
-/// the identity the guard validated.
+/// signed-in user's profile, whose JSON is not documented; the sample answers the identity the guard
+/// validated, a service's or a user's. The user's members are absent for services.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Profile {
-    /// `oid`: the calling service principal or managed identity.
+    /// `oid`: the calling service principal, managed identity or user.
     pub object_id: Uuid,
-    /// `appid`/`azp`: the calling application.
+    /// `appid`/`azp`: the calling application (for a user, the application they signed in to).
     pub application_id: Uuid,
     /// `tid`.
     pub tenant_id: Uuid,
     /// App roles the token carries.
     pub roles: Vec<String>,
-    /// Always `Service` (the sample accepts app tokens only).
+    /// `Service` (app token) or `User` (delegated token).
     pub caller_type: &'static str,
+    /// A user's `upn` or `preferred_username`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_principal_name: Option<String>,
+    /// A user's display name (`name`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// A user token's delegated scopes (`scp`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+}
+
+/// The signed-in user's role in the portal. *custos' own shape*.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileRole {
+    /// `Global Administrator` or `Learner`.
+    pub role: &'static str,
 }
 
 /// How a learner is reached (MCT signs learners in by e-mail or phone).

@@ -34,13 +34,14 @@ fn caller() -> Principal {
         scopes: Vec::new(),
         token_version: TokenVersion::V1,
         kind: PrincipalKind::App,
+        user: None,
     }
 }
 
 async fn api() -> Api {
     let dir = tempfile::tempdir().unwrap();
     let db = Db::open(dir.path(), TENANT.parse().unwrap()).await.unwrap();
-    let routes = api_routes(AppState { db }).layer(axum::Extension(caller()));
+    let routes = api_routes(AppState { db }, |routes, _| routes).layer(axum::Extension(caller()));
     Api { router: assemble(routes, Some(openapi::document_json().unwrap())), _dir: dir }
 }
 
@@ -429,7 +430,7 @@ async fn the_guard_stands_in_front_of_every_api_route() {
     ))
     .unwrap();
     let guard = Arc::new(Guard::new(config, Arc::new(SystemClock)).unwrap());
-    let router = app(AppState { db }, guard, None);
+    let router = app(AppState { db }, guard, None, None, None);
     for uri in ["/api/v2/Profile", "/api/v1/users?searchTerm=a", "/api/v1/Courses", "/api/v1/organization"] {
         let response = router.clone().oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{uri}");

@@ -3,8 +3,8 @@
 //! text with U+0000 is refused, a lookup by such text finds nothing.
 
 use super::{Dialect, Statement};
-use crate::StoreResult;
 use crate::codec::map_db_error;
+use crate::{StoreError, StoreResult};
 use custos_core::audit::DirectoryAudit;
 use sqlx::pool::PoolConnection;
 use sqlx::{Pool, Transaction};
@@ -14,8 +14,19 @@ async fn connection<D: Dialect>(pool: &Pool<D>) -> StoreResult<PoolConnection<D>
 }
 
 /// Begins a write transaction; the caller has checked its statements ([`super::check_all`]) first.
+///
+/// sqlx's `begin` is not cancel-safe: a future dropped after `BEGIN` went to the database but
+/// before the transaction came back (an HTTP client that disconnects drops its handler's future)
+/// returned the connection to the pool inside an open transaction, and every later write on it
+/// failed. So the begin runs on its own task, which finishes even when the caller is gone; if
+/// it is, the transaction it hands back is dropped, and dropping one rolls it back. Once the
+/// caller holds the transaction, dropping it mid-way is safe the same way.
 pub(super) async fn begin_write<D: Dialect>(pool: &Pool<D>) -> StoreResult<Transaction<'static, D>> {
-    pool.begin_with(D::BEGIN_WRITE).await.map_err(map_db_error)
+    let pool = pool.clone();
+    tokio::spawn(async move { pool.begin_with(D::BEGIN_WRITE).await })
+        .await
+        .map_err(|e| StoreError::Backend(format!("beginning a transaction: {e}")))?
+        .map_err(map_db_error)
 }
 
 /// Runs a write on its own; the number of rows it changed.

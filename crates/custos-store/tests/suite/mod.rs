@@ -2,6 +2,7 @@
 
 mod audits;
 mod cache;
+mod cancellation;
 mod credentials;
 mod federated;
 mod identifier_uris;
@@ -13,6 +14,7 @@ mod users;
 
 pub(crate) use audits::*;
 pub(crate) use cache::*;
+pub(crate) use cancellation::*;
 pub(crate) use credentials::*;
 pub(crate) use federated::*;
 pub(crate) use identifier_uris::*;

@@ -9,6 +9,7 @@ use super::read::require_company;
 use super::response::{
     context_url, created_no_content, entity_json, entity_response, entity_url, row_etag, set_header,
 };
+use crate::business_central::db::{self, Begin};
 use crate::business_central::entities::EntityDef;
 use crate::business_central::entities::codec::{Write, parse_body};
 use crate::business_central::entities::store::{self, Scope};
@@ -54,7 +55,7 @@ pub(super) async fn create(
     let company_id = company.to_string();
     // IMMEDIATE: the number series is read and used under one write lock, so concurrent POSTs
     // queue (busy timeout) instead of failing to upgrade a read snapshot.
-    let mut tx = state.db.pool().begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = db::begin(state.db.pool(), Begin::Write).await?;
     let id = store::insert(&mut tx, def, &company_id, values, state.clock.now()).await?;
     tx.commit().await?;
     let scope = Scope { def, company_id: Some(&company_id) };

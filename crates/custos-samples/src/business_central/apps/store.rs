@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::access;
 use super::model::{AppError, AppState, Application, ClientId, Description, normalise_role_id};
+use crate::business_central::db::{Begin, begin};
 
 /// The card store over the sample's database.
 #[derive(Clone, Copy)]
@@ -53,7 +54,7 @@ impl<'a> Applications<'a> {
     /// concurrent writer (another `apps` command, the running sample) makes it wait for the busy
     /// timeout instead of failing when a read would have to be upgraded.
     async fn write(&self) -> Result<Transaction<'a, Sqlite>, sqlx::Error> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await
+        begin(self.pool, Begin::Write).await
     }
 
     /// A write transaction and the card `id` (not found → [`AppError::NotFound`]).
@@ -187,12 +188,12 @@ impl<'a> Applications<'a> {
 
     /// One card.
     pub(crate) async fn get(&self, id: ClientId) -> Result<Application, AppError> {
-        finish(self.pool.begin().await?, id).await
+        finish(begin(self.pool, Begin::Read).await?, id).await
     }
 
     /// Every card, by Client ID.
     pub(crate) async fn list(&self) -> Result<Vec<Application>, AppError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = begin(self.pool, Begin::Read).await?;
         let rows: Vec<CardRow> =
             sqlx::query_as(&format!("{SELECT_CARD} ORDER BY a.client_id")).fetch_all(&mut *tx).await?;
         let mut cards = Vec::with_capacity(rows.len());

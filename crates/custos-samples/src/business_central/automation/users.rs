@@ -13,6 +13,7 @@ use super::entities::USERS;
 use super::query::Table;
 use super::respond::{self, Call};
 use crate::business_central::apps::permission_sets::SECURITY;
+use crate::business_central::db::{self, Begin};
 use crate::business_central::entities::codec::{Write, format_guid, format_instant, parse_body, text_of};
 use crate::business_central::error::{BcError, UserRule};
 use crate::business_central::etag::{IfMatch, etag};
@@ -42,7 +43,7 @@ pub(crate) async fn update(
     let values = parse_body(&USERS, call.body, Write::Update)?;
     let now = format_instant(state.clock.now());
     let new_state = text_of(&values, "state").map(str::to_owned);
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = db::begin(pool, Begin::Write).await?;
     if let Some(new_state) = &new_state {
         let current: Option<(String, String)> =
             sqlx::query_as("SELECT state, licenseType FROM users WHERE userSecurityId = ?")

@@ -1,10 +1,14 @@
 //! The API routes of resource-apis.md §4.3 that the sample implements, one module per area, and the
 //! router that ties them together (without the guard, which [`super::app`] adds).
 //!
+//! Each route says which callers it takes ([`Callers`], security.md §9 E38): the catalogue and the
+//! profile take services and signed-in users, `/api/v2/Profile/Role` only users, and the
+//! administration routes (users, organizations) only services.
+//!
 //! ASP.NET Core matches routes case-insensitively, and MCT's own documents spell them both ways
-//! (`/Courses`, `/courses/{id}/register`), so paths under `/api/` are matched case-insensitively here
-//! too: routes are registered in lower case and [`lowercase_api_path`] folds the request path before
-//! routing (the query is left alone).
+//! (`/Courses`, `/courses/{id}/register`), so paths under `/api/` and `/ExternalAuthentication/` are
+//! matched case-insensitively here too: routes are registered in lower case and [`lowercase_api_path`]
+//! folds the request path before routing (the query is left alone).
 
 pub mod catalog;
 pub mod organizations;
@@ -39,16 +43,39 @@ pub struct AppState {
     pub db: Db,
 }
 
-/// The API routes (lower-case paths), with the body limit; no guard.
-pub fn api_routes(state: AppState) -> Router {
-    Router::new()
-        .route("/api/v2/profile", get(profile::profile))
+/// Which tokens a group of routes takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Callers {
+    /// App tokens under seed 000's rules only; a user's token is refused (the administration routes).
+    Services,
+    /// Delegated tokens with a required scope (`Scopes`) only; an app token is refused.
+    Users,
+    /// Either: "app role OR delegated scope".
+    ServicesAndUsers,
+}
+
+/// The API routes (lower-case paths), with the body limit. `protect` puts each group of routes behind
+/// the guard with the rule of its [`Callers`] (tests pass the routes through unguarded).
+pub fn api_routes(
+    state: AppState,
+    protect: impl Fn(Router<AppState>, Callers) -> Router<AppState>,
+) -> Router {
+    let services = Router::new()
         .route("/api/v1/users", get(users::search).post(users::add_or_update))
-        .route("/api/v1/courses", get(catalog::courses))
-        .route("/api/v1/learningpaths", get(catalog::learning_paths))
         .route("/api/v1/organization", get(organizations::list).post(organizations::create))
         .route("/api/v1/organization/{org_id}", put(organizations::update).delete(organizations::delete))
-        .method_not_allowed_fallback(method_not_allowed)
+        .method_not_allowed_fallback(method_not_allowed);
+    let either = Router::new()
+        .route("/api/v2/profile", get(profile::profile))
+        .route("/api/v1/courses", get(catalog::courses))
+        .route("/api/v1/learningpaths", get(catalog::learning_paths))
+        .method_not_allowed_fallback(method_not_allowed);
+    let users = Router::new()
+        .route("/api/v2/profile/role", get(profile::role))
+        .method_not_allowed_fallback(method_not_allowed);
+    protect(services, Callers::Services)
+        .merge(protect(either, Callers::ServicesAndUsers))
+        .merge(protect(users, Callers::Users))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
@@ -63,13 +90,18 @@ pub async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
 }
 
-/// Folds the path of an `/api/...` request to lower case, keeping the query as sent.
+/// Path prefixes matched case-insensitively.
+const FOLDED_PREFIXES: [&str; 2] = ["/api/", "/externalauthentication/"];
+
+/// Folds the path of an `/api/...` or `/ExternalAuthentication/...` request to lower case, keeping the
+/// query as sent.
 pub fn lowercase_api_path<B>(mut request: axum::http::Request<B>) -> axum::http::Request<B> {
     let uri = request.uri();
     let path = uri.path();
-    if !path.get(..5).is_some_and(|p| p.eq_ignore_ascii_case("/api/"))
-        || !path.bytes().any(|b| b.is_ascii_uppercase())
-    {
+    let folded_prefix = FOLDED_PREFIXES
+        .iter()
+        .any(|prefix| path.get(..prefix.len()).is_some_and(|p| p.eq_ignore_ascii_case(prefix)));
+    if !folded_prefix || !path.bytes().any(|b| b.is_ascii_uppercase()) {
         return request;
     }
     let folded = match uri.query() {
@@ -100,5 +132,9 @@ mod tests {
         assert_eq!(fold("/API/v1/Users?searchTerm=Ada"), "/api/v1/users?searchTerm=Ada");
         assert_eq!(fold("/swagger/Index.html"), "/swagger/Index.html");
         assert_eq!(fold("/ap"), "/ap");
+        assert_eq!(
+            fold("/ExternalAuthentication/Callback?code=AbC&state=XyZ"),
+            "/externalauthentication/callback?code=AbC&state=XyZ"
+        );
     }
 }
