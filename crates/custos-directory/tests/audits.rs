@@ -113,6 +113,14 @@ async fn application_changes_are_recorded_with_entras_names() {
     assert_eq!(newest["activityDisplayName"], Activity::UpdateApplicationCredentials.display_name());
     assert!(property(newest, "KeyDescription").1.as_str().unwrap().contains("KeyType=AsymmetricX509Cert"));
     assert!(!newest.to_string().contains(&cert.base64()), "no certificate bytes in the record");
+    let reply = h.patch(&format!("/v1.0/applications/{id}"), "admin", json!({"keyCredentials": []})).await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.json);
+    let newest = &records(&h, h.tenant_a()).await[0];
+    let (old, new) = property(newest, "KeyDescription");
+    assert!(
+        old.as_str().unwrap().contains("KeyType=AsymmetricX509Cert") && new == json!("[]"),
+        "{old} -> {new}"
+    );
 
     let fic = json!({"name": "gh-main", "issuer": "https://token.actions.githubusercontent.com",
                      "subject": "repo:o/r:ref:refs/heads/main", "audiences": ["api://AzureADTokenExchange"]});
@@ -308,6 +316,9 @@ async fn admin_api_changes_are_recorded() {
         h.delete(&format!("/admin/v1/tenants/{}/managedIdentities/{mi_id}", h.tenant_a()), "admin").await;
     assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.json);
     one(&h, Activity::RemoveServicePrincipal, mi_id).await;
+    let deleted = &records(&h, h.tenant_a()).await[..2];
+    assert!(deleted.iter().any(|r| r["activityDisplayName"] == "Delete application"), "{deleted:#?}");
+    assert_eq!(deleted[0]["correlationId"], deleted[1]["correlationId"], "one change, one correlation id");
 
     let app = h
         .create_app(json!({"displayName": "activity reader", "signInAudience": "AzureADMultipleOrgs",
