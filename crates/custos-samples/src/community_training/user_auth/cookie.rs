@@ -1,18 +1,19 @@
 //! The sign-in cookie: what the callback needs to finish the sign-in this browser started, carried by
 //! the browser itself so that the sample keeps no per-sign-in state.
 //!
-//! `CtSignIn={state}.{nonce}.{verifier}.{expires}.{tag}`: 32 random bytes each for `state`, `nonce` and
-//! the PKCE verifier (base64url), the expiry in Unix seconds, and an HMAC-SHA-256 tag over the rest
-//! under a key drawn when the sample starts (so a restart ends the sign-ins in progress). The cookie is
+//! `CtSignIn=base64url(AES-256-GCM({state}.{nonce}.{verifier}.{expires}))`: 32 random bytes each for
+//! `state`, `nonce` and the PKCE verifier (base64url) and the expiry in Unix seconds, sealed
+//! (`custos_jose::seal`, the cookie's name as associated data) under a key drawn when the sample
+//! starts, so the browser can neither read the verifier nor change anything, and a restart ends the
+//! sign-ins in progress. The cookie is
 //! `HttpOnly`, `SameSite=Lax` (sent on the authority's top-level redirect to the callback, never on
 //! cross-site subrequests), `Secure` when the public URL is https, scoped to `/ExternalAuthentication`
 //! and lives [`SIGN_IN_LIFETIME_SECS`]. A newer sign-in in the same browser replaces it.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use custos_jose::constant_time;
-use custos_jose::hmac::HmacKey;
 use custos_jose::random::{self, RandomError};
+use custos_jose::{JoseError, constant_time, seal};
 use http::HeaderMap;
 use http::header::COOKIE;
 
@@ -64,23 +65,30 @@ impl SignIn {
 }
 
 /// Seals sign-ins into cookie values and reads them back.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CookieSealer {
-    key: HmacKey,
+    key: [u8; 32],
     secure: bool,
+}
+
+impl std::fmt::Debug for CookieSealer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CookieSealer").field("secure", &self.secure).finish_non_exhaustive()
+    }
 }
 
 impl CookieSealer {
     /// A sealer with a fresh random key; `secure` adds the `Secure` attribute.
     pub fn new(secure: bool) -> Result<Self, RandomError> {
-        Ok(Self { key: HmacKey::new(&random::array::<32>()?), secure })
+        Ok(Self { key: random::array::<32>()?, secure })
     }
 
-    /// The `Set-Cookie` value that stores `sign_in`.
-    pub fn set_cookie(&self, sign_in: &SignIn) -> String {
+    /// The `Set-Cookie` value that stores `sign_in` (fails only when the system's random generator
+    /// does).
+    pub fn set_cookie(&self, sign_in: &SignIn) -> Result<String, JoseError> {
         let body = format!("{}.{}.{}.{}", sign_in.state, sign_in.nonce, sign_in.verifier, sign_in.expires);
-        let tag = URL_SAFE_NO_PAD.encode(self.key.sign(body.as_bytes()));
-        self.attributes(&format!("{COOKIE_NAME}={body}.{tag}"), SIGN_IN_LIFETIME_SECS)
+        let sealed = URL_SAFE_NO_PAD.encode(seal::seal(&self.key, body.as_bytes(), COOKIE_NAME.as_bytes())?);
+        Ok(self.attributes(&format!("{COOKIE_NAME}={sealed}"), SIGN_IN_LIFETIME_SECS))
     }
 
     /// The `Set-Cookie` value that removes the cookie.
@@ -93,7 +101,7 @@ impl CookieSealer {
         format!("{pair}; Path={COOKIE_PATH}; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}")
     }
 
-    /// Every sign-in cookie of the request whose tag verifies and which has not expired at `now`.
+    /// Every sign-in cookie of the request that opens under this key and has not expired at `now`.
     pub fn read(&self, headers: &HeaderMap, now: i64) -> Vec<SignIn> {
         headers
             .get_all(COOKIE)
@@ -107,11 +115,8 @@ impl CookieSealer {
     }
 
     fn open(&self, value: &str) -> Option<SignIn> {
-        let (body, tag) = value.rsplit_once('.')?;
-        let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
-        if !self.key.verify_parts(&[body.as_bytes()], &tag) {
-            return None;
-        }
+        let sealed = URL_SAFE_NO_PAD.decode(value).ok()?;
+        let body = String::from_utf8(seal::open(&self.key, &sealed, COOKIE_NAME.as_bytes()).ok()?).ok()?;
         let mut parts = body.split('.');
         let (state, nonce, verifier, expires) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
         if parts.next().is_some() {
@@ -146,7 +151,10 @@ mod tests {
         let sign_in = SignIn::start(NOW).unwrap();
         assert_eq!(sign_in.state.len(), 43);
         assert!(custos_jose::pkce::verify_s256(&sign_in.challenge(), &sign_in.verifier));
-        let set = sealer.set_cookie(&sign_in);
+        let set = sealer.set_cookie(&sign_in).unwrap();
+        for secret in [&sign_in.state, &sign_in.nonce, &sign_in.verifier] {
+            assert!(!set.contains(secret.as_str()), "nothing readable in the cookie");
+        }
         assert!(
             set.ends_with("; Path=/ExternalAuthentication; Max-Age=600; HttpOnly; SameSite=Lax; Secure"),
             "{set}"
@@ -164,11 +172,14 @@ mod tests {
     #[test]
     fn forged_or_foreign_cookies_are_ignored() {
         let sealer = CookieSealer::new(false).unwrap();
-        let set = sealer.set_cookie(&SignIn::start(NOW).unwrap());
+        let set = sealer.set_cookie(&SignIn::start(NOW).unwrap()).unwrap();
         let value = set.split(';').next().unwrap().strip_prefix("CtSignIn=").unwrap().to_owned();
-        let (body, tag) = value.rsplit_once('.').unwrap();
-        let later = body.rsplit_once('.').unwrap().0.to_owned() + ".9999999999";
-        for forged in [format!("{later}.{tag}"), format!("{body}.AAAA"), body.to_owned(), String::new()] {
+        let mut flipped = URL_SAFE_NO_PAD.decode(&value).unwrap();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 1;
+        let plain = "s.n.v.9999999999".to_owned();
+        let truncated = value[..value.len() - 4].to_owned();
+        for forged in [URL_SAFE_NO_PAD.encode(flipped), plain, truncated, "!".to_owned(), String::new()] {
             assert!(sealer.read(&cookie_header(&format!("CtSignIn={forged}")), NOW).is_empty(), "{forged}");
         }
         let other_process = CookieSealer::new(false).unwrap();

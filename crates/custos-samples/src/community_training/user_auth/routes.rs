@@ -24,7 +24,9 @@ pub const MAX_REFRESH_TOKEN: usize = 8 * 1024;
 /// `GET /ExternalAuthentication/Login`: a fresh sign-in, sealed into the cookie, and a 302 to the
 /// authority's v2 authorize endpoint.
 pub async fn login(State(auth): State<Arc<UserAuth>>) -> Response {
-    let Ok(sign_in) = SignIn::start(auth.clock.unix()) else {
+    let sign_in = SignIn::start(auth.clock.unix()).ok();
+    let cookie = sign_in.as_ref().and_then(|sign_in| auth.cookies.set_cookie(sign_in).ok());
+    let (Some(sign_in), Some(cookie)) = (sign_in, cookie) else {
         tracing::error!("the system random generator failed");
         return page(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -48,7 +50,7 @@ pub async fn login(State(auth): State<Arc<UserAuth>>) -> Response {
     let headers = response.headers_mut();
     no_store(headers);
     set(headers, header::LOCATION, location.as_str());
-    set(headers, header::SET_COOKIE, &auth.cookies.set_cookie(&sign_in));
+    set(headers, header::SET_COOKIE, &cookie);
     response
 }
 
