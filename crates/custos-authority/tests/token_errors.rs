@@ -545,7 +545,10 @@ impl Store for DownStore {
     async fn purge_sign_in_state(&self, _: i64) -> StoreResult<u64> {
         down()
     }
-    async fn directory_audits(&self, _: &custos_store::AuditQuery) -> StoreResult<custos_store::AuditPage> {
+    async fn directory_audits(
+        &self,
+        _: &custos_store::LogQuery,
+    ) -> StoreResult<custos_store::LogPage<custos_core::audit::DirectoryAudit>> {
         down()
     }
     async fn ping(&self) -> StoreResult<()> {

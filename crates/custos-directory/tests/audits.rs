@@ -9,7 +9,7 @@ use common::{BASE, Harness};
 use custos_core::TenantId;
 use custos_core::audit::{Activity, DirectoryAudit};
 use custos_listener::ConnectionInfo;
-use custos_store::AuditQuery;
+use custos_store::LogQuery;
 use custos_testkit::certs::TestCert;
 use http::{Method, Request, StatusCode};
 use serde_json::{Value, json};
@@ -18,7 +18,7 @@ use time::macros::datetime;
 /// Every record of `tenant`, newest first, in Graph's shape.
 async fn records(h: &Harness, tenant: TenantId) -> Vec<Value> {
     let records: Vec<DirectoryAudit> =
-        h.store.directory_audits(&AuditQuery::newest(tenant, 1000)).await.unwrap().records;
+        h.store.directory_audits(&LogQuery::newest(tenant, 1000)).await.unwrap().records;
     records.iter().map(DirectoryAudit::to_graph).collect()
 }
 

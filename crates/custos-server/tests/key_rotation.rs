@@ -214,8 +214,7 @@ async fn a_drill_rotation_signs_the_next_token_with_the_new_key_and_keeps_the_ol
     assert_eq!(listed[0]["retires"], "2030-01-02T01:04:59Z");
 
     // The rotation is recorded installation-wide: the new key, and the old one retired.
-    let query =
-        custos_store::AuditQuery { tenant: None, ..custos_store::AuditQuery::newest(a.fx.tenant, 100) };
+    let query = custos_store::LogQuery { tenant: None, ..custos_store::LogQuery::newest(a.fx.tenant, 100) };
     let records = a.fx.directory.store().directory_audits(&query).await.unwrap().records;
     let about = |kid: &str, activity: custos_core::audit::Activity| {
         records.iter().filter(|r| r.activity == activity && r.targets[0].id == kid).count()

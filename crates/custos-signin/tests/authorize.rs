@@ -139,7 +139,7 @@ async fn sign_in_consent_and_code_with_pkce_and_client_info() {
     assert!(done.location().starts_with("https://app.example/cb?code="));
     assert_eq!(fields["state"], "st&te");
     // The consent is recorded as Alice's, from the browser's address, with the grant it made.
-    let query = custos_store::AuditQuery::newest(f.contoso.id, 100);
+    let query = custos_store::LogQuery::newest(f.contoso.id, 100);
     let records = f.store.directory_audits(&query).await.unwrap().records;
     let consented: Vec<_> = records
         .iter()

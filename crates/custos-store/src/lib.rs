@@ -348,31 +348,31 @@ pub trait Store: Send + Sync + 'static {
     async fn purge_assertion_markers(&self, now: i64) -> StoreResult<u64>;
 
     // --- directory audits
-    /// The directory audits `query` asks for, newest first (by time, then insertion order), with
+    /// The directory audits `query` asks for, in its order (by time, then insertion order), with
     /// where the next page starts; only the records of `query.tenant` (or, for `None`, the
     /// installation-wide ones).
-    async fn directory_audits(&self, query: &AuditQuery) -> StoreResult<AuditPage>;
+    async fn directory_audits(&self, query: &LogQuery) -> StoreResult<LogPage<DirectoryAudit>>;
 
     /// Checks that the database answers (for `/readyz`).
     async fn ping(&self) -> StoreResult<()>;
 }
 
-pub mod audit;
 pub mod cache;
 pub mod change;
 mod codec;
+pub mod log;
 pub mod postgres;
 pub mod replay;
 pub mod sign_in;
 mod sql;
 pub mod sqlite;
 
-pub use audit::{AuditCursor, AuditPage, AuditQuery, MAX_AUDITS_PER_PAGE};
 pub use cache::{Directory, TenantSnapshot};
 pub use change::{
     ApplicationChange, ChangeRefused, FederatedUpdate, KeyEntry, MAX_FEDERATED_IDENTITY_CREDENTIALS,
     MAX_KEY_CREDENTIALS, MAX_PASSWORD_CREDENTIALS,
 };
+pub use log::{LogCursor, LogOrder, LogPage, LogQuery, MAX_LOG_PAGE};
 pub use sql::SqlStore;
 
 /// Opens the store a database URL names: `sqlite://PATH` (created when missing) or

@@ -132,7 +132,7 @@ fn directory_writes_and_their_audits_survive_kill_9() {
     let url = format!("sqlite://{}", data.join("custos.db").display());
     let records = tokio::runtime::Runtime::new().unwrap().block_on(async {
         let store = custos_store::sqlite::SqliteStore::open(&url).await.unwrap();
-        store.directory_audits(&custos_store::AuditQuery::newest(tenant, 1000)).await.unwrap().records
+        store.directory_audits(&custos_store::LogQuery::newest(tenant, 1000)).await.unwrap().records
     });
     let added: Vec<_> = records
         .iter()

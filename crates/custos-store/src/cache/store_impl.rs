@@ -5,11 +5,11 @@
 use super::Directory;
 use crate::{ApplicationChange, Store, StoreResult};
 use crate::{AssertionMarker, MarkerOutcome};
-use crate::{AuditPage, AuditQuery};
 use crate::{
     AuthorizationCode, CodeRedemption, RefreshGrant, RefreshToken, RefreshTokenState, RefreshUse,
     SignInSession,
 };
+use crate::{LogPage, LogQuery};
 use async_trait::async_trait;
 use custos_core::audit::DirectoryAudit;
 use custos_core::consent::OAuth2PermissionGrant;
@@ -363,7 +363,7 @@ impl Store for Directory {
         self.store.purge_assertion_markers(now).await
     }
 
-    async fn directory_audits(&self, query: &AuditQuery) -> StoreResult<AuditPage> {
+    async fn directory_audits(&self, query: &LogQuery) -> StoreResult<LogPage<DirectoryAudit>> {
         self.store.directory_audits(query).await
     }
 

@@ -279,7 +279,10 @@ impl Store for Gated {
     async fn purge_sign_in_state(&self, now: i64) -> StoreResult<u64> {
         self.inner.purge_sign_in_state(now).await
     }
-    async fn directory_audits(&self, query: &crate::AuditQuery) -> StoreResult<crate::AuditPage> {
+    async fn directory_audits(
+        &self,
+        query: &crate::LogQuery,
+    ) -> StoreResult<crate::LogPage<custos_core::audit::DirectoryAudit>> {
         self.inner.directory_audits(query).await
     }
     async fn ping(&self) -> StoreResult<()> {

@@ -11,6 +11,7 @@
 mod audits;
 mod dialect;
 mod keys;
+mod log;
 mod replay;
 mod rows;
 mod run;
@@ -27,7 +28,7 @@ use crate::sign_in::{
     SignInSession,
 };
 use crate::{ApplicationChange, AssertionMarker, MarkerOutcome, Store, StoreError, StoreResult};
-use crate::{AuditPage, AuditQuery};
+use crate::{LogPage, LogQuery};
 use async_trait::async_trait;
 use custos_core::audit::{DirectoryAudit, credential_properties};
 use custos_core::consent::OAuth2PermissionGrant;
@@ -597,8 +598,8 @@ impl<D: Dialect> Store for SqlStore<D> {
         replay::purge_markers(&self.pool, now).await
     }
 
-    async fn directory_audits(&self, query: &AuditQuery) -> StoreResult<AuditPage> {
-        audits::directory_audits(&self.pool, query).await
+    async fn directory_audits(&self, query: &LogQuery) -> StoreResult<LogPage<DirectoryAudit>> {
+        log::page(&self.pool, audits::TABLE, query).await
     }
 
     async fn ping(&self) -> StoreResult<()> {

@@ -5,7 +5,7 @@ use super::*;
 use custos_core::audit::{
     Activity, AuditContext, AuditTarget, DirectoryAudit, Initiator, ModifiedProperty, TargetType,
 };
-use custos_store::AuditQuery;
+use custos_store::{LogOrder, LogQuery};
 use std::sync::Arc;
 
 /// An app initiator's context at `seconds` after [`T0`].
@@ -29,7 +29,7 @@ fn application_record(app: &Application, activity: Activity, seconds: i64) -> Di
 }
 
 async fn records(store: &dyn Store, tenant: TenantId) -> Vec<DirectoryAudit> {
-    store.directory_audits(&AuditQuery::newest(tenant, 1000)).await.unwrap().records
+    store.directory_audits(&LogQuery::newest(tenant, 1000)).await.unwrap().records
 }
 
 pub(crate) async fn audits_commit_with_their_change(store: Arc<dyn Store>) {
@@ -199,12 +199,12 @@ pub(crate) async fn audits_are_read_per_tenant_newest_first_in_pages(store: Arc<
     // Newest first; of two records of the same time, the later written first.
     assert_eq!(all, written.iter().rev().cloned().collect::<Vec<_>>());
     assert!(records(store.as_ref(), b).await.iter().all(|r| r.tenant_id == Some(b)));
-    let installation = AuditQuery { tenant: None, ..AuditQuery::newest(a, 1000) };
+    let installation = LogQuery { tenant: None, ..LogQuery::newest(a, 1000) };
     let installation = store.directory_audits(&installation).await.unwrap().records;
     assert!(installation.contains(&key_record) && installation.iter().all(|r| r.tenant_id.is_none()));
 
     // Pages of two continue after the cursor, also between two records of the same time.
-    let mut query = AuditQuery::newest(a, 2);
+    let mut query = LogQuery::newest(a, 2);
     let first = store.directory_audits(&query).await.unwrap();
     query.after = first.next;
     let second = store.directory_audits(&query).await.unwrap();
@@ -222,7 +222,14 @@ pub(crate) async fn audits_are_read_per_tenant_newest_first_in_pages(store: Arc<
         "a page that is not full is the last"
     );
 
-    let window = AuditQuery { since: Some(at(20)), until: Some(at(25)), ..AuditQuery::newest(a, 10) };
+    // Oldest first: the same records reversed, paged the other way through the same time.
+    let mut query = LogQuery { order: LogOrder::OldestFirst, ..LogQuery::newest(a, 2) };
+    let first = store.directory_audits(&query).await.unwrap();
+    query.after = first.next;
+    let second = store.directory_audits(&query).await.unwrap();
+    assert_eq!([first.records, second.records].concat(), written);
+
+    let window = LogQuery { since: Some(at(20)), until: Some(at(25)), ..LogQuery::newest(a, 10) };
     let window = store.directory_audits(&window).await.unwrap().records;
     assert_eq!(window.len(), 2);
     assert!(window.iter().all(|r| r.activity_time == at(20)));
