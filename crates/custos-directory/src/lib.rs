@@ -35,6 +35,8 @@ mod federated_routes;
 mod filter;
 mod key_credentials;
 mod keyed;
+#[cfg_attr(not(test), allow(dead_code, reason = "the auditLogs routes use it (next commit)"))]
+mod log_paging;
 mod managed_identities;
 mod no_store;
 mod odata;

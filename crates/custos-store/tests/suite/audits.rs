@@ -222,6 +222,13 @@ pub(crate) async fn audits_are_read_per_tenant_newest_first_in_pages(store: Arc<
         "a page that is not full is the last"
     );
 
+    // Each record's position resumes right after it (a reader that stopped mid-page).
+    let three = store.directory_audits(&LogQuery::newest(a, 3)).await.unwrap();
+    assert_eq!(three.positions.len(), 3);
+    assert_eq!(three.next, Some(three.positions[2]));
+    let resumed = LogQuery { after: Some(three.positions[0]), ..LogQuery::newest(a, 10) };
+    assert_eq!(store.directory_audits(&resumed).await.unwrap().records, all[1..]);
+
     // Oldest first: the same records reversed, paged the other way through the same time.
     let mut query = LogQuery { order: LogOrder::OldestFirst, ..LogQuery::newest(a, 2) };
     let first = store.directory_audits(&query).await.unwrap();
