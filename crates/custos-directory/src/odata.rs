@@ -257,13 +257,24 @@ pub(crate) fn entity_response(
     item: Value,
     select: Option<&[String]>,
 ) -> Value {
+    entity_response_in(base_url, "v1.0", entity_set, item, select)
+}
+
+/// [`entity_response`] under a Graph `version` (`v1.0` or `beta`).
+pub(crate) fn entity_response_in(
+    base_url: &str,
+    version: &str,
+    entity_set: &str,
+    item: Value,
+    select: Option<&[String]>,
+) -> Value {
     let fragment = match select {
         Some(props) => format!("{entity_set}({})/$entity", props.join(",")),
         None => format!("{entity_set}/$entity"),
     };
     let mut item = project(item, select);
     if let Value::Object(map) = &mut item {
-        map.insert("@odata.context".to_owned(), json!(format!("{base_url}/v1.0/$metadata#{fragment}")));
+        map.insert("@odata.context".to_owned(), json!(format!("{base_url}/{version}/$metadata#{fragment}")));
     }
     item
 }

@@ -352,6 +352,8 @@ pub trait Store: Send + Sync + 'static {
     /// where the next page starts; only the records of `query.tenant` (or, for `None`, the
     /// installation-wide ones).
     async fn directory_audits(&self, query: &LogQuery) -> StoreResult<LogPage<DirectoryAudit>>;
+    /// `tenant`'s directory audit with this `id` (Graph's record id), if it has one.
+    async fn directory_audit(&self, tenant: TenantId, id: &str) -> StoreResult<Option<DirectoryAudit>>;
 
     /// Checks that the database answers (for `/readyz`).
     async fn ping(&self) -> StoreResult<()>;

@@ -16,7 +16,6 @@ mod schema;
 #[cfg(test)]
 mod tests;
 
-#[cfg_attr(not(test), allow(unused_imports, reason = "the auditLogs routes use them (next commit)"))]
 pub(crate) use schema::{Kind, Logic, Ops, Property, Schema};
 
 use crate::error::GraphError;

@@ -29,6 +29,13 @@ impl Ops {
 
 /// How a property's values compare, and what a lambda ranges over.
 #[derive(Debug, Clone, Copy)]
+#[cfg_attr(
+    not(test),
+    expect(
+        dead_code,
+        reason = "Int, Bool and TextArray are for signIns (status/errorCode, signInEventTypes)"
+    )
+)]
 pub(crate) enum Kind {
     /// A string, compared case-insensitively (as Graph compares directory strings and enums).
     Text(Ops),
