@@ -371,7 +371,7 @@ async fn no_method_changes_a_record() {
     ] {
         let reply = h.call(method.clone(), &uri, "admin", Some(json!({"result": "failure"}))).await;
         let message = reply.error(StatusCode::METHOD_NOT_ALLOWED, "Request_BadRequest");
-        assert_eq!(message, "Specified HTTP method is not allowed for the request uri.");
+        assert_eq!(message, "Specified HTTP method is not allowed for the request target.");
         assert_eq!(reply.header("allow"), Some("GET"), "{method} {uri}");
     }
     assert_eq!(values(&h.get(AUDITS, "admin").await), &before);
