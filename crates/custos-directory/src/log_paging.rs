@@ -53,6 +53,14 @@ pub(crate) struct LogLocation<'a> {
     pub(crate) path: &'a str,
 }
 
+impl<'a> LogLocation<'a> {
+    /// `path` under the version of the route `matched` (`/v1.0/…` or `/beta/…`).
+    pub(crate) fn under(matched: &'a axum::extract::MatchedPath, path: &'a str) -> Self {
+        let version = matched.as_str().trim_start_matches('/').split('/').next().unwrap_or("v1.0");
+        Self { version, path }
+    }
+}
+
 /// What the caller asked of a log collection.
 #[derive(Debug)]
 pub(crate) struct LogListQuery {
