@@ -551,6 +551,13 @@ impl Store for DownStore {
     ) -> StoreResult<custos_store::LogPage<custos_core::audit::DirectoryAudit>> {
         down()
     }
+    async fn directory_audit(
+        &self,
+        _: TenantId,
+        _: &str,
+    ) -> StoreResult<Option<custos_core::audit::DirectoryAudit>> {
+        down()
+    }
     async fn ping(&self) -> StoreResult<()> {
         down()
     }

@@ -12,7 +12,8 @@
 //! (a refused change, e.g. NotFound or Conflict, writes no record; an empty list is
 //! [`StoreError::InvalidInput`]). A change without its record is therefore
 //! impossible, also across `kill -9`; and no caller can forget the record, as the method does not
-//! exist without it. Records are read with [`Store::directory_audits`] and never changed (the
+//! exist without it. Records are read with [`Store::directory_audits`] (pages) and
+//! [`Store::directory_audit`] (one, by id), and never changed (the
 //! table refuses updates). Sign-in state (sessions, codes, refresh tokens) and assertion
 //! replay markers are not directory changes and take no record.
 //!
@@ -352,6 +353,8 @@ pub trait Store: Send + Sync + 'static {
     /// where the next page starts; only the records of `query.tenant` (or, for `None`, the
     /// installation-wide ones).
     async fn directory_audits(&self, query: &LogQuery) -> StoreResult<LogPage<DirectoryAudit>>;
+    /// `tenant`'s directory audit with this `id` (Graph's record id), if it has one.
+    async fn directory_audit(&self, tenant: TenantId, id: &str) -> StoreResult<Option<DirectoryAudit>>;
 
     /// Checks that the database answers (for `/readyz`).
     async fn ping(&self) -> StoreResult<()>;

@@ -101,6 +101,8 @@ pub struct Harness {
     pub hasher: SecretHasher,
     pub a: ProvisionedTenant,
     pub b: ProvisionedTenant,
+    /// The directory's clock (2026-03-01 12:00 UTC until a test moves it).
+    pub clock: Arc<FixedClock>,
     tokens: Arc<Mutex<HashMap<String, Caller>>>,
 }
 
@@ -109,7 +111,11 @@ impl Harness {
     /// (A, Application.Read.All), `writer` (A, Application.ReadWrite.All), `assigner`
     /// (A, AppRoleAssignment.ReadWrite.All), `nobody` (A, no role).
     pub async fn new() -> Self {
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open("sqlite::memory:").await.unwrap());
+        Self::on(Arc::new(SqliteStore::open("sqlite::memory:").await.unwrap())).await
+    }
+
+    /// The harness over `store` (empty; provisioned here).
+    pub async fn on(store: Arc<dyn Store>) -> Self {
         let hasher = SecretHasher::new(&[9u8; 32]);
         let clock = Arc::new(FixedClock::new(datetime!(2026-03-01 12:00 UTC)));
         let a = provision_tenant(
@@ -157,13 +163,13 @@ impl Harness {
             signing_keys: Arc::new(NoAuthority),
             endpoint_secrets: Arc::new(NoAuthority),
             hasher: hasher.clone(),
-            clock,
+            clock: clock.clone(),
             public_url: BASE.to_owned(),
             paging_key: [7u8; 32],
         };
         let router =
             custos_directory::graph_router(state.clone()).merge(custos_directory::admin_router(state));
-        Self { router, store, hasher, a, b, tokens }
+        Self { router, store, hasher, a, b, clock, tokens }
     }
 
     /// Makes `token` authenticate as `caller`.

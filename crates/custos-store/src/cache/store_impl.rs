@@ -367,6 +367,10 @@ impl Store for Directory {
         self.store.directory_audits(query).await
     }
 
+    async fn directory_audit(&self, tenant: TenantId, id: &str) -> StoreResult<Option<DirectoryAudit>> {
+        self.store.directory_audit(tenant, id).await
+    }
+
     async fn ping(&self) -> StoreResult<()> {
         self.store.ping().await
     }

@@ -285,6 +285,13 @@ impl Store for Gated {
     ) -> StoreResult<crate::LogPage<custos_core::audit::DirectoryAudit>> {
         self.inner.directory_audits(query).await
     }
+    async fn directory_audit(
+        &self,
+        tenant: TenantId,
+        id: &str,
+    ) -> StoreResult<Option<custos_core::audit::DirectoryAudit>> {
+        self.inner.directory_audit(tenant, id).await
+    }
     async fn ping(&self) -> StoreResult<()> {
         self.inner.ping().await
     }

@@ -602,6 +602,10 @@ impl<D: Dialect> Store for SqlStore<D> {
         log::page(&self.pool, audits::TABLE, query).await
     }
 
+    async fn directory_audit(&self, tenant: TenantId, id: &str) -> StoreResult<Option<DirectoryAudit>> {
+        find(&self.pool, &audits::by_id(tenant, id), audits::record).await
+    }
+
     async fn ping(&self) -> StoreResult<()> {
         execute(&self.pool, &Statement::new("SELECT 1")).await?;
         Ok(())
