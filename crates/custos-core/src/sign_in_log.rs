@@ -218,9 +218,10 @@ pub fn first_sentence(text: &str) -> String {
     cut(sentence)
 }
 
-/// `text` cut to [`MAX_LOGGED_TEXT`] characters.
+/// `text` without control characters (U+0000 cannot be stored), cut to [`MAX_LOGGED_TEXT`]
+/// characters: how every value the client chose enters a record.
 pub fn cut(text: &str) -> String {
-    text.chars().take(MAX_LOGGED_TEXT).collect()
+    text.chars().filter(|c| !c.is_control()).take(MAX_LOGGED_TEXT).collect()
 }
 
 impl SignIn {

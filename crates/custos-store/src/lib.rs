@@ -25,6 +25,7 @@ use custos_core::audit::DirectoryAudit;
 use custos_core::consent::OAuth2PermissionGrant;
 use custos_core::model::{AppRoleAssignment, Application, ServicePrincipal, SigningKeyRecord, Tenant};
 use custos_core::settings::TenantSettings;
+use custos_core::sign_in_log::SignIn;
 use custos_core::users::{DirectoryRoleAssignment, User};
 use custos_core::{AppId, ObjectId, TenantId};
 pub use replay::{AssertionMarker, MarkerOutcome};
@@ -33,6 +34,7 @@ pub use sign_in::{
     SignInSession,
 };
 use time::OffsetDateTime;
+use uuid::Uuid;
 
 /// Why a storage call failed.
 #[derive(Debug, thiserror::Error)]
@@ -353,6 +355,17 @@ pub trait Store: Send + Sync + 'static {
     /// installation-wide ones).
     async fn directory_audits(&self, query: &LogQuery) -> StoreResult<LogPage<DirectoryAudit>>;
 
+    // --- sign-in logs
+    /// Appends sign-in records, all in one transaction (all are committed, or none). Records are
+    /// never changed afterwards; no method updates or deletes one (only the retention purge).
+    async fn append_sign_ins(&self, records: &[SignIn]) -> StoreResult<()>;
+    /// The sign-ins `query` and `filter` ask for, in the query's order (by `created`, then
+    /// insertion order, also across nodes sharing one database), with where the next page
+    /// starts; only the records of `query.tenant` (`None` finds none: every sign-in has a tenant).
+    async fn sign_ins(&self, query: &LogQuery, filter: &SignInFilter) -> StoreResult<LogPage<SignIn>>;
+    /// One sign-in of `tenant` by id.
+    async fn sign_in(&self, tenant: TenantId, id: Uuid) -> StoreResult<Option<SignIn>>;
+
     /// Checks that the database answers (for `/readyz`).
     async fn ping(&self) -> StoreResult<()>;
 }
@@ -372,7 +385,7 @@ pub use change::{
     ApplicationChange, ChangeRefused, FederatedUpdate, KeyEntry, MAX_FEDERATED_IDENTITY_CREDENTIALS,
     MAX_KEY_CREDENTIALS, MAX_PASSWORD_CREDENTIALS,
 };
-pub use log::{LogCursor, LogOrder, LogPage, LogQuery, MAX_LOG_PAGE};
+pub use log::{LogCursor, LogOrder, LogPage, LogQuery, MAX_LOG_PAGE, SignInFilter};
 pub use sql::SqlStore;
 
 /// Opens the store a database URL names: `sqlite://PATH` (created when missing) or

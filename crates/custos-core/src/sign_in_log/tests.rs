@@ -81,6 +81,7 @@ fn a_failure_keeps_its_code_and_first_sentence() {
     assert_eq!(record.to_graph(GraphVersion::V1)["status"]["errorCode"], 7_000_215);
     assert_eq!(first_sentence("No period"), "No period");
     assert_eq!(first_sentence(&"x".repeat(1000)).len(), MAX_LOGGED_TEXT);
+    assert_eq!(cut("a\0b\nc"), "abc", "control characters (U+0000 above all) never reach the store");
 }
 
 #[test]

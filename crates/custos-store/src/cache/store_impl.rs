@@ -9,12 +9,13 @@ use crate::{
     AuthorizationCode, CodeRedemption, RefreshGrant, RefreshToken, RefreshTokenState, RefreshUse,
     SignInSession,
 };
-use crate::{LogPage, LogQuery};
+use crate::{LogPage, LogQuery, SignInFilter};
 use async_trait::async_trait;
 use custos_core::audit::DirectoryAudit;
 use custos_core::consent::OAuth2PermissionGrant;
 use custos_core::model::{AppRoleAssignment, Application, ServicePrincipal, SigningKeyRecord, Tenant};
 use custos_core::settings::TenantSettings;
+use custos_core::sign_in_log::SignIn;
 use custos_core::users::{DirectoryRoleAssignment, User};
 use custos_core::{AppId, ObjectId, TenantId};
 use time::OffsetDateTime;
@@ -365,6 +366,18 @@ impl Store for Directory {
 
     async fn directory_audits(&self, query: &LogQuery) -> StoreResult<LogPage<DirectoryAudit>> {
         self.store.directory_audits(query).await
+    }
+
+    async fn append_sign_ins(&self, records: &[SignIn]) -> StoreResult<()> {
+        self.store.append_sign_ins(records).await
+    }
+
+    async fn sign_ins(&self, query: &LogQuery, filter: &SignInFilter) -> StoreResult<LogPage<SignIn>> {
+        self.store.sign_ins(query, filter).await
+    }
+
+    async fn sign_in(&self, tenant: TenantId, id: uuid::Uuid) -> StoreResult<Option<SignIn>> {
+        self.store.sign_in(tenant, id).await
     }
 
     async fn ping(&self) -> StoreResult<()> {
