@@ -3,7 +3,7 @@
 //! This crate owns persistence: the narrow [`Store`] trait, its one SQL implementation
 //! ([`SqlStore`]) with a small dialect and migrations per database, SQLite ([`sqlite`]) and
 //! PostgreSQL ([`postgres`]), and [`Directory`], the read-through cache that the token path
-//! reads from and that every write invalidates. It depends only on
+//! reads from and that every write invalidates, and the batching [`SignInLog`] writer. It depends only on
 //! `custos-core`; it knows nothing of HTTP, tokens or Graph JSON.
 //!
 //! **Directory audits.** Every method that changes the directory, its tenants, their settings
@@ -377,6 +377,7 @@ pub mod log;
 pub mod postgres;
 pub mod replay;
 pub mod sign_in;
+pub mod sign_in_log;
 mod sql;
 pub mod sqlite;
 
@@ -386,6 +387,7 @@ pub use change::{
     MAX_KEY_CREDENTIALS, MAX_PASSWORD_CREDENTIALS,
 };
 pub use log::{LogCursor, LogOrder, LogPage, LogQuery, MAX_LOG_PAGE, SignInFilter};
+pub use sign_in_log::{SignInLog, SignInLogMetrics, WriterOptions};
 pub use sql::SqlStore;
 
 /// Opens the store a database URL names: `sqlite://PATH` (created when missing) or
