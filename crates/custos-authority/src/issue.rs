@@ -394,7 +394,12 @@ impl ClientAuth {
             },
             Self::Certificate(assertion) => {
                 let thumbprint = assertion.thumbprint();
-                let key = client.key_credentials.iter().find(|k| k.custom_key_identifier == thumbprint);
+                // Matched by the certificate itself (`customKeyIdentifier` is whatever the
+                // registration said).
+                let key = client
+                    .key_credentials
+                    .iter()
+                    .find(|k| custos_jose::hash::sha1(&k.certificate_der) == thumbprint);
                 SignInCredential {
                     kind: Some(ClientCredentialType::Certificate),
                     key_id: key.map(|k| k.key_id),
