@@ -210,7 +210,8 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let signin_config =
         custos_signin::SigninConfig { public_url: public_url.clone(), csrf_key: dir.csrf_key()?.into() };
     let signin = custos_signin::SignIn::new(&signin_config, directory.clone(), clock.clone())
-        .context("cannot start the sign-in endpoints")?;
+        .context("cannot start the sign-in endpoints")?
+        .with_sign_in_log(sign_in_log.clone());
     let router = build_router(AppParts {
         authority,
         directory: directory_state,
