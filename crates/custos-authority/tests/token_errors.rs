@@ -551,6 +551,13 @@ impl Store for DownStore {
     ) -> StoreResult<custos_store::LogPage<custos_core::audit::DirectoryAudit>> {
         down()
     }
+    async fn directory_audit(
+        &self,
+        _: TenantId,
+        _: &str,
+    ) -> StoreResult<Option<custos_core::audit::DirectoryAudit>> {
+        down()
+    }
     async fn append_sign_ins(&self, _: &[custos_core::sign_in_log::SignIn]) -> StoreResult<()> {
         down()
     }

@@ -61,7 +61,7 @@ impl Authed {
             Ok(&self.caller)
         } else {
             tracing::debug!(app_id = %self.caller.app_id, delegated = self.caller.scopes.is_some(), ?permission, "directory call refused: missing permission");
-            Err(GraphError::Forbidden)
+            Err(permission.refusal())
         }
     }
 

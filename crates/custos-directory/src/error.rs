@@ -35,6 +35,13 @@ pub enum GraphError {
     /// 403: the caller lacks the app role the route requires.
     #[error("Insufficient privileges to complete the operation.")]
     Forbidden,
+    /// 403 `Authentication_MSGraphPermissionMissing`: the caller lacks the permission (named)
+    /// a log route requires (Graph's answer on `auditLogs`).
+    #[error("Calling principal does not have required MSGraph permissions {0}")]
+    PermissionMissing(&'static str),
+    /// 405: the path exists but not for this method (the read-only logs).
+    #[error("Specified HTTP method is not allowed for the request uri.")]
+    MethodNotAllowed,
     /// 404: the addressed object does not exist in the caller's tenant.
     #[error("{}", not_found_message(.0))]
     NotFound(String),
@@ -93,7 +100,8 @@ impl GraphError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::MissingToken | Self::InvalidToken => StatusCode::UNAUTHORIZED,
-            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::PermissionMissing(_) => StatusCode::FORBIDDEN,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::NotFound(_) | Self::Missing(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -115,6 +123,8 @@ impl GraphError {
         match self {
             Self::MissingToken | Self::InvalidToken => "InvalidAuthenticationToken",
             Self::Forbidden | Self::ProofRejected(_) => "Authorization_RequestDenied",
+            Self::PermissionMissing(_) => "Authentication_MSGraphPermissionMissing",
+            Self::MethodNotAllowed => "Request_BadRequest",
             Self::NotFound(_) | Self::Missing(_) => "Request_ResourceNotFound",
             Self::BadRequest(_) | Self::ObjectConflict(_) => "Request_BadRequest",
             Self::Malformed(_) | Self::NotDelegated => "BadRequest",
@@ -161,6 +171,9 @@ impl IntoResponse for GraphError {
         match self.status() {
             StatusCode::UNAUTHORIZED => {
                 response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            StatusCode::METHOD_NOT_ALLOWED => {
+                response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET"));
             }
             StatusCode::SERVICE_UNAVAILABLE => {
                 response

@@ -1,7 +1,7 @@
 //! The directory API of custos: a Microsoft Graph v1.0 subset (`/v1.0/...`: applications and
 //! their secrets, certificates and federated identity credentials, service principals, app role
 //! assignments, the organization, users and `/me`, directory role assignments, delegated
-//! permission grants) and all of custos' own admin API (`/admin/v1/...`: tenants,
+//! permission grants, the directory audit log) and all of custos' own admin API (`/admin/v1/...`: tenants,
 //! their settings and admin consent, managed identities with their credentials and endpoint secrets, signing
 //! keys), plus tenant [`provision`]ing used by `custos init` and `custos recover-admin`, the
 //! [`provision_apps`] functions that register resource APIs, clients and their service
@@ -22,6 +22,7 @@ mod admin_consent;
 mod applications;
 mod assignments;
 mod audit;
+mod audit_logs;
 mod auth;
 mod body;
 pub mod builtins;
@@ -34,6 +35,7 @@ mod federated_routes;
 mod filter;
 mod key_credentials;
 mod keyed;
+mod log_paging;
 mod managed_identities;
 mod no_store;
 mod odata;
@@ -103,8 +105,6 @@ impl std::fmt::Debug for DirectoryState {
     }
 }
 
-/// A new app role assignment id: 43 characters of base64url (32 random bytes), the form of
-/// Graph's assignment ids.
 impl DirectoryState {
     /// The page a list request asks for (`$filter`, `$top`, `$skiptoken`, `$select`) of a
     /// top-level entity set of `tenant` (`users`, `applications`, ...), with `@odata.nextLink`.
@@ -120,8 +120,15 @@ impl DirectoryState {
             .page(&collection, query, items)
             .map(axum::Json)
     }
+
+    /// The pager of `tenant`'s log collections (`auditLogs/...`).
+    pub(crate) fn log_pager(&self, tenant: custos_core::TenantId) -> log_paging::LogPager<'_> {
+        log_paging::LogPager::new(&self.paging_key, tenant, &self.public_url)
+    }
 }
 
+/// A new app role assignment id: 43 characters of base64url (32 random bytes), the form of
+/// Graph's assignment ids.
 pub fn new_assignment_id() -> String {
     let mut bytes = [0u8; 32];
     bytes[..16].copy_from_slice(Uuid::new_v4().as_bytes());
@@ -173,6 +180,10 @@ pub fn graph_router(state: DirectoryState) -> Router {
             "/v1.0/oauth2PermissionGrants/{id}",
             get(grants::get).patch(grants::patch).delete(grants::delete),
         )
+        .route("/v1.0/auditLogs/directoryAudits", get(audit_logs::list).fallback(audit_logs::read_only))
+        .route("/v1.0/auditLogs/directoryAudits/{id}", get(audit_logs::get).fallback(audit_logs::read_only))
+        .route("/beta/auditLogs/directoryAudits", get(audit_logs::list).fallback(audit_logs::read_only))
+        .route("/beta/auditLogs/directoryAudits/{id}", get(audit_logs::get).fallback(audit_logs::read_only))
         .route("/v1.0/{entity}", get(keyed::get).patch(keyed::patch).delete(keyed::delete))
         .route("/v1.0/{entity}/addPassword", post(keyed::add_password))
         .route("/v1.0/{entity}/removePassword", post(keyed::remove_password))

@@ -4,7 +4,7 @@
 //! in memory over the rendered JSON objects.
 
 use crate::error::GraphError;
-use crate::filter::Filter;
+use crate::filter::{Filter, Logic, Property, Schema};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use custos_core::TenantId;
@@ -25,8 +25,8 @@ pub(crate) struct EntityType {
     pub(crate) resource: &'static str,
     /// Every property the rendered object has (what `$select` may name).
     pub(crate) properties: &'static [&'static str],
-    /// Properties `$filter` may name.
-    pub(crate) filterable: &'static [&'static str],
+    /// Properties `$filter` may name (joined only by `and`).
+    pub(crate) filterable: &'static [Property],
 }
 
 /// A collection being listed: where it lives and what it holds.
@@ -48,7 +48,7 @@ pub(crate) struct ListQuery {
 }
 
 /// The query string's `$`-options as (name, value) pairs, refusing duplicates.
-fn options(raw: Option<&str>) -> Result<Vec<(String, String)>, GraphError> {
+pub(crate) fn options(raw: Option<&str>) -> Result<Vec<(String, String)>, GraphError> {
     let mut seen: Vec<(String, String)> = Vec::new();
     for (name, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
         if !name.starts_with('$') {
@@ -64,11 +64,11 @@ fn options(raw: Option<&str>) -> Result<Vec<(String, String)>, GraphError> {
     Ok(seen)
 }
 
-fn unsupported_option(name: &str) -> GraphError {
+pub(crate) fn unsupported_option(name: &str) -> GraphError {
     GraphError::UnsupportedQuery(format!("Query option '{name}' is not supported on this resource."))
 }
 
-fn parse_select(value: &str, entity: &EntityType) -> Result<Vec<String>, GraphError> {
+pub(crate) fn parse_select(value: &str, entity: &EntityType) -> Result<Vec<String>, GraphError> {
     value
         .split(',')
         .map(str::trim)
@@ -117,7 +117,12 @@ impl ListQuery {
         for (name, value) in options(raw)? {
             match name.as_str() {
                 "$filter" => {
-                    let filter = Filter::parse(&value, entity.filterable, entity.resource)?;
+                    let schema = Schema {
+                        resource: entity.resource,
+                        properties: entity.filterable,
+                        logic: Logic::AndOnly,
+                    };
+                    let filter = Filter::parse(&value, &schema)?;
                     query.filter = Some((value, filter));
                 }
                 "$select" => {
@@ -229,7 +234,7 @@ impl<'a> Pager<'a> {
     }
 }
 
-fn encode(value: &str) -> String {
+pub(crate) fn encode(value: &str) -> String {
     form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
@@ -252,13 +257,24 @@ pub(crate) fn entity_response(
     item: Value,
     select: Option<&[String]>,
 ) -> Value {
+    entity_response_in(base_url, "v1.0", entity_set, item, select)
+}
+
+/// [`entity_response`] under a Graph `version` (`v1.0` or `beta`).
+pub(crate) fn entity_response_in(
+    base_url: &str,
+    version: &str,
+    entity_set: &str,
+    item: Value,
+    select: Option<&[String]>,
+) -> Value {
     let fragment = match select {
         Some(props) => format!("{entity_set}({})/$entity", props.join(",")),
         None => format!("{entity_set}/$entity"),
     };
     let mut item = project(item, select);
     if let Value::Object(map) = &mut item {
-        map.insert("@odata.context".to_owned(), json!(format!("{base_url}/v1.0/$metadata#{fragment}")));
+        map.insert("@odata.context".to_owned(), json!(format!("{base_url}/{version}/$metadata#{fragment}")));
     }
     item
 }
@@ -271,7 +287,7 @@ mod tests {
         name: "thing",
         resource: "Thing",
         properties: &["id", "displayName"],
-        filterable: &["displayName"],
+        filterable: &[Property::text("displayName")],
     };
 
     fn collection() -> Collection {

@@ -8,6 +8,7 @@
 //!   never read as application permissions for a delegated token, and custos' own admin API is
 //!   never open to one.
 
+use crate::error::GraphError;
 use custos_core::users::{
     APPLICATION_ADMINISTRATOR, CLOUD_APPLICATION_ADMINISTRATOR, GLOBAL_ADMINISTRATOR,
     PRIVILEGED_ROLE_ADMINISTRATOR,
@@ -58,6 +59,8 @@ pub(crate) enum Permission {
     ReadGrants,
     /// Create, change and delete delegated permission grants.
     WriteGrants,
+    /// Read the audit and sign-in logs (refused with Graph's `Authentication_MSGraphPermissionMissing`).
+    ReadAuditLogs,
     /// custos' own admin API (application permission only).
     Admin,
 }
@@ -72,6 +75,9 @@ const CONSENT_ADMINS: &[Uuid] = &[
     CLOUD_APPLICATION_ADMINISTRATOR,
 ];
 const USER_ADMINS: &[Uuid] = &[GLOBAL_ADMINISTRATOR];
+/// Entra also lets Global Reader, Reports Reader and the security roles read the logs; custos
+/// has only the Global Administrator of these.
+const LOG_READERS: &[Uuid] = &[GLOBAL_ADMINISTRATOR];
 
 impl Permission {
     /// Application permissions (`roles` of an app-only token) that grant the route.
@@ -114,6 +120,7 @@ impl Permission {
                 &[DELEGATED_PERMISSION_GRANT_READ_WRITE_ALL, DIRECTORY_READ_ALL, DIRECTORY_READ_WRITE_ALL]
             }
             Self::WriteGrants => &[DELEGATED_PERMISSION_GRANT_READ_WRITE_ALL, DIRECTORY_READ_WRITE_ALL],
+            Self::ReadAuditLogs => &[AUDIT_LOG_READ_ALL],
             Self::Admin => &[CUSTOS_ADMIN],
         }
     }
@@ -153,7 +160,17 @@ impl Permission {
             Self::WriteUsers => Some(USER_ADMINS),
             Self::WriteDirectoryRoles => Some(ROLE_ADMINS),
             Self::WriteGrants => Some(CONSENT_ADMINS),
+            Self::ReadAuditLogs => Some(LOG_READERS),
             Self::Admin => Some(&[]),
+        }
+    }
+
+    /// The 403 a caller without the permission gets: Graph names the missing permission on the
+    /// logs, and answers `Authorization_RequestDenied` everywhere else.
+    pub(crate) fn refusal(self) -> GraphError {
+        match self {
+            Self::ReadAuditLogs => GraphError::PermissionMissing(roles::AUDIT_LOG_READ_ALL),
+            _ => GraphError::Forbidden,
         }
     }
 
@@ -211,5 +228,16 @@ mod tests {
         assert!(!Permission::Admin.allows_user(&everything, &[GLOBAL_ADMINISTRATOR]));
         assert!(!Permission::WriteUsers.allows_user(&everything, &[APPLICATION_ADMINISTRATOR]));
         assert!(Permission::WriteUsers.allows_user(&everything, &[GLOBAL_ADMINISTRATOR]));
+    }
+
+    #[test]
+    fn logs_need_audit_log_read_all_and_for_users_a_global_administrator() {
+        let audit = strings(&[roles::AUDIT_LOG_READ_ALL]);
+        assert!(Permission::ReadAuditLogs.allows_app(&audit));
+        assert!(!Permission::ReadAuditLogs.allows_app(&strings(&[roles::DIRECTORY_READ_ALL])));
+        assert!(Permission::ReadAuditLogs.allows_user(&audit, &[GLOBAL_ADMINISTRATOR]));
+        assert!(!Permission::ReadAuditLogs.allows_user(&audit, &[APPLICATION_ADMINISTRATOR]));
+        assert_eq!(Permission::ReadAuditLogs.refusal(), GraphError::PermissionMissing("AuditLog.Read.All"));
+        assert_eq!(Permission::ReadUsers.refusal(), GraphError::Forbidden);
     }
 }

@@ -4,6 +4,7 @@
 //! Secret hashes are never rendered; certificates (`keyCredentials[].key`) only when `$select`
 //! asks for `keyCredentials`, as in Graph.
 
+use crate::filter::Property;
 use crate::odata::EntityType;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -52,7 +53,7 @@ pub(crate) static APPLICATION: EntityType = EntityType {
         "spa",
         "web",
     ],
-    filterable: &["id", "appId", "displayName"],
+    filterable: &[Property::text("id"), Property::text("appId"), Property::text("displayName")],
 };
 
 fn app_role(role: &AppRole) -> Value {
@@ -212,7 +213,7 @@ pub(crate) static SERVICE_PRINCIPAL: EntityType = EntityType {
         "oauth2PermissionScopes",
         "passwordCredentials",
     ],
-    filterable: &["id", "appId", "displayName"],
+    filterable: &[Property::text("id"), Property::text("appId"), Property::text("displayName")],
 };
 
 /// A service principal; `app` is its application registration (absent for managed identities).

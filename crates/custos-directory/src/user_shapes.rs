@@ -2,6 +2,7 @@
 //! (`entra-user-flows.md` §8), with each entity type's property list for `$select`/`$filter`.
 //! A user's password (or its hash) is never part of any shape.
 
+use crate::filter::Property;
 use crate::odata::{EntityType, project};
 use crate::shapes::date;
 use custos_core::consent::OAuth2PermissionGrant;
@@ -28,7 +29,7 @@ pub(crate) static USER: EntityType = EntityType {
         "mailNickname",
         "userType",
     ],
-    filterable: &["userPrincipalName", "displayName"],
+    filterable: &[Property::text("userPrincipalName"), Property::text("displayName")],
 };
 
 /// What a user read returns without `$select` (Graph's default set, §8.1).
@@ -77,7 +78,7 @@ pub(crate) static ROLE_ASSIGNMENT: EntityType = EntityType {
     name: "unifiedRoleAssignment",
     resource: "UnifiedRoleAssignment",
     properties: &["id", "roleDefinitionId", "principalId", "directoryScopeId"],
-    filterable: &["roleDefinitionId", "principalId"],
+    filterable: &[Property::text("roleDefinitionId"), Property::text("principalId")],
 };
 
 /// A directory role assignment (tenant-wide scope `/`).
@@ -94,7 +95,12 @@ pub(crate) static PERMISSION_GRANT: EntityType = EntityType {
     name: "oAuth2PermissionGrant",
     resource: "OAuth2PermissionGrant",
     properties: &["id", "clientId", "consentType", "principalId", "resourceId", "scope"],
-    filterable: &["clientId", "consentType", "principalId", "resourceId"],
+    filterable: &[
+        Property::text("clientId"),
+        Property::text("consentType"),
+        Property::text("principalId"),
+        Property::text("resourceId"),
+    ],
 };
 
 /// A delegated permission grant.

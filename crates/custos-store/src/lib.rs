@@ -354,6 +354,8 @@ pub trait Store: Send + Sync + 'static {
     /// where the next page starts; only the records of `query.tenant` (or, for `None`, the
     /// installation-wide ones).
     async fn directory_audits(&self, query: &LogQuery) -> StoreResult<LogPage<DirectoryAudit>>;
+    /// `tenant`'s directory audit with this `id` (Graph's record id), if it has one.
+    async fn directory_audit(&self, tenant: TenantId, id: &str) -> StoreResult<Option<DirectoryAudit>>;
 
     // --- sign-in logs
     /// Appends sign-in records, all in one transaction (all are committed, or none). Records are

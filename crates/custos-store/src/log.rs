@@ -67,6 +67,9 @@ pub struct LogCursor {
 pub struct LogPage<T> {
     /// The records, in the query's order.
     pub records: Vec<T>,
+    /// Where each record sits: `positions[i]` is the cursor a page continuing right after
+    /// `records[i]` starts from (so a reader that stops mid-page can resume exactly there).
+    pub positions: Vec<LogCursor>,
     /// Where the next page starts, when this page is full (there may be more).
     pub next: Option<LogCursor>,
 }

@@ -101,6 +101,8 @@ pub struct Harness {
     pub hasher: SecretHasher,
     pub a: ProvisionedTenant,
     pub b: ProvisionedTenant,
+    /// The directory's clock (2026-03-01 12:00 UTC until a test moves it).
+    pub clock: Arc<FixedClock>,
     tokens: Arc<Mutex<HashMap<String, Caller>>>,
 }
 
@@ -157,13 +159,13 @@ impl Harness {
             signing_keys: Arc::new(NoAuthority),
             endpoint_secrets: Arc::new(NoAuthority),
             hasher: hasher.clone(),
-            clock,
+            clock: clock.clone(),
             public_url: BASE.to_owned(),
             paging_key: [7u8; 32],
         };
         let router =
             custos_directory::graph_router(state.clone()).merge(custos_directory::admin_router(state));
-        Self { router, store, hasher, a, b, tokens }
+        Self { router, store, hasher, a, b, clock, tokens }
     }
 
     /// Makes `token` authenticate as `caller`.

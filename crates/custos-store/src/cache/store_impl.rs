@@ -368,6 +368,10 @@ impl Store for Directory {
         self.store.directory_audits(query).await
     }
 
+    async fn directory_audit(&self, tenant: TenantId, id: &str) -> StoreResult<Option<DirectoryAudit>> {
+        self.store.directory_audit(tenant, id).await
+    }
+
     async fn append_sign_ins(&self, records: &[SignIn]) -> StoreResult<()> {
         self.store.append_sign_ins(records).await
     }

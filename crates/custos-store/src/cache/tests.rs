@@ -285,6 +285,13 @@ impl Store for Gated {
     ) -> StoreResult<crate::LogPage<custos_core::audit::DirectoryAudit>> {
         self.inner.directory_audits(query).await
     }
+    async fn directory_audit(
+        &self,
+        tenant: TenantId,
+        id: &str,
+    ) -> StoreResult<Option<custos_core::audit::DirectoryAudit>> {
+        self.inner.directory_audit(tenant, id).await
+    }
     async fn append_sign_ins(&self, records: &[custos_core::sign_in_log::SignIn]) -> StoreResult<()> {
         self.inner.append_sign_ins(records).await
     }

@@ -117,7 +117,8 @@ pub(super) async fn page<D: Dialect, T: DeserializeOwned>(
     .await?;
     let next =
         if rows.len() == limit as usize && limit > 0 { rows.last().map(|(_, cursor)| *cursor) } else { None };
-    Ok(LogPage { records: rows.into_iter().map(|(record, _)| record).collect(), next })
+    let (records, positions) = rows.into_iter().unzip();
+    Ok(LogPage { records, positions, next })
 }
 
 fn micros(time: OffsetDateTime) -> i64 {

@@ -616,6 +616,10 @@ impl<D: Dialect> Store for SqlStore<D> {
         sign_ins::by_id(&self.pool, tenant, id).await
     }
 
+    async fn directory_audit(&self, tenant: TenantId, id: &str) -> StoreResult<Option<DirectoryAudit>> {
+        find(&self.pool, &audits::by_id(tenant, id), audits::record).await
+    }
+
     async fn ping(&self) -> StoreResult<()> {
         execute(&self.pool, &Statement::new("SELECT 1")).await?;
         Ok(())

@@ -199,6 +199,13 @@ pub(crate) async fn audits_are_read_per_tenant_newest_first_in_pages(store: Arc<
     // Newest first; of two records of the same time, the later written first.
     assert_eq!(all, written.iter().rev().cloned().collect::<Vec<_>>());
     assert!(records(store.as_ref(), b).await.iter().all(|r| r.tenant_id == Some(b)));
+    // One record by id, only in its own tenant.
+    assert_eq!(store.directory_audit(a, &written[1].id).await.unwrap().as_ref(), Some(&written[1]));
+    assert_eq!(store.directory_audit(b, &written[1].id).await.unwrap(), None);
+    assert_eq!(store.directory_audit(a, &key_record.id).await.unwrap(), None, "installation-wide");
+    assert_eq!(store.directory_audit(a, "Directory_nope").await.unwrap(), None);
+    assert_eq!(store.directory_audit(a, "nul\0").await.unwrap(), None);
+
     let installation = LogQuery { tenant: None, ..LogQuery::newest(a, 1000) };
     let installation = store.directory_audits(&installation).await.unwrap().records;
     assert!(installation.contains(&key_record) && installation.iter().all(|r| r.tenant_id.is_none()));
@@ -221,6 +228,13 @@ pub(crate) async fn audits_are_read_per_tenant_newest_first_in_pages(store: Arc<
         None,
         "a page that is not full is the last"
     );
+
+    // Each record's position resumes right after it (a reader that stopped mid-page).
+    let three = store.directory_audits(&LogQuery::newest(a, 3)).await.unwrap();
+    assert_eq!(three.positions.len(), 3);
+    assert_eq!(three.next, Some(three.positions[2]));
+    let resumed = LogQuery { after: Some(three.positions[0]), ..LogQuery::newest(a, 10) };
+    assert_eq!(store.directory_audits(&resumed).await.unwrap().records, all[1..]);
 
     // Oldest first: the same records reversed, paged the other way through the same time.
     let mut query = LogQuery { order: LogOrder::OldestFirst, ..LogQuery::newest(a, 2) };

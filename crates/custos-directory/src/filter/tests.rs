@@ -1,0 +1,222 @@
+use super::*;
+use serde_json::json;
+use time::macros::datetime;
+
+const DIRECTORY: &[Property] =
+    &[Property::text("displayName"), Property::text("appId"), Property::text("id")];
+
+const TARGET: &[Property] = &[Property::text_with("id", Ops::EQ), Property::text("displayName")];
+
+const LOG: &[Property] = &[
+    Property::time("when"),
+    Property::text_with("category", Ops::EQ.and(Ops::NE)),
+    Property::text("activity"),
+    Property { path: "status/errorCode", kind: Kind::Int(Ops::EQ.and(Ops::NE).and(Ops::ORDER)) },
+    Property { path: "interactive", kind: Kind::Bool },
+    Property::text_with("initiatedBy/user/id", Ops::EQ),
+    Property { path: "types", kind: Kind::TextArray(Ops::EQ.and(Ops::NE)) },
+    Property { path: "targets", kind: Kind::ObjectArray(TARGET) },
+];
+
+fn directory(s: &str) -> Result<Filter, GraphError> {
+    Filter::parse(s, &Schema { resource: "Application", properties: DIRECTORY, logic: Logic::AndOnly })
+}
+
+fn log(s: &str) -> Result<Filter, GraphError> {
+    Filter::parse(s, &Schema { resource: "Record", properties: LOG, logic: Logic::Full })
+}
+
+fn record() -> Value {
+    json!({
+        "when": "2026-05-11T09:14:39.123456Z",
+        "category": "ApplicationManagement",
+        "activity": "Add application",
+        "status": {"errorCode": 7_000_215},
+        "interactive": false,
+        "initiatedBy": {"user": {"id": "U1"}, "app": null},
+        "types": ["servicePrincipal"],
+        "targets": [{"id": "T1", "displayName": "Web API"}, {"id": "T2", "displayName": null}],
+    })
+}
+
+fn matches(filter: &str) -> bool {
+    log(filter).unwrap_or_else(|e| panic!("{filter}: {e:?}")).matches(&record())
+}
+
+fn malformed(filter: &str, why: &str) -> GraphError {
+    GraphError::Malformed(format!("Invalid filter clause: {why} in '{filter}'."))
+}
+
+fn unsupported_query() -> GraphError {
+    GraphError::UnsupportedQuery("Unsupported query.".into())
+}
+
+#[test]
+fn directory_collections_keep_eq_startswith_and_and() {
+    assert_eq!(
+        directory("displayName eq 'a''b'").unwrap(),
+        Filter::Compare("displayName", Op::Eq, Literal::Text("a'b".into()))
+    );
+    assert_eq!(
+        directory("startswith(displayName,'we') and (appId eq 'x')").unwrap(),
+        Filter::And(
+            Box::new(Filter::StartsWith("displayName", "we".into())),
+            Box::new(Filter::Compare("appId", Op::Eq, Literal::Text("x".into())))
+        )
+    );
+    let item = json!({"displayName": "Web API", "appId": "A"});
+    assert!(directory("startswith(displayName,'web')").unwrap().matches(&item));
+    assert!(directory("displayName eq 'WEB api' and appId eq 'a'").unwrap().matches(&item));
+    assert!(!directory("displayName eq 'Web'").unwrap().matches(&item));
+    for refused in [
+        "displayName eq 'a' or id eq 'b'",
+        "not (displayName eq 'a')",
+        "displayName ne 'a'",
+        "displayName ge 'a'",
+    ] {
+        assert_eq!(directory(refused), Err(unsupported_query()), "{refused}");
+    }
+    assert_eq!(
+        directory("description eq 'x'"),
+        Err(GraphError::UnsupportedQuery(
+            "Unsupported or invalid query filter clause specified for property 'description' of resource 'Application'.".into()
+        ))
+    );
+}
+
+#[test]
+fn time_comparisons_compare_instants() {
+    assert!(matches("when ge 2026-05-11T09:14:39Z"));
+    assert!(matches("when gt 2026-05-11T09:14:39.123Z"));
+    assert!(!matches("when gt 2026-05-11T09:14:39.123456Z"));
+    assert!(matches("when eq 2026-05-11T09:14:39.1234560Z"));
+    assert!(matches("when ne 2026-05-11T09:14:39Z"));
+    assert!(matches("when le 2026-05-11T11:14:40+02:00"));
+    assert!(!matches("when lt 2026-05-11T11:14:39+02:00"));
+    assert!(matches("when lt 2026-05-12"));
+    assert!(matches("when gt 2026-05-11 and when lt 2026-05-11T09:15:00"));
+    assert!(!matches("when lt 2026-05-11"));
+}
+
+#[test]
+fn strings_ints_and_bools_compare_by_type() {
+    assert!(matches("category eq 'applicationmanagement'"));
+    assert!(matches("category ne 'UserManagement'"));
+    assert!(!matches("category ne 'ApplicationManagement'"));
+    assert!(matches("startswith(activity,'add ')") && matches("startsWith(activity,'ADD')"));
+    assert!(matches("status/errorCode eq 7000215") && matches("status/errorCode ne 0"));
+    assert!(matches("status/errorCode gt 0") && !matches("status/errorCode lt 0"));
+    assert!(matches("interactive eq false") && !matches("interactive eq true"));
+    assert!(matches("initiatedBy/user/id eq 'u1'"));
+}
+
+#[test]
+fn lambdas_range_over_string_and_object_arrays() {
+    assert!(matches("types/any(t: t eq 'servicePrincipal')"));
+    assert!(matches("types/any(t: t eq 'interactiveUser' or t eq 'servicePrincipal')"));
+    assert!(!matches("types/any(t: t ne 'servicePrincipal')"));
+    assert!(matches("targets/any(t: t/id eq 'T2')"));
+    assert!(matches("targets/any(x: startswith(x/displayName,'web'))"));
+    assert!(!matches("targets/any(t: t/id eq 'T3')"));
+    assert_eq!(
+        log("targets/any(t: t/id eq 'x')").unwrap(),
+        Filter::Any("targets", Box::new(Filter::Compare("id", Op::Eq, Literal::Text("x".into()))))
+    );
+}
+
+#[test]
+fn connectives_nest_with_or_below_and() {
+    assert!(matches("category eq 'x' or category eq 'ApplicationManagement' and interactive eq false"));
+    assert!(!matches("(category eq 'x' or category eq 'ApplicationManagement') and interactive eq true"));
+    assert!(matches("not (category eq 'x')") && !matches("not category eq 'ApplicationManagement'"));
+    assert!(matches("not not interactive eq false"));
+}
+
+#[test]
+fn refusals_name_the_problem() {
+    let cases: &[(&str, GraphError)] = &[
+        (
+            "category eq 'x'; DROP TABLE audits",
+            malformed("category eq 'x'; DROP TABLE audits", "unexpected character at position 15"),
+        ),
+        ("category eq 'x''", malformed("category eq 'x''", "unterminated string literal")),
+        (
+            "category eq 'x') or (1 eq 1",
+            malformed("category eq 'x') or (1 eq 1", "unexpected input after the end of the expression"),
+        ),
+        ("category eq x", malformed("category eq x", "expected a quoted string")),
+        ("when ge '2026-01-01'", malformed("when ge '2026-01-01'", "expected an unquoted date-time")),
+        ("when ge 2026-13-01", malformed("when ge 2026-13-01", "invalid literal '2026-13-01'")),
+        ("status/errorCode eq '0'", malformed("status/errorCode eq '0'", "expected an integer")),
+        (
+            "status/errorCode eq 99999999999999999999",
+            malformed(
+                "status/errorCode eq 99999999999999999999",
+                "integer out of range '99999999999999999999'",
+            ),
+        ),
+        ("interactive eq 1", malformed("interactive eq 1", "expected true or false")),
+        ("category", malformed("category", "expected an operator")),
+        ("category like 'x'", malformed("category like 'x'", "expected an operator")),
+        ("evil(category)", malformed("evil(category)", "unknown function 'evil'")),
+        ("types/any(t eq 'x')", malformed("types/any(t eq 'x')", "expected ':' after the lambda variable")),
+        ("", malformed("", "expected a comparison")),
+        ("category eq 'x' and", malformed("category eq 'x' and", "expected a comparison")),
+        ("contains(category,'x')", unsupported_query()),
+        ("category in ('a')", unsupported_query()),
+        ("category ge 'a'", unsupported_query()),
+        ("startswith(category,'A')", unsupported_query()),
+        ("initiatedBy/user/id ne 'x'", unsupported_query()),
+        ("types eq 'x'", unsupported_query()),
+        ("category/any(t: t eq 'x')", unsupported_query()),
+        ("types/all(t: t eq 'x')", unsupported_query()),
+        ("targets/any(t: t/id ge 'x')", unsupported_query()),
+    ];
+    for (filter, expected) in cases {
+        assert_eq!(log(filter).as_ref(), Err(expected), "{filter}");
+    }
+    let property = |name: &str| {
+        GraphError::UnsupportedQuery(format!(
+            "Unsupported or invalid query filter clause specified for property '{name}' of resource 'Record'."
+        ))
+    };
+    assert_eq!(log("status eq 'x'"), Err(property("status")));
+    assert_eq!(log("targets/any(t: t/type eq 'User')"), Err(property("t/type")));
+    assert_eq!(log("targets/any(t: category eq 'x')"), Err(property("category")));
+    assert_eq!(log("types/any(t: u eq 'x')"), Err(property("u")));
+}
+
+#[test]
+fn size_nesting_and_clause_count_are_bounded() {
+    let deep = format!("{}category eq 'x'{}", "(".repeat(9), ")".repeat(9));
+    assert_eq!(log(&deep), Err(malformed(&deep, "the filter is nested too deeply")));
+    let nots = format!("{}category eq 'x'", "not ".repeat(9));
+    assert_eq!(log(&nots), Err(malformed(&nots, "the filter is nested too deeply")));
+    let many = vec!["category eq 'x'"; 17].join(" or ");
+    assert_eq!(log(&many), Err(malformed(&many, "the filter has too many clauses")));
+    assert!(log(&vec!["category eq 'x'"; 16].join(" or ")).is_ok());
+    let long = format!("category eq '{}'", "x".repeat(2048));
+    assert_eq!(log(&long), Err(malformed(&long, "the filter is too long")));
+}
+
+#[test]
+fn time_window_comes_from_the_top_level_and_chain() {
+    let window = |f: &str| log(f).unwrap().time_window("when");
+    assert_eq!(
+        window(
+            "when ge 2026-01-01 and category eq 'x' and when lt 2026-02-01T00:00:00Z and when gt 2026-01-02"
+        ),
+        TimeWindow {
+            since: Some(datetime!(2026-01-02 0:00 UTC)),
+            until: Some(datetime!(2026-02-01 0:00 UTC))
+        }
+    );
+    let instant = datetime!(2026-01-05 10:00:00.5 UTC);
+    assert_eq!(
+        window("when eq 2026-01-05T10:00:00.5Z"),
+        TimeWindow { since: Some(instant), until: Some(instant) }
+    );
+    assert_eq!(window("when ge 2026-01-01 or category eq 'x'"), TimeWindow::default());
+    assert_eq!(window("not (when ge 2026-01-01)"), TimeWindow::default());
+    assert_eq!(window("category eq 'x'"), TimeWindow::default());
+}
