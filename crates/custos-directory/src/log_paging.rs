@@ -101,6 +101,11 @@ impl LogListQuery {
         Ok(query)
     }
 
+    /// The parsed `$filter`, if any.
+    pub(crate) fn filter(&self) -> Option<&Filter> {
+        self.filter.as_ref().map(|(_, filter)| filter)
+    }
+
     /// The order asked for (newest first unless `$orderby=… asc`).
     pub(crate) fn order(&self) -> LogOrder {
         self.order.as_ref().map_or(LogOrder::NewestFirst, |(_, order)| *order)
