@@ -11,6 +11,7 @@ mod demo;
 mod gateway;
 mod init;
 mod limits;
+mod logs;
 mod output;
 mod process;
 mod public_url;

@@ -171,6 +171,17 @@ impl Api {
     /// Every item of a collection, following `@odata.nextLink` on the same server. Accepts a
     /// Graph collection (`{"value": [...]}`) or a bare array.
     pub(crate) async fn list(&self, path: &str, query: &[(&str, &str)]) -> Result<Vec<Value>, AdminError> {
+        self.list_at_most(path, query, usize::MAX).await
+    }
+
+    /// The first `max` items of a collection (see [`Api::list`]): no further page is read once
+    /// `max` items arrived.
+    pub(crate) async fn list_at_most(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        max: usize,
+    ) -> Result<Vec<Value>, AdminError> {
         let mut items = Vec::new();
         let mut page = self.call(Method::GET, path, query, None).await?;
         for _ in 0..MAX_PAGES {
@@ -187,6 +198,10 @@ impl Api {
                 }
                 _ => return Err(self.unexpected()),
             };
+            if items.len() >= max {
+                items.truncate(max);
+                return Ok(items);
+            }
             let Some(next) = next else { return Ok(items) };
             // The bearer token goes only to the server it was issued for.
             let Some(next_path) =

@@ -1,18 +1,19 @@
-//! The admin CLI: `custos app|sp|secret|cert|federated-credential|role|token|tenant|keys|settings|mi|user|consent ...`.
+//! The admin CLI: `custos app|sp|secret|cert|federated-credential|role|token|tenant|keys|settings|mi|user|consent|logs ...`
+//! (`logs` lives in [`crate::logs`]).
 //!
 //! A client of the HTTP APIs only (Graph subset under `/v1.0`, custos's admin API under
 //! `/admin/v1`); it never opens the database. Each command resolves its connection
 //! ([`connection`]), acquires a directory-API token with client credentials ([`api`]), runs, and
 //! returns a [`crate::output::Report`] that is printed as a table or as one JSON document.
 
-mod api;
+pub(crate) mod api;
 mod app;
 mod app_access;
 mod cert;
 mod cert_files;
 mod connection;
 mod consent;
-mod error;
+pub(crate) mod error;
 mod fic;
 mod keys;
 mod mi;
@@ -67,6 +68,8 @@ pub(crate) enum AdminCommand {
     User(Group<user::UserCommand>),
     /// Grant, list and revoke an administrator's consent to an application's permissions.
     Consent(Group<consent::ConsentCommand>),
+    /// Read the directory audit log (Graph auditLogs; app role AuditLog.Read.All).
+    Logs(Group<crate::logs::LogsCommand>),
 }
 
 impl AdminCommand {
@@ -85,6 +88,7 @@ impl AdminCommand {
             Self::Mi(g) => &g.connection,
             Self::User(g) => &g.connection,
             Self::Consent(g) => &g.connection,
+            Self::Logs(g) => &g.connection,
         }
     }
 }
@@ -118,6 +122,11 @@ pub(crate) async fn run(cmd: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::Consent(g) => {
             consent::run(&http.into_api().await?, &connection_tenant, g.command).await?
         }
+        AdminCommand::Logs(g) if g.command.follows() => {
+            let api = http.into_api().await?;
+            return crate::logs::follow(&api, &SystemClock, g.command, format, &mut std::io::stdout()).await;
+        }
+        AdminCommand::Logs(g) => crate::logs::run(&http.into_api().await?, &SystemClock, g.command).await?,
     };
     report.print(format)?;
     Ok(())
@@ -294,6 +303,25 @@ mod tests {
         assert!(Cli::try_parse_from(["custos", "consent", "list", "app"]).is_ok());
         assert!(Cli::try_parse_from(["custos", "consent", "revoke", "app"]).is_ok());
         assert!(Cli::try_parse_from(["custos", "consent", "grant"]).is_err());
+    }
+
+    #[test]
+    fn logs_commands_parse() {
+        assert!(Cli::try_parse_from(["custos", "logs", "audits"]).is_ok());
+        let all = ["custos", "logs", "audits", "--since", "1h", "--app", "a", "--failed", "--output", "json"];
+        assert!(Cli::try_parse_from(all).is_ok());
+        assert!(
+            Cli::try_parse_from(["custos", "logs", "audits", "--follow", "--interval", "200ms"]).is_err()
+        );
+        assert!(Cli::try_parse_from(["custos", "logs", "audits", "--follow", "--interval", "1s"]).is_ok());
+        assert!(Cli::try_parse_from(["custos", "logs", "audits", "--since", "an hour"]).is_err());
+        assert!(
+            Cli::try_parse_from(["custos", "logs", "audits", "--interval", "1s"]).is_err(),
+            "needs --follow"
+        );
+        assert!(Cli::try_parse_from(["custos", "logs", "audits", "--follow", "--limit", "5"]).is_err());
+        assert!(Cli::try_parse_from(["custos", "logs", "audits", "--limit", "0"]).is_err());
+        assert!(Cli::try_parse_from(["custos", "logs"]).is_err());
     }
 
     #[test]
