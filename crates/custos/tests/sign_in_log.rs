@@ -1,9 +1,10 @@
 //! The sign-in log of a real `custos serve`: every token decision is written, also the ones still
-//! queued when the server gets SIGTERM; `/metrics` counts them; `--sign-in-log off` writes none.
+//! queued when the server gets SIGTERM; `/metrics` counts them; `--sign-in-log off` writes none;
+//! `custos logs signins` lists them.
 
 mod common;
 
-use common::{init_and_serve, token};
+use common::{admin, admin_json, init_and_serve, token};
 use custos_core::sign_in_log::{SignIn, SignInEventType};
 use custos_store::{LogQuery, SignInFilter, Store as _};
 use serde_json::Value;
@@ -69,4 +70,33 @@ fn sign_in_logging_can_be_turned_off() {
     assert!(metrics.contains("custos_sign_ins_recorded_total 0\n"), "{metrics}");
     assert!(server.terminate().success());
     assert!(stored(&data, &init).is_empty());
+}
+
+#[test]
+fn an_operator_lists_the_sign_ins() {
+    let (_dir, data, init, server) = init_and_serve(&[]);
+    let http = server.client();
+    let tenant = init["tenantId"].as_str().unwrap();
+    let client_id = init["adminClientId"].as_str().unwrap();
+    for _ in 0..2 {
+        assert_eq!(token(&http, &server.url(), tenant, client_id, "wrong", GRAPH).0, 401);
+    }
+    // The writer commits within a second; each listing is a new process (no sleeping here).
+    let mut failed = Value::Null;
+    for _ in 0..100 {
+        failed = admin_json(&server, &data, &["logs", "signins", "--failed"]);
+        if failed.as_array().unwrap().len() == 2 {
+            break;
+        }
+    }
+    let failed = failed.as_array().unwrap();
+    assert_eq!(failed.len(), 2, "{failed:?}");
+    assert!(failed.iter().all(|r| r["status"]["errorCode"] == 7_000_215 && r["appId"] == client_id));
+    assert_eq!(failed[0]["signInEventTypes"], serde_json::json!(["servicePrincipal"]));
+    // The CLI's own token requests are sign-ins of the admin application too.
+    let by_app = admin_json(&server, &data, &["logs", "signins", "--app", client_id, "--since", "1h"]);
+    assert!(by_app.as_array().unwrap().iter().any(|r| r["status"]["errorCode"] == 0), "{by_app}");
+    let table = admin(&server, &data, &["logs", "signins", "--failed"]);
+    let text = String::from_utf8(table.stdout).unwrap();
+    assert!(text.contains("AADSTS7000215") && text.contains("servicePrincipal"), "{text}");
 }
