@@ -575,6 +575,9 @@ impl Store for DownStore {
     ) -> StoreResult<Option<custos_core::sign_in_log::SignIn>> {
         down()
     }
+    async fn purge_logs(&self, _: TenantId, _: time::OffsetDateTime, _: u32) -> StoreResult<u64> {
+        down()
+    }
     async fn ping(&self) -> StoreResult<()> {
         down()
     }

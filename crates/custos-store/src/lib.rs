@@ -3,7 +3,8 @@
 //! This crate owns persistence: the narrow [`Store`] trait, its one SQL implementation
 //! ([`SqlStore`]) with a small dialect and migrations per database, SQLite ([`sqlite`]) and
 //! PostgreSQL ([`postgres`]), and [`Directory`], the read-through cache that the token path
-//! reads from and that every write invalidates, and the batching [`SignInLog`] writer. It depends only on
+//! reads from and that every write invalidates, the batching [`SignInLog`] writer and the log
+//! [`retention`] purge. It depends only on
 //! `custos-core`; it knows nothing of HTTP, tokens or Graph JSON.
 //!
 //! **Directory audits.** Every method that changes the directory, its tenants, their settings
@@ -367,6 +368,10 @@ pub trait Store: Send + Sync + 'static {
     async fn sign_ins(&self, query: &LogQuery, filter: &SignInFilter) -> StoreResult<LogPage<SignIn>>;
     /// One sign-in of `tenant` by id.
     async fn sign_in(&self, tenant: TenantId, id: Uuid) -> StoreResult<Option<SignIn>>;
+    /// The retention purge, and the only way log records are deleted: at most `limit`
+    /// sign-ins and directory audits of `tenant` recorded before `before`, oldest first;
+    /// returns how many (fewer than `limit`: nothing older is left).
+    async fn purge_logs(&self, tenant: TenantId, before: OffsetDateTime, limit: u32) -> StoreResult<u64>;
 
     /// Checks that the database answers (for `/readyz`).
     async fn ping(&self) -> StoreResult<()>;
@@ -378,6 +383,7 @@ mod codec;
 pub mod log;
 pub mod postgres;
 pub mod replay;
+pub mod retention;
 pub mod sign_in;
 pub mod sign_in_log;
 mod sql;

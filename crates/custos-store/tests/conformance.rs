@@ -134,6 +134,7 @@ macro_rules! conformance {
                 a_dropped_write_leaves_the_pool_usable,
                 sign_ins_read_back_per_tenant_filtered_and_paged,
                 a_sign_in_batch_is_written_whole_or_not_at_all,
+                retention_purges_old_logs_per_tenant_in_chunks,
             ]
         );
     };

@@ -203,6 +203,12 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if args.demo {
         crate::demo::register_and_print(&dir, directory.as_ref(), &directory_state, &public_url).await?;
     }
+    // Sign-ins and directory audits past their tenant's retention, and dead sign-in state.
+    let retention = tokio::spawn(custos_store::retention::run(
+        store.clone(),
+        clock.clone(),
+        custos_store::retention::PURGE_INTERVAL,
+    ));
     let key_schedule = tokio::spawn({
         let authority = authority.clone();
         async move { authority.keys().run_schedule(KEY_TICK).await }
@@ -230,6 +236,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     // Every request has been answered: what they recorded is written before the process ends.
     sign_in_log.close().await;
     key_schedule.abort();
+    retention.abort();
     tracing::info!("stopped");
     Ok(())
 }

@@ -384,6 +384,10 @@ impl Store for Directory {
         self.store.sign_in(tenant, id).await
     }
 
+    async fn purge_logs(&self, tenant: TenantId, before: OffsetDateTime, limit: u32) -> StoreResult<u64> {
+        self.store.purge_logs(tenant, before, limit).await
+    }
+
     async fn ping(&self) -> StoreResult<()> {
         self.store.ping().await
     }

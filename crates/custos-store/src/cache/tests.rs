@@ -309,6 +309,9 @@ impl Store for Gated {
     ) -> StoreResult<Option<custos_core::sign_in_log::SignIn>> {
         self.inner.sign_in(t, id).await
     }
+    async fn purge_logs(&self, t: TenantId, before: time::OffsetDateTime, limit: u32) -> StoreResult<u64> {
+        self.inner.purge_logs(t, before, limit).await
+    }
     async fn ping(&self) -> StoreResult<()> {
         self.inner.ping().await
     }

@@ -13,6 +13,7 @@ mod dialect;
 mod keys;
 mod log;
 mod replay;
+mod retention;
 mod rows;
 mod run;
 mod sign_in;
@@ -614,6 +615,10 @@ impl<D: Dialect> Store for SqlStore<D> {
 
     async fn sign_in(&self, tenant: TenantId, id: Uuid) -> StoreResult<Option<SignIn>> {
         sign_ins::by_id(&self.pool, tenant, id).await
+    }
+
+    async fn purge_logs(&self, tenant: TenantId, before: OffsetDateTime, limit: u32) -> StoreResult<u64> {
+        retention::purge(&self.pool, tenant, before, limit).await
     }
 
     async fn directory_audit(&self, tenant: TenantId, id: &str) -> StoreResult<Option<DirectoryAudit>> {

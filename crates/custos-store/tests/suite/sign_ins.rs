@@ -131,3 +131,49 @@ pub(crate) async fn a_sign_in_batch_is_written_whole_or_not_at_all(store: Arc<dy
     nul.app.app_id = "bad\0id".to_owned();
     assert!(matches!(store.append_sign_ins(&[nul]).await, Err(StoreError::InvalidInput(_))));
 }
+
+pub(crate) async fn retention_purges_old_logs_per_tenant_in_chunks(store: Arc<dyn Store>) {
+    use custos_core::audit::{Activity, AuditContext, AuditTarget, TargetType};
+    use custos_core::settings::TenantSettings;
+    let (short, long) = (tenant("short.example", 0), tenant("long.example", 0));
+    store.create_tenant(&short, &audit()).await.unwrap();
+    store.create_tenant(&long, &audit()).await.unwrap();
+    let week = TenantSettings { log_retention_days: 7, ..TenantSettings::default() };
+    store.update_tenant_settings(short.id, &week, &audit()).await.unwrap();
+    const DAY: i64 = 86_400;
+    // Sign-ins 10 and 3 days old in both tenants (at day 40), and a directory audit 10 days old.
+    let mut records = Vec::new();
+    for t in [short.id, long.id] {
+        for age in [10, 10, 10, 3] {
+            records.push(sign_in_record(t, SignInEventType::ServicePrincipal, "app", (40 - age) * DAY, 0));
+        }
+    }
+    store.append_sign_ins(&records).await.unwrap();
+    let old_audit = AuditContext::installation(at(30 * DAY)).record(
+        short.id,
+        Activity::UpdateApplication,
+        AuditTarget::new(TargetType::Application, ObjectId::new_random(), None),
+    );
+    let app = application(short.id, "Audited", 30 * DAY);
+    store.create_application(&app, std::slice::from_ref(&old_audit)).await.unwrap();
+    let new_audit = AuditContext::installation(at(38 * DAY)).record(
+        short.id,
+        Activity::DeleteApplication,
+        AuditTarget::new(TargetType::Application, app.id, None),
+    );
+    store.delete_application(short.id, app.id, std::slice::from_ref(&new_audit)).await.unwrap();
+
+    // A chunk is bounded.
+    assert_eq!(store.purge_logs(short.id, at(35 * DAY), 2).await.unwrap(), 2);
+    let clock = custos_core::FixedClock::new(at(40 * DAY));
+    let deleted = custos_store::retention::purge_once(store.as_ref(), &clock).await.unwrap();
+    assert_eq!(deleted, 2, "the third old sign-in and the old audit of the 7-day tenant");
+    let all = SignInFilter::default();
+    let left = read(store.as_ref(), &LogQuery::newest(short.id, 100), &all).await;
+    assert_eq!(left.iter().map(|r| r.created).collect::<Vec<_>>(), vec![at(37 * DAY)]);
+    assert_eq!(read(store.as_ref(), &LogQuery::newest(long.id, 100), &all).await.len(), 4, "30 days kept");
+    let audits = store.directory_audits(&LogQuery::newest(short.id, 100)).await.unwrap().records;
+    assert!(!audits.contains(&old_audit), "the old audit is gone");
+    assert!(audits.contains(&new_audit), "a newer audit stays");
+    assert_eq!(custos_store::retention::purge_once(store.as_ref(), &clock).await.unwrap(), 0);
+}
