@@ -194,3 +194,33 @@ fn bad_options_are_refused_with_graphs_errors() {
     assert!(matches!(parse("$filter=kind eq 'a'&$filter=kind eq 'b'"), Err(GraphError::Malformed(_))));
     assert!(matches!(parse("$filter=kind eq 'x'; DROP TABLE t"), Err(GraphError::Malformed(_))));
 }
+
+#[tokio::test]
+async fn a_collection_restriction_applies_to_every_page_but_stays_out_of_the_link() {
+    let log = FakeLog::new(10);
+    let pager = pager(TenantId::new_random());
+    let schema = crate::filter::Schema {
+        resource: "Record",
+        properties: RECORD.filterable,
+        logic: crate::filter::Logic::Full,
+    };
+    let restricted = |raw: &str| {
+        let mut query = LogListQuery::parse(Some(raw), &RECORDS).unwrap();
+        query.restrict(Filter::parse("kind eq 'rare'", &schema).unwrap());
+        query.restrict(Filter::parse("when ge 1970-01-01T00:00:01Z", &schema).unwrap());
+        query
+    };
+    let query = restricted("$top=2");
+    assert!(query.filter().is_none());
+    let body = pager.page(&RECORDS, AT, &query, |q| log.fetch(q), render).await.unwrap();
+    assert_eq!(ids(&body), [9, 6]);
+    assert_eq!(log.queries.borrow()[0].since, Some(time_of(1)), "the restriction narrows the window");
+    let next = next_query(&body).unwrap();
+    assert!(next.starts_with("$top=2&$skiptoken="), "{next}");
+    let body = pager.page(&RECORDS, AT, &restricted(&next), |q| log.fetch(q), render).await.unwrap();
+    assert_eq!(ids(&body), [3], "0 is before the restricted window");
+    assert_eq!(next_query(&body), None);
+
+    let query = LogListQuery::parse(Some("$filter=when le 1970-01-01T00:00:05Z"), &RECORDS).unwrap();
+    assert!(query.filter().is_some_and(|f| f.time_window("when").until == Some(time_of(5))));
+}
