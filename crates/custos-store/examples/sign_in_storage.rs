@@ -23,7 +23,7 @@ const BATCH: usize = 500;
 /// one in 20 fails with 7000215.
 fn typical(tenant: TenantId, clients: &[(AppId, ObjectId)], graph_sp: ObjectId, n: usize) -> SignIn {
     let (app_id, sp) = clients[n % clients.len()];
-    let failed = n % 20 == 0;
+    let failed = n.is_multiple_of(20);
     SignIn {
         id: Uuid::new_v4(),
         tenant_id: tenant,
