@@ -229,7 +229,8 @@ run_row() {
             sock = v["connect"] + v["read"] + v["write"] + v["timeout"]
             method = auth == "post" ? "client_secret_post" : auth == "basic" ? "client_secret_basic" \
                 : auth == "pkjwt" ? "private_key_jwt" : auth == "refresh-id" ? "refresh_token + ID token" : "refresh_token"
-            method = method suffix            printf "| %s | %d | %d | %.0f | %.2f | %.2f | %.2f | %d | %d | %.2f | %.2f | %d | %.3f |\n",
+            method = method suffix
+            printf "| %s | %d | %d | %.0f | %.2f | %.2f | %.2f | %d | %d | %.2f | %.2f | %d | %.3f |\n",
                 method, clients, conns, rps, v["p50_us"] / 1000, v["p95_us"] / 1000, v["p99_us"] / 1000,
                 v["non200"], sock, (ta - tb) / hz / secs, busy, rss, rps / sign
         }')")

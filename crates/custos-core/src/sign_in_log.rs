@@ -13,7 +13,8 @@
 //! - **Never a secret**: no field takes a client secret, an assertion, a password, a code or a
 //!   token; only ids, names, the address and the outcome.
 //!
-//! Records are written off the hot path by a batching writer and never changed; they belong to
+//! The stored form (serde) leaves out absent values, to keep a row small. Records are written
+//! off the hot path by a batching writer and never changed; they belong to
 //! the tenant the request addressed ([`SignIn::tenant_id`]; a request naming no known tenant
 //! has no record).
 
@@ -102,12 +103,16 @@ impl ClientCredentialType {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct SignInCredential {
     /// How the client authenticated; `None` when unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<ClientCredentialType>,
     /// The `keyId` of the secret or certificate used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_id: Option<Uuid>,
     /// The certificate's SHA-1 thumbprint (hex), for a certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thumbprint: Option<String>,
     /// The id of the federated identity credential matched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub federated_credential_id: Option<String>,
 }
 
@@ -117,8 +122,10 @@ pub struct SignInApp {
     /// The client id as the request named it (cut to [`MAX_LOGGED_TEXT`]); empty when absent.
     pub app_id: String,
     /// The application's name, when it was found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
     /// Its service principal in the tenant (object id and name), for workload sign-ins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_principal: Option<(ObjectId, String)>,
 }
 
@@ -126,10 +133,12 @@ pub struct SignInApp {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignInUser {
     /// The user's object id; `None` when the name matched no user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<ObjectId>,
     /// The principal name as stored (lower-cased in the record), or as typed.
     pub principal_name: String,
     /// The display name, when the user was found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
 }
 
@@ -139,8 +148,10 @@ pub struct SignInResource {
     /// The resource application's appId (or the resource as requested when it was not found).
     pub app_id: String,
     /// Its name, when found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub display_name: Option<String>,
     /// Its service principal's object id, when found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_principal_id: Option<ObjectId>,
 }
 
@@ -150,6 +161,7 @@ pub struct SignInStatus {
     /// The AADSTS number; 0 for success.
     pub error_code: u32,
     /// The first sentence of the error description; `None` for success.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure_reason: Option<String>,
 }
 
@@ -185,10 +197,13 @@ pub struct SignIn {
     /// The client.
     pub app: SignInApp,
     /// The user, for user sign-ins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<SignInUser>,
     /// The API asked for, when the request got that far.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<SignInResource>,
     /// The client's address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ip: Option<IpAddr>,
     /// The request's `client-request-id` when a GUID, else a new one.
     pub correlation_id: Uuid,

@@ -35,7 +35,7 @@ pub struct WriterOptions {
 
 impl Default for WriterOptions {
     fn default() -> Self {
-        Self { queue: 16_384, max_batch: 500, flush_every: Duration::from_secs(1) }
+        Self { queue: 16_384, max_batch: 1000, flush_every: Duration::from_secs(1) }
     }
 }
 
