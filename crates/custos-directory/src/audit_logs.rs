@@ -76,7 +76,7 @@ pub(crate) async fn list(
 ) -> Result<Json<Value>, GraphError> {
     let caller = auth.require(Permission::ReadAuditLogs)?;
     let query = LogListQuery::parse(query.as_deref(), &DIRECTORY_AUDITS)?;
-    let location = LogLocation { version: version(&matched), path: PATH };
+    let location = LogLocation::under(&matched, PATH);
     let store = state.store.as_ref();
     state
         .log_pager(caller.tenant_id)
@@ -105,7 +105,7 @@ pub(crate) async fn get(
     let record = record.ok_or(GraphError::NotFound(id))?;
     Ok(Json(entity_response_in(
         &state.public_url,
-        version(&matched),
+        LogLocation::under(&matched, PATH).version,
         PATH,
         record.to_graph(),
         select.as_deref(),
@@ -115,9 +115,4 @@ pub(crate) async fn get(
 /// Any other method: audit records are never created, changed or deleted through an API.
 pub(crate) async fn read_only() -> GraphError {
     GraphError::MethodNotAllowed
-}
-
-/// The Graph version a route was matched under (`v1.0` or `beta`).
-fn version(matched: &MatchedPath) -> &str {
-    matched.as_str().trim_start_matches('/').split('/').next().unwrap_or("v1.0")
 }

@@ -39,8 +39,9 @@ pub enum GraphError {
     /// a log route requires (Graph's answer on `auditLogs`).
     #[error("Calling principal does not have required MSGraph permissions {0}")]
     PermissionMissing(&'static str),
-    /// 405: the path exists but not for this method (the read-only logs).
-    #[error("Specified HTTP method is not allowed for the request uri.")]
+    /// 405 `Request_BadRequest`: the path exists but not for this method (the read-only logs);
+    /// Graph's text (microsoftgraph/microsoft-graph-docs#119).
+    #[error("Specified HTTP method is not allowed for the request target.")]
     MethodNotAllowed,
     /// 404: the addressed object does not exist in the caller's tenant.
     #[error("{}", not_found_message(.0))]

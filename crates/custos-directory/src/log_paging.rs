@@ -7,10 +7,10 @@
 //! collection's time property (`asc` or `desc`, default newest first), `$select` and
 //! `$skiptoken`; anything else is a 400. [`LogPager::page`] answers one page: it reads the
 //! store in the filter's time window ([`Filter::time_window`]) from the cursor in the
-//! `$skiptoken`, evaluates the whole filter in memory, and stops when `$top` records matched or
-//! [`SCAN_BUDGET`] rows were read. `@odata.nextLink` then resumes right after the last row read
-//! (so a page may be short, or even empty, and still link on: legal Graph); the last page has
-//! none.
+//! `$skiptoken` (in reads that grow from a few times `$top`), evaluates the whole filter in
+//! memory, and stops when `$top` records matched or [`SCAN_BUDGET`] rows were read.
+//! `@odata.nextLink` then resumes right after the last row read (so a page may be short, or even
+//! empty, and still link on: legal Graph); the last page has none.
 //!
 //! A `$skiptoken` is the cursor (record time and insertion position) with an HMAC-SHA-256 tag
 //! under the paging key over the tenant, the collection path (with its version), the `$filter`
@@ -34,6 +34,10 @@ pub(crate) const MAX_LOG_TOP: u32 = 1000;
 /// Most rows one page reads from the store while looking for `$top` matching records.
 pub(crate) const SCAN_BUDGET: usize = 5000;
 
+/// The first store read of a filtered page is four times `$top`, at least this many rows; each
+/// further read is four times larger (at most [`MAX_LOG_TOP`]).
+const FIRST_FILTERED_READ: usize = 50;
+
 /// A log collection: its entity type (`$select`-able and filterable properties) and the time
 /// property its records are ordered, windowed and `$orderby`'d by.
 #[derive(Debug)]
@@ -51,6 +55,14 @@ pub(crate) struct LogLocation<'a> {
     pub(crate) version: &'a str,
     /// E.g. `auditLogs/directoryAudits` (also the `$metadata#` fragment).
     pub(crate) path: &'a str,
+}
+
+impl<'a> LogLocation<'a> {
+    /// `path` under the version of the route `matched` (`/v1.0/…` or `/beta/…`).
+    pub(crate) fn under(matched: &'a axum::extract::MatchedPath, path: &'a str) -> Self {
+        let version = matched.as_str().trim_start_matches('/').split('/').next().unwrap_or("v1.0");
+        Self { version, path }
+    }
 }
 
 /// What the caller asked of a log collection.
@@ -244,9 +256,14 @@ impl<'a> LogPager<'a> {
         let mut matched = Vec::new();
         let mut scanned = 0;
         let mut more = true;
+        let mut chunk = top.saturating_mul(4).clamp(FIRST_FILTERED_READ, MAX_LOG_TOP as usize);
         while more && matched.len() < top && scanned < SCAN_BUDGET {
-            // Unfiltered, exactly the records still wanted; filtered, as many as the budget allows.
-            let wanted = if filter.is_some() { SCAN_BUDGET - scanned } else { top - matched.len() };
+            // Unfiltered, exactly the records still wanted; filtered, growing reads within the budget.
+            let wanted = match filter {
+                Some(_) => chunk.min(SCAN_BUDGET - scanned),
+                None => top - matched.len(),
+            };
+            chunk = chunk.saturating_mul(4).min(MAX_LOG_TOP as usize);
             let store_query = LogQuery {
                 tenant: Some(self.tenant),
                 since: window.since,

@@ -121,7 +121,7 @@ async fn filtered_pages_read_the_time_window_and_keep_the_filter() {
     assert_eq!(pages, [vec![18, 15], vec![12, 9], vec![6]]);
     let first = log.queries.borrow()[0].clone();
     assert_eq!((first.since, first.until), (Some(time_of(5)), Some(time_of(20))));
-    assert_eq!(first.limit, MAX_LOG_TOP, "a filtered read takes what the budget allows");
+    assert_eq!(first.limit, 50, "a filtered read starts small");
     let body = page(&pager(TenantId::new_random()), &log, &format!("{filter}&$top=2")).await.unwrap();
     let next = next_query(&body).unwrap();
     assert!(next.starts_with("$filter=kind+eq+%27rare%27+and+when+ge+1970-01-01T00%3A00%3A05Z"), "{next}");
@@ -132,10 +132,12 @@ async fn a_page_stops_at_the_scan_budget_and_links_on() {
     // 12,000 records of which only ids 0..3 are rare enough to match: the first page reads the
     // budget, answers nothing and links on; the pages after find the matches.
     let log = FakeLog::new(12_000);
-    let pages = all_pages(&log, "$filter=when lt 1970-01-01T00:00:03Z or kind eq 'none'").await;
+    let pages = all_pages(&log, "$filter=when lt 1970-01-01T00:00:03Z or kind eq 'none'&$top=10").await;
     assert_eq!(pages, [vec![], vec![], vec![2, 1, 0]]);
-    let scanned: u32 = log.queries.borrow().iter().map(|q| q.limit).sum();
-    assert!(scanned <= 12_000 + 3 * MAX_LOG_TOP, "{scanned}");
+    let limits: Vec<u32> = log.queries.borrow().iter().map(|q| q.limit).collect();
+    assert_eq!(limits[..7], [50, 200, 800, 1000, 1000, 1000, 950], "reads grow fourfold within the budget");
+    assert!(limits.iter().all(|l| *l <= MAX_LOG_TOP));
+    assert!(limits.iter().map(|l| *l as usize).sum::<usize>() <= 12_000 + 3 * SCAN_BUDGET, "{limits:?}");
 }
 
 #[tokio::test]

@@ -13,7 +13,8 @@
 //! (a refused change, e.g. NotFound or Conflict, writes no record; an empty list is
 //! [`StoreError::InvalidInput`]). A change without its record is therefore
 //! impossible, also across `kill -9`; and no caller can forget the record, as the method does not
-//! exist without it. Records are read with [`Store::directory_audits`] and never changed (the
+//! exist without it. Records are read with [`Store::directory_audits`] (pages) and
+//! [`Store::directory_audit`] (one, by id), and never changed (the
 //! table refuses updates). Sign-in state (sessions, codes, refresh tokens) and assertion
 //! replay markers are not directory changes and take no record.
 //!

@@ -111,7 +111,11 @@ impl Harness {
     /// (A, Application.Read.All), `writer` (A, Application.ReadWrite.All), `assigner`
     /// (A, AppRoleAssignment.ReadWrite.All), `nobody` (A, no role).
     pub async fn new() -> Self {
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open("sqlite::memory:").await.unwrap());
+        Self::on(Arc::new(SqliteStore::open("sqlite::memory:").await.unwrap())).await
+    }
+
+    /// The harness over `store` (empty; provisioned here).
+    pub async fn on(store: Arc<dyn Store>) -> Self {
         let hasher = SecretHasher::new(&[9u8; 32]);
         let clock = Arc::new(FixedClock::new(datetime!(2026-03-01 12:00 UTC)));
         let a = provision_tenant(
