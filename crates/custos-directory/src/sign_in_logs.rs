@@ -181,7 +181,7 @@ pub(crate) async fn list(
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, GraphError> {
     let caller = auth.require(Permission::ReadAuditLogs)?;
-    let (version, graph_version, collection) = served(&matched);
+    let (_, graph_version, collection) = served(&matched);
     if graph_version == GraphVersion::V1 {
         refuse_event_types_on_v1(query.as_deref())?;
     }
@@ -193,7 +193,7 @@ pub(crate) async fn list(
         .log_pager(caller.tenant_id)
         .page(
             collection,
-            LogLocation { version, path: PATH },
+            LogLocation::under(&matched, PATH),
             &query,
             |q| async move { store.sign_ins(&q, kinds).await },
             |r| r.to_graph(graph_version),
