@@ -17,7 +17,10 @@
 # Environment (defaults in brackets):
 #   BENCH_PROFILE [release]  `debug` reuses target/debug/custos: only to check the harness
 #   BENCH_SUITE [full]       `refresh` runs only the rows the refresh-token ratio needs
-#                            (client_secret_post with 1 client and the refresh_token rows)
+#                            (client_secret_post with 1 client and the refresh_token rows);
+#                            `signinlog` runs client_secret_post (1 client, c16 and c64) with
+#                            sign-in logging on and off (`serve --sign-in-log off`), alternating,
+#                            twice each, and reports off ÷ on
 #   BENCH_CLIENTS [1000]     distinct clients for the many-clients rows
 #   BENCH_ASSERTIONS [200000] private_key_jwt assertions to pre-generate (rounded up to even; about
 #                            1.5 min on 2 idle cores; enough for two rows at ~4,000 tokens/s)
@@ -30,7 +33,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 REPO_ROOT=$PWD
 PROFILE="${BENCH_PROFILE:-release}"
 SUITE="${BENCH_SUITE:-full}"
-[[ "$SUITE" == full || "$SUITE" == refresh ]] || { echo "BENCH_SUITE must be full or refresh" >&2; exit 1; }
+[[ "$SUITE" == full || "$SUITE" == refresh || "$SUITE" == signinlog ]] ||
+    { echo "BENCH_SUITE must be full, refresh or signinlog" >&2; exit 1; }
+SIGN_IN_LOG=on # the server's --sign-in-log of the next row
 CLIENTS="${BENCH_CLIENTS:-1000}"
 ASSERTIONS="${BENCH_ASSERTIONS:-200000}"
 WARMUP_S="${BENCH_WARMUP:-5}"
@@ -106,7 +111,7 @@ trap cleanup EXIT
 start_server() {
     local log_file="$WORK/serve-$1.log"
     "$BIN" serve --data-dir "$DATA" --listen "127.0.0.1:$PORT" --public-url "$PUBLIC_URL" \
-        >"$log_file" 2>&1 </dev/null &
+        --sign-in-log "$SIGN_IN_LOG" >"$log_file" 2>&1 </dev/null &
     SERVER_PID=$!
     for _ in $(seq 1 600); do
         grep -q "listening on https://127.0.0.1:$PORT" "$log_file" 2>/dev/null && return 0
@@ -193,7 +198,7 @@ run_wrk() {
 # run_row AUTH CLIENT_COUNT THREADS CONNECTIONS
 run_row() {
     local auth=$1 clients=$2 threads=$3 conns=$4
-    local label="$auth-$clients-c$conns"
+    local label="$auth-$clients-c$conns${ROW_SUFFIX:-}"
     log "row $label: warm-up ${WARMUP_S}s, measure ${DURATION_S}s"
     start_server "$label"
     run_wrk "$WORK/warmup-$label.txt" "$auth" "$clients" "$threads" "$conns" "$WARMUP_S"
@@ -212,7 +217,8 @@ run_row() {
     result=$(grep '^CUSTOS_RESULT ' "$WORK/wrk-$label.txt") || { cat "$WORK/wrk-$label.txt" >&2; die "wrk printed no result for $label"; }
     ROWS+=("$(awk -v r="$result" -v auth="$auth" -v clients="$clients" -v conns="$conns" \
         -v tb="$ticks_before" -v ta="$ticks_after" -v hz="$CLK_TCK" \
-        -v bb="$box_before" -v ba="$box_after" -v rss="$rss" -v sign="$SIGN_PER_S" -v ncpu="$NPROC" '
+        -v bb="$box_before" -v ba="$box_after" -v rss="$rss" -v sign="$SIGN_PER_S" -v ncpu="$NPROC" \
+        -v suffix="${METHOD_SUFFIX:-}" '
         BEGIN {
             n = split(r, kv, " ")
             for (i = 2; i <= n; i++) { split(kv[i], p, "="); v[p[1]] = p[2] }
@@ -223,6 +229,7 @@ run_row() {
             sock = v["connect"] + v["read"] + v["write"] + v["timeout"]
             method = auth == "post" ? "client_secret_post" : auth == "basic" ? "client_secret_basic" \
                 : auth == "pkjwt" ? "private_key_jwt" : auth == "refresh-id" ? "refresh_token + ID token" : "refresh_token"
+            method = method suffix
             printf "| %s | %d | %d | %.0f | %.2f | %.2f | %.2f | %d | %d | %.2f | %.2f | %d | %.3f |\n",
                 method, clients, conns, rps, v["p50_us"] / 1000, v["p95_us"] / 1000, v["p99_us"] / 1000,
                 v["non200"], sock, (ta - tb) / hz / secs, busy, rss, rps / sign
@@ -235,7 +242,18 @@ run_row() {
     log "row $label: ${ROWS[-1]}"
 }
 
-if [[ "$SUITE" == full ]]; then
+if [[ "$SUITE" == signinlog ]]; then
+    # On and off alternate, twice each, so that drift on a shared box hits both alike.
+    for round in 1 2; do
+        for conns in 16 64; do
+            for mode in on off; do
+                SIGN_IN_LOG=$mode ROW_SUFFIX="-log$mode-$round" METHOD_SUFFIX=" (sign-in log $mode)" \
+                    run_row post 1 2 "$conns"
+            done
+        done
+    done
+    SIGN_IN_LOG=on
+elif [[ "$SUITE" == full ]]; then
     for clients in 1 "$CLIENTS"; do
         for auth in post basic; do
             for conns in 16 64; do
@@ -261,11 +279,13 @@ else
     done
 fi
 
-for auth in refresh-id refresh-access; do
-    for conns in 16 64; do
-        run_row "$auth" 1 2 "$conns"
+if [[ "$SUITE" != signinlog ]]; then
+    for auth in refresh-id refresh-access; do
+        for conns in 16 64; do
+            run_row "$auth" 1 2 "$conns"
+        done
     done
-done
+fi
 
 # ---- report ----------------------------------------------------------------------------------
 CPU_MODEL=$(lscpu | awk -F: '/^Model name/ { gsub(/^[ \t]+/, "", $2); print $2; exit }')
@@ -303,9 +323,21 @@ REPORT="$RESULTS_DIR/latest.md"
             echo "- no assertion was sent twice"
         fi
     fi
+    if [[ "$SUITE" == signinlog ]]; then
+        for conns in 16 64; do
+            awk -v c="$conns" -v on1="${RPS[post-1-c$conns-logon-1]:-0}" -v on2="${RPS[post-1-c$conns-logon-2]:-0}" \
+                -v off1="${RPS[post-1-c$conns-logoff-1]:-0}" -v off2="${RPS[post-1-c$conns-logoff-2]:-0}" 'BEGIN {
+                on = (on1 + on2) / 2; off = (off1 + off2) / 2
+                printf "- c%s: sign-in log on %.0f tokens/s, off %.0f tokens/s (means of two rows each): on is **%.1f %%** %s than off (goal: at most 5 %% lower)\n",
+                    c, on, off, (off > 0 ? 100 * (off - on) / off : 0) * (off >= on ? 1 : -1), (off >= on ? "lower" : "higher")
+            }'
+        done
+    fi
+    if [[ "$SUITE" != signinlog ]]; then
     ratio "refresh_token + ID token" refresh-id-1 " (two signatures per answer)"
     ratio "refresh_token" refresh-access-1 " (one signature per answer)"
     echo "- refresh_token rows: a confidential web client (client_secret_post) and one user; one grant per connection, started with the password grant before the run; each answer's rotated refresh token is that grant's next request, so every request spends a live token once and writes its successor durably (SQLite)"
+    fi
     if [[ "$PROFILE" != release ]]; then
         echo
         echo "**Debug build: these numbers only check the harness.**"

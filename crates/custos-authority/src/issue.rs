@@ -13,11 +13,13 @@ use custos_core::model::{
 };
 use custos_core::scope::{MAX_SCOPE_LEN, resource_from_scope};
 use custos_core::settings::AssertionReplayMode;
+use custos_core::sign_in_log::{ClientCredentialType, SignInCredential, SignInUser};
 use custos_core::{AppId, TenantId};
 use custos_jose::secret::{MAX_PRESENTED_SECRET_LEN, SecretHasher};
 use custos_store::{StoreError, TenantSnapshot};
 use std::sync::Arc;
 use time::OffsetDateTime;
+use uuid::Uuid;
 
 /// Entra's clock skew: `iat` and `nbf` are set this many seconds before issuance.
 pub const ISSUED_AT_SKEW_SECS: i64 = 300;
@@ -56,12 +58,33 @@ pub(crate) struct Issued {
     pub(crate) resource: String,
 }
 
-/// What the request log line reports, filled in as the checks pass.
+/// What the request log line and the sign-in record report, filled in as the checks pass.
 #[derive(Debug, Default)]
 pub(crate) struct Trail {
     pub(crate) tenant: Option<TenantId>,
     pub(crate) client_id: Option<String>,
     pub(crate) resource: Option<String>,
+    /// The user of a user flow: as found, or as typed (password grant) until found.
+    pub(crate) user: Option<SignInUser>,
+    /// The client's credential, by identifiers, once it authenticated.
+    pub(crate) credential: Option<SignInCredential>,
+    /// What kind of credential the request presented.
+    pub(crate) presented: Option<ClientCredentialType>,
+    /// The permission names asked for (`scope`).
+    pub(crate) scopes: Vec<String>,
+    /// Whether the grant is a user flow (code, refresh, password).
+    pub(crate) user_flow: bool,
+}
+
+impl Trail {
+    /// Notes the user a flow is for.
+    pub(crate) fn user(&mut self, user: &custos_core::users::User) {
+        self.user = Some(SignInUser {
+            id: Some(user.id),
+            principal_name: user.user_principal_name.clone(),
+            display_name: Some(user.display_name.clone()),
+        });
+    }
 }
 
 pub(crate) fn unavailable(e: &StoreError) -> TokenError {
@@ -102,6 +125,7 @@ pub(crate) async fn client_credentials(
         });
     };
     let method = authenticate_client(auth, &snapshot, client, &req.credential).await?;
+    trail.credential = Some(method.describe(client));
     let replay_mode = snapshot.settings.assertion_replay;
     // Strict mode spends the jti before any later check, so a refused request cannot be retried
     // with the same assertion either.
@@ -317,8 +341,9 @@ pub(crate) async fn authenticate_client(
         ClientCredential::Assertion { assertion, assertion_type }
             if Federation::is_federated(client, assertion.expose()) =>
         {
-            auth.federation.authenticate(client, assertion.expose(), assertion_type.as_deref()).await?;
-            Ok(ClientAuth::Federated)
+            let matched =
+                auth.federation.authenticate(client, assertion.expose(), assertion_type.as_deref()).await?;
+            Ok(ClientAuth::Federated { credential_id: matched.id })
         }
         _ => authenticate(auth, snapshot, client, credential),
     }
@@ -337,13 +362,13 @@ pub(crate) fn burn_secret(hasher: &SecretHasher, credential: &ClientCredential) 
 /// How the client authenticated.
 #[derive(Debug)]
 pub(crate) enum ClientAuth {
-    /// With a client secret.
-    Secret,
+    /// With a client secret (its `keyId`).
+    Secret { key_id: Uuid },
     /// With a certificate-signed assertion (its replay check still to come).
     Certificate(Authenticated),
     /// With an external issuer's token matching a federated identity credential (reusable
     /// until it expires: no replay check).
-    Federated,
+    Federated { credential_id: Uuid },
     /// Not at all: a public client (desktop, mobile or single-page app) in a user flow.
     Public,
 }
@@ -353,8 +378,40 @@ impl ClientAuth {
     pub(crate) fn acr(&self) -> &'static str {
         match self {
             Self::Public => "0",
-            Self::Secret => "1",
-            Self::Certificate(_) | Self::Federated => "2",
+            Self::Secret { .. } => "1",
+            Self::Certificate(_) | Self::Federated { .. } => "2",
+        }
+    }
+
+    /// The credential for the sign-in record: its kind and identifiers, never its value.
+    pub(crate) fn describe(&self, client: &Application) -> SignInCredential {
+        match self {
+            Self::Public => SignInCredential { kind: Some(ClientCredentialType::None), ..Default::default() },
+            Self::Secret { key_id } => SignInCredential {
+                kind: Some(ClientCredentialType::ClientSecret),
+                key_id: Some(*key_id),
+                ..Default::default()
+            },
+            Self::Certificate(assertion) => {
+                let thumbprint = assertion.thumbprint();
+                // Matched by the certificate itself (`customKeyIdentifier` is whatever the
+                // registration said).
+                let key = client
+                    .key_credentials
+                    .iter()
+                    .find(|k| custos_jose::hash::sha1(&k.certificate_der) == thumbprint);
+                SignInCredential {
+                    kind: Some(ClientCredentialType::Certificate),
+                    key_id: key.map(|k| k.key_id),
+                    thumbprint: Some(thumbprint.iter().map(|b| format!("{b:02X}")).collect()),
+                    federated_credential_id: None,
+                }
+            }
+            Self::Federated { credential_id } => SignInCredential {
+                kind: Some(ClientCredentialType::FederatedIdentityCredential),
+                federated_credential_id: Some(credential_id.to_string()),
+                ..Default::default()
+            },
         }
     }
 }
@@ -385,7 +442,7 @@ fn authenticate(
                 return Err(TokenError::InvalidSecret { app_id: app_id() });
             }
             match secret_match(&auth.hasher, &client.password_credentials, presented, auth.clock.now()) {
-                SecretMatch::Valid => Ok(ClientAuth::Secret),
+                SecretMatch::Valid(key_id) => Ok(ClientAuth::Secret { key_id }),
                 SecretMatch::OnlyExpired => Err(TokenError::ExpiredSecret { app_id: app_id() }),
                 SecretMatch::None => Err(TokenError::InvalidSecret { app_id: app_id() }),
             }
@@ -395,7 +452,8 @@ fn authenticate(
 
 #[derive(Debug, PartialEq, Eq)]
 enum SecretMatch {
-    Valid,
+    /// The `keyId` of the credential that matched.
+    Valid(Uuid),
     OnlyExpired,
     None,
 }
@@ -407,17 +465,19 @@ fn secret_match(
     presented: &str,
     now: OffsetDateTime,
 ) -> SecretMatch {
-    let mut valid = false;
+    let mut valid = None;
     let mut expired = false;
     for credential in credentials {
         let matches = hasher.verify(presented, credential.secret_hash.expose());
-        valid |= matches && credential.start <= now && now < credential.end;
+        if matches && credential.start <= now && now < credential.end {
+            valid = Some(credential.key_id);
+        }
         expired |= matches && credential.end <= now;
     }
     match (valid, expired) {
-        (true, _) => SecretMatch::Valid,
-        (false, true) => SecretMatch::OnlyExpired,
-        (false, false) => SecretMatch::None,
+        (Some(key_id), _) => SecretMatch::Valid(key_id),
+        (None, true) => SecretMatch::OnlyExpired,
+        (None, false) => SecretMatch::None,
     }
 }
 
@@ -463,7 +523,7 @@ mod tests {
         let h = SecretHasher::new(&[1; 32]);
         let now = OffsetDateTime::from_unix_timestamp(1_000).unwrap();
         let creds = [credential(&h, "old-secret", 0, 500), credential(&h, "new-secret", 0, 2_000)];
-        assert_eq!(secret_match(&h, &creds, "new-secret", now), SecretMatch::Valid);
+        assert_eq!(secret_match(&h, &creds, "new-secret", now), SecretMatch::Valid(creds[1].key_id));
         assert_eq!(secret_match(&h, &creds, "old-secret", now), SecretMatch::OnlyExpired);
         assert_eq!(secret_match(&h, &creds, "nope", now), SecretMatch::None);
         // Not valid yet: a wrong secret, not an expired one.

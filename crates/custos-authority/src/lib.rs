@@ -7,7 +7,7 @@
 //! their claims in `user_claims`), certificate client authentication (`assertion`),
 //! workload identity federation with external issuers (`federation`), the exact claims (`claims`), the wire
 //! responses and errors (`response`), discovery and key sets (`discovery`, `routes`), the
-//! signing keys at run time and their rotation ([`keys`]), the managed-identity protocols,
+//! signing keys at run time and their rotation ([`keys`]), the sign-in record of every token decision (`sign_ins`), the managed-identity protocols,
 //! development endpoints and endpoint secrets ([`managed_identity`]) and token metrics
 //! ([`metrics`]). It depends on `custos-core`, `custos-jose` and `custos-store`; it knows nothing
 //! of the directory API or of how the server listens, and serves no admin routes (the directory
@@ -25,6 +25,7 @@ pub mod managed_identity;
 pub mod metrics;
 mod response;
 mod routes;
+mod sign_ins;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod user_claims;
@@ -39,7 +40,7 @@ use custos_core::model::TokenVersion;
 use custos_core::{AppId, Clock, ObjectId, TenantId};
 use custos_jose::secret::SecretHasher;
 use custos_jose::{Expected, IssuerRule, VerifyError};
-use custos_store::Directory;
+use custos_store::{Directory, SignInLog};
 use std::sync::Arc;
 
 /// Default `expires_in` of issued tokens, in seconds (Entra's typical value).
@@ -124,6 +125,7 @@ pub struct Authority {
     metrics: TokenMetrics,
     assertions: assertion::ClientAssertions,
     federation: federation::Federation,
+    sign_ins: SignInLog,
 }
 
 impl Authority {
@@ -146,7 +148,20 @@ impl Authority {
             metrics: TokenMetrics::default(),
             assertions,
             federation,
+            sign_ins: SignInLog::off(),
         }
+    }
+
+    /// Records a sign-in for every token-endpoint decision through `log` (off by default).
+    #[must_use]
+    pub fn with_sign_in_log(mut self, log: SignInLog) -> Self {
+        self.sign_ins = log;
+        self
+    }
+
+    /// The sign-in log (its counters, and closing it on shutdown).
+    pub fn sign_in_log(&self) -> &SignInLog {
+        &self.sign_ins
     }
 
     /// Replaces the default workload identity federation settings (no allow-listed issuer, the

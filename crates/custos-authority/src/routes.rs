@@ -10,6 +10,7 @@ use crate::discovery::{InstanceDiscovery, OpenIdV1, OpenIdV2, TenantRef, v2_issu
 use crate::form::{MAX_BODY_BYTES, TokenRequest, check_content_type};
 use crate::issue::{self, Endpoint, Trail};
 use crate::response::{ErrorContext, correlation_id, token_error, token_success, user_token_success};
+use crate::sign_ins::{self, RequestFacts};
 use crate::user_flow;
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -18,6 +19,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use custos_core::aadsts::TokenError;
+use custos_listener::ConnectionInfo;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use serde::Serialize;
 use std::sync::Arc;
@@ -121,7 +123,10 @@ async fn token(auth: &Authority, endpoint: Endpoint, tenant_segment: &str, reque
         let body = read_body(&parts.headers, body).await?;
         let request = TokenRequest::parse(&body, authorization)?;
         trail.client_id.clone_from(&request.client_id);
-        if user_flow::is_user_flow(request.grant_type.as_deref()) {
+        trail.presented = Some(sign_ins::presented(&request.credential));
+        trail.scopes = sign_ins::scope_names(request.scope.as_deref());
+        trail.user_flow = user_flow::is_user_flow(request.grant_type.as_deref());
+        if trail.user_flow {
             let call = user_flow::Call { endpoint: endpoint.into(), tenant_segment, origin };
             return user_flow::issue(auth, call, &request, &mut trail).await.map(Outcome::User);
         }
@@ -157,6 +162,11 @@ async fn token(auth: &Authority, endpoint: Endpoint, tenant_segment: &str, reque
             "token request refused"
         ),
     }
+    let facts = RequestFacts {
+        correlation_id: correlation,
+        ip: parts.extensions.get::<ConnectionInfo>().map(|c| c.peer.ip()),
+    };
+    sign_ins::record(auth, &trail, &facts, result.as_ref().err()).await;
     let mut response = match result {
         Ok(Outcome::App(issued)) => token_success(endpoint, &issued),
         Ok(Outcome::User(issued)) => user_token_success(endpoint, &issued),

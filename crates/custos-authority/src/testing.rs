@@ -16,7 +16,7 @@ use custos_core::model::{
 use custos_core::{AppId, Clock, FixedClock, ObjectId, TenantId};
 use custos_jose::secret::SecretHasher;
 use custos_store::sqlite::SqliteStore;
-use custos_store::{Directory, Store};
+use custos_store::{Directory, SignInLog, Store, WriterOptions};
 use std::sync::Arc;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -50,6 +50,8 @@ pub struct Fixture {
     pub authority: Arc<Authority>,
     pub directory: Arc<Directory>,
     pub clock: Arc<FixedClock>,
+    /// The authority's sign-in log, written to the fixture's store.
+    pub sign_ins: SignInLog,
     pub tenant: TenantId,
     /// Has [`SECRET`] (valid) and [`EXPIRED_SECRET`] (expired); roles Read and Write on
     /// `resource_v1` and `resource_v2`.
@@ -211,18 +213,23 @@ impl Fixture {
             }
         }
         let directory = Arc::new(Directory::new(directory_store));
-        let authority = Arc::new(Authority::new(
-            AuthorityConfig::new(format!("{PUBLIC_URL}/")),
-            directory.clone(),
-            hasher,
-            keys,
-            clock.clone(),
-        ));
+        let sign_ins = SignInLog::start(store.clone(), WriterOptions::default());
+        let authority = Arc::new(
+            Authority::new(
+                AuthorityConfig::new(format!("{PUBLIC_URL}/")),
+                directory.clone(),
+                hasher,
+                keys,
+                clock.clone(),
+            )
+            .with_sign_in_log(sign_ins.clone()),
+        );
         Self {
             router: authority.clone().router(),
             authority,
             directory,
             clock,
+            sign_ins,
             tenant,
             client,
             disabled,

@@ -5,6 +5,7 @@
 
 mod certificates;
 mod common;
+use custos_core::sign_in_log::ClientCredentialType;
 
 use certificates::*;
 use common::*;
@@ -54,6 +55,16 @@ async fn rs256_with_x5t_gets_a_v2_token_with_azpacr_2() {
     assert_eq!(claims["azp"], client.app_id());
     assert_eq!(claims["ver"], "2.0");
     assert_eq!(claims["roles"], serde_json::json!(["Read", "Write"]));
+    // Its sign-in names the certificate by keyId and thumbprint.
+    fx.sign_ins.flush().await;
+    let query = custos_store::LogQuery::newest(fx.tenant, 10);
+    let records = fx.directory.sign_ins(&query, &Default::default()).await.unwrap().records;
+    let key = &client.app.key_credentials[0];
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].credential.kind, Some(ClientCredentialType::Certificate));
+    assert_eq!(records[0].credential.key_id, Some(key.key_id));
+    let thumbprint: String = key.custom_key_identifier.iter().map(|b| format!("{b:02X}")).collect();
+    assert_eq!(records[0].credential.thumbprint, Some(thumbprint));
 }
 
 /// Seed 004's raw request: v1 endpoint, `resource=`, header without `typ`, `aud` = the v1

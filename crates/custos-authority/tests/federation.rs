@@ -8,6 +8,8 @@
 //! unknown-`kid` refresh cooldown.
 
 mod common;
+use custos_core::sign_in_log::ClientCredentialType;
+use custos_store::Store as _;
 
 use base64::Engine as _;
 use common::*;
@@ -54,7 +56,8 @@ async fn authority(fx: &Fixture, config: &FederationConfig) -> axum::Router {
         clock,
     )
     .with_federation(config)
-    .unwrap();
+    .unwrap()
+    .with_sign_in_log(fx.sign_ins.clone());
     Arc::new(authority).router()
 }
 
@@ -161,6 +164,18 @@ async fn an_external_token_gets_a_v2_token_and_may_be_presented_again() {
     let again = s.present(&token).await;
     assert_eq!(again.status, 200, "{}", again.text);
     assert_eq!(s.issuer.total_hits(), 2, "the keys came from the cache");
+
+    // Each presentation is a sign-in naming the federated credential that matched.
+    s.fx.sign_ins.flush().await;
+    let query = custos_store::LogQuery::newest(s.fx.tenant, 10);
+    let records = s.fx.directory.sign_ins(&query, &Default::default()).await.unwrap().records;
+    assert_eq!(records.len(), 2);
+    let matched = s.client.app.federated_identity_credentials[1].id.to_string();
+    for record in records {
+        assert_eq!(record.credential.kind, Some(ClientCredentialType::FederatedIdentityCredential));
+        assert_eq!(record.credential.federated_credential_id.as_deref(), Some(matched.as_str()));
+        assert_eq!(record.event_type, custos_core::sign_in_log::SignInEventType::ServicePrincipal);
+    }
 }
 
 /// A token file read as it is ends with a newline (`echo $TOKEN > file`): Entra drops whitespace

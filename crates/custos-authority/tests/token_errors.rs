@@ -558,6 +558,26 @@ impl Store for DownStore {
     ) -> StoreResult<Option<custos_core::audit::DirectoryAudit>> {
         down()
     }
+    async fn append_sign_ins(&self, _: &[custos_core::sign_in_log::SignIn]) -> StoreResult<()> {
+        down()
+    }
+    async fn sign_ins(
+        &self,
+        _: &custos_store::LogQuery,
+        _: &custos_store::SignInFilter,
+    ) -> StoreResult<custos_store::LogPage<custos_core::sign_in_log::SignIn>> {
+        down()
+    }
+    async fn sign_in(
+        &self,
+        _: TenantId,
+        _: uuid::Uuid,
+    ) -> StoreResult<Option<custos_core::sign_in_log::SignIn>> {
+        down()
+    }
+    async fn purge_logs(&self, _: TenantId, _: time::OffsetDateTime, _: u32) -> StoreResult<u64> {
+        down()
+    }
     async fn ping(&self) -> StoreResult<()> {
         down()
     }

@@ -442,7 +442,7 @@ impl DirectoryAudit {
 }
 
 /// A UTC time as Graph writes it: RFC 3339 with `Z`.
-fn graph_time(time: OffsetDateTime) -> String {
+pub(crate) fn graph_time(time: OffsetDateTime) -> String {
     time.to_offset(time::UtcOffset::UTC).format(&Rfc3339).unwrap_or_default()
 }
 

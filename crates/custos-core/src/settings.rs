@@ -1,6 +1,6 @@
 //! Per-tenant settings (`custos settings set KEY VALUE`, `GET/PATCH /admin/v1/tenants/{tid}/settings`):
-//! their names, values, defaults and JSON shape: `assertionReplay`, `allowUserConsent` and
-//! `allowPasswordGrant`.
+//! their names, values, defaults and JSON shape: `assertionReplay`, `allowUserConsent`,
+//! `allowPasswordGrant` and `logRetentionDays`.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -53,11 +53,22 @@ pub const ALLOW_USER_CONSENT: &str = "allowUserConsent";
 /// Name of the setting that turns on `grant_type=password` (a testing aid, off by default).
 pub const ALLOW_PASSWORD_GRANT: &str = "allowPasswordGrant";
 
+/// Name of the setting that says how many days sign-ins and directory audits are kept.
+pub const LOG_RETENTION_DAYS: &str = "logRetentionDays";
+
+/// Default of [`LOG_RETENTION_DAYS`] (Entra's with a P1/P2 licence).
+pub const DEFAULT_LOG_RETENTION_DAYS: u32 = 30;
+
+/// Largest [`LOG_RETENTION_DAYS`] (ten years).
+pub const MAX_LOG_RETENTION_DAYS: u32 = 3650;
+
 /// Why a setting could not be changed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SettingError {
     /// No setting has this name.
-    #[error("unknown setting '{0}'; known settings: assertionReplay, allowUserConsent, allowPasswordGrant")]
+    #[error(
+        "unknown setting '{0}'; known settings: assertionReplay, allowUserConsent, allowPasswordGrant, logRetentionDays"
+    )]
     UnknownKey(String),
     /// The value is not one the setting accepts.
     #[error("invalid value for '{key}'; allowed values: {allowed}")]
@@ -82,6 +93,9 @@ pub struct TenantSettings {
     /// `acquire_token_by_username_password`). Off by default: RFC 9700 forbids the grant, and
     /// custos offers it only as a testing aid.
     pub allow_password_grant: bool,
+    /// How many days sign-ins and directory audits are kept before the retention purge deletes
+    /// them (1 to [`MAX_LOG_RETENTION_DAYS`]; [`DEFAULT_LOG_RETENTION_DAYS`] by default).
+    pub log_retention_days: u32,
 }
 
 impl Default for TenantSettings {
@@ -90,6 +104,7 @@ impl Default for TenantSettings {
             assertion_replay: AssertionReplayMode::default(),
             allow_user_consent: true,
             allow_password_grant: false,
+            log_retention_days: DEFAULT_LOG_RETENTION_DAYS,
         }
     }
 }
@@ -110,9 +125,22 @@ impl TenantSettings {
                 self.allow_password_grant = parse_bool(ALLOW_PASSWORD_GRANT, value)?;
                 Ok(())
             }
+            LOG_RETENTION_DAYS => {
+                self.log_retention_days = parse_days(value)?;
+                Ok(())
+            }
             other => Err(SettingError::UnknownKey(other.to_owned())),
         }
     }
+}
+
+/// A retention in days, 1 to [`MAX_LOG_RETENTION_DAYS`].
+pub fn parse_days(value: &str) -> Result<u32, SettingError> {
+    value
+        .parse::<u32>()
+        .ok()
+        .filter(|days| (1..=MAX_LOG_RETENTION_DAYS).contains(days))
+        .ok_or(SettingError::InvalidValue { key: LOG_RETENTION_DAYS, allowed: "1 to 3650 (days)" })
 }
 
 fn parse_bool(key: &'static str, value: &str) -> Result<bool, SettingError> {
@@ -134,13 +162,24 @@ mod tests {
         let json = serde_json::to_string(&settings).unwrap();
         assert_eq!(
             json,
-            r#"{"assertionReplay":"compat","allowUserConsent":true,"allowPasswordGrant":false}"#
+            r#"{"assertionReplay":"compat","allowUserConsent":true,"allowPasswordGrant":false,"logRetentionDays":30}"#
         );
         let strict: TenantSettings = serde_json::from_str(r#"{"assertionReplay":"strict"}"#).unwrap();
         assert_eq!(strict.assertion_replay, AssertionReplayMode::Strict);
         assert_eq!(serde_json::from_str::<TenantSettings>("{}").unwrap(), settings);
         assert!(serde_json::from_str::<TenantSettings>(r#"{"other":1}"#).is_err());
         assert!(serde_json::from_str::<TenantSettings>(r#"{"assertionReplay":"Strict"}"#).is_err());
+    }
+
+    #[test]
+    fn retention_is_a_bounded_number_of_days() {
+        let mut settings = TenantSettings::default();
+        settings.set(LOG_RETENTION_DAYS, "7").unwrap();
+        assert_eq!(settings.log_retention_days, 7);
+        for bad in ["0", "3651", "-1", "7d", ""] {
+            assert!(settings.set(LOG_RETENTION_DAYS, bad).is_err(), "{bad}");
+        }
+        assert_eq!(settings.log_retention_days, 7);
     }
 
     #[test]

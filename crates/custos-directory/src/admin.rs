@@ -70,7 +70,7 @@ pub(crate) async fn tenant_by_key(
 }
 
 /// `GET /admin/v1/tenants/{id-or-domain}/settings`: `{"assertionReplay": "compat"|"strict",
-/// "allowUserConsent": bool, "allowPasswordGrant": bool}`.
+/// "allowUserConsent": bool, "allowPasswordGrant": bool, "logRetentionDays": 1..=3650}`.
 pub(crate) async fn get_settings(
     State(state): State<DirectoryState>,
     auth: Authed,
@@ -95,6 +95,7 @@ pub(crate) async fn patch_settings(
         settings::ASSERTION_REPLAY,
         settings::ALLOW_USER_CONSENT,
         settings::ALLOW_PASSWORD_GRANT,
+        settings::LOG_RETENTION_DAYS,
     ])?;
     let tenant = tenant_by_key(&state, key).await?;
     let mut current = state.store.tenant_settings(tenant.id).await?;
@@ -111,6 +112,10 @@ pub(crate) async fn patch_settings(
     if let Some(allow) = body.take::<bool>(settings::ALLOW_PASSWORD_GRANT, SETTINGS_RESOURCE)? {
         current.allow_password_grant = allow;
     }
+    if let Some(days) = body.take::<u32>(settings::LOG_RETENTION_DAYS, SETTINGS_RESOURCE)? {
+        current.log_retention_days = settings::parse_days(&days.to_string())
+            .map_err(|_| invalid_value(settings::LOG_RETENTION_DAYS, SETTINGS_RESOURCE))?;
+    }
     let record = audit::context(&state, &caller).await.record(
         tenant.id,
         Activity::UpdateAuthorizationPolicy,
@@ -123,6 +128,7 @@ pub(crate) async fn patch_settings(
         assertion_replay = %current.assertion_replay,
         allow_user_consent = current.allow_user_consent,
         allow_password_grant = current.allow_password_grant,
+        log_retention_days = current.log_retention_days,
         "tenant settings changed"
     );
     Ok(Json(current))

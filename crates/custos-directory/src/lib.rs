@@ -51,6 +51,7 @@ mod resolve;
 mod role_assignments;
 mod service_principals;
 mod shapes;
+mod sign_in_logs;
 mod sign_in_settings;
 mod signing_keys;
 mod user_admins;
@@ -184,6 +185,10 @@ pub fn graph_router(state: DirectoryState) -> Router {
         .route("/v1.0/auditLogs/directoryAudits/{id}", get(audit_logs::get).fallback(audit_logs::read_only))
         .route("/beta/auditLogs/directoryAudits", get(audit_logs::list).fallback(audit_logs::read_only))
         .route("/beta/auditLogs/directoryAudits/{id}", get(audit_logs::get).fallback(audit_logs::read_only))
+        .route("/v1.0/auditLogs/signIns", get(sign_in_logs::list).fallback(sign_in_logs::read_only))
+        .route("/v1.0/auditLogs/signIns/{id}", get(sign_in_logs::get).fallback(sign_in_logs::read_only))
+        .route("/beta/auditLogs/signIns", get(sign_in_logs::list).fallback(sign_in_logs::read_only))
+        .route("/beta/auditLogs/signIns/{id}", get(sign_in_logs::get).fallback(sign_in_logs::read_only))
         .route("/v1.0/{entity}", get(keyed::get).patch(keyed::patch).delete(keyed::delete))
         .route("/v1.0/{entity}/addPassword", post(keyed::add_password))
         .route("/v1.0/{entity}/removePassword", post(keyed::remove_password))

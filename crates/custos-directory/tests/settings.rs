@@ -16,14 +16,14 @@ async fn settings_show_and_patch() {
     assert_eq!(shown.status, StatusCode::OK, "{}", shown.json);
     assert_eq!(
         shown.json,
-        json!({"assertionReplay": "compat", "allowUserConsent": true, "allowPasswordGrant": false})
+        json!({"assertionReplay": "compat", "allowUserConsent": true, "allowPasswordGrant": false, "logRetentionDays": 30})
     );
 
     let patched = h.patch(&path, "admin", json!({"assertionReplay": "strict"})).await;
     assert_eq!(patched.status, StatusCode::OK, "{}", patched.json);
     assert_eq!(
         patched.json,
-        json!({"assertionReplay": "strict", "allowUserConsent": true, "allowPasswordGrant": false})
+        json!({"assertionReplay": "strict", "allowUserConsent": true, "allowPasswordGrant": false, "logRetentionDays": 30})
     );
     assert_eq!(
         h.store.tenant_settings(h.tenant_a()).await.unwrap().assertion_replay,
@@ -32,8 +32,15 @@ async fn settings_show_and_patch() {
     let both = h.patch(&path, "admin", json!({"allowPasswordGrant": true, "allowUserConsent": false})).await;
     assert_eq!(
         both.json,
-        json!({"assertionReplay": "strict", "allowUserConsent": false, "allowPasswordGrant": true})
+        json!({"assertionReplay": "strict", "allowUserConsent": false, "allowPasswordGrant": true, "logRetentionDays": 30})
     );
+    let kept = h.patch(&path, "admin", json!({"logRetentionDays": 7})).await;
+    assert_eq!(kept.json["logRetentionDays"], 7, "{}", kept.json);
+    assert_eq!(h.store.tenant_settings(h.tenant_a()).await.unwrap().log_retention_days, 7);
+    for bad in [json!(0), json!(3651), json!("7"), json!(-1)] {
+        let refused = h.patch(&path, "admin", json!({"logRetentionDays": bad})).await;
+        refused.error(StatusCode::BAD_REQUEST, "Request_BadRequest");
+    }
     let text = h.patch(&path, "admin", json!({"allowPasswordGrant": "yes"})).await;
     assert_eq!(text.status, StatusCode::BAD_REQUEST, "{}", text.json);
     // By domain name too; an empty PATCH changes nothing.

@@ -47,13 +47,10 @@ async fn setup(enabled: bool) -> Setup {
 
     let keys = KeyManager::load(fx.directory.store().clone(), [7; 32], fx.clock.clone()).await.unwrap();
     let config = AuthorityConfig { managed_identity_endpoints: enabled, ..AuthorityConfig::new(PUBLIC_URL) };
-    let authority = Arc::new(Authority::new(
-        config,
-        fx.directory.clone(),
-        SecretHasher::new(&[3; 32]),
-        keys,
-        fx.clock.clone(),
-    ));
+    let authority = Arc::new(
+        Authority::new(config, fx.directory.clone(), SecretHasher::new(&[3; 32]), keys, fx.clock.clone())
+            .with_sign_in_log(fx.sign_ins.clone()),
+    );
     let router = directory_routes(&fx, &authority)
         .merge(authority.clone().router())
         .merge(managed_identity::router(authority));
@@ -205,6 +202,24 @@ async fn app_service_issues_the_identity_s_own_token() {
     assert_eq!(c["roles"], json!(["Read"]));
     assert_eq!(c["exp"].as_i64().unwrap() - c["iat"].as_i64().unwrap(), 86_399 + 300);
     assert_eq!(c["iss"], format!("{PUBLIC_URL}/{}/", s.fx.tenant));
+
+    // One managed-identity sign-in, without the endpoint secret.
+    s.fx.sign_ins.flush().await;
+    let kinds = custos_store::SignInFilter {
+        event_types: vec![custos_core::sign_in_log::SignInEventType::ManagedIdentity],
+        ..Default::default()
+    };
+    let query = custos_store::LogQuery::newest(s.fx.tenant, 10);
+    let records =
+        custos_store::Store::sign_ins(s.fx.directory.as_ref(), &query, &kinds).await.unwrap().records;
+    assert_eq!(records.len(), 1, "{records:#?}");
+    assert_eq!(records[0].app.app_id, s.mi.app_id());
+    assert_eq!(
+        records[0].credential.kind,
+        Some(custos_core::sign_in_log::ClientCredentialType::ManagedIdentity)
+    );
+    assert_eq!(records[0].resource.as_ref().unwrap().app_id, s.fx.resource_v1.app_id());
+    assert!(!serde_json::to_string(&records).unwrap().contains(&secret));
 }
 
 #[tokio::test]

@@ -20,6 +20,7 @@ use crate::redirect;
 use crate::request::{AuthorizeRequest, Params, Prompt, ResponseMode, Version};
 use crate::respond::{self, Destination};
 use crate::routes::Incoming;
+use crate::sign_ins::{self, Asked, Who};
 use crate::state::{SESSION_LIFETIME_SECS, SignIn};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
@@ -221,19 +222,28 @@ impl Flow<'_> {
         };
         if let Some(login) = self.req.field("login") {
             let password = self.req.field("passwd").unwrap_or_default();
-            let user = match authenticate::authenticate(
-                self.state,
-                path_tenant,
+            let user =
+                authenticate::authenticate(self.state, path_tenant, app, login, password, self.req.source)
+                    .await;
+            let asked = Asked {
+                path_tenant: path_tenant.map(|t| t.id),
                 app,
-                login,
-                password,
-                self.req.source,
-            )
-            .await
-            {
-                Ok(user) => user,
-                Err(Failure::Inline(e)) => return Err(sign_in_page(Some(login), Some(&e))),
-                Err(Failure::Page(e)) => return Err(self.page(e)),
+                resource: request.resource.as_deref(),
+                login_hint: request.login_hint.is_some(),
+            };
+            let user = match user {
+                Ok(user) => {
+                    sign_ins::record(self.state, self.req, &asked, Who::Found(&user), None).await;
+                    user
+                }
+                Err(failure) => {
+                    let (Failure::Inline(e) | Failure::Page(e)) = &failure;
+                    sign_ins::record(self.state, self.req, &asked, Who::Typed(login), Some(e)).await;
+                    return Err(match failure {
+                        Failure::Inline(e) => sign_in_page(Some(login), Some(&e)),
+                        Failure::Page(e) => self.page(e),
+                    });
+                }
             };
             // A new session id at every sign-in; the one the browser sent ends.
             if let Some(old) = &sent_hash {

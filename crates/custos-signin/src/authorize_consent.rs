@@ -14,6 +14,7 @@ use crate::permissions::{Plan, Wanted};
 use crate::redirect::Matched;
 use crate::request::{AuthorizeRequest, Prompt, Version};
 use crate::respond::{self, Destination, Success};
+use crate::sign_ins::{self, Asked, Who};
 use axum::response::Response;
 use custos_core::aadsts::{SignInError, TokenError};
 use custos_core::audit::{AuditContext, Initiator};
@@ -87,6 +88,16 @@ impl Flow<'_> {
         };
         match choice {
             Some("cancel") => {
+                if self.kind == Kind::Authorize && !approval {
+                    let declined = SignInError::ConsentDeclined.into();
+                    let asked = Asked {
+                        path_tenant: Some(tenant),
+                        app,
+                        resource: request.resource.as_deref(),
+                        login_hint: request.login_hint.is_some(),
+                    };
+                    sign_ins::record(self.state, self.req, &asked, Who::Found(user), Some(&declined)).await;
+                }
                 return Err(match (self.kind, approval) {
                     (Kind::AdminConsent, false) => {
                         admin_consent::cancelled(to, self.version, &self.req.trace, state_param)

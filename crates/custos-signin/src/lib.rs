@@ -27,8 +27,8 @@
 //! The handlers ([`router`], [`owns`] for servers that share `/{tenant}/{*rest}` with the
 //! authority, state in [`SignIn`]) are private modules: `authorize` (the flow, with its consent
 //! step), `authenticate` (user name and password), `permissions` (what consent is asked for),
-//! `grant` (consent through `custos_directory::consent`, and codes), `admin_consent` and
-//! `logout`. Consent is written through the store's directory cache (service principal,
+//! `grant` (consent through `custos_directory::consent`, and codes), `admin_consent`,
+//! `logout`, and `sign_ins` (the `interactiveUser` sign-in record of each decision). Consent is written through the store's directory cache (service principal,
 //! `oauth2PermissionGrant`, app role assignments); codes are stored as SHA-256 with a [`custos_core::sign_in::CodeGrant`].
 
 mod admin_consent;
@@ -49,6 +49,7 @@ pub mod request;
 pub mod respond;
 mod routes;
 pub mod scopes;
+mod sign_ins;
 mod state;
 
 pub use routes::{MAX_FORM_BYTES, owns, router};

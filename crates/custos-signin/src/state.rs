@@ -1,13 +1,13 @@
 //! What the handlers share: the configuration ([`SigninConfig`]) and the built, immutable state
 //! ([`SignIn`]): the directory cache, the injected clock, the CSRF key, cookie naming and the
-//! lockout table.
+//! lockout table, and the sign-in log.
 
 use crate::cookie::Cookies;
 use crate::csrf::CsrfKey;
 use crate::lockout::Lockout;
 use custos_core::{Clock, Secret};
 use custos_jose::random::RandomError;
-use custos_store::Directory;
+use custos_store::{Directory, SignInLog};
 use std::sync::Arc;
 
 /// How long a sign-in session lasts (single sign-on across applications).
@@ -33,6 +33,7 @@ pub struct SignIn {
     pub(crate) csrf: CsrfKey,
     pub(crate) cookies: Cookies,
     pub(crate) lockout: Lockout,
+    pub(crate) sign_ins: SignInLog,
 }
 
 impl SignIn {
@@ -49,6 +50,15 @@ impl SignIn {
             csrf: CsrfKey::new(&config.csrf_key),
             cookies: Cookies::for_public_url(&config.public_url),
             lockout: Lockout::new()?,
+            sign_ins: SignInLog::off(),
         })
+    }
+
+    /// Records an `interactiveUser` sign-in for every decision on the sign-in pages through
+    /// `log` (off by default).
+    #[must_use]
+    pub fn with_sign_in_log(mut self, log: SignInLog) -> Self {
+        self.sign_ins = log;
+        self
     }
 }

@@ -3,7 +3,8 @@
 //! This crate owns persistence: the narrow [`Store`] trait, its one SQL implementation
 //! ([`SqlStore`]) with a small dialect and migrations per database, SQLite ([`sqlite`]) and
 //! PostgreSQL ([`postgres`]), and [`Directory`], the read-through cache that the token path
-//! reads from and that every write invalidates. It depends only on
+//! reads from and that every write invalidates, the batching [`SignInLog`] writer and the log
+//! [`retention`] purge. It depends only on
 //! `custos-core`; it knows nothing of HTTP, tokens or Graph JSON.
 //!
 //! **Directory audits.** Every method that changes the directory, its tenants, their settings
@@ -26,6 +27,7 @@ use custos_core::audit::DirectoryAudit;
 use custos_core::consent::OAuth2PermissionGrant;
 use custos_core::model::{AppRoleAssignment, Application, ServicePrincipal, SigningKeyRecord, Tenant};
 use custos_core::settings::TenantSettings;
+use custos_core::sign_in_log::SignIn;
 use custos_core::users::{DirectoryRoleAssignment, User};
 use custos_core::{AppId, ObjectId, TenantId};
 pub use replay::{AssertionMarker, MarkerOutcome};
@@ -34,6 +36,7 @@ pub use sign_in::{
     SignInSession,
 };
 use time::OffsetDateTime;
+use uuid::Uuid;
 
 /// Why a storage call failed.
 #[derive(Debug, thiserror::Error)]
@@ -356,6 +359,21 @@ pub trait Store: Send + Sync + 'static {
     /// `tenant`'s directory audit with this `id` (Graph's record id), if it has one.
     async fn directory_audit(&self, tenant: TenantId, id: &str) -> StoreResult<Option<DirectoryAudit>>;
 
+    // --- sign-in logs
+    /// Appends sign-in records, all in one transaction (all are committed, or none). Records are
+    /// never changed afterwards; no method updates or deletes one (only the retention purge).
+    async fn append_sign_ins(&self, records: &[SignIn]) -> StoreResult<()>;
+    /// The sign-ins `query` and `filter` ask for, in the query's order (by `created`, then
+    /// insertion order, also across nodes sharing one database), with where the next page
+    /// starts; only the records of `query.tenant` (`None` finds none: every sign-in has a tenant).
+    async fn sign_ins(&self, query: &LogQuery, filter: &SignInFilter) -> StoreResult<LogPage<SignIn>>;
+    /// One sign-in of `tenant` by id.
+    async fn sign_in(&self, tenant: TenantId, id: Uuid) -> StoreResult<Option<SignIn>>;
+    /// The retention purge, and the only way log records are deleted: at most `limit`
+    /// sign-ins and directory audits of `tenant` recorded before `before`, oldest first;
+    /// returns how many (fewer than `limit`: nothing older is left).
+    async fn purge_logs(&self, tenant: TenantId, before: OffsetDateTime, limit: u32) -> StoreResult<u64>;
+
     /// Checks that the database answers (for `/readyz`).
     async fn ping(&self) -> StoreResult<()>;
 }
@@ -366,7 +384,9 @@ mod codec;
 pub mod log;
 pub mod postgres;
 pub mod replay;
+pub mod retention;
 pub mod sign_in;
+pub mod sign_in_log;
 mod sql;
 pub mod sqlite;
 
@@ -375,7 +395,8 @@ pub use change::{
     ApplicationChange, ChangeRefused, FederatedUpdate, KeyEntry, MAX_FEDERATED_IDENTITY_CREDENTIALS,
     MAX_KEY_CREDENTIALS, MAX_PASSWORD_CREDENTIALS,
 };
-pub use log::{LogCursor, LogOrder, LogPage, LogQuery, MAX_LOG_PAGE};
+pub use log::{LogCursor, LogOrder, LogPage, LogQuery, MAX_LOG_PAGE, SignInFilter};
+pub use sign_in_log::{SignInLog, SignInLogMetrics, WriterOptions};
 pub use sql::SqlStore;
 
 /// Opens the store a database URL names: `sqlite://PATH` (created when missing) or

@@ -1,9 +1,10 @@
 //! Reading logs back: directory audits ([`crate::Store::directory_audits`]) and, with the same
-//! shapes, every other append-only log. Which records ([`LogQuery`]), in which order
+//! shapes, sign-ins ([`crate::Store::sign_ins`], narrowed by a [`SignInFilter`]). Which records ([`LogQuery`]), in which order
 //! ([`LogOrder`]) and where a page ends ([`LogCursor`]). Records are written only by the store's
 //! own methods (a directory audit in the transaction of its change); none is ever changed.
 
 use custos_core::TenantId;
+use custos_core::sign_in_log::SignInEventType;
 use time::OffsetDateTime;
 
 /// Most records one [`LogQuery`] returns.
@@ -71,4 +72,20 @@ pub struct LogPage<T> {
     pub positions: Vec<LogCursor>,
     /// Where the next page starts, when this page is full (there may be more).
     pub next: Option<LogCursor>,
+}
+
+/// Which sign-in records to read besides [`LogQuery`]'s tenant and window: every set condition
+/// must hold (the Graph `$filter` and the CLI's options come down to these).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SignInFilter {
+    /// Only these kinds; empty means every kind.
+    pub event_types: Vec<SignInEventType>,
+    /// Only sign-ins of this client id (exact).
+    pub app_id: Option<String>,
+    /// Only sign-ins of this user principal name (case-insensitive).
+    pub user_principal_name: Option<String>,
+    /// Only sign-ins with this AADSTS number (0: the successful ones).
+    pub error_code: Option<u32>,
+    /// Only failed sign-ins (error code not 0).
+    pub failed_only: bool,
 }

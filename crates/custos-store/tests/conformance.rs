@@ -8,9 +8,10 @@ mod suite;
 use suite::audit;
 mod support;
 
-use custos_store::Store;
+use custos_core::sign_in_log::SignInEventType;
 use custos_store::postgres::PostgresStore;
 use custos_store::sqlite::SqliteStore;
+use custos_store::{LogOrder, LogQuery, SignInFilter, Store};
 use sqlx::Executor as _;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -131,6 +132,9 @@ macro_rules! conformance {
                 credential_changes_record_key_lists_without_secrets,
                 audits_are_read_per_tenant_newest_first_in_pages,
                 a_dropped_write_leaves_the_pool_usable,
+                sign_ins_read_back_per_tenant_filtered_and_paged,
+                a_sign_in_batch_is_written_whole_or_not_at_all,
+                retention_purges_old_logs_per_tenant_in_chunks,
             ]
         );
     };
@@ -274,5 +278,76 @@ async fn audit_rows_refuse_updates() {
     let err = conn.execute(update.as_str()).await.unwrap_err();
     assert!(err.to_string().contains("directory audits are never changed"), "{err}");
     drop(conn);
+    support::drop_schema(&url, &schema).await;
+}
+
+/// Sign-in rows refuse updates on both databases, also from a client that bypasses the store.
+#[tokio::test]
+async fn sign_in_rows_refuse_updates() {
+    let tenant = custos_core::TenantId::new_random();
+    let record = || suite::sign_in_record(tenant, SignInEventType::ServicePrincipal, "app", 1, 0);
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("sign-ins.db").display());
+    let store = SqliteStore::open(&url).await.unwrap();
+    store.append_sign_ins(&[record()]).await.unwrap();
+    store.close().await;
+    let pool = sqlx::SqlitePool::connect_with(sqlx::sqlite::SqliteConnectOptions::from_str(&url).unwrap())
+        .await
+        .unwrap();
+    let err = pool.execute("UPDATE sign_ins SET error_code = 0").await.unwrap_err();
+    assert!(err.to_string().contains("sign-in records are never changed"), "{err}");
+    pool.close().await;
+
+    let Some(url) = support::postgres_url("sign-in update refusal") else { return };
+    let schema = support::fresh_schema();
+    let store = support::store_in_schema(&url, &schema).await;
+    store.append_sign_ins(&[record()]).await.unwrap();
+    store.close().await;
+    let mut conn = support::connect(&url).await;
+    let update = format!("UPDATE \"{schema}\".sign_ins SET error_code = 0");
+    let err = conn.execute(update.as_str()).await.unwrap_err();
+    assert!(err.to_string().contains("sign-in records are never changed"), "{err}");
+    drop(conn);
+    support::drop_schema(&url, &schema).await;
+}
+
+/// Two nodes on one PostgreSQL database append interleaved batches concurrently; either reads
+/// every record back in time order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_ins_of_two_nodes_read_back_in_time_order() {
+    let Some(url) = support::postgres_url("multi-node sign-ins") else { return };
+    let schema = support::fresh_schema();
+    let nodes = [
+        Arc::new(support::store_in_schema(&url, &schema).await),
+        Arc::new(support::store_in_schema(&url, &schema).await),
+    ];
+    let tenant = custos_core::TenantId::new_random();
+    // Node n writes the records of seconds n, n + 2, n + 4, ... in batches of five.
+    let writers = nodes.iter().enumerate().map(|(n, node)| {
+        let node = Arc::clone(node);
+        tokio::spawn(async move {
+            for batch in 0..10_i64 {
+                let records: Vec<_> = (0..5_i64)
+                    .map(|i| {
+                        let second = (batch * 5 + i) * 2 + n as i64;
+                        suite::sign_in_record(tenant, SignInEventType::ServicePrincipal, "app", second, 0)
+                    })
+                    .collect();
+                node.append_sign_ins(&records).await.unwrap();
+            }
+        })
+    });
+    for writer in writers.collect::<Vec<_>>() {
+        writer.await.unwrap();
+    }
+    for node in &nodes {
+        let query = LogQuery { order: LogOrder::OldestFirst, ..LogQuery::newest(tenant, 1000) };
+        let page = node.sign_ins(&query, &SignInFilter::default()).await.unwrap();
+        let times: Vec<_> = page.records.iter().map(|r| r.created).collect();
+        assert_eq!(times, (0..100).map(suite::at).collect::<Vec<_>>());
+    }
+    for node in nodes {
+        node.close().await;
+    }
     support::drop_schema(&url, &schema).await;
 }

@@ -15,7 +15,7 @@ use custos_server::admin::{AuthorityEndpointSecrets, AuthoritySigningKeys};
 use custos_server::caller::AuthorityCallers;
 use custos_server::tls::ensure_dev_tls;
 use custos_server::{AppParts, build_router};
-use custos_store::Directory;
+use custos_store::{Directory, SignInLog, WriterOptions};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -87,8 +87,22 @@ pub(crate) struct ServeArgs {
     /// `custos mi endpoint-secret create`. For development: in production run `custos agent`.
     #[arg(long, env = "CUSTOS_DEV_MANAGED_IDENTITY_ENDPOINTS")]
     dev_managed_identity_endpoints: bool,
+    /// Sign-in logging: `on` records every token and sign-in decision (written in batches at
+    /// least every second; a crash loses at most the last second, a clean shutdown nothing),
+    /// `off` records none (for measuring its cost).
+    #[arg(long, env = "CUSTOS_SIGN_IN_LOG", value_enum, default_value = "on")]
+    sign_in_log: Switch,
     #[command(flatten)]
     limits: LimitArgs,
+}
+
+/// An on/off option.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Switch {
+    /// Enabled.
+    On,
+    /// Disabled.
+    Off,
 }
 
 /// How often the signing keys are maintained (scheduled rotation, promotion, retirement, and
@@ -162,6 +176,10 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .context("cannot load the token-signing keys")?;
     let hasher = SecretHasher::new(&dir.secret_hash_key()?);
+    let sign_in_log = match args.sign_in_log {
+        Switch::On => SignInLog::start(store.clone(), WriterOptions::default()),
+        Switch::Off => SignInLog::off(),
+    };
     let authority_config = AuthorityConfig {
         mi_token_lifetime_secs: args.mi_token_lifetime,
         managed_identity_endpoints: args.dev_managed_identity_endpoints,
@@ -169,7 +187,8 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     };
     let authority = Arc::new(
         Authority::new(authority_config, directory.clone(), hasher.clone(), keys, clock.clone())
-            .with_federation(&federation_config(&args)?)?,
+            .with_federation(&federation_config(&args)?)?
+            .with_sign_in_log(sign_in_log.clone()),
     );
     let directory_state = DirectoryState {
         store: directory.clone(),
@@ -184,6 +203,12 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if args.demo {
         crate::demo::register_and_print(&dir, directory.as_ref(), &directory_state, &public_url).await?;
     }
+    // Sign-ins and directory audits past their tenant's retention, and dead sign-in state.
+    let retention = tokio::spawn(custos_store::retention::run(
+        store.clone(),
+        clock.clone(),
+        custos_store::retention::PURGE_INTERVAL,
+    ));
     let key_schedule = tokio::spawn({
         let authority = authority.clone();
         async move { authority.keys().run_schedule(KEY_TICK).await }
@@ -191,7 +216,8 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let signin_config =
         custos_signin::SigninConfig { public_url: public_url.clone(), csrf_key: dir.csrf_key()?.into() };
     let signin = custos_signin::SignIn::new(&signin_config, directory.clone(), clock.clone())
-        .context("cannot start the sign-in endpoints")?;
+        .context("cannot start the sign-in endpoints")?
+        .with_sign_in_log(sign_in_log.clone());
     let router = build_router(AppParts {
         authority,
         directory: directory_state,
@@ -207,7 +233,10 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let shutdown = shutdown_signal();
     tracing::info!(public_url = %public_url, "listening on {}://{}", listener.scheme(), bound);
     listener.serve_tower(router, shutdown).await;
+    // Every request has been answered: what they recorded is written before the process ends.
+    sign_in_log.close().await;
     key_schedule.abort();
+    retention.abort();
     tracing::info!("stopped");
     Ok(())
 }

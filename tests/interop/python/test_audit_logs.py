@@ -3,7 +3,11 @@
 provisioning (applications, service principals, a certificate, app role grants) into its typed
 models, with Entra's activity names, initiators and modified properties; a `$top`-limited page
 carries an `@odata.nextLink` the SDK follows; a client without `AuditLog.Read.All` gets Graph's
-403 as an `ODataError`; and no record holds a secret the session created."""
+403 as an `ODataError`; and no record holds a secret the session created.
+
+`audit_logs.sign_ins.get()` deserialises custos' signIns: the v1.0 list (interactive sign-ins
+only), a service principal's sign-in read by id on v1.0, and beta's `signInEventTypes` pages
+read through the SDK's own models (beta's extra properties land in `additional_data`)."""
 
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ from msgraph.generated.audit_logs.directory_audits.directory_audits_request_buil
 )
 from msgraph.generated.models.directory_audit import DirectoryAudit
 from msgraph.generated.models.o_data_errors.o_data_error import ODataError
+from msgraph.generated.models.sign_in import SignIn
 from msgraph.generated.models.operation_result import OperationResult
 from msgraph_core import GraphClientFactory
 
@@ -145,3 +150,47 @@ def test_a_client_without_audit_log_read_all_gets_graphs_403(world: World) -> No
     assert refused.value.error.message == (
         "Calling principal does not have required MSGraph permissions AuditLog.Read.All"
     )
+
+
+def test_the_sdk_reads_sign_ins(world: World) -> None:
+    init = world.server.init
+    # A refused and an accepted token request of the daemon, for the log to hold.
+    with pytest.raises(Exception):
+        client_credentials_token(
+            world.public_url, world.tenant_id, world.daemon.app_id, "not-the-secret", GRAPH_SCOPE, world.ca_path
+        )
+    client_credentials_token(
+        world.public_url, world.tenant_id, world.daemon.app_id, world.daemon.secret, GRAPH_SCOPE, world.ca_path
+    )
+    builder = graph(world, admin_token(init)).audit_logs.sign_ins
+    kinds = "signInEventTypes/any(t: t eq 'servicePrincipal' or t eq 'managedIdentity')"
+    beta = f"{world.public_url}/beta/auditLogs/signIns?$filter={kinds} and appId eq '{world.daemon.app_id}'"
+
+    async def read():
+        v1 = await builder.get()
+        workloads = None
+        for _ in range(50):  # the writer commits within a second
+            workloads = await builder.with_url(beta).get()
+            if len(workloads.value) >= 2:
+                break
+            await asyncio.sleep(0.1)
+        one = await builder.by_sign_in_id(workloads.value[0].id).get()
+        return v1, workloads, one
+
+    v1, workloads, one = asyncio.run(read())
+    assert all(record.is_interactive for record in v1.value), "v1.0 lists interactive sign-ins only"
+    records: list[SignIn] = workloads.value
+    assert len(records) >= 2
+    codes = [r.status.error_code for r in records]
+    assert 0 in codes and 7000215 in codes, codes
+    for record in records:
+        assert record.app_id == world.daemon.app_id
+        assert isinstance(record.created_date_time, datetime.datetime)
+        assert record.is_interactive is False
+        assert record.service_principal_id and record.resource_id
+        assert record.additional_data["signInEventTypes"] == ["servicePrincipal"]
+        assert record.additional_data["clientCredentialType"] == "clientSecret"
+    refused = next(r for r in records if r.status.error_code == 7000215)
+    assert refused.status.failure_reason == "Invalid client secret provided."
+    assert one.id == records[0].id and one.app_display_name == records[0].app_display_name
+    assert "signInEventTypes" not in (one.additional_data or {}), "v1.0 rendering"

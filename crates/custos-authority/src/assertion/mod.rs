@@ -87,6 +87,13 @@ impl ClientAssertions {
     }
 }
 
+impl Authenticated {
+    /// The SHA-1 thumbprint of the certificate that verified the assertion.
+    pub(crate) fn thumbprint(&self) -> [u8; 20] {
+        self.assertion.thumbprint_sha1
+    }
+}
+
 /// This tenant's v2 and v1 token endpoints and v2 and v1 issuers, by GUID and by domain name,
 /// under the public URL: the only `aud` values an assertion may carry.
 fn accepted_audiences(public_url: &str, tenant: &Tenant) -> Vec<String> {

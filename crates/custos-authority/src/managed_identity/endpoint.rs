@@ -25,7 +25,10 @@ use super::protocol::{
 };
 use super::secret;
 use crate::Authority;
+use crate::issue::Trail;
 use crate::issue::{authorize, mint};
+use crate::response::correlation_id;
+use crate::sign_ins::{self, RequestFacts};
 use axum::Router;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
@@ -36,6 +39,8 @@ use axum::routing::any;
 use custos_core::aadsts::TokenError;
 use custos_core::model::ServicePrincipalType;
 use custos_core::scope::MAX_SCOPE_LEN;
+use custos_core::sign_in_log::{ClientCredentialType, SignInCredential};
+use custos_listener::ConnectionInfo;
 use std::sync::Arc;
 
 /// The IMDS path under an endpoint-secret prefix.
@@ -166,8 +171,25 @@ async fn serve(
     if query.resource.len() > MAX_SCOPE_LEN {
         return Err(refused(&TokenError::InvalidParameter("resource")));
     }
-    let authorized = authorize(&snapshot, client, &client_id, &query.resource).map_err(|e| refused(&e))?;
-    let issued = mint(auth, tenant, client, &authorized, query.resource, MI_ACR).map_err(|e| refused(&e))?;
+    // From here on each decision is a managed-identity sign-in.
+    let trail = Trail {
+        tenant: Some(tenant),
+        client_id: Some(client_id.clone()),
+        resource: Some(query.resource.clone()),
+        credential: Some(SignInCredential {
+            kind: Some(ClientCredentialType::ManagedIdentity),
+            ..SignInCredential::default()
+        }),
+        ..Trail::default()
+    };
+    let result = authorize(&snapshot, client, &client_id, &query.resource)
+        .and_then(|authorized| mint(auth, tenant, client, &authorized, query.resource, MI_ACR));
+    let facts = RequestFacts {
+        correlation_id: correlation_id(headers),
+        ip: request.extensions.get::<ConnectionInfo>().map(|c| c.peer.ip()),
+    };
+    sign_ins::record(auth, &trail, &facts, result.as_ref().err()).await;
+    let issued = result.map_err(|e| refused(&e))?;
     tracing::info!(
         tid = %tenant,
         client_id = %client_id,

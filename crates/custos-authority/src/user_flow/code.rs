@@ -30,6 +30,11 @@ pub(super) async fn redeem(
         CodeRedemption::Unknown => return Err(UserFlowError::MalformedGrant.into()),
     };
     trail.tenant = Some(grant.tenant_id);
+    trail.user = Some(custos_core::sign_in_log::SignInUser {
+        id: Some(grant.user_id),
+        principal_name: String::new(),
+        display_name: None,
+    });
     check_binding(&grant, call, client_id, req)?;
 
     let snapshot = auth
@@ -40,7 +45,9 @@ pub(super) async fn redeem(
         .ok_or_else(|| TokenError::UnknownTenant(grant.tenant_id.to_string()))?;
     let home = issue::foreign_home(auth, &snapshot, client_id).await?;
     let client = client(auth, &snapshot, home.as_deref(), req, grant.platform, call.origin).await?;
+    trail.credential = Some(client.auth.describe(client.app));
     let user = live_user(auth, grant.tenant_id, grant.user_id).await?;
+    trail.user(&user);
 
     // The token request may name the resource (v1) or scopes (v2); else those of /authorize.
     let (resource, scope) = match call.endpoint {

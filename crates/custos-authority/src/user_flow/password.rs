@@ -9,6 +9,7 @@ use crate::form::TokenRequest;
 use crate::issue::{self, Trail, unavailable};
 use custos_core::aadsts::{SignInError, TokenError};
 use custos_core::consent::Platform;
+use custos_core::sign_in_log::{SignInUser, cut};
 use uuid::Uuid;
 
 pub(super) async fn password(
@@ -28,17 +29,20 @@ pub(super) async fn password(
     }
     let username = req.username.as_deref().ok_or(TokenError::MissingParameter("username"))?;
     let password = req.password.as_ref().ok_or(TokenError::MissingParameter("password"))?;
+    trail.user = Some(SignInUser { id: None, principal_name: cut(username), display_name: None });
     let store = auth.directory.store();
     let found = store.user_by_upn(tenant, username).await.map_err(|e| unavailable(&e))?;
     let Some(user) = found else {
         custos_jose::password::verify_dummy(password.expose());
         return Err(SignInError::UnknownUser { tenant: tenant.to_string() }.into());
     };
+    trail.user(&user);
     let stored = store.user_password_hash(tenant, user.id).await.map_err(|e| unavailable(&e))?;
     if !stored.is_some_and(|hash| custos_jose::password::verify(password.expose(), &hash)) {
         return Err(SignInError::InvalidCredentials.into());
     }
     let user = live_user(auth, tenant, user.id).await?;
+    trail.user(&user);
     let client_id = req.client_id.as_deref().ok_or(TokenError::MissingParameter("client_id"))?;
     let home = issue::foreign_home(auth, &snapshot, client_id).await?;
     let platform = match req.credential {
@@ -46,6 +50,7 @@ pub(super) async fn password(
         _ => Platform::Web,
     };
     let client = client(auth, &snapshot, home.as_deref(), req, platform, call.origin).await?;
+    trail.credential = Some(client.auth.describe(client.app));
     let asked = scopes::asked(call.endpoint, req.resource.as_deref(), req.scope.as_deref())?;
     trail.resource = Some(asked.resource.clone());
     let amr = ["pwd".to_owned()];

@@ -25,6 +25,11 @@ pub(super) async fn refresh(
     let state = state.ok_or(UserFlowError::MalformedGrant)?;
     let family = &state.grant;
     trail.tenant = Some(family.tenant_id);
+    trail.user = Some(custos_core::sign_in_log::SignInUser {
+        id: Some(family.user_id),
+        principal_name: String::new(),
+        display_name: None,
+    });
     if family.client_id.to_string() != client_id.to_ascii_lowercase() {
         return Err(UserFlowError::GrantForOtherClient.into());
     }
@@ -47,7 +52,9 @@ pub(super) async fn refresh(
     }
     let home = issue::foreign_home(auth, &snapshot, client_id).await?;
     let client = client(auth, &snapshot, home.as_deref(), req, family.platform, call.origin).await?;
+    trail.credential = Some(client.auth.describe(client.app));
     let user = live_user(auth, family.tenant_id, family.user_id).await?;
+    trail.user(&user);
     if user.tokens_valid_from.unix_timestamp() > family.created {
         return Err(UserFlowError::GrantRevoked.into());
     }

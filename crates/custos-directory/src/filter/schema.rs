@@ -31,10 +31,7 @@ impl Ops {
 #[derive(Debug, Clone, Copy)]
 #[cfg_attr(
     not(test),
-    expect(
-        dead_code,
-        reason = "Int, Bool and TextArray are for signIns (status/errorCode, signInEventTypes)"
-    )
+    expect(dead_code, reason = "Bool is for boolean properties no collection filters on yet")
 )]
 pub(crate) enum Kind {
     /// A string, compared case-insensitively (as Graph compares directory strings and enums).

@@ -19,7 +19,7 @@ use custos_core::{AppId, FixedClock, ObjectId, Secret, TenantId};
 use custos_listener::ConnectionInfo;
 use custos_signin::{SignIn, SigninConfig};
 use custos_store::sqlite::SqliteStore;
-use custos_store::{Directory, Store};
+use custos_store::{Directory, SignInLog, Store, WriterOptions};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
@@ -153,6 +153,8 @@ pub struct Fixture {
     pub store: Arc<dyn Store>,
     pub directory: Arc<Directory>,
     pub clock: Arc<FixedClock>,
+    /// The sign-in pages' sign-in log, written to `store`.
+    pub sign_ins: SignInLog,
     pub contoso: Tenant,
     pub fabrikam: Tenant,
     /// Single-tenant web app in Contoso: `https://app.example/cb`, needs Graph `User.Read`.
@@ -245,12 +247,18 @@ impl Fixture {
         let clock = Arc::new(FixedClock::new(at(NOW)));
         let directory = Arc::new(Directory::new(store.clone()));
         let config = SigninConfig { public_url: PUBLIC_URL.into(), csrf_key: Secret::new([9; 32]) };
-        let state = Arc::new(SignIn::new(&config, directory.clone(), clock.clone()).unwrap());
+        let sign_ins = SignInLog::start(store.clone(), WriterOptions::default());
+        let state = Arc::new(
+            SignIn::new(&config, directory.clone(), clock.clone())
+                .unwrap()
+                .with_sign_in_log(sign_ins.clone()),
+        );
         Self {
             router: custos_signin::router(state),
             store,
             directory,
             clock,
+            sign_ins,
             contoso,
             fabrikam,
             web,

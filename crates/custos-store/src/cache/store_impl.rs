@@ -9,12 +9,13 @@ use crate::{
     AuthorizationCode, CodeRedemption, RefreshGrant, RefreshToken, RefreshTokenState, RefreshUse,
     SignInSession,
 };
-use crate::{LogPage, LogQuery};
+use crate::{LogPage, LogQuery, SignInFilter};
 use async_trait::async_trait;
 use custos_core::audit::DirectoryAudit;
 use custos_core::consent::OAuth2PermissionGrant;
 use custos_core::model::{AppRoleAssignment, Application, ServicePrincipal, SigningKeyRecord, Tenant};
 use custos_core::settings::TenantSettings;
+use custos_core::sign_in_log::SignIn;
 use custos_core::users::{DirectoryRoleAssignment, User};
 use custos_core::{AppId, ObjectId, TenantId};
 use time::OffsetDateTime;
@@ -369,6 +370,22 @@ impl Store for Directory {
 
     async fn directory_audit(&self, tenant: TenantId, id: &str) -> StoreResult<Option<DirectoryAudit>> {
         self.store.directory_audit(tenant, id).await
+    }
+
+    async fn append_sign_ins(&self, records: &[SignIn]) -> StoreResult<()> {
+        self.store.append_sign_ins(records).await
+    }
+
+    async fn sign_ins(&self, query: &LogQuery, filter: &SignInFilter) -> StoreResult<LogPage<SignIn>> {
+        self.store.sign_ins(query, filter).await
+    }
+
+    async fn sign_in(&self, tenant: TenantId, id: uuid::Uuid) -> StoreResult<Option<SignIn>> {
+        self.store.sign_in(tenant, id).await
+    }
+
+    async fn purge_logs(&self, tenant: TenantId, before: OffsetDateTime, limit: u32) -> StoreResult<u64> {
+        self.store.purge_logs(tenant, before, limit).await
     }
 
     async fn ping(&self) -> StoreResult<()> {

@@ -292,6 +292,26 @@ impl Store for Gated {
     ) -> StoreResult<Option<custos_core::audit::DirectoryAudit>> {
         self.inner.directory_audit(tenant, id).await
     }
+    async fn append_sign_ins(&self, records: &[custos_core::sign_in_log::SignIn]) -> StoreResult<()> {
+        self.inner.append_sign_ins(records).await
+    }
+    async fn sign_ins(
+        &self,
+        query: &crate::LogQuery,
+        filter: &crate::SignInFilter,
+    ) -> StoreResult<crate::LogPage<custos_core::sign_in_log::SignIn>> {
+        self.inner.sign_ins(query, filter).await
+    }
+    async fn sign_in(
+        &self,
+        t: TenantId,
+        id: uuid::Uuid,
+    ) -> StoreResult<Option<custos_core::sign_in_log::SignIn>> {
+        self.inner.sign_in(t, id).await
+    }
+    async fn purge_logs(&self, t: TenantId, before: time::OffsetDateTime, limit: u32) -> StoreResult<u64> {
+        self.inner.purge_logs(t, before, limit).await
+    }
     async fn ping(&self) -> StoreResult<()> {
         self.inner.ping().await
     }

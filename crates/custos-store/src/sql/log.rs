@@ -21,11 +21,27 @@ pub(super) struct LogTable {
     pub time_column: &'static str,
 }
 
-/// The page of `table` that `query` asks for.
+/// A condition on one of a log table's own columns, besides tenant and time (a reader's
+/// filter pushed down to the database).
+#[derive(Debug, Clone)]
+pub(super) enum Condition<'a> {
+    /// The text column equals one of these values.
+    TextIn(&'static str, Vec<&'a str>),
+    /// The text column equals this value.
+    TextEq(&'static str, &'a str),
+    /// The integer column equals this value.
+    IntEq(&'static str, i64),
+    /// The integer column differs from this value.
+    IntNe(&'static str, i64),
+}
+
+/// The page of `table` that `query` asks for, of the records that also meet every one of
+/// `conditions`.
 pub(super) async fn page<D: Dialect, T: DeserializeOwned>(
     pool: &Pool<D>,
     table: LogTable,
     query: &LogQuery,
+    conditions: &[Condition<'_>],
 ) -> StoreResult<LogPage<T>> {
     let LogTable { name, time_column: time_col } = table;
     let position = D::INSERTION_ORDER;
@@ -49,6 +65,19 @@ pub(super) async fn page<D: Dialect, T: DeserializeOwned>(
     if query.until.is_some() {
         sql.push_str(&format!(" AND {time_col} <= {}", next()));
     }
+    for condition in conditions {
+        let clause = match condition {
+            Condition::TextIn(column, values) => {
+                let list: Vec<String> = values.iter().map(|_| next()).collect();
+                format!(" AND {column} IN ({})", list.join(", "))
+            }
+            Condition::TextEq(column, _) | Condition::IntEq(column, _) => {
+                format!(" AND {column} = {}", next())
+            }
+            Condition::IntNe(column, _) => format!(" AND {column} <> {}", next()),
+        };
+        sql.push_str(&clause);
+    }
     if query.after.is_some() {
         let (time, same_time, after) = (next(), next(), next());
         sql.push_str(&format!(
@@ -66,6 +95,13 @@ pub(super) async fn page<D: Dialect, T: DeserializeOwned>(
     }
     if let Some(until) = query.until {
         statement = statement.time(until);
+    }
+    for condition in conditions {
+        statement = match condition {
+            Condition::TextIn(_, values) => values.iter().fold(statement, |s, value| s.text(*value)),
+            Condition::TextEq(_, value) => statement.text(*value),
+            Condition::IntEq(_, value) | Condition::IntNe(_, value) => statement.int(*value),
+        };
     }
     if let Some(after) = &query.after {
         let time = from_micros(after.time_micros)?;

@@ -13,9 +13,11 @@ mod dialect;
 mod keys;
 mod log;
 mod replay;
+mod retention;
 mod rows;
 mod run;
 mod sign_in;
+mod sign_ins;
 mod statement;
 mod users;
 
@@ -28,13 +30,14 @@ use crate::sign_in::{
     SignInSession,
 };
 use crate::{ApplicationChange, AssertionMarker, MarkerOutcome, Store, StoreError, StoreResult};
-use crate::{LogPage, LogQuery};
+use crate::{LogPage, LogQuery, SignInFilter};
 use async_trait::async_trait;
 use custos_core::audit::{DirectoryAudit, credential_properties};
 use custos_core::consent::OAuth2PermissionGrant;
 use custos_core::model::{AppRoleAssignment, Application, ServicePrincipal, SigningKeyRecord, Tenant};
 use custos_core::scope::identifier_uri_key;
 use custos_core::settings::TenantSettings;
+use custos_core::sign_in_log::SignIn;
 use custos_core::users::{DirectoryRoleAssignment, User};
 use custos_core::{AppId, ObjectId, TenantId};
 use rows::{SERVICE_PRINCIPAL_COLUMNS, TENANT_COLUMNS};
@@ -599,7 +602,23 @@ impl<D: Dialect> Store for SqlStore<D> {
     }
 
     async fn directory_audits(&self, query: &LogQuery) -> StoreResult<LogPage<DirectoryAudit>> {
-        log::page(&self.pool, audits::TABLE, query).await
+        log::page(&self.pool, audits::TABLE, query, &[]).await
+    }
+
+    async fn append_sign_ins(&self, records: &[SignIn]) -> StoreResult<()> {
+        sign_ins::append(&self.pool, records).await
+    }
+
+    async fn sign_ins(&self, query: &LogQuery, filter: &SignInFilter) -> StoreResult<LogPage<SignIn>> {
+        sign_ins::page(&self.pool, query, filter).await
+    }
+
+    async fn sign_in(&self, tenant: TenantId, id: Uuid) -> StoreResult<Option<SignIn>> {
+        sign_ins::by_id(&self.pool, tenant, id).await
+    }
+
+    async fn purge_logs(&self, tenant: TenantId, before: OffsetDateTime, limit: u32) -> StoreResult<u64> {
+        retention::purge(&self.pool, tenant, before, limit).await
     }
 
     async fn directory_audit(&self, tenant: TenantId, id: &str) -> StoreResult<Option<DirectoryAudit>> {

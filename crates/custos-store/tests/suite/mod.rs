@@ -10,6 +10,7 @@ mod isolation;
 mod nul;
 mod objects;
 mod sign_in;
+mod sign_ins;
 mod users;
 
 pub(crate) use audits::*;
@@ -22,6 +23,7 @@ pub(crate) use isolation::*;
 pub(crate) use nul::*;
 pub(crate) use objects::*;
 pub(crate) use sign_in::*;
+pub(crate) use sign_ins::*;
 pub(crate) use users::*;
 
 use custos_core::consent::{

@@ -68,7 +68,7 @@ pub(crate) enum AdminCommand {
     User(Group<user::UserCommand>),
     /// Grant, list and revoke an administrator's consent to an application's permissions.
     Consent(Group<consent::ConsentCommand>),
-    /// Read the directory audit log (Graph auditLogs; app role AuditLog.Read.All).
+    /// Read the directory audit and sign-in logs (Graph auditLogs; app role AuditLog.Read.All).
     Logs(Group<crate::logs::LogsCommand>),
 }
 

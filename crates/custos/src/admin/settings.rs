@@ -1,7 +1,7 @@
 //! `custos settings ...`: per-tenant settings through custos's own admin API
 //! `/admin/v1/tenants/{tenant}/settings` (app role `Custos.Admin` of the home tenant):
 //! `assertionReplay` (`compat` or `strict`), `allowUserConsent` and `allowPasswordGrant` (`true` or
-//! `false`).
+//! `false`), `logRetentionDays` (1 to 3650).
 
 use super::api::Api;
 use super::error::AdminError;
@@ -19,9 +19,11 @@ pub(crate) enum SettingsCommand {
     },
     /// Change one setting, e.g. `custos settings set assertionReplay strict`.
     Set {
-        /// The setting's name: assertionReplay, allowUserConsent or allowPasswordGrant.
+        /// The setting's name: assertionReplay, allowUserConsent, allowPasswordGrant or
+        /// logRetentionDays.
         key: String,
-        /// Its value: for assertionReplay, compat or strict; for the others, true or false.
+        /// Its value: for assertionReplay, compat or strict; for logRetentionDays, a number of
+        /// days; for the others, true or false.
         value: String,
         /// The tenant (GUID or domain) [default: the tenant of the connection, --tenant].
         #[arg(long = "for", value_name = "TENANT")]
@@ -47,7 +49,10 @@ pub(crate) async fn run(
             let value = match value.as_str() {
                 "true" => Value::Bool(true),
                 "false" => Value::Bool(false),
-                _ => Value::String(value),
+                _ => match value.parse::<u32>() {
+                    Ok(days) => Value::from(days),
+                    Err(_) => Value::String(value),
+                },
             };
             let mut body = Map::new();
             body.insert(key, value);

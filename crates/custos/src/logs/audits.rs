@@ -9,6 +9,7 @@ use uuid::Uuid;
 pub(crate) static AUDITS: LogSource = LogSource {
     path: "/v1.0/auditLogs/directoryAudits",
     time_property: "activityDateTime",
+    scope_filter: None,
     app_filter,
     failed_filter: "not (result eq 'success')",
     headers: &["TIME", "ACTIVITY", "RESULT", "INITIATED BY", "TARGET"],

@@ -1,4 +1,4 @@
-//! `custos logs audits|…`: reading the tenant's logs through Graph's `auditLogs` collections,
+//! `custos logs audits|signins`: reading the tenant's logs through Graph's `auditLogs` collections,
 //! as the admin CLI reads everything (a client of the HTTP API with the admin connection).
 //!
 //! Each log is a [`LogSource`]: its Graph path and time property, how `--app` and `--failed`
@@ -8,10 +8,11 @@
 //! evaluates the filter. A listing prints the newest `--limit` records, newest first; `--follow`
 //! ([`follow`]) prints records oldest first as they arrive, until interrupted.
 //!
-//! A new log (sign-ins) is one more [`LogSource`] and one more [`LogsCommand`] variant.
+//! Each log is one [`LogSource`] and one [`LogsCommand`] variant.
 
 mod audits;
 mod follow;
+mod sign_ins;
 
 use crate::admin::api::Api;
 use crate::admin::error::AdminError;
@@ -29,6 +30,9 @@ pub(crate) use follow::follow;
 pub(crate) enum LogsCommand {
     /// Directory changes: who changed which application, credential, user or setting, and how.
     Audits(LogArgs),
+    /// Sign-ins: every token and sign-in decision, who asked for which API, from where, and
+    /// which attempts failed (with their AADSTS code).
+    Signins(LogArgs),
 }
 
 impl LogsCommand {
@@ -36,6 +40,7 @@ impl LogsCommand {
     fn parts(&self) -> (&'static LogSource, &LogArgs) {
         match self {
             Self::Audits(args) => (&audits::AUDITS, args),
+            Self::Signins(args) => (&sign_ins::SIGN_INS, args),
         }
     }
 
@@ -89,6 +94,8 @@ pub(crate) struct LogSource {
     pub(crate) path: &'static str,
     /// The property records are ordered and windowed by, e.g. `activityDateTime`.
     pub(crate) time_property: &'static str,
+    /// A clause every request carries, if any.
+    pub(crate) scope_filter: Option<&'static str>,
     /// The `$filter` clause of `--app APP` (the value already quoted).
     pub(crate) app_filter: fn(&str) -> String,
     /// The `$filter` clause of `--failed`.
@@ -103,7 +110,7 @@ pub(crate) struct LogSource {
 impl LogSource {
     /// The `$filter` of `args`, with records at or after `since` (`None`: no clause at all).
     fn filter(&self, args: &LogArgs, since: Option<OffsetDateTime>) -> Option<String> {
-        let mut clauses = Vec::new();
+        let mut clauses: Vec<String> = self.scope_filter.iter().map(|c| (*c).to_owned()).collect();
         if let Some(since) = since {
             let since = since.format(&Rfc3339).unwrap_or_default();
             clauses.push(format!("{} ge {since}", self.time_property));

@@ -15,7 +15,7 @@ fn args(line: &[&str]) -> LogArgs {
     let mut all = vec!["logs"];
     all.extend_from_slice(line);
     match Cli::try_parse_from(all).unwrap().command {
-        LogsCommand::Audits(args) => args,
+        LogsCommand::Audits(args) | LogsCommand::Signins(args) => args,
     }
 }
 
@@ -99,4 +99,29 @@ fn the_watermark_prints_each_record_once_even_when_it_arrives_late() {
     let mut from_start = Watermark::new(None);
     assert_eq!(from_start.poll_from(), None);
     assert_eq!(ids(from_start.admit(source, first)), ["old", "a", "b"]);
+}
+
+#[test]
+fn sign_in_options_read_every_kind() {
+    let source = &sign_ins::SIGN_INS;
+    let clock = FixedClock::new(datetime!(2026-03-01 12:00 UTC));
+    let all = args(&["signins", "--since", "1h", "--app", "Nightly", "--failed"]);
+    assert_eq!(
+        source.filter(&all, since(&all, &clock)).unwrap(),
+        "(signInEventTypes/any(t: t ne 'unknownFutureValue')) and (createdDateTime ge 2026-03-01T11:00:00Z) \
+         and (appDisplayName eq 'Nightly') and (not (status/errorCode eq 0))"
+    );
+    let none = args(&["signins"]);
+    assert_eq!(
+        source.filter(&none, since(&none, &clock)).as_deref(),
+        Some("signInEventTypes/any(t: t ne 'unknownFutureValue')")
+    );
+    let record = json!({
+        "createdDateTime": "2026-03-01T11:59:00Z", "signInEventTypes": ["servicePrincipal"],
+        "appId": "a1", "appDisplayName": "Nightly", "userPrincipalName": "",
+        "resourceDisplayName": "Microsoft Graph", "status": {"errorCode": 7000215}, "ipAddress": "198.51.100.7",
+    });
+    let text = source.table(&[record]).render_or(source.empty);
+    assert!(text.contains("servicePrincipal") && text.contains("AADSTS7000215"), "{text}");
+    assert!(text.contains("Nightly") && text.contains("198.51.100.7"), "{text}");
 }
