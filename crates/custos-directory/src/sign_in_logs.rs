@@ -35,122 +35,89 @@ const PATH: &str = "auditLogs/signIns";
 const NO_EVENT_TYPES_ON_V1: &str =
     "Could not find a property named 'signInEventTypes' on type 'microsoft.graph.signIn'";
 
-/// Properties of the v1.0 rendering.
-const V1_PROPERTIES: &[&str] = &[
-    "id",
-    "createdDateTime",
-    "userDisplayName",
-    "userPrincipalName",
-    "userId",
-    "appId",
-    "appDisplayName",
-    "ipAddress",
-    "clientAppUsed",
-    "correlationId",
-    "conditionalAccessStatus",
-    "isInteractive",
-    "riskDetail",
-    "riskLevelAggregated",
-    "riskLevelDuringSignIn",
-    "riskState",
-    "riskEventTypes",
-    "riskEventTypes_v2",
-    "resourceDisplayName",
-    "resourceId",
-    "resourceTenantId",
-    "homeTenantId",
-    "servicePrincipalId",
-    "servicePrincipalName",
-    "userAgent",
-    "status",
-    "deviceDetail",
-    "location",
-    "appliedConditionalAccessPolicies",
-];
+/// Declares a v1.0 list and beta's, which is v1.0's followed by beta's own entries.
+macro_rules! v1_and_beta {
+    ($ty:ty: $v1:ident = [$($common:expr),* $(,)?], $beta:ident = [.., $($extra:expr),* $(,)?]) => {
+        const $v1: &[$ty] = &[$($common),*];
+        const $beta: &[$ty] = &[$($common,)* $($extra),*];
+    };
+}
 
-/// Properties of the beta rendering: v1.0's and these.
-const BETA_PROPERTIES: &[&str] = &[
-    "id",
-    "createdDateTime",
-    "userDisplayName",
-    "userPrincipalName",
-    "userId",
-    "appId",
-    "appDisplayName",
-    "ipAddress",
-    "clientAppUsed",
-    "correlationId",
-    "conditionalAccessStatus",
-    "isInteractive",
-    "riskDetail",
-    "riskLevelAggregated",
-    "riskLevelDuringSignIn",
-    "riskState",
-    "riskEventTypes",
-    "riskEventTypes_v2",
-    "resourceDisplayName",
-    "resourceId",
-    "resourceTenantId",
-    "homeTenantId",
-    "servicePrincipalId",
-    "servicePrincipalName",
-    "userAgent",
-    "status",
-    "deviceDetail",
-    "location",
-    "appliedConditionalAccessPolicies",
-    "signInEventTypes",
-    "clientCredentialType",
-    "servicePrincipalCredentialKeyId",
-    "servicePrincipalCredentialThumbprint",
-    "federatedCredentialId",
-    "managedServiceIdentity",
-    "resourceServicePrincipalId",
-    "authenticationProcessingDetails",
-    "authenticationRequirement",
-    "tokenIssuerType",
-    "tokenIssuerName",
-    "userType",
-];
+// The properties of the v1.0 rendering, and of beta's.
+v1_and_beta! {
+    &str: V1_PROPERTIES = [
+        "id",
+        "createdDateTime",
+        "userDisplayName",
+        "userPrincipalName",
+        "userId",
+        "appId",
+        "appDisplayName",
+        "ipAddress",
+        "clientAppUsed",
+        "correlationId",
+        "conditionalAccessStatus",
+        "isInteractive",
+        "riskDetail",
+        "riskLevelAggregated",
+        "riskLevelDuringSignIn",
+        "riskState",
+        "riskEventTypes",
+        "riskEventTypes_v2",
+        "resourceDisplayName",
+        "resourceId",
+        "resourceTenantId",
+        "homeTenantId",
+        "servicePrincipalId",
+        "servicePrincipalName",
+        "userAgent",
+        "status",
+        "deviceDetail",
+        "location",
+        "appliedConditionalAccessPolicies",
+    ],
+    BETA_PROPERTIES = [
+        ..,
+        "signInEventTypes",
+        "clientCredentialType",
+        "servicePrincipalCredentialKeyId",
+        "servicePrincipalCredentialThumbprint",
+        "federatedCredentialId",
+        "managedServiceIdentity",
+        "resourceServicePrincipalId",
+        "authenticationProcessingDetails",
+        "authenticationRequirement",
+        "tokenIssuerType",
+        "tokenIssuerName",
+        "userType",
+    ]
+}
 
-/// The F column of §1.2 for v1.0.
-const V1_FILTERABLE: &[Property] = &[
-    Property::text_with("id", Ops::EQ),
-    Property::time("createdDateTime"),
-    Property::text_with("appId", Ops::EQ),
-    Property::text("appDisplayName"),
-    Property::text("ipAddress"),
-    Property::text_with("clientAppUsed", Ops::EQ),
-    Property::text_with("conditionalAccessStatus", Ops::EQ),
-    Property::text_with("correlationId", Ops::EQ),
-    Property::text_with("resourceDisplayName", Ops::EQ),
-    Property::text_with("resourceId", Ops::EQ),
-    Property { path: "status/errorCode", kind: Kind::Int(Ops::EQ) },
-    Property::text("userDisplayName"),
-    Property::text("userPrincipalName"),
-    Property::text_with("userId", Ops::EQ),
-];
-
-/// Beta's: v1.0's, the service principal and the kinds.
-const BETA_FILTERABLE: &[Property] = &[
-    Property::text_with("id", Ops::EQ),
-    Property::time("createdDateTime"),
-    Property::text_with("appId", Ops::EQ),
-    Property::text("appDisplayName"),
-    Property::text("ipAddress"),
-    Property::text_with("clientAppUsed", Ops::EQ),
-    Property::text_with("conditionalAccessStatus", Ops::EQ),
-    Property::text_with("correlationId", Ops::EQ),
-    Property::text_with("resourceDisplayName", Ops::EQ),
-    Property::text_with("resourceId", Ops::EQ),
-    Property { path: "status/errorCode", kind: Kind::Int(Ops::EQ) },
-    Property::text("userDisplayName"),
-    Property::text("userPrincipalName"),
-    Property::text_with("userId", Ops::EQ),
-    Property::text("servicePrincipalId"),
-    Property::text("servicePrincipalName"),
-    Property { path: EVENT_TYPES, kind: Kind::TextArray(Ops::EQ.and(Ops::NE)) },
-];
+// The F column of §1.2: v1.0's; beta's adds the service principal and the kinds.
+v1_and_beta! {
+    Property: V1_FILTERABLE = [
+        Property::text_with("id", Ops::EQ),
+        Property::time("createdDateTime"),
+        Property::text_with("appId", Ops::EQ),
+        Property::text("appDisplayName"),
+        Property::text("ipAddress"),
+        Property::text_with("clientAppUsed", Ops::EQ),
+        Property::text_with("conditionalAccessStatus", Ops::EQ),
+        Property::text_with("correlationId", Ops::EQ),
+        Property::text_with("resourceDisplayName", Ops::EQ),
+        Property::text_with("resourceId", Ops::EQ),
+        Property { path: "status/errorCode", kind: Kind::Int(Ops::EQ) },
+        Property::text("userDisplayName"),
+        Property::text("userPrincipalName"),
+        Property::text_with("userId", Ops::EQ),
+    ],
+    BETA_FILTERABLE = [
+        ..,
+        Property::text("servicePrincipalId"),
+        Property::text("servicePrincipalName"),
+        Property { path: EVENT_TYPES, kind: Kind::TextArray(Ops::EQ.and(Ops::NE)) },
+    ]
+}
 
 static SIGN_IN_V1: EntityType =
     EntityType { name: "signIn", resource: "SignIn", properties: V1_PROPERTIES, filterable: V1_FILTERABLE };
