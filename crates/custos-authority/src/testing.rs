@@ -278,10 +278,4 @@ fn form(pairs: &[(&str, &str)]) -> String {
 
 /// The record of a change a fixture makes directly in the store (what it says does not matter
 /// to the authority's tests).
-pub fn audit() -> [custos_core::audit::DirectoryAudit; 1] {
-    [custos_core::audit::AuditContext::installation(at(NOW)).record_in(
-        None,
-        custos_core::audit::Activity::AddApplication,
-        Vec::new(),
-    )]
-}
+pub use custos_core::audit::testing::placeholder as audit;

@@ -504,6 +504,21 @@ pub fn credential_properties(before: &Application, after: &Application) -> Vec<M
     changed
 }
 
+/// For tests that write to a store directly, where what the change's record says does not matter.
+#[cfg(feature = "testing")]
+pub mod testing {
+    use super::{Activity, AuditContext, DirectoryAudit};
+
+    /// One record of no particular change, as every mutating store method needs at least one.
+    pub fn placeholder() -> [DirectoryAudit; 1] {
+        [AuditContext::installation(time::OffsetDateTime::UNIX_EPOCH).record_in(
+            None,
+            Activity::AddApplication,
+            Vec::new(),
+        )]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

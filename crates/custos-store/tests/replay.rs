@@ -194,12 +194,5 @@ async fn sqlite_markers_and_settings_survive_reopening() {
     );
 }
 
-/// The record of a change a test makes directly in the store (what it says does not matter here).
-#[allow(dead_code)]
-pub(crate) fn audit() -> [custos_core::audit::DirectoryAudit; 1] {
-    [custos_core::audit::AuditContext::installation(time::OffsetDateTime::UNIX_EPOCH).record_in(
-        None,
-        custos_core::audit::Activity::AddApplication,
-        Vec::new(),
-    )]
-}
+#[allow(unused_imports)]
+pub(crate) use custos_core::audit::testing::placeholder as audit;

@@ -248,12 +248,5 @@ fn kek_debug_is_redacted() {
     assert_eq!(format!("{:?}", Kek::new([7; 32])), "Secret(<redacted>)");
 }
 
-/// The record of a change a test makes directly in the store (what it says does not matter here).
-#[allow(dead_code)]
-pub(crate) fn audit() -> [custos_core::audit::DirectoryAudit; 1] {
-    [custos_core::audit::AuditContext::installation(time::OffsetDateTime::UNIX_EPOCH).record_in(
-        None,
-        custos_core::audit::Activity::AddApplication,
-        Vec::new(),
-    )]
-}
+#[allow(unused_imports)]
+pub(crate) use custos_core::audit::testing::placeholder as audit;

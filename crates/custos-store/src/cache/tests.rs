@@ -447,12 +447,5 @@ async fn max_age_bounds_how_long_other_processes_writes_go_unseen() {
     assert_eq!(fresh.application_by_identifier("api://renamed").map(|a| a.app_id), Some(app.app_id));
 }
 
-/// The record of a change a test makes directly in the store (what it says does not matter here).
-#[allow(dead_code)]
-pub(crate) fn audit() -> [custos_core::audit::DirectoryAudit; 1] {
-    [custos_core::audit::AuditContext::installation(time::OffsetDateTime::UNIX_EPOCH).record_in(
-        None,
-        custos_core::audit::Activity::AddApplication,
-        Vec::new(),
-    )]
-}
+#[allow(unused_imports)]
+pub(crate) use custos_core::audit::testing::placeholder as audit;
