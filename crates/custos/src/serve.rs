@@ -7,6 +7,7 @@ use crate::process::{LogFormat, init_logging, shutdown_signal};
 use crate::public_url::{normalize_public_url, url_host};
 use anyhow::Context;
 use custos_authority::{Authority, AuthorityConfig, FederationConfig, KeyManager, KeyPolicy};
+use custos_core::duration::parse_duration;
 use custos_core::{Clock, SystemClock};
 use custos_directory::DirectoryState;
 use custos_jose::secret::SecretHasher;
@@ -57,10 +58,10 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "CUSTOS_LOG_FORMAT", value_enum, default_value = "human")]
     log_format: LogFormat,
     /// How long a token-signing key signs before the next one takes over (e.g. 30d).
-    #[arg(long, env = "CUSTOS_KEY_ROTATION_INTERVAL", default_value = "30d", value_parser = duration_arg)]
+    #[arg(long, env = "CUSTOS_KEY_ROTATION_INTERVAL", default_value = "30d", value_parser = parse_duration)]
     key_rotation_interval: time::Duration,
     /// How long a scheduled signing key is published before it signs (e.g. 24h).
-    #[arg(long, env = "CUSTOS_KEY_PUBLISH_AHEAD", default_value = "24h", value_parser = duration_arg)]
+    #[arg(long, env = "CUSTOS_KEY_PUBLISH_AHEAD", default_value = "24h", value_parser = parse_duration)]
     key_publish_ahead: time::Duration,
     /// Lifetime (`expires_in`) of tokens issued to managed identities, in seconds (Entra's ≈ 24 h).
     #[arg(long, env = "CUSTOS_MI_TOKEN_LIFETIME", value_name = "SECS",
@@ -108,10 +109,6 @@ pub(crate) enum Switch {
 /// How often the signing keys are maintained (scheduled rotation, promotion, retirement, and
 /// picking up other nodes' rotations).
 const KEY_TICK: std::time::Duration = std::time::Duration::from_secs(60);
-
-fn duration_arg(value: &str) -> Result<time::Duration, String> {
-    custos_core::duration::parse_duration(value).map_err(|e| e.to_string())
-}
 
 pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let _log_flush = init_logging(args.log_format);

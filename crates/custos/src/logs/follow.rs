@@ -13,7 +13,6 @@ use crate::admin::api::Api;
 use crate::admin::error::AdminError;
 use crate::output::{OutputFormat, field};
 use custos_core::Clock;
-use custos_core::duration::parse_duration;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::io::Write;
@@ -82,7 +81,7 @@ pub(crate) async fn follow(
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let (source, args) = command.parts();
-    let interval = parse_duration(&args.interval)?.unsigned_abs();
+    let interval = args.interval.unsigned_abs();
     let mut watermark = match since(args, clock) {
         Some(since) => Watermark::new(Some(since)),
         None => start_after_newest(api, source, args).await?,

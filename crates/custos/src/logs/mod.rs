@@ -54,8 +54,8 @@ impl LogsCommand {
 #[derive(Debug, Clone, clap::Args)]
 pub(crate) struct LogArgs {
     /// Only records of the last DURATION, e.g. 90m, 1h or 7d.
-    #[arg(long, value_name = "DURATION", value_parser = check_duration)]
-    since: Option<String>,
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    since: Option<time::Duration>,
     /// Only records of this application (its appId, or its display name).
     #[arg(long, value_name = "APP")]
     app: Option<String>,
@@ -70,18 +70,13 @@ pub(crate) struct LogArgs {
     limit: u32,
     /// How often --follow asks the server for new records.
     #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = check_interval, requires = "follow")]
-    interval: String,
+    interval: time::Duration,
 }
 
-/// Checks the syntax locally.
-fn check_duration(value: &str) -> Result<String, String> {
-    parse_duration(value).map(|_| value.to_owned()).map_err(|e| e.to_string())
-}
-
-/// Checks a poll interval: a duration of at least a second.
-fn check_interval(value: &str) -> Result<String, String> {
+/// A poll interval: a duration of at least a second.
+fn check_interval(value: &str) -> Result<time::Duration, String> {
     match parse_duration(value) {
-        Ok(d) if d >= time::Duration::SECOND => Ok(value.to_owned()),
+        Ok(d) if d >= time::Duration::SECOND => Ok(d),
         Ok(_) => Err("the interval is at least 1s".to_owned()),
         Err(e) => Err(e.to_string()),
     }
@@ -150,8 +145,7 @@ fn quote(value: &str) -> String {
 
 /// When `--since` starts, by `clock`.
 fn since(args: &LogArgs, clock: &dyn Clock) -> Option<OffsetDateTime> {
-    let duration = parse_duration(args.since.as_deref()?).ok()?;
-    Some(clock.now() - duration)
+    Some(clock.now() - args.since?)
 }
 
 /// Lists the newest `--limit` records of the log, newest first.
