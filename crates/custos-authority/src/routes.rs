@@ -124,7 +124,9 @@ async fn token(auth: &Authority, endpoint: Endpoint, tenant_segment: &str, reque
         let request = TokenRequest::parse(&body, authorization)?;
         trail.client_id.clone_from(&request.client_id);
         trail.presented = Some(sign_ins::presented(&request.credential));
-        trail.scopes = sign_ins::scope_names(request.scope.as_deref());
+        if auth.sign_ins.is_on() {
+            trail.scopes = sign_ins::scope_names(request.scope.as_deref());
+        }
         trail.user_flow = user_flow::is_user_flow(request.grant_type.as_deref());
         if trail.user_flow {
             let call = user_flow::Call { endpoint: endpoint.into(), tenant_segment, origin };
