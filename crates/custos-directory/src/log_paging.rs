@@ -18,7 +18,7 @@
 //! collection, filter or order (400). `$top` and `$select` may change between pages.
 
 use crate::error::GraphError;
-use crate::filter::{Filter, Logic, Schema};
+use crate::filter::{Filter, Logic};
 use crate::odata::{EntityType, encode, options, parse_select, project, unsupported_option};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -86,12 +86,7 @@ impl LogListQuery {
         for (name, value) in options(raw)? {
             match name.as_str() {
                 "$filter" => {
-                    let schema = Schema {
-                        resource: entity.resource,
-                        properties: entity.filterable,
-                        logic: Logic::Full,
-                    };
-                    let filter = Filter::parse(&value, &schema)?;
+                    let filter = entity.parse_filter(&value, Logic::Full)?;
                     query.filter = Some((value, filter));
                 }
                 "$select" => {

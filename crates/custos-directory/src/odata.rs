@@ -29,6 +29,13 @@ pub(crate) struct EntityType {
     pub(crate) filterable: &'static [Property],
 }
 
+impl EntityType {
+    /// Parses a `$filter` on this entity type's filterable properties, combined as `logic` allows.
+    pub(crate) fn parse_filter(&self, input: &str, logic: Logic) -> Result<Filter, GraphError> {
+        Filter::parse(input, &Schema { resource: self.resource, properties: self.filterable, logic })
+    }
+}
+
 /// A collection being listed: where it lives and what it holds.
 #[derive(Debug)]
 pub(crate) struct Collection {
@@ -117,12 +124,7 @@ impl ListQuery {
         for (name, value) in options(raw)? {
             match name.as_str() {
                 "$filter" => {
-                    let schema = Schema {
-                        resource: entity.resource,
-                        properties: entity.filterable,
-                        logic: Logic::AndOnly,
-                    };
-                    let filter = Filter::parse(&value, &schema)?;
+                    let filter = entity.parse_filter(&value, Logic::AndOnly)?;
                     query.filter = Some((value, filter));
                 }
                 "$select" => {

@@ -15,7 +15,7 @@
 use crate::DirectoryState;
 use crate::auth::{Authed, Permission};
 use crate::error::GraphError;
-use crate::filter::{Filter, Kind, Literal, Logic, Op, Ops, Property, Schema};
+use crate::filter::{Filter, Kind, Literal, Logic, Op, Ops, Property};
 use crate::log_paging::{LogCollection, LogListQuery, LogLocation};
 use crate::odata::{EntityType, entity_response_in, entity_select, options};
 use axum::Json;
@@ -194,9 +194,10 @@ pub(crate) async fn get(
 
 /// Graph's 400 for a v1.0 filter that names `signInEventTypes` (which beta would accept).
 fn refuse_event_types_on_v1(raw: Option<&str>) -> Result<(), GraphError> {
-    let beta = Schema { resource: SIGN_IN_BETA.resource, properties: BETA_FILTERABLE, logic: Logic::Full };
     for (name, value) in options(raw)? {
-        if name == "$filter" && Filter::parse(&value, &beta).is_ok_and(|f| names_event_types(&f)) {
+        if name == "$filter"
+            && SIGN_IN_BETA.parse_filter(&value, Logic::Full).is_ok_and(|f| names_event_types(&f))
+        {
             return Err(GraphError::Malformed(NO_EVENT_TYPES_ON_V1.to_owned()));
         }
     }
