@@ -17,7 +17,7 @@ use custos_core::aadsts::TokenError;
 use custos_core::model::{Application, ServicePrincipalType};
 use custos_core::sign_in_log::{
     ClientCredentialType, SignIn, SignInApp, SignInCredential, SignInEventType, SignInResource, SignInStatus,
-    cut,
+    cut, id_and_time,
 };
 use custos_core::{AppId, ObjectId};
 use std::net::IpAddr;
@@ -97,12 +97,11 @@ pub(crate) async fn record(
     });
     let status =
         outcome.map_or_else(SignInStatus::success, |e| SignInStatus::failure(e.code(), &e.to_string()));
-    let now = auth.clock.now();
+    let (id, created) = id_and_time(auth.clock.now());
     auth.sign_ins.record(SignIn {
-        id: Uuid::new_v4(),
+        id,
         tenant_id: tenant,
-        // Kept to the microsecond, as the store keeps times.
-        created: now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000).unwrap_or(now),
+        created,
         event_type,
         app: SignInApp { app_id, display_name: client.map(|c| c.display_name.clone()), service_principal },
         user: trail.user.clone(),

@@ -14,10 +14,9 @@ use custos_core::aadsts::TokenError;
 use custos_core::model::Application;
 use custos_core::sign_in_log::{
     ClientCredentialType, SignIn, SignInApp, SignInCredential, SignInEventType, SignInResource, SignInStatus,
-    SignInUser, cut,
+    SignInUser, cut, id_and_time,
 };
 use custos_core::users::{User, check_user_principal_name};
-use uuid::Uuid;
 
 /// Who signed in (or tried to).
 pub(crate) enum Who<'a> {
@@ -86,11 +85,11 @@ pub(crate) async fn record(
         }
         None => None,
     };
-    let now = req.trace.now;
+    let (id, created) = id_and_time(req.trace.now);
     state.sign_ins.record(SignIn {
-        id: Uuid::new_v4(),
+        id,
         tenant_id: tenant,
-        created: now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000).unwrap_or(now),
+        created,
         event_type: SignInEventType::InteractiveUser,
         app: SignInApp {
             app_id: asked.app.app_id.to_string(),

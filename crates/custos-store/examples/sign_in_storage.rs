@@ -8,6 +8,7 @@
 
 use custos_core::sign_in_log::{
     ClientCredentialType, SignIn, SignInApp, SignInCredential, SignInEventType, SignInResource, SignInStatus,
+    id_and_time,
 };
 use custos_core::{AppId, ObjectId, TenantId};
 use custos_store::Store;
@@ -24,10 +25,12 @@ const BATCH: usize = 500;
 fn typical(tenant: TenantId, clients: &[(AppId, ObjectId)], graph_sp: ObjectId, n: usize) -> SignIn {
     let (app_id, sp) = clients[n % clients.len()];
     let failed = n.is_multiple_of(20);
+    let (id, created) =
+        id_and_time(datetime!(2026-01-01 00:00 UTC) + time::Duration::milliseconds(n as i64 * 3));
     SignIn {
-        id: Uuid::new_v4(),
+        id,
         tenant_id: tenant,
-        created: datetime!(2026-01-01 00:00 UTC) + time::Duration::milliseconds(n as i64 * 3),
+        created,
         event_type: SignInEventType::ServicePrincipal,
         app: SignInApp {
             app_id: app_id.to_string(),

@@ -365,7 +365,16 @@ pub(crate) fn to_json(what: &str, value: &impl serde::Serialize) -> StoreResultJ
     serde_json::to_value(value).map_err(|e| StoreError::Backend(format!("encoding {what}: {e}")))
 }
 
-/// Decodes a document stored by [`to_json`].
+/// Encodes a document straight to its JSON text, without the [`serde_json::Value`] tree of
+/// [`to_json`]: for what is written thousands of times a second (sign-in records).
+pub(crate) fn to_raw_json(
+    what: &str,
+    value: &impl serde::Serialize,
+) -> StoreResult<Box<serde_json::value::RawValue>> {
+    serde_json::value::to_raw_value(value).map_err(|e| StoreError::Backend(format!("encoding {what}: {e}")))
+}
+
+/// Decodes a document stored by [`to_json`] or [`to_raw_json`].
 pub(crate) fn from_json<T: serde::de::DeserializeOwned>(
     what: &str,
     value: serde_json::Value,

@@ -120,3 +120,16 @@ fn kinds_round_trip_and_the_stored_form_reads_back() {
     let stored: SignIn = serde_json::from_value(serde_json::to_value(&record).unwrap()).unwrap();
     assert_eq!(stored, record);
 }
+
+#[test]
+fn ids_carry_the_microsecond_time_and_sort_with_it() {
+    let (first, at) = id_and_time(datetime!(2026-05-08 11:00:13.123456789 UTC));
+    assert_eq!(at, datetime!(2026-05-08 11:00:13.123456 UTC));
+    assert_eq!(first.get_version_num(), 7);
+    let (seconds, nanos) = first.get_timestamp().expect("a v7 id has a time").to_unix();
+    assert_eq!((seconds, nanos / 1_000_000), (at.unix_timestamp() as u64, 123));
+    let (later, _) = id_and_time(datetime!(2026-05-08 11:00:13.124 UTC));
+    let (much_later, _) = id_and_time(datetime!(2026-05-09 00:00 UTC));
+    assert!(first < later && later < much_later);
+    assert_ne!(id_and_time(at).0, id_and_time(at).0, "two records made at once get two ids");
+}

@@ -58,6 +58,7 @@ fn query<'q>(statement: &'q Statement<'_>) -> Query<'q, Postgres, PgArguments> {
         Param::Time(time) => query.bind(*time),
         Param::OptTime(time) => query.bind(*time),
         Param::Json(document) => query.bind(document),
+        Param::RawJson(document) => query.bind(sqlx::types::Json(&**document)),
         Param::Bytes(bytes) => query.bind(*bytes),
     })
 }

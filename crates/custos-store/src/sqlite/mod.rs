@@ -62,6 +62,7 @@ fn query<'q>(statement: &'q Statement<'_>) -> Query<'q, Sqlite, SqliteArguments<
         Param::Time(time) => query.bind(micros(*time)),
         Param::OptTime(time) => query.bind(time.map(micros)),
         Param::Json(document) => query.bind(document.to_string()),
+        Param::RawJson(document) => query.bind(document.get()),
         Param::Bytes(bytes) => query.bind(*bytes),
     })
 }
