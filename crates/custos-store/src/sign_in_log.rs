@@ -8,12 +8,16 @@
 //!   second by default), so at most that much is lost on a crash.
 //! - **Clean shutdown loses nothing**: [`SignInLog::close`] writes everything queued before it
 //!   and stops the writer; records offered afterwards are dropped and counted.
-//! - A batch the store refuses is counted as failed and not retried (the writer must not fall
-//!   behind a broken database without bound); the error is logged, never the records.
+//! - **A failing database is retried, briefly**: a batch that fails with a backend error
+//!   (database busy, connection lost) is tried again after [`RETRY_AFTER`] (1.25 s in all) while
+//!   new records wait in the queue; then it is counted as failed and dropped, so that the writer
+//!   never falls behind a broken database without bound. A batch the store refuses as such (a
+//!   conflict, invalid input) is not retried. The error is logged, never the records.
 //!
 //! [`SignInLog::off`] is a log that discards every record (`custos serve --sign-in-log off`).
 
-use crate::Store;
+use crate::{Store, StoreError, StoreResult};
+use async_trait::async_trait;
 use custos_core::sign_in_log::SignIn;
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -21,6 +25,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::MissedTickBehavior;
+
+/// The waits before a batch that failed with a backend error is tried again.
+pub const RETRY_AFTER: [Duration; 2] = [Duration::from_millis(250), Duration::from_secs(1)];
 
 /// How the writer batches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,9 +121,13 @@ impl SignInLog {
 
     /// Starts the writer task on the current Tokio runtime.
     pub fn start(store: Arc<dyn Store>, options: WriterOptions) -> Self {
+        Self::start_with(store, options)
+    }
+
+    fn start_with(sink: impl Sink, options: WriterOptions) -> Self {
         let (sender, receiver) = mpsc::channel(options.queue.max(1));
         let metrics = Arc::new(SignInLogMetrics::default());
-        tokio::spawn(write(store, options, receiver, Arc::clone(&metrics)));
+        tokio::spawn(write(sink, options, receiver, Arc::clone(&metrics)));
         Self { queue: Some(sender), metrics }
     }
 
@@ -159,9 +170,22 @@ impl SignInLog {
     }
 }
 
+/// Where the writer's batches go: the store (tests put a failing one in its place).
+#[async_trait]
+trait Sink: Send + Sync + 'static {
+    async fn append(&self, records: &[SignIn]) -> StoreResult<()>;
+}
+
+#[async_trait]
+impl Sink for Arc<dyn Store> {
+    async fn append(&self, records: &[SignIn]) -> StoreResult<()> {
+        self.append_sign_ins(records).await
+    }
+}
+
 /// The writer task.
 async fn write(
-    store: Arc<dyn Store>,
+    store: impl Sink,
     options: WriterOptions,
     mut queue: mpsc::Receiver<Message>,
     metrics: Arc<SignInLogMetrics>,
@@ -177,7 +201,7 @@ async fn write(
         tokio::select! {
             received = queue.recv_many(&mut messages, max_batch) => {
                 if received == 0 {
-                    commit(store.as_ref(), &mut batch, &metrics).await;
+                    commit(&store, &mut batch, &metrics).await;
                     return;
                 }
                 for message in messages.drain(..) {
@@ -185,11 +209,11 @@ async fn write(
                         Message::Record(record) => {
                             batch.push(*record);
                             if batch.len() >= max_batch {
-                                commit(store.as_ref(), &mut batch, &metrics).await;
+                                commit(&store, &mut batch, &metrics).await;
                             }
                         }
                         Message::Flush(reply) => {
-                            commit(store.as_ref(), &mut batch, &metrics).await;
+                            commit(&store, &mut batch, &metrics).await;
                             let _ = reply.send(());
                         }
                         Message::Close(reply) => {
@@ -201,7 +225,7 @@ async fn write(
                                 }
                             }
                             for mut chunk in chunks(std::mem::take(&mut batch), max_batch) {
-                                commit(store.as_ref(), &mut chunk, &metrics).await;
+                                commit(&store, &mut chunk, &metrics).await;
                             }
                             let _ = reply.send(());
                             return;
@@ -209,7 +233,7 @@ async fn write(
                     }
                 }
             }
-            _ = ticker.tick() => commit(store.as_ref(), &mut batch, &metrics).await,
+            _ = ticker.tick() => commit(&store, &mut batch, &metrics).await,
         }
     }
 }
@@ -224,16 +248,27 @@ fn chunks(mut records: Vec<SignIn>, size: usize) -> Vec<Vec<SignIn>> {
     chunks
 }
 
-/// Writes `batch` in one transaction and empties it.
-async fn commit(store: &dyn Store, batch: &mut Vec<SignIn>, metrics: &SignInLogMetrics) {
+/// Writes `batch` in one transaction, trying again after a backend error, and empties it.
+async fn commit(store: &impl Sink, batch: &mut Vec<SignIn>, metrics: &SignInLogMetrics) {
     if batch.is_empty() {
         return;
     }
     let count = batch.len() as u64;
-    match store.append_sign_ins(batch).await {
+    let mut waits = RETRY_AFTER.iter();
+    let outcome = loop {
+        let outcome = store.append(batch).await;
+        let retry = match &outcome {
+            Err(StoreError::Backend(e)) => waits.next().map(|wait| (e, wait)),
+            _ => None,
+        };
+        let Some((error, wait)) = retry else { break outcome };
+        tracing::warn!(%error, records = count, retry_in = ?wait, "sign-in records could not be written");
+        tokio::time::sleep(*wait).await;
+    };
+    match outcome {
         Ok(()) => metrics.recorded.fetch_add(count, Ordering::Relaxed),
         Err(e) => {
-            tracing::warn!(error = %e, records = count, "sign-in records could not be written");
+            tracing::warn!(error = %e, records = count, "sign-in records dropped: they could not be written");
             metrics.failed.fetch_add(count, Ordering::Relaxed)
         }
     };

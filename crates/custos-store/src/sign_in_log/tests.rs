@@ -6,6 +6,7 @@ use crate::sqlite::SqliteStore;
 use crate::{LogQuery, SignInFilter};
 use custos_core::TenantId;
 use custos_core::sign_in_log::{SignInApp, SignInCredential, SignInEventType, SignInStatus};
+use std::sync::atomic::AtomicUsize;
 use time::macros::datetime;
 use uuid::Uuid;
 
@@ -65,6 +66,9 @@ async fn records_wait_at_most_the_flush_interval() {
     assert_eq!(log.metrics().recorded(), 0, "a partial batch waits for the interval");
     tokio::time::advance(Duration::from_millis(20)).await;
     until(|| log.metrics().recorded() == 3).await;
+    // A read on the paused clock could time out waiting for a connection: the runtime skips
+    // ahead to the pool's timeout while SQLite works on its own thread.
+    tokio::time::resume();
     assert_eq!(stored(store.as_ref(), tenant).await, 3);
 }
 
@@ -140,4 +144,87 @@ async fn an_off_log_keeps_and_counts_nothing() {
     log.close().await;
     assert!(!log.is_on());
     assert_eq!((log.metrics().recorded(), log.metrics().dropped()), (0, 0));
+}
+
+/// A sink whose first `failures` appends fail with `error`; later appends are counted, not
+/// stored (a real database's pool would time out on the paused clock).
+struct Flaky {
+    failures: AtomicUsize,
+    error: fn() -> StoreError,
+    attempts: Arc<AtomicUsize>,
+}
+
+impl Flaky {
+    fn new(failures: usize, error: fn() -> StoreError) -> Self {
+        Self { failures: failures.into(), error, attempts: Arc::default() }
+    }
+}
+
+#[async_trait]
+impl Sink for Flaky {
+    async fn append(&self, _: &[SignIn]) -> StoreResult<()> {
+        self.attempts.fetch_add(1, Ordering::Relaxed);
+        let failing = self.failures.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+        if failing.is_ok() { Err((self.error)()) } else { Ok(()) }
+    }
+}
+
+/// Tokio's timer fires a sleep on the millisecond after its deadline.
+const MS: Duration = Duration::from_millis(1);
+
+fn busy() -> StoreError {
+    StoreError::Backend("database is locked".to_owned())
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_batch_the_database_fails_is_tried_again_and_written() {
+    let sink = Flaky::new(2, busy);
+    let attempts = Arc::clone(&sink.attempts);
+    let log = SignInLog::start_with(sink, WriterOptions::default());
+    log.record(record(TenantId::new_random()));
+    let flushed = tokio::spawn({
+        let log = log.clone();
+        async move { log.flush().await }
+    });
+    until(|| attempts.load(Ordering::Relaxed) == 1).await;
+    tokio::time::advance(RETRY_AFTER[0] + MS).await;
+    until(|| attempts.load(Ordering::Relaxed) == 2).await;
+    assert_eq!(log.metrics().recorded(), 0, "not before the second wait");
+    tokio::time::advance(RETRY_AFTER[1] + MS).await;
+    flushed.await.unwrap();
+    assert_eq!(
+        (attempts.load(Ordering::Relaxed), log.metrics().recorded(), log.metrics().failed()),
+        (3, 1, 0)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_database_failing_past_the_retries_fails_the_batch_and_the_writer_goes_on() {
+    let sink = Flaky::new(RETRY_AFTER.len() + 1, busy);
+    let attempts = Arc::clone(&sink.attempts);
+    let log = SignInLog::start_with(sink, WriterOptions::default());
+    log.record(record(TenantId::new_random()));
+    let flushed = tokio::spawn({
+        let log = log.clone();
+        async move { log.flush().await }
+    });
+    for (n, wait) in RETRY_AFTER.iter().enumerate() {
+        until(|| attempts.load(Ordering::Relaxed) == n + 1).await;
+        tokio::time::advance(*wait + MS).await;
+    }
+    flushed.await.unwrap();
+    assert_eq!((attempts.load(Ordering::Relaxed), log.metrics().failed()), (RETRY_AFTER.len() + 1, 1));
+    log.record(record(TenantId::new_random()));
+    log.flush().await;
+    assert_eq!(log.metrics().recorded(), 1);
+}
+
+#[tokio::test]
+async fn a_batch_the_store_refuses_is_not_tried_again() {
+    let sink = Flaky::new(1, || StoreError::Conflict("a sign-in with this id exists".to_owned()));
+    let attempts = Arc::clone(&sink.attempts);
+    let log = SignInLog::start_with(sink, WriterOptions::default());
+    log.record(record(TenantId::new_random()));
+    log.flush().await;
+    assert_eq!((attempts.load(Ordering::Relaxed), log.metrics().failed()), (1, 1));
 }
