@@ -140,10 +140,10 @@ impl CertificateKey {
     /// or the two files' contents concatenated).
     pub fn from_pem(pem: &[u8]) -> Result<Self, Error> {
         let key = PrivatePkcs8KeyDer::from_pem_slice(pem).map_err(|_| {
-            Error::Certificate("no PKCS#8 private key (-----BEGIN PRIVATE KEY-----) in the PEM".to_owned())
+            Error::Certificate("the PEM holds no PKCS#8 private key (-----BEGIN PRIVATE KEY-----)".to_owned())
         })?;
         let certificate = CertificateDer::from_pem_slice(pem).map_err(|_| {
-            Error::Certificate("no certificate (-----BEGIN CERTIFICATE-----) in the PEM".to_owned())
+            Error::Certificate("the PEM holds no certificate (-----BEGIN CERTIFICATE-----)".to_owned())
         })?;
         let parsed = ClientCertificate::from_der(certificate.as_ref())
             .map_err(|e| Error::Certificate(e.to_string()))?;
@@ -288,11 +288,11 @@ mod tests {
         let message = |pem: &str| CertificateKey::from_pem(pem.as_bytes()).unwrap_err().to_string();
         assert_eq!(
             message(&cert),
-            "the certificate credential is unusable: no PKCS#8 private key (-----BEGIN PRIVATE KEY-----) in the PEM"
+            "the certificate credential is unusable: the PEM holds no PKCS#8 private key (-----BEGIN PRIVATE KEY-----)"
         );
         assert_eq!(
             message(&key),
-            "the certificate credential is unusable: no certificate (-----BEGIN CERTIFICATE-----) in the PEM"
+            "the certificate credential is unusable: the PEM holds no certificate (-----BEGIN CERTIFICATE-----)"
         );
         assert!(
             message(&format!("{other_key}{cert}")).contains("does not belong"),

@@ -1,6 +1,7 @@
 //! One token request with its retries: the form POST to a token endpoint (rebuilt for every
 //! attempt, so each carries a fresh client assertion) or the managed-identity GET; 429, 5xx and
-//! transport failures retried with backoff and `Retry-After`; everything else final.
+//! transport failures retried with backoff and `Retry-After`; everything else (TLS failures
+//! included) final.
 
 use crate::client::Inner;
 use crate::error::Error;
@@ -56,7 +57,7 @@ pub(crate) async fn send_with_retries(inner: &Inner, prepared: &Prepared<'_>) ->
         let response = match outcome {
             Ok(response) => response,
             Err(source) => {
-                if can_retry {
+                if can_retry && transient(&source) {
                     let delay = inner.retry.delay(attempts, None);
                     tracing::debug!(%url, error = %source, ?delay, "token request failed; retrying");
                     inner.sleeper.sleep(delay).await;
@@ -102,6 +103,26 @@ pub(crate) async fn send_with_retries(inner: &Inner, prepared: &Prepared<'_>) ->
         tracing::debug!(%url, status = status.as_u16(), ?delay, "token request throttled or failed; retrying");
         inner.sleeper.sleep(delay).await;
     }
+}
+
+/// Whether a failure to get an answer may go away: not a TLS failure (an untrusted or wrong
+/// certificate stays so) nor a request that cannot be built.
+fn transient(error: &reqwest::Error) -> bool {
+    if error.is_builder() || error.is_redirect() {
+        return false;
+    }
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(e) = current {
+        if e.downcast_ref::<rustls::Error>().is_some() {
+            return false;
+        }
+        current = match e.downcast_ref::<std::io::Error>() {
+            // `io::Error::source` skips the wrapped error itself; step into it instead.
+            Some(io) => io.get_ref().map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => e.source(),
+        };
+    }
+    true
 }
 
 enum BodyError {

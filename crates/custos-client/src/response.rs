@@ -47,8 +47,9 @@ struct Success {
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct NotAToken(pub(crate) String);
 
-/// Reads a 2xx answer received at `now` (Unix seconds). The lifetime comes from `expires_in`
-/// (relative, immune to clock skew) or else `expires_on`; an answer with neither is refused.
+/// Reads a 2xx answer received at `now` (Unix seconds). The expiry is the server's `expires_on`
+/// when it sent one (v1 and managed identity: it is the token's `exp`, which `custos agent`
+/// passes on), else `now + expires_in`; an answer with neither is refused.
 pub(crate) fn parse_token(body: &[u8], now: i64) -> Result<AccessToken, NotAToken> {
     let parsed: Success =
         serde_json::from_slice(body).map_err(|_| NotAToken("the body is not a JSON object".to_owned()))?;
@@ -57,9 +58,9 @@ pub(crate) fn parse_token(body: &[u8], now: i64) -> Result<AccessToken, NotAToke
         .filter(|t| !t.is_empty())
         .ok_or_else(|| NotAToken("no access_token".to_owned()))?;
     let expires_in = parsed.expires_in.as_ref().and_then(Seconds::value);
-    let expires_on = match (expires_in, parsed.expires_on.as_ref().and_then(Seconds::value)) {
-        (Some(within), _) => now + within,
-        (None, Some(on)) => on,
+    let expires_on = match (parsed.expires_on.as_ref().and_then(Seconds::value), expires_in) {
+        (Some(on), _) => on,
+        (None, Some(within)) => now + within,
         (None, None) => return Err(NotAToken("neither expires_in nor expires_on".to_owned())),
     };
     let refresh_on = parsed.refresh_in.as_ref().and_then(Seconds::value).filter(|s| *s > 0).map(|s| now + s);
@@ -148,9 +149,10 @@ mod tests {
 
     #[test]
     fn v1_and_managed_identity_answers_carry_strings() {
-        let v1 = br#"{"token_type":"Bearer","expires_in":"3599","expires_on":"9999","not_before":"700","resource":"https://manage.office.com","access_token":"t"}"#;
+        let v1 = br#"{"token_type":"Bearer","expires_in":"3599","expires_on":"4600","not_before":"700","resource":"https://manage.office.com","access_token":"t"}"#;
         let token = parse_token(v1, 1_000).unwrap();
-        assert_eq!((token.expires_on, token.not_before), (4_599, Some(700)));
+        // The server's `expires_on` (the token's `exp`) wins over `now + expires_in`.
+        assert_eq!((token.expires_on, token.not_before), (4_600, Some(700)));
         assert_eq!(token.resource.as_deref(), Some("https://manage.office.com"));
         // App Service: only `expires_on`.
         let app_service = br#"{"access_token":"t","expires_on":"5000","resource":"r","token_type":"Bearer","client_id":"c"}"#;

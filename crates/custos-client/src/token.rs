@@ -64,7 +64,8 @@ impl AccessToken {
         &self.token_type
     }
 
-    /// When it expires, Unix seconds (from `expires_in`, or `expires_on` when only that came).
+    /// When it expires, Unix seconds: the server's `expires_on` when it sent one, else the time it
+    /// came plus `expires_in`.
     pub fn expires_on(&self) -> i64 {
         self.expires_on
     }

@@ -317,3 +317,23 @@ async fn the_tower_layer_and_the_reqwest_helper_add_the_bearer() {
         "no access token: the server answered 401 invalid_client: AADSTS7000215: bad"
     );
 }
+
+#[tokio::test]
+async fn an_untrusted_server_certificate_is_not_retried() {
+    let s = setup().await;
+    let url = s.tokens.authority().to_owned();
+    let clock = clock_at(NOW);
+    let sleeper = RecordingSleeper::new(clock.clone());
+    // Without the test CA the server's certificate is not trusted.
+    let tokens = TokenClient::builder(Credential::client_secret(CLIENT, "s"))
+        .authority(url)
+        .tenant("t")
+        .clock(clock)
+        .sleeper(sleeper.clone())
+        .build()
+        .unwrap();
+    let err = tokens.token(&graph()).await.unwrap_err();
+    assert!(matches!(&err, Error::Transport { .. }), "{err:?}");
+    assert!(sleeper.waits().is_empty());
+    assert_eq!(s.script.count(), 0);
+}
