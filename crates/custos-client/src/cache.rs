@@ -1,6 +1,8 @@
-//! The in-memory token cache: one slot per (tenant, target), at most `capacity` slots. Each slot is
-//! an async mutex, so concurrent callers of one slot share one request (single flight), while
-//! other slots go on independently.
+//! The in-memory token cache: one slot per (tenant, target), at most `capacity` slots. A slot
+//! holds the current token and an async "flight" lock: one caller at a time asks the server for
+//! a slot's token (single flight), the others wait for its answer, except that while a still-good
+//! token is being refreshed ahead of time they are served that token at once. Other slots go on
+//! independently.
 //!
 //! A token is refreshed at its `refresh_in` or at half its lifetime, and at the latest
 //! [`MIN_REMAINING_SECS`] before it expires; a token with less left is never handed out from the
@@ -22,7 +24,7 @@ pub(crate) struct Key {
     pub(crate) target: Target,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Cached {
     pub(crate) token: AccessToken,
     pub(crate) refresh_at: i64,
@@ -49,7 +51,27 @@ pub(crate) fn refresh_at(token: &AccessToken, now: i64) -> i64 {
     token.refresh_on.unwrap_or(half).min(token.expires_on - MIN_REMAINING_SECS)
 }
 
-pub(crate) type Slot = Arc<tokio::sync::Mutex<Option<Cached>>>;
+/// One (tenant, target)'s token and its flight lock.
+#[derive(Debug, Default)]
+pub(crate) struct Entry {
+    current: Mutex<Option<Cached>>,
+    /// Held by the caller asking the server.
+    pub(crate) flight: tokio::sync::Mutex<()>,
+}
+
+impl Entry {
+    /// The cached token, if any.
+    pub(crate) fn current(&self) -> Option<Cached> {
+        self.current.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Replaces the cached token.
+    pub(crate) fn store(&self, cached: Option<Cached>) {
+        *self.current.lock().unwrap_or_else(|e| e.into_inner()) = cached;
+    }
+}
+
+pub(crate) type Slot = Arc<Entry>;
 
 /// The slots.
 #[derive(Debug)]
@@ -97,8 +119,8 @@ fn evict(slots: &mut HashMap<Key, Slot>, now: i64) {
     let mut idle: Vec<(Key, Option<i64>)> = slots
         .iter()
         .filter_map(|(key, slot)| {
-            let cached = slot.try_lock().ok()?;
-            let expires = cached.as_ref().filter(|c| c.usable_at(now)).map(|c| c.token.expires_on);
+            let _idle = slot.flight.try_lock().ok()?;
+            let expires = slot.current().filter(|c| c.usable_at(now)).map(|c| c.token.expires_on);
             Some((key.clone(), expires))
         })
         .collect();
@@ -149,16 +171,16 @@ mod tests {
     async fn a_full_cache_drops_useless_slots_then_the_one_expiring_first() {
         let cache = Cache::new(2);
         let (a, b, c) = (key(1), key(2), key(3));
-        *cache.slot(&a, 0).lock().await = Cached::new(token(0, 3_600, None), 0);
-        *cache.slot(&b, 0).lock().await = Cached::new(token(0, 7_200, None), 0);
+        cache.slot(&a, 0).store(Cached::new(token(0, 3_600, None), 0));
+        cache.slot(&b, 0).store(Cached::new(token(0, 7_200, None), 0));
         // Full: `a` expires first and goes.
         let slot_c = cache.slot(&c, 0);
         assert_eq!(cache.len(), 2);
-        assert!(cache.slot(&b, 0).lock().await.is_some(), "b kept");
+        assert!(cache.slot(&b, 0).current().is_some(), "b kept");
         // `c` holds nothing usable: the next newcomer replaces it.
         drop(slot_c);
         let _ = cache.slot(&a, 0);
-        assert!(cache.slot(&b, 0).lock().await.is_some(), "b still kept");
+        assert!(cache.slot(&b, 0).current().is_some(), "b still kept");
         assert_eq!(cache.len(), 2);
     }
 
@@ -166,7 +188,7 @@ mod tests {
     async fn busy_slots_are_not_evicted_and_the_newcomer_is_not_cached() {
         let cache = Cache::new(1);
         let slot = cache.slot(&key(1), 0);
-        let _busy = slot.lock().await;
+        let _busy = slot.flight.lock().await;
         let other = cache.slot(&key(2), 0);
         assert!(!Arc::ptr_eq(&other, &cache.slot(&key(2), 0)), "not cached");
         assert_eq!(cache.len(), 1);

@@ -122,29 +122,43 @@ impl TokenClient {
     async fn cached(&self, key: Key) -> Result<AccessToken, Error> {
         let inner = &self.inner;
         let slot = inner.cache.slot(&key, inner.clock.unix());
-        let mut cached = slot.lock().await;
+        let current = slot.current();
         let now = inner.clock.unix();
-        if let Some(current) = cached.as_ref()
-            && now < current.refresh_at
-        {
-            return Ok(current.token.clone());
+        if let Some(fresh) = current.as_ref().filter(|c| now < c.refresh_at) {
+            return Ok(fresh.token.clone());
+        }
+        let _flight = match slot.flight.try_lock() {
+            Ok(flight) => flight,
+            Err(_) => {
+                // Another caller is asking the server: a still-good token is served meanwhile.
+                if let Some(good) = current.as_ref().filter(|c| c.usable_at(now)) {
+                    return Ok(good.token.clone());
+                }
+                slot.flight.lock().await
+            }
+        };
+        // The caller that held the flight may have just stored a fresh token.
+        let current = slot.current();
+        let now = inner.clock.unix();
+        if let Some(fresh) = current.as_ref().filter(|c| now < c.refresh_at) {
+            return Ok(fresh.token.clone());
         }
         match self.fetch(&key.tenant, &key.target).await {
             Ok(token) => {
-                let now = inner.clock.unix();
-                *cached = Cached::new(token.clone(), now);
+                let cached = Cached::new(token.clone(), inner.clock.unix());
                 if cached.is_none() {
                     tracing::warn!(
                         expires_on = token.expires_on,
                         "the token expires within five minutes; not cached"
                     );
                 }
+                slot.store(cached);
                 Ok(token)
             }
-            Err(error) => match cached.as_ref() {
-                Some(current) if current.usable_at(inner.clock.unix()) => {
+            Err(error) => match current {
+                Some(good) if good.usable_at(inner.clock.unix()) => {
                     tracing::warn!(%error, "token refresh failed; serving the cached token");
-                    Ok(current.token.clone())
+                    Ok(good.token)
                 }
                 _ => Err(error),
             },

@@ -182,6 +182,27 @@ async fn concurrent_callers_share_one_request() {
 }
 
 #[tokio::test]
+async fn while_a_good_token_is_refreshed_other_callers_get_it_at_once() {
+    let script = Script { gate: Some(Semaphore::new(1)), ..Script::default() };
+    let s = setup_with(script, RetryPolicy::default()).await;
+    assert_eq!(s.tokens.token(&graph()).await.unwrap().secret(), "tok-1");
+    advance(&s.clock, 1_800);
+    let refresher = {
+        let tokens = s.tokens.clone();
+        tokio::spawn(async move { tokens.token(&graph()).await.map(|t| t.secret().to_owned()) })
+    };
+    // The refresh is held at the server; the old token still has 1799 s.
+    while s.script.count() < 2 {
+        s.script.arrived.notified().await;
+    }
+    assert_eq!(s.tokens.token(&graph()).await.unwrap().secret(), "tok-1");
+    s.script.gate.as_ref().unwrap().add_permits(1);
+    assert_eq!(refresher.await.unwrap().unwrap(), "tok-2");
+    assert_eq!(s.tokens.token(&graph()).await.unwrap().secret(), "tok-2");
+    assert_eq!(s.script.count(), 2);
+}
+
+#[tokio::test]
 async fn throttling_and_server_errors_are_retried_honouring_retry_after() {
     let s = setup().await;
     s.script.push(
