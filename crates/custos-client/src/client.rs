@@ -99,6 +99,12 @@ impl TokenClient {
         self.inner.cache.remove(&Key { tenant, target: target.clone() });
     }
 
+    /// Forgets the cached token for `target` in `tenant` (see [`Self::invalidate`]).
+    pub fn invalidate_for_tenant(&self, tenant: &str, target: &Target) {
+        let tenant = if self.is_managed_identity() { String::new() } else { tenant.to_owned() };
+        self.inner.cache.remove(&Key { tenant, target: target.clone() });
+    }
+
     /// The authority's base URL.
     pub fn authority(&self) -> &str {
         self.inner.authority.as_str().trim_end_matches('/')

@@ -54,7 +54,7 @@ impl Credential {
 
     /// Workload identity federation from `AZURE_CLIENT_ID` and `AZURE_FEDERATED_TOKEN_FILE` (the
     /// tenant is `AZURE_TENANT_ID`, the authority `AZURE_AUTHORITY_HOST`: see
-    /// [`crate::TokenClientBuilder::from_env`]).
+    /// [`crate::TokenClientBuilder::with_env`]).
     pub fn federated_from_env() -> Result<Self, Error> {
         let client_id = env("AZURE_CLIENT_ID")?;
         let path = env("AZURE_FEDERATED_TOKEN_FILE")?;

@@ -287,8 +287,11 @@ async fn v1_requests_use_resource_and_tenants_are_cached_apart() {
     assert_eq!(s.tokens.token_for_tenant("contoso.example", &office).await.unwrap().secret(), "tok-2");
     assert_eq!(s.tokens.token_for_tenant("tenant-1", &office).await.unwrap().secret(), "tok-1");
     assert!(matches!(s.tokens.token_for_tenant("../x", &office).await, Err(Error::Config(_))));
-    // An invalidated token is asked for again.
+    // An invalidated token is asked for again; other tenants keep theirs.
     s.tokens.invalidate(&office);
+    assert_eq!(s.tokens.token(&office).await.unwrap().secret(), "tok-3");
+    s.tokens.invalidate_for_tenant("contoso.example", &office);
+    assert_eq!(s.tokens.token_for_tenant("contoso.example", &office).await.unwrap().secret(), "tok-4");
     assert_eq!(s.tokens.token(&office).await.unwrap().secret(), "tok-3");
 }
 

@@ -212,7 +212,9 @@ mod tests {
     use super::*;
     use crate::jwks::Jwk;
     use crate::test_support::{NOW, test_key};
-    use aws_lc_rs::signature::{RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents};
+    use aws_lc_rs::signature::{
+        RSA_PKCS1_2048_8192_SHA256, RSA_PSS_2048_8192_SHA256, RsaPublicKeyComponents,
+    };
     use serde_json::{Value, json};
 
     #[test]
@@ -259,6 +261,23 @@ mod tests {
         let mut tampered = signature;
         tampered[10] ^= 1;
         assert!(public.verify(&RSA_PKCS1_2048_8192_SHA256, input.as_bytes(), &tampered).is_err());
+    }
+
+    #[test]
+    fn ps256_signs_with_pss_and_only_pss_verifies_it() {
+        let (key, _) = test_key();
+        let header = json!({"typ": "JWT", "alg": RsaAlgorithm::Ps256.name()});
+        let token = key.sign_compact_as(RsaAlgorithm::Ps256, &header, &json!({"sub": "s"})).unwrap();
+        let (input, s) = token.rsplit_once('.').unwrap();
+        let signature = URL.decode(s).unwrap();
+        let jwk = Jwk::from_signing_key(key);
+        let public =
+            RsaPublicKeyComponents { n: URL.decode(&jwk.n).unwrap(), e: URL.decode(&jwk.e).unwrap() };
+        assert!(public.verify(&RSA_PSS_2048_8192_SHA256, input.as_bytes(), &signature).is_ok());
+        assert!(public.verify(&RSA_PKCS1_2048_8192_SHA256, input.as_bytes(), &signature).is_err());
+        // PSS is randomised: two signatures of the same input differ.
+        let again = key.sign_compact_as(RsaAlgorithm::Ps256, &header, &json!({"sub": "s"})).unwrap();
+        assert_ne!(again, token);
     }
 
     #[test]
