@@ -10,7 +10,7 @@ use crate::JoseError;
 use crate::b64::{self, Engine as _, URL};
 use crate::rs256::strip_leading_zeros;
 use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256, RsaKeyPair};
+use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256, RSA_PSS_SHA256, RsaEncoding, RsaKeyPair};
 use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair, KeyUsagePurpose, PKCS_RSA_SHA256};
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
@@ -112,6 +112,17 @@ impl SigningKey {
         header: &impl Serialize,
         claims: &impl Serialize,
     ) -> Result<String, JoseError> {
+        self.sign_compact_as(RsaAlgorithm::Rs256, header, claims)
+    }
+
+    /// Signs `header` and `claims` as a compact JWS with `algorithm` (the header's `alg` is the
+    /// caller's to set to match).
+    pub fn sign_compact_as(
+        &self,
+        algorithm: RsaAlgorithm,
+        header: &impl Serialize,
+        claims: &impl Serialize,
+    ) -> Result<String, JoseError> {
         let mut json = serde_json::to_vec(header)?;
         let header_len = json.len();
         serde_json::to_writer(&mut json, claims)?;
@@ -126,11 +137,37 @@ impl SigningKey {
         let mut signature = [0u8; MAX_MODULUS_LEN];
         let signature = &mut signature[..modulus_len];
         self.key_pair
-            .sign(&RSA_PKCS1_SHA256, &self.rng, token.as_bytes(), signature)
+            .sign(algorithm.encoding(), &self.rng, token.as_bytes(), signature)
             .map_err(|_| JoseError::Sign)?;
         token.push('.');
         URL.encode_string(&*signature, &mut token);
         Ok(token)
+    }
+}
+
+/// The RSA signature algorithms a [`SigningKey`] signs with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RsaAlgorithm {
+    /// `RS256`: RSASSA-PKCS1-v1_5 with SHA-256 (custos' tokens; MSAL's assertions with `x5t`).
+    Rs256,
+    /// `PS256`: RSASSA-PSS with SHA-256, MGF1 and a 32-byte salt (MSAL's assertions with `x5t#S256`).
+    Ps256,
+}
+
+impl RsaAlgorithm {
+    /// The JOSE `alg` name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Rs256 => "RS256",
+            Self::Ps256 => "PS256",
+        }
+    }
+
+    fn encoding(self) -> &'static dyn RsaEncoding {
+        match self {
+            Self::Rs256 => &RSA_PKCS1_SHA256,
+            Self::Ps256 => &RSA_PSS_SHA256,
+        }
     }
 }
 
@@ -175,7 +212,9 @@ mod tests {
     use super::*;
     use crate::jwks::Jwk;
     use crate::test_support::{NOW, test_key};
-    use aws_lc_rs::signature::{RSA_PKCS1_2048_8192_SHA256, RsaPublicKeyComponents};
+    use aws_lc_rs::signature::{
+        RSA_PKCS1_2048_8192_SHA256, RSA_PSS_2048_8192_SHA256, RsaPublicKeyComponents,
+    };
     use serde_json::{Value, json};
 
     #[test]
@@ -222,6 +261,23 @@ mod tests {
         let mut tampered = signature;
         tampered[10] ^= 1;
         assert!(public.verify(&RSA_PKCS1_2048_8192_SHA256, input.as_bytes(), &tampered).is_err());
+    }
+
+    #[test]
+    fn ps256_signs_with_pss_and_only_pss_verifies_it() {
+        let (key, _) = test_key();
+        let header = json!({"typ": "JWT", "alg": RsaAlgorithm::Ps256.name()});
+        let token = key.sign_compact_as(RsaAlgorithm::Ps256, &header, &json!({"sub": "s"})).unwrap();
+        let (input, s) = token.rsplit_once('.').unwrap();
+        let signature = URL.decode(s).unwrap();
+        let jwk = Jwk::from_signing_key(key);
+        let public =
+            RsaPublicKeyComponents { n: URL.decode(&jwk.n).unwrap(), e: URL.decode(&jwk.e).unwrap() };
+        assert!(public.verify(&RSA_PSS_2048_8192_SHA256, input.as_bytes(), &signature).is_ok());
+        assert!(public.verify(&RSA_PKCS1_2048_8192_SHA256, input.as_bytes(), &signature).is_err());
+        // PSS is randomised: two signatures of the same input differ.
+        let again = key.sign_compact_as(RsaAlgorithm::Ps256, &header, &json!({"sub": "s"})).unwrap();
+        assert_ne!(again, token);
     }
 
     #[test]

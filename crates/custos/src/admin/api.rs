@@ -1,11 +1,13 @@
 //! The HTTP side of the admin CLI: an HTTPS client that trusts `--ca`, client-credentials token
-//! requests, and authenticated JSON calls to the directory and admin APIs.
+//! requests (through [`custos_client`], with the connection's client secret), and authenticated
+//! JSON calls to the directory and admin APIs.
 //!
 //! Every failure is turned into an [`AdminError`] here, in one place: server answers keep their
 //! status and error code, transport failures are told apart (refused, TLS, other).
 
 use super::connection::Connection;
 use super::error::{AdminError, Caller, hint_for};
+use custos_client::{AccessToken, Credential, RetryPolicy, ServerError, Target, TokenClient};
 use custos_core::Secret;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
@@ -29,9 +31,34 @@ pub(crate) enum TokenRequest {
     V1 { resource: String },
 }
 
+impl TokenRequest {
+    fn target(&self) -> Target {
+        match self {
+            Self::V2 { scope } => Target::scope(scope),
+            Self::V1 { resource } => Target::resource(resource),
+        }
+    }
+
+    fn path(&self, tenant: &str) -> String {
+        match self {
+            Self::V2 { .. } => format!("/{tenant}/oauth2/v2.0/token"),
+            Self::V1 { .. } => format!("/{tenant}/oauth2/token"),
+        }
+    }
+}
+
+/// Retries of a token request: a short wait, so that a server that is not running is reported
+/// quickly.
+const TOKEN_RETRY: RetryPolicy = RetryPolicy {
+    max_retries: 2,
+    initial_backoff: Duration::from_millis(250),
+    max_backoff: Duration::from_secs(5),
+};
+
 /// An HTTPS client bound to one server and one calling application.
 pub(crate) struct Http {
     client: reqwest::Client,
+    tokens: TokenClient,
     conn: Connection,
 }
 
@@ -52,45 +79,54 @@ impl Http {
             }
             builder = builder.tls_certs_only(certs);
         }
-        let client = builder
+        let transport = |detail: String| AdminError::Transport { server: conn.server.clone(), detail };
+        let client = builder.build().map_err(|e| transport(e.to_string()))?;
+        let credential = Credential::client_secret(&conn.client_id, conn.client_secret.expose().clone());
+        let tokens = TokenClient::builder(credential)
+            .authority(&conn.server)
+            .tenant(&conn.tenant)
+            .http_client(client.clone())
+            .retry(TOKEN_RETRY)
             .build()
-            .map_err(|e| AdminError::Transport { server: conn.server.clone(), detail: e.to_string() })?;
-        Ok(Self { client, conn })
+            .map_err(|e| transport(e.to_string()))?;
+        Ok(Self { client, tokens, conn })
     }
 
-    /// The server's base URL.
-    pub(crate) fn server(&self) -> &str {
-        &self.conn.server
-    }
-
-    /// Runs a client-credentials request with the connection's credentials and returns the
-    /// whole token response.
-    pub(crate) async fn request_token(&self, request: &TokenRequest) -> Result<Value, AdminError> {
-        let tenant = &self.conn.tenant;
-        let (path, target) = match request {
-            TokenRequest::V2 { scope } => (format!("/{tenant}/oauth2/v2.0/token"), ("scope", scope.as_str())),
-            TokenRequest::V1 { resource } => {
-                (format!("/{tenant}/oauth2/token"), ("resource", resource.as_str()))
-            }
-        };
-        let form = [
-            ("grant_type", "client_credentials"),
-            ("client_id", self.conn.client_id.as_str()),
-            ("client_secret", self.conn.client_secret.expose()),
-            target,
-        ];
-        let request = self.client.post(self.url(&path)).form(&form);
-        self.send(Method::POST, &path, request).await
+    /// Runs a client-credentials request with the connection's credentials.
+    pub(crate) async fn request_token(&self, request: &TokenRequest) -> Result<AccessToken, AdminError> {
+        self.tokens.token(&request.target()).await.map_err(|e| self.token_error(request, e))
     }
 
     /// Acquires a directory-API token and returns an authenticated API client.
     pub(crate) async fn into_api(self) -> Result<Api, AdminError> {
-        let response = self.request_token(&TokenRequest::V2 { scope: DIRECTORY_SCOPE.to_owned() }).await?;
-        let token = response
-            .get("access_token")
-            .and_then(Value::as_str)
-            .ok_or_else(|| AdminError::UnexpectedBody { server: self.conn.server.clone(), status: 200 })?;
-        Ok(Api { token: Secret::new(token.to_owned()), http: self })
+        let token = self.request_token(&TokenRequest::V2 { scope: DIRECTORY_SCOPE.to_owned() }).await?;
+        Ok(Api { token: Secret::new(token.secret().to_owned()), http: self })
+    }
+
+    /// A token client's failure as the CLI reports it.
+    fn token_error(&self, request: &TokenRequest, error: custos_client::Error) -> AdminError {
+        let server = self.conn.server.clone();
+        match error {
+            custos_client::Error::Refused(refused)
+            | custos_client::Error::Unavailable { error: refused, .. } => {
+                self.api_error(Method::POST, &request.path(&self.conn.tenant), &refused)
+            }
+            custos_client::Error::Transport { source, .. } => transport_error(&server, &source),
+            custos_client::Error::Malformed { status, .. } => AdminError::UnexpectedBody { server, status },
+            other => AdminError::Transport { server, detail: other.to_string() },
+        }
+    }
+
+    fn api_error(&self, method: Method, path: &str, error: &ServerError) -> AdminError {
+        let caller = Caller { client_id: &self.conn.client_id, profile: self.conn.profile.as_deref() };
+        let message = if error.description.is_empty() { "(no details)" } else { error.message() };
+        AdminError::Api {
+            server: self.conn.server.clone(),
+            status: error.status,
+            hint: hint_for(error.status, &error.error, method.as_str(), path, caller),
+            code: error.error.clone(),
+            message: message.to_owned(),
+        }
     }
 
     fn url(&self, path: &str) -> String {

@@ -6,7 +6,8 @@ use super::error::AdminError;
 use crate::output::Report;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde_json::Value;
+use custos_client::AccessToken;
+use serde_json::{Value, json};
 
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum TokenCommand {
@@ -39,18 +40,32 @@ pub(crate) async fn run(http: &Http, command: TokenCommand) -> Result<Report, Ad
             return Err(AdminError::Usage("give --scope SCOPE, or --v1 --resource RESOURCE".to_owned()));
         }
     };
-    let response = http.request_token(&request).await?;
-    let token = response
-        .get("access_token")
-        .and_then(Value::as_str)
-        .ok_or_else(|| AdminError::UnexpectedBody { server: http.server().to_owned(), status: 200 })?;
+    let token = http.request_token(&request).await?;
     if args.decode {
-        let claims = decode_claims(token)?;
+        let claims = decode_claims(token.secret())?;
         let text = format!("{claims:#}\n");
         return Ok(Report::new(claims, text));
     }
-    let text = format!("{token}\n");
-    Ok(Report::new(response, text))
+    let text = format!("{}\n", token.secret());
+    Ok(Report::new(response_json(&token), text))
+}
+
+/// The token as a token response: `token_type`, `expires_in` (from when it came), `expires_on`,
+/// `access_token`, and the v1 answer's `not_before` and `resource` when it had them.
+fn response_json(token: &AccessToken) -> Value {
+    let mut response = json!({
+        "token_type": token.token_type(),
+        "expires_in": token.expires_on() - token.obtained_at(),
+        "expires_on": token.expires_on(),
+        "access_token": token.secret(),
+    });
+    if let Some(not_before) = token.not_before() {
+        response["not_before"] = json!(not_before);
+    }
+    if let Some(resource) = token.resource() {
+        response["resource"] = json!(resource);
+    }
+    response
 }
 
 /// The payload of a compact JWS as JSON, without verifying anything.
@@ -74,7 +89,6 @@ pub(crate) fn decode_claims(token: &str) -> Result<Value, AdminError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     fn jwt(payload: &Value) -> String {
         let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","typ":"JWT"}"#);

@@ -1,16 +1,16 @@
 //! `custos agent`: runs beside a workload, holds its managed identity's credential (one PEM with
 //! key and certificate), obtains and caches tokens from the authority with client assertions it
-//! signs ([`credential`], [`tokens`]), and serves the App Service and IMDS managed-identity
+//! signs (through [`custos_client`], adapted in [`tokens`]), and serves the App Service and IMDS managed-identity
 //! protocols on a loopback address ([`protocol`]): plain HTTP by default, HTTPS with
 //! `--tls-cert`/`--tls-key`. Once listening it prints the environment variables a workload
 //! needs as `export NAME=value` lines on stdout; logs go to stderr.
 
-mod credential;
 mod protocol;
 mod tokens;
 
 use crate::process::{LogFormat, bind_listener, init_logging, shutdown_signal};
 use anyhow::Context as _;
+use custos_client::{AssertionStyle, CertificateKey, Credential, TokenClient};
 use custos_core::{Clock, SystemClock};
 use protocol::{APP_SERVICE_PATH, AgentState, IMDS_PATH, IdentityHeader};
 use std::io::Write as _;
@@ -67,15 +67,32 @@ pub(crate) async fn run(args: AgentArgs) -> anyhow::Result<()> {
     if !authority.starts_with("https://") {
         anyhow::bail!("--authority must be an https:// URL, not '{authority}'");
     }
-    let credential = credential::Credential::load(&args.credential, &args.identity)?;
+    let key = CertificateKey::from_pem_files(&args.credential, None)
+        .with_context(|| {
+            format!(
+                "cannot use the credential file {} (expected one PEM file with the key and certificate from `custos mi credential create`)",
+                args.credential.display()
+            )
+        })?
+        // RS256 with the SHA-1 `x5t`, as MSAL sends given a thumbprint.
+        .with_style(AssertionStyle::Rs256Sha1);
+    let x5t = key.x5t().to_owned();
     let identity_header = match &args.identity_header_file {
         Some(path) => read_identity_header(path)?,
         None => IdentityHeader::new(random_secret()?),
     };
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let http = http_client(args.ca.as_deref())?;
-    tracing::info!(client_id = %args.identity, x5t = credential.x5t(), authority = %authority, "managed identity credential loaded");
-    let tokens = tokens::AuthorityTokens::new(http, &authority, &args.tenant, credential, clock.clone());
+    let mut builder = TokenClient::builder(Credential::certificate(&args.identity, key))
+        .authority(&authority)
+        .tenant(&args.tenant)
+        .timeout(AUTHORITY_TIMEOUT)
+        .clock(clock.clone());
+    if let Some(ca) = &args.ca {
+        builder = builder.extra_root_file(ca);
+    }
+    let client = builder.build().context("cannot set up the token client")?;
+    tracing::info!(client_id = %args.identity, x5t, authority = %authority, "managed identity credential loaded");
+    let tokens = tokens::AuthorityTokens::new(client);
     let state = AgentState {
         tokens: Arc::new(tokens),
         identity_header: identity_header.clone(),
@@ -123,25 +140,6 @@ fn read_identity_header(path: &Path) -> anyhow::Result<IdentityHeader> {
         );
     }
     Ok(IdentityHeader::new(secret.to_owned()))
-}
-
-/// An https-only client for the authority; `ca` adds a trust anchor to the system's.
-fn http_client(ca: Option<&Path>) -> anyhow::Result<reqwest::Client> {
-    let mut builder = reqwest::Client::builder()
-        .timeout(AUTHORITY_TIMEOUT)
-        .connect_timeout(Duration::from_secs(10))
-        .https_only(true)
-        .redirect(reqwest::redirect::Policy::none());
-    if let Some(path) = ca {
-        let pem = std::fs::read(path).with_context(|| format!("cannot read --ca {}", path.display()))?;
-        let certs = reqwest::Certificate::from_pem_bundle(&pem)
-            .with_context(|| format!("--ca {} is not a PEM certificate bundle", path.display()))?;
-        if certs.is_empty() {
-            anyhow::bail!("--ca {} holds no PEM certificate", path.display());
-        }
-        builder = builder.tls_certs_merge(certs);
-    }
-    builder.build().context("cannot build the HTTPS client")
 }
 
 #[cfg(test)]
