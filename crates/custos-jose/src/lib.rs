@@ -44,7 +44,7 @@ mod b64;
 
 pub use jwks::{Jwk, Jwks};
 pub use rs256::Rs256Key;
-pub use signing::SigningKey;
+pub use signing::{RsaAlgorithm, SigningKey};
 pub use verify::{AccessClaims, Expected, IssuerRule, TokenVerifier, VerifyError};
 
 /// Why a key could not be created, parsed, sealed or used for signing.

@@ -10,7 +10,7 @@ use crate::JoseError;
 use crate::b64::{self, Engine as _, URL};
 use crate::rs256::strip_leading_zeros;
 use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256, RsaKeyPair};
+use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256, RSA_PSS_SHA256, RsaEncoding, RsaKeyPair};
 use rcgen::{CertificateParams, DistinguishedName, DnType, KeyPair, KeyUsagePurpose, PKCS_RSA_SHA256};
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
@@ -112,6 +112,17 @@ impl SigningKey {
         header: &impl Serialize,
         claims: &impl Serialize,
     ) -> Result<String, JoseError> {
+        self.sign_compact_as(RsaAlgorithm::Rs256, header, claims)
+    }
+
+    /// Signs `header` and `claims` as a compact JWS with `algorithm` (the header's `alg` is the
+    /// caller's to set to match).
+    pub fn sign_compact_as(
+        &self,
+        algorithm: RsaAlgorithm,
+        header: &impl Serialize,
+        claims: &impl Serialize,
+    ) -> Result<String, JoseError> {
         let mut json = serde_json::to_vec(header)?;
         let header_len = json.len();
         serde_json::to_writer(&mut json, claims)?;
@@ -126,11 +137,37 @@ impl SigningKey {
         let mut signature = [0u8; MAX_MODULUS_LEN];
         let signature = &mut signature[..modulus_len];
         self.key_pair
-            .sign(&RSA_PKCS1_SHA256, &self.rng, token.as_bytes(), signature)
+            .sign(algorithm.encoding(), &self.rng, token.as_bytes(), signature)
             .map_err(|_| JoseError::Sign)?;
         token.push('.');
         URL.encode_string(&*signature, &mut token);
         Ok(token)
+    }
+}
+
+/// The RSA signature algorithms a [`SigningKey`] signs with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RsaAlgorithm {
+    /// `RS256`: RSASSA-PKCS1-v1_5 with SHA-256 (custos' tokens; MSAL's assertions with `x5t`).
+    Rs256,
+    /// `PS256`: RSASSA-PSS with SHA-256, MGF1 and a 32-byte salt (MSAL's assertions with `x5t#S256`).
+    Ps256,
+}
+
+impl RsaAlgorithm {
+    /// The JOSE `alg` name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Rs256 => "RS256",
+            Self::Ps256 => "PS256",
+        }
+    }
+
+    fn encoding(self) -> &'static dyn RsaEncoding {
+        match self {
+            Self::Rs256 => &RSA_PKCS1_SHA256,
+            Self::Ps256 => &RSA_PSS_SHA256,
+        }
     }
 }
 
