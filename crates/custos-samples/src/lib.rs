@@ -11,8 +11,9 @@
 //!   outbox.
 //!
 //! Each sample is an axum [`Router`](axum::Router) behind `custos-guard`; the `custos` binary
-//! serves it (`custos sample <name>`). This crate depends on `custos-core`, `custos-guard` and
-//! `custos-jose` (randomness, HMAC, hashing for the sign-in) only: never on the authority, the
+//! serves it (`custos sample <name>`). This crate depends on `custos-core`, `custos-guard`,
+//! `custos-client` (the Activity sample's own Graph tokens) and `custos-jose` (randomness, HMAC,
+//! hashing) only: never on the authority, the
 //! directory or custos' own store, which it reaches over HTTP like any client.
 
 pub mod business_central;

@@ -58,18 +58,22 @@ pub async fn prepare(cli: Cli) -> anyhow::Result<Sample> {
     let store = Store::open(&settings.data_dir).await?;
     let webhooks =
         Arc::new(WebhookClient::new(settings.allowed_webhook_hosts.clone()).context("webhook client")?);
-    let graph_http = graph_client(&settings)?;
-    let aad: Arc<dyn AuditSource> = Arc::new(GraphSource::new(
-        graph_http,
-        &settings.trust.authority,
-        &settings.graph_url,
-        settings.credentials.clone(),
-        Arc::clone(&clock),
-    ));
+    let aad = match &settings.reader {
+        Some(reader) => {
+            let tokens = token_client(&settings, reader, Arc::clone(&clock))?;
+            Some(Arc::new(GraphSource::new(tokens, &settings.graph_url)) as Arc<dyn AuditSource>)
+        }
+        None => {
+            tracing::warn!(
+                "no --client-id: Audit.AzureActiveDirectory subscriptions work but carry no records"
+            );
+            None
+        }
+    };
     let producer = Producer {
         store: store.clone(),
         clock: Arc::clone(&clock),
-        aad: Some(aad),
+        aad,
         generate_per_minute: settings.generate_per_minute,
         interval: settings.blob_interval,
     };
@@ -84,8 +88,7 @@ pub async fn prepare(cli: Cli) -> anyhow::Result<Sample> {
     tracing::info!(
         authority = %settings.trust.authority,
         public_url = ?settings.public_base,
-        client_id = %settings.credentials.client_id,
-        credentials = %settings.credentials.dir.display(),
+        reader = ?settings.reader.as_ref().map(|r| r.client_id.as_str()),
         generate_per_minute = ?settings.generate_per_minute,
         throttle_per_minute = ?settings.throttle_per_minute,
         allowed_webhook_hosts = ?settings.allowed_webhook_hosts,
@@ -102,16 +105,29 @@ pub async fn prepare(cli: Cli) -> anyhow::Result<Sample> {
     Ok(Sample { name: "office365-management", router: routes::routes(state), listen: settings.listen })
 }
 
-/// The client Graph and the token endpoint are reached with: the guard's (no proxy, no
-/// redirects, timeouts, `--ca` as an extra trust anchor).
-fn graph_client(settings: &Settings) -> anyhow::Result<reqwest::Client> {
-    let config = custos_guard::GuardConfigInput {
-        authority: Some(settings.trust.authority.clone()),
-        ca_file: settings.trust.ca.clone(),
-        service_auth_audience: Some(custos_guard::ListInput::Items(vec![auth::AUDIENCES[0].to_owned()])),
-        service_auth_tenant_id: Some(uuid::Uuid::nil().to_string()),
-        ..Default::default()
+/// The token manager the sample reads the tenants' logs with: one client for every tenant
+/// (`token_for_tenant`), trusting `--ca` besides the system roots.
+fn token_client(
+    settings: &Settings,
+    reader: &settings::Reader,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<custos_client::TokenClient> {
+    use custos_client::{CertificateKey, Credential, TokenClient};
+    let credential = match &reader.credential {
+        settings::ReaderCredential::Secret(secret) => {
+            Credential::client_secret(reader.client_id.clone(), secret.expose().clone())
+        }
+        settings::ReaderCredential::Certificate(pem) => {
+            let key = CertificateKey::from_pem_files(pem, None).context("--certificate")?;
+            Credential::certificate(reader.client_id.clone(), key)
+        }
+    };
+    let mut builder = TokenClient::builder(credential)
+        .authority(settings.trust.authority.clone())
+        .tenant("organizations")
+        .clock(clock);
+    if let Some(ca) = &settings.trust.ca {
+        builder = builder.extra_root_file(ca.clone());
     }
-    .validate()?;
-    Ok(custos_guard::authority_http_client(&config)?)
+    Ok(builder.build()?)
 }

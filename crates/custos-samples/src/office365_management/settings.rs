@@ -7,12 +7,7 @@ use custos_core::duration::parse_duration;
 
 use super::auth::Trust;
 use super::feed::PublicBase;
-use super::graph::Credentials;
 use crate::Listen;
-
-/// The client id of the built-in "Office 365 Management APIs" application, the sample's own
-/// identity by default.
-pub const OFFICE_MANAGEMENT_APP_ID: &str = "c5393580-f805-4401-95e8-94b7a6ef2fc2";
 
 /// `custos sample office365-management` options.
 #[derive(Debug, Clone, clap::Args)]
@@ -42,14 +37,17 @@ pub struct Cli {
     /// Where Graph is served (default: the authority; custos serves Graph on its public URL).
     #[arg(long)]
     pub graph_url: Option<String>,
-    /// The client id the sample reads each tenant's log as (it needs the Graph application
-    /// permission AuditLog.Read.All in the tenant).
-    #[arg(long, default_value = OFFICE_MANAGEMENT_APP_ID)]
-    pub client_id: String,
-    /// Directory of the client's secrets: TENANT.secret per tenant, or default.secret for all
-    /// (default: DATA_DIR/credentials).
-    #[arg(long, value_name = "DIR")]
-    pub credential_dir: Option<PathBuf>,
+    /// The application the sample reads each tenant's log as: it needs the Graph application
+    /// permission AuditLog.Read.All in every tenant it serves. Without it, Audit.AzureActiveDirectory
+    /// subscriptions work but stay empty.
+    #[arg(long, value_name = "ID", requires = "credential")]
+    pub client_id: Option<String>,
+    /// File holding that application's client secret.
+    #[arg(long, value_name = "FILE", group = "credential")]
+    pub client_secret_file: Option<PathBuf>,
+    /// PEM file with that application's certificate and private key (PS256 client assertions).
+    #[arg(long, value_name = "FILE", group = "credential")]
+    pub certificate: Option<PathBuf>,
     /// Generate events for Audit.Exchange, Audit.SharePoint, Audit.General and DLP.All at RATE
     /// per minute (off by default).
     #[arg(long, value_name = "RATE")]
@@ -81,6 +79,30 @@ pub enum SettingsError {
     /// `--client-id` is not a GUID.
     #[error("--client-id must be a GUID")]
     ClientId,
+    /// A credential option without `--client-id`.
+    #[error("--client-secret-file and --certificate need --client-id")]
+    CredentialWithoutClient,
+    /// The secret file is unreadable or empty.
+    #[error("cannot read the client secret from {0}")]
+    SecretFile(String),
+}
+
+/// How the sample authenticates to read the tenants' logs.
+#[derive(Debug, Clone)]
+pub struct Reader {
+    /// Its client id.
+    pub client_id: String,
+    /// Its secret or certificate.
+    pub credential: ReaderCredential,
+}
+
+/// The reader's credential.
+#[derive(Debug, Clone)]
+pub enum ReaderCredential {
+    /// A client secret (read from its file at start-up).
+    Secret(std::sync::Arc<custos_core::Secret<String>>),
+    /// A PEM file with certificate and key.
+    Certificate(PathBuf),
 }
 
 /// The checked options.
@@ -96,8 +118,8 @@ pub struct Settings {
     pub graph_url: String,
     /// The origin of contentUri and NextPageUri.
     pub public_base: PublicBase,
-    /// The sample's client id and secrets.
-    pub credentials: Credentials,
+    /// The sample's own identity for Graph, when given.
+    pub reader: Option<Reader>,
     /// Generated events per minute.
     pub generate_per_minute: Option<f64>,
     /// The shortest blob window.
@@ -142,9 +164,25 @@ impl Settings {
         if cli.blob_interval < std::time::Duration::from_secs(1) {
             return Err(SettingsError::Interval);
         }
-        if cli.client_id.parse::<uuid::Uuid>().is_err() {
-            return Err(SettingsError::ClientId);
-        }
+        let reader = match (&cli.client_id, &cli.client_secret_file, &cli.certificate) {
+            (None, None, None) => None,
+            (None, _, _) => return Err(SettingsError::CredentialWithoutClient),
+            (Some(id), _, _) if id.parse::<uuid::Uuid>().is_err() => return Err(SettingsError::ClientId),
+            (Some(id), Some(file), _) => {
+                let text = std::fs::read_to_string(file)
+                    .map_err(|_| SettingsError::SecretFile(file.display().to_string()))?;
+                let secret = text.trim();
+                if secret.is_empty() {
+                    return Err(SettingsError::SecretFile(file.display().to_string()));
+                }
+                let secret = std::sync::Arc::new(custos_core::Secret::new(secret.to_owned()));
+                Some(Reader { client_id: id.clone(), credential: ReaderCredential::Secret(secret) })
+            }
+            (Some(id), None, Some(pem)) => {
+                Some(Reader { client_id: id.clone(), credential: ReaderCredential::Certificate(pem.clone()) })
+            }
+            (Some(_), None, None) => return Err(SettingsError::CredentialWithoutClient),
+        };
         Ok(Self {
             listen: Listen { addr: cli.listen, tls_cert: cli.tls_cert.clone(), tls_key: cli.tls_key.clone() },
             data_dir: cli.data_dir.clone(),
@@ -155,10 +193,7 @@ impl Settings {
             },
             graph_url: graph.trim_end_matches('/').to_owned(),
             public_base: PublicBase::new(&public),
-            credentials: Credentials {
-                client_id: cli.client_id.clone(),
-                dir: cli.credential_dir.clone().unwrap_or_else(|| cli.data_dir.join("credentials")),
-            },
+            reader,
             generate_per_minute: cli.generate_activity,
             blob_interval: time::Duration::try_from(cli.blob_interval)
                 .map_err(|_| SettingsError::Interval)?,
