@@ -54,7 +54,7 @@ pub struct Cli {
     pub generate_activity: Option<f64>,
     /// How often a content blob is cut (the shortest window of a blob).
     #[arg(long, default_value = "60s", value_parser = parse_duration)]
-    pub blob_interval: std::time::Duration,
+    pub blob_interval: time::Duration,
     /// Answer 403 AF429 beyond N requests a minute per tenant (no limit by default).
     #[arg(long, value_name = "N")]
     pub throttle_per_minute: Option<u32>,
@@ -161,7 +161,7 @@ impl Settings {
         if cli.generate_activity.is_some_and(|r| !r.is_finite() || r <= 0.0) {
             return Err(SettingsError::Rate);
         }
-        if cli.blob_interval < std::time::Duration::from_secs(1) {
+        if cli.blob_interval < time::Duration::seconds(1) {
             return Err(SettingsError::Interval);
         }
         let reader = match (&cli.client_id, &cli.client_secret_file, &cli.certificate) {
@@ -200,5 +200,62 @@ impl Settings {
             throttle_per_minute: cli.throttle_per_minute,
             allowed_webhook_hosts: cli.allow_webhook_host.clone(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Command {
+        #[command(flatten)]
+        cli: Cli,
+    }
+
+    fn parse(args: &[&str]) -> Result<Settings, String> {
+        let mut argv = vec!["sample", "--listen", "127.0.0.1:7050"];
+        if !args.contains(&"--authority") {
+            argv.extend(["--authority", "https://localhost:8443"]);
+        }
+        argv.extend_from_slice(args);
+        let command = Command::try_parse_from(argv).map_err(|e| e.kind().to_string())?;
+        Settings::from_cli(&command.cli).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn options_are_checked_once() {
+        let settings = parse(&["--blob-interval", "5s", "--generate-activity", "30"]).unwrap();
+        assert_eq!(settings.blob_interval, time::Duration::seconds(5));
+        assert_eq!(settings.public_base, PublicBase::new("http://127.0.0.1:7050"));
+        assert_eq!(settings.graph_url, "https://localhost:8443");
+        assert!(settings.reader.is_none() && !settings.trust.allow_http_loopback);
+        assert_eq!(parse(&["--blob-interval", "0s"]).unwrap_err(), SettingsError::Interval.to_string());
+        assert_eq!(parse(&["--generate-activity=-1"]).unwrap_err(), SettingsError::Rate.to_string());
+        assert!(
+            parse(&["--client-id", "c5393580-f805-4401-95e8-94b7a6ef2fc2"]).is_err(),
+            "a client needs a credential"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let secret = dir.path().join("reader.secret");
+        std::fs::write(&secret, "s3cret\n").unwrap();
+        let path = secret.to_str().unwrap();
+        assert_eq!(
+            parse(&["--client-id", "nope", "--client-secret-file", path]).unwrap_err(),
+            SettingsError::ClientId.to_string()
+        );
+        let settings =
+            parse(&["--client-id", "c5393580-f805-4401-95e8-94b7a6ef2fc2", "--client-secret-file", path])
+                .unwrap();
+        match settings.reader.unwrap().credential {
+            ReaderCredential::Secret(secret) => assert_eq!(secret.expose(), "s3cret"),
+            ReaderCredential::Certificate(_) => panic!("a secret was given"),
+        }
+        let local =
+            parse(&["--authority", "http://127.0.0.1:9000", "--public-url", "https://manage.contoso.test/"]);
+        let local = local.unwrap();
+        assert!(local.trust.allow_http_loopback);
+        assert_eq!(local.public_base, PublicBase::new("https://manage.contoso.test"));
     }
 }
