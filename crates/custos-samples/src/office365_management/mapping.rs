@@ -128,7 +128,7 @@ fn actor(initiated_by: Option<&Value>) -> (String, String, u8, Vec<Value>, Strin
         ];
         return (upn.to_owned(), oid.to_owned(), 0, actor, text(user, "ipAddress").to_owned());
     }
-    if let Some(app) = app {
+    if let Some(app) = app.filter(|a| !text(a, "servicePrincipalId").is_empty()) {
         let oid = text(app, "servicePrincipalId");
         let mut actor = vec![id_entry(text(app, "displayName"), 1)];
         if let Some(app_id) = app.get("appId").and_then(Value::as_str) {
@@ -142,7 +142,11 @@ fn actor(initiated_by: Option<&Value>) -> (String, String, u8, Vec<Value>, Strin
         let ip = text(app, "ipAddress").to_owned();
         return (format!("ServicePrincipal_{oid}"), "Not Available".to_owned(), 4, actor, ip);
     }
-    ("Not Available".to_owned(), "Not Available".to_owned(), 4, Vec::new(), String::new())
+    // A system actor (custos' own installation changes): named by its display name, as
+    // Microsoft's system records name theirs (`Certificate`, `Microsoft Azure AD Internal - …`).
+    let name = app.map(|a| text(a, "displayName")).filter(|n| !n.is_empty()).unwrap_or("Not Available");
+    let ip = app.map(|a| text(a, "ipAddress").to_owned()).unwrap_or_default();
+    (name.to_owned(), "Not Available".to_owned(), 4, vec![id_entry(name, 1)], ip)
 }
 
 /// A Graph `directoryAudit` as a RecordType 8 record of `tenant` (`None` if it has no id or time).

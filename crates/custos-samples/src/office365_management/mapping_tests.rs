@@ -162,3 +162,17 @@ fn failed_sign_ins_carry_the_logon_error_and_workload_sign_ins_are_left_out() {
     service["userId"] = json!("");
     assert!(sign_in(TENANT, &service).is_none());
 }
+
+#[test]
+fn installation_changes_have_a_system_actor() {
+    let graph = json!({"id":"i1","activityDisplayName":"Add application","activityDateTime":"2026-12-07T15:19:49Z",
+      "result":"success","initiatedBy":{"user":null,"app":{"appId":null,"displayName":"custos","servicePrincipalId":""}},
+      "targetResources":[{"id":"a1","type":"Application","displayName":"Reader","modifiedProperties":[]}]});
+    let record = directory_audit(TENANT, &graph).unwrap();
+    assert_eq!(
+        (record["UserId"].as_str(), record["UserKey"].as_str(), record["UserType"].as_u64()),
+        (Some("custos"), Some("Not Available"), Some(4))
+    );
+    assert_eq!(record["Actor"], json!([{"ID":"custos","Type":1}]));
+    assert_eq!(record["ObjectId"], "Not Available");
+}

@@ -79,6 +79,9 @@ pub enum SettingsError {
     /// `--client-id` is not a GUID.
     #[error("--client-id must be a GUID")]
     ClientId,
+    /// `--listen` picks a port but no `--public-url` says how clients reach it.
+    #[error("--listen with port 0 needs --public-url (contentUri and NextPageUri carry it)")]
+    PublicUrlNeeded,
     /// A credential option without `--client-id`.
     #[error("--client-secret-file and --certificate need --client-id")]
     CredentialWithoutClient,
@@ -152,6 +155,7 @@ impl Settings {
         let scheme = if cli.tls_cert.is_some() { "https" } else { "http" };
         let public = match &cli.public_url {
             Some(raw) => http_url("public-url", raw)?.to_string(),
+            None if cli.listen.port() == 0 => return Err(SettingsError::PublicUrlNeeded),
             None => format!("{scheme}://{}", cli.listen),
         };
         let graph = match &cli.graph_url {
