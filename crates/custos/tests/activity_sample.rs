@@ -1,7 +1,8 @@
 //! `custos sample office365-management` against a real custos (`serve --demo`): the demo daemon's
 //! token for `https://manage.office.com` is accepted, an `Audit.AzureActiveDirectory` subscription
-//! is started, and a directory change made just before shows up in a content blob, read by the
-//! sample through Graph with the demo's reader application and mapped to the common schema.
+//! is started, and a directory change and the daemon's token request made just before show up in
+//! content blobs, read by the sample through Graph with the demo's reader application and mapped to
+//! the common schema (the token request as a workload sign-in, `--include-workload-sign-ins`).
 
 mod common;
 
@@ -11,6 +12,9 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
+
+/// The Office 365 Management APIs' appId: the resource of the daemon's token.
+const MANAGEMENT_APP_ID: &str = "c5393580-f805-4401-95e8-94b7a6ef2fc2";
 
 /// The running sample; killed when dropped.
 struct Sample {
@@ -39,7 +43,7 @@ fn start_sample(server: &Server, data: &std::path::Path, dir: &std::path::Path, 
         .arg(dir.join("sample"))
         .args(["--client-id", reader["clientId"].as_str().unwrap()])
         .args(["--client-secret-file", reader["secretFile"].as_str().unwrap()])
-        .args(["--blob-interval", "1s"])
+        .args(["--blob-interval", "1s", "--include-workload-sign-ins"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -68,7 +72,7 @@ fn start_sample(server: &Server, data: &std::path::Path, dir: &std::path::Path, 
 fn a_directory_change_reaches_audit_azure_active_directory_content() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let server = Server::start(&data, &["--demo"]);
+    let server = Server::start(&data, &["--demo", "--sign-in-log", "on"]);
     let demo: Value =
         serde_json::from_str(&std::fs::read_to_string(data.join("demo.json")).unwrap()).unwrap();
     let tenant = demo["tenantId"].as_str().unwrap();
@@ -108,7 +112,9 @@ fn a_directory_change_reaches_audit_azure_active_directory_content() {
     let app_object_id = app["id"].as_str().unwrap().to_owned();
 
     // Its window closes 15 s later; the sample then cuts a blob within a few seconds.
+    let client_id = demo["clientId"].as_str().unwrap();
     let mut found = None;
+    let mut sign_in = None;
     for _ in 0..60 {
         std::thread::sleep(Duration::from_secs(1));
         let listed: Value = plain
@@ -126,22 +132,32 @@ fn a_directory_change_reaches_audit_azure_active_directory_content() {
                 .unwrap()
                 .json()
                 .unwrap();
-            found = records
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|r| {
+            let records = records.as_array().unwrap();
+            found = found.or_else(|| {
+                let probe = |r: &&Value| {
                     r["Operation"] == "Add application." && r["Target"][1]["ID"] == app_object_id.as_str()
-                })
-                .cloned();
-            if found.is_some() {
-                break;
-            }
+                };
+                records.iter().find(probe).cloned()
+            });
+            sign_in = sign_in.or_else(|| {
+                let token_request = |r: &&Value| {
+                    r["RecordType"] == 15
+                        && r["ApplicationId"] == client_id
+                        && r["ObjectId"] == MANAGEMENT_APP_ID
+                };
+                records.iter().find(token_request).cloned()
+            });
         }
-        if found.is_some() {
+        if found.is_some() && sign_in.is_some() {
             break;
         }
     }
+    let sign_in = sign_in.expect("the daemon's token request is served within 60 s");
+    assert_eq!(
+        (sign_in["Operation"].as_str(), sign_in["UserType"].as_u64()),
+        (Some("UserLoggedIn"), Some(6))
+    );
+    assert_eq!(sign_in["ExtendedProperties"][3], json!({"Name": "RequestType", "Value": "OAuth2:Token"}));
     let record = found.expect("the new application's audit record is served within 60 s");
     assert_eq!(record["RecordType"], 8);
     assert_eq!(record["OrganizationId"], tenant);

@@ -48,6 +48,10 @@ pub struct Cli {
     /// PEM file with that application's certificate and private key (PS256 client assertions).
     #[arg(long, value_name = "FILE", group = "credential")]
     pub certificate: Option<PathBuf>,
+    /// Also put service-principal and managed-identity sign-ins (token requests of apps) in
+    /// Audit.AzureActiveDirectory, as RecordType 15 (a custos extension: Microsoft's feed has none).
+    #[arg(long)]
+    pub include_workload_sign_ins: bool,
     /// Generate events for Audit.Exchange, Audit.SharePoint, Audit.General and DLP.All at RATE
     /// per minute (off by default).
     #[arg(long, value_name = "RATE")]
@@ -123,6 +127,8 @@ pub struct Settings {
     pub public_base: PublicBase,
     /// The sample's own identity for Graph, when given.
     pub reader: Option<Reader>,
+    /// Service-principal and managed-identity sign-ins in Audit.AzureActiveDirectory.
+    pub include_workload_sign_ins: bool,
     /// Generated events per minute.
     pub generate_per_minute: Option<f64>,
     /// The shortest blob window.
@@ -198,6 +204,7 @@ impl Settings {
             graph_url: graph.trim_end_matches('/').to_owned(),
             public_base: PublicBase::new(&public),
             reader,
+            include_workload_sign_ins: cli.include_workload_sign_ins,
             generate_per_minute: cli.generate_activity,
             blob_interval: time::Duration::try_from(cli.blob_interval)
                 .map_err(|_| SettingsError::Interval)?,
