@@ -12,13 +12,14 @@ use crate::Listen;
 /// `custos sample office365-management` options.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Cli {
-    /// Address to serve the API on (plain HTTP unless --tls-cert is given); port 0 picks a free port.
+    /// Address to serve the API on (plain HTTP unless --tls-cert is given); port 0 picks a free
+    /// port and then needs --public-url.
     #[arg(long, env = "CUSTOS_LISTEN")]
     pub listen: SocketAddr,
     /// Base URL of the authority whose tokens the API accepts, for every tenant.
     #[arg(long, env = "CUSTOS_AUTHORITY")]
     pub authority: String,
-    /// Directory for the sample's own data (a SQLite file, and credentials/ by default).
+    /// Directory for the sample's own data (a SQLite file: subscriptions, blobs, the webhook outbox).
     #[arg(long, env = "CUSTOS_DATA_DIR", default_value = "./custos-sample-data")]
     pub data_dir: PathBuf,
     /// Extra trust anchor (PEM) for the authority and Graph.
