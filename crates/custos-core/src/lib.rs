@@ -9,6 +9,7 @@
 //! framework, database driver or crypto library.
 
 pub mod aadsts;
+pub mod address;
 pub mod audit;
 pub mod bearer;
 pub mod clock;

@@ -30,12 +30,30 @@ pub struct ServeArgs {
     pub tls_key: Option<PathBuf>,
 }
 
+impl ServeArgs {
+    /// Where to listen and with which TLS files.
+    pub fn listen(&self) -> Listen {
+        Listen { addr: self.listen, tls_cert: self.tls_cert.clone(), tls_key: self.tls_key.clone() }
+    }
+}
+
+/// Where a sample listens: the address and, for HTTPS, the certificate chain and key files.
+#[derive(Debug, Clone)]
+pub struct Listen {
+    /// The address (port 0 picks a free port).
+    pub addr: SocketAddr,
+    /// PEM certificate chain (HTTPS).
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for `tls_cert`.
+    pub tls_key: Option<PathBuf>,
+}
+
 /// A sample ready to serve: its routes (guard included) and where to serve them.
 pub struct Sample {
-    /// `business-central` or `community-training`, for log lines.
+    /// `business-central`, `community-training` or `office365-management`, for log lines.
     pub name: &'static str,
     /// The whole API, guard layer included.
     pub router: axum::Router,
     /// Listen address and TLS files.
-    pub serve: ServeArgs,
+    pub listen: Listen,
 }

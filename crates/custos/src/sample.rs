@@ -7,7 +7,7 @@ use crate::output::{OutputFormat, Report, Table};
 use crate::process::{LogFormat, bind_listener, init_logging, shutdown_signal};
 use custos_core::SystemClock;
 use custos_samples::business_central::apps::cli::{self as apps, AppsOutput, CARD_COLUMNS};
-use custos_samples::{Sample, business_central, community_training};
+use custos_samples::{Sample, business_central, community_training, office365_management};
 
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum SampleCommand {
@@ -15,6 +15,9 @@ pub(crate) enum SampleCommand {
     BusinessCentral(business_central::Cli),
     /// Community Training-style REST API with seed 000's S2S settings.
     CommunityTraining(community_training::Cli),
+    /// Office 365 Management Activity API (seed 004): subscriptions, content blobs, webhooks.
+    #[command(name = "office365-management")]
+    Office365Management(office365_management::Cli),
 }
 
 pub(crate) async fn run(command: SampleCommand) -> anyhow::Result<()> {
@@ -29,9 +32,10 @@ pub(crate) async fn run(command: SampleCommand) -> anyhow::Result<()> {
             business_central::prepare(cli).await?
         }
         SampleCommand::CommunityTraining(cli) => community_training::prepare(cli).await?,
+        SampleCommand::Office365Management(cli) => office365_management::prepare(cli).await?,
     };
-    let Sample { name, router, serve: args } = sample;
-    let listener = bind_listener(args.listen, args.tls_cert.as_deref(), args.tls_key.as_deref()).await?;
+    let Sample { name, router, listen } = sample;
+    let listener = bind_listener(listen.addr, listen.tls_cert.as_deref(), listen.tls_key.as_deref()).await?;
     let shutdown = shutdown_signal();
     tracing::info!("{name} sample listening on {}://{}", listener.scheme(), listener.local_addr()?);
     listener.serve_tower(router, shutdown).await;

@@ -1,10 +1,10 @@
 //! The DNS resolver of the strict metadata client: resolves a host name, then refuses the whole
-//! name if any address it resolves to is not public ([`super::address::is_public`]), so the
+//! name if any address it resolves to is not public ([`custos_core::address::is_public`]), so the
 //! connection can only go to an address that was vetted (no second lookup an attacker's DNS
 //! could answer differently). The lookup itself is injectable, so tests can make a name resolve
 //! to a private address without a DNS server.
 
-use super::address::{Refusal, is_public, vet_name};
+use super::address::{Refusal, vet_addresses, vet_name};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use std::future::Future;
 use std::io;
@@ -69,15 +69,6 @@ pub(crate) enum ResolveError {
     /// The lookup failed.
     #[error("DNS lookup failed: {0}")]
     Lookup(io::Error),
-}
-
-/// All of `addresses`, or a refusal when there are none or any is not public (a name that
-/// resolves to one private address among public ones is refused as a whole).
-pub(crate) fn vet_addresses(addresses: Vec<IpAddr>) -> Result<Vec<IpAddr>, Refusal> {
-    if addresses.is_empty() {
-        return Err(Refusal::Unresolved);
-    }
-    if addresses.iter().all(|ip| is_public(*ip)) { Ok(addresses) } else { Err(Refusal::NonPublicAddress) }
 }
 
 impl Resolve for VettingResolver {

@@ -88,7 +88,7 @@ pub async fn prepare(cli: Cli) -> anyhow::Result<Sample> {
         tracing::warn!(%error, "the authority's keys are not available yet; the first request will retry");
     }
     let state = BcState::new(db, clock, serve.tls_cert.is_some());
-    Ok(Sample { name: "business-central", router: router(state, Arc::new(guard)), serve })
+    Ok(Sample { name: "business-central", router: router(state, Arc::new(guard)), listen: serve.listen() })
 }
 
 fn build_guard(serve: &ServeArgs, audience: &str, clock: Arc<dyn Clock>) -> anyhow::Result<Guard> {

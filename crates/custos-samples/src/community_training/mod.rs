@@ -96,7 +96,7 @@ pub async fn prepare(cli: Cli) -> anyhow::Result<Sample> {
     );
     let scopes = settings.user.scopes.as_deref();
     let router = app(AppState { db }, guard, scopes, user_auth, swagger);
-    Ok(Sample { name: "community-training", router, serve: cli.serve })
+    Ok(Sample { name: "community-training", router, listen: cli.serve.listen() })
 }
 
 /// The whole API: the routes behind the guard with the rule of each group (`scopes`: the required
