@@ -20,5 +20,6 @@ pub mod business_central;
 pub mod common;
 pub mod community_training;
 pub mod office365_management;
+pub mod sqlite_file;
 
 pub use common::{Listen, Sample, ServeArgs};

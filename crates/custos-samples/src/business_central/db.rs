@@ -2,46 +2,25 @@
 //! migration of `migrations/business_central` applied and the demo company seeded on first open.
 
 use super::seed;
+use crate::sqlite_file;
 use custos_core::Clock;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::migrate::Migrator;
 use sqlx::{Sqlite, SqlitePool, Transaction};
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::Path;
+#[cfg(test)]
+use {
+    sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions},
+    std::path::PathBuf,
+};
 
 /// The database file's name inside the data directory.
 pub(crate) const FILE_NAME: &str = "business-central.db";
 
+/// Every BC migration.
+static MIGRATIONS: Migrator = sqlx::migrate!("migrations/business_central");
+
 /// Why the database could not be opened.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum DbError {
-    /// The data directory could not be created.
-    #[error("cannot create the data directory {path}: {source}")]
-    DataDir {
-        /// The directory.
-        path: PathBuf,
-        /// The I/O error.
-        #[source]
-        source: std::io::Error,
-    },
-    /// SQLite refused to open the file or to seed it.
-    #[error("cannot open {path}: {source}")]
-    Open {
-        /// The database file.
-        path: PathBuf,
-        /// The SQLite error.
-        #[source]
-        source: sqlx::Error,
-    },
-    /// A migration failed.
-    #[error("cannot migrate {path}: {source}")]
-    Migrate {
-        /// The database file.
-        path: PathBuf,
-        /// The migration error.
-        #[source]
-        source: sqlx::migrate::MigrateError,
-    },
-}
+pub(crate) type DbError = crate::sqlite_file::OpenError;
 
 /// How a transaction begins: `BEGIN IMMEDIATE` takes SQLite's write lock at once (so a concurrent
 /// writer waits for the busy timeout instead of failing when a read would have to be upgraded),
@@ -83,22 +62,8 @@ impl Db {
     /// Opens (creating when missing) `<data_dir>/business-central.db`, migrates it and seeds the
     /// demo company if there is none.
     pub(crate) async fn open(data_dir: &Path, clock: &dyn Clock) -> Result<Self, DbError> {
-        std::fs::create_dir_all(data_dir)
-            .map_err(|source| DbError::DataDir { path: data_dir.to_owned(), source })?;
-        let path = data_dir.join(FILE_NAME);
-        let options = SqliteConnectOptions::new()
-            .filename(&path)
-            .create_if_missing(true)
-            .foreign_keys(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await
-            .map_err(|source| DbError::Open { path: path.clone(), source })?;
-        Self::prepare(pool, &path, clock).await
+        let pool = sqlite_file::open(data_dir, FILE_NAME, &MIGRATIONS).await?;
+        Self::seed(pool, &data_dir.join(FILE_NAME), clock).await
     }
 
     /// An in-memory database (one connection) for tests.
@@ -113,14 +78,15 @@ impl Db {
             .connect_with(options)
             .await
             .map_err(|source| DbError::Open { path: PathBuf::from(":memory:"), source })?;
-        Self::prepare(pool, Path::new(":memory:"), clock).await
-    }
-
-    async fn prepare(pool: SqlitePool, path: &Path, clock: &dyn Clock) -> Result<Self, DbError> {
-        sqlx::migrate!("migrations/business_central")
+        MIGRATIONS
             .run(&pool)
             .await
-            .map_err(|source| DbError::Migrate { path: path.to_owned(), source })?;
+            .map_err(|source| DbError::Migrate { path: PathBuf::from(":memory:"), source })?;
+        Self::seed(pool, Path::new(":memory:"), clock).await
+    }
+
+    /// Seeds the demo company into a migrated database that has none.
+    async fn seed(pool: SqlitePool, path: &Path, clock: &dyn Clock) -> Result<Self, DbError> {
         seed::seed_if_empty(&pool, clock.now())
             .await
             .map_err(|source| DbError::Open { path: path.to_owned(), source })?;
