@@ -124,7 +124,7 @@ pub(crate) async fn client_credentials(
             tenant: tenant.to_string(),
         });
     };
-    let method = authenticate_client(auth, &snapshot, client, &req.credential).await?;
+    let method = authenticate_client(auth, &snapshot, tenant_segment, client, &req.credential).await?;
     trail.credential = Some(method.describe(client));
     let replay_mode = snapshot.settings.assertion_replay;
     // Strict mode spends the jti before any later check, so a refused request cannot be retried
@@ -331,9 +331,12 @@ pub(crate) fn foreign_error(
 
 /// Authenticates the client with its credential: a secret, a certificate assertion or a
 /// federated token. The replay check of a certificate assertion is the caller's.
+/// `tenant_segment` is the path's (a certificate assertion may be addressed to the token
+/// endpoint the request came to, `/common/…` included).
 pub(crate) async fn authenticate_client(
     auth: &Authority,
     snapshot: &TenantSnapshot,
+    tenant_segment: &str,
     client: &Application,
     credential: &ClientCredential,
 ) -> Result<ClientAuth, TokenError> {
@@ -345,7 +348,7 @@ pub(crate) async fn authenticate_client(
                 auth.federation.authenticate(client, assertion.expose(), assertion_type.as_deref()).await?;
             Ok(ClientAuth::Federated { credential_id: matched.id })
         }
-        _ => authenticate(auth, snapshot, client, credential),
+        _ => authenticate(auth, snapshot, tenant_segment, client, credential),
     }
 }
 
@@ -420,6 +423,7 @@ impl ClientAuth {
 fn authenticate(
     auth: &Authority,
     snapshot: &TenantSnapshot,
+    tenant_segment: &str,
     client: &Application,
     credential: &ClientCredential,
 ) -> Result<ClientAuth, TokenError> {
@@ -431,6 +435,7 @@ fn authenticate(
             .authenticate(
                 &auth.config.public_url,
                 &snapshot.tenant,
+                alias(tenant_segment),
                 client,
                 assertion.expose(),
                 assertion_type.as_deref(),

@@ -3,6 +3,7 @@
 //! redirect URI, PKCE, tenant path), refresh-token rotation and reuse detection, consent and
 //! user state, and the test-only password grant (security.md D28, D29).
 
+mod certificates;
 mod common;
 
 use common::*;
@@ -470,4 +471,67 @@ async fn the_password_grant_is_off_unless_the_tenant_turns_it_on() {
     assert_eq!(token_claims(&reply)["scp"], "Orders.Read");
     assert!(reply.json["refresh_token"].is_string() && reply.json["id_token"].is_string());
     u.post("/common/oauth2/v2.0/token", &body(PASSWORD)).await.assert_error(400, "invalid_request", 9001023);
+}
+
+/// A multi-tenant web app redeems a code at `/common` with a certificate, as MSAL does: the
+/// assertion is addressed to the token endpoint it posts to (`/common/oauth2/token`). That
+/// audience is good at `/common` only.
+#[tokio::test]
+async fn a_certificate_assertion_addressed_to_common_redeems_a_code_there() {
+    let u = users().await;
+    let store = u.fx.directory.clone();
+    let key = certificates::key_credential(certificates::registered_key(), NOW - 86_400, NOW + 86_400);
+    let app = register(store.as_ref(), u.fx.tenant, "Cert web app", None, |a, _| {
+        a.key_credentials = vec![key];
+        a.redirect_uris = RedirectUris { web: vec![REDIRECT.to_owned()], ..RedirectUris::default() };
+    })
+    .await;
+    store
+        .create_permission_grant(
+            &OAuth2PermissionGrant {
+                id: Uuid::new_v4().simple().to_string(),
+                tenant_id: u.fx.tenant,
+                client_id: app.sp.id,
+                consent_type: ConsentType::AllPrincipals,
+                principal_id: None,
+                resource_id: u.fx.resource_v1.sp.id,
+                scope: "Orders.Read".to_owned(),
+                created: at(NOW - 60),
+            },
+            &audit(),
+        )
+        .await
+        .unwrap();
+    let redeem = |code: &str, aud: &str, jti: &str| {
+        form(&[
+            ("client_id", &app.app_id()),
+            ("redirect_uri", REDIRECT),
+            ("client_assertion_type", ASSERTION_TYPE),
+            ("client_assertion", &certificates::assertion(&app, aud, jti)),
+            ("code", code),
+            ("grant_type", "authorization_code"),
+            ("resource", "api://resource-v1"),
+        ])
+    };
+    let common = format!("{PUBLIC_URL}/common/oauth2/token");
+    let code = u.code(|g| g.client_id = app.app.app_id).await;
+    let elsewhere = format!("{PUBLIC_URL}/organizations/oauth2/token");
+    u.post("/common/oauth2/token", &redeem(&code, &elsewhere, "j0")).await.assert_error(
+        401,
+        "invalid_client",
+        700023,
+    );
+    let code = u.code(|g| g.client_id = app.app.app_id).await;
+    let reply = u.post("/common/oauth2/token", &redeem(&code, &common, "j1")).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(token_claims(&reply)["appidacr"], "2");
+    // At the tenant's own endpoint, /common's is not this request's audience.
+    let code = u
+        .code(|g| {
+            g.client_id = app.app.app_id;
+            g.issued_on = u.fx.tenant.to_string();
+        })
+        .await;
+    let path = format!("/{}/oauth2/token", u.fx.tenant);
+    u.post(&path, &redeem(&code, &common, "j2")).await.assert_error(401, "invalid_client", 700023);
 }

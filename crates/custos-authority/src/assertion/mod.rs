@@ -47,11 +47,13 @@ impl ClientAssertions {
 
     /// Checks `client_assertion_type` and validates `raw` for `client` of `tenant`: signed with
     /// one of the client's certificates valid now, addressed to this tenant, within its
-    /// lifetime. `public_url` is the authority's base URL (no trailing slash).
+    /// lifetime. `public_url` is the authority's base URL (no trailing slash); `alias` the
+    /// `common`/`organizations`/`consumers` segment the request came to, if it did.
     pub(crate) fn authenticate(
         &self,
         public_url: &str,
         tenant: &Tenant,
+        alias: Option<&str>,
         client: &Application,
         raw: &str,
         assertion_type: Option<&str>,
@@ -60,7 +62,7 @@ impl ClientAssertions {
         let now = self.clock.now();
         let parsed = self.certificates.certificates(client);
         let registered = parsed.valid_at(now);
-        let audiences = accepted_audiences(public_url, tenant);
+        let audiences = accepted_audiences(public_url, tenant, alias);
         let client_id = client.app_id.to_string();
         let context = AssertionContext {
             client_id: &client_id,
@@ -95,20 +97,23 @@ impl Authenticated {
 }
 
 /// This tenant's v2 and v1 token endpoints and v2 and v1 issuers, by GUID and by domain name,
-/// under the public URL: the only `aud` values an assertion may carry.
-fn accepted_audiences(public_url: &str, tenant: &Tenant) -> Vec<String> {
+/// under the public URL, and the token endpoints of the `alias` the request came to (MSAL
+/// addresses an assertion to the token endpoint it posts to: `/common/oauth2/v2.0/token` when a
+/// multi-tenant app redeems a code there): the only `aud` values an assertion may carry.
+fn accepted_audiences(public_url: &str, tenant: &Tenant, alias: Option<&str>) -> Vec<String> {
     let id = tenant.id.to_string();
-    [id.as_str(), tenant.domain.as_str()]
-        .into_iter()
-        .flat_map(|name| {
-            [
-                token_endpoint(public_url, name, Endpoint::V2),
-                token_endpoint(public_url, name, Endpoint::V1),
-                issuer(public_url, name, TokenVersion::V2),
-                issuer(public_url, name, TokenVersion::V1),
-            ]
-        })
-        .collect()
+    let own = [id.as_str(), tenant.domain.as_str()].into_iter().flat_map(|name| {
+        [
+            token_endpoint(public_url, name, Endpoint::V2),
+            token_endpoint(public_url, name, Endpoint::V1),
+            issuer(public_url, name, TokenVersion::V2),
+            issuer(public_url, name, TokenVersion::V1),
+        ]
+    });
+    let aliased = alias.into_iter().flat_map(|alias| {
+        [token_endpoint(public_url, alias, Endpoint::V2), token_endpoint(public_url, alias, Endpoint::V1)]
+    });
+    own.chain(aliased).collect()
 }
 
 /// Entra's answer to a refused assertion (all `invalid_client`, 401).
@@ -142,7 +147,7 @@ mod tests {
             display_name: "Contoso".to_owned(),
             created: datetime!(2025-01-01 0:00 UTC),
         };
-        let audiences = accepted_audiences("https://h", &tenant);
+        let audiences = accepted_audiences("https://h", &tenant, None);
         assert_eq!(
             audiences,
             [
@@ -156,6 +161,13 @@ mod tests {
                 "https://h/contoso.test/",
             ]
         );
+        let at_common = accepted_audiences("https://h", &tenant, Some("common"));
+        assert_eq!(
+            at_common[audiences.len()..],
+            ["https://h/common/oauth2/v2.0/token", "https://h/common/oauth2/token"],
+            "a request at /common may be addressed to /common's token endpoints"
+        );
+        assert_eq!(at_common[..audiences.len()], audiences);
     }
 
     #[test]

@@ -44,7 +44,7 @@ pub(super) async fn redeem(
         .map_err(|e| unavailable(&e))?
         .ok_or_else(|| TokenError::UnknownTenant(grant.tenant_id.to_string()))?;
     let home = issue::foreign_home(auth, &snapshot, client_id).await?;
-    let client = client(auth, &snapshot, home.as_deref(), req, grant.platform, call.origin).await?;
+    let client = client(auth, &snapshot, home.as_deref(), req, grant.platform, call).await?;
     trail.credential = Some(client.auth.describe(client.app));
     let user = live_user(auth, grant.tenant_id, grant.user_id).await?;
     trail.user(&user);

@@ -96,7 +96,7 @@ async fn client<'s>(
     home: Option<&'s TenantSnapshot>,
     req: &TokenRequest,
     platform: Platform,
-    origin: Option<&str>,
+    call: Call<'_>,
 ) -> Result<ClientIn<'s>, TokenError> {
     let client_id = req.client_id.as_deref().ok_or(TokenError::MissingParameter("client_id"))?;
     let Some(app) = issue::find_client(snapshot, home, client_id) else {
@@ -107,7 +107,7 @@ async fn client<'s>(
         });
     };
     let presented = !matches!(req.credential, ClientCredential::None);
-    match (platform, origin) {
+    match (platform, call.origin) {
         (Platform::Spa, None) => return Err(UserFlowError::SpaNeedsCrossOrigin.into()),
         (Platform::Web | Platform::PublicClient, Some(_)) => {
             return Err(UserFlowError::CrossOriginNotSpa.into());
@@ -116,7 +116,8 @@ async fn client<'s>(
     }
     let client_auth = match platform {
         Platform::Web => {
-            let method = issue::authenticate_client(auth, snapshot, app, &req.credential).await?;
+            let method =
+                issue::authenticate_client(auth, snapshot, call.tenant_segment, app, &req.credential).await?;
             if let ClientAuth::Certificate(assertion) = &method {
                 let mode = snapshot.settings.assertion_replay;
                 auth.assertions.check_replay(snapshot.tenant.id, app, assertion, mode).await?;

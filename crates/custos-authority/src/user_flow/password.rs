@@ -49,7 +49,7 @@ pub(super) async fn password(
         crate::form::ClientCredential::None => Platform::PublicClient,
         _ => Platform::Web,
     };
-    let client = client(auth, &snapshot, home.as_deref(), req, platform, call.origin).await?;
+    let client = client(auth, &snapshot, home.as_deref(), req, platform, call).await?;
     trail.credential = Some(client.auth.describe(client.app));
     let asked = scopes::asked(call.endpoint, req.resource.as_deref(), req.scope.as_deref())?;
     trail.resource = Some(asked.resource.clone());

@@ -51,7 +51,7 @@ pub(super) async fn refresh(
         });
     }
     let home = issue::foreign_home(auth, &snapshot, client_id).await?;
-    let client = client(auth, &snapshot, home.as_deref(), req, family.platform, call.origin).await?;
+    let client = client(auth, &snapshot, home.as_deref(), req, family.platform, call).await?;
     trail.credential = Some(client.auth.describe(client.app));
     let user = live_user(auth, family.tenant_id, family.user_id).await?;
     trail.user(&user);
