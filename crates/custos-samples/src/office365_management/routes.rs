@@ -243,6 +243,16 @@ fn listing(query: &Query, now: time::OffsetDateTime) -> Result<Listing, AfError>
     Ok(Listing { content_type, window, after })
 }
 
+/// Rows read one past a page (`PAGE_SIZE + 1`): the page, and the position (sequence, time) of
+/// its last row when more follow, where the next page starts.
+fn split_page<T>(mut rows: Vec<T>, position: impl Fn(&T) -> (i64, i64)) -> (Vec<T>, Option<(i64, i64)>) {
+    let size = usize::try_from(PAGE_SIZE).unwrap_or(usize::MAX);
+    let more = rows.len() > size;
+    rows.truncate(size);
+    let next = if more { rows.last().map(position) } else { None };
+    (rows, next)
+}
+
 /// A page's response: the items, and `NextPageUri` when more follow.
 fn page(
     state: &ActivityState,
@@ -281,13 +291,11 @@ async fn content(
     state.admit(&headers, &tenant, &query, "ListContent").await?;
     let listing = listing(&query, state.clock.now())?;
     state.active_subscription(&tenant, listing.content_type).await?;
-    let mut blobs = state
+    let blobs = state
         .store
         .list_blobs(&tenant, listing.content_type, listing.window, listing.after, PAGE_SIZE + 1)
         .await?;
-    let more = usize::try_from(PAGE_SIZE).is_ok_and(|size| blobs.len() > size);
-    blobs.truncate(usize::try_from(PAGE_SIZE).unwrap_or(usize::MAX));
-    let next = more.then(|| blobs.last().map(|b| (b.seq, b.created_ms))).flatten();
+    let (blobs, next) = split_page(blobs, |b| (b.seq, b.created_ms));
     let items = blobs.iter().map(|b| Value::Object(blob_fields(&state.base, &tenant, b))).collect();
     Ok(page(&state, &tenant, "subscriptions/content", &query, &listing, items, next))
 }
@@ -302,13 +310,11 @@ async fn notifications(
     state.admit(&headers, &tenant, &query, "ListNotifications").await?;
     let listing = listing(&query, state.clock.now())?;
     state.active_subscription(&tenant, listing.content_type).await?;
-    let mut sent = state
+    let sent = state
         .store
         .list_notifications(&tenant, listing.content_type, listing.window, listing.after, PAGE_SIZE + 1)
         .await?;
-    let more = usize::try_from(PAGE_SIZE).is_ok_and(|size| sent.len() > size);
-    sent.truncate(usize::try_from(PAGE_SIZE).unwrap_or(usize::MAX));
-    let next = more.then(|| sent.last().map(|s| (s.seq, s.sent_ms))).flatten();
+    let (sent, next) = split_page(sent, |s| (s.seq, s.sent_ms));
     let items = sent
         .iter()
         .map(|s| {
