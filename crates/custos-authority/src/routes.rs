@@ -167,6 +167,7 @@ async fn token(auth: &Authority, endpoint: Endpoint, tenant_segment: &str, reque
     let facts = RequestFacts {
         correlation_id: correlation,
         ip: parts.extensions.get::<ConnectionInfo>().map(|c| c.peer.ip()),
+        user_agent: parts.headers.get(header::USER_AGENT).cloned(),
     };
     sign_ins::record(auth, &trail, &facts, result.as_ref().err()).await;
     let mut response = match result {

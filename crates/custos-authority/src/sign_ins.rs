@@ -13,11 +13,12 @@
 use crate::Authority;
 use crate::form::ClientCredential;
 use crate::issue::Trail;
+use axum::http::HeaderValue;
 use custos_core::aadsts::TokenError;
 use custos_core::model::{Application, ServicePrincipalType};
 use custos_core::sign_in_log::{
     ClientCredentialType, SignIn, SignInApp, SignInCredential, SignInEventType, SignInResource, SignInStatus,
-    cut, id_and_time,
+    cut, id_and_time, user_agent,
 };
 use custos_core::{AppId, ObjectId};
 use std::net::IpAddr;
@@ -33,6 +34,8 @@ pub(crate) struct RequestFacts {
     pub(crate) correlation_id: Uuid,
     /// The client's address.
     pub(crate) ip: Option<IpAddr>,
+    /// The client's `User-Agent` header, as sent (cut only when a record is made).
+    pub(crate) user_agent: Option<HeaderValue>,
 }
 
 /// What kind of credential a request presented, before any check.
@@ -107,6 +110,7 @@ pub(crate) async fn record(
         user: trail.user.clone(),
         resource,
         ip: facts.ip,
+        user_agent: user_agent(facts.user_agent.as_ref().map(HeaderValue::as_bytes)),
         correlation_id: facts.correlation_id,
         credential,
         status,

@@ -19,9 +19,13 @@ use uuid::Uuid;
 const PEER: &str = "198.51.100.23:50123";
 const PASSWORD: &str = "Passw0rd!for-the-log";
 
-/// Posts a token request from [`PEER`] with the [`CORRELATION`] header.
+/// The `User-Agent` every request of these tests sends (azure-identity's).
+const USER_AGENT: &str = "azsdk-python-identity/1.19.0 Python/3.11.2 (Linux-6.1-x86_64)";
+
+/// Posts a token request from [`PEER`] with the [`CORRELATION`] and [`USER_AGENT`] headers.
 async fn token(fx: &Fixture, body: &str) -> Reply {
     let request = post(&fx.v2_token_path(), FORM)
+        .header("user-agent", USER_AGENT)
         .extension(ConnectionInfo { peer: PEER.parse().unwrap(), tls: true })
         .body(Body::from(body.to_owned()))
         .unwrap();
@@ -61,6 +65,7 @@ async fn a_client_credentials_token_is_one_service_principal_sign_in() {
     assert_eq!(record.credential.key_id, Some(valid_key), "the key id of the secret that matched");
     assert_eq!(record.status.error_code, 0);
     assert_eq!(record.ip, Some("198.51.100.23".parse().unwrap()));
+    assert_eq!(record.user_agent.as_deref(), Some(USER_AGENT));
     assert_eq!(record.correlation_id.to_string(), CORRELATION);
     assert_eq!(record.user, None);
     assert_eq!(record.scopes, vec![".default"]);

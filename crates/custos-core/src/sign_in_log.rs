@@ -205,6 +205,9 @@ pub struct SignIn {
     /// The client's address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ip: Option<IpAddr>,
+    /// The client's `User-Agent` header, cut to [`MAX_LOGGED_TEXT`] ([`user_agent`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
     /// The request's `client-request-id` when a GUID, else a new one.
     pub correlation_id: Uuid,
     /// The client's credential.
@@ -243,6 +246,13 @@ pub fn id_and_time(now: OffsetDateTime) -> (Uuid, OffsetDateTime) {
     let seconds = u64::try_from(created.unix_timestamp()).unwrap_or(0);
     let timestamp = uuid::Timestamp::from_unix(uuid::NoContext, seconds, created.nanosecond());
     (Uuid::new_v7(timestamp), created)
+}
+
+/// The `User-Agent` header (its bytes) as a record keeps it: cut like any text the client
+/// chose; left out when absent, blank or not UTF-8.
+pub fn user_agent(header: Option<&[u8]>) -> Option<String> {
+    let value = std::str::from_utf8(header?).ok()?;
+    (!value.trim().is_empty()).then(|| cut(value))
 }
 
 /// `text` without control characters (U+0000 cannot be stored), cut to [`MAX_LOGGED_TEXT`]
@@ -288,7 +298,7 @@ impl SignIn {
             "homeTenantId": self.tenant_id.to_string(),
             "servicePrincipalId": sp_id,
             "servicePrincipalName": sp_name,
-            "userAgent": "",
+            "userAgent": self.user_agent.as_deref().unwrap_or_default(),
             "status": {
                 "errorCode": self.status.error_code,
                 "failureReason": self.status.failure_reason,

@@ -37,6 +37,7 @@ fn record(tenant: TenantId, kind: SignInEventType, app: &str, minute: i64, code:
         }),
         resource: None,
         ip: Some("198.51.100.4".parse().unwrap()),
+        user_agent: None,
         correlation_id: Uuid::new_v4(),
         credential: SignInCredential { kind: Some(ClientCredentialType::ClientSecret), ..Default::default() },
         status: if code == 0 { SignInStatus::success() } else { SignInStatus::failure(code, "Refused.") },

@@ -9,12 +9,13 @@
 
 use crate::routes::Incoming;
 use crate::state::SignIn as State;
+use axum::http::{HeaderValue, header};
 use custos_core::TenantId;
 use custos_core::aadsts::TokenError;
 use custos_core::model::Application;
 use custos_core::sign_in_log::{
     ClientCredentialType, SignIn, SignInApp, SignInCredential, SignInEventType, SignInResource, SignInStatus,
-    SignInUser, cut, id_and_time,
+    SignInUser, cut, id_and_time, user_agent,
 };
 use custos_core::users::{User, check_user_principal_name};
 
@@ -99,6 +100,7 @@ pub(crate) async fn record(
         user: Some(user),
         resource,
         ip: req.source,
+        user_agent: user_agent(req.headers.get(header::USER_AGENT).map(HeaderValue::as_bytes)),
         correlation_id: req.trace.correlation_id,
         credential: SignInCredential { kind: Some(ClientCredentialType::None), ..Default::default() },
         status: outcome

@@ -44,6 +44,7 @@ fn typical(tenant: TenantId, clients: &[(AppId, ObjectId)], graph_sp: ObjectId, 
             service_principal_id: Some(graph_sp),
         }),
         ip: Some(format!("10.20.{}.{}", n % 250, n % 200).parse().unwrap()),
+        user_agent: None,
         correlation_id: Uuid::new_v4(),
         credential: SignInCredential {
             kind: Some(ClientCredentialType::ClientSecret),

@@ -33,7 +33,7 @@ use axum::Router;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::Response;
 use axum::routing::any;
 use custos_core::aadsts::TokenError;
@@ -187,6 +187,7 @@ async fn serve(
     let facts = RequestFacts {
         correlation_id: correlation_id(headers),
         ip: request.extensions.get::<ConnectionInfo>().map(|c| c.peer.ip()),
+        user_agent: headers.get(header::USER_AGENT).cloned(),
     };
     sign_ins::record(auth, &trail, &facts, result.as_ref().err()).await;
     let issued = result.map_err(|e| refused(&e))?;

@@ -20,6 +20,7 @@ fn service_principal_sign_in() -> SignIn {
             service_principal_id: Some(ObjectId::new_random()),
         }),
         ip: Some("198.51.100.21".parse().unwrap()),
+        user_agent: None,
         correlation_id: Uuid::new_v4(),
         credential: SignInCredential {
             kind: Some(ClientCredentialType::Certificate),
@@ -132,4 +133,20 @@ fn ids_carry_the_microsecond_time_and_sort_with_it() {
     let (much_later, _) = id_and_time(datetime!(2026-05-09 00:00 UTC));
     assert!(first < later && later < much_later);
     assert_ne!(id_and_time(at).0, id_and_time(at).0, "two records made at once get two ids");
+}
+
+#[test]
+fn the_user_agent_is_kept_cut_and_rendered() {
+    assert_eq!(
+        user_agent(Some(b"azsdk-python-identity/1.19.0 Python/3.11.2")).as_deref(),
+        Some("azsdk-python-identity/1.19.0 Python/3.11.2")
+    );
+    assert_eq!(user_agent(Some(&[b'a'; 300])).map(|ua| ua.len()), Some(MAX_LOGGED_TEXT));
+    for left_out in [None, Some(&b""[..]), Some(b"   "), Some(b"\xff\xfe")] {
+        assert_eq!(user_agent(left_out), None);
+    }
+    let mut record = service_principal_sign_in();
+    assert_eq!(record.to_graph(GraphVersion::V1)["userAgent"], "");
+    record.user_agent = Some("MSAL.Python/1.31.0".to_owned());
+    assert_eq!(record.to_graph(GraphVersion::Beta)["userAgent"], "MSAL.Python/1.31.0");
 }

@@ -20,6 +20,7 @@ fn record(tenant: TenantId) -> SignIn {
         user: None,
         resource: None,
         ip: None,
+        user_agent: None,
         correlation_id: Uuid::new_v4(),
         credential: SignInCredential::default(),
         status: SignInStatus::success(),

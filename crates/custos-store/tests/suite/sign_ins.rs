@@ -34,6 +34,7 @@ pub(crate) fn sign_in_record(
         user,
         resource: None,
         ip: Some("198.51.100.9".parse().unwrap()),
+        user_agent: None,
         correlation_id: Uuid::new_v4(),
         credential: SignInCredential { kind: Some(ClientCredentialType::ClientSecret), ..Default::default() },
         status: if code == 0 {
