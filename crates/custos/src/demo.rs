@@ -1,6 +1,9 @@
 //! `custos serve --demo`: a sample resource API and daemon client, ready to get a token, plus the
 //! resource applications the two sample APIs expect (`custos sample business-central` and
-//! `custos sample community-training`), with the daemon holding their roles.
+//! `custos sample community-training`), with the daemon holding their roles; and for
+//! `custos sample office365-management`, the daemon holding `ActivityFeed.Read` on the built-in
+//! Office 365 Management APIs and a reader application holding Graph's `AuditLog.Read.All`, whose
+//! secret is written to `DIR/office365-management-reader.secret` for the sample to read the log with.
 //!
 //! Everything registered is remembered in `DIR/demo.json` (mode 0600), so later starts only print it
 //! again. A `demo.json` written before the sample registrations existed gains them on the next start.
@@ -8,10 +11,12 @@
 use crate::datadir::DataDir;
 use crate::init::Profile;
 use anyhow::Context;
+use custos_core::ids::GRAPH_APP_ID;
 use custos_core::{AppId, TenantId};
 use custos_directory::DirectoryState;
+use custos_directory::builtins::OFFICE_MANAGEMENT_APP_ID;
 use custos_directory::provision_apps::{
-    ResourceApiSpec, RoleSpec, ensure_resource_api, grant_app_roles, register_client,
+    ResourceApi, ResourceApiSpec, RoleSpec, ensure_resource_api, grant_app_roles, register_client,
 };
 use custos_server::tls::write_file;
 use custos_store::Store;
@@ -86,6 +91,17 @@ struct DemoProfile {
     /// The Community Training service application (absent in a demo.json of an older custos).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     community_training: Option<SampleApi>,
+    /// The Activity API sample's log reader (absent in a demo.json of an older custos).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    office365_management: Option<ActivityReader>,
+}
+
+/// The application `custos sample office365-management` reads the demo tenant's log as.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ActivityReader {
+    client_id: String,
+    secret_file: String,
 }
 
 /// A resource application registered for one of the sample APIs.
@@ -123,6 +139,12 @@ pub(crate) async fn register_and_print(
     if demo.community_training.is_none() {
         demo.community_training =
             Some(register_sample_api(store, state, tenant, client, &CT_API_SPEC).await?);
+        changed = true;
+    }
+    if demo.office365_management.is_none() {
+        let secret_file = dir.demo_profile().with_file_name(ACTIVITY_READER_SECRET_FILE);
+        demo.office365_management =
+            Some(register_activity_reader(store, state, tenant, client, &secret_file).await?);
         changed = true;
     }
     if changed {
@@ -177,6 +199,74 @@ fn print_demo(demo: &DemoProfile, ca: &str, public_url: &str) {
         println!("    --tenant {tenant} --ca {ca} --data-dir ./custos-samples/community-training");
         println!();
     }
+    if let Some(reader) = &demo.office365_management {
+        println!(
+            "Office 365 Management Activity API: the daemon holds ActivityFeed.Read; the reader app {} holds \
+             Graph's AuditLog.Read.All (the sample reads the tenant's log with it).",
+            reader.client_id
+        );
+        println!("  Token scope: https://manage.office.com/.default");
+        println!("  custos sample office365-management --listen 127.0.0.1:7050 --authority {public_url} \\");
+        println!("    --ca {ca} --data-dir ./custos-samples/office365-management \\");
+        println!("    --client-id {} --client-secret-file {}", reader.client_id, reader.secret_file);
+        println!(
+            "  Then: POST http://127.0.0.1:7050/api/v1.0/{tenant}/activity/feed/subscriptions/start?contentType=Audit.AzureActiveDirectory"
+        );
+        println!();
+    }
+}
+
+/// The file the Activity sample's reader secret is written to, next to `demo.json`.
+const ACTIVITY_READER_SECRET_FILE: &str = "office365-management-reader.secret";
+
+/// A built-in resource of `tenant` (Graph, the Office 365 Management APIs) with its service principal.
+async fn built_in_resource(
+    store: &dyn Store,
+    tenant: TenantId,
+    app_id: AppId,
+) -> anyhow::Result<ResourceApi> {
+    let application =
+        store.application_by_app_id(tenant, app_id).await?.context("a built-in application is missing")?;
+    let service_principal = store
+        .service_principal_by_app_id(tenant, app_id)
+        .await?
+        .context("a built-in service principal is missing")?;
+    Ok(ResourceApi { application, service_principal })
+}
+
+/// Grants the demo daemon `ActivityFeed.Read` on the Office 365 Management APIs, registers the
+/// Activity sample's log reader with Graph's `AuditLog.Read.All`, and writes its secret (0600).
+async fn register_activity_reader(
+    store: &dyn Store,
+    state: &DirectoryState,
+    tenant: TenantId,
+    client: AppId,
+    secret_file: &std::path::Path,
+) -> anyhow::Result<ActivityReader> {
+    let now = state.clock.now();
+    let management = built_in_resource(store, tenant, OFFICE_MANAGEMENT_APP_ID).await?;
+    let client_sp = store
+        .service_principal_by_app_id(tenant, client)
+        .await?
+        .context("the demo daemon's service principal is gone; delete demo.json to re-register the demo")?;
+    grant_app_roles(store, &management, &client_sp, &["ActivityFeed.Read"], now).await?;
+    let reader = register_client(
+        store,
+        &state.hasher,
+        tenant,
+        "Office 365 Management Activity sample reader",
+        "Reads the tenant's audit and sign-in logs for `custos sample office365-management` (custos serve --demo).",
+        "activity-sample",
+        now,
+    )
+    .await?;
+    let graph = built_in_resource(store, tenant, GRAPH_APP_ID).await?;
+    grant_app_roles(store, &graph, &reader.service_principal, &["AuditLog.Read.All"], now).await?;
+    write_file(secret_file, reader.secret.expose().as_bytes(), 0o600)?;
+    Ok(ActivityReader {
+        client_id: reader.application.app_id.to_string(),
+        secret_file: secret_file.display().to_string(),
+    })
 }
 
 /// Registers (or, for a fixed identifier URI already in use, reuses) a sample's resource
@@ -226,5 +316,6 @@ async fn register(
         scope: format!("{DEMO_API}/.default"),
         business_central: None,
         community_training: None,
+        office365_management: None,
     })
 }

@@ -200,6 +200,19 @@ fn serve_demo_registers_the_sample_apis_idempotently() {
 
     let http = server.client();
     let base = server.url();
+    // The Activity sample: the daemon holds ActivityFeed.Read, the reader Graph's AuditLog.Read.All.
+    let reader = &demo["office365Management"];
+    let reader_secret = std::fs::read_to_string(reader["secretFile"].as_str().unwrap()).unwrap();
+    let mode = std::fs::metadata(reader["secretFile"].as_str().unwrap()).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let reader_id = reader["clientId"].as_str().unwrap();
+    let (status, body) =
+        token(&http, &base, tenant, reader_id, &reader_secret, "https://graph.microsoft.com/.default");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(jwt_claims(body["access_token"].as_str().unwrap())["roles"], json!(["AuditLog.Read.All"]));
+    let (status, body) = token(&http, &base, tenant, client, secret, "https://manage.office.com/.default");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(jwt_claims(body["access_token"].as_str().unwrap())["roles"], json!(["ActivityFeed.Read"]));
     let (status, body) =
         token(&http, &base, tenant, client, secret, "https://api.businesscentral.dynamics.com/.default");
     assert_eq!(status, 200, "{body}");
@@ -240,6 +253,8 @@ fn serve_demo_registers_the_sample_apis_idempotently() {
         "custos sample community-training".to_owned(),
         format!("ServiceAuthAudience={ct_uri} ServiceAuthTenantId={tenant}"),
         format!("ServiceApplicationIds={client} ServiceAuthRole=S2SAppRole"),
+        "custos sample office365-management".to_owned(),
+        format!("--client-id {}", demo["office365Management"]["clientId"].as_str().unwrap()),
     ] {
         assert!(printed.contains(&expected), "{expected} not in {printed}");
     }

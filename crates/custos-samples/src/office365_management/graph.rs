@@ -1,5 +1,6 @@
 //! Where `Audit.AzureActiveDirectory` records come from: the tenant's own custos log, read over
-//! HTTP like any Graph client (`/v1.0/auditLogs/directoryAudits` and `/v1.0/auditLogs/signIns`,
+//! HTTP like any Graph client (`/v1.0/auditLogs/directoryAudits` and `/v1.0/auditLogs/signIns`, and
+//! with `--include-workload-sign-ins` beta's service-principal and managed-identity sign-ins,
 //! filtered on `activityDateTime`/`createdDateTime`, following `@odata.nextLink`) with the
 //! sample's own app token for `https://graph.microsoft.com` in that tenant (role
 //! `AuditLog.Read.All`), and mapped to the common schema ([`super::mapping`]).
@@ -53,6 +54,7 @@ pub trait AuditSource: Send + Sync + std::fmt::Debug {
 pub struct GraphSource {
     tokens: TokenClient,
     graph: String,
+    workload_sign_ins: bool,
 }
 
 /// The one place the sample gets a token: an app token for Graph in `tenant`, from the
@@ -68,8 +70,10 @@ pub async fn app_token(tokens: &TokenClient, tenant: &str) -> Result<String, Sou
 impl GraphSource {
     /// Reads from `graph` (Graph's base URL: custos' public URL) with tokens from `tokens`, over
     /// the token manager's HTTP client (which trusts `--ca`).
-    pub fn new(tokens: TokenClient, graph: &str) -> Self {
-        Self { tokens, graph: graph.trim_end_matches('/').to_owned() }
+    /// With `workload_sign_ins`, service-principal and managed-identity sign-ins are read too
+    /// (from beta, which has them) and mapped per §4.6.
+    pub fn new(tokens: TokenClient, graph: &str, workload_sign_ins: bool) -> Self {
+        Self { tokens, graph: graph.trim_end_matches('/').to_owned(), workload_sign_ins }
     }
 
     /// Every record of one log collection in the range, following `@odata.nextLink` on Graph's origin.
@@ -80,10 +84,14 @@ impl GraphSource {
         field: &str,
         start: OffsetDateTime,
         end: OffsetDateTime,
+        extra_filter: &str,
     ) -> Result<Vec<Value>, SourceError> {
-        let filter =
-            format!("{field} ge {} and {field} lt {}", format_listing_time(start), format_listing_time(end));
-        let mut url = reqwest::Url::parse(&format!("{}/v1.0/{path}", self.graph))
+        let filter = format!(
+            "{field} ge {} and {field} lt {}{extra_filter}",
+            format_listing_time(start),
+            format_listing_time(end)
+        );
+        let mut url = reqwest::Url::parse(&format!("{}/{path}", self.graph))
             .map_err(|e| SourceError::Graph(e.to_string()))?;
         url.query_pairs_mut().append_pair("$filter", &filter).append_pair("$top", "1000");
         let mut next = Some(url.to_string());
@@ -121,13 +129,20 @@ impl AuditSource for GraphSource {
     ) -> RecordsFuture<'a> {
         Box::pin(async move {
             let token = app_token(&self.tokens, tenant).await?;
-            let audits =
-                self.collection(&token, "auditLogs/directoryAudits", "activityDateTime", start, end).await?;
+            let (time, audit) = ("activityDateTime", "v1.0/auditLogs/directoryAudits");
+            let audits = self.collection(&token, audit, time, start, end, "").await?;
             let sign_ins =
-                self.collection(&token, "auditLogs/signIns", "createdDateTime", start, end).await?;
+                self.collection(&token, "v1.0/auditLogs/signIns", "createdDateTime", start, end, "").await?;
             let mut records: Vec<Value> =
                 audits.iter().filter_map(|r| mapping::directory_audit(tenant, r)).collect();
             records.extend(sign_ins.iter().filter_map(|r| mapping::sign_in(tenant, r)));
+            if self.workload_sign_ins {
+                let kinds = " and signInEventTypes/any(t: t eq 'servicePrincipal' or t eq 'managedIdentity')";
+                let workload = self
+                    .collection(&token, "beta/auditLogs/signIns", "createdDateTime", start, end, kinds)
+                    .await?;
+                records.extend(workload.iter().filter_map(|r| mapping::workload_sign_in(tenant, r)));
+            }
             Ok(records)
         })
     }

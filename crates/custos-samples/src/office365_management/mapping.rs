@@ -128,7 +128,7 @@ fn actor(initiated_by: Option<&Value>) -> (String, String, u8, Vec<Value>, Strin
         ];
         return (upn.to_owned(), oid.to_owned(), 0, actor, text(user, "ipAddress").to_owned());
     }
-    if let Some(app) = app {
+    if let Some(app) = app.filter(|a| !text(a, "servicePrincipalId").is_empty()) {
         let oid = text(app, "servicePrincipalId");
         let mut actor = vec![id_entry(text(app, "displayName"), 1)];
         if let Some(app_id) = app.get("appId").and_then(Value::as_str) {
@@ -142,7 +142,11 @@ fn actor(initiated_by: Option<&Value>) -> (String, String, u8, Vec<Value>, Strin
         let ip = text(app, "ipAddress").to_owned();
         return (format!("ServicePrincipal_{oid}"), "Not Available".to_owned(), 4, actor, ip);
     }
-    ("Not Available".to_owned(), "Not Available".to_owned(), 4, Vec::new(), String::new())
+    // A system actor (custos' own installation changes): named by its display name, as
+    // Microsoft's system records name theirs (`Certificate`, `Microsoft Azure AD Internal - …`).
+    let name = app.map(|a| text(a, "displayName")).filter(|n| !n.is_empty()).unwrap_or("Not Available");
+    let ip = app.map(|a| text(a, "ipAddress").to_owned()).unwrap_or_default();
+    (name.to_owned(), "Not Available".to_owned(), 4, vec![id_entry(name, 1)], ip)
 }
 
 /// A Graph `directoryAudit` as a RecordType 8 record of `tenant` (`None` if it has no id or time).
@@ -227,16 +231,54 @@ fn logon_error(code: i64) -> String {
     }
 }
 
+/// Who signed in, as a RecordType 15 record names them.
+struct Signer {
+    user_id: String,
+    user_key: String,
+    user_type: u8,
+    actor: Vec<Value>,
+}
+
 /// A Graph `signIn` of a user as a RecordType 15 record of `tenant`; `None` for sign-ins without a
-/// user (service principals and managed identities, §4.6) or without id or time.
+/// user (service principals and managed identities, §4.6: see [`workload_sign_in`]) or without id
+/// or time.
 pub fn sign_in(tenant: &str, record: &Value) -> Option<Value> {
-    let id = record.get("id")?.as_str()?;
-    let at = instant(record.get("createdDateTime"))?;
     let user_id = text(record, "userId");
     if user_id.is_empty() {
         return None;
     }
     let upn = text(record, "userPrincipalName");
+    let signer = Signer {
+        user_id: upn.to_owned(),
+        user_key: user_id.to_owned(),
+        user_type: 0,
+        actor: vec![id_entry(user_id, 0), id_entry(upn, 5)],
+    };
+    sts_logon(tenant, record, signer)
+}
+
+/// A Graph (beta) service-principal or managed-identity `signIn` as a RecordType 15 record: the
+/// custos extension `--include-workload-sign-ins` (§4.6; Microsoft's feed shows none). `None` for
+/// user sign-ins or records without id or time.
+pub fn workload_sign_in(tenant: &str, record: &Value) -> Option<Value> {
+    let sp = text(record, "servicePrincipalId");
+    if sp.is_empty() || !text(record, "userId").is_empty() {
+        return None;
+    }
+    let app_id = text(record, "appId");
+    let signer = Signer {
+        user_id: format!("ServicePrincipal_{sp}"),
+        user_key: "Not Available".to_owned(),
+        user_type: 6,
+        actor: vec![id_entry(sp, 0), id_entry(app_id, 2)],
+    };
+    sts_logon(tenant, record, signer)
+}
+
+/// The RecordType 15 fields of a sign-in by `signer` (§4.5).
+fn sts_logon(tenant: &str, record: &Value, signer: Signer) -> Option<Value> {
+    let id = record.get("id")?.as_str()?;
+    let at = instant(record.get("createdDateTime"))?;
     let code = record.pointer("/status/errorCode").and_then(Value::as_i64).unwrap_or(0);
     let (operation, result, detail) = if code == 0 {
         ("UserLoggedIn", "Success", "Success")
@@ -269,13 +311,13 @@ pub fn sign_in(tenant: &str, record: &Value) -> Option<Value> {
         "OrganizationId": tenant,
         "RecordType": 15,
         "ResultStatus": result,
-        "UserKey": user_id,
-        "UserType": 0,
+        "UserKey": signer.user_key,
+        "UserType": signer.user_type,
         "Version": 1,
         "Workload": "AzureActiveDirectory",
         "ClientIP": ip,
         "ObjectId": resource,
-        "UserId": upn,
+        "UserId": signer.user_id,
         "AzureActiveDirectoryEventType": 1,
         "ExtendedProperties": [
             {"Name": "ResultStatusDetail", "Value": detail},
@@ -285,7 +327,7 @@ pub fn sign_in(tenant: &str, record: &Value) -> Option<Value> {
             {"Name": "KeepMeSignedIn", "Value": "false"},
         ],
         "ModifiedProperties": [],
-        "Actor": [id_entry(user_id, 0), id_entry(upn, 5)],
+        "Actor": signer.actor,
         "ActorContextId": context("homeTenantId"),
         "ActorIpAddress": ip,
         "InterSystemsId": text(record, "correlationId"),

@@ -162,3 +162,41 @@ fn failed_sign_ins_carry_the_logon_error_and_workload_sign_ins_are_left_out() {
     service["userId"] = json!("");
     assert!(sign_in(TENANT, &service).is_none());
 }
+
+#[test]
+fn installation_changes_have_a_system_actor() {
+    let graph = json!({"id":"i1","activityDisplayName":"Add application","activityDateTime":"2026-12-07T15:19:49Z",
+      "result":"success","initiatedBy":{"user":null,"app":{"appId":null,"displayName":"custos","servicePrincipalId":""}},
+      "targetResources":[{"id":"a1","type":"Application","displayName":"Reader","modifiedProperties":[]}]});
+    let record = directory_audit(TENANT, &graph).unwrap();
+    assert_eq!(
+        (record["UserId"].as_str(), record["UserKey"].as_str(), record["UserType"].as_u64()),
+        (Some("custos"), Some("Not Available"), Some(4))
+    );
+    assert_eq!(record["Actor"], json!([{"ID":"custos","Type":1}]));
+    assert_eq!(record["ObjectId"], "Not Available");
+}
+
+#[test]
+fn workload_sign_ins_map_only_when_asked_for() {
+    let graph = json!({"id":"5d4e3f2a-1b0c-4d8e-9f6a-5b4c3d2e0100","createdDateTime":"2026-05-08T11:00:13Z",
+      "appId":"0f5c2d44-6a7b-4c3d-8e9f-1a2b3c4d5e6f","servicePrincipalId":"3c8e4f1a-2b5d-4e6f-9a7b-8c9d0e1f2a3b",
+      "userId":"","userPrincipalName":"","isInteractive":false,"signInEventTypes":["servicePrincipal"],
+      "ipAddress":"198.51.100.21","resourceId":"00000003-0000-0000-c000-000000000000",
+      "status":{"errorCode":0}});
+    assert!(sign_in(TENANT, &graph).is_none());
+    let record = workload_sign_in(TENANT, &graph).unwrap();
+    assert_eq!(record["UserId"], "ServicePrincipal_3c8e4f1a-2b5d-4e6f-9a7b-8c9d0e1f2a3b");
+    assert_eq!((record["UserKey"].as_str(), record["UserType"].as_u64()), (Some("Not Available"), Some(6)));
+    assert_eq!(
+        record["Actor"],
+        json!([{"ID":"3c8e4f1a-2b5d-4e6f-9a7b-8c9d0e1f2a3b","Type":0},{"ID":"0f5c2d44-6a7b-4c3d-8e9f-1a2b3c4d5e6f","Type":2}])
+    );
+    assert_eq!(
+        (record["Operation"].as_str(), record["RecordType"].as_u64()),
+        (Some("UserLoggedIn"), Some(15))
+    );
+    assert_eq!(record["ApplicationId"], "0f5c2d44-6a7b-4c3d-8e9f-1a2b3c4d5e6f");
+    assert_eq!(record["ExtendedProperties"][3], json!({"Name":"RequestType","Value":"OAuth2:Token"}));
+    assert!(workload_sign_in(TENANT, &graph_sign_in(0)).is_none(), "a user sign-in");
+}

@@ -61,7 +61,8 @@ pub async fn prepare(cli: Cli) -> anyhow::Result<Sample> {
     let aad = match &settings.reader {
         Some(reader) => {
             let tokens = token_client(&settings, reader, Arc::clone(&clock))?;
-            Some(Arc::new(GraphSource::new(tokens, &settings.graph_url)) as Arc<dyn AuditSource>)
+            Some(Arc::new(GraphSource::new(tokens, &settings.graph_url, settings.include_workload_sign_ins))
+                as Arc<dyn AuditSource>)
         }
         None => {
             tracing::warn!(

@@ -21,8 +21,20 @@ use super::store::{Store, millis};
 pub const INGEST_LAG: Duration = Duration::seconds(15);
 /// The widest window one blob covers (a backfill is cut into several).
 pub const MAX_BLOB_WINDOW: Duration = Duration::hours(1);
+/// The most windows one subscription's producer goes through in one round (a day and a bit).
+const MAX_WINDOWS_PER_ROUND: usize = 26;
 /// The most generated events in one blob.
 const MAX_GENERATED: usize = 1000;
+
+/// What producing one window did.
+enum Step {
+    /// A blob was stored.
+    Stored,
+    /// The window had no records; the cursor moved past it.
+    Empty,
+    /// Nothing more to do this round (caught up, or the source failed).
+    CaughtUp,
+}
 
 /// Cuts blobs.
 #[derive(Debug, Clone)]
@@ -40,63 +52,74 @@ pub struct Producer {
 }
 
 impl Producer {
-    /// One round over every enabled subscription; returns how many blobs were stored.
+    /// One round over every enabled subscription: each producer catches up to now, one blob per
+    /// window of at most [`MAX_BLOB_WINDOW`]; returns how many blobs were stored.
     pub async fn run_once(&self) -> Result<usize, sqlx::Error> {
         let mut stored = 0;
         for subscription in self.store.enabled_subscriptions().await? {
-            let (tenant, content_type) = (subscription.tenant_id.as_str(), subscription.content_type);
-            let now = self.clock.now();
-            let aad = content_type == ContentType::AzureActiveDirectory;
-            let end = if aad { now - INGEST_LAG } else { now };
-            let start = match self.store.cursor(tenant, content_type).await? {
-                Some(ms) => super::store::from_millis(ms),
-                None if aad => now - Duration::hours(24),
-                None => {
-                    self.store.set_cursor(tenant, content_type, millis(now)).await?;
-                    continue;
+            for _ in 0..MAX_WINDOWS_PER_ROUND {
+                match self.next_window(&subscription.tenant_id, subscription.content_type).await? {
+                    Step::Stored => stored += 1,
+                    Step::Empty => {}
+                    Step::CaughtUp => break,
                 }
-            };
-            if end - start < self.interval {
-                continue;
             }
-            let end = end.min(start + MAX_BLOB_WINDOW);
-            let records = if aad {
-                let Some(source) = &self.aad else {
-                    self.store.set_cursor(tenant, content_type, millis(end)).await?;
-                    continue;
-                };
-                match source.records(tenant, start, end).await {
-                    Ok(records) => records,
-                    Err(error) => {
-                        tracing::warn!(%tenant, %error, "cannot read the tenant's log; the window is tried again");
-                        continue;
-                    }
-                }
-            } else {
-                match self.generate_per_minute {
-                    Some(rate) => generated(content_type, tenant, start, end, rate),
-                    None => Vec::new(),
-                }
-            };
-            if records.is_empty() {
-                self.store.set_cursor(tenant, content_type, millis(end)).await?;
-                continue;
-            }
-            let id = content_id(content_type, start, end);
-            let body = Value::Array(records).to_string();
-            let blob = NewBlob {
-                tenant_id: tenant,
-                content_type,
-                content_id: &id,
-                created_ms: millis(now),
-                expires_ms: millis(start + RETENTION),
-                records: &body,
-                until_ms: millis(end),
-            };
-            self.store.add_blob(&blob, millis(now)).await?;
-            stored += 1;
         }
         Ok(stored)
+    }
+
+    /// Produces the next window of one subscription, if a whole interval has passed.
+    async fn next_window(&self, tenant: &str, content_type: ContentType) -> Result<Step, sqlx::Error> {
+        let now = self.clock.now();
+        let aad = content_type == ContentType::AzureActiveDirectory;
+        let end = if aad { now - INGEST_LAG } else { now };
+        let start = match self.store.cursor(tenant, content_type).await? {
+            Some(ms) => super::store::from_millis(ms),
+            None if aad => now - Duration::hours(24),
+            None => {
+                self.store.set_cursor(tenant, content_type, millis(now)).await?;
+                return Ok(Step::CaughtUp);
+            }
+        };
+        if end - start < self.interval {
+            return Ok(Step::CaughtUp);
+        }
+        let end = end.min(start + MAX_BLOB_WINDOW);
+        let records = if aad {
+            let Some(source) = &self.aad else {
+                self.store.set_cursor(tenant, content_type, millis(end)).await?;
+                return Ok(Step::Empty);
+            };
+            match source.records(tenant, start, end).await {
+                Ok(records) => records,
+                Err(error) => {
+                    tracing::warn!(%tenant, %error, "cannot read the tenant's log; the window is tried again");
+                    return Ok(Step::CaughtUp);
+                }
+            }
+        } else {
+            match self.generate_per_minute {
+                Some(rate) => generated(content_type, tenant, start, end, rate),
+                None => Vec::new(),
+            }
+        };
+        if records.is_empty() {
+            self.store.set_cursor(tenant, content_type, millis(end)).await?;
+            return Ok(Step::Empty);
+        }
+        let id = content_id(content_type, start, end);
+        let body = Value::Array(records).to_string();
+        let blob = NewBlob {
+            tenant_id: tenant,
+            content_type,
+            content_id: &id,
+            created_ms: millis(now),
+            expires_ms: millis(start + RETENTION),
+            records: &body,
+            until_ms: millis(end),
+        };
+        self.store.add_blob(&blob, millis(now)).await?;
+        Ok(Step::Stored)
     }
 
     /// Runs a round every `period` until the process ends.

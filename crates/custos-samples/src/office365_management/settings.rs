@@ -12,13 +12,14 @@ use crate::Listen;
 /// `custos sample office365-management` options.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Cli {
-    /// Address to serve the API on (plain HTTP unless --tls-cert is given); port 0 picks a free port.
+    /// Address to serve the API on (plain HTTP unless --tls-cert is given); port 0 picks a free
+    /// port and then needs --public-url.
     #[arg(long, env = "CUSTOS_LISTEN")]
     pub listen: SocketAddr,
     /// Base URL of the authority whose tokens the API accepts, for every tenant.
     #[arg(long, env = "CUSTOS_AUTHORITY")]
     pub authority: String,
-    /// Directory for the sample's own data (a SQLite file, and credentials/ by default).
+    /// Directory for the sample's own data (a SQLite file: subscriptions, blobs, the webhook outbox).
     #[arg(long, env = "CUSTOS_DATA_DIR", default_value = "./custos-sample-data")]
     pub data_dir: PathBuf,
     /// Extra trust anchor (PEM) for the authority and Graph.
@@ -48,13 +49,17 @@ pub struct Cli {
     /// PEM file with that application's certificate and private key (PS256 client assertions).
     #[arg(long, value_name = "FILE", group = "credential")]
     pub certificate: Option<PathBuf>,
+    /// Also put service-principal and managed-identity sign-ins (token requests of apps) in
+    /// Audit.AzureActiveDirectory, as RecordType 15 (a custos extension: Microsoft's feed has none).
+    #[arg(long)]
+    pub include_workload_sign_ins: bool,
     /// Generate events for Audit.Exchange, Audit.SharePoint, Audit.General and DLP.All at RATE
     /// per minute (off by default).
     #[arg(long, value_name = "RATE")]
     pub generate_activity: Option<f64>,
     /// How often a content blob is cut (the shortest window of a blob).
     #[arg(long, default_value = "60s", value_parser = parse_duration)]
-    pub blob_interval: std::time::Duration,
+    pub blob_interval: time::Duration,
     /// Answer 403 AF429 beyond N requests a minute per tenant (no limit by default).
     #[arg(long, value_name = "N")]
     pub throttle_per_minute: Option<u32>,
@@ -79,6 +84,9 @@ pub enum SettingsError {
     /// `--client-id` is not a GUID.
     #[error("--client-id must be a GUID")]
     ClientId,
+    /// `--listen` picks a port but no `--public-url` says how clients reach it.
+    #[error("--listen with port 0 needs --public-url (contentUri and NextPageUri carry it)")]
+    PublicUrlNeeded,
     /// A credential option without `--client-id`.
     #[error("--client-secret-file and --certificate need --client-id")]
     CredentialWithoutClient,
@@ -120,6 +128,8 @@ pub struct Settings {
     pub public_base: PublicBase,
     /// The sample's own identity for Graph, when given.
     pub reader: Option<Reader>,
+    /// Service-principal and managed-identity sign-ins in Audit.AzureActiveDirectory.
+    pub include_workload_sign_ins: bool,
     /// Generated events per minute.
     pub generate_per_minute: Option<f64>,
     /// The shortest blob window.
@@ -152,6 +162,7 @@ impl Settings {
         let scheme = if cli.tls_cert.is_some() { "https" } else { "http" };
         let public = match &cli.public_url {
             Some(raw) => http_url("public-url", raw)?.to_string(),
+            None if cli.listen.port() == 0 => return Err(SettingsError::PublicUrlNeeded),
             None => format!("{scheme}://{}", cli.listen),
         };
         let graph = match &cli.graph_url {
@@ -161,7 +172,7 @@ impl Settings {
         if cli.generate_activity.is_some_and(|r| !r.is_finite() || r <= 0.0) {
             return Err(SettingsError::Rate);
         }
-        if cli.blob_interval < std::time::Duration::from_secs(1) {
+        if cli.blob_interval < time::Duration::seconds(1) {
             return Err(SettingsError::Interval);
         }
         let reader = match (&cli.client_id, &cli.client_secret_file, &cli.certificate) {
@@ -194,11 +205,69 @@ impl Settings {
             graph_url: graph.trim_end_matches('/').to_owned(),
             public_base: PublicBase::new(&public),
             reader,
+            include_workload_sign_ins: cli.include_workload_sign_ins,
             generate_per_minute: cli.generate_activity,
             blob_interval: time::Duration::try_from(cli.blob_interval)
                 .map_err(|_| SettingsError::Interval)?,
             throttle_per_minute: cli.throttle_per_minute,
             allowed_webhook_hosts: cli.allow_webhook_host.clone(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Command {
+        #[command(flatten)]
+        cli: Cli,
+    }
+
+    fn parse(args: &[&str]) -> Result<Settings, String> {
+        let mut argv = vec!["sample", "--listen", "127.0.0.1:7050"];
+        if !args.contains(&"--authority") {
+            argv.extend(["--authority", "https://localhost:8443"]);
+        }
+        argv.extend_from_slice(args);
+        let command = Command::try_parse_from(argv).map_err(|e| e.kind().to_string())?;
+        Settings::from_cli(&command.cli).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn options_are_checked_once() {
+        let settings = parse(&["--blob-interval", "5s", "--generate-activity", "30"]).unwrap();
+        assert_eq!(settings.blob_interval, time::Duration::seconds(5));
+        assert_eq!(settings.public_base, PublicBase::new("http://127.0.0.1:7050"));
+        assert_eq!(settings.graph_url, "https://localhost:8443");
+        assert!(settings.reader.is_none() && !settings.trust.allow_http_loopback);
+        assert_eq!(parse(&["--blob-interval", "0s"]).unwrap_err(), SettingsError::Interval.to_string());
+        assert_eq!(parse(&["--generate-activity=-1"]).unwrap_err(), SettingsError::Rate.to_string());
+        assert!(
+            parse(&["--client-id", "c5393580-f805-4401-95e8-94b7a6ef2fc2"]).is_err(),
+            "a client needs a credential"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let secret = dir.path().join("reader.secret");
+        std::fs::write(&secret, "s3cret\n").unwrap();
+        let path = secret.to_str().unwrap();
+        assert_eq!(
+            parse(&["--client-id", "nope", "--client-secret-file", path]).unwrap_err(),
+            SettingsError::ClientId.to_string()
+        );
+        let settings =
+            parse(&["--client-id", "c5393580-f805-4401-95e8-94b7a6ef2fc2", "--client-secret-file", path])
+                .unwrap();
+        match settings.reader.unwrap().credential {
+            ReaderCredential::Secret(secret) => assert_eq!(secret.expose(), "s3cret"),
+            ReaderCredential::Certificate(_) => panic!("a secret was given"),
+        }
+        let local =
+            parse(&["--authority", "http://127.0.0.1:9000", "--public-url", "https://manage.contoso.test/"]);
+        let local = local.unwrap();
+        assert!(local.trust.allow_http_loopback);
+        assert_eq!(local.public_base, PublicBase::new("https://manage.contoso.test"));
     }
 }

@@ -147,6 +147,14 @@ impl Api {
         }
     }
 
+    /// Produces exactly one `Audit.AzureActiveDirectory` blob: the window of the last two minutes.
+    pub(crate) async fn produce_one(&self) {
+        let aad = super::feed::ContentType::AzureActiveDirectory;
+        let from = super::store::millis(self.now() - time::Duration::minutes(2));
+        self.store.set_cursor(TENANT, aad, from).await.unwrap();
+        assert_eq!(self.producer(None).run_once().await.unwrap(), 1);
+    }
+
     pub(crate) fn delivery(&self, store: Store) -> Delivery {
         Delivery {
             store,

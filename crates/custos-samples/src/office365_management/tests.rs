@@ -347,16 +347,19 @@ async fn blobs_are_served_until_they_expire() {
     let producer = api.producer(None);
     assert_eq!(
         producer.run_once().await.unwrap(),
-        1,
-        "the first blob backfills up to an hour of the last day"
+        24,
+        "the first round backfills the last day, an hour a blob"
     );
     let produced_at = api.now();
     api.clock.advance(Duration::seconds(1)); // the default window ends now, exclusive
     let calls = api.log.calls.lock().unwrap().clone();
+    assert_eq!(calls.len(), 24);
     assert_eq!(
-        calls,
-        [(TENANT.to_owned(), produced_at - Duration::hours(24), produced_at - Duration::hours(23))]
+        calls[0],
+        (TENANT.to_owned(), produced_at - Duration::hours(24), produced_at - Duration::hours(23))
     );
+    let lag = super::producer::INGEST_LAG;
+    assert_eq!(calls[23], (TENANT.to_owned(), produced_at - Duration::hours(1), produced_at - lag));
     let (_, _, listed) = api.call("GET", &format!("subscriptions/content?contentType={AAD}"), "").await;
     let uri = listed[0]["contentUri"].as_str().unwrap().strip_prefix(BASE).unwrap().to_owned();
     let (status, headers, records) =
@@ -397,7 +400,7 @@ async fn the_producer_catches_up_window_by_window_and_generates_other_content() 
     api.call("POST", &format!("subscriptions/start?contentType={AAD}"), "").await;
     api.call("POST", "subscriptions/start?contentType=Audit.Exchange", "").await;
     let producer = api.producer(Some(6.0));
-    for _ in 0..30 {
+    for _ in 0..3 {
         producer.run_once().await.unwrap();
     }
     // 24 h of backfill in one-hour windows, then nothing until a minute has passed.

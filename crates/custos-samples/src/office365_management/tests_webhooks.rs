@@ -99,7 +99,7 @@ async fn notifications_are_delivered_as_microsoft_sends_them_and_listed() {
     let receiver = Receiver::start().await;
     start_with(&api, &receiver, "").await;
     receiver.take();
-    api.producer(None).run_once().await.unwrap();
+    api.produce_one().await;
     let delivery = api.delivery(api.store.clone());
     assert_eq!(delivery.run_once().await.unwrap(), Round { delivered: 1, failed: 0 });
     let sent_at = api.now();
@@ -132,7 +132,7 @@ async fn failures_are_retried_with_backoff_and_a_day_of_them_disables_the_webhoo
     start_with(&api, &receiver, "").await;
     receiver.take();
     receiver.answer(503);
-    api.producer(None).run_once().await.unwrap();
+    api.produce_one().await;
     let delivery = api.delivery(api.store.clone());
     assert_eq!(delivery.run_once().await.unwrap().failed, 1);
     // Retried after 1, 2, 4 minutes: never before.
@@ -163,7 +163,7 @@ async fn failures_are_retried_with_backoff_and_a_day_of_them_disables_the_webhoo
     // Failing again for a whole day: the webhook is disabled, content stays listable.
     receiver.answer(500);
     api.clock.advance(Duration::minutes(2));
-    api.producer(None).run_once().await.unwrap();
+    api.produce_one().await;
     let mut attempts = 0;
     for _ in 0..40 {
         attempts += delivery.run_once().await.unwrap().failed;
@@ -193,7 +193,7 @@ async fn an_expired_webhook_gets_nothing() {
     assert_eq!((status, body["webhook"]["expiration"].as_str()), (StatusCode::OK, Some(expiration.as_str())));
     receiver.take();
     api.clock.advance(Duration::hours(1));
-    api.producer(None).run_once().await.unwrap();
+    api.produce_one().await;
     assert_eq!(api.delivery(api.store.clone()).run_once().await.unwrap(), Round::default());
     assert!(receiver.take().is_empty());
     let (_, _, list) = api.call("GET", "subscriptions/list", "").await;
@@ -210,7 +210,7 @@ async fn the_outbox_survives_a_restart() {
     start_with(&api, &receiver, "").await;
     receiver.take();
     receiver.answer(500);
-    api.producer(None).run_once().await.unwrap();
+    api.produce_one().await;
     assert_eq!(api.delivery(api.store.clone()).run_once().await.unwrap().failed, 1);
     receiver.take();
     api.store.close().await;
