@@ -71,6 +71,25 @@ def _mentions(record: dict, text: str) -> bool:
     return text in json.dumps(record)
 
 
+def _token_request(world: World, tenant: str, client_id: str, certificate) -> None:  # noqa: ANN001
+    """An app-only token request in `tenant` (the seed's certificate assertion)."""
+    endpoint = f"{world.public_url}/{tenant}/oauth2/token"
+    assertion = certificates.seed004_assertion(certificate, client_id, endpoint, int(time.time()) - 5)
+    response = requests.post(
+        endpoint,
+        data={
+            "grant_type": "client_credentials",
+            "client_id": client_id,
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": assertion,
+            "resource": "https://manage.office.com",
+        },
+        verify=world.ca_path,
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+
+
 def _connect(consumer: str, upn: str, password: str, ca_path: str) -> str:
     """The admin connects their organisation: the consumer's page, custos' consent, the callback."""
     session = requests.Session()
@@ -123,7 +142,7 @@ def test_two_tenants_onboarded_their_changes_delivered_by_webhook_and_nothing_lo
     activity_args = [
         "--listen", f"127.0.0.1:{activity_port}", "--authority", world.public_url, "--ca", world.ca_path,
         "--data-dir", str(tmp_path / "activity"), "--client-id", app["appId"], "--certificate", str(credential),
-        "--generate-activity", "30", "--blob-interval", "2s", "--allow-webhook-host", f"localhost:{consumer_port}",
+        "--generate-activity", "30", "--blob-interval", "2s", "--include-workload-sign-ins", "--allow-webhook-host", f"localhost:{consumer_port}",
     ]
     consumer_args = [
         "--listen", f"127.0.0.1:{consumer_port}", "--authority", world.public_url, "--ca", world.ca_path,
@@ -143,11 +162,20 @@ def test_two_tenants_onboarded_their_changes_delivered_by_webhook_and_nothing_lo
             for name, (tenant, graph, _, _) in tenants.items():
                 marks[name] = f"changed-in-{name}-{uuid.uuid4().hex[:8]}"
                 graph.register(marks[name])
+                _token_request(world, tenant["id"], app["appId"], certificate)
             b, c = tenants["B"][0]["id"], tenants["C"][0]["id"]
+
+            def token_request(record: dict) -> bool:
+                return (
+                    record.get("RecordType") == 15
+                    and record.get("ApplicationId") == app["appId"]
+                    and record.get("ObjectId") == O365_APP_ID
+                )
 
             def delivered(events: list) -> bool:
                 return all(
                     any(t == tid and s == "webhook" and _mentions(r, marks[n]) for t, _, s, r in events)
+                    and any(t == tid and s == "webhook" and token_request(r) for t, _, s, r in events)
                     and any(t == tid and ct == "Audit.General" for t, ct, _, _ in events)
                     for n, tid in (("B", b), ("C", c))
                 )
