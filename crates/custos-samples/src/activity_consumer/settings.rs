@@ -56,7 +56,7 @@ pub struct Cli {
     pub content_type: Vec<String>,
     /// How often to list content for every tenant, as the fallback when notifications do not come.
     #[arg(long, default_value = "60s", value_parser = parse_duration)]
-    pub poll_interval: std::time::Duration,
+    pub poll_interval: time::Duration,
     /// Subscribe without a webhook (polling only).
     #[arg(long)]
     pub no_webhook: bool,
@@ -182,9 +182,10 @@ impl Settings {
         if cli.client_id.parse::<uuid::Uuid>().is_err() {
             return Err(SettingsError::ClientId);
         }
-        if cli.poll_interval < std::time::Duration::from_secs(1) {
-            return Err(SettingsError::Interval);
-        }
+        let poll_interval = std::time::Duration::try_from(cli.poll_interval)
+            .ok()
+            .filter(|d| *d >= std::time::Duration::from_secs(1))
+            .ok_or(SettingsError::Interval)?;
         let content_types = if cli.content_type.is_empty() {
             DEFAULT_CONTENT_TYPES.map(str::to_owned).to_vec()
         } else {
@@ -200,8 +201,62 @@ impl Settings {
             public_url,
             ca: cli.ca.clone(),
             content_types,
-            poll_interval: cli.poll_interval,
+            poll_interval,
             webhook: !cli.no_webhook,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cli(dir: &std::path::Path, credential: &str) -> Cli {
+        let path = dir.join("credential");
+        std::fs::write(&path, credential).unwrap();
+        Cli {
+            listen: "127.0.0.1:7060".parse().unwrap(),
+            authority: "https://localhost:8443/".to_owned(),
+            client_id: "11111111-2222-3333-4444-555555555555".to_owned(),
+            credential: path,
+            data_dir: dir.join("data"),
+            activity_api: "https://manage.office.com".to_owned(),
+            public_url: None,
+            ca: None,
+            tls_cert: None,
+            tls_key: None,
+            content_type: Vec::new(),
+            poll_interval: time::Duration::seconds(60),
+            no_webhook: false,
+        }
+    }
+
+    #[test]
+    fn options_are_checked_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = Settings::from_cli(&cli(dir.path(), " the secret \n")).unwrap();
+        assert!(matches!(&settings.credential, AppCredential::Secret(s) if s.expose() == "the secret"));
+        assert_eq!(format!("{:?}", settings.credential), "Secret(…)", "nothing secret in logs");
+        assert_eq!(settings.authority, "https://localhost:8443");
+        assert_eq!(settings.public_url, "http://127.0.0.1:7060");
+        assert_eq!(settings.content_types, ["Audit.AzureActiveDirectory", "Audit.General"]);
+        assert!(settings.webhook);
+
+        let refused = |change: &dyn Fn(&mut Cli)| {
+            let mut options = cli(dir.path(), "s");
+            change(&mut options);
+            Settings::from_cli(&options).unwrap_err()
+        };
+        assert_eq!(refused(&|c| c.client_id = "app".to_owned()), SettingsError::ClientId);
+        assert_eq!(refused(&|c| c.activity_api = "ftp://x".to_owned()), SettingsError::Url("activity-api"));
+        assert_eq!(
+            refused(&|c| c.public_url = Some("http://x/?a=1".to_owned())),
+            SettingsError::Url("public-url")
+        );
+        assert_eq!(refused(&|c| c.poll_interval = time::Duration::ZERO), SettingsError::Interval);
+        let empty = Settings::from_cli(&cli(dir.path(), "\n")).unwrap_err();
+        assert!(matches!(empty, SettingsError::Credential(ref m) if m.ends_with(": empty")), "{empty}");
+        let bad_pem = Settings::from_cli(&cli(dir.path(), "-----BEGIN CERTIFICATE-----\nxx\n")).unwrap_err();
+        assert!(matches!(bad_pem, SettingsError::Credential(_)), "{bad_pem}");
     }
 }

@@ -202,7 +202,7 @@ async fn setup() -> Setup {
         tls_cert: None,
         tls_key: None,
         content_type: Vec::new(),
-        poll_interval: std::time::Duration::from_secs(30),
+        poll_interval: time::Duration::seconds(30),
         no_webhook: false,
     };
     let settings = Settings::from_cli(&cli).unwrap();
