@@ -231,6 +231,53 @@ mod tests {
         }
     }
 
+    #[derive(Debug, clap::Parser)]
+    struct Command {
+        #[command(flatten)]
+        cli: Cli,
+    }
+
+    #[test]
+    fn the_command_line_parses_into_the_options() {
+        use clap::Parser as _;
+        let parsed = Command::try_parse_from([
+            "activity-consumer",
+            "--listen",
+            "127.0.0.1:0",
+            "--authority",
+            "https://localhost:8443",
+            "--client-id",
+            "11111111-2222-3333-4444-555555555555",
+            "--credential",
+            "app.pem",
+            "--poll-interval",
+            "5s",
+            "--content-type",
+            "Audit.General",
+            "--content-type",
+            "DLP.All",
+            "--no-webhook",
+        ])
+        .unwrap();
+        assert_eq!(parsed.cli.poll_interval, time::Duration::seconds(5));
+        assert_eq!(parsed.cli.content_type, ["Audit.General", "DLP.All"]);
+        assert_eq!(parsed.cli.activity_api, "https://manage.office.com");
+        assert!(parsed.cli.no_webhook);
+        let defaults = Command::try_parse_from([
+            "activity-consumer",
+            "--listen",
+            "127.0.0.1:0",
+            "--authority",
+            "https://a",
+            "--client-id",
+            "x",
+            "--credential",
+            "f",
+        ])
+        .unwrap();
+        assert_eq!(defaults.cli.poll_interval, time::Duration::seconds(60));
+    }
+
     #[test]
     fn options_are_checked_once() {
         let dir = tempfile::tempdir().unwrap();
