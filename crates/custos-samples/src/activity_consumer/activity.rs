@@ -221,3 +221,39 @@ fn refusal(status: StatusCode, body: &[u8]) -> ApiError {
     };
     ApiError::Refused { status: status.as_u16(), code: text("code"), message: text("message") }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tenants_token_goes_only_to_its_feed_on_the_apis_origin() {
+        let tokens = TokenClient::builder(custos_client::Credential::client_secret("app", "s"))
+            .authority("https://login.example")
+            .tenant("organizations")
+            .build()
+            .unwrap();
+        let api = ActivityApi::new(tokens, Url::parse("https://feed.example:8443/base").unwrap());
+        let t = "bbbbbbbb-0000-0000-0000-000000000001";
+        for ok in [
+            format!("https://feed.example:8443/base/api/v1.0/{t}/activity/feed/audit/a$b$c"),
+            format!(
+                "https://FEED.example:8443/base/api/v1/{t}/activity/feed/subscriptions/content?nextPage=2"
+            ),
+        ] {
+            assert!(api.is_tenant_url(t, &ok), "{ok}");
+        }
+        for refused in [
+            format!("https://feed.example/base/api/v1.0/{t}/activity/feed/audit/x"),
+            format!("http://feed.example:8443/base/api/v1.0/{t}/activity/feed/audit/x"),
+            format!("https://attacker.example:8443/base/api/v1.0/{t}/activity/feed/audit/x"),
+            format!("https://feed.example:8443/other/api/v1.0/{t}/activity/feed/audit/x"),
+            "https://feed.example:8443/base/api/v1.0/cccccccc-0000-0000-0000-000000000002/activity/feed/audit/x"
+                .to_owned(),
+            format!("https://u:p@feed.example:8443/base/api/v1.0/{t}/activity/feed/audit/x"),
+            "not a url".to_owned(),
+        ] {
+            assert!(!api.is_tenant_url(t, &refused), "{refused}");
+        }
+    }
+}

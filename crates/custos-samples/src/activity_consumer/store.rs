@@ -16,6 +16,10 @@ pub use crate::office365_management::store::OpenError;
 /// The database file's name inside `--data-dir`.
 pub const FILE_NAME: &str = "activity-consumer.db";
 
+/// A blob whose fetch failed this many times is given up (it expired or never existed; the
+/// failures are logged).
+pub const MAX_ATTEMPTS: i64 = 30;
+
 /// A handle on the consumer's database; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -222,12 +226,14 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Blobs whose records are not stored yet, oldest first.
+    /// Blobs whose records are not stored yet and that failed fewer than [`MAX_ATTEMPTS`] times,
+    /// oldest first.
     pub async fn pending(&self, limit: i64) -> Result<Vec<PendingContent>, sqlx::Error> {
         let rows = sqlx::query(
             "SELECT tenant_id, content_id, content_type, content_uri FROM contents
-             WHERE fetched_ms IS NULL ORDER BY seen_ms, content_id LIMIT ?",
+             WHERE fetched_ms IS NULL AND attempts < ? ORDER BY seen_ms, content_id LIMIT ?",
         )
+        .bind(MAX_ATTEMPTS)
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;

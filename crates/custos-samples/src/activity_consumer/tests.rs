@@ -477,3 +477,17 @@ async fn polling_catches_up_what_no_notification_announced() {
     let (_, _, page) = s.call(get_request("/tenants", None)).await;
     assert!(page.contains("&lt;script&gt;x&lt;/script&gt;") && !page.contains("<script>"), "escaped");
 }
+
+#[tokio::test]
+async fn a_blob_that_cannot_be_fetched_is_retried_then_given_up() {
+    let s = setup().await;
+    s.onboard(TENANT_B, "secret-b").await;
+    let body = json!([s.notification(TENANT_B, "blob-gone")]);
+    assert_eq!(s.webhook(Some("secret-b"), &body).await.0, StatusCode::OK);
+    for _ in 0..super::store::MAX_ATTEMPTS {
+        let round = s.state.retrieval.fetch_pending().await.unwrap();
+        assert_eq!((round.fetched, round.failures), (0, 1));
+    }
+    assert!(s.state.retrieval.store.pending(10).await.unwrap().is_empty(), "given up");
+    assert_eq!(s.state.retrieval.fetch_pending().await.unwrap(), super::retrieval::Round::default());
+}
