@@ -8,7 +8,9 @@
 //! - [`office365_management`]: the Office 365 Management Activity API (seed 004): subscriptions,
 //!   content blobs in the common audit schema (`Audit.AzureActiveDirectory` is the tenant's own
 //!   custos log, read through Graph), `NextPageUri` paging, AF errors and webhooks with a durable
-//!   outbox.
+//!   outbox;
+//! - [`activity_consumer`]: the app of seed 004's "Building an app" that consumes that API for
+//!   many tenants (consent onboarding, tenant store, token manager, webhook listener, polling).
 //!
 //! Each sample is an axum [`Router`](axum::Router) behind `custos-guard`; the `custos` binary
 //! serves it (`custos sample <name>`). This crate depends on `custos-core`, `custos-guard`,
@@ -16,6 +18,7 @@
 //! hashing) only: never on the authority, the
 //! directory or custos' own store, which it reaches over HTTP like any client.
 
+pub mod activity_consumer;
 pub mod business_central;
 pub mod common;
 pub mod community_training;

@@ -7,7 +7,7 @@ use crate::output::{OutputFormat, Report, Table};
 use crate::process::{LogFormat, bind_listener, init_logging, shutdown_signal};
 use custos_core::SystemClock;
 use custos_samples::business_central::apps::cli::{self as apps, AppsOutput, CARD_COLUMNS};
-use custos_samples::{Sample, business_central, community_training, office365_management};
+use custos_samples::{Sample, activity_consumer, business_central, community_training, office365_management};
 
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum SampleCommand {
@@ -18,6 +18,10 @@ pub(crate) enum SampleCommand {
     /// Office 365 Management Activity API (seed 004): subscriptions, content blobs, webhooks.
     #[command(name = "office365-management")]
     Office365Management(office365_management::Cli),
+    /// The app of seed 004's "Building an app": consent onboarding, tenant store, token manager,
+    /// webhook listener and polling, consuming the Office 365 Management Activity API.
+    #[command(name = "activity-consumer")]
+    ActivityConsumer(activity_consumer::Cli),
 }
 
 pub(crate) async fn run(command: SampleCommand) -> anyhow::Result<()> {
@@ -33,6 +37,7 @@ pub(crate) async fn run(command: SampleCommand) -> anyhow::Result<()> {
         }
         SampleCommand::CommunityTraining(cli) => community_training::prepare(cli).await?,
         SampleCommand::Office365Management(cli) => office365_management::prepare(cli).await?,
+        SampleCommand::ActivityConsumer(cli) => activity_consumer::prepare(cli).await?,
     };
     let Sample { name, router, listen } = sample;
     let listener = bind_listener(listen.addr, listen.tls_cert.as_deref(), listen.tls_key.as_deref()).await?;
