@@ -116,8 +116,11 @@ impl ActivityApi {
         Ok(format!("Bearer {}", token.secret()))
     }
 
+    /// Sends `request` with `tenant`'s token; a 401 drops that token from the cache, so the next
+    /// request gets a new one (the old was revoked, or its keys rotated).
     async fn send(
         &self,
+        tenant: &str,
         request: reqwest::RequestBuilder,
     ) -> Result<(StatusCode, reqwest::header::HeaderMap, Vec<u8>), ApiError> {
         let transport = |e: reqwest::Error| ApiError::Transport(e.without_url().to_string());
@@ -129,6 +132,9 @@ impl ActivityApi {
                 return Err(ApiError::Malformed("the answer is too large".to_owned()));
             }
             body.extend_from_slice(&chunk);
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            self.tokens.invalidate_for_tenant(tenant, &Target::resource(RESOURCE));
         }
         if !status.is_success() {
             return Err(refusal(status, &body));
@@ -159,7 +165,7 @@ impl ActivityApi {
             .header("Authorization", self.bearer(tenant).await?)
             .header("Content-Type", "application/json")
             .body(body.to_string());
-        match self.send(request).await {
+        match self.send(tenant, request).await {
             Ok(_) => Ok(()),
             Err(ApiError::Refused { code, .. }) if code == "AF20024" => Ok(()),
             Err(error) => Err(error),
@@ -186,7 +192,7 @@ impl ActivityApi {
                 .http_client()
                 .get(url.clone())
                 .header("Authorization", self.bearer(tenant).await?);
-            let (_, headers, body) = self.send(request).await?;
+            let (_, headers, body) = self.send(tenant, request).await?;
             let page: Vec<ContentEntry> = serde_json::from_slice(&body)
                 .map_err(|e| ApiError::Malformed(format!("content listing: {e}")))?;
             entries.extend(page);
@@ -208,7 +214,7 @@ impl ActivityApi {
         }
         let request =
             self.tokens.http_client().get(content_uri).header("Authorization", self.bearer(tenant).await?);
-        let (_, _, body) = self.send(request).await?;
+        let (_, _, body) = self.send(tenant, request).await?;
         serde_json::from_slice(&body).map_err(|e| ApiError::Malformed(format!("content blob: {e}")))
     }
 }

@@ -4,14 +4,12 @@
 //! the records themselves, one row per tenant and record `Id`.
 
 use std::path::Path;
-use std::str::FromStr;
 
-use sqlx::Row;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::migrate::Migrator;
+use sqlx::{Row, SqlitePool};
 
-pub use crate::office365_management::store::OpenError;
+use crate::sqlite_file;
+pub use crate::sqlite_file::OpenError;
 
 /// The database file's name inside `--data-dir`.
 pub const FILE_NAME: &str = "activity-consumer.db";
@@ -87,24 +85,8 @@ pub struct EventRow {
 impl Store {
     /// Opens (creating it if needed) `DIR/activity-consumer.db` and applies the migrations.
     pub async fn open(data_dir: &Path) -> Result<Self, OpenError> {
-        std::fs::create_dir_all(data_dir)
-            .map_err(|source| OpenError::DataDir { path: data_dir.display().to_string(), source })?;
-        let path = data_dir.join(FILE_NAME);
-        let sqlite = |source| OpenError::Sqlite { path: path.display().to_string(), source };
-        let options = SqliteConnectOptions::from_str("sqlite:")
-            .map_err(sqlite)?
-            .filename(&path)
-            .create_if_missing(true)
-            .foreign_keys(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(std::time::Duration::from_secs(5));
-        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await.map_err(sqlite)?;
-        sqlx::migrate!("migrations/activity_consumer")
-            .run(&pool)
-            .await
-            .map_err(|e| sqlite(sqlx::Error::Migrate(Box::new(e))))?;
-        Ok(Self { pool })
+        static MIGRATIONS: Migrator = sqlx::migrate!("migrations/activity_consumer");
+        Ok(Self { pool: sqlite_file::open(data_dir, FILE_NAME, &MIGRATIONS).await? })
     }
 
     /// Stores a tenant, or keeps the one already stored (a second consent keeps its `authId`, so
