@@ -1,7 +1,7 @@
 """Issue 13's first "Done when", end to end: `custos sample office365-management` and `custos sample
 activity-consumer` against the session's custos.
 
-Tenant A registers the consumer as a multi-tenant app (client secret) asking for the Office
+Tenant A registers the consumer as a multi-tenant app (a certificate; a secret for the reader) asking for the Office
 365 Management APIs' ActivityFeed.Read and Graph's AuditLog.Read.All as application permissions; the
 Activity sample reads each tenant's log as that same app. The admins of tenants B and C connect their
 organisation through the consumer's page (`/connect` → custos' consent pages, driven by form posts →
@@ -131,10 +131,13 @@ def test_two_tenants_onboarded_their_changes_delivered_by_webhook_and_nothing_lo
     graph_a.create_service_principal(app["appId"])
     certificate = certificates.generate("activity-consumer-e2e")
     graph_a.add_certificate(app["id"], certificate.manifest_entry(str(uuid.uuid4())))
-    # The code redemption at /common/oauth2/token uses the secret (seed 004's body): custos checks a
-    # certificate assertion's audience against the code's tenant only, never /common's endpoint.
-    credential = tmp_path / "consumer.secret"
-    credential.write_text(graph_a.add_password(app["id"]))
+    # The consumer signs in with the certificate, the code redemption at /common/oauth2/token
+    # included (its assertion is addressed to /common's token endpoint, as MSAL's is); the Activity
+    # sample reads the tenants' logs with a secret of the same app.
+    credential = tmp_path / "consumer.pem"
+    credential.write_text(certificate.cert_pem + certificate.key_pem)
+    reader_secret = tmp_path / "reader.secret"
+    reader_secret.write_text(graph_a.add_password(app["id"]))
 
     tenants: dict[str, tuple[dict, GraphClient, str, str]] = {}
     for name in ("B", "C"):
@@ -144,7 +147,7 @@ def test_two_tenants_onboarded_their_changes_delivered_by_webhook_and_nothing_lo
 
     activity_args = [
         "--listen", f"127.0.0.1:{activity_port}", "--authority", world.public_url, "--ca", world.ca_path,
-        "--data-dir", str(tmp_path / "activity"), "--client-id", app["appId"], "--client-secret-file", str(credential),
+        "--data-dir", str(tmp_path / "activity"), "--client-id", app["appId"], "--client-secret-file", str(reader_secret),
         "--generate-activity", "30", "--blob-interval", "2s", "--include-workload-sign-ins", "--allow-webhook-host", f"localhost:{consumer_port}",
     ]
     consumer_args = [
