@@ -4,8 +4,8 @@ activity-consumer` against the session's custos.
 Tenant A registers the consumer as a multi-tenant app (a certificate; a secret for the reader) asking for the Office
 365 Management APIs' ActivityFeed.Read and Graph's AuditLog.Read.All as application permissions; the
 Activity sample reads each tenant's log as that same app. The admins of tenants B and C connect their
-organisation through the consumer's page (`/connect` → custos' consent pages, driven by form posts →
-`/callback`). Then an app change happens in B and in C, and within 30 s the consumer's store holds the
+organisation through the consumer's page (`/connect` → custos' sign-in and consent pages → `/callback`):
+B's in headless Chromium, C's by form posts. Then an app change happens in B and in C, and within 30 s the consumer's store holds the
 change of each tenant under that tenant only, with generated Audit.General events, delivered by
 webhook. With the consumer down while another change happens in B, nothing is lost: after a restart
 the change arrives (polling or the outbox's retry).
@@ -90,6 +90,35 @@ def _token_request(world: World, tenant: str, client_id: str, certificate) -> No
     assert response.status_code == 200, response.text
 
 
+WAIT_S = 30
+
+
+def _connect_in_chromium(browser, consumer: str, upn: str, password: str) -> str:  # noqa: ANN001
+    """The admin connects their organisation in a real browser: the consumer's home page, its
+    "Connect your organisation" link, custos' sign-in and consent pages, the consumer's callback."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def landed(driver) -> bool:  # noqa: ANN001
+        return driver.current_url.startswith(f"{consumer}/callback")
+
+    browser.get(f"{consumer}/")
+    browser.find_element(By.LINK_TEXT, "Connect your organisation").click()
+    WebDriverWait(browser, WAIT_S).until(lambda d: d.find_elements(By.NAME, "passwd"))
+    assert browser.title == "Sign in to your account", browser.page_source[:2000]
+    browser.find_element(By.NAME, "login").send_keys(upn)
+    browser.find_element(By.NAME, "passwd").send_keys(password)
+    browser.find_element(By.CSS_SELECTOR, "form [type=submit]").click()
+    WebDriverWait(browser, WAIT_S).until(lambda d: landed(d) or d.find_elements(By.NAME, "consent"))
+    if not landed(browser):
+        accept = [b for b in browser.find_elements(By.NAME, "consent") if b.get_attribute("value") == "accept"]
+        assert accept, browser.page_source[:2000]
+        accept[0].click()
+        WebDriverWait(browser, WAIT_S).until(landed)
+    WebDriverWait(browser, WAIT_S).until(lambda d: "is connected" in d.page_source)
+    return browser.page_source
+
+
 def _connect(consumer: str, upn: str, password: str, ca_path: str) -> str:
     """The admin connects their organisation: the consumer's page, custos' consent, the callback."""
     session = requests.Session()
@@ -105,7 +134,7 @@ def _connect(consumer: str, upn: str, password: str, ca_path: str) -> str:
 
 
 def test_two_tenants_onboarded_their_changes_delivered_by_webhook_and_nothing_lost(
-    world: World, tmp_path: Path
+    world: World, tmp_path: Path, chromium
 ) -> None:
     activity_port, consumer_port = custos_server.free_port(), custos_server.free_port()
     activity = f"http://127.0.0.1:{activity_port}"
@@ -161,9 +190,13 @@ def test_two_tenants_onboarded_their_changes_delivered_by_webhook_and_nothing_lo
     db = tmp_path / "consumer" / "activity-consumer.db"
     with _sample("office365-management", activity_args, tmp_path / "activity.log"):
         with _sample("activity-consumer", webhook_only, tmp_path / "consumer.log"):
+            # B's admin uses a real browser; C's is driven by form posts.
             for name, (tenant, _, upn, password) in tenants.items():
-                page = _connect(consumer, upn, password, world.ca_path)
-                assert tenant["id"] in page, name
+                if name == "B":
+                    page = _connect_in_chromium(chromium, consumer, upn, password)
+                else:
+                    page = _connect(consumer, upn, password, world.ca_path)
+                assert tenant["id"] in page and "Audit.AzureActiveDirectory: subscribed" in page, name
             marks = {}
             for name, (tenant, graph, _, _) in tenants.items():
                 marks[name] = f"changed-in-{name}-{uuid.uuid4().hex[:8]}"
