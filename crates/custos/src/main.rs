@@ -43,7 +43,8 @@ enum Command {
     Gateway(gateway::GatewayArgs),
     /// Serve the managed-identity token protocols (App Service, IMDS) beside a workload.
     Agent(agent::AgentArgs),
-    /// Run a sample protected API (Business Central- or Community Training-style).
+    /// Run a sample: a protected API (Business Central, Community Training, Office 365 Management
+    /// Activity) or the Activity API's consumer app.
     #[command(subcommand)]
     Sample(sample::SampleCommand),
     #[command(flatten)]
