@@ -37,6 +37,38 @@ impl ServeArgs {
     }
 }
 
+/// `[--tls-cert F --tls-key F]`: plain HTTP unless both are given. Flattened into the Activity
+/// API's and the consumer's options; [`ServeArgs`] declares its own pair, because BC flattens it
+/// as an `Option` and clap does not count a nested flatten towards that group's presence.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct TlsArgs {
+    /// PEM certificate chain: serve HTTPS instead of plain HTTP.
+    #[arg(long, env = "CUSTOS_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, env = "CUSTOS_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+}
+
+impl TlsArgs {
+    /// Where to listen: `addr`, with these files.
+    pub fn listen(&self, addr: SocketAddr) -> Listen {
+        Listen { addr, tls_cert: self.tls_cert.clone(), tls_key: self.tls_key.clone() }
+    }
+
+    /// `https` with a certificate, else `http`: the scheme of the default public URL.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls_cert.is_some() { "https" } else { "http" }
+    }
+}
+
+/// An absolute `http(s)` URL with a host and no query (an option naming a server), else `None`.
+pub(crate) fn http_url(raw: &str) -> Option<reqwest::Url> {
+    let url = reqwest::Url::parse(raw.trim()).ok()?;
+    let usable = matches!(url.scheme(), "http" | "https") && url.host().is_some() && url.query().is_none();
+    usable.then_some(url)
+}
+
 /// Where a sample listens: the address and, for HTTPS, the certificate chain and key files.
 #[derive(Debug, Clone)]
 pub struct Listen {

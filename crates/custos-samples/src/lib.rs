@@ -25,4 +25,4 @@ pub mod community_training;
 pub mod office365_management;
 pub mod sqlite_file;
 
-pub use common::{Listen, Sample, ServeArgs};
+pub use common::{Listen, Sample, ServeArgs, TlsArgs};

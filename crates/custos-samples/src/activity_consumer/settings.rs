@@ -8,7 +8,7 @@ use custos_core::Secret;
 use custos_core::duration::parse_duration;
 use reqwest::Url;
 
-use crate::Listen;
+use crate::{Listen, TlsArgs};
 
 /// The content types the consumer subscribes to when none are given.
 pub const DEFAULT_CONTENT_TYPES: [&str; 2] = ["Audit.AzureActiveDirectory", "Audit.General"];
@@ -44,12 +44,9 @@ pub struct Cli {
     /// Extra trust anchor (PEM) for the authority and the Activity API.
     #[arg(long, env = "CUSTOS_CA")]
     pub ca: Option<PathBuf>,
-    /// PEM certificate chain: serve HTTPS instead of plain HTTP.
-    #[arg(long, env = "CUSTOS_TLS_CERT", requires = "tls_key")]
-    pub tls_cert: Option<PathBuf>,
-    /// PEM private key for --tls-cert.
-    #[arg(long, env = "CUSTOS_TLS_KEY", requires = "tls_cert")]
-    pub tls_key: Option<PathBuf>,
+    /// `--tls-cert`, `--tls-key`.
+    #[command(flatten)]
+    pub tls: TlsArgs,
     /// Content types to subscribe to for every tenant (repeatable; default
     /// Audit.AzureActiveDirectory and Audit.General).
     #[arg(long, value_name = "TYPE")]
@@ -158,11 +155,7 @@ pub struct Settings {
 }
 
 fn http_url(option: &'static str, raw: &str) -> Result<Url, SettingsError> {
-    let url = Url::parse(raw.trim()).map_err(|_| SettingsError::Url(option))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() || url.query().is_some() {
-        return Err(SettingsError::Url(option));
-    }
-    Ok(url)
+    crate::common::http_url(raw).ok_or(SettingsError::Url(option))
 }
 
 fn trimmed(url: &Url) -> String {
@@ -174,7 +167,7 @@ impl Settings {
     pub fn from_cli(cli: &Cli) -> Result<Self, SettingsError> {
         let authority = http_url("authority", &cli.authority)?;
         let activity_api = http_url("activity-api", &cli.activity_api)?;
-        let scheme = if cli.tls_cert.is_some() { "https" } else { "http" };
+        let scheme = cli.tls.scheme();
         let public_url = match &cli.public_url {
             Some(raw) => trimmed(&http_url("public-url", raw)?),
             None => format!("{scheme}://{}", cli.listen),
@@ -192,7 +185,7 @@ impl Settings {
             cli.content_type.clone()
         };
         Ok(Self {
-            listen: Listen { addr: cli.listen, tls_cert: cli.tls_cert.clone(), tls_key: cli.tls_key.clone() },
+            listen: cli.tls.listen(cli.listen),
             data_dir: cli.data_dir.clone(),
             authority: trimmed(&authority),
             client_id: cli.client_id.clone(),
@@ -223,8 +216,7 @@ mod tests {
             activity_api: "https://manage.office.com".to_owned(),
             public_url: None,
             ca: None,
-            tls_cert: None,
-            tls_key: None,
+            tls: TlsArgs::default(),
             content_type: Vec::new(),
             poll_interval: time::Duration::seconds(60),
             no_webhook: false,

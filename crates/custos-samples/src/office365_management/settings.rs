@@ -7,7 +7,7 @@ use custos_core::duration::parse_duration;
 
 use super::auth::Trust;
 use super::feed::PublicBase;
-use crate::Listen;
+use crate::{Listen, TlsArgs};
 
 /// `custos sample office365-management` options.
 #[derive(Debug, Clone, clap::Args)]
@@ -25,12 +25,9 @@ pub struct Cli {
     /// Extra trust anchor (PEM) for the authority and Graph.
     #[arg(long, env = "CUSTOS_CA")]
     pub ca: Option<PathBuf>,
-    /// PEM certificate chain: serve HTTPS instead of plain HTTP.
-    #[arg(long, env = "CUSTOS_TLS_CERT", requires = "tls_key")]
-    pub tls_cert: Option<PathBuf>,
-    /// PEM private key for --tls-cert.
-    #[arg(long, env = "CUSTOS_TLS_KEY", requires = "tls_cert")]
-    pub tls_key: Option<PathBuf>,
+    /// `--tls-cert`, `--tls-key`.
+    #[command(flatten)]
+    pub tls: TlsArgs,
     /// The API's URL as clients reach it: the origin of contentUri and NextPageUri
     /// (default: http(s)://LISTEN).
     #[arg(long)]
@@ -141,11 +138,7 @@ pub struct Settings {
 }
 
 fn http_url(option: &'static str, raw: &str) -> Result<reqwest::Url, SettingsError> {
-    let url = reqwest::Url::parse(raw.trim()).map_err(|_| SettingsError::Url(option))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() || url.query().is_some() {
-        return Err(SettingsError::Url(option));
-    }
-    Ok(url)
+    crate::common::http_url(raw).ok_or(SettingsError::Url(option))
 }
 
 fn is_loopback(url: &reqwest::Url) -> bool {
@@ -159,7 +152,7 @@ impl Settings {
     /// Checks every option.
     pub fn from_cli(cli: &Cli) -> Result<Self, SettingsError> {
         let authority = http_url("authority", &cli.authority)?;
-        let scheme = if cli.tls_cert.is_some() { "https" } else { "http" };
+        let scheme = cli.tls.scheme();
         let public = match &cli.public_url {
             Some(raw) => http_url("public-url", raw)?.to_string(),
             None if cli.listen.port() == 0 => return Err(SettingsError::PublicUrlNeeded),
@@ -195,7 +188,7 @@ impl Settings {
             (Some(_), None, None) => return Err(SettingsError::CredentialWithoutClient),
         };
         Ok(Self {
-            listen: Listen { addr: cli.listen, tls_cert: cli.tls_cert.clone(), tls_key: cli.tls_key.clone() },
+            listen: cli.tls.listen(cli.listen),
             data_dir: cli.data_dir.clone(),
             trust: Trust {
                 authority: authority.as_str().trim_end_matches('/').to_owned(),
