@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 import requests
 
+import browser_sign_in
 import certificates
 import custos_server
 import sign_in_driver
@@ -90,32 +91,16 @@ def _token_request(world: World, tenant: str, client_id: str, certificate) -> No
     assert response.status_code == 200, response.text
 
 
-WAIT_S = 30
-
-
 def _connect_in_chromium(browser, consumer: str, upn: str, password: str) -> str:  # noqa: ANN001
     """The admin connects their organisation in a real browser: the consumer's home page, its
     "Connect your organisation" link, custos' sign-in and consent pages, the consumer's callback."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    def landed(driver) -> bool:  # noqa: ANN001
-        return driver.current_url.startswith(f"{consumer}/callback")
-
     browser.get(f"{consumer}/")
     browser.find_element(By.LINK_TEXT, "Connect your organisation").click()
-    WebDriverWait(browser, WAIT_S).until(lambda d: d.find_elements(By.NAME, "passwd"))
-    assert browser.title == "Sign in to your account", browser.page_source[:2000]
-    browser.find_element(By.NAME, "login").send_keys(upn)
-    browser.find_element(By.NAME, "passwd").send_keys(password)
-    browser.find_element(By.CSS_SELECTOR, "form [type=submit]").click()
-    WebDriverWait(browser, WAIT_S).until(lambda d: landed(d) or d.find_elements(By.NAME, "consent"))
-    if not landed(browser):
-        accept = [b for b in browser.find_elements(By.NAME, "consent") if b.get_attribute("value") == "accept"]
-        assert accept, browser.page_source[:2000]
-        accept[0].click()
-        WebDriverWait(browser, WAIT_S).until(landed)
-    WebDriverWait(browser, WAIT_S).until(lambda d: "is connected" in d.page_source)
+    browser_sign_in.sign_in_and_consent(browser, upn, password, lambda d: d.current_url.startswith(f"{consumer}/callback"))
+    WebDriverWait(browser, browser_sign_in.WAIT_S).until(lambda d: "is connected" in d.page_source)
     return browser.page_source
 
 

@@ -16,6 +16,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+import browser_sign_in
 from interactive import SCOPE_VALUE, WEB_REDIRECT, Interactive
 
 WAIT_S = 30
@@ -49,17 +50,8 @@ def test_a_person_signs_in_and_consents_in_chromium(interactive: Interactive, br
     )
     flow = app.initiate_auth_code_flow([i.scope], redirect_uri=WEB_REDIRECT, prompt="login")
     browser.get(flow["auth_uri"])
-    assert browser.title == "Sign in to your account", browser.page_source[:2000]
-    browser.find_element(By.NAME, "login").send_keys(i.upn)
-    browser.find_element(By.NAME, "passwd").send_keys(i.password)
-    browser.find_element(By.CSS_SELECTOR, "form [type=submit]").click()
-    WebDriverWait(browser, WAIT_S).until(lambda d: _landed(d) or d.find_elements(By.NAME, "consent"))
-    if not _landed(browser):
-        # The consent page (unless this user consented in an earlier test).
-        accept = [b for b in browser.find_elements(By.NAME, "consent") if b.get_attribute("value") == "accept"]
-        assert accept, browser.page_source[:2000]
-        accept[0].click()
-        WebDriverWait(browser, WAIT_S).until(_landed)
+    # The consent page comes unless this user consented in an earlier test.
+    browser_sign_in.sign_in_and_consent(browser, i.upn, i.password, _landed)
     answer = {k: v[0] for k, v in parse_qs(urlsplit(browser.current_url).query).items()}
     assert answer.get("state") == flow["state"] and "code" in answer, browser.current_url
     result = app.acquire_token_by_auth_code_flow(flow, answer)

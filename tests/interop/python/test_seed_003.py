@@ -23,9 +23,8 @@ import jwt
 import msal
 import pytest
 import requests
-from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
+import browser_sign_in
 import custos_server
 import sign_in_driver
 from children import logged_child, wait_for_log
@@ -36,7 +35,6 @@ from world import World
 ROLE = "S2SAppRole"
 SCOPE = "access_as_user"
 READY_PATTERN = re.compile(r"community-training sample listening on http://127\.0\.0\.1:(\d+)")
-WAIT_S = 30
 
 
 @dataclass(frozen=True)
@@ -153,16 +151,7 @@ def test_a_person_signs_in_in_chromium_then_refreshes(world: World, seed003: See
     person = _person(world)
     browser = chromium
     browser.get(f"{seed003.url}/ExternalAuthentication/Login")
-    assert browser.title == "Sign in to your account", browser.page_source[:2000]
-    browser.find_element(By.NAME, "login").send_keys(person.upn)
-    browser.find_element(By.NAME, "passwd").send_keys(person.password)
-    browser.find_element(By.CSS_SELECTOR, "form [type=submit]").click()
-    WebDriverWait(browser, WAIT_S).until(lambda d: _landed(seed003)(d) or d.find_elements(By.NAME, "consent"))
-    if not _landed(seed003)(browser):
-        accept = [b for b in browser.find_elements(By.NAME, "consent") if b.get_attribute("value") == "accept"]
-        assert accept, browser.page_source[:2000]
-        accept[0].click()
-        WebDriverWait(browser, WAIT_S).until(_landed(seed003))
+    browser_sign_in.sign_in_and_consent(browser, person.upn, person.password, _landed(seed003))
     assert "Signed in" in browser.page_source
     landed = {k: v[0] for k, v in parse_qs(urlsplit(browser.current_url).fragment).items()}
     assert set(landed) == {"AccessToken", "RefreshToken", "ExpiresIn"}, browser.current_url
