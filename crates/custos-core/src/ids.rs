@@ -72,6 +72,20 @@ pub const GRAPH_APP_ID: AppId = AppId(Uuid::from_u128(0x00000003_0000_0000_c000_
 /// The identifier URI of the directory API.
 pub const GRAPH_IDENTIFIER_URI: &str = "https://graph.microsoft.com";
 
+/// The admin portal's client id: the Azure portal's, as Entra's first-party clients keep theirs.
+pub const PORTAL_APP_ID: AppId = AppId(Uuid::from_u128(0xc44b4083_3bb0_49c1_b47d_974e53cbdf3c));
+
+/// The directory API's delegated permissions the admin portal asks for (Microsoft Graph's values).
+pub const PORTAL_SCOPES: &[&str] = &[
+    "Application.ReadWrite.All",
+    "AppRoleAssignment.ReadWrite.All",
+    "Directory.ReadWrite.All",
+    "DelegatedPermissionGrant.ReadWrite.All",
+    "RoleManagement.ReadWrite.Directory",
+    "User.ReadWrite.All",
+    "AuditLog.Read.All",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -36,6 +36,29 @@ pub(crate) async fn installation_admin(
     Ok(caller)
 }
 
+/// The caller and the tenant `key` names, when the caller administers the installation or,
+/// signed in as a Global Administrator, that tenant. An app-only caller of another tenant never
+/// qualifies (only the home tenant's directory API defines `Custos.Admin`). A tenant the caller
+/// may not see is a 403, whether it exists or not.
+pub(crate) async fn tenant_admin(
+    state: &DirectoryState,
+    auth: &Authed,
+    key: String,
+) -> Result<(crate::auth::Caller, custos_core::model::Tenant), GraphError> {
+    let caller = auth.require(Permission::Admin)?.clone();
+    let home = state.store.tenants().await?.first().map(|t| t.id);
+    if home == Some(caller.tenant_id) {
+        return Ok((caller, tenant_by_key(state, key).await?));
+    }
+    match tenant_by_key(state, key).await {
+        Ok(tenant) if tenant.id == caller.tenant_id && caller.scopes.is_some() => Ok((caller, tenant)),
+        _ => {
+            tracing::info!(app_id = %caller.app_id, tenant = %caller.tenant_id, "admin API refused: another tenant");
+            Err(GraphError::Forbidden)
+        }
+    }
+}
+
 /// `GET /admin/v1/tenants`
 pub(crate) async fn list_tenants(
     State(state): State<DirectoryState>,
@@ -52,8 +75,7 @@ pub(crate) async fn get_tenant(
     auth: Authed,
     GraphPath(key): GraphPath<String>,
 ) -> Result<Json<Value>, GraphError> {
-    installation_admin(&state, &auth).await?;
-    let tenant = tenant_by_key(&state, key).await?;
+    let (_, tenant) = tenant_admin(&state, &auth, key).await?;
     Ok(Json(shapes::tenant(&tenant)))
 }
 
@@ -76,8 +98,7 @@ pub(crate) async fn get_settings(
     auth: Authed,
     GraphPath(key): GraphPath<String>,
 ) -> Result<Json<TenantSettings>, GraphError> {
-    installation_admin(&state, &auth).await?;
-    let tenant = tenant_by_key(&state, key).await?;
+    let (_, tenant) = tenant_admin(&state, &auth, key).await?;
     Ok(Json(state.store.tenant_settings(tenant.id).await?))
 }
 
@@ -90,14 +111,13 @@ pub(crate) async fn patch_settings(
     GraphPath(key): GraphPath<String>,
     body: Result<JsonBody, GraphError>,
 ) -> Result<Json<TenantSettings>, GraphError> {
-    let caller = installation_admin(&state, &auth).await?;
+    let (caller, tenant) = tenant_admin(&state, &auth, key).await?;
     let mut body = body?.required()?.only(&[
         settings::ASSERTION_REPLAY,
         settings::ALLOW_USER_CONSENT,
         settings::ALLOW_PASSWORD_GRANT,
         settings::LOG_RETENTION_DAYS,
     ])?;
-    let tenant = tenant_by_key(&state, key).await?;
     let mut current = state.store.tenant_settings(tenant.id).await?;
     let before = current;
     let replay: Option<String> = body.take(settings::ASSERTION_REPLAY, SETTINGS_RESOURCE)?;
@@ -165,6 +185,17 @@ pub(crate) async fn create_tenant(
         }
         ProvisionError::Store(e) => GraphError::storage(e),
     })?;
+    let portal = crate::portal_app::ensure_portal_in(
+        state.store.as_ref(),
+        &context,
+        provisioned.tenant.id,
+        &state.public_url,
+    )
+    .await;
+    if let Err(e) = portal {
+        // The tenant is usable without it; the next server start registers it.
+        tracing::warn!(tenant = %provisioned.tenant.id, error = %e, "cannot register the portal in the new tenant");
+    }
     tracing::info!(by = %caller.app_id, tenant = %provisioned.tenant.id, "tenant created through the admin API");
     let mut body = shapes::tenant(&provisioned.tenant);
     body["adminClientId"] = json!(provisioned.admin_app_id);

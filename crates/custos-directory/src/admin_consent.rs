@@ -2,10 +2,10 @@
 //! consent does, for scripts: for the application `appId` (registered in the tenant, or a
 //! multi-tenant application of another tenant), [`crate::consent`] writes in the tenant the
 //! client's service principal, the `AllPrincipals` delegated grants and the app role assignments
-//! for everything its `requiredResourceAccess` asks. Installation admins only (`Custos.Admin`).
+//! for everything its `requiredResourceAccess` asks. For the tenant's admins ([`crate::admin::tenant_admin`]).
 
 use crate::DirectoryState;
-use crate::admin::{installation_admin, tenant_by_key};
+use crate::admin::tenant_admin;
 use crate::auth::Authed;
 use crate::body::{GraphPath, JsonBody, invalid_value};
 use crate::consent::{self, ConsentError, Grantee};
@@ -33,10 +33,9 @@ pub(crate) async fn grant(
     GraphPath(key): GraphPath<String>,
     body: Result<JsonBody, GraphError>,
 ) -> Result<Json<Value>, GraphError> {
-    let caller = installation_admin(&state, &auth).await?;
+    let (caller, tenant) = tenant_admin(&state, &auth, key).await?;
     let mut body = body?.required()?.only(&["appId"])?;
     let app_id: AppId = body.take("appId", RESOURCE)?.ok_or_else(|| invalid_value("appId", RESOURCE))?;
-    let tenant = tenant_by_key(&state, key).await?;
     let store = state.store.as_ref();
     let client = consent::registration_for(store, tenant.id, app_id)
         .await?

@@ -154,6 +154,13 @@ const DIRECTORY_SCOPES: &[(Uuid, &str, ScopeConsent, &str, &str)] = &[
         "Manage all delegated permission grants",
         "Allows the app to manage permission grants for delegated permissions exposed by any API (including Microsoft Graph), on behalf of the signed in user.",
     ),
+    (
+        uuid!("e4c9e354-4dc5-45b8-9e7c-e1393b0b1a20"),
+        "AuditLog.Read.All",
+        ScopeConsent::Admin,
+        "Read audit log data",
+        "Allows the app to read and query your audit log activities, on behalf of the signed-in user.",
+    ),
 ];
 
 /// The directory API's delegated permissions.
@@ -202,10 +209,10 @@ pub fn office_management_application(tenant: TenantId, now: OffsetDateTime) -> A
     app
 }
 
-/// Whether `app_id` is a built-in resource: not addressable under `applications`, its service
-/// principal neither deleted nor disabled.
+/// Whether `app_id` is built in (the directory API, the Office 365 Management APIs, the portal):
+/// not addressable under `applications`, its service principal neither deleted nor disabled.
 pub fn is_built_in(app_id: AppId) -> bool {
-    app_id == GRAPH_APP_ID || app_id == OFFICE_MANAGEMENT_APP_ID
+    app_id == GRAPH_APP_ID || app_id == OFFICE_MANAGEMENT_APP_ID || app_id == custos_core::ids::PORTAL_APP_ID
 }
 
 /// Brings every tenant's built-in resources up to date (see the module docs). Returns how many

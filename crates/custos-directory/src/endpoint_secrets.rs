@@ -13,7 +13,7 @@
 //! [`EndpointSecrets`] seam.
 
 use crate::DirectoryState;
-use crate::admin::{installation_admin, tenant_by_key};
+use crate::admin::tenant_admin;
 use crate::auth::Authed;
 use crate::body::{GraphPath, JsonBody};
 use crate::error::GraphError;
@@ -128,9 +128,8 @@ pub(crate) async fn create(
     GraphPath((key, id)): GraphPath<(String, String)>,
     body: Result<JsonBody, GraphError>,
 ) -> Result<(StatusCode, NoStore<Json<Value>>), GraphError> {
-    let caller = installation_admin(&state, &auth).await?;
+    let (caller, tenant) = tenant_admin(&state, &auth, key).await?;
     let days = days(body?)?;
-    let tenant = tenant_by_key(&state, key).await?;
     let (app, sp) = identity(&state, tenant.id, &id).await?;
     let audit = crate::audit::context(&state, &caller).await;
     let issued = state.endpoint_secrets.create(&app, &sp, days, &audit).await.map_err(|e| failure(&id, e))?;
@@ -159,8 +158,7 @@ pub(crate) async fn remove(
     auth: Authed,
     GraphPath((key, id)): GraphPath<(String, String)>,
 ) -> Result<StatusCode, GraphError> {
-    let caller = installation_admin(&state, &auth).await?;
-    let tenant = tenant_by_key(&state, key).await?;
+    let (caller, tenant) = tenant_admin(&state, &auth, key).await?;
     let (app, sp) = identity(&state, tenant.id, &id).await?;
     let audit = crate::audit::context(&state, &caller).await;
     if !state.endpoint_secrets.remove(&app, &audit).await.map_err(|e| failure(&id, e))? {

@@ -7,11 +7,11 @@
 //!
 //! Graph routes need `Application.Read.All` (or a role implying it) to read and
 //! `Application.ReadWrite.All` to write, as `addPassword` does; the admin routes need the
-//! installation admin, as the rest of the managed identity API. The operations themselves are in
+//! tenant's admin, as the rest of the managed identity API. The operations themselves are in
 //! [`crate::federated_credentials`].
 
 use crate::DirectoryState;
-use crate::admin::{installation_admin, tenant_by_key};
+use crate::admin::tenant_admin;
 use crate::auth::{Authed, Permission};
 use crate::body::{GraphPath, JsonBody};
 use crate::error::GraphError;
@@ -49,8 +49,7 @@ impl OwnerPath {
     async fn resolve(&self, state: &DirectoryState, auth: &Authed, write: bool) -> Result<Owner, GraphError> {
         let unparsable = || GraphError::Malformed("The request URL could not be parsed.".to_owned());
         if let Some(tenant) = &self.tenant {
-            installation_admin(state, auth).await?;
-            let tenant = tenant_by_key(state, tenant.clone()).await?;
+            let (_, tenant) = tenant_admin(state, auth, tenant.clone()).await?;
             let key = self.id.clone().ok_or_else(unparsable)?;
             let sp = managed_identities::find(state, tenant.id, &key).await?;
             let app = state.store.application_by_app_id(tenant.id, sp.app_id).await?.ok_or_else(|| {

@@ -43,6 +43,7 @@ mod organization;
 mod passwords;
 mod permission_grants;
 mod permissions;
+pub mod portal_app;
 mod privileged;
 mod proof;
 pub mod provision;

@@ -12,7 +12,7 @@
 //! `oid` of its tokens) or its appId (the client id).
 
 use crate::DirectoryState;
-use crate::admin::{installation_admin, tenant_by_key};
+use crate::admin::tenant_admin;
 use crate::audit;
 use crate::body::{GraphPath, JsonBody, invalid_value};
 use crate::error::GraphError;
@@ -67,8 +67,7 @@ pub(crate) async fn list(
     auth: crate::auth::Authed,
     GraphPath(key): GraphPath<String>,
 ) -> Result<Json<Value>, GraphError> {
-    installation_admin(&state, &auth).await?;
-    let tenant = tenant_by_key(&state, key).await?;
+    let (_, tenant) = tenant_admin(&state, &auth, key).await?;
     let principals = state.store.service_principals(tenant.id).await?;
     let value: Vec<Value> = principals.iter().filter(|sp| is_managed_identity(sp)).map(shape).collect();
     Ok(Json(json!({ "value": value })))
@@ -80,8 +79,7 @@ pub(crate) async fn get(
     auth: crate::auth::Authed,
     GraphPath((key, id)): GraphPath<(String, String)>,
 ) -> Result<Json<Value>, GraphError> {
-    installation_admin(&state, &auth).await?;
-    let tenant = tenant_by_key(&state, key).await?;
+    let (_, tenant) = tenant_admin(&state, &auth, key).await?;
     Ok(Json(shape(&find(&state, tenant.id, &id).await?)))
 }
 
@@ -94,7 +92,7 @@ pub(crate) async fn create(
     GraphPath(key): GraphPath<String>,
     body: Result<JsonBody, GraphError>,
 ) -> Result<(StatusCode, Json<Value>), GraphError> {
-    let caller = installation_admin(&state, &auth).await?;
+    let (caller, tenant) = tenant_admin(&state, &auth, key).await?;
     let mut body = body?.required()?.only(&["displayName"])?;
     let name: String =
         body.take("displayName", RESOURCE)?.ok_or_else(|| invalid_value("displayName", RESOURCE))?;
@@ -102,7 +100,6 @@ pub(crate) async fn create(
     if name.is_empty() || name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
         return Err(invalid_value("displayName", RESOURCE));
     }
-    let tenant = tenant_by_key(&state, key).await?;
     let now = state.clock.now();
     let app = Application::new(tenant.id, AppId::new_random(), name.clone(), now);
     let sp = ServicePrincipal {
@@ -139,8 +136,7 @@ pub(crate) async fn delete(
     auth: crate::auth::Authed,
     GraphPath((key, id)): GraphPath<(String, String)>,
 ) -> Result<StatusCode, GraphError> {
-    let caller = installation_admin(&state, &auth).await?;
-    let tenant = tenant_by_key(&state, key).await?;
+    let (caller, tenant) = tenant_admin(&state, &auth, key).await?;
     let sp = find(&state, tenant.id, &id).await?;
     let context = audit::context(&state, &caller).await;
     let detail =
@@ -173,7 +169,7 @@ pub(crate) async fn add_credential(
     GraphPath((key, id)): GraphPath<(String, String)>,
     body: Result<JsonBody, GraphError>,
 ) -> Result<(StatusCode, Json<Value>), GraphError> {
-    let caller = installation_admin(&state, &auth).await?;
+    let (caller, tenant) = tenant_admin(&state, &auth, key).await?;
     let mut body = body?.required()?.only(&["key", "displayName"])?;
     let certificate: String = body.take("key", RESOURCE)?.ok_or_else(|| invalid_value("key", RESOURCE))?;
     let display_name: Option<String> = body.take::<Option<String>>("displayName", RESOURCE)?.flatten();
@@ -183,7 +179,6 @@ pub(crate) async fn add_credential(
         "key": certificate,
         "displayName": display_name,
     }))?;
-    let tenant = tenant_by_key(&state, key).await?;
     let sp = find(&state, tenant.id, &id).await?;
     let app = state.store.application_by_app_id(tenant.id, sp.app_id).await?.ok_or_else(|| {
         tracing::warn!(tenant = %tenant.id, app_id = %sp.app_id, "managed identity without its application");

@@ -5,8 +5,9 @@
 //! - a **delegated** token (a signed-in user) needs one of the route's delegated permissions in
 //!   its `scp` *and* the user must hold a directory role that allows the action (reads are open
 //!   to every member user, as Entra's default user permissions are). The token's `roles` are
-//!   never read as application permissions for a delegated token, and custos' own admin API is
-//!   never open to one.
+//!   never read as application permissions for a delegated token. custos' own admin API is open
+//!   to a signed-in Global Administrator through `Directory.ReadWrite.All` (the portal's way in);
+//!   which tenants they reach is [`crate::admin`]'s rule.
 
 use crate::error::GraphError;
 use custos_core::users::{
@@ -61,7 +62,8 @@ pub(crate) enum Permission {
     WriteGrants,
     /// Read the audit and sign-in logs (refused with Graph's `Authentication_MSGraphPermissionMissing`).
     ReadAuditLogs,
-    /// custos' own admin API (application permission only).
+    /// custos' own admin API: `Custos.Admin`, or a Global Administrator's
+    /// `Directory.ReadWrite.All`.
     Admin,
 }
 
@@ -75,6 +77,7 @@ const CONSENT_ADMINS: &[Uuid] = &[
     CLOUD_APPLICATION_ADMINISTRATOR,
 ];
 const USER_ADMINS: &[Uuid] = &[GLOBAL_ADMINISTRATOR];
+const TENANT_ADMINS: &[Uuid] = &[GLOBAL_ADMINISTRATOR];
 /// Entra also lets Global Reader, Reports Reader and the security roles read the logs; custos
 /// has only the Global Administrator of these.
 const LOG_READERS: &[Uuid] = &[GLOBAL_ADMINISTRATOR];
@@ -125,8 +128,7 @@ impl Permission {
         }
     }
 
-    /// Delegated permissions (`scp`) that grant the route to a signed-in user; empty for
-    /// custos' admin API.
+    /// Delegated permissions (`scp`) that grant the route to a signed-in user.
     pub(crate) fn scopes(self) -> &'static [&'static str] {
         use roles::*;
         match self {
@@ -140,7 +142,7 @@ impl Permission {
                 APPLICATION_READ_ALL,
                 APPLICATION_READ_WRITE_ALL,
             ],
-            Self::Admin => &[],
+            Self::Admin => &[DIRECTORY_READ_WRITE_ALL],
             // Graph's delegated permissions carry the same names as its application ones.
             other => other.app_roles(),
         }
@@ -161,7 +163,7 @@ impl Permission {
             Self::WriteDirectoryRoles => Some(ROLE_ADMINS),
             Self::WriteGrants => Some(CONSENT_ADMINS),
             Self::ReadAuditLogs => Some(LOG_READERS),
-            Self::Admin => Some(&[]),
+            Self::Admin => Some(TENANT_ADMINS),
         }
     }
 
@@ -225,7 +227,10 @@ mod tests {
         assert!(!Permission::ReadUsers.allows_user(&strings(&["User.Read"]), &[]));
         assert!(Permission::ReadUsers.allows_user(&strings(&["User.Read.All"]), &[]));
         let everything = strings(&[roles::CUSTOS_ADMIN, roles::USER_READ_WRITE_ALL]);
-        assert!(!Permission::Admin.allows_user(&everything, &[GLOBAL_ADMINISTRATOR]));
+        assert!(!Permission::Admin.allows_user(&everything, &[GLOBAL_ADMINISTRATOR]), "roles are not scopes");
+        let directory = strings(&[roles::DIRECTORY_READ_WRITE_ALL]);
+        assert!(Permission::Admin.allows_user(&directory, &[GLOBAL_ADMINISTRATOR]));
+        assert!(!Permission::Admin.allows_user(&directory, &[APPLICATION_ADMINISTRATOR]));
         assert!(!Permission::WriteUsers.allows_user(&everything, &[APPLICATION_ADMINISTRATOR]));
         assert!(Permission::WriteUsers.allows_user(&everything, &[GLOBAL_ADMINISTRATOR]));
     }

@@ -6,7 +6,6 @@
 //! and readable like any other).
 
 use crate::error::GraphError;
-use custos_core::ids::GRAPH_APP_ID;
 use custos_core::model::{Application, ServicePrincipal, ServicePrincipalType, Tenant};
 use custos_core::{AppId, ObjectId, TenantId};
 use custos_store::Store;
@@ -27,8 +26,8 @@ pub(crate) async fn tenant(store: &dyn Store, id: TenantId) -> Result<Tenant, Gr
     store.tenant(id).await?.ok_or_else(|| GraphError::NotFound(id.to_string()))
 }
 
-/// Whether an application is visible under `applications`: neither the built-in directory API
-/// nor the application behind a managed identity.
+/// Whether an application is visible under `applications`: neither built in
+/// ([`crate::builtins::is_built_in`]) nor the application behind a managed identity.
 pub(crate) async fn is_listed(store: &dyn Store, app: &Application) -> Result<bool, GraphError> {
     if crate::builtins::is_built_in(app.app_id) {
         return Ok(false);
@@ -48,10 +47,9 @@ pub(crate) async fn listed_applications(
         .into_iter()
         .filter(|sp| sp.service_principal_type == ServicePrincipalType::ManagedIdentity)
         .map(|sp| sp.app_id)
-        .chain([GRAPH_APP_ID, crate::builtins::OFFICE_MANAGEMENT_APP_ID])
         .collect();
     let mut apps = store.applications(tenant).await?;
-    apps.retain(|app| !hidden.contains(&app.app_id));
+    apps.retain(|app| !hidden.contains(&app.app_id) && !crate::builtins::is_built_in(app.app_id));
     Ok(apps)
 }
 

@@ -5,8 +5,10 @@
 mod common;
 
 use common::{AssertGraphError, BASE, Harness, audit};
+use custos_core::TenantId;
 use custos_core::ids::GRAPH_APP_ID;
 use custos_core::users::{APPLICATION_ADMINISTRATOR, GLOBAL_ADMINISTRATOR};
+use custos_directory::Caller;
 use http::StatusCode;
 use serde_json::json;
 
@@ -92,12 +94,58 @@ async fn a_delegated_caller_needs_both_the_scope_and_an_admin_role() {
     let path = format!("/v1.0/servicePrincipals/{}/appRoleAssignedTo", graph_sp.id);
     h.post(&path, "alice-assign", grant).await.error(StatusCode::FORBIDDEN, "Authorization_RequestDenied");
 
-    // Global Administrator with every scope still never reaches custos' admin API.
-    h.assign_role(&alice, &GLOBAL_ADMINISTRATOR.to_string()).await;
-    h.add_user_token("alice-all", &alice, &["Directory.ReadWrite.All", "Custos.Admin"], &["Custos.Admin"]);
+    // custos' admin API: a Global Administrator's Directory.ReadWrite.All (the portal's way in),
+    // never the token's roles nor another scope.
+    h.add_user_token("alice-all", &alice, &["Directory.ReadWrite.All"], &[]);
     h.get("/admin/v1/tenants", "alice-all").await.error(StatusCode::FORBIDDEN, "Authorization_RequestDenied");
+    h.assign_role(&alice, &GLOBAL_ADMINISTRATOR.to_string()).await;
+    h.add_user_token("alice-roles", &alice, &["User.ReadWrite.All", "Custos.Admin"], &["Custos.Admin"]);
+    h.get("/admin/v1/tenants", "alice-roles")
+        .await
+        .error(StatusCode::FORBIDDEN, "Authorization_RequestDenied");
+    let tenants = h.get("/admin/v1/tenants", "alice-all").await;
+    assert_eq!(tenants.status, StatusCode::OK, "a home-tenant Global Administrator: {}", tenants.json);
     let users = h.get("/v1.0/users", "alice-all").await;
     assert_eq!(users.status, StatusCode::OK, "{}", users.json);
+}
+
+#[tokio::test]
+async fn another_tenant_s_global_administrator_manages_that_tenant_only() {
+    let h = Harness::new().await;
+    let b: TenantId =
+        h.get("/admin/v1/tenants/b.example", "admin").await.json["id"].as_str().unwrap().parse().unwrap();
+    let body = json!({"accountEnabled": true, "displayName": "bob", "userPrincipalName": "bob@b.example",
+                      "passwordProfile": {"password": "Passw0rd!"}});
+    let bob = h.post("/v1.0/users", "admin-b", body).await.json["id"].as_str().unwrap().to_owned();
+    let role = json!({"roleDefinitionId": GLOBAL_ADMINISTRATOR.to_string(), "principalId": bob, "directoryScopeId": "/"});
+    assert_eq!(h.post(ASSIGNMENTS, "admin-b", role).await.status, StatusCode::CREATED);
+    let caller = |tenant_id| Caller {
+        tenant_id,
+        app_id: custos_core::ids::PORTAL_APP_ID,
+        object_id: bob.parse().unwrap(),
+        roles: Vec::new(),
+        scopes: Some(vec!["Directory.ReadWrite.All".to_owned()]),
+        origin: Default::default(),
+    };
+    h.add_token("bob", caller(b));
+    let own = h.get("/admin/v1/tenants/b.example/managedIdentities", "bob").await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.json);
+    let created =
+        h.post("/admin/v1/tenants/b.example/managedIdentities", "bob", json!({"displayName": "job"})).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.json);
+    for (path, what) in [
+        ("/admin/v1/tenants/a.example/managedIdentities", "the home tenant"),
+        ("/admin/v1/tenants/nowhere.example/managedIdentities", "a tenant that does not exist"),
+        ("/admin/v1/tenants", "the installation's tenants"),
+        ("/admin/v1/signing-keys", "the signing keys"),
+    ] {
+        let refused = h.get(path, "bob").await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{what}: {}", refused.json);
+    }
+    // An app-only caller of tenant B never qualifies, whatever roles its token claims.
+    h.get("/admin/v1/tenants/b.example/managedIdentities", "admin-b")
+        .await
+        .error(StatusCode::FORBIDDEN, "Authorization_RequestDenied");
 }
 
 #[tokio::test]

@@ -11,14 +11,18 @@ pub fn is_well_formed(value: &str) -> bool {
         && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
 }
 
+/// The S256 challenge of `verifier`: `BASE64URL(SHA-256(verifier))` (for clients).
+pub fn challenge_s256(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(crate::hash::sha256(verifier.as_bytes()))
+}
+
 /// Whether `verifier` is well formed and `BASE64URL(SHA-256(verifier)) == challenge`, compared
 /// in constant time.
 pub fn verify_s256(challenge: &str, verifier: &str) -> bool {
     if !is_well_formed(verifier) {
         return false;
     }
-    let computed = URL_SAFE_NO_PAD.encode(crate::hash::sha256(verifier.as_bytes()));
-    crate::constant_time::eq(computed.as_bytes(), challenge.as_bytes())
+    crate::constant_time::eq(challenge_s256(verifier).as_bytes(), challenge.as_bytes())
 }
 
 #[cfg(test)]
