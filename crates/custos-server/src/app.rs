@@ -1,5 +1,5 @@
-//! The route table: authority, interactive sign-in, directory API, admin API, the
-//! managed-identity development endpoints and operational endpoints.
+//! The route table: authority, interactive sign-in, directory API, admin API, the admin
+//! portal, the managed-identity development endpoints and operational endpoints.
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -38,6 +38,8 @@ pub struct AppParts {
     pub store: Arc<dyn Store>,
     /// The authorize, admin-consent and logout endpoints with their pages (`None`: not served).
     pub signin: Option<Arc<custos_signin::SignIn>>,
+    /// The admin portal at `/portal/` (`None`: not served; it signs in through `signin`).
+    pub portal: Option<custos_portal::PortalConfig>,
 }
 
 #[derive(Clone)]
@@ -59,10 +61,15 @@ pub fn build_router(parts: AppParts) -> Router {
         .merge(custos_authority::managed_identity::router(parts.authority.clone()))
         .merge(parts.authority.router())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
-    let mut router = Router::new()
+    let api = Router::new()
         .merge(custos_directory::graph_router(parts.directory.clone()))
         .merge(custos_directory::admin_router(parts.directory))
         .merge(authority);
+    let mut router = api.clone();
+    if let Some(portal) = parts.portal {
+        // The portal calls the API routes in process, as the signed-in administrator.
+        router = router.merge(custos_portal::router(portal, api));
+    }
     if let Some(signin) = parts.signin {
         // The sign-in paths share `/{tenant}/{*rest}` with the authority and are matched as it
         // matches its own (case-insensitively), so they are taken out in front of it.

@@ -60,6 +60,12 @@ impl DataDir {
         load_or_create_key(&self.root.join("keys/paging"))
     }
 
+    /// The key the admin portal seals its session cookies with (`DIR/keys/portal`, generated,
+    /// mode 0600).
+    pub(crate) fn portal_key(&self) -> anyhow::Result<[u8; 32]> {
+        load_or_create_key(&self.root.join("keys/portal"))
+    }
+
     /// The key of the sign-in pages' anti-CSRF tokens (`DIR/keys/csrf`, generated, mode 0600).
     pub(crate) fn csrf_key(&self) -> anyhow::Result<[u8; 32]> {
         load_or_create_key(&self.root.join("keys/csrf"))

@@ -5,6 +5,9 @@
 //! Office 365 Management APIs and a reader application holding Graph's `AuditLog.Read.All`, whose
 //! secret is written to `DIR/office365-management-reader.secret` for the sample to read the log with.
 //!
+//! It also creates `admin@{tenant domain}`, a Global Administrator with a generated password, to
+//! sign in to the admin portal with.
+//!
 //! Everything registered is remembered in `DIR/demo.json` (mode 0600), so later starts only print it
 //! again. A `demo.json` written before the sample registrations existed gains them on the next start.
 
@@ -94,6 +97,17 @@ struct DemoProfile {
     /// The Activity API sample's log reader (absent in a demo.json of an older custos).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     office365_management: Option<ActivityReader>,
+    /// The admin portal's demo administrator (absent in a demo.json of an older custos).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    portal_admin: Option<PortalAdmin>,
+}
+
+/// A Global Administrator of the demo tenant, to sign in to the admin portal with.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PortalAdmin {
+    user_principal_name: String,
+    password: String,
 }
 
 /// The application `custos sample office365-management` reads the demo tenant's log as.
@@ -147,6 +161,10 @@ pub(crate) async fn register_and_print(
             Some(register_activity_reader(store, state, tenant, client, &secret_file).await?);
         changed = true;
     }
+    if demo.portal_admin.is_none() {
+        demo.portal_admin = Some(register_portal_admin(store, state, tenant).await?);
+        changed = true;
+    }
     if changed {
         write_file(&dir.demo_profile(), &serde_json::to_vec_pretty(&demo)?, 0o600)?;
     }
@@ -157,6 +175,11 @@ pub(crate) async fn register_and_print(
 fn print_demo(demo: &DemoProfile, ca: &str, public_url: &str) {
     let (tenant, client) = (&demo.tenant_id, &demo.client_id);
     println!();
+    if let Some(admin) = &demo.portal_admin {
+        println!("Admin portal: {public_url}/portal/ (trust {ca} in the browser, or accept the warning)");
+        println!("  Sign in as {} with the password {}", admin.user_principal_name, admin.password);
+        println!();
+    }
     println!(
         "Demo: a resource API '{DEMO_API}' (app role {DEMO_ROLE}) and a daemon client holding that role."
     );
@@ -317,5 +340,28 @@ async fn register(
         business_central: None,
         community_training: None,
         office365_management: None,
+        portal_admin: None,
     })
+}
+
+/// Creates `admin@{tenant domain}`, a Global Administrator with a generated password.
+async fn register_portal_admin(
+    store: &dyn Store,
+    state: &DirectoryState,
+    tenant: TenantId,
+) -> anyhow::Result<PortalAdmin> {
+    let domain = store.tenant(tenant).await?.context("the demo tenant is gone")?.domain;
+    let upn = format!("admin@{domain}");
+    let password = custos_core::Secret::new(crate::admin::generate_password());
+    custos_directory::provision::add_global_administrator(
+        store,
+        tenant,
+        &upn,
+        "Demo Administrator",
+        &password,
+        state.clock.now(),
+    )
+    .await
+    .with_context(|| format!("cannot create the demo administrator {upn}"))?;
+    Ok(PortalAdmin { user_principal_name: upn, password: password.expose().clone() })
 }

@@ -197,6 +197,10 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         public_url: public_url.clone(),
         paging_key: dir.paging_key()?,
     };
+    // Every tenant's portal registration answers at this server's public URL.
+    custos_directory::portal_app::ensure_portal(directory.as_ref(), clock.as_ref(), &public_url)
+        .await
+        .context("cannot register the admin portal")?;
     if args.demo {
         crate::demo::register_and_print(&dir, directory.as_ref(), &directory_state, &public_url).await?;
     }
@@ -220,6 +224,12 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         directory: directory_state,
         store,
         signin: Some(Arc::new(signin)),
+        portal: Some(custos_portal::PortalConfig {
+            public_url: public_url.clone(),
+            session_key: dir.portal_key()?.into(),
+            csrf_key: dir.csrf_key()?.into(),
+            clock: clock.clone(),
+        }),
     });
 
     if args.dev_managed_identity_endpoints {

@@ -25,6 +25,7 @@ mod sp;
 mod tenant;
 mod token;
 mod user;
+pub(crate) use user::generate_password;
 
 use connection::ConnectionArgs;
 use custos_core::SystemClock;

@@ -125,7 +125,7 @@ fn password(from_stdin: bool) -> Result<(Secret<String>, bool), AdminError> {
 
 /// A password that meets Entra's policy: a client secret (40 characters of letters, digits and
 /// `~ . _ -`), drawn again in the rare case it lacks three character classes.
-fn generate_password() -> String {
+pub(crate) fn generate_password() -> String {
     loop {
         let candidate = custos_jose::secret::generate_client_secret();
         if check_password_complexity(&candidate).is_ok() {
