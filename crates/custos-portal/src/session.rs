@@ -10,7 +10,7 @@
 use crate::state::Portal;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -120,15 +120,7 @@ pub struct Session {
 
 impl Portal {
     fn read_cookie(&self, headers: &HeaderMap, which: PortalCookie) -> Option<String> {
-        let name = which.name(self.cookies.secure);
-        headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(n, _)| *n == name)
-            .map(|(_, value)| value.to_owned())
+        custos_signin::cookie::value(headers, which.name(self.cookies.secure)).map(str::to_owned)
     }
 
     fn open<T: DeserializeOwned>(&self, which: PortalCookie, value: &str) -> Option<T> {
@@ -212,6 +204,7 @@ impl FromRequestParts<Arc<Portal>> for Session {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::header;
     use custos_core::clock::FixedClock;
     use time::OffsetDateTime;
 

@@ -51,15 +51,7 @@ impl Cookies {
 
     /// The cookie's value in the request, if present and well formed.
     pub fn read(self, headers: &HeaderMap, cookie: Cookie) -> Option<Secret<String>> {
-        let name = self.name(cookie);
-        headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(n, _)| *n == name)
-            .map(|(_, value)| value)
+        value(headers, self.name(cookie))
             .filter(|value| is_value(value))
             .map(|value| Secret::new(value.to_owned()))
     }
@@ -77,6 +69,18 @@ impl Cookies {
         let line = format!("{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{flags}", self.name(cookie));
         HeaderValue::from_str(&line).unwrap_or(HeaderValue::from_static(""))
     }
+}
+
+/// The value of the cookie `name` in the request's `Cookie` headers, if sent.
+pub fn value<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, value)| value)
 }
 
 /// Whether `value` looks like a value custos issued (43 base64url characters).

@@ -321,6 +321,18 @@ def test_seed_000_app_role_assigned_to_a_managed_identity(world: World, graph: G
     _screenshot(browser, "app-roles")
     roles = graph.session.get(f"{graph.base}/applications/{object_id}", timeout=TIMEOUT_S).json()["appRoles"]
     assert [(r["value"], r["allowedMemberTypes"], r["isEnabled"]) for r in roles] == [("S2SAppRole", ["Application"], True)]
+    # A second role with the same value: the page shows Graph's own refusal, word for word.
+    _fill(browser, "role-name", "Duplicate")
+    _fill(browser, "role-value", "S2SAppRole")
+    _fill(browser, "role-description", "Same value again.")
+    _click(browser, "Apply")
+    duplicate = roles + [{"id": str(uuid.uuid4()), "allowedMemberTypes": ["Application"], "displayName": "Duplicate",
+                          "value": "S2SAppRole", "description": "Same value again.", "isEnabled": True}]
+    refused = graph.session.patch(f"{graph.base}/applications/{object_id}", json={"appRoles": duplicate}, timeout=TIMEOUT_S)
+    assert refused.status_code == 400, refused.text
+    error = refused.json()["error"]
+    banner = browser.find_element(By.CSS_SELECTOR, "div.error").text
+    assert banner == f"400 {error['code']}: {error['message']}", banner
 
     browser.get(_portal(world, "identities"))
     _fill(browser, "identity-name", f"ct-identity-{uuid.uuid4().hex[:6]}")

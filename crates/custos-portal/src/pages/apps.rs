@@ -3,7 +3,7 @@
 //! properties that changed, so Graph's validation and errors apply as they are).
 
 use super::{Notice, done};
-use crate::api::{ApiError, encode, literal};
+use crate::api::{ApiError, encode};
 use crate::form::{Ctx, Posted};
 use crate::layout::{self, Nav, s};
 use axum::extract::{Path, Query};
@@ -47,13 +47,7 @@ pub(crate) fn app_page(ctx: &Ctx, app: &Value, tab: &str, status: StatusCode, co
 /// `GET /portal/apps?search=`
 pub(crate) async fn list(ctx: Ctx, Query(notice): Query<Notice>) -> Response {
     let search = notice.search.as_deref().unwrap_or_default();
-    let mut path = "/v1.0/applications?$top=999".to_owned();
-    if !search.is_empty() {
-        path.push_str(&format!(
-            "&$filter={}",
-            encode(&format!("startswith(displayName,{})", literal(search)))
-        ));
-    }
+    let path = super::search_path("/v1.0/applications", search);
     let apps = match ctx.api().get(&path).await {
         Ok(answer) => answer,
         Err(e) => return layout::failed(&ctx, Nav::Apps, "App registrations", &e),

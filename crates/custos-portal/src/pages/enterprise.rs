@@ -16,13 +16,7 @@ use std::collections::HashMap;
 /// `GET /portal/enterprise?search=`
 pub(crate) async fn list(ctx: Ctx, Query(notice): Query<Notice>) -> Response {
     let search = notice.search.as_deref().unwrap_or_default();
-    let mut path = "/v1.0/servicePrincipals?$top=999".to_owned();
-    if !search.is_empty() {
-        path.push_str(&format!(
-            "&$filter={}",
-            encode(&format!("startswith(displayName,{})", literal(search)))
-        ));
-    }
+    let path = super::search_path("/v1.0/servicePrincipals", search);
     let principals = match ctx.api().get(&path).await {
         Ok(answer) => answer,
         Err(e) => return layout::failed(&ctx, Nav::Enterprise, "Enterprise applications", &e),

@@ -34,6 +34,16 @@ impl Notice {
     }
 }
 
+/// The first page of `collection` (up to 999 objects), names starting with `search` when given.
+pub(crate) fn search_path(collection: &str, search: &str) -> String {
+    let mut path = format!("{collection}?$top=999");
+    if !search.is_empty() {
+        let filter = format!("startswith(displayName,{})", crate::api::literal(search));
+        path.push_str(&format!("&$filter={}", crate::api::encode(&filter)));
+    }
+    path
+}
+
 /// 303 to `path` with `?done=what`.
 pub(crate) fn done(path: &str, what: &str) -> Response {
     Redirect::to(&format!("{path}?done={what}")).into_response()
