@@ -102,7 +102,7 @@ async fn readyz(State(ops): State<OpsState>) -> Response {
 
 async fn metrics(State(ops): State<OpsState>) -> Response {
     let mut body = String::with_capacity(4096);
-    ops.authority.metrics().render_prometheus(&mut body);
+    ops.authority.render_prometheus(&mut body);
     ops.authority.sign_in_log().metrics().render_prometheus(&mut body);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
 }
