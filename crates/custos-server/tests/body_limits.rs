@@ -24,6 +24,7 @@ async fn server() -> SocketAddr {
         directory: directory_state(&fx, &fx.authority),
         store: fx.directory.store().clone(),
         signin: None,
+        separate_metrics: false,
     };
     let listener = Listener::bind("127.0.0.1:0".parse().unwrap(), None).await.unwrap();
     let addr = listener.local_addr().unwrap();
