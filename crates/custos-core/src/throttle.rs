@@ -14,7 +14,8 @@
 //! fixed-window counter both uses need is a few lines over the table below.
 //!
 //! Cost on the success path: [`FailureLock::check`] is one relaxed atomic load while nothing
-//! failed recently, else one lock of one of [`SHARDS`] shards; [`RateLimit::admit`] locks one
+//! failed recently, else one lock of one of [`SHARDS`] shards (a quiet key is dropped when next
+//! checked, so the table empties again); [`RateLimit::admit`] locks one
 //! shard. A full shard evicts idle entries first, then the least recently seen one, so memory
 //! stays bounded however many keys an attacker invents. State is per process: a restart, or
 //! another node, starts afresh.
@@ -125,6 +126,24 @@ impl<K: Hash + Eq + Clone, V: Slot> Keyed<K, V> {
     {
         let shard = self.shard(key).lock().unwrap_or_else(PoisonError::into_inner);
         shard.get(key).map(f)
+    }
+
+    /// Runs `f` on the slot of `key`, if there is one that is not idle at `now`; an idle one is
+    /// dropped (so that a table whose keys all went quiet empties again, and
+    /// [`Keyed::is_empty`] answers without a lock).
+    pub fn get_live<Q, R>(&self, key: &Q, now: Instant, f: impl FnOnce(&V) -> R) -> Option<R>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let mut shard = self.shard(key).lock().unwrap_or_else(PoisonError::into_inner);
+        let slot = shard.get(key)?;
+        if slot.is_idle(now) {
+            shard.remove(key);
+            self.len.fetch_sub(1, Ordering::Relaxed);
+            return None;
+        }
+        Some(f(slot))
     }
 
     /// Runs `f` on the slot of `key`, made with `make` when absent. A full shard first drops
@@ -257,7 +276,7 @@ impl<K: Hash + Eq + Clone> FailureLock<K> {
         if self.limit.is_off() || self.table.is_empty() {
             return Ok(());
         }
-        match self.table.get(key, |slot| slot.window.locked(now)) {
+        match self.table.get_live(key, now, |slot| slot.window.locked(now)) {
             Some(Some(throttled)) => Err(throttled),
             _ => Ok(()),
         }
@@ -366,6 +385,19 @@ mod tests {
         assert_eq!(refused.retry_after_secs(), 1, "rounded up");
         assert_eq!(lock.check(&"a", t0 + Duration::from_secs(62)), Ok(()), "the lock is over");
         assert!(!lock.fail(&"a", t0 + Duration::from_secs(62)), "counting starts again");
+    }
+
+    #[test]
+    fn a_quiet_key_is_forgotten_when_it_is_next_checked() {
+        let lock = FailureLock::new(Limit::new(3, MINUTE), 100);
+        let t0 = SystemClock.instant();
+        lock.fail(&"a", t0);
+        assert_eq!((lock.check(&"a", t0 + Duration::from_secs(59)), lock.tracked()), (Ok(()), 1));
+        assert_eq!(
+            (lock.check(&"a", t0 + MINUTE), lock.tracked()),
+            (Ok(()), 0),
+            "back to the lock-free path"
+        );
     }
 
     #[test]
