@@ -96,7 +96,7 @@ pub(crate) struct ServeArgs {
     sign_in_log: Switch,
     /// Serve GET /metrics on its own plain-HTTP listener at this address instead of on the
     /// public one (which then answers 404 there). A bare port means loopback (`9464` is
-    /// `127.0.0.1:9464`); any other host must be given in full.
+    /// `127.0.0.1:9464`); any other address is written as IP:PORT.
     #[arg(long, env = "CUSTOS_METRICS_LISTEN", value_name = "ADDR", value_parser = metrics_address)]
     metrics_listen: Option<SocketAddr>,
     #[command(flatten)]
