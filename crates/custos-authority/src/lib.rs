@@ -8,8 +8,8 @@
 //! workload identity federation with external issuers (`federation`), the exact claims (`claims`), the wire
 //! responses and errors (`response`), discovery and key sets (`discovery`, `routes`), the
 //! signing keys at run time and their rotation ([`keys`]), the sign-in record of every token decision (`sign_ins`), the managed-identity protocols,
-//! development endpoints and endpoint secrets ([`managed_identity`]) and token metrics
-//! ([`metrics`]). It depends on `custos-core`, `custos-jose` and `custos-store`; it knows nothing
+//! development endpoints and endpoint secrets ([`managed_identity`]), throttling of failed client
+//! authentication per client id and per address ([`throttle`]) and token metrics ([`metrics`]). It depends on `custos-core`, `custos-jose` and `custos-store`; it knows nothing
 //! of the directory API or of how the server listens, and serves no admin routes (the directory
 //! API serves them all, reaching the key manager and endpoint secrets through the server).
 
@@ -28,6 +28,7 @@ mod routes;
 mod sign_ins;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod throttle;
 mod user_claims;
 mod user_flow;
 
@@ -35,6 +36,7 @@ pub use federation::{CacheOptions, FederationConfig, FederationError};
 pub use issue::{Endpoint, ISSUED_AT_SKEW_SECS};
 pub use keys::{KeyError, KeyInfo, KeyManager, KeyPolicy};
 pub use metrics::TokenMetrics;
+pub use throttle::ThrottleConfig;
 
 use custos_core::model::TokenVersion;
 use custos_core::{AppId, Clock, ObjectId, TenantId};
@@ -63,6 +65,8 @@ pub struct AuthorityConfig {
     /// `GET /metadata/identity/oauth2/token`) for identities with an endpoint secret. Off by
     /// default: a development convenience ([`managed_identity`]).
     pub managed_identity_endpoints: bool,
+    /// Throttling of failed client authentication ([`throttle`]).
+    pub throttle: ThrottleConfig,
 }
 
 impl AuthorityConfig {
@@ -77,6 +81,7 @@ impl AuthorityConfig {
             token_lifetime_secs: DEFAULT_TOKEN_LIFETIME_SECS,
             mi_token_lifetime_secs: DEFAULT_MI_TOKEN_LIFETIME_SECS,
             managed_identity_endpoints: false,
+            throttle: ThrottleConfig::default(),
         }
     }
 }
@@ -126,6 +131,7 @@ pub struct Authority {
     assertions: assertion::ClientAssertions,
     federation: federation::Federation,
     sign_ins: SignInLog,
+    throttle: throttle::ClientThrottle,
 }
 
 impl Authority {
@@ -139,6 +145,7 @@ impl Authority {
     ) -> Self {
         let assertions = assertion::ClientAssertions::new(Arc::clone(directory.store()), Arc::clone(&clock));
         let federation = federation::Federation::with_defaults(Arc::clone(&clock));
+        let throttle = throttle::ClientThrottle::new(config.throttle);
         Self {
             config,
             directory,
@@ -149,6 +156,7 @@ impl Authority {
             assertions,
             federation,
             sign_ins: SignInLog::off(),
+            throttle,
         }
     }
 
@@ -184,6 +192,13 @@ impl Authority {
     /// Token-endpoint metrics.
     pub fn metrics(&self) -> &TokenMetrics {
         &self.metrics
+    }
+
+    /// Appends the token endpoints' counters (requests by outcome, latency, and client
+    /// authentication throttling) in the Prometheus text format.
+    pub fn render_prometheus(&self, out: &mut String) {
+        self.metrics.render_prometheus(out);
+        self.throttle.render_prometheus(out);
     }
 
     /// The signing keys (for reloads after a rotation).

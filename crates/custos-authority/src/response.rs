@@ -1,6 +1,7 @@
 //! The one mapping from token-endpoint outcomes to HTTP: Entra's success bodies (v2 numbers,
 //! v1 strings, `entra-wire.md` §5) and error bodies (§8), with the no-cache headers, 401 +
-//! `WWW-Authenticate` for Basic clients and 503 + `Retry-After` for storage failures.
+//! `WWW-Authenticate` for Basic clients, 503 + `Retry-After` for storage failures and 429 +
+//! `Retry-After` when throttled.
 
 use crate::issue::{Endpoint, Issued};
 use crate::user_flow::UserIssued;
@@ -215,6 +216,9 @@ pub(crate) fn token_error(error: &TokenError, ctx: &ErrorContext<'_>) -> Respons
     }
     if status == StatusCode::SERVICE_UNAVAILABLE {
         headers.insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
+    }
+    if let TokenError::Throttled { retry_after_secs } = error {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
     }
     response
 }

@@ -117,12 +117,17 @@ async fn token(auth: &Authority, endpoint: Endpoint, tenant_segment: &str, reque
     let authorization = parts.headers.get(header::AUTHORIZATION).map(HeaderValue::as_bytes);
     let used_basic = authorization.is_some_and(basic::is_basic);
     let origin = parts.headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    let source = parts.extensions.get::<ConnectionInfo>().map(ConnectionInfo::client);
     let mut trail = Trail::default();
     let result = async {
+        // A locked address is refused before its body is read; a locked client id before its
+        // credential is looked at ([`crate::throttle`]).
+        auth.throttle.check_address(source, started).map_err(throttled)?;
         check_content_type(parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()))?;
         let body = read_body(&parts.headers, body).await?;
         let request = TokenRequest::parse(&body, authorization)?;
         trail.client_id.clone_from(&request.client_id);
+        auth.throttle.check_client(request.client_id.as_deref(), started).map_err(throttled)?;
         trail.presented = Some(sign_ins::presented(&request.credential));
         if auth.sign_ins.is_on() {
             trail.scopes = sign_ins::scope_names(request.scope.as_deref());
@@ -138,11 +143,49 @@ async fn token(auth: &Authority, endpoint: Endpoint, tenant_segment: &str, reque
     }
     .await;
 
-    let elapsed = auth.clock.instant().saturating_duration_since(started);
-    auth.metrics.record(result.as_ref().err().map(TokenError::oauth_error), elapsed);
+    // A throttled request is counted by the throttle only: neither timed, logged nor written to
+    // the sign-in log, so that a locked-out attacker costs next to nothing.
+    if !matches!(result, Err(TokenError::Throttled { .. })) {
+        let finished = auth.clock.instant();
+        if let Err(e) = &result
+            && e.is_failed_client_authentication()
+        {
+            auth.throttle.fail(trail.client_id.as_deref(), source, finished);
+        }
+        let elapsed = finished.saturating_duration_since(started);
+        record(auth, tenant_segment, &trail, result.as_ref().err(), elapsed, correlation);
+        let facts = RequestFacts {
+            correlation_id: correlation,
+            ip: parts.extensions.get::<ConnectionInfo>().map(|c| c.peer.ip()),
+            user_agent: parts.headers.get(header::USER_AGENT).cloned(),
+        };
+        sign_ins::record(auth, &trail, &facts, result.as_ref().err()).await;
+    }
+    let mut response = match result {
+        Ok(Outcome::App(issued)) => token_success(endpoint, &issued),
+        Ok(Outcome::User(issued)) => user_token_success(endpoint, &issued),
+        Err(e) => token_error(&e, &error_context(auth, correlation, used_basic)),
+    };
+    // Single-page apps redeem codes cross-origin (the platform check above decides who may).
+    if let Some(origin) = origin.and_then(|o| HeaderValue::from_str(o).ok()) {
+        response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    }
+    response
+}
+
+/// The token request's metrics and log line.
+fn record(
+    auth: &Authority,
+    tenant_segment: &str,
+    trail: &Trail,
+    error: Option<&TokenError>,
+    elapsed: std::time::Duration,
+    correlation: uuid::Uuid,
+) {
+    auth.metrics.record(error.map(TokenError::oauth_error), elapsed);
     let latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
-    match &result {
-        Ok(_) => tracing::info!(
+    match error {
+        None => tracing::info!(
             tenant = ?tenant_segment,
             tid = ?trail.tenant,
             client_id = ?trail.client_id,
@@ -152,7 +195,7 @@ async fn token(auth: &Authority, endpoint: Endpoint, tenant_segment: &str, reque
             correlation_id = %correlation,
             "token issued"
         ),
-        Err(e) => tracing::info!(
+        Some(e) => tracing::info!(
             tenant = ?tenant_segment,
             tid = ?trail.tenant,
             client_id = ?trail.client_id,
@@ -164,30 +207,14 @@ async fn token(auth: &Authority, endpoint: Endpoint, tenant_segment: &str, reque
             "token request refused"
         ),
     }
-    let facts = RequestFacts {
-        correlation_id: correlation,
-        ip: parts.extensions.get::<ConnectionInfo>().map(|c| c.peer.ip()),
-        user_agent: parts.headers.get(header::USER_AGENT).cloned(),
-    };
-    sign_ins::record(auth, &trail, &facts, result.as_ref().err()).await;
-    let mut response = match result {
-        Ok(Outcome::App(issued)) => token_success(endpoint, &issued),
-        Ok(Outcome::User(issued)) => user_token_success(endpoint, &issued),
-        Err(e) => {
-            let ctx = ErrorContext {
-                public_url: &auth.config.public_url,
-                now: auth.clock.now(),
-                correlation_id: correlation,
-                used_basic,
-            };
-            token_error(&e, &ctx)
-        }
-    };
-    // Single-page apps redeem codes cross-origin (the platform check above decides who may).
-    if let Some(origin) = origin.and_then(|o| HeaderValue::from_str(o).ok()) {
-        response.headers_mut().insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-    }
-    response
+}
+
+fn throttled(refusal: custos_core::throttle::Throttled) -> TokenError {
+    TokenError::Throttled { retry_after_secs: refusal.retry_after_secs() }
+}
+
+fn error_context(auth: &Authority, correlation_id: uuid::Uuid, used_basic: bool) -> ErrorContext<'_> {
+    ErrorContext { public_url: &auth.config.public_url, now: auth.clock.now(), correlation_id, used_basic }
 }
 
 /// What a token request produced.

@@ -146,6 +146,14 @@ pub enum TokenError {
     InvalidParameter(&'static str),
     /// Storage or another dependency failed; the client may retry (503, never a 500).
     TemporarilyUnavailable,
+    /// 90055: too many failed client authentications for this client id or from this address
+    /// within the throttling window: 429 with `Retry-After` (Entra throttles client credentials
+    /// with 429 + `Retry-After`, `security.md` §7). The right secret is refused too while the
+    /// lock lasts. The text names neither the locked key nor whether the client exists.
+    Throttled {
+        /// Seconds until the lock ends (the `Retry-After` value).
+        retry_after_secs: u64,
+    },
     /// An error of the user flows (authorization code, refresh token, password).
     UserFlow(UserFlowError),
     /// Interactive sign-in, the authorize endpoints and PKCE ([`SignInError`]).
@@ -202,6 +210,7 @@ impl TokenError {
             Self::AssignmentRequired { .. } => 501051,
             Self::InvalidParameter(_) => 9002313,
             Self::TemporarilyUnavailable => 90033,
+            Self::Throttled { .. } => 90055,
             Self::UserFlow(e) => e.code(),
             Self::SignIn(e) => e.code(),
         }
@@ -244,17 +253,19 @@ impl TokenError {
             Self::UnknownResource { .. } | Self::DisabledResource { .. } => InvalidResource,
             Self::ScopeNotDefault(_) | Self::MultipleResources => InvalidScope,
             Self::AssignmentRequired { .. } => InvalidGrant,
-            Self::TemporarilyUnavailable => TemporarilyUnavailable,
+            Self::TemporarilyUnavailable | Self::Throttled { .. } => TemporarilyUnavailable,
             Self::UserFlow(e) => e.oauth_error(),
             Self::SignIn(e) => e.oauth_error(),
         }
     }
 
     /// The HTTP status: 401 for `invalid_client`, 503 when storage failed, 413 for an
-    /// oversized body, 400 otherwise.
+    /// oversized body, 429 when throttled, 400 otherwise.
     pub fn http_status(&self) -> u16 {
-        if let Self::BodyTooLarge(_) = self {
-            return 413;
+        match self {
+            Self::BodyTooLarge(_) => return 413,
+            Self::Throttled { .. } => return 429,
+            _ => {}
         }
         match self.oauth_error() {
             OAuthError::InvalidClient => 401,
@@ -386,6 +397,9 @@ impl fmt::Display for TokenError {
             Self::TemporarilyUnavailable => {
                 f.write_str("The service is temporarily unavailable. Please retry the request.")
             }
+            Self::Throttled { .. } => f.write_str(
+                "There are too many incoming requests. Please try again later, after the time the Retry-After header gives.",
+            ),
             Self::UserFlow(e) => e.fmt(f),
             Self::SignIn(e) => e.fmt(f),
         }
@@ -438,6 +452,7 @@ impl TokenError {
             Self::AssignmentRequired { app_id: app_id(), resource: "{resource}".to_owned() },
             Self::InvalidParameter("{name}"),
             Self::TemporarilyUnavailable,
+            Self::Throttled { retry_after_secs: 60 },
         ]
         .into_iter()
         .chain(SignInError::catalogue().into_iter().map(Self::SignIn))
@@ -452,6 +467,35 @@ impl TokenError {
             .collect();
         entries.extend(token_side);
         entries
+    }
+
+    /// Whether the request failed to authenticate its client: a wrong, expired or over-long
+    /// secret, an assertion or federated token that does not verify or was replayed, or an
+    /// unknown client id (counted like a wrong secret, so that throttling does not tell the two
+    /// apart). What these count towards is the throttling of client authentication
+    /// (`security.md` AS-20, B12). A federated issuer that cannot be reached is not the client's
+    /// failure and does not count.
+    pub fn is_failed_client_authentication(&self) -> bool {
+        matches!(
+            self,
+            Self::UnknownClient { .. }
+                | Self::InvalidSecret { .. }
+                | Self::ExpiredSecret { .. }
+                | Self::AssertionKeyNotFound { .. }
+                | Self::AssertionBadSignature
+                | Self::InvalidAssertion(_)
+                | Self::AssertionIssuerMismatch
+                | Self::AssertionSubjectMismatch
+                | Self::AssertionAudience
+                | Self::AssertionOutsideValidity(_)
+                | Self::AssertionReplayed { .. }
+                | Self::NoMatchingFederatedIdentity { .. }
+                | Self::FederatedIssuerNotFound { .. }
+                | Self::FederatedAudienceNotFound { .. }
+                | Self::FederatedSubjectNotFound { .. }
+                | Self::FederatedKeyNotFound { .. }
+                | Self::FederatedUserToken { .. }
+        )
     }
 
     /// `suberror`, where Entra sends one.

@@ -31,6 +31,31 @@ fn only_invalid_client_is_401() {
 }
 
 #[test]
+fn throttling_is_429_temporarily_unavailable_90055() {
+    let throttled = TokenError::Throttled { retry_after_secs: 60 };
+    assert_eq!((throttled.code(), throttled.http_status()), (90055, 429));
+    assert_eq!(throttled.oauth_error().as_str(), "temporarily_unavailable");
+    assert_eq!(
+        throttled.to_string(),
+        "There are too many incoming requests. Please try again later, after the time the Retry-After header gives."
+    );
+    assert_eq!(TokenError::lookup(90055), Some(throttled.clone()));
+    assert!(!throttled.is_failed_client_authentication());
+    assert!(TokenError::InvalidSecret { app_id: "a".into() }.is_failed_client_authentication());
+    assert!(
+        TokenError::UnknownClient { client_id: "a".into(), tenant: "t".into() }
+            .is_failed_client_authentication(),
+        "an unknown client counts like a wrong secret"
+    );
+    assert!(TokenError::AssertionBadSignature.is_failed_client_authentication());
+    assert!(
+        !TokenError::FederatedMetadataUnavailable { issuer: "i".into() }.is_failed_client_authentication()
+    );
+    assert!(!TokenError::TemporarilyUnavailable.is_failed_client_authentication());
+    assert!(!TokenError::ScopeNotDefault("s".into()).is_failed_client_authentication());
+}
+
+#[test]
 fn the_catalogue_has_one_entry_per_code() {
     let catalogue = TokenError::catalogue();
     let mut codes: Vec<u32> = catalogue.iter().map(TokenError::code).collect();

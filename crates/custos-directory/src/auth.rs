@@ -1,6 +1,7 @@
 //! Who is calling and what they may do: the [`BearerAuthenticator`] seam (the server plugs in the
 //! authority's token verifier), the [`Authed`] extractor that turns `Authorization: Bearer` into
-//! a [`Caller`] or a 401, checked against a route's [`Permission`].
+//! a [`Caller`] or a 401 (or a 429 when the caller is over its request rate,
+//! [`crate::rate_limit`]), checked against a route's [`Permission`].
 
 use crate::DirectoryState;
 pub use crate::audit::RequestOrigin;
@@ -118,6 +119,16 @@ impl FromRequestParts<DirectoryState> for Authed {
         };
         match state.authenticator.authenticate(token) {
             Ok(mut caller) => {
+                let api = crate::rate_limit::Api::of(parts.uri.path());
+                let key = (caller.tenant_id, caller.app_id, caller.object_id);
+                if let Err(throttled) = state.rate_limits.admit(api, key, state.clock.instant()) {
+                    tracing::info!(tenant = %caller.tenant_id, app_id = %caller.app_id, ?api, "directory call refused: request rate over the limit");
+                    return Err(GraphError::TooManyRequests {
+                        app_id: caller.app_id.to_string(),
+                        tenant: caller.tenant_id.to_string(),
+                        retry_after_secs: throttled.retry_after_secs(),
+                    });
+                }
                 caller.origin = origin(parts);
                 let directory_roles =
                     if caller.scopes.is_some() { user_roles(state, &caller).await? } else { Vec::new() };

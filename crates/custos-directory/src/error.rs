@@ -91,6 +91,19 @@ pub enum GraphError {
     /// 413: the request body exceeds the cap.
     #[error("The request body exceeds the maximum allowed size of {0} bytes.")]
     PayloadTooLarge(usize),
+    /// 429 `TooManyRequests` with `Retry-After`: the caller went over its request rate
+    /// ([`crate::rate_limit`]); Graph's wording.
+    #[error(
+        "Too many requests from Identifier:{app_id}+{tenant} under category:custos.directory. Please try again later."
+    )]
+    TooManyRequests {
+        /// The calling application.
+        app_id: String,
+        /// The caller's tenant.
+        tenant: String,
+        /// Seconds until the caller's window ends.
+        retry_after_secs: u64,
+    },
     /// 503 with `Retry-After`: storage failed; the client may retry. Never a 500.
     #[error("The service is temporarily unavailable. Please retry the request.")]
     Unavailable,
@@ -106,6 +119,7 @@ impl GraphError {
             Self::NotFound(_) | Self::Missing(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::BadRequest(_)
             | Self::ProofRejected(_)
@@ -135,6 +149,7 @@ impl GraphError {
                 "CannotDeleteOrUpdateEnabledEntitlement"
             }
             Self::PayloadTooLarge(_) => "Request_EntityTooLarge",
+            Self::TooManyRequests { .. } => "TooManyRequests",
             Self::Unavailable => "serviceNotAvailable",
         }
     }
@@ -182,6 +197,9 @@ impl IntoResponse for GraphError {
                     .insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
             }
             _ => {}
+        }
+        if let Self::TooManyRequests { retry_after_secs, .. } = &self {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
         }
         let details = match &self {
             Self::ObjectConflict(property) => Some(serde_json::json!([{

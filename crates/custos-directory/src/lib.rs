@@ -6,7 +6,8 @@
 //! keys), plus tenant [`provision`]ing used by `custos init` and `custos recover-admin`, the
 //! [`provision_apps`] functions that register resource APIs, clients and their service
 //! principals for trusted callers (`custos serve --demo`), and [`consent`], what accepting an
-//! application's permissions writes (used by the sign-in pages and the admin API).
+//! application's permissions writes (used by the sign-in pages and the admin API). Both APIs limit
+//! each caller's request rate ([`rate_limit`]).
 //!
 //! What belongs to the authority reaches this crate through narrow seams the server implements
 //! with it: [`BearerAuthenticator`] (token verification), [`SigningKeys`] (list and rotate) and
@@ -48,6 +49,7 @@ mod privileged;
 mod proof;
 pub mod provision;
 pub mod provision_apps;
+pub mod rate_limit;
 mod resolve;
 mod role_assignments;
 mod service_principals;
@@ -64,6 +66,7 @@ pub use auth::{BearerAuthenticator, Caller, RequestOrigin};
 pub use body::MAX_BODY_BYTES;
 pub use endpoint_secrets::{EndpointSecretError, EndpointSecrets, IssuedEndpointSecret};
 pub use error::GraphError;
+pub use rate_limit::{CallerLimits, RateLimitConfig};
 pub use signing_keys::{SigningKey, SigningKeyError, SigningKeys};
 
 use axum::Router;
@@ -96,6 +99,8 @@ pub struct DirectoryState {
     pub public_url: String,
     /// The key that MACs `$skiptoken`s.
     pub paging_key: [u8; 32],
+    /// Request rates per caller on both APIs ([`rate_limit`]).
+    pub rate_limits: Arc<CallerLimits>,
 }
 
 impl std::fmt::Debug for DirectoryState {

@@ -31,6 +31,15 @@ pub struct ConnectionInfo {
     pub tls: bool,
 }
 
+impl ConnectionInfo {
+    /// The client as the per-address limits count it: an IPv4 address, an IPv6 address's /64
+    /// prefix, an IPv4-mapped IPv6 address as the IPv4 address it maps. Throttles keyed by
+    /// address use this key too.
+    pub fn client(&self) -> std::net::IpAddr {
+        crate::per_address::client_of(self.peer.ip())
+    }
+}
+
 /// A bound socket, how to speak on it (HTTPS or plain HTTP) and its [`Limits`].
 #[derive(Debug)]
 pub struct Listener {

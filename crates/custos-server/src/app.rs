@@ -1,5 +1,7 @@
 //! The route table: authority, interactive sign-in, directory API, admin API, the admin
-//! portal, the managed-identity development endpoints and operational endpoints.
+//! portal, the managed-identity development endpoints and operational endpoints. `/metrics` is on
+//! the public router unless the server gives it a listener of its own
+//! ([`AppParts::separate_metrics`], [`metrics_router`]).
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -40,21 +42,41 @@ pub struct AppParts {
     pub signin: Option<Arc<custos_signin::SignIn>>,
     /// The admin portal at `/portal/` (`None`: not served; it signs in through `signin`).
     pub portal: Option<custos_portal::PortalConfig>,
+    /// `/metrics` is served by [`metrics_router`] on a listener of its own, not by the public
+    /// router (`custos serve --metrics-listen`).
+    pub separate_metrics: bool,
 }
 
 #[derive(Clone)]
 struct OpsState {
     authority: Arc<Authority>,
+    rate_limits: Arc<custos_directory::CallerLimits>,
     store: Arc<dyn Store>,
+}
+
+fn ops_state(parts: &AppParts) -> OpsState {
+    OpsState {
+        authority: parts.authority.clone(),
+        rate_limits: parts.directory.rate_limits.clone(),
+        store: parts.store.clone(),
+    }
+}
+
+/// `/metrics` alone, for a listener of its own.
+pub fn metrics_router(parts: &AppParts) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .with_state(ops_state(parts))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
 }
 
 /// Builds the whole HTTP surface of `custos serve`.
 pub fn build_router(parts: AppParts) -> Router {
-    let ops = Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
-        .with_state(OpsState { authority: parts.authority.clone(), store: parts.store });
+    let mut ops = Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz));
+    if !parts.separate_metrics {
+        ops = ops.route("/metrics", get(metrics));
+    }
+    let ops = ops.with_state(ops_state(&parts));
 
     let authority = Router::new()
         .merge(ops)
@@ -109,7 +131,8 @@ async fn readyz(State(ops): State<OpsState>) -> Response {
 
 async fn metrics(State(ops): State<OpsState>) -> Response {
     let mut body = String::with_capacity(4096);
-    ops.authority.metrics().render_prometheus(&mut body);
+    ops.authority.render_prometheus(&mut body);
+    ops.rate_limits.render_prometheus(&mut body);
     ops.authority.sign_in_log().metrics().render_prometheus(&mut body);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
 }

@@ -14,4 +14,4 @@ pub mod app;
 pub mod caller;
 pub mod tls;
 
-pub use app::{AppParts, build_router};
+pub use app::{AppParts, build_router, metrics_router};

@@ -25,6 +25,7 @@ async fn server() -> SocketAddr {
         store: fx.directory.store().clone(),
         signin: None,
         portal: None,
+        separate_metrics: false,
     };
     let listener = Listener::bind("127.0.0.1:0".parse().unwrap(), None).await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -23,6 +23,7 @@ async fn sign_in_paths_reach_the_sign_in_router_and_the_rest_the_authority() {
         store: fx.directory.store().clone(),
         signin: Some(Arc::new(signin)),
         portal: None,
+        separate_metrics: false,
     });
     let get = |uri: String| Request::get(uri).body(Body::empty()).unwrap();
 

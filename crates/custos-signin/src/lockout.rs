@@ -1,17 +1,18 @@
 //! Smart lockout (`entra-user-flows.md` §1.10): 10 failed sign-ins within [`WINDOW`] lock an
 //! account for a minute, doubling with each further lockout up to an hour (AADSTS50053). The
 //! same is counted per source address (when the server knows it), so one address cannot spray
-//! many accounts. Repeats of the same wrong password do not count. State is in memory and bounded ([`CAPACITY`] entries per
-//! table; idle entries go first, then the least recently seen): a restart forgets it.
+//! many accounts. Repeats of the same wrong password do not count. State is in memory and bounded
+//! ([`CAPACITY`] entries per table; idle entries go first, then the least recently seen unlocked
+//! one): a restart forgets it. The tables are the shared sharded ones of
+//! [`custos_core::throttle`]; the counter (distinct passwords, escalating locks) is this module's.
 //!
 //! Wrong passwords are remembered only as 64-bit HMAC tags under a key drawn at start-up.
 
+use custos_core::throttle::{Keyed, Slot};
 use custos_jose::hmac::HmacKey;
 use custos_jose::random::{self, RandomError};
-use std::collections::{HashMap, VecDeque};
-use std::hash::Hash;
+use std::collections::VecDeque;
 use std::net::IpAddr;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Failures that lock.
@@ -38,10 +39,6 @@ impl Counter {
         Self { failures: VecDeque::new(), locked_until: None, lockouts: 0, last_seen: now }
     }
 
-    fn is_locked(&self, now: Instant) -> bool {
-        self.locked_until.is_some_and(|until| now < until)
-    }
-
     fn fail(&mut self, tag: u64, now: Instant) {
         self.last_seen = now;
         while self.failures.front().is_some_and(|(at, _)| now.saturating_duration_since(*at) > WINDOW) {
@@ -60,25 +57,17 @@ impl Counter {
     }
 }
 
-#[derive(Debug)]
-struct Table<K>(HashMap<K, Counter>);
-
-impl<K: Hash + Eq + Clone> Table<K> {
-    fn is_locked(&self, key: &K, now: Instant) -> bool {
-        self.0.get(key).is_some_and(|c| c.is_locked(now))
+impl Slot for Counter {
+    fn last_seen(&self) -> Instant {
+        self.last_seen
     }
 
-    fn entry(&mut self, key: &K, now: Instant) -> &mut Counter {
-        if !self.0.contains_key(key) && self.0.len() >= CAPACITY {
-            self.0.retain(|_, c| c.is_locked(now) || now.saturating_duration_since(c.last_seen) <= WINDOW);
-            if self.0.len() >= CAPACITY {
-                let oldest = self.0.iter().min_by_key(|(_, c)| c.last_seen).map(|(k, _)| k.clone());
-                if let Some(oldest) = oldest {
-                    self.0.remove(&oldest);
-                }
-            }
-        }
-        self.0.entry(key.clone()).or_insert_with(|| Counter::new(now))
+    fn is_idle(&self, now: Instant) -> bool {
+        !self.is_locked(now) && now.saturating_duration_since(self.last_seen) > WINDOW
+    }
+
+    fn is_locked(&self, now: Instant) -> bool {
+        self.locked_until.is_some_and(|until| now < until)
     }
 }
 
@@ -86,40 +75,38 @@ impl<K: Hash + Eq + Clone> Table<K> {
 #[derive(Debug)]
 pub struct Lockout {
     tags: HmacKey,
-    state: Mutex<(Table<String>, Table<IpAddr>)>,
+    users: Keyed<String, Counter>,
+    sources: Keyed<IpAddr, Counter>,
 }
 
 impl Lockout {
     /// An empty lockout table with a fresh tag key.
     pub fn new() -> Result<Self, RandomError> {
         let key = random::array::<32>()?;
-        Ok(Self {
-            tags: HmacKey::new(&key),
-            state: Mutex::new((Table(HashMap::new()), Table(HashMap::new()))),
-        })
+        Ok(Self { tags: HmacKey::new(&key), users: Keyed::new(CAPACITY), sources: Keyed::new(CAPACITY) })
     }
 
     /// Whether sign-in is refused for `user` (a tenant-qualified, lower-cased name) or from
     /// `source` (when the server knows the peer's address).
     pub fn is_locked(&self, user: &str, source: Option<IpAddr>, now: Instant) -> bool {
-        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.0.is_locked(&user.to_owned(), now) || source.is_some_and(|s| state.1.is_locked(&s, now))
+        let locked = |c: &Counter| c.is_locked(now);
+        self.users.get(user, locked).unwrap_or(false)
+            || source.is_some_and(|s| self.sources.get(&s, locked).unwrap_or(false))
     }
 
     /// Counts a failed sign-in of `user` from `source` with `password`.
     pub fn fail(&self, user: &str, source: Option<IpAddr>, password: &str, now: Instant) {
         let tag = self.tags.sign_parts(&[user.as_bytes(), &[0], password.as_bytes()]);
         let tag = u64::from_le_bytes([tag[0], tag[1], tag[2], tag[3], tag[4], tag[5], tag[6], tag[7]]);
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.0.entry(&user.to_owned(), now).fail(tag, now);
+        self.users.update(&user.to_owned(), now, || Counter::new(now), |c| c.fail(tag, now));
         if let Some(source) = source {
-            state.1.entry(&source, now).fail(tag, now);
+            self.sources.update(&source, now, || Counter::new(now), |c| c.fail(tag, now));
         }
     }
 
     /// Forgets the failures of `user` after a successful sign-in.
     pub fn succeed(&self, user: &str) {
-        self.state.lock().unwrap_or_else(|e| e.into_inner()).0.0.remove(user);
+        self.users.remove(user);
     }
 }
 
@@ -198,11 +185,10 @@ mod tests {
     fn tables_stay_bounded() {
         let lockout = Lockout::new().unwrap();
         let t0 = SystemClock.instant();
-        for i in 0..(CAPACITY + 5) {
+        for i in 0..(2 * CAPACITY) {
             lockout.fail(&format!("t/u{i}"), HOME, "x", t0 + Duration::from_millis(i as u64));
         }
-        let state = lockout.state.lock().unwrap();
-        assert_eq!(state.0.0.len(), CAPACITY);
-        assert!(!state.0.0.contains_key("t/u0"), "the least recently seen went first");
+        assert!(lockout.users.len() <= CAPACITY, "{}", lockout.users.len());
+        assert!(!lockout.users.contains("t/u0"), "the least recently seen went first");
     }
 }

@@ -18,6 +18,7 @@ mod public_url;
 mod recover;
 mod sample;
 mod serve;
+mod throttle;
 
 use clap::{Parser, Subcommand};
 

@@ -5,17 +5,18 @@ use crate::init::{InitArgs, initialize, print_summary};
 use crate::limits::LimitArgs;
 use crate::process::{LogFormat, init_logging, shutdown_signal};
 use crate::public_url::{normalize_public_url, url_host};
+use crate::throttle::ThrottleArgs;
 use anyhow::Context;
 use custos_authority::{Authority, AuthorityConfig, FederationConfig, KeyManager, KeyPolicy};
 use custos_core::duration::parse_duration;
 use custos_core::{Clock, SystemClock};
-use custos_directory::DirectoryState;
+use custos_directory::{CallerLimits, DirectoryState};
 use custos_jose::secret::SecretHasher;
 use custos_listener::{Listener, load_server_config};
 use custos_server::admin::{AuthorityEndpointSecrets, AuthoritySigningKeys};
 use custos_server::caller::AuthorityCallers;
 use custos_server::tls::ensure_dev_tls;
-use custos_server::{AppParts, build_router};
+use custos_server::{AppParts, build_router, metrics_router};
 use custos_store::{Directory, SignInLog, WriterOptions};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -93,8 +94,23 @@ pub(crate) struct ServeArgs {
     /// `off` records none (for measuring its cost).
     #[arg(long, env = "CUSTOS_SIGN_IN_LOG", value_enum, default_value = "on")]
     sign_in_log: Switch,
+    /// Serve GET /metrics on its own plain-HTTP listener at this address instead of on the
+    /// public one (which then answers 404 there). A bare port means loopback (`9464` is
+    /// `127.0.0.1:9464`); any other address is written as IP:PORT.
+    #[arg(long, env = "CUSTOS_METRICS_LISTEN", value_name = "ADDR", value_parser = metrics_address)]
+    metrics_listen: Option<SocketAddr>,
     #[command(flatten)]
     limits: LimitArgs,
+    #[command(flatten)]
+    throttle: ThrottleArgs,
+}
+
+/// `--metrics-listen`: `HOST:PORT`, or a bare port on loopback.
+fn metrics_address(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(port) = text.parse::<u16>() {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    text.parse().map_err(|_| format!("'{text}' is neither a port nor an address such as 127.0.0.1:9464"))
 }
 
 /// An on/off option.
@@ -134,6 +150,14 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", args.listen))?
         .with_limits(args.limits.limits());
     let bound = listener.local_addr()?;
+    let metrics_listener = match args.metrics_listen {
+        Some(addr) => Some(
+            Listener::bind(addr, None)
+                .await
+                .with_context(|| format!("cannot listen on {addr} for metrics"))?,
+        ),
+        None => None,
+    };
     let public_url = normalize_public_url(
         &args.public_url.clone().unwrap_or_else(|| format!("https://localhost:{}", bound.port())),
     )?;
@@ -180,6 +204,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let authority_config = AuthorityConfig {
         mi_token_lifetime_secs: args.mi_token_lifetime,
         managed_identity_endpoints: args.dev_managed_identity_endpoints,
+        throttle: args.throttle.client_auth(),
         ..AuthorityConfig::new(public_url.clone())
     };
     let authority = Arc::new(
@@ -196,6 +221,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         clock: clock.clone(),
         public_url: public_url.clone(),
         paging_key: dir.paging_key()?,
+        rate_limits: Arc::new(CallerLimits::new(args.throttle.rate_limits())),
     };
     // Every tenant's portal registration answers at this server's public URL.
     custos_directory::portal_app::ensure_portal(directory.as_ref(), clock.as_ref(), &public_url)
@@ -219,7 +245,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let signin = custos_signin::SignIn::new(&signin_config, directory.clone(), clock.clone())
         .context("cannot start the sign-in endpoints")?
         .with_sign_in_log(sign_in_log.clone());
-    let router = build_router(AppParts {
+    let parts = AppParts {
         authority,
         directory: directory_state,
         store,
@@ -230,7 +256,25 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
             csrf_key: dir.csrf_key()?.into(),
             clock: clock.clone(),
         }),
-    });
+        separate_metrics: metrics_listener.is_some(),
+    };
+    // Stops with the public listener (dropping the sender resolves its shutdown future).
+    let (stop_metrics, metrics_stopped) = tokio::sync::oneshot::channel::<()>();
+    let metrics_server = match metrics_listener {
+        Some(metrics) => {
+            let addr = metrics.local_addr()?;
+            if !addr.ip().is_loopback() {
+                tracing::warn!(%addr, "metrics are served over plain HTTP on a non-loopback address");
+            }
+            tracing::info!("metrics listening on http://{addr}/metrics");
+            let router = metrics_router(&parts);
+            Some(tokio::spawn(metrics.serve_tower(router, async move {
+                let _ = metrics_stopped.await;
+            })))
+        }
+        None => None,
+    };
+    let router = build_router(parts);
 
     if args.dev_managed_identity_endpoints {
         tracing::warn!(
@@ -240,6 +284,10 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let shutdown = shutdown_signal();
     tracing::info!(public_url = %public_url, "listening on {}://{}", listener.scheme(), bound);
     listener.serve_tower(router, shutdown).await;
+    drop(stop_metrics);
+    if let Some(metrics_server) = metrics_server {
+        let _ = metrics_server.await;
+    }
     // Every request has been answered: what they recorded is written before the process ends.
     sign_in_log.close().await;
     key_schedule.abort();
@@ -283,6 +331,22 @@ mod key_flag_tests {
         assert_eq!(cli.serve.key_publish_ahead, time::Duration::minutes(90));
         let err = Cli::try_parse_from(["serve", "--key-publish-ahead", "1 day"]).unwrap_err();
         assert!(err.to_string().contains("'1 day' is not a duration"), "{err}");
+    }
+
+    #[test]
+    fn metrics_listen_takes_an_address_or_a_bare_port_on_loopback() {
+        let cli = Cli::try_parse_from(["serve"]).unwrap();
+        assert_eq!(cli.serve.metrics_listen, None);
+        let cli = Cli::try_parse_from(["serve", "--metrics-listen", "9464"]).unwrap();
+        assert_eq!(cli.serve.metrics_listen, Some("127.0.0.1:9464".parse().unwrap()));
+        let cli = Cli::try_parse_from(["serve", "--metrics-listen", "[::]:9464"]).unwrap();
+        assert_eq!(cli.serve.metrics_listen, Some("[::]:9464".parse().unwrap()));
+        let err = Cli::try_parse_from(["serve", "--metrics-listen", "localhost:9464"]).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("'localhost:9464' is neither a port nor an address such as 127.0.0.1:9464"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -101,6 +101,52 @@ fn serve_issues_tokens_exposes_operations_and_stops_on_sigterm() {
     assert!(status.success(), "graceful shutdown exits 0, got {status:?}");
 }
 
+/// `serve --metrics-listen`: `/metrics` on its own plain-HTTP loopback listener, 404 on the public
+/// one (issue 16); throttling counters included.
+#[test]
+fn metrics_listen_moves_metrics_off_the_public_listener() {
+    let (_dir, _data, init, server) = init_and_serve(&["--metrics-listen", "127.0.0.1:0"]);
+    let http = server.client();
+    let base = server.url();
+    let metrics_port = server.metrics_port.expect("the metrics listener reports its port");
+    let tenant = init["tenantId"].as_str().unwrap();
+    let client_id = init["adminClientId"].as_str().unwrap();
+    let (status, _) = token(&http, &base, tenant, client_id, "wrong", "https://graph.microsoft.com/.default");
+    assert_eq!(status, 401);
+
+    assert_eq!(http.get(format!("{base}/metrics")).send().unwrap().status().as_u16(), 404);
+    assert_eq!(http.get(format!("{base}/healthz")).send().unwrap().status().as_u16(), 200);
+    let plain = reqwest::blocking::Client::new();
+    let metrics = plain.get(format!("http://127.0.0.1:{metrics_port}/metrics")).send().unwrap();
+    assert_eq!(metrics.status().as_u16(), 200);
+    let metrics = metrics.text().unwrap();
+    assert!(metrics.contains("custos_token_requests_total{outcome=\"invalid_client\"} 1\n"), "{metrics}");
+    assert!(metrics.contains("custos_client_auth_failures_total 1\n"), "{metrics}");
+    assert!(metrics.contains("custos_api_requests_throttled_total{api=\"graph\"} 0\n"), "{metrics}");
+
+    let status = server.terminate();
+    assert!(status.success(), "both listeners stop on SIGTERM, got {status:?}");
+}
+
+/// `serve --client-auth-failures-per-client`: over a real socket, three wrong secrets lock the
+/// client id and then the right secret is refused with 429 and AADSTS90055 (issue 16).
+#[test]
+fn client_auth_throttle_flags_reach_the_token_endpoint() {
+    let (_dir, _data, init, server) = init_and_serve(&["--client-auth-failures-per-client", "3"]);
+    let http = server.client();
+    let base = server.url();
+    let tenant = init["tenantId"].as_str().unwrap();
+    let client_id = init["adminClientId"].as_str().unwrap();
+    let scope = "https://graph.microsoft.com/.default";
+    for _ in 0..3 {
+        assert_eq!(token(&http, &base, tenant, client_id, "wrong", scope).0, 401);
+    }
+    let (status, body) =
+        token(&http, &base, tenant, client_id, init["adminClientSecret"].as_str().unwrap(), scope);
+    assert_eq!((status, &body["error"]), (429, &json!("temporarily_unavailable")), "{body}");
+    assert_eq!(body["error_codes"][0], 90055, "{body}");
+}
+
 /// `kill -9` right after Graph's 201: the application and its directory audit, written in one
 /// transaction, are both there after a restart.
 #[test]

@@ -116,6 +116,15 @@ impl Harness {
 
     /// The harness over `store` (empty; provisioned here).
     pub async fn on(store: Arc<dyn Store>) -> Self {
+        Self::build(store, custos_directory::RateLimitConfig::default()).await
+    }
+
+    /// The harness with these request-rate limits.
+    pub async fn with_rate_limits(limits: custos_directory::RateLimitConfig) -> Self {
+        Self::build(Arc::new(SqliteStore::open("sqlite::memory:").await.unwrap()), limits).await
+    }
+
+    async fn build(store: Arc<dyn Store>, limits: custos_directory::RateLimitConfig) -> Self {
         let hasher = SecretHasher::new(&[9u8; 32]);
         let clock = Arc::new(FixedClock::new(datetime!(2026-03-01 12:00 UTC)));
         let a = provision_tenant(
@@ -166,6 +175,7 @@ impl Harness {
             clock: clock.clone(),
             public_url: BASE.to_owned(),
             paging_key: [7u8; 32],
+            rate_limits: Arc::new(custos_directory::CallerLimits::new(limits)),
         };
         let router =
             custos_directory::graph_router(state.clone()).merge(custos_directory::admin_router(state));

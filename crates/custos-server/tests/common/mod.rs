@@ -25,6 +25,7 @@ pub fn directory_state(fx: &Fixture, authority: &Arc<Authority>) -> DirectorySta
         clock: fx.clock.clone(),
         public_url: PUBLIC_URL.to_owned(),
         paging_key: [5; 32],
+        rate_limits: Default::default(),
     }
 }
 

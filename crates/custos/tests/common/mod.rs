@@ -53,6 +53,8 @@ pub struct Server {
     pub child: Child,
     pub port: u16,
     pub data_dir: PathBuf,
+    /// The port of `--metrics-listen`, when given (its `metrics listening on` line).
+    pub metrics_port: Option<u16>,
 }
 
 impl Server {
@@ -67,22 +69,28 @@ impl Server {
             .spawn()
             .expect("custos serve starts");
         let (tx, rx) = mpsc::channel();
+        let (metrics_tx, metrics_rx) = mpsc::channel();
         let stderr = child.stderr.take().unwrap();
+        let port_after = |line: &str, prefix: &str| {
+            line.split(prefix)
+                .nth(1)
+                .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+                .and_then(|p| p.parse::<u16>().ok())
+        };
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 eprintln!("[custos] {line}");
-                if let Some(port) = line
-                    .split("listening on https://127.0.0.1:")
-                    .nth(1)
-                    .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
-                    .and_then(|p| p.parse::<u16>().ok())
-                {
+                // Logged before the public listener's line.
+                if let Some(port) = port_after(&line, "metrics listening on http://127.0.0.1:") {
+                    let _ = metrics_tx.send(port);
+                } else if let Some(port) = port_after(&line, "listening on https://127.0.0.1:") {
                     let _ = tx.send(port);
                 }
             }
         });
         let port = rx.recv_timeout(Duration::from_secs(60)).expect("server reports its port within 60 s");
-        Self { child, port, data_dir: data_dir.to_owned() }
+        let metrics_port = metrics_rx.try_recv().ok();
+        Self { child, port, data_dir: data_dir.to_owned(), metrics_port }
     }
 
     /// `https://localhost:PORT`.
