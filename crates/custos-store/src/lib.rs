@@ -376,10 +376,17 @@ pub trait Store: Send + Sync + 'static {
 
     /// Checks that the database answers (for `/readyz`).
     async fn ping(&self) -> StoreResult<()>;
+
+    /// The changes every server sharing the database commits ([`change_feed`]); `None` where a
+    /// database has one server (SQLite, test doubles).
+    async fn change_feed(&self) -> StoreResult<Option<Box<dyn change_feed::ChangeFeed>>> {
+        Ok(None)
+    }
 }
 
 pub mod cache;
 pub mod change;
+pub mod change_feed;
 mod codec;
 pub mod log;
 pub mod postgres;

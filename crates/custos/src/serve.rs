@@ -22,7 +22,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// With a shared (PostgreSQL) database, how old a tenant's cached directory snapshot may get.
+/// With a shared (PostgreSQL) database, how old a tenant's cached directory snapshot may get: the
+/// fallback for a change notification that was lost.
 const SHARED_DATABASE_CACHE_AGE: std::time::Duration = std::time::Duration::from_secs(30);
 
 #[derive(Debug, clap::Args)]
@@ -176,8 +177,8 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
 
     let database_url = database_url.unwrap_or_else(|| dir.default_database_url());
     let store = custos_store::open(&database_url).await.context("cannot open the database")?;
-    // Several servers may share a PostgreSQL database: bound how long a change written by another
-    // server goes unseen by this one's token-path cache (its own writes are seen at once).
+    // Several servers may share a PostgreSQL database: their changes are announced through the
+    // database (below); the age bound covers a lost notification.
     let directory = if database_url.starts_with("postgres") {
         Directory::new(store.clone()).with_max_age(SHARED_DATABASE_CACHE_AGE, clock.clone())
     } else {
@@ -236,6 +237,11 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         clock.clone(),
         custos_store::retention::PURGE_INTERVAL,
     ));
+    // Other servers sharing the database announce their changes (PostgreSQL LISTEN/NOTIFY).
+    let changes = custos_store::Store::change_feed(directory.as_ref())
+        .await
+        .context("cannot listen for the database's changes")?
+        .map(|feed| tokio::spawn(custos_server::follow_changes(feed, directory.clone(), authority.clone())));
     let key_schedule = tokio::spawn({
         let authority = authority.clone();
         async move { authority.keys().run_schedule(KEY_TICK).await }
@@ -291,6 +297,9 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     // Every request has been answered: what they recorded is written before the process ends.
     sign_in_log.close().await;
     key_schedule.abort();
+    if let Some(changes) = changes {
+        changes.abort();
+    }
     retention.abort();
     tracing::info!("stopped");
     Ok(())

@@ -10,7 +10,9 @@
 //! an `.await`.
 //!
 //! Writes made by another process (several servers sharing one PostgreSQL database) do not pass
-//! through this cache: [`Directory::with_max_age`] bounds how long such a change can go unseen.
+//! through this cache: [`Directory::apply`] drops what a [`crate::change_feed::Change`] names as
+//! soon as the database's change feed announces it, and [`Directory::with_max_age`] bounds how
+//! long a change the feed missed can go unseen.
 
 mod snapshot;
 mod store_impl;
@@ -186,6 +188,26 @@ impl Directory {
             }
             attempt += 1;
         }
+    }
+
+    /// Drops what `change` (another server's write, announced by the database) makes stale.
+    pub fn apply(&self, change: &crate::change_feed::Change) {
+        use crate::change_feed::Change;
+        match change {
+            Change::Tenant(tenant) => self.invalidate(*tenant),
+            Change::Missed => self.invalidate_all(),
+            Change::SigningKeys => {}
+        }
+    }
+
+    /// Drops every cached snapshot and tenant.
+    pub fn invalidate_all(&self) {
+        let tenants: Vec<TenantId> =
+            self.slots.read().unwrap_or_else(PoisonError::into_inner).keys().copied().collect();
+        for tenant in tenants {
+            self.invalidate(tenant);
+        }
+        *self.tenants.write().unwrap_or_else(PoisonError::into_inner) = TenantIndex::default();
     }
 
     /// Drops cached data of a tenant (its snapshot and its entries in the tenant lookup cache).

@@ -391,4 +391,8 @@ impl Store for Directory {
     async fn ping(&self) -> StoreResult<()> {
         self.store.ping().await
     }
+
+    async fn change_feed(&self) -> StoreResult<Option<Box<dyn crate::change_feed::ChangeFeed>>> {
+        self.store.change_feed().await
+    }
 }

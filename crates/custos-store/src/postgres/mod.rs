@@ -1,4 +1,5 @@
-//! The PostgreSQL backend: [`PostgresStore`], for deployments with several nodes.
+//! The PostgreSQL backend: [`PostgresStore`], for deployments with several nodes, which learn
+//! of each other's changes through `LISTEN`/`NOTIFY` (`notify`).
 //!
 //! Times are `timestamptz` (microsecond precision: finer digits of an `OffsetDateTime` are
 //! dropped), GUIDs native `uuid`, JSON documents `jsonb`, an application's identifier URIs read
@@ -6,6 +7,7 @@
 //! `SELECT ... FOR UPDATE`; uniqueness under concurrency comes from the schema's constraints.
 
 mod connect;
+mod notify;
 
 use crate::StoreResult;
 use crate::codec::map_db_error;
@@ -41,6 +43,12 @@ impl Dialect for Postgres {
 
     async fn fetch_all(conn: &mut PgConnection, statement: &Statement<'_>) -> StoreResult<Vec<PgRow>> {
         query(statement).fetch_all(conn).await.map_err(map_db_error)
+    }
+
+    async fn change_feed(
+        store: &PostgresStore,
+    ) -> StoreResult<Option<Box<dyn crate::change_feed::ChangeFeed>>> {
+        Ok(Some(Box::new(store.listen().await?)))
     }
 }
 

@@ -42,6 +42,11 @@ pub(crate) trait Dialect: Database<Row: Columns> {
         conn: &mut Self::Connection,
         statement: &Statement<'_>,
     ) -> impl Future<Output = StoreResult<Vec<Self::Row>>> + Send;
+
+    /// The changes every server sharing the database commits (`None`: one server per database).
+    fn change_feed(
+        store: &super::SqlStore<Self>,
+    ) -> impl Future<Output = StoreResult<Option<Box<dyn crate::change_feed::ChangeFeed>>>> + Send;
 }
 
 /// Typed reads of a row's columns, in the backend's encoding; a value that does not decode is

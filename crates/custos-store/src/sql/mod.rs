@@ -61,6 +61,11 @@ impl<DB: Database> Clone for SqlStore<DB> {
 }
 
 impl<DB: Database> SqlStore<DB> {
+    /// The connection pool.
+    pub(crate) fn pool(&self) -> &Pool<DB> {
+        &self.pool
+    }
+
     /// A store on `pool`, whose database is migrated.
     pub(crate) fn on(pool: Pool<DB>) -> Self {
         Self { pool }
@@ -628,5 +633,9 @@ impl<D: Dialect> Store for SqlStore<D> {
     async fn ping(&self) -> StoreResult<()> {
         execute(&self.pool, &Statement::new("SELECT 1")).await?;
         Ok(())
+    }
+
+    async fn change_feed(&self) -> StoreResult<Option<Box<dyn crate::change_feed::ChangeFeed>>> {
+        D::change_feed(self).await
     }
 }

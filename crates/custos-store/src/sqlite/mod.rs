@@ -47,6 +47,13 @@ impl Dialect for Sqlite {
     ) -> StoreResult<Vec<SqliteRow>> {
         query(statement).fetch_all(conn).await.map_err(map_db_error)
     }
+
+    /// One server per SQLite database: nobody else changes it.
+    async fn change_feed(
+        _store: &SqlStore<Self>,
+    ) -> StoreResult<Option<Box<dyn crate::change_feed::ChangeFeed>>> {
+        Ok(None)
+    }
 }
 
 /// `statement` with its parameters in SQLite's encodings.
