@@ -2,8 +2,9 @@
 //! `CUSTOS_TEST_POSTGRES_URL` is set): what an administrator changes through one server, the other
 //! honours as soon as the database announces it (LISTEN/NOTIFY), not after its cache's 30-second
 //! bound. Covered: a removed secret, a disabled service principal, a revoked app role, a newly
-//! published signing key. The time each took is printed; the bound asserted is a liveness bound,
-//! far below the 30 s fallback.
+//! published signing key; and strict assertion replay when one assertion reaches both servers at
+//! once. The time each took is printed; the bound asserted is a liveness bound, far below the
+//! 30 s fallback.
 
 mod common;
 
@@ -30,6 +31,11 @@ fn within_deadline(what: &str, mut check: impl FnMut() -> bool) -> Duration {
     took
 }
 
+#[allow(clippy::disallowed_methods)] // assertions are signed for the real servers' wall clock
+fn now() -> time::OffsetDateTime {
+    time::OffsetDateTime::now_utc()
+}
+
 fn psql(url: &str, sql: &str) {
     let out =
         Command::new("psql").args([url, "-v", "ON_ERROR_STOP=1", "-Atqc", sql]).output().expect("psql runs");
@@ -50,9 +56,11 @@ fn a_change_through_one_server_is_honoured_by_the_other_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let init = init_json(&data, &["--database-url", &database]);
-    // Two servers of one installation: the same data directory (keys), the same database.
-    let a = Server::start(&data, &["--database-url", &database]);
-    let b = Server::start(&data, &["--database-url", &database]);
+    // Two servers of one installation behind one name: the same data directory (keys), the same
+    // database, the same public URL (so an assertion addressed to it is good at either).
+    let public = init["publicUrl"].as_str().unwrap().to_owned();
+    let a = Server::start(&data, &["--database-url", &database, "--public-url", &public]);
+    let b = Server::start(&data, &["--database-url", &database, "--public-url", &public]);
     let (http, tenant) = (a.client(), init["tenantId"].as_str().unwrap().to_owned());
     let admin = admin_token(&http, &a.url(), &init);
     let graph = |method: reqwest::Method, path: &str, body: Value| -> Value {
@@ -122,6 +130,54 @@ fn a_change_through_one_server_is_honoured_by_the_other_at_once() {
                 .as_str()
                 .is_some_and(|t| custos_testkit::http::jwt_claims(t).get("roles").is_none())
     });
+
+    // Strict assertion replay across servers (catalogue C22, concurrent case): one assertion sent
+    // to both servers at once gets at most one token.
+    let settings = http
+        .patch(format!("{}/admin/v1/tenants/{tenant}/settings", a.url()))
+        .bearer_auth(&admin)
+        .json(&json!({"assertionReplay": "strict"}))
+        .send()
+        .unwrap();
+    assert_eq!(settings.status().as_u16(), 200);
+    let cert = custos_testkit::certs::TestCert::new(
+        "two-node daemon",
+        now() - time::Duration::days(1),
+        now() + time::Duration::days(30),
+    );
+    graph(
+        reqwest::Method::PATCH,
+        &format!("applications/{id}"),
+        json!({"keyCredentials": [
+        {"type": "AsymmetricX509Cert", "usage": "Verify", "key": cert.base64()}]}),
+    );
+    let endpoint = format!("{public}/{tenant}/oauth2/v2.0/token");
+    for round in 0..5 {
+        let issued = now().unix_timestamp();
+        let assertion = cert.sign(
+            &json!({"aud": endpoint, "iss": app_id, "sub": app_id,
+            "jti": uuid::Uuid::new_v4().to_string(), "nbf": issued, "iat": issued, "exp": issued + 300}),
+            true,
+        );
+        let send = |server: &Server| {
+            let (http, url) = (server.client(), format!("{}/{tenant}/oauth2/v2.0/token", server.url()));
+            let form = [
+                ("grant_type", "client_credentials".to_owned()),
+                ("client_id", app_id.clone()),
+                (
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".to_owned(),
+                ),
+                ("client_assertion", assertion.clone()),
+                ("scope", SCOPE.to_owned()),
+            ];
+            move || http.post(url).form(&form).send().unwrap().status().as_u16()
+        };
+        let (on_a, on_b) = (std::thread::spawn(send(&a)), std::thread::spawn(send(&b)));
+        let mut statuses = [on_a.join().unwrap(), on_b.join().unwrap()];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 401], "round {round}: one assertion, two servers");
+    }
 
     // A disabled service principal.
     let sp_id = sp["id"].as_str().unwrap();
