@@ -9,10 +9,12 @@
 //! responses and errors (`response`), discovery and key sets (`discovery`, `routes`), the
 //! signing keys at run time and their rotation ([`keys`]), the sign-in record of every token decision (`sign_ins`), the managed-identity protocols,
 //! development endpoints and endpoint secrets ([`managed_identity`]), throttling of failed client
-//! authentication per client id and per address ([`throttle`]) and token metrics ([`metrics`]). It depends on `custos-core`, `custos-jose` and `custos-store`; it knows nothing
+//! authentication per client id and per address ([`throttle`]), load shedding in front of token
+//! issuance ([`admission`]) and token metrics ([`metrics`]). It depends on `custos-core`, `custos-jose` and `custos-store`; it knows nothing
 //! of the directory API or of how the server listens, and serves no admin routes (the directory
 //! API serves them all, reaching the key manager and endpoint secrets through the server).
 
+pub mod admission;
 mod assertion;
 mod basic;
 mod claims;
@@ -32,6 +34,7 @@ pub mod throttle;
 mod user_claims;
 mod user_flow;
 
+pub use admission::AdmissionConfig;
 pub use federation::{CacheOptions, FederationConfig, FederationError};
 pub use issue::{Endpoint, ISSUED_AT_SKEW_SECS};
 pub use keys::{KeyError, KeyInfo, KeyManager, KeyPolicy};
@@ -67,6 +70,8 @@ pub struct AuthorityConfig {
     pub managed_identity_endpoints: bool,
     /// Throttling of failed client authentication ([`throttle`]).
     pub throttle: ThrottleConfig,
+    /// Load shedding in front of token issuance ([`admission`]).
+    pub admission: AdmissionConfig,
 }
 
 impl AuthorityConfig {
@@ -82,6 +87,7 @@ impl AuthorityConfig {
             mi_token_lifetime_secs: DEFAULT_MI_TOKEN_LIFETIME_SECS,
             managed_identity_endpoints: false,
             throttle: ThrottleConfig::default(),
+            admission: AdmissionConfig::default(),
         }
     }
 }
@@ -132,6 +138,7 @@ pub struct Authority {
     federation: federation::Federation,
     sign_ins: SignInLog,
     throttle: throttle::ClientThrottle,
+    admission: admission::Admission,
 }
 
 impl Authority {
@@ -146,6 +153,7 @@ impl Authority {
         let assertions = assertion::ClientAssertions::new(Arc::clone(directory.store()), Arc::clone(&clock));
         let federation = federation::Federation::with_defaults(Arc::clone(&clock));
         let throttle = throttle::ClientThrottle::new(config.throttle);
+        let admission = admission::Admission::new(config.admission);
         Self {
             config,
             directory,
@@ -157,6 +165,7 @@ impl Authority {
             federation,
             sign_ins: SignInLog::off(),
             throttle,
+            admission,
         }
     }
 
@@ -199,6 +208,7 @@ impl Authority {
     pub fn render_prometheus(&self, out: &mut String) {
         self.metrics.render_prometheus(out);
         self.throttle.render_prometheus(out);
+        self.admission.render_prometheus(out);
     }
 
     /// The signing keys (for reloads after a rotation).

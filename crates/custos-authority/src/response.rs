@@ -215,7 +215,9 @@ pub(crate) fn token_error(error: &TokenError, ctx: &ErrorContext<'_>) -> Respons
         headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"custos\""));
     }
     if status == StatusCode::SERVICE_UNAVAILABLE {
-        headers.insert(header::RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECS));
+        // An overloaded server sheds early and asks for a quick retry.
+        let retry_after = if matches!(error, TokenError::Overloaded) { "1" } else { RETRY_AFTER_SECS };
+        headers.insert(header::RETRY_AFTER, HeaderValue::from_static(retry_after));
     }
     if let TokenError::Throttled { retry_after_secs } = error {
         headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));

@@ -128,6 +128,8 @@ async fn token(auth: &Authority, endpoint: Endpoint, tenant_segment: &str, reque
         let request = TokenRequest::parse(&body, authorization)?;
         trail.client_id.clone_from(&request.client_id);
         auth.throttle.check_client(request.client_id.as_deref(), started).map_err(throttled)?;
+        // Held until the token is issued: under overload the request is shed here, early.
+        let _turn = auth.admission.admit().await.map_err(|_| TokenError::Overloaded)?;
         trail.presented = Some(sign_ins::presented(&request.credential));
         if auth.sign_ins.is_on() {
             trail.scopes = sign_ins::scope_names(request.scope.as_deref());
@@ -143,9 +145,9 @@ async fn token(auth: &Authority, endpoint: Endpoint, tenant_segment: &str, reque
     }
     .await;
 
-    // A throttled request is counted by the throttle only: neither timed, logged nor written to
-    // the sign-in log, so that a locked-out attacker costs next to nothing.
-    if !matches!(result, Err(TokenError::Throttled { .. })) {
+    // A throttled or shed request is counted by the throttle or the gate only: neither timed,
+    // logged nor written to the sign-in log, so that it costs next to nothing.
+    if !matches!(result, Err(TokenError::Throttled { .. } | TokenError::Overloaded)) {
         let finished = auth.clock.instant();
         if let Err(e) = &result
             && e.is_failed_client_authentication()

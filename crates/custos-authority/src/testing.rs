@@ -154,11 +154,16 @@ pub async fn assign(store: &dyn Store, tenant: TenantId, client: &App, resource:
 
 impl Fixture {
     pub async fn new() -> Self {
+        Self::with_config(AuthorityConfig::new(format!("{PUBLIC_URL}/"))).await
+    }
+
+    /// The fixture with the authority's settings `config` (its public URL must be [`PUBLIC_URL`]).
+    pub async fn with_config(config: AuthorityConfig) -> Self {
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open("sqlite::memory:").await.unwrap());
         let clock = Arc::new(FixedClock::new(at(NOW)));
         let dyn_clock: Arc<dyn Clock> = clock.clone();
         let keys = KeyManager::load(store.clone(), [7; 32], dyn_clock.clone()).await.unwrap();
-        Self::with_stores(store.clone(), store, keys, clock).await
+        Self::assemble(store.clone(), store, keys, clock, config).await
     }
 
     /// A fixture whose directory reads go to `directory_store` (the data is written to `store`).
@@ -167,6 +172,17 @@ impl Fixture {
         directory_store: Arc<dyn Store>,
         keys: KeyManager,
         clock: Arc<FixedClock>,
+    ) -> Self {
+        Self::assemble(store, directory_store, keys, clock, AuthorityConfig::new(format!("{PUBLIC_URL}/")))
+            .await
+    }
+
+    async fn assemble(
+        store: Arc<dyn Store>,
+        directory_store: Arc<dyn Store>,
+        keys: KeyManager,
+        clock: Arc<FixedClock>,
+        config: AuthorityConfig,
     ) -> Self {
         let hasher = SecretHasher::new(&[3; 32]);
         let tenant = TenantId::new_random();
@@ -215,14 +231,8 @@ impl Fixture {
         let directory = Arc::new(Directory::new(directory_store));
         let sign_ins = SignInLog::start(store.clone(), WriterOptions::default());
         let authority = Arc::new(
-            Authority::new(
-                AuthorityConfig::new(format!("{PUBLIC_URL}/")),
-                directory.clone(),
-                hasher,
-                keys,
-                clock.clone(),
-            )
-            .with_sign_in_log(sign_ins.clone()),
+            Authority::new(config, directory.clone(), hasher, keys, clock.clone())
+                .with_sign_in_log(sign_ins.clone()),
         );
         Self {
             router: authority.clone().router(),

@@ -181,3 +181,22 @@ async fn successes_are_never_counted_and_failures_below_the_limit_never_lock() {
     assert!(metrics.contains("custos_client_auth_lockouts_total{by=\"client_id\"} 0\n"), "{metrics}");
     assert!(metrics.contains("custos_client_auth_failures_total 19\n"), "{metrics}");
 }
+
+/// Load shedding (issue 16 item 5): with no turn free and no room to wait, a token request is
+/// answered at once with 503, `temporarily_unavailable`, AADSTS90033 and `Retry-After: 1`, and
+/// counted; the right secret included (nothing was looked at).
+#[tokio::test]
+async fn an_overloaded_server_sheds_token_requests_early() {
+    let mut config = custos_authority::AuthorityConfig::new(format!("{PUBLIC_URL}/"));
+    config.admission =
+        custos_authority::AdmissionConfig { max_concurrent: 0, max_queued: 0, ..Default::default() };
+    let fx = Fixture::with_config(config).await;
+    let reply = post_form(&fx.router, &fx.v2_token_path(), &fx.v2_body(&fx.client, SECRET, SCOPE)).await;
+    reply.assert_error(503, "temporarily_unavailable", 90033);
+    assert_eq!(reply.header("retry-after"), Some("1"));
+    assert!(metrics(&fx).contains("custos_token_requests_shed_total 1\n"));
+    assert!(
+        metrics(&fx).contains("custos_token_requests_total{outcome=\"temporarily_unavailable\"} 0\n"),
+        "shed requests are not timed"
+    );
+}

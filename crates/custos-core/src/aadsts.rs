@@ -146,6 +146,9 @@ pub enum TokenError {
     InvalidParameter(&'static str),
     /// Storage or another dependency failed; the client may retry (503, never a 500).
     TemporarilyUnavailable,
+    /// 90033: the server is overloaded and shed the request before issuing (503 with
+    /// `Retry-After`, like [`TokenError::TemporarilyUnavailable`]).
+    Overloaded,
     /// 90055: too many failed client authentications for this client id or from this address
     /// within the throttling window: 429 with `Retry-After` (Entra throttles client credentials
     /// with 429 + `Retry-After`, `security.md` §7). The right secret is refused too while the
@@ -209,7 +212,7 @@ impl TokenError {
             Self::ResourceOnV2 => 901002,
             Self::AssignmentRequired { .. } => 501051,
             Self::InvalidParameter(_) => 9002313,
-            Self::TemporarilyUnavailable => 90033,
+            Self::TemporarilyUnavailable | Self::Overloaded => 90033,
             Self::Throttled { .. } => 90055,
             Self::UserFlow(e) => e.code(),
             Self::SignIn(e) => e.code(),
@@ -253,7 +256,9 @@ impl TokenError {
             Self::UnknownResource { .. } | Self::DisabledResource { .. } => InvalidResource,
             Self::ScopeNotDefault(_) | Self::MultipleResources => InvalidScope,
             Self::AssignmentRequired { .. } => InvalidGrant,
-            Self::TemporarilyUnavailable | Self::Throttled { .. } => TemporarilyUnavailable,
+            Self::TemporarilyUnavailable | Self::Overloaded | Self::Throttled { .. } => {
+                TemporarilyUnavailable
+            }
             Self::UserFlow(e) => e.oauth_error(),
             Self::SignIn(e) => e.oauth_error(),
         }
@@ -394,7 +399,7 @@ impl fmt::Display for TokenError {
                 f,
                 "Invalid request. Request is malformed or invalid: the value of parameter '{name}' is not valid."
             ),
-            Self::TemporarilyUnavailable => {
+            Self::TemporarilyUnavailable | Self::Overloaded => {
                 f.write_str("The service is temporarily unavailable. Please retry the request.")
             }
             Self::Throttled { .. } => f.write_str(

@@ -206,6 +206,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         mi_token_lifetime_secs: args.mi_token_lifetime,
         managed_identity_endpoints: args.dev_managed_identity_endpoints,
         throttle: args.throttle.client_auth(),
+        admission: args.throttle.admission(),
         ..AuthorityConfig::new(public_url.clone())
     };
     let authority = Arc::new(

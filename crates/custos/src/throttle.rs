@@ -1,9 +1,11 @@
 //! The throttling options of `custos serve`: failed client authentication per client id and per
-//! address at the token endpoints (custos-authority's `throttle`), and request rates per caller
-//! on Graph and the admin API (custos-directory's `rate_limit`). A count of 0 turns a limit off.
+//! address at the token endpoints (custos-authority's `throttle`), request rates per caller on
+//! Graph and the admin API (custos-directory's `rate_limit`), and load shedding in front of token
+//! issuance (custos-authority's `admission`). A count of 0 turns a throttle off.
 
-use custos_authority::ThrottleConfig;
+use custos_authority::admission::{DEFAULT_MAX_CONCURRENT, DEFAULT_MAX_QUEUED};
 use custos_authority::throttle::{DEFAULT_FAILURES_PER_ADDRESS, DEFAULT_FAILURES_PER_CLIENT};
+use custos_authority::{AdmissionConfig, ThrottleConfig};
 use custos_core::duration::parse_duration;
 use custos_core::throttle::Limit;
 use custos_directory::RateLimitConfig;
@@ -41,6 +43,18 @@ pub(crate) struct ThrottleArgs {
     #[arg(long, env = "CUSTOS_RATE_LIMIT_WINDOW", value_name = "DURATION", default_value = "10s",
           value_parser = window)]
     rate_limit_window: Duration,
+    /// Token requests issued at the same time; more wait for a turn (load shedding).
+    #[arg(long, env = "CUSTOS_TOKEN_MAX_CONCURRENT", value_name = "N", default_value_t = DEFAULT_MAX_CONCURRENT,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    token_max_concurrent: u32,
+    /// Token requests that may wait for a turn; past it, 503 temporarily_unavailable with
+    /// Retry-After at once.
+    #[arg(long, env = "CUSTOS_TOKEN_MAX_QUEUED", value_name = "N", default_value_t = DEFAULT_MAX_QUEUED)]
+    token_max_queued: u32,
+    /// The longest a token request waits for its turn, in milliseconds, before it is answered 503.
+    #[arg(long, env = "CUSTOS_TOKEN_MAX_WAIT_MS", value_name = "MS", default_value_t = 250,
+          value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    token_max_wait_ms: u64,
 }
 
 /// A window: an operator duration from 1 s to 1 day.
@@ -59,6 +73,15 @@ impl ThrottleArgs {
         ThrottleConfig {
             per_client: Limit::new(self.client_auth_failures_per_client, window),
             per_address: Limit::new(self.client_auth_failures_per_address, window),
+        }
+    }
+
+    /// The load shedding these options ask for.
+    pub(crate) fn admission(&self) -> AdmissionConfig {
+        AdmissionConfig {
+            max_concurrent: self.token_max_concurrent,
+            max_queued: self.token_max_queued,
+            max_wait: Duration::from_millis(self.token_max_wait_ms),
         }
     }
 
