@@ -1,0 +1,171 @@
+//! Crash drills (issue 16 item 4): `kill -9` of the server right after it spent something must
+//! leave it spent after a restart: a certificate assertion accepted in a tenant with strict
+//! replay protection stays refused (its replay marker was committed before the token was
+//! returned), and a rotated refresh token stays rotated (the rotation is one transaction). Codes
+//! are spent the same way as refresh tokens (one conditional update before the answer).
+
+mod common;
+
+use common::{Server, admin_token, init_json};
+use custos_testkit::certs::TestCert;
+use serde_json::{Value, json};
+
+const SCOPE: &str = "https://graph.microsoft.com/.default";
+
+#[allow(clippy::disallowed_methods)] // assertions are signed for the real server's wall clock
+fn now() -> time::OffsetDateTime {
+    time::OffsetDateTime::now_utc()
+}
+
+fn assertion_token(server: &Server, tenant: &str, client_id: &str, assertion: &str) -> (u16, Value) {
+    let reply = server
+        .client()
+        .post(format!("{}/{tenant}/oauth2/v2.0/token", server.url()))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", client_id),
+            ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+            ("client_assertion", assertion),
+            ("scope", SCOPE),
+        ])
+        .send()
+        .unwrap();
+    (reply.status().as_u16(), reply.json().unwrap())
+}
+
+#[test]
+fn an_assertion_accepted_before_kill_9_stays_spent_after_the_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let init = init_json(&data, &[]);
+    // The restarted server listens on another port; both answer as the one public URL, the
+    // audience of the assertion.
+    let public = init["publicUrl"].as_str().unwrap().to_owned();
+    let server = Server::start(&data, &["--public-url", &public]);
+    let http = server.client();
+    let (base, tenant) = (server.url(), init["tenantId"].as_str().unwrap().to_owned());
+    let admin = admin_token(&http, &base, &init);
+    let send = |method: reqwest::Method, path: &str, body: Value| {
+        let reply =
+            http.request(method, format!("{base}{path}")).bearer_auth(&admin).json(&body).send().unwrap();
+        assert!(reply.status().is_success(), "{path}: {}", reply.status());
+        reply.text().ok().and_then(|t| serde_json::from_str::<Value>(&t).ok()).unwrap_or(Value::Null)
+    };
+    send(
+        reqwest::Method::PATCH,
+        &format!("/admin/v1/tenants/{tenant}/settings"),
+        json!({"assertionReplay": "strict"}),
+    );
+    let cert = TestCert::new("drill", now() - time::Duration::days(1), now() + time::Duration::days(30));
+    let app = send(
+        reqwest::Method::POST,
+        "/v1.0/applications",
+        json!({"displayName": "drill daemon",
+        "keyCredentials": [{"type": "AsymmetricX509Cert", "usage": "Verify", "key": cert.base64()}]}),
+    );
+    let app_id = app["appId"].as_str().unwrap().to_owned();
+    send(reqwest::Method::POST, "/v1.0/servicePrincipals", json!({"appId": app_id}));
+
+    let issued = now().unix_timestamp();
+    let assertion = cert.sign(
+        &json!({"aud": format!("{public}/{tenant}/oauth2/v2.0/token"), "iss": app_id, "sub": app_id,
+                "jti": uuid::Uuid::new_v4().to_string(), "nbf": issued, "iat": issued, "exp": issued + 600}),
+        true,
+    );
+    let (status, body) = assertion_token(&server, &tenant, &app_id, &assertion);
+    assert_eq!(status, 200, "{body}");
+    server.kill_hard();
+
+    let server = Server::start(&data, &["--public-url", &public]);
+    let (status, body) = assertion_token(&server, &tenant, &app_id, &assertion);
+    assert_eq!(status, 401, "a spent assertion after kill -9: {body}");
+    assert_eq!(body["error_codes"][0], 7000290, "{body}");
+}
+
+/// A refresh token rotated before `kill -9` stays rotated: after the restart its successor works
+/// and the rotated one is refused (no double spend; presenting it revokes the family, AADSTS50173).
+#[test]
+fn a_refresh_token_rotated_before_kill_9_stays_rotated_after_the_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let init = init_json(&data, &[]);
+    let public = init["publicUrl"].as_str().unwrap().to_owned();
+    let server = Server::start(&data, &["--public-url", &public]);
+    let http = server.client();
+    let (base, tenant) = (server.url(), init["tenantId"].as_str().unwrap().to_owned());
+    let admin = admin_token(&http, &base, &init);
+    let send = |method: reqwest::Method, path: &str, body: Value| {
+        let reply =
+            http.request(method, format!("{base}{path}")).bearer_auth(&admin).json(&body).send().unwrap();
+        assert!(reply.status().is_success(), "{path}: {}", reply.status());
+        reply.text().ok().and_then(|t| serde_json::from_str::<Value>(&t).ok()).unwrap_or(Value::Null)
+    };
+    send(
+        reqwest::Method::PATCH,
+        &format!("/admin/v1/tenants/{tenant}/settings"),
+        json!({"allowPasswordGrant": true}),
+    );
+    let upn = format!("drill@{}", init["tenantDomain"].as_str().unwrap());
+    let password = "Drill-Passw0rd!";
+    send(
+        reqwest::Method::POST,
+        "/v1.0/users",
+        json!({"accountEnabled": true, "displayName": "Drill",
+        "userPrincipalName": upn, "passwordProfile": {"password": password}}),
+    );
+    let app = send(
+        reqwest::Method::POST,
+        "/v1.0/applications",
+        json!({"displayName": "drill desktop",
+        "publicClient": {"redirectUris": ["http://localhost"]},
+        "requiredResourceAccess": [{"resourceAppId": "00000003-0000-0000-c000-000000000000",
+            "resourceAccess": [{"id": "e1fe6dd8-ba31-4d61-89e7-88639da4683d", "type": "Scope"}]}]}),
+    );
+    let client_id = app["appId"].as_str().unwrap().to_owned();
+    send(reqwest::Method::POST, &format!("/admin/v1/tenants/{tenant}/consent"), json!({"appId": client_id}));
+
+    let grant = |server: &Server, form: &[(&str, &str)]| -> (u16, Value) {
+        let reply = server
+            .client()
+            .post(format!("{}/{tenant}/oauth2/v2.0/token", server.url()))
+            .form(form)
+            .send()
+            .unwrap();
+        (reply.status().as_u16(), reply.json().unwrap())
+    };
+    let scope = "https://graph.microsoft.com/User.Read offline_access";
+    let (status, first) = grant(
+        &server,
+        &[
+            ("grant_type", "password"),
+            ("client_id", &client_id),
+            ("username", &upn),
+            ("password", password),
+            ("scope", scope),
+        ],
+    );
+    assert_eq!(status, 200, "{first}");
+    let refresh = |server: &Server, token: &str| {
+        grant(
+            server,
+            &[
+                ("grant_type", "refresh_token"),
+                ("client_id", &client_id),
+                ("refresh_token", token),
+                ("scope", scope),
+            ],
+        )
+    };
+    let rt1 = first["refresh_token"].as_str().unwrap().to_owned();
+    let (status, second) = refresh(&server, &rt1);
+    assert_eq!(status, 200, "{second}");
+    let rt2 = second["refresh_token"].as_str().unwrap().to_owned();
+    server.kill_hard();
+
+    let server = Server::start(&data, &["--public-url", &public]);
+    let (status, third) = refresh(&server, &rt2);
+    assert_eq!(status, 200, "the successor survives kill -9: {third}");
+    let (status, reused) = refresh(&server, &rt1);
+    assert_eq!((status, reused["error"].as_str()), (400, Some("invalid_grant")), "{reused}");
+    assert_eq!(reused["error_codes"][0], 50173, "{reused}");
+}
