@@ -1,14 +1,16 @@
 //! The built-in resources every tenant has, owned by the platform as Microsoft's are by
 //! Microsoft: the directory API's delegated permissions (Microsoft Graph's values and ids, so
-//! user tokens for `https://graph.microsoft.com` work with `/v1.0/me`) and the **Office 365
+//! user tokens for `https://graph.microsoft.com` work with `/v1.0/me`), the **Office 365
 //! Management APIs** resource (`https://manage.office.com`, v1 tokens, its three application
-//! permissions offered as delegated scopes with the same ids, `entra-user-flows.md` §7).
+//! permissions offered as delegated scopes with the same ids, `entra-user-flows.md` §7) and
+//! **Azure Resource Manager** (`https://management.core.windows.net/`, the Azure CLI's login
+//! resource, `graph-fidelity.md` §7).
 //!
 //! [`ensure_builtins`] brings tenants made by an older version up to date at server start-up,
 //! idempotently: missing directory API roles and scopes are added (and the new roles granted to
 //! the tenant's bootstrap admin, which was provisioned holding every directory role), and a
-//! missing Office 365 Management APIs registration is created with its service principal. These
-//! changes are recorded as the installation's.
+//! missing built-in resource registration is created with its service principal. These changes
+//! are recorded as the installation's.
 
 use crate::audit;
 use crate::provision::{CUSTOS_ADMIN_ROLE_ID, directory_app_roles, find_bootstrap_admin};
@@ -28,6 +30,14 @@ pub const OFFICE_MANAGEMENT_APP_ID: AppId = AppId(uuid!("c5393580-f805-4401-95e8
 pub const OFFICE_MANAGEMENT_URI: &str = "https://manage.office.com";
 /// Its display name.
 pub const OFFICE_MANAGEMENT_DISPLAY_NAME: &str = "Office 365 Management APIs";
+
+/// Client id of Azure Resource Manager (the Azure CLI's login resource).
+pub const RESOURCE_MANAGER_APP_ID: AppId = AppId(uuid!("797f4846-ba00-4fd7-ba43-dac1f8f63013"));
+/// Its identifier URIs, as Azure's clouds publish them (`authentication.audiences`).
+pub const RESOURCE_MANAGER_URIS: [&str; 2] =
+    ["https://management.core.windows.net/", "https://management.azure.com/"];
+/// Its display name.
+pub const RESOURCE_MANAGER_DISPLAY_NAME: &str = "Windows Azure Service Management API";
 
 /// `(id, value, display name, description)` of the Office 365 Management APIs' permissions;
 /// each is both an app role and an `Admin` delegated scope with the same id.
@@ -209,10 +219,37 @@ pub fn office_management_application(tenant: TenantId, now: OffsetDateTime) -> A
     app
 }
 
-/// Whether `app_id` is built in (the directory API, the Office 365 Management APIs, the portal):
+/// The Azure Resource Manager registration of `tenant` (not stored): a resource whose tokens the
+/// Azure CLI needs to log in (v1 tokens, no permission of its own).
+pub fn resource_manager_application(tenant: TenantId, now: OffsetDateTime) -> Application {
+    let mut app =
+        Application::new(tenant, RESOURCE_MANAGER_APP_ID, RESOURCE_MANAGER_DISPLAY_NAME.to_owned(), now);
+    app.identifier_uris = RESOURCE_MANAGER_URIS.iter().map(|uri| (*uri).to_owned()).collect();
+    app.sign_in_audience = SIGN_IN_AUDIENCE_MULTIPLE_ORGS.to_owned();
+    app
+}
+
+/// Builds a tenant's registration of a built-in resource.
+type Registration = fn(TenantId, OffsetDateTime) -> Application;
+
+/// The built-in resources besides the directory API, by client id.
+const BUILT_IN_RESOURCES: [(AppId, Registration); 2] = [
+    (OFFICE_MANAGEMENT_APP_ID, office_management_application),
+    (RESOURCE_MANAGER_APP_ID, resource_manager_application),
+];
+
+/// The built-in resources of `tenant` besides the directory API (not stored).
+pub fn built_in_resources(tenant: TenantId, now: OffsetDateTime) -> Vec<Application> {
+    BUILT_IN_RESOURCES.iter().map(|(_, build)| build(tenant, now)).collect()
+}
+
+/// Whether `app_id` is built in (the directory API, the Office 365 Management APIs, Azure
+/// Resource Manager, the portal):
 /// not addressable under `applications`, its service principal neither deleted nor disabled.
 pub fn is_built_in(app_id: AppId) -> bool {
-    app_id == GRAPH_APP_ID || app_id == OFFICE_MANAGEMENT_APP_ID || app_id == custos_core::ids::PORTAL_APP_ID
+    app_id == GRAPH_APP_ID
+        || app_id == custos_core::ids::PORTAL_APP_ID
+        || BUILT_IN_RESOURCES.iter().any(|(id, _)| *id == app_id)
 }
 
 /// Brings every tenant's built-in resources up to date (see the module docs). Returns how many
@@ -225,21 +262,23 @@ pub async fn ensure_builtins(store: &dyn Store, clock: &dyn Clock) -> Result<usi
             continue; // an unfinished provisioning: completed when provisioned again
         };
         let mut touched = upgrade_directory(store, directory, now).await?;
-        if store.application_by_app_id(tenant.id, OFFICE_MANAGEMENT_APP_ID).await?.is_none() {
-            let app = office_management_application(tenant.id, now);
-            let record = AuditContext::installation(now).record(
-                tenant.id,
-                Activity::AddApplication,
-                audit::application_added(&app),
-            );
-            match store.create_application(&app, &[record]).await {
-                Ok(()) | Err(StoreError::Conflict(_)) => {}
-                Err(e) => return Err(e),
+        for (app_id, build) in BUILT_IN_RESOURCES {
+            if store.application_by_app_id(tenant.id, app_id).await?.is_none() {
+                let app = build(tenant.id, now);
+                let record = AuditContext::installation(now).record(
+                    tenant.id,
+                    Activity::AddApplication,
+                    audit::application_added(&app),
+                );
+                match store.create_application(&app, &[record]).await {
+                    Ok(()) | Err(StoreError::Conflict(_)) => {}
+                    Err(e) => return Err(e),
+                }
+                touched = true;
             }
-            touched = true;
-        }
-        if let Some(app) = store.application_by_app_id(tenant.id, OFFICE_MANAGEMENT_APP_ID).await? {
-            ensure_service_principal(store, &app, now).await?;
+            if let Some(app) = store.application_by_app_id(tenant.id, app_id).await? {
+                ensure_service_principal(store, &app, now).await?;
+            }
         }
         if touched {
             tracing::info!(tenant = %tenant.id, "built-in resources brought up to date");

@@ -252,7 +252,13 @@ pub async fn provision_tenant(
         .collect();
     directory.sign_in_audience = "AzureADMultipleOrgs".to_owned();
     directory.oauth2_permission_scopes = crate::builtins::directory_permission_scopes();
-    let office = crate::builtins::office_management_application(tenant.id, now);
+    let resources: Vec<(Application, ServicePrincipal)> = crate::builtins::built_in_resources(tenant.id, now)
+        .into_iter()
+        .map(|app| {
+            let sp = service_principal_for(&app, now);
+            (app, sp)
+        })
+        .collect();
 
     let (secret, credential) = new_client_secret(hasher, "bootstrap", now);
     let mut admin = bootstrap_admin_application(tenant.id, now);
@@ -261,7 +267,6 @@ pub async fn provision_tenant(
     let directory_sp = service_principal_for(&directory, now);
     let admin_sp = service_principal_for(&admin, now);
     let mut created: Vec<ObjectId> = Vec::new();
-    let office_sp = service_principal_for(&office, now);
     let result = async {
         add_application(store, context, &directory, Some(&directory_sp)).await?;
         created.push(directory.id);
@@ -277,8 +282,10 @@ pub async fn provision_tenant(
             )
             .await?;
         }
-        add_application(store, context, &office, Some(&office_sp)).await?;
-        created.push(office.id);
+        for (app, sp) in &resources {
+            add_application(store, context, app, Some(sp)).await?;
+            created.push(app.id);
+        }
         Ok::<(), StoreError>(())
     }
     .await;

@@ -80,6 +80,7 @@ pub fn build_router(parts: AppParts) -> Router {
 
     let authority = Router::new()
         .merge(ops)
+        .merge(crate::arm::router(parts.authority.clone(), parts.store.clone()))
         .merge(custos_authority::managed_identity::router(parts.authority.clone()))
         .merge(parts.authority.router())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));

@@ -168,12 +168,22 @@ pub(crate) async fn register_and_print(
     if changed {
         write_file(&dir.demo_profile(), &serde_json::to_vec_pretty(&demo)?, 0o600)?;
     }
-    print_demo(&demo, &dir.tls.ca_cert.display().to_string(), public_url);
+    let admin: Profile = serde_json::from_str(&std::fs::read_to_string(dir.admin_profile())?)?;
+    print_demo(&demo, &admin.admin_client_id, &dir.tls.ca_cert.display().to_string(), public_url);
     Ok(())
 }
 
-fn print_demo(demo: &DemoProfile, ca: &str, public_url: &str) {
+fn print_demo(demo: &DemoProfile, admin_client: &str, ca: &str, public_url: &str) {
     let (tenant, client) = (&demo.tenant_id, &demo.client_id);
+    println!();
+    println!("Azure CLI (pip install azure-cli), with this server as a cloud (as the bootstrap admin,");
+    println!("whose secret is in custos-data/admin.json):");
+    println!("  export REQUESTS_CA_BUNDLE={ca}");
+    println!(
+        "  az cloud register -n custos --endpoint-resource-manager {public_url}/ && az cloud set -n custos"
+    );
+    println!("  az login --service-principal --tenant {tenant} --allow-no-subscriptions \\");
+    println!("    -u {admin_client} -p \"$(jq -r .adminClientSecret custos-data/admin.json)\"");
     println!();
     if let Some(admin) = &demo.portal_admin {
         println!("Admin portal: {public_url}/portal/ (trust {ca} in the browser, or accept the warning)");
