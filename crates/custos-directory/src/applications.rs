@@ -7,13 +7,14 @@ use crate::audit;
 use crate::auth::{Authed, Caller, Permission};
 use crate::body::{GraphPath, JsonBody, invalid_value};
 use crate::error::GraphError;
-use crate::odata::{ListQuery, entity_response, entity_select};
+use crate::odata::{Eventual, ListQuery, count_response, entity_response, entity_select};
 use crate::privileged::{self, Target};
 use crate::resolve;
 use crate::shapes::{self, APPLICATION};
 use crate::validate::ApplicationInput;
 use axum::Json;
 use axum::extract::{RawQuery, State};
+use axum::response::Response;
 use custos_core::audit::Activity;
 use custos_core::model::Application;
 use custos_core::scope::identifier_uri_key;
@@ -54,21 +55,43 @@ fn map_write_error(err: StoreError, id: ObjectId) -> GraphError {
     }
 }
 
+/// The tenant's listed applications, rendered (certificates only `with_keys`).
+async fn rendered(
+    state: &DirectoryState,
+    caller: &Caller,
+    with_keys: bool,
+) -> Result<Vec<Value>, GraphError> {
+    let tenant = resolve::tenant(state.store.as_ref(), caller.tenant_id).await?;
+    Ok(resolve::listed_applications(state.store.as_ref(), caller.tenant_id)
+        .await?
+        .iter()
+        .map(|a| shapes::application(a, &tenant.domain, with_keys))
+        .collect())
+}
+
 /// `GET /v1.0/applications`
 pub(crate) async fn list(
     State(state): State<DirectoryState>,
     auth: Authed,
+    eventual: Eventual,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, GraphError> {
     let caller = auth.require(Permission::ReadApplications)?;
-    let query = ListQuery::parse(query.as_deref(), &APPLICATION)?;
-    let tenant = resolve::tenant(state.store.as_ref(), caller.tenant_id).await?;
-    let items = resolve::listed_applications(state.store.as_ref(), caller.tenant_id)
-        .await?
-        .iter()
-        .map(|a| shapes::application(a, &tenant.domain, query.selects("keyCredentials")))
-        .collect();
+    let query = ListQuery::parse_with(query.as_deref(), &APPLICATION, eventual)?;
+    let items = rendered(&state, caller, query.selects("keyCredentials")).await?;
     state.list_page(caller.tenant_id, "applications", &query, items)
+}
+
+/// `GET /v1.0/applications/$count`
+pub(crate) async fn count(
+    State(state): State<DirectoryState>,
+    auth: Authed,
+    eventual: Eventual,
+    RawQuery(query): RawQuery,
+) -> Result<Response, GraphError> {
+    let caller = auth.require(Permission::ReadApplications)?;
+    let items = rendered(&state, caller, false).await?;
+    count_response(query.as_deref(), &APPLICATION, eventual, &items)
 }
 
 /// `POST /v1.0/applications`

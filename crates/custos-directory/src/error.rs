@@ -222,6 +222,17 @@ pub(crate) async fn envelope(State(state): State<DirectoryState>, request: Reque
     let client_request_id = client_request_id(request.headers());
     let request_id = Uuid::new_v4().to_string();
     let mut response = next.run(request).await;
+    if response.status() == StatusCode::METHOD_NOT_ALLOWED
+        && response.extensions().get::<ErrorMarker>().is_none()
+    {
+        // The router's own answer to a known path with another method: Graph's body too.
+        let allow = response.headers().get(header::ALLOW).cloned();
+        response = GraphError::MethodNotAllowed.into_response();
+        match allow {
+            Some(allow) => response.headers_mut().insert(header::ALLOW, allow),
+            None => response.headers_mut().remove(header::ALLOW),
+        };
+    }
     if let Some(marker) = response.extensions_mut().remove::<ErrorMarker>() {
         let date = state
             .clock

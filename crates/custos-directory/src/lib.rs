@@ -30,6 +30,7 @@ mod certificates;
 pub mod consent;
 mod endpoint_secrets;
 mod error;
+mod fallback;
 mod federated_credentials;
 mod federated_routes;
 mod filter;
@@ -39,6 +40,7 @@ mod log_paging;
 mod managed_identities;
 mod no_store;
 mod odata;
+mod ordering;
 mod organization;
 mod passwords;
 mod permission_grants;
@@ -49,6 +51,7 @@ pub mod provision;
 pub mod provision_apps;
 mod resolve;
 mod role_assignments;
+mod search;
 mod service_principals;
 mod shapes;
 mod sign_in_logs;
@@ -67,7 +70,7 @@ pub use signing_keys::{SigningKey, SigningKeyError, SigningKeys};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{delete, get, post};
+use axum::routing::{any, delete, get, post};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use custos_core::Clock;
@@ -147,6 +150,7 @@ pub fn graph_router(state: DirectoryState) -> Router {
     use service_principals as sps;
     Router::new()
         .route("/v1.0/applications", get(apps::list).post(apps::create))
+        .route("/v1.0/applications/$count", get(apps::count))
         .route("/v1.0/applications/{id}", get(apps::get).patch(apps::patch).delete(apps::delete))
         .route("/v1.0/applications/{id}/addPassword", post(passwords::add))
         .route("/v1.0/applications/{id}/removePassword", post(passwords::remove))
@@ -158,6 +162,7 @@ pub fn graph_router(state: DirectoryState) -> Router {
             get(fic::show).patch(fic::update).delete(fic::delete),
         )
         .route("/v1.0/servicePrincipals", get(sps::list).post(sps::create))
+        .route("/v1.0/servicePrincipals/$count", get(sps::count))
         .route("/v1.0/servicePrincipals/{id}", get(sps::get).patch(sps::patch).delete(sps::delete))
         .route(
             "/v1.0/servicePrincipals/{id}/appRoleAssignedTo",
@@ -172,6 +177,7 @@ pub fn graph_router(state: DirectoryState) -> Router {
         .route("/v1.0/organization", get(organization::list))
         .route("/v1.0/me", get(users::me))
         .route("/v1.0/users", get(users::list).post(users::create))
+        .route("/v1.0/users/$count", get(users::count))
         .route("/v1.0/users/{id}", get(users::get).patch(users::patch).delete(users::delete))
         .route("/v1.0/users/{id}/revokeSignInSessions", post(users::revoke_sign_in_sessions))
         .route("/v1.0/roleManagement/directory/roleAssignments", get(roles::list).post(roles::create))
@@ -199,6 +205,21 @@ pub fn graph_router(state: DirectoryState) -> Router {
             "/v1.0/{entity}/federatedIdentityCredentials/{credential}",
             get(fic::show).patch(fic::update).delete(fic::delete),
         )
+        .route(
+            "/v1.0/{entity}/appRoleAssignedTo",
+            get(asg::keyed_list_assigned_to).post(asg::keyed_create_assigned_to),
+        )
+        .route("/v1.0/{entity}/appRoleAssignedTo/{assignment}", delete(asg::keyed_delete_assigned_to))
+        .route(
+            "/v1.0/{entity}/appRoleAssignments",
+            get(asg::keyed_list_assignments).post(asg::keyed_create_assignment),
+        )
+        .route("/v1.0/{entity}/appRoleAssignments/{assignment}", delete(asg::keyed_delete_assignment))
+        // What no route above serves (matchit refuses a catch-all beside `{entity}`).
+        .route("/v1.0/{entity}/{segment}", any(fallback::not_served))
+        .route("/v1.0/{entity}/{segment}/{item}", any(fallback::not_served))
+        .route("/v1.0/{entity}/{segment}/{item}/{*rest}", any(fallback::not_served))
+        .route("/beta/{*rest}", any(fallback::not_served))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(body::refuse_oversized))
         .layer(axum::middleware::from_fn_with_state(state.clone(), error::envelope))

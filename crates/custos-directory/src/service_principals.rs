@@ -8,12 +8,13 @@ use crate::audit;
 use crate::auth::{Authed, Caller, Permission};
 use crate::body::{GraphPath, JsonBody, invalid_value};
 use crate::error::GraphError;
-use crate::odata::{ListQuery, entity_response, entity_select};
+use crate::odata::{Eventual, ListQuery, count_response, entity_response, entity_select};
 use crate::privileged::{self, Target};
 use crate::resolve;
 use crate::shapes::{self, SERVICE_PRINCIPAL};
 use axum::Json;
 use axum::extract::{RawQuery, State};
+use axum::response::Response;
 use custos_core::audit::Activity;
 use custos_core::ids::GRAPH_APP_ID;
 use custos_core::model::{ServicePrincipal, ServicePrincipalType};
@@ -47,24 +48,42 @@ fn store_error(err: StoreError, id: ObjectId) -> GraphError {
     }
 }
 
-/// `GET /v1.0/servicePrincipals`
-pub(crate) async fn list(
-    State(state): State<DirectoryState>,
-    auth: Authed,
-    RawQuery(query): RawQuery,
-) -> Result<Json<Value>, GraphError> {
-    let caller = auth.require(Permission::ReadApplications)?;
-    let query = ListQuery::parse(query.as_deref(), &SERVICE_PRINCIPAL)?;
+/// The tenant's service principals, rendered.
+async fn rendered(state: &DirectoryState, caller: &Caller) -> Result<Vec<Value>, GraphError> {
     let apps: HashMap<AppId, _> =
         state.store.applications(caller.tenant_id).await?.into_iter().map(|a| (a.app_id, a)).collect();
-    let items = state
+    Ok(state
         .store
         .service_principals(caller.tenant_id)
         .await?
         .iter()
         .map(|sp| shapes::service_principal(sp, apps.get(&sp.app_id)))
-        .collect();
+        .collect())
+}
+
+/// `GET /v1.0/servicePrincipals`
+pub(crate) async fn list(
+    State(state): State<DirectoryState>,
+    auth: Authed,
+    eventual: Eventual,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, GraphError> {
+    let caller = auth.require(Permission::ReadApplications)?;
+    let query = ListQuery::parse_with(query.as_deref(), &SERVICE_PRINCIPAL, eventual)?;
+    let items = rendered(&state, caller).await?;
     state.list_page(caller.tenant_id, "servicePrincipals", &query, items)
+}
+
+/// `GET /v1.0/servicePrincipals/$count`
+pub(crate) async fn count(
+    State(state): State<DirectoryState>,
+    auth: Authed,
+    eventual: Eventual,
+    RawQuery(query): RawQuery,
+) -> Result<Response, GraphError> {
+    let caller = auth.require(Permission::ReadApplications)?;
+    let items = rendered(&state, caller).await?;
+    count_response(query.as_deref(), &SERVICE_PRINCIPAL, eventual, &items)
 }
 
 /// `POST /v1.0/servicePrincipals` with `{"appId"}` (and optionally the two settable flags).

@@ -4,8 +4,8 @@
 //! Secret hashes are never rendered; certificates (`keyCredentials[].key`) only when `$select`
 //! asks for `keyCredentials`, as in Graph.
 
-use crate::filter::Property;
-use crate::odata::EntityType;
+use crate::filter::{Kind, Ops, Property};
+use crate::odata::{EntityType, PLAIN, Queries};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use custos_core::consent::{PermissionScope, RequiredResourceAccess};
@@ -53,7 +53,33 @@ pub(crate) static APPLICATION: EntityType = EntityType {
         "spa",
         "web",
     ],
-    filterable: &[Property::text("id"), Property::text("appId"), Property::text("displayName")],
+    filterable: &[
+        Property::new("id", Kind::Text(Ops::EQ.and(Ops::IN))).advanced(Ops::NE),
+        Property::text("appId").advanced(Ops::NE),
+        Property::new("displayName", Kind::Text(DIRECTORY_TEXT)).advanced(ADVANCED_TEXT),
+        Property::new("identifierUris", Kind::TextArray(Ops::EQ.and(Ops::STARTS_WITH))),
+        Property::new("createdDateTime", Kind::Time(Ops::EQ.and(Ops::ORDER).and(Ops::IN)))
+            .advanced(Ops::NE.and(Ops::NULL)),
+        Property::new("description", Kind::Text(Ops::NONE)).advanced(ADVANCED_TEXT.and(Ops::EQ)),
+        Property::new("publisherDomain", Kind::Text(Ops::EQ.and(Ops::STARTS_WITH)))
+            .advanced(Ops::NE.and(Ops::ORDER)),
+        Property::new("signInAudience", Kind::Text(Ops::EQ.and(Ops::IN))).advanced(Ops::NE),
+        Property::new("tags", Kind::TextArray(Ops::EQ.and(Ops::STARTS_WITH))),
+        Property::new("notes", Kind::Text(Ops::NONE)).advanced(Ops::EQ.and(Ops::NE).and(Ops::NULL)),
+    ],
+    queries: &APPLICATION_QUERIES,
+};
+
+/// The default operators of a directory string property: `eq`, `in`, `startswith`.
+pub(crate) const DIRECTORY_TEXT: Ops = Ops::EQ.and(Ops::IN).and(Ops::STARTS_WITH);
+/// What such a property adds in advanced mode: `ne`, `ge`/`le`, `eq null`.
+pub(crate) const ADVANCED_TEXT: Ops = Ops::NE.and(Ops::ORDER).and(Ops::NULL);
+
+/// `$orderby` (advanced mode) and `$search` on applications.
+static APPLICATION_QUERIES: Queries = Queries {
+    orderable: &["displayName", "createdDateTime"],
+    order_by_default: false,
+    searchable: &["displayName", "description", "appId", "identifierUris", "tags"],
 };
 
 fn app_role(role: &AppRole) -> Value {
@@ -213,7 +239,29 @@ pub(crate) static SERVICE_PRINCIPAL: EntityType = EntityType {
         "oauth2PermissionScopes",
         "passwordCredentials",
     ],
-    filterable: &[Property::text("id"), Property::text("appId"), Property::text("displayName")],
+    filterable: &[
+        Property::new("id", Kind::Text(Ops::EQ.and(Ops::IN))).advanced(Ops::NE),
+        Property::new("appId", Kind::Text(DIRECTORY_TEXT)).advanced(Ops::NE),
+        Property::new("displayName", Kind::Text(DIRECTORY_TEXT)).advanced(ADVANCED_TEXT),
+        Property::new("servicePrincipalNames", Kind::TextArray(Ops::EQ.and(Ops::STARTS_WITH))),
+        Property::new("alternativeNames", Kind::TextArray(Ops::EQ.and(Ops::STARTS_WITH))),
+        Property::new("tags", Kind::TextArray(Ops::EQ.and(Ops::STARTS_WITH))),
+        Property::new("accountEnabled", Kind::Bool(Ops::EQ.and(Ops::IN))).advanced(Ops::NE),
+        Property::new("appRoleAssignmentRequired", Kind::Bool(Ops::NONE)).advanced(Ops::EQ.and(Ops::NE)),
+        Property::new("appOwnerOrganizationId", Kind::Text(Ops::NONE))
+            .advanced(Ops::EQ.and(Ops::NE).and(Ops::ORDER)),
+        Property::new("description", Kind::Text(Ops::NONE)).advanced(ADVANCED_TEXT.and(Ops::EQ)),
+        Property::new("servicePrincipalType", Kind::Text(Ops::EQ.and(Ops::IN))).advanced(Ops::NE),
+        Property::new("signInAudience", Kind::Text(Ops::EQ.and(Ops::IN))).advanced(Ops::NE),
+    ],
+    queries: &SERVICE_PRINCIPAL_QUERIES,
+};
+
+/// `$orderby` (advanced mode) and `$search` on service principals.
+static SERVICE_PRINCIPAL_QUERIES: Queries = Queries {
+    orderable: &["displayName"],
+    order_by_default: false,
+    searchable: &["displayName", "description", "appId", "servicePrincipalNames", "tags"],
 };
 
 /// A service principal; `app` is its application registration (absent for managed identities).
@@ -268,7 +316,8 @@ pub(crate) static APP_ROLE_ASSIGNMENT: EntityType = EntityType {
         "resourceDisplayName",
         "resourceId",
     ],
-    filterable: &[],
+    filterable: &[Property::text_with("resourceId", Ops::EQ), Property::text("principalDisplayName")],
+    queries: &PLAIN,
 };
 
 /// An app role assignment, with the display names of its two principals.
@@ -291,6 +340,7 @@ pub(crate) static ORGANIZATION: EntityType = EntityType {
     resource: "Organization",
     properties: &["id", "deletedDateTime", "createdDateTime", "displayName", "tenantType", "verifiedDomains"],
     filterable: &[],
+    queries: &PLAIN,
 };
 
 /// The tenant as Graph's `organization`.
@@ -369,6 +419,7 @@ mod tests {
             oauth2_permission_scopes: Vec::new(),
             required_resource_access: Vec::new(),
             redirect_uris: custos_core::consent::RedirectUris::default(),
+            properties: Default::default(),
             created: datetime!(2025-01-01 0:00 UTC),
         }
     }

@@ -217,3 +217,79 @@ async fn assignments_are_validated() {
         h.post(&uri, "writer", json!({"principalId": client, "resourceId": api, "appRoleId": READ})).await;
     writer_cannot.error(StatusCode::FORBIDDEN, "Authorization_RequestDenied");
 }
+
+/// Issue 15: `servicePrincipals(appId='…')/appRoleAssignedTo` was a 404 with an empty body
+/// although the principal exists; both relationships, read and write, by appId.
+#[tokio::test]
+async fn assignments_are_reachable_by_app_id() {
+    let h = Harness::new().await;
+    let (api, client) = api_and_client(&h).await;
+    let (api_id, api_app_id) = (api["id"].as_str().unwrap(), api["appId"].as_str().unwrap());
+    let (client_id, client_app_id) = (client["id"].as_str().unwrap(), client["appId"].as_str().unwrap());
+    let to = format!("/v1.0/servicePrincipals(appId='{api_app_id}')/appRoleAssignedTo");
+    let empty = h.get(&to, "reader").await;
+    assert_eq!(empty.status, StatusCode::OK, "{}", empty.json);
+    assert_eq!(empty.json["value"], json!([]));
+    assert_eq!(
+        empty.json["@odata.context"],
+        format!("{BASE}/v1.0/$metadata#servicePrincipals('{api_id}')/appRoleAssignedTo")
+    );
+    let created = h
+        .post(&to, "assigner", json!({"principalId": client_id, "resourceId": api_id, "appRoleId": READ}))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.json);
+    let assignment = created.json["id"].as_str().unwrap();
+    let from_client = format!("/v1.0/servicePrincipals(appId='{client_app_id}')/appRoleAssignments");
+    let listed = h.get(&from_client, "reader").await;
+    assert_eq!(listed.json["value"][0]["id"], assignment);
+    assert_eq!(listed.json["value"][0]["resourceDisplayName"], "orders api");
+    let filtered = h.get(&format!("{from_client}?$filter=resourceId%20eq%20'{api_id}'"), "reader").await;
+    assert_eq!(filtered.json["value"].as_array().unwrap().len(), 1);
+    let deleted = h.delete(&format!("{from_client}/{assignment}"), "assigner").await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    assert_eq!(h.get(&to, "reader").await.json["value"], json!([]));
+    // Unknown principals and application keys get Graph's error bodies.
+    let stranger = AppId::new_random();
+    let message = h
+        .get(&format!("/v1.0/servicePrincipals(appId='{stranger}')/appRoleAssignedTo"), "reader")
+        .await
+        .error(StatusCode::NOT_FOUND, "Request_ResourceNotFound");
+    assert_eq!(
+        message,
+        format!(
+            "Resource '{stranger}' does not exist or one of its queried reference-property objects are not present."
+        )
+    );
+    let message = h
+        .get(&format!("/v1.0/applications(appId='{api_app_id}')/appRoleAssignedTo"), "reader")
+        .await
+        .error(StatusCode::BAD_REQUEST, "BadRequest");
+    assert_eq!(message, "Resource not found for the segment 'applications'.");
+}
+
+/// Every answer under `/v1.0` carries Graph's error body: unknown segments, paths deeper than
+/// any route, and methods a path does not take.
+#[tokio::test]
+async fn unknown_paths_and_methods_get_graph_error_bodies() {
+    let h = Harness::new().await;
+    let (api, _) = api_and_client(&h).await;
+    let api_id = api["id"].as_str().unwrap();
+    for (path, segment) in [
+        ("/v1.0/groups".to_owned(), "groups"),
+        ("/v1.0/groups/x".to_owned(), "groups"),
+        (format!("/v1.0/servicePrincipals/{api_id}/owners"), "owners"),
+        (format!("/v1.0/servicePrincipals/{api_id}/owners/$ref"), "owners"),
+        ("/v1.0/applications/x/y/z/w".to_owned(), "y"),
+        ("/beta/applications".to_owned(), "applications"),
+    ] {
+        let message = h.get(&path, "reader").await.error(StatusCode::BAD_REQUEST, "BadRequest");
+        assert_eq!(message, format!("Resource not found for the segment '{segment}'."), "{path}");
+    }
+    let reply = h
+        .call(http::Method::PUT, &format!("/v1.0/servicePrincipals/{api_id}"), "writer", Some(json!({})))
+        .await;
+    let message = reply.error(StatusCode::METHOD_NOT_ALLOWED, "Request_BadRequest");
+    assert_eq!(message, "Specified HTTP method is not allowed for the request target.");
+    let reply = h.call(http::Method::POST, "/v1.0/organization", "reader", Some(json!({}))).await;
+    reply.error(StatusCode::METHOD_NOT_ALLOWED, "Request_BadRequest");
+}

@@ -337,6 +337,7 @@ async fn setup() -> (Arc<Gated>, Arc<Directory>, Tenant, Application) {
         oauth2_permission_scopes: Vec::new(),
         required_resource_access: Vec::new(),
         redirect_uris: custos_core::consent::RedirectUris::default(),
+        properties: Default::default(),
         id: ObjectId::new_random(),
         tenant_id: tenant.id,
         app_id: AppId::new_random(),

@@ -154,8 +154,8 @@ impl<D: Dialect> Store for SqlStore<D> {
             "INSERT INTO applications (id, tenant_id, app_id, display_name, description, \
              requested_access_token_version, sign_in_audience, app_roles, password_credentials, \
              key_credentials, federated_identity_credentials, redirect_uris, required_resource_access, \
-             oauth2_permission_scopes, created) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+             oauth2_permission_scopes, properties, created) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         )
         .id(app.id.0)
         .id(app.tenant_id.0)
@@ -171,6 +171,7 @@ impl<D: Dialect> Store for SqlStore<D> {
         .json(codec::to_json("redirect URIs", &app.redirect_uris)?)
         .json(codec::to_json("required resource access", &app.required_resource_access)?)
         .json(codec::to_json("permission scopes", &app.oauth2_permission_scopes)?)
+        .json(codec::to_json("application properties", &app.properties)?)
         .time(app.created);
         let uris = insert_identifier_uris(app);
         let statements: Vec<_> = [&insert].into_iter().chain(&uris).collect();
@@ -181,8 +182,9 @@ impl<D: Dialect> Store for SqlStore<D> {
         let update = Statement::new(
             "UPDATE applications SET display_name = $1, description = $2, \
              requested_access_token_version = $3, sign_in_audience = $4, app_roles = $5, \
-             redirect_uris = $6, required_resource_access = $7, oauth2_permission_scopes = $8 \
-             WHERE tenant_id = $9 AND id = $10",
+             redirect_uris = $6, required_resource_access = $7, oauth2_permission_scopes = $8, \
+             properties = $9 \
+             WHERE tenant_id = $10 AND id = $11",
         )
         .text(&app.display_name)
         .opt_text(app.description.as_deref())
@@ -192,6 +194,7 @@ impl<D: Dialect> Store for SqlStore<D> {
         .json(codec::to_json("redirect URIs", &app.redirect_uris)?)
         .json(codec::to_json("required resource access", &app.required_resource_access)?)
         .json(codec::to_json("permission scopes", &app.oauth2_permission_scopes)?)
+        .json(codec::to_json("application properties", &app.properties)?)
         .id(app.tenant_id.0)
         .id(app.id.0);
         let delete_uris = delete_identifier_uris(app.tenant_id, app.id);

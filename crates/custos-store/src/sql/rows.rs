@@ -27,7 +27,8 @@ pub(super) fn application_columns<D: Dialect>() -> String {
         "a.id, a.tenant_id, a.app_id, a.display_name, a.description, \
          a.requested_access_token_version, a.sign_in_audience, a.app_roles, a.password_credentials, \
          a.key_credentials, a.federated_identity_credentials, a.redirect_uris, \
-         a.required_resource_access, a.oauth2_permission_scopes, a.created, {} AS identifier_uris",
+         a.required_resource_access, a.oauth2_permission_scopes, a.properties, a.created, \
+         {} AS identifier_uris",
         D::IDENTIFIER_URIS
     )
 }
@@ -59,6 +60,7 @@ pub(super) fn application(row: &impl Columns) -> StoreResult<Application> {
             row.json("required_resource_access")?,
         )?,
         redirect_uris: codec::from_json("redirect_uris", row.json("redirect_uris")?)?,
+        properties: codec::from_json("properties", row.json("properties")?)?,
         created: row.time("created")?,
     })
 }

@@ -26,6 +26,7 @@ pub(crate) use sign_in::*;
 pub(crate) use sign_ins::*;
 pub(crate) use users::*;
 
+use custos_core::app_properties::{ApplicationProperties, InformationalUrls, OptionalClaim, OptionalClaims};
 use custos_core::consent::{
     AccessType, PermissionScope, RedirectUris, RequiredResourceAccess, ResourceAccess, ScopeConsent,
 };
@@ -183,6 +184,21 @@ pub(crate) fn application(tenant: TenantId, name: &str, seconds: i64) -> Applica
             web: vec!["https://app.example/callback".to_owned()],
             public_client: vec!["http://localhost".to_owned()],
             spa: Vec::new(),
+        },
+        properties: ApplicationProperties {
+            notes: Some("stored as written".to_owned()),
+            tags: vec!["HideApp".to_owned()],
+            home_page_url: Some("https://app.example/".to_owned()),
+            enable_id_token_issuance: true,
+            info: InformationalUrls {
+                support_url: Some("https://app.example/support".to_owned()),
+                ..InformationalUrls::default()
+            },
+            optional_claims: Some(OptionalClaims {
+                id_token: vec![OptionalClaim { name: "upn".to_owned(), ..OptionalClaim::default() }],
+                ..OptionalClaims::default()
+            }),
+            ..ApplicationProperties::default()
         },
         created: at(seconds),
     }
