@@ -19,6 +19,7 @@
 
 mod admin;
 mod admin_consent;
+mod app_properties;
 mod applications;
 mod assignments;
 mod audit;

@@ -39,6 +39,7 @@ pub(crate) static APPLICATION: EntityType = EntityType {
         "isFallbackPublicClient",
         "notes",
         "publisherDomain",
+        "serviceManagementReference",
         "signInAudience",
         "tags",
         "tokenEncryptionKeyId",
@@ -151,6 +152,7 @@ pub(crate) fn key_credential(k: &KeyCredential, with_key: bool) -> Value {
 /// An application; `publisher_domain` is the owning tenant's domain. Certificates are included
 /// in `keyCredentials[].key` only when `with_keys` (`$select=keyCredentials`).
 pub(crate) fn application(app: &Application, publisher_domain: &str, with_keys: bool) -> Value {
+    let p = &app.properties;
     json!({
         "id": app.id,
         "deletedDateTime": null,
@@ -159,35 +161,36 @@ pub(crate) fn application(app: &Application, publisher_domain: &str, with_keys: 
         "createdDateTime": date(app.created),
         "description": app.description,
         "displayName": app.display_name,
-        "groupMembershipClaims": null,
+        "groupMembershipClaims": p.group_membership_claims,
         "identifierUris": app.identifier_uris,
-        "isFallbackPublicClient": null,
-        "notes": null,
+        "isFallbackPublicClient": p.is_fallback_public_client,
+        "notes": p.notes,
         "publisherDomain": publisher_domain,
+        "serviceManagementReference": p.service_management_reference,
         "signInAudience": app.sign_in_audience,
-        "tags": [],
-        "tokenEncryptionKeyId": null,
+        "tags": p.tags,
+        "tokenEncryptionKeyId": p.token_encryption_key_id,
         "api": {
-            "acceptMappedClaims": null,
-            "knownClientApplications": [],
+            "acceptMappedClaims": p.accept_mapped_claims,
+            "knownClientApplications": p.known_client_applications,
             "requestedAccessTokenVersion": app.requested_access_token_version,
             "oauth2PermissionScopes": app.oauth2_permission_scopes.iter().map(permission_scope).collect::<Vec<_>>(),
-            "preAuthorizedApplications": [],
+            "preAuthorizedApplications": p.pre_authorized_applications,
         },
         "appRoles": app.app_roles.iter().map(app_role).collect::<Vec<_>>(),
         "info": {
             "logoUrl": null,
-            "marketingUrl": null,
-            "privacyStatementUrl": null,
-            "supportUrl": null,
-            "termsOfServiceUrl": null,
+            "marketingUrl": p.info.marketing_url,
+            "privacyStatementUrl": p.info.privacy_statement_url,
+            "supportUrl": p.info.support_url,
+            "termsOfServiceUrl": p.info.terms_of_service_url,
         },
         "keyCredentials": app
             .key_credentials
             .iter()
             .map(|k| key_credential(k, with_keys))
             .collect::<Vec<_>>(),
-        "optionalClaims": null,
+        "optionalClaims": p.optional_claims,
         "passwordCredentials": app
             .password_credentials
             .iter()
@@ -201,12 +204,12 @@ pub(crate) fn application(app: &Application, publisher_domain: &str, with_keys: 
             .collect::<Vec<_>>(),
         "spa": { "redirectUris": app.redirect_uris.spa },
         "web": {
-            "homePageUrl": null,
-            "logoutUrl": null,
+            "homePageUrl": p.home_page_url,
+            "logoutUrl": p.logout_url,
             "redirectUris": app.redirect_uris.web,
             "implicitGrantSettings": {
-                "enableAccessTokenIssuance": false,
-                "enableIdTokenIssuance": false,
+                "enableAccessTokenIssuance": p.enable_access_token_issuance,
+                "enableIdTokenIssuance": p.enable_id_token_issuance,
             },
         },
     })
@@ -288,7 +291,7 @@ pub(crate) fn service_principal(sp: &ServicePrincipal, app: Option<&Application>
         "servicePrincipalNames": names,
         "servicePrincipalType": sp.service_principal_type.as_str(),
         "signInAudience": app.map_or(SIGN_IN_AUDIENCE_MY_ORG, |a| a.sign_in_audience.as_str()),
-        "tags": [],
+        "tags": app.map(|a| a.properties.tags.clone()).unwrap_or_default(),
         "appRoles": app.map(|a| a.app_roles.iter().map(app_role).collect::<Vec<_>>()).unwrap_or_default(),
         "keyCredentials": [],
         "oauth2PermissionScopes": app.map(|a| a.oauth2_permission_scopes.iter().map(permission_scope).collect::<Vec<_>>()).unwrap_or_default(),
