@@ -131,6 +131,7 @@ pub async fn register(
         account_enabled: true,
         app_role_assignment_required: false,
         service_principal_type: ServicePrincipalType::Application,
+        properties: Default::default(),
         created: at(NOW - 86_400),
     };
     configure(&mut app, &mut sp);

@@ -93,3 +93,27 @@ pub struct ApplicationProperties {
     /// `api.preAuthorizedApplications`.
     pub pre_authorized_applications: Vec<PreAuthorizedApplication>,
 }
+
+/// The stored-only properties of a service principal.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ServicePrincipalProperties {
+    /// `description`.
+    pub description: Option<String>,
+    /// `notes`.
+    pub notes: Option<String>,
+    /// `homepage`.
+    pub homepage: Option<String>,
+    /// `loginUrl`.
+    pub login_url: Option<String>,
+    /// `logoutUrl`.
+    pub logout_url: Option<String>,
+    /// `alternativeNames`.
+    pub alternative_names: Vec<String>,
+    /// `tags` of the principal itself (its application's tags are shown with them).
+    pub tags: Vec<String>,
+    /// `notificationEmailAddresses`.
+    pub notification_email_addresses: Vec<String>,
+    /// `preferredSingleSignOnMode` (`password`, `saml`, `notSupported`, `oidc`; recorded only).
+    pub preferred_single_sign_on_mode: Option<String>,
+}

@@ -1,7 +1,7 @@
 //! Directory objects as custos stores them. The Graph JSON shapes live in `custos-directory`;
 //! these types are the internal truth both the authority and the directory API read.
 
-use crate::app_properties::ApplicationProperties;
+use crate::app_properties::{ApplicationProperties, ServicePrincipalProperties};
 use crate::consent::{PermissionScope, RedirectUris, RequiredResourceAccess};
 use crate::ids::{AppId, ObjectId, TenantId};
 use crate::secret::Secret;
@@ -320,6 +320,9 @@ pub struct ServicePrincipal {
     pub app_role_assignment_required: bool,
     /// `Application` or `ManagedIdentity`.
     pub service_principal_type: ServicePrincipalType,
+    /// Graph properties stored and returned but not acted on (`notes`, `tags`, `homepage`, …).
+    #[serde(default)]
+    pub properties: ServicePrincipalProperties,
     /// Creation time.
     #[serde(with = "time::serde::rfc3339")]
     pub created: OffsetDateTime,

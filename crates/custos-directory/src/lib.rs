@@ -58,6 +58,7 @@ mod shapes;
 mod sign_in_logs;
 mod sign_in_settings;
 mod signing_keys;
+mod sp_properties;
 mod user_admins;
 mod user_shapes;
 mod users;

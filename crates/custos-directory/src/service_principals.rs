@@ -1,5 +1,6 @@
 //! `/v1.0/servicePrincipals`: list, get, create (one per application), update
-//! (`accountEnabled`, `appRoleAssignmentRequired`) and delete. Managed identities appear here but
+//! (`accountEnabled`, `appRoleAssignmentRequired` and the stored properties of
+//! [`crate::sp_properties`]) and delete. Managed identities appear here but
 //! are read-only; the built-in directory API principal cannot be disabled or deleted (it would
 //! lock every admin of the tenant out), and administrators are guarded by [`crate::privileged`].
 
@@ -12,6 +13,7 @@ use crate::odata::{Eventual, ListQuery, count_response, entity_response, entity_
 use crate::privileged::{self, Target};
 use crate::resolve;
 use crate::shapes::{self, SERVICE_PRINCIPAL};
+use crate::sp_properties;
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::response::Response;
@@ -121,6 +123,7 @@ pub(crate) async fn create(
         account_enabled: account_enabled.unwrap_or(true),
         app_role_assignment_required: assignment_required.unwrap_or(false),
         service_principal_type: ServicePrincipalType::Application,
+        properties: Default::default(),
         created: state.clock.now(),
     };
     let record = audit::context(&state, caller).await.record(
@@ -156,10 +159,16 @@ pub(crate) async fn update(
     mut sp: ServicePrincipal,
     body: JsonBody,
 ) -> Result<StatusCode, GraphError> {
-    let mut body = body.required()?.only(&["accountEnabled", "appRoleAssignmentRequired"])?;
+    let body = body.required()?;
     if shapes::is_read_only(&sp) {
         return Err(read_only(&sp));
     }
+    sp_properties::refuse_fixed(&body)?;
+    let allowed: Vec<&str> = ["accountEnabled", "appRoleAssignmentRequired"]
+        .into_iter()
+        .chain(sp_properties::MEMBERS.iter().copied())
+        .collect();
+    let mut body = body.only(&allowed)?;
     privileged::ensure_may_change(state, caller, Target::Principal(sp.id)).await?;
     let before = sp.clone();
     if let Some(enabled) = body.take::<bool>("accountEnabled", RESOURCE)? {
@@ -174,6 +183,7 @@ pub(crate) async fn update(
     if let Some(required) = body.take::<bool>("appRoleAssignmentRequired", RESOURCE)? {
         sp.app_role_assignment_required = required;
     }
+    sp_properties::apply(&mut body, &mut sp)?;
     let record = audit::context(state, caller).await.record(
         sp.tenant_id,
         Activity::UpdateServicePrincipal,

@@ -231,7 +231,11 @@ pub(crate) static SERVICE_PRINCIPAL: EntityType = EntityType {
         "description",
         "displayName",
         "homepage",
+        "loginUrl",
+        "logoutUrl",
         "notes",
+        "notificationEmailAddresses",
+        "preferredSingleSignOnMode",
         "replyUrls",
         "servicePrincipalNames",
         "servicePrincipalType",
@@ -269,6 +273,10 @@ static SERVICE_PRINCIPAL_QUERIES: Queries = Queries {
 
 /// A service principal; `app` is its application registration (absent for managed identities).
 pub(crate) fn service_principal(sp: &ServicePrincipal, app: Option<&Application>) -> Value {
+    let p = &sp.properties;
+    // The application's tags show on its principal, with the principal's own.
+    let mut tags: Vec<String> = app.map(|a| a.properties.tags.clone()).unwrap_or_default();
+    tags.extend(p.tags.iter().filter(|t| !tags.contains(t)).cloned().collect::<Vec<_>>());
     let mut names = vec![sp.app_id.to_string()];
     if let Some(app) = app {
         names.extend(app.identifier_uris.iter().cloned());
@@ -277,21 +285,25 @@ pub(crate) fn service_principal(sp: &ServicePrincipal, app: Option<&Application>
         "id": sp.id,
         "deletedDateTime": null,
         "accountEnabled": sp.account_enabled,
-        "alternativeNames": [],
+        "alternativeNames": p.alternative_names,
         "appDisplayName": app.map_or(sp.display_name.as_str(), |a| a.display_name.as_str()),
         "appDescription": app.and_then(|a| a.description.as_deref()),
         "appId": sp.app_id,
         "appOwnerOrganizationId": sp.tenant_id,
         "appRoleAssignmentRequired": sp.app_role_assignment_required,
-        "description": null,
+        "description": p.description,
         "displayName": sp.display_name,
-        "homepage": null,
-        "notes": null,
+        "homepage": p.homepage,
+        "loginUrl": p.login_url,
+        "logoutUrl": p.logout_url,
+        "notes": p.notes,
+        "notificationEmailAddresses": p.notification_email_addresses,
+        "preferredSingleSignOnMode": p.preferred_single_sign_on_mode,
         "replyUrls": app.map(|a| a.redirect_uris.web.iter().chain(&a.redirect_uris.public_client).chain(&a.redirect_uris.spa).cloned().collect::<Vec<_>>()).unwrap_or_default(),
         "servicePrincipalNames": names,
         "servicePrincipalType": sp.service_principal_type.as_str(),
         "signInAudience": app.map_or(SIGN_IN_AUDIENCE_MY_ORG, |a| a.sign_in_audience.as_str()),
-        "tags": app.map(|a| a.properties.tags.clone()).unwrap_or_default(),
+        "tags": tags,
         "appRoles": app.map(|a| a.app_roles.iter().map(app_role).collect::<Vec<_>>()).unwrap_or_default(),
         "keyCredentials": [],
         "oauth2PermissionScopes": app.map(|a| a.oauth2_permission_scopes.iter().map(permission_scope).collect::<Vec<_>>()).unwrap_or_default(),
@@ -439,6 +451,7 @@ mod tests {
             account_enabled: true,
             app_role_assignment_required: false,
             service_principal_type: ServicePrincipalType::Application,
+            properties: Default::default(),
             created: a.created,
         };
         let rendered = service_principal(&sp, Some(&a));

@@ -154,3 +154,56 @@ async fn invalid_and_read_only_values_get_graphs_errors() {
         (json!("created with notes"), json!(["HideApp"]))
     );
 }
+
+/// The service principal's writable properties (`graph-fidelity.md` §3.3).
+#[tokio::test]
+async fn service_principal_properties_round_trip() {
+    let h = Harness::new().await;
+    let (_, app) = app(&h).await;
+    let sp = h.create_sp(app["appId"].as_str().unwrap()).await;
+    let uri = format!("/v1.0/servicePrincipals/{}", sp["id"].as_str().unwrap());
+    let body = json!({
+        "@odata.type": "#microsoft.graph.servicePrincipal",
+        "displayName": "Props (tenant copy)",
+        "description": "what it does",
+        "notes": "n",
+        "homepage": "https://contoso.example/",
+        "loginUrl": "https://contoso.example/login",
+        "logoutUrl": "https://contoso.example/logout",
+        "alternativeNames": ["urn:props"],
+        "tags": ["SpTag", "HideApp"],
+        "notificationEmailAddresses": ["ops@contoso.example"],
+        "preferredSingleSignOnMode": "oidc"
+    });
+    let got = patch(&h, &uri, body.clone()).await;
+    for (name, value) in body.as_object().unwrap().iter().filter(|(n, _)| !n.starts_with('@') && *n != "tags")
+    {
+        assert_eq!(&got[name], value, "{name}");
+    }
+    // The application's tags first, then the principal's own, without repeats.
+    assert_eq!(got["tags"], json!(["HideApp", "SpTag"]));
+    assert_eq!(got["appDisplayName"], "props");
+    let cleared = patch(&h, &uri, json!({"notes": null, "alternativeNames": null})).await;
+    assert_eq!((cleared["notes"].clone(), cleared["alternativeNames"].clone()), (Value::Null, json!([])));
+    assert_eq!(cleared["homepage"], "https://contoso.example/");
+
+    let invalid =
+        |p: &str| format!("Invalid value specified for property '{p}' of resource 'ServicePrincipal'.");
+    let cases = [
+        (json!({"displayName": ""}), invalid("displayName")),
+        (json!({"homepage": "contoso"}), invalid("homepage")),
+        (json!({"tags": ["a b"]}), invalid("tags")),
+        (json!({"notificationEmailAddresses": ["nobody"]}), invalid("notificationEmailAddresses")),
+        (json!({"preferredSingleSignOnMode": "kerberos"}), invalid("preferredSingleSignOnMode")),
+        (json!({"appOwnerOrganizationId": h.tenant_a()}), "Property 'appOwnerOrganizationId' is read-only and cannot be set.".to_owned()),
+        (json!({"servicePrincipalType": "Legacy"}), "Property 'servicePrincipalType' is read-only and cannot be set.".to_owned()),
+        (
+            json!({"replyUrls": ["https://x.example"]}),
+            "Property 'replyUrls' of a service principal is kept on its application in custos; set it on the application.".to_owned(),
+        ),
+    ];
+    for (body, message) in cases {
+        let reply = h.patch(&uri, "admin", body.clone()).await;
+        assert_eq!(reply.error(StatusCode::BAD_REQUEST, "Request_BadRequest"), message, "{body}");
+    }
+}

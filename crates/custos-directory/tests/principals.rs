@@ -75,8 +75,7 @@ async fn service_principals_create_get_patch_list_delete() {
     let got = h.get(&format!("/v1.0/servicePrincipals(appId='{app_id}')"), "reader").await;
     assert_eq!(got.json["accountEnabled"], false);
     assert_eq!(got.json["appRoleAssignmentRequired"], true);
-    let bad =
-        h.patch(&format!("/v1.0/servicePrincipals/{id}"), "writer", json!({"displayName": "new"})).await;
+    let bad = h.patch(&format!("/v1.0/servicePrincipals/{id}"), "writer", json!({"colour": "new"})).await;
     bad.error(StatusCode::BAD_REQUEST, "Request_BadRequest");
 
     let list = h
@@ -109,6 +108,7 @@ async fn managed_identities_are_read_only() {
         account_enabled: true,
         app_role_assignment_required: false,
         service_principal_type: ServicePrincipalType::ManagedIdentity,
+        properties: Default::default(),
         created: time::macros::datetime!(2026-03-01 12:00 UTC),
     };
     h.store.create_service_principal(&mi, &audit()).await.unwrap();

@@ -317,7 +317,8 @@ impl<D: Dialect> Store for SqlStore<D> {
     ) -> StoreResult<()> {
         let insert = Statement::new(
             "INSERT INTO service_principals (id, tenant_id, app_id, display_name, account_enabled, \
-             app_role_assignment_required, service_principal_type, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             app_role_assignment_required, service_principal_type, properties, created) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .id(sp.id.0)
         .id(sp.tenant_id.0)
@@ -326,6 +327,7 @@ impl<D: Dialect> Store for SqlStore<D> {
         .boolean(sp.account_enabled)
         .boolean(sp.app_role_assignment_required)
         .text(sp.service_principal_type.as_str())
+        .json(codec::to_json("service principal properties", &sp.properties)?)
         .time(sp.created);
         write_audited(&self.pool, &[&insert], audit, false).await
     }
@@ -337,12 +339,14 @@ impl<D: Dialect> Store for SqlStore<D> {
     ) -> StoreResult<()> {
         let update = Statement::new(
             "UPDATE service_principals SET display_name = $1, account_enabled = $2, \
-             app_role_assignment_required = $3, service_principal_type = $4 WHERE tenant_id = $5 AND id = $6",
+             app_role_assignment_required = $3, service_principal_type = $4, properties = $5 \
+             WHERE tenant_id = $6 AND id = $7",
         )
         .text(&sp.display_name)
         .boolean(sp.account_enabled)
         .boolean(sp.app_role_assignment_required)
         .text(sp.service_principal_type.as_str())
+        .json(codec::to_json("service principal properties", &sp.properties)?)
         .id(sp.tenant_id.0)
         .id(sp.id.0);
         write_audited(&self.pool, &[&update], audit, true).await

@@ -67,7 +67,7 @@ pub(super) fn application(row: &impl Columns) -> StoreResult<Application> {
 
 /// Columns selected for a service principal.
 pub(super) const SERVICE_PRINCIPAL_COLUMNS: &str = "id, tenant_id, app_id, display_name, \
-    account_enabled, app_role_assignment_required, service_principal_type, created";
+    account_enabled, app_role_assignment_required, service_principal_type, properties, created";
 
 pub(super) fn service_principal(row: &impl Columns) -> StoreResult<ServicePrincipal> {
     Ok(ServicePrincipal {
@@ -78,6 +78,7 @@ pub(super) fn service_principal(row: &impl Columns) -> StoreResult<ServicePrinci
         account_enabled: row.boolean("account_enabled")?,
         app_role_assignment_required: row.boolean("app_role_assignment_required")?,
         service_principal_type: codec::sp_type_from_str(&row.text("service_principal_type")?)?,
+        properties: codec::from_json("properties", row.json("properties")?)?,
         created: row.time("created")?,
     })
 }

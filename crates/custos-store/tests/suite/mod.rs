@@ -26,7 +26,9 @@ pub(crate) use sign_in::*;
 pub(crate) use sign_ins::*;
 pub(crate) use users::*;
 
-use custos_core::app_properties::{ApplicationProperties, InformationalUrls, OptionalClaim, OptionalClaims};
+use custos_core::app_properties::{
+    ApplicationProperties, InformationalUrls, OptionalClaim, OptionalClaims, ServicePrincipalProperties,
+};
 use custos_core::consent::{
     AccessType, PermissionScope, RedirectUris, RequiredResourceAccess, ResourceAccess, ScopeConsent,
 };
@@ -213,6 +215,11 @@ pub(crate) fn service_principal(app: &Application, seconds: i64) -> ServicePrinc
         account_enabled: true,
         app_role_assignment_required: false,
         service_principal_type: ServicePrincipalType::Application,
+        properties: ServicePrincipalProperties {
+            homepage: Some("https://app.example/".to_owned()),
+            tags: vec!["sp-tag".to_owned()],
+            ..ServicePrincipalProperties::default()
+        },
         created: at(seconds),
     }
 }
