@@ -31,6 +31,8 @@ const KNOWN: &[&str] = &[
     "addKey",
     "removeKey",
     "revokeSignInSessions",
+    "directoryObjects",
+    "getByIds",
 ];
 
 /// Collections whose next segment is a member's id.

@@ -29,6 +29,7 @@ mod body;
 pub mod builtins;
 mod certificates;
 pub mod consent;
+mod directory_objects;
 mod endpoint_secrets;
 mod error;
 mod fallback;
@@ -177,6 +178,7 @@ pub fn graph_router(state: DirectoryState) -> Router {
         )
         .route("/v1.0/servicePrincipals/{id}/appRoleAssignments/{assignment}", delete(asg::delete_assignment))
         .route("/v1.0/organization", get(organization::list))
+        .route("/v1.0/directoryObjects/getByIds", post(directory_objects::get_by_ids))
         .route("/v1.0/me", get(users::me))
         .route("/v1.0/users", get(users::list).post(users::create))
         .route("/v1.0/users/$count", get(users::count))

@@ -293,3 +293,55 @@ async fn unknown_paths_and_methods_get_graph_error_bodies() {
     let reply = h.call(http::Method::POST, "/v1.0/organization", "reader", Some(json!({}))).await;
     reply.error(StatusCode::METHOD_NOT_ALLOWED, "Request_BadRequest");
 }
+
+/// `directoryObjects/getByIds` as `az role assignment` sends it (§6): typed objects in the order
+/// asked, unknown ids left out, `types` filtering without regard to case.
+#[tokio::test]
+async fn directory_objects_by_ids() {
+    let h = Harness::new().await;
+    let (api, client) = api_and_client(&h).await;
+    let user = h.create_user("alice").await;
+    let app = h
+        .get(&format!("/v1.0/applications(appId='{}')", api["appId"].as_str().unwrap()), "reader")
+        .await
+        .json;
+    let ids = json!([client["id"], ObjectId::new_random(), user["id"], app["id"], api["id"]]);
+    let all = h.post("/v1.0/directoryObjects/getByIds", "admin", json!({"ids": ids, "types": ["user", "group", "servicePrincipal", "directoryObjectPartnerReference", "APPLICATION"]})).await;
+    assert_eq!(all.status, StatusCode::OK, "{}", all.json);
+    assert_eq!(all.json["@odata.context"], format!("{BASE}/v1.0/$metadata#directoryObjects"));
+    let kinds: Vec<(&str, &str)> = all.json["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| (v["id"].as_str().unwrap(), v["@odata.type"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (client["id"].as_str().unwrap(), "#microsoft.graph.servicePrincipal"),
+            (user["id"].as_str().unwrap(), "#microsoft.graph.user"),
+            (app["id"].as_str().unwrap(), "#microsoft.graph.application"),
+            (api["id"].as_str().unwrap(), "#microsoft.graph.servicePrincipal"),
+        ]
+    );
+    assert_eq!(all.json["value"][1]["userPrincipalName"], "alice@a.example");
+    let only_users =
+        h.post("/v1.0/directoryObjects/getByIds", "admin", json!({"ids": ids, "types": ["User"]})).await;
+    assert_eq!(only_users.json["value"].as_array().unwrap().len(), 1);
+    // A reader of applications does not see users; a caller with neither permission is refused.
+    let reader = h.post("/v1.0/directoryObjects/getByIds", "reader", json!({"ids": ids})).await;
+    assert_eq!(reader.json["value"].as_array().unwrap().len(), 3);
+    h.post("/v1.0/directoryObjects/getByIds", "nobody", json!({"ids": ids}))
+        .await
+        .error(StatusCode::FORBIDDEN, "Authorization_RequestDenied");
+    let bad = h.post("/v1.0/directoryObjects/getByIds", "admin", json!({"ids": ["nope"]})).await;
+    assert_eq!(bad.error(StatusCode::BAD_REQUEST, "Request_BadRequest"), "Invalid object identifier 'nope'.");
+    let missing = h.post("/v1.0/directoryObjects/getByIds", "admin", json!({"types": ["user"]})).await;
+    assert_eq!(
+        missing.error(StatusCode::BAD_REQUEST, "Request_BadRequest"),
+        "Invalid value specified for property 'ids' of resource 'DirectoryObject'."
+    );
+    // Another tenant's objects are not found.
+    let other = h.post("/v1.0/directoryObjects/getByIds", "admin-b", json!({"ids": ids})).await;
+    assert_eq!(other.json["value"], json!([]));
+}
