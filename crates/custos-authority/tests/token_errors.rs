@@ -382,6 +382,28 @@ impl Store for DownStore {
     async fn assignments(&self, _: TenantId) -> StoreResult<Vec<AppRoleAssignment>> {
         down()
     }
+    async fn owners(&self, _: TenantId, _: ObjectId) -> StoreResult<Vec<ObjectId>> {
+        down()
+    }
+    async fn add_owner(
+        &self,
+        _: TenantId,
+        _: ObjectId,
+        _: ObjectId,
+        _: time::OffsetDateTime,
+        _: &[custos_core::audit::DirectoryAudit],
+    ) -> StoreResult<()> {
+        down()
+    }
+    async fn remove_owner(
+        &self,
+        _: TenantId,
+        _: ObjectId,
+        _: ObjectId,
+        _: &[custos_core::audit::DirectoryAudit],
+    ) -> StoreResult<()> {
+        down()
+    }
     async fn insert_signing_key(
         &self,
         _: &SigningKeyRecord,

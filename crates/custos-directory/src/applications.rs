@@ -7,7 +7,8 @@ use crate::audit;
 use crate::auth::{Authed, Caller, Permission};
 use crate::body::{GraphPath, JsonBody, invalid_value};
 use crate::error::GraphError;
-use crate::odata::{Eventual, ListQuery, count_response, entity_response, entity_select};
+use crate::odata::{Eventual, ListQuery, count_response, entity_options, entity_response};
+use crate::owners;
 use crate::privileged::{self, Target};
 use crate::resolve;
 use crate::shapes::{self, APPLICATION};
@@ -79,7 +80,11 @@ pub(crate) async fn list(
     let caller = auth.require(Permission::ReadApplications)?;
     let query = ListQuery::parse_with(query.as_deref(), &APPLICATION, eventual)?;
     let items = rendered(&state, caller, query.selects("keyCredentials")).await?;
-    state.list_page(caller.tenant_id, "applications", &query, items)
+    let mut page = state.list_page(caller.tenant_id, "applications", &query, items)?;
+    if let (Some(expand), Some(Value::Array(values))) = (query.expand(), page.0.get_mut("value")) {
+        owners::expand(&state, caller, values, expand.select.as_deref()).await?;
+    }
+    Ok(page)
 }
 
 /// `GET /v1.0/applications/$count`
@@ -129,14 +134,20 @@ pub(crate) async fn create(
 /// An application's GET response.
 pub(crate) async fn show(
     state: &DirectoryState,
+    caller: &Caller,
     app: &Application,
     query: Option<&str>,
 ) -> Result<Json<Value>, GraphError> {
-    let select = entity_select(query, &APPLICATION)?;
+    let (select, expand) = entity_options(query, &APPLICATION)?;
     let tenant = resolve::tenant(state.store.as_ref(), app.tenant_id).await?;
     let with_keys = select.as_ref().is_some_and(|s| s.iter().any(|p| p == "keyCredentials"));
     let item = shapes::application(app, &tenant.domain, with_keys);
-    Ok(Json(entity_response(&state.public_url, "applications", item, select.as_deref())))
+    let mut body = entity_response(&state.public_url, "applications", item, select.as_deref());
+    if let Some(expand) = expand {
+        body["id"] = serde_json::json!(app.id);
+        owners::expand(state, caller, std::slice::from_mut(&mut body), expand.select.as_deref()).await?;
+    }
+    Ok(Json(body))
 }
 
 /// Applies a PATCH body to an application. Everything is checked before anything is written;
@@ -213,7 +224,7 @@ pub(crate) async fn get(
 ) -> Result<Json<Value>, GraphError> {
     let caller = auth.require(Permission::ReadApplications)?;
     let app = by_id(&state, caller, &id).await?;
-    show(&state, &app, query.as_deref()).await
+    show(&state, caller, &app, query.as_deref()).await
 }
 
 /// `PATCH /v1.0/applications/{id}`

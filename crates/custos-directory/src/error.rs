@@ -63,6 +63,9 @@ pub enum GraphError {
     /// 400 `Request_UnsupportedQuery`: a query option or filter this API does not support.
     #[error("{0}")]
     UnsupportedQuery(String),
+    /// 400 `ExpandNotSupported`: `$expand` names a relationship that cannot be expanded.
+    #[error("Expand is not allowed for property '{0}' according to the entity schema.")]
+    ExpandNotSupported(String),
     /// 400 `Request_MultipleObjectsWithSameKeyValue`: the object would duplicate a unique key.
     #[error("{0}")]
     DuplicateKey(String),
@@ -111,6 +114,7 @@ impl GraphError {
             | Self::ProofRejected(_)
             | Self::Malformed(_)
             | Self::UnsupportedQuery(_)
+            | Self::ExpandNotSupported(_)
             | Self::DuplicateKey(_)
             | Self::ObjectConflict(_)
             | Self::NotDelegated
@@ -130,6 +134,7 @@ impl GraphError {
             Self::BadRequest(_) | Self::ObjectConflict(_) => "Request_BadRequest",
             Self::Malformed(_) | Self::NotDelegated => "BadRequest",
             Self::UnsupportedQuery(_) => "Request_UnsupportedQuery",
+            Self::ExpandNotSupported(_) => "ExpandNotSupported",
             Self::DuplicateKey(_) | Self::Conflict(_) => "Request_MultipleObjectsWithSameKeyValue",
             Self::EnabledAppRoleRemoved(_) | Self::EnabledPermissionScopeRemoved(_) => {
                 "CannotDeleteOrUpdateEnabledEntitlement"

@@ -33,6 +33,8 @@ const KNOWN: &[&str] = &[
     "revokeSignInSessions",
     "directoryObjects",
     "getByIds",
+    "owners",
+    "$ref",
 ];
 
 /// Collections whose next segment is a member's id.
@@ -47,6 +49,7 @@ const COLLECTIONS: &[&str] = &[
     "federatedIdentityCredentials",
     "appRoleAssignedTo",
     "appRoleAssignments",
+    "owners",
 ];
 
 /// The first segment of `path` that is neither a served name nor an id or key after a
@@ -76,8 +79,8 @@ mod tests {
     #[test]
     fn the_first_unknown_segment_is_named() {
         assert_eq!(unknown_segment("/v1.0/groups"), "groups");
-        assert_eq!(unknown_segment("/v1.0/applications/6f1a/owners"), "owners");
-        assert_eq!(unknown_segment("/v1.0/servicePrincipals(appId='x')/owners"), "owners");
+        assert_eq!(unknown_segment("/v1.0/applications/6f1a/memberOf"), "memberOf");
+        assert_eq!(unknown_segment("/v1.0/servicePrincipals(appId='x')/memberOf"), "memberOf");
         assert_eq!(unknown_segment("/v1.0/applications/6f1a/federatedIdentityCredentials/a/b"), "b");
         assert_eq!(unknown_segment("/beta/users"), "users");
     }

@@ -44,6 +44,7 @@ mod no_store;
 mod odata;
 mod ordering;
 mod organization;
+mod owners;
 mod passwords;
 mod permission_grants;
 mod permissions;
@@ -177,6 +178,18 @@ pub fn graph_router(state: DirectoryState) -> Router {
             get(asg::list_assignments).post(asg::create_assignment),
         )
         .route("/v1.0/servicePrincipals/{id}/appRoleAssignments/{assignment}", delete(asg::delete_assignment))
+        .route("/v1.0/applications/{id}/owners", get(owners::list_of_application))
+        .route("/v1.0/applications/{id}/owners/$ref", post(owners::add_to_application))
+        .route("/v1.0/applications/{id}/owners/{owner}/$ref", delete(owners::remove_from_application))
+        .route("/v1.0/servicePrincipals/{id}/owners", get(owners::list_of_service_principal))
+        .route("/v1.0/servicePrincipals/{id}/owners/$ref", post(owners::add_to_service_principal))
+        .route(
+            "/v1.0/servicePrincipals/{id}/owners/{owner}/$ref",
+            delete(owners::remove_from_service_principal),
+        )
+        .route("/v1.0/{entity}/owners", get(owners::list_keyed))
+        .route("/v1.0/{entity}/owners/$ref", post(owners::add_keyed))
+        .route("/v1.0/{entity}/owners/{owner}/$ref", delete(owners::remove_keyed))
         .route("/v1.0/organization", get(organization::list))
         .route("/v1.0/directoryObjects/getByIds", post(directory_objects::get_by_ids))
         .route("/v1.0/me", get(users::me))

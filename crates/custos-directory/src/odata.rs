@@ -48,10 +48,51 @@ pub(crate) struct Queries {
     pub(crate) order_by_default: bool,
     /// Properties `$search` may name.
     pub(crate) searchable: &'static [&'static str],
+    /// Whether `$expand=owners` is served (applications and service principals).
+    pub(crate) expands_owners: bool,
 }
 
-/// Neither `$orderby` nor `$search`.
-pub(crate) static PLAIN: Queries = Queries { orderable: &[], order_by_default: false, searchable: &[] };
+/// Neither `$orderby`, `$search` nor `$expand`.
+pub(crate) static PLAIN: Queries =
+    Queries { orderable: &[], order_by_default: false, searchable: &[], expands_owners: false };
+
+/// `$expand=owners`, optionally with a nested `$select` (`owners($select=id,displayName)`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ExpandOwners {
+    /// The nested `$select`.
+    pub(crate) select: Option<Vec<String>>,
+}
+
+/// Parses `$expand` on `entity`: only `owners` where served; a declared property that cannot be
+/// expanded is Graph's `ExpandNotSupported`, anything else an unknown property.
+fn parse_expand(value: &str, entity: &EntityType) -> Result<ExpandOwners, GraphError> {
+    let value = value.trim();
+    let (name, nested) = match value.split_once('(') {
+        Some((name, rest)) => (name.trim(), Some(rest.strip_suffix(')').ok_or_else(|| bad_expand(value))?)),
+        None => (value, None),
+    };
+    if name != "owners" || !entity.queries.expands_owners {
+        if entity.properties.contains(&name) || name == "owners" {
+            return Err(GraphError::ExpandNotSupported(name.to_owned()));
+        }
+        return Err(GraphError::BadRequest(format!(
+            "Could not find a property named '{name}' on type 'microsoft.graph.{}'.",
+            entity.name
+        )));
+    }
+    let select = match nested {
+        None => None,
+        Some(nested) => {
+            let list = nested.strip_prefix("$select=").ok_or_else(|| bad_expand(value))?;
+            Some(parse_select(list, &crate::shapes::DIRECTORY_OBJECT)?)
+        }
+    };
+    Ok(ExpandOwners { select })
+}
+
+fn bad_expand(value: &str) -> GraphError {
+    GraphError::Malformed(format!("Invalid $expand clause '{value}'."))
+}
 
 impl EntityType {
     /// Parses a `$filter` on this entity type's filterable properties, combined as `logic` allows,
@@ -124,6 +165,7 @@ pub(crate) struct ListQuery {
     counted: bool,
     order: Option<(String, Vec<SortKey>)>,
     search: Option<(String, Search)>,
+    expand: Option<(String, ExpandOwners)>,
 }
 
 /// The query string's `$`-options as (name, value) pairs, refusing duplicates.
@@ -169,14 +211,25 @@ pub(crate) fn entity_select(
     raw: Option<&str>,
     entity: &EntityType,
 ) -> Result<Option<Vec<String>>, GraphError> {
+    let (select, _) = entity_options(raw, entity)?;
+    Ok(select)
+}
+
+/// `$select` and (where served) `$expand=owners` of a single-entity GET.
+pub(crate) fn entity_options(
+    raw: Option<&str>,
+    entity: &EntityType,
+) -> Result<(Option<Vec<String>>, Option<ExpandOwners>), GraphError> {
     let mut select = None;
+    let mut expand = None;
     for (name, value) in options(raw)? {
         match name.as_str() {
             "$select" => select = Some(parse_select(&value, entity)?),
+            "$expand" if entity.queries.expands_owners => expand = Some(parse_expand(&value, entity)?),
             _ => return Err(unsupported_option(&name)),
         }
     }
-    Ok(select)
+    Ok((select, expand))
 }
 
 impl ListQuery {
@@ -242,14 +295,33 @@ impl ListQuery {
                     let search = Search::parse(&value, entity.queries.searchable, entity.resource)?;
                     query.search = Some((value, search));
                 }
+                "$expand" if entity.queries.expands_owners => {
+                    if advanced {
+                        return Err(GraphError::UnsupportedQuery("Unsupported Query.".to_owned()));
+                    }
+                    let expand = parse_expand(&value, entity)?;
+                    query.expand = Some((value, expand));
+                }
                 _ => return Err(unsupported_option(&name)),
             }
+        }
+        // Expanded objects are matched to their owners by id.
+        if query.expand.is_some()
+            && let Some((_, props)) = &mut query.select
+            && !props.iter().any(|p| p == "id")
+        {
+            props.push("id".to_owned());
         }
         let sorts_by_default = entity.queries.order_by_default && query.filter.is_none();
         if query.order.is_some() && !advanced && !sorts_by_default {
             return Err(ordering::unsupported_sort());
         }
         Ok(query)
+    }
+
+    /// `$expand=owners`, when asked.
+    pub(crate) fn expand(&self) -> Option<&ExpandOwners> {
+        self.expand.as_ref().map(|(_, e)| e)
     }
 
     /// Whether `item` passes `$filter` and `$search`.
@@ -369,6 +441,7 @@ impl<'a> Pager<'a> {
                 query.search.as_ref().map(|(raw, _)| ("$search", raw.as_str())),
                 query.order.as_ref().map(|(raw, _)| ("$orderby", raw.as_str())),
                 query.select.as_ref().map(|(raw, _)| ("$select", raw.as_str())),
+                query.expand.as_ref().map(|(raw, _)| ("$expand", raw.as_str())),
                 count.map(|c| ("$count", c)),
                 query.top.is_some().then_some(("$top", "")),
             ];
@@ -388,12 +461,15 @@ pub(crate) fn encode(value: &str) -> String {
     form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
-/// Keeps only the `select`ed properties of a rendered object (all of them for `None`).
+/// Keeps only the `select`ed properties of a rendered object (all of them for `None`); OData
+/// annotations (`@odata.type`) are not properties and stay.
 pub(crate) fn project(item: Value, select: Option<&[String]>) -> Value {
     match (item, select) {
         (Value::Object(map), Some(props)) => {
-            let kept: Map<String, Value> =
-                map.into_iter().filter(|(k, _)| props.iter().any(|p| p == k)).collect();
+            let kept: Map<String, Value> = map
+                .into_iter()
+                .filter(|(k, _)| k.starts_with("@odata.") || props.iter().any(|p| p == k))
+                .collect();
             Value::Object(kept)
         }
         (item, _) => item,

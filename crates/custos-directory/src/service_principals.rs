@@ -9,7 +9,8 @@ use crate::audit;
 use crate::auth::{Authed, Caller, Permission};
 use crate::body::{GraphPath, JsonBody, invalid_value};
 use crate::error::GraphError;
-use crate::odata::{Eventual, ListQuery, count_response, entity_response, entity_select};
+use crate::odata::{Eventual, ListQuery, count_response, entity_options, entity_response};
+use crate::owners;
 use crate::privileged::{self, Target};
 use crate::resolve;
 use crate::shapes::{self, SERVICE_PRINCIPAL};
@@ -73,7 +74,11 @@ pub(crate) async fn list(
     let caller = auth.require(Permission::ReadApplications)?;
     let query = ListQuery::parse_with(query.as_deref(), &SERVICE_PRINCIPAL, eventual)?;
     let items = rendered(&state, caller).await?;
-    state.list_page(caller.tenant_id, "servicePrincipals", &query, items)
+    let mut page = state.list_page(caller.tenant_id, "servicePrincipals", &query, items)?;
+    if let (Some(expand), Some(Value::Array(values))) = (query.expand(), page.0.get_mut("value")) {
+        owners::expand(&state, caller, values, expand.select.as_deref()).await?;
+    }
+    Ok(page)
 }
 
 /// `GET /v1.0/servicePrincipals/$count`
@@ -143,13 +148,19 @@ pub(crate) async fn create(
 /// A service principal's GET response.
 pub(crate) async fn show(
     state: &DirectoryState,
+    caller: &Caller,
     sp: &ServicePrincipal,
     query: Option<&str>,
 ) -> Result<Json<Value>, GraphError> {
-    let select = entity_select(query, &SERVICE_PRINCIPAL)?;
+    let (select, expand) = entity_options(query, &SERVICE_PRINCIPAL)?;
     let app = resolve::application_of(state.store.as_ref(), sp).await?;
     let item = shapes::service_principal(sp, app.as_ref());
-    Ok(Json(entity_response(&state.public_url, "servicePrincipals", item, select.as_deref())))
+    let mut body = entity_response(&state.public_url, "servicePrincipals", item, select.as_deref());
+    if let Some(expand) = expand {
+        body["id"] = serde_json::json!(sp.id);
+        owners::expand(state, caller, std::slice::from_mut(&mut body), expand.select.as_deref()).await?;
+    }
+    Ok(Json(body))
 }
 
 /// Applies a PATCH body to a service principal.
@@ -230,7 +241,7 @@ pub(crate) async fn get(
 ) -> Result<Json<Value>, GraphError> {
     let caller = auth.require(Permission::ReadApplications)?;
     let sp = resolve::service_principal(state.store.as_ref(), caller.tenant_id, &id).await?;
-    show(&state, &sp, query.as_deref()).await
+    show(&state, caller, &sp, query.as_deref()).await
 }
 
 /// `PATCH /v1.0/servicePrincipals/{id}`

@@ -81,6 +81,27 @@ static APPLICATION_QUERIES: Queries = Queries {
     orderable: &["displayName", "createdDateTime"],
     order_by_default: false,
     searchable: &["displayName", "description", "appId", "identifierUris", "tags"],
+    expands_owners: true,
+};
+
+/// Owners and other `directoryObject` collections: users and service principals.
+pub(crate) static DIRECTORY_OBJECT: EntityType = EntityType {
+    name: "directoryObject",
+    resource: "DirectoryObject",
+    properties: &[
+        "id",
+        "deletedDateTime",
+        "displayName",
+        "appId",
+        "servicePrincipalType",
+        "accountEnabled",
+        "userPrincipalName",
+        "mail",
+        "givenName",
+        "surname",
+    ],
+    filterable: &[Property::text("id"), Property::text("displayName")],
+    queries: &PLAIN,
 };
 
 fn app_role(role: &AppRole) -> Value {
@@ -269,6 +290,7 @@ static SERVICE_PRINCIPAL_QUERIES: Queries = Queries {
     orderable: &["displayName"],
     order_by_default: false,
     searchable: &["displayName", "description", "appId", "servicePrincipalNames", "tags"],
+    expands_owners: true,
 };
 
 /// A service principal; `app` is its application registration (absent for managed identities).

@@ -51,6 +51,7 @@ static USER_QUERIES: Queries = Queries {
     orderable: &["displayName", "userPrincipalName"],
     order_by_default: true,
     searchable: &["displayName", "userPrincipalName", "mail", "givenName", "surname", "mailNickname"],
+    expands_owners: false,
 };
 
 /// What a user read returns without `$select` (Graph's default set, §8.1).

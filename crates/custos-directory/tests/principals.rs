@@ -277,8 +277,8 @@ async fn unknown_paths_and_methods_get_graph_error_bodies() {
     for (path, segment) in [
         ("/v1.0/groups".to_owned(), "groups"),
         ("/v1.0/groups/x".to_owned(), "groups"),
-        (format!("/v1.0/servicePrincipals/{api_id}/owners"), "owners"),
-        (format!("/v1.0/servicePrincipals/{api_id}/owners/$ref"), "owners"),
+        (format!("/v1.0/servicePrincipals/{api_id}/memberOf"), "memberOf"),
+        (format!("/v1.0/servicePrincipals/{api_id}/memberOf/$ref"), "memberOf"),
         ("/v1.0/applications/x/y/z/w".to_owned(), "y"),
         ("/beta/applications".to_owned(), "applications"),
     ] {

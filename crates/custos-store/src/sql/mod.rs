@@ -12,6 +12,7 @@ mod audits;
 mod dialect;
 mod keys;
 mod log;
+mod owners;
 mod replay;
 mod retention;
 mod rows;
@@ -262,9 +263,11 @@ impl<D: Dialect> Store for SqlStore<D> {
                 .id(app.uuid("app_id")?);
         if let Some(sp) = D::fetch_optional(&mut tx, &select_sp).await? {
             let sp = sp.uuid("id")?;
+            execute_in::<D>(&mut tx, &owners::delete_owners_of(tenant, sp)).await?;
             execute_in::<D>(&mut tx, &delete_assignments_of(tenant, sp)).await?;
             execute_in::<D>(&mut tx, &delete_service_principal(tenant, sp)).await?;
         }
+        execute_in::<D>(&mut tx, &owners::delete_owners_of(tenant, id.0)).await?;
         execute_in::<D>(&mut tx, &delete_identifier_uris(tenant, id)).await?;
         let delete_app =
             Statement::new("DELETE FROM applications WHERE tenant_id = $1 AND id = $2").id(tenant.0).id(id.0);
@@ -360,6 +363,7 @@ impl<D: Dialect> Store for SqlStore<D> {
     ) -> StoreResult<()> {
         let mut tx = begin_write(&self.pool).await?;
         execute_in::<D>(&mut tx, &delete_assignments_of(tenant, id.0)).await?;
+        execute_in::<D>(&mut tx, &owners::delete_owners_of(tenant, id.0)).await?;
         require_row(execute_in::<D>(&mut tx, &delete_service_principal(tenant, id.0)).await?)?;
         record_in::<D>(&mut tx, audit).await?;
         tx.commit().await.map_err(map_db_error)
@@ -419,6 +423,31 @@ impl<D: Dialect> Store for SqlStore<D> {
 
     async fn assignments(&self, tenant: TenantId) -> StoreResult<Vec<AppRoleAssignment>> {
         keys::assignments(&self.pool, tenant).await
+    }
+
+    async fn owners(&self, tenant: TenantId, object: ObjectId) -> StoreResult<Vec<ObjectId>> {
+        owners::owners(&self.pool, tenant, object).await
+    }
+
+    async fn add_owner(
+        &self,
+        tenant: TenantId,
+        object: ObjectId,
+        owner: ObjectId,
+        created: OffsetDateTime,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()> {
+        owners::add(&self.pool, tenant, object, owner, created, audit).await
+    }
+
+    async fn remove_owner(
+        &self,
+        tenant: TenantId,
+        object: ObjectId,
+        owner: ObjectId,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()> {
+        owners::remove(&self.pool, tenant, object, owner, audit).await
     }
 
     async fn create_user(
