@@ -197,14 +197,20 @@ pub(crate) async fn remove(
     app: &Application,
 ) -> Result<StatusCode, GraphError> {
     privileged::ensure_may_remove(state, caller, Target::Application(app)).await?;
-    let record = audit::context(state, caller).await.record(
-        app.tenant_id,
-        Activity::DeleteApplication,
-        audit::application(app),
-    );
+    let context = audit::context(state, caller).await;
+    let mut records =
+        vec![context.record(app.tenant_id, Activity::DeleteApplication, audit::application(app))];
+    // Its service principal goes with it, with a record of its own (what `delta()` reads).
+    if let Some(sp) = state.store.service_principal_by_app_id(app.tenant_id, app.app_id).await? {
+        records.push(context.record(
+            app.tenant_id,
+            Activity::RemoveServicePrincipal,
+            audit::service_principal(&sp),
+        ));
+    }
     state
         .store
-        .delete_application(app.tenant_id, app.id, &[record])
+        .delete_application(app.tenant_id, app.id, &records)
         .await
         .map_err(|e| map_write_error(e, app.id))?;
     tracing::info!(tenant = %app.tenant_id, app_id = %app.app_id, "application deleted");

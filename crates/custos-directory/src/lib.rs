@@ -29,6 +29,7 @@ mod body;
 pub mod builtins;
 mod certificates;
 pub mod consent;
+mod delta;
 mod directory_objects;
 mod endpoint_secrets;
 mod error;
@@ -155,6 +156,10 @@ pub fn graph_router(state: DirectoryState) -> Router {
     Router::new()
         .route("/v1.0/applications", get(apps::list).post(apps::create))
         .route("/v1.0/applications/$count", get(apps::count))
+        .route("/v1.0/applications/delta", get(delta::applications))
+        .route("/v1.0/applications/delta()", get(delta::applications))
+        .route("/v1.0/applications/microsoft.graph.delta", get(delta::applications))
+        .route("/v1.0/applications/microsoft.graph.delta()", get(delta::applications))
         .route("/v1.0/applications/{id}", get(apps::get).patch(apps::patch).delete(apps::delete))
         .route("/v1.0/applications/{id}/addPassword", post(passwords::add))
         .route("/v1.0/applications/{id}/removePassword", post(passwords::remove))
@@ -167,6 +172,10 @@ pub fn graph_router(state: DirectoryState) -> Router {
         )
         .route("/v1.0/servicePrincipals", get(sps::list).post(sps::create))
         .route("/v1.0/servicePrincipals/$count", get(sps::count))
+        .route("/v1.0/servicePrincipals/delta", get(delta::service_principals))
+        .route("/v1.0/servicePrincipals/delta()", get(delta::service_principals))
+        .route("/v1.0/servicePrincipals/microsoft.graph.delta", get(delta::service_principals))
+        .route("/v1.0/servicePrincipals/microsoft.graph.delta()", get(delta::service_principals))
         .route("/v1.0/servicePrincipals/{id}", get(sps::get).patch(sps::patch).delete(sps::delete))
         .route(
             "/v1.0/servicePrincipals/{id}/appRoleAssignedTo",

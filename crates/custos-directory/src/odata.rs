@@ -379,6 +379,16 @@ impl<'a> Pager<'a> {
         self.key.sign_parts(&[b"custos-skiptoken-v1\0", tenant.as_bytes(), path.as_bytes(), b"\0", &offset])
     }
 
+    /// A token for `value` (an offset, or a delta round's time) bound to `path`.
+    pub(crate) fn mint_token(&self, path: &str, value: usize) -> String {
+        self.mint(path, value)
+    }
+
+    /// The value of a token [`Pager::mint_token`] made for `path`; 400 when forged or foreign.
+    pub(crate) fn open_token(&self, path: &str, token: &str) -> Result<usize, GraphError> {
+        self.open(path, token)
+    }
+
     fn mint(&self, path: &str, offset: usize) -> String {
         let offset = offset as u64;
         let mut bytes = offset.to_be_bytes().to_vec();
