@@ -25,6 +25,7 @@ mod assignments;
 mod audit;
 mod audit_logs;
 mod auth;
+mod batch;
 mod body;
 pub mod builtins;
 mod certificates;
@@ -145,8 +146,21 @@ pub fn new_assignment_id() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// The Microsoft Graph subset under `/v1.0`.
+/// The Microsoft Graph subset under `/v1.0`, with JSON batching (`/v1.0/$batch`) over it.
 pub fn graph_router(state: DirectoryState) -> Router {
+    let items = graph_routes(state.clone());
+    let batch = Router::new()
+        .route("/v1.0/$batch", post(batch::batch))
+        .layer(axum::extract::Extension(batch::Items(items.clone())))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(body::refuse_oversized))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), error::envelope))
+        .with_state(state);
+    items.merge(batch)
+}
+
+/// Every Graph route but `$batch` (what a batch's requests run through).
+fn graph_routes(state: DirectoryState) -> Router {
     use applications as apps;
     use assignments as asg;
     use federated_routes as fic;
