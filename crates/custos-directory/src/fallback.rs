@@ -1,5 +1,5 @@
 //! What Graph answers for a path or method the directory API does not serve, so that every
-//! answer under `/v1.0` and `/beta` carries Graph's error body (az prints `error.message` and
+//! answer under `/v1.0`, `/beta` and the admin API's `/admin/v1` carries Graph's error body (az prints `error.message` and
 //! crashes on anything else; the SDK raises an unparsable-body error): an unknown segment is
 //! 400 `BadRequest` "Resource not found for the segment '{segment}'.", a known path with another
 //! method 405 `Request_BadRequest` (filled in by [`crate::error::envelope`]).
@@ -11,6 +11,16 @@ use axum::extract::OriginalUri;
 const KNOWN: &[&str] = &[
     "v1.0",
     "beta",
+    "admin",
+    "v1",
+    "tenants",
+    "signing-keys",
+    "rotate",
+    "settings",
+    "consent",
+    "managedIdentities",
+    "credentials",
+    "endpointSecret",
     "applications",
     "servicePrincipals",
     "users",
@@ -39,6 +49,8 @@ const KNOWN: &[&str] = &[
 
 /// Collections whose next segment is a member's id.
 const COLLECTIONS: &[&str] = &[
+    "tenants",
+    "managedIdentities",
     "applications",
     "servicePrincipals",
     "users",

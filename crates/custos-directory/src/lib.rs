@@ -292,6 +292,7 @@ pub fn admin_router(state: DirectoryState) -> Router {
             "/admin/v1/tenants/{tenant}/managedIdentities/{id}/federatedIdentityCredentials/{credential}",
             get(fic::show).patch(fic::update).delete(fic::delete),
         )
+        .route("/admin/v1/{*rest}", any(fallback::not_served))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(body::refuse_oversized))
         .layer(axum::middleware::from_fn_with_state(state.clone(), error::envelope))

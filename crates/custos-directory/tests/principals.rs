@@ -345,3 +345,20 @@ async fn directory_objects_by_ids() {
     let other = h.post("/v1.0/directoryObjects/getByIds", "admin-b", json!({"ids": ids})).await;
     assert_eq!(other.json["value"], json!([]));
 }
+
+/// The admin API answers unknown paths with the same error body.
+#[tokio::test]
+async fn unknown_admin_paths_get_graph_error_bodies() {
+    let h = Harness::new().await;
+    let tenant = h.tenant_a();
+    for (path, segment) in [
+        ("/admin/v1/nope".to_owned(), "nope"),
+        (format!("/admin/v1/tenants/{tenant}/nope"), "nope"),
+        (format!("/admin/v1/tenants/{tenant}/managedIdentities/x/y"), "y"),
+    ] {
+        let message = h.get(&path, "admin").await.error(StatusCode::BAD_REQUEST, "BadRequest");
+        assert_eq!(message, format!("Resource not found for the segment '{segment}'."), "{path}");
+    }
+    let settings = h.get(&format!("/admin/v1/tenants/{tenant}/settings"), "admin").await;
+    assert_eq!(settings.status, StatusCode::OK, "{}", settings.json);
+}
