@@ -148,7 +148,8 @@ pub fn new_assignment_id() -> String {
 
 /// The Microsoft Graph subset under `/v1.0`, with JSON batching (`/v1.0/$batch`) over it.
 pub fn graph_router(state: DirectoryState) -> Router {
-    let items = graph_routes(state.clone());
+    let canonical = graph_routes(state.clone(), None);
+    let items = graph_routes(state.clone(), Some(canonical));
     let batch = Router::new()
         .route("/v1.0/$batch", post(batch::batch))
         .layer(axum::extract::Extension(batch::Items(items.clone())))
@@ -159,15 +160,18 @@ pub fn graph_router(state: DirectoryState) -> Router {
     items.merge(batch)
 }
 
-/// Every Graph route but `$batch` (what a batch's requests run through).
-fn graph_routes(state: DirectoryState) -> Router {
+/// Every Graph route but `$batch` (what a batch's requests run through). A path no route serves
+/// is run again through `canonical` (the same routes) when its segment names differ from
+/// Graph's only in case; `canonical` itself has no error envelope of its own (the outer one
+/// renders its errors).
+fn graph_routes(state: DirectoryState, canonical: Option<Router>) -> Router {
     use applications as apps;
     use assignments as asg;
     use federated_routes as fic;
     use permission_grants as grants;
     use role_assignments as roles;
     use service_principals as sps;
-    Router::new()
+    let routes = Router::new()
         .route("/v1.0/applications", get(apps::list).post(apps::create))
         .route("/v1.0/applications/$count", get(apps::count))
         .route("/v1.0/applications/delta", get(delta::applications))
@@ -260,10 +264,15 @@ fn graph_routes(state: DirectoryState) -> Router {
         .route("/v1.0/{entity}/{segment}/{item}", any(fallback::not_served))
         .route("/v1.0/{entity}/{segment}/{item}/{*rest}", any(fallback::not_served))
         .route("/beta/{*rest}", any(fallback::not_served))
+        .layer(axum::extract::Extension(fallback::Canonical(canonical.clone())))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(axum::middleware::from_fn(body::refuse_oversized))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), error::envelope))
-        .with_state(state)
+        .layer(axum::middleware::from_fn(body::refuse_oversized));
+    let routes = if canonical.is_some() {
+        routes.layer(axum::middleware::from_fn_with_state(state.clone(), error::envelope))
+    } else {
+        routes
+    };
+    routes.with_state(state)
 }
 
 /// custos' own admin API under `/admin/v1` (app role `Custos.Admin` on the directory resource).

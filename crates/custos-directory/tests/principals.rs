@@ -362,3 +362,38 @@ async fn unknown_admin_paths_get_graph_error_bodies() {
     let settings = h.get(&format!("/admin/v1/tenants/{tenant}/settings"), "admin").await;
     assert_eq!(settings.status, StatusCode::OK, "{}", settings.json);
 }
+
+/// Graph matches segment names without regard to case; az deletes grants at
+/// `/oAuth2PermissionGrants/{id}` (`graph-fidelity.md` §1).
+#[tokio::test]
+async fn segment_names_match_without_regard_to_case() {
+    let h = Harness::new().await;
+    let (api, client) = api_and_client(&h).await;
+    let api_id = api["id"].as_str().unwrap();
+    let got = h.get(&format!("/v1.0/ServicePrincipals/{api_id}"), "reader").await;
+    assert_eq!(got.status, StatusCode::OK, "{}", got.json);
+    assert_eq!(got.json["id"], api_id);
+    let to = h
+        .get(
+            &format!("/v1.0/servicePrincipals(appId='{}')/AppRoleAssignedTo", api["appId"].as_str().unwrap()),
+            "reader",
+        )
+        .await;
+    assert_eq!(to.status, StatusCode::OK, "{}", to.json);
+    let grant = h
+        .post(
+            "/v1.0/oauth2PermissionGrants",
+            "admin",
+            json!({"clientId": client["id"], "consentType": "AllPrincipals", "resourceId": api_id, "scope": "x"}),
+        )
+        .await;
+    let deleted = if grant.status == StatusCode::CREATED {
+        h.delete(&format!("/v1.0/oAuth2PermissionGrants/{}", grant.json["id"].as_str().unwrap()), "admin")
+            .await
+    } else {
+        h.delete("/v1.0/oAuth2PermissionGrants/nope", "admin").await
+    };
+    assert_ne!(deleted.status, StatusCode::BAD_REQUEST, "{}", deleted.json);
+    let message = h.get("/v1.0/Groups/x", "reader").await.error(StatusCode::BAD_REQUEST, "BadRequest");
+    assert_eq!(message, "Resource not found for the segment 'Groups'.");
+}
