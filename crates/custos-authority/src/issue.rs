@@ -113,7 +113,8 @@ pub(crate) async fn client_credentials(
         Some(other) => return Err(TokenError::UnsupportedGrantType(other.to_owned())),
     }
     let client_id = req.client_id.as_deref().ok_or(TokenError::MissingParameter("client_id"))?;
-    let resource = requested_resource(endpoint, req)?;
+    let resource =
+        crate::resource_alias::canonical(&auth.config.public_url, requested_resource(endpoint, req)?);
     trail.resource = Some(resource.clone());
 
     let home = foreign_home(auth, &snapshot, client_id).await?;

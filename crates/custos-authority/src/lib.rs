@@ -25,6 +25,7 @@ mod issue;
 pub mod keys;
 pub mod managed_identity;
 pub mod metrics;
+mod resource_alias;
 mod response;
 mod routes;
 mod sign_ins;

@@ -120,6 +120,7 @@ pub async fn register(
         oauth2_permission_scopes: Vec::new(),
         required_resource_access: Vec::new(),
         redirect_uris: custos_core::consent::RedirectUris::default(),
+        properties: Default::default(),
         created: at(NOW - 86_400),
     };
     let mut sp = ServicePrincipal {
@@ -130,6 +131,7 @@ pub async fn register(
         account_enabled: true,
         app_role_assignment_required: false,
         service_principal_type: ServicePrincipalType::Application,
+        properties: Default::default(),
         created: at(NOW - 86_400),
     };
     configure(&mut app, &mut sp);

@@ -69,6 +69,7 @@ async fn a_consented_multi_tenant_app_gets_tokens_in_the_other_tenant() {
         account_enabled: true,
         app_role_assignment_required: false,
         service_principal_type: ServicePrincipalType::Application,
+        properties: Default::default(),
         created: at(NOW - 60),
     };
     fx.directory.create_service_principal(&sp, &audit()).await.unwrap();

@@ -216,3 +216,42 @@ async fn issued_tokens_verify_for_the_directory_api() {
         fx.clock.set(at(NOW));
     }
 }
+
+/// Issue 15 item 2: the public origin names the directory API in the forms real tools produce —
+/// msgraph-sdk (Kiota) asks for `https://{host}/.default` with the port dropped, the Azure CLI for
+/// `{publicUrl}//.default` (its `microsoftGraphResourceId` ends in `/`), v1 clients `resource=`.
+#[tokio::test]
+async fn the_public_origin_is_an_alias_of_the_directory_api() {
+    use custos_core::ids::{GRAPH_APP_ID, GRAPH_IDENTIFIER_URI};
+    let fx = Fixture::new().await;
+    let store = fx.directory.store();
+    let graph = register(store.as_ref(), fx.tenant, "Directory API", Some(GRAPH_IDENTIFIER_URI), |a, sp| {
+        a.app_id = GRAPH_APP_ID;
+        sp.app_id = GRAPH_APP_ID;
+        a.app_roles = vec![role("Application.Read.All", true)];
+    })
+    .await;
+    assign(store.as_ref(), fx.tenant, &fx.client, &graph, &graph.app.app_roles[0]).await;
+    let host = PUBLIC_URL.rsplit_once(':').unwrap().0;
+    for scope in
+        [format!("{host}/.default"), format!("{PUBLIC_URL}//.default"), format!("{PUBLIC_URL}/.default")]
+    {
+        let reply = post_form(&fx.router, &fx.v2_token_path(), &fx.v2_body(&fx.client, SECRET, &scope)).await;
+        assert_success_headers(&reply);
+        let (_, claims) =
+            decode(&fx, reply.json["access_token"].as_str().unwrap(), "/common/discovery/keys").await;
+        assert_eq!(claims["aud"], GRAPH_IDENTIFIER_URI, "{scope}");
+        assert_eq!(claims["roles"], serde_json::json!(["Application.Read.All"]), "{scope}");
+    }
+    let body = form(&[
+        ("client_id", &fx.client.app_id()),
+        ("grant_type", "client_credentials"),
+        ("resource", &format!("{PUBLIC_URL}/")),
+        ("client_secret", SECRET),
+    ]);
+    let reply = post_form(&fx.router, &fx.v1_token_path(), &body).await;
+    assert_success_headers(&reply);
+    let (_, claims) =
+        decode(&fx, reply.json["access_token"].as_str().unwrap(), "/common/discovery/keys").await;
+    assert_eq!(claims["aud"], GRAPH_IDENTIFIER_URI);
+}

@@ -382,6 +382,28 @@ impl Store for DownStore {
     async fn assignments(&self, _: TenantId) -> StoreResult<Vec<AppRoleAssignment>> {
         down()
     }
+    async fn owners(&self, _: TenantId, _: ObjectId) -> StoreResult<Vec<ObjectId>> {
+        down()
+    }
+    async fn add_owner(
+        &self,
+        _: TenantId,
+        _: ObjectId,
+        _: ObjectId,
+        _: time::OffsetDateTime,
+        _: &[custos_core::audit::DirectoryAudit],
+    ) -> StoreResult<()> {
+        down()
+    }
+    async fn remove_owner(
+        &self,
+        _: TenantId,
+        _: ObjectId,
+        _: ObjectId,
+        _: &[custos_core::audit::DirectoryAudit],
+    ) -> StoreResult<()> {
+        down()
+    }
     async fn insert_signing_key(
         &self,
         _: &SigningKeyRecord,
@@ -674,4 +696,38 @@ async fn error_uri_describes_the_code() {
     assert!(reply.json["description"].as_str().unwrap().starts_with("AADSTS7000215: Invalid client secret"));
     assert_eq!(get(&fx.router, "/error?code=1").await.status, 404);
     assert_eq!(get(&fx.router, "/error").await.status, 404);
+}
+
+/// Issue 15 item 2: only the public origin itself is the directory API's alias; another port,
+/// scheme or path on the same host is an unknown resource (AADSTS500011).
+#[tokio::test]
+async fn near_misses_of_the_public_origin_are_unknown_resources() {
+    use custos_core::ids::{GRAPH_APP_ID, GRAPH_IDENTIFIER_URI};
+    let fx = Fixture::new().await;
+    register(
+        fx.directory.store().as_ref(),
+        fx.tenant,
+        "Directory API",
+        Some(GRAPH_IDENTIFIER_URI),
+        |a, sp| {
+            a.app_id = GRAPH_APP_ID;
+            sp.app_id = GRAPH_APP_ID;
+        },
+    )
+    .await;
+    let host = PUBLIC_URL.rsplit_once(':').unwrap().0;
+    let reply = post_form(
+        &fx.router,
+        &fx.v2_token_path(),
+        &fx.v2_body(&fx.client, SECRET, &format!("{host}/.default")),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{:?}", reply.json);
+    let http = PUBLIC_URL.replacen("https://", "http://", 1);
+    for scope in
+        [format!("{host}:9443/.default"), format!("{PUBLIC_URL}/api/.default"), format!("{http}/.default")]
+    {
+        let reply = post_form(&fx.router, &fx.v2_token_path(), &fx.v2_body(&fx.client, SECRET, &scope)).await;
+        reply.assert_error(400, "invalid_resource", 500011);
+    }
 }

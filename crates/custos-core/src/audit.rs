@@ -89,6 +89,15 @@ activities! {
     UpdateServicePrincipal => "Update service principal", "ApplicationManagement", "Update";
     /// A service principal was deleted.
     RemoveServicePrincipal => "Remove service principal", "ApplicationManagement", "Delete";
+    /// An owner was added to an application.
+    AddOwnerToApplication => "Add owner to application", "ApplicationManagement", "Assign";
+    /// An owner was removed from an application.
+    RemoveOwnerFromApplication => "Remove owner from application", "ApplicationManagement", "Unassign";
+    /// An owner was added to a service principal.
+    AddOwnerToServicePrincipal => "Add owner to service principal", "ApplicationManagement", "Assign";
+    /// An owner was removed from a service principal.
+    RemoveOwnerFromServicePrincipal =>
+        "Remove owner from service principal", "ApplicationManagement", "Unassign";
     /// An app role was assigned to a service principal.
     AddAppRoleAssignment => "Add app role assignment to service principal", "ApplicationManagement", "Assign";
     /// An app role assignment was removed.

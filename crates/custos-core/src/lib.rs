@@ -10,6 +10,7 @@
 
 pub mod aadsts;
 pub mod address;
+pub mod app_properties;
 pub mod audit;
 pub mod bearer;
 pub mod clock;

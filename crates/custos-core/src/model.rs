@@ -1,6 +1,7 @@
 //! Directory objects as custos stores them. The Graph JSON shapes live in `custos-directory`;
 //! these types are the internal truth both the authority and the directory API read.
 
+use crate::app_properties::{ApplicationProperties, ServicePrincipalProperties};
 use crate::consent::{PermissionScope, RedirectUris, RequiredResourceAccess};
 use crate::ids::{AppId, ObjectId, TenantId};
 use crate::secret::Secret;
@@ -64,6 +65,9 @@ pub struct Application {
     /// Redirect URIs for interactive sign-in (`web`, `publicClient`, `spa`).
     #[serde(default)]
     pub redirect_uris: RedirectUris,
+    /// Graph properties stored and returned but not acted on (`notes`, `tags`, `info`, …).
+    #[serde(default)]
+    pub properties: ApplicationProperties,
     /// Creation time.
     #[serde(with = "time::serde::rfc3339")]
     pub created: OffsetDateTime,
@@ -89,6 +93,7 @@ impl Application {
             oauth2_permission_scopes: Vec::new(),
             required_resource_access: Vec::new(),
             redirect_uris: RedirectUris::default(),
+            properties: Default::default(),
             created,
         }
     }
@@ -315,6 +320,9 @@ pub struct ServicePrincipal {
     pub app_role_assignment_required: bool,
     /// `Application` or `ManagedIdentity`.
     pub service_principal_type: ServicePrincipalType,
+    /// Graph properties stored and returned but not acted on (`notes`, `tags`, `homepage`, …).
+    #[serde(default)]
+    pub properties: ServicePrincipalProperties,
     /// Creation time.
     #[serde(with = "time::serde::rfc3339")]
     pub created: OffsetDateTime,

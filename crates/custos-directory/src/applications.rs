@@ -7,13 +7,15 @@ use crate::audit;
 use crate::auth::{Authed, Caller, Permission};
 use crate::body::{GraphPath, JsonBody, invalid_value};
 use crate::error::GraphError;
-use crate::odata::{ListQuery, entity_response, entity_select};
+use crate::odata::{Eventual, ListQuery, count_response, entity_options, entity_response};
+use crate::owners;
 use crate::privileged::{self, Target};
 use crate::resolve;
 use crate::shapes::{self, APPLICATION};
 use crate::validate::ApplicationInput;
 use axum::Json;
 use axum::extract::{RawQuery, State};
+use axum::response::Response;
 use custos_core::audit::Activity;
 use custos_core::model::Application;
 use custos_core::scope::identifier_uri_key;
@@ -54,21 +56,47 @@ fn map_write_error(err: StoreError, id: ObjectId) -> GraphError {
     }
 }
 
+/// The tenant's listed applications, rendered (certificates only `with_keys`).
+async fn rendered(
+    state: &DirectoryState,
+    caller: &Caller,
+    with_keys: bool,
+) -> Result<Vec<Value>, GraphError> {
+    let tenant = resolve::tenant(state.store.as_ref(), caller.tenant_id).await?;
+    Ok(resolve::listed_applications(state.store.as_ref(), caller.tenant_id)
+        .await?
+        .iter()
+        .map(|a| shapes::application(a, &tenant.domain, with_keys))
+        .collect())
+}
+
 /// `GET /v1.0/applications`
 pub(crate) async fn list(
     State(state): State<DirectoryState>,
     auth: Authed,
+    eventual: Eventual,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, GraphError> {
     let caller = auth.require(Permission::ReadApplications)?;
-    let query = ListQuery::parse(query.as_deref(), &APPLICATION)?;
-    let tenant = resolve::tenant(state.store.as_ref(), caller.tenant_id).await?;
-    let items = resolve::listed_applications(state.store.as_ref(), caller.tenant_id)
-        .await?
-        .iter()
-        .map(|a| shapes::application(a, &tenant.domain, query.selects("keyCredentials")))
-        .collect();
-    state.list_page(caller.tenant_id, "applications", &query, items)
+    let query = ListQuery::parse_with(query.as_deref(), &APPLICATION, eventual)?;
+    let items = rendered(&state, caller, query.selects("keyCredentials")).await?;
+    let mut page = state.list_page(caller.tenant_id, "applications", &query, items)?;
+    if let (Some(expand), Some(Value::Array(values))) = (query.expand(), page.0.get_mut("value")) {
+        owners::expand(&state, caller, values, expand.select.as_deref()).await?;
+    }
+    Ok(page)
+}
+
+/// `GET /v1.0/applications/$count`
+pub(crate) async fn count(
+    State(state): State<DirectoryState>,
+    auth: Authed,
+    eventual: Eventual,
+    RawQuery(query): RawQuery,
+) -> Result<Response, GraphError> {
+    let caller = auth.require(Permission::ReadApplications)?;
+    let items = rendered(&state, caller, false).await?;
+    count_response(query.as_deref(), &APPLICATION, eventual, &items)
 }
 
 /// `POST /v1.0/applications`
@@ -106,14 +134,20 @@ pub(crate) async fn create(
 /// An application's GET response.
 pub(crate) async fn show(
     state: &DirectoryState,
+    caller: &Caller,
     app: &Application,
     query: Option<&str>,
 ) -> Result<Json<Value>, GraphError> {
-    let select = entity_select(query, &APPLICATION)?;
+    let (select, expand) = entity_options(query, &APPLICATION)?;
     let tenant = resolve::tenant(state.store.as_ref(), app.tenant_id).await?;
     let with_keys = select.as_ref().is_some_and(|s| s.iter().any(|p| p == "keyCredentials"));
     let item = shapes::application(app, &tenant.domain, with_keys);
-    Ok(Json(entity_response(&state.public_url, "applications", item, select.as_deref())))
+    let mut body = entity_response(&state.public_url, "applications", item, select.as_deref());
+    if let Some(expand) = expand {
+        body["id"] = serde_json::json!(app.id);
+        owners::expand(state, caller, std::slice::from_mut(&mut body), expand.select.as_deref()).await?;
+    }
+    Ok(Json(body))
 }
 
 /// Applies a PATCH body to an application. Everything is checked before anything is written;
@@ -163,14 +197,20 @@ pub(crate) async fn remove(
     app: &Application,
 ) -> Result<StatusCode, GraphError> {
     privileged::ensure_may_remove(state, caller, Target::Application(app)).await?;
-    let record = audit::context(state, caller).await.record(
-        app.tenant_id,
-        Activity::DeleteApplication,
-        audit::application(app),
-    );
+    let context = audit::context(state, caller).await;
+    let mut records =
+        vec![context.record(app.tenant_id, Activity::DeleteApplication, audit::application(app))];
+    // Its service principal goes with it, with a record of its own (what `delta()` reads).
+    if let Some(sp) = state.store.service_principal_by_app_id(app.tenant_id, app.app_id).await? {
+        records.push(context.record(
+            app.tenant_id,
+            Activity::RemoveServicePrincipal,
+            audit::service_principal(&sp),
+        ));
+    }
     state
         .store
-        .delete_application(app.tenant_id, app.id, &[record])
+        .delete_application(app.tenant_id, app.id, &records)
         .await
         .map_err(|e| map_write_error(e, app.id))?;
     tracing::info!(tenant = %app.tenant_id, app_id = %app.app_id, "application deleted");
@@ -190,7 +230,7 @@ pub(crate) async fn get(
 ) -> Result<Json<Value>, GraphError> {
     let caller = auth.require(Permission::ReadApplications)?;
     let app = by_id(&state, caller, &id).await?;
-    show(&state, &app, query.as_deref()).await
+    show(&state, caller, &app, query.as_deref()).await
 }
 
 /// `PATCH /v1.0/applications/{id}`

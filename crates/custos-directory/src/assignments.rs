@@ -12,7 +12,7 @@ use crate::body::{GraphPath, JsonBody, invalid_value};
 use crate::error::GraphError;
 use crate::odata::{Collection, ListQuery, Pager, entity_response};
 use crate::privileged;
-use crate::resolve;
+use crate::resolve::{self, AlternateKey};
 use crate::shapes::{self, APP_ROLE_ASSIGNMENT};
 use axum::Json;
 use axum::extract::{RawQuery, State};
@@ -67,16 +67,42 @@ fn render(a: &AppRoleAssignment, names: &HashMap<ObjectId, String>) -> Value {
     shapes::assignment(a, name(a.principal_id), name(a.resource_id))
 }
 
+/// How the URL names the service principal: `servicePrincipals/{id}` or
+/// `servicePrincipals(appId='...')`.
+#[derive(Debug)]
+enum Address {
+    Id(String),
+    Key(String),
+}
+
+impl Address {
+    async fn resolve(&self, state: &DirectoryState, caller: &Caller) -> Result<ServicePrincipal, GraphError> {
+        let store = state.store.as_ref();
+        match self {
+            Self::Id(id) => resolve::service_principal(store, caller.tenant_id, id).await,
+            Self::Key(segment) => match AlternateKey::parse(segment)? {
+                AlternateKey::ServicePrincipal(app_id) => {
+                    resolve::service_principal_by_app_id(store, caller.tenant_id, app_id).await
+                }
+                AlternateKey::Application(_) => Err(GraphError::Malformed(format!(
+                    "Resource not found for the segment '{}'.",
+                    segment.split('(').next().unwrap_or(segment)
+                ))),
+            },
+        }
+    }
+}
+
 async fn list(
     state: DirectoryState,
     auth: Authed,
-    id: String,
+    address: Address,
     query: Option<String>,
     side: Side,
 ) -> Result<Json<Value>, GraphError> {
     let caller = auth.require(Permission::ReadAssignments)?;
+    let sp = address.resolve(&state, caller).await?;
     let query = ListQuery::parse(query.as_deref(), &APP_ROLE_ASSIGNMENT)?;
-    let sp = resolve::service_principal(state.store.as_ref(), caller.tenant_id, &id).await?;
     let names = names(&state, caller).await?;
     let items = state
         .store
@@ -121,12 +147,13 @@ async fn check_role(
 async fn create(
     state: DirectoryState,
     auth: Authed,
-    id: String,
+    address: Address,
     body: Result<JsonBody, GraphError>,
     side: Side,
 ) -> Result<(StatusCode, Json<Value>), GraphError> {
     let caller = auth.require(Permission::WriteAssignments)?;
-    let url_sp = resolve::service_principal(state.store.as_ref(), caller.tenant_id, &id).await?;
+    let url_sp = address.resolve(&state, caller).await?;
+    let url_sp_id = url_sp.id;
     let mut body = body?.required()?.only(&["principalId", "resourceId", "appRoleId"])?;
     let principal_id: ObjectId =
         body.take("principalId", RESOURCE)?.ok_or_else(|| invalid_value("principalId", RESOURCE))?;
@@ -183,19 +210,19 @@ async fn create(
         "app role assigned"
     );
     let item = shapes::assignment(&assignment, &principal.display_name, &resource.display_name);
-    let set = format!("servicePrincipals('{id}')/{}", side.segment());
+    let set = format!("servicePrincipals('{url_sp_id}')/{}", side.segment());
     Ok((StatusCode::CREATED, Json(entity_response(&state.public_url, &set, item, None))))
 }
 
 async fn delete(
     state: DirectoryState,
     auth: Authed,
-    id: String,
+    address: Address,
     assignment_id: String,
     side: Side,
 ) -> Result<StatusCode, GraphError> {
     let caller = auth.require(Permission::WriteAssignments)?;
-    let sp = resolve::service_principal(state.store.as_ref(), caller.tenant_id, &id).await?;
+    let sp = address.resolve(&state, caller).await?;
     let Some(found) = state
         .store
         .assignments(caller.tenant_id)
@@ -227,60 +254,85 @@ async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `GET /v1.0/servicePrincipals/{id}/appRoleAssignedTo`
-pub(crate) async fn list_assigned_to(
-    State(state): State<DirectoryState>,
-    auth: Authed,
-    GraphPath(id): GraphPath<String>,
-    RawQuery(query): RawQuery,
-) -> Result<Json<Value>, GraphError> {
-    list(state, auth, id, query, Side::Resource).await
+macro_rules! handlers {
+    ($address:ident, $list_to:ident, $list:ident, $create_to:ident, $create:ident, $delete_to:ident, $delete:ident, $path:literal) => {
+        #[doc = concat!("`GET /v1.0/", $path, "/appRoleAssignedTo`")]
+        pub(crate) async fn $list_to(
+            State(state): State<DirectoryState>,
+            auth: Authed,
+            GraphPath(id): GraphPath<String>,
+            RawQuery(query): RawQuery,
+        ) -> Result<Json<Value>, GraphError> {
+            list(state, auth, Address::$address(id), query, Side::Resource).await
+        }
+
+        #[doc = concat!("`GET /v1.0/", $path, "/appRoleAssignments`")]
+        pub(crate) async fn $list(
+            State(state): State<DirectoryState>,
+            auth: Authed,
+            GraphPath(id): GraphPath<String>,
+            RawQuery(query): RawQuery,
+        ) -> Result<Json<Value>, GraphError> {
+            list(state, auth, Address::$address(id), query, Side::Principal).await
+        }
+
+        #[doc = concat!("`POST /v1.0/", $path, "/appRoleAssignedTo`")]
+        pub(crate) async fn $create_to(
+            State(state): State<DirectoryState>,
+            auth: Authed,
+            GraphPath(id): GraphPath<String>,
+            body: Result<JsonBody, GraphError>,
+        ) -> Result<(StatusCode, Json<Value>), GraphError> {
+            create(state, auth, Address::$address(id), body, Side::Resource).await
+        }
+
+        #[doc = concat!("`POST /v1.0/", $path, "/appRoleAssignments`")]
+        pub(crate) async fn $create(
+            State(state): State<DirectoryState>,
+            auth: Authed,
+            GraphPath(id): GraphPath<String>,
+            body: Result<JsonBody, GraphError>,
+        ) -> Result<(StatusCode, Json<Value>), GraphError> {
+            create(state, auth, Address::$address(id), body, Side::Principal).await
+        }
+
+        #[doc = concat!("`DELETE /v1.0/", $path, "/appRoleAssignedTo/{assignmentId}`")]
+        pub(crate) async fn $delete_to(
+            State(state): State<DirectoryState>,
+            auth: Authed,
+            GraphPath((id, assignment)): GraphPath<(String, String)>,
+        ) -> Result<StatusCode, GraphError> {
+            delete(state, auth, Address::$address(id), assignment, Side::Resource).await
+        }
+
+        #[doc = concat!("`DELETE /v1.0/", $path, "/appRoleAssignments/{assignmentId}`")]
+        pub(crate) async fn $delete(
+            State(state): State<DirectoryState>,
+            auth: Authed,
+            GraphPath((id, assignment)): GraphPath<(String, String)>,
+        ) -> Result<StatusCode, GraphError> {
+            delete(state, auth, Address::$address(id), assignment, Side::Principal).await
+        }
+    };
 }
 
-/// `GET /v1.0/servicePrincipals/{id}/appRoleAssignments`
-pub(crate) async fn list_assignments(
-    State(state): State<DirectoryState>,
-    auth: Authed,
-    GraphPath(id): GraphPath<String>,
-    RawQuery(query): RawQuery,
-) -> Result<Json<Value>, GraphError> {
-    list(state, auth, id, query, Side::Principal).await
-}
-
-/// `POST /v1.0/servicePrincipals/{id}/appRoleAssignedTo`
-pub(crate) async fn create_assigned_to(
-    State(state): State<DirectoryState>,
-    auth: Authed,
-    GraphPath(id): GraphPath<String>,
-    body: Result<JsonBody, GraphError>,
-) -> Result<(StatusCode, Json<Value>), GraphError> {
-    create(state, auth, id, body, Side::Resource).await
-}
-
-/// `POST /v1.0/servicePrincipals/{id}/appRoleAssignments`
-pub(crate) async fn create_assignment(
-    State(state): State<DirectoryState>,
-    auth: Authed,
-    GraphPath(id): GraphPath<String>,
-    body: Result<JsonBody, GraphError>,
-) -> Result<(StatusCode, Json<Value>), GraphError> {
-    create(state, auth, id, body, Side::Principal).await
-}
-
-/// `DELETE /v1.0/servicePrincipals/{id}/appRoleAssignedTo/{assignmentId}`
-pub(crate) async fn delete_assigned_to(
-    State(state): State<DirectoryState>,
-    auth: Authed,
-    GraphPath((id, assignment)): GraphPath<(String, String)>,
-) -> Result<StatusCode, GraphError> {
-    delete(state, auth, id, assignment, Side::Resource).await
-}
-
-/// `DELETE /v1.0/servicePrincipals/{id}/appRoleAssignments/{assignmentId}`
-pub(crate) async fn delete_assignment(
-    State(state): State<DirectoryState>,
-    auth: Authed,
-    GraphPath((id, assignment)): GraphPath<(String, String)>,
-) -> Result<StatusCode, GraphError> {
-    delete(state, auth, id, assignment, Side::Principal).await
-}
+handlers!(
+    Id,
+    list_assigned_to,
+    list_assignments,
+    create_assigned_to,
+    create_assignment,
+    delete_assigned_to,
+    delete_assignment,
+    "servicePrincipals/{id}"
+);
+handlers!(
+    Key,
+    keyed_list_assigned_to,
+    keyed_list_assignments,
+    keyed_create_assigned_to,
+    keyed_create_assignment,
+    keyed_delete_assigned_to,
+    keyed_delete_assignment,
+    "servicePrincipals(appId='...')"
+);

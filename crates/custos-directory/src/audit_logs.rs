@@ -56,8 +56,9 @@ pub(crate) static DIRECTORY_AUDIT: EntityType = EntityType {
         Property::text_with("initiatedBy/app/appId", Ops::EQ),
         Property::text_with("initiatedBy/app/displayName", Ops::EQ),
         Property::text_with("initiatedBy/app/servicePrincipalId", Ops::EQ),
-        Property { path: "targetResources", kind: Kind::ObjectArray(TARGET_RESOURCE) },
+        Property::new("targetResources", Kind::ObjectArray(TARGET_RESOURCE)),
     ],
+    queries: &crate::odata::PLAIN,
 };
 
 /// The collection, ordered by `activityDateTime`.

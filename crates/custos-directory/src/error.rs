@@ -63,6 +63,9 @@ pub enum GraphError {
     /// 400 `Request_UnsupportedQuery`: a query option or filter this API does not support.
     #[error("{0}")]
     UnsupportedQuery(String),
+    /// 400 `ExpandNotSupported`: `$expand` names a relationship that cannot be expanded.
+    #[error("Expand is not allowed for property '{0}' according to the entity schema.")]
+    ExpandNotSupported(String),
     /// 400 `Request_MultipleObjectsWithSameKeyValue`: the object would duplicate a unique key.
     #[error("{0}")]
     DuplicateKey(String),
@@ -125,6 +128,7 @@ impl GraphError {
             | Self::ProofRejected(_)
             | Self::Malformed(_)
             | Self::UnsupportedQuery(_)
+            | Self::ExpandNotSupported(_)
             | Self::DuplicateKey(_)
             | Self::ObjectConflict(_)
             | Self::NotDelegated
@@ -144,6 +148,7 @@ impl GraphError {
             Self::BadRequest(_) | Self::ObjectConflict(_) => "Request_BadRequest",
             Self::Malformed(_) | Self::NotDelegated => "BadRequest",
             Self::UnsupportedQuery(_) => "Request_UnsupportedQuery",
+            Self::ExpandNotSupported(_) => "ExpandNotSupported",
             Self::DuplicateKey(_) | Self::Conflict(_) => "Request_MultipleObjectsWithSameKeyValue",
             Self::EnabledAppRoleRemoved(_) | Self::EnabledPermissionScopeRemoved(_) => {
                 "CannotDeleteOrUpdateEnabledEntitlement"
@@ -240,6 +245,17 @@ pub(crate) async fn envelope(State(state): State<DirectoryState>, request: Reque
     let client_request_id = client_request_id(request.headers());
     let request_id = Uuid::new_v4().to_string();
     let mut response = next.run(request).await;
+    if response.status() == StatusCode::METHOD_NOT_ALLOWED
+        && response.extensions().get::<ErrorMarker>().is_none()
+    {
+        // The router's own answer to a known path with another method: Graph's body too.
+        let allow = response.headers().get(header::ALLOW).cloned();
+        response = GraphError::MethodNotAllowed.into_response();
+        match allow {
+            Some(allow) => response.headers_mut().insert(header::ALLOW, allow),
+            None => response.headers_mut().remove(header::ALLOW),
+        };
+    }
     if let Some(marker) = response.extensions_mut().remove::<ErrorMarker>() {
         let date = state
             .clock

@@ -27,11 +27,11 @@ pub(crate) async fn get(
     match key {
         AlternateKey::Application(app_id) => {
             let app = resolve::application_by_app_id(store, caller.tenant_id, app_id).await?;
-            applications::show(&state, &app, query.as_deref()).await
+            applications::show(&state, caller, &app, query.as_deref()).await
         }
         AlternateKey::ServicePrincipal(app_id) => {
             let sp = resolve::service_principal_by_app_id(store, caller.tenant_id, app_id).await?;
-            service_principals::show(&state, &sp, query.as_deref()).await
+            service_principals::show(&state, caller, &sp, query.as_deref()).await
         }
     }
 }

@@ -20,17 +20,22 @@
 
 mod admin;
 mod admin_consent;
+mod app_properties;
 mod applications;
 mod assignments;
 mod audit;
 mod audit_logs;
 mod auth;
+mod batch;
 mod body;
 pub mod builtins;
 mod certificates;
 pub mod consent;
+mod delta;
+mod directory_objects;
 mod endpoint_secrets;
 mod error;
+mod fallback;
 mod federated_credentials;
 mod federated_routes;
 mod filter;
@@ -40,7 +45,9 @@ mod log_paging;
 mod managed_identities;
 mod no_store;
 mod odata;
+mod ordering;
 mod organization;
+mod owners;
 mod passwords;
 mod permission_grants;
 mod permissions;
@@ -52,11 +59,13 @@ pub mod provision_apps;
 pub mod rate_limit;
 mod resolve;
 mod role_assignments;
+mod search;
 mod service_principals;
 mod shapes;
 mod sign_in_logs;
 mod sign_in_settings;
 mod signing_keys;
+mod sp_properties;
 mod user_admins;
 mod user_shapes;
 mod users;
@@ -71,7 +80,7 @@ pub use signing_keys::{SigningKey, SigningKeyError, SigningKeys};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{delete, get, post};
+use axum::routing::{any, delete, get, post};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use custos_core::Clock;
@@ -143,16 +152,38 @@ pub fn new_assignment_id() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-/// The Microsoft Graph subset under `/v1.0`.
+/// The Microsoft Graph subset under `/v1.0`, with JSON batching (`/v1.0/$batch`) over it.
 pub fn graph_router(state: DirectoryState) -> Router {
+    let canonical = graph_routes(state.clone(), None);
+    let items = graph_routes(state.clone(), Some(canonical));
+    let batch = Router::new()
+        .route("/v1.0/$batch", post(batch::batch))
+        .layer(axum::extract::Extension(batch::Items(items.clone())))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(body::refuse_oversized))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), error::envelope))
+        .with_state(state);
+    items.merge(batch)
+}
+
+/// Every Graph route but `$batch` (what a batch's requests run through). A path no route serves
+/// is run again through `canonical` (the same routes) when its segment names differ from
+/// Graph's only in case; `canonical` itself has no error envelope of its own (the outer one
+/// renders its errors).
+fn graph_routes(state: DirectoryState, canonical: Option<Router>) -> Router {
     use applications as apps;
     use assignments as asg;
     use federated_routes as fic;
     use permission_grants as grants;
     use role_assignments as roles;
     use service_principals as sps;
-    Router::new()
+    let routes = Router::new()
         .route("/v1.0/applications", get(apps::list).post(apps::create))
+        .route("/v1.0/applications/$count", get(apps::count))
+        .route("/v1.0/applications/delta", get(delta::applications))
+        .route("/v1.0/applications/delta()", get(delta::applications))
+        .route("/v1.0/applications/microsoft.graph.delta", get(delta::applications))
+        .route("/v1.0/applications/microsoft.graph.delta()", get(delta::applications))
         .route("/v1.0/applications/{id}", get(apps::get).patch(apps::patch).delete(apps::delete))
         .route("/v1.0/applications/{id}/addPassword", post(passwords::add))
         .route("/v1.0/applications/{id}/removePassword", post(passwords::remove))
@@ -164,6 +195,11 @@ pub fn graph_router(state: DirectoryState) -> Router {
             get(fic::show).patch(fic::update).delete(fic::delete),
         )
         .route("/v1.0/servicePrincipals", get(sps::list).post(sps::create))
+        .route("/v1.0/servicePrincipals/$count", get(sps::count))
+        .route("/v1.0/servicePrincipals/delta", get(delta::service_principals))
+        .route("/v1.0/servicePrincipals/delta()", get(delta::service_principals))
+        .route("/v1.0/servicePrincipals/microsoft.graph.delta", get(delta::service_principals))
+        .route("/v1.0/servicePrincipals/microsoft.graph.delta()", get(delta::service_principals))
         .route("/v1.0/servicePrincipals/{id}", get(sps::get).patch(sps::patch).delete(sps::delete))
         .route(
             "/v1.0/servicePrincipals/{id}/appRoleAssignedTo",
@@ -175,9 +211,23 @@ pub fn graph_router(state: DirectoryState) -> Router {
             get(asg::list_assignments).post(asg::create_assignment),
         )
         .route("/v1.0/servicePrincipals/{id}/appRoleAssignments/{assignment}", delete(asg::delete_assignment))
+        .route("/v1.0/applications/{id}/owners", get(owners::list_of_application))
+        .route("/v1.0/applications/{id}/owners/$ref", post(owners::add_to_application))
+        .route("/v1.0/applications/{id}/owners/{owner}/$ref", delete(owners::remove_from_application))
+        .route("/v1.0/servicePrincipals/{id}/owners", get(owners::list_of_service_principal))
+        .route("/v1.0/servicePrincipals/{id}/owners/$ref", post(owners::add_to_service_principal))
+        .route(
+            "/v1.0/servicePrincipals/{id}/owners/{owner}/$ref",
+            delete(owners::remove_from_service_principal),
+        )
+        .route("/v1.0/{entity}/owners", get(owners::list_keyed))
+        .route("/v1.0/{entity}/owners/$ref", post(owners::add_keyed))
+        .route("/v1.0/{entity}/owners/{owner}/$ref", delete(owners::remove_keyed))
         .route("/v1.0/organization", get(organization::list))
+        .route("/v1.0/directoryObjects/getByIds", post(directory_objects::get_by_ids))
         .route("/v1.0/me", get(users::me))
         .route("/v1.0/users", get(users::list).post(users::create))
+        .route("/v1.0/users/$count", get(users::count))
         .route("/v1.0/users/{id}", get(users::get).patch(users::patch).delete(users::delete))
         .route("/v1.0/users/{id}/revokeSignInSessions", post(users::revoke_sign_in_sessions))
         .route("/v1.0/roleManagement/directory/roleAssignments", get(roles::list).post(roles::create))
@@ -205,10 +255,30 @@ pub fn graph_router(state: DirectoryState) -> Router {
             "/v1.0/{entity}/federatedIdentityCredentials/{credential}",
             get(fic::show).patch(fic::update).delete(fic::delete),
         )
+        .route(
+            "/v1.0/{entity}/appRoleAssignedTo",
+            get(asg::keyed_list_assigned_to).post(asg::keyed_create_assigned_to),
+        )
+        .route("/v1.0/{entity}/appRoleAssignedTo/{assignment}", delete(asg::keyed_delete_assigned_to))
+        .route(
+            "/v1.0/{entity}/appRoleAssignments",
+            get(asg::keyed_list_assignments).post(asg::keyed_create_assignment),
+        )
+        .route("/v1.0/{entity}/appRoleAssignments/{assignment}", delete(asg::keyed_delete_assignment))
+        // What no route above serves (matchit refuses a catch-all beside `{entity}`).
+        .route("/v1.0/{entity}/{segment}", any(fallback::not_served))
+        .route("/v1.0/{entity}/{segment}/{item}", any(fallback::not_served))
+        .route("/v1.0/{entity}/{segment}/{item}/{*rest}", any(fallback::not_served))
+        .route("/beta/{*rest}", any(fallback::not_served))
+        .layer(axum::extract::Extension(fallback::Canonical(canonical.clone())))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(axum::middleware::from_fn(body::refuse_oversized))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), error::envelope))
-        .with_state(state)
+        .layer(axum::middleware::from_fn(body::refuse_oversized));
+    let routes = if canonical.is_some() {
+        routes.layer(axum::middleware::from_fn_with_state(state.clone(), error::envelope))
+    } else {
+        routes
+    };
+    routes.with_state(state)
 }
 
 /// custos' own admin API under `/admin/v1` (app role `Custos.Admin` on the directory resource).
@@ -237,6 +307,7 @@ pub fn admin_router(state: DirectoryState) -> Router {
             "/admin/v1/tenants/{tenant}/managedIdentities/{id}/federatedIdentityCredentials/{credential}",
             get(fic::show).patch(fic::update).delete(fic::delete),
         )
+        .route("/admin/v1/{*rest}", any(fallback::not_served))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(body::refuse_oversized))
         .layer(axum::middleware::from_fn_with_state(state.clone(), error::envelope))

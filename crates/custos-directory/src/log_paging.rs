@@ -86,7 +86,7 @@ impl LogListQuery {
         for (name, value) in options(raw)? {
             match name.as_str() {
                 "$filter" => {
-                    let filter = entity.parse_filter(&value, Logic::Full)?;
+                    let filter = entity.parse_filter(&value, Logic::Full, false)?;
                     query.filter = Some((value, filter));
                 }
                 "$select" => {

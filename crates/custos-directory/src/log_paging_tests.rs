@@ -8,6 +8,7 @@ static RECORD: EntityType = EntityType {
     resource: "Record",
     properties: &["id", "when", "kind"],
     filterable: &[Property::time("when"), Property::text_with("kind", Ops::EQ)],
+    queries: &crate::odata::PLAIN,
 };
 
 static RECORDS: LogCollection = LogCollection { entity: &RECORD, time_property: "when" };
@@ -205,6 +206,7 @@ async fn a_collection_restriction_applies_to_every_page_but_stays_out_of_the_lin
         resource: "Record",
         properties: RECORD.filterable,
         logic: crate::filter::Logic::Full,
+        advanced: false,
     };
     let restricted = |raw: &str| {
         let mut query = LogListQuery::parse(Some(raw), &RECORDS).unwrap();

@@ -110,6 +110,7 @@ pub(crate) async fn create(
         account_enabled: true,
         app_role_assignment_required: false,
         service_principal_type: ServicePrincipalType::ManagedIdentity,
+        properties: Default::default(),
         created: now,
     };
     let context = audit::context(&state, &caller).await;

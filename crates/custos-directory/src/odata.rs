@@ -1,14 +1,21 @@
-//! OData query options and collection responses: `$filter`, `$select`, `$top`, and paging with
-//! an opaque `$skiptoken` that is MAC'd with the paging key (HMAC-SHA-256, bound to the tenant
-//! and the collection), so a client can neither forge nor edit one. Lists are filtered and paged
-//! in memory over the rendered JSON objects.
+//! OData query options and collection responses: `$filter`, `$select`, `$top`, `$orderby`,
+//! `$search`, `$count` and the `/$count` segment, with Graph's rules for which need advanced query
+//! mode (`ConsistencyLevel: eventual`, [`Eventual`]; `graph-fidelity.md` §2.1), and paging with an
+//! opaque `$skiptoken` that is MAC'd with the paging key (HMAC-SHA-256, bound to the tenant and the
+//! collection), so a client can neither forge nor edit one. Lists are filtered, searched, sorted
+//! and paged in memory over the rendered JSON objects: no query option ever becomes SQL.
 
 use crate::error::GraphError;
 use crate::filter::{Filter, Logic, Property, Schema};
+use crate::ordering::{self, SortKey};
+use crate::search::Search;
+use axum::extract::FromRequestParts;
+use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use custos_core::TenantId;
 use custos_jose::hmac::{HmacKey, TAG_LEN};
+use http::request::Parts;
 use serde_json::{Map, Value, json};
 
 /// Page size when `$top` is not given (Graph's default for directory objects).
@@ -25,14 +32,114 @@ pub(crate) struct EntityType {
     pub(crate) resource: &'static str,
     /// Every property the rendered object has (what `$select` may name).
     pub(crate) properties: &'static [&'static str],
-    /// Properties `$filter` may name (joined only by `and`).
+    /// Properties `$filter` may name.
     pub(crate) filterable: &'static [Property],
+    /// What `$orderby` and `$search` may name.
+    pub(crate) queries: &'static Queries,
+}
+
+/// What a collection supports beyond `$filter`, `$select` and `$top`.
+#[derive(Debug)]
+pub(crate) struct Queries {
+    /// Properties `$orderby` may name.
+    pub(crate) orderable: &'static [&'static str],
+    /// Whether `$orderby` without `$filter` works outside advanced mode (users); on applications
+    /// and service principals it is advanced only.
+    pub(crate) order_by_default: bool,
+    /// Properties `$search` may name.
+    pub(crate) searchable: &'static [&'static str],
+    /// Whether `$expand=owners` is served (applications and service principals).
+    pub(crate) expands_owners: bool,
+}
+
+/// Neither `$orderby`, `$search` nor `$expand`.
+pub(crate) static PLAIN: Queries =
+    Queries { orderable: &[], order_by_default: false, searchable: &[], expands_owners: false };
+
+/// `$expand=owners`, optionally with a nested `$select` (`owners($select=id,displayName)`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ExpandOwners {
+    /// The nested `$select`.
+    pub(crate) select: Option<Vec<String>>,
+}
+
+/// Parses `$expand` on `entity`: only `owners` where served; a declared property that cannot be
+/// expanded is Graph's `ExpandNotSupported`, anything else an unknown property.
+fn parse_expand(value: &str, entity: &EntityType) -> Result<ExpandOwners, GraphError> {
+    let value = value.trim();
+    let (name, nested) = match value.split_once('(') {
+        Some((name, rest)) => (name.trim(), Some(rest.strip_suffix(')').ok_or_else(|| bad_expand(value))?)),
+        None => (value, None),
+    };
+    if name != "owners" || !entity.queries.expands_owners {
+        if entity.properties.contains(&name) || name == "owners" {
+            return Err(GraphError::ExpandNotSupported(name.to_owned()));
+        }
+        return Err(GraphError::BadRequest(format!(
+            "Could not find a property named '{name}' on type 'microsoft.graph.{}'.",
+            entity.name
+        )));
+    }
+    let select = match nested {
+        None => None,
+        Some(nested) => {
+            let list = nested.strip_prefix("$select=").ok_or_else(|| bad_expand(value))?;
+            Some(parse_select(list, &crate::shapes::DIRECTORY_OBJECT)?)
+        }
+    };
+    Ok(ExpandOwners { select })
+}
+
+fn bad_expand(value: &str) -> GraphError {
+    GraphError::Malformed(format!("Invalid $expand clause '{value}'."))
 }
 
 impl EntityType {
-    /// Parses a `$filter` on this entity type's filterable properties, combined as `logic` allows.
-    pub(crate) fn parse_filter(&self, input: &str, logic: Logic) -> Result<Filter, GraphError> {
-        Filter::parse(input, &Schema { resource: self.resource, properties: self.filterable, logic })
+    /// Parses a `$filter` on this entity type's filterable properties, combined as `logic` allows,
+    /// in advanced query mode or not.
+    pub(crate) fn parse_filter(
+        &self,
+        input: &str,
+        logic: Logic,
+        advanced: bool,
+    ) -> Result<Filter, GraphError> {
+        Filter::parse(
+            input,
+            &Schema { resource: self.resource, properties: self.filterable, logic, advanced },
+        )
+    }
+}
+
+/// Whether the request carries `ConsistencyLevel: eventual` (Graph's switch to advanced
+/// queries; the value compared without regard to case).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Eventual(pub(crate) bool);
+
+impl<S: Send + Sync> FromRequestParts<S> for Eventual {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let eventual = parts
+            .headers
+            .get_all("consistencylevel")
+            .iter()
+            .any(|v| v.to_str().is_ok_and(|v| v.trim().eq_ignore_ascii_case("eventual")));
+        Ok(Self(eventual))
+    }
+}
+
+fn search_needs_header() -> GraphError {
+    GraphError::UnsupportedQuery(
+        "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'"
+            .to_owned(),
+    )
+}
+
+fn parse_count(value: &str) -> Result<bool, GraphError> {
+    match value {
+        v if v.eq_ignore_ascii_case("true") => Ok(true),
+        v if v.eq_ignore_ascii_case("false") => Ok(false),
+        _ => Err(GraphError::Malformed(format!("Invalid value '{value}' for query option '$count'."))),
     }
 }
 
@@ -52,6 +159,13 @@ pub(crate) struct ListQuery {
     select: Option<(String, Vec<String>)>,
     top: Option<usize>,
     skiptoken: Option<String>,
+    /// `$count` as given (kept for the next link).
+    count: Option<bool>,
+    /// Whether `@odata.count` is answered (advanced mode).
+    counted: bool,
+    order: Option<(String, Vec<SortKey>)>,
+    search: Option<(String, Search)>,
+    expand: Option<(String, ExpandOwners)>,
 }
 
 /// The query string's `$`-options as (name, value) pairs, refusing duplicates.
@@ -97,14 +211,25 @@ pub(crate) fn entity_select(
     raw: Option<&str>,
     entity: &EntityType,
 ) -> Result<Option<Vec<String>>, GraphError> {
+    let (select, _) = entity_options(raw, entity)?;
+    Ok(select)
+}
+
+/// `$select` and (where served) `$expand=owners` of a single-entity GET.
+pub(crate) fn entity_options(
+    raw: Option<&str>,
+    entity: &EntityType,
+) -> Result<(Option<Vec<String>>, Option<ExpandOwners>), GraphError> {
     let mut select = None;
+    let mut expand = None;
     for (name, value) in options(raw)? {
         match name.as_str() {
             "$select" => select = Some(parse_select(&value, entity)?),
+            "$expand" if entity.queries.expands_owners => expand = Some(parse_expand(&value, entity)?),
             _ => return Err(unsupported_option(&name)),
         }
     }
-    Ok(select)
+    Ok((select, expand))
 }
 
 impl ListQuery {
@@ -118,13 +243,30 @@ impl ListQuery {
         self.select.as_ref().is_some_and(|(_, props)| props.iter().any(|p| p == property))
     }
 
-    /// Parses the query string of a list request.
+    /// Parses the query string of a list request outside advanced mode.
     pub(crate) fn parse(raw: Option<&str>, entity: &EntityType) -> Result<Self, GraphError> {
+        Self::parse_with(raw, entity, Eventual(false))
+    }
+
+    /// Parses the query string of a list request; `eventual` is the `ConsistencyLevel` header.
+    /// Advanced mode is the header with `$count=true` (`$search` needs only the header);
+    /// `$count=true` without the header is ignored, as Graph does.
+    pub(crate) fn parse_with(
+        raw: Option<&str>,
+        entity: &EntityType,
+        eventual: Eventual,
+    ) -> Result<Self, GraphError> {
+        let options = options(raw)?;
         let mut query = Self::default();
-        for (name, value) in options(raw)? {
+        if let Some((_, value)) = options.iter().find(|(n, _)| n == "$count") {
+            query.count = Some(parse_count(value)?);
+        }
+        let advanced = eventual.0 && query.count == Some(true);
+        query.counted = advanced;
+        for (name, value) in options {
             match name.as_str() {
                 "$filter" => {
-                    let filter = entity.parse_filter(&value, Logic::AndOnly)?;
+                    let filter = entity.parse_filter(&value, Logic::Directory, advanced)?;
                     query.filter = Some((value, filter));
                 }
                 "$select" => {
@@ -134,18 +276,87 @@ impl ListQuery {
                 "$top" => {
                     let top = value.parse::<usize>().ok().filter(|t| (1..=MAX_PAGE_SIZE).contains(t));
                     let top = top.ok_or_else(|| {
-                        GraphError::BadRequest(format!(
+                        GraphError::UnsupportedQuery(format!(
                             "Invalid page size specified: '{value}'. Must be between 1 and {MAX_PAGE_SIZE} inclusive."
                         ))
                     })?;
                     query.top = Some(top);
                 }
                 "$skiptoken" => query.skiptoken = Some(value),
+                "$count" => {}
+                "$orderby" if !entity.queries.orderable.is_empty() => {
+                    let keys = ordering::parse(&value, entity.properties, entity.queries.orderable)?;
+                    query.order = Some((value, keys));
+                }
+                "$search" if !entity.queries.searchable.is_empty() => {
+                    if !eventual.0 {
+                        return Err(search_needs_header());
+                    }
+                    let search = Search::parse(&value, entity.queries.searchable, entity.resource)?;
+                    query.search = Some((value, search));
+                }
+                "$expand" if entity.queries.expands_owners => {
+                    if advanced {
+                        return Err(GraphError::UnsupportedQuery("Unsupported Query.".to_owned()));
+                    }
+                    let expand = parse_expand(&value, entity)?;
+                    query.expand = Some((value, expand));
+                }
                 _ => return Err(unsupported_option(&name)),
             }
         }
+        // Expanded objects are matched to their owners by id.
+        if query.expand.is_some()
+            && let Some((_, props)) = &mut query.select
+            && !props.iter().any(|p| p == "id")
+        {
+            props.push("id".to_owned());
+        }
+        let sorts_by_default = entity.queries.order_by_default && query.filter.is_none();
+        if query.order.is_some() && !advanced && !sorts_by_default {
+            return Err(ordering::unsupported_sort());
+        }
         Ok(query)
     }
+
+    /// `$expand=owners`, when asked.
+    pub(crate) fn expand(&self) -> Option<&ExpandOwners> {
+        self.expand.as_ref().map(|(_, e)| e)
+    }
+
+    /// Whether `item` passes `$filter` and `$search`.
+    fn admits(&self, item: &Value) -> bool {
+        self.filter.as_ref().is_none_or(|(_, f)| f.matches(item))
+            && self.search.as_ref().is_none_or(|(_, s)| s.matches(item))
+    }
+}
+
+/// The answer to `GET {collection}/$count` (advanced mode only; `$filter` and `$search` apply):
+/// the number of matching members as `text/plain` digits, no byte-order mark.
+pub(crate) fn count_response(
+    raw: Option<&str>,
+    entity: &EntityType,
+    eventual: Eventual,
+    items: &[Value],
+) -> Result<Response, GraphError> {
+    if !eventual.0 {
+        return Err(GraphError::BadRequest("$count is not currently supported.".to_owned()));
+    }
+    let mut query = ListQuery::default();
+    for (name, value) in options(raw)? {
+        match name.as_str() {
+            "$filter" => {
+                query.filter = Some((String::new(), entity.parse_filter(&value, Logic::Directory, true)?))
+            }
+            "$search" if !entity.queries.searchable.is_empty() => {
+                query.search =
+                    Some((String::new(), Search::parse(&value, entity.queries.searchable, entity.resource)?));
+            }
+            _ => return Err(unsupported_option(&name)),
+        }
+    }
+    let count = items.iter().filter(|i| query.admits(i)).count();
+    Ok(([(http::header::CONTENT_TYPE, "text/plain")], count.to_string()).into_response())
 }
 
 /// Mints and checks `$skiptoken`s.
@@ -166,6 +377,16 @@ impl<'a> Pager<'a> {
         let tenant = self.tenant.as_uuid();
         let offset = offset.to_be_bytes();
         self.key.sign_parts(&[b"custos-skiptoken-v1\0", tenant.as_bytes(), path.as_bytes(), b"\0", &offset])
+    }
+
+    /// A token for `value` (an offset, or a delta round's time) bound to `path`.
+    pub(crate) fn mint_token(&self, path: &str, value: usize) -> String {
+        self.mint(path, value)
+    }
+
+    /// The value of a token [`Pager::mint_token`] made for `path`; 400 when forged or foreign.
+    pub(crate) fn open_token(&self, path: &str, token: &str) -> Result<usize, GraphError> {
+        self.open(path, token)
     }
 
     fn mint(&self, path: &str, offset: usize) -> String {
@@ -202,10 +423,10 @@ impl<'a> Pager<'a> {
             None => 0,
         };
         let top = query.top.unwrap_or(DEFAULT_PAGE_SIZE);
-        let mut matching: Vec<Value> = match &query.filter {
-            Some((_, filter)) => items.into_iter().filter(|i| filter.matches(i)).collect(),
-            None => items,
-        };
+        let mut matching: Vec<Value> = items.into_iter().filter(|i| query.admits(i)).collect();
+        if let Some((_, keys)) = &query.order {
+            ordering::sort(&mut matching, keys);
+        }
         let total = matching.len();
         let page: Vec<Value> = matching
             .drain(offset.min(total)..)
@@ -217,12 +438,21 @@ impl<'a> Pager<'a> {
         if let Some((_, props)) = &query.select {
             context = format!("{context}({})", props.join(","));
         }
-        let mut body = json!({ "@odata.context": context, "value": page });
+        let mut body = Map::new();
+        body.insert("@odata.context".to_owned(), Value::String(context));
+        if query.counted && query.skiptoken.is_none() {
+            body.insert("@odata.count".to_owned(), json!(total));
+        }
         if offset + top < total {
             let mut link = format!("{}/v1.0/{}?", self.base_url, collection.path);
+            let count = query.count.map(|c| if c { "true" } else { "false" });
             let pairs = [
                 query.filter.as_ref().map(|(raw, _)| ("$filter", raw.as_str())),
+                query.search.as_ref().map(|(raw, _)| ("$search", raw.as_str())),
+                query.order.as_ref().map(|(raw, _)| ("$orderby", raw.as_str())),
                 query.select.as_ref().map(|(raw, _)| ("$select", raw.as_str())),
+                query.expand.as_ref().map(|(raw, _)| ("$expand", raw.as_str())),
+                count.map(|c| ("$count", c)),
                 query.top.is_some().then_some(("$top", "")),
             ];
             for (name, value) in pairs.into_iter().flatten() {
@@ -230,9 +460,10 @@ impl<'a> Pager<'a> {
                 link.push_str(&format!("{name}={value}&"));
             }
             link.push_str(&format!("$skiptoken={}", self.mint(&collection.path, offset + top)));
-            body["@odata.nextLink"] = Value::String(link);
+            body.insert("@odata.nextLink".to_owned(), Value::String(link));
         }
-        Ok(body)
+        body.insert("value".to_owned(), Value::Array(page));
+        Ok(Value::Object(body))
     }
 }
 
@@ -240,12 +471,15 @@ pub(crate) fn encode(value: &str) -> String {
     form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
-/// Keeps only the `select`ed properties of a rendered object (all of them for `None`).
+/// Keeps only the `select`ed properties of a rendered object (all of them for `None`); OData
+/// annotations (`@odata.type`) are not properties and stay.
 pub(crate) fn project(item: Value, select: Option<&[String]>) -> Value {
     match (item, select) {
         (Value::Object(map), Some(props)) => {
-            let kept: Map<String, Value> =
-                map.into_iter().filter(|(k, _)| props.iter().any(|p| p == k)).collect();
+            let kept: Map<String, Value> = map
+                .into_iter()
+                .filter(|(k, _)| k.starts_with("@odata.") || props.iter().any(|p| p == k))
+                .collect();
             Value::Object(kept)
         }
         (item, _) => item,
@@ -290,6 +524,7 @@ mod tests {
         resource: "Thing",
         properties: &["id", "displayName"],
         filterable: &[Property::text("displayName")],
+        queries: &PLAIN,
     };
 
     fn collection() -> Collection {
@@ -325,8 +560,13 @@ mod tests {
 
     #[test]
     fn bad_options_are_refused() {
-        assert!(matches!(ListQuery::parse(Some("$top=0"), &THING), Err(GraphError::BadRequest(_))));
-        assert!(matches!(ListQuery::parse(Some("$top=1000"), &THING), Err(GraphError::BadRequest(_))));
+        assert_eq!(
+            ListQuery::parse(Some("$top=1000"), &THING).unwrap_err(),
+            GraphError::UnsupportedQuery(
+                "Invalid page size specified: '1000'. Must be between 1 and 999 inclusive.".into()
+            )
+        );
+        assert!(matches!(ListQuery::parse(Some("$top=0"), &THING), Err(GraphError::UnsupportedQuery(_))));
         assert!(matches!(ListQuery::parse(Some("$top=1&$top=2"), &THING), Err(GraphError::Malformed(_))));
         assert!(matches!(
             ListQuery::parse(Some("$orderby=id"), &THING),

@@ -53,6 +53,7 @@ fn app_with(certs: &[&TestCert]) -> Application {
         oauth2_permission_scopes: Vec::new(),
         required_resource_access: Vec::new(),
         redirect_uris: custos_core::consent::RedirectUris::default(),
+        properties: Default::default(),
         created: NOW,
     }
 }

@@ -36,6 +36,7 @@ pub fn service_principal_for(app: &Application, now: OffsetDateTime) -> ServiceP
         account_enabled: true,
         app_role_assignment_required: false,
         service_principal_type: ServicePrincipalType::Application,
+        properties: Default::default(),
         created: now,
     }
 }

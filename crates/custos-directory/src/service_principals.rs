@@ -1,5 +1,6 @@
 //! `/v1.0/servicePrincipals`: list, get, create (one per application), update
-//! (`accountEnabled`, `appRoleAssignmentRequired`) and delete. Managed identities appear here but
+//! (`accountEnabled`, `appRoleAssignmentRequired` and the stored properties of
+//! [`crate::sp_properties`]) and delete. Managed identities appear here but
 //! are read-only; the built-in directory API principal cannot be disabled or deleted (it would
 //! lock every admin of the tenant out), and administrators are guarded by [`crate::privileged`].
 
@@ -8,12 +9,15 @@ use crate::audit;
 use crate::auth::{Authed, Caller, Permission};
 use crate::body::{GraphPath, JsonBody, invalid_value};
 use crate::error::GraphError;
-use crate::odata::{ListQuery, entity_response, entity_select};
+use crate::odata::{Eventual, ListQuery, count_response, entity_options, entity_response};
+use crate::owners;
 use crate::privileged::{self, Target};
 use crate::resolve;
 use crate::shapes::{self, SERVICE_PRINCIPAL};
+use crate::sp_properties;
 use axum::Json;
 use axum::extract::{RawQuery, State};
+use axum::response::Response;
 use custos_core::audit::Activity;
 use custos_core::ids::GRAPH_APP_ID;
 use custos_core::model::{ServicePrincipal, ServicePrincipalType};
@@ -47,24 +51,46 @@ fn store_error(err: StoreError, id: ObjectId) -> GraphError {
     }
 }
 
-/// `GET /v1.0/servicePrincipals`
-pub(crate) async fn list(
-    State(state): State<DirectoryState>,
-    auth: Authed,
-    RawQuery(query): RawQuery,
-) -> Result<Json<Value>, GraphError> {
-    let caller = auth.require(Permission::ReadApplications)?;
-    let query = ListQuery::parse(query.as_deref(), &SERVICE_PRINCIPAL)?;
+/// The tenant's service principals, rendered.
+async fn rendered(state: &DirectoryState, caller: &Caller) -> Result<Vec<Value>, GraphError> {
     let apps: HashMap<AppId, _> =
         state.store.applications(caller.tenant_id).await?.into_iter().map(|a| (a.app_id, a)).collect();
-    let items = state
+    Ok(state
         .store
         .service_principals(caller.tenant_id)
         .await?
         .iter()
         .map(|sp| shapes::service_principal(sp, apps.get(&sp.app_id)))
-        .collect();
-    state.list_page(caller.tenant_id, "servicePrincipals", &query, items)
+        .collect())
+}
+
+/// `GET /v1.0/servicePrincipals`
+pub(crate) async fn list(
+    State(state): State<DirectoryState>,
+    auth: Authed,
+    eventual: Eventual,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, GraphError> {
+    let caller = auth.require(Permission::ReadApplications)?;
+    let query = ListQuery::parse_with(query.as_deref(), &SERVICE_PRINCIPAL, eventual)?;
+    let items = rendered(&state, caller).await?;
+    let mut page = state.list_page(caller.tenant_id, "servicePrincipals", &query, items)?;
+    if let (Some(expand), Some(Value::Array(values))) = (query.expand(), page.0.get_mut("value")) {
+        owners::expand(&state, caller, values, expand.select.as_deref()).await?;
+    }
+    Ok(page)
+}
+
+/// `GET /v1.0/servicePrincipals/$count`
+pub(crate) async fn count(
+    State(state): State<DirectoryState>,
+    auth: Authed,
+    eventual: Eventual,
+    RawQuery(query): RawQuery,
+) -> Result<Response, GraphError> {
+    let caller = auth.require(Permission::ReadApplications)?;
+    let items = rendered(&state, caller).await?;
+    count_response(query.as_deref(), &SERVICE_PRINCIPAL, eventual, &items)
 }
 
 /// `POST /v1.0/servicePrincipals` with `{"appId"}` (and optionally the two settable flags).
@@ -102,6 +128,7 @@ pub(crate) async fn create(
         account_enabled: account_enabled.unwrap_or(true),
         app_role_assignment_required: assignment_required.unwrap_or(false),
         service_principal_type: ServicePrincipalType::Application,
+        properties: Default::default(),
         created: state.clock.now(),
     };
     let record = audit::context(&state, caller).await.record(
@@ -121,13 +148,19 @@ pub(crate) async fn create(
 /// A service principal's GET response.
 pub(crate) async fn show(
     state: &DirectoryState,
+    caller: &Caller,
     sp: &ServicePrincipal,
     query: Option<&str>,
 ) -> Result<Json<Value>, GraphError> {
-    let select = entity_select(query, &SERVICE_PRINCIPAL)?;
+    let (select, expand) = entity_options(query, &SERVICE_PRINCIPAL)?;
     let app = resolve::application_of(state.store.as_ref(), sp).await?;
     let item = shapes::service_principal(sp, app.as_ref());
-    Ok(Json(entity_response(&state.public_url, "servicePrincipals", item, select.as_deref())))
+    let mut body = entity_response(&state.public_url, "servicePrincipals", item, select.as_deref());
+    if let Some(expand) = expand {
+        body["id"] = serde_json::json!(sp.id);
+        owners::expand(state, caller, std::slice::from_mut(&mut body), expand.select.as_deref()).await?;
+    }
+    Ok(Json(body))
 }
 
 /// Applies a PATCH body to a service principal.
@@ -137,10 +170,16 @@ pub(crate) async fn update(
     mut sp: ServicePrincipal,
     body: JsonBody,
 ) -> Result<StatusCode, GraphError> {
-    let mut body = body.required()?.only(&["accountEnabled", "appRoleAssignmentRequired"])?;
+    let body = body.required()?;
     if shapes::is_read_only(&sp) {
         return Err(read_only(&sp));
     }
+    sp_properties::refuse_fixed(&body)?;
+    let allowed: Vec<&str> = ["accountEnabled", "appRoleAssignmentRequired"]
+        .into_iter()
+        .chain(sp_properties::MEMBERS.iter().copied())
+        .collect();
+    let mut body = body.only(&allowed)?;
     privileged::ensure_may_change(state, caller, Target::Principal(sp.id)).await?;
     let before = sp.clone();
     if let Some(enabled) = body.take::<bool>("accountEnabled", RESOURCE)? {
@@ -155,6 +194,7 @@ pub(crate) async fn update(
     if let Some(required) = body.take::<bool>("appRoleAssignmentRequired", RESOURCE)? {
         sp.app_role_assignment_required = required;
     }
+    sp_properties::apply(&mut body, &mut sp)?;
     let record = audit::context(state, caller).await.record(
         sp.tenant_id,
         Activity::UpdateServicePrincipal,
@@ -201,7 +241,7 @@ pub(crate) async fn get(
 ) -> Result<Json<Value>, GraphError> {
     let caller = auth.require(Permission::ReadApplications)?;
     let sp = resolve::service_principal(state.store.as_ref(), caller.tenant_id, &id).await?;
-    show(&state, &sp, query.as_deref()).await
+    show(&state, caller, &sp, query.as_deref()).await
 }
 
 /// `PATCH /v1.0/servicePrincipals/{id}`

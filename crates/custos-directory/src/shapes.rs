@@ -4,8 +4,8 @@
 //! Secret hashes are never rendered; certificates (`keyCredentials[].key`) only when `$select`
 //! asks for `keyCredentials`, as in Graph.
 
-use crate::filter::Property;
-use crate::odata::EntityType;
+use crate::filter::{Kind, Ops, Property};
+use crate::odata::{EntityType, PLAIN, Queries};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use custos_core::consent::{PermissionScope, RequiredResourceAccess};
@@ -39,6 +39,7 @@ pub(crate) static APPLICATION: EntityType = EntityType {
         "isFallbackPublicClient",
         "notes",
         "publisherDomain",
+        "serviceManagementReference",
         "signInAudience",
         "tags",
         "tokenEncryptionKeyId",
@@ -53,7 +54,54 @@ pub(crate) static APPLICATION: EntityType = EntityType {
         "spa",
         "web",
     ],
-    filterable: &[Property::text("id"), Property::text("appId"), Property::text("displayName")],
+    filterable: &[
+        Property::new("id", Kind::Text(Ops::EQ.and(Ops::IN))).advanced(Ops::NE),
+        Property::text("appId").advanced(Ops::NE),
+        Property::new("displayName", Kind::Text(DIRECTORY_TEXT)).advanced(ADVANCED_TEXT),
+        Property::new("identifierUris", Kind::TextArray(Ops::EQ.and(Ops::STARTS_WITH))),
+        Property::new("createdDateTime", Kind::Time(Ops::EQ.and(Ops::ORDER).and(Ops::IN)))
+            .advanced(Ops::NE.and(Ops::NULL)),
+        Property::new("description", Kind::Text(Ops::NONE)).advanced(ADVANCED_TEXT.and(Ops::EQ)),
+        Property::new("publisherDomain", Kind::Text(Ops::EQ.and(Ops::STARTS_WITH)))
+            .advanced(Ops::NE.and(Ops::ORDER)),
+        Property::new("signInAudience", Kind::Text(Ops::EQ.and(Ops::IN))).advanced(Ops::NE),
+        Property::new("tags", Kind::TextArray(Ops::EQ.and(Ops::STARTS_WITH))),
+        Property::new("notes", Kind::Text(Ops::NONE)).advanced(Ops::EQ.and(Ops::NE).and(Ops::NULL)),
+    ],
+    queries: &APPLICATION_QUERIES,
+};
+
+/// The default operators of a directory string property: `eq`, `in`, `startswith`.
+pub(crate) const DIRECTORY_TEXT: Ops = Ops::EQ.and(Ops::IN).and(Ops::STARTS_WITH);
+/// What such a property adds in advanced mode: `ne`, `ge`/`le`, `eq null`.
+pub(crate) const ADVANCED_TEXT: Ops = Ops::NE.and(Ops::ORDER).and(Ops::NULL);
+
+/// `$orderby` (advanced mode) and `$search` on applications.
+static APPLICATION_QUERIES: Queries = Queries {
+    orderable: &["displayName", "createdDateTime"],
+    order_by_default: false,
+    searchable: &["displayName", "description", "appId", "identifierUris", "tags"],
+    expands_owners: true,
+};
+
+/// Owners and other `directoryObject` collections: users and service principals.
+pub(crate) static DIRECTORY_OBJECT: EntityType = EntityType {
+    name: "directoryObject",
+    resource: "DirectoryObject",
+    properties: &[
+        "id",
+        "deletedDateTime",
+        "displayName",
+        "appId",
+        "servicePrincipalType",
+        "accountEnabled",
+        "userPrincipalName",
+        "mail",
+        "givenName",
+        "surname",
+    ],
+    filterable: &[Property::text("id"), Property::text("displayName")],
+    queries: &PLAIN,
 };
 
 fn app_role(role: &AppRole) -> Value {
@@ -125,6 +173,7 @@ pub(crate) fn key_credential(k: &KeyCredential, with_key: bool) -> Value {
 /// An application; `publisher_domain` is the owning tenant's domain. Certificates are included
 /// in `keyCredentials[].key` only when `with_keys` (`$select=keyCredentials`).
 pub(crate) fn application(app: &Application, publisher_domain: &str, with_keys: bool) -> Value {
+    let p = &app.properties;
     json!({
         "id": app.id,
         "deletedDateTime": null,
@@ -133,35 +182,36 @@ pub(crate) fn application(app: &Application, publisher_domain: &str, with_keys: 
         "createdDateTime": date(app.created),
         "description": app.description,
         "displayName": app.display_name,
-        "groupMembershipClaims": null,
+        "groupMembershipClaims": p.group_membership_claims,
         "identifierUris": app.identifier_uris,
-        "isFallbackPublicClient": null,
-        "notes": null,
+        "isFallbackPublicClient": p.is_fallback_public_client,
+        "notes": p.notes,
         "publisherDomain": publisher_domain,
+        "serviceManagementReference": p.service_management_reference,
         "signInAudience": app.sign_in_audience,
-        "tags": [],
-        "tokenEncryptionKeyId": null,
+        "tags": p.tags,
+        "tokenEncryptionKeyId": p.token_encryption_key_id,
         "api": {
-            "acceptMappedClaims": null,
-            "knownClientApplications": [],
+            "acceptMappedClaims": p.accept_mapped_claims,
+            "knownClientApplications": p.known_client_applications,
             "requestedAccessTokenVersion": app.requested_access_token_version,
             "oauth2PermissionScopes": app.oauth2_permission_scopes.iter().map(permission_scope).collect::<Vec<_>>(),
-            "preAuthorizedApplications": [],
+            "preAuthorizedApplications": p.pre_authorized_applications,
         },
         "appRoles": app.app_roles.iter().map(app_role).collect::<Vec<_>>(),
         "info": {
             "logoUrl": null,
-            "marketingUrl": null,
-            "privacyStatementUrl": null,
-            "supportUrl": null,
-            "termsOfServiceUrl": null,
+            "marketingUrl": p.info.marketing_url,
+            "privacyStatementUrl": p.info.privacy_statement_url,
+            "supportUrl": p.info.support_url,
+            "termsOfServiceUrl": p.info.terms_of_service_url,
         },
         "keyCredentials": app
             .key_credentials
             .iter()
             .map(|k| key_credential(k, with_keys))
             .collect::<Vec<_>>(),
-        "optionalClaims": null,
+        "optionalClaims": p.optional_claims,
         "passwordCredentials": app
             .password_credentials
             .iter()
@@ -175,12 +225,12 @@ pub(crate) fn application(app: &Application, publisher_domain: &str, with_keys: 
             .collect::<Vec<_>>(),
         "spa": { "redirectUris": app.redirect_uris.spa },
         "web": {
-            "homePageUrl": null,
-            "logoutUrl": null,
+            "homePageUrl": p.home_page_url,
+            "logoutUrl": p.logout_url,
             "redirectUris": app.redirect_uris.web,
             "implicitGrantSettings": {
-                "enableAccessTokenIssuance": false,
-                "enableIdTokenIssuance": false,
+                "enableAccessTokenIssuance": p.enable_access_token_issuance,
+                "enableIdTokenIssuance": p.enable_id_token_issuance,
             },
         },
     })
@@ -202,7 +252,11 @@ pub(crate) static SERVICE_PRINCIPAL: EntityType = EntityType {
         "description",
         "displayName",
         "homepage",
+        "loginUrl",
+        "logoutUrl",
         "notes",
+        "notificationEmailAddresses",
+        "preferredSingleSignOnMode",
         "replyUrls",
         "servicePrincipalNames",
         "servicePrincipalType",
@@ -213,11 +267,38 @@ pub(crate) static SERVICE_PRINCIPAL: EntityType = EntityType {
         "oauth2PermissionScopes",
         "passwordCredentials",
     ],
-    filterable: &[Property::text("id"), Property::text("appId"), Property::text("displayName")],
+    filterable: &[
+        Property::new("id", Kind::Text(Ops::EQ.and(Ops::IN))).advanced(Ops::NE),
+        Property::new("appId", Kind::Text(DIRECTORY_TEXT)).advanced(Ops::NE),
+        Property::new("displayName", Kind::Text(DIRECTORY_TEXT)).advanced(ADVANCED_TEXT),
+        Property::new("servicePrincipalNames", Kind::TextArray(Ops::EQ.and(Ops::STARTS_WITH))),
+        Property::new("alternativeNames", Kind::TextArray(Ops::EQ.and(Ops::STARTS_WITH))),
+        Property::new("tags", Kind::TextArray(Ops::EQ.and(Ops::STARTS_WITH))),
+        Property::new("accountEnabled", Kind::Bool(Ops::EQ.and(Ops::IN))).advanced(Ops::NE),
+        Property::new("appRoleAssignmentRequired", Kind::Bool(Ops::NONE)).advanced(Ops::EQ.and(Ops::NE)),
+        Property::new("appOwnerOrganizationId", Kind::Text(Ops::NONE))
+            .advanced(Ops::EQ.and(Ops::NE).and(Ops::ORDER)),
+        Property::new("description", Kind::Text(Ops::NONE)).advanced(ADVANCED_TEXT.and(Ops::EQ)),
+        Property::new("servicePrincipalType", Kind::Text(Ops::EQ.and(Ops::IN))).advanced(Ops::NE),
+        Property::new("signInAudience", Kind::Text(Ops::EQ.and(Ops::IN))).advanced(Ops::NE),
+    ],
+    queries: &SERVICE_PRINCIPAL_QUERIES,
+};
+
+/// `$orderby` (advanced mode) and `$search` on service principals.
+static SERVICE_PRINCIPAL_QUERIES: Queries = Queries {
+    orderable: &["displayName"],
+    order_by_default: false,
+    searchable: &["displayName", "description", "appId", "servicePrincipalNames", "tags"],
+    expands_owners: true,
 };
 
 /// A service principal; `app` is its application registration (absent for managed identities).
 pub(crate) fn service_principal(sp: &ServicePrincipal, app: Option<&Application>) -> Value {
+    let p = &sp.properties;
+    // The application's tags show on its principal, with the principal's own.
+    let mut tags: Vec<String> = app.map(|a| a.properties.tags.clone()).unwrap_or_default();
+    tags.extend(p.tags.iter().filter(|t| !tags.contains(t)).cloned().collect::<Vec<_>>());
     let mut names = vec![sp.app_id.to_string()];
     if let Some(app) = app {
         names.extend(app.identifier_uris.iter().cloned());
@@ -226,21 +307,25 @@ pub(crate) fn service_principal(sp: &ServicePrincipal, app: Option<&Application>
         "id": sp.id,
         "deletedDateTime": null,
         "accountEnabled": sp.account_enabled,
-        "alternativeNames": [],
+        "alternativeNames": p.alternative_names,
         "appDisplayName": app.map_or(sp.display_name.as_str(), |a| a.display_name.as_str()),
         "appDescription": app.and_then(|a| a.description.as_deref()),
         "appId": sp.app_id,
         "appOwnerOrganizationId": sp.tenant_id,
         "appRoleAssignmentRequired": sp.app_role_assignment_required,
-        "description": null,
+        "description": p.description,
         "displayName": sp.display_name,
-        "homepage": null,
-        "notes": null,
+        "homepage": p.homepage,
+        "loginUrl": p.login_url,
+        "logoutUrl": p.logout_url,
+        "notes": p.notes,
+        "notificationEmailAddresses": p.notification_email_addresses,
+        "preferredSingleSignOnMode": p.preferred_single_sign_on_mode,
         "replyUrls": app.map(|a| a.redirect_uris.web.iter().chain(&a.redirect_uris.public_client).chain(&a.redirect_uris.spa).cloned().collect::<Vec<_>>()).unwrap_or_default(),
         "servicePrincipalNames": names,
         "servicePrincipalType": sp.service_principal_type.as_str(),
         "signInAudience": app.map_or(SIGN_IN_AUDIENCE_MY_ORG, |a| a.sign_in_audience.as_str()),
-        "tags": [],
+        "tags": tags,
         "appRoles": app.map(|a| a.app_roles.iter().map(app_role).collect::<Vec<_>>()).unwrap_or_default(),
         "keyCredentials": [],
         "oauth2PermissionScopes": app.map(|a| a.oauth2_permission_scopes.iter().map(permission_scope).collect::<Vec<_>>()).unwrap_or_default(),
@@ -268,7 +353,8 @@ pub(crate) static APP_ROLE_ASSIGNMENT: EntityType = EntityType {
         "resourceDisplayName",
         "resourceId",
     ],
-    filterable: &[],
+    filterable: &[Property::text_with("resourceId", Ops::EQ), Property::text("principalDisplayName")],
+    queries: &PLAIN,
 };
 
 /// An app role assignment, with the display names of its two principals.
@@ -291,6 +377,7 @@ pub(crate) static ORGANIZATION: EntityType = EntityType {
     resource: "Organization",
     properties: &["id", "deletedDateTime", "createdDateTime", "displayName", "tenantType", "verifiedDomains"],
     filterable: &[],
+    queries: &PLAIN,
 };
 
 /// The tenant as Graph's `organization`.
@@ -369,6 +456,7 @@ mod tests {
             oauth2_permission_scopes: Vec::new(),
             required_resource_access: Vec::new(),
             redirect_uris: custos_core::consent::RedirectUris::default(),
+            properties: Default::default(),
             created: datetime!(2025-01-01 0:00 UTC),
         }
     }
@@ -385,6 +473,7 @@ mod tests {
             account_enabled: true,
             app_role_assignment_required: false,
             service_principal_type: ServicePrincipalType::Application,
+            properties: Default::default(),
             created: a.created,
         };
         let rendered = service_principal(&sp, Some(&a));

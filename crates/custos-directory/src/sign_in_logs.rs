@@ -106,7 +106,7 @@ v1_and_beta! {
         Property::text_with("correlationId", Ops::EQ),
         Property::text_with("resourceDisplayName", Ops::EQ),
         Property::text_with("resourceId", Ops::EQ),
-        Property { path: "status/errorCode", kind: Kind::Int(Ops::EQ) },
+        Property::new("status/errorCode", Kind::Int(Ops::EQ)),
         Property::text("userDisplayName"),
         Property::text("userPrincipalName"),
         Property::text_with("userId", Ops::EQ),
@@ -115,17 +115,23 @@ v1_and_beta! {
         ..,
         Property::text("servicePrincipalId"),
         Property::text("servicePrincipalName"),
-        Property { path: EVENT_TYPES, kind: Kind::TextArray(Ops::EQ.and(Ops::NE)) },
+        Property::new(EVENT_TYPES, Kind::TextArray(Ops::EQ.and(Ops::NE))),
     ]
 }
 
-static SIGN_IN_V1: EntityType =
-    EntityType { name: "signIn", resource: "SignIn", properties: V1_PROPERTIES, filterable: V1_FILTERABLE };
+static SIGN_IN_V1: EntityType = EntityType {
+    name: "signIn",
+    resource: "SignIn",
+    properties: V1_PROPERTIES,
+    filterable: V1_FILTERABLE,
+    queries: &crate::odata::PLAIN,
+};
 static SIGN_IN_BETA: EntityType = EntityType {
     name: "signIn",
     resource: "SignIn",
     properties: BETA_PROPERTIES,
     filterable: BETA_FILTERABLE,
+    queries: &crate::odata::PLAIN,
 };
 static SIGN_INS_V1: LogCollection = LogCollection { entity: &SIGN_IN_V1, time_property: "createdDateTime" };
 static SIGN_INS_BETA: LogCollection =
@@ -196,7 +202,7 @@ pub(crate) async fn get(
 fn refuse_event_types_on_v1(raw: Option<&str>) -> Result<(), GraphError> {
     for (name, value) in options(raw)? {
         if name == "$filter"
-            && SIGN_IN_BETA.parse_filter(&value, Logic::Full).is_ok_and(|f| names_event_types(&f))
+            && SIGN_IN_BETA.parse_filter(&value, Logic::Full, false).is_ok_and(|f| names_event_types(&f))
         {
             return Err(GraphError::Malformed(NO_EVENT_TYPES_ON_V1.to_owned()));
         }
@@ -209,7 +215,7 @@ fn names_event_types(filter: &Filter) -> bool {
         Filter::Any(path, _) => *path == EVENT_TYPES,
         Filter::And(a, b) | Filter::Or(a, b) => names_event_types(a) || names_event_types(b),
         Filter::Not(a) => names_event_types(a),
-        Filter::Compare(..) | Filter::StartsWith(..) => false,
+        Filter::Compare(..) | Filter::StartsWith(..) | Filter::EndsWith(..) => false,
     }
 }
 

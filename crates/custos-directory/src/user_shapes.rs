@@ -2,9 +2,10 @@
 //! (`entra-user-flows.md` §8), with each entity type's property list for `$select`/`$filter`.
 //! A user's password (or its hash) is never part of any shape.
 
-use crate::filter::Property;
-use crate::odata::{EntityType, project};
+use crate::filter::{Kind, Ops, Property};
+use crate::odata::{EntityType, PLAIN, Queries, project};
 use crate::shapes::date;
+use crate::shapes::{ADVANCED_TEXT, DIRECTORY_TEXT};
 use custos_core::consent::OAuth2PermissionGrant;
 use custos_core::users::{DirectoryRoleAssignment, User};
 use serde_json::{Value, json};
@@ -29,7 +30,28 @@ pub(crate) static USER: EntityType = EntityType {
         "mailNickname",
         "userType",
     ],
-    filterable: &[Property::text("userPrincipalName"), Property::text("displayName")],
+    filterable: &[
+        Property::text("id").advanced(Ops::NE),
+        Property::new("userPrincipalName", Kind::Text(DIRECTORY_TEXT))
+            .advanced(Ops::NE.and(Ops::ORDER).and(Ops::ENDS_WITH)),
+        Property::new("displayName", Kind::Text(DIRECTORY_TEXT)).advanced(ADVANCED_TEXT),
+        Property::new("mail", Kind::Text(DIRECTORY_TEXT)).advanced(ADVANCED_TEXT.and(Ops::ENDS_WITH)),
+        Property::new("givenName", Kind::Text(DIRECTORY_TEXT)).advanced(ADVANCED_TEXT),
+        Property::new("surname", Kind::Text(DIRECTORY_TEXT)).advanced(ADVANCED_TEXT),
+        Property::new("mailNickname", Kind::Text(DIRECTORY_TEXT)).advanced(ADVANCED_TEXT),
+        Property::new("accountEnabled", Kind::Bool(Ops::EQ.and(Ops::IN))).advanced(Ops::NE),
+        Property::new("userType", Kind::Text(Ops::EQ.and(Ops::IN))).advanced(Ops::NE),
+        Property::new("createdDateTime", Kind::Time(Ops::NONE)).advanced(Ops::COMPARE.and(Ops::IN)),
+    ],
+    queries: &USER_QUERIES,
+};
+
+/// Users sort by `displayName` and `userPrincipalName` by default (without `$filter`).
+static USER_QUERIES: Queries = Queries {
+    orderable: &["displayName", "userPrincipalName"],
+    order_by_default: true,
+    searchable: &["displayName", "userPrincipalName", "mail", "givenName", "surname", "mailNickname"],
+    expands_owners: false,
 };
 
 /// What a user read returns without `$select` (Graph's default set, §8.1).
@@ -79,6 +101,7 @@ pub(crate) static ROLE_ASSIGNMENT: EntityType = EntityType {
     resource: "UnifiedRoleAssignment",
     properties: &["id", "roleDefinitionId", "principalId", "directoryScopeId"],
     filterable: &[Property::text("roleDefinitionId"), Property::text("principalId")],
+    queries: &PLAIN,
 };
 
 /// A directory role assignment (tenant-wide scope `/`).
@@ -101,6 +124,7 @@ pub(crate) static PERMISSION_GRANT: EntityType = EntityType {
         Property::text("principalId"),
         Property::text("resourceId"),
     ],
+    queries: &PLAIN,
 };
 
 /// A delegated permission grant.

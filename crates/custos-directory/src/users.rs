@@ -9,11 +9,12 @@ use crate::audit;
 use crate::auth::{Authed, Caller, Permission};
 use crate::body::{GraphPath, JsonBody, JsonObject, invalid_value};
 use crate::error::GraphError;
-use crate::odata::{ListQuery, entity_response, entity_select};
+use crate::odata::{Eventual, ListQuery, count_response, entity_response, entity_select};
 use crate::user_admins::ensure_not_last_admin;
 use crate::user_shapes::{self, USER};
 use axum::Json;
 use axum::extract::{RawQuery, State};
+use axum::response::Response;
 use custos_core::ObjectId;
 use custos_core::audit::Activity;
 use custos_core::users::{User, check_password_complexity, check_user_principal_name};
@@ -104,23 +105,39 @@ fn single(state: &DirectoryState, user: &User, query: Option<&str>) -> Result<Js
     Ok(Json(entity_response(&state.public_url, "users", item, select.as_deref())))
 }
 
-/// `GET /v1.0/users`
+/// `GET /v1.0/users`: filtered, searched and sorted on every property, then reduced to Graph's
+/// default set unless `$select` names others.
 pub(crate) async fn list(
     State(state): State<DirectoryState>,
     auth: Authed,
+    eventual: Eventual,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, GraphError> {
     let caller = auth.require(Permission::ReadUsers)?;
-    let query = ListQuery::parse(query.as_deref(), &USER)?;
-    let items = state
-        .store
-        .users(caller.tenant_id)
-        .await?
-        .iter()
-        .map(user_shapes::user)
-        .map(|u| if query.has_select() { u } else { user_shapes::user_defaults(u) })
-        .collect();
-    state.list_page(caller.tenant_id, "users", &query, items)
+    let query = ListQuery::parse_with(query.as_deref(), &USER, eventual)?;
+    let items = state.store.users(caller.tenant_id).await?.iter().map(user_shapes::user).collect();
+    let Json(mut page) = state.list_page(caller.tenant_id, "users", &query, items)?;
+    if !query.has_select()
+        && let Some(Value::Array(values)) = page.get_mut("value")
+    {
+        for value in values.iter_mut() {
+            *value = user_shapes::user_defaults(std::mem::take(value));
+        }
+    }
+    Ok(Json(page))
+}
+
+/// `GET /v1.0/users/$count`
+pub(crate) async fn count(
+    State(state): State<DirectoryState>,
+    auth: Authed,
+    eventual: Eventual,
+    RawQuery(query): RawQuery,
+) -> Result<Response, GraphError> {
+    let caller = auth.require(Permission::ReadUsers)?;
+    let items: Vec<Value> =
+        state.store.users(caller.tenant_id).await?.iter().map(user_shapes::user).collect();
+    count_response(query.as_deref(), &USER, eventual, &items)
 }
 
 /// `POST /v1.0/users`

@@ -4,14 +4,19 @@
 //! spaces, unique ids and values), `api.requestedAccessTokenVersion`, `signInAudience`,
 //! `keyCredentials` (read by [`crate::key_credentials`]), and the interactive sign-in properties
 //! (redirect URIs, `api.oauth2PermissionScopes`, `requiredResourceAccess`, read by
-//! [`crate::sign_in_settings`]).
+//! [`crate::sign_in_settings`]), and the stored-only properties (`notes`, `tags`, `info`,
+//! `optionalClaims`, `web`'s settings, …, read by [`crate::app_properties`]). Read-only
+//! properties are refused with Graph's "is read-only and cannot be set".
 
+use crate::app_properties::{self as stored, ApiSettings, PropertiesInput, WebInput, present};
 use crate::body::{JsonObject, invalid_value};
 use crate::error::GraphError;
 use crate::key_credentials::{self, KeyCredentialInput, KeyReplacement};
 use crate::sign_in_settings::{
     self as sign_in, PermissionScopeInput, PlatformInput, RequiredResourceAccessInput, UriPlatform,
 };
+use custos_core::AppId;
+use custos_core::app_properties::PreAuthorizedApplication;
 use custos_core::consent::{PermissionScope, RequiredResourceAccess};
 use custos_core::model::{AppRole, Application};
 use custos_core::scope::identifier_uri_key;
@@ -57,6 +62,12 @@ struct ApiInput {
     requested_access_token_version: Option<u8>,
     #[serde(default)]
     oauth2_permission_scopes: Option<Vec<PermissionScopeInput>>,
+    #[serde(default, deserialize_with = "present")]
+    accept_mapped_claims: Option<Option<bool>>,
+    #[serde(default)]
+    known_client_applications: Option<Vec<AppId>>,
+    #[serde(default)]
+    pre_authorized_applications: Option<Vec<PreAuthorizedApplication>>,
 }
 
 /// The properties a POST or PATCH sets; `None` = not sent.
@@ -74,6 +85,7 @@ pub(crate) struct ApplicationInput {
     web_redirect_uris: Option<Vec<String>>,
     public_client_redirect_uris: Option<Vec<String>>,
     spa_redirect_uris: Option<Vec<String>>,
+    properties: PropertiesInput,
 }
 
 impl ApplicationInput {
@@ -86,19 +98,28 @@ impl ApplicationInput {
                     .to_owned(),
             ));
         }
-        let mut body = body.only(&[
-            "displayName",
-            "description",
-            "identifierUris",
-            "appRoles",
-            "api",
-            "signInAudience",
-            "keyCredentials",
-            "requiredResourceAccess",
-            "web",
-            "publicClient",
-            "spa",
-        ])?;
+        if let Some(read_only) = stored::READ_ONLY.iter().find(|p| body.contains(p)) {
+            return Err(stored::read_only(read_only));
+        }
+        let mut body = body.only(
+            &[
+                "displayName",
+                "description",
+                "identifierUris",
+                "appRoles",
+                "api",
+                "signInAudience",
+                "keyCredentials",
+                "requiredResourceAccess",
+                "web",
+                "publicClient",
+                "spa",
+            ]
+            .into_iter()
+            .chain(stored::MEMBERS.iter().copied())
+            .collect::<Vec<_>>(),
+        )?;
+        let mut properties = PropertiesInput::take(&mut body)?;
         let display_name: Option<String> = body.take("displayName", RESOURCE)?;
         if display_name.as_ref().is_some_and(|n| n.trim().is_empty() || n.chars().count() > MAX_DISPLAY_NAME)
         {
@@ -129,6 +150,11 @@ impl ApplicationInput {
                         Some(scopes) => Some(sign_in::check_permission_scopes(scopes)?),
                         None => None,
                     };
+                    properties.set_api(ApiSettings {
+                        accept_mapped_claims: api.accept_mapped_claims,
+                        known_client_applications: api.known_client_applications,
+                        pre_authorized_applications: api.pre_authorized_applications,
+                    });
                     (Some(v), scopes)
                 }
                 Some(None) | None => (None, None),
@@ -140,6 +166,22 @@ impl ApplicationInput {
             Some(None) => Some(Vec::new()),
             None => None,
         };
+        let web_redirect_uris = match body.take::<Option<WebInput>>("web", RESOURCE)? {
+            Some(Some(web)) => {
+                properties.set_web(&web)?;
+                match &web.redirect_uris {
+                    Some(uris) => {
+                        for uri in uris {
+                            sign_in::check_redirect_uri(uri, UriPlatform::Browser)?;
+                        }
+                        Some(uris.clone())
+                    }
+                    None => None,
+                }
+            }
+            Some(None) => Some(Vec::new()),
+            None => None,
+        };
         let mut platform = |name: &str, kind: UriPlatform| -> Result<Option<Vec<String>>, GraphError> {
             match body.take::<Option<PlatformInput>>(name, RESOURCE)? {
                 Some(Some(input)) => input.redirect_uris(kind),
@@ -147,7 +189,6 @@ impl ApplicationInput {
                 None => Ok(None),
             }
         };
-        let web_redirect_uris = platform("web", UriPlatform::Browser)?;
         let public_client_redirect_uris = platform("publicClient", UriPlatform::PublicClient)?;
         let spa_redirect_uris = platform("spa", UriPlatform::Browser)?;
         let sign_in_audience: Option<String> = body.take("signInAudience", RESOURCE)?;
@@ -171,6 +212,7 @@ impl ApplicationInput {
             web_redirect_uris,
             public_client_redirect_uris,
             spa_redirect_uris,
+            properties,
         })
     }
 
@@ -198,6 +240,7 @@ impl ApplicationInput {
             || self.web_redirect_uris.is_some()
             || self.public_client_redirect_uris.is_some()
             || self.spa_redirect_uris.is_some()
+            || self.properties.sets_any()
     }
 
     /// Writes the sent properties onto `app`. Removing an app role that is still enabled is
@@ -258,6 +301,7 @@ impl ApplicationInput {
         if let Some(replacement) = &key_credentials {
             app.key_credentials.clone_from(&replacement.credentials);
         }
+        self.properties.apply(app)?;
         Ok(key_credentials)
     }
 }

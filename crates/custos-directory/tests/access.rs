@@ -133,7 +133,9 @@ async fn filter_select_top_and_paging() {
     let other_collection = path.replace("/v1.0/applications", "/v1.0/servicePrincipals");
     h.get(&other_collection, "reader").await.error(StatusCode::BAD_REQUEST, "Request_BadRequest");
 
-    h.get("/v1.0/applications?$top=0", "reader").await.error(StatusCode::BAD_REQUEST, "Request_BadRequest");
+    h.get("/v1.0/applications?$top=0", "reader")
+        .await
+        .error(StatusCode::BAD_REQUEST, "Request_UnsupportedQuery");
     h.get("/v1.0/applications?$select=nope", "reader")
         .await
         .error(StatusCode::BAD_REQUEST, "Request_BadRequest");

@@ -148,9 +148,8 @@ async fn bodies_are_read_strictly() {
         )
         .await;
     version.error(StatusCode::BAD_REQUEST, "Request_BadRequest");
-    let api_field = h
-        .post("/v1.0/applications", "admin", json!({"displayName": "x", "api": {"acceptMappedClaims": true}}))
-        .await;
+    let api_field =
+        h.post("/v1.0/applications", "admin", json!({"displayName": "x", "api": {"colour": true}})).await;
     api_field.error(StatusCode::BAD_REQUEST, "Request_BadRequest");
     let bad_uri = h
         .post("/v1.0/applications", "admin", json!({"displayName": "x", "identifierUris": ["not a uri"]}))

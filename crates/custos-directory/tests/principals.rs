@@ -75,8 +75,7 @@ async fn service_principals_create_get_patch_list_delete() {
     let got = h.get(&format!("/v1.0/servicePrincipals(appId='{app_id}')"), "reader").await;
     assert_eq!(got.json["accountEnabled"], false);
     assert_eq!(got.json["appRoleAssignmentRequired"], true);
-    let bad =
-        h.patch(&format!("/v1.0/servicePrincipals/{id}"), "writer", json!({"displayName": "new"})).await;
+    let bad = h.patch(&format!("/v1.0/servicePrincipals/{id}"), "writer", json!({"colour": "new"})).await;
     bad.error(StatusCode::BAD_REQUEST, "Request_BadRequest");
 
     let list = h
@@ -109,6 +108,7 @@ async fn managed_identities_are_read_only() {
         account_enabled: true,
         app_role_assignment_required: false,
         service_principal_type: ServicePrincipalType::ManagedIdentity,
+        properties: Default::default(),
         created: time::macros::datetime!(2026-03-01 12:00 UTC),
     };
     h.store.create_service_principal(&mi, &audit()).await.unwrap();
@@ -216,4 +216,184 @@ async fn assignments_are_validated() {
     let writer_cannot =
         h.post(&uri, "writer", json!({"principalId": client, "resourceId": api, "appRoleId": READ})).await;
     writer_cannot.error(StatusCode::FORBIDDEN, "Authorization_RequestDenied");
+}
+
+/// Issue 15: `servicePrincipals(appId='…')/appRoleAssignedTo` was a 404 with an empty body
+/// although the principal exists; both relationships, read and write, by appId.
+#[tokio::test]
+async fn assignments_are_reachable_by_app_id() {
+    let h = Harness::new().await;
+    let (api, client) = api_and_client(&h).await;
+    let (api_id, api_app_id) = (api["id"].as_str().unwrap(), api["appId"].as_str().unwrap());
+    let (client_id, client_app_id) = (client["id"].as_str().unwrap(), client["appId"].as_str().unwrap());
+    let to = format!("/v1.0/servicePrincipals(appId='{api_app_id}')/appRoleAssignedTo");
+    let empty = h.get(&to, "reader").await;
+    assert_eq!(empty.status, StatusCode::OK, "{}", empty.json);
+    assert_eq!(empty.json["value"], json!([]));
+    assert_eq!(
+        empty.json["@odata.context"],
+        format!("{BASE}/v1.0/$metadata#servicePrincipals('{api_id}')/appRoleAssignedTo")
+    );
+    let created = h
+        .post(&to, "assigner", json!({"principalId": client_id, "resourceId": api_id, "appRoleId": READ}))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.json);
+    let assignment = created.json["id"].as_str().unwrap();
+    let from_client = format!("/v1.0/servicePrincipals(appId='{client_app_id}')/appRoleAssignments");
+    let listed = h.get(&from_client, "reader").await;
+    assert_eq!(listed.json["value"][0]["id"], assignment);
+    assert_eq!(listed.json["value"][0]["resourceDisplayName"], "orders api");
+    let filtered = h.get(&format!("{from_client}?$filter=resourceId%20eq%20'{api_id}'"), "reader").await;
+    assert_eq!(filtered.json["value"].as_array().unwrap().len(), 1);
+    let deleted = h.delete(&format!("{from_client}/{assignment}"), "assigner").await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    assert_eq!(h.get(&to, "reader").await.json["value"], json!([]));
+    // Unknown principals and application keys get Graph's error bodies.
+    let stranger = AppId::new_random();
+    let message = h
+        .get(&format!("/v1.0/servicePrincipals(appId='{stranger}')/appRoleAssignedTo"), "reader")
+        .await
+        .error(StatusCode::NOT_FOUND, "Request_ResourceNotFound");
+    assert_eq!(
+        message,
+        format!(
+            "Resource '{stranger}' does not exist or one of its queried reference-property objects are not present."
+        )
+    );
+    let message = h
+        .get(&format!("/v1.0/applications(appId='{api_app_id}')/appRoleAssignedTo"), "reader")
+        .await
+        .error(StatusCode::BAD_REQUEST, "BadRequest");
+    assert_eq!(message, "Resource not found for the segment 'applications'.");
+}
+
+/// Every answer under `/v1.0` carries Graph's error body: unknown segments, paths deeper than
+/// any route, and methods a path does not take.
+#[tokio::test]
+async fn unknown_paths_and_methods_get_graph_error_bodies() {
+    let h = Harness::new().await;
+    let (api, _) = api_and_client(&h).await;
+    let api_id = api["id"].as_str().unwrap();
+    for (path, segment) in [
+        ("/v1.0/groups".to_owned(), "groups"),
+        ("/v1.0/groups/x".to_owned(), "groups"),
+        (format!("/v1.0/servicePrincipals/{api_id}/memberOf"), "memberOf"),
+        (format!("/v1.0/servicePrincipals/{api_id}/memberOf/$ref"), "memberOf"),
+        ("/v1.0/applications/x/y/z/w".to_owned(), "y"),
+        ("/beta/applications".to_owned(), "applications"),
+    ] {
+        let message = h.get(&path, "reader").await.error(StatusCode::BAD_REQUEST, "BadRequest");
+        assert_eq!(message, format!("Resource not found for the segment '{segment}'."), "{path}");
+    }
+    let reply = h
+        .call(http::Method::PUT, &format!("/v1.0/servicePrincipals/{api_id}"), "writer", Some(json!({})))
+        .await;
+    let message = reply.error(StatusCode::METHOD_NOT_ALLOWED, "Request_BadRequest");
+    assert_eq!(message, "Specified HTTP method is not allowed for the request target.");
+    let reply = h.call(http::Method::POST, "/v1.0/organization", "reader", Some(json!({}))).await;
+    reply.error(StatusCode::METHOD_NOT_ALLOWED, "Request_BadRequest");
+}
+
+/// `directoryObjects/getByIds` as `az role assignment` sends it (§6): typed objects in the order
+/// asked, unknown ids left out, `types` filtering without regard to case.
+#[tokio::test]
+async fn directory_objects_by_ids() {
+    let h = Harness::new().await;
+    let (api, client) = api_and_client(&h).await;
+    let user = h.create_user("alice").await;
+    let app = h
+        .get(&format!("/v1.0/applications(appId='{}')", api["appId"].as_str().unwrap()), "reader")
+        .await
+        .json;
+    let ids = json!([client["id"], ObjectId::new_random(), user["id"], app["id"], api["id"]]);
+    let all = h.post("/v1.0/directoryObjects/getByIds", "admin", json!({"ids": ids, "types": ["user", "group", "servicePrincipal", "directoryObjectPartnerReference", "APPLICATION"]})).await;
+    assert_eq!(all.status, StatusCode::OK, "{}", all.json);
+    assert_eq!(all.json["@odata.context"], format!("{BASE}/v1.0/$metadata#directoryObjects"));
+    let kinds: Vec<(&str, &str)> = all.json["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| (v["id"].as_str().unwrap(), v["@odata.type"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (client["id"].as_str().unwrap(), "#microsoft.graph.servicePrincipal"),
+            (user["id"].as_str().unwrap(), "#microsoft.graph.user"),
+            (app["id"].as_str().unwrap(), "#microsoft.graph.application"),
+            (api["id"].as_str().unwrap(), "#microsoft.graph.servicePrincipal"),
+        ]
+    );
+    assert_eq!(all.json["value"][1]["userPrincipalName"], "alice@a.example");
+    let only_users =
+        h.post("/v1.0/directoryObjects/getByIds", "admin", json!({"ids": ids, "types": ["User"]})).await;
+    assert_eq!(only_users.json["value"].as_array().unwrap().len(), 1);
+    // A reader of applications does not see users; a caller with neither permission is refused.
+    let reader = h.post("/v1.0/directoryObjects/getByIds", "reader", json!({"ids": ids})).await;
+    assert_eq!(reader.json["value"].as_array().unwrap().len(), 3);
+    h.post("/v1.0/directoryObjects/getByIds", "nobody", json!({"ids": ids}))
+        .await
+        .error(StatusCode::FORBIDDEN, "Authorization_RequestDenied");
+    let bad = h.post("/v1.0/directoryObjects/getByIds", "admin", json!({"ids": ["nope"]})).await;
+    assert_eq!(bad.error(StatusCode::BAD_REQUEST, "Request_BadRequest"), "Invalid object identifier 'nope'.");
+    let missing = h.post("/v1.0/directoryObjects/getByIds", "admin", json!({"types": ["user"]})).await;
+    assert_eq!(
+        missing.error(StatusCode::BAD_REQUEST, "Request_BadRequest"),
+        "Invalid value specified for property 'ids' of resource 'DirectoryObject'."
+    );
+    // Another tenant's objects are not found.
+    let other = h.post("/v1.0/directoryObjects/getByIds", "admin-b", json!({"ids": ids})).await;
+    assert_eq!(other.json["value"], json!([]));
+}
+
+/// The admin API answers unknown paths with the same error body.
+#[tokio::test]
+async fn unknown_admin_paths_get_graph_error_bodies() {
+    let h = Harness::new().await;
+    let tenant = h.tenant_a();
+    for (path, segment) in [
+        ("/admin/v1/nope".to_owned(), "nope"),
+        (format!("/admin/v1/tenants/{tenant}/nope"), "nope"),
+        (format!("/admin/v1/tenants/{tenant}/managedIdentities/x/y"), "y"),
+    ] {
+        let message = h.get(&path, "admin").await.error(StatusCode::BAD_REQUEST, "BadRequest");
+        assert_eq!(message, format!("Resource not found for the segment '{segment}'."), "{path}");
+    }
+    let settings = h.get(&format!("/admin/v1/tenants/{tenant}/settings"), "admin").await;
+    assert_eq!(settings.status, StatusCode::OK, "{}", settings.json);
+}
+
+/// Graph matches segment names without regard to case; az deletes grants at
+/// `/oAuth2PermissionGrants/{id}` (`graph-fidelity.md` §1).
+#[tokio::test]
+async fn segment_names_match_without_regard_to_case() {
+    let h = Harness::new().await;
+    let (api, client) = api_and_client(&h).await;
+    let api_id = api["id"].as_str().unwrap();
+    let got = h.get(&format!("/v1.0/ServicePrincipals/{api_id}"), "reader").await;
+    assert_eq!(got.status, StatusCode::OK, "{}", got.json);
+    assert_eq!(got.json["id"], api_id);
+    let to = h
+        .get(
+            &format!("/v1.0/servicePrincipals(appId='{}')/AppRoleAssignedTo", api["appId"].as_str().unwrap()),
+            "reader",
+        )
+        .await;
+    assert_eq!(to.status, StatusCode::OK, "{}", to.json);
+    let grant = h
+        .post(
+            "/v1.0/oauth2PermissionGrants",
+            "admin",
+            json!({"clientId": client["id"], "consentType": "AllPrincipals", "resourceId": api_id, "scope": "x"}),
+        )
+        .await;
+    let deleted = if grant.status == StatusCode::CREATED {
+        h.delete(&format!("/v1.0/oAuth2PermissionGrants/{}", grant.json["id"].as_str().unwrap()), "admin")
+            .await
+    } else {
+        h.delete("/v1.0/oAuth2PermissionGrants/nope", "admin").await
+    };
+    assert_ne!(deleted.status, StatusCode::BAD_REQUEST, "{}", deleted.json);
+    let message = h.get("/v1.0/Groups/x", "reader").await.error(StatusCode::BAD_REQUEST, "BadRequest");
+    assert_eq!(message, "Resource not found for the segment 'Groups'.");
 }

@@ -202,6 +202,29 @@ pub trait Store: Send + Sync + 'static {
     /// Every assignment of a tenant, oldest first.
     async fn assignments(&self, tenant: TenantId) -> StoreResult<Vec<AppRoleAssignment>>;
 
+    // --- owners (of applications and service principals; users or service principals)
+    /// The owners of `object`, in the order added (empty when none or unknown). Deleting an
+    /// application, service principal or user removes the rows naming it on either side.
+    async fn owners(&self, tenant: TenantId, object: ObjectId) -> StoreResult<Vec<ObjectId>>;
+    /// Makes `owner` an owner of `object` (the caller checks both exist). Conflict when it is
+    /// one already.
+    async fn add_owner(
+        &self,
+        tenant: TenantId,
+        object: ObjectId,
+        owner: ObjectId,
+        created: OffsetDateTime,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()>;
+    /// Removes `owner` from `object`'s owners. NotFound when it is not one.
+    async fn remove_owner(
+        &self,
+        tenant: TenantId,
+        object: ObjectId,
+        owner: ObjectId,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()>;
+
     // --- users
     /// Creates a user with an Argon2id password hash. Conflict when the tenant has a user with
     /// the same user principal name (case-insensitive) or the id exists; Conflict when the

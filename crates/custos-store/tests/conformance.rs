@@ -97,6 +97,7 @@ macro_rules! conformance {
                 assignment_conflicts,
                 delete_application_cascades,
                 delete_service_principal_cascades,
+                owners_round_trip_and_cascade,
                 tenant_isolation,
                 signing_keys,
                 directory_snapshot_lookups,

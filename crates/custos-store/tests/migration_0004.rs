@@ -113,6 +113,7 @@ fn new_application(uri: &str) -> Application {
         oauth2_permission_scopes: Vec::new(),
         required_resource_access: Vec::new(),
         redirect_uris: custos_core::consent::RedirectUris::default(),
+        properties: Default::default(),
         created: time::OffsetDateTime::UNIX_EPOCH,
     }
 }

@@ -182,6 +182,7 @@ mod tests {
             oauth2_permission_scopes: Vec::new(),
             required_resource_access: Vec::new(),
             redirect_uris: custos_core::consent::RedirectUris::default(),
+            properties: Default::default(),
             created: datetime!(2025-01-01 0:00 UTC),
         }
     }

@@ -171,19 +171,20 @@ async fn serve(
     if query.resource.len() > MAX_SCOPE_LEN {
         return Err(refused(&TokenError::InvalidParameter("resource")));
     }
+    let resource = crate::resource_alias::canonical(&auth.config.public_url, query.resource);
     // From here on each decision is a managed-identity sign-in.
     let trail = Trail {
         tenant: Some(tenant),
         client_id: Some(client_id.clone()),
-        resource: Some(query.resource.clone()),
+        resource: Some(resource.clone()),
         credential: Some(SignInCredential {
             kind: Some(ClientCredentialType::ManagedIdentity),
             ..SignInCredential::default()
         }),
         ..Trail::default()
     };
-    let result = authorize(&snapshot, client, &client_id, &query.resource)
-        .and_then(|authorized| mint(auth, tenant, client, &authorized, query.resource, MI_ACR));
+    let result = authorize(&snapshot, client, &client_id, &resource)
+        .and_then(|authorized| mint(auth, tenant, client, &authorized, resource, MI_ACR));
     let facts = RequestFacts {
         correlation_id: correlation_id(headers),
         ip: request.extensions.get::<ConnectionInfo>().map(|c| c.peer.ip()),

@@ -58,8 +58,19 @@ impl Asked {
 }
 
 /// Reads the v1 `resource` or v2 `scope` of a request (falling back to what the code was issued
-/// for).
+/// for); the public origin names the directory API ([`crate::resource_alias`]).
 pub(crate) fn asked(
+    public_url: &str,
+    endpoint: AuthorizeEndpoint,
+    resource: Option<&str>,
+    scope: Option<&str>,
+) -> Result<Asked, TokenError> {
+    let mut asked = read(endpoint, resource, scope)?;
+    asked.resource = crate::resource_alias::canonical(public_url, asked.resource);
+    Ok(asked)
+}
+
+fn read(
     endpoint: AuthorizeEndpoint,
     resource: Option<&str>,
     scope: Option<&str>,
@@ -129,9 +140,23 @@ fn parse_v2(scope: &str) -> Result<Asked, TokenError> {
 mod tests {
     use super::*;
 
+    const URL: &str = "https://localhost:8443";
+
+    #[test]
+    fn the_public_origin_names_the_directory_api() {
+        let a = asked(URL, AuthorizeEndpoint::V2, None, Some("https://localhost/.default openid")).unwrap();
+        assert_eq!(a.resource, GRAPH_IDENTIFIER_URI);
+        assert!(a.default);
+        let a = asked(URL, AuthorizeEndpoint::V1, Some("https://localhost:8443/"), None).unwrap();
+        assert_eq!(a.resource, GRAPH_IDENTIFIER_URI);
+        let a = asked(URL, AuthorizeEndpoint::V2, None, Some("https://localhost:8443/User.Read")).unwrap();
+        assert_eq!((a.resource.as_str(), a.values), (GRAPH_IDENTIFIER_URI, vec!["User.Read".to_owned()]));
+    }
+
     #[test]
     fn bare_names_are_graph_and_oidc_scopes_are_apart() {
-        let a = asked(AuthorizeEndpoint::V2, None, Some("User.Read openid profile offline_access")).unwrap();
+        let a =
+            asked(URL, AuthorizeEndpoint::V2, None, Some("User.Read openid profile offline_access")).unwrap();
         assert_eq!(a.resource, GRAPH_IDENTIFIER_URI);
         assert_eq!(a.values, ["User.Read"]);
         assert_eq!(a.oidc, ["openid", "profile", "offline_access"]);
@@ -141,8 +166,8 @@ mod tests {
 
     #[test]
     fn default_scopes_echo_themselves_and_the_granted_ones() {
-        let a =
-            asked(AuthorizeEndpoint::V2, None, Some("https://manage.office.com/.default openid")).unwrap();
+        let a = asked(URL, AuthorizeEndpoint::V2, None, Some("https://manage.office.com/.default openid"))
+            .unwrap();
         assert!(a.default && a.values.is_empty());
         assert_eq!(
             a.response_scope(AuthorizeEndpoint::V2, &["ActivityFeed.Read"]),
@@ -154,22 +179,22 @@ mod tests {
     #[test]
     fn malformed_and_mixed_scopes_are_refused() {
         for bad in ["api://x/.default api://x/Read", "a/b", "api://x/"] {
-            let e = asked(AuthorizeEndpoint::V2, None, Some(bad)).unwrap_err();
+            let e = asked(URL, AuthorizeEndpoint::V2, None, Some(bad)).unwrap_err();
             assert_eq!(e.code(), 70011, "{bad}");
         }
         assert_eq!(
-            asked(AuthorizeEndpoint::V2, None, None).unwrap_err(),
+            asked(URL, AuthorizeEndpoint::V2, None, None).unwrap_err(),
             TokenError::MissingParameter("scope")
         );
         assert_eq!(
-            asked(AuthorizeEndpoint::V1, None, None).unwrap_err(),
+            asked(URL, AuthorizeEndpoint::V1, None, None).unwrap_err(),
             TokenError::MissingParameter("resource")
         );
     }
 
     #[test]
     fn v1_asks_for_everything_consented_and_reports_values() {
-        let a = asked(AuthorizeEndpoint::V1, Some("https://manage.office.com"), None).unwrap();
+        let a = asked(URL, AuthorizeEndpoint::V1, Some("https://manage.office.com"), None).unwrap();
         assert!(a.openid(AuthorizeEndpoint::V1) && a.offline(AuthorizeEndpoint::V1));
         assert_eq!(
             a.response_scope(AuthorizeEndpoint::V1, &["ActivityFeed.Read", "ServiceHealth.Read"]),

@@ -1,9 +1,11 @@
 //! OData `$filter`: one typed AST and its parser for every collection. Each collection declares
-//! in a [`Schema`] which properties a filter may name and which operators each accepts
-//! (directory collections: `eq` and `startswith` on a few strings, joined by `and`; the log
-//! collections also `ne`, `ge`/`gt`/`le`/`lt` on instants, int and bool literals, nested paths
-//! such as `status/errorCode`, lambdas `prop/any(t: …)` over string and object arrays, `or` and
-//! `not`). Anything else is Graph's 400. Input is bounded in length, nesting and clauses.
+//! in a [`Schema`] which properties a filter may name and which operators each accepts, by
+//! default and in Graph's advanced query mode (`graph-fidelity.md` §2.1-2.2): `eq`, `in`,
+//! `startswith`, `and`/`or` and lambdas `prop/any(t: …)` over string and object arrays by default
+//! on directory collections; `ne`, `not`, `endswith` and `eq null` only in advanced mode, each
+//! refused otherwise with Graph's code and text; the log collections also `ge`/`gt`/`le`/`lt` on
+//! instants, int and bool literals and nested paths such as `status/errorCode`. Anything else is
+//! Graph's 400. Input is bounded in length, nesting and clauses.
 //!
 //! Filters are evaluated in memory over rendered JSON objects; they are never turned into query
 //! strings. [`Filter::time_window`] lifts the bounds on one instant property out of the
@@ -30,6 +32,8 @@ const MAX_FILTER_LEN: usize = 2048;
 const MAX_DEPTH: usize = 8;
 /// Most clauses (comparisons, functions, lambdas, parenthesised groups) in one filter.
 const MAX_TERMS: usize = 16;
+/// Most values of one `in` outside advanced mode (Graph's bound on `OR` children).
+const MAX_IN_VALUES: usize = 15;
 
 /// A comparison operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +84,8 @@ pub(crate) enum Literal {
     Bool(bool),
     /// Compared as an instant with the property's RFC 3339 text.
     Time(OffsetDateTime),
+    /// `null`: equal to a missing or null value only.
+    Null,
 }
 
 /// A parsed filter. Paths are ones the collection's [`Schema`] declares (`""` is a lambda's
@@ -90,6 +96,8 @@ pub(crate) enum Filter {
     Compare(&'static str, Op, Literal),
     /// `startswith(path,'prefix')` (case-insensitive).
     StartsWith(&'static str, String),
+    /// `endswith(path,'suffix')` (case-insensitive).
+    EndsWith(&'static str, String),
     /// `path/any(v: body)`: some element of the array satisfies the body.
     Any(&'static str, Box<Self>),
     /// Both hold.
@@ -126,6 +134,9 @@ impl Filter {
             Self::StartsWith(path, prefix) => at(item, path)
                 .and_then(Value::as_str)
                 .is_some_and(|t| t.to_lowercase().starts_with(&prefix.to_lowercase())),
+            Self::EndsWith(path, suffix) => at(item, path)
+                .and_then(Value::as_str)
+                .is_some_and(|t| t.to_lowercase().ends_with(&suffix.to_lowercase())),
             Self::Any(path, body) => {
                 at(item, path).and_then(Value::as_array).is_some_and(|a| a.iter().any(|e| body.matches(e)))
             }
@@ -174,6 +185,9 @@ fn at<'v>(item: &'v Value, path: &str) -> Option<&'v Value> {
 
 /// How `value` orders against `literal`, when both are of the literal's type.
 fn compare(value: Option<&Value>, literal: &Literal) -> Option<Ordering> {
+    if matches!(literal, Literal::Null) {
+        return Some(if value.is_none_or(Value::is_null) { Ordering::Equal } else { Ordering::Greater });
+    }
     let value = value?;
     match literal {
         Literal::Text(text) => value.as_str().map(|v| v.to_lowercase().cmp(&text.to_lowercase())),
@@ -182,6 +196,7 @@ fn compare(value: Option<&Value>, literal: &Literal) -> Option<Ordering> {
         Literal::Time(t) => {
             value.as_str().and_then(|v| OffsetDateTime::parse(v, &Rfc3339).ok()).map(|v| v.cmp(t))
         }
+        Literal::Null => None,
     }
 }
 
@@ -191,4 +206,14 @@ fn syntax(input: &str, why: &str) -> GraphError {
 
 fn unsupported() -> GraphError {
     GraphError::UnsupportedQuery("Unsupported query.".to_owned())
+}
+
+/// An advanced-only construct outside advanced mode.
+fn needs_advanced() -> GraphError {
+    GraphError::UnsupportedQuery("Unsupported Query.".to_owned())
+}
+
+/// `ne` outside advanced mode.
+fn not_equals_needs_advanced() -> GraphError {
+    GraphError::UnsupportedQuery("Unsupported property filter clause operator 'NotEqualsMatch'.".to_owned())
 }

@@ -11,19 +11,131 @@ const LOG: &[Property] = &[
     Property::time("when"),
     Property::text_with("category", Ops::EQ.and(Ops::NE)),
     Property::text("activity"),
-    Property { path: "status/errorCode", kind: Kind::Int(Ops::EQ.and(Ops::NE).and(Ops::ORDER)) },
-    Property { path: "interactive", kind: Kind::Bool },
+    Property::new("status/errorCode", Kind::Int(Ops::EQ.and(Ops::NE).and(Ops::ORDER))),
+    Property::new("interactive", Kind::Bool(Ops::EQ.and(Ops::NE))),
     Property::text_with("initiatedBy/user/id", Ops::EQ),
-    Property { path: "types", kind: Kind::TextArray(Ops::EQ.and(Ops::NE)) },
-    Property { path: "targets", kind: Kind::ObjectArray(TARGET) },
+    Property::new("types", Kind::TextArray(Ops::EQ.and(Ops::NE))),
+    Property::new("targets", Kind::ObjectArray(TARGET)),
 ];
 
 fn directory(s: &str) -> Result<Filter, GraphError> {
-    Filter::parse(s, &Schema { resource: "Application", properties: DIRECTORY, logic: Logic::AndOnly })
+    Filter::parse(
+        s,
+        &Schema { resource: "Application", properties: DIRECTORY, logic: Logic::Directory, advanced: false },
+    )
 }
 
 fn log(s: &str) -> Result<Filter, GraphError> {
-    Filter::parse(s, &Schema { resource: "Record", properties: LOG, logic: Logic::Full })
+    Filter::parse(s, &Schema { resource: "Record", properties: LOG, logic: Logic::Full, advanced: false })
+}
+
+/// Directory properties with Graph's default and advanced-only operators.
+const GRAPH: &[Property] = &[
+    Property::new("displayName", Kind::Text(Ops::EQ.and(Ops::IN).and(Ops::STARTS_WITH)))
+        .advanced(Ops::NE.and(Ops::ORDER).and(Ops::NULL)),
+    Property::new("mail", Kind::Text(Ops::EQ.and(Ops::STARTS_WITH))).advanced(Ops::ENDS_WITH),
+    Property::new("names", Kind::TextArray(Ops::EQ.and(Ops::STARTS_WITH))),
+    Property::new("created", Kind::Time(Ops::EQ.and(Ops::ORDER))).advanced(Ops::NE.and(Ops::NULL)),
+    Property::new("kind", Kind::Text(Ops::EQ.and(Ops::IN))).advanced(Ops::NE),
+    Property::new("required", Kind::Bool(Ops::NONE)).advanced(Ops::EQ.and(Ops::NE)),
+];
+
+fn graph(s: &str, advanced: bool) -> Result<Filter, GraphError> {
+    Filter::parse(
+        s,
+        &Schema { resource: "ServicePrincipal", properties: GRAPH, logic: Logic::Directory, advanced },
+    )
+}
+
+fn graph_item() -> Value {
+    json!({
+        "displayName": "Orders API",
+        "mail": "orders@contoso.example",
+        "names": ["A1", "api://orders"],
+        "created": "2026-01-02T03:04:05Z",
+        "kind": "Application",
+        "required": true,
+        "notes": null,
+    })
+}
+
+fn graph_matches(filter: &str) -> bool {
+    graph(filter, true).unwrap_or_else(|e| panic!("{filter}: {e:?}")).matches(&graph_item())
+}
+
+#[test]
+fn directory_defaults_take_eq_in_startswith_or_and_lambdas() {
+    for (filter, expected) in [
+        ("names/any(c:c eq 'api://orders')", true),
+        ("names/any(x:x eq 'API://ORDERS')", true),
+        ("names/any(c:c eq 'api://other')", false),
+        ("names/any(c:startswith(c,'api:'))", true),
+        ("kind in ('Legacy','Application')", true),
+        ("kind in ('Legacy')", false),
+        ("displayName eq 'x' or kind eq 'application'", true),
+        ("created ge 2026-01-01 and created le 2026-01-03", true),
+        ("created eq 2026-01-02T03:04:05Z", true),
+    ] {
+        let parsed = graph(filter, false).unwrap_or_else(|e| panic!("{filter}: {e:?}"));
+        assert_eq!(parsed.matches(&graph_item()), expected, "{filter}");
+    }
+}
+
+#[test]
+fn advanced_operators_work_in_advanced_mode() {
+    assert!(graph_matches("displayName ne 'x'"));
+    assert!(!graph_matches("displayName ne 'orders api'"));
+    assert!(graph_matches("not (kind eq 'Legacy')"));
+    assert!(graph_matches("not(names/any(c:c eq 'api://other'))"));
+    assert!(graph_matches("endswith(mail,'@contoso.example')"));
+    assert!(!graph_matches("endswith(mail,'@fabrikam.example')"));
+    assert!(graph_matches("required eq true"));
+    assert!(graph_matches("displayName ne null") && !graph_matches("displayName eq null"));
+    assert!(graph_matches("created ne null"));
+    assert!(graph_matches("displayName ge 'Orders'"));
+    let many = format!("kind in ({})", vec!["'x'"; 16].join(","));
+    assert!(graph(&many, true).is_ok());
+}
+
+#[test]
+fn advanced_operators_by_default_get_graphs_errors() {
+    let not_equals =
+        GraphError::UnsupportedQuery("Unsupported property filter clause operator 'NotEqualsMatch'.".into());
+    let advanced_only = GraphError::UnsupportedQuery("Unsupported Query.".into());
+    let cases: &[(&str, GraphError)] = &[
+        ("displayName ne 'x'", not_equals.clone()),
+        ("kind ne 'Legacy'", not_equals),
+        ("not (kind eq 'Legacy')", advanced_only.clone()),
+        ("endswith(mail,'@contoso.example')", advanced_only.clone()),
+        ("displayName eq null", advanced_only.clone()),
+        ("displayName ge 'a'", advanced_only),
+        (
+            "required eq true",
+            GraphError::UnsupportedQuery(
+                "Unsupported or invalid query filter clause specified for property 'required' of resource 'ServicePrincipal'."
+                    .into(),
+            ),
+        ),
+        ("endswith(displayName,'x')", unsupported_query()),
+        ("names/all(c:c eq 'x')", unsupported_query()),
+        ("contains(displayName,'x')", unsupported_query()),
+        ("kind eq null", unsupported_query()),
+        (
+            "kind in ('a','b','c','d','e','f','g','h','i','j','k','l','m','n','o','p')",
+            GraphError::UnsupportedQuery(
+                "Too many child clauses specified in search filter expression containing 'OR' operators: 16. Max allowed: 15."
+                    .into(),
+            ),
+        ),
+    ];
+    for (filter, expected) in cases {
+        assert_eq!(graph(filter, false).as_ref(), Err(expected), "{filter}");
+    }
+    // Still refused in advanced mode: what the property never takes.
+    assert_eq!(graph("endswith(displayName,'x')", true), Err(unsupported_query()));
+    assert_eq!(graph("mail ne 'x'", true), Err(unsupported_query()));
+    assert!(matches!(graph("kind in ()", false), Err(GraphError::Malformed(_))));
+    assert!(matches!(graph("kind in 'a'", false), Err(GraphError::Malformed(_))));
 }
 
 fn record() -> Value {
@@ -52,7 +164,7 @@ fn unsupported_query() -> GraphError {
 }
 
 #[test]
-fn directory_collections_keep_eq_startswith_and_and() {
+fn directory_collections_take_eq_startswith_and_or() {
     assert_eq!(
         directory("displayName eq 'a''b'").unwrap(),
         Filter::Compare("displayName", Op::Eq, Literal::Text("a'b".into()))
@@ -68,14 +180,18 @@ fn directory_collections_keep_eq_startswith_and_and() {
     assert!(directory("startswith(displayName,'web')").unwrap().matches(&item));
     assert!(directory("displayName eq 'WEB api' and appId eq 'a'").unwrap().matches(&item));
     assert!(!directory("displayName eq 'Web'").unwrap().matches(&item));
-    for refused in [
-        "displayName eq 'a' or id eq 'b'",
-        "not (displayName eq 'a')",
-        "displayName ne 'a'",
-        "displayName ge 'a'",
-    ] {
-        assert_eq!(directory(refused), Err(unsupported_query()), "{refused}");
-    }
+    assert!(directory("displayName eq 'a' or appId eq 'A'").unwrap().matches(&item));
+    assert_eq!(
+        directory("not (displayName eq 'a')"),
+        Err(GraphError::UnsupportedQuery("Unsupported Query.".into()))
+    );
+    assert_eq!(
+        directory("displayName ne 'a'"),
+        Err(GraphError::UnsupportedQuery(
+            "Unsupported property filter clause operator 'NotEqualsMatch'.".into()
+        ))
+    );
+    assert_eq!(directory("displayName ge 'a'"), Err(unsupported_query()));
     assert_eq!(
         directory("description eq 'x'"),
         Err(GraphError::UnsupportedQuery(

@@ -232,7 +232,27 @@ impl Harness {
 
     /// Sends a request with a raw body.
     pub async fn raw(&self, method: Method, uri: &str, token: Option<&str>, body: &str) -> Reply {
+        self.raw_with(method, uri, token, body, &[]).await
+    }
+
+    /// `GET` with `ConsistencyLevel: eventual` (Graph's advanced queries).
+    pub async fn get_eventual(&self, uri: &str, token: &str) -> Reply {
+        self.raw_with(Method::GET, uri, Some(token), "", &[("ConsistencyLevel", "eventual")]).await
+    }
+
+    /// Sends a request with a raw body and extra headers.
+    pub async fn raw_with(
+        &self,
+        method: Method,
+        uri: &str,
+        token: Option<&str>,
+        body: &str,
+        headers: &[(&str, &str)],
+    ) -> Reply {
         let mut req = Request::builder().method(method).uri(uri).header("client-request-id", "test-crid");
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
         if let Some(token) = token {
             req = req.header("authorization", format!("Bearer {token}"));
         }

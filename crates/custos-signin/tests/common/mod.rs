@@ -100,6 +100,7 @@ pub async fn register(
             account_enabled: true,
             app_role_assignment_required: false,
             service_principal_type: ServicePrincipalType::Application,
+            properties: Default::default(),
             created: at(NOW - 86_400),
         };
         store.create_service_principal(&principal, &audit()).await.unwrap();

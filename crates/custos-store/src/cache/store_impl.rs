@@ -168,6 +168,32 @@ impl Store for Directory {
         self.store.assignments(tenant).await
     }
 
+    // Owners are not part of a tenant snapshot: nothing to invalidate.
+    async fn owners(&self, tenant: TenantId, object: ObjectId) -> StoreResult<Vec<ObjectId>> {
+        self.store.owners(tenant, object).await
+    }
+
+    async fn add_owner(
+        &self,
+        tenant: TenantId,
+        object: ObjectId,
+        owner: ObjectId,
+        created: OffsetDateTime,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()> {
+        self.store.add_owner(tenant, object, owner, created, audit).await
+    }
+
+    async fn remove_owner(
+        &self,
+        tenant: TenantId,
+        object: ObjectId,
+        owner: ObjectId,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()> {
+        self.store.remove_owner(tenant, object, owner, audit).await
+    }
+
     // Signing keys are not part of a tenant snapshot: nothing to invalidate.
     // Users, directory roles and sign-in state are not part of a snapshot: no invalidation.
     async fn create_user(

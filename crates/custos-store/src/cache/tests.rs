@@ -129,6 +129,28 @@ impl Store for Gated {
     async fn assignments(&self, t: TenantId) -> StoreResult<Vec<AppRoleAssignment>> {
         self.inner.assignments(t).await
     }
+    async fn owners(&self, t: TenantId, o: ObjectId) -> StoreResult<Vec<ObjectId>> {
+        self.inner.owners(t, o).await
+    }
+    async fn add_owner(
+        &self,
+        t: TenantId,
+        o: ObjectId,
+        owner: ObjectId,
+        at: OffsetDateTime,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()> {
+        self.inner.add_owner(t, o, owner, at, audit).await
+    }
+    async fn remove_owner(
+        &self,
+        t: TenantId,
+        o: ObjectId,
+        owner: ObjectId,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()> {
+        self.inner.remove_owner(t, o, owner, audit).await
+    }
     async fn insert_signing_key(&self, k: &SigningKeyRecord, audit: &[DirectoryAudit]) -> StoreResult<()> {
         self.inner.insert_signing_key(k, audit).await
     }
@@ -337,6 +359,7 @@ async fn setup() -> (Arc<Gated>, Arc<Directory>, Tenant, Application) {
         oauth2_permission_scopes: Vec::new(),
         required_resource_access: Vec::new(),
         redirect_uris: custos_core::consent::RedirectUris::default(),
+        properties: Default::default(),
         id: ObjectId::new_random(),
         tenant_id: tenant.id,
         app_id: AppId::new_random(),

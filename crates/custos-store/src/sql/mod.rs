@@ -12,6 +12,7 @@ mod audits;
 mod dialect;
 mod keys;
 mod log;
+mod owners;
 mod replay;
 mod retention;
 mod rows;
@@ -159,8 +160,8 @@ impl<D: Dialect> Store for SqlStore<D> {
             "INSERT INTO applications (id, tenant_id, app_id, display_name, description, \
              requested_access_token_version, sign_in_audience, app_roles, password_credentials, \
              key_credentials, federated_identity_credentials, redirect_uris, required_resource_access, \
-             oauth2_permission_scopes, created) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+             oauth2_permission_scopes, properties, created) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         )
         .id(app.id.0)
         .id(app.tenant_id.0)
@@ -176,6 +177,7 @@ impl<D: Dialect> Store for SqlStore<D> {
         .json(codec::to_json("redirect URIs", &app.redirect_uris)?)
         .json(codec::to_json("required resource access", &app.required_resource_access)?)
         .json(codec::to_json("permission scopes", &app.oauth2_permission_scopes)?)
+        .json(codec::to_json("application properties", &app.properties)?)
         .time(app.created);
         let uris = insert_identifier_uris(app);
         let statements: Vec<_> = [&insert].into_iter().chain(&uris).collect();
@@ -186,8 +188,9 @@ impl<D: Dialect> Store for SqlStore<D> {
         let update = Statement::new(
             "UPDATE applications SET display_name = $1, description = $2, \
              requested_access_token_version = $3, sign_in_audience = $4, app_roles = $5, \
-             redirect_uris = $6, required_resource_access = $7, oauth2_permission_scopes = $8 \
-             WHERE tenant_id = $9 AND id = $10",
+             redirect_uris = $6, required_resource_access = $7, oauth2_permission_scopes = $8, \
+             properties = $9 \
+             WHERE tenant_id = $10 AND id = $11",
         )
         .text(&app.display_name)
         .opt_text(app.description.as_deref())
@@ -197,6 +200,7 @@ impl<D: Dialect> Store for SqlStore<D> {
         .json(codec::to_json("redirect URIs", &app.redirect_uris)?)
         .json(codec::to_json("required resource access", &app.required_resource_access)?)
         .json(codec::to_json("permission scopes", &app.oauth2_permission_scopes)?)
+        .json(codec::to_json("application properties", &app.properties)?)
         .id(app.tenant_id.0)
         .id(app.id.0);
         let delete_uris = delete_identifier_uris(app.tenant_id, app.id);
@@ -264,9 +268,11 @@ impl<D: Dialect> Store for SqlStore<D> {
                 .id(app.uuid("app_id")?);
         if let Some(sp) = D::fetch_optional(&mut tx, &select_sp).await? {
             let sp = sp.uuid("id")?;
+            execute_in::<D>(&mut tx, &owners::delete_owners_of(tenant, sp)).await?;
             execute_in::<D>(&mut tx, &delete_assignments_of(tenant, sp)).await?;
             execute_in::<D>(&mut tx, &delete_service_principal(tenant, sp)).await?;
         }
+        execute_in::<D>(&mut tx, &owners::delete_owners_of(tenant, id.0)).await?;
         execute_in::<D>(&mut tx, &delete_identifier_uris(tenant, id)).await?;
         let delete_app =
             Statement::new("DELETE FROM applications WHERE tenant_id = $1 AND id = $2").id(tenant.0).id(id.0);
@@ -319,7 +325,8 @@ impl<D: Dialect> Store for SqlStore<D> {
     ) -> StoreResult<()> {
         let insert = Statement::new(
             "INSERT INTO service_principals (id, tenant_id, app_id, display_name, account_enabled, \
-             app_role_assignment_required, service_principal_type, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             app_role_assignment_required, service_principal_type, properties, created) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .id(sp.id.0)
         .id(sp.tenant_id.0)
@@ -328,6 +335,7 @@ impl<D: Dialect> Store for SqlStore<D> {
         .boolean(sp.account_enabled)
         .boolean(sp.app_role_assignment_required)
         .text(sp.service_principal_type.as_str())
+        .json(codec::to_json("service principal properties", &sp.properties)?)
         .time(sp.created);
         write_audited(&self.pool, &[&insert], audit, false).await
     }
@@ -339,12 +347,14 @@ impl<D: Dialect> Store for SqlStore<D> {
     ) -> StoreResult<()> {
         let update = Statement::new(
             "UPDATE service_principals SET display_name = $1, account_enabled = $2, \
-             app_role_assignment_required = $3, service_principal_type = $4 WHERE tenant_id = $5 AND id = $6",
+             app_role_assignment_required = $3, service_principal_type = $4, properties = $5 \
+             WHERE tenant_id = $6 AND id = $7",
         )
         .text(&sp.display_name)
         .boolean(sp.account_enabled)
         .boolean(sp.app_role_assignment_required)
         .text(sp.service_principal_type.as_str())
+        .json(codec::to_json("service principal properties", &sp.properties)?)
         .id(sp.tenant_id.0)
         .id(sp.id.0);
         write_audited(&self.pool, &[&update], audit, true).await
@@ -358,6 +368,7 @@ impl<D: Dialect> Store for SqlStore<D> {
     ) -> StoreResult<()> {
         let mut tx = begin_write(&self.pool).await?;
         execute_in::<D>(&mut tx, &delete_assignments_of(tenant, id.0)).await?;
+        execute_in::<D>(&mut tx, &owners::delete_owners_of(tenant, id.0)).await?;
         require_row(execute_in::<D>(&mut tx, &delete_service_principal(tenant, id.0)).await?)?;
         record_in::<D>(&mut tx, audit).await?;
         tx.commit().await.map_err(map_db_error)
@@ -417,6 +428,31 @@ impl<D: Dialect> Store for SqlStore<D> {
 
     async fn assignments(&self, tenant: TenantId) -> StoreResult<Vec<AppRoleAssignment>> {
         keys::assignments(&self.pool, tenant).await
+    }
+
+    async fn owners(&self, tenant: TenantId, object: ObjectId) -> StoreResult<Vec<ObjectId>> {
+        owners::owners(&self.pool, tenant, object).await
+    }
+
+    async fn add_owner(
+        &self,
+        tenant: TenantId,
+        object: ObjectId,
+        owner: ObjectId,
+        created: OffsetDateTime,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()> {
+        owners::add(&self.pool, tenant, object, owner, created, audit).await
+    }
+
+    async fn remove_owner(
+        &self,
+        tenant: TenantId,
+        object: ObjectId,
+        owner: ObjectId,
+        audit: &[DirectoryAudit],
+    ) -> StoreResult<()> {
+        owners::remove(&self.pool, tenant, object, owner, audit).await
     }
 
     async fn create_user(

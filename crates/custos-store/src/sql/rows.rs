@@ -27,7 +27,8 @@ pub(super) fn application_columns<D: Dialect>() -> String {
         "a.id, a.tenant_id, a.app_id, a.display_name, a.description, \
          a.requested_access_token_version, a.sign_in_audience, a.app_roles, a.password_credentials, \
          a.key_credentials, a.federated_identity_credentials, a.redirect_uris, \
-         a.required_resource_access, a.oauth2_permission_scopes, a.created, {} AS identifier_uris",
+         a.required_resource_access, a.oauth2_permission_scopes, a.properties, a.created, \
+         {} AS identifier_uris",
         D::IDENTIFIER_URIS
     )
 }
@@ -59,13 +60,14 @@ pub(super) fn application(row: &impl Columns) -> StoreResult<Application> {
             row.json("required_resource_access")?,
         )?,
         redirect_uris: codec::from_json("redirect_uris", row.json("redirect_uris")?)?,
+        properties: codec::from_json("properties", row.json("properties")?)?,
         created: row.time("created")?,
     })
 }
 
 /// Columns selected for a service principal.
 pub(super) const SERVICE_PRINCIPAL_COLUMNS: &str = "id, tenant_id, app_id, display_name, \
-    account_enabled, app_role_assignment_required, service_principal_type, created";
+    account_enabled, app_role_assignment_required, service_principal_type, properties, created";
 
 pub(super) fn service_principal(row: &impl Columns) -> StoreResult<ServicePrincipal> {
     Ok(ServicePrincipal {
@@ -76,6 +78,7 @@ pub(super) fn service_principal(row: &impl Columns) -> StoreResult<ServicePrinci
         account_enabled: row.boolean("account_enabled")?,
         app_role_assignment_required: row.boolean("app_role_assignment_required")?,
         service_principal_type: codec::sp_type_from_str(&row.text("service_principal_type")?)?,
+        properties: codec::from_json("properties", row.json("properties")?)?,
         created: row.time("created")?,
     })
 }

@@ -102,6 +102,7 @@ pub(super) async fn delete_user<D: Dialect>(
              (SELECT id FROM refresh_grants WHERE tenant_id = $1 AND user_id = $2)",
         ),
         by_user("DELETE FROM refresh_grants WHERE tenant_id = $1 AND user_id = $2"),
+        by_user("DELETE FROM owners WHERE tenant_id = $1 AND owner_id = $2"),
     ];
     let delete = by_user("DELETE FROM users WHERE tenant_id = $1 AND id = $2");
     let mut tx = begin_write(pool).await?;

@@ -188,6 +188,8 @@ pub(crate) async fn update_leaves_credentials(store: Arc<dyn Store>) {
         .unwrap();
     let mut patched = stale;
     patched.display_name = "Renamed".to_owned();
+    patched.properties.notes = None;
+    patched.properties.tags = vec!["a".to_owned(), "b".to_owned()];
     patched.password_credentials.clear();
     patched.key_credentials.clear();
     patched.federated_identity_credentials.clear();
@@ -195,6 +197,8 @@ pub(crate) async fn update_leaves_credentials(store: Arc<dyn Store>) {
     // ...changes its fields and leaves every credential as stored.
     let read = store.application(tenant, id).await.unwrap().unwrap();
     assert_eq!(read.display_name, "Renamed");
+    // The stored-only Graph properties are written whole with the fields.
+    assert_eq!(read.properties, patched.properties);
     assert_eq!(
         key_ids(&read.password_credentials),
         vec![world.client_app.password_credentials[0].key_id, added.key_id]

@@ -9,6 +9,7 @@ mod identifier_uris;
 mod isolation;
 mod nul;
 mod objects;
+mod owners;
 mod sign_in;
 mod sign_ins;
 mod users;
@@ -22,10 +23,14 @@ pub(crate) use identifier_uris::*;
 pub(crate) use isolation::*;
 pub(crate) use nul::*;
 pub(crate) use objects::*;
+pub(crate) use owners::*;
 pub(crate) use sign_in::*;
 pub(crate) use sign_ins::*;
 pub(crate) use users::*;
 
+use custos_core::app_properties::{
+    ApplicationProperties, InformationalUrls, OptionalClaim, OptionalClaims, ServicePrincipalProperties,
+};
 use custos_core::consent::{
     AccessType, PermissionScope, RedirectUris, RequiredResourceAccess, ResourceAccess, ScopeConsent,
 };
@@ -184,6 +189,21 @@ pub(crate) fn application(tenant: TenantId, name: &str, seconds: i64) -> Applica
             public_client: vec!["http://localhost".to_owned()],
             spa: Vec::new(),
         },
+        properties: ApplicationProperties {
+            notes: Some("stored as written".to_owned()),
+            tags: vec!["HideApp".to_owned()],
+            home_page_url: Some("https://app.example/".to_owned()),
+            enable_id_token_issuance: true,
+            info: InformationalUrls {
+                support_url: Some("https://app.example/support".to_owned()),
+                ..InformationalUrls::default()
+            },
+            optional_claims: Some(OptionalClaims {
+                id_token: vec![OptionalClaim { name: "upn".to_owned(), ..OptionalClaim::default() }],
+                ..OptionalClaims::default()
+            }),
+            ..ApplicationProperties::default()
+        },
         created: at(seconds),
     }
 }
@@ -197,6 +217,11 @@ pub(crate) fn service_principal(app: &Application, seconds: i64) -> ServicePrinc
         account_enabled: true,
         app_role_assignment_required: false,
         service_principal_type: ServicePrincipalType::Application,
+        properties: ServicePrincipalProperties {
+            homepage: Some("https://app.example/".to_owned()),
+            tags: vec!["sp-tag".to_owned()],
+            ..ServicePrincipalProperties::default()
+        },
         created: at(seconds),
     }
 }

@@ -224,6 +224,8 @@ pub(crate) async fn service_principal_round_trip(store: Arc<dyn Store>) {
     changed.display_name = "Orders (renamed)".to_owned();
     changed.account_enabled = false;
     changed.app_role_assignment_required = true;
+    changed.properties.notes = Some("written with the flags".to_owned());
+    changed.properties.alternative_names = vec!["urn:orders".to_owned()];
     store.update_service_principal(&changed, &audit()).await.unwrap();
     assert_eq!(
         store.service_principals(tenant).await.unwrap(),
