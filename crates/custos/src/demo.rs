@@ -182,6 +182,7 @@ fn print_demo(demo: &DemoProfile, admin_client: &str, ca: &str, public_url: &str
     println!(
         "  az cloud register -n custos --endpoint-resource-manager {public_url}/ && az cloud set -n custos"
     );
+    println!("  az config set core.instance_discovery=false");
     println!("  az login --service-principal --tenant {tenant} --allow-no-subscriptions \\");
     println!("    -u {admin_client} -p \"$(jq -r .adminClientSecret custos-data/admin.json)\"");
     println!();
