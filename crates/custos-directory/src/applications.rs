@@ -80,11 +80,7 @@ pub(crate) async fn list(
     let caller = auth.require(Permission::ReadApplications)?;
     let query = ListQuery::parse_with(query.as_deref(), &APPLICATION, eventual)?;
     let items = rendered(&state, caller, query.selects("keyCredentials")).await?;
-    let mut page = state.list_page(caller.tenant_id, "applications", &query, items)?;
-    if let (Some(expand), Some(Value::Array(values))) = (query.expand(), page.0.get_mut("value")) {
-        owners::expand(&state, caller, values, expand.select.as_deref()).await?;
-    }
-    Ok(page)
+    owners::page(&state, caller, "applications", &query, items).await
 }
 
 /// `GET /v1.0/applications/$count`

@@ -105,6 +105,22 @@ pub(crate) async fn rendered(
     Ok(out)
 }
 
+/// One page of `entity_set` (applications or service principals) with `owners` expanded when
+/// the query asks for them.
+pub(crate) async fn page(
+    state: &DirectoryState,
+    caller: &Caller,
+    entity_set: &str,
+    query: &crate::odata::ListQuery,
+    items: Vec<Value>,
+) -> Result<axum::Json<Value>, GraphError> {
+    let mut page = state.list_page(caller.tenant_id, entity_set, query, items)?;
+    if let (Some(expand), Some(Value::Array(values))) = (query.expand(), page.0.get_mut("value")) {
+        self::expand(state, caller, values, expand.select.as_deref()).await?;
+    }
+    Ok(page)
+}
+
 /// Adds `owners` to rendered objects for `$expand=owners` (each with its `id`), projected to the
 /// nested `$select` when given.
 pub(crate) async fn expand(

@@ -74,11 +74,7 @@ pub(crate) async fn list(
     let caller = auth.require(Permission::ReadApplications)?;
     let query = ListQuery::parse_with(query.as_deref(), &SERVICE_PRINCIPAL, eventual)?;
     let items = rendered(&state, caller).await?;
-    let mut page = state.list_page(caller.tenant_id, "servicePrincipals", &query, items)?;
-    if let (Some(expand), Some(Value::Array(values))) = (query.expand(), page.0.get_mut("value")) {
-        owners::expand(&state, caller, values, expand.select.as_deref()).await?;
-    }
-    Ok(page)
+    owners::page(&state, caller, "servicePrincipals", &query, items).await
 }
 
 /// `GET /v1.0/servicePrincipals/$count`

@@ -17,6 +17,46 @@ fn now() -> time::OffsetDateTime {
     time::OffsetDateTime::now_utc()
 }
 
+/// A server of a fresh data directory, answering as the public URL recorded at init (so a
+/// restarted server, on another port, is the same authority: the audience of an assertion), and
+/// the bootstrap admin's token.
+struct Drill {
+    _dir: tempfile::TempDir,
+    data: std::path::PathBuf,
+    init: Value,
+    public: String,
+    admin: String,
+}
+
+impl Drill {
+    fn start() -> (Self, Server) {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let init = init_json(&data, &[]);
+        let public = init["publicUrl"].as_str().unwrap().to_owned();
+        let server = Server::start(&data, &["--public-url", &public]);
+        let admin = admin_token(&server.client(), &server.url(), &init);
+        (Self { _dir: dir, data, init, public, admin }, server)
+    }
+
+    /// The same installation again, after a crash.
+    fn restart(&self) -> Server {
+        Server::start(&self.data, &["--public-url", &self.public])
+    }
+
+    fn tenant(&self) -> &str {
+        self.init["tenantId"].as_str().unwrap()
+    }
+
+    /// A Graph or admin API call as the bootstrap admin; asserts success.
+    fn send(&self, server: &Server, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let url = format!("{}{path}", server.url());
+        let reply = server.client().request(method, url).bearer_auth(&self.admin).json(&body).send().unwrap();
+        assert!(reply.status().is_success(), "{path}: {}", reply.status());
+        reply.text().ok().and_then(|t| serde_json::from_str::<Value>(&t).ok()).unwrap_or(Value::Null)
+    }
+}
+
 fn assertion_token(server: &Server, tenant: &str, client_id: &str, assertion: &str) -> (u16, Value) {
     let reply = server
         .client()
@@ -35,22 +75,9 @@ fn assertion_token(server: &Server, tenant: &str, client_id: &str, assertion: &s
 
 #[test]
 fn an_assertion_accepted_before_kill_9_stays_spent_after_the_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let init = init_json(&data, &[]);
-    // The restarted server listens on another port; both answer as the one public URL, the
-    // audience of the assertion.
-    let public = init["publicUrl"].as_str().unwrap().to_owned();
-    let server = Server::start(&data, &["--public-url", &public]);
-    let http = server.client();
-    let (base, tenant) = (server.url(), init["tenantId"].as_str().unwrap().to_owned());
-    let admin = admin_token(&http, &base, &init);
-    let send = |method: reqwest::Method, path: &str, body: Value| {
-        let reply =
-            http.request(method, format!("{base}{path}")).bearer_auth(&admin).json(&body).send().unwrap();
-        assert!(reply.status().is_success(), "{path}: {}", reply.status());
-        reply.text().ok().and_then(|t| serde_json::from_str::<Value>(&t).ok()).unwrap_or(Value::Null)
-    };
+    let (drill, server) = Drill::start();
+    let (tenant, public) = (drill.tenant(), &drill.public);
+    let send = |method, path: &str, body| drill.send(&server, method, path, body);
     send(
         reqwest::Method::PATCH,
         &format!("/admin/v1/tenants/{tenant}/settings"),
@@ -72,12 +99,12 @@ fn an_assertion_accepted_before_kill_9_stays_spent_after_the_restart() {
                 "jti": uuid::Uuid::new_v4().to_string(), "nbf": issued, "iat": issued, "exp": issued + 600}),
         true,
     );
-    let (status, body) = assertion_token(&server, &tenant, &app_id, &assertion);
+    let (status, body) = assertion_token(&server, tenant, &app_id, &assertion);
     assert_eq!(status, 200, "{body}");
     server.kill_hard();
 
-    let server = Server::start(&data, &["--public-url", &public]);
-    let (status, body) = assertion_token(&server, &tenant, &app_id, &assertion);
+    let server = drill.restart();
+    let (status, body) = assertion_token(&server, tenant, &app_id, &assertion);
     assert_eq!(status, 401, "a spent assertion after kill -9: {body}");
     assert_eq!(body["error_codes"][0], 7000290, "{body}");
 }
@@ -86,20 +113,9 @@ fn an_assertion_accepted_before_kill_9_stays_spent_after_the_restart() {
 /// and the rotated one is refused (no double spend; presenting it revokes the family, AADSTS50173).
 #[test]
 fn a_refresh_token_rotated_before_kill_9_stays_rotated_after_the_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let init = init_json(&data, &[]);
-    let public = init["publicUrl"].as_str().unwrap().to_owned();
-    let server = Server::start(&data, &["--public-url", &public]);
-    let http = server.client();
-    let (base, tenant) = (server.url(), init["tenantId"].as_str().unwrap().to_owned());
-    let admin = admin_token(&http, &base, &init);
-    let send = |method: reqwest::Method, path: &str, body: Value| {
-        let reply =
-            http.request(method, format!("{base}{path}")).bearer_auth(&admin).json(&body).send().unwrap();
-        assert!(reply.status().is_success(), "{path}: {}", reply.status());
-        reply.text().ok().and_then(|t| serde_json::from_str::<Value>(&t).ok()).unwrap_or(Value::Null)
-    };
+    let (drill, server) = Drill::start();
+    let (tenant, init) = (drill.tenant(), &drill.init);
+    let send = |method, path: &str, body| drill.send(&server, method, path, body);
     send(
         reqwest::Method::PATCH,
         &format!("/admin/v1/tenants/{tenant}/settings"),
@@ -162,7 +178,7 @@ fn a_refresh_token_rotated_before_kill_9_stays_rotated_after_the_restart() {
     let rt2 = second["refresh_token"].as_str().unwrap().to_owned();
     server.kill_hard();
 
-    let server = Server::start(&data, &["--public-url", &public]);
+    let server = drill.restart();
     let (status, third) = refresh(&server, &rt2);
     assert_eq!(status, 200, "the successor survives kill -9: {third}");
     let (status, reused) = refresh(&server, &rt1);
