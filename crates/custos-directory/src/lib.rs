@@ -45,6 +45,7 @@ mod log_paging;
 mod managed_identities;
 mod no_store;
 mod odata;
+pub mod openapi;
 mod ordering;
 mod organization;
 mod owners;
@@ -307,6 +308,7 @@ pub fn admin_router(state: DirectoryState) -> Router {
             "/admin/v1/tenants/{tenant}/managedIdentities/{id}/federatedIdentityCredentials/{credential}",
             get(fic::show).patch(fic::update).delete(fic::delete),
         )
+        .route("/admin/v1/openapi.json", get(openapi::document))
         .route("/admin/v1/{*rest}", any(fallback::not_served))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(body::refuse_oversized))
