@@ -57,6 +57,7 @@ mod privileged;
 mod proof;
 pub mod provision;
 pub mod provision_apps;
+pub mod provision_users;
 pub mod rate_limit;
 mod resolve;
 mod role_assignments;

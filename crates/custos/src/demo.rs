@@ -364,7 +364,7 @@ async fn register_portal_admin(
     let domain = store.tenant(tenant).await?.context("the demo tenant is gone")?.domain;
     let upn = format!("admin@{domain}");
     let password = custos_core::Secret::new(crate::admin::generate_password());
-    custos_directory::provision::add_global_administrator(
+    custos_directory::provision_users::add_global_administrator(
         store,
         tenant,
         &upn,
