@@ -114,7 +114,7 @@ pub(crate) async fn client_credentials(
     }
     let client_id = req.client_id.as_deref().ok_or(TokenError::MissingParameter("client_id"))?;
     let resource =
-        crate::resource_alias::canonical(&auth.config.public_url, requested_resource(endpoint, req)?);
+        custos_core::resource_alias::canonical(&auth.config.public_url, requested_resource(endpoint, req)?);
     trail.resource = Some(resource.clone());
 
     let home = foreign_home(auth, &snapshot, client_id).await?;

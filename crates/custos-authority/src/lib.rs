@@ -25,7 +25,6 @@ mod issue;
 pub mod keys;
 pub mod managed_identity;
 pub mod metrics;
-mod resource_alias;
 mod response;
 mod routes;
 mod sign_ins;

@@ -10,7 +10,7 @@ use super::{Flow, Kind, SignedIn, storage};
 use crate::admin_consent;
 use crate::grant::{self, Consenter};
 use crate::pages::{self, ConsentPage, FormContext, PermissionLine};
-use crate::permissions::{Plan, Wanted};
+use crate::permissions::{Plan, Wanted, Where};
 use crate::redirect::Matched;
 use crate::request::{AuthorizeRequest, Prompt, Version};
 use crate::respond::{self, Destination, Success};
@@ -68,7 +68,8 @@ impl Flow<'_> {
             Some(set) => Wanted::Scopes(set),
             None => Wanted::Static { resource: request.resource.as_deref() },
         };
-        let full = Plan::build(app, &snapshot, &tenant_name, wanted, true).map_err(fail)?;
+        let at = Where { tenant_name: &tenant_name, public_url: &self.state.public_url };
+        let full = Plan::build(app, &snapshot, at, wanted, true).map_err(fail)?;
         let admin_prompt = request.prompt == Some(Prompt::AdminConsent);
         let can_admin = may_grant_admin_consent(&roles, full.has_graph_roles());
         let plan = if admin_prompt || (self.version == Version::V1 && can_admin) {

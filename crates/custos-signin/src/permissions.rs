@@ -49,7 +49,7 @@ impl<'a> Plan<'a> {
     pub(crate) fn build(
         client: &Application,
         snapshot: &'a TenantSnapshot,
-        tenant_name: &str,
+        at: Where<'_>,
         wanted: Wanted<'_>,
         roles: bool,
     ) -> Result<Self, TokenError> {
@@ -57,7 +57,7 @@ impl<'a> Plan<'a> {
         match wanted {
             Wanted::Static { resource } => {
                 if let Some(resource) = resource {
-                    find_resource(snapshot, resource, tenant_name)?;
+                    find_resource(snapshot, resource, at)?;
                 }
                 for required in &client.required_resource_access {
                     plan.add_static(snapshot, client, required.resource_app_id, roles);
@@ -68,11 +68,11 @@ impl<'a> Plan<'a> {
                     match item {
                         ScopeItem::Oidc(_) => {}
                         ScopeItem::Default { resource } => {
-                            let (app, _) = find_resource(snapshot, resource, tenant_name)?;
+                            let (app, _) = find_resource(snapshot, resource, at)?;
                             plan.add_static(snapshot, client, app.app_id, roles);
                         }
                         ScopeItem::Permission { resource, value } => {
-                            let (app, sp) = find_resource(snapshot, resource, tenant_name)?;
+                            let (app, sp) = find_resource(snapshot, resource, at)?;
                             let scope =
                                 app.scope_by_value(value).ok_or_else(|| SignInError::UnknownScope {
                                     app_name: client.display_name.clone(),
@@ -206,16 +206,30 @@ impl<'a> Plan<'a> {
 
 /// A resource by identifier URI (with or without a trailing slash) or appId, with its service
 /// principal in the tenant; AADSTS500011 otherwise.
+/// Where a plan is made: the user's tenant (its name for errors) on the server at `public_url`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Where<'a> {
+    pub(crate) tenant_name: &'a str,
+    pub(crate) public_url: &'a str,
+}
+
+/// The resource application a scope names (the server's own origin names the directory API,
+/// as at the token endpoint).
 fn find_resource<'a>(
     snapshot: &'a TenantSnapshot,
     resource: &str,
-    tenant_name: &str,
+    at: Where<'_>,
 ) -> Result<(&'a Application, &'a ServicePrincipal), TokenError> {
-    let app = match resource.parse::<AppId>() {
+    let named = if custos_core::resource_alias::is_alias(at.public_url, resource) {
+        custos_core::ids::GRAPH_IDENTIFIER_URI
+    } else {
+        resource
+    };
+    let app = match named.parse::<AppId>() {
         Ok(app_id) => snapshot.application(app_id),
-        Err(_) => snapshot.application_by_identifier(resource),
+        Err(_) => snapshot.application_by_identifier(named),
     };
     app.and_then(|app| snapshot.service_principal(app.app_id).map(|sp| (app, sp))).ok_or_else(|| {
-        TokenError::UnknownResource { resource: resource.to_owned(), tenant: tenant_name.to_owned() }
+        TokenError::UnknownResource { resource: resource.to_owned(), tenant: at.tenant_name.to_owned() }
     })
 }

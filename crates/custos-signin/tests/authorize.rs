@@ -418,3 +418,32 @@ async fn one_post_cannot_sign_in_and_consent_at_once() {
     let unknown = browser.get("/contoso.test/oauth2/authorize?client_id=x&client-request-id=6f3c1d2e-0000-4000-8000-000000000001").await;
     assert!(unknown.body.contains("<dt>Correlation Id</dt><dd>6f3c1d2e-0000-4000-8000-000000000001</dd>"));
 }
+
+/// The server's own origin names the directory API in scopes, as msgraph-sdk spells Graph's
+/// permissions against custos (`https://{host}/User.Read`), exactly as at the token endpoint.
+#[tokio::test]
+async fn the_public_origin_names_the_directory_api_in_scopes() {
+    let f = Fixture::new().await;
+    let mut browser = f.browser();
+    let url = format!(
+        "{V2_PATH}?client_id={}&response_type=code&redirect_uri=https%3A%2F%2Fapp.example%2Fcb\
+         &scope=https%3A%2F%2Flogin.custos.test%2FUser.Read+openid&state=s",
+        f.web.app_id
+    );
+    let first = browser.get(&url).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    let consent = browser.sign_in(V2_PATH, &first, "alice@contoso.test", PASSWORD).await;
+    assert_eq!(consent.status, StatusCode::OK, "{}", consent.body);
+    assert!(consent.body.contains("User: User.Read"), "Graph's permission: {}", consent.body);
+    let other = format!(
+        "{V2_PATH}?client_id={}&response_type=code&redirect_uri=https%3A%2F%2Fapp.example%2Fcb\
+         &scope=https%3A%2F%2Felsewhere.test%2FUser.Read&state=s",
+        f.web.app_id
+    );
+    let refused = browser.get(&other).await;
+    assert!(
+        refused.location().contains("AADSTS500011"),
+        "another origin is no alias: {}",
+        refused.location()
+    );
+}

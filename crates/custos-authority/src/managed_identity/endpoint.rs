@@ -171,7 +171,7 @@ async fn serve(
     if query.resource.len() > MAX_SCOPE_LEN {
         return Err(refused(&TokenError::InvalidParameter("resource")));
     }
-    let resource = crate::resource_alias::canonical(&auth.config.public_url, query.resource);
+    let resource = custos_core::resource_alias::canonical(&auth.config.public_url, query.resource);
     // From here on each decision is a managed-identity sign-in.
     let trail = Trail {
         tenant: Some(tenant),

@@ -58,7 +58,7 @@ impl Asked {
 }
 
 /// Reads the v1 `resource` or v2 `scope` of a request (falling back to what the code was issued
-/// for); the public origin names the directory API ([`crate::resource_alias`]).
+/// for); the public origin names the directory API ([`custos_core::resource_alias`]).
 pub(crate) fn asked(
     public_url: &str,
     endpoint: AuthorizeEndpoint,
@@ -66,7 +66,7 @@ pub(crate) fn asked(
     scope: Option<&str>,
 ) -> Result<Asked, TokenError> {
     let mut asked = read(endpoint, resource, scope)?;
-    asked.resource = crate::resource_alias::canonical(public_url, asked.resource);
+    asked.resource = custos_core::resource_alias::canonical(public_url, asked.resource);
     Ok(asked)
 }
 

@@ -1,5 +1,5 @@
 //! The server's own public origin as an alias of the directory API's identifier
-//! (`graph-fidelity.md` §7-8, issue 15 item 2).
+//! (`graph-fidelity.md` §7-8, issue 15 item 2), for the token endpoint and the authorize pages alike.
 //!
 //! Real tools derive the Graph resource from the URL they send Graph requests to, which for
 //! custos is its public URL: Kiota-based SDKs (msgraph-sdk) ask for `{scheme}://{host}/.default`
@@ -8,16 +8,17 @@
 //! as `https://graph.microsoft.com`, so the token is the directory API's (same audience, same
 //! roles) whichever spelling was asked for.
 
-use custos_core::ids::GRAPH_IDENTIFIER_URI;
+use crate::ids::GRAPH_IDENTIFIER_URI;
 
 /// `resource` as the directory API's identifier when it names the public origin (with or
 /// without its port, the public URL's path and trailing slashes; scheme and host compared
 /// without regard to ASCII case), else unchanged.
-pub(crate) fn canonical(public_url: &str, resource: String) -> String {
+pub fn canonical(public_url: &str, resource: String) -> String {
     if is_alias(public_url, &resource) { GRAPH_IDENTIFIER_URI.to_owned() } else { resource }
 }
 
-fn is_alias(public_url: &str, resource: &str) -> bool {
+/// Whether `resource` names the public origin of the server at `public_url` (see [`canonical`]).
+pub fn is_alias(public_url: &str, resource: &str) -> bool {
     let Some((scheme, rest)) = public_url.split_once("://") else {
         return false;
     };
