@@ -121,7 +121,7 @@ v1_and_beta! {
 
 static SIGN_IN_V1: EntityType =
     EntityType { name: "signIn", resource: "SignIn", properties: V1_PROPERTIES, filterable: V1_FILTERABLE };
-static SIGN_IN_BETA: EntityType = EntityType {
+pub(crate) static SIGN_IN_BETA: EntityType = EntityType {
     name: "signIn",
     resource: "SignIn",
     properties: BETA_PROPERTIES,
