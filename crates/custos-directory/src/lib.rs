@@ -39,6 +39,8 @@ mod fallback;
 mod federated_credentials;
 mod federated_routes;
 mod filter;
+#[doc(hidden)]
+pub mod fuzzing;
 mod key_credentials;
 mod keyed;
 mod log_paging;

@@ -126,7 +126,7 @@ static SIGN_IN_V1: EntityType = EntityType {
     filterable: V1_FILTERABLE,
     queries: &crate::odata::PLAIN,
 };
-static SIGN_IN_BETA: EntityType = EntityType {
+pub(crate) static SIGN_IN_BETA: EntityType = EntityType {
     name: "signIn",
     resource: "SignIn",
     properties: BETA_PROPERTIES,

@@ -14,6 +14,7 @@
 
 mod lex;
 mod parse;
+mod print;
 mod schema;
 #[cfg(test)]
 mod tests;

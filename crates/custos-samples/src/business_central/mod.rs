@@ -20,6 +20,8 @@ mod db;
 mod entities;
 mod error;
 mod etag;
+#[doc(hidden)]
+pub mod fuzzing;
 mod inbound;
 mod metadata;
 mod odata;

@@ -1,0 +1,4 @@
+#![no_main]
+//! Fuzz target `redirect_uri`: the body is `custos_fuzzing`'s, shared with the stable corpus replay.
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| custos_fuzzing::run("redirect_uri", data));

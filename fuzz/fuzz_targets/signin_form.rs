@@ -1,0 +1,4 @@
+#![no_main]
+//! Fuzz target `signin_form`: the body is `custos_fuzzing`'s, shared with the stable corpus replay.
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| custos_fuzzing::run("signin_form", data));
