@@ -20,7 +20,10 @@
 #                            (client_secret_post with 1 client and the refresh_token rows);
 #                            `signinlog` runs client_secret_post (1 client, c16 and c64) with
 #                            sign-in logging on and off (`serve --sign-in-log off`), alternating,
-#                            twice each, and reports off ÷ on
+#                            twice each, and reports off ÷ on; `peer` runs client_secret_post (1
+#                            client, c16 and c64) against custos and against node-oidc-provider
+#                            (bench/peer: a cluster of one worker per core, RS256 JWT access tokens,
+#                            client_secret_post, HTTPS) and reports custos ÷ peer; `full` includes it
 #   BENCH_CLIENTS [1000]     distinct clients for the many-clients rows
 #   BENCH_ASSERTIONS [200000] private_key_jwt assertions to pre-generate (rounded up to even; about
 #                            1.5 min on 2 idle cores; enough for two rows at ~4,000 tokens/s)
@@ -33,8 +36,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 REPO_ROOT=$PWD
 PROFILE="${BENCH_PROFILE:-release}"
 SUITE="${BENCH_SUITE:-full}"
-[[ "$SUITE" == full || "$SUITE" == refresh || "$SUITE" == signinlog ]] ||
-    { echo "BENCH_SUITE must be full, refresh or signinlog" >&2; exit 1; }
+[[ "$SUITE" == full || "$SUITE" == refresh || "$SUITE" == signinlog || "$SUITE" == peer ]] ||
+    { echo "BENCH_SUITE must be full, refresh, signinlog or peer" >&2; exit 1; }
 SIGN_IN_LOG=on # the server's --sign-in-log of the next row
 CLIENTS="${BENCH_CLIENTS:-1000}"
 ASSERTIONS="${BENCH_ASSERTIONS:-200000}"
@@ -64,6 +67,12 @@ command -v openssl >/dev/null || die "openssl is required"
 if [[ -x "$REPO_ROOT/.venv/bin/python" ]]; then PYTHON="$REPO_ROOT/.venv/bin/python"; else PYTHON=python3; fi
 "$PYTHON" -c 'import requests, cryptography' 2>/dev/null ||
     die "$PYTHON lacks the requests or cryptography package (run .ci/run or pip install requests cryptography)"
+
+if [[ "$SUITE" == full || "$SUITE" == peer ]]; then
+    command -v node >/dev/null || die "node is required for the peer rows (node-oidc-provider)"
+    log "npm ci (bench/peer: node-oidc-provider)"
+    (cd "$REPO_ROOT/bench/peer" && npm ci --ignore-scripts --no-audit --no-fund >/dev/null)
+fi
 
 case "$PROFILE" in
     release)
@@ -104,6 +113,7 @@ stop_server() {
 
 cleanup() {
     stop_server
+    if [[ -n "${PEER_PID:-}" ]]; then kill -TERM "$PEER_PID" $(pgrep -P "$PEER_PID" || true) 2>/dev/null || true; fi
     if [[ "${BENCH_KEEP:-0}" == 1 ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -242,6 +252,67 @@ run_row() {
     log "row $label: ${ROWS[-1]}"
 }
 
+# The peer: node-oidc-provider, one worker per core, on its own port with custos' development
+# certificate; one client_secret_post client (a wrk body file of one line).
+PEER_PORT=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PEER_URL="https://127.0.0.1:$PEER_PORT/token"
+PEER_PID=""
+
+# The peer's processes: the primary and its workers.
+peer_pids() {
+    echo "$PEER_PID" $(pgrep -P "$PEER_PID" || true)
+}
+
+# run_peer_row CONNECTIONS: as run_row, against the peer; CPU and peak RSS summed over its processes.
+run_peer_row() {
+    local conns=$1 label="peer-c$1"
+    log "row $label: warm-up ${WARMUP_S}s, measure ${DURATION_S}s"
+    printf 'grant_type=client_credentials&client_id=bench-peer&client_secret=bench-peer-secret-0123456789abcdef\n' \
+        >"$WORK/inputs/peer-post.txt"
+    node "$REPO_ROOT/bench/peer/server.mjs" "$PEER_PORT" "$DATA/tls/server.pem" "$DATA/tls/server.key" \
+        bench-peer bench-peer-secret-0123456789abcdef "$NPROC" >"$WORK/peer-$label.log" 2>&1 </dev/null &
+    PEER_PID=$!
+    for _ in $(seq 1 100); do
+        curl -sk -o /dev/null "https://127.0.0.1:$PEER_PORT/.well-known/openid-configuration" && break
+        sleep 0.1
+    done
+    wrk -t2 -c"$conns" -d"${WARMUP_S}s" -s "$LUA" "$PEER_URL" -- post "$WORK/inputs/peer-post.txt" >"$WORK/warmup-$label.txt"
+    local ticks_before=0 ticks_after=0 rss=0 box_before box_after pid
+    for pid in $(peer_pids); do ticks_before=$((ticks_before + $(proc_ticks "$pid"))); done
+    box_before=$(box_jiffies)
+    wrk -t2 -c"$conns" -d"${DURATION_S}s" --latency -s "$LUA" "$PEER_URL" -- post "$WORK/inputs/peer-post.txt" >"$WORK/wrk-$label.txt"
+    for pid in $(peer_pids); do
+        ticks_after=$((ticks_after + $(proc_ticks "$pid")))
+        rss=$((rss + $(peak_rss_mib "$pid")))
+    done
+    box_after=$(box_jiffies)
+    kill -TERM $(peer_pids) 2>/dev/null || true
+    wait "$PEER_PID" 2>/dev/null || true
+    PEER_PID=""
+    local result
+    result=$(grep '^CUSTOS_RESULT ' "$WORK/wrk-$label.txt") || { cat "$WORK/wrk-$label.txt" >&2; die "wrk printed no result for $label"; }
+    ROWS+=("$(awk -v r="$result" -v conns="$conns" -v tb="$ticks_before" -v ta="$ticks_after" -v hz="$CLK_TCK" \
+        -v bb="$box_before" -v ba="$box_after" -v rss="$rss" -v sign="$SIGN_PER_S" -v ncpu="$NPROC" '
+        BEGIN {
+            n = split(r, kv, " ")
+            for (i = 2; i <= n; i++) { split(kv[i], p, "="); v[p[1]] = p[2] }
+            secs = v["duration_us"] / 1e6
+            rps = v["requests"] / secs
+            split(bb, b0, " "); split(ba, b1, " ")
+            busy = (b1[2] - b0[2]) > 0 ? ncpu * (b1[1] - b0[1]) / (b1[2] - b0[2]) : 0
+            sock = v["connect"] + v["read"] + v["write"] + v["timeout"]
+            printf "| node-oidc-provider (peer, %d workers) | 1 | %d | %.0f | %.2f | %.2f | %.2f | %d | %d | %.2f | %.2f | %d | %.3f |\n",
+                ncpu, conns, rps, v["p50_us"] / 1000, v["p95_us"] / 1000, v["p99_us"] / 1000,
+                v["non200"], sock, (ta - tb) / hz / secs, busy, rss, rps / sign
+        }')")
+    RPS[$label]=$(awk -v r="$result" 'BEGIN {
+        n = split(r, kv, " ")
+        for (i = 2; i <= n; i++) { split(kv[i], p, "="); v[p[1]] = p[2] }
+        printf "%.0f", v["requests"] / (v["duration_us"] / 1e6)
+    }')
+    log "row $label: ${ROWS[-1]}"
+}
+
 if [[ "$SUITE" == signinlog ]]; then
     # On and off alternate, twice each, so that drift on a shared box hits both alike.
     for round in 1 2; do
@@ -279,7 +350,13 @@ else
     done
 fi
 
-if [[ "$SUITE" != signinlog ]]; then
+if [[ "$SUITE" == full || "$SUITE" == peer ]]; then
+    for conns in 16 64; do
+        run_peer_row "$conns"
+    done
+fi
+
+if [[ "$SUITE" == full || "$SUITE" == refresh ]]; then
     for auth in refresh-id refresh-access; do
         for conns in 16 64; do
             run_row "$auth" 1 2 "$conns"
@@ -333,7 +410,14 @@ REPORT="$RESULTS_DIR/latest.md"
             }'
         done
     fi
-    if [[ "$SUITE" != signinlog ]]; then
+    if [[ "$SUITE" == full || "$SUITE" == peer ]]; then
+        awk -v c16="${RPS[post-1-c16]:-0}" -v p16="${RPS[peer-c16]:-0}" -v c64="${RPS[post-1-c64]:-0}" -v p64="${RPS[peer-c64]:-0}" 'BEGIN {
+            printf "- custos ÷ node-oidc-provider (client_secret_post, 1 client, same run): **%.2f** at c16, **%.2f** at c64\n",
+                (p16 > 0 ? c16 / p16 : 0), (p64 > 0 ? c64 / p64 : 0)
+        }'
+        echo "- the peer: node-oidc-provider $(node -p 'require("'"$REPO_ROOT"'/bench/peer/node_modules/oidc-provider/package.json").version' 2>/dev/null || echo '?') on node $(node --version), one worker per vCPU (node:cluster), RS256 JWT access tokens for the client-credentials grant (resource indicators), client_secret_post, HTTPS with the same certificate; CPU and RSS summed over its processes"
+    fi
+    if [[ "$SUITE" == full || "$SUITE" == refresh ]]; then
     ratio "refresh_token + ID token" refresh-id-1 " (two signatures per answer)"
     ratio "refresh_token" refresh-access-1 " (one signature per answer)"
     echo "- refresh_token rows: a confidential web client (client_secret_post) and one user; one grant per connection, started with the password grant before the run; each answer's rotated refresh token is that grant's next request, so every request spends a live token once and writes its successor durably (SQLite)"
