@@ -205,6 +205,33 @@ run_wrk() {
     fi
 }
 
+# add_row LABEL METHOD CLIENTS CONNECTIONS TICKS_BEFORE TICKS_AFTER BOX_BEFORE BOX_AFTER RSS: reads
+# wrk's result line of LABEL, appends the report row and records RPS[LABEL].
+add_row() {
+    local label=$1 method=$2 clients=$3 conns=$4 tb=$5 ta=$6 bb=$7 ba=$8 rss=$9
+    local result
+    result=$(grep '^CUSTOS_RESULT ' "$WORK/wrk-$label.txt") || { cat "$WORK/wrk-$label.txt" >&2; die "wrk printed no result for $label"; }
+    ROWS+=("$(awk -v r="$result" -v method="$method" -v clients="$clients" -v conns="$conns" \
+        -v tb="$tb" -v ta="$ta" -v hz="$CLK_TCK" -v bb="$bb" -v ba="$ba" -v rss="$rss" -v sign="$SIGN_PER_S" -v ncpu="$NPROC" '
+        BEGIN {
+            n = split(r, kv, " ")
+            for (i = 2; i <= n; i++) { split(kv[i], p, "="); v[p[1]] = p[2] }
+            secs = v["duration_us"] / 1e6
+            rps = v["requests"] / secs
+            split(bb, b0, " "); split(ba, b1, " ")
+            busy = (b1[2] - b0[2]) > 0 ? ncpu * (b1[1] - b0[1]) / (b1[2] - b0[2]) : 0
+            sock = v["connect"] + v["read"] + v["write"] + v["timeout"]
+            printf "| %s | %d | %d | %.0f | %.2f | %.2f | %.2f | %d | %d | %.2f | %.2f | %d | %.3f |\n",
+                method, clients, conns, rps, v["p50_us"] / 1000, v["p95_us"] / 1000, v["p99_us"] / 1000,
+                v["non200"], sock, (ta - tb) / hz / secs, busy, rss, rps / sign
+        }')")
+    RPS[$label]=$(awk -v r="$result" 'BEGIN {
+        n = split(r, kv, " ")
+        for (i = 2; i <= n; i++) { split(kv[i], p, "="); v[p[1]] = p[2] }
+        printf "%.0f", v["requests"] / (v["duration_us"] / 1e6)
+    }')
+}
+
 # run_row AUTH CLIENT_COUNT THREADS CONNECTIONS
 run_row() {
     local auth=$1 clients=$2 threads=$3 conns=$4
@@ -223,32 +250,15 @@ run_row() {
     rss=$(peak_rss_mib "$SERVER_PID")
     stop_server
 
-    local result
-    result=$(grep '^CUSTOS_RESULT ' "$WORK/wrk-$label.txt") || { cat "$WORK/wrk-$label.txt" >&2; die "wrk printed no result for $label"; }
-    ROWS+=("$(awk -v r="$result" -v auth="$auth" -v clients="$clients" -v conns="$conns" \
-        -v tb="$ticks_before" -v ta="$ticks_after" -v hz="$CLK_TCK" \
-        -v bb="$box_before" -v ba="$box_after" -v rss="$rss" -v sign="$SIGN_PER_S" -v ncpu="$NPROC" \
-        -v suffix="${METHOD_SUFFIX:-}" '
-        BEGIN {
-            n = split(r, kv, " ")
-            for (i = 2; i <= n; i++) { split(kv[i], p, "="); v[p[1]] = p[2] }
-            secs = v["duration_us"] / 1e6
-            rps = v["requests"] / secs
-            split(bb, b0, " "); split(ba, b1, " ")
-            busy = (b1[2] - b0[2]) > 0 ? ncpu * (b1[1] - b0[1]) / (b1[2] - b0[2]) : 0
-            sock = v["connect"] + v["read"] + v["write"] + v["timeout"]
-            method = auth == "post" ? "client_secret_post" : auth == "basic" ? "client_secret_basic" \
-                : auth == "pkjwt" ? "private_key_jwt" : auth == "refresh-id" ? "refresh_token + ID token" : "refresh_token"
-            method = method suffix
-            printf "| %s | %d | %d | %.0f | %.2f | %.2f | %.2f | %d | %d | %.2f | %.2f | %d | %.3f |\n",
-                method, clients, conns, rps, v["p50_us"] / 1000, v["p95_us"] / 1000, v["p99_us"] / 1000,
-                v["non200"], sock, (ta - tb) / hz / secs, busy, rss, rps / sign
-        }')")
-    RPS[$label]=$(awk -v r="$result" 'BEGIN {
-        n = split(r, kv, " ")
-        for (i = 2; i <= n; i++) { split(kv[i], p, "="); v[p[1]] = p[2] }
-        printf "%.0f", v["requests"] / (v["duration_us"] / 1e6)
-    }')
+    local method
+    case "$auth" in
+        post) method=client_secret_post ;;
+        basic) method=client_secret_basic ;;
+        pkjwt) method=private_key_jwt ;;
+        refresh-id) method="refresh_token + ID token" ;;
+        *) method=refresh_token ;;
+    esac
+    add_row "$label" "$method${METHOD_SUFFIX:-}" "$clients" "$conns" "$ticks_before" "$ticks_after" "$box_before" "$box_after" "$rss"
     log "row $label: ${ROWS[-1]}"
 }
 
@@ -289,27 +299,7 @@ run_peer_row() {
     kill -TERM $(peer_pids) 2>/dev/null || true
     wait "$PEER_PID" 2>/dev/null || true
     PEER_PID=""
-    local result
-    result=$(grep '^CUSTOS_RESULT ' "$WORK/wrk-$label.txt") || { cat "$WORK/wrk-$label.txt" >&2; die "wrk printed no result for $label"; }
-    ROWS+=("$(awk -v r="$result" -v conns="$conns" -v tb="$ticks_before" -v ta="$ticks_after" -v hz="$CLK_TCK" \
-        -v bb="$box_before" -v ba="$box_after" -v rss="$rss" -v sign="$SIGN_PER_S" -v ncpu="$NPROC" '
-        BEGIN {
-            n = split(r, kv, " ")
-            for (i = 2; i <= n; i++) { split(kv[i], p, "="); v[p[1]] = p[2] }
-            secs = v["duration_us"] / 1e6
-            rps = v["requests"] / secs
-            split(bb, b0, " "); split(ba, b1, " ")
-            busy = (b1[2] - b0[2]) > 0 ? ncpu * (b1[1] - b0[1]) / (b1[2] - b0[2]) : 0
-            sock = v["connect"] + v["read"] + v["write"] + v["timeout"]
-            printf "| node-oidc-provider (peer, %d workers) | 1 | %d | %.0f | %.2f | %.2f | %.2f | %d | %d | %.2f | %.2f | %d | %.3f |\n",
-                ncpu, conns, rps, v["p50_us"] / 1000, v["p95_us"] / 1000, v["p99_us"] / 1000,
-                v["non200"], sock, (ta - tb) / hz / secs, busy, rss, rps / sign
-        }')")
-    RPS[$label]=$(awk -v r="$result" 'BEGIN {
-        n = split(r, kv, " ")
-        for (i = 2; i <= n; i++) { split(kv[i], p, "="); v[p[1]] = p[2] }
-        printf "%.0f", v["requests"] / (v["duration_us"] / 1e6)
-    }')
+    add_row "$label" "node-oidc-provider (peer, $NPROC workers)" 1 "$conns" "$ticks_before" "$ticks_after" "$box_before" "$box_after" "$rss"
     log "row $label: ${ROWS[-1]}"
 }
 
