@@ -2,7 +2,6 @@
 //! administrator: a request is built as a script would send it (bearer token, JSON body) and
 //! handed to the server's router, so every rule and every error text is the API's.
 
-use crate::session::Session;
 use crate::state::Portal;
 use axum::body::Body;
 use axum::http::{HeaderValue, Method, Request, StatusCode, header};
@@ -55,9 +54,9 @@ pub struct Api<'a> {
 }
 
 impl<'a> Api<'a> {
-    /// Calls made with `session`'s token, from the browser at `peer`.
-    pub(crate) fn new(portal: &'a Portal, session: &'a Session, peer: Option<ConnectionInfo>) -> Self {
-        Self { portal, token: Some(session.token.expose()), peer }
+    /// Calls made with the delegated access token `token`, from the browser at `peer`.
+    pub(crate) fn bearer(portal: &'a Portal, token: &'a str, peer: Option<ConnectionInfo>) -> Self {
+        Self { portal, token: Some(token), peer }
     }
 
     /// Calls without a token (the token endpoint).

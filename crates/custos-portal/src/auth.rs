@@ -187,16 +187,7 @@ async fn finish(
 
 /// Whether the installation's admin API answers this token (its home tenant's administrators).
 async fn is_installation_admin(portal: &Portal, token: &str, peer: Option<ConnectionInfo>) -> bool {
-    let session = crate::session::Session {
-        token: custos_core::Secret::new(token.to_owned()),
-        claims: match Claims::of(token) {
-            Some(c) => c,
-            None => return false,
-        },
-        installation_admin: false,
-        cookie: custos_core::Secret::new(String::new()),
-    };
-    Api::new(portal, &session, peer).get("/admin/v1/tenants").await.is_ok()
+    Api::bearer(portal, token, peer).get("/admin/v1/tenants").await.is_ok()
 }
 
 /// The page of a signed-in user who may not use the portal.

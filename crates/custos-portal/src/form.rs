@@ -29,7 +29,7 @@ pub(crate) struct Ctx {
 impl Ctx {
     /// The API, called as the signed-in administrator.
     pub(crate) fn api(&self) -> Api<'_> {
-        Api::new(&self.portal, &self.session, self.peer)
+        Api::bearer(&self.portal, self.session.token.expose(), self.peer)
     }
 
     /// The hidden anti-CSRF input every form carries.
