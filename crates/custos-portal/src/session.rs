@@ -138,17 +138,12 @@ impl Portal {
     /// `Set-Cookie` for `value` sealed, or `None` when it is too large for a cookie.
     pub(crate) fn set_cookie<T: Serialize>(&self, which: PortalCookie, value: &T) -> Option<HeaderValue> {
         let sealed = self.seal(which, value)?;
-        let flags = if self.cookies.secure { "; Secure" } else { "" };
-        let name = which.name(self.cookies.secure);
-        HeaderValue::from_str(&format!("{name}={sealed}; Path=/; HttpOnly; SameSite=Lax{flags}")).ok()
+        Some(self.cookies.set_named(which.name(self.cookies.secure), &sealed))
     }
 
     /// `Set-Cookie` that deletes the cookie.
     pub(crate) fn clear_cookie(&self, which: PortalCookie) -> HeaderValue {
-        let flags = if self.cookies.secure { "; Secure" } else { "" };
-        let name = which.name(self.cookies.secure);
-        HeaderValue::from_str(&format!("{name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{flags}"))
-            .unwrap_or(HeaderValue::from_static(""))
+        self.cookies.clear_named(which.name(self.cookies.secure))
     }
 
     /// `Set-Cookie` for a session holding `token`.

@@ -58,15 +58,25 @@ impl Cookies {
 
     /// `Set-Cookie` for `value` (a session cookie: no `Max-Age`, gone when the browser closes).
     pub fn set(self, cookie: Cookie, value: &Secret<String>) -> HeaderValue {
-        let flags = if self.secure { "; Secure" } else { "" };
-        let line = format!("{}={}; Path=/; HttpOnly; SameSite=Lax{flags}", self.name(cookie), value.expose());
-        HeaderValue::from_str(&line).unwrap_or(HeaderValue::from_static(""))
+        self.set_named(self.name(cookie), value.expose())
     }
 
     /// `Set-Cookie` that deletes the cookie.
     pub fn clear(self, cookie: Cookie) -> HeaderValue {
+        self.clear_named(self.name(cookie))
+    }
+
+    /// `Set-Cookie` for a cookie of another component (the portal's), with these flags.
+    pub fn set_named(self, name: &str, value: &str) -> HeaderValue {
         let flags = if self.secure { "; Secure" } else { "" };
-        let line = format!("{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{flags}", self.name(cookie));
+        let line = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax{flags}");
+        HeaderValue::from_str(&line).unwrap_or(HeaderValue::from_static(""))
+    }
+
+    /// `Set-Cookie` that deletes the cookie `name`.
+    pub fn clear_named(self, name: &str) -> HeaderValue {
+        let flags = if self.secure { "; Secure" } else { "" };
+        let line = format!("{name}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{flags}");
         HeaderValue::from_str(&line).unwrap_or(HeaderValue::from_static(""))
     }
 }

@@ -6,16 +6,11 @@
 
 mod common;
 
-use common::{Server, admin_token, init_json};
+use common::{Server, admin_token, init_json, now};
 use custos_testkit::certs::TestCert;
 use serde_json::{Value, json};
 
 const SCOPE: &str = "https://graph.microsoft.com/.default";
-
-#[allow(clippy::disallowed_methods)] // assertions are signed for the real server's wall clock
-fn now() -> time::OffsetDateTime {
-    time::OffsetDateTime::now_utc()
-}
 
 /// A server of a fresh data directory, answering as the public URL recorded at init (so a
 /// restarted server, on another port, is the same authority: the audience of an assertion), and

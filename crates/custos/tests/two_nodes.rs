@@ -8,9 +8,8 @@
 
 mod common;
 
-use common::{Server, admin_token, init_json, token};
+use common::{Server, admin_token, init_json, now, psql, token};
 use serde_json::{Value, json};
-use std::process::Command;
 use std::time::Duration;
 
 /// Far below the cache's 30 s age bound, far above a notification's delivery time.
@@ -29,17 +28,6 @@ fn within_deadline(what: &str, mut check: impl FnMut() -> bool) -> Duration {
     let took = start.elapsed();
     eprintln!("{what}: honoured by the other server after {took:?}");
     took
-}
-
-#[allow(clippy::disallowed_methods)] // assertions are signed for the real servers' wall clock
-fn now() -> time::OffsetDateTime {
-    time::OffsetDateTime::now_utc()
-}
-
-fn psql(url: &str, sql: &str) {
-    let out =
-        Command::new("psql").args([url, "-v", "ON_ERROR_STOP=1", "-Atqc", sql]).output().expect("psql runs");
-    assert!(out.status.success(), "psql {sql}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
 #[test]

@@ -230,3 +230,16 @@ pub fn admin_json(server: &Server, data: &Path, args: &[&str]) -> Value {
     serde_json::from_str(&stdout)
         .unwrap_or_else(|e| panic!("custos {args:?} printed no single JSON document ({e}): {stdout}"))
 }
+
+/// Runs one SQL statement with `psql` against `url`; asserts it succeeded.
+pub fn psql(url: &str, sql: &str) {
+    let out =
+        Command::new("psql").args([url, "-v", "ON_ERROR_STOP=1", "-Atqc", sql]).output().expect("psql runs");
+    assert!(out.status.success(), "psql {sql}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// The wall clock, for assertions a real server checks against its own.
+#[allow(clippy::disallowed_methods)] // signing for a real server's wall clock
+pub fn now() -> time::OffsetDateTime {
+    time::OffsetDateTime::now_utc()
+}
