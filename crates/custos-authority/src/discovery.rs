@@ -1,24 +1,16 @@
-//! Discovery documents in Entra's shape and key order (`entra-wire.md` §2) with custos URLs:
-//! v2 and v1 OpenID configuration and the instance-discovery answer. Pure builders; the
-//! handlers live in `routes`.
+//! Discovery documents in Entra's shape and key order (`entra-wire.md` §2) with the server's
+//! [`Origins`] (its public URL, or Entra's host names): v2 and v1 OpenID configuration and the
+//! instance-discovery answer. Pure builders; the handlers live in `routes`.
 
 use crate::issue::Endpoint;
 use custos_core::TenantId;
 use custos_core::model::TokenVersion;
+use custos_core::origins::Origins;
 use serde::Serialize;
 
-/// The issuer of `version` tokens for a tenant path segment (a GUID, or `{tenantid}` in
-/// templated documents). The one formula behind token `iss`, discovery `issuer` and the
-/// issuer values a client assertion may name as `aud`.
-pub(crate) fn issuer(public_url: &str, tenant: &str, version: TokenVersion) -> String {
-    match version {
-        TokenVersion::V1 => format!("{public_url}/{tenant}/"),
-        TokenVersion::V2 => format!("{public_url}/{tenant}/v2.0"),
-    }
-}
-
 /// The token endpoint of `endpoint` for a tenant path segment (GUID, domain or alias).
-pub(crate) fn token_endpoint(public_url: &str, tenant: &str, endpoint: Endpoint) -> String {
+pub(crate) fn token_endpoint(origins: &Origins, tenant: &str, endpoint: Endpoint) -> String {
+    let public_url = origins.public();
     match endpoint {
         Endpoint::V1 => format!("{public_url}/{tenant}/oauth2/token"),
         Endpoint::V2 => format!("{public_url}/{tenant}/oauth2/v2.0/token"),
@@ -62,8 +54,37 @@ impl TenantRef {
 }
 
 /// The v2 issuer for a tenant reference (templated for aliases).
-pub(crate) fn v2_issuer(public_url: &str, tenant: &TenantRef) -> String {
-    issuer(public_url, &tenant.issuer_segment(), TokenVersion::V2)
+pub(crate) fn v2_issuer(origins: &Origins, tenant: &TenantRef) -> String {
+    origins.issuer(&tenant.issuer_segment(), TokenVersion::V2)
+}
+
+/// The cloud names a discovery document reports: Entra's own with Entra host names, else the
+/// public host everywhere.
+struct CloudNames {
+    instance: String,
+    graph_host: String,
+    msgraph_host: String,
+    rbac_url: String,
+}
+
+impl CloudNames {
+    fn of(origins: &Origins) -> Self {
+        if origins.is_entra() {
+            return Self {
+                instance: "microsoftonline.com".to_owned(),
+                graph_host: "graph.windows.net".to_owned(),
+                msgraph_host: public_host(origins.graph()).to_owned(),
+                rbac_url: "https://pas.windows.net".to_owned(),
+            };
+        }
+        let host = public_host(origins.public()).to_owned();
+        Self {
+            instance: host.clone(),
+            graph_host: host,
+            msgraph_host: public_host(origins.graph()).to_owned(),
+            rbac_url: origins.public().to_owned(),
+        }
+    }
 }
 
 /// `host[:port]` of the public URL.
@@ -106,11 +127,11 @@ pub(crate) struct OpenIdV2 {
 }
 
 impl OpenIdV2 {
-    pub(crate) fn new(public_url: &str, tenant: &TenantRef) -> Self {
-        let base = format!("{public_url}/{}", tenant.segment());
-        let host = public_host(public_url);
+    pub(crate) fn new(origins: &Origins, tenant: &TenantRef) -> Self {
+        let base = format!("{}/{}", origins.public(), tenant.segment());
+        let cloud = CloudNames::of(origins);
         Self {
-            token_endpoint: token_endpoint(public_url, &tenant.segment(), Endpoint::V2),
+            token_endpoint: token_endpoint(origins, &tenant.segment(), Endpoint::V2),
             token_endpoint_auth_methods_supported: AUTH_METHODS,
             jwks_uri: format!("{base}/discovery/v2.0/keys"),
             response_modes_supported: RESPONSE_MODES,
@@ -118,9 +139,9 @@ impl OpenIdV2 {
             id_token_signing_alg_values_supported: SIGNING_ALGS,
             response_types_supported: ["code", "id_token", "code id_token", "id_token token"],
             scopes_supported: ["openid", "profile", "email", "offline_access"],
-            issuer: v2_issuer(public_url, tenant),
+            issuer: v2_issuer(origins, tenant),
             request_uri_parameter_supported: false,
-            userinfo_endpoint: format!("{public_url}/oidc/userinfo"),
+            userinfo_endpoint: format!("{}/oidc/userinfo", origins.graph()),
             authorization_endpoint: format!("{base}/oauth2/v2.0/authorize"),
             device_authorization_endpoint: format!("{base}/oauth2/v2.0/devicecode"),
             http_logout_supported: true,
@@ -149,10 +170,10 @@ impl OpenIdV2 {
             ],
             kerberos_endpoint: format!("{base}/kerberos"),
             tenant_region_scope: tenant.region_scope(),
-            cloud_instance_name: host.to_owned(),
-            cloud_graph_host_name: host.to_owned(),
-            msgraph_host: host.to_owned(),
-            rbac_url: public_url.to_owned(),
+            cloud_instance_name: cloud.instance,
+            cloud_graph_host_name: cloud.graph_host,
+            msgraph_host: cloud.msgraph_host,
+            rbac_url: cloud.rbac_url,
         }
     }
 }
@@ -187,19 +208,19 @@ pub(crate) struct OpenIdV1 {
 }
 
 impl OpenIdV1 {
-    pub(crate) fn new(public_url: &str, tenant: &TenantRef) -> Self {
-        let base = format!("{public_url}/{}", tenant.segment());
-        let host = public_host(public_url);
+    pub(crate) fn new(origins: &Origins, tenant: &TenantRef) -> Self {
+        let base = format!("{}/{}", origins.public(), tenant.segment());
+        let cloud = CloudNames::of(origins);
         Self {
-            token_endpoint: token_endpoint(public_url, &tenant.segment(), Endpoint::V1),
+            token_endpoint: token_endpoint(origins, &tenant.segment(), Endpoint::V1),
             token_endpoint_auth_methods_supported: AUTH_METHODS,
-            jwks_uri: format!("{public_url}/common/discovery/keys"),
+            jwks_uri: format!("{}/common/discovery/keys", origins.public()),
             response_modes_supported: RESPONSE_MODES,
             subject_types_supported: SUBJECT_TYPES,
             id_token_signing_alg_values_supported: SIGNING_ALGS,
             response_types_supported: ["code", "id_token", "code id_token", "token id_token", "token"],
             scopes_supported: ["openid"],
-            issuer: issuer(public_url, &tenant.issuer_segment(), TokenVersion::V1),
+            issuer: origins.issuer(&tenant.issuer_segment(), TokenVersion::V1),
             microsoft_multi_refresh_token: true,
             authorization_endpoint: format!("{base}/oauth2/authorize"),
             device_authorization_endpoint: format!("{base}/oauth2/devicecode"),
@@ -229,10 +250,10 @@ impl OpenIdV1 {
             userinfo_endpoint: format!("{base}/openid/userinfo"),
             kerberos_endpoint: format!("{base}/kerberos"),
             tenant_region_scope: tenant.region_scope(),
-            cloud_instance_name: host.to_owned(),
-            cloud_graph_host_name: host.to_owned(),
-            msgraph_host: host.to_owned(),
-            rbac_url: public_url.to_owned(),
+            cloud_instance_name: cloud.instance,
+            cloud_graph_host_name: cloud.graph_host,
+            msgraph_host: cloud.msgraph_host,
+            rbac_url: cloud.rbac_url,
         }
     }
 }
@@ -250,23 +271,38 @@ pub(crate) struct InstanceDiscovery {
 struct InstanceMetadata {
     preferred_network: String,
     preferred_cache: String,
-    aliases: [String; 1],
+    aliases: Vec<String>,
 }
+
+/// Entra's answer for its public cloud (its first metadata entry).
+const ENTRA_PREFERRED_CACHE: &str = "login.windows.net";
+const ENTRA_ALIASES: [&str; 4] =
+    ["login.microsoftonline.com", "login.windows.net", "login.microsoft.com", "sts.windows.net"];
 
 impl InstanceDiscovery {
     /// The answer for `authorization_endpoint` (`https://host/{tenant}/oauth2/...`): its tenant
     /// segment, when it is a plausible tenant name, else `common`.
-    pub(crate) fn new(public_url: &str, authorization_endpoint: Option<&str>) -> Self {
+    pub(crate) fn new(origins: &Origins, authorization_endpoint: Option<&str>) -> Self {
         let tenant = authorization_endpoint.and_then(tenant_of_endpoint).unwrap_or("common");
+        let public_url = origins.public();
         let host = public_host(public_url).to_owned();
+        let metadata = if origins.is_entra() {
+            InstanceMetadata {
+                preferred_network: host,
+                preferred_cache: ENTRA_PREFERRED_CACHE.to_owned(),
+                aliases: ENTRA_ALIASES.iter().map(|a| (*a).to_owned()).collect(),
+            }
+        } else {
+            InstanceMetadata {
+                preferred_network: host.clone(),
+                preferred_cache: host.clone(),
+                aliases: vec![host],
+            }
+        };
         Self {
             tenant_discovery_endpoint: format!("{public_url}/{tenant}/v2.0/.well-known/openid-configuration"),
             api_version: "1.1",
-            metadata: [InstanceMetadata {
-                preferred_network: host.clone(),
-                preferred_cache: host.clone(),
-                aliases: [host],
-            }],
+            metadata: [metadata],
         }
     }
 }
@@ -287,6 +323,10 @@ mod tests {
 
     const URL: &str = "https://login.example:8443";
 
+    fn single() -> Origins {
+        Origins::single(URL)
+    }
+
     fn keys_in_order(json: &str) -> Vec<String> {
         let value: serde_json::Map<String, serde_json::Value> = serde_json::from_str(json).unwrap();
         let mut keys: Vec<(usize, String)> =
@@ -298,7 +338,7 @@ mod tests {
     #[test]
     fn v2_document_has_entra_key_order_and_guid_endpoints() {
         let tid = TenantId(Uuid::from_u128(7));
-        let json = serde_json::to_string(&OpenIdV2::new(URL, &TenantRef::Tenant(tid))).unwrap();
+        let json = serde_json::to_string(&OpenIdV2::new(&single(), &TenantRef::Tenant(tid))).unwrap();
         assert_eq!(
             keys_in_order(&json),
             [
@@ -337,11 +377,11 @@ mod tests {
 
     #[test]
     fn alias_documents_keep_the_alias_and_template_the_issuer() {
-        let v2 = serde_json::to_value(OpenIdV2::new(URL, &TenantRef::Alias("common"))).unwrap();
+        let v2 = serde_json::to_value(OpenIdV2::new(&single(), &TenantRef::Alias("common"))).unwrap();
         assert_eq!(v2["issuer"], format!("{URL}/{{tenantid}}/v2.0"));
         assert_eq!(v2["token_endpoint"], format!("{URL}/common/oauth2/v2.0/token"));
         assert!(v2["tenant_region_scope"].is_null());
-        let v1 = serde_json::to_value(OpenIdV1::new(URL, &TenantRef::Alias("organizations"))).unwrap();
+        let v1 = serde_json::to_value(OpenIdV1::new(&single(), &TenantRef::Alias("organizations"))).unwrap();
         assert_eq!(v1["issuer"], format!("{URL}/{{tenantid}}/"));
         assert_eq!(v1["token_endpoint"], format!("{URL}/organizations/oauth2/token"));
         assert_eq!(v1["jwks_uri"], format!("{URL}/common/discovery/keys"));
@@ -350,8 +390,10 @@ mod tests {
 
     #[test]
     fn instance_discovery_points_at_the_named_tenant() {
-        let doc =
-            InstanceDiscovery::new(URL, Some("https://login.example:8443/contoso.com/oauth2/v2.0/authorize"));
+        let doc = InstanceDiscovery::new(
+            &single(),
+            Some("https://login.example:8443/contoso.com/oauth2/v2.0/authorize"),
+        );
         let v = serde_json::to_value(doc).unwrap();
         assert_eq!(
             v["tenant_discovery_endpoint"],
@@ -360,15 +402,62 @@ mod tests {
         assert_eq!(v["api-version"], "1.1");
         assert_eq!(v["metadata"][0]["aliases"][0], "login.example:8443");
         let fallback =
-            serde_json::to_value(InstanceDiscovery::new(URL, Some("https://h/<script>/x"))).unwrap();
+            serde_json::to_value(InstanceDiscovery::new(&single(), Some("https://h/<script>/x"))).unwrap();
         assert_eq!(
             fallback["tenant_discovery_endpoint"],
             format!("{URL}/common/v2.0/.well-known/openid-configuration")
         );
-        let none = serde_json::to_value(InstanceDiscovery::new(URL, None)).unwrap();
+        let none = serde_json::to_value(InstanceDiscovery::new(&single(), None)).unwrap();
         assert_eq!(
             none["tenant_discovery_endpoint"],
             format!("{URL}/common/v2.0/.well-known/openid-configuration")
+        );
+    }
+
+    #[test]
+    fn entra_host_names_give_entras_exact_documents() {
+        let tid = TenantId(Uuid::from_u128(7));
+        let entra = Origins::entra();
+        let v2 = serde_json::to_value(OpenIdV2::new(&entra, &TenantRef::Tenant(tid))).unwrap();
+        let login = "https://login.microsoftonline.com";
+        assert_eq!(v2["issuer"], format!("{login}/{tid}/v2.0"));
+        assert_eq!(v2["token_endpoint"], format!("{login}/{tid}/oauth2/v2.0/token"));
+        assert_eq!(v2["authorization_endpoint"], format!("{login}/{tid}/oauth2/v2.0/authorize"));
+        assert_eq!(v2["jwks_uri"], format!("{login}/{tid}/discovery/v2.0/keys"));
+        assert_eq!(v2["userinfo_endpoint"], "https://graph.microsoft.com/oidc/userinfo");
+        assert_eq!(v2["cloud_instance_name"], "microsoftonline.com");
+        assert_eq!(v2["cloud_graph_host_name"], "graph.windows.net");
+        assert_eq!(v2["msgraph_host"], "graph.microsoft.com");
+        assert_eq!(v2["rbac_url"], "https://pas.windows.net");
+        let v1 = serde_json::to_value(OpenIdV1::new(&entra, &TenantRef::Tenant(tid))).unwrap();
+        assert_eq!(v1["issuer"], format!("https://sts.windows.net/{tid}/"));
+        assert_eq!(v1["token_endpoint"], format!("{login}/{tid}/oauth2/token"));
+        assert_eq!(v1["jwks_uri"], format!("{login}/common/discovery/keys"));
+        let common = serde_json::to_value(OpenIdV1::new(&entra, &TenantRef::Alias("common"))).unwrap();
+        assert_eq!(common["issuer"], "https://sts.windows.net/{tenantid}/");
+    }
+
+    #[test]
+    fn entra_instance_discovery_names_entras_aliases() {
+        let doc = InstanceDiscovery::new(
+            &Origins::entra(),
+            Some("https://login.microsoftonline.com/contoso.com/oauth2/v2.0/authorize"),
+        );
+        let v = serde_json::to_value(doc).unwrap();
+        assert_eq!(
+            v["tenant_discovery_endpoint"],
+            "https://login.microsoftonline.com/contoso.com/v2.0/.well-known/openid-configuration"
+        );
+        assert_eq!(v["metadata"][0]["preferred_network"], "login.microsoftonline.com");
+        assert_eq!(v["metadata"][0]["preferred_cache"], "login.windows.net");
+        assert_eq!(
+            v["metadata"][0]["aliases"],
+            serde_json::json!([
+                "login.microsoftonline.com",
+                "login.windows.net",
+                "login.microsoft.com",
+                "sts.windows.net"
+            ])
         );
     }
 }

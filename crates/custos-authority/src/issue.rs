@@ -113,8 +113,10 @@ pub(crate) async fn client_credentials(
         Some(other) => return Err(TokenError::UnsupportedGrantType(other.to_owned())),
     }
     let client_id = req.client_id.as_deref().ok_or(TokenError::MissingParameter("client_id"))?;
-    let resource =
-        custos_core::resource_alias::canonical(&auth.config.public_url, requested_resource(endpoint, req)?);
+    let resource = custos_core::resource_alias::canonical(
+        auth.config.origins.graph(),
+        requested_resource(endpoint, req)?,
+    );
     trail.resource = Some(resource.clone());
 
     let home = foreign_home(auth, &snapshot, client_id).await?;
@@ -434,7 +436,7 @@ fn authenticate(
         ClientCredential::Assertion { assertion, assertion_type } => auth
             .assertions
             .authenticate(
-                &auth.config.public_url,
+                &auth.config.origins,
                 &snapshot.tenant,
                 alias(tenant_segment),
                 client,

@@ -42,6 +42,7 @@ pub use metrics::TokenMetrics;
 pub use throttle::ThrottleConfig;
 
 use custos_core::model::TokenVersion;
+use custos_core::origins::Origins;
 use custos_core::{AppId, Clock, ObjectId, TenantId};
 use custos_jose::secret::SecretHasher;
 use custos_jose::{Expected, IssuerRule, VerifyError};
@@ -57,8 +58,9 @@ pub const DEFAULT_MI_TOKEN_LIFETIME_SECS: i64 = 86_399;
 /// Settings of the authority.
 #[derive(Debug, Clone)]
 pub struct AuthorityConfig {
-    /// The external base URL, without trailing slash (e.g. `https://localhost:8443`).
-    pub public_url: String,
+    /// Where the server answers: normally every origin is the external base URL (e.g.
+    /// `https://localhost:8443`); with Entra host names Microsoft's own.
+    pub origins: Origins,
     /// `expires_in` of issued tokens, in seconds.
     pub token_lifetime_secs: i64,
     /// `expires_in` of tokens issued to a client whose service principal is a managed
@@ -75,14 +77,16 @@ pub struct AuthorityConfig {
 }
 
 impl AuthorityConfig {
-    /// Settings with the default token lifetimes. A trailing slash on `public_url` is dropped.
+    /// Settings with the default token lifetimes, every origin at `public_url` (a trailing
+    /// slash is dropped).
     pub fn new(public_url: impl Into<String>) -> Self {
-        let mut public_url = public_url.into();
-        while public_url.ends_with('/') {
-            public_url.pop();
-        }
+        Self::for_origins(Origins::single(&public_url.into()))
+    }
+
+    /// Settings with the default token lifetimes for `origins`.
+    pub fn for_origins(origins: Origins) -> Self {
         Self {
-            public_url,
+            origins,
             token_lifetime_secs: DEFAULT_TOKEN_LIFETIME_SECS,
             mi_token_lifetime_secs: DEFAULT_MI_TOKEN_LIFETIME_SECS,
             managed_identity_endpoints: false,
@@ -218,7 +222,7 @@ impl Authority {
 
     /// This server's issuer for `tenant` in the given token format.
     pub fn issuer(&self, tenant: TenantId, version: TokenVersion) -> String {
-        discovery::issuer(&self.config.public_url, &tenant.to_string(), version)
+        self.config.origins.issuer(&tenant.to_string(), version)
     }
 
     /// Verifies an access token this server issued: RS256 with a published key, `exp`/`nbf`
@@ -230,8 +234,12 @@ impl Authority {
         token: &str,
         tenant_hint: Option<TenantId>,
     ) -> Result<VerifiedCaller, CallerError> {
-        let expected =
-            Expected { issuer: IssuerRule::TenantOf { base: &self.config.public_url }, audiences: None };
+        let origins = &self.config.origins;
+        let issuer = IssuerRule::TenantOf {
+            v1: origins.issuer_origin(TokenVersion::V1),
+            v2: origins.issuer_origin(TokenVersion::V2),
+        };
+        let expected = Expected { issuer, audiences: None };
         let claims = self.keys.verifier().verify(token, self.clock.unix(), &expected)?;
         if tenant_hint.is_some_and(|t| t != claims.tid) {
             return Err(CallerError::WrongTenant);

@@ -216,7 +216,12 @@ fn throttled(refusal: custos_core::throttle::Throttled) -> TokenError {
 }
 
 fn error_context(auth: &Authority, correlation_id: uuid::Uuid, used_basic: bool) -> ErrorContext<'_> {
-    ErrorContext { public_url: &auth.config.public_url, now: auth.clock.now(), correlation_id, used_basic }
+    ErrorContext {
+        public_url: auth.config.origins.public(),
+        now: auth.clock.now(),
+        correlation_id,
+        used_basic,
+    }
 }
 
 /// What a token request produced.
@@ -261,7 +266,7 @@ async fn discovery(auth: &Authority, route: Route, segment: &str, headers: &Head
         Ok(tenant) => tenant,
         Err(e) => {
             let ctx = ErrorContext {
-                public_url: &auth.config.public_url,
+                public_url: auth.config.origins.public(),
                 now: auth.clock.now(),
                 correlation_id: correlation_id(headers),
                 used_basic: false,
@@ -271,12 +276,12 @@ async fn discovery(auth: &Authority, route: Route, segment: &str, headers: &Head
             return response;
         }
     };
-    let url = auth.config.public_url.as_str();
+    let origins = &auth.config.origins;
     match route {
-        Route::OpenIdV2 => cached_json(&OpenIdV2::new(url, &tenant)),
-        Route::OpenIdV1 => cached_json(&OpenIdV1::new(url, &tenant)),
+        Route::OpenIdV2 => cached_json(&OpenIdV2::new(origins, &tenant)),
+        Route::OpenIdV1 => cached_json(&OpenIdV1::new(origins, &tenant)),
         Route::KeysV1 => cached_json(&auth.keys.jwks(None)),
-        Route::KeysV2 => cached_json(&auth.keys.jwks(Some(&v2_issuer(url, &tenant)))),
+        Route::KeysV2 => cached_json(&auth.keys.jwks(Some(&v2_issuer(origins, &tenant)))),
         Route::Token(_) | Route::Instance => StatusCode::NOT_FOUND.into_response(),
     }
 }
@@ -288,7 +293,7 @@ fn instance(auth: &Authority, query: Option<&str>) -> Response {
             .find(|(name, _)| name == "authorization_endpoint")
             .map(|(_, v)| v)
     });
-    cached_json(&InstanceDiscovery::new(&auth.config.public_url, endpoint.as_deref()))
+    cached_json(&InstanceDiscovery::new(&auth.config.origins, endpoint.as_deref()))
 }
 
 /// A JSON document with Entra's discovery headers.

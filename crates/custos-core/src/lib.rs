@@ -4,7 +4,8 @@
 //! [`AppId`], [`ObjectId`]), the directory objects ([`model`]), the Entra error catalogue
 //! ([`aadsts`]), directory [`audit`] records, [`sign_in_log`] records and Entra's catalogue of audit activities, users and their directory roles ([`users`]), delegated permissions and consent
 //! ([`consent`]), what an authorization code carries ([`sign_in`]), scope parsing ([`scope`]), the
-//! public origin as the directory API's alias ([`resource_alias`]), the bounded throttling tables ([`throttle`]), per-tenant [`settings`], operator [`duration`]s, the
+//! public origin as the directory API's alias ([`resource_alias`]), the origins custos answers as
+//! (its public URL, or Entra's host names: [`origins`]), the bounded throttling tables ([`throttle`]), per-tenant [`settings`], operator [`duration`]s, the
 //! injected [`Clock`], the one reader of bearer tokens in `Authorization` headers ([`bearer`])
 //! and the redacted, zeroized [`Secret`]. It performs no I/O and must not depend on any
 //! framework, database driver or crypto library.
@@ -19,6 +20,7 @@ pub mod consent;
 pub mod duration;
 pub mod ids;
 pub mod model;
+pub mod origins;
 pub mod resource_alias;
 pub mod scope;
 pub mod secret;

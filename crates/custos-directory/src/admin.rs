@@ -189,7 +189,7 @@ pub(crate) async fn create_tenant(
         state.store.as_ref(),
         &context,
         provisioned.tenant.id,
-        &state.public_url,
+        state.origins.public(),
     )
     .await;
     if let Err(e) = portal {

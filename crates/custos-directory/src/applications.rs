@@ -119,7 +119,7 @@ pub(crate) async fn create(
     state.store.create_application(&app, &[record]).await.map_err(|e| map_write_error(e, app.id))?;
     tracing::info!(tenant = %app.tenant_id, app_id = %app.app_id, "application created");
     let body = entity_response(
-        &state.public_url,
+        state.origins.graph(),
         "applications",
         shapes::application(&app, &tenant.domain, false),
         None,
@@ -138,7 +138,7 @@ pub(crate) async fn show(
     let tenant = resolve::tenant(state.store.as_ref(), app.tenant_id).await?;
     let with_keys = select.as_ref().is_some_and(|s| s.iter().any(|p| p == "keyCredentials"));
     let item = shapes::application(app, &tenant.domain, with_keys);
-    let mut body = entity_response(&state.public_url, "applications", item, select.as_deref());
+    let mut body = entity_response(state.origins.graph(), "applications", item, select.as_deref());
     if let Some(expand) = expand {
         body["id"] = serde_json::json!(app.id);
         owners::expand(state, caller, std::slice::from_mut(&mut body), expand.select.as_deref()).await?;

@@ -116,7 +116,7 @@ async fn list(
         path: format!("servicePrincipals/{}/{}", sp.id, side.segment()),
         context: format!("servicePrincipals('{}')/{}", sp.id, side.segment()),
     };
-    let pager = Pager::new(&state.paging_key, caller.tenant_id, &state.public_url);
+    let pager = Pager::new(&state.paging_key, caller.tenant_id, state.origins.graph());
     Ok(Json(pager.page(&collection, &query, items)?))
 }
 
@@ -211,7 +211,7 @@ async fn create(
     );
     let item = shapes::assignment(&assignment, &principal.display_name, &resource.display_name);
     let set = format!("servicePrincipals('{url_sp_id}')/{}", side.segment());
-    Ok((StatusCode::CREATED, Json(entity_response(&state.public_url, &set, item, None))))
+    Ok((StatusCode::CREATED, Json(entity_response(state.origins.graph(), &set, item, None))))
 }
 
 async fn delete(

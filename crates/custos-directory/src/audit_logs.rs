@@ -105,7 +105,7 @@ pub(crate) async fn get(
     let record = state.store.directory_audit(caller.tenant_id, &id).await?;
     let record = record.ok_or(GraphError::NotFound(id))?;
     Ok(Json(entity_response_in(
-        &state.public_url,
+        state.origins.graph(),
         LogLocation::under(&matched, PATH).version,
         PATH,
         record.to_graph(),

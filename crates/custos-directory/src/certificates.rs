@@ -67,7 +67,7 @@ pub(crate) async fn add_to(
     tracing::info!(tenant = %app.tenant_id, app_id = %app.app_id, key_id = %credential.key_id, "certificate added");
     let mut body = shapes::key_credential(&credential, false);
     body["@odata.context"] =
-        Value::String(format!("{}/v1.0/$metadata#microsoft.graph.keyCredential", state.public_url));
+        Value::String(format!("{}/v1.0/$metadata#microsoft.graph.keyCredential", state.origins.graph()));
     Ok(Json(body))
 }
 

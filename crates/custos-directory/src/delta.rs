@@ -76,7 +76,7 @@ fn parse(
             }
             "$deltatoken" | "$deltaToken" if value.eq_ignore_ascii_case("latest") => query.token = Some(None),
             "$deltatoken" | "$deltaToken" => {
-                let pager = Pager::new(&state.paging_key, caller.tenant_id, &state.public_url);
+                let pager = Pager::new(&state.paging_key, caller.tenant_id, state.origins.graph());
                 let seconds = pager.open_token(&token_path(set), &value)?;
                 let time = i64::try_from(seconds)
                     .ok()
@@ -200,16 +200,16 @@ async fn round(
             value
         }
     };
-    let pager = Pager::new(&state.paging_key, caller.tenant_id, &state.public_url);
+    let pager = Pager::new(&state.paging_key, caller.tenant_id, state.origins.graph());
     let seconds = usize::try_from(now.unix_timestamp()).unwrap_or_default();
     let token = pager.mint_token(&token_path(set), seconds);
-    let mut link = format!("{}/v1.0/{}/delta?", state.public_url, set.path());
+    let mut link = format!("{}/v1.0/{}/delta?", state.origins.graph(), set.path());
     if let Some((raw, _)) = &query.select {
         link.push_str(&format!("$select={}&", encode(raw)));
     }
     link.push_str(&format!("$deltatoken={token}"));
     Ok(Json(json!({
-        "@odata.context": format!("{}/v1.0/$metadata#{}", state.public_url, set.path()),
+        "@odata.context": format!("{}/v1.0/$metadata#{}", state.origins.graph(), set.path()),
         "value": value,
         "@odata.deltaLink": link,
     })))

@@ -80,7 +80,7 @@ pub(crate) async fn get_by_ids(
     }
     let value: Vec<Value> = ids.iter().filter_map(|id| found.remove(id)).collect();
     Ok(Json(json!({
-        "@odata.context": format!("{}/v1.0/$metadata#directoryObjects", state.public_url),
+        "@odata.context": format!("{}/v1.0/$metadata#directoryObjects", state.origins.graph()),
         "value": value,
     })))
 }

@@ -134,7 +134,7 @@ pub(crate) async fn create(
     let audit = crate::audit::context(&state, &caller).await;
     let issued = state.endpoint_secrets.create(&app, &sp, days, &audit).await.map_err(|e| failure(&id, e))?;
     tracing::info!(by = %caller.app_id, tenant = %tenant.id, app_id = %sp.app_id, key_id = %issued.key_id, "managed identity endpoint secret created");
-    let base = &state.public_url;
+    let base = state.origins.public();
     Ok((
         StatusCode::CREATED,
         NoStore(Json(json!({

@@ -88,12 +88,16 @@ pub(crate) fn unknown_segment(path: &str) -> String {
 }
 
 /// `path` with its segment names in Graph's case (az deletes grants at
-/// `/oAuth2PermissionGrants/{id}`), when that changes it; ids and keys are left alone.
+/// `/oAuth2PermissionGrants/{id}`) and without empty segments (msgraph-sdk with its default base
+/// URL asks for `/v1.0//applications`, which Graph serves), when that changes it; ids and keys
+/// are left alone.
 pub(crate) fn canonical_path(path: &str) -> Option<String> {
     let mut previous = String::new();
-    let mut changed = false;
-    let segments: Vec<String> = path
-        .split('/')
+    let kept: Vec<&str> =
+        path.split('/').enumerate().filter(|(i, s)| *i == 0 || !s.is_empty()).map(|(_, s)| s).collect();
+    let mut changed = kept.len() != path.split('/').count();
+    let segments: Vec<String> = kept
+        .into_iter()
         .map(|segment| {
             let (name, rest) = segment.split_at(segment.find('(').unwrap_or(segment.len()));
             let is_id = COLLECTIONS.contains(&previous.as_str());
@@ -167,6 +171,8 @@ mod tests {
             Some("/v1.0/servicePrincipals(appId='X')/appRoleAssignedTo".into())
         );
         assert_eq!(canonical_path("/v1.0/users/Me"), None, "an id keeps its case");
+        assert_eq!(canonical_path("/v1.0//applications"), Some("/v1.0/applications".into()));
+        assert_eq!(canonical_path("/v1.0//ServicePrincipals//x/"), Some("/v1.0/servicePrincipals/x".into()));
         assert_eq!(canonical_path("/v1.0/groups/x"), None);
         assert_eq!(canonical_path("/v1.0/applications/x"), None);
     }

@@ -84,7 +84,8 @@ impl OwnerPath {
         }
         let context = format!(
             "{}/v1.0/$metadata#applications('{}')/federatedIdentityCredentials",
-            state.public_url, app.id
+            state.origins.graph(),
+            app.id
         );
         Ok(Owner { app, context: Some(context), key, caller: caller.clone() })
     }

@@ -88,6 +88,7 @@ use axum::routing::{any, delete, get, post};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use custos_core::Clock;
+use custos_core::origins::Origins;
 use custos_jose::secret::SecretHasher;
 use custos_store::Store;
 use std::sync::Arc;
@@ -108,8 +109,9 @@ pub struct DirectoryState {
     pub hasher: SecretHasher,
     /// The time.
     pub clock: Arc<dyn Clock>,
-    /// The public base URL (no trailing slash), for `@odata.context` and `@odata.nextLink`.
-    pub public_url: String,
+    /// Where the server answers: Graph's origin for `@odata.context` and `@odata.nextLink`, the
+    /// public URL for the portal and managed-identity endpoints.
+    pub origins: Origins,
     /// The key that MACs `$skiptoken`s.
     pub paging_key: [u8; 32],
     /// Request rates per caller on both APIs ([`rate_limit`]).
@@ -119,7 +121,7 @@ pub struct DirectoryState {
 impl std::fmt::Debug for DirectoryState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DirectoryState")
-            .field("public_url", &self.public_url)
+            .field("origins", &self.origins)
             .field("clock", &self.clock)
             .finish_non_exhaustive()
     }
@@ -136,14 +138,14 @@ impl DirectoryState {
         items: Vec<serde_json::Value>,
     ) -> Result<axum::Json<serde_json::Value>, GraphError> {
         let collection = odata::Collection { path: entity_set.to_owned(), context: entity_set.to_owned() };
-        odata::Pager::new(&self.paging_key, tenant, &self.public_url)
+        odata::Pager::new(&self.paging_key, tenant, self.origins.graph())
             .page(&collection, query, items)
             .map(axum::Json)
     }
 
     /// The pager of `tenant`'s log collections (`auditLogs/...`).
     pub(crate) fn log_pager(&self, tenant: custos_core::TenantId) -> log_paging::LogPager<'_> {
-        log_paging::LogPager::new(&self.paging_key, tenant, &self.public_url)
+        log_paging::LogPager::new(&self.paging_key, tenant, self.origins.graph())
     }
 }
 

@@ -167,7 +167,7 @@ async fn list(
     let items = rendered(&state, caller, object.id()).await?;
     let path = format!("{}/{}/owners", object.set(), object.id());
     let collection = Collection { path, context: "directoryObjects".to_owned() };
-    let pager = Pager::new(&state.paging_key, caller.tenant_id, &state.public_url);
+    let pager = Pager::new(&state.paging_key, caller.tenant_id, state.origins.graph());
     Ok(Json(pager.page(&collection, &query, items)?))
 }
 
@@ -175,7 +175,7 @@ async fn list(
 /// `servicePrincipals/`, and `beta`), the origin custos' public URL or Graph's.
 fn referenced(state: &DirectoryState, reference: &str) -> Result<ObjectId, GraphError> {
     let bad = || invalid_value("@odata.id", "DirectoryObject");
-    let path = [state.public_url.as_str(), GRAPH_IDENTIFIER_URI]
+    let path = [state.origins.graph(), GRAPH_IDENTIFIER_URI]
         .iter()
         .find_map(|origin| reference.strip_prefix(origin))
         .ok_or_else(bad)?;

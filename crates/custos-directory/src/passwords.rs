@@ -110,7 +110,7 @@ pub(crate) async fn add_to(
         .map_err(|e| store_error(e, &app))?;
     tracing::info!(tenant = %app.tenant_id, app_id = %app.app_id, "client secret added");
     body["@odata.context"] =
-        Value::String(format!("{}/v1.0/$metadata#microsoft.graph.passwordCredential", state.public_url));
+        Value::String(format!("{}/v1.0/$metadata#microsoft.graph.passwordCredential", state.origins.graph()));
     Ok(NoStore(Json(body)))
 }
 

@@ -160,7 +160,7 @@ pub(crate) async fn create(
     })?;
     tracing::info!(tenant = %caller.tenant_id, client = %client.app_id, resource = %resource.app_id, "delegated permission grant created");
     let item = user_shapes::permission_grant(&grant);
-    Ok((StatusCode::CREATED, Json(entity_response(&state.public_url, ENTITY_SET, item, None))))
+    Ok((StatusCode::CREATED, Json(entity_response(state.origins.graph(), ENTITY_SET, item, None))))
 }
 
 /// `GET /v1.0/oauth2PermissionGrants/{id}`
@@ -171,7 +171,7 @@ pub(crate) async fn get(
 ) -> Result<Json<Value>, GraphError> {
     let caller = auth.require(Permission::ReadGrants)?;
     let grant = find(&state, caller, &id).await?;
-    Ok(Json(entity_response(&state.public_url, ENTITY_SET, user_shapes::permission_grant(&grant), None)))
+    Ok(Json(entity_response(state.origins.graph(), ENTITY_SET, user_shapes::permission_grant(&grant), None)))
 }
 
 /// `PATCH /v1.0/oauth2PermissionGrants/{id}` (`scope` only)

@@ -104,7 +104,7 @@ pub(crate) async fn create(
     })?;
     tracing::info!(tenant = %caller.tenant_id, user = %principal_id, role = %role, "directory role assigned");
     let item = user_shapes::role_assignment(&assignment);
-    Ok((StatusCode::CREATED, Json(entity_response(&state.public_url, ENTITY_SET, item, None))))
+    Ok((StatusCode::CREATED, Json(entity_response(state.origins.graph(), ENTITY_SET, item, None))))
 }
 
 /// `GET /v1.0/roleManagement/directory/roleAssignments/{id}`
@@ -116,7 +116,7 @@ pub(crate) async fn get(
     let caller = auth.require(Permission::ReadDirectoryRoles)?;
     let assignment = find(&state, caller, &id).await?;
     let item = user_shapes::role_assignment(&assignment);
-    Ok(Json(entity_response(&state.public_url, ENTITY_SET, item, None)))
+    Ok(Json(entity_response(state.origins.graph(), ENTITY_SET, item, None)))
 }
 
 /// `DELETE /v1.0/roleManagement/directory/roleAssignments/{id}`

@@ -138,7 +138,7 @@ pub(crate) async fn create(
     })?;
     tracing::info!(tenant = %sp.tenant_id, app_id = %sp.app_id, "service principal created");
     let item = shapes::service_principal(&sp, Some(&app));
-    Ok((StatusCode::CREATED, Json(entity_response(&state.public_url, "servicePrincipals", item, None))))
+    Ok((StatusCode::CREATED, Json(entity_response(state.origins.graph(), "servicePrincipals", item, None))))
 }
 
 /// A service principal's GET response.
@@ -151,7 +151,7 @@ pub(crate) async fn show(
     let (select, expand) = entity_options(query, &SERVICE_PRINCIPAL)?;
     let app = resolve::application_of(state.store.as_ref(), sp).await?;
     let item = shapes::service_principal(sp, app.as_ref());
-    let mut body = entity_response(&state.public_url, "servicePrincipals", item, select.as_deref());
+    let mut body = entity_response(state.origins.graph(), "servicePrincipals", item, select.as_deref());
     if let Some(expand) = expand {
         body["id"] = serde_json::json!(sp.id);
         owners::expand(state, caller, std::slice::from_mut(&mut body), expand.select.as_deref()).await?;

@@ -190,7 +190,7 @@ pub(crate) async fn get(
     let key = Uuid::try_parse(&id).map_err(|_| not_found())?;
     let record = state.store.sign_in(caller.tenant_id, key).await?.ok_or_else(not_found)?;
     Ok(Json(entity_response_in(
-        &state.public_url,
+        state.origins.graph(),
         version,
         PATH,
         record.to_graph(graph_version),

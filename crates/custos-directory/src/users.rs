@@ -102,7 +102,7 @@ fn single(state: &DirectoryState, user: &User, query: Option<&str>) -> Result<Js
     if select.is_none() {
         item = user_shapes::user_defaults(item);
     }
-    Ok(Json(entity_response(&state.public_url, "users", item, select.as_deref())))
+    Ok(Json(entity_response(state.origins.graph(), "users", item, select.as_deref())))
 }
 
 /// `GET /v1.0/users`: filtered, searched and sorted on every property, then reduced to Graph's
@@ -206,7 +206,7 @@ pub(crate) async fn create(
     })?;
     tracing::info!(tenant = %user.tenant_id, user = %user.id, "user created");
     let item = user_shapes::user_defaults(user_shapes::user(&user));
-    Ok((StatusCode::CREATED, Json(entity_response(&state.public_url, "users", item, None))))
+    Ok((StatusCode::CREATED, Json(entity_response(state.origins.graph(), "users", item, None))))
 }
 
 /// `GET /v1.0/users/{id|userPrincipalName}`
@@ -336,7 +336,7 @@ pub(crate) async fn revoke_sign_in_sessions(
     );
     state.store.update_user(&user, &[record]).await?;
     tracing::info!(tenant = %user.tenant_id, user = %user.id, "user sign-in sessions revoked");
-    let context = format!("{}/v1.0/$metadata#Edm.Boolean", state.public_url);
+    let context = format!("{}/v1.0/$metadata#Edm.Boolean", state.origins.graph());
     Ok(Json(json!({"@odata.context": context, "value": true})))
 }
 

@@ -397,3 +397,16 @@ async fn segment_names_match_without_regard_to_case() {
     let message = h.get("/v1.0/Groups/x", "reader").await.error(StatusCode::BAD_REQUEST, "BadRequest");
     assert_eq!(message, "Resource not found for the segment 'Groups'.");
 }
+
+/// msgraph-sdk with its default base URL asks for `/v1.0//servicePrincipals`; Graph serves it.
+#[tokio::test]
+async fn empty_segments_are_ignored() {
+    let h = Harness::new().await;
+    let (api, _) = api_and_client(&h).await;
+    let api_id = api["id"].as_str().unwrap();
+    let listed = h.get("/v1.0//servicePrincipals", "reader").await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.json);
+    assert!(listed.json["value"].as_array().unwrap().iter().any(|sp| sp["id"] == api_id));
+    let got = h.get(&format!("/v1.0//servicePrincipals/{api_id}"), "reader").await;
+    assert_eq!(got.status, StatusCode::OK, "{}", got.json);
+}

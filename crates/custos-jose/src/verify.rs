@@ -101,11 +101,15 @@ impl AccessClaims {
 pub enum IssuerRule<'a> {
     /// Exactly one of these.
     OneOf(&'a [&'a str]),
-    /// The issuer this server uses for the token's own `tid` and `ver`: `{base}/{tid}/` for
-    /// `1.0`, `{base}/{tid}/v2.0` for `2.0` (base = the public URL, without trailing slash).
+    /// The issuer this server uses for the token's own `tid` and `ver`: `{v1}/{tid}/` for
+    /// `1.0`, `{v2}/{tid}/v2.0` for `2.0` (origins without trailing slash: normally both the
+    /// public URL; with Entra host names `https://sts.windows.net` and
+    /// `https://login.microsoftonline.com`).
     TenantOf {
-        /// The server's public URL.
-        base: &'a str,
+        /// The origin of v1 issuers.
+        v1: &'a str,
+        /// The origin of v2 issuers.
+        v2: &'a str,
     },
 }
 
@@ -113,7 +117,8 @@ impl IssuerRule<'_> {
     fn accepts(&self, claims: &AccessClaims) -> bool {
         match self {
             Self::OneOf(issuers) => issuers.contains(&claims.iss.as_str()),
-            Self::TenantOf { base } => {
+            Self::TenantOf { v1, v2 } => {
+                let base = if claims.ver == "1.0" { v1 } else { v2 };
                 let Some(rest) = claims.iss.strip_prefix(base) else {
                     return false;
                 };
@@ -251,7 +256,7 @@ mod tests {
     }
 
     const TENANT_RULE: Expected<'static> =
-        Expected { issuer: IssuerRule::TenantOf { base: "https://h" }, audiences: None };
+        Expected { issuer: IssuerRule::TenantOf { v1: "https://h", v2: "https://h" }, audiences: None };
 
     #[test]
     fn accepts_v1_and_v2_tokens_of_this_issuer() {
@@ -266,6 +271,27 @@ mod tests {
         let auds = ["https://graph.microsoft.com"];
         let exact = Expected { issuer: IssuerRule::OneOf(&["x"]), audiences: Some(&auds) };
         assert_eq!(v.verify(&v1, NOW, &exact), Err(VerifyError::WrongIssuer));
+    }
+
+    #[test]
+    fn v1_and_v2_issuers_may_live_on_different_origins() {
+        let v = verifier();
+        let rule = Expected {
+            issuer: IssuerRule::TenantOf {
+                v1: "https://sts.windows.net",
+                v2: "https://login.microsoftonline.com",
+            },
+            audiences: None,
+        };
+        let v1 = sign(&header(), &claims("1.0", &format!("https://sts.windows.net/{TID}/")));
+        assert!(v.verify(&v1, NOW, &rule).is_ok());
+        let v2 = sign(&header(), &claims("2.0", &format!("https://login.microsoftonline.com/{TID}/v2.0")));
+        assert!(v.verify(&v2, NOW, &rule).is_ok());
+        // Each version only on its own origin.
+        let v1_on_v2 = sign(&header(), &claims("1.0", &format!("https://login.microsoftonline.com/{TID}/")));
+        assert_eq!(v.verify(&v1_on_v2, NOW, &rule), Err(VerifyError::WrongIssuer));
+        let v2_on_v1 = sign(&header(), &claims("2.0", &format!("https://sts.windows.net/{TID}/v2.0")));
+        assert_eq!(v.verify(&v2_on_v1, NOW, &rule), Err(VerifyError::WrongIssuer));
     }
 
     #[test]

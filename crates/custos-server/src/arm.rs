@@ -13,6 +13,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use custos_authority::Authority;
+use custos_core::origins::Origins;
 use custos_directory::builtins::{RESOURCE_MANAGER_APP_ID, RESOURCE_MANAGER_URIS};
 use custos_store::Store;
 use serde::Deserialize;
@@ -37,8 +38,11 @@ pub fn router(authority: Arc<Authority>, store: Arc<dyn Store>) -> Router {
 }
 
 /// The cloud's endpoints as `az cloud register --endpoint-resource-manager {publicUrl}` reads
-/// them: login, ARM and Graph all at the public URL; ARM tokens for Azure's audiences.
-pub fn cloud_metadata(public_url: &str) -> Value {
+/// them: login and ARM at the public URL, Graph at its origin (all the public URL unless Entra
+/// host names are served); ARM tokens for Azure's audiences.
+pub fn cloud_metadata(origins: &Origins) -> Value {
+    let public_url = origins.public();
+    let graph = format!("{}/", origins.graph());
     json!({
         "name": "custos",
         "portal": format!("{public_url}/portal/"),
@@ -49,15 +53,15 @@ pub fn cloud_metadata(public_url: &str) -> Value {
             "identityProvider": "AAD",
         },
         "resourceManager": format!("{public_url}/"),
-        "microsoftGraphResourceId": format!("{public_url}/"),
-        "graph": format!("{public_url}/"),
-        "graphAudience": format!("{public_url}/"),
+        "microsoftGraphResourceId": graph,
+        "graph": graph,
+        "graphAudience": graph,
         "suffixes": {},
     })
 }
 
 async fn endpoints(State(state): State<ArmState>) -> Json<Value> {
-    Json(cloud_metadata(&state.authority.config().public_url))
+    Json(cloud_metadata(&state.authority.config().origins))
 }
 
 #[derive(Deserialize)]

@@ -70,16 +70,17 @@ fn ca_params(now: OffsetDateTime) -> Result<CertificateParams, rcgen::Error> {
 }
 
 /// Makes sure the development CA and a server certificate covering `localhost`, `127.0.0.1`,
-/// `::1` and `extra_host` exist. The CA is created once; the server certificate is re-issued
-/// when a host it does not cover is asked for. Returns whether anything was written.
+/// `::1` and `extra_hosts` (e.g. `custos_core::origins::Origins::host_names`) exist. The CA is
+/// created once; the server certificate is re-issued when a host it does not cover is asked
+/// for. Returns whether anything was written.
 pub fn ensure_dev_tls(
     paths: &DevTlsPaths,
-    extra_host: Option<&str>,
+    extra_hosts: &[String],
     now: OffsetDateTime,
 ) -> Result<bool, TlsError> {
     let mut names: BTreeSet<String> =
         ["localhost", "127.0.0.1", "::1"].into_iter().map(str::to_owned).collect();
-    if let Some(host) = extra_host {
+    for host in extra_hosts {
         names.insert(host.trim_start_matches('[').trim_end_matches(']').to_owned());
     }
     let dir = paths.ca_cert.parent().unwrap_or(Path::new("."));
@@ -171,14 +172,24 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let paths = DevTlsPaths::in_data_dir(dir.path());
         let now = time::macros::datetime!(2026-11-26 08:00 UTC);
-        assert!(ensure_dev_tls(&paths, None, now).unwrap());
+        let hosts = |names: &[&str]| names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>();
+        assert!(ensure_dev_tls(&paths, &[], now).unwrap());
         let ca = std::fs::read(&paths.ca_cert).unwrap();
-        assert!(!ensure_dev_tls(&paths, Some("localhost"), now).unwrap());
-        assert!(ensure_dev_tls(&paths, Some("custos.example.test"), now).unwrap());
+        assert!(!ensure_dev_tls(&paths, &hosts(&["localhost"]), now).unwrap());
+        assert!(ensure_dev_tls(&paths, &hosts(&["custos.example.test"]), now).unwrap());
         assert_eq!(std::fs::read(&paths.ca_cert).unwrap(), ca, "the CA must not change");
         let names = std::fs::read_to_string(dir.path().join("tls/server.names")).unwrap();
         assert!(names.contains("custos.example.test") && names.contains("127.0.0.1"));
         custos_listener::load_server_config(&paths.server_cert, &paths.server_key).unwrap();
+        // Entra host names: every name at once, the earlier ones kept.
+        let entra = custos_core::origins::Origins::entra().host_names();
+        assert!(ensure_dev_tls(&paths, &entra, now).unwrap());
+        assert!(!ensure_dev_tls(&paths, &entra, now).unwrap());
+        let names = std::fs::read_to_string(dir.path().join("tls/server.names")).unwrap();
+        for name in custos_core::origins::ENTRA_HOST_NAMES.iter().chain(&["custos.example.test", "localhost"])
+        {
+            assert!(names.lines().any(|l| l == *name), "{name} in {names}");
+        }
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&paths.server_key).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);

@@ -1,7 +1,7 @@
 //! `custos init`: creates what a fresh installation needs. Idempotent.
 
 use crate::datadir::{DataDir, from_file_env};
-use crate::public_url::{normalize_public_url, url_host};
+use crate::public_url::origins;
 use anyhow::Context;
 use custos_core::{Clock, SystemClock};
 use custos_jose::secret::SecretHasher;
@@ -21,6 +21,11 @@ pub(crate) struct InitArgs {
     /// The external https URL clients use (issuer and endpoints are derived from it).
     #[arg(long, env = "CUSTOS_PUBLIC_URL")]
     pub(crate) public_url: Option<String>,
+    /// Answer as Microsoft's cloud: the server certificate also names login.microsoftonline.com,
+    /// login.windows.net, sts.windows.net, graph.microsoft.com and manage.office.com, and the
+    /// admin profile points at https://login.microsoftonline.com (see `serve --entra-hosts`).
+    #[arg(long, env = "CUSTOS_ENTRA_HOSTS")]
+    pub(crate) entra_hosts: bool,
     /// Domain name of the first tenant.
     #[arg(long, env = "CUSTOS_TENANT_DOMAIN", default_value = "default.custos.local")]
     pub(crate) tenant_domain: String,
@@ -75,9 +80,10 @@ pub(crate) async fn initialize(args: &InitArgs) -> anyhow::Result<Profile> {
     let clock = SystemClock;
     let dir = DataDir::new(&args.data_dir);
     dir.create()?;
-    let public_url = normalize_public_url(args.public_url.as_deref().unwrap_or(DEFAULT_PUBLIC_URL))?;
-    let host = url_host(&public_url);
-    ensure_dev_tls(&dir.tls, host.as_deref(), clock.now())?;
+    let origins = origins(args.public_url.as_deref(), args.entra_hosts, DEFAULT_PUBLIC_URL)?;
+    ensure_dev_tls(&dir.tls, &origins.host_names(), clock.now())?;
+    let public_url = origins.public().to_owned();
+    let graph_base_url = format!("{}/v1.0", origins.graph());
 
     let database_url = from_file_env(args.database_url.clone(), "CUSTOS_DATABASE_URL")?
         .unwrap_or_else(|| dir.default_database_url());
@@ -106,7 +112,7 @@ pub(crate) async fn initialize(args: &InitArgs) -> anyhow::Result<Profile> {
             clock.as_ref(),
             &dir,
             home,
-            public_url,
+            Urls { public_url, graph_base_url },
             ca_cert_path,
         )
         .await;
@@ -124,7 +130,7 @@ pub(crate) async fn initialize(args: &InitArgs) -> anyhow::Result<Profile> {
     .await
     .context("cannot create the first tenant")?;
     let profile = Profile {
-        graph_base_url: format!("{public_url}/v1.0"),
+        graph_base_url,
         public_url,
         tenant_id: provisioned.tenant.id.to_string(),
         tenant_domain: provisioned.tenant.domain.clone(),
@@ -136,6 +142,12 @@ pub(crate) async fn initialize(args: &InitArgs) -> anyhow::Result<Profile> {
     Ok(profile)
 }
 
+/// The profile's URLs: the server's and Graph's.
+struct Urls {
+    public_url: String,
+    graph_base_url: String,
+}
+
 /// Writes a new admin profile for an installation whose `admin.json` is missing: the home
 /// tenant's administrator is recovered (as `custos recover-admin` does) with a new client
 /// secret (the old one exists only as a hash).
@@ -145,7 +157,7 @@ async fn recover_profile(
     clock: &dyn Clock,
     dir: &DataDir,
     home: custos_core::model::Tenant,
-    public_url: String,
+    urls: Urls,
     ca_cert_path: String,
 ) -> anyhow::Result<Profile> {
     let tenant = home.id.to_string();
@@ -158,8 +170,8 @@ async fn recover_profile(
         home.id
     );
     let profile = Profile {
-        graph_base_url: format!("{public_url}/v1.0"),
-        public_url,
+        graph_base_url: urls.graph_base_url,
+        public_url: urls.public_url,
         tenant_id: tenant,
         tenant_domain: recovered.tenant.domain,
         admin_client_id: recovered.admin.app_id.to_string(),

@@ -4,7 +4,7 @@ use crate::datadir::{DataDir, from_file_env};
 use crate::init::{InitArgs, initialize, print_summary};
 use crate::limits::LimitArgs;
 use crate::process::{LogFormat, init_logging, shutdown_signal};
-use crate::public_url::{normalize_public_url, url_host};
+use crate::public_url::origins;
 use crate::throttle::ThrottleArgs;
 use anyhow::Context;
 use custos_authority::{Authority, AuthorityConfig, FederationConfig, KeyManager, KeyPolicy};
@@ -31,12 +31,20 @@ pub(crate) struct ServeArgs {
     /// Where custos keeps its database, keys and certificates (initialised when empty).
     #[arg(long, env = "CUSTOS_DATA_DIR", default_value = "./custos-data")]
     data_dir: PathBuf,
-    /// Address to listen on; port 0 picks a free port.
-    #[arg(long, env = "CUSTOS_LISTEN", default_value = "127.0.0.1:8443")]
-    listen: SocketAddr,
+    /// Address to listen on; port 0 picks a free port (default: 127.0.0.1:8443, or
+    /// 127.0.0.1:443 with --entra-hosts unless --insecure-http).
+    #[arg(long, env = "CUSTOS_LISTEN")]
+    listen: Option<SocketAddr>,
     /// The external https URL clients use (default: https://localhost:PORT).
     #[arg(long, env = "CUSTOS_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Answer as Microsoft's cloud: issuers, discovery, instance discovery and Graph on
+    /// login.microsoftonline.com, sts.windows.net and graph.microsoft.com (port 443, or behind a
+    /// proxy), for applications configured for Microsoft's cloud once those names resolve to
+    /// this server and its CA is trusted. Only inside networks you control. Excludes
+    /// --public-url.
+    #[arg(long, env = "CUSTOS_ENTRA_HOSTS")]
+    entra_hosts: bool,
     /// `sqlite://PATH` or `postgres://...` (default: SQLite in the data directory).
     #[arg(long, env = "CUSTOS_DATABASE_URL", hide_env_values = true)]
     database_url: Option<String>,
@@ -106,6 +114,13 @@ pub(crate) struct ServeArgs {
     throttle: ThrottleArgs,
 }
 
+/// The address to listen on: `--listen`, else loopback on 443 for Entra host names served over
+/// TLS, else on 8443.
+fn listen_address(args: &ServeArgs) -> SocketAddr {
+    let port = if args.entra_hosts && !args.insecure_http { 443 } else { 8443 };
+    args.listen.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], port)))
+}
+
 /// `--metrics-listen`: `HOST:PORT`, or a bare port on loopback.
 fn metrics_address(text: &str) -> Result<SocketAddr, String> {
     if let Ok(port) = text.parse::<u16>() {
@@ -129,11 +144,18 @@ const KEY_TICK: std::time::Duration = std::time::Duration::from_secs(60);
 
 pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let _log_flush = init_logging(args.log_format);
-    if args.insecure_http && !args.public_url.as_deref().is_some_and(|u| u.starts_with("https://")) {
+    if args.insecure_http
+        && !args.entra_hosts
+        && !args.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+    {
         anyhow::bail!(
             "--insecure-http needs --public-url set to the external https:// URL of the TLS-terminating proxy"
         );
     }
+    // Checked before anything is bound or written; the default public URL's port is known
+    // only once bound (below).
+    let configured = origins(args.public_url.as_deref(), args.entra_hosts, crate::init::DEFAULT_PUBLIC_URL)?;
+    let listen = listen_address(&args);
     let dir = DataDir::new(&args.data_dir);
     let database_url = from_file_env(args.database_url.clone(), "CUSTOS_DATABASE_URL")?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -142,13 +164,12 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     } else if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
         Some(load_server_config(cert, key)?)
     } else {
-        let host = args.public_url.as_deref().and_then(url_host);
-        ensure_dev_tls(&dir.tls, host.as_deref(), clock.now())?;
+        ensure_dev_tls(&dir.tls, &configured.host_names(), clock.now())?;
         Some(load_server_config(&dir.tls.server_cert, &dir.tls.server_key)?)
     };
-    let listener = Listener::bind(args.listen, tls)
+    let listener = Listener::bind(listen, tls)
         .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?
+        .with_context(|| format!("cannot listen on {listen}"))?
         .with_limits(args.limits.limits());
     let bound = listener.local_addr()?;
     let metrics_listener = match args.metrics_listen {
@@ -159,14 +180,18 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         ),
         None => None,
     };
-    let public_url = normalize_public_url(
-        &args.public_url.clone().unwrap_or_else(|| format!("https://localhost:{}", bound.port())),
+    let origins = origins(
+        args.public_url.as_deref(),
+        args.entra_hosts,
+        &format!("https://localhost:{}", bound.port()),
     )?;
+    let public_url = origins.public().to_owned();
     // Initialise after binding, so that the profile records the port actually in use.
     if !dir.is_initialized() {
         let profile = initialize(&InitArgs {
             data_dir: args.data_dir.clone(),
-            public_url: Some(public_url.clone()),
+            public_url: (!origins.is_entra()).then(|| public_url.clone()),
+            entra_hosts: origins.is_entra(),
             tenant_domain: args.tenant_domain.clone(),
             database_url: database_url.clone(),
             json: false,
@@ -207,7 +232,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         managed_identity_endpoints: args.dev_managed_identity_endpoints,
         throttle: args.throttle.client_auth(),
         admission: args.throttle.admission(),
-        ..AuthorityConfig::new(public_url.clone())
+        ..AuthorityConfig::for_origins(origins.clone())
     };
     let authority = Arc::new(
         Authority::new(authority_config, directory.clone(), hasher.clone(), keys, clock.clone())
@@ -221,7 +246,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         endpoint_secrets: Arc::new(AuthorityEndpointSecrets(authority.clone())),
         hasher,
         clock: clock.clone(),
-        public_url: public_url.clone(),
+        origins: origins.clone(),
         paging_key: dir.paging_key()?,
         rate_limits: Arc::new(CallerLimits::new(args.throttle.rate_limits())),
     };
@@ -341,6 +366,19 @@ mod key_flag_tests {
         assert_eq!(cli.serve.key_publish_ahead, time::Duration::minutes(90));
         let err = Cli::try_parse_from(["serve", "--key-publish-ahead", "1 day"]).unwrap_err();
         assert!(err.to_string().contains("'1 day' is not a duration"), "{err}");
+    }
+
+    #[test]
+    fn entra_host_names_listen_on_443_unless_told_otherwise() {
+        let parse = |argv: &[&str]| Cli::try_parse_from(argv).unwrap().serve;
+        assert_eq!(listen_address(&parse(&["serve"])), "127.0.0.1:8443".parse().unwrap());
+        let entra = parse(&["serve", "--entra-hosts"]);
+        assert!(entra.entra_hosts);
+        assert_eq!(listen_address(&entra), "127.0.0.1:443".parse().unwrap());
+        let proxied = parse(&["serve", "--entra-hosts", "--insecure-http"]);
+        assert_eq!(listen_address(&proxied), "127.0.0.1:8443".parse().unwrap());
+        let given = parse(&["serve", "--entra-hosts", "--listen", "0.0.0.0:8443"]);
+        assert_eq!(listen_address(&given), "0.0.0.0:8443".parse().unwrap());
     }
 
     #[test]

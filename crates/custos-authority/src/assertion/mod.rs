@@ -6,12 +6,13 @@
 mod certs;
 mod replay;
 
-use crate::discovery::{issuer, token_endpoint};
+use crate::discovery::token_endpoint;
 use crate::form::require_jwt_bearer;
 use crate::issue::Endpoint;
 use certs::CertificateCache;
 use custos_core::aadsts::TokenError;
 use custos_core::model::{Application, Tenant, TokenVersion};
+use custos_core::origins::Origins;
 use custos_core::settings::AssertionReplayMode;
 use custos_core::{Clock, TenantId};
 use custos_jose::assertion::{
@@ -47,11 +48,11 @@ impl ClientAssertions {
 
     /// Checks `client_assertion_type` and validates `raw` for `client` of `tenant`: signed with
     /// one of the client's certificates valid now, addressed to this tenant, within its
-    /// lifetime. `public_url` is the authority's base URL (no trailing slash); `alias` the
+    /// lifetime. `origins` are the authority's ([`Origins`]); `alias` the
     /// `common`/`organizations`/`consumers` segment the request came to, if it did.
     pub(crate) fn authenticate(
         &self,
-        public_url: &str,
+        origins: &Origins,
         tenant: &Tenant,
         alias: Option<&str>,
         client: &Application,
@@ -62,7 +63,7 @@ impl ClientAssertions {
         let now = self.clock.now();
         let parsed = self.certificates.certificates(client);
         let registered = parsed.valid_at(now);
-        let audiences = accepted_audiences(public_url, tenant, alias);
+        let audiences = accepted_audiences(origins, tenant, alias);
         let client_id = client.app_id.to_string();
         let context = AssertionContext {
             client_id: &client_id,
@@ -97,21 +98,21 @@ impl Authenticated {
 }
 
 /// This tenant's v2 and v1 token endpoints and v2 and v1 issuers, by GUID and by domain name,
-/// under the public URL, and the token endpoints of the `alias` the request came to (MSAL
+/// at the authority's origins, and the token endpoints of the `alias` the request came to (MSAL
 /// addresses an assertion to the token endpoint it posts to: `/common/oauth2/v2.0/token` when a
 /// multi-tenant app redeems a code there): the only `aud` values an assertion may carry.
-fn accepted_audiences(public_url: &str, tenant: &Tenant, alias: Option<&str>) -> Vec<String> {
+fn accepted_audiences(origins: &Origins, tenant: &Tenant, alias: Option<&str>) -> Vec<String> {
     let id = tenant.id.to_string();
     let own = [id.as_str(), tenant.domain.as_str()].into_iter().flat_map(|name| {
         [
-            token_endpoint(public_url, name, Endpoint::V2),
-            token_endpoint(public_url, name, Endpoint::V1),
-            issuer(public_url, name, TokenVersion::V2),
-            issuer(public_url, name, TokenVersion::V1),
+            token_endpoint(origins, name, Endpoint::V2),
+            token_endpoint(origins, name, Endpoint::V1),
+            origins.issuer(name, TokenVersion::V2),
+            origins.issuer(name, TokenVersion::V1),
         ]
     });
     let aliased = alias.into_iter().flat_map(|alias| {
-        [token_endpoint(public_url, alias, Endpoint::V2), token_endpoint(public_url, alias, Endpoint::V1)]
+        [token_endpoint(origins, alias, Endpoint::V2), token_endpoint(origins, alias, Endpoint::V1)]
     });
     own.chain(aliased).collect()
 }
@@ -147,7 +148,7 @@ mod tests {
             display_name: "Contoso".to_owned(),
             created: datetime!(2025-01-01 0:00 UTC),
         };
-        let audiences = accepted_audiences("https://h", &tenant, None);
+        let audiences = accepted_audiences(&Origins::single("https://h"), &tenant, None);
         assert_eq!(
             audiences,
             [
@@ -161,7 +162,7 @@ mod tests {
                 "https://h/contoso.test/",
             ]
         );
-        let at_common = accepted_audiences("https://h", &tenant, Some("common"));
+        let at_common = accepted_audiences(&Origins::single("https://h"), &tenant, Some("common"));
         assert_eq!(
             at_common[audiences.len()..],
             ["https://h/common/oauth2/v2.0/token", "https://h/common/oauth2/token"],

@@ -107,7 +107,7 @@ fn unauthorized(auth: &Authority, protocol: Protocol) -> ProtocolError {
         }
         Protocol::Imds => format!(
             "The endpoint secret is missing or wrong: set AZURE_POD_IDENTITY_AUTHORITY_HOST={}/msi/<endpoint secret> (custos mi endpoint-secret create).",
-            auth.config.public_url
+            auth.config.origins.public()
         ),
     })
 }
@@ -171,7 +171,7 @@ async fn serve(
     if query.resource.len() > MAX_SCOPE_LEN {
         return Err(refused(&TokenError::InvalidParameter("resource")));
     }
-    let resource = custos_core::resource_alias::canonical(&auth.config.public_url, query.resource);
+    let resource = custos_core::resource_alias::canonical(auth.config.origins.graph(), query.resource);
     // From here on each decision is a managed-identity sign-in.
     let trail = Trail {
         tenant: Some(tenant),

@@ -61,7 +61,7 @@ pub(super) async fn redeem(
         }
         AuthorizeEndpoint::V2 => (None, req.scope.as_deref().or(grant.scope.as_deref())),
     };
-    let asked = scopes::asked(&auth.config.public_url, call.endpoint, resource, scope)?;
+    let asked = scopes::asked(auth.config.origins.graph(), call.endpoint, resource, scope)?;
     trail.resource = Some(asked.resource.clone());
     mint(
         auth,

@@ -51,8 +51,12 @@ pub(super) async fn password(
     };
     let client = client(auth, &snapshot, home.as_deref(), req, platform, call).await?;
     trail.credential = Some(client.auth.describe(client.app));
-    let asked =
-        scopes::asked(&auth.config.public_url, call.endpoint, req.resource.as_deref(), req.scope.as_deref())?;
+    let asked = scopes::asked(
+        auth.config.origins.graph(),
+        call.endpoint,
+        req.resource.as_deref(),
+        req.scope.as_deref(),
+    )?;
     trail.resource = Some(asked.resource.clone());
     let amr = ["pwd".to_owned()];
     mint(

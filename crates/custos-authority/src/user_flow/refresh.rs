@@ -58,8 +58,12 @@ pub(super) async fn refresh(
     if user.tokens_valid_from.unix_timestamp() > family.created {
         return Err(UserFlowError::GrantRevoked.into());
     }
-    let asked =
-        scopes::asked(&auth.config.public_url, call.endpoint, req.resource.as_deref(), req.scope.as_deref())?;
+    let asked = scopes::asked(
+        auth.config.origins.graph(),
+        call.endpoint,
+        req.resource.as_deref(),
+        req.scope.as_deref(),
+    )?;
     trail.resource = Some(asked.resource.clone());
     let amr = ["pwd".to_owned()];
     mint(

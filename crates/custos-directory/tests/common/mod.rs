@@ -173,7 +173,7 @@ impl Harness {
             endpoint_secrets: Arc::new(NoAuthority),
             hasher: hasher.clone(),
             clock: clock.clone(),
-            public_url: BASE.to_owned(),
+            origins: custos_core::origins::Origins::single(BASE),
             paging_key: [7u8; 32],
             rate_limits: Arc::new(custos_directory::CallerLimits::new(limits)),
         };

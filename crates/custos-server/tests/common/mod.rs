@@ -23,7 +23,7 @@ pub fn directory_state(fx: &Fixture, authority: &Arc<Authority>) -> DirectorySta
         endpoint_secrets: Arc::new(AuthorityEndpointSecrets(authority.clone())),
         hasher: SecretHasher::new(&[3; 32]),
         clock: fx.clock.clone(),
-        public_url: PUBLIC_URL.to_owned(),
+        origins: custos_core::origins::Origins::single(PUBLIC_URL),
         paging_key: [5; 32],
         rate_limits: Default::default(),
     }
