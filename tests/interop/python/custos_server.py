@@ -61,9 +61,9 @@ def child_env() -> dict[str, str]:
     return env
 
 
-def run_init(binary: Path, data_dir: Path, public_url: str | None) -> dict:
-    """Runs `custos init --json` and returns the one JSON object it prints on stdout."""
-    cmd = [str(binary), "init", "--data-dir", str(data_dir), "--json"]
+def run_init(binary: Path, data_dir: Path, public_url: str | None, extra_args: tuple[str, ...] = ()) -> dict:
+    """Runs `custos init --json [--public-url URL] [extra_args]` and returns the one JSON object it prints."""
+    cmd = [str(binary), "init", "--data-dir", str(data_dir), "--json", *extra_args]
     if public_url is not None:
         cmd += ["--public-url", public_url]
     proc = subprocess.run(
@@ -127,20 +127,19 @@ class CustosServer:
         return code
 
 
-def start_server(binary: Path, data_dir: Path, port: int, init: dict, log_path: Path) -> CustosServer:
-    """Starts `custos serve` and waits until it logs `listening on https://127.0.0.1:PORT`."""
-    cmd = [
-        str(binary),
-        "serve",
-        "--data-dir",
-        str(data_dir),
-        "--listen",
-        f"127.0.0.1:{port}",
-        "--public-url",
-        f"https://localhost:{port}",
-        # test_managed_identity.py also drives the server's own managed-identity endpoints.
-        "--dev-managed-identity-endpoints",
-    ]
+def start_server(
+    binary: Path, data_dir: Path, port: int, init: dict, log_path: Path, serve_args: list[str] | None = None
+) -> CustosServer:
+    """Starts `custos serve --listen 127.0.0.1:PORT` with `serve_args` (default: the session's public URL
+    and managed-identity endpoints) and waits until it logs `listening on https://127.0.0.1:PORT`."""
+    if serve_args is None:
+        serve_args = [
+            "--public-url",
+            f"https://localhost:{port}",
+            # test_managed_identity.py also drives the server's own managed-identity endpoints.
+            "--dev-managed-identity-endpoints",
+        ]
+    cmd = [str(binary), "serve", "--data-dir", str(data_dir), "--listen", f"127.0.0.1:{port}", *serve_args]
     log = log_path.open("wb")
     try:
         process = subprocess.Popen(

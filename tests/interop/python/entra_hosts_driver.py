@@ -1,0 +1,227 @@
+"""Inside a network + mount namespace whose /etc/hosts points Entra's host names at 127.0.0.1 (set up by
+test_entra_hosts.py): starts `custos serve --entra-hosts` on 127.0.0.1:443, provisions a few apps through
+https://graph.microsoft.com, then runs unmodified Microsoft clients with their defaults. The only set-up
+they get is the standard "trust this CA" step (REQUESTS_CA_BUNDLE, SSL_CERT_FILE, NODE_EXTRA_CA_CERTS).
+
+Usage: entra_hosts_driver.py BINARY DATA_DIR WORK_DIR. Prints one JSON object, client name → what it saw;
+a client that failed maps to {"error": "..."}. Exits non-zero only when the server or provisioning fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import shutil
+import subprocess
+import sys
+import traceback
+import uuid
+from pathlib import Path
+
+import certificates
+import custos_server
+from graph_client import GraphClient, admin_graph
+
+LOGIN = "https://login.microsoftonline.com"
+GRAPH = "https://graph.microsoft.com"
+GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
+V2_RESOURCE = "api://entra-hosts-v2"
+ROLE = "Data.Read"
+NODE_DIR = custos_server.REPO_ROOT / "tests" / "interop" / "node"
+
+
+def claims_of(token: str) -> dict:
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def grant_graph_role(graph: GraphClient, sp_id: str, value: str) -> None:
+    found = graph.session.get(f"{graph.base}/servicePrincipals", params={"$filter": f"appId eq '{GRAPH_APP_ID}'"})
+    found.raise_for_status()
+    graph_sp = found.json()["value"][0]
+    role_id = next(role["id"] for role in graph_sp["appRoles"] if role["value"] == value)
+    graph.assign_app_role(graph_sp["id"], sp_id, role_id)
+
+
+def provision(init: dict, work: Path) -> dict:
+    """A v2 resource with a role; a daemon with a secret and one with a certificate, both holding the role
+    and Graph's Directory.Read.All."""
+    graph = admin_graph(init)
+    resource = graph.register("entra-hosts-v2", V2_RESOURCE, token_version=2, roles=(ROLE,))
+    daemon = graph.register("entra-hosts-daemon", with_secret=True)
+    cert_app = graph.register("entra-hosts-cert-daemon")
+    certificate = certificates.generate("entra-hosts-cert-daemon")
+    graph.add_certificate(cert_app.object_id, certificate.manifest_entry(str(uuid.uuid4())))
+    for client in (daemon, cert_app):
+        graph.assign_app_role(resource.sp_id, client.sp_id, resource.role_ids[ROLE])
+        grant_graph_role(graph, client.sp_id, "Directory.Read.All")
+    graph.session.close()
+    pem = work / "cert-daemon.pem"
+    pem.touch(mode=0o600)
+    pem.write_text(certificate.key_pem + certificate.cert_pem)
+    return {"tenant": init["tenantId"], "resource": resource, "daemon": daemon, "cert_app": cert_app, "pem": pem}
+
+
+async def graph_listing(credential) -> dict:
+    """msgraph-sdk with its defaults: GraphServiceClient(credential), no scopes, base URL graph.microsoft.com."""
+    from msgraph import GraphServiceClient
+
+    client = GraphServiceClient(credential)
+    try:
+        apps = await client.applications.get()
+        sps = await client.service_principals.get()
+        users = await client.users.get()
+    finally:
+        # Its HTTP/2 connections would outlive the event loop and hold up the server's graceful shutdown:
+        # msgraph-core's AsyncGraphTransport does not pass aclose() on to the transport it wraps.
+        transport = client.request_adapter._http_client._transport
+        await getattr(transport, "transport", transport).aclose()
+    return {
+        "applications": sorted(a.display_name for a in apps.value),
+        "servicePrincipals": len(sps.value),
+        "users": [u.user_principal_name for u in users.value],
+    }
+
+
+def default_credential(env: dict[str, str]):
+    """DefaultAzureCredential configured by environment variables only."""
+    from azure.identity import DefaultAzureCredential
+
+    for name in ("AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PATH"):
+        os.environ.pop(name, None)
+    os.environ.update(env)
+    return DefaultAzureCredential()
+
+
+def dac_secret(world: dict) -> dict:
+    credential = default_credential(
+        {
+            "AZURE_CLIENT_ID": world["daemon"].app_id,
+            "AZURE_TENANT_ID": world["tenant"],
+            "AZURE_CLIENT_SECRET": world["daemon"].secret,
+        }
+    )
+    with credential:
+        token = credential.get_token(f"{GRAPH}/.default").token
+        return {"iss": claims_of(token)["iss"], **asyncio.run(graph_listing(credential))}
+
+
+def dac_certificate(world: dict) -> dict:
+    credential = default_credential(
+        {
+            "AZURE_CLIENT_ID": world["cert_app"].app_id,
+            "AZURE_TENANT_ID": world["tenant"],
+            "AZURE_CLIENT_CERTIFICATE_PATH": str(world["pem"]),
+        }
+    )
+    with credential:
+        claims = claims_of(credential.get_token(f"{V2_RESOURCE}/.default").token)
+        return {"iss": claims["iss"], "roles": claims.get("roles"), **asyncio.run(graph_listing(credential))}
+
+
+def msal_python(world: dict) -> dict:
+    """MSAL Python with the default authority; the v2 token is kept for the validator check."""
+    import msal
+    import requests
+
+    app = msal.ConfidentialClientApplication(
+        world["daemon"].app_id, client_credential=world["daemon"].secret, authority=f"{LOGIN}/{world['tenant']}"
+    )
+    v2 = app.acquire_token_for_client([f"{V2_RESOURCE}/.default"])
+    graph = app.acquire_token_for_client([f"{GRAPH}/.default"])
+    app.http_client.close()
+    if "access_token" not in v2 or "access_token" not in graph:
+        raise AssertionError(f"MSAL Python: {v2} {graph}")
+    listed = requests.get(
+        f"{GRAPH}/v1.0/applications", headers={"Authorization": f"Bearer {graph['access_token']}"}, timeout=30
+    )
+    listed.raise_for_status()
+    world["v2_token"] = v2["access_token"]
+    return {"iss": claims_of(v2["access_token"])["iss"], "applications": len(listed.json()["value"])}
+
+
+def msal_node(world: dict) -> dict:
+    node = shutil.which("node")
+    if node is None:
+        raise AssertionError("node is not on PATH")
+    script = NODE_DIR / "entra-hosts-client.mjs"
+    daemon = world["daemon"]
+    proc = subprocess.run(
+        [node, str(script), daemon.app_id, daemon.secret, world["tenant"]],
+        capture_output=True, text=True, timeout=120, cwd=NODE_DIR, check=False,
+    )
+    if proc.returncode != 0:
+        raise AssertionError(f"node exited {proc.returncode}: {proc.stderr}{proc.stdout}")
+    return json.loads(proc.stdout)
+
+
+def validator(world: dict) -> dict:
+    """What a Microsoft.Identity.Web-style API does: trust issuer https://login.microsoftonline.com/{tid}/v2.0,
+    take the keys from the discovery document, check signature, issuer and audience (PyJWT)."""
+    import jwt
+    import requests
+
+    tid = world["tenant"]
+    discovery = requests.get(f"{LOGIN}/{tid}/v2.0/.well-known/openid-configuration", timeout=30).json()
+    key = jwt.PyJWKClient(discovery["jwks_uri"]).get_signing_key_from_jwt(world["v2_token"])
+    claims = jwt.decode(
+        world["v2_token"], key.key, algorithms=["RS256"],
+        issuer=f"{LOGIN}/{tid}/v2.0", audience=world["resource"].app_id,
+    )
+    return {"issuer": discovery["issuer"], "jwks_uri": discovery["jwks_uri"], "iss": claims["iss"], "ver": claims["ver"]}
+
+
+def instance_discovery(world: dict) -> dict:
+    import requests
+
+    endpoint = f"{LOGIN}/{world['tenant']}/oauth2/v2.0/authorize"
+    answer = requests.get(
+        f"{LOGIN}/common/discovery/instance",
+        params={"api-version": "1.1", "authorization_endpoint": endpoint}, timeout=30,
+    )
+    answer.raise_for_status()
+    return answer.json()
+
+
+CLIENTS = {
+    "dac_secret": dac_secret,
+    "dac_certificate": dac_certificate,
+    "msal_python": msal_python,
+    "msal_node": msal_node,
+    "validator": validator,
+    "instance_discovery": instance_discovery,
+}
+
+
+def main() -> int:
+    binary, data_dir, work = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+    init = json.loads((work / "init.json").read_text())
+    ca = init["caCertPath"]
+    # The standard "trust this CA" step, for Python (requests, httpx, urllib) and Node.
+    os.environ.update({"REQUESTS_CA_BUNDLE": ca, "SSL_CERT_FILE": ca, "NODE_EXTRA_CA_CERTS": ca})
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        os.environ.pop(name, None)
+    server = custos_server.start_server(
+        binary, data_dir, 443, init, work / "serve.log", serve_args=["--entra-hosts"]
+    )
+    report: dict = {}
+    try:
+        world = provision(init, work)
+        for name, run in CLIENTS.items():
+            try:
+                report[name] = run(world)
+            except Exception as exc:  # noqa: BLE001 - every client's failure is reported, not just the first
+                report[name] = {"error": f"{type(exc).__name__}: {exc}", "trace": traceback.format_exc()}
+    finally:
+        try:
+            server.stop()
+        except custos_server.ServerError as exc:
+            report["server_stop"] = {"error": str(exc), "trace": str(exc)}
+    print(json.dumps(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
