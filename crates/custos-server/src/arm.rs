@@ -180,3 +180,21 @@ async fn tenants(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::cloud_metadata;
+    use custos_core::origins::Origins;
+
+    #[test]
+    fn the_cloud_names_the_public_url_or_graphs_own_origin() {
+        let own = cloud_metadata(&Origins::single("https://localhost:8443"));
+        assert_eq!(own["authentication"]["loginEndpoint"], "https://localhost:8443");
+        assert_eq!(own["microsoftGraphResourceId"], "https://localhost:8443/");
+        assert_eq!(own["resourceManager"], "https://localhost:8443/");
+        let entra = cloud_metadata(&Origins::entra());
+        assert_eq!(entra["authentication"]["loginEndpoint"], "https://login.microsoftonline.com");
+        assert_eq!(entra["microsoftGraphResourceId"], "https://graph.microsoft.com/");
+        assert_eq!(entra["graphAudience"], "https://graph.microsoft.com/");
+    }
+}
