@@ -26,6 +26,7 @@
 #   BENCH_DATABASE_URL []        postgres://… (an empty database) instead of SQLite
 #   BENCH_TENANTS [100], BENCH_TENANT_CLIENTS [100], BENCH_APPS [100000], BENCH_PASSES [2]
 #   BENCH_WARMUP [5], BENCH_DURATION [15], BENCH_PROBE [8]   seconds
+#   BENCH_PARTS [tokens directory]   which parts to run, in this order
 #   BENCH_KEEP [0]               1 keeps the work directory (it holds secrets)
 set -euo pipefail
 
@@ -127,6 +128,7 @@ REPORT=()
 emit() { REPORT+=("$*"); }
 
 # ---- tokens: many tenants and clients ---------------------------------------------------------
+part_tokens() {
 start_server provision
 log "provisioning $TENANTS tenants x $TENANT_CLIENTS clients"
 t0=$(date +%s)
@@ -167,7 +169,10 @@ emit ""
 emit "many ÷ one client, per pass: ${RATIOS[*]} (goal ≥ 0.90)"
 emit ""
 
+}
+
 # ---- directory: 100,000 applications -----------------------------------------------------------
+part_directory() {
 start_server apps
 log "provisioning $APPS applications with service principals"
 t0=$(date +%s)
@@ -244,6 +249,16 @@ PY
     emit ""
     emit "After the probes: RSS $after_rss MiB, peak $after_hwm MiB. First token in this tenant afterwards: ${first_token_ms} ms (incl. Python start-up), then RSS $token_rss MiB, peak $token_hwm MiB."
     emit ""
+done
+
+}
+
+for part in ${BENCH_PARTS:-tokens directory}; do
+    case "$part" in
+        tokens) part_tokens ;;
+        directory) part_directory ;;
+        *) die "BENCH_PARTS takes tokens and directory" ;;
+    esac
 done
 
 mkdir -p "$RESULTS_DIR"
