@@ -3,6 +3,8 @@
 -- Usage: wrk ... -s bench/wrk/token.lua URL -- MODE INPUT [BASIC_BODY | OFFSET THREADS | OFFSET COUNT THREADS BODY]
 --   MODE post:  INPUT has one form body per line (client_secret_post); requests cycle through them.
 --               Each thread starts at a different line so that threads spread over the clients.
+--   MODE paths: as post, each line `PATH BODY`: the request goes to PATH (e.g. /{tenant}/oauth2/v2.0/token,
+--               for clients spread over many tenants) instead of the URL's path.
 --   MODE basic: INPUT has one `Basic ...` Authorization value per line, BASIC_BODY the form body.
 --   MODE pool:  INPUT has one single-use form body per line (private_key_jwt: each assertion has its
 --               own jti). Line OFFSET + i + k*THREADS (0-based, modulo the line count, which must be a
@@ -91,8 +93,8 @@ end
 function init(args)
   non200 = 0
   local mode, input, basic_body = args[1], args[2], args[3]
-  assert(mode == "post" or mode == "basic" or mode == "pool" or mode == "refresh",
-    "MODE must be post, basic, pool or refresh")
+  assert(mode == "post" or mode == "paths" or mode == "basic" or mode == "pool" or mode == "refresh",
+    "MODE must be post, paths, basic, pool or refresh")
   if mode == "pool" then
     init_pool(input, tonumber(args[3]), tonumber(args[4]))
     return
@@ -110,6 +112,10 @@ function init(args)
   for i, line in ipairs(lines) do
     if mode == "post" then
       requests_by_index[i] = wrk.format("POST", nil, headers, line)
+    elseif mode == "paths" then
+      local path, form = string.match(line, "^(%S+) (%S+)$")
+      assert(path and form, "paths mode needs `PATH BODY` lines")
+      requests_by_index[i] = wrk.format("POST", path, headers, form)
     else
       headers["Authorization"] = line
       requests_by_index[i] = wrk.format("POST", nil, headers, body)

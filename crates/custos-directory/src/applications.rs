@@ -7,6 +7,7 @@ use crate::audit;
 use crate::auth::{Authed, Caller, Permission};
 use crate::body::{GraphPath, JsonBody, invalid_value};
 use crate::error::GraphError;
+use crate::listing::{self, Read};
 use crate::odata::{Eventual, ListQuery, count_response, entity_options, entity_response};
 use crate::owners;
 use crate::privileged::{self, Target};
@@ -79,7 +80,17 @@ pub(crate) async fn list(
 ) -> Result<Json<Value>, GraphError> {
     let caller = auth.require(Permission::ReadApplications)?;
     let query = ListQuery::parse_with(query.as_deref(), &APPLICATION, eventual)?;
-    let items = rendered(&state, caller, query.selects("keyCredentials")).await?;
+    let with_keys = query.selects("keyCredentials");
+    let items = match Read::of(&query) {
+        Read::StoredOrder => return listing::applications_page(&state, caller, &query).await,
+        Read::Pinned(key, values) => {
+            let apps =
+                listing::pinned_applications(state.store.as_ref(), caller.tenant_id, key, &values).await?;
+            let tenant = resolve::tenant(state.store.as_ref(), caller.tenant_id).await?;
+            apps.iter().map(|a| shapes::application(a, &tenant.domain, with_keys)).collect()
+        }
+        Read::Whole => rendered(&state, caller, with_keys).await?,
+    };
     owners::page(&state, caller, "applications", &query, items).await
 }
 

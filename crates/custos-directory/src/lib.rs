@@ -43,6 +43,7 @@ mod filter;
 pub mod fuzzing;
 mod key_credentials;
 mod keyed;
+mod listing;
 mod log_paging;
 mod managed_identities;
 mod no_store;

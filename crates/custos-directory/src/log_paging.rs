@@ -179,47 +179,16 @@ impl<'a> LogPager<'a> {
         Self { key: HmacKey::new(paging_key), tenant, base_url }
     }
 
-    fn tag(&self, path: &str, query: &LogListQuery, cursor: &[u8]) -> [u8; TAG_LEN] {
-        let filter = query.filter.as_ref().map_or("", |(raw, _)| raw.as_str());
-        let order: &[u8] = match query.order() {
-            LogOrder::NewestFirst => b"desc",
-            LogOrder::OldestFirst => b"asc",
-        };
-        self.key.sign_parts(&[
-            b"custos-log-skiptoken-v1\0",
-            self.tenant.as_uuid().as_bytes(),
-            path.as_bytes(),
-            b"\0",
-            filter.as_bytes(),
-            b"\0",
-            order,
-            b"\0",
-            cursor,
-        ])
-    }
-
     fn mint(&self, path: &str, query: &LogListQuery, cursor: LogCursor) -> String {
-        let mut bytes = Vec::with_capacity(CURSOR_LEN + TAG_LEN);
-        bytes.extend_from_slice(&cursor.time_micros.to_be_bytes());
-        bytes.extend_from_slice(&cursor.sequence.to_be_bytes());
-        let tag = self.tag(path, query, &bytes);
-        bytes.extend_from_slice(&tag);
-        URL_SAFE_NO_PAD.encode(bytes)
+        let (filter, tenant) =
+            (query.filter.as_ref().map_or("", |(raw, _)| raw.as_str()), self.tenant.as_uuid());
+        mint_cursor(&self.key, &binding(&tenant, path, filter, query.order()), cursor)
     }
 
     fn open(&self, path: &str, query: &LogListQuery, token: &str) -> Result<LogCursor, GraphError> {
-        let invalid = || GraphError::BadRequest("The specified page token value is invalid.".to_owned());
-        let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
-        if bytes.len() != CURSOR_LEN + TAG_LEN {
-            return Err(invalid());
-        }
-        let (cursor, tag) = bytes.split_at(CURSOR_LEN);
-        if !custos_jose::constant_time::eq(&self.tag(path, query, cursor), tag) {
-            return Err(invalid());
-        }
-        let (time, sequence) = cursor.split_at(8);
-        let number = |b: &[u8]| b.try_into().map(i64::from_be_bytes).map_err(|_| invalid());
-        Ok(LogCursor { time_micros: number(time)?, sequence: number(sequence)? })
+        let (filter, tenant) =
+            (query.filter.as_ref().map_or("", |(raw, _)| raw.as_str()), self.tenant.as_uuid());
+        open_cursor(&self.key, &binding(&tenant, path, filter, query.order()), token)
     }
 
     /// One page of `collection` at `location` as `query` asks: `fetch` reads the store (it is
@@ -311,6 +280,60 @@ impl<'a> LogPager<'a> {
         link.push_str(&format!("$skiptoken={}", self.mint(path, query, cursor)));
         link
     }
+}
+
+/// What a log `$skiptoken` is bound to: the tenant, the collection path, the `$filter` text and
+/// the order.
+fn binding<'b>(tenant: &'b uuid::Uuid, path: &'b str, filter: &'b str, order: LogOrder) -> [&'b [u8]; 8] {
+    let order: &[u8] = match order {
+        LogOrder::NewestFirst => b"desc",
+        LogOrder::OldestFirst => b"asc",
+    };
+    [
+        b"custos-log-skiptoken-v1\0",
+        tenant.as_bytes(),
+        path.as_bytes(),
+        b"\0",
+        filter.as_bytes(),
+        b"\0",
+        order,
+        b"\0",
+    ]
+}
+
+/// A `$skiptoken` carrying `cursor` (its time and position, big-endian), tagged with
+/// HMAC-SHA-256 under `key` over `binding` and the cursor bytes: whoever reads it back with
+/// [`open_cursor`] and a different binding (another tenant, collection, filter ...) is refused.
+pub(crate) fn mint_cursor(key: &HmacKey, binding: &[&[u8]], cursor: LogCursor) -> String {
+    let mut bytes = Vec::with_capacity(CURSOR_LEN + TAG_LEN);
+    bytes.extend_from_slice(&cursor.time_micros.to_be_bytes());
+    bytes.extend_from_slice(&cursor.sequence.to_be_bytes());
+    let tag = cursor_tag(key, binding, &bytes);
+    bytes.extend_from_slice(&tag);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The cursor of a token [`mint_cursor`] made with the same `key` and `binding`; Graph's 400
+/// when it is malformed, forged or bound to something else.
+pub(crate) fn open_cursor(key: &HmacKey, binding: &[&[u8]], token: &str) -> Result<LogCursor, GraphError> {
+    let invalid = || GraphError::BadRequest("The specified page token value is invalid.".to_owned());
+    let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
+    if bytes.len() != CURSOR_LEN + TAG_LEN {
+        return Err(invalid());
+    }
+    let (cursor, tag) = bytes.split_at(CURSOR_LEN);
+    if !custos_jose::constant_time::eq(&cursor_tag(key, binding, cursor), tag) {
+        return Err(invalid());
+    }
+    let (time, sequence) = cursor.split_at(8);
+    let number = |b: &[u8]| b.try_into().map(i64::from_be_bytes).map_err(|_| invalid());
+    Ok(LogCursor { time_micros: number(time)?, sequence: number(sequence)? })
+}
+
+fn cursor_tag(key: &HmacKey, binding: &[&[u8]], cursor: &[u8]) -> [u8; TAG_LEN] {
+    let mut parts = binding.to_vec();
+    parts.push(cursor);
+    key.sign_parts(&parts)
 }
 
 #[cfg(test)]

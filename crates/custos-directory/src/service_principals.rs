@@ -9,6 +9,7 @@ use crate::audit;
 use crate::auth::{Authed, Caller, Permission};
 use crate::body::{GraphPath, JsonBody, invalid_value};
 use crate::error::GraphError;
+use crate::listing::{self, Read};
 use crate::odata::{Eventual, ListQuery, count_response, entity_options, entity_response};
 use crate::owners;
 use crate::privileged::{self, Target};
@@ -73,7 +74,15 @@ pub(crate) async fn list(
 ) -> Result<Json<Value>, GraphError> {
     let caller = auth.require(Permission::ReadApplications)?;
     let query = ListQuery::parse_with(query.as_deref(), &SERVICE_PRINCIPAL, eventual)?;
-    let items = rendered(&state, caller).await?;
+    let items = match Read::of(&query) {
+        Read::StoredOrder => return listing::service_principals_page(&state, caller, &query).await,
+        Read::Pinned(key, values) => {
+            let store = state.store.as_ref();
+            let sps = listing::pinned_service_principals(store, caller.tenant_id, key, &values).await?;
+            listing::render_service_principals(store, caller.tenant_id, &sps).await?
+        }
+        Read::Whole => rendered(&state, caller).await?,
+    };
     owners::page(&state, caller, "servicePrincipals", &query, items).await
 }
 

@@ -145,6 +145,41 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Option<Application>>;
     /// All applications of a tenant, oldest first.
     async fn applications(&self, tenant: TenantId) -> StoreResult<Vec<Application>>;
+    /// One page of a tenant's applications in the order of [`Store::applications`], after
+    /// `query.after`, at most `query.limit` (capped at [`MAX_OBJECT_PAGE`]); with
+    /// `query.skip_managed_identities`, without those whose service principal is a managed
+    /// identity. `next` is set when the page is full. The SQL store reads one index range (the
+    /// cost of a page does not grow with the tenant); this default reads the whole list.
+    async fn applications_page(&self, query: &ObjectQuery) -> StoreResult<LogPage<Application>> {
+        let mut all = self.applications(query.tenant).await?;
+        if query.skip_managed_identities {
+            let managed: std::collections::HashSet<AppId> = self
+                .service_principals(query.tenant)
+                .await?
+                .into_iter()
+                .filter(|sp| {
+                    sp.service_principal_type == custos_core::model::ServicePrincipalType::ManagedIdentity
+                })
+                .map(|sp| sp.app_id)
+                .collect();
+            all.retain(|app| !managed.contains(&app.app_id));
+        }
+        Ok(page::slice(all, query, |app| app.created))
+    }
+    /// The applications of a tenant with these client ids (unknown ones are skipped), in no
+    /// particular order: one read for a page of service principals. The SQL store asks once;
+    /// this default asks per id.
+    async fn applications_by_app_ids(
+        &self,
+        tenant: TenantId,
+        app_ids: &[AppId],
+    ) -> StoreResult<Vec<Application>> {
+        let mut found = Vec::with_capacity(app_ids.len());
+        for app_id in app_ids {
+            found.extend(self.application_by_app_id(tenant, *app_id).await?);
+        }
+        Ok(found)
+    }
     /// The registrations with this client id in any tenant, oldest first: how another tenant
     /// finds a multi-tenant application's home registration (its credentials and permissions).
     async fn applications_by_app_id(&self, app_id: AppId) -> StoreResult<Vec<Application>>;
@@ -184,6 +219,13 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Option<ServicePrincipal>>;
     /// All service principals of a tenant, oldest first.
     async fn service_principals(&self, tenant: TenantId) -> StoreResult<Vec<ServicePrincipal>>;
+
+    /// One page of a tenant's service principals in the order of [`Store::service_principals`],
+    /// as [`Store::applications_page`] reads applications.
+    async fn service_principals_page(&self, query: &ObjectQuery) -> StoreResult<LogPage<ServicePrincipal>> {
+        let all = self.service_principals(query.tenant).await?;
+        Ok(page::slice(all, query, |sp| sp.created))
+    }
 
     // --- app role assignments
     /// Creates an assignment. Conflict when the same (principal, resource, role) exists.
@@ -412,6 +454,7 @@ pub mod change;
 pub mod change_feed;
 mod codec;
 pub mod log;
+pub mod page;
 pub mod postgres;
 pub mod replay;
 pub mod retention;
@@ -426,6 +469,7 @@ pub use change::{
     MAX_KEY_CREDENTIALS, MAX_PASSWORD_CREDENTIALS,
 };
 pub use log::{LogCursor, LogOrder, LogPage, LogQuery, MAX_LOG_PAGE, SignInFilter};
+pub use page::{MAX_OBJECT_PAGE, ObjectQuery};
 pub use sign_in_log::{SignInLog, SignInLogMetrics, WriterOptions};
 pub use sql::SqlStore;
 

@@ -121,6 +121,8 @@ macro_rules! conformance {
                 permission_grants,
                 grants_in_snapshots,
                 applications_across_tenants,
+                objects_read_in_pages_in_list_order,
+                applications_by_app_ids_in_one_read,
                 sessions,
                 codes_are_single_use,
                 a_replay_before_the_family_starts_still_revokes_it,

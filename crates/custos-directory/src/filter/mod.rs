@@ -147,6 +147,24 @@ impl Filter {
         }
     }
 
+    /// The values the filter pins the text property at `path` to, when every matching object
+    /// must have one of them (compared case-insensitively): `path eq 'v'`, an `or` (or `in`) of
+    /// such clauses, or an `and` with one on either side. `None` when the filter does not pin
+    /// it. A reader may fetch only the objects with these values and still evaluate the whole
+    /// filter on them.
+    pub(crate) fn pinned_values(&self, path: &str) -> Option<Vec<&str>> {
+        match self {
+            Self::Compare(p, Op::Eq, Literal::Text(value)) if *p == path => Some(vec![value.as_str()]),
+            Self::Or(a, b) => {
+                let mut values = a.pinned_values(path)?;
+                values.extend(b.pinned_values(path)?);
+                Some(values)
+            }
+            Self::And(a, b) => a.pinned_values(path).or_else(|| b.pinned_values(path)),
+            _ => None,
+        }
+    }
+
     /// The window the top-level `and` chain puts on the instant property at `path`: `ge`/`gt`
     /// bound it below, `le`/`lt` above, `eq` both; the tightest bound wins. Clauses under `or`,
     /// `not` or a lambda do not narrow it. Inclusive, so a store read of the window returns every

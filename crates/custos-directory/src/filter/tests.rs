@@ -376,3 +376,20 @@ fn mangled_filters_are_refused_without_panicking() {
     }
     assert!(checked > 3000, "{checked}");
 }
+
+#[test]
+fn pinned_values_are_found_only_where_every_match_needs_one() {
+    let pinned = |f: &str| directory(f).unwrap().pinned_values("appId").map(|v| v.join(","));
+    assert_eq!(pinned("appId eq 'A'"), Some("A".to_owned()));
+    assert_eq!(pinned("appId eq 'a' or appId eq 'b'"), Some("a,b".to_owned()));
+    assert_eq!(pinned("displayName eq 'x' and appId eq 'a'"), Some("a".to_owned()));
+    assert_eq!(
+        pinned("(appId eq 'a' or appId eq 'b') and startswith(displayName,'x')"),
+        Some("a,b".to_owned())
+    );
+    assert_eq!(pinned("appId eq 'a' or displayName eq 'x'"), None);
+    assert_eq!(pinned("startswith(appId,'a')"), None);
+    assert_eq!(pinned("id eq 'a'"), None);
+    let kinds = graph("kind in ('Application','Legacy')", false).unwrap();
+    assert_eq!(kinds.pinned_values("kind"), Some(vec!["Application", "Legacy"]));
+}

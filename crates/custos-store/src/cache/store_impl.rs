@@ -9,7 +9,7 @@ use crate::{
     AuthorizationCode, CodeRedemption, RefreshGrant, RefreshToken, RefreshTokenState, RefreshUse,
     SignInSession,
 };
-use crate::{LogPage, LogQuery, SignInFilter};
+use crate::{LogPage, LogQuery, ObjectQuery, SignInFilter};
 use async_trait::async_trait;
 use custos_core::audit::DirectoryAudit;
 use custos_core::consent::OAuth2PermissionGrant;
@@ -93,6 +93,18 @@ impl Store for Directory {
         self.store.applications(tenant).await
     }
 
+    async fn applications_page(&self, query: &ObjectQuery) -> StoreResult<LogPage<Application>> {
+        self.store.applications_page(query).await
+    }
+
+    async fn applications_by_app_ids(
+        &self,
+        tenant: TenantId,
+        app_ids: &[AppId],
+    ) -> StoreResult<Vec<Application>> {
+        self.store.applications_by_app_ids(tenant, app_ids).await
+    }
+
     async fn applications_by_app_id(&self, app_id: AppId) -> StoreResult<Vec<Application>> {
         self.store.applications_by_app_id(app_id).await
     }
@@ -143,6 +155,10 @@ impl Store for Directory {
 
     async fn service_principals(&self, tenant: TenantId) -> StoreResult<Vec<ServicePrincipal>> {
         self.store.service_principals(tenant).await
+    }
+
+    async fn service_principals_page(&self, query: &ObjectQuery) -> StoreResult<LogPage<ServicePrincipal>> {
+        self.store.service_principals_page(query).await
     }
 
     async fn create_assignment(

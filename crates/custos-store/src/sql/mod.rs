@@ -13,6 +13,7 @@ mod dialect;
 mod keys;
 mod log;
 mod owners;
+mod pages;
 mod replay;
 mod retention;
 mod rows;
@@ -31,7 +32,7 @@ use crate::sign_in::{
     SignInSession,
 };
 use crate::{ApplicationChange, AssertionMarker, MarkerOutcome, Store, StoreError, StoreResult};
-use crate::{LogPage, LogQuery, SignInFilter};
+use crate::{LogPage, LogQuery, ObjectQuery, SignInFilter};
 use async_trait::async_trait;
 use custos_core::audit::{DirectoryAudit, credential_properties};
 use custos_core::consent::OAuth2PermissionGrant;
@@ -314,6 +315,18 @@ impl<D: Dialect> Store for SqlStore<D> {
         list(&self.pool, &select, rows::application).await
     }
 
+    async fn applications_page(&self, query: &ObjectQuery) -> StoreResult<LogPage<Application>> {
+        pages::applications(&self.pool, query).await
+    }
+
+    async fn applications_by_app_ids(
+        &self,
+        tenant: TenantId,
+        app_ids: &[AppId],
+    ) -> StoreResult<Vec<Application>> {
+        pages::applications_by_app_ids(&self.pool, tenant, app_ids).await
+    }
+
     async fn applications_by_app_id(&self, app_id: AppId) -> StoreResult<Vec<Application>> {
         users::applications_by_app_id(&self.pool, app_id).await
     }
@@ -407,6 +420,10 @@ impl<D: Dialect> Store for SqlStore<D> {
         ))
         .id(tenant.0);
         list(&self.pool, &select, rows::service_principal).await
+    }
+
+    async fn service_principals_page(&self, query: &ObjectQuery) -> StoreResult<LogPage<ServicePrincipal>> {
+        pages::service_principals(&self.pool, query).await
     }
 
     async fn create_assignment(

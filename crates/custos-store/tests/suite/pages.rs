@@ -1,0 +1,102 @@
+//! Paged reads of a tenant's applications and service principals.
+
+use super::*;
+use custos_store::{LogPage, ObjectQuery};
+use std::sync::Arc;
+
+/// Every page of `read` from the start, `limit` at a time, checking the page rules on the way.
+async fn all_pages<T, F, Fut>(tenant: TenantId, limit: u32, skip: bool, read: F) -> Vec<T>
+where
+    T: Clone + PartialEq + std::fmt::Debug,
+    F: Fn(ObjectQuery) -> Fut,
+    Fut: std::future::Future<Output = StoreResult<LogPage<T>>>,
+{
+    let mut query = ObjectQuery { skip_managed_identities: skip, ..ObjectQuery::first(tenant, limit) };
+    let mut seen = Vec::new();
+    loop {
+        let page = read(query).await.unwrap();
+        assert!(page.records.len() <= limit as usize);
+        assert_eq!(page.records.len(), page.positions.len());
+        // A full page links on; a short one is the last.
+        assert_eq!(page.next.is_some(), page.records.len() == limit as usize);
+        assert_eq!(page.next, page.positions.last().copied().filter(|_| page.next.is_some()));
+        if let (Some(first), Some(second)) = (page.positions.first(), page.records.get(1)) {
+            // Resuming after any record continues right after it.
+            let resumed = read(ObjectQuery { after: Some(*first), ..query }).await.unwrap();
+            assert_eq!(resumed.records.first(), Some(second));
+        }
+        seen.extend(page.records.iter().cloned());
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => return seen,
+        }
+    }
+}
+
+pub(crate) async fn objects_read_in_pages_in_list_order(store: Arc<dyn Store>) {
+    let world = World::new();
+    world.create_all(store.as_ref()).await;
+    let tenant = world.tenant_a.id;
+    // More objects, some created at the same instant (then insertion order decides), one
+    // earlier than the ones inserted before it, and one behind a managed identity.
+    let mut managed = application(tenant, "Managed identity app", 4);
+    managed.identifier_uris.clear();
+    let mut apps = vec![managed.clone()];
+    for (i, seconds) in [5, 5, 5, 3, 7].into_iter().enumerate() {
+        let mut app = application(tenant, &format!("App {i}"), seconds);
+        app.identifier_uris = vec![format!("api://paged-{i}")];
+        apps.push(app);
+    }
+    let other = application(world.tenant_b.id, "Other tenant", 6);
+    for app in apps.iter().chain([&other]) {
+        store.create_application(app, &audit()).await.unwrap();
+    }
+    let mut identity = service_principal(&managed, 4);
+    identity.service_principal_type = ServicePrincipalType::ManagedIdentity;
+    store.create_service_principal(&identity, &audit()).await.unwrap();
+    for app in &apps[1..3] {
+        store.create_service_principal(&service_principal(app, 5), &audit()).await.unwrap();
+    }
+
+    let listed = store.applications(tenant).await.unwrap();
+    assert_eq!(listed.len(), 8);
+    let sps = store.service_principals(tenant).await.unwrap();
+    assert_eq!(sps.len(), 5);
+    for limit in [1, 2, 3, 8, 1000] {
+        let read = |q| {
+            let store = store.clone();
+            async move { store.applications_page(&q).await }
+        };
+        assert_eq!(all_pages(tenant, limit, false, read).await, listed, "limit {limit}");
+        let unmanaged: Vec<Application> = listed.iter().filter(|a| a.id != managed.id).cloned().collect();
+        assert_eq!(all_pages(tenant, limit, true, read).await, unmanaged, "limit {limit}");
+        let read = |q| {
+            let store = store.clone();
+            async move { store.service_principals_page(&q).await }
+        };
+        assert_eq!(all_pages(tenant, limit, false, read).await, sps, "limit {limit}");
+    }
+    // A limit above the cap reads the cap; another tenant's objects never appear.
+    let capped = store.applications_page(&ObjectQuery::first(tenant, u32::MAX)).await.unwrap();
+    assert_eq!(capped.records, listed);
+    let b = store.applications_page(&ObjectQuery::first(world.tenant_b.id, 10)).await.unwrap();
+    assert_eq!(b.records, vec![other]);
+    let none = store.applications_page(&ObjectQuery::first(TenantId::new_random(), 10)).await.unwrap();
+    assert_eq!((none.records.len(), none.next), (0, None));
+}
+
+pub(crate) async fn applications_by_app_ids_in_one_read(store: Arc<dyn Store>) {
+    let world = World::new();
+    world.create_all(store.as_ref()).await;
+    let other = application(world.tenant_b.id, "Other tenant", 6);
+    store.create_application(&other, &audit()).await.unwrap();
+    let tenant = world.tenant_a.id;
+    let ids = [world.client_app.app_id, AppId::new_random(), world.resource_app.app_id, other.app_id];
+    let mut found = store.applications_by_app_ids(tenant, &ids).await.unwrap();
+    found.sort_by_key(|a| a.created);
+    assert_eq!(found, vec![world.resource_app.clone(), world.client_app.clone()]);
+    assert_eq!(store.applications_by_app_ids(tenant, &[]).await.unwrap(), vec![]);
+    // More ids than one statement takes.
+    let many: Vec<AppId> = (0..2500).map(|_| AppId::new_random()).chain([world.client_app.app_id]).collect();
+    assert_eq!(store.applications_by_app_ids(tenant, &many).await.unwrap(), vec![world.client_app]);
+}
