@@ -269,12 +269,15 @@ async fn stored_order_page<S: StoredOrder>(
 
     let collection = Collection { path: entity_set.to_owned(), context: entity_set.to_owned() };
     let mut body = Map::new();
-    body.insert("@odata.context".to_owned(), Value::String(query.context(&state.public_url, &collection)));
+    body.insert(
+        "@odata.context".to_owned(),
+        Value::String(query.context(state.origins.graph(), &collection)),
+    );
     if let Some(next) = next {
         let token = mint_cursor(&key, &binding, next);
         body.insert(
             "@odata.nextLink".to_owned(),
-            Value::String(query.next_link(&state.public_url, &collection, &token)),
+            Value::String(query.next_link(state.origins.graph(), &collection, &token)),
         );
     }
     body.insert("value".to_owned(), Value::Array(values));
