@@ -194,5 +194,43 @@ async fn sqlite_markers_and_settings_survive_reopening() {
     );
 }
 
+/// A file database keeps its markers in `NAME-replay.db`, and markers an older version left in
+/// the main file's table are moved there on open (still blocking their `jti`, gone from the
+/// main file); a second open finds nothing left to move.
+#[tokio::test]
+async fn sqlite_markers_of_the_main_file_move_to_the_marker_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let main = dir.path().join("custos.db");
+    let url = format!("sqlite://{}", main.display());
+    let (t, client) = (TenantId::new_random(), AppId::new_random());
+    SqliteStore::open(&url).await.unwrap().close().await;
+    assert!(dir.path().join("custos-replay.db").exists(), "the marker file is created");
+    {
+        // What an older version wrote: a live marker in the main file.
+        let old = sqlx::SqlitePool::connect(&url).await.unwrap();
+        sqlx::query("INSERT INTO assertion_replay (tenant_id, client_id, jti, digest, expires) VALUES ($1, $2, 'old', $3, 500)")
+            .bind(t.0.to_string())
+            .bind(client.0.to_string())
+            .bind(vec![7_u8; 32])
+            .execute(&old)
+            .await
+            .unwrap();
+        old.close().await;
+    }
+    for _ in 0..2 {
+        let store = SqliteStore::open(&url).await.unwrap();
+        assert_eq!(
+            store.record_assertion_markers(&[marker(t, client, "old", 1, 500)], 10).await.unwrap(),
+            vec![MarkerOutcome::Seen { digest: [7; 32] }]
+        );
+        store.close().await;
+        let main_db = sqlx::SqlitePool::connect(&url).await.unwrap();
+        let left: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM assertion_replay").fetch_one(&main_db).await.unwrap();
+        assert_eq!(left, 0, "nothing stays in the main file");
+        main_db.close().await;
+    }
+}
+
 #[allow(unused_imports)]
 pub(crate) use custos_core::audit::testing::placeholder as audit;
