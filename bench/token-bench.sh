@@ -107,7 +107,7 @@ esac
 # ---- server lifecycle ------------------------------------------------------------------------
 WORK=$(mktemp -d /tmp/custos-bench.XXXXXX)
 DATA="$WORK/data"      # the backend in use (use_backend): data directory,
-INPUTS="$INPUTS"  # wrk's inputs,
+INPUTS="$WORK/inputs"  # wrk's inputs,
 DB_ARGS=()             # and serve's database option (none: SQLite in DATA)
 BENCH_DB=""            # the PostgreSQL database this run created
 SERVER_PID=""
@@ -180,7 +180,7 @@ BACKEND=sqlite
 # provision_backend.
 use_backend() {
     BACKEND=$1
-    if [[ "$1" == sqlite ]]; then DATA="$WORK/data" INPUTS="$INPUTS"; else DATA="$WORK/data-$1" INPUTS="$WORK/inputs-$1"; fi
+    if [[ "$1" == sqlite ]]; then DATA="$WORK/data" INPUTS="$WORK/inputs"; else DATA="$WORK/data-$1" INPUTS="$WORK/inputs-$1"; fi
     DB_ARGS=()
     [[ -z "${BACKEND_URL[$1]:-}" ]] || DB_ARGS=(--database-url "${BACKEND_URL[$1]}")
     POOL_FILE="$INPUTS/pkjwt-pool.txt"

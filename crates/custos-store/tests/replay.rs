@@ -78,6 +78,27 @@ async fn markers_insert_if_absent(store: Arc<dyn Store>) {
         .unwrap();
     assert_eq!(outcomes, vec![MarkerOutcome::Recorded, MarkerOutcome::Seen { digest: [5; 32] }]);
     assert_eq!(store.record_assertion_markers(&[], now).await.unwrap(), vec![]);
+
+    // A batch larger than one multi-row insert, with duplicates far apart and a live key among
+    // new ones: each outcome as if the markers were applied one by one.
+    let mut batch: Vec<_> = (0..40).map(|i| marker(t, client, &format!("big-{i}"), 10, now + 600)).collect();
+    batch.push(marker(t, client, "big-3", 11, now + 600));
+    batch.push(marker(t, client, "jti-1", 12, now + 600));
+    batch.push(marker(t, client, "jti-1", 13, now + 600));
+    batch.push(marker(t, client, "big-39", 14, now + 600));
+    let outcomes = store.record_assertion_markers(&batch, now).await.unwrap();
+    let mut expected = vec![MarkerOutcome::Recorded; 40];
+    expected.extend([
+        MarkerOutcome::Seen { digest: [10; 32] },
+        MarkerOutcome::Seen { digest: [1; 32] },
+        MarkerOutcome::Seen { digest: [1; 32] },
+        MarkerOutcome::Seen { digest: [10; 32] },
+    ]);
+    assert_eq!(outcomes, expected);
+    assert_eq!(
+        store.record_assertion_markers(&[marker(t, client, "big-20", 15, now + 600)], now).await.unwrap(),
+        vec![MarkerOutcome::Seen { digest: [10; 32] }]
+    );
 }
 
 async fn dead_markers_are_replaced_and_purged(store: Arc<dyn Store>) {
