@@ -188,11 +188,11 @@ async fn write_markers(store: Arc<dyn Store>, clock: Arc<dyn Clock>, mut queue: 
         }
         let (markers, replies): (Vec<_>, Vec<_>) = batch.drain(..).map(|p| (p.marker, p.reply)).unzip();
         // Elapsed time for the debug log only (how long one group commit took), never a decision.
-        let started = std::time::Instant::now();
+        let started = clock.instant();
         let recorded = store.record_assertion_markers(&markers, now).await;
         tracing::debug!(
             markers = markers.len(),
-            commit_us = started.elapsed().as_micros(),
+            commit_us = clock.instant().saturating_duration_since(started).as_micros(),
             "replay markers committed"
         );
         match recorded {
