@@ -23,10 +23,19 @@
 #                            twice each, and reports off ÷ on; `peer` runs client_secret_post (1
 #                            client, c16 and c64) against custos and against node-oidc-provider
 #                            (bench/peer: a cluster of one worker per core, RS256 JWT access tokens,
-#                            client_secret_post, HTTPS) and reports custos ÷ peer; `full` includes it
+#                            client_secret_post, HTTPS) and reports custos ÷ peer; `full` includes it;
+#                            `pkjwt` runs client_secret_post and private_key_jwt (1 client, c16 and
+#                            c64) and reports private_key_jwt ÷ client_secret_post; `backends` runs
+#                            client_secret_post and private_key_jwt at c64 with the server on SQLite
+#                            and on PostgreSQL (a fresh database per run, see BENCH_POSTGRES_URL),
+#                            alternating, and reports PostgreSQL ÷ SQLite
 #   BENCH_CLIENTS [1000]     distinct clients for the many-clients rows
 #   BENCH_ASSERTIONS [200000] private_key_jwt assertions to pre-generate (rounded up to even; about
-#                            1.5 min on 2 idle cores; enough for two rows at ~4,000 tokens/s)
+#                            1.5 min on 2 idle cores; enough for two rows at ~4,000 tokens/s); for
+#                            `pkjwt` and `backends` the default is 5,000/s over every row's seconds
+#   BENCH_POSTGRES_URL [$CUSTOS_TEST_POSTGRES_URL or postgres://postgres@127.0.0.1:5432/test]
+#                            `backends`: the server that gets a fresh database custos_bench_* (created
+#                            with psql next to the URL's database, dropped at the end)
 #   BENCH_WARMUP [5], BENCH_DURATION [20]   seconds
 #   BENCH_KEEP [0]           1 keeps the work directory (it holds client secrets)
 #   CUSTOS_LOG [info]        the server's log filter
@@ -36,13 +45,20 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 REPO_ROOT=$PWD
 PROFILE="${BENCH_PROFILE:-release}"
 SUITE="${BENCH_SUITE:-full}"
-[[ "$SUITE" == full || "$SUITE" == refresh || "$SUITE" == signinlog || "$SUITE" == peer ]] ||
-    { echo "BENCH_SUITE must be full, refresh, signinlog or peer" >&2; exit 1; }
+case "$SUITE" in
+    full | refresh | signinlog | peer | pkjwt | backends) ;;
+    *) echo "BENCH_SUITE must be full, refresh, signinlog, peer, pkjwt or backends" >&2; exit 1 ;;
+esac
 SIGN_IN_LOG=on # the server's --sign-in-log of the next row
 CLIENTS="${BENCH_CLIENTS:-1000}"
-ASSERTIONS="${BENCH_ASSERTIONS:-200000}"
 WARMUP_S="${BENCH_WARMUP:-5}"
 DURATION_S="${BENCH_DURATION:-20}"
+case "$SUITE" in
+    pkjwt) ASSERTIONS="${BENCH_ASSERTIONS:-$((2 * (WARMUP_S + DURATION_S) * 5000))}" ;; # two rows
+    backends) ASSERTIONS="${BENCH_ASSERTIONS:-$(((WARMUP_S + DURATION_S) * 5000))}" ;;  # one row per backend
+    *) ASSERTIONS="${BENCH_ASSERTIONS:-200000}" ;;
+esac
+POSTGRES_URL="${BENCH_POSTGRES_URL:-${CUSTOS_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}}"
 NPROC=$(nproc)
 CLK_TCK=$(getconf CLK_TCK)
 RESULTS_DIR="$REPO_ROOT/bench/results"
@@ -90,7 +106,10 @@ esac
 
 # ---- server lifecycle ------------------------------------------------------------------------
 WORK=$(mktemp -d /tmp/custos-bench.XXXXXX)
-DATA="$WORK/data"
+DATA="$WORK/data"      # the backend in use (use_backend): data directory,
+INPUTS="$WORK/inputs"  # wrk's inputs,
+DB_ARGS=()             # and serve's database option (none: SQLite in DATA)
+BENCH_DB=""            # the PostgreSQL database this run created
 SERVER_PID=""
 PORT=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 PUBLIC_URL="https://localhost:$PORT"
@@ -114,13 +133,14 @@ stop_server() {
 cleanup() {
     stop_server
     if [[ -n "${PEER_PID:-}" ]]; then kill -TERM "$PEER_PID" $(pgrep -P "$PEER_PID" || true) 2>/dev/null || true; fi
+    if [[ -n "$BENCH_DB" ]]; then psql -q "$POSTGRES_URL" -c "DROP DATABASE IF EXISTS $BENCH_DB" >/dev/null 2>&1 || true; fi
     if [[ "${BENCH_KEEP:-0}" == 1 ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 
 start_server() {
     local log_file="$WORK/serve-$1.log"
-    "$BIN" serve --data-dir "$DATA" --listen "127.0.0.1:$PORT" --public-url "$PUBLIC_URL" \
+    "$BIN" serve --data-dir "$DATA" "${DB_ARGS[@]}" --listen "127.0.0.1:$PORT" --public-url "$PUBLIC_URL" \
         --sign-in-log "$SIGN_IN_LOG" >"$log_file" 2>&1 </dev/null &
     SERVER_PID=$!
     for _ in $(seq 1 600); do
@@ -150,18 +170,50 @@ peak_rss_mib() {
 }
 
 # ---- setup -----------------------------------------------------------------------------------
-log "custos init ($DATA)"
-"$BIN" init --data-dir "$DATA" --json --public-url "$PUBLIC_URL" >"$WORK/init.json"
-start_server provision
-log "provisioning 1 resource and $CLIENTS clients"
-# Each refresh row runs wrk twice (warm-up, measure) with one grant per connection plus one spare per
+# Refresh rows run wrk twice (warm-up, measure) with one grant per connection plus one spare per
 # wrk thread (bench/wrk/token.lua says why): 2 kinds × 2 runs × ((16 + 2) + (64 + 2)).
 REFRESH_FAMILIES=$((2 * 2 * (16 + 2 + 64 + 2)))
-"$PYTHON" "$REPO_ROOT/bench/provision.py" --admin "$DATA/admin.json" --clients "$CLIENTS" --out "$WORK/inputs" \
-    --refresh-tokens "$REFRESH_FAMILIES"
-stop_server
-TENANT=$(<"$WORK/inputs/tenant.txt")
-TOKEN_URL="https://127.0.0.1:$PORT/$TENANT/oauth2/v2.0/token"
+declare -A BACKEND_URL=() BACKEND_POOL=()
+BACKEND=sqlite
+
+# use_backend NAME: the next rows run against backend NAME (sqlite, or postgres), set up by
+# provision_backend.
+use_backend() {
+    BACKEND=$1
+    if [[ "$1" == sqlite ]]; then DATA="$WORK/data" INPUTS="$WORK/inputs"; else DATA="$WORK/data-$1" INPUTS="$WORK/inputs-$1"; fi
+    DB_ARGS=()
+    [[ -z "${BACKEND_URL[$1]:-}" ]] || DB_ARGS=(--database-url "${BACKEND_URL[$1]}")
+    POOL_FILE="$INPUTS/pkjwt-pool.txt"
+    POOL_OFFSET=${BACKEND_POOL[$1]:-0}
+    if [[ -f "$INPUTS/tenant.txt" ]]; then
+        TENANT=$(<"$INPUTS/tenant.txt")
+        TOKEN_URL="https://127.0.0.1:$PORT/$TENANT/oauth2/v2.0/token"
+    fi
+}
+
+# provision_backend NAME [DATABASE_URL]: custos init (SQLite in its data directory unless a URL
+# is given), then the clients through the Graph API.
+provision_backend() {
+    BACKEND_URL[$1]=${2:-}
+    use_backend "$1"
+    log "custos init ($1: $DATA)"
+    "$BIN" init --data-dir "$DATA" "${DB_ARGS[@]}" --json --public-url "$PUBLIC_URL" >"$WORK/init-$1.json"
+    start_server "provision-$1"
+    log "provisioning 1 resource and $CLIENTS clients ($1)"
+    "$PYTHON" "$REPO_ROOT/bench/provision.py" --admin "$DATA/admin.json" --clients "$CLIENTS" --out "$INPUTS" \
+        --refresh-tokens "$REFRESH_FAMILIES"
+    stop_server
+    use_backend "$1"
+}
+
+provision_backend sqlite
+if [[ "$SUITE" == backends ]]; then
+    command -v psql >/dev/null || die "psql is required for the PostgreSQL rows"
+    BENCH_DB="custos_bench_$$_$RANDOM"
+    psql -q "$POSTGRES_URL" -c "CREATE DATABASE $BENCH_DB" >/dev/null || die "cannot create a database at $POSTGRES_URL"
+    provision_backend postgres "${POSTGRES_URL%/*}/$BENCH_DB"
+    use_backend sqlite
+fi
 
 log "openssl speed -multi $NPROC -seconds 3 rsa2048"
 SIGN_PER_S=$(openssl speed -multi "$NPROC" -seconds 3 rsa2048 2>/dev/null | awk '/^rsa *2048 bits/ { print $6 }' | tail -n 1)
@@ -170,20 +222,18 @@ SIGN_PER_S=$(openssl speed -multi "$NPROC" -seconds 3 rsa2048 2>/dev/null | awk 
 # ---- rows ------------------------------------------------------------------------------------
 ROWS=()
 declare -A RPS=()
-POOL_FILE="$WORK/inputs/pkjwt-pool.txt"
-POOL_SIZE=0
-POOL_OFFSET=0 # the next unused line of the assertion pool; beyond POOL_SIZE, lines are re-sent
+POOL_SIZE=0 # POOL_OFFSET (use_backend): the next unused line of its pool; beyond POOL_SIZE, lines are re-sent
 REFRESH_OFFSET=0 # the next unused refresh token (each starts its own grant)
 
 # wrk_args AUTH CLIENT_COUNT THREADS CONNECTIONS: sets WRK_ARGS, the arguments after `--` for
 # bench/wrk/token.lua.
 wrk_args() {
     case "$1" in
-        post) WRK_ARGS=(post "$WORK/inputs/post-$2.txt") ;;
-        basic) WRK_ARGS=(basic "$WORK/inputs/basic-$2.txt" "$WORK/inputs/basic-body.txt") ;;
+        post) WRK_ARGS=(post "$INPUTS/post-$2.txt") ;;
+        basic) WRK_ARGS=(basic "$INPUTS/basic-$2.txt" "$INPUTS/basic-body.txt") ;;
         pkjwt) WRK_ARGS=(pool "$POOL_FILE" "$POOL_OFFSET" "$3") ;;
         refresh-id | refresh-access)
-            WRK_ARGS=(refresh "$WORK/inputs/refresh-tokens.txt" "$REFRESH_OFFSET" "$(($4 + $3))" "$3" "$WORK/inputs/${1}.txt") ;;
+            WRK_ARGS=(refresh "$INPUTS/refresh-tokens.txt" "$REFRESH_OFFSET" "$(($4 + $3))" "$3" "$INPUTS/${1}.txt") ;;
         *) die "unknown auth $1" ;;
     esac
 }
@@ -199,6 +249,7 @@ run_wrk() {
     if [[ "$auth" == pkjwt ]]; then
         POOL_OFFSET=$(awk '/^CUSTOS_POOL / { for (i = 2; i <= NF; i++) { split($i, p, "="); if (p[1] == "pool_used") print p[2] } }' "$output")
         [[ -n "$POOL_OFFSET" ]] || { cat "$output" >&2; die "wrk printed no pool usage in $output"; }
+        BACKEND_POOL[$BACKEND]=$POOL_OFFSET
     fi
     if [[ "$auth" == refresh-* ]]; then
         REFRESH_OFFSET=$((REFRESH_OFFSET + conns + threads))
@@ -278,7 +329,7 @@ run_peer_row() {
     local conns=$1 label="peer-c$1"
     log "row $label: warm-up ${WARMUP_S}s, measure ${DURATION_S}s"
     printf 'grant_type=client_credentials&client_id=bench-peer&client_secret=bench-peer-secret-0123456789abcdef\n' \
-        >"$WORK/inputs/peer-post.txt"
+        >"$INPUTS/peer-post.txt"
     node "$REPO_ROOT/bench/peer/server.mjs" "$PEER_PORT" "$DATA/tls/server.pem" "$DATA/tls/server.key" \
         bench-peer bench-peer-secret-0123456789abcdef "$NPROC" >"$WORK/peer-$label.log" 2>&1 </dev/null &
     PEER_PID=$!
@@ -286,11 +337,11 @@ run_peer_row() {
         curl -sk -o /dev/null "https://127.0.0.1:$PEER_PORT/.well-known/openid-configuration" && break
         sleep 0.1
     done
-    wrk -t2 -c"$conns" -d"${WARMUP_S}s" -s "$LUA" "$PEER_URL" -- post "$WORK/inputs/peer-post.txt" >"$WORK/warmup-$label.txt"
+    wrk -t2 -c"$conns" -d"${WARMUP_S}s" -s "$LUA" "$PEER_URL" -- post "$INPUTS/peer-post.txt" >"$WORK/warmup-$label.txt"
     local ticks_before=0 ticks_after=0 rss=0 box_before box_after pid
     for pid in $(peer_pids); do ticks_before=$((ticks_before + $(proc_ticks "$pid"))); done
     box_before=$(box_jiffies)
-    wrk -t2 -c"$conns" -d"${DURATION_S}s" --latency -s "$LUA" "$PEER_URL" -- post "$WORK/inputs/peer-post.txt" >"$WORK/wrk-$label.txt"
+    wrk -t2 -c"$conns" -d"${DURATION_S}s" --latency -s "$LUA" "$PEER_URL" -- post "$INPUTS/peer-post.txt" >"$WORK/wrk-$label.txt"
     for pid in $(peer_pids); do
         ticks_after=$((ticks_after + $(proc_ticks "$pid")))
         rss=$((rss + $(peak_rss_mib "$pid")))
@@ -301,6 +352,17 @@ run_peer_row() {
     PEER_PID=""
     add_row "$label" "node-oidc-provider (peer, $NPROC workers)" 1 "$conns" "$ticks_before" "$ticks_after" "$box_before" "$box_after" "$rss"
     log "row $label: ${ROWS[-1]}"
+}
+
+# sign_pool: signs the assertion pool of the backend in use. Done with the server stopped, just
+# before its rows, so that exp = signing time + 3000 s covers them; two wrk threads share it, so
+# its size is even.
+sign_pool() {
+    POOL_SIZE=$(( (ASSERTIONS + 1) / 2 * 2 ))
+    log "signing $POOL_SIZE private_key_jwt assertions ($BACKEND)"
+    "$PYTHON" "$REPO_ROOT/bench/assertions.py" --key "$INPUTS/pkjwt-key.pem" --cert "$INPUTS/pkjwt-cert.der" \
+        --client-id "$(<"$INPUTS/pkjwt-client.txt")" --audience "$(<"$INPUTS/pkjwt-audience.txt")" \
+        --count "$POOL_SIZE" --out "$POOL_FILE"
 }
 
 if [[ "$SUITE" == signinlog ]]; then
@@ -326,14 +388,31 @@ elif [[ "$SUITE" == full ]]; then
 
     # private_key_jwt: the pool is signed just before its rows (server stopped), so that its
     # exp = signing time + 3000 s covers them; two wrk threads share it, so its size is even.
-    POOL_SIZE=$(( (ASSERTIONS + 1) / 2 * 2 ))
-    log "signing $POOL_SIZE private_key_jwt assertions"
-    "$PYTHON" "$REPO_ROOT/bench/assertions.py" --key "$WORK/inputs/pkjwt-key.pem" --cert "$WORK/inputs/pkjwt-cert.der" \
-        --client-id "$(<"$WORK/inputs/pkjwt-client.txt")" --audience "$(<"$WORK/inputs/pkjwt-audience.txt")" \
-        --count "$POOL_SIZE" --out "$POOL_FILE"
+    sign_pool
     for conns in 16 64; do
         run_row pkjwt 1 2 "$conns"
     done
+elif [[ "$SUITE" == pkjwt ]]; then
+    sign_pool
+    for conns in 16 64; do
+        run_row post 1 2 "$conns"
+        run_row pkjwt 1 2 "$conns"
+    done
+elif [[ "$SUITE" == backends ]]; then
+    # c64 rows, the backends alternating: SQLite, PostgreSQL, SQLite, PostgreSQL.
+    for backend in postgres sqlite; do
+        use_backend "$backend"
+        sign_pool
+    done
+    for auth in post pkjwt; do
+        for backend in sqlite postgres; do
+            use_backend "$backend"
+            label=SQLite
+            [[ "$backend" == sqlite ]] || label=PostgreSQL
+            ROW_SUFFIX="-$backend" METHOD_SUFFIX=" ($label)" run_row "$auth" 1 2 64
+        done
+    done
+    use_backend sqlite
 else
     for conns in 16 64; do
         run_row post 1 2 "$conns"
@@ -365,7 +444,7 @@ REPORT="$RESULTS_DIR/latest.md"
     echo
     echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ); commit: $(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
     echo "- machine: ${CPU_MODEL:-unknown CPU}, $NPROC vCPUs, $MEM RAM, kernel $(uname -r)${HYPERVISOR:+, hypervisor $HYPERVISOR}"
-    echo "- toolchain: $(rustc --version); build profile: $PROFILE; crypto: aws-lc-rs; database: SQLite (default); server log filter: $CUSTOS_LOG"
+    echo "- toolchain: $(rustc --version); build profile: $PROFILE; crypto: aws-lc-rs; database: $([[ "$SUITE" == backends ]] && echo "SQLite and PostgreSQL $(psql -tA "$POSTGRES_URL" -c 'SHOW server_version' 2>/dev/null) on the same machine (rows say which)" || echo "SQLite (default)"); server log filter: $CUSTOS_LOG"
     echo "- load: wrk $(wrk --version 2>&1 | awk 'NR == 1 { print $2 }') on the same $NPROC vCPUs (it competes with the server), HTTPS keep-alive to 127.0.0.1, ${WARMUP_S} s warm-up + ${DURATION_S} s --latency per row, server restarted for every row"
     echo "- openssl speed -multi $NPROC -seconds 3 rsa2048: **$SIGN_PER_S sign/s** (same run); ratio = tokens/s ÷ sign/s"
     echo "- server CPU = utime+stime of the server over the measured window, in cores; box busy = whole machine (of $NPROC); peak RSS = VmHWM at the end of the row"
@@ -381,7 +460,24 @@ REPORT="$RESULTS_DIR/latest.md"
                 label, (s16 > 0 ? a16 / s16 : 0), (s64 > 0 ? a64 / s64 : 0), goal
         }'
     }
-    if [[ "$SUITE" == full ]]; then
+    if [[ "$SUITE" == backends ]]; then
+        for auth in post pkjwt; do
+            awk -v auth="$auth" -v s="${RPS[$auth-1-c64-sqlite]:-0}" -v p="${RPS[$auth-1-c64-postgres]:-0}" 'BEGIN {
+                printf "- %s, c64: PostgreSQL ÷ SQLite **%.2f** (goal ≥ 0.90)\n",
+                    (auth == "post" ? "client_secret_post" : "private_key_jwt"), (s > 0 ? p / s : 0)
+            }'
+        done
+        for backend in sqlite postgres; do
+            awk -v b="$backend" -v a="${RPS[pkjwt-1-c64-$backend]:-0}" -v s="${RPS[post-1-c64-$backend]:-0}" 'BEGIN {
+                printf "- %s: private_key_jwt ÷ client_secret_post at c64 **%.2f**\n", b, (s > 0 ? a / s : 0)
+            }'
+        done
+        for backend in sqlite postgres; do
+            used=${BACKEND_POOL[$backend]:-0}
+            echo "- $backend assertion pool: $POOL_SIZE signed, $used used$( ((used > POOL_SIZE)) && echo ': **the pool wrapped, the private_key_jwt row is invalid**')"
+        done
+    fi
+    if [[ "$SUITE" == full || "$SUITE" == pkjwt ]]; then
         ratio private_key_jwt pkjwt-1 " (goal ≥ 0.80)"
         echo "- private_key_jwt: $POOL_SIZE pre-generated assertions (RS256 + x5t, unique jti, aud = the v2 token endpoint, exp = signing time + 3000 s); every request takes the next unused one across warm-ups and rows; the runs consumed $POOL_OFFSET"
         if ((POOL_OFFSET > POOL_SIZE)); then

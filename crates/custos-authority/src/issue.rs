@@ -141,12 +141,19 @@ pub(crate) async fn client_credentials(
     let authorized = authorize(&snapshot, client, client_id, &resource)
         .map_err(|e| foreign_error(e, home.is_some(), client, tenant))?;
 
-    if let ClientAuth::Certificate(assertion) = &method
-        && replay_mode == AssertionReplayMode::Compat
-    {
-        auth.assertions.check_replay(tenant, client, assertion, replay_mode).await?;
+    // Compat mode: the marker is committed while the token is signed; the token is returned
+    // only once the marker is durable and the assertion is not a replay.
+    let pending = match &method {
+        ClientAuth::Certificate(assertion) if replay_mode == AssertionReplayMode::Compat => {
+            Some(auth.assertions.begin_replay_check(tenant, client, assertion, replay_mode).await?)
+        }
+        _ => None,
+    };
+    let issued = mint(auth, tenant, client, &authorized, resource, method.acr());
+    if let Some(pending) = pending {
+        pending.finish().await?;
     }
-    mint(auth, tenant, client, &authorized, resource, method.acr())
+    issued
 }
 
 /// What an authenticated client may receive for one resource: its principal, the resource and

@@ -78,6 +78,27 @@ async fn markers_insert_if_absent(store: Arc<dyn Store>) {
         .unwrap();
     assert_eq!(outcomes, vec![MarkerOutcome::Recorded, MarkerOutcome::Seen { digest: [5; 32] }]);
     assert_eq!(store.record_assertion_markers(&[], now).await.unwrap(), vec![]);
+
+    // A batch larger than one multi-row insert, with duplicates far apart and a live key among
+    // new ones: each outcome as if the markers were applied one by one.
+    let mut batch: Vec<_> = (0..40).map(|i| marker(t, client, &format!("big-{i}"), 10, now + 600)).collect();
+    batch.push(marker(t, client, "big-3", 11, now + 600));
+    batch.push(marker(t, client, "jti-1", 12, now + 600));
+    batch.push(marker(t, client, "jti-1", 13, now + 600));
+    batch.push(marker(t, client, "big-39", 14, now + 600));
+    let outcomes = store.record_assertion_markers(&batch, now).await.unwrap();
+    let mut expected = vec![MarkerOutcome::Recorded; 40];
+    expected.extend([
+        MarkerOutcome::Seen { digest: [10; 32] },
+        MarkerOutcome::Seen { digest: [1; 32] },
+        MarkerOutcome::Seen { digest: [1; 32] },
+        MarkerOutcome::Seen { digest: [10; 32] },
+    ]);
+    assert_eq!(outcomes, expected);
+    assert_eq!(
+        store.record_assertion_markers(&[marker(t, client, "big-20", 15, now + 600)], now).await.unwrap(),
+        vec![MarkerOutcome::Seen { digest: [10; 32] }]
+    );
 }
 
 async fn dead_markers_are_replaced_and_purged(store: Arc<dyn Store>) {
@@ -192,6 +213,44 @@ async fn sqlite_markers_and_settings_survive_reopening() {
         store.record_assertion_markers(&[marker(t.id, client, "j", 1, 500)], 10).await.unwrap(),
         vec![MarkerOutcome::Seen { digest: [9; 32] }]
     );
+}
+
+/// A file database keeps its markers in `NAME-replay.db`, and markers an older version left in
+/// the main file's table are moved there on open (still blocking their `jti`, gone from the
+/// main file); a second open finds nothing left to move.
+#[tokio::test]
+async fn sqlite_markers_of_the_main_file_move_to_the_marker_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let main = dir.path().join("custos.db");
+    let url = format!("sqlite://{}", main.display());
+    let (t, client) = (TenantId::new_random(), AppId::new_random());
+    SqliteStore::open(&url).await.unwrap().close().await;
+    assert!(dir.path().join("custos-replay.db").exists(), "the marker file is created");
+    {
+        // What an older version wrote: a live marker in the main file.
+        let old = sqlx::SqlitePool::connect(&url).await.unwrap();
+        sqlx::query("INSERT INTO assertion_replay (tenant_id, client_id, jti, digest, expires) VALUES ($1, $2, 'old', $3, 500)")
+            .bind(t.0.to_string())
+            .bind(client.0.to_string())
+            .bind(vec![7_u8; 32])
+            .execute(&old)
+            .await
+            .unwrap();
+        old.close().await;
+    }
+    for _ in 0..2 {
+        let store = SqliteStore::open(&url).await.unwrap();
+        assert_eq!(
+            store.record_assertion_markers(&[marker(t, client, "old", 1, 500)], 10).await.unwrap(),
+            vec![MarkerOutcome::Seen { digest: [7; 32] }]
+        );
+        store.close().await;
+        let main_db = sqlx::SqlitePool::connect(&url).await.unwrap();
+        let left: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM assertion_replay").fetch_one(&main_db).await.unwrap();
+        assert_eq!(left, 0, "nothing stays in the main file");
+        main_db.close().await;
+    }
 }
 
 #[allow(unused_imports)]

@@ -1,7 +1,7 @@
 //! Crash drills (issue 16 item 4): `kill -9` of the server right after it spent something must
-//! leave it spent after a restart: a certificate assertion accepted in a tenant with strict
-//! replay protection stays refused (its replay marker was committed before the token was
-//! returned), and a rotated refresh token stays rotated (the rotation is one transaction). Codes
+//! leave it spent after a restart: a certificate assertion accepted in a tenant with strict or
+//! compat replay protection stays refused (its replay marker was committed, to its own database
+//! file, before the token was returned), and a rotated refresh token stays rotated (the rotation is one transaction). Codes
 //! are spent the same way as refresh tokens (one conditional update before the answer).
 
 mod common;
@@ -68,15 +68,14 @@ fn assertion_token(server: &Server, tenant: &str, client_id: &str, assertion: &s
     (reply.status().as_u16(), reply.json().unwrap())
 }
 
-#[test]
-fn an_assertion_accepted_before_kill_9_stays_spent_after_the_restart() {
-    let (drill, server) = Drill::start();
-    let (tenant, public) = (drill.tenant(), &drill.public);
-    let send = |method, path: &str, body| drill.send(&server, method, path, body);
+/// A certificate client of `drill`'s tenant (replay protection set to `mode`) and its certificate.
+fn certificate_client(drill: &Drill, server: &Server, mode: &str) -> (String, TestCert) {
+    let tenant = drill.tenant();
+    let send = |method, path: &str, body| drill.send(server, method, path, body);
     send(
         reqwest::Method::PATCH,
         &format!("/admin/v1/tenants/{tenant}/settings"),
-        json!({"assertionReplay": "strict"}),
+        json!({"assertionReplay": mode}),
     );
     let cert = TestCert::new("drill", now() - time::Duration::days(1), now() + time::Duration::days(30));
     let app = send(
@@ -87,21 +86,59 @@ fn an_assertion_accepted_before_kill_9_stays_spent_after_the_restart() {
     );
     let app_id = app["appId"].as_str().unwrap().to_owned();
     send(reqwest::Method::POST, "/v1.0/servicePrincipals", json!({"appId": app_id}));
+    (app_id, cert)
+}
 
+/// An assertion of `app_id` for `drill`'s v2 token endpoint with this `jti`, living `lifetime` s.
+fn assertion(drill: &Drill, cert: &TestCert, app_id: &str, jti: &str, lifetime: i64) -> String {
+    let (tenant, public) = (drill.tenant(), &drill.public);
     let issued = now().unix_timestamp();
-    let assertion = cert.sign(
+    cert.sign(
         &json!({"aud": format!("{public}/{tenant}/oauth2/v2.0/token"), "iss": app_id, "sub": app_id,
-                "jti": uuid::Uuid::new_v4().to_string(), "nbf": issued, "iat": issued, "exp": issued + 600}),
+                "jti": jti, "nbf": issued, "iat": issued, "exp": issued + lifetime}),
         true,
-    );
-    let (status, body) = assertion_token(&server, tenant, &app_id, &assertion);
+    )
+}
+
+#[test]
+fn an_assertion_accepted_before_kill_9_stays_spent_after_the_restart() {
+    let (drill, server) = Drill::start();
+    let (app_id, cert) = certificate_client(&drill, &server, "strict");
+    let assertion = assertion(&drill, &cert, &app_id, &uuid::Uuid::new_v4().to_string(), 600);
+    let (status, body) = assertion_token(&server, drill.tenant(), &app_id, &assertion);
     assert_eq!(status, 200, "{body}");
     server.kill_hard();
 
     let server = drill.restart();
-    let (status, body) = assertion_token(&server, tenant, &app_id, &assertion);
+    let (status, body) = assertion_token(&server, drill.tenant(), &app_id, &assertion);
     assert_eq!(status, 401, "a spent assertion after kill -9: {body}");
     assert_eq!(body["error_codes"][0], 7000290, "{body}");
+}
+
+/// Compat mode (the default) signs the token while the marker is committed and answers only
+/// after the commit: a `jti` accepted before `kill -9` still refuses another assertion with the
+/// same `jti` afterwards, and also the same assertion when it lives longer than ten minutes.
+#[test]
+fn a_compat_mode_jti_accepted_before_kill_9_stays_spent_after_the_restart() {
+    let (drill, server) = Drill::start();
+    let (app_id, cert) = certificate_client(&drill, &server, "compat");
+    let jti = uuid::Uuid::new_v4().to_string();
+    let long_lived = assertion(&drill, &cert, &app_id, &jti, 3000);
+    let (status, body) = assertion_token(&server, drill.tenant(), &app_id, &long_lived);
+    assert_eq!(status, 200, "{body}");
+    server.kill_hard();
+
+    let server = drill.restart();
+    let other = assertion(&drill, &cert, &app_id, &jti, 300);
+    for (replayed, what) in
+        [(&other, "another assertion with a spent jti"), (&long_lived, "a long-lived reuse")]
+    {
+        let (status, body) = assertion_token(&server, drill.tenant(), &app_id, replayed);
+        assert_eq!(status, 401, "{what} after kill -9: {body}");
+        assert_eq!(body["error_codes"][0], 7000290, "{what}: {body}");
+    }
+    let fresh = assertion(&drill, &cert, &app_id, &uuid::Uuid::new_v4().to_string(), 300);
+    assert_eq!(assertion_token(&server, drill.tenant(), &app_id, &fresh).0, 200, "a new jti is accepted");
 }
 
 /// A refresh token rotated before `kill -9` stays rotated: after the restart its successor works

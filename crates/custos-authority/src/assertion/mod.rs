@@ -20,6 +20,7 @@ use custos_jose::assertion::{
     validate_client_assertion,
 };
 use custos_store::Store;
+pub(crate) use replay::PendingCheck;
 use replay::ReplayGuard;
 use std::sync::Arc;
 
@@ -87,6 +88,18 @@ impl ClientAssertions {
         mode: AssertionReplayMode,
     ) -> Result<(), TokenError> {
         self.replay.check(tenant, client.app_id, &authenticated.assertion, mode).await
+    }
+
+    /// [`Self::check_replay`] in two steps: the marker is committed while the caller signs its
+    /// token, which it may return only after [`PendingCheck::finish`] accepted the assertion.
+    pub(crate) async fn begin_replay_check(
+        &self,
+        tenant: TenantId,
+        client: &Application,
+        authenticated: &Authenticated,
+        mode: AssertionReplayMode,
+    ) -> Result<PendingCheck, TokenError> {
+        self.replay.begin(tenant, client.app_id, &authenticated.assertion, mode).await
     }
 }
 

@@ -10,8 +10,10 @@
 //!
 //! Markers are written by one writer task per authority with group commit: requests queue
 //! their marker and wait; the writer takes everything queued (up to [`MAX_BATCH`]) and
-//! records it in one transaction, so under load many tokens share one fsync. Dead markers are
-//! overwritten on insert and purged every [`PURGE_INTERVAL_SECS`].
+//! records it in one transaction, so under load many tokens share one fsync. A caller may sign
+//! its token while its marker is being committed ([`ReplayGuard::begin`]), but returns it only
+//! after [`PendingCheck::finish`]. Dead markers are overwritten on insert and purged every
+//! [`PURGE_INTERVAL_SECS`].
 
 use custos_core::aadsts::TokenError;
 use custos_core::settings::AssertionReplayMode;
@@ -68,12 +70,25 @@ impl ReplayGuard {
         assertion: &ValidatedAssertion,
         mode: AssertionReplayMode,
     ) -> Result<(), TokenError> {
+        self.begin(tenant, client, assertion, mode).await?.finish().await
+    }
+
+    /// Starts [`Self::check`]: hands the marker to the writer and returns at once, so that the
+    /// caller can prepare its answer while the marker is committed. Nothing may be returned to
+    /// the client before [`PendingCheck::finish`] says the marker is durable and not a replay.
+    pub(crate) async fn begin(
+        &self,
+        tenant: TenantId,
+        client: AppId,
+        assertion: &ValidatedAssertion,
+        mode: AssertionReplayMode,
+    ) -> Result<PendingCheck, TokenError> {
         let Some(jti) = &assertion.jti else {
             return match mode {
                 AssertionReplayMode::Strict => Err(TokenError::InvalidAssertion(
                     "The client assertion is missing the required 'jti' claim.".to_owned(),
                 )),
-                AssertionReplayMode::Compat => Ok(()),
+                AssertionReplayMode::Compat => Ok(PendingCheck { waiting: None }),
             };
         };
         let marker = AssertionMarker {
@@ -83,19 +98,62 @@ impl ReplayGuard {
             digest: assertion.digest,
             expires: assertion.exp.saturating_add(self.clock_skew_secs),
         };
-        let outcome = self.record(marker).await.map_err(|e| {
-            tracing::warn!(error = %e, "token request failed: the assertion replay marker could not be stored");
-            TokenError::TemporarilyUnavailable
-        })?;
+        let reusable =
+            assertion.iat.is_some_and(|iat| assertion.exp.saturating_sub(iat) <= MAX_REUSABLE_LIFETIME_SECS);
+        let outcome = self.send(marker).await.map_err(|e| storage_failed(&e))?;
+        Ok(PendingCheck {
+            waiting: Some(Waiting { outcome, tenant, client, digest: assertion.digest, reusable, mode }),
+        })
+    }
+
+    /// Queues `marker` for the writer; the receiver gets its outcome once it is committed.
+    async fn send(
+        &self,
+        marker: AssertionMarker,
+    ) -> StoreResult<oneshot::Receiver<StoreResult<MarkerOutcome>>> {
+        let writer = self.writer.get_or_init(|| {
+            let (sender, receiver) = mpsc::channel(QUEUE_LEN);
+            tokio::spawn(write_markers(Arc::clone(&self.store), Arc::clone(&self.clock), receiver));
+            sender
+        });
+        let (reply, outcome) = oneshot::channel();
+        writer.send(Pending { marker, reply }).await.map_err(|_| writer_stopped())?;
+        Ok(outcome)
+    }
+}
+
+/// A replay check whose marker is with the writer ([`ReplayGuard::begin`]).
+#[must_use = "a token may be returned only after `finish` accepted the assertion"]
+pub(crate) struct PendingCheck {
+    /// `None`: nothing to wait for (compat mode, no `jti`).
+    waiting: Option<Waiting>,
+}
+
+/// What deciding on a queued marker's outcome needs.
+struct Waiting {
+    outcome: oneshot::Receiver<StoreResult<MarkerOutcome>>,
+    tenant: TenantId,
+    client: AppId,
+    digest: [u8; 32],
+    /// The assertion lives at most [`MAX_REUSABLE_LIFETIME_SECS`].
+    reusable: bool,
+    mode: AssertionReplayMode,
+}
+
+impl PendingCheck {
+    /// Waits until the marker is committed and applies the replay rule to what it found.
+    pub(crate) async fn finish(self) -> Result<(), TokenError> {
+        let Some(Waiting { outcome, tenant, client, digest, reusable, mode }) = self.waiting else {
+            return Ok(());
+        };
+        let outcome =
+            outcome.await.map_err(|_| writer_stopped()).and_then(|r| r).map_err(|e| storage_failed(&e))?;
         let replayed = || TokenError::AssertionReplayed { app_id: client.to_string() };
         match (outcome, mode) {
             (MarkerOutcome::Recorded, _) => Ok(()),
             (MarkerOutcome::Seen { .. }, AssertionReplayMode::Strict) => Err(replayed()),
-            (MarkerOutcome::Seen { digest }, AssertionReplayMode::Compat) => {
-                let reusable = assertion
-                    .iat
-                    .is_some_and(|iat| assertion.exp.saturating_sub(iat) <= MAX_REUSABLE_LIFETIME_SECS);
-                if digest == assertion.digest && reusable {
+            (MarkerOutcome::Seen { digest: seen }, AssertionReplayMode::Compat) => {
+                if seen == digest && reusable {
                     tracing::info!(%tenant, client = %client, "client assertion reused (byte-identical, compat mode)");
                     Ok(())
                 } else {
@@ -104,18 +162,15 @@ impl ReplayGuard {
             }
         }
     }
+}
 
-    async fn record(&self, marker: AssertionMarker) -> StoreResult<MarkerOutcome> {
-        let writer = self.writer.get_or_init(|| {
-            let (sender, receiver) = mpsc::channel(QUEUE_LEN);
-            tokio::spawn(write_markers(Arc::clone(&self.store), Arc::clone(&self.clock), receiver));
-            sender
-        });
-        let stopped = || StoreError::Backend("the replay marker writer has stopped".to_owned());
-        let (reply, outcome) = oneshot::channel();
-        writer.send(Pending { marker, reply }).await.map_err(|_| stopped())?;
-        outcome.await.map_err(|_| stopped())?
-    }
+fn writer_stopped() -> StoreError {
+    StoreError::Backend("the replay marker writer has stopped".to_owned())
+}
+
+fn storage_failed(e: &StoreError) -> TokenError {
+    tracing::warn!(error = %e, "token request failed: the assertion replay marker could not be stored");
+    TokenError::TemporarilyUnavailable
 }
 
 /// The writer task: commits queued markers in batches until every sender is gone.
@@ -132,7 +187,15 @@ async fn write_markers(store: Arc<dyn Store>, clock: Arc<dyn Clock>, mut queue: 
             next_purge = now.saturating_add(PURGE_INTERVAL_SECS);
         }
         let (markers, replies): (Vec<_>, Vec<_>) = batch.drain(..).map(|p| (p.marker, p.reply)).unzip();
-        match store.record_assertion_markers(&markers, now).await {
+        // Elapsed time for the debug log only (how long one group commit took), never a decision.
+        let started = clock.instant();
+        let recorded = store.record_assertion_markers(&markers, now).await;
+        tracing::debug!(
+            markers = markers.len(),
+            commit_us = clock.instant().saturating_duration_since(started).as_micros(),
+            "replay markers committed"
+        );
+        match recorded {
             Ok(outcomes) if outcomes.len() == replies.len() => {
                 for (reply, outcome) in replies.into_iter().zip(outcomes) {
                     // The request may have gone away; its marker is recorded all the same.

@@ -54,11 +54,14 @@ use uuid::Uuid;
 #[derive(Debug)]
 pub struct SqlStore<DB: Database> {
     pool: Pool<DB>,
+    /// Where the assertion replay markers live: `pool` itself, or (an SQLite file database) the
+    /// pool of its own marker file ([`crate::sqlite`]).
+    markers: Pool<DB>,
 }
 
 impl<DB: Database> Clone for SqlStore<DB> {
     fn clone(&self) -> Self {
-        Self { pool: self.pool.clone() }
+        Self { pool: self.pool.clone(), markers: self.markers.clone() }
     }
 }
 
@@ -70,12 +73,18 @@ impl<DB: Database> SqlStore<DB> {
 
     /// A store on `pool`, whose database is migrated.
     pub(crate) fn on(pool: Pool<DB>) -> Self {
-        Self { pool }
+        Self { markers: pool.clone(), pool }
     }
 
-    /// Closes the pool, waiting for connections to be returned.
+    /// The same store with its replay markers in the (migrated) database of `markers`.
+    pub(crate) fn with_markers(self, markers: Pool<DB>) -> Self {
+        Self { markers, ..self }
+    }
+
+    /// Closes the pools, waiting for connections to be returned.
     pub async fn close(&self) {
         self.pool.close().await;
+        self.markers.close().await;
     }
 }
 
@@ -652,11 +661,11 @@ impl<D: Dialect> Store for SqlStore<D> {
         markers: &[AssertionMarker],
         now: i64,
     ) -> StoreResult<Vec<MarkerOutcome>> {
-        replay::record_markers(&self.pool, markers, now).await
+        replay::record_markers(&self.markers, markers, now).await
     }
 
     async fn purge_assertion_markers(&self, now: i64) -> StoreResult<u64> {
-        replay::purge_markers(&self.pool, now).await
+        replay::purge_markers(&self.markers, now).await
     }
 
     async fn directory_audits(&self, query: &LogQuery) -> StoreResult<LogPage<DirectoryAudit>> {

@@ -1,5 +1,6 @@
 //! Tenant settings and client-assertion replay markers (migration 0003). The markers of one
-//! call are written in one write transaction, so a batch costs one commit; the table's primary
+//! call are written in one write transaction of multi-row inserts, so a batch costs one commit
+//! and a few statements (round trips to PostgreSQL), not one per marker; the table's primary
 //! key makes concurrent writers (and nodes) agree on which use of a `jti` came first.
 
 use super::run::{begin_write, execute, execute_in, find};
@@ -11,11 +12,17 @@ use custos_core::TenantId;
 use custos_core::audit::DirectoryAudit;
 use custos_core::settings::TenantSettings;
 use sqlx::Pool;
+use std::collections::{HashMap, HashSet};
+use uuid::Uuid;
 
 /// How often one marker is retried when the live row that blocked it vanished before it could
 /// be read (purged by another node between the two statements; PostgreSQL only, as SQLite's
 /// write transaction excludes every other writer).
 const MAX_MARKER_ATTEMPTS: usize = 3;
+/// Markers per multi-row insert: one statement (one round trip to PostgreSQL) for many markers,
+/// but not so many parameters that SQLite's by-name binding, quadratic in their number, costs
+/// more than it saves (see `sign_ins.rs`).
+const MARKERS_PER_INSERT: usize = 16;
 
 pub(super) async fn tenant_settings<D: Dialect>(
     pool: &Pool<D>,
@@ -53,15 +60,77 @@ pub(super) async fn record_markers<D: Dialect>(
     if markers.is_empty() {
         return Ok(Vec::new());
     }
-    let inserts: Vec<_> = markers.iter().map(|marker| insert_marker(marker, now)).collect();
+    // The first marker of each key goes into the multi-row inserts; a later one with the same
+    // key sees what the first one found.
+    let mut first_of_key: HashMap<(Uuid, Uuid, &str), usize> = HashMap::with_capacity(markers.len());
+    let mut firsts = Vec::with_capacity(markers.len());
+    let mut earlier = Vec::with_capacity(markers.len());
+    for (index, marker) in markers.iter().enumerate() {
+        let first = *first_of_key.entry(key(marker)).or_insert(index);
+        if first == index {
+            firsts.push(marker);
+        }
+        earlier.push(first);
+    }
+    let inserts: Vec<_> = firsts.chunks(MARKERS_PER_INSERT).map(|chunk| insert_markers(chunk, now)).collect();
     check_all(&inserts)?;
     let mut tx = begin_write(pool).await?;
-    let mut outcomes = Vec::with_capacity(markers.len());
-    for (marker, insert) in markers.iter().zip(&inserts) {
-        outcomes.push(record_marker::<D>(&mut tx, marker, insert).await?);
+    let mut recorded = HashSet::with_capacity(firsts.len());
+    for insert in &inserts {
+        for row in D::fetch_all(&mut tx, insert).await? {
+            recorded.insert((row.uuid("tenant_id")?, row.uuid("client_id")?, row.text("jti")?));
+        }
+    }
+    let mut outcomes: Vec<MarkerOutcome> = Vec::with_capacity(markers.len());
+    for (index, marker) in markers.iter().enumerate() {
+        let outcome = if earlier[index] < index {
+            match outcomes[earlier[index]] {
+                MarkerOutcome::Recorded => MarkerOutcome::Seen { digest: markers[earlier[index]].digest },
+                seen @ MarkerOutcome::Seen { .. } => seen,
+            }
+        } else if recorded.contains(&(marker.tenant.0, marker.client.0, marker.jti.clone())) {
+            MarkerOutcome::Recorded
+        } else {
+            // A live marker blocked it: read that one's digest (rare: a replay).
+            record_marker::<D>(&mut tx, marker, &insert_marker(marker, now)).await?
+        };
+        outcomes.push(outcome);
     }
     tx.commit().await.map_err(map_db_error)?;
     Ok(outcomes)
+}
+
+fn key(marker: &AssertionMarker) -> (Uuid, Uuid, &str) {
+    (marker.tenant.0, marker.client.0, marker.jti.as_str())
+}
+
+/// One statement inserting `markers` (distinct keys), or overwriting dead ones with the same
+/// keys; it returns the key of every row it wrote.
+fn insert_markers<'a>(markers: &[&'a AssertionMarker], now: i64) -> Statement<'a> {
+    let rows: Vec<String> = (0..markers.len())
+        .map(|r| {
+            let first = r * 5 + 2;
+            let placeholders: Vec<String> = (first..first + 5).map(|n| format!("${n}")).collect();
+            format!("({})", placeholders.join(", "))
+        })
+        .collect();
+    let mut statement = Statement::new(format!(
+        "INSERT INTO assertion_replay (tenant_id, client_id, jti, digest, expires) VALUES {} \
+         ON CONFLICT (tenant_id, client_id, jti) DO UPDATE SET digest = excluded.digest, \
+         expires = excluded.expires WHERE assertion_replay.expires <= $1 \
+         RETURNING tenant_id, client_id, jti",
+        rows.join(", ")
+    ))
+    .int(now);
+    for marker in markers {
+        statement = statement
+            .id(marker.tenant.0)
+            .id(marker.client.0)
+            .text(marker.jti.as_str())
+            .bytes(&marker.digest)
+            .int(marker.expires);
+    }
+    statement
 }
 
 pub(super) async fn purge_markers<D: Dialect>(pool: &Pool<D>, now: i64) -> StoreResult<u64> {

@@ -13,7 +13,8 @@ const FILE_POOL_SIZE: u32 = 8;
 
 impl SqliteStore {
     /// Opens `sqlite://PATH` (the file is created when missing) or `sqlite::memory:` (one shared
-    /// connection, so every query sees the same database), and runs the migrations.
+    /// connection, so every query sees the same database), and runs the migrations. A file
+    /// database keeps its replay markers in a second file next to it (`markers.rs`).
     pub async fn open(url: &str) -> StoreResult<Self> {
         let in_memory = url.contains(":memory:") || url.contains("mode=memory");
         let mut options = SqliteConnectOptions::from_str(url)
@@ -35,8 +36,12 @@ impl SqliteStore {
         } else {
             SqlitePoolOptions::new().max_connections(FILE_POOL_SIZE)
         };
-        let pool = pool_options.connect_with(options).await.map_err(map_db_error)?;
+        let pool = pool_options.connect_with(options.clone()).await.map_err(map_db_error)?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await.map_err(map_migrate_error)?;
-        Ok(Self::on(pool))
+        if in_memory {
+            return Ok(Self::on(pool));
+        }
+        let markers = super::markers::open(&options, &pool).await?;
+        Ok(Self::on(pool).with_markers(markers))
     }
 }

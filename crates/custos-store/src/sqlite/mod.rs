@@ -1,13 +1,15 @@
 //! The SQLite backend: [`SqliteStore`], for single-node deployments and tests.
 //!
 //! The database runs in WAL mode with `synchronous=FULL`, foreign keys on and a 5 s busy
-//! timeout. Write transactions start with `BEGIN IMMEDIATE` so that two writers
+//! timeout; a file database keeps its assertion replay markers in a file of their own with the
+//! same settings (`markers.rs`). Write transactions start with `BEGIN IMMEDIATE` so that two writers
 //! queue on the busy timeout instead of failing on a lock upgrade; that lock is also what holds
 //! an application's row during a credential change. GUIDs are stored as lower-case hyphenated
 //! text, times as integer microseconds since the Unix epoch (UTC; finer digits of an
 //! `OffsetDateTime` are dropped, as in PostgreSQL), JSON documents as text.
 
 mod connect;
+mod markers;
 
 use crate::StoreResult;
 use crate::codec::{corrupt, map_db_error};
