@@ -18,6 +18,7 @@
 #   BENCH_CONNECTIONS [2048]     open-loop connections (more than the 256 + 1024 the server admits)
 #   BENCH_SATURATION [measured]  skip the wrk run and use this rate (tokens/s)
 #   BENCH_MULTIPLES [1 2 4]      the rows' multiples of the saturation rate
+#   OPEN_LOOP_BIN                with BENCH_PROFILE=debug: the generator to use [target/debug/examples/open_loop]
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -45,7 +46,7 @@ case "$PROFILE" in
         ;;
     debug)
         BIN="${CUSTOS_BIN:-$REPO_ROOT/target/debug/custos}"
-        GEN="$REPO_ROOT/target/debug/examples/open_loop"
+        GEN="${OPEN_LOOP_BIN:-$REPO_ROOT/target/debug/examples/open_loop}"
         log "BENCH_PROFILE=debug: numbers are NOT representative"
         ;;
     *) die "BENCH_PROFILE must be release or debug" ;;
