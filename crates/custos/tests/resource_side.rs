@@ -10,119 +10,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use common::{Server, admin_token, init_and_serve, token};
-use custos_core::FixedClock;
-use custos_guard::{Guard, GuardConfigInput, GuardError, InvalidToken, TokenVersion};
-use custos_testkit::http::jwt_header;
-use reqwest::blocking::Client;
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use common::resource::{ROLE, Tenant, bearer, guard, kid, runtime};
+use common::{init_and_serve, token};
+use custos_guard::{GuardError, InvalidToken, TokenVersion};
 use serde_json::{Value, json};
-use time::OffsetDateTime;
-
-const ROLE: &str = "Orders.Read";
 const V2_API: &str = "api://resource-side-v2";
 const V1_API: &str = "api://resource-side-v1";
 const OTHER_API: &str = "api://resource-side-other";
-
-/// One tenant of the running server, seen through its admin's Graph token.
-struct Tenant<'a> {
-    http: &'a Client,
-    base: String,
-    id: String,
-    admin: String,
-}
-
-impl<'a> Tenant<'a> {
-    /// The server's first tenant, driven by its bootstrap admin (`init` is `custos init --json`).
-    fn home(http: &'a Client, base: &str, init: &Value) -> Self {
-        Tenant {
-            http,
-            base: base.to_owned(),
-            id: init["tenantId"].as_str().unwrap().to_owned(),
-            admin: admin_token(http, base, init),
-        }
-    }
-
-    fn graph(&self, path: &str, body: &Value) -> Value {
-        let response = self
-            .http
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(&self.admin)
-            .json(body)
-            .send()
-            .unwrap();
-        let status = response.status().as_u16();
-        let body: Value = response.json().unwrap();
-        assert!(matches!(status, 200 | 201), "POST {path}: {status} {body}");
-        body
-    }
-
-    /// Registers an application and its service principal; returns (appId, SP object id, app).
-    fn register(&self, body: &Value) -> (String, String, Value) {
-        let app = self.graph("/v1.0/applications", body);
-        let app_id = app["appId"].as_str().unwrap().to_owned();
-        let sp = self.graph("/v1.0/servicePrincipals", &json!({ "appId": app_id }));
-        (app_id, sp["id"].as_str().unwrap().to_owned(), app)
-    }
-
-    /// An API with identifier URI `uri`, access tokens of `version`, and the app role [`ROLE`];
-    /// returns (appId, SP object id, role id).
-    fn api(&self, uri: &str, version: u8) -> (String, String, String) {
-        let role_id = uuid::Uuid::new_v4().to_string();
-        let (app_id, sp, _) = self.register(&json!({
-            "displayName": uri,
-            "identifierUris": [uri],
-            "api": { "requestedAccessTokenVersion": version },
-            "appRoles": [{
-                "id": role_id, "allowedMemberTypes": ["Application"], "value": ROLE,
-                "displayName": ROLE, "description": "Read orders", "isEnabled": true
-            }]
-        }));
-        (app_id, sp, role_id)
-    }
-
-    /// A daemon with a client secret; returns (appId, SP object id, secret).
-    fn daemon(&self, name: &str) -> (String, String, String) {
-        let (app_id, sp, app) = self.register(&json!({ "displayName": name }));
-        let path = format!("/v1.0/applications/{}/addPassword", app["id"].as_str().unwrap());
-        let secret = self.graph(&path, &json!({ "passwordCredential": { "displayName": "test" } }));
-        (app_id, sp, secret["secretText"].as_str().unwrap().to_owned())
-    }
-
-    fn assign(&self, daemon_sp: &str, (_, api_sp, role_id): &(String, String, String)) {
-        self.graph(
-            &format!("/v1.0/servicePrincipals/{api_sp}/appRoleAssignedTo"),
-            &json!({ "principalId": daemon_sp, "resourceId": api_sp, "appRoleId": role_id }),
-        );
-    }
-
-    /// A client-credentials access token for `scope` (v2 endpoint).
-    fn token(&self, (client_id, _, secret): &(String, String, String), scope: &str) -> String {
-        let (status, body) = token(self.http, &self.base, &self.id, client_id, secret, scope);
-        assert_eq!(status, 200, "token for {scope}: {body}");
-        body["access_token"].as_str().unwrap().to_owned()
-    }
-}
-
-/// A guard for the v2 and v1 APIs of `tenant`, trusting the server's CA, with its own clock.
-fn guard(server: &Server, tenant: &str, audiences: &str) -> (Arc<Guard>, Arc<FixedClock>) {
-    let ca = server.data_dir.join("tls/ca.pem");
-    let toml = format!(
-        "Authority = \"{}\"\nCaFile = \"{}\"\nServiceAuthTenantId = \"{tenant}\"\nServiceAuthAudience = \"{audiences}\"\nServiceAuthRole = \"{ROLE}\"\n",
-        server.url(),
-        ca.display()
-    );
-    let config = GuardConfigInput::from_toml_str(&toml).unwrap().validate().unwrap();
-    #[allow(clippy::disallowed_methods)] // the test clock starts at the server's wall-clock time
-    let clock = Arc::new(FixedClock::new(OffsetDateTime::now_utc()));
-    (Arc::new(Guard::new(config, Arc::clone(&clock) as _).unwrap()), clock)
-}
-
-fn bearer(token: &str) -> HeaderMap {
-    let mut headers = HeaderMap::new();
-    headers.insert(AUTHORIZATION, HeaderValue::from_str(&format!("Bearer {token}")).unwrap());
-    headers
-}
 
 /// (status, `WWW-Authenticate`) of a refusal.
 fn refusal(error: &GuardError) -> (u16, Option<String>) {
@@ -131,15 +25,6 @@ fn refusal(error: &GuardError) -> (u16, Option<String>) {
 
 fn invalid(description: &str) -> Option<String> {
     Some(format!("Bearer error=\"invalid_token\", error_description=\"{description}\""))
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
-}
-
-/// The `kid` of a compact JWS.
-fn kid(token: &str) -> String {
-    jwt_header(token)["kid"].as_str().unwrap().to_owned()
 }
 
 #[test]

@@ -5,6 +5,8 @@
 
 #![allow(dead_code, unreachable_pub)] // each test file uses a different part of this module
 
+pub mod resource;
+
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
