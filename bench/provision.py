@@ -11,6 +11,9 @@ certificate is registered by PATCH `keyCredentials` in seed 004's manifest shape
   pkjwt-client.txt           the private_key_jwt client's id
   pkjwt-key.pem, pkjwt-cert.der   its private key and certificate (assertions.py signs the pool with them)
   pkjwt-audience.txt         the assertion `aud`: the v2 token endpoint under the public URL
+  post-es256-1.txt           client 0's client_secret_post body for `api://bench-es256`, a copy of
+                             the resource that asks for ES256 access tokens (custos extension
+                             `custos.accessTokenSigningAlgorithm`), with the same role assigned
 With --refresh-tokens K (K > 0), also a delegated scope `Bench.Act` on the resource, a web client
 with a secret and admin consent to it, and a user; the tenant's `allowPasswordGrant` is turned on
 and K refresh-token families are started with the password grant (the quickest way to many
@@ -45,6 +48,7 @@ from cryptography.hazmat.primitives import serialization
 import assertions
 
 RESOURCE_URI = "api://bench"
+ES256_RESOURCE_URI = "api://bench-es256"
 ROLE = "Bench.Read"
 SCOPE = f"{RESOURCE_URI}/.default"
 DELEGATED = "Bench.Act"
@@ -226,6 +230,18 @@ def main() -> None:
         ],
     }
     resource, resource_sp = graph.app_with_sp(resource_body)
+    # The same resource again, signed with ES256 (its role id differs: role ids are per application).
+    es256_role_id = str(uuid.uuid4())
+    es256_body = {
+        **resource_body,
+        "displayName": "bench-resource-es256",
+        "identifierUris": [ES256_RESOURCE_URI],
+        "appRoles": [{**resource_body["appRoles"][0], "id": es256_role_id}],
+        "custos": {"accessTokenSigningAlgorithm": "ES256"},
+    }
+    es256_resource, es256_sp = graph.app_with_sp(es256_body)
+    if es256_resource.get("custos", {}).get("accessTokenSigningAlgorithm") != "ES256":
+        sys.exit(f"provision: the ES256 resource did not keep its signing algorithm: {es256_resource}")
 
     clients: list[tuple[str, str]] = []
     for index in range(args.clients):
@@ -239,6 +255,12 @@ def main() -> None:
             201,
         )
         clients.append((app["appId"], secret))
+        if index == 0:
+            graph.post(
+                f"/servicePrincipals/{es256_sp}/appRoleAssignedTo",
+                {"principalId": sp_id, "resourceId": es256_sp, "appRoleId": es256_role_id},
+                201,
+            )
         if (index + 1) % 100 == 0:
             print(f"provision: {index + 1}/{args.clients} clients", file=sys.stderr)
 
@@ -259,15 +281,16 @@ def main() -> None:
         201,
     )
 
-    def post_body(client_id: str, secret: str) -> str:
+    def post_body(client_id: str, secret: str, scope: str = SCOPE) -> str:
         return urlencode(
-            {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret, "scope": SCOPE}
+            {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret, "scope": scope}
         )
 
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
     n = args.clients
     (out / "post-1.txt").write_text(post_body(*clients[0]) + "\n")
+    (out / "post-es256-1.txt").write_text(post_body(*clients[0], f"{ES256_RESOURCE_URI}/.default") + "\n")
     (out / f"post-{n}.txt").write_text("".join(post_body(*c) + "\n" for c in clients))
     (out / "basic-1.txt").write_text(basic_value(*clients[0]) + "\n")
     (out / f"basic-{n}.txt").write_text("".join(basic_value(*c) + "\n" for c in clients))
@@ -290,6 +313,12 @@ def main() -> None:
     session.verify = admin["caCertPath"]
     expect(session.post(token_url, data=post_body(client_id, secret), timeout=TIMEOUT_S,
                         headers={"Content-Type": "application/x-www-form-urlencoded"}), 200)
+    es256_token = expect(session.post(token_url, data=(out / "post-es256-1.txt").read_text().strip(),
+                                      timeout=TIMEOUT_S,
+                                      headers={"Content-Type": "application/x-www-form-urlencoded"}), 200)
+    es256_header = json.loads(base64.urlsafe_b64decode(es256_token["access_token"].split(".")[0] + "=="))
+    if es256_header.get("alg") != "ES256":
+        sys.exit(f"provision: the ES256 resource's token is signed with {es256_header.get('alg')}")
     expect(session.post(token_url, data=(out / "basic-body.txt").read_text().strip(), timeout=TIMEOUT_S,
                         headers={"Content-Type": "application/x-www-form-urlencoded",
                                  "Authorization": basic_value(client_id, secret)}), 200)

@@ -28,7 +28,10 @@
 #                            c64) and reports private_key_jwt ÷ client_secret_post; `backends` runs
 #                            client_secret_post and private_key_jwt at c64 with the server on SQLite
 #                            and on PostgreSQL (a fresh database per run, see BENCH_POSTGRES_URL),
-#                            alternating, and reports PostgreSQL ÷ SQLite
+#                            alternating, and reports PostgreSQL ÷ SQLite;
+#                            `es256` runs client_secret_post (1 client, c16 and c64) for the RS256
+#                            resource api://bench and for its ES256 copy api://bench-es256,
+#                            alternating, two passes, and reports ES256 ÷ RS256 per pass (goal ≥ 5)
 #   BENCH_CLIENTS [1000]     distinct clients for the many-clients rows
 #   BENCH_ASSERTIONS [200000] private_key_jwt assertions to pre-generate (rounded up to even; about
 #                            1.5 min on 2 idle cores; enough for two rows at ~4,000 tokens/s); for
@@ -46,8 +49,8 @@ REPO_ROOT=$PWD
 PROFILE="${BENCH_PROFILE:-release}"
 SUITE="${BENCH_SUITE:-full}"
 case "$SUITE" in
-    full | refresh | signinlog | peer | pkjwt | backends) ;;
-    *) echo "BENCH_SUITE must be full, refresh, signinlog, peer, pkjwt or backends" >&2; exit 1 ;;
+    full | refresh | signinlog | peer | pkjwt | backends | es256) ;;
+    *) echo "BENCH_SUITE must be full, refresh, signinlog, peer, pkjwt, backends or es256" >&2; exit 1 ;;
 esac
 SIGN_IN_LOG=on # the server's --sign-in-log of the next row
 CLIENTS="${BENCH_CLIENTS:-1000}"
@@ -218,6 +221,11 @@ fi
 log "openssl speed -multi $NPROC -seconds 3 rsa2048"
 SIGN_PER_S=$(openssl speed -multi "$NPROC" -seconds 3 rsa2048 2>/dev/null | awk '/^rsa *2048 bits/ { print $6 }' | tail -n 1)
 [[ -n "$SIGN_PER_S" ]] || die "could not read openssl's rsa2048 sign/s"
+ECDSA_SIGN_PER_S=""
+if [[ "$SUITE" == es256 ]]; then
+    log "openssl speed -multi $NPROC -seconds 3 ecdsap256"
+    ECDSA_SIGN_PER_S=$(openssl speed -multi "$NPROC" -seconds 3 ecdsap256 2>/dev/null | awk '/256 bits ecdsa \(nistp256\)/ { print $(NF - 1) }' | tail -n 1)
+fi
 
 # ---- rows ------------------------------------------------------------------------------------
 ROWS=()
@@ -230,6 +238,7 @@ REFRESH_OFFSET=0 # the next unused refresh token (each starts its own grant)
 wrk_args() {
     case "$1" in
         post) WRK_ARGS=(post "$INPUTS/post-$2.txt") ;;
+        post-es256) WRK_ARGS=(post "$INPUTS/post-es256-$2.txt") ;;
         basic) WRK_ARGS=(basic "$INPUTS/basic-$2.txt" "$INPUTS/basic-body.txt") ;;
         pkjwt) WRK_ARGS=(pool "$POOL_FILE" "$POOL_OFFSET" "$3") ;;
         refresh-id | refresh-access)
@@ -304,6 +313,7 @@ run_row() {
     local method
     case "$auth" in
         post) method=client_secret_post ;;
+        post-es256) method="client_secret_post, ES256 resource" ;;
         basic) method=client_secret_basic ;;
         pkjwt) method=private_key_jwt ;;
         refresh-id) method="refresh_token + ID token" ;;
@@ -376,6 +386,15 @@ if [[ "$SUITE" == signinlog ]]; then
         done
     done
     SIGN_IN_LOG=on
+elif [[ "$SUITE" == es256 ]]; then
+    # RS256 and ES256 rows alternate, two passes, so that drift on a shared box hits both alike.
+    for pass in 1 2; do
+        for conns in 16 64; do
+            for auth in post post-es256; do
+                ROW_SUFFIX="-pass$pass" METHOD_SUFFIX=" (pass $pass)" run_row "$auth" 1 2 "$conns"
+            done
+        done
+    done
 elif [[ "$SUITE" == full ]]; then
     for clients in 1 "$CLIENTS"; do
         for auth in post basic; do
@@ -485,6 +504,16 @@ REPORT="$RESULTS_DIR/latest.md"
         else
             echo "- no assertion was sent twice"
         fi
+    fi
+    if [[ "$SUITE" == es256 ]]; then
+        echo "- openssl speed -multi $NPROC -seconds 3 ecdsap256: **$ECDSA_SIGN_PER_S sign/s** (same run; the ES256 signing ceiling)"
+        for pass in 1 2; do
+            awk -v p="$pass" -v r16="${RPS[post-1-c16-pass$pass]:-0}" -v e16="${RPS[post-es256-1-c16-pass$pass]:-0}" \
+                -v r64="${RPS[post-1-c64-pass$pass]:-0}" -v e64="${RPS[post-es256-1-c64-pass$pass]:-0}" 'BEGIN {
+                printf "- pass %s: ES256 ÷ RS256 tokens/s (client_secret_post, 1 client, same run): **%.2f** at c16, **%.2f** at c64 (goal ≥ 5)\n",
+                    p, (r16 > 0 ? e16 / r16 : 0), (r64 > 0 ? e64 / r64 : 0)
+            }'
+        done
     fi
     if [[ "$SUITE" == signinlog ]]; then
         for conns in 16 64; do

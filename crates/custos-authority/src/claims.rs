@@ -3,11 +3,12 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as URL;
-use custos_core::model::TokenVersion;
+use custos_core::model::{AccessTokenSigningAlgorithm, TokenVersion};
 use custos_core::{AppId, ObjectId, TenantId};
 use serde::Serialize;
 
-/// `{"typ":"JWT","alg":"RS256","x5t":…,"kid":…}` (v1) or without `x5t` (v2).
+/// `{"typ":"JWT","alg":"RS256","x5t":…,"kid":…}` (v1) or without `x5t` (v2); `alg` is
+/// `ES256` for resources that opted in.
 #[derive(Debug, Serialize)]
 pub(crate) struct TokenHeader<'a> {
     typ: &'static str,
@@ -18,9 +19,9 @@ pub(crate) struct TokenHeader<'a> {
 }
 
 impl<'a> TokenHeader<'a> {
-    pub(crate) fn new(version: TokenVersion, kid: &'a str) -> Self {
+    pub(crate) fn new(version: TokenVersion, algorithm: AccessTokenSigningAlgorithm, kid: &'a str) -> Self {
         let x5t = matches!(version, TokenVersion::V1).then_some(kid);
-        Self { typ: "JWT", alg: "RS256", x5t, kid }
+        Self { typ: "JWT", alg: algorithm.as_str(), x5t, kid }
     }
 }
 
@@ -196,9 +197,13 @@ mod tests {
         for absent in ["roles", "appid", "appidacr", "idp"] {
             assert!(json.get(absent).is_none(), "{absent}");
         }
-        let header = serde_json::to_string(&TokenHeader::new(TokenVersion::V2, "K")).unwrap();
+        let rs = AccessTokenSigningAlgorithm::Rs256;
+        let header = serde_json::to_string(&TokenHeader::new(TokenVersion::V2, rs, "K")).unwrap();
         assert_eq!(header, r#"{"typ":"JWT","alg":"RS256","kid":"K"}"#);
-        let header = serde_json::to_string(&TokenHeader::new(TokenVersion::V1, "K")).unwrap();
+        let header = serde_json::to_string(&TokenHeader::new(TokenVersion::V1, rs, "K")).unwrap();
         assert_eq!(header, r#"{"typ":"JWT","alg":"RS256","x5t":"K","kid":"K"}"#);
+        let es = AccessTokenSigningAlgorithm::Es256;
+        let header = serde_json::to_string(&TokenHeader::new(TokenVersion::V1, es, "K")).unwrap();
+        assert_eq!(header, r#"{"typ":"JWT","alg":"ES256","x5t":"K","kid":"K"}"#);
     }
 }

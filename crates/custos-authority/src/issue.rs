@@ -9,7 +9,8 @@ use crate::federation::Federation;
 use crate::form::{ClientCredential, TokenRequest};
 use custos_core::aadsts::{TokenError, UserFlowError};
 use custos_core::model::{
-    Application, PasswordCredential, ServicePrincipal, ServicePrincipalType, TokenVersion,
+    AccessTokenSigningAlgorithm, Application, PasswordCredential, ServicePrincipal, ServicePrincipalType,
+    TokenVersion,
 };
 use custos_core::scope::{MAX_SCOPE_LEN, resource_from_scope};
 use custos_core::settings::AssertionReplayMode;
@@ -253,7 +254,7 @@ pub(crate) fn mint(
         ServicePrincipalType::Application => auth.config.token_lifetime_secs,
     };
     let at = Lifetime { issued_at: now - ISSUED_AT_SKEW_SECS, expires: now + lifetime };
-    let access_token = sign(auth, version, &subject, at)?;
+    let access_token = sign(auth, version, resource_app.access_token_signing_algorithm, &subject, at)?;
     Ok(Issued {
         access_token,
         expires_in: lifetime,
@@ -499,6 +500,7 @@ fn secret_match(
 fn sign(
     auth: &Authority,
     version: TokenVersion,
+    algorithm: AccessTokenSigningAlgorithm,
     subject: &Subject<'_>,
     at: Lifetime,
 ) -> Result<String, TokenError> {
@@ -506,13 +508,36 @@ fn sign(
         tracing::error!("token request failed: the random number generator failed");
         TokenError::TemporarilyUnavailable
     })?;
-    let key = auth.keys.current();
-    let header = TokenHeader::new(version, key.kid());
-    let claims = AccessTokenClaims::new(version, subject, at, &opaque);
-    key.sign_compact(&header, &claims).map_err(|e| {
-        tracing::error!(error = %e, kid = key.kid(), "token request failed: signing failed");
+    sign_token(auth, version, algorithm, &AccessTokenClaims::new(version, subject, at, &opaque))
+}
+
+/// Signs a token with the current key of `algorithm`: the RSA key, or its ES256 companion for
+/// access tokens of resources that opted in (ID tokens are always RS256).
+pub(crate) fn sign_token(
+    auth: &Authority,
+    version: TokenVersion,
+    algorithm: AccessTokenSigningAlgorithm,
+    claims: &impl serde::Serialize,
+) -> Result<String, TokenError> {
+    let failed = |e: custos_jose::JoseError, kid: &str| {
+        tracing::error!(error = %e, kid, "token request failed: signing failed");
         TokenError::TemporarilyUnavailable
-    })
+    };
+    match algorithm {
+        AccessTokenSigningAlgorithm::Rs256 => {
+            let key = auth.keys.current();
+            let header = TokenHeader::new(version, algorithm, key.kid());
+            key.sign_compact(&header, claims).map_err(|e| failed(e, key.kid()))
+        }
+        AccessTokenSigningAlgorithm::Es256 => {
+            let key = auth.keys.current_es256().ok_or_else(|| {
+                tracing::error!("token request failed: the current signing key has no ES256 key");
+                TokenError::TemporarilyUnavailable
+            })?;
+            let header = TokenHeader::new(version, algorithm, key.kid());
+            key.sign_compact(&header, claims).map_err(|e| failed(e, key.kid()))
+        }
+    }
 }
 
 #[cfg(test)]

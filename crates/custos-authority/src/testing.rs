@@ -121,6 +121,7 @@ pub async fn register(
         required_resource_access: Vec::new(),
         redirect_uris: custos_core::consent::RedirectUris::default(),
         properties: Default::default(),
+        access_token_signing_algorithm: Default::default(),
         created: at(NOW - 86_400),
     };
     let mut sp = ServicePrincipal {

@@ -78,7 +78,13 @@ async fn key_sets_publish_the_signing_key() {
     let common = get(&fx.router, "/common/discovery/keys").await;
     assert_discovery_headers(&common);
     let key = &common.json["keys"][0];
-    assert_eq!(common.json["keys"].as_array().unwrap().len(), 1);
+    // The RSA key first, then its ES256 companion (published for resources that opt in).
+    assert_eq!(common.json["keys"].as_array().unwrap().len(), 2);
+    let ec = &common.json["keys"][1];
+    assert_eq!(ec["kty"], "EC");
+    assert_eq!(ec["crv"], "P-256");
+    assert_eq!(ec["alg"], "ES256");
+    assert_eq!(ec["kid"], fx.authority.keys().current_es256().unwrap().kid());
     assert_eq!(key["kid"], kid);
     assert_eq!(key["x5t"], kid);
     assert_eq!(key["kty"], "RSA");
@@ -157,11 +163,19 @@ async fn signing_keys_persist_sealed_and_a_wrong_kek_is_refused() {
     let sealed = &records[0].sealed_private_key;
     assert_eq!(sealed[0], 1, "sealed-key format version");
     assert!(!sealed.windows(RSA_ENCRYPTION_OID.len()).any(|w| w == RSA_ENCRYPTION_OID));
+    // Its ES256 companion is sealed the same way: no id-ecPublicKey identifier in the clear.
+    const EC_PUBLIC_KEY_OID: [u8; 9] = [0x06, 0x07, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01];
+    let es256 = records[0].es256.as_ref().expect("an ES256 companion");
+    assert_eq!(es256.kid, first.current_es256().unwrap().kid());
+    assert_eq!(es256.sealed_private_key[0], 1, "sealed-key format version");
+    assert!(!es256.sealed_private_key.windows(EC_PUBLIC_KEY_OID.len()).any(|w| w == EC_PUBLIC_KEY_OID));
+    assert!(es256.certificate_der.windows(EC_PUBLIC_KEY_OID.len()).any(|w| w == EC_PUBLIC_KEY_OID));
 
     let second = KeyManager::load(store.clone(), [1; 32], clock.clone()).await.unwrap();
     assert_eq!(second.current().kid(), first.current().kid());
+    assert_eq!(second.current_es256().unwrap().kid(), es256.kid);
     second.reload().await.unwrap();
-    assert_eq!(second.jwks(None).keys.len(), 1);
+    assert_eq!(second.jwks(None).keys.len(), 2);
     assert_eq!(store.signing_keys().await.unwrap().len(), 1, "loading again creates no key");
     let err = KeyManager::load(store, [2; 32], clock).await.unwrap_err();
     assert!(matches!(err, custos_authority::KeyError::Unusable { .. }), "{err}");

@@ -68,6 +68,10 @@ pub struct Application {
     /// Graph properties stored and returned but not acted on (`notes`, `tags`, `info`, …).
     #[serde(default)]
     pub properties: ApplicationProperties,
+    /// How access tokens for this application as a resource are signed (a custos extension;
+    /// RS256 unless the application opted in to ES256).
+    #[serde(default)]
+    pub access_token_signing_algorithm: AccessTokenSigningAlgorithm,
     /// Creation time.
     #[serde(with = "time::serde::rfc3339")]
     pub created: OffsetDateTime,
@@ -94,6 +98,7 @@ impl Application {
             required_resource_access: Vec::new(),
             redirect_uris: RedirectUris::default(),
             properties: Default::default(),
+            access_token_signing_algorithm: AccessTokenSigningAlgorithm::Rs256,
             created,
         }
     }
@@ -119,6 +124,38 @@ impl Application {
     /// The enabled role with this value, if the application defines one.
     pub fn role_by_id(&self, id: Uuid) -> Option<&AppRole> {
         self.app_roles.iter().find(|r| r.id == id)
+    }
+}
+
+/// The JWS algorithm of access tokens issued for a resource application (custos extension;
+/// Entra signs every access token with RS256).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AccessTokenSigningAlgorithm {
+    /// RSASSA-PKCS1-v1_5 with SHA-256, as Entra: the default.
+    #[default]
+    #[serde(rename = "RS256")]
+    Rs256,
+    /// ECDSA P-256 with SHA-256 (opt-in).
+    #[serde(rename = "ES256")]
+    Es256,
+}
+
+impl AccessTokenSigningAlgorithm {
+    /// The JOSE name, as stored and shown (`RS256`, `ES256`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Rs256 => "RS256",
+            Self::Es256 => "ES256",
+        }
+    }
+
+    /// The algorithm of its exact JOSE name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "RS256" => Some(Self::Rs256),
+            "ES256" => Some(Self::Es256),
+            _ => None,
+        }
     }
 }
 
@@ -386,6 +423,26 @@ pub struct SigningKeyRecord {
     pub sealed_private_key: Vec<u8>,
     /// Self-signed certificate wrapping the public key (DER), published as `x5c`.
     pub certificate_der: Vec<u8>,
+    /// The P-256 key that signs ES256 access tokens while this key signs RS256 ones: it shares
+    /// this key's lifecycle (states and dates). `None` on keys stored before ES256 existed.
+    pub es256: Option<Es256KeyRecord>,
+}
+
+impl std::fmt::Debug for Es256KeyRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Es256KeyRecord").field("kid", &self.kid).finish_non_exhaustive()
+    }
+}
+
+/// The ES256 companion of a [`SigningKeyRecord`], stored in the same row.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Es256KeyRecord {
+    /// `kid` = `x5t` of its own certificate.
+    pub kid: String,
+    /// PKCS#8 private key, sealed with the key-encryption key (associated data: this `kid`).
+    pub sealed_private_key: Vec<u8>,
+    /// Self-signed certificate wrapping the P-256 public key (DER), published as `x5c`.
+    pub certificate_der: Vec<u8>,
 }
 
 impl std::fmt::Debug for SigningKeyRecord {
@@ -396,6 +453,7 @@ impl std::fmt::Debug for SigningKeyRecord {
             .field("created", &self.created)
             .field("activates", &self.activates)
             .field("retires", &self.retires)
+            .field("es256_kid", &self.es256.as_ref().map(|k| &k.kid))
             .finish_non_exhaustive()
     }
 }

@@ -70,6 +70,11 @@ fn application_attributes(app: &Application) -> Vec<(&'static str, Value)> {
         ("IdentifierUris", json!(app.identifier_uris)),
         ("AppRoles", json!(app.app_roles.iter().map(|r| &r.value).collect::<Vec<_>>())),
         ("RequestedAccessTokenVersion", json!(app.requested_access_token_version)),
+        // custos extension: unset (null) at the RS256 default, so Entra-shaped audits are unchanged.
+        (
+            "AccessTokenSigningAlgorithm",
+            json!(crate::shapes::custos_extension(app).map(|_| app.access_token_signing_algorithm.as_str())),
+        ),
         ("AppAddress", json!(app.redirect_uris)),
         ("RequiredResourceAccess", json!(app.required_resource_access)),
         (

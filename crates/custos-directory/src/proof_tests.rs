@@ -54,6 +54,7 @@ fn app_with(certs: &[&TestCert]) -> Application {
         required_resource_access: Vec::new(),
         redirect_uris: custos_core::consent::RedirectUris::default(),
         properties: Default::default(),
+        access_token_signing_algorithm: Default::default(),
         created: NOW,
     }
 }

@@ -11,8 +11,8 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use custos_core::consent::{PermissionScope, RequiredResourceAccess};
 use custos_core::model::SIGN_IN_AUDIENCE_MY_ORG;
 use custos_core::model::{
-    AppRole, AppRoleAssignment, Application, KeyCredential, PasswordCredential, ServicePrincipal,
-    ServicePrincipalType, Tenant,
+    AccessTokenSigningAlgorithm, AppRole, AppRoleAssignment, Application, KeyCredential, PasswordCredential,
+    ServicePrincipal, ServicePrincipalType, Tenant,
 };
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -170,9 +170,26 @@ pub(crate) fn key_credential(k: &KeyCredential, with_key: bool) -> Value {
     })
 }
 
+/// The custos extension member of an application (`custos`), present only when a setting
+/// differs from Entra's behaviour (today: ES256 access tokens), so Graph-shaped output is
+/// unchanged for every other application.
+pub(crate) fn custos_extension(app: &Application) -> Option<Value> {
+    (app.access_token_signing_algorithm != AccessTokenSigningAlgorithm::Rs256)
+        .then(|| json!({ "accessTokenSigningAlgorithm": app.access_token_signing_algorithm.as_str() }))
+}
+
 /// An application; `publisher_domain` is the owning tenant's domain. Certificates are included
-/// in `keyCredentials[].key` only when `with_keys` (`$select=keyCredentials`).
+/// in `keyCredentials[].key` only when `with_keys` (`$select=keyCredentials`). The custos
+/// extension (`custos`) comes last, only when set.
 pub(crate) fn application(app: &Application, publisher_domain: &str, with_keys: bool) -> Value {
+    let mut value = application_graph(app, publisher_domain, with_keys);
+    if let (Some(extension), Some(object)) = (custos_extension(app), value.as_object_mut()) {
+        object.insert(crate::validate::CUSTOS_EXTENSION.to_owned(), extension);
+    }
+    value
+}
+
+fn application_graph(app: &Application, publisher_domain: &str, with_keys: bool) -> Value {
     let p = &app.properties;
     json!({
         "id": app.id,
@@ -457,8 +474,19 @@ mod tests {
             required_resource_access: Vec::new(),
             redirect_uris: custos_core::consent::RedirectUris::default(),
             properties: Default::default(),
+            access_token_signing_algorithm: AccessTokenSigningAlgorithm::Rs256,
             created: datetime!(2025-01-01 0:00 UTC),
         }
+    }
+
+    #[test]
+    fn the_custos_extension_is_shown_only_for_es256_applications() {
+        let mut a = app();
+        assert!(application(&a, "contoso.example", false).get("custos").is_none());
+        a.access_token_signing_algorithm = AccessTokenSigningAlgorithm::Es256;
+        let shown = application(&a, "contoso.example", false);
+        assert_eq!(shown["custos"], json!({"accessTokenSigningAlgorithm": "ES256"}));
+        assert_eq!(shown["api"]["requestedAccessTokenVersion"], 2, "the Graph members are unchanged");
     }
 
     #[test]

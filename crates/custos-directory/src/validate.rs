@@ -5,8 +5,9 @@
 //! `keyCredentials` (read by [`crate::key_credentials`]), and the interactive sign-in properties
 //! (redirect URIs, `api.oauth2PermissionScopes`, `requiredResourceAccess`, read by
 //! [`crate::sign_in_settings`]), and the stored-only properties (`notes`, `tags`, `info`,
-//! `optionalClaims`, `web`'s settings, …, read by [`crate::app_properties`]). Read-only
-//! properties are refused with Graph's "is read-only and cannot be set".
+//! `optionalClaims`, `web`'s settings, …, read by [`crate::app_properties`]), and custos' own
+//! extension `custos.accessTokenSigningAlgorithm` (`RS256` | `ES256`; `custos: null` resets it
+//! to RS256). Read-only properties are refused with Graph's "is read-only and cannot be set".
 
 use crate::app_properties::{self as stored, ApiSettings, PropertiesInput, WebInput, present};
 use crate::body::{JsonObject, invalid_value};
@@ -18,7 +19,7 @@ use crate::sign_in_settings::{
 use custos_core::AppId;
 use custos_core::app_properties::PreAuthorizedApplication;
 use custos_core::consent::{PermissionScope, RequiredResourceAccess};
-use custos_core::model::{AppRole, Application};
+use custos_core::model::{AccessTokenSigningAlgorithm, AppRole, Application};
 use custos_core::scope::identifier_uri_key;
 use serde::Deserialize;
 use std::collections::HashSet;
@@ -70,6 +71,18 @@ struct ApiInput {
     pre_authorized_applications: Option<Vec<PreAuthorizedApplication>>,
 }
 
+/// `custos`: the custos extension of the application resource (unknown to Graph clients, which
+/// neither send nor need it).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CustosExtensionInput {
+    #[serde(default)]
+    access_token_signing_algorithm: Option<String>,
+}
+
+/// The name of the custos extension member on the application resource.
+pub(crate) const CUSTOS_EXTENSION: &str = "custos";
+
 /// The properties a POST or PATCH sets; `None` = not sent.
 #[derive(Debug, Default)]
 pub(crate) struct ApplicationInput {
@@ -85,6 +98,7 @@ pub(crate) struct ApplicationInput {
     web_redirect_uris: Option<Vec<String>>,
     public_client_redirect_uris: Option<Vec<String>>,
     spa_redirect_uris: Option<Vec<String>>,
+    access_token_signing_algorithm: Option<AccessTokenSigningAlgorithm>,
     properties: PropertiesInput,
 }
 
@@ -114,6 +128,7 @@ impl ApplicationInput {
                 "web",
                 "publicClient",
                 "spa",
+                CUSTOS_EXTENSION,
             ]
             .into_iter()
             .chain(stored::MEMBERS.iter().copied())
@@ -195,6 +210,17 @@ impl ApplicationInput {
         if sign_in_audience.as_deref().is_some_and(|a| !SIGN_IN_AUDIENCES.contains(&a)) {
             return Err(invalid_value("signInAudience", RESOURCE));
         }
+        let access_token_signing_algorithm =
+            match body.take::<Option<CustosExtensionInput>>(CUSTOS_EXTENSION, RESOURCE)? {
+                Some(Some(CustosExtensionInput { access_token_signing_algorithm: Some(name) })) => {
+                    Some(AccessTokenSigningAlgorithm::from_name(&name).ok_or_else(|| {
+                        invalid_value("accessTokenSigningAlgorithm", "CustosApplicationExtension")
+                    })?)
+                }
+                Some(Some(CustosExtensionInput { access_token_signing_algorithm: None })) => None,
+                Some(None) => Some(AccessTokenSigningAlgorithm::Rs256),
+                None => None,
+            };
         let key_credentials = match body.take::<Option<Vec<serde_json::Value>>>("keyCredentials", RESOURCE)? {
             Some(list) => Some(key_credentials::parse_list(list)?),
             None => None,
@@ -212,6 +238,7 @@ impl ApplicationInput {
             web_redirect_uris,
             public_client_redirect_uris,
             spa_redirect_uris,
+            access_token_signing_algorithm,
             properties,
         })
     }
@@ -240,6 +267,7 @@ impl ApplicationInput {
             || self.web_redirect_uris.is_some()
             || self.public_client_redirect_uris.is_some()
             || self.spa_redirect_uris.is_some()
+            || self.access_token_signing_algorithm.is_some()
             || self.properties.sets_any()
     }
 
@@ -278,6 +306,9 @@ impl ApplicationInput {
         }
         if let Some(audience) = self.sign_in_audience {
             app.sign_in_audience = audience;
+        }
+        if let Some(algorithm) = self.access_token_signing_algorithm {
+            app.access_token_signing_algorithm = algorithm;
         }
         if let Some(scopes) = self.permission_scopes {
             sign_in::check_scope_removal(&app.oauth2_permission_scopes, &scopes)?;

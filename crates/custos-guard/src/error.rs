@@ -22,7 +22,8 @@ pub enum InvalidToken {
     /// Not a compact JWS with a JSON header and claims.
     #[error("the token is not a well-formed JWT")]
     Malformed,
-    /// `alg` is not RS256.
+    /// `alg` is neither RS256 nor ES256, or is not the algorithm of the key it names (an RSA key
+    /// verifies RS256 only, an EC P-256 key ES256 only).
     #[error("the token algorithm is not allowed")]
     Algorithm,
     /// `typ` names another kind of JWT.

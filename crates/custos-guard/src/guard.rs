@@ -141,7 +141,7 @@ impl Guard {
         leeway_secs: f64,
         now: i64,
     ) -> Result<(Principal, Lifetime), GuardError> {
-        let kid = check_header(token)?;
+        let (kid, algorithm) = check_header(token)?;
         let snapshot = self.keys.snapshot_for(&kid).await.map_err(GuardError::KeysUnavailable)?;
         let expect = Expectations {
             tenant_id: self.config.tenant_id(),
@@ -149,7 +149,7 @@ impl Guard {
             leeway_secs,
             now,
         };
-        Ok(verify(token, &kid, &snapshot, &expect)?)
+        Ok(verify(token, &kid, algorithm, &snapshot, &expect)?)
     }
 }
 

@@ -16,7 +16,7 @@
 //! authority with, for APIs that also call the authority themselves (redeeming sign-in codes).
 //!
 //! Refusals follow RFC 6750 §3 (see [`GuardError`]). Among the custos crates this one depends only on
-//! `custos-core` and `custos-jose` (JWS parsing, key sets, RS256): never on the server, storage, authority
+//! `custos-core` and `custos-jose` (JWS parsing, key sets, RS256 and ES256): never on the server, storage, authority
 //! or directory.
 
 mod bearer;

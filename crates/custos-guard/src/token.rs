@@ -1,12 +1,13 @@
-//! Checks of one access token per RFC 9068 §4, RFC 8725 and `security.md` §4/§6: the header (RS256
-//! only, `typ` missing/`JWT`/`at+jwt`, no `crit`, no embedded keys) before any key is looked up, then the
-//! signature, then the claims (`iss`, key-issuer binding, `ver`, `tid`, `aud`, numeric times with leeway,
+//! Checks of one access token per RFC 9068 §4, RFC 8725 and `security.md` §4/§6: the header (RS256, or
+//! ES256 for resources that opted in; `typ` missing/`JWT`/`at+jwt`, no `crit`, no embedded keys) before
+//! any key is looked up, then the key's own algorithm against the header's (an RSA key verifies RS256
+//! only, an EC P-256 key ES256 only), then the signature, then the claims (`iss`, key-issuer binding, `ver`, `tid`, `aud`, numeric times with leeway,
 //! no `nonce`, app-or-user, client and object ids).
 
 use custos_core::{AppId, ObjectId, TenantId};
-use custos_jose::Rs256Key;
 use custos_jose::compact::{self, Jws, Padding};
 use custos_jose::rs256::SIGNATURE_BUFFER_LEN;
+use custos_jose::{JwsAlgorithm, VerifyingKey};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -36,14 +37,13 @@ struct RawHeader {
     x5u: Option<Value>,
 }
 
-/// Checks the protected header and returns the key id to look up (`kid`, else v1's `x5t`).
-pub(crate) fn check_header(token: &str) -> Result<String, InvalidToken> {
+/// Checks the protected header and returns the key id to look up (`kid`, else v1's `x5t`) and the
+/// algorithm the header names.
+pub(crate) fn check_header(token: &str) -> Result<(String, JwsAlgorithm), InvalidToken> {
     let jws = Jws::split(token).map_err(|_| InvalidToken::Malformed)?;
     let json = compact::decode(jws.header, Padding::Refused).map_err(|_| InvalidToken::Malformed)?;
     let header: RawHeader = serde_json::from_slice(&json).map_err(|_| InvalidToken::Malformed)?;
-    if header.alg != "RS256" {
-        return Err(InvalidToken::Algorithm);
-    }
+    let algorithm = JwsAlgorithm::from_name(&header.alg).ok_or(InvalidToken::Algorithm)?;
     if let Some(typ) = &header.typ {
         let typ = typ.to_ascii_lowercase();
         if !matches!(typ.as_str(), "jwt" | "at+jwt" | "application/at+jwt") {
@@ -60,6 +60,7 @@ pub(crate) fn check_header(token: &str) -> Result<String, InvalidToken> {
         .kid
         .or(header.x5t)
         .filter(|k| !k.is_empty() && k.len() <= MAX_KID_LEN)
+        .map(|kid| (kid, algorithm))
         .ok_or(InvalidToken::UnknownKey)
 }
 
@@ -94,15 +95,20 @@ struct RawClaims {
     nonce: Option<serde::de::IgnoredAny>,
 }
 
-/// Verifies the signature with `kid`'s key from `snapshot` and checks every claim; returns the caller and
-/// the token's lifetime (for re-checking a cached token later).
+/// Verifies the signature with `kid`'s key from `snapshot` (which must be a key for the header's
+/// `algorithm`) and checks every claim; returns the caller and the token's lifetime (for re-checking a
+/// cached token later).
 pub(crate) fn verify(
     token: &str,
     kid: &str,
+    algorithm: JwsAlgorithm,
     snapshot: &Snapshot,
     expect: &Expectations<'_>,
 ) -> Result<(Principal, Lifetime), InvalidToken> {
     let (key, key_issuers) = snapshot.key(kid).ok_or(InvalidToken::UnknownKey)?;
+    if key.algorithm() != algorithm {
+        return Err(InvalidToken::Algorithm);
+    }
     let claims = decode(token, key)?;
     if claims.nonce.is_some() {
         return Err(InvalidToken::IdToken);
@@ -135,9 +141,9 @@ pub(crate) fn verify(
     Ok((principal(claims, version, expect.tenant_id)?, lifetime))
 }
 
-/// Verifies the RS256 signature over the segments as received, then reads the claims (the header
-/// was checked by [`check_header`]).
-fn decode(token: &str, key: &Rs256Key) -> Result<RawClaims, InvalidToken> {
+/// Verifies the signature over the segments as received with the key's algorithm, then reads the claims
+/// (the header was checked by [`check_header`]).
+fn decode(token: &str, key: &VerifyingKey) -> Result<RawClaims, InvalidToken> {
     let jws = Jws::split(token).map_err(|_| InvalidToken::Malformed)?;
     let mut buffer = [0; SIGNATURE_BUFFER_LEN];
     let signature = jws.signature_into(Padding::Refused, &mut buffer).map_err(|_| InvalidToken::Malformed)?;
@@ -230,12 +236,16 @@ mod tests {
 
     #[test]
     fn header_rules() {
-        let ok = |h: &str| check_header(&token_with_header(h));
+        let ok = |h: &str| check_header(&token_with_header(h)).map(|(kid, _)| kid);
         assert_eq!(ok(r#"{"alg":"RS256","typ":"JWT","kid":"k"}"#), Ok("k".to_owned()));
         assert_eq!(ok(r#"{"alg":"RS256","kid":"k"}"#), Ok("k".to_owned()));
         assert_eq!(ok(r#"{"alg":"RS256","typ":"at+jwt","kid":"k"}"#), Ok("k".to_owned()));
         assert_eq!(ok(r#"{"alg":"RS256","typ":"application/at+jwt","kid":"k"}"#), Ok("k".to_owned()));
         assert_eq!(ok(r#"{"alg":"RS256","x5t":"t"}"#), Ok("t".to_owned()));
+        let es256 = check_header(&token_with_header(r#"{"alg":"ES256","typ":"JWT","kid":"k"}"#));
+        assert_eq!(es256, Ok(("k".to_owned(), JwsAlgorithm::Es256)));
+        assert_eq!(ok(r#"{"alg":"ES384","kid":"k"}"#), Err(InvalidToken::Algorithm));
+        assert_eq!(ok(r#"{"alg":"HS256","kid":"k"}"#), Err(InvalidToken::Algorithm));
         assert_eq!(ok(r#"{"alg":"RS256","typ":"dpop+jwt","kid":"k"}"#), Err(InvalidToken::Type));
         assert_eq!(ok(r#"{"alg":"none","kid":"k"}"#), Err(InvalidToken::Algorithm));
         assert_eq!(ok(r#"{"alg":"PS256","kid":"k"}"#), Err(InvalidToken::Algorithm));

@@ -245,6 +245,54 @@ async fn e34_forged_tokens() {
     );
 }
 
+/// The opt-in ES256 lane: a token signed by an EC P-256 key of the key set is accepted; an algorithm
+/// that is not the key's own is refused before the signature is checked, in both directions.
+#[tokio::test]
+async fn es256_tokens_and_algorithm_key_type_mismatches() {
+    use custos_jose::{EcSigningKey, Jwk};
+    let authority = Authority::start(Shape::Custos).await;
+    let now = time::OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+    let (ec, _) = EcSigningKey::generate(now).unwrap();
+    let template = format!("{}/{{tenantid}}/v2.0", authority.base);
+    let ec_jwk = Jwk::from_ec_signing_key(&ec);
+    let v2_jwk = serde_json::to_value(ec_jwk.clone().with_issuer(Some(&template))).unwrap();
+    authority.state.v2_keys.lock().unwrap().push(v2_jwk);
+    authority.state.v1_keys.lock().unwrap().push(serde_json::to_value(ec_jwk).unwrap());
+    let (guard, _) = authority.guard("");
+    let app = app(&guard);
+    let unauthorized = |d: &str| (StatusCode::UNAUTHORIZED, invalid(d), String::new());
+
+    let es_header = json!({"typ": "JWT", "alg": "ES256", "kid": ec.kid()});
+    let es256 = ec.sign_compact(&es_header, &authority.v2_claims()).unwrap();
+    assert_eq!(call(&app, &es256).await, (StatusCode::OK, None, OK_V2.to_owned()));
+    // RS256 tokens keep working next to it.
+    assert_eq!(call(&app, &authority.v2_token()).await.0, StatusCode::OK);
+
+    // RS256 named on the EC key, and ES256 named on the RSA key (signed with that key).
+    let rs_on_ec =
+        ec.sign_compact(&json!({"typ": "JWT", "alg": "RS256", "kid": ec.kid()}), &authority.v2_claims());
+    assert_eq!(call(&app, &rs_on_ec.unwrap()).await, unauthorized("the token algorithm is not allowed"));
+    let mut es_on_rsa = authority.v2_header();
+    es_on_rsa["alg"] = json!("ES256");
+    let token = authority.sign(&es_on_rsa, &authority.v2_claims());
+    assert_eq!(call(&app, &token).await, unauthorized("the token algorithm is not allowed"));
+    // ES384 and friends stay refused.
+    let es384 = ec.sign_compact(&json!({"alg": "ES384", "kid": ec.kid()}), &authority.v2_claims()).unwrap();
+    assert_eq!(call(&app, &es384).await, unauthorized("the token algorithm is not allowed"));
+
+    // A flipped bit, and the RSA signature pasted onto the ES256 header and claims.
+    let [h, p, s]: [&str; 3] = es256.split('.').collect::<Vec<_>>().try_into().unwrap();
+    let mut flipped = URL_SAFE_NO_PAD.decode(s).unwrap();
+    flipped[5] ^= 1;
+    let token = format!("{h}.{p}.{}", URL_SAFE_NO_PAD.encode(flipped));
+    assert_eq!(call(&app, &token).await, unauthorized("the signature is invalid"));
+    let rsa_signature = authority.v2_token().rsplit('.').next().unwrap().to_owned();
+    assert_eq!(
+        call(&app, &format!("{h}.{p}.{rsa_signature}")).await,
+        unauthorized("the signature is invalid")
+    );
+}
+
 /// E38: app token where user tokens are required and vice versa.
 #[tokio::test]
 async fn e38_app_versus_user_tokens() {

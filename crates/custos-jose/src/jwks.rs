@@ -1,15 +1,18 @@
 //! JSON Web Key Set documents in Entra's shape (`entra-wire.md` §3): RSA signing keys with
-//! `kid == x5t`, the certificate in `x5c` (standard base64) and, on v2 key sets, `issuer`.
+//! `kid == x5t`, the certificate in `x5c` (standard base64) and, on v2 key sets, `issuer`; and
+//! custos' opt-in ES256 keys in the same shape with `crv`/`x`/`y` and `alg: ES256` in place of
+//! `n`/`e`.
 
 use crate::JoseError;
 use crate::b64::{Engine as _, STANDARD, URL};
+use crate::es256::{self, EcSigningKey};
 use crate::signing::{RsaPublicParts, SigningKey, thumbprint_sha1};
 use serde::{Deserialize, Serialize};
 
-/// One published RSA signing key.
+/// One published signing key (RSA, or P-256 for ES256).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Jwk {
-    /// Always `RSA`.
+    /// `RSA` or `EC`.
     pub kty: String,
     /// Always `sig`.
     #[serde(rename = "use")]
@@ -18,10 +21,24 @@ pub struct Jwk {
     pub kid: String,
     /// Same as `kid`.
     pub x5t: String,
-    /// Modulus, unpadded base64url.
-    pub n: String,
-    /// Public exponent, unpadded base64url.
-    pub e: String,
+    /// RSA modulus, unpadded base64url.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n: Option<String>,
+    /// RSA public exponent, unpadded base64url.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub e: Option<String>,
+    /// EC curve: `P-256`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crv: Option<String>,
+    /// EC x coordinate, unpadded base64url.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x: Option<String>,
+    /// EC y coordinate, unpadded base64url.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub y: Option<String>,
+    /// `ES256` on EC keys; absent on RSA keys, as Entra publishes them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alg: Option<String>,
     /// The certificate, standard base64 DER.
     pub x5c: Vec<String>,
     /// The issuer the key signs for (v2 key sets only; may be templated with `{tenantid}`).
@@ -32,18 +49,28 @@ pub struct Jwk {
 impl Jwk {
     /// The JWK of a signing key (no `issuer`).
     pub fn from_signing_key(key: &SigningKey) -> Self {
-        Self::from_parts(key.kid().to_owned(), key.modulus(), key.exponent(), key.certificate_der())
+        Self::rsa(key.kid().to_owned(), key.modulus(), key.exponent(), key.certificate_der())
     }
 
-    /// The JWK of a DER certificate holding an RSA public key (no `issuer`).
+    /// The JWK of an ES256 signing key (no `issuer`).
+    pub fn from_ec_signing_key(key: &EcSigningKey) -> Self {
+        let (x, y) = key.coordinates();
+        Self::ec(key.kid().to_owned(), x, y, key.certificate_der())
+    }
+
+    /// The JWK of a DER certificate holding an RSA or P-256 public key (no `issuer`).
     pub fn from_certificate(certificate_der: &[u8]) -> Result<Self, JoseError> {
-        let public = RsaPublicParts::from_certificate(certificate_der)?;
-        Ok(Self::from_parts(
-            thumbprint_sha1(certificate_der),
-            &public.modulus,
-            &public.exponent,
-            certificate_der,
-        ))
+        let kid = thumbprint_sha1(certificate_der);
+        match RsaPublicParts::from_certificate(certificate_der) {
+            Ok(public) => Ok(Self::rsa(kid, &public.modulus, &public.exponent, certificate_der)),
+            Err(rsa_error) => {
+                let point = es256::ec_point_of_certificate(certificate_der).map_err(|_| rsa_error)?;
+                let (x, y) = es256::split_point(&point).ok_or_else(|| {
+                    JoseError::InvalidCertificate("the EC point is not uncompressed".into())
+                })?;
+                Ok(Self::ec(kid, x, y, certificate_der))
+            }
+        }
     }
 
     /// The same key, published for `issuer`.
@@ -52,14 +79,36 @@ impl Jwk {
         self
     }
 
-    fn from_parts(kid: String, modulus: &[u8], exponent: &[u8], certificate_der: &[u8]) -> Self {
+    fn rsa(kid: String, modulus: &[u8], exponent: &[u8], certificate_der: &[u8]) -> Self {
         Self {
-            kty: "RSA".to_owned(),
+            n: Some(URL.encode(modulus)),
+            e: Some(URL.encode(exponent)),
+            ..Self::common("RSA", kid, certificate_der)
+        }
+    }
+
+    fn ec(kid: String, x: &[u8], y: &[u8], certificate_der: &[u8]) -> Self {
+        Self {
+            crv: Some(es256::CURVE.to_owned()),
+            x: Some(URL.encode(x)),
+            y: Some(URL.encode(y)),
+            alg: Some("ES256".to_owned()),
+            ..Self::common("EC", kid, certificate_der)
+        }
+    }
+
+    fn common(kty: &str, kid: String, certificate_der: &[u8]) -> Self {
+        Self {
+            kty: kty.to_owned(),
             key_use: "sig".to_owned(),
             x5t: kid.clone(),
             kid,
-            n: URL.encode(modulus),
-            e: URL.encode(exponent),
+            n: None,
+            e: None,
+            crv: None,
+            x: None,
+            y: None,
+            alg: None,
             x5c: vec![STANDARD.encode(certificate_der)],
             issuer: None,
         }
@@ -117,5 +166,32 @@ mod tests {
         assert!(parsed.find(key.kid()).is_some());
         assert!(parsed.find("other").is_none());
         assert!(Jwk::from_certificate(&json!(1).to_string().into_bytes()).is_err());
+    }
+
+    #[test]
+    fn ec_jwk_has_curve_coordinates_and_alg_in_order() {
+        let now = time::OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        let (key, _) = EcSigningKey::generate(now).unwrap();
+        let jwk = Jwk::from_ec_signing_key(&key);
+        assert_eq!(Jwk::from_certificate(key.certificate_der()).unwrap(), jwk);
+        let text = serde_json::to_string(&jwk.with_issuer(Some("https://h/{tenantid}/v2.0"))).unwrap();
+        let mut last = 0;
+        for name in ["kty", "use", "kid", "x5t", "crv", "x", "y", "alg", "x5c", "issuer"] {
+            let at = text.find(&format!("\"{name}\":")).unwrap();
+            assert!(at >= last, "{name} out of order in {text}");
+            last = at;
+        }
+        let value: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(value["kty"], "EC");
+        assert_eq!(value["crv"], "P-256");
+        assert_eq!(value["alg"], "ES256");
+        assert_eq!(value["kid"], key.kid());
+        assert_eq!(URL.decode(value["x"].as_str().unwrap()).unwrap().len(), 32);
+        assert!(value.get("n").is_none() && value.get("e").is_none());
+        // RSA keys stay exactly as Entra publishes them: no alg, no EC members.
+        let rsa = serde_json::to_value(Jwk::from_signing_key(&test_key().0)).unwrap();
+        for absent in ["alg", "crv", "x", "y"] {
+            assert!(rsa.get(absent).is_none(), "{absent}");
+        }
     }
 }

@@ -7,10 +7,12 @@
 //! - [`compact`]: the one compact-JWS splitter and strict base64url segment decoder.
 //! - [`signing`]: [`SigningKey`], an RSA-2048 key parsed once plus the self-signed certificate
 //!   that is published for it; signs compact JWS on the token hot path.
+//! - [`es256`]: [`EcSigningKey`] and [`Es256Key`], the opt-in P-256 (ES256) signer and verifier.
+//! - [`verifying`]: [`VerifyingKey`], a published key with the one algorithm it verifies.
 //! - [`jwks`]: [`Jwk`] / [`Jwks`] documents built from a signing key or a certificate.
-//! - [`key_set`]: the one parser of key sets other issuers publish, into [`Rs256Key`]s.
+//! - [`key_set`]: the one parser of key sets issuers publish, into [`VerifyingKey`]s.
 //! - [`rs256`]: [`Rs256Key`], an RSA public key parsed once for RS256 verification.
-//! - [`verify`]: [`TokenVerifier`], RS256 verification of tokens this server issued.
+//! - [`verify`]: [`TokenVerifier`], RS256/ES256 verification of tokens this server issued.
 //! - [`cert`]: [`cert::ClientCertificate`], client certificates parsed once (thumbprints, key).
 //! - [`assertion`]: validation of client assertions (private_key_jwt) as Entra checks them.
 //! - [`secret`]: client-secret generation and the keyed hash secrets are stored as.
@@ -25,6 +27,7 @@ pub mod assertion;
 pub mod cert;
 pub mod compact;
 pub mod constant_time;
+pub mod es256;
 pub mod hash;
 pub mod hmac;
 pub mod jwks;
@@ -39,13 +42,16 @@ pub mod signing;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod verify;
+pub mod verifying;
 
 mod b64;
 
+pub use es256::{EcSigningKey, Es256Key};
 pub use jwks::{Jwk, Jwks};
 pub use rs256::Rs256Key;
 pub use signing::{RsaAlgorithm, SigningKey};
 pub use verify::{AccessClaims, Expected, IssuerRule, TokenVerifier, VerifyError};
+pub use verifying::{JwsAlgorithm, VerifyingKey};
 
 /// Why a key could not be created, parsed, sealed or used for signing.
 #[derive(Debug, thiserror::Error)]

@@ -50,16 +50,9 @@ impl SigningKey {
     pub fn generate(now: OffsetDateTime) -> Result<(Self, Vec<u8>), JoseError> {
         let key_pair =
             KeyPair::generate_for(&PKCS_RSA_SHA256).map_err(|e| JoseError::Generate(e.to_string()))?;
-        let mut params = CertificateParams::default();
-        let mut name = DistinguishedName::new();
-        name.push(DnType::CommonName, CERTIFICATE_COMMON_NAME);
-        params.distinguished_name = name;
-        params.not_before = now;
-        params.not_after = now + CERTIFICATE_VALIDITY;
-        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        let certificate = params.self_signed(&key_pair).map_err(|e| JoseError::Generate(e.to_string()))?;
+        let certificate = self_signed_certificate(&key_pair, now)?;
         let pkcs8 = key_pair.serialize_der();
-        let key = Self::from_parts(&pkcs8, certificate.der())?;
+        let key = Self::from_parts(&pkcs8, &certificate)?;
         Ok((key, pkcs8))
     }
 
@@ -171,6 +164,20 @@ impl RsaAlgorithm {
     }
 }
 
+/// The DER certificate published for a token-signing key (RSA or P-256): self-signed,
+/// [`CERTIFICATE_COMMON_NAME`], valid from `now` for [`CERTIFICATE_VALIDITY`].
+pub(crate) fn self_signed_certificate(key_pair: &KeyPair, now: OffsetDateTime) -> Result<Vec<u8>, JoseError> {
+    let mut params = CertificateParams::default();
+    let mut name = DistinguishedName::new();
+    name.push(DnType::CommonName, CERTIFICATE_COMMON_NAME);
+    params.distinguished_name = name;
+    params.not_before = now;
+    params.not_after = now + CERTIFICATE_VALIDITY;
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    let certificate = params.self_signed(key_pair).map_err(|e| JoseError::Generate(e.to_string()))?;
+    Ok(certificate.der().to_vec())
+}
+
 /// Unpadded base64url SHA-1 thumbprint of a DER certificate: the `x5t` (and custos `kid`).
 pub fn thumbprint_sha1(certificate_der: &[u8]) -> String {
     URL.encode(crate::hash::sha1(certificate_der))
@@ -252,8 +259,10 @@ mod tests {
 
         // Checked with the public key rebuilt from the published JWK, independently of Rs256Key.
         let jwk = Jwk::from_signing_key(key);
-        let public =
-            RsaPublicKeyComponents { n: URL.decode(&jwk.n).unwrap(), e: URL.decode(&jwk.e).unwrap() };
+        let public = RsaPublicKeyComponents {
+            n: URL.decode(jwk.n.as_ref().unwrap()).unwrap(),
+            e: URL.decode(jwk.e.as_ref().unwrap()).unwrap(),
+        };
         let signature = URL.decode(s).unwrap();
         let input = format!("{h}.{p}");
         assert!(public.verify(&RSA_PKCS1_2048_8192_SHA256, input.as_bytes(), &signature).is_ok());
@@ -271,8 +280,10 @@ mod tests {
         let (input, s) = token.rsplit_once('.').unwrap();
         let signature = URL.decode(s).unwrap();
         let jwk = Jwk::from_signing_key(key);
-        let public =
-            RsaPublicKeyComponents { n: URL.decode(&jwk.n).unwrap(), e: URL.decode(&jwk.e).unwrap() };
+        let public = RsaPublicKeyComponents {
+            n: URL.decode(jwk.n.as_ref().unwrap()).unwrap(),
+            e: URL.decode(jwk.e.as_ref().unwrap()).unwrap(),
+        };
         assert!(public.verify(&RSA_PSS_2048_8192_SHA256, input.as_bytes(), &signature).is_ok());
         assert!(public.verify(&RSA_PKCS1_2048_8192_SHA256, input.as_bytes(), &signature).is_err());
         // PSS is randomised: two signatures of the same input differ.

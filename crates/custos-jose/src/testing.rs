@@ -5,7 +5,7 @@
 use crate::b64::{Engine as _, URL, URL_PADDED};
 use crate::compact::{self, Jws, Padding};
 use crate::hmac::HmacKey;
-use crate::key_set::{KidRule, parse_rs256_keys};
+use crate::key_set::{KidRule, parse_signing_keys};
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::{KeySize, PublicKeyComponents};
 use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256, RSA_PSS_SHA256, RsaKeyPair};
@@ -87,16 +87,20 @@ pub fn sign_hs256(secret: &[u8], header: &Value, claims: &Value) -> String {
     format!("{input}.{}", URL.encode(tag))
 }
 
-/// The header and claims of `token` when its RS256 signature verifies with the key its `kid`
-/// names in the JWKS document `jwks`; `None` otherwise.
+/// The header and claims of `token` when its signature verifies with the key its `kid` names in
+/// the JWKS document `jwks`, under that key's algorithm (RS256 for RSA, ES256 for P-256); `None`
+/// otherwise.
 pub fn verified_with_jwks(jwks: &Value, token: &str) -> Option<(Value, Value)> {
     let jws = Jws::split(token).ok()?;
     let decode = |segment| -> Option<Value> {
         serde_json::from_slice(&compact::decode(segment, Padding::Refused).ok()?).ok()
     };
     let header = decode(jws.header)?;
-    let keys = parse_rs256_keys(jwks.to_string().as_bytes(), KidRule::Required).ok()?;
+    let keys = parse_signing_keys(jwks.to_string().as_bytes(), KidRule::Required).ok()?;
     let key = keys.iter().find(|k| k.kid.as_deref() == header["kid"].as_str())?;
+    if header["alg"].as_str() != Some(key.key.algorithm().name()) {
+        return None;
+    }
     let signature = compact::decode(jws.signature, Padding::Refused).ok()?;
     key.key.verify(jws.signing_input.as_bytes(), &signature).ok()?;
     Some((header, decode(jws.payload)?))

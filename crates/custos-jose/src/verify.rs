@@ -1,12 +1,14 @@
-//! Verification of access tokens this server issued, for the directory API: RS256 only, the key
-//! chosen by `kid` among the published keys (each parsed once), `exp`/`nbf` checked
+//! Verification of access tokens this server issued, for the directory API: RS256, or ES256 for
+//! resources that opted in, the key chosen by `kid` among the published keys (each parsed once)
+//! and the header's `alg` required to be that key's one algorithm, `exp`/`nbf` checked
 //! against the caller's clock with a small leeway, and `iss`/`aud` checked against what the
 //! caller expects.
 
 use crate::JoseError;
 use crate::compact::{self, Jws, Padding};
 use crate::jwks::Jwks;
-use crate::rs256::{Rs256Key, SIGNATURE_BUFFER_LEN};
+use crate::rs256::SIGNATURE_BUFFER_LEN;
+use crate::verifying::{JwsAlgorithm, VerifyingKey};
 use custos_core::{AppId, ObjectId, TenantId};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -154,11 +156,11 @@ struct Header {
     crit: Option<IgnoredAny>,
 }
 
-/// Verifies RS256 tokens against a fixed set of published keys. Build a new one when the
+/// Verifies RS256 and ES256 tokens against a fixed set of published keys. Build a new one when the
 /// published keys change.
 #[derive(Debug)]
 pub struct TokenVerifier {
-    keys: HashMap<String, Rs256Key>,
+    keys: HashMap<String, VerifyingKey>,
     leeway: i64,
 }
 
@@ -167,8 +169,8 @@ impl TokenVerifier {
     pub fn new(jwks: &Jwks) -> Result<Self, JoseError> {
         let mut keys = HashMap::with_capacity(jwks.keys.len());
         for jwk in &jwks.keys {
-            let key = Rs256Key::from_jwk(&jwk.n, &jwk.e)
-                .map_err(|e| JoseError::InvalidCertificate(e.to_string()))?;
+            let key =
+                VerifyingKey::from_jwk(jwk).map_err(|e| JoseError::InvalidCertificate(e.to_string()))?;
             keys.insert(jwk.kid.clone(), key);
         }
         Ok(Self { keys, leeway: DEFAULT_LEEWAY_SECS })
@@ -194,9 +196,9 @@ impl TokenVerifier {
         let jws = Jws::split(token).map_err(|e| malformed(&e))?;
         let header = compact::decode(jws.header, Padding::Refused).map_err(|e| malformed(&e))?;
         let header: Header = serde_json::from_slice(&header).map_err(|e| malformed(&e))?;
-        if header.alg != "RS256" {
+        let Some(algorithm) = JwsAlgorithm::from_name(&header.alg) else {
             return Err(VerifyError::Malformed("algorithm not allowed".into()));
-        }
+        };
         if header.typ.as_deref().is_some_and(|t| !t.eq_ignore_ascii_case("JWT")) {
             return Err(VerifyError::WrongType);
         }
@@ -204,6 +206,9 @@ impl TokenVerifier {
             return Err(VerifyError::Malformed("critical header parameters are not supported".into()));
         }
         let key = header.kid.as_deref().and_then(|kid| self.keys.get(kid)).ok_or(VerifyError::UnknownKey)?;
+        if key.algorithm() != algorithm {
+            return Err(VerifyError::Malformed("the algorithm does not match the key".into()));
+        }
         let mut buffer = [0; SIGNATURE_BUFFER_LEN];
         let signature = jws.signature_into(Padding::Refused, &mut buffer).map_err(|e| malformed(&e))?;
         key.verify(jws.signing_input.as_bytes(), signature).map_err(|_| VerifyError::BadSignature)?;
@@ -343,5 +348,29 @@ mod tests {
         assert!(matches!(v.verify("a.b", NOW, &TENANT_RULE), Err(VerifyError::Malformed(_))));
         let long = "a".repeat(MAX_TOKEN_LEN + 1);
         assert!(matches!(v.verify(&long, NOW, &TENANT_RULE), Err(VerifyError::Malformed(_))));
+    }
+
+    #[test]
+    fn es256_tokens_verify_with_their_ec_key_and_alg_must_match_the_key_type() {
+        let now = time::OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+        let (ec, _) = crate::EcSigningKey::generate(now).unwrap();
+        let rsa = &test_key().0;
+        let v = TokenVerifier::new(&Jwks {
+            keys: vec![Jwk::from_signing_key(rsa), Jwk::from_ec_signing_key(&ec)],
+        })
+        .unwrap();
+        let c = claims("2.0", &format!("https://h/{TID}/v2.0"));
+        let es = ec.sign_compact(&json!({"typ": "JWT", "alg": "ES256", "kid": ec.kid()}), &c).unwrap();
+        assert_eq!(v.verify(&es, NOW, &TENANT_RULE).unwrap().ver, "2.0");
+        // An EC signature under an RS256 header, and an RSA one under ES256, are refused.
+        let es_as_rs = ec.sign_compact(&json!({"alg": "RS256", "kid": ec.kid()}), &c).unwrap();
+        assert!(matches!(v.verify(&es_as_rs, NOW, &TENANT_RULE), Err(VerifyError::Malformed(_))));
+        let rs_as_es = rsa.sign_compact(&json!({"alg": "ES256", "kid": rsa.kid()}), &c).unwrap();
+        assert!(matches!(v.verify(&rs_as_es, NOW, &TENANT_RULE), Err(VerifyError::Malformed(_))));
+        // An RSA signature pasted under the EC key's header fails the signature check.
+        let (signed, _) = es.rsplit_once('.').unwrap();
+        let rs = sign(&header(), &c);
+        let forged = format!("{signed}.{}", rs.rsplit_once('.').unwrap().1);
+        assert_eq!(v.verify(&forged, NOW, &TENANT_RULE), Err(VerifyError::BadSignature));
     }
 }

@@ -234,6 +234,7 @@ mod tests {
             required_resource_access: Vec::new(),
             redirect_uris: custos_core::consent::RedirectUris::default(),
             properties: Default::default(),
+            access_token_signing_algorithm: Default::default(),
             created: datetime!(2025-01-01 0:00 UTC),
         }
     }

@@ -10,8 +10,8 @@ use crate::{StoreError, StoreResult};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use custos_core::model::{
-    AppRole, FederatedIdentityCredential, KeyCredential, PasswordCredential, ServicePrincipalType,
-    SigningKeyState,
+    AccessTokenSigningAlgorithm, AppRole, FederatedIdentityCredential, KeyCredential, PasswordCredential,
+    ServicePrincipalType, SigningKeyState,
 };
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -237,6 +237,12 @@ pub(crate) fn key_state_from_str(s: &str) -> Result<SigningKeyState, StoreError>
         "retired" => Ok(SigningKeyState::Retired),
         other => Err(corrupt("signing_keys.state", other)),
     }
+}
+
+/// Parses a stored `access_token_signing_algorithm`.
+pub(crate) fn signing_algorithm_from_str(v: &str) -> StoreResult<AccessTokenSigningAlgorithm> {
+    AccessTokenSigningAlgorithm::from_name(v)
+        .ok_or_else(|| corrupt("access_token_signing_algorithm", format!("unknown algorithm '{v}'")))
 }
 
 /// Parses a stored `requested_access_token_version`.

@@ -387,7 +387,8 @@ pub trait Store: Send + Sync + 'static {
     /// Stores a new signing key. Conflict when the kid exists (a kid is never reused).
     async fn insert_signing_key(&self, key: &SigningKeyRecord, audit: &[DirectoryAudit]) -> StoreResult<()>;
     /// Updates state and dates (`created`, `activates`, `retires`) of a key (matched by kid);
-    /// the key material never changes. NotFound when absent.
+    /// the key material never changes, except that an ES256 companion is added to a key stored
+    /// without one (and then never cleared or replaced). NotFound when absent.
     async fn update_signing_key(&self, key: &SigningKeyRecord, audit: &[DirectoryAudit]) -> StoreResult<()>;
     /// All signing keys, oldest first, including retired ones.
     async fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRecord>>;

@@ -93,6 +93,7 @@ async fn one_server_s_commits_reach_the_other_s_cache() {
         retires: None,
         sealed_private_key: vec![7; 64],
         certificate_der: vec![0x30, 0x82, 0x01, 0x0a],
+        es256: None,
     };
     writer.insert_signing_key(&key, &audit()).await.unwrap();
     assert_eq!(next_about(&mut feed, t.id).await, Change::SigningKeys);

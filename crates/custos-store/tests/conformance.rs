@@ -100,6 +100,7 @@ macro_rules! conformance {
                 owners_round_trip_and_cascade,
                 tenant_isolation,
                 signing_keys,
+                signing_key_es256_companions,
                 directory_snapshot_lookups,
                 directory_invalidation,
                 directory_resolve_tenant,

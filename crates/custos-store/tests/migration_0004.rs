@@ -114,6 +114,7 @@ fn new_application(uri: &str) -> Application {
         required_resource_access: Vec::new(),
         redirect_uris: custos_core::consent::RedirectUris::default(),
         properties: Default::default(),
+        access_token_signing_algorithm: Default::default(),
         created: time::OffsetDateTime::UNIX_EPOCH,
     }
 }

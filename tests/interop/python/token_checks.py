@@ -46,14 +46,15 @@ def fetch_json(url: str, ca_path: str) -> dict:
     return response.json()
 
 
-def validate(token: str, expected: Expected, public_url: str, ca_path: str) -> dict:
-    """Verifies the signature with the discovered JWKS and asserts every contract claim; returns the claims."""
+def validate(token: str, expected: Expected, public_url: str, ca_path: str, algorithm: str = "RS256") -> dict:
+    """Verifies the signature with the discovered JWKS and asserts every contract claim; returns the claims.
+    `algorithm` is the one the resource asked for: RS256 (Entra's) or ES256 (custos' opt-in lane)."""
     discovery = fetch_json(discovery_url(public_url, expected.tenant_id, expected.version), ca_path)
     issuer = discovery["issuer"]
     assert issuer == expected_issuer(public_url, expected.tenant_id, expected.version)
 
     header = jwt.get_unverified_header(token)
-    assert header.get("alg") == "RS256", header
+    assert header.get("alg") == algorithm, header
     assert header.get("typ") == "JWT", header
     kid = header.get("kid")
     assert isinstance(kid, str) and kid, header
@@ -67,7 +68,7 @@ def validate(token: str, expected: Expected, public_url: str, ca_path: str) -> d
     claims = jwt.decode(
         token,
         keys[kid].key,
-        algorithms=["RS256"],
+        algorithms=[algorithm],
         audience=expected.audience,
         issuer=issuer,
         options={"require": ["aud", "iss", "iat", "nbf", "exp", "sub", "oid", "tid"]},

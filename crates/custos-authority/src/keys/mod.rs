@@ -2,6 +2,12 @@
 //! key-encryption key (KEK), rotates them ([`KeyManager::rotate`], [`KeyManager::tick`]) and
 //! holds the signer, the published JWKS and a verifier for them behind one swappable `Arc`.
 //!
+//! Every RSA key has an ES256 companion (a P-256 key in the same row, sealed the same way) that
+//! signs the access tokens of resources that opted in to ES256: it is created, published,
+//! promoted and retired together with its RSA key, so the rotation machinery is one. Keys stored
+//! before the companion existed get one when they are next loaded; the JWKS lists the RSA keys
+//! first, then the EC keys.
+//!
 //! The state machine itself is in `plan` (pure functions); this module commits its decisions
 //! to the store and only then installs them. Which key signs is re-evaluated on every token
 //! against the committed activation times, so a scheduled key takes over exactly on time even
@@ -16,9 +22,9 @@ pub use custos_core::duration::{DurationError, MAX_DURATION, format_duration, pa
 pub use policy::{KeyPolicy, PolicyError};
 
 use custos_core::audit::{Activity, AuditContext, AuditTarget, DirectoryAudit, ModifiedProperty, TargetType};
-use custos_core::model::{SigningKeyRecord, SigningKeyState};
+use custos_core::model::{Es256KeyRecord, SigningKeyRecord, SigningKeyState};
 use custos_core::{Clock, Secret};
-use custos_jose::{JoseError, Jwk, Jwks, SigningKey, TokenVerifier, seal};
+use custos_jose::{EcSigningKey, JoseError, Jwk, Jwks, SigningKey, TokenVerifier, seal};
 use custos_store::{Store, StoreError};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -61,18 +67,25 @@ pub enum KeyError {
 /// The 32-byte key-encryption key.
 type Kek = Secret<[u8; 32]>;
 
+/// An opened key: the RSA key and its ES256 companion (absent only until it is added).
+#[derive(Debug, Clone)]
+struct Opened {
+    rsa: Arc<SigningKey>,
+    es256: Option<Arc<EcSigningKey>>,
+}
+
 /// A key that will sign from `from` on.
 #[derive(Debug)]
 struct Upcoming {
     from: OffsetDateTime,
-    key: Arc<SigningKey>,
+    key: Opened,
 }
 
 /// One consistent view of the keys: swapped as a whole.
 #[derive(Debug)]
 struct KeySet {
     /// The key signing when the set was built.
-    signer: Arc<SigningKey>,
+    signer: Opened,
     /// Keys taking over later, in takeover order.
     upcoming: Vec<Upcoming>,
     /// Every published key, without `issuer`.
@@ -122,6 +135,7 @@ impl std::fmt::Debug for KeyManager {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KeyManager")
             .field("signer", &self.current().kid())
+            .field("es256_signer", &self.current_es256().map(|k| k.kid().to_owned()))
             .field("policy", &self.policy)
             .finish_non_exhaustive()
     }
@@ -229,9 +243,9 @@ impl KeyManager {
 
     fn install(&self, records: &[SigningKeyRecord], now: OffsetDateTime) -> Result<(), KeyError> {
         let previous = self.snapshot();
-        let mut opened: HashMap<String, Arc<SigningKey>> =
-            previous.upcoming.iter().map(|u| (u.key.kid().to_owned(), u.key.clone())).collect();
-        opened.insert(previous.signer.kid().to_owned(), previous.signer.clone());
+        let mut opened: HashMap<String, Opened> =
+            previous.upcoming.iter().map(|u| (u.key.rsa.kid().to_owned(), u.key.clone())).collect();
+        opened.insert(previous.signer.rsa.kid().to_owned(), previous.signer.clone());
         let set = build(records, &self.kek, &self.policy, now, &opened)?;
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(set);
         Ok(())
@@ -241,16 +255,26 @@ impl KeyManager {
         self.current.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// The key that signs tokens now.
+    /// The key that signs RS256 tokens now.
     pub fn current(&self) -> Arc<SigningKey> {
+        self.signing(|opened| opened.rsa.clone())
+    }
+
+    /// The key that signs ES256 tokens now: the companion of [`KeyManager::current`] (`None`
+    /// only if it could not be added to a key stored before ES256 existed).
+    pub fn current_es256(&self) -> Option<Arc<EcSigningKey>> {
+        self.signing(|opened| opened.es256.clone())
+    }
+
+    fn signing<T>(&self, pick: impl Fn(&Opened) -> T) -> T {
         let set = self.snapshot();
         if !set.upcoming.is_empty() {
             let now = self.clock.now();
             if let Some(next) = set.upcoming.iter().rev().find(|u| u.from <= now) {
-                return next.key.clone();
+                return pick(&next.key);
             }
         }
-        set.signer.clone()
+        pick(&set.signer)
     }
 
     /// The published keys, each carrying `issuer` when one is given (v2 key sets).
@@ -291,7 +315,52 @@ async fn settle(
         let record = create(store, kek, context, SigningKeyState::Next, now + policy.publish_ahead).await?;
         records.push(record);
     }
+    add_es256_companions(store, kek, records, context).await
+}
+
+/// Gives every live key stored without an ES256 companion one, then re-reads the keys (another
+/// node may have added its own first: the store keeps the first one written).
+async fn add_es256_companions(
+    store: &dyn Store,
+    kek: &Kek,
+    records: &mut Vec<SigningKeyRecord>,
+    context: &AuditContext,
+) -> Result<(), KeyError> {
+    let missing: Vec<SigningKeyRecord> = records
+        .iter()
+        .filter(|r| r.state != SigningKeyState::Retired && r.es256.is_none())
+        .cloned()
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    for before in &missing {
+        let (es256, kid) = generate_es256(kek, context.now).await?;
+        let after = SigningKeyRecord { es256: Some(es256), ..before.clone() };
+        let record = key_record(context, Activity::UpdateSigningKey, Some(before), &after);
+        store.update_signing_key(&after, &[record]).await?;
+        tracing::info!(kid = %before.kid, es256_kid = %kid, "added an ES256 key to a signing key");
+    }
+    *records = store.signing_keys().await?;
     Ok(())
+}
+
+/// Generates a P-256 key (off the async threads) and seals it under its own `kid`.
+async fn generate_es256(kek: &Kek, now: OffsetDateTime) -> Result<(Es256KeyRecord, String), KeyError> {
+    let (key, pkcs8) = tokio::task::spawn_blocking(move || EcSigningKey::generate(now))
+        .await
+        .map_err(|e| KeyError::Generate(JoseError::Generate(e.to_string())))?
+        .map_err(KeyError::Generate)?;
+    let sealed = seal::seal(kek.expose(), &pkcs8, key.kid().as_bytes()).map_err(KeyError::Generate)?;
+    let kid = key.kid().to_owned();
+    Ok((
+        Es256KeyRecord {
+            kid: kid.clone(),
+            sealed_private_key: sealed,
+            certificate_der: key.certificate_der().to_vec(),
+        },
+        kid,
+    ))
 }
 
 /// Writes state changes to the store, one key at a time, logging each.
@@ -333,17 +402,20 @@ fn key_record(
         (old != new || before.is_none()).then(|| ModifiedProperty::attribute(name, old, new))
     };
     let state = |r: &SigningKeyRecord| serde_json::Value::String(r.state.as_str().to_owned());
+    let es256 = |r: &SigningKeyRecord| r.es256.as_ref().map(|k| serde_json::Value::String(k.kid.clone()));
     let properties = [
         property("State", before.map(state), Some(state(after))),
         property("Activates", before.and_then(|b| time(Some(b.activates))), time(Some(after.activates))),
         property("Retires", before.and_then(|b| time(b.retires)), time(after.retires)),
+        property("ES256 key", before.and_then(es256), es256(after)),
     ];
     let target = AuditTarget::new(TargetType::Other, &after.kid, Some("Token signing key"))
         .with(properties.into_iter().flatten());
     context.record_in(None, activity, vec![target])
 }
 
-/// Generates an RSA-2048 key (off the async threads), seals it and stores it.
+/// Generates an RSA-2048 key and its ES256 companion (off the async threads), seals them and
+/// stores them.
 async fn create(
     store: &dyn Store,
     kek: &Kek,
@@ -357,6 +429,7 @@ async fn create(
         .map_err(|e| KeyError::Generate(JoseError::Generate(e.to_string())))?
         .map_err(KeyError::Generate)?;
     let sealed = seal::seal(kek.expose(), &pkcs8, key.kid().as_bytes()).map_err(KeyError::Generate)?;
+    let (es256, _) = generate_es256(kek, now).await?;
     let record = SigningKeyRecord {
         kid: key.kid().to_owned(),
         state,
@@ -365,6 +438,7 @@ async fn create(
         retires: None,
         sealed_private_key: sealed,
         certificate_der: key.certificate_der().to_vec(),
+        es256: Some(es256),
     };
     store.insert_signing_key(&record, &[key_record(context, Activity::AddSigningKey, None, &record)]).await?;
     tracing::info!(kid = %record.kid, state = record.state.as_str(), activates = %activates, "created a token-signing key");
@@ -377,14 +451,18 @@ fn build(
     kek: &Kek,
     policy: &KeyPolicy,
     now: OffsetDateTime,
-    opened: &HashMap<String, Arc<SigningKey>>,
+    opened: &HashMap<String, Opened>,
 ) -> Result<KeySet, KeyError> {
     let mut live: Vec<&SigningKeyRecord> =
         records.iter().filter(|r| r.state != SigningKeyState::Retired).collect();
     live.sort_by(|a, b| plan::by_takeover(a, b, policy));
+    // An opened key is reused unless its ES256 companion was added since it was opened.
+    let same_companion = |key: &Opened, record: &SigningKeyRecord| {
+        key.es256.as_ref().map(|k| k.kid()) == record.es256.as_ref().map(|k| k.kid.as_str())
+    };
     let open = |record: &SigningKeyRecord| match opened.get(&record.kid) {
-        Some(key) => Ok(key.clone()),
-        None => open_record(record, kek).map(Arc::new),
+        Some(key) if same_companion(key, record) => Ok(key.clone()),
+        _ => open_record(record, kek),
     };
     let signer = plan::signer(records, now, policy).ok_or(KeyError::NoSigner)?;
     let mut upcoming = Vec::new();
@@ -392,26 +470,44 @@ fn build(
         upcoming.push(Upcoming { from: plan::takeover(record, policy), key: open(record)? });
     }
     let signer = open(signer)?;
-    let mut published = Vec::with_capacity(records.len());
-    for record in records.iter().filter(|r| plan::is_published(r, now)) {
-        let jwk = Jwk::from_certificate(&record.certificate_der)
-            .map_err(|source| KeyError::Unusable { kid: record.kid.clone(), source })?;
+    let mut published = Vec::with_capacity(2 * records.len());
+    let visible: Vec<&SigningKeyRecord> = records.iter().filter(|r| plan::is_published(r, now)).collect();
+    let certificates = visible.iter().map(|r| (&r.kid, &r.certificate_der));
+    let companions = visible.iter().filter_map(|r| r.es256.as_ref()).map(|k| (&k.kid, &k.certificate_der));
+    for (kid, certificate) in certificates.chain(companions) {
+        let jwk = Jwk::from_certificate(certificate)
+            .map_err(|source| KeyError::Unusable { kid: kid.clone(), source })?;
         published.push(jwk);
     }
     let verifier = TokenVerifier::new(&Jwks { keys: published.clone() })
-        .map_err(|source| KeyError::Unusable { kid: signer.kid().to_owned(), source })?;
+        .map_err(|source| KeyError::Unusable { kid: signer.rsa.kid().to_owned(), source })?;
     Ok(KeySet { signer, upcoming, published, verifier: Arc::new(verifier) })
 }
 
-fn open_record(record: &SigningKeyRecord, kek: &Kek) -> Result<SigningKey, KeyError> {
-    let unusable = |source| KeyError::Unusable { kid: record.kid.clone(), source };
-    let pkcs8 =
-        seal::open(kek.expose(), &record.sealed_private_key, record.kid.as_bytes()).map_err(unusable)?;
-    let key = SigningKey::from_parts(&pkcs8, &record.certificate_der).map_err(unusable)?;
-    if key.kid() != record.kid {
-        return Err(unusable(JoseError::KeyMismatch));
+fn open_record(record: &SigningKeyRecord, kek: &Kek) -> Result<Opened, KeyError> {
+    fn unusable(kid: &str) -> impl FnOnce(JoseError) -> KeyError + '_ {
+        move |source| KeyError::Unusable { kid: kid.to_owned(), source }
     }
-    Ok(key)
+    let pkcs8 = seal::open(kek.expose(), &record.sealed_private_key, record.kid.as_bytes())
+        .map_err(unusable(&record.kid))?;
+    let key = SigningKey::from_parts(&pkcs8, &record.certificate_der).map_err(unusable(&record.kid))?;
+    if key.kid() != record.kid {
+        return Err(unusable(&record.kid)(JoseError::KeyMismatch));
+    }
+    let es256 = match &record.es256 {
+        Some(stored) => {
+            let pkcs8 = seal::open(kek.expose(), &stored.sealed_private_key, stored.kid.as_bytes())
+                .map_err(unusable(&stored.kid))?;
+            let key =
+                EcSigningKey::from_parts(&pkcs8, &stored.certificate_der).map_err(unusable(&stored.kid))?;
+            if key.kid() != stored.kid {
+                return Err(unusable(&stored.kid)(JoseError::KeyMismatch));
+            }
+            Some(Arc::new(key))
+        }
+        None => None,
+    };
+    Ok(Opened { rsa: Arc::new(key), es256 })
 }
 
 #[cfg(test)]

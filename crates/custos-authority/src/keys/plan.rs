@@ -131,6 +131,7 @@ mod tests {
             retires: None,
             sealed_private_key: vec![],
             certificate_der: vec![],
+            es256: None,
         }
     }
 

@@ -40,10 +40,15 @@ impl Setup {
     }
 }
 
+/// The published RSA kids, sorted (each has an EC companion, checked by the ES256 tests).
 fn kids(jwks: &Jwks) -> Vec<String> {
-    let mut kids: Vec<String> = jwks.keys.iter().map(|k| k.kid.clone()).collect();
+    let mut kids: Vec<String> = rsa(jwks).map(|k| k.kid.clone()).collect();
     kids.sort();
     kids
+}
+
+fn rsa(jwks: &Jwks) -> impl Iterator<Item = &Jwk> {
+    jwks.keys.iter().filter(|k| k.kty == "RSA")
 }
 
 fn sorted(mut kids: Vec<String>) -> Vec<String> {
@@ -90,7 +95,7 @@ async fn a_delayed_key_is_published_at_once_signs_on_time_and_its_predecessor_re
 
     s.clock.set(retires - Duration::seconds(1));
     s.keys.tick().await.unwrap();
-    assert_eq!(s.keys.jwks(None).keys.len(), 2, "published until `retires`");
+    assert_eq!(rsa(&s.keys.jwks(None)).count(), 2, "published until `retires`");
     s.clock.set(retires);
     s.keys.tick().await.unwrap();
     assert_eq!(kids(&s.keys.jwks(None)), vec![new.kid.clone()]);
@@ -142,7 +147,7 @@ async fn the_schedule_creates_the_next_key_publish_ahead_before_rotation_is_due(
     assert_eq!(records.len(), 2);
     let next = records.iter().find(|r| r.kid != first).unwrap().clone();
     assert_eq!((next.state, next.activates), (SigningKeyState::Next, s.now() + Duration::hours(24)));
-    assert_eq!(s.keys.jwks(None).keys.len(), 2, "published a day ahead");
+    assert_eq!(rsa(&s.keys.jwks(None)).count(), 2, "published a day ahead");
     s.keys.tick().await.unwrap();
     assert_eq!(s.store.signing_keys().await.unwrap().len(), 2, "one pending key is enough");
 
@@ -186,7 +191,7 @@ async fn a_restart_keeps_states_signer_and_key_set() {
     assert_eq!(restarted.list().await.unwrap(), s.keys.list().await.unwrap());
     assert_eq!(restarted.current().kid(), s.keys.current().kid());
     assert_eq!(kids(&restarted.jwks(None)), kids(&s.keys.jwks(None)));
-    assert_eq!(restarted.jwks(None).keys.len(), 3);
+    assert_eq!(rsa(&restarted.jwks(None)).count(), 3);
     s.clock.advance(Duration::days(2));
     assert_eq!(restarted.current().kid(), pending.kid);
 }
@@ -196,7 +201,7 @@ async fn another_node_publishes_a_rotation_after_its_next_tick() {
     let a = setup().await;
     let b = a.other_node().await;
     let new = a.keys.rotate(Duration::hours(24), &operator()).await.unwrap();
-    assert_eq!(b.jwks(None).keys.len(), 1, "not seen yet");
+    assert_eq!(rsa(&b.jwks(None)).count(), 1, "not seen yet");
     b.tick().await.unwrap();
     assert!(b.jwks(None).find(&new.kid).is_some());
     a.clock.advance(Duration::hours(24));
@@ -221,6 +226,7 @@ async fn a_next_key_another_node_activated_too_early_waits_for_the_publish_ahead
         retires: None,
         sealed_private_key: seal::seal(&[9; 32], &pkcs8, key.kid().as_bytes()).unwrap(),
         certificate_der: key.certificate_der().to_vec(),
+        es256: None,
     };
     s.store.insert_signing_key(&record, &audit()).await.unwrap();
     s.keys.tick().await.unwrap();
@@ -250,3 +256,55 @@ fn kek_debug_is_redacted() {
 
 #[allow(unused_imports)]
 pub(crate) use custos_core::audit::testing::placeholder as audit;
+
+#[tokio::test]
+async fn every_key_has_an_es256_companion_that_rotates_with_it() {
+    let s = setup().await;
+    let first = s.keys.current_es256().unwrap().kid().to_owned();
+    let jwks = s.keys.jwks(None);
+    assert_eq!(jwks.keys.len(), 2);
+    assert_eq!((jwks.keys[0].kty.as_str(), jwks.keys[1].kty.as_str()), ("RSA", "EC"), "RSA keys first");
+    assert_eq!(jwks.keys[1].kid, first);
+    assert_eq!(s.stored(s.keys.current().kid()).await.es256.unwrap().kid, first);
+
+    let new = s.keys.rotate(Duration::hours(24), &operator()).await.unwrap();
+    let next = s.stored(&new.kid).await.es256.unwrap().kid;
+    assert!(s.keys.jwks(None).find(&next).is_some(), "published with its key, before it signs");
+    assert_eq!(s.keys.current_es256().unwrap().kid(), first);
+    s.clock.advance(Duration::hours(24));
+    assert_eq!(s.keys.current_es256().unwrap().kid(), next, "takes over with its key");
+    s.keys.tick().await.unwrap();
+    let retires = s.stored(&new.kid).await.activates + s.keys.policy().retire_after();
+    s.clock.set(retires);
+    s.keys.tick().await.unwrap();
+    let left: Vec<String> = s.keys.jwks(None).keys.iter().map(|k| k.kid.clone()).collect();
+    assert_eq!(left, [new.kid.clone(), next], "the old pair retired together");
+}
+
+#[tokio::test]
+async fn a_key_stored_without_a_companion_gets_one_once_on_every_node() {
+    let s = setup().await;
+    s.clock.advance(Duration::seconds(1));
+    let (key, pkcs8) = SigningKey::generate(s.now()).unwrap();
+    let legacy = SigningKeyRecord {
+        kid: key.kid().to_owned(),
+        state: SigningKeyState::Current,
+        created: s.now(),
+        activates: s.now(),
+        retires: None,
+        sealed_private_key: seal::seal(&[9; 32], &pkcs8, key.kid().as_bytes()).unwrap(),
+        certificate_der: key.certificate_der().to_vec(),
+        es256: None,
+    };
+    s.store.insert_signing_key(&legacy, &audit()).await.unwrap();
+    let a = s.other_node().await;
+    let b = s.other_node().await;
+    assert_eq!(a.current().kid(), legacy.kid);
+    let added = s.stored(&legacy.kid).await.es256.expect("added on load");
+    assert_eq!(a.current_es256().unwrap().kid(), added.kid);
+    b.reload().await.unwrap();
+    assert_eq!(b.current_es256().unwrap().kid(), added.kid, "the other node uses the same one");
+    assert_eq!(s.stored(&legacy.kid).await.es256.unwrap(), added);
+    // A wrong key-encryption key cannot open the companion either.
+    assert!(KeyManager::load(s.store.clone(), [8; 32], s.clock.clone()).await.is_err());
+}

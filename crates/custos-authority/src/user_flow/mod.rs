@@ -9,7 +9,7 @@ mod refresh;
 mod scopes;
 
 use crate::Authority;
-use crate::claims::{Lifetime, Opaque, TokenHeader};
+use crate::claims::{Lifetime, Opaque};
 use crate::form::{ClientCredential, TokenRequest};
 use crate::issue::{self, ClientAuth, ISSUED_AT_SKEW_SECS, Issued, Trail, unavailable};
 use crate::user_claims::{DelegatedClaims, IdTokenClaims, IdTokenFacts, UserSubject};
@@ -17,7 +17,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as URL;
 use custos_core::aadsts::{SignInError, TokenError, UserFlowError};
 use custos_core::consent::Platform;
-use custos_core::model::{Application, TokenVersion};
+use custos_core::model::{AccessTokenSigningAlgorithm, Application, TokenVersion};
 use custos_core::sign_in::AuthorizeEndpoint;
 use custos_core::users::{DEFAULT_USER_ROLE, User};
 use custos_core::{AppId, TenantId};
@@ -224,7 +224,8 @@ async fn mint(auth: &Authority, grant: Grant<'_>) -> Result<UserIssued, TokenErr
     let at = Lifetime { issued_at: now - ISSUED_AT_SKEW_SECS, expires: now + lifetime };
     let at_opaque = opaque()?;
     let claims = DelegatedClaims::new(version, &subject, &audience, &scp, &sub, at, &at_opaque);
-    let access_token = sign(auth, version, &claims)?;
+    let access_token =
+        crate::issue::sign_token(auth, version, resource_app.access_token_signing_algorithm, &claims)?;
 
     let id_token = if asked.openid(*endpoint) {
         let id_version = match endpoint {
@@ -295,12 +296,9 @@ fn opaque() -> Result<Opaque, TokenError> {
     })
 }
 
+/// Signs an ID token (always RS256, as Entra).
 fn sign(auth: &Authority, version: TokenVersion, claims: &impl Serialize) -> Result<String, TokenError> {
-    let key = auth.keys.current();
-    key.sign_compact(&TokenHeader::new(version, key.kid()), claims).map_err(|e| {
-        tracing::error!(error = %e, kid = key.kid(), "token request failed: signing failed");
-        TokenError::TemporarilyUnavailable
-    })
+    crate::issue::sign_token(auth, version, AccessTokenSigningAlgorithm::Rs256, claims)
 }
 
 /// A fresh refresh token: its value and its SHA-256.

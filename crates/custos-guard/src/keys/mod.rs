@@ -14,8 +14,8 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use custos_core::Clock;
-use custos_jose::Rs256Key;
-use custos_jose::key_set::{KidRule, PublishedKey, parse_rs256_keys};
+use custos_jose::VerifyingKey;
+use custos_jose::key_set::{KidRule, PublishedKey, parse_signing_keys};
 use time::OffsetDateTime;
 
 use crate::config::GuardConfig;
@@ -50,7 +50,7 @@ pub(crate) struct Snapshot {
 
 impl Snapshot {
     /// The key with `kid` and the issuers it may sign for.
-    pub(crate) fn key(&self, kid: &str) -> Option<(&Rs256Key, &[String])> {
+    pub(crate) fn key(&self, kid: &str) -> Option<(&VerifyingKey, &[String])> {
         self.ring.get(kid)
     }
 }
@@ -200,7 +200,7 @@ impl KeyCache {
 
     async fn fetch_keys(&self, discovered: &Discovered) -> Result<Vec<PublishedKey>, FetchError> {
         let body = self.client.get(&discovered.jwks_uri).await?;
-        parse_rs256_keys(&body, KidRule::Required)
+        parse_signing_keys(&body, KidRule::Required)
             .map_err(|e| FetchError::Document { url: discovered.jwks_uri.to_string(), reason: e.to_string() })
     }
 }

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use custos_jose::Rs256Key;
+use custos_jose::VerifyingKey;
 use custos_jose::key_set::PublishedKey;
 pub use custos_jose::key_set::{MAX_KEYS, MAX_KID_LEN};
 
@@ -16,7 +16,7 @@ pub(crate) struct KeyRing {
 }
 
 struct RingEntry {
-    key: Rs256Key,
+    key: VerifyingKey,
     issuers: Vec<String>,
 }
 
@@ -54,7 +54,7 @@ impl KeyRing {
     }
 
     /// The key with `kid`, with the issuers it may sign for.
-    pub(crate) fn get(&self, kid: &str) -> Option<(&Rs256Key, &[String])> {
+    pub(crate) fn get(&self, kid: &str) -> Option<(&VerifyingKey, &[String])> {
         self.keys.get(kid).map(|e| (&e.key, e.issuers.as_slice()))
     }
 

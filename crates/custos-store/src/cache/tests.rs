@@ -372,6 +372,7 @@ async fn setup() -> (Arc<Gated>, Arc<Directory>, Tenant, Application) {
         password_credentials: Vec::new(),
         key_credentials: Vec::new(),
         federated_identity_credentials: Vec::new(),
+        access_token_signing_algorithm: Default::default(),
         created,
     };
     directory.create_tenant(&tenant, &audit()).await.unwrap();

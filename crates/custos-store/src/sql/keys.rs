@@ -74,8 +74,9 @@ pub(super) async fn insert<D: Dialect>(
     audit: &[DirectoryAudit],
 ) -> StoreResult<()> {
     let insert = Statement::new(
-        "INSERT INTO signing_keys (kid, state, created, activates, retires, sealed_private_key, certificate_der) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO signing_keys (kid, state, created, activates, retires, sealed_private_key, certificate_der, \
+         es256_kid, es256_sealed_private_key, es256_certificate_der) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .text(&key.kid)
     .text(key.state.as_str())
@@ -84,6 +85,7 @@ pub(super) async fn insert<D: Dialect>(
     .opt_time(key.retires)
     .bytes(&key.sealed_private_key)
     .bytes(&key.certificate_der);
+    let insert = with_es256(insert, key);
     write_audited(pool, &[&insert], audit, false).await
 }
 
@@ -93,14 +95,31 @@ pub(super) async fn update<D: Dialect>(
     audit: &[DirectoryAudit],
 ) -> StoreResult<()> {
     let update = Statement::new(
-        "UPDATE signing_keys SET state = $1, created = $2, activates = $3, retires = $4 WHERE kid = $5",
+        // The ES256 companion is written once: a node holding an older copy of the row (without
+        // it) neither clears nor replaces the one another node added.
+        "UPDATE signing_keys SET state = $1, created = $2, activates = $3, retires = $4, \
+         es256_kid = COALESCE(es256_kid, $5), \
+         es256_sealed_private_key = CASE WHEN es256_kid IS NULL THEN $6 ELSE es256_sealed_private_key END, \
+         es256_certificate_der = CASE WHEN es256_kid IS NULL THEN $7 ELSE es256_certificate_der END \
+         WHERE kid = $8",
     )
     .text(key.state.as_str())
     .time(key.created)
     .time(key.activates)
-    .opt_time(key.retires)
-    .text(&key.kid);
+    .opt_time(key.retires);
+    let update = with_es256(update, key).text(&key.kid);
     write_audited(pool, &[&update], audit, true).await
+}
+
+/// Binds the ES256 companion's kid, sealed key and certificate (NULL and empty when absent).
+fn with_es256<'q>(statement: Statement<'q>, key: &'q SigningKeyRecord) -> Statement<'q> {
+    match &key.es256 {
+        Some(es256) => statement
+            .opt_text(Some(&es256.kid))
+            .bytes(&es256.sealed_private_key)
+            .bytes(&es256.certificate_der),
+        None => statement.opt_text(None).bytes(&[]).bytes(&[]),
+    }
 }
 
 pub(super) async fn list_all<D: Dialect>(pool: &Pool<D>) -> StoreResult<Vec<SigningKeyRecord>> {

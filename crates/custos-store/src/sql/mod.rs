@@ -170,8 +170,8 @@ impl<D: Dialect> Store for SqlStore<D> {
             "INSERT INTO applications (id, tenant_id, app_id, display_name, description, \
              requested_access_token_version, sign_in_audience, app_roles, password_credentials, \
              key_credentials, federated_identity_credentials, redirect_uris, required_resource_access, \
-             oauth2_permission_scopes, properties, created) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+             oauth2_permission_scopes, properties, access_token_signing_algorithm, created) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
         )
         .id(app.id.0)
         .id(app.tenant_id.0)
@@ -188,6 +188,7 @@ impl<D: Dialect> Store for SqlStore<D> {
         .json(codec::to_json("required resource access", &app.required_resource_access)?)
         .json(codec::to_json("permission scopes", &app.oauth2_permission_scopes)?)
         .json(codec::to_json("application properties", &app.properties)?)
+        .text(app.access_token_signing_algorithm.as_str())
         .time(app.created);
         let uris = insert_identifier_uris(app);
         let statements: Vec<_> = [&insert].into_iter().chain(&uris).collect();
@@ -199,8 +200,8 @@ impl<D: Dialect> Store for SqlStore<D> {
             "UPDATE applications SET display_name = $1, description = $2, \
              requested_access_token_version = $3, sign_in_audience = $4, app_roles = $5, \
              redirect_uris = $6, required_resource_access = $7, oauth2_permission_scopes = $8, \
-             properties = $9 \
-             WHERE tenant_id = $10 AND id = $11",
+             properties = $9, access_token_signing_algorithm = $10 \
+             WHERE tenant_id = $11 AND id = $12",
         )
         .text(&app.display_name)
         .opt_text(app.description.as_deref())
@@ -211,6 +212,7 @@ impl<D: Dialect> Store for SqlStore<D> {
         .json(codec::to_json("required resource access", &app.required_resource_access)?)
         .json(codec::to_json("permission scopes", &app.oauth2_permission_scopes)?)
         .json(codec::to_json("application properties", &app.properties)?)
+        .text(app.access_token_signing_algorithm.as_str())
         .id(app.tenant_id.0)
         .id(app.id.0);
         let delete_uris = delete_identifier_uris(app.tenant_id, app.id);

@@ -5,7 +5,9 @@ use super::{Columns, Dialect};
 use crate::StoreResult;
 use crate::codec;
 use custos_core::consent::{ConsentType, OAuth2PermissionGrant};
-use custos_core::model::{AppRoleAssignment, Application, ServicePrincipal, SigningKeyRecord, Tenant};
+use custos_core::model::{
+    AppRoleAssignment, Application, Es256KeyRecord, ServicePrincipal, SigningKeyRecord, Tenant,
+};
 use custos_core::users::{DirectoryRoleAssignment, User};
 use custos_core::{AppId, ObjectId, TenantId};
 
@@ -27,7 +29,8 @@ pub(super) fn application_columns<D: Dialect>() -> String {
         "a.id, a.tenant_id, a.app_id, a.display_name, a.description, \
          a.requested_access_token_version, a.sign_in_audience, a.app_roles, a.password_credentials, \
          a.key_credentials, a.federated_identity_credentials, a.redirect_uris, \
-         a.required_resource_access, a.oauth2_permission_scopes, a.properties, a.created, \
+         a.required_resource_access, a.oauth2_permission_scopes, a.properties, \
+         a.access_token_signing_algorithm, a.created, \
          {} AS identifier_uris",
         D::IDENTIFIER_URIS
     )
@@ -61,6 +64,9 @@ pub(super) fn application(row: &impl Columns) -> StoreResult<Application> {
         )?,
         redirect_uris: codec::from_json("redirect_uris", row.json("redirect_uris")?)?,
         properties: codec::from_json("properties", row.json("properties")?)?,
+        access_token_signing_algorithm: codec::signing_algorithm_from_str(
+            &row.text("access_token_signing_algorithm")?,
+        )?,
         created: row.time("created")?,
     })
 }
@@ -98,8 +104,8 @@ pub(super) fn assignment(row: &impl Columns) -> StoreResult<AppRoleAssignment> {
 }
 
 /// Columns selected for a signing key.
-pub(super) const SIGNING_KEY_COLUMNS: &str =
-    "kid, state, created, activates, retires, sealed_private_key, certificate_der";
+pub(super) const SIGNING_KEY_COLUMNS: &str = "kid, state, created, activates, retires, sealed_private_key, \
+    certificate_der, es256_kid, es256_sealed_private_key, es256_certificate_der";
 
 pub(super) fn signing_key(row: &impl Columns) -> StoreResult<SigningKeyRecord> {
     Ok(SigningKeyRecord {
@@ -110,6 +116,14 @@ pub(super) fn signing_key(row: &impl Columns) -> StoreResult<SigningKeyRecord> {
         retires: row.opt_time("retires")?,
         sealed_private_key: row.bytes("sealed_private_key")?,
         certificate_der: row.bytes("certificate_der")?,
+        es256: match row.opt_text("es256_kid")? {
+            Some(kid) => Some(Es256KeyRecord {
+                kid,
+                sealed_private_key: row.bytes("es256_sealed_private_key")?,
+                certificate_der: row.bytes("es256_certificate_der")?,
+            }),
+            None => None,
+        },
     })
 }
 

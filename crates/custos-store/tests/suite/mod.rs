@@ -37,9 +37,9 @@ use custos_core::consent::{
     AccessType, PermissionScope, RedirectUris, RequiredResourceAccess, ResourceAccess, ScopeConsent,
 };
 use custos_core::model::{
-    AppRole, AppRoleAssignment, Application, FEDERATION_DEFAULT_AUDIENCE, FederatedIdentityCredential,
-    KEY_TYPE_X509, KEY_USAGE_VERIFY, KeyCredential, PasswordCredential, ServicePrincipal,
-    ServicePrincipalType, SigningKeyRecord, SigningKeyState, Tenant,
+    AccessTokenSigningAlgorithm, AppRole, AppRoleAssignment, Application, Es256KeyRecord,
+    FEDERATION_DEFAULT_AUDIENCE, FederatedIdentityCredential, KEY_TYPE_X509, KEY_USAGE_VERIFY, KeyCredential,
+    PasswordCredential, ServicePrincipal, ServicePrincipalType, SigningKeyRecord, SigningKeyState, Tenant,
 };
 use custos_core::{AppId, ObjectId, TenantId};
 use custos_store::{ApplicationChange, ChangeRefused, KeyEntry, Store, StoreError, StoreResult};
@@ -206,6 +206,7 @@ pub(crate) fn application(tenant: TenantId, name: &str, seconds: i64) -> Applica
             }),
             ..ApplicationProperties::default()
         },
+        access_token_signing_algorithm: Default::default(),
         created: at(seconds),
     }
 }
@@ -254,6 +255,7 @@ pub(crate) fn signing_key(kid: &str) -> SigningKeyRecord {
         retires: None,
         sealed_private_key: vec![7; 64],
         certificate_der: vec![0x30, 0x82, 0x01, 0x0a],
+        es256: None,
     }
 }
 

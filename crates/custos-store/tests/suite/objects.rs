@@ -73,6 +73,7 @@ pub(crate) async fn application_update(store: Arc<dyn Store>) {
         vec!["https://orders.contoso.example/".to_owned(), "api://orders-v2".to_owned()];
     changed.app_roles.truncate(1);
     changed.requested_access_token_version = Some(1);
+    changed.access_token_signing_algorithm = AccessTokenSigningAlgorithm::Es256;
     // Credentials in the update are ignored: they change only through modify_application.
     changed.password_credentials.clear();
     changed.key_credentials.clear();
@@ -322,6 +323,36 @@ pub(crate) async fn signing_keys(store: Arc<dyn Store>) {
     );
     assert_not_found(store.update_signing_key(&signing_key("kid-unknown"), &audit()).await);
     assert_eq!(store.signing_keys().await.unwrap()[1], newer);
+}
+
+/// The ES256 companion of a signing key: stored with the key, added to a key stored without one,
+/// and then never cleared or replaced by an update carrying another (or none).
+pub(crate) async fn signing_key_es256_companions(store: Arc<dyn Store>) {
+    let companion = |kid: &str, byte: u8| Es256KeyRecord {
+        kid: kid.to_owned(),
+        sealed_private_key: vec![byte; 48],
+        certificate_der: vec![0x30, 0x81, byte],
+    };
+    let mut with = signing_key("kid-with-es256");
+    with.es256 = Some(companion("ec-1", 1));
+    store.insert_signing_key(&with, &audit()).await.unwrap();
+    let without = signing_key("kid-without-es256");
+    store.insert_signing_key(&without, &audit()).await.unwrap();
+    assert_eq!(store.signing_keys().await.unwrap(), vec![with.clone(), without.clone()]);
+
+    let added = SigningKeyRecord { es256: Some(companion("ec-2", 2)), ..without.clone() };
+    store.update_signing_key(&added, &audit()).await.unwrap();
+    assert_eq!(store.signing_keys().await.unwrap()[1], added);
+
+    // A node holding the row as it was (no companion) changes the state, not the companion.
+    let stale = SigningKeyRecord { state: SigningKeyState::Current, ..without };
+    store.update_signing_key(&stale, &audit()).await.unwrap();
+    let replaced = SigningKeyRecord { es256: Some(companion("ec-3", 3)), ..stale.clone() };
+    store.update_signing_key(&replaced, &audit()).await.unwrap();
+    let stored = store.signing_keys().await.unwrap();
+    assert_eq!(stored[1].state, SigningKeyState::Current);
+    assert_eq!(stored[1].es256, Some(companion("ec-2", 2)));
+    assert_eq!(stored[0], with);
 }
 
 /// Many writers racing for one identifier URI: exactly one wins, the others get the conflict.

@@ -23,8 +23,8 @@ pub(crate) enum AppCommand {
         /// appId, object id or exact display name.
         app: String,
     },
-    /// Change an application's name, identifier URIs, token version, app roles, sign-in
-    /// audience, redirect URIs or required resource access.
+    /// Change an application's name, identifier URIs, token version, access-token signing
+    /// algorithm, app roles, sign-in audience, redirect URIs or required resource access.
     Update(UpdateArgs),
 }
 
@@ -64,6 +64,10 @@ pub(crate) struct UpdateArgs {
     /// Adds an app role for applications with this value (repeatable).
     #[arg(long = "add-role", value_name = "VALUE")]
     add_roles: Vec<String>,
+    /// How access tokens for this application as a resource are signed: RS256 (Entra's, the
+    /// default) or ES256 (custos extension, opt-in; validators must accept EC P-256 keys).
+    #[arg(long, value_name = "RS256|ES256", value_parser = ["RS256", "ES256"])]
+    access_token_signing_algorithm: Option<String>,
     #[command(flatten)]
     sign_in: SignInArgs,
 }
@@ -188,6 +192,9 @@ fn update_body(app: &Value, args: &UpdateArgs, access: Vec<Value>) -> Result<Val
     if let Some(version) = args.token_version {
         body["api"] = json!({"requestedAccessTokenVersion": token_version_value(version)});
     }
+    if let Some(algorithm) = &args.access_token_signing_algorithm {
+        body["custos"] = json!({"accessTokenSigningAlgorithm": algorithm});
+    }
     if !args.add_roles.is_empty() {
         // Graph replaces the whole collection, so the existing roles go along unchanged.
         let mut roles = app.get("appRoles").and_then(Value::as_array).cloned().unwrap_or_default();
@@ -206,10 +213,16 @@ fn update_body(app: &Value, args: &UpdateArgs, access: Vec<Value>) -> Result<Val
     sign_in_properties(&mut body, &args.sign_in, access);
     if body.as_object().is_some_and(serde_json::Map::is_empty) {
         return Err(AdminError::Usage(
-            "nothing to update: give --name, --identifier-uri, --token-version, --add-role, --sign-in-audience, a --*-redirect-uri or --required-resource".to_owned(),
+            "nothing to update: give --name, --identifier-uri, --token-version, --access-token-signing-algorithm, --add-role, --sign-in-audience, a --*-redirect-uri or --required-resource".to_owned(),
         ));
     }
     Ok(body)
+}
+
+/// "RS256" or "ES256": how access tokens for the application are signed (the custos extension
+/// `custos.accessTokenSigningAlgorithm`, absent = RS256).
+fn signing_algorithm(app: &Value) -> String {
+    app.pointer("/custos/accessTokenSigningAlgorithm").and_then(Value::as_str).unwrap_or("RS256").to_owned()
 }
 
 /// "1" or "2": the access-token version an application gets as a resource.
@@ -242,6 +255,7 @@ fn show_text(app: &Value) -> String {
         ("description", field(app, "description")),
         ("identifier URIs", field(app, "identifierUris")),
         ("token version", token_version(app).to_owned()),
+        ("token signing", signing_algorithm(app)),
         ("sign-in audience", field(app, "signInAudience")),
         ("web redirects", field(&app["web"], "redirectUris")),
         ("public redirects", field(&app["publicClient"], "redirectUris")),
@@ -311,6 +325,7 @@ mod tests {
             identifier_uris: vec![],
             token_version: None,
             add_roles: vec![],
+            access_token_signing_algorithm: None,
             sign_in: SignInArgs::default(),
         }
     }
@@ -341,13 +356,27 @@ mod tests {
         );
         assert_eq!(
             update_body(&app, &update_args(), vec![]).unwrap_err().to_string(),
-            "nothing to update: give --name, --identifier-uri, --token-version, --add-role, --sign-in-audience, a --*-redirect-uri or --required-resource"
+            "nothing to update: give --name, --identifier-uri, --token-version, --access-token-signing-algorithm, --add-role, --sign-in-audience, a --*-redirect-uri or --required-resource"
         );
         let args = UpdateArgs { name: Some("B".to_owned()), token_version: Some(1), ..update_args() };
         assert_eq!(
             update_body(&app, &args, vec![]).unwrap(),
             json!({"displayName": "B", "api": {"requestedAccessTokenVersion": null}})
         );
+    }
+
+    #[test]
+    fn signing_algorithm_is_sent_as_the_custos_extension_and_shown() {
+        let app = json!({"displayName": "A"});
+        let args = UpdateArgs { access_token_signing_algorithm: Some("ES256".to_owned()), ..update_args() };
+        assert_eq!(
+            update_body(&app, &args, vec![]).unwrap(),
+            json!({"custos": {"accessTokenSigningAlgorithm": "ES256"}})
+        );
+        assert_eq!(signing_algorithm(&app), "RS256");
+        let es = json!({"displayName": "A", "custos": {"accessTokenSigningAlgorithm": "ES256"}});
+        assert_eq!(signing_algorithm(&es), "ES256");
+        assert!(show_text(&es).contains("ES256"));
     }
 
     #[test]
