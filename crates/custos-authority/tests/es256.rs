@@ -65,7 +65,7 @@ async fn an_es256_resource_gets_es256_tokens_verified_by_the_tenant_key_set() {
     // The authority's own verifier (the directory API's) accepts it too.
     let verifier = fx.authority.keys().verifier();
     let expected = custos_jose::Expected {
-        issuer: custos_jose::IssuerRule::TenantOf { base: PUBLIC_URL },
+        issuer: custos_jose::IssuerRule::TenantOf { v1: PUBLIC_URL, v2: PUBLIC_URL },
         audiences: None,
     };
     assert!(verifier.verify(&token, NOW, &expected).is_ok());
