@@ -104,6 +104,10 @@ def test_az_ad_app_and_sp_commands(az: Az) -> None:
     az.run("ad", "app", "permission", "add", "--id", app_id, "--api", GRAPH_APP_ID,
            "--api-permissions", f"{APPLICATION_READ_ALL}=Role")
     assert [p["resourceAppId"] for p in az.json("ad", "app", "permission", "list", "--id", app_id)] == [GRAPH_APP_ID]
+    # A delegated grant for every user (az deletes an older grant of the same pair first).
+    az.run("ad", "app", "permission", "grant", "--id", app_id, "--api", GRAPH_APP_ID, "--scope", "User.Read")
+    grants = az.json("ad", "app", "permission", "list-grants", "--id", app_id)
+    assert [(g["consentType"], g["scope"].split()) for g in grants] == [("AllPrincipals", ["User.Read"])], grants
 
     az.run("ad", "app", "delete", "--id", app_id)
     assert az.json("ad", "app", "list", "--display-name", name) == []
