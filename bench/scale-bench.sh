@@ -55,19 +55,9 @@ fi
 if [[ -x "$REPO_ROOT/.venv/bin/python" ]]; then PYTHON="$REPO_ROOT/.venv/bin/python"; else PYTHON=python3; fi
 "$PYTHON" -c 'import requests, cryptography' 2>/dev/null || die "$PYTHON lacks requests or cryptography"
 
-case "$PROFILE" in
-    release)
-        log "cargo build --release -p custos"
-        cargo build --release --locked -p custos >&2
-        BIN="$REPO_ROOT/target/release/custos"
-        ;;
-    debug)
-        BIN="${CUSTOS_BIN:-$REPO_ROOT/target/debug/custos}"
-        log "BENCH_PROFILE=debug: numbers are NOT representative"
-        ;;
-    *) die "BENCH_PROFILE must be release or debug" ;;
-esac
-[[ -x "$BIN" ]] || die "no binary at $BIN"
+# shellcheck source=bench/lib.sh
+source "$REPO_ROOT/bench/lib.sh"
+custos_binary
 
 WORK=$(mktemp -d /tmp/custos-scale.XXXXXX)
 DATA="$WORK/data"

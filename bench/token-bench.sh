@@ -93,19 +93,9 @@ if [[ "$SUITE" == full || "$SUITE" == peer ]]; then
     (cd "$REPO_ROOT/bench/peer" && npm ci --ignore-scripts --no-audit --no-fund >/dev/null)
 fi
 
-case "$PROFILE" in
-    release)
-        log "cargo build --release -p custos"
-        cargo build --release --locked -p custos >&2
-        BIN="$REPO_ROOT/target/release/custos"
-        ;;
-    debug)
-        BIN="${CUSTOS_BIN:-$REPO_ROOT/target/debug/custos}"
-        log "BENCH_PROFILE=debug: numbers are NOT representative"
-        ;;
-    *) die "BENCH_PROFILE must be release or debug" ;;
-esac
-[[ -x "$BIN" ]] || die "no binary at $BIN"
+# shellcheck source=bench/lib.sh
+source "$REPO_ROOT/bench/lib.sh"
+custos_binary
 
 # ---- server lifecycle ------------------------------------------------------------------------
 WORK=$(mktemp -d /tmp/custos-bench.XXXXXX)
