@@ -91,10 +91,12 @@ async fn stored_order_tokens_are_bound_and_tamper_proof() {
         h.get(&format!("/v1.0/applications?$top=1&$expand=owners&$skiptoken={token}"), "reader").await;
     assert_eq!(expand.status, StatusCode::OK, "{}", expand.json);
     assert!(expand.json["value"][0]["owners"].is_array(), "{}", expand.json);
-    // Another collection, an edited token, another tenant.
+    // Another collection, an edited token (its last character changed), another tenant.
+    let (kept, last) = token.split_at(token.len() - 1);
+    let edited = format!("{kept}{}", if last == "A" { "B" } else { "A" });
     for uri in [
         format!("/v1.0/servicePrincipals?$skiptoken={token}"),
-        format!("/v1.0/applications?$skiptoken={}A", &token[..token.len() - 1]),
+        format!("/v1.0/applications?$skiptoken={edited}"),
         format!("/v1.0/applications?$skiptoken={}", &token[1..]),
     ] {
         h.get(&uri, "reader").await.error(StatusCode::BAD_REQUEST, "Request_BadRequest");
