@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Load shedding under overload (issue 16 item 5): the token endpoint at 1x, 2x and 4x its saturation
 # rate, with shedding on (the defaults: --token-max-concurrent 256, --token-max-queued 1024,
-# --token-max-wait-ms 250) and off (--token-max-concurrent 1000000: nothing ever waits for a turn).
+# --token-max-wait-ms 250) and off (--token-max-concurrent 1000000 --token-max-wait-ms 60000: nothing
+# waits for a turn, and only a minute-deep runtime queue would be shed).
 #
 # Builds the release binary and the open-loop generator (crates/custos-testkit/examples/open_loop.rs),
 # initialises a fresh data directory (SQLite), provisions one client_secret_post client
@@ -19,6 +20,10 @@
 #   BENCH_SATURATION [measured]  skip the wrk run and use this rate (tokens/s)
 #   BENCH_MULTIPLES [1 2 4]      the rows' multiples of the saturation rate
 #   OPEN_LOOP_BIN                with BENCH_PROFILE=debug: the generator to use [target/debug/examples/open_loop]
+#   BENCH_SERVER_CPUS [0], BENCH_LOAD_CPUS [1..N-1]   the CPUs (taskset -c) of the server and of the load
+#                                (wrk and the generator). Overload is only overload when the load does not
+#                                take the server's CPU: an open-loop generator offering 4x the rate needs a
+#                                core of its own. With one CPU, both run unpinned.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -53,6 +58,14 @@ case "$PROFILE" in
 esac
 [[ -x "$BIN" && -x "$GEN" ]] || die "no binary at $BIN or $GEN"
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+if (($(nproc) > 1)); then
+    SERVER_CPUS="${BENCH_SERVER_CPUS:-0}"
+    LOAD_CPUS="${BENCH_LOAD_CPUS:-1-$(($(nproc) - 1))}"
+    PIN_SERVER=(taskset -c "$SERVER_CPUS")
+    PIN_LOAD=(taskset -c "$LOAD_CPUS")
+else
+    SERVER_CPUS=all LOAD_CPUS=all PIN_SERVER=() PIN_LOAD=()
+fi
 
 WORK=$(mktemp -d /tmp/custos-overload.XXXXXX)
 DATA="$WORK/data"
@@ -78,7 +91,7 @@ start_server() { # LABEL EXTRA...
     shift
     local log_file="$WORK/serve-$label.log"
     # All load comes from one address: let it open the generator's connections.
-    "$BIN" serve --data-dir "$DATA" --listen "127.0.0.1:$PORT" --public-url "$PUBLIC_URL" \
+    "${PIN_SERVER[@]}" "$BIN" serve --data-dir "$DATA" --listen "127.0.0.1:$PORT" --public-url "$PUBLIC_URL" \
         --max-connections 8192 --max-connections-per-address 8192 "$@" >"$log_file" 2>&1 </dev/null &
     SERVER_PID=$!
     for _ in $(seq 1 600); do
@@ -105,8 +118,8 @@ if [[ -n "${BENCH_SATURATION:-}" ]]; then
 else
     log "saturation: wrk -t2 -c64, 5 s warm-up + 20 s (closed loop)"
     start_server saturation
-    wrk -t2 -c64 -d5s -s "$LUA" "$TOKEN_URL" -- post "$BODIES" >/dev/null
-    wrk -t2 -c64 -d20s --latency -s "$LUA" "$TOKEN_URL" -- post "$BODIES" >"$WORK/wrk-saturation.txt"
+    "${PIN_LOAD[@]}" wrk -t2 -c64 -d5s -s "$LUA" "$TOKEN_URL" -- post "$BODIES" >/dev/null
+    "${PIN_LOAD[@]}" wrk -t2 -c64 -d20s --latency -s "$LUA" "$TOKEN_URL" -- post "$BODIES" >"$WORK/wrk-saturation.txt"
     stop_server
     read -r SATURATION SAT_P99 SAT_NON200 < <(awk '/^CUSTOS_RESULT / {
         for (i = 2; i <= NF; i++) { split($i, p, "="); v[p[1]] = p[2] }
@@ -118,15 +131,15 @@ fi
 ROWS=()
 for mode in on off; do
     extra=()
-    [[ "$mode" == off ]] && extra=(--token-max-concurrent 1000000)
+    [[ "$mode" == off ]] && extra=(--token-max-concurrent 1000000 --token-max-wait-ms 60000)
     for multiple in $MULTIPLES; do
         rate=$((SATURATION * multiple))
         label="$mode-${multiple}x"
         log "row $label: $rate requests/s offered for ${DURATION_S}s over $CONNECTIONS connections"
         start_server "$label" "${extra[@]}"
-        "$GEN" --url "$TOKEN_URL" --ca "$DATA/tls/ca.pem" --body-file "$BODIES" --rate $((SATURATION / 2)) \
+        "${PIN_LOAD[@]}" "$GEN" --url "$TOKEN_URL" --ca "$DATA/tls/ca.pem" --body-file "$BODIES" --rate $((SATURATION / 2)) \
             --duration 5 --connections "$CONNECTIONS" --grace 2 >"$WORK/warmup-$label.txt"
-        "$GEN" --url "$TOKEN_URL" --ca "$DATA/tls/ca.pem" --body-file "$BODIES" --rate "$rate" \
+        "${PIN_LOAD[@]}" "$GEN" --url "$TOKEN_URL" --ca "$DATA/tls/ca.pem" --body-file "$BODIES" --rate "$rate" \
             --duration "$DURATION_S" --connections "$CONNECTIONS" --grace 5 >"$WORK/open-$label.txt"
         stop_server
         result=$(grep '^OPEN_LOOP ' "$WORK/open-$label.txt") || die "no result for $label"
@@ -146,9 +159,10 @@ echo "# Load shedding at 1x, 2x and 4x the saturation rate"
 echo
 echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ); commit: $(git -C "$REPO_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown); build profile: $PROFILE"
 echo "- machine: $(lscpu | awk -F: '/^Model name/ { gsub(/^[ \t]+/, "", $2); print $2; exit }'), $(nproc) vCPUs; SQLite store; client_secret_post, one client"
+echo "- CPUs: server on $SERVER_CPUS, load (wrk and the generator) on $LOAD_CPUS (taskset)"
 echo "- saturation (wrk -t2 -c64 closed loop, 20 s): **$SATURATION tokens/s**${SAT_P99:+ (p99 $SAT_P99 ms, non-200 $SAT_NON200)}"
 echo "- open loop: crates/custos-testkit/examples/open_loop.rs on the same machine, $CONNECTIONS HTTPS keep-alive connections opened before the clock starts, ${DURATION_S} s per row after a 5 s warm-up at half the saturation rate, server restarted per row; latency from each request's due time"
-echo "- shedding on = the defaults (256 issuing, 1,024 waiting, 250 ms longest wait); off = --token-max-concurrent 1000000"
+echo "- shedding on = the defaults (256 issuing, 1,024 waiting, 250 ms longest wait); off = --token-max-concurrent 1000000 --token-max-wait-ms 60000"
 echo
 echo "| shedding | offered | offered/s | 200/s | 200 p50 ms | 200 p99 ms | 200 max ms | 503 share | 503 with Retry-After | other | conn errors | unsent |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"

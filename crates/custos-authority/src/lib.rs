@@ -215,6 +215,13 @@ impl Authority {
         self.admission.render_prometheus(out);
     }
 
+    /// Measures how long arrived token requests wait before the server reads them, for load
+    /// shedding ([`admission`]); runs until dropped (the server spawns it once), or returns the
+    /// error that kept it from starting.
+    pub async fn watch_scheduling(&self) -> std::io::Result<()> {
+        self.admission.watch_scheduling().await
+    }
+
     /// The signing keys (for reloads after a rotation).
     pub fn keys(&self) -> &KeyManager {
         &self.keys

@@ -272,6 +272,14 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         let authority = authority.clone();
         async move { authority.keys().run_schedule(KEY_TICK).await }
     });
+    let scheduling = tokio::spawn({
+        let authority = authority.clone();
+        async move {
+            if let Err(e) = authority.watch_scheduling().await {
+                tracing::warn!(error = %e, "cannot measure the request queue: load shedding counts only waits for a turn");
+            }
+        }
+    });
     let signin_config =
         custos_signin::SigninConfig { public_url: public_url.clone(), csrf_key: dir.csrf_key()?.into() };
     let signin = custos_signin::SignIn::new(&signin_config, directory.clone(), clock.clone())
@@ -323,6 +331,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     // Every request has been answered: what they recorded is written before the process ends.
     sign_in_log.close().await;
     key_schedule.abort();
+    scheduling.abort();
     if let Some(changes) = changes {
         changes.abort();
     }

@@ -51,7 +51,8 @@ pub(crate) struct ThrottleArgs {
     /// Retry-After at once.
     #[arg(long, env = "CUSTOS_TOKEN_MAX_QUEUED", value_name = "N", default_value_t = DEFAULT_MAX_QUEUED)]
     token_max_queued: u32,
-    /// The longest a token request waits for its turn, in milliseconds, before it is answered 503.
+    /// The longest a token request waits, in milliseconds, in the server's queue (the runtime's,
+    /// measured continuously) or for its turn, before it is answered 503.
     #[arg(long, env = "CUSTOS_TOKEN_MAX_WAIT_MS", value_name = "MS", default_value_t = 250,
           value_parser = clap::value_parser!(u64).range(1..=60_000))]
     token_max_wait_ms: u64,
