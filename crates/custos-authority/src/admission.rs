@@ -28,8 +28,8 @@
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
-use tokio::sync::{Semaphore, SemaphorePermit};
 use std::time::Instant;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 /// Default requests issued at the same time.
 pub const DEFAULT_MAX_CONCURRENT: u32 = 256;
@@ -255,7 +255,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_deep_runtime_queue_is_shed_until_it_is_below_half_max_wait() {
         let gate = admission(4, 4); // max_wait 100 ms
-        let delay = |ms| gate.last_delay.store(ms * 1_000, Ordering::Release);
+        let delay = |ms: u64| gate.last_delay.store(ms * 1_000, Ordering::Release);
         delay(100);
         assert!(gate.admit().await.is_ok(), "a delay of max_wait is still served");
         delay(101);

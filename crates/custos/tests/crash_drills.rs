@@ -1,8 +1,9 @@
 //! Crash drills (issue 16 item 4): `kill -9` of the server right after it spent something must
 //! leave it spent after a restart: a certificate assertion accepted in a tenant with strict or
 //! compat replay protection stays refused (its replay marker was committed, to its own database
-//! file, before the token was returned), and a rotated refresh token stays rotated (the rotation is one transaction). Codes
-//! are spent the same way as refresh tokens (one conditional update before the answer).
+//! file, before the token was returned), a redeemed authorization code stays redeemed (one
+//! conditional update before the answer), and a rotated refresh token stays rotated (the rotation
+//! is one transaction).
 
 mod common;
 
@@ -141,67 +142,165 @@ fn a_compat_mode_jti_accepted_before_kill_9_stays_spent_after_the_restart() {
     assert_eq!(assertion_token(&server, drill.tenant(), &app_id, &fresh).0, 200, "a new jti is accepted");
 }
 
+/// A user who may use the password grant, and a public client consented tenant-wide for
+/// Graph's `User.Read`, in `drill`'s tenant.
+struct UserClient {
+    client_id: String,
+    upn: String,
+}
+
+const PASSWORD: &str = "Drill-Passw0rd!";
+const USER_SCOPE: &str = "https://graph.microsoft.com/User.Read offline_access";
+
+impl UserClient {
+    fn register(drill: &Drill, server: &Server) -> Self {
+        let tenant = drill.tenant();
+        let send = |method, path: &str, body| drill.send(server, method, path, body);
+        send(
+            reqwest::Method::PATCH,
+            &format!("/admin/v1/tenants/{tenant}/settings"),
+            json!({"allowPasswordGrant": true}),
+        );
+        let upn = format!("drill@{}", drill.init["tenantDomain"].as_str().unwrap());
+        send(
+            reqwest::Method::POST,
+            "/v1.0/users",
+            json!({"accountEnabled": true, "displayName": "Drill",
+            "userPrincipalName": upn, "passwordProfile": {"password": PASSWORD}}),
+        );
+        let app = send(
+            reqwest::Method::POST,
+            "/v1.0/applications",
+            json!({"displayName": "drill desktop",
+            "publicClient": {"redirectUris": ["http://localhost"]},
+            "requiredResourceAccess": [{"resourceAppId": "00000003-0000-0000-c000-000000000000",
+                "resourceAccess": [{"id": "e1fe6dd8-ba31-4d61-89e7-88639da4683d", "type": "Scope"}]}]}),
+        );
+        let client_id = app["appId"].as_str().unwrap().to_owned();
+        send(
+            reqwest::Method::POST,
+            &format!("/admin/v1/tenants/{tenant}/consent"),
+            json!({"appId": client_id}),
+        );
+        Self { client_id, upn }
+    }
+
+    /// A token-endpoint call of this client.
+    fn grant(&self, drill: &Drill, server: &Server, form: &[(&str, &str)]) -> (u16, Value) {
+        let reply = server
+            .client()
+            .post(format!("{}/{}/oauth2/v2.0/token", server.url(), drill.tenant()))
+            .form(&[[("client_id", self.client_id.as_str())].as_slice(), form].concat())
+            .send()
+            .unwrap();
+        (reply.status().as_u16(), reply.json().unwrap())
+    }
+
+    /// An authorization code, signed in through the sign-in page as a browser would (the page's
+    /// hidden fields, its cookie, and the redirect to the loopback URI, not followed).
+    fn code(&self, drill: &Drill, server: &Server) -> String {
+        let pem = std::fs::read(drill.data.join("tls/ca.pem")).unwrap();
+        let browser = reqwest::blocking::Client::builder()
+            .tls_certs_only([reqwest::Certificate::from_pem(&pem).unwrap()])
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let path = format!("{}/{}/oauth2/v2.0/authorize", server.url(), drill.tenant());
+        let query = form_urlencoded::Serializer::new(String::new())
+            .append_pair("client_id", &self.client_id)
+            .append_pair("response_type", "code")
+            .append_pair("redirect_uri", "http://localhost")
+            .append_pair("scope", USER_SCOPE)
+            .finish();
+        let page = browser.get(format!("{path}?{query}")).send().unwrap();
+        assert_eq!(page.status().as_u16(), 200);
+        let cookies: Vec<String> = page
+            .headers()
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .map(|c| c.to_str().unwrap().split(';').next().unwrap().to_owned())
+            .collect();
+        let body = page.text().unwrap();
+        let hidden = |name: &str| {
+            let marker = format!(r#"name="{name}" value=""#);
+            let start = body.find(&marker).unwrap_or_else(|| panic!("no {name} in {body}")) + marker.len();
+            body[start..start + body[start..].find('"').unwrap()].replace("&amp;", "&")
+        };
+        let signed_in = browser
+            .post(&path)
+            .header(reqwest::header::COOKIE, cookies.join("; "))
+            .form(&[
+                ("ctx", hidden("ctx").as_str()),
+                ("csrf", hidden("csrf").as_str()),
+                ("login", self.upn.as_str()),
+                ("passwd", PASSWORD),
+            ])
+            .send()
+            .unwrap();
+        let location =
+            signed_in.headers().get(reqwest::header::LOCATION).map(|l| l.to_str().unwrap().to_owned());
+        let location = location.unwrap_or_else(|| panic!("no redirect: {}", signed_in.text().unwrap()));
+        let code = location
+            .strip_prefix("http://localhost/?code=")
+            .or_else(|| location.strip_prefix("http://localhost?code="));
+        let code = code.unwrap_or_else(|| panic!("{location}"));
+        code.split('&').next().unwrap().to_owned()
+    }
+}
+
+/// A code redeemed before `kill -9` stays spent after the restart: presenting it again is
+/// AADSTS54005, and the refresh token its first redemption issued is revoked with it.
+#[test]
+fn a_code_redeemed_before_kill_9_stays_spent_after_the_restart() {
+    let (drill, server) = Drill::start();
+    let user = UserClient::register(&drill, &server);
+    let code = user.code(&drill, &server);
+    let redeem = |server: &Server| {
+        user.grant(
+            &drill,
+            server,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", "http://localhost"),
+                ("scope", USER_SCOPE),
+            ],
+        )
+    };
+    let (status, first) = redeem(&server);
+    assert_eq!(status, 200, "{first}");
+    server.kill_hard();
+
+    let server = drill.restart();
+    let (status, again) = redeem(&server);
+    assert_eq!((status, again["error"].as_str()), (400, Some("invalid_grant")), "{again}");
+    assert_eq!(again["error_codes"][0], 54005, "{again}");
+    let refresh = first["refresh_token"].as_str().unwrap();
+    let (status, revoked) = user.grant(
+        &drill,
+        &server,
+        &[("grant_type", "refresh_token"), ("refresh_token", refresh), ("scope", USER_SCOPE)],
+    );
+    assert_eq!((status, revoked["error"].as_str()), (400, Some("invalid_grant")), "{revoked}");
+}
+
 /// A refresh token rotated before `kill -9` stays rotated: after the restart its successor works
 /// and the rotated one is refused (no double spend; presenting it revokes the family, AADSTS50173).
 #[test]
 fn a_refresh_token_rotated_before_kill_9_stays_rotated_after_the_restart() {
     let (drill, server) = Drill::start();
-    let (tenant, init) = (drill.tenant(), &drill.init);
-    let send = |method, path: &str, body| drill.send(&server, method, path, body);
-    send(
-        reqwest::Method::PATCH,
-        &format!("/admin/v1/tenants/{tenant}/settings"),
-        json!({"allowPasswordGrant": true}),
-    );
-    let upn = format!("drill@{}", init["tenantDomain"].as_str().unwrap());
-    let password = "Drill-Passw0rd!";
-    send(
-        reqwest::Method::POST,
-        "/v1.0/users",
-        json!({"accountEnabled": true, "displayName": "Drill",
-        "userPrincipalName": upn, "passwordProfile": {"password": password}}),
-    );
-    let app = send(
-        reqwest::Method::POST,
-        "/v1.0/applications",
-        json!({"displayName": "drill desktop",
-        "publicClient": {"redirectUris": ["http://localhost"]},
-        "requiredResourceAccess": [{"resourceAppId": "00000003-0000-0000-c000-000000000000",
-            "resourceAccess": [{"id": "e1fe6dd8-ba31-4d61-89e7-88639da4683d", "type": "Scope"}]}]}),
-    );
-    let client_id = app["appId"].as_str().unwrap().to_owned();
-    send(reqwest::Method::POST, &format!("/admin/v1/tenants/{tenant}/consent"), json!({"appId": client_id}));
-
-    let grant = |server: &Server, form: &[(&str, &str)]| -> (u16, Value) {
-        let reply = server
-            .client()
-            .post(format!("{}/{tenant}/oauth2/v2.0/token", server.url()))
-            .form(form)
-            .send()
-            .unwrap();
-        (reply.status().as_u16(), reply.json().unwrap())
-    };
-    let scope = "https://graph.microsoft.com/User.Read offline_access";
-    let (status, first) = grant(
+    let user = UserClient::register(&drill, &server);
+    let (status, first) = user.grant(
+        &drill,
         &server,
-        &[
-            ("grant_type", "password"),
-            ("client_id", &client_id),
-            ("username", &upn),
-            ("password", password),
-            ("scope", scope),
-        ],
+        &[("grant_type", "password"), ("username", &user.upn), ("password", PASSWORD), ("scope", USER_SCOPE)],
     );
     assert_eq!(status, 200, "{first}");
     let refresh = |server: &Server, token: &str| {
-        grant(
+        user.grant(
+            &drill,
             server,
-            &[
-                ("grant_type", "refresh_token"),
-                ("client_id", &client_id),
-                ("refresh_token", token),
-                ("scope", scope),
-            ],
+            &[("grant_type", "refresh_token"), ("refresh_token", token), ("scope", USER_SCOPE)],
         )
     };
     let rt1 = first["refresh_token"].as_str().unwrap().to_owned();
