@@ -23,9 +23,11 @@
 //! The defaults are far above what one server's cores sustain with well-behaved clients (the
 //! token benchmark's 64 connections keep the runtime's queue a few milliseconds deep), so only
 //! overload is shed. The gate's waits are measured by tokio's timer (paused in tests); the probe
-//! measures real time, as the wait it stands for is real.
+//! reads the injected clock's monotonic instant, which tests may move by hand.
 
+use custos_core::Clock;
 use std::fmt::Write as _;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 use std::time::Instant;
@@ -72,7 +74,8 @@ pub(crate) struct Admission {
     turns: Semaphore,
     waiting: AtomicUsize,
     shed: AtomicU64,
-    /// What the scheduling delay is measured from.
+    /// The clock the probe and the delay are measured on, and the instant they count from.
+    clock: Arc<dyn Clock>,
     origin: Instant,
     /// When the probe that has not run yet is due (microseconds after `origin`; 0: none).
     probe_due: AtomicU64,
@@ -83,14 +86,15 @@ pub(crate) struct Admission {
 }
 
 impl Admission {
-    pub(crate) fn new(config: AdmissionConfig) -> Self {
+    pub(crate) fn new(config: AdmissionConfig, clock: Arc<dyn Clock>) -> Self {
         let turns = Semaphore::new(usize::try_from(config.max_concurrent).unwrap_or(usize::MAX));
         Self {
             config,
             turns,
             waiting: AtomicUsize::new(0),
             shed: AtomicU64::new(0),
-            origin: Instant::now(),
+            origin: clock.instant(),
+            clock,
             probe_due: AtomicU64::new(0),
             last_delay: AtomicU64::new(0),
             backlogged: AtomicBool::new(false),
@@ -105,12 +109,14 @@ impl Admission {
         let (sender, receiver) = std::os::unix::net::UnixDatagram::pair()?;
         receiver.set_nonblocking(true)?;
         let receiver = tokio::net::UnixDatagram::from_std(receiver)?;
-        let origin = self.origin;
+        let (clock, origin) = (Arc::clone(&self.clock), self.origin);
         // Ends when the receiving task is gone (the send fails).
         std::thread::Builder::new().name("custos-probe".to_owned()).spawn(move || {
             loop {
+                // A thread of its own, outside the runtime: sleeping is its job.
+                #[allow(clippy::disallowed_methods)]
                 std::thread::sleep(PROBE_PERIOD);
-                let sent = saturating_micros(origin.elapsed());
+                let sent = saturating_micros(clock.instant().saturating_duration_since(origin));
                 if sender.send(&sent.to_be_bytes()).is_err() {
                     break;
                 }
@@ -122,7 +128,7 @@ impl Admission {
                 continue;
             }
             let sent = u64::from_be_bytes(sent);
-            let now = self.micros(Instant::now());
+            let now = self.micros(self.clock.instant());
             self.last_delay.store(now.saturating_sub(sent), Ordering::Release);
             self.probe_due.store(sent + saturating_micros(PROBE_PERIOD * 2), Ordering::Release);
         }
@@ -133,7 +139,7 @@ impl Admission {
     fn scheduling_delay(&self) -> Duration {
         let overdue = match self.probe_due.load(Ordering::Acquire) {
             0 => 0,
-            due => self.micros(Instant::now()).saturating_sub(due),
+            due => self.micros(self.clock.instant()).saturating_sub(due),
         };
         Duration::from_micros(overdue.max(self.last_delay.load(Ordering::Acquire)))
     }
@@ -215,7 +221,12 @@ mod tests {
     use super::*;
 
     fn admission(max_concurrent: u32, max_queued: u32) -> Admission {
-        Admission::new(AdmissionConfig { max_concurrent, max_queued, max_wait: Duration::from_millis(100) })
+        admission_on(max_concurrent, max_queued, Arc::new(FixedClock::new(datetime!(2026-03-01 12:00 UTC))))
+    }
+
+    fn admission_on(max_concurrent: u32, max_queued: u32, clock: Arc<dyn Clock>) -> Admission {
+        let config = AdmissionConfig { max_concurrent, max_queued, max_wait: Duration::from_millis(100) };
+        Admission::new(config, clock)
     }
 
     #[tokio::test(start_paused = true)]
@@ -272,11 +283,13 @@ mod tests {
         assert!(out.contains("custos_runtime_scheduling_delay_seconds 0.060000\n"), "{out}");
     }
 
-    /// The probe measures real time: a runtime kept from reading for 150 ms shows at least
-    /// 100 ms of wait (a lower bound, whatever else the machine is doing).
+    /// The wait is measured on the injected clock: a probe read on time shows none; 150 ms that
+    /// pass without the runtime reading make the next probe 130 ms overdue (due within two
+    /// periods of the last one's sending), and requests are shed.
     #[tokio::test(flavor = "current_thread")]
     async fn the_probe_sees_how_long_the_runtime_does_not_read() {
-        let gate = Arc::new(admission(4, 4)); // max_wait 100 ms
+        let clock = Arc::new(FixedClock::new(datetime!(2026-03-01 12:00 UTC)));
+        let gate = Arc::new(admission_on(4, 4, clock.clone())); // max_wait 100 ms
         let probe = tokio::spawn({
             let gate = Arc::clone(&gate);
             async move { gate.watch_scheduling().await }
@@ -284,9 +297,10 @@ mod tests {
         while gate.probe_due.load(Ordering::Acquire) == 0 {
             tokio::task::yield_now().await;
         }
-        // The one thread of this runtime is busy: nothing is read meanwhile.
-        std::thread::sleep(Duration::from_millis(150));
-        assert!(gate.scheduling_delay() >= Duration::from_millis(100), "{:?}", gate.scheduling_delay());
+        assert_eq!(gate.scheduling_delay(), Duration::ZERO, "read at once");
+        // No await between the move and the check: the runtime does not read meanwhile.
+        clock.advance(time::Duration::milliseconds(150));
+        assert_eq!(gate.scheduling_delay(), Duration::from_millis(130));
         assert_eq!(gate.admit().await.err(), Some(Overloaded));
         probe.abort();
     }
@@ -296,5 +310,6 @@ mod tests {
         assert_eq!(admission(0, 0).admit().await.err(), Some(Overloaded));
     }
 
-    use std::sync::Arc;
+    use custos_core::FixedClock;
+    use time::macros::datetime;
 }

@@ -157,7 +157,7 @@ impl Authority {
         let assertions = assertion::ClientAssertions::new(Arc::clone(directory.store()), Arc::clone(&clock));
         let federation = federation::Federation::with_defaults(Arc::clone(&clock));
         let throttle = throttle::ClientThrottle::new(config.throttle);
-        let admission = admission::Admission::new(config.admission);
+        let admission = admission::Admission::new(config.admission, Arc::clone(&clock));
         Self {
             config,
             directory,
