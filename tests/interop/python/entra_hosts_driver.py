@@ -1,6 +1,7 @@
 """Inside a network + mount namespace whose /etc/hosts points Entra's host names at 127.0.0.1 (set up by
 test_entra_hosts.py): starts `custos serve --entra-hosts` on 127.0.0.1:443, provisions a few apps through
-https://graph.microsoft.com, then runs unmodified Microsoft clients with their defaults. The only set-up
+https://graph.microsoft.com, then runs unmodified Microsoft clients with their defaults, and the Azure CLI in
+Microsoft's own cloud. The only set-up
 they get is the standard "trust this CA" step (REQUESTS_CA_BUNDLE, SSL_CERT_FILE, NODE_EXTRA_CA_CERTS).
 
 Usage: entra_hosts_driver.py BINARY DATA_DIR WORK_DIR. Prints one JSON object, client name → what it saw;
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import certificates
 import custos_server
+from azure_cli import Az
 from graph_client import GraphClient, admin_graph
 
 LOGIN = "https://login.microsoftonline.com"
@@ -29,6 +31,7 @@ GRAPH = "https://graph.microsoft.com"
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 V2_RESOURCE = "api://entra-hosts-v2"
 ROLE = "Data.Read"
+USER_READ = "e1fe6dd8-ba31-4d61-89e7-88639da4683d"  # Graph's delegated User.Read
 NODE_DIR = custos_server.REPO_ROOT / "tests" / "interop" / "node"
 
 
@@ -57,11 +60,31 @@ def provision(init: dict, work: Path) -> dict:
     for client in (daemon, cert_app):
         graph.assign_app_role(resource.sp_id, client.sp_id, resource.role_ids[ROLE])
         grant_graph_role(graph, client.sp_id, "Directory.Read.All")
+    # What `az ad app permission admin-consent` needs: the admin portal's consent right (Custos.Admin) and a
+    # Graph read permission for az's own lookups (Directory.Read.All: applications, service principals, grants).
+    az_admin = graph.register("entra-hosts-az", with_secret=True)
+    for value in ("Custos.Admin", "Directory.Read.All"):
+        grant_graph_role(graph, az_admin.sp_id, value)
+    # An application asking the v2 resource's role (an application permission) and Graph's User.Read
+    # (delegated), not yet consented.
+    consent_client = graph.register("entra-hosts-consent-client")
+    required = [
+        {"resourceAppId": resource.app_id, "resourceAccess": [{"id": resource.role_ids[ROLE], "type": "Role"}]},
+        {"resourceAppId": GRAPH_APP_ID, "resourceAccess": [{"id": USER_READ, "type": "Scope"}]},
+    ]
+    patched = graph.session.patch(
+        f"{graph.base}/applications/{consent_client.object_id}", json={"requiredResourceAccess": required}, timeout=30
+    )
+    if patched.status_code != 204:
+        raise AssertionError(f"PATCH requiredResourceAccess: {patched.status_code} {patched.text}")
     graph.session.close()
     pem = work / "cert-daemon.pem"
     pem.touch(mode=0o600)
     pem.write_text(certificate.key_pem + certificate.cert_pem)
-    return {"tenant": init["tenantId"], "resource": resource, "daemon": daemon, "cert_app": cert_app, "pem": pem}
+    return {
+        "init": init, "work": work, "tenant": init["tenantId"], "resource": resource, "daemon": daemon,
+        "cert_app": cert_app, "pem": pem, "az_admin": az_admin, "consent_client": consent_client,
+    }
 
 
 async def graph_listing(credential) -> dict:
@@ -185,6 +208,35 @@ def instance_discovery(world: dict) -> dict:
     return answer.json()
 
 
+def azure_cli_admin_consent(world: dict) -> dict:
+    """The Azure CLI in Microsoft's own cloud (AzureCloud, no `az cloud` or `az config` step): `az login
+    --service-principal` (ARM's lists at management.azure.com), then `az ad app permission admin-consent`, which
+    posts to main.iam.ad.ext.azure.com with a token for the Azure portal's API; the grants are read back through
+    Graph and `az ad app permission list-grants`."""
+    az = Az(world["work"] / "az", world["init"]["caCertPath"])
+    admin, client, resource = world["az_admin"], world["consent_client"], world["resource"]
+    accounts = az.json("login", "--service-principal", "--username", admin.app_id, "--password", admin.secret,
+                       "--tenant", world["tenant"], "--allow-no-subscriptions")
+    cloud = az.json("cloud", "show")["name"]
+    az.run("ad", "app", "permission", "admin-consent", "--id", client.app_id)
+    graph = admin_graph(world["init"])
+    try:
+        listed = graph.session.get(
+            f"{graph.base}/servicePrincipals/{client.sp_id}/appRoleAssignments", timeout=30
+        )
+        listed.raise_for_status()
+    finally:
+        graph.session.close()
+    grants = az.json("ad", "app", "permission", "list-grants", "--id", client.app_id)
+    return {
+        "cloud": cloud,
+        "accounts": [(a["tenantId"], a["name"], a["user"]["type"]) for a in accounts],
+        "assignments": [(a["resourceId"], a["appRoleId"]) for a in listed.json()["value"]],
+        "expected_assignment": (resource.sp_id, resource.role_ids[ROLE]),
+        "grants": [(g["consentType"], g["scope"]) for g in grants],
+    }
+
+
 CLIENTS = {
     "dac_secret": dac_secret,
     "dac_certificate": dac_certificate,
@@ -192,6 +244,7 @@ CLIENTS = {
     "msal_node": msal_node,
     "validator": validator,
     "instance_discovery": instance_discovery,
+    "azure_cli_admin_consent": azure_cli_admin_consent,
 }
 
 

@@ -3,11 +3,12 @@ no code or configuration change once name resolution points Entra's names at cus
 
 `custos init --entra-hosts` makes a fresh data directory; then one `unshare --net --mount` (with
 `--map-root-user` when not root) gives a private loopback and a private /etc/hosts mapping
-login.microsoftonline.com, login.windows.net, sts.windows.net, graph.microsoft.com and manage.office.com to
-127.0.0.1, and runs entra_hosts_driver.py there: it starts `custos serve --entra-hosts` on 127.0.0.1:443 and
-runs DefaultAzureCredential (environment variables only, secret and certificate), MSAL Python and MSAL Node
-with their default authorities, msgraph-sdk with its defaults, and a PyJWT validator trusting
-https://login.microsoftonline.com/{tid}/v2.0. The machine's own /etc/hosts is never touched.
+login.microsoftonline.com, login.windows.net, sts.windows.net, graph.microsoft.com, manage.office.com,
+management.azure.com and main.iam.ad.ext.azure.com to 127.0.0.1, and runs entra_hosts_driver.py there: it
+starts `custos serve --entra-hosts` on 127.0.0.1:443 and runs DefaultAzureCredential (environment variables
+only, secret and certificate), MSAL Python and MSAL Node with their default authorities, msgraph-sdk with its
+defaults, a PyJWT validator trusting https://login.microsoftonline.com/{tid}/v2.0, and the Azure CLI in
+AzureCloud granting admin consent. The machine's own /etc/hosts is never touched.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ ENTRA_HOST_NAMES = (
     "sts.windows.net",
     "graph.microsoft.com",
     "manage.office.com",
+    "management.azure.com",
+    "main.iam.ad.ext.azure.com",
 )
 DRIVER = Path(__file__).with_name("entra_hosts_driver.py")
 DRIVER_TIMEOUT_S = 300
@@ -97,3 +100,10 @@ def test_unmodified_microsoft_clients_against_entra_host_names(tmp_path: Path) -
     instance = report["instance_discovery"]
     assert instance["tenant_discovery_endpoint"] == f"{LOGIN}/{tid}/v2.0/.well-known/openid-configuration"
     assert instance["metadata"][0]["preferred_network"] == "login.microsoftonline.com"
+    # `az ad app permission admin-consent` in AzureCloud: the application permission became an app role
+    # assignment, the delegated one an AllPrincipals grant.
+    az = report["azure_cli_admin_consent"]
+    assert az["cloud"] == "AzureCloud"
+    assert az["accounts"] == [[tid, "N/A(tenant level account)", "servicePrincipal"]], az
+    assert az["assignments"] == [az["expected_assignment"]], az
+    assert az["grants"] == [["AllPrincipals", "User.Read"]], az
