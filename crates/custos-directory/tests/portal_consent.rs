@@ -109,7 +109,8 @@ async fn refusals_are_graph_errors() {
         bad_request.error(StatusCode::BAD_REQUEST, "Request_BadRequest"),
         "custos grants admin consent for every user of the tenant only: onBehalfOfAll=true is required."
     );
-    assert_eq!(granted(&h, &app_id).await, (vec![], vec![]), "nothing was granted");
+    let sp = h.get(&format!("/v1.0/servicePrincipals(appId='{app_id}')"), "admin").await;
+    assert_eq!(sp.status, StatusCode::NOT_FOUND, "nothing was granted, not even the service principal");
 }
 
 #[tokio::test]
