@@ -1,7 +1,7 @@
 //! The route table: authority, interactive sign-in, directory API, admin API, the admin
 //! portal, the Azure portal API's admin-consent route, the managed-identity development
-//! endpoints and operational endpoints. `/metrics` is on
-//! the public router unless the server gives it a listener of its own
+//! endpoints and operational endpoints. `/metrics` is on the public router unless the server
+//! gives it a listener of its own
 //! ([`AppParts::separate_metrics`], [`metrics_router`]).
 
 use axum::Router;

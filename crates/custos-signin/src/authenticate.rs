@@ -1,8 +1,9 @@
 //! Checking a user name and password from the sign-in form. The UPN's domain names the user's
 //! tenant (so `common` and `organizations` find it); a user of another tenant than the path's
-//! gets AADSTS50020 on the error page, naming the v1 issuer of their home tenant as their identity
-//! provider, as Entra does (`https://sts.windows.net/{tid}/` with Entra host names). Other failures are shown inline: 50034 unknown user, 50126
-//! wrong password, 50057 disabled, 50053 locked ([`crate::lockout`]). An unknown user costs the
+//! gets AADSTS50020 on the error page, naming the v1 issuer of their home tenant as their
+//! identity provider, as Entra does (`https://sts.windows.net/{tid}/` with Entra host names).
+//! Other failures are shown inline: 50034 unknown user, 50126 wrong password, 50057 disabled,
+//! 50053 locked ([`crate::lockout`]). An unknown user costs the
 //! time of one password check (against a dummy hash), and the account state is revealed only
 //! after the right password. Argon2id runs on the blocking pool.
 
