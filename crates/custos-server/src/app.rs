@@ -79,18 +79,18 @@ pub fn build_router(parts: AppParts) -> Router {
     }
     let ops = ops.with_state(ops_state(&parts));
 
-    let authority = Router::new()
-        .merge(ops)
-        .merge(crate::arm::router(parts.authority.clone(), parts.store.clone()))
-        .merge(custos_authority::managed_identity::router(parts.authority.clone()))
-        .merge(parts.authority.router())
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
     // The Azure portal's API route (`az ad app permission admin-consent`): the directory's
     // handlers, authenticating tokens for that API instead of Graph's.
     let portal_api = custos_directory::DirectoryState {
         authenticator: Arc::new(crate::caller::PortalApiCallers(parts.authority.clone())),
         ..parts.directory.clone()
     };
+    let authority = Router::new()
+        .merge(ops)
+        .merge(crate::arm::router(parts.authority.clone(), parts.store.clone()))
+        .merge(custos_authority::managed_identity::router(parts.authority.clone()))
+        .merge(parts.authority.router())
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
     let api = Router::new()
         .merge(custos_directory::graph_router(parts.directory.clone()))
         .merge(custos_directory::portal_api_router(portal_api))
