@@ -69,7 +69,10 @@ async fn refusals_are_graph_errors() {
     let app_id = reader(&h).await;
     let path = consent_path(&app_id);
     let missing = h.raw(Method::POST, &path, None, "").await;
-    assert_eq!(missing.error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken"), "Access token is empty.");
+    assert_eq!(
+        missing.error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken"),
+        "Access token is empty."
+    );
     let bad = h.raw(Method::POST, &path, Some("not-a-token"), "").await;
     assert_eq!(
         bad.error(StatusCode::UNAUTHORIZED, "InvalidAuthenticationToken"),
@@ -101,7 +104,9 @@ async fn refusals_are_graph_errors() {
     let not_found = h.raw(Method::POST, &consent_path(&unknown), Some("admin"), "").await;
     assert_eq!(
         not_found.error(StatusCode::NOT_FOUND, "Request_ResourceNotFound"),
-        format!("Resource '{unknown}' does not exist or one of its queried reference-property objects are not present.")
+        format!(
+            "Resource '{unknown}' does not exist or one of its queried reference-property objects are not present."
+        )
     );
     let for_one = format!("/api/RegisteredApplications/{app_id}/Consent?onBehalfOfAll=false");
     let bad_request = h.raw(Method::POST, &for_one, Some("admin"), "").await;
