@@ -7,17 +7,28 @@
 //! `https://login.microsoftonline.com` (v2 issuer `…/{tid}/v2.0`), `https://sts.windows.net` (v1
 //! issuer `…/{tid}/`), `https://graph.microsoft.com` and `https://manage.office.com`, so that an
 //! application configured for Microsoft's cloud runs unchanged once those names resolve to custos.
+//! The certificate also names the two Azure hosts the Azure CLI calls in Microsoft's cloud:
+//! Azure Resource Manager (`az login` lists subscriptions and tenants there) and the portal's API
+//! (`az ad app permission admin-consent`).
 
 use crate::model::TokenVersion;
 
 /// The names the server certificate covers with Entra host names, besides the usual ones.
-pub const ENTRA_HOST_NAMES: [&str; 5] = [
+pub const ENTRA_HOST_NAMES: [&str; 7] = [
     "login.microsoftonline.com",
     "login.windows.net",
     "sts.windows.net",
     "graph.microsoft.com",
     "manage.office.com",
+    AZURE_RESOURCE_MANAGER_HOST,
+    AZURE_PORTAL_API_HOST,
 ];
+
+/// Azure Resource Manager's host in Microsoft's cloud (`az login` reads its subscription and
+/// tenant lists there).
+pub const AZURE_RESOURCE_MANAGER_HOST: &str = "management.azure.com";
+/// The Azure portal's own API host (`az ad app permission admin-consent` posts there).
+pub const AZURE_PORTAL_API_HOST: &str = "main.iam.ad.ext.azure.com";
 
 /// Entra's authority origin (v2 issuer, endpoints, discovery, keys).
 pub const ENTRA_AUTHORITY: &str = "https://login.microsoftonline.com";
@@ -159,7 +170,9 @@ mod tests {
                 "login.windows.net",
                 "sts.windows.net",
                 "graph.microsoft.com",
-                "manage.office.com"
+                "manage.office.com",
+                "management.azure.com",
+                "main.iam.ad.ext.azure.com"
             ]
         );
     }

@@ -3,21 +3,43 @@
 //! multi-tenant application of another tenant), [`crate::consent`] writes in the tenant the
 //! client's service principal, the `AllPrincipals` delegated grants and the app role assignments
 //! for everything its `requiredResourceAccess` asks. For the tenant's admins ([`crate::admin::tenant_admin`]).
+//! [`consent_for_tenant`] is also what the Azure portal's API route does ([`crate::portal_consent`]).
 
 use crate::DirectoryState;
 use crate::admin::tenant_admin;
-use crate::auth::Authed;
+use crate::auth::{Authed, Caller};
 use crate::body::{GraphPath, JsonBody, invalid_value};
-use crate::consent::{self, ConsentError, Grantee};
+use crate::consent::{self, ConsentError, ConsentOutcome, Grantee};
 use crate::error::GraphError;
 use crate::shapes::date;
 use crate::user_shapes;
 use axum::Json;
 use axum::extract::State;
-use custos_core::AppId;
+use custos_core::{AppId, TenantId};
 use serde_json::{Value, json};
 
 const RESOURCE: &str = "Consent";
+
+/// An administrator's consent for every user of `tenant` to the application `app_id`: what its
+/// `requiredResourceAccess` asks, through [`consent::grant`]. The caller's right to it is checked
+/// before ([`tenant_admin`]). 404 when the application is unknown there.
+pub(crate) async fn consent_for_tenant(
+    state: &DirectoryState,
+    caller: &Caller,
+    tenant: TenantId,
+    app_id: AppId,
+) -> Result<ConsentOutcome, GraphError> {
+    let store = state.store.as_ref();
+    let client = consent::registration_for(store, tenant, app_id)
+        .await?
+        .ok_or_else(|| GraphError::NotFound(app_id.to_string()))?;
+    let asked = consent::required_permissions(store, tenant, &client).await.map_err(refused)?;
+    let context = crate::audit::context(state, caller).await;
+    let outcome =
+        consent::grant(store, tenant, &client, Grantee::Tenant, &asked, &context).await.map_err(refused)?;
+    tracing::info!(%tenant, %app_id, by = %caller.app_id, "admin consent granted");
+    Ok(outcome)
+}
 
 fn refused(err: ConsentError) -> GraphError {
     match err {
@@ -36,16 +58,7 @@ pub(crate) async fn grant(
     let (caller, tenant) = tenant_admin(&state, &auth, key).await?;
     let mut body = body?.required()?.only(&["appId"])?;
     let app_id: AppId = body.take("appId", RESOURCE)?.ok_or_else(|| invalid_value("appId", RESOURCE))?;
-    let store = state.store.as_ref();
-    let client = consent::registration_for(store, tenant.id, app_id)
-        .await?
-        .ok_or_else(|| GraphError::NotFound(app_id.to_string()))?;
-    let asked = consent::required_permissions(store, tenant.id, &client).await.map_err(refused)?;
-    let context = crate::audit::context(&state, &caller).await;
-    let outcome = consent::grant(store, tenant.id, &client, Grantee::Tenant, &asked, &context)
-        .await
-        .map_err(refused)?;
-    tracing::info!(tenant = %tenant.id, %app_id, by = %caller.app_id, "admin consent granted");
+    let outcome = consent_for_tenant(&state, &caller, tenant.id, app_id).await?;
     Ok(Json(json!({
         "tenantId": tenant.id,
         "appId": app_id,

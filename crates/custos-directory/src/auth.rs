@@ -71,6 +71,15 @@ impl Authed {
         &self.caller
     }
 
+    /// The same caller holding the directory API permissions `roles` (app-only) and `scopes`
+    /// (delegated: `Some`, possibly empty) instead of its token's: for a route whose token is
+    /// for another API ([`crate::portal_consent`]). The user's directory roles are kept.
+    pub(crate) fn with_permissions(mut self, roles: Vec<String>, scopes: Option<Vec<String>>) -> Self {
+        self.caller.roles = roles;
+        self.caller.scopes = scopes;
+        self
+    }
+
     /// The signed-in user's directory role template ids (empty for an app-only token).
     pub(crate) fn directory_roles(&self) -> &[Uuid] {
         &self.directory_roles

@@ -4,7 +4,8 @@
 //! Management APIs** resource (`https://manage.office.com`, v1 tokens, its three application
 //! permissions offered as delegated scopes with the same ids, `entra-user-flows.md` §7) and
 //! **Azure Resource Manager** (`https://management.core.windows.net/`, the Azure CLI's login
-//! resource, `graph-fidelity.md` §7).
+//! resource, `graph-fidelity.md` §7) and the **Azure portal's API** (`ADIbizaUX`, the resource of
+//! `az ad app permission admin-consent`, [`crate::portal_consent`]).
 //!
 //! [`ensure_builtins`] brings tenants made by an older version up to date at server start-up,
 //! idempotently: missing directory API roles and scopes are added (and the new roles granted to
@@ -38,6 +39,16 @@ pub const RESOURCE_MANAGER_URIS: [&str; 2] =
     ["https://management.core.windows.net/", "https://management.azure.com/"];
 /// Its display name.
 pub const RESOURCE_MANAGER_DISPLAY_NAME: &str = "Windows Azure Service Management API";
+
+/// Client id of the Azure portal's own API (ADIbizaUX): the Azure CLI asks for its tokens by
+/// this id to post admin consent to `main.iam.ad.ext.azure.com`.
+pub const PORTAL_API_APP_ID: AppId = AppId(uuid!("74658136-14ec-4630-ad9b-26e160ff0fc6"));
+/// Its display name.
+pub const PORTAL_API_DISPLAY_NAME: &str = "ADIbizaUX";
+/// Its one delegated permission: a signed-in user's access to the portal's API.
+pub const PORTAL_API_SCOPE: &str = "user_impersonation";
+/// Its id (custos' own: Microsoft does not publish it).
+const PORTAL_API_SCOPE_ID: Uuid = uuid!("e27e3122-4903-4d8c-8bd2-c8240fc88002");
 
 /// `(id, value, display name, description)` of the Office 365 Management APIs' permissions;
 /// each is both an app role and an `Admin` delegated scope with the same id.
@@ -229,13 +240,34 @@ pub fn resource_manager_application(tenant: TenantId, now: OffsetDateTime) -> Ap
     app
 }
 
+/// The Azure portal's API registration of `tenant` (not stored): a v1 resource known by its
+/// client id (no identifier URI), with `user_impersonation` for signed-in administrators.
+pub fn portal_api_application(tenant: TenantId, now: OffsetDateTime) -> Application {
+    let mut app = Application::new(tenant, PORTAL_API_APP_ID, PORTAL_API_DISPLAY_NAME.to_owned(), now);
+    app.sign_in_audience = SIGN_IN_AUDIENCE_MULTIPLE_ORGS.to_owned();
+    let name = "Access the Azure portal's API";
+    let description = "Allows the application to call the Azure portal's API as the signed-in user.";
+    app.oauth2_permission_scopes.push(PermissionScope {
+        id: PORTAL_API_SCOPE_ID,
+        value: PORTAL_API_SCOPE.to_owned(),
+        consent: ScopeConsent::Admin,
+        admin_consent_display_name: Some(name.to_owned()),
+        admin_consent_description: Some(description.to_owned()),
+        user_consent_display_name: Some(name.to_owned()),
+        user_consent_description: Some(description.to_owned()),
+        is_enabled: true,
+    });
+    app
+}
+
 /// Builds a tenant's registration of a built-in resource.
 type Registration = fn(TenantId, OffsetDateTime) -> Application;
 
 /// The built-in resources besides the directory API, by client id.
-const BUILT_IN_RESOURCES: [(AppId, Registration); 2] = [
+const BUILT_IN_RESOURCES: [(AppId, Registration); 3] = [
     (OFFICE_MANAGEMENT_APP_ID, office_management_application),
     (RESOURCE_MANAGER_APP_ID, resource_manager_application),
+    (PORTAL_API_APP_ID, portal_api_application),
 ];
 
 /// The built-in resources of `tenant` besides the directory API (not stored).
@@ -244,7 +276,7 @@ pub fn built_in_resources(tenant: TenantId, now: OffsetDateTime) -> Vec<Applicat
 }
 
 /// Whether `app_id` is built in (the directory API, the Office 365 Management APIs, Azure
-/// Resource Manager, the portal):
+/// Resource Manager, the Azure portal's API, the portal):
 /// not addressable under `applications`, its service principal neither deleted nor disabled.
 pub fn is_built_in(app_id: AppId) -> bool {
     app_id == GRAPH_APP_ID

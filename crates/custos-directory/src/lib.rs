@@ -6,7 +6,8 @@
 //! keys), plus tenant [`provision`]ing used by `custos init` and `custos recover-admin`, the
 //! [`provision_apps`] functions that register resource APIs, clients and their service
 //! principals for trusted callers (`custos serve --demo`), and [`consent`], what accepting an
-//! application's permissions writes (used by the sign-in pages and the admin API). Both APIs limit
+//! application's permissions writes (used by the sign-in pages, the admin API and the Azure
+//! portal's API route the Azure CLI posts admin consent to, [`portal_api_router`]). Both APIs limit
 //! each caller's request rate ([`rate_limit`]).
 //!
 //! What belongs to the authority reaches this crate through narrow seams the server implements
@@ -56,6 +57,7 @@ mod passwords;
 mod permission_grants;
 mod permissions;
 pub mod portal_app;
+mod portal_consent;
 mod privileged;
 mod proof;
 pub mod provision;
@@ -286,6 +288,19 @@ fn graph_routes(state: DirectoryState, canonical: Option<Router>) -> Router {
         routes
     };
     routes.with_state(state)
+}
+
+/// The Azure portal's API route `az ad app permission admin-consent` posts to
+/// (`POST /api/RegisteredApplications/{appId}/Consent`, module `portal_consent`). `state`'s
+/// authenticator must accept tokens for the Azure portal's API
+/// ([`builtins::PORTAL_API_APP_ID`]), not the directory API's.
+pub fn portal_api_router(state: DirectoryState) -> Router {
+    Router::new()
+        .route("/api/RegisteredApplications/{app_id}/Consent", post(portal_consent::consent))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(body::refuse_oversized))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), error::envelope))
+        .with_state(state)
 }
 
 /// custos' own admin API under `/admin/v1` (app role `Custos.Admin` on the directory resource).

@@ -1,6 +1,7 @@
 //! The route table: authority, interactive sign-in, directory API, admin API, the admin
-//! portal, the managed-identity development endpoints and operational endpoints. `/metrics` is on
-//! the public router unless the server gives it a listener of its own
+//! portal, the Azure portal API's admin-consent route, the managed-identity development
+//! endpoints and operational endpoints. `/metrics` is on the public router unless the server
+//! gives it a listener of its own
 //! ([`AppParts::separate_metrics`], [`metrics_router`]).
 
 use axum::Router;
@@ -78,6 +79,12 @@ pub fn build_router(parts: AppParts) -> Router {
     }
     let ops = ops.with_state(ops_state(&parts));
 
+    // The Azure portal's API route (`az ad app permission admin-consent`): the directory's
+    // handlers, authenticating tokens for that API instead of Graph's.
+    let portal_api = custos_directory::DirectoryState {
+        authenticator: Arc::new(crate::caller::PortalApiCallers(parts.authority.clone())),
+        ..parts.directory.clone()
+    };
     let authority = Router::new()
         .merge(ops)
         .merge(crate::arm::router(parts.authority.clone(), parts.store.clone()))
@@ -86,6 +93,7 @@ pub fn build_router(parts: AppParts) -> Router {
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES));
     let api = Router::new()
         .merge(custos_directory::graph_router(parts.directory.clone()))
+        .merge(custos_directory::portal_api_router(portal_api))
         .merge(custos_directory::admin_router(parts.directory))
         .merge(authority);
     let mut router = api.clone();

@@ -15,7 +15,10 @@ use tower::ServiceExt;
 #[tokio::test]
 async fn sign_in_paths_reach_the_sign_in_router_and_the_rest_the_authority() {
     let fx = Fixture::new().await;
-    let config = SigninConfig { public_url: PUBLIC_URL.into(), csrf_key: Secret::new([1; 32]) };
+    let config = SigninConfig {
+        origins: custos_core::origins::Origins::single(PUBLIC_URL),
+        csrf_key: Secret::new([1; 32]),
+    };
     let signin = SignIn::new(&config, fx.directory.clone(), fx.clock.clone()).unwrap();
     let router = build_router(AppParts {
         authority: fx.authority.clone(),

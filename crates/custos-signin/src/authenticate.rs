@@ -1,13 +1,15 @@
 //! Checking a user name and password from the sign-in form. The UPN's domain names the user's
 //! tenant (so `common` and `organizations` find it); a user of another tenant than the path's
-//! gets AADSTS50020 on the error page. Other failures are shown inline: 50034 unknown user, 50126
-//! wrong password, 50057 disabled, 50053 locked ([`crate::lockout`]). An unknown user costs the
+//! gets AADSTS50020 on the error page, naming the v1 issuer of their home tenant as their
+//! identity provider, as Entra does (`https://sts.windows.net/{tid}/` with Entra host names).
+//! Other failures are shown inline: 50034 unknown user, 50126 wrong password, 50057 disabled,
+//! 50053 locked ([`crate::lockout`]). An unknown user costs the
 //! time of one password check (against a dummy hash), and the account state is revealed only
 //! after the right password. Argon2id runs on the blocking pool.
 
 use crate::state::SignIn;
 use custos_core::aadsts::{ForeignUser, SignInError, TokenError};
-use custos_core::model::{Application, Tenant};
+use custos_core::model::{Application, Tenant, TokenVersion};
 use custos_core::users::{User, check_user_principal_name};
 use custos_jose::password;
 use custos_store::Store;
@@ -67,7 +69,7 @@ pub(crate) async fn authenticate(
         return Err(Failure::Page(
             SignInError::UserNotInTenant(Box::new(ForeignUser {
                 upn: login.to_owned(),
-                idp: format!("{}/{}/", state.public_url, home.id),
+                idp: state.origins.issuer(&home.id.to_string(), TokenVersion::V1),
                 tenant: path.domain.clone(),
                 app_id: client.app_id.to_string(),
                 app_name: client.display_name.clone(),

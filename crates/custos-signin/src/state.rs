@@ -5,6 +5,7 @@
 use crate::cookie::Cookies;
 use crate::csrf::CsrfKey;
 use crate::lockout::Lockout;
+use custos_core::origins::Origins;
 use custos_core::{Clock, Secret};
 use custos_jose::random::RandomError;
 use custos_store::{Directory, SignInLog};
@@ -18,8 +19,9 @@ pub const CODE_LIFETIME_SECS: i64 = 10 * 60;
 /// Configuration of the sign-in endpoints.
 #[derive(Debug, Clone)]
 pub struct SigninConfig {
-    /// The server's public URL (`https://id.example`): `error_uri`, cookie flags, issuers.
-    pub public_url: String,
+    /// Where the server answers: its public URL (`https://id.example`, for `error_uri` and
+    /// cookie flags) and the v1 issuer origin (a user's identity provider in AADSTS50020).
+    pub origins: Origins,
     /// The key anti-CSRF tokens are computed with (32 random bytes, kept by the caller).
     pub csrf_key: Secret<[u8; 32]>,
 }
@@ -28,6 +30,7 @@ pub struct SigninConfig {
 #[derive(Debug)]
 pub struct SignIn {
     pub(crate) public_url: String,
+    pub(crate) origins: Origins,
     pub(crate) directory: Arc<Directory>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) csrf: CsrfKey,
@@ -44,11 +47,12 @@ impl SignIn {
         clock: Arc<dyn Clock>,
     ) -> Result<Self, RandomError> {
         Ok(Self {
-            public_url: config.public_url.trim_end_matches('/').to_owned(),
+            public_url: config.origins.public().to_owned(),
+            origins: config.origins.clone(),
             directory,
             clock,
             csrf: CsrfKey::new(&config.csrf_key),
-            cookies: Cookies::for_public_url(&config.public_url),
+            cookies: Cookies::for_public_url(config.origins.public()),
             lockout: Lockout::new()?,
             sign_ins: SignInLog::off(),
         })

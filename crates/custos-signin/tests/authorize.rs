@@ -289,8 +289,33 @@ async fn sign_in_failures_are_entra_s_codes() {
     assert!(disabled.body.contains("AADSTS50057"), "{}", disabled.body);
     let foreign = browser.sign_in(V2_PATH, &first, "bob@fabrikam.test", PASSWORD).await;
     foreign.assert_error_page(50020);
+    assert_eq!(foreign.error_message(), user_not_in_tenant(&f, &format!("{PUBLIC_URL}/{}/", f.fabrikam.id)));
     let disabled_wrong = browser.sign_in(V2_PATH, &first, "carol@contoso.test", "Wr0ng-pass").await;
     assert!(disabled_wrong.body.contains("AADSTS50126"), "account state only after the right password");
+}
+
+/// AADSTS50020's exact text for bob of fabrikam signing in to the web app in contoso, whose
+/// identity provider is `idp`.
+fn user_not_in_tenant(f: &Fixture, idp: &str) -> String {
+    format!(
+        "AADSTS50020: User account 'bob@fabrikam.test' from identity provider '{idp}' does not exist in tenant \
+         'contoso.test' and cannot access the application '{}'({}) in that tenant. The account needs to be added \
+         as an external user in the tenant first. Sign out and sign in again with a different Azure Active \
+         Directory user account.",
+        f.web.app_id, f.web.display_name
+    )
+}
+
+#[tokio::test]
+async fn a_foreign_users_identity_provider_is_the_v1_issuer_of_their_tenant() {
+    // With Entra host names, Entra's own text: https://sts.windows.net/{home tenant}/.
+    let f = Fixture::with_origins(custos_core::origins::Origins::entra()).await;
+    let mut browser = f.browser();
+    let first = browser.get(&v2(&f, "contoso.test", "")).await;
+    let foreign = browser.sign_in(V2_PATH, &first, "bob@fabrikam.test", PASSWORD).await;
+    foreign.assert_error_page(50020);
+    let idp = format!("https://sts.windows.net/{}/", f.fabrikam.id);
+    assert_eq!(foreign.error_message(), user_not_in_tenant(&f, &idp));
 }
 
 #[tokio::test]

@@ -22,8 +22,9 @@ pub(crate) struct InitArgs {
     #[arg(long, env = "CUSTOS_PUBLIC_URL")]
     pub(crate) public_url: Option<String>,
     /// Answer as Microsoft's cloud: the server certificate also names login.microsoftonline.com,
-    /// login.windows.net, sts.windows.net, graph.microsoft.com and manage.office.com, and the
-    /// admin profile points at https://login.microsoftonline.com (see `serve --entra-hosts`).
+    /// login.windows.net, sts.windows.net, graph.microsoft.com, manage.office.com,
+    /// management.azure.com and main.iam.ad.ext.azure.com, and the admin profile points at
+    /// https://login.microsoftonline.com (see `serve --entra-hosts`).
     #[arg(long, env = "CUSTOS_ENTRA_HOSTS")]
     pub(crate) entra_hosts: bool,
     /// Domain name of the first tenant.

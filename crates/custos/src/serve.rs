@@ -281,7 +281,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         }
     });
     let signin_config =
-        custos_signin::SigninConfig { public_url: public_url.clone(), csrf_key: dir.csrf_key()?.into() };
+        custos_signin::SigninConfig { origins: origins.clone(), csrf_key: dir.csrf_key()?.into() };
     let signin = custos_signin::SignIn::new(&signin_config, directory.clone(), clock.clone())
         .context("cannot start the sign-in endpoints")?
         .with_sign_in_log(sign_in_log.clone());

@@ -1,6 +1,7 @@
 """Inside a network + mount namespace whose /etc/hosts points Entra's host names at 127.0.0.1 (set up by
 test_entra_hosts.py): starts `custos serve --entra-hosts` on 127.0.0.1:443, provisions a few apps through
-https://graph.microsoft.com, then runs unmodified Microsoft clients with their defaults. The only set-up
+https://graph.microsoft.com, then runs unmodified Microsoft clients with their defaults, and the Azure CLI in
+Microsoft's own cloud. The only set-up
 they get is the standard "trust this CA" step (REQUESTS_CA_BUNDLE, SSL_CERT_FILE, NODE_EXTRA_CA_CERTS).
 
 Usage: entra_hosts_driver.py BINARY DATA_DIR WORK_DIR. Prints one JSON object, client name → what it saw;
@@ -16,19 +17,27 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import traceback
 import uuid
 from pathlib import Path
 
 import certificates
 import custos_server
-from graph_client import GraphClient, admin_graph
+from azure_cli import Az
+from graph_client import GraphClient, admin_graph, client_credentials_token
 
 LOGIN = "https://login.microsoftonline.com"
 GRAPH = "https://graph.microsoft.com"
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 V2_RESOURCE = "api://entra-hosts-v2"
 ROLE = "Data.Read"
+USER_READ = "e1fe6dd8-ba31-4d61-89e7-88639da4683d"  # Graph's delegated User.Read
+MANAGEMENT = "https://manage.office.com"
+MANAGEMENT_APP_ID = "c5393580-f805-4401-95e8-94b7a6ef2fc2"  # the Office 365 Management APIs
+# manage.office.com's own address in the namespace's hosts file (test_entra_hosts.py): the sample answers there.
+MANAGEMENT_ADDRESS = "127.0.0.2"
+SAMPLE_START_S = 60
 NODE_DIR = custos_server.REPO_ROOT / "tests" / "interop" / "node"
 
 
@@ -37,12 +46,13 @@ def claims_of(token: str) -> dict:
     return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
 
 
-def grant_graph_role(graph: GraphClient, sp_id: str, value: str) -> None:
-    found = graph.session.get(f"{graph.base}/servicePrincipals", params={"$filter": f"appId eq '{GRAPH_APP_ID}'"})
+def grant_role(graph: GraphClient, sp_id: str, value: str, resource_app_id: str = GRAPH_APP_ID) -> None:
+    """Assigns the app role `value` of a built-in resource (Graph unless named) to `sp_id`."""
+    found = graph.session.get(f"{graph.base}/servicePrincipals", params={"$filter": f"appId eq '{resource_app_id}'"})
     found.raise_for_status()
-    graph_sp = found.json()["value"][0]
-    role_id = next(role["id"] for role in graph_sp["appRoles"] if role["value"] == value)
-    graph.assign_app_role(graph_sp["id"], sp_id, role_id)
+    resource_sp = found.json()["value"][0]
+    role_id = next(role["id"] for role in resource_sp["appRoles"] if role["value"] == value)
+    graph.assign_app_role(resource_sp["id"], sp_id, role_id)
 
 
 def provision(init: dict, work: Path) -> dict:
@@ -56,12 +66,33 @@ def provision(init: dict, work: Path) -> dict:
     graph.add_certificate(cert_app.object_id, certificate.manifest_entry(str(uuid.uuid4())))
     for client in (daemon, cert_app):
         graph.assign_app_role(resource.sp_id, client.sp_id, resource.role_ids[ROLE])
-        grant_graph_role(graph, client.sp_id, "Directory.Read.All")
+        grant_role(graph, client.sp_id, "Directory.Read.All")
+    grant_role(graph, daemon.sp_id, "ActivityFeed.Read", MANAGEMENT_APP_ID)
+    # What `az ad app permission admin-consent` needs: the admin portal's consent right (Custos.Admin) and a
+    # Graph read permission for az's own lookups (Directory.Read.All: applications, service principals, grants).
+    az_admin = graph.register("entra-hosts-az", with_secret=True)
+    for value in ("Custos.Admin", "Directory.Read.All"):
+        grant_role(graph, az_admin.sp_id, value)
+    # An application asking the v2 resource's role (an application permission) and Graph's User.Read
+    # (delegated), not yet consented.
+    consent_client = graph.register("entra-hosts-consent-client")
+    required = [
+        {"resourceAppId": resource.app_id, "resourceAccess": [{"id": resource.role_ids[ROLE], "type": "Role"}]},
+        {"resourceAppId": GRAPH_APP_ID, "resourceAccess": [{"id": USER_READ, "type": "Scope"}]},
+    ]
+    patched = graph.session.patch(
+        f"{graph.base}/applications/{consent_client.object_id}", json={"requiredResourceAccess": required}, timeout=30
+    )
+    if patched.status_code != 204:
+        raise AssertionError(f"PATCH requiredResourceAccess: {patched.status_code} {patched.text}")
     graph.session.close()
     pem = work / "cert-daemon.pem"
     pem.touch(mode=0o600)
     pem.write_text(certificate.key_pem + certificate.cert_pem)
-    return {"tenant": init["tenantId"], "resource": resource, "daemon": daemon, "cert_app": cert_app, "pem": pem}
+    return {
+        "init": init, "work": work, "tenant": init["tenantId"], "resource": resource, "daemon": daemon,
+        "cert_app": cert_app, "pem": pem, "az_admin": az_admin, "consent_client": consent_client,
+    }
 
 
 async def graph_listing(credential) -> dict:
@@ -185,6 +216,78 @@ def instance_discovery(world: dict) -> dict:
     return answer.json()
 
 
+def azure_cli_admin_consent(world: dict) -> dict:
+    """The Azure CLI in Microsoft's own cloud (AzureCloud, no `az cloud` or `az config` step): `az login
+    --service-principal` (ARM's lists at management.azure.com), then `az ad app permission admin-consent`, which
+    posts to main.iam.ad.ext.azure.com with a token for the Azure portal's API; the grants are read back through
+    Graph and `az ad app permission list-grants`."""
+    config_dir = world["work"] / "az"
+    config_dir.mkdir()
+    az = Az(config_dir, world["init"]["caCertPath"])
+    admin, client, resource = world["az_admin"], world["consent_client"], world["resource"]
+    accounts = az.json("login", "--service-principal", "--username", admin.app_id, "--password", admin.secret,
+                       "--tenant", world["tenant"], "--allow-no-subscriptions")
+    cloud = az.json("cloud", "show")["name"]
+    az.run("ad", "app", "permission", "admin-consent", "--id", client.app_id)
+    graph = admin_graph(world["init"])
+    try:
+        listed = graph.session.get(
+            f"{graph.base}/servicePrincipals/{client.sp_id}/appRoleAssignments", timeout=30
+        )
+        listed.raise_for_status()
+    finally:
+        graph.session.close()
+    grants = az.json("ad", "app", "permission", "list-grants", "--id", client.app_id)
+    return {
+        "cloud": cloud,
+        "accounts": [(a["tenantId"], a["name"], a["user"]["type"]) for a in accounts],
+        "assignments": [(a["resourceId"], a["appRoleId"]) for a in listed.json()["value"]],
+        "expected_assignment": (resource.sp_id, resource.role_ids[ROLE]),
+        "grants": [(g["consentType"], g["scope"]) for g in grants],
+    }
+
+
+def office365_management(world: dict) -> dict:
+    """The README's recipe for manage.office.com beside `serve --entra-hosts`: the name resolves to an address of
+    its own, where `custos sample office365-management` answers with the server's certificate and trusts
+    https://login.microsoftonline.com; a daemon's token for https://manage.office.com lists its subscriptions."""
+    import requests
+
+    tls = world["data_dir"] / "tls"
+    log = world["work"] / "office365-management.log"
+    command = [
+        str(world["binary"]), "sample", "office365-management", "--listen", f"{MANAGEMENT_ADDRESS}:443",
+        "--authority", LOGIN, "--ca", world["init"]["caCertPath"], "--public-url", MANAGEMENT,
+        "--tls-cert", str(tls / "server.pem"), "--tls-key", str(tls / "server.key"),
+        "--data-dir", str(world["work"] / "office365-management"),
+    ]
+    with log.open("wb") as out:
+        sample = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                  env=custos_server.child_env())
+    try:
+        ready = f"listening on https://{MANAGEMENT_ADDRESS}:443"
+        deadline = time.monotonic() + SAMPLE_START_S
+        while ready not in log.read_text(errors="replace"):
+            if sample.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"the sample did not start: {log.read_text(errors='replace')}")
+            time.sleep(0.1)
+        daemon = world["daemon"]
+        token = client_credentials_token(LOGIN, world["tenant"], daemon.app_id, daemon.secret,
+                                         f"{MANAGEMENT}/.default", world["init"]["caCertPath"])["access_token"]
+        listed = requests.get(f"{MANAGEMENT}/api/v1.0/{world['tenant']}/activity/feed/subscriptions/list",
+                              headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        if listed.status_code != 200:
+            raise AssertionError(f"subscriptions/list: {listed.status_code} {listed.text}\n{log.read_text()}")
+        return {"aud": claims_of(token)["aud"], "subscriptions": listed.json()}
+    finally:
+        sample.terminate()
+        try:
+            sample.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            sample.kill()
+            sample.wait()
+
+
 CLIENTS = {
     "dac_secret": dac_secret,
     "dac_certificate": dac_certificate,
@@ -192,6 +295,8 @@ CLIENTS = {
     "msal_node": msal_node,
     "validator": validator,
     "instance_discovery": instance_discovery,
+    "azure_cli_admin_consent": azure_cli_admin_consent,
+    "office365_management": office365_management,
 }
 
 
@@ -208,7 +313,7 @@ def main() -> int:
     )
     report: dict = {}
     try:
-        world = provision(init, work)
+        world = {**provision(init, work), "binary": binary, "data_dir": data_dir}
         for name, run in CLIENTS.items():
             try:
                 report[name] = run(world)

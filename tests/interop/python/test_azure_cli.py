@@ -7,47 +7,15 @@ installed in its own environment, `.venv-az` (`.ci/run`)."""
 from __future__ import annotations
 
 import json
-import subprocess
 import uuid
-from pathlib import Path
 
 import pytest
 
+from azure_cli import Az
 from world import World
 
-REPO = Path(__file__).resolve().parents[3]
-AZ = REPO / ".venv-az" / "bin" / "az"
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
 APPLICATION_READ_ALL = "9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30"
-
-
-class Az:
-    """`az` with its own configuration directory, trusting the server's development CA."""
-
-    def __init__(self, config_dir: Path, ca_path: str) -> None:
-        assert AZ.exists(), f"{AZ} is missing: .ci/run installs the Azure CLI (tests/interop/python/requirements-az.txt)"
-        self.env = {
-            "PATH": "/usr/bin:/bin",
-            "HOME": str(config_dir),
-            "AZURE_CONFIG_DIR": str(config_dir),
-            "REQUESTS_CA_BUNDLE": ca_path,
-            "AZURE_CORE_COLLECT_TELEMETRY": "0",
-            "AZURE_CORE_NO_COLOR": "1",
-            "NO_PROXY": "localhost,127.0.0.1",
-        }
-
-    def run(self, *args: str) -> str:
-        done = subprocess.run([str(AZ), *args], env=self.env, capture_output=True, text=True, timeout=180)
-        assert done.returncode == 0, f"az {' '.join(args)}: {done.stderr}"
-        return done.stdout
-
-    def json(self, *args: str):
-        return json.loads(self.run(*args, "--output", "json"))
-
-    def fails(self, *args: str) -> str:
-        done = subprocess.run([str(AZ), *args], env=self.env, capture_output=True, text=True, timeout=180)
-        assert done.returncode != 0, f"az {' '.join(args)} succeeded: {done.stdout}"
-        return done.stderr
 
 
 @pytest.fixture(scope="module")

@@ -3,11 +3,13 @@ no code or configuration change once name resolution points Entra's names at cus
 
 `custos init --entra-hosts` makes a fresh data directory; then one `unshare --net --mount` (with
 `--map-root-user` when not root) gives a private loopback and a private /etc/hosts mapping
-login.microsoftonline.com, login.windows.net, sts.windows.net, graph.microsoft.com and manage.office.com to
-127.0.0.1, and runs entra_hosts_driver.py there: it starts `custos serve --entra-hosts` on 127.0.0.1:443 and
-runs DefaultAzureCredential (environment variables only, secret and certificate), MSAL Python and MSAL Node
-with their default authorities, msgraph-sdk with its defaults, and a PyJWT validator trusting
-https://login.microsoftonline.com/{tid}/v2.0. The machine's own /etc/hosts is never touched.
+login.microsoftonline.com, login.windows.net, sts.windows.net, graph.microsoft.com, manage.office.com,
+management.azure.com and main.iam.ad.ext.azure.com to 127.0.0.1, and runs entra_hosts_driver.py there: it
+starts `custos serve --entra-hosts` on 127.0.0.1:443 and runs DefaultAzureCredential (environment variables
+only, secret and certificate), MSAL Python and MSAL Node with their default authorities, msgraph-sdk with its
+defaults, a PyJWT validator trusting https://login.microsoftonline.com/{tid}/v2.0, the Azure CLI in
+AzureCloud granting admin consent, and the Office 365 Management sample answering as manage.office.com on an
+address of its own (127.0.0.2). The machine's own /etc/hosts is never touched.
 """
 
 from __future__ import annotations
@@ -31,9 +33,12 @@ ENTRA_HOST_NAMES = (
     "sts.windows.net",
     "graph.microsoft.com",
     "manage.office.com",
+    "management.azure.com",
+    "main.iam.ad.ext.azure.com",
 )
+MANAGEMENT_ADDRESS = "127.0.0.2"
 DRIVER = Path(__file__).with_name("entra_hosts_driver.py")
-DRIVER_TIMEOUT_S = 300
+DRIVER_TIMEOUT_S = 480
 
 
 def namespace_command(hosts_file: Path, driver_args: list[str]) -> list[str]:
@@ -61,7 +66,9 @@ def test_unmodified_microsoft_clients_against_entra_host_names(tmp_path: Path) -
     assert certificate_names(data_dir) >= {*ENTRA_HOST_NAMES, "localhost"}
     (tmp_path / "init.json").write_text(json.dumps(init))
     hosts = tmp_path / "hosts"
-    hosts.write_text("127.0.0.1 localhost\n::1 localhost\n" + "".join(f"127.0.0.1 {name}\n" for name in ENTRA_HOST_NAMES))
+    # manage.office.com has an address of its own, where the driver runs the Office 365 Management sample.
+    addresses = {name: MANAGEMENT_ADDRESS if name == "manage.office.com" else "127.0.0.1" for name in ENTRA_HOST_NAMES}
+    hosts.write_text("127.0.0.1 localhost\n::1 localhost\n" + "".join(f"{a} {name}\n" for name, a in addresses.items()))
 
     real_hosts = Path("/etc/hosts").read_bytes()
     proc = subprocess.run(
@@ -97,3 +104,12 @@ def test_unmodified_microsoft_clients_against_entra_host_names(tmp_path: Path) -
     instance = report["instance_discovery"]
     assert instance["tenant_discovery_endpoint"] == f"{LOGIN}/{tid}/v2.0/.well-known/openid-configuration"
     assert instance["metadata"][0]["preferred_network"] == "login.microsoftonline.com"
+    # `az ad app permission admin-consent` in AzureCloud: the application permission became an app role
+    # assignment, the delegated one an AllPrincipals grant.
+    az = report["azure_cli_admin_consent"]
+    assert az["cloud"] == "AzureCloud"
+    assert az["accounts"] == [[tid, "N/A(tenant level account)", "servicePrincipal"]], az
+    assert az["assignments"] == [az["expected_assignment"]], az
+    assert az["grants"] == [["AllPrincipals", "User.Read"]], az
+    # manage.office.com beside serve: the Office 365 Management sample on its own address (README).
+    assert report["office365_management"] == {"aud": "https://manage.office.com", "subscriptions": []}

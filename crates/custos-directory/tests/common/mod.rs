@@ -1,4 +1,4 @@
-//! The directory's test harness: the Graph and admin routers over an in-memory SQLite store with
+//! The directory's test harness: the Graph, admin and Azure portal API routers over an in-memory SQLite store with
 //! two provisioned tenants, a bearer authenticator that maps fixed token strings to callers, and
 //! the assertion of a Graph error as this harness's requests see it. Requests go through
 //! `custos_testkit::http`; certificates are `custos_testkit::certs`.
@@ -177,8 +177,11 @@ impl Harness {
             paging_key: [7u8; 32],
             rate_limits: Arc::new(custos_directory::CallerLimits::new(limits)),
         };
-        let router =
-            custos_directory::graph_router(state.clone()).merge(custos_directory::admin_router(state));
+        // The Azure portal's API route authenticates with the same test tokens (the audience
+        // is the server's check, tested in custos-server).
+        let router = custos_directory::graph_router(state.clone())
+            .merge(custos_directory::admin_router(state.clone()))
+            .merge(custos_directory::portal_api_router(state));
         Self { router, store, hasher, a, b, clock, tokens }
     }
 

@@ -174,7 +174,13 @@ pub struct Fixture {
 }
 
 impl Fixture {
+    /// The fixture on a server at [`PUBLIC_URL`].
     pub async fn new() -> Self {
+        Self::with_origins(custos_core::origins::Origins::single(PUBLIC_URL)).await
+    }
+
+    /// The fixture on a server answering as `origins` (e.g. Entra's host names).
+    pub async fn with_origins(origins: custos_core::origins::Origins) -> Self {
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open("sqlite::memory:").await.unwrap());
         let s = store.as_ref();
         let contoso = Tenant {
@@ -247,7 +253,7 @@ impl Fixture {
         .unwrap();
         let clock = Arc::new(FixedClock::new(at(NOW)));
         let directory = Arc::new(Directory::new(store.clone()));
-        let config = SigninConfig { public_url: PUBLIC_URL.into(), csrf_key: Secret::new([9; 32]) };
+        let config = SigninConfig { origins, csrf_key: Secret::new([9; 32]) };
         let sign_ins = SignInLog::start(store.clone(), WriterOptions::default());
         let state = Arc::new(
             SignIn::new(&config, directory.clone(), clock.clone())
@@ -304,6 +310,13 @@ impl Page {
         let start =
             self.body.find(&marker).unwrap_or_else(|| panic!("no {name} in {}", self.body)) + marker.len();
         let end = self.body[start..].find('"').unwrap() + start;
+        unescape(&self.body[start..end])
+    }
+
+    /// The error page's message (unescaped), from `AADSTS` up to the end of its element.
+    pub fn error_message(&self) -> String {
+        let start = self.body.find("AADSTS").unwrap_or_else(|| panic!("no AADSTS in {}", self.body));
+        let end = self.body[start..].find('<').map_or(self.body.len(), |n| start + n);
         unescape(&self.body[start..end])
     }
 
