@@ -100,8 +100,10 @@ struct SlotState {
     generation: u64,
     /// The whole tenant's snapshot.
     snapshot: Option<Installed>,
-    /// Whether the tenant counted more objects than the slice threshold when it was last counted
-    /// (in this generation). Only a choice of how to load: never what a request sees.
+    /// Whether the tenant has more objects than the slice threshold: counted at its first read
+    /// and updated by every whole load; kept across invalidations (a size class changes rarely,
+    /// and counting after every write would cost as much as the loads it saves). A tenant once
+    /// large stays sliced: only a choice of how to load, never of what a request sees.
     large: Option<bool>,
     /// Slices of a large tenant ([`slices`]), at most the directory's capacity.
     slices: HashMap<Needs, Installed>,
@@ -156,12 +158,10 @@ impl Slot {
         self.lock().large
     }
 
-    /// Records the tenant's size class, unless an invalidation happened since `generation`.
-    fn set_large(&self, generation: u64, large: bool) {
+    /// Records the tenant's size class (a tenant once large stays large).
+    fn set_large(&self, large: bool) {
         let mut state = self.lock();
-        if state.generation == generation {
-            state.large = Some(large);
-        }
+        state.large = Some(large || state.large == Some(true));
     }
 
     /// Whether nothing is cached in the slot.
@@ -188,7 +188,6 @@ impl Slot {
         let mut state = self.lock();
         state.generation = state.generation.wrapping_add(1);
         state.snapshot = None;
-        state.large = None;
         state.slices = HashMap::new();
     }
 
@@ -273,7 +272,10 @@ impl Directory {
         loop {
             let generation = slot.generation();
             let loaded = match self.load(tenant).await {
-                Ok(Some(snapshot)) => Arc::new(snapshot),
+                Ok(Some(snapshot)) => {
+                    slot.set_large(snapshot.object_count() > self.slicing.threshold);
+                    Arc::new(snapshot)
+                }
                 Ok(None) => {
                     self.forget_empty_slot(tenant, &slot);
                     return Ok(None);
@@ -309,7 +311,6 @@ impl Directory {
         let large = match slot.large() {
             Some(large) => large,
             None => {
-                let generation = slot.generation();
                 let count = match self.store.directory_object_count(tenant).await {
                     Ok(count) => count,
                     Err(e) => {
@@ -318,7 +319,7 @@ impl Directory {
                     }
                 };
                 let large = count > self.slicing.threshold;
-                slot.set_large(generation, large);
+                slot.set_large(large);
                 large
             }
         };
@@ -406,10 +407,16 @@ impl Directory {
         (slots, tenants)
     }
 
-    /// Number of slices cached for `tenant` (tests of the bound).
-    #[cfg(test)]
-    fn slice_count(&self, tenant: TenantId) -> usize {
-        self.slots.read().unwrap_or_else(PoisonError::into_inner).get(&tenant).map_or(0, |s| s.lock().slices.len())
+    /// How many slices of `tenant` are cached (for tests and metrics).
+    pub fn cached_slices(&self, tenant: TenantId) -> usize {
+        let slot = self.slots.read().unwrap_or_else(PoisonError::into_inner).get(&tenant).cloned();
+        slot.map_or(0, |slot| slot.lock().slices.len())
+    }
+
+    /// Whether the whole snapshot of `tenant` is cached (for tests and metrics).
+    pub fn caches_whole_snapshot(&self, tenant: TenantId) -> bool {
+        let slot = self.slots.read().unwrap_or_else(PoisonError::into_inner).get(&tenant).cloned();
+        slot.is_some_and(|slot| slot.lock().snapshot.is_some())
     }
 }
 

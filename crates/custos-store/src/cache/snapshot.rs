@@ -75,6 +75,11 @@ impl TenantSnapshot {
         }
     }
 
+    /// How many applications and service principals the snapshot holds.
+    pub(crate) fn object_count(&self) -> u64 {
+        (self.applications.len() + self.service_principals.len()) as u64
+    }
+
     /// The delegated grants of `client` on `resource` (service principal ids), oldest first.
     pub fn grants(&self, client: ObjectId, resource: ObjectId) -> &[OAuth2PermissionGrant] {
         self.grants.get(&(client, resource)).map_or(&[], Vec::as_slice)

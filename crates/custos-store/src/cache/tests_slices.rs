@@ -159,9 +159,9 @@ async fn a_tenant_keeps_at_most_its_capacity_of_slices() {
     for i in 0..10 {
         let slice = directory.snapshot_for(tenant, &needs(&world, &format!("api://x{i}"))).await.unwrap();
         assert_eq!(slice.unwrap().application(world.client.0.app_id), Some(&world.client.0));
-        assert!(directory.slice_count(tenant) <= 3);
+        assert!(directory.cached_slices(tenant) <= 3);
     }
-    assert_eq!(directory.slice_count(tenant), 3);
+    assert_eq!(directory.cached_slices(tenant), 3);
     // The newest one stays cached.
     let last = needs(&world, "api://x9");
     let first = directory.snapshot_for(tenant, &last).await.unwrap().unwrap();
@@ -178,13 +178,13 @@ async fn writes_drop_the_slices_of_their_tenant() {
     let mut disabled = world.resource.1.clone();
     disabled.account_enabled = false;
     directory.update_service_principal(&disabled, &audit()).await.unwrap();
-    assert_eq!(directory.slice_count(tenant), 0);
+    assert_eq!(directory.cached_slices(tenant), 0);
     let after = directory.snapshot_for(tenant, &wanted).await.unwrap().unwrap();
     assert!(!after.service_principal_by_id(world.resource.1.id).unwrap().account_enabled);
 
     // A change another server announces drops them too.
     directory.apply(&crate::change_feed::Change::Tenant(tenant));
-    assert_eq!(directory.slice_count(tenant), 0);
+    assert_eq!(directory.cached_slices(tenant), 0);
     directory.delete_application(tenant, world.resource.0.id, &audit()).await.unwrap();
     let gone = directory.snapshot_for(tenant, &wanted).await.unwrap().unwrap();
     assert_eq!(gone.application_by_identifier("api://orders"), None);
@@ -225,5 +225,5 @@ async fn small_tenants_keep_the_whole_snapshot() {
     assert!(Arc::ptr_eq(&snapshot, &directory.snapshot(tenant.id).await.unwrap().unwrap()));
     assert_eq!(snapshot.application(app.app_id), Some(&app));
     assert_eq!((gated.loads.load(Ordering::SeqCst), gated.narrow_reads.load(Ordering::SeqCst)), (1, 0));
-    assert_eq!(directory.slice_count(tenant.id), 0);
+    assert_eq!(directory.cached_slices(tenant.id), 0);
 }
