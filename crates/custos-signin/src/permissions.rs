@@ -219,7 +219,9 @@ pub(crate) fn needs(client: &Application, wanted: Wanted<'_>, public_url: &str) 
             for item in &set.items {
                 match item {
                     ScopeItem::Oidc(_) => {}
-                    ScopeItem::Default { resource } | ScopeItem::Permission { resource, .. } => named(resource),
+                    ScopeItem::Default { resource } | ScopeItem::Permission { resource, .. } => {
+                        named(resource.as_str());
+                    }
                 }
             }
         }

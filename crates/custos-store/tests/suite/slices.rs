@@ -81,7 +81,7 @@ pub(crate) async fn slices_answer_as_the_whole_snapshot(store: Arc<dyn Store>) {
         }
         assert_eq!(slice.application(world.client_app.app_id), Some(&world.client_app));
         assert_eq!(slice.service_principal(world.client_app.app_id), Some(&world.client_sp));
-        let expected = if found.is_some() { [ROLE_READ].as_slice() } else { &[] };
+        let expected: &[Uuid] = if found.is_some() { &[ROLE_READ] } else { &[] };
         assert_eq!(slice.assigned_role_ids(client, resource), expected, "{identifier}");
         let scopes = if found.is_some() { vec!["Orders.Read"] } else { vec![] };
         assert_eq!(slice.delegated_scopes(client, resource, user), scopes, "{identifier}");
