@@ -4,7 +4,7 @@
 //! [`identifier_uri_key`]) and, on delete, its service principal with what names it.
 
 use super::run::{begin_write, execute_in, record_in, write_audited};
-use super::{Dialect, Statement, delete_assignments_of, delete_service_principal, owners, rows};
+use super::{Columns, Dialect, Statement, delete_assignments_of, delete_service_principal, owners, rows};
 use crate::codec::{self, map_db_error};
 use crate::{ApplicationChange, StoreError, StoreResult};
 use custos_core::audit::{DirectoryAudit, credential_properties};

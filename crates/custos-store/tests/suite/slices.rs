@@ -76,14 +76,16 @@ pub(crate) async fn slices_answer_as_the_whole_snapshot(store: Arc<dyn Store>) {
         assert_eq!(slice.settings, whole.settings);
         let found = slice.application_by_identifier(identifier);
         assert_eq!(found, whole.application_by_identifier(identifier), "{identifier}");
-        if let Some(app) = found {
-            assert_eq!(slice.service_principal(app.app_id), whole.service_principal(app.app_id));
-        }
         assert_eq!(slice.application(world.client_app.app_id), Some(&world.client_app));
         assert_eq!(slice.service_principal(world.client_app.app_id), Some(&world.client_sp));
-        let expected: &[Uuid] = if found.is_some() { &[ROLE_READ] } else { &[] };
-        assert_eq!(slice.assigned_role_ids(client, resource), expected, "{identifier}");
-        let scopes = if found.is_some() { vec!["Orders.Read"] } else { vec![] };
-        assert_eq!(slice.delegated_scopes(client, resource, user), scopes, "{identifier}");
+        if let Some(app) = found {
+            assert_eq!(slice.service_principal(app.app_id), whole.service_principal(app.app_id));
+            let whole_roles = whole.assigned_role_ids(client, resource);
+            assert_eq!(slice.assigned_role_ids(client, resource), whole_roles, "{identifier}");
+            assert_eq!(whole_roles, [ROLE_READ]);
+            let scopes = slice.delegated_scopes(client, resource, user);
+            assert_eq!(scopes, whole.delegated_scopes(client, resource, user), "{identifier}");
+            assert_eq!(scopes, ["Orders.Read"]);
+        }
     }
 }
