@@ -196,9 +196,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Option<Application>> {
         let key = custos_core::scope::identifier_uri_key(uri);
         let all = self.applications(tenant).await?;
-        Ok(all.into_iter().find(|app| {
-            app.identifier_uris.iter().any(|u| custos_core::scope::identifier_uri_key(u) == key)
-        }))
+        Ok(all
+            .into_iter()
+            .find(|app| app.identifier_uris.iter().any(|u| custos_core::scope::identifier_uri_key(u) == key)))
     }
     /// How many applications and service principals `tenant` has (0 for an unknown tenant): the
     /// size by which [`Directory`] chooses between a whole-tenant snapshot and slices. The SQL

@@ -195,7 +195,11 @@ impl Store for Gated {
     async fn applications_by_app_id(&self, a: AppId) -> StoreResult<Vec<Application>> {
         self.inner.applications_by_app_id(a).await
     }
-    async fn application_by_identifier_uri(&self, t: TenantId, uri: &str) -> StoreResult<Option<Application>> {
+    async fn application_by_identifier_uri(
+        &self,
+        t: TenantId,
+        uri: &str,
+    ) -> StoreResult<Option<Application>> {
         self.inner.application_by_identifier_uri(t, uri).await
     }
     async fn directory_object_count(&self, t: TenantId) -> StoreResult<u64> {

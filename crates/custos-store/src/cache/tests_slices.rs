@@ -113,7 +113,8 @@ fn needs(world: &Tenant3, resource: &str) -> Needs {
 async fn a_slice_holds_what_the_request_names_and_nothing_else() {
     let (gated, directory, world) = sliced(8).await;
     let (client, resource) = (&world.client, &world.resource);
-    let slice = directory.snapshot_for(world.tenant.id, &needs(&world, "api://orders")).await.unwrap().unwrap();
+    let slice =
+        directory.snapshot_for(world.tenant.id, &needs(&world, "api://orders")).await.unwrap().unwrap();
     assert_eq!(slice.tenant, world.tenant);
     assert_eq!(slice.application(client.0.app_id), Some(&client.0));
     assert_eq!(slice.service_principal(client.0.app_id), Some(&client.1));
@@ -144,7 +145,8 @@ async fn a_slice_holds_what_the_request_names_and_nothing_else() {
     assert!(slice.service_principal(world.client.0.app_id).is_none());
 
     // A service principal named by object id brings its application.
-    let slice = directory.snapshot_for(world.tenant.id, &Needs::principal(client.1.id)).await.unwrap().unwrap();
+    let slice =
+        directory.snapshot_for(world.tenant.id, &Needs::principal(client.1.id)).await.unwrap().unwrap();
     assert_eq!(slice.service_principal_by_id(client.1.id), Some(&client.1));
     assert_eq!(slice.application(client.0.app_id), Some(&client.0));
 

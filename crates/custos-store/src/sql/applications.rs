@@ -49,9 +49,9 @@ fn application_credentials_json(app: &Application) -> StoreResult<[serde_json::V
 }
 
 pub(super) async fn create<D: Dialect>(
-pool: &Pool<D>,
-app: &Application,
-audit: &[DirectoryAudit],
+    pool: &Pool<D>,
+    app: &Application,
+    audit: &[DirectoryAudit],
 ) -> StoreResult<()> {
     let [passwords, keys, federated] = application_credentials_json(app)?;
     let insert = Statement::new(
@@ -84,9 +84,9 @@ audit: &[DirectoryAudit],
 }
 
 pub(super) async fn update<D: Dialect>(
-pool: &Pool<D>,
-app: &Application,
-audit: &[DirectoryAudit],
+    pool: &Pool<D>,
+    app: &Application,
+    audit: &[DirectoryAudit],
 ) -> StoreResult<()> {
     let update = Statement::new(
         "UPDATE applications SET display_name = $1, description = $2, \
@@ -114,11 +114,11 @@ audit: &[DirectoryAudit],
 }
 
 pub(super) async fn modify<D: Dialect>(
-pool: &Pool<D>,
-tenant: TenantId,
-id: ObjectId,
-change: ApplicationChange,
-audit: &[DirectoryAudit],
+    pool: &Pool<D>,
+    tenant: TenantId,
+    id: ObjectId,
+    change: ApplicationChange,
+    audit: &[DirectoryAudit],
 ) -> StoreResult<Application> {
     // The write transaction holds the row from this read to the commit (SQLite: BEGIN
     // IMMEDIATE takes the database's write lock; PostgreSQL: FOR UPDATE), so a concurrent
@@ -156,20 +156,19 @@ audit: &[DirectoryAudit],
 }
 
 pub(super) async fn delete<D: Dialect>(
-pool: &Pool<D>,
-tenant: TenantId,
-id: ObjectId,
-audit: &[DirectoryAudit],
+    pool: &Pool<D>,
+    tenant: TenantId,
+    id: ObjectId,
+    audit: &[DirectoryAudit],
 ) -> StoreResult<()> {
     let mut tx = begin_write(pool).await?;
     let select_app = Statement::new("SELECT app_id FROM applications WHERE tenant_id = $1 AND id = $2")
         .id(tenant.0)
         .id(id.0);
     let app = D::fetch_optional(&mut tx, &select_app).await?.ok_or(StoreError::NotFound)?;
-    let select_sp =
-        Statement::new("SELECT id FROM service_principals WHERE tenant_id = $1 AND app_id = $2")
-            .id(tenant.0)
-            .id(app.uuid("app_id")?);
+    let select_sp = Statement::new("SELECT id FROM service_principals WHERE tenant_id = $1 AND app_id = $2")
+        .id(tenant.0)
+        .id(app.uuid("app_id")?);
     if let Some(sp) = D::fetch_optional(&mut tx, &select_sp).await? {
         let sp = sp.uuid("id")?;
         execute_in::<D>(&mut tx, &owners::delete_owners_of(tenant, sp)).await?;
