@@ -175,6 +175,15 @@ pub struct Fixture {
 
 impl Fixture {
     pub async fn new() -> Self {
+        Self::build(false).await
+    }
+
+    /// The fixture on a directory that reads every tenant in slices, as it reads large ones.
+    pub async fn sliced() -> Self {
+        Self::build(true).await
+    }
+
+    async fn build(sliced: bool) -> Self {
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open("sqlite::memory:").await.unwrap());
         let s = store.as_ref();
         let contoso = Tenant {
@@ -246,7 +255,8 @@ impl Fixture {
         .await
         .unwrap();
         let clock = Arc::new(FixedClock::new(at(NOW)));
-        let directory = Arc::new(Directory::new(store.clone()));
+        let directory = Directory::new(store.clone());
+        let directory = Arc::new(if sliced { directory.with_slices(0, 64) } else { directory });
         let config = SigninConfig { public_url: PUBLIC_URL.into(), csrf_key: Secret::new([9; 32]) };
         let sign_ins = SignInLog::start(store.clone(), WriterOptions::default());
         let state = Arc::new(
