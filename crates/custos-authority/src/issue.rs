@@ -17,7 +17,7 @@ use custos_core::settings::AssertionReplayMode;
 use custos_core::sign_in_log::{ClientCredentialType, SignInCredential, SignInUser};
 use custos_core::{AppId, TenantId};
 use custos_jose::secret::{MAX_PRESENTED_SECRET_LEN, SecretHasher};
-use custos_store::{StoreError, TenantSnapshot};
+use custos_store::{Needs, StoreError, TenantSnapshot};
 use std::sync::Arc;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -104,7 +104,14 @@ pub(crate) async fn client_credentials(
     if alias(tenant_segment).is_some() {
         return Err(TokenError::GrantNotSupportedOnAlias);
     }
-    let snapshot = tenant_snapshot(auth, tenant_segment).await?;
+    // Read now to name what the request reads of the tenant; refused in Entra's order below.
+    let resource = requested_resource(endpoint, req)
+        .map(|resource| custos_core::resource_alias::canonical(auth.config.origins.graph(), resource));
+    let mut needs = Needs::client(req.client_id.as_deref().unwrap_or_default());
+    if let Ok(resource) = &resource {
+        needs = needs.and_resource(resource.clone());
+    }
+    let snapshot = tenant_snapshot(auth, tenant_segment, &needs).await?;
     let tenant = snapshot.tenant.id;
     trail.tenant = Some(tenant);
 
@@ -114,10 +121,7 @@ pub(crate) async fn client_credentials(
         Some(other) => return Err(TokenError::UnsupportedGrantType(other.to_owned())),
     }
     let client_id = req.client_id.as_deref().ok_or(TokenError::MissingParameter("client_id"))?;
-    let resource = custos_core::resource_alias::canonical(
-        auth.config.origins.graph(),
-        requested_resource(endpoint, req)?,
-    );
+    let resource = resource?;
     trail.resource = Some(resource.clone());
 
     let home = foreign_home(auth, &snapshot, client_id).await?;
@@ -264,14 +268,17 @@ pub(crate) fn mint(
     })
 }
 
+/// What the request reads of the tenant the path names: its snapshot, or its slice for `needs`
+/// ([`custos_store::Directory::snapshot_for`]).
 pub(crate) async fn tenant_snapshot(
     auth: &Authority,
     segment: &str,
+    needs: &Needs,
 ) -> Result<Arc<TenantSnapshot>, TokenError> {
     let unknown = || TokenError::UnknownTenant(segment.to_owned());
     let tenant =
         auth.directory.resolve_tenant(segment).await.map_err(|e| unavailable(&e))?.ok_or_else(unknown)?;
-    auth.directory.snapshot(tenant.id).await.map_err(|e| unavailable(&e))?.ok_or_else(unknown)
+    auth.directory.snapshot_for(tenant.id, needs).await.map_err(|e| unavailable(&e))?.ok_or_else(unknown)
 }
 
 /// The resource the request names: v2 `scope` (`resource` forbidden), v1 `resource`.
@@ -319,7 +326,7 @@ pub(crate) async fn foreign_home(
     let registrations =
         auth.directory.store().applications_by_app_id(app_id).await.map_err(|e| unavailable(&e))?;
     let Some(home) = registrations.into_iter().find(Application::is_multi_tenant) else { return Ok(None) };
-    auth.directory.snapshot(home.tenant_id).await.map_err(|e| unavailable(&e))
+    auth.directory.snapshot_for(home.tenant_id, &Needs::client(client_id)).await.map_err(|e| unavailable(&e))
 }
 
 /// A multi-tenant client without a service principal in the tenant has not been consented to

@@ -21,6 +21,7 @@ use custos_core::sign_in_log::{
     cut, id_and_time, user_agent,
 };
 use custos_core::{AppId, ObjectId};
+use custos_store::Needs;
 use std::net::IpAddr;
 use uuid::Uuid;
 
@@ -68,7 +69,11 @@ pub(crate) async fn record(
         return;
     }
     let Some(tenant) = trail.tenant else { return };
-    let snapshot = auth.directory.snapshot(tenant).await.ok().flatten();
+    let mut needs = Needs::client(trail.client_id.as_deref().unwrap_or_default());
+    if let Some(resource) = &trail.resource {
+        needs = needs.and_resource(resource.clone());
+    }
+    let snapshot = auth.directory.snapshot_for(tenant, &needs).await.ok().flatten();
     let app_id = trail.client_id.as_deref().map(cut).unwrap_or_default();
     let client_id = app_id.parse::<AppId>().ok();
     let client = client_id.and_then(|id| snapshot.as_ref()?.application(id));

@@ -166,7 +166,19 @@ impl Fixture {
         let clock = Arc::new(FixedClock::new(at(NOW)));
         let dyn_clock: Arc<dyn Clock> = clock.clone();
         let keys = KeyManager::load(store.clone(), [7; 32], dyn_clock.clone()).await.unwrap();
-        Self::assemble(store.clone(), store, keys, clock, config).await
+        Self::assemble(store.clone(), Directory::new(store), keys, clock, config).await
+    }
+
+    /// The fixture on a directory that reads every tenant in slices (a slice threshold of 0,
+    /// [`Directory::with_slices`]), as it reads large tenants.
+    pub async fn sliced() -> Self {
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open("sqlite::memory:").await.unwrap());
+        let clock = Arc::new(FixedClock::new(at(NOW)));
+        let dyn_clock: Arc<dyn Clock> = clock.clone();
+        let keys = KeyManager::load(store.clone(), [7; 32], dyn_clock).await.unwrap();
+        let directory = Directory::new(store.clone()).with_slices(0, 64);
+        let config = AuthorityConfig::new(format!("{PUBLIC_URL}/"));
+        Self::assemble(store, directory, keys, clock, config).await
     }
 
     /// A fixture whose directory reads go to `directory_store` (the data is written to `store`).
@@ -176,13 +188,13 @@ impl Fixture {
         keys: KeyManager,
         clock: Arc<FixedClock>,
     ) -> Self {
-        Self::assemble(store, directory_store, keys, clock, AuthorityConfig::new(format!("{PUBLIC_URL}/")))
-            .await
+        let directory = Directory::new(directory_store);
+        Self::assemble(store, directory, keys, clock, AuthorityConfig::new(format!("{PUBLIC_URL}/"))).await
     }
 
     async fn assemble(
         store: Arc<dyn Store>,
-        directory_store: Arc<dyn Store>,
+        directory: Directory,
         keys: KeyManager,
         clock: Arc<FixedClock>,
         config: AuthorityConfig,
@@ -231,7 +243,7 @@ impl Fixture {
                 assign(s, tenant, &client, resource, r).await;
             }
         }
-        let directory = Arc::new(Directory::new(directory_store));
+        let directory = Arc::new(directory);
         let sign_ins = SignInLog::start(store.clone(), WriterOptions::default());
         let authority = Arc::new(
             Authority::new(config, directory.clone(), hasher, keys, clock.clone())

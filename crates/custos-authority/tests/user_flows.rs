@@ -32,7 +32,11 @@ struct Users {
 }
 
 async fn users() -> Users {
-    let fx = Fixture::new().await;
+    users_in(Fixture::new().await).await
+}
+
+/// The users, clients and consent of [`users`] on the fixture `fx`.
+async fn users_in(fx: Fixture) -> Users {
     let store = fx.directory.clone();
     let scope = PermissionScope {
         id: Uuid::new_v4(),
@@ -424,6 +428,31 @@ async fn disabled_users_and_reset_passwords_stop_refresh_tokens() {
     let code = u.code(|g| g.resource = Some("api://open".to_owned())).await;
     let body = u.v1_redeem(&code).replace("api%3A%2F%2Fresource-v1", "api%3A%2F%2Fopen");
     assert_moved_error(&u.post("/common/oauth2/token", &body).await, "invalid_grant", 65001);
+}
+
+/// A tenant read in slices (as large tenants are): a code redeems and its refresh token
+/// refreshes, also for the resource named with a trailing slash, and a consent revoked through
+/// the directory stops the next refresh.
+#[tokio::test]
+async fn a_sliced_tenant_redeems_codes_and_refreshes_tokens() {
+    let u = users_in(Fixture::sliced().await).await;
+    let code = u.code(|_| {}).await;
+    let first = u.post("/common/oauth2/token", &u.v1_redeem(&code)).await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    assert_eq!(token_claims(&first)["scp"], "Orders.Read");
+    let rt = first.json["refresh_token"].as_str().unwrap();
+    let slash = refresh_body(&u, rt).replace("resource-v1", "resource-v1%2F");
+    let second = u.post("/common/oauth2/token", &slash).await;
+    assert_eq!(second.status, 200, "{}", second.text);
+    assert_eq!(token_claims(&second)["aud"], "api://resource-v1/");
+    assert!(!u.fx.directory.caches_whole_snapshot(u.fx.tenant));
+
+    let grants = u.fx.directory.permission_grants(u.fx.tenant).await.unwrap();
+    let grant = grants.iter().find(|g| g.client_id == u.web.sp.id && g.resource_id == u.fx.resource_v1.sp.id);
+    u.fx.directory.delete_permission_grant(u.fx.tenant, &grant.unwrap().id, &audit()).await.unwrap();
+    let rt = second.json["refresh_token"].as_str().unwrap();
+    let third = u.post("/common/oauth2/token", &refresh_body(&u, rt)).await;
+    third.assert_error(400, "invalid_grant", 65001);
 }
 
 /// An error answered after the fixture's clock moved (so its timestamp is not the fixture's).

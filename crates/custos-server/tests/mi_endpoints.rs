@@ -31,7 +31,11 @@ struct Setup {
 /// holds, a managed identity with the v1 resource's `Read` role, and an authority with the
 /// endpoints on or off.
 async fn setup(enabled: bool) -> Setup {
-    let fx = Fixture::new().await;
+    setup_on(Fixture::new().await, enabled).await
+}
+
+/// [`setup`] on the fixture `fx`.
+async fn setup_on(fx: Fixture, enabled: bool) -> Setup {
     let store: &dyn custos_store::Store = fx.directory.as_ref();
     let graph = register(store, fx.tenant, "Directory API", Some(GRAPH_IDENTIFIER_URI), |a, _| {
         a.app_roles = vec![role("Custos.Admin", true)];
@@ -137,6 +141,22 @@ fn no_path_secret() -> String {
     format!(
         "The endpoint secret is missing or wrong: set AZURE_POD_IDENTITY_AUTHORITY_HOST={PUBLIC_URL}/msi/<endpoint secret> (custos mi endpoint-secret create)."
     )
+}
+
+/// On a directory reading tenants in slices (as large ones are), the identity's token carries
+/// its role, a removed secret is refused at once, and no tenant was read whole.
+#[tokio::test]
+async fn a_sliced_tenant_serves_and_revokes_managed_identity_tokens() {
+    let s = setup_on(Fixture::sliced().await, true).await;
+    let secret = s.secret().await;
+    let reply = s.get(APP_SERVICE, &[("X-IDENTITY-HEADER", &secret)]).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let claims = jwt_claims(reply.json["access_token"].as_str().unwrap());
+    assert_eq!((claims["oid"].clone(), claims["roles"].clone()), (json!(s.mi.sp.id), json!(["Read"])));
+    assert_eq!(s.remove_secret(&s.mi.sp.id.to_string()).await.status, 204);
+    let reply = s.get(APP_SERVICE, &[("X-IDENTITY-HEADER", &secret)]).await;
+    assert_eq!(app_service_error(&reply, 401), NO_HEADER);
+    assert!(!s.fx.directory.caches_whole_snapshot(s.fx.tenant));
 }
 
 #[tokio::test]

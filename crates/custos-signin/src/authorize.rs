@@ -29,7 +29,7 @@ use custos_core::aadsts::{SignInError, TokenError};
 use custos_core::model::{Application, Tenant};
 use custos_core::users::User;
 use custos_core::{AppId, TenantId};
-use custos_store::{SignInSession, Store, StoreError};
+use custos_store::{Needs, SignInSession, Store, StoreError};
 
 /// Which endpoint runs the flow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -190,7 +190,8 @@ impl Flow<'_> {
             || TokenError::UnknownClient { client_id: client_id.to_owned(), tenant: segment.to_owned() };
         let app_id: AppId = client_id.parse().map_err(|_| unknown())?;
         if let Some(tenant) = &path_tenant {
-            let snapshot = directory.snapshot(tenant.id).await.map_err(|e| storage(&e))?;
+            let needs = Needs { client: Some(app_id), ..Needs::default() };
+            let snapshot = directory.snapshot_for(tenant.id, &needs).await.map_err(|e| storage(&e))?;
             if let Some(app) = snapshot.as_ref().and_then(|s| s.application(app_id)) {
                 return Ok((path_tenant, app.clone()));
             }

@@ -10,7 +10,7 @@ use super::{Flow, Kind, SignedIn, storage};
 use crate::admin_consent;
 use crate::grant::{self, Consenter};
 use crate::pages::{self, ConsentPage, FormContext, PermissionLine};
-use crate::permissions::{Plan, Wanted, Where};
+use crate::permissions::{self, Plan, Wanted, Where};
 use crate::redirect::Matched;
 use crate::request::{AuthorizeRequest, Prompt, Version};
 use crate::respond::{self, Destination, Success};
@@ -45,7 +45,12 @@ impl Flow<'_> {
         }
         let directory = &self.state.directory;
         let store: &dyn Store = directory.as_ref();
-        let snapshot = match directory.snapshot(tenant).await {
+        let wanted = match &request.scope {
+            Some(set) => Wanted::Scopes(set),
+            None => Wanted::Static { resource: request.resource.as_deref() },
+        };
+        let needs = permissions::needs(app, wanted, &self.state.public_url);
+        let snapshot = match directory.snapshot_for(tenant, &needs).await {
             Ok(Some(snapshot)) => snapshot,
             Ok(None) => return Err(self.page(TokenError::TemporarilyUnavailable)),
             Err(e) => return Err(self.page(storage(&e))),
@@ -64,10 +69,6 @@ impl Flow<'_> {
             .map(|a| a.role_definition_id)
             .collect();
         let settings = store.tenant_settings(tenant).await.map_err(|e| self.page(storage(&e)))?;
-        let wanted = match &request.scope {
-            Some(set) => Wanted::Scopes(set),
-            None => Wanted::Static { resource: request.resource.as_deref() },
-        };
         let at = Where { tenant_name: &tenant_name, public_url: &self.state.public_url };
         let full = Plan::build(app, &snapshot, at, wanted, true).map_err(fail)?;
         let admin_prompt = request.prompt == Some(Prompt::AdminConsent);

@@ -13,7 +13,7 @@ use custos_core::consent::{AccessType, ConsentType, PermissionScope, ScopeConsen
 use custos_core::ids::{AppId, GRAPH_APP_ID, ObjectId};
 use custos_core::model::{AppRole, Application, ServicePrincipal};
 use custos_directory::provision::CUSTOS_ADMIN_ROLE_ID;
-use custos_store::TenantSnapshot;
+use custos_store::{Needs, TenantSnapshot};
 
 /// What is asked of one resource.
 #[derive(Debug, Clone)]
@@ -204,8 +204,34 @@ impl<'a> Plan<'a> {
     }
 }
 
-/// A resource by identifier URI (with or without a trailing slash) or appId, with its service
-/// principal in the tenant; AADSTS500011 otherwise.
+/// What [`Plan::build`] and [`Plan::is_granted`] read of the user's tenant for `client` and
+/// `wanted`: the client, every resource the request names and every resource of the client's
+/// static requirements (a slice of a large tenant, [`custos_store::Directory::snapshot_for`]).
+pub(crate) fn needs(client: &Application, wanted: Wanted<'_>, public_url: &str) -> Needs {
+    let mut resources: Vec<String> = Vec::new();
+    let mut named = |resource: &str| {
+        let resource = custos_core::resource_alias::canonical(public_url, resource.to_owned());
+        resources.push(resource);
+    };
+    match wanted {
+        Wanted::Static { resource } => resource.into_iter().for_each(&mut named),
+        Wanted::Scopes(set) => {
+            for item in &set.items {
+                match item {
+                    ScopeItem::Oidc(_) => {}
+                    ScopeItem::Default { resource } | ScopeItem::Permission { resource, .. } => {
+                        named(resource.as_str());
+                    }
+                }
+            }
+        }
+    }
+    resources.extend(client.required_resource_access.iter().map(|r| r.resource_app_id.to_string()));
+    resources.sort_unstable();
+    resources.dedup();
+    Needs { client: Some(client.app_id), principal: None, resources }
+}
+
 /// Where a plan is made: the user's tenant (its name for errors) on the server at `public_url`.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Where<'a> {

@@ -73,7 +73,8 @@ pub(crate) async fn record(
     let Some(tenant) = tenant else { return };
     let resource = match asked.resource {
         Some(asked) => {
-            let snapshot = state.directory.snapshot(tenant).await.ok().flatten();
+            let needs = custos_store::Needs::default().and_resource(asked);
+            let snapshot = state.directory.snapshot_for(tenant, &needs).await.ok().flatten();
             let found = snapshot.as_ref().and_then(|s| {
                 let app = s.application_by_identifier(asked)?;
                 Some(SignInResource {

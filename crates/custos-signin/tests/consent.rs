@@ -16,6 +16,28 @@ fn seed_004(f: &Fixture) -> String {
     )
 }
 
+/// The same consent on a directory reading tenants in slices (as large tenants are read): the
+/// page lists the client's static permissions, the accepted consent is found granted afterwards,
+/// and no tenant was read whole.
+#[tokio::test]
+async fn seed_004_consent_on_sliced_tenants() {
+    let f = Fixture::sliced().await;
+    let mut browser = f.browser();
+    let first = browser.get(&seed_004(&f)).await;
+    let path = "/common/oauth2/authorize";
+    let consent = browser.sign_in(path, &first, "admin@fabrikam.test", PASSWORD).await;
+    assert_eq!(consent.status, StatusCode::OK, "{}", consent.body);
+    assert!(
+        consent.body.contains("Role ActivityFeed.Read") && consent.body.contains("Admin: ServiceHealth.Read")
+    );
+    let done = browser.consent(path, &consent, "accept").await;
+    assert!(done.location().starts_with("https://consumer.example/callback?code="));
+    let again = browser.get(&seed_004(&f)).await;
+    assert!(again.fields().contains_key("code"), "consented: no page");
+    assert!(f.directory.cached_slices(f.fabrikam.id) > 0);
+    assert!(!f.directory.caches_whole_snapshot(f.fabrikam.id));
+}
+
 #[tokio::test]
 async fn seed_004_an_admin_of_another_tenant_consents_for_the_organization() {
     let f = Fixture::new().await;

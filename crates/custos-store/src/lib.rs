@@ -183,6 +183,31 @@ pub trait Store: Send + Sync + 'static {
     /// The registrations with this client id in any tenant, oldest first: how another tenant
     /// finds a multi-tenant application's home registration (its credentials and permissions).
     async fn applications_by_app_id(&self, app_id: AppId) -> StoreResult<Vec<Application>>;
+    /// The application of `tenant` one of whose identifier URIs has the key of `uri`
+    /// ([`custos_core::scope::identifier_uri_key`]: no trailing slashes, ASCII lower case); at
+    /// most one, as keys are unique per tenant. It narrows a tenant to the one application an
+    /// identifier can name; the caller still compares the URIs as the token path does (exactly,
+    /// or with one trailing slash more or less). The SQL store reads the `(tenant_id, uri_key)`
+    /// index; this default reads the whole list.
+    async fn application_by_identifier_uri(
+        &self,
+        tenant: TenantId,
+        uri: &str,
+    ) -> StoreResult<Option<Application>> {
+        let key = custos_core::scope::identifier_uri_key(uri);
+        let all = self.applications(tenant).await?;
+        Ok(all
+            .into_iter()
+            .find(|app| app.identifier_uris.iter().any(|u| custos_core::scope::identifier_uri_key(u) == key)))
+    }
+    /// How many applications and service principals `tenant` has (0 for an unknown tenant): the
+    /// size by which [`Directory`] chooses between a whole-tenant snapshot and slices. The SQL
+    /// store counts index entries; this default reads both lists.
+    async fn directory_object_count(&self, tenant: TenantId) -> StoreResult<u64> {
+        let applications = self.applications(tenant).await?.len();
+        let service_principals = self.service_principals(tenant).await?.len();
+        Ok((applications + service_principals) as u64)
+    }
 
     // --- service principals
     /// Creates a service principal. Conflict when the tenant already has one for this appId.
@@ -243,6 +268,18 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// Every assignment of a tenant, oldest first.
     async fn assignments(&self, tenant: TenantId) -> StoreResult<Vec<AppRoleAssignment>>;
+    /// The assignments of service principal `principal` on service principal `resource`,
+    /// oldest first. The SQL store reads one index range; this default reads the whole list.
+    async fn assignments_between(
+        &self,
+        tenant: TenantId,
+        principal: ObjectId,
+        resource: ObjectId,
+    ) -> StoreResult<Vec<AppRoleAssignment>> {
+        let mut all = self.assignments(tenant).await?;
+        all.retain(|a| a.principal_id == principal && a.resource_id == resource);
+        Ok(all)
+    }
 
     // --- owners (of applications and service principals; users or service principals)
     /// The owners of `object`, in the order added (empty when none or unknown). Deleting an
@@ -345,6 +382,19 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// Every grant of a tenant, oldest first.
     async fn permission_grants(&self, tenant: TenantId) -> StoreResult<Vec<OAuth2PermissionGrant>>;
+    /// The grants to client service principal `client` on resource service principal
+    /// `resource` (tenant-wide and per user), oldest first. The SQL store reads one index range;
+    /// this default reads the whole list.
+    async fn permission_grants_between(
+        &self,
+        tenant: TenantId,
+        client: ObjectId,
+        resource: ObjectId,
+    ) -> StoreResult<Vec<OAuth2PermissionGrant>> {
+        let mut all = self.permission_grants(tenant).await?;
+        all.retain(|g| g.client_id == client && g.resource_id == resource);
+        Ok(all)
+    }
 
     // --- interactive sign-in state ([`sign_in`])
     /// Stores a browser session.
@@ -464,7 +514,7 @@ pub mod sign_in_log;
 mod sql;
 pub mod sqlite;
 
-pub use cache::{Directory, TenantSnapshot};
+pub use cache::{Directory, Needs, TenantSnapshot};
 pub use change::{
     ApplicationChange, ChangeRefused, FederatedUpdate, KeyEntry, MAX_FEDERATED_IDENTITY_CREDENTIALS,
     MAX_KEY_CREDENTIALS, MAX_PASSWORD_CREDENTIALS,

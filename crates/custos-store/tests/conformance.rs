@@ -104,6 +104,8 @@ macro_rules! conformance {
                 directory_snapshot_lookups,
                 directory_invalidation,
                 directory_resolve_tenant,
+                narrow_reads,
+                slices_answer_as_the_whole_snapshot,
                 password_changes,
                 key_changes,
                 update_leaves_credentials,

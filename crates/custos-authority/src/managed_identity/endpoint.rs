@@ -145,7 +145,15 @@ async fn serve(
     let unauthorized = || unauthorized(auth, protocol);
     let presented = presented.ok_or_else(unauthorized)?;
     let (tenant, object_id) = secret::addressee(presented).ok_or_else(unauthorized)?;
-    let snapshot = match auth.directory.snapshot(tenant).await {
+    // The query is read (and refused) below, after the secret; its resource names the slice.
+    let mut needs = custos_store::Needs::principal(object_id);
+    if let Ok(query) = TokenQuery::parse(protocol, request.uri.query()) {
+        needs = needs.and_resource(custos_core::resource_alias::canonical(
+            auth.config.origins.graph(),
+            query.resource,
+        ));
+    }
+    let snapshot = match auth.directory.snapshot_for(tenant, &needs).await {
         Ok(snapshot) => snapshot.ok_or_else(unauthorized)?,
         Err(e) => {
             tracing::warn!(error = %e, "managed identity token request failed: storage error");

@@ -8,7 +8,7 @@ use crate::form::TokenRequest;
 use crate::issue::{self, Trail, unavailable};
 use custos_core::aadsts::{SignInError, TokenError, UserFlowError};
 use custos_core::sign_in::{AuthorizeEndpoint, CodeGrant};
-use custos_store::CodeRedemption;
+use custos_store::{CodeRedemption, Needs};
 
 pub(super) async fn redeem(
     auth: &Authority,
@@ -37,9 +37,15 @@ pub(super) async fn redeem(
     });
     check_binding(&grant, call, client_id, req)?;
 
+    // Read now to name what the request reads of the tenant; refused in Entra's order below.
+    let asked = asked_of(auth, call, req, &grant);
+    let mut needs = Needs::client(client_id);
+    if let Ok(asked) = &asked {
+        needs = needs.and_resource(asked.resource.clone());
+    }
     let snapshot = auth
         .directory
-        .snapshot(grant.tenant_id)
+        .snapshot_for(grant.tenant_id, &needs)
         .await
         .map_err(|e| unavailable(&e))?
         .ok_or_else(|| TokenError::UnknownTenant(grant.tenant_id.to_string()))?;
@@ -49,19 +55,7 @@ pub(super) async fn redeem(
     let user = live_user(auth, grant.tenant_id, grant.user_id).await?;
     trail.user(&user);
 
-    // The token request may name the resource (v1) or scopes (v2); else those of /authorize.
-    let (resource, scope) = match call.endpoint {
-        AuthorizeEndpoint::V1 => {
-            if let (Some(asked), Some(issued)) = (req.resource.as_deref(), grant.resource.as_deref())
-                && asked != issued
-            {
-                return Err(TokenError::InvalidParameter("resource"));
-            }
-            (req.resource.as_deref().or(grant.resource.as_deref()), None)
-        }
-        AuthorizeEndpoint::V2 => (None, req.scope.as_deref().or(grant.scope.as_deref())),
-    };
-    let asked = scopes::asked(auth.config.origins.graph(), call.endpoint, resource, scope)?;
+    let asked = asked?;
     trail.resource = Some(asked.resource.clone());
     mint(
         auth,
@@ -79,6 +73,28 @@ pub(super) async fn redeem(
         },
     )
     .await
+}
+
+/// What the request asks for: the token request may name the resource (v1) or scopes (v2); else
+/// those of /authorize.
+fn asked_of(
+    auth: &Authority,
+    call: Call<'_>,
+    req: &TokenRequest,
+    grant: &CodeGrant,
+) -> Result<scopes::Asked, TokenError> {
+    let (resource, scope) = match call.endpoint {
+        AuthorizeEndpoint::V1 => {
+            if let (Some(asked), Some(issued)) = (req.resource.as_deref(), grant.resource.as_deref())
+                && asked != issued
+            {
+                return Err(TokenError::InvalidParameter("resource"));
+            }
+            (req.resource.as_deref().or(grant.resource.as_deref()), None)
+        }
+        AuthorizeEndpoint::V2 => (None, req.scope.as_deref().or(grant.scope.as_deref())),
+    };
+    scopes::asked(auth.config.origins.graph(), call.endpoint, resource, scope)
 }
 
 /// The code is bound to the endpoint version and tenant path it was issued on, the client, the

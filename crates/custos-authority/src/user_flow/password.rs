@@ -10,6 +10,7 @@ use crate::issue::{self, Trail, unavailable};
 use custos_core::aadsts::{SignInError, TokenError};
 use custos_core::consent::Platform;
 use custos_core::sign_in_log::{SignInUser, cut};
+use custos_store::Needs;
 use uuid::Uuid;
 
 pub(super) async fn password(
@@ -21,7 +22,18 @@ pub(super) async fn password(
     if issue::alias(call.tenant_segment).is_some() {
         return Err(TokenError::GrantNotSupportedOnAlias);
     }
-    let snapshot = issue::tenant_snapshot(auth, call.tenant_segment).await?;
+    // Read now to name what the request reads of the tenant; refused in Entra's order below.
+    let asked = scopes::asked(
+        auth.config.origins.graph(),
+        call.endpoint,
+        req.resource.as_deref(),
+        req.scope.as_deref(),
+    );
+    let mut needs = Needs::client(req.client_id.as_deref().unwrap_or_default());
+    if let Ok(asked) = &asked {
+        needs = needs.and_resource(asked.resource.clone());
+    }
+    let snapshot = issue::tenant_snapshot(auth, call.tenant_segment, &needs).await?;
     let tenant = snapshot.tenant.id;
     trail.tenant = Some(tenant);
     if !snapshot.settings.allow_password_grant {
@@ -51,12 +63,7 @@ pub(super) async fn password(
     };
     let client = client(auth, &snapshot, home.as_deref(), req, platform, call).await?;
     trail.credential = Some(client.auth.describe(client.app));
-    let asked = scopes::asked(
-        auth.config.origins.graph(),
-        call.endpoint,
-        req.resource.as_deref(),
-        req.scope.as_deref(),
-    )?;
+    let asked = asked?;
     trail.resource = Some(asked.resource.clone());
     let amr = ["pwd".to_owned()];
     mint(

@@ -8,7 +8,7 @@ use crate::Authority;
 use crate::form::TokenRequest;
 use crate::issue::{self, Trail, unavailable};
 use custos_core::aadsts::{TokenError, UserFlowError};
-use custos_store::RefreshTokenState;
+use custos_store::{Needs, RefreshTokenState};
 use time::OffsetDateTime;
 
 pub(super) async fn refresh(
@@ -35,9 +35,20 @@ pub(super) async fn refresh(
     }
     check_alive(auth, &state, &presented_hash).await?;
 
+    // Read now to name what the request reads of the tenant; refused in Entra's order below.
+    let asked = scopes::asked(
+        auth.config.origins.graph(),
+        call.endpoint,
+        req.resource.as_deref(),
+        req.scope.as_deref(),
+    );
+    let mut needs = Needs::client(client_id);
+    if let Ok(asked) = &asked {
+        needs = needs.and_resource(asked.resource.clone());
+    }
     let snapshot = auth
         .directory
-        .snapshot(family.tenant_id)
+        .snapshot_for(family.tenant_id, &needs)
         .await
         .map_err(|e| unavailable(&e))?
         .ok_or_else(|| TokenError::UnknownTenant(family.tenant_id.to_string()))?;
@@ -58,12 +69,7 @@ pub(super) async fn refresh(
     if user.tokens_valid_from.unix_timestamp() > family.created {
         return Err(UserFlowError::GrantRevoked.into());
     }
-    let asked = scopes::asked(
-        auth.config.origins.graph(),
-        call.endpoint,
-        req.resource.as_deref(),
-        req.scope.as_deref(),
-    )?;
+    let asked = asked?;
     trail.resource = Some(asked.resource.clone());
     let amr = ["pwd".to_owned()];
     mint(

@@ -176,11 +176,20 @@ pub struct Fixture {
 impl Fixture {
     /// The fixture on a server at [`PUBLIC_URL`].
     pub async fn new() -> Self {
-        Self::with_origins(custos_core::origins::Origins::single(PUBLIC_URL)).await
+        Self::build(custos_core::origins::Origins::single(PUBLIC_URL), false).await
     }
 
     /// The fixture on a server answering as `origins` (e.g. Entra's host names).
     pub async fn with_origins(origins: custos_core::origins::Origins) -> Self {
+        Self::build(origins, false).await
+    }
+
+    /// The fixture on a directory that reads every tenant in slices, as it reads large ones.
+    pub async fn sliced() -> Self {
+        Self::build(custos_core::origins::Origins::single(PUBLIC_URL), true).await
+    }
+
+    async fn build(origins: custos_core::origins::Origins, sliced: bool) -> Self {
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open("sqlite::memory:").await.unwrap());
         let s = store.as_ref();
         let contoso = Tenant {
@@ -252,7 +261,8 @@ impl Fixture {
         .await
         .unwrap();
         let clock = Arc::new(FixedClock::new(at(NOW)));
-        let directory = Arc::new(Directory::new(store.clone()));
+        let directory = Directory::new(store.clone());
+        let directory = Arc::new(if sliced { directory.with_slices(0, 64) } else { directory });
         let config = SigninConfig { origins, csrf_key: Secret::new([9; 32]) };
         let sign_ins = SignInLog::start(store.clone(), WriterOptions::default());
         let state = Arc::new(

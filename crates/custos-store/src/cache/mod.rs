@@ -9,16 +9,26 @@
 //! entries), so unknown ids or domains cannot grow the cache. std locks are never held across
 //! an `.await`.
 //!
+//! A tenant with more applications and service principals than a threshold
+//! ([`DEFAULT_SLICE_THRESHOLD`]) is not loaded whole by [`Directory::snapshot_for`], the read of
+//! the token and sign-in paths: each request gets a slice of it ([`slices`]), cached in the same
+//! slot, under the same generation counter and dropped by the same invalidations, so the choice
+//! changes memory and load times, never what a request sees.
+//!
 //! Writes made by another process (several servers sharing one PostgreSQL database) do not pass
 //! through this cache: [`Directory::apply`] drops what a [`crate::change_feed::Change`] names as
 //! soon as the database's change feed announces it, and [`Directory::with_max_age`] bounds how
 //! long a change the feed missed can go unseen.
 
+mod slices;
 mod snapshot;
 mod store_impl;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_slices;
 
+pub use slices::Needs;
 pub use snapshot::TenantSnapshot;
 
 use crate::codec::domain_key;
@@ -32,6 +42,12 @@ use std::time::{Duration, Instant};
 /// How often a load that raced with writes is retried before its (uncached) result is returned.
 const MAX_LOAD_ATTEMPTS: usize = 3;
 
+/// Tenants with more applications and service principals than this are read in slices.
+pub const DEFAULT_SLICE_THRESHOLD: u64 = 2_000;
+
+/// How many slices a tenant's slot keeps; beyond it an arbitrary one is dropped per new one.
+pub const DEFAULT_SLICE_CAPACITY: usize = 4_096;
+
 /// The read-through directory cache; also a [`Store`] whose writes invalidate it.
 pub struct Directory {
     store: Arc<dyn Store>,
@@ -39,6 +55,14 @@ pub struct Directory {
     max_age: Option<MaxAge>,
     tenants: RwLock<TenantIndex>,
     slots: RwLock<HashMap<TenantId, Arc<Slot>>>,
+    slicing: Slicing,
+}
+
+/// When tenants are read in slices, and how many a tenant keeps.
+#[derive(Debug, Clone, Copy)]
+struct Slicing {
+    threshold: u64,
+    capacity: usize,
 }
 
 /// How old a snapshot may grow, measured on the injected clock.
@@ -68,22 +92,82 @@ struct Slot {
     loading: tokio::sync::Mutex<()>,
 }
 
+/// A snapshot or slice and, with a maximum age, when it was installed.
+type Installed = (Arc<TenantSnapshot>, Option<Instant>);
+
 #[derive(Default)]
 struct SlotState {
     generation: u64,
-    /// The snapshot and, with a maximum age, when it was installed.
-    snapshot: Option<(Arc<TenantSnapshot>, Option<Instant>)>,
+    /// The whole tenant's snapshot.
+    snapshot: Option<Installed>,
+    /// Whether the tenant has more objects than the slice threshold: counted at its first read
+    /// and updated by every whole load; kept across invalidations (a size class changes rarely,
+    /// and counting after every write would cost as much as the loads it saves). A tenant once
+    /// large stays sliced: only a choice of how to load, never of what a request sees.
+    large: Option<bool>,
+    /// Slices of a large tenant ([`slices`]), at most the directory's capacity.
+    slices: HashMap<Needs, Installed>,
+}
+
+/// `installed` unless it is older than `max_age`.
+fn fresh(installed: &Installed, max_age: Option<&MaxAge>) -> Option<Arc<TenantSnapshot>> {
+    match (max_age, installed.1) {
+        (Some(max_age), Some(at)) if max_age.expired(at) => None,
+        _ => Some(Arc::clone(&installed.0)),
+    }
 }
 
 impl Slot {
     /// The cached snapshot, unless it is older than `max_age`.
     fn cached(&self, max_age: Option<&MaxAge>) -> Option<Arc<TenantSnapshot>> {
-        let state = self.lock();
-        let (snapshot, installed) = state.snapshot.as_ref()?;
-        match (max_age, installed) {
-            (Some(max_age), Some(installed)) if max_age.expired(*installed) => None,
-            _ => Some(Arc::clone(snapshot)),
+        fresh(self.lock().snapshot.as_ref()?, max_age)
+    }
+
+    /// The cached slice for `needs`, unless it is older than `max_age`.
+    fn cached_slice(&self, needs: &Needs, max_age: Option<&MaxAge>) -> Option<Arc<TenantSnapshot>> {
+        fresh(self.lock().slices.get(needs)?, max_age)
+    }
+
+    /// Installs `slice` for `needs` unless an invalidation happened since `generation` was read;
+    /// at `capacity`, drops an arbitrary other slice first.
+    fn install_slice(
+        &self,
+        generation: u64,
+        needs: &Needs,
+        slice: &Arc<TenantSnapshot>,
+        now: Option<Instant>,
+        capacity: usize,
+    ) -> bool {
+        let mut state = self.lock();
+        if state.generation != generation {
+            return false;
         }
+        if state.slices.len() >= capacity && !state.slices.contains_key(needs) {
+            let evicted = state.slices.keys().next().cloned();
+            if let Some(evicted) = evicted {
+                state.slices.remove(&evicted);
+            }
+        }
+        if capacity > 0 {
+            state.slices.insert(needs.clone(), (Arc::clone(slice), now));
+        }
+        true
+    }
+
+    fn large(&self) -> Option<bool> {
+        self.lock().large
+    }
+
+    /// Records the tenant's size class (a tenant once large stays large).
+    fn set_large(&self, large: bool) {
+        let mut state = self.lock();
+        state.large = Some(large || state.large == Some(true));
+    }
+
+    /// Whether nothing is cached in the slot.
+    fn is_empty(&self) -> bool {
+        let state = self.lock();
+        state.snapshot.is_none() && state.slices.is_empty()
     }
 
     fn generation(&self) -> u64 {
@@ -104,6 +188,7 @@ impl Slot {
         let mut state = self.lock();
         state.generation = state.generation.wrapping_add(1);
         state.snapshot = None;
+        state.slices = HashMap::new();
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, SlotState> {
@@ -115,7 +200,23 @@ impl Slot {
 impl Directory {
     /// A cache in front of `store`.
     pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store, max_age: None, tenants: RwLock::default(), slots: RwLock::default() }
+        Self {
+            store,
+            max_age: None,
+            tenants: RwLock::default(),
+            slots: RwLock::default(),
+            slicing: Slicing { threshold: DEFAULT_SLICE_THRESHOLD, capacity: DEFAULT_SLICE_CAPACITY },
+        }
+    }
+
+    /// Reads tenants with more than `threshold` applications and service principals in slices
+    /// ([`Directory::snapshot_for`]), keeping at most `capacity` slices per tenant (defaults:
+    /// [`DEFAULT_SLICE_THRESHOLD`], [`DEFAULT_SLICE_CAPACITY`]). A threshold of 0 slices every
+    /// tenant that has any object (tests of the slice path).
+    #[must_use]
+    pub fn with_slices(mut self, threshold: u64, capacity: usize) -> Self {
+        self.slicing = Slicing { threshold, capacity };
+        self
     }
 
     /// Reloads a tenant's snapshot once it is `max_age` old, so that directory changes written by
@@ -171,7 +272,10 @@ impl Directory {
         loop {
             let generation = slot.generation();
             let loaded = match self.load(tenant).await {
-                Ok(Some(snapshot)) => Arc::new(snapshot),
+                Ok(Some(snapshot)) => {
+                    slot.set_large(snapshot.object_count() > self.slicing.threshold);
+                    Arc::new(snapshot)
+                }
                 Ok(None) => {
                     self.forget_empty_slot(tenant, &slot);
                     return Ok(None);
@@ -188,6 +292,45 @@ impl Directory {
             }
             attempt += 1;
         }
+    }
+
+    /// What one request reads of a tenant, as [`Directory::snapshot`] gives it: the whole
+    /// tenant's snapshot when the tenant is small (or its whole snapshot is cached anyway), else
+    /// the tenant's slice for `needs` ([`slices`]), whose lookups answer as the whole snapshot's
+    /// for every object `needs` names. `None` when the tenant does not exist.
+    pub async fn snapshot_for(
+        &self,
+        tenant: TenantId,
+        needs: &Needs,
+    ) -> StoreResult<Option<Arc<TenantSnapshot>>> {
+        let slot = self.slot(tenant);
+        let max_age = self.max_age.as_ref();
+        if let Some(cached) = slot.cached(max_age).or_else(|| slot.cached_slice(needs, max_age)) {
+            return Ok(Some(cached));
+        }
+        let large = match slot.large() {
+            Some(large) => large,
+            None => {
+                let count = match self.store.directory_object_count(tenant).await {
+                    Ok(count) => count,
+                    Err(e) => {
+                        self.forget_empty_slot(tenant, &slot);
+                        return Err(e);
+                    }
+                };
+                let large = count > self.slicing.threshold;
+                slot.set_large(large);
+                large
+            }
+        };
+        if !large {
+            return self.snapshot(tenant).await;
+        }
+        let slice = self.load_slice(tenant, &slot, needs).await;
+        if !matches!(slice, Ok(Some(_))) {
+            self.forget_empty_slot(tenant, &slot);
+        }
+        slice
     }
 
     /// Drops what `change` (another server's write, announced by the database) makes stale.
@@ -251,7 +394,7 @@ impl Directory {
     /// unknown ids leave nothing behind.
     fn forget_empty_slot(&self, tenant: TenantId, slot: &Arc<Slot>) {
         let mut slots = self.slots.write().unwrap_or_else(PoisonError::into_inner);
-        if slots.get(&tenant).is_some_and(|s| Arc::ptr_eq(s, slot)) && slot.lock().snapshot.is_none() {
+        if slots.get(&tenant).is_some_and(|s| Arc::ptr_eq(s, slot)) && slot.is_empty() {
             slots.remove(&tenant);
         }
     }
@@ -262,6 +405,18 @@ impl Directory {
         let slots = self.slots.read().unwrap_or_else(PoisonError::into_inner).len();
         let tenants = self.tenants.read().unwrap_or_else(PoisonError::into_inner).by_id.len();
         (slots, tenants)
+    }
+
+    /// How many slices of `tenant` are cached (for tests and metrics).
+    pub fn cached_slices(&self, tenant: TenantId) -> usize {
+        let slot = self.slots.read().unwrap_or_else(PoisonError::into_inner).get(&tenant).cloned();
+        slot.map_or(0, |slot| slot.lock().slices.len())
+    }
+
+    /// Whether the whole snapshot of `tenant` is cached (for tests and metrics).
+    pub fn caches_whole_snapshot(&self, tenant: TenantId) -> bool {
+        let slot = self.slots.read().unwrap_or_else(PoisonError::into_inner).get(&tenant).cloned();
+        slot.is_some_and(|slot| slot.lock().snapshot.is_some())
     }
 }
 

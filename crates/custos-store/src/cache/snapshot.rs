@@ -1,6 +1,7 @@
 //! [`TenantSnapshot`]: an immutable, hash-indexed view of one tenant's applications, service
 //! principals, role assignments and delegated permission grants, built once per cache fill and
-//! shared by every token request.
+//! shared by every token request: all of them, or for a large tenant a slice holding those one
+//! request names ([`super::Needs`]).
 
 use custos_core::consent::OAuth2PermissionGrant;
 use custos_core::model::{AppRoleAssignment, Application, ServicePrincipal, Tenant};
@@ -9,7 +10,9 @@ use custos_core::{AppId, ObjectId};
 use std::collections::HashMap;
 use uuid::Uuid;
 
-/// Everything the token path needs about one tenant. Every lookup is a hash lookup.
+/// Everything the token path needs about one tenant (or a slice of it: then every lookup of an
+/// object its [`super::Needs`] names answers as the whole tenant's would). Every lookup is a hash
+/// lookup.
 #[derive(Debug)]
 pub struct TenantSnapshot {
     /// The tenant itself.
@@ -70,6 +73,11 @@ impl TenantSnapshot {
         for grant in grants {
             self.grants.entry((grant.client_id, grant.resource_id)).or_default().push(grant);
         }
+    }
+
+    /// How many applications and service principals the snapshot holds.
+    pub(crate) fn object_count(&self) -> u64 {
+        (self.applications.len() + self.service_principals.len()) as u64
     }
 
     /// The delegated grants of `client` on `resource` (service principal ids), oldest first.

@@ -109,6 +109,18 @@ impl Store for Directory {
         self.store.applications_by_app_id(app_id).await
     }
 
+    async fn application_by_identifier_uri(
+        &self,
+        tenant: TenantId,
+        uri: &str,
+    ) -> StoreResult<Option<Application>> {
+        self.store.application_by_identifier_uri(tenant, uri).await
+    }
+
+    async fn directory_object_count(&self, tenant: TenantId) -> StoreResult<u64> {
+        self.store.directory_object_count(tenant).await
+    }
+
     async fn create_service_principal(
         &self,
         sp: &ServicePrincipal,
@@ -182,6 +194,15 @@ impl Store for Directory {
 
     async fn assignments(&self, tenant: TenantId) -> StoreResult<Vec<AppRoleAssignment>> {
         self.store.assignments(tenant).await
+    }
+
+    async fn assignments_between(
+        &self,
+        tenant: TenantId,
+        principal: ObjectId,
+        resource: ObjectId,
+    ) -> StoreResult<Vec<AppRoleAssignment>> {
+        self.store.assignments_between(tenant, principal, resource).await
     }
 
     // Owners are not part of a tenant snapshot: nothing to invalidate.
@@ -314,6 +335,15 @@ impl Store for Directory {
 
     async fn permission_grants(&self, tenant: TenantId) -> StoreResult<Vec<OAuth2PermissionGrant>> {
         self.store.permission_grants(tenant).await
+    }
+
+    async fn permission_grants_between(
+        &self,
+        tenant: TenantId,
+        client: ObjectId,
+        resource: ObjectId,
+    ) -> StoreResult<Vec<OAuth2PermissionGrant>> {
+        self.store.permission_grants_between(tenant, client, resource).await
     }
 
     async fn create_session(&self, session: &SignInSession) -> StoreResult<()> {

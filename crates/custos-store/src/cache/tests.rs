@@ -23,14 +23,25 @@ use time::OffsetDateTime;
 use time::macros::datetime;
 use tokio::sync::Notify;
 
-/// Counts `applications` reads; when `hold` is set, the next one pauses after reading until
-/// `release` is notified (announcing itself on `held`).
-struct Gated {
-    inner: SqliteStore,
-    loads: AtomicUsize,
-    hold: AtomicBool,
-    held: Notify,
-    release: Notify,
+/// Counts `applications` reads (whole-tenant loads) and `service_principal_by_app_id` reads
+/// (slice loads); when `hold` is set, the next of either pauses after reading until `release` is
+/// notified (announcing itself on `held`).
+pub(super) struct Gated {
+    pub(super) inner: SqliteStore,
+    pub(super) loads: AtomicUsize,
+    pub(super) narrow_reads: AtomicUsize,
+    pub(super) hold: AtomicBool,
+    pub(super) held: Notify,
+    pub(super) release: Notify,
+}
+
+impl Gated {
+    async fn gate(&self) {
+        if self.hold.swap(false, Ordering::SeqCst) {
+            self.held.notify_one();
+            self.release.notified().await;
+        }
+    }
 }
 
 #[async_trait]
@@ -38,10 +49,7 @@ impl Store for Gated {
     async fn applications(&self, tenant: TenantId) -> StoreResult<Vec<Application>> {
         self.loads.fetch_add(1, Ordering::SeqCst);
         let read = self.inner.applications(tenant).await;
-        if self.hold.swap(false, Ordering::SeqCst) {
-            self.held.notify_one();
-            self.release.notified().await;
-        }
+        self.gate().await;
         read
     }
     async fn create_tenant(&self, t: &Tenant, audit: &[DirectoryAudit]) -> StoreResult<()> {
@@ -115,7 +123,10 @@ impl Store for Gated {
         t: TenantId,
         a: AppId,
     ) -> StoreResult<Option<ServicePrincipal>> {
-        self.inner.service_principal_by_app_id(t, a).await
+        self.narrow_reads.fetch_add(1, Ordering::SeqCst);
+        let read = self.inner.service_principal_by_app_id(t, a).await;
+        self.gate().await;
+        read
     }
     async fn service_principals(&self, t: TenantId) -> StoreResult<Vec<ServicePrincipal>> {
         self.inner.service_principals(t).await
@@ -183,6 +194,32 @@ impl Store for Gated {
     }
     async fn applications_by_app_id(&self, a: AppId) -> StoreResult<Vec<Application>> {
         self.inner.applications_by_app_id(a).await
+    }
+    async fn application_by_identifier_uri(
+        &self,
+        t: TenantId,
+        uri: &str,
+    ) -> StoreResult<Option<Application>> {
+        self.inner.application_by_identifier_uri(t, uri).await
+    }
+    async fn directory_object_count(&self, t: TenantId) -> StoreResult<u64> {
+        self.inner.directory_object_count(t).await
+    }
+    async fn assignments_between(
+        &self,
+        t: TenantId,
+        p: ObjectId,
+        r: ObjectId,
+    ) -> StoreResult<Vec<AppRoleAssignment>> {
+        self.inner.assignments_between(t, p, r).await
+    }
+    async fn permission_grants_between(
+        &self,
+        t: TenantId,
+        c: ObjectId,
+        r: ObjectId,
+    ) -> StoreResult<Vec<OAuth2PermissionGrant>> {
+        self.inner.permission_grants_between(t, c, r).await
     }
     async fn create_user(&self, u: &User, h: &str, audit: &[DirectoryAudit]) -> StoreResult<()> {
         self.inner.create_user(u, h, audit).await
@@ -339,10 +376,11 @@ impl Store for Gated {
     }
 }
 
-async fn setup() -> (Arc<Gated>, Arc<Directory>, Tenant, Application) {
+pub(super) async fn setup() -> (Arc<Gated>, Arc<Directory>, Tenant, Application) {
     let gated = Arc::new(Gated {
         inner: SqliteStore::open("sqlite::memory:").await.unwrap(),
         loads: AtomicUsize::new(0),
+        narrow_reads: AtomicUsize::new(0),
         hold: AtomicBool::new(false),
         held: Notify::new(),
         release: Notify::new(),

@@ -8,6 +8,7 @@
 //! one transaction; every write is committed before its method returns. Text containing U+0000
 //! is refused before any statement reaches the database ([`statement`]).
 
+mod applications;
 mod audits;
 mod dialect;
 mod keys;
@@ -20,6 +21,7 @@ mod rows;
 mod run;
 mod sign_in;
 mod sign_ins;
+mod slices;
 mod statement;
 mod users;
 
@@ -34,10 +36,9 @@ use crate::sign_in::{
 use crate::{ApplicationChange, AssertionMarker, MarkerOutcome, Store, StoreError, StoreResult};
 use crate::{LogPage, LogQuery, ObjectQuery, SignInFilter};
 use async_trait::async_trait;
-use custos_core::audit::{DirectoryAudit, credential_properties};
+use custos_core::audit::DirectoryAudit;
 use custos_core::consent::OAuth2PermissionGrant;
 use custos_core::model::{AppRoleAssignment, Application, ServicePrincipal, SigningKeyRecord, Tenant};
-use custos_core::scope::identifier_uri_key;
 use custos_core::settings::TenantSettings;
 use custos_core::sign_in_log::SignIn;
 use custos_core::users::{DirectoryRoleAssignment, User};
@@ -88,32 +89,6 @@ impl<DB: Database> SqlStore<DB> {
     }
 }
 
-/// The insert of each identifier URI of `app`, in order.
-fn insert_identifier_uris(app: &Application) -> Vec<Statement<'_>> {
-    let positions = 0_i64..;
-    app.identifier_uris
-        .iter()
-        .zip(positions)
-        .map(|(uri, position)| {
-            Statement::new(
-                "INSERT INTO identifier_uris (tenant_id, uri, uri_key, application_id, position) \
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .id(app.tenant_id.0)
-            .text(uri)
-            .text(identifier_uri_key(uri))
-            .id(app.id.0)
-            .int(position)
-        })
-        .collect()
-}
-
-fn delete_identifier_uris(tenant: TenantId, app: ObjectId) -> Statement<'static> {
-    Statement::new("DELETE FROM identifier_uris WHERE tenant_id = $1 AND application_id = $2")
-        .id(tenant.0)
-        .id(app.0)
-}
-
 /// Deletes every assignment naming `sp` as principal or resource.
 fn delete_assignments_of(tenant: TenantId, sp: Uuid) -> Statement<'static> {
     Statement::new(
@@ -125,15 +100,6 @@ fn delete_assignments_of(tenant: TenantId, sp: Uuid) -> Statement<'static> {
 
 fn delete_service_principal(tenant: TenantId, sp: Uuid) -> Statement<'static> {
     Statement::new("DELETE FROM service_principals WHERE tenant_id = $1 AND id = $2").id(tenant.0).id(sp)
-}
-
-/// The stored documents of an application's password, key and federated identity credentials.
-fn application_credentials_json(app: &Application) -> StoreResult<[serde_json::Value; 3]> {
-    Ok([
-        codec::credentials_to_json(&app.password_credentials)?,
-        codec::key_credentials_to_json(&app.key_credentials)?,
-        codec::federated_credentials_to_json(&app.federated_identity_credentials)?,
-    ])
 }
 
 fn require_row(rows_affected: u64) -> StoreResult<()> {
@@ -165,60 +131,11 @@ impl<D: Dialect> Store for SqlStore<D> {
     }
 
     async fn create_application(&self, app: &Application, audit: &[DirectoryAudit]) -> StoreResult<()> {
-        let [passwords, keys, federated] = application_credentials_json(app)?;
-        let insert = Statement::new(
-            "INSERT INTO applications (id, tenant_id, app_id, display_name, description, \
-             requested_access_token_version, sign_in_audience, app_roles, password_credentials, \
-             key_credentials, federated_identity_credentials, redirect_uris, required_resource_access, \
-             oauth2_permission_scopes, properties, access_token_signing_algorithm, created) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-        )
-        .id(app.id.0)
-        .id(app.tenant_id.0)
-        .id(app.app_id.0)
-        .text(&app.display_name)
-        .opt_text(app.description.as_deref())
-        .opt_int(app.requested_access_token_version.map(i64::from))
-        .text(&app.sign_in_audience)
-        .json(codec::app_roles_to_json(&app.app_roles)?)
-        .json(passwords)
-        .json(keys)
-        .json(federated)
-        .json(codec::to_json("redirect URIs", &app.redirect_uris)?)
-        .json(codec::to_json("required resource access", &app.required_resource_access)?)
-        .json(codec::to_json("permission scopes", &app.oauth2_permission_scopes)?)
-        .json(codec::to_json("application properties", &app.properties)?)
-        .text(app.access_token_signing_algorithm.as_str())
-        .time(app.created);
-        let uris = insert_identifier_uris(app);
-        let statements: Vec<_> = [&insert].into_iter().chain(&uris).collect();
-        write_audited(&self.pool, &statements, audit, false).await
+        applications::create(&self.pool, app, audit).await
     }
 
     async fn update_application(&self, app: &Application, audit: &[DirectoryAudit]) -> StoreResult<()> {
-        let update = Statement::new(
-            "UPDATE applications SET display_name = $1, description = $2, \
-             requested_access_token_version = $3, sign_in_audience = $4, app_roles = $5, \
-             redirect_uris = $6, required_resource_access = $7, oauth2_permission_scopes = $8, \
-             properties = $9, access_token_signing_algorithm = $10 \
-             WHERE tenant_id = $11 AND id = $12",
-        )
-        .text(&app.display_name)
-        .opt_text(app.description.as_deref())
-        .opt_int(app.requested_access_token_version.map(i64::from))
-        .text(&app.sign_in_audience)
-        .json(codec::app_roles_to_json(&app.app_roles)?)
-        .json(codec::to_json("redirect URIs", &app.redirect_uris)?)
-        .json(codec::to_json("required resource access", &app.required_resource_access)?)
-        .json(codec::to_json("permission scopes", &app.oauth2_permission_scopes)?)
-        .json(codec::to_json("application properties", &app.properties)?)
-        .text(app.access_token_signing_algorithm.as_str())
-        .id(app.tenant_id.0)
-        .id(app.id.0);
-        let delete_uris = delete_identifier_uris(app.tenant_id, app.id);
-        let uris = insert_identifier_uris(app);
-        let statements: Vec<_> = [&update, &delete_uris].into_iter().chain(&uris).collect();
-        write_audited(&self.pool, &statements, audit, true).await
+        applications::update(&self.pool, app, audit).await
     }
 
     async fn modify_application(
@@ -228,39 +145,7 @@ impl<D: Dialect> Store for SqlStore<D> {
         change: ApplicationChange,
         audit: &[DirectoryAudit],
     ) -> StoreResult<Application> {
-        // The write transaction holds the row from this read to the commit (SQLite: BEGIN
-        // IMMEDIATE takes the database's write lock; PostgreSQL: FOR UPDATE), so a concurrent
-        // change waits and then reads the row as this one left it.
-        let select = Statement::new(format!(
-            "SELECT {} FROM applications a WHERE a.tenant_id = $1 AND a.id = $2{}",
-            rows::application_columns::<D>(),
-            D::LOCK_APPLICATION
-        ))
-        .id(tenant.0)
-        .id(id.0);
-        let mut tx = begin_write(&self.pool).await?;
-        let row = D::fetch_optional(&mut tx, &select).await?;
-        let mut app = row.as_ref().map(rows::application).transpose()?.ok_or(StoreError::NotFound)?;
-        let before = app.clone();
-        change.apply(&mut app)?;
-        let mut audit = audit.to_vec();
-        if let Some(target) = audit.first_mut().and_then(|record| record.targets.first_mut()) {
-            target.modified_properties.extend(credential_properties(&before, &app));
-        }
-        let [passwords, keys, federated] = application_credentials_json(&app)?;
-        let update = Statement::new(
-            "UPDATE applications SET password_credentials = $1, key_credentials = $2, \
-             federated_identity_credentials = $3 WHERE tenant_id = $4 AND id = $5",
-        )
-        .json(passwords)
-        .json(keys)
-        .json(federated)
-        .id(tenant.0)
-        .id(id.0);
-        execute_in::<D>(&mut tx, &update).await?;
-        record_in::<D>(&mut tx, &audit).await?;
-        tx.commit().await.map_err(map_db_error)?;
-        Ok(app)
+        applications::modify(&self.pool, tenant, id, change, audit).await
     }
 
     async fn delete_application(
@@ -269,28 +154,7 @@ impl<D: Dialect> Store for SqlStore<D> {
         id: ObjectId,
         audit: &[DirectoryAudit],
     ) -> StoreResult<()> {
-        let mut tx = begin_write(&self.pool).await?;
-        let select_app = Statement::new("SELECT app_id FROM applications WHERE tenant_id = $1 AND id = $2")
-            .id(tenant.0)
-            .id(id.0);
-        let app = D::fetch_optional(&mut tx, &select_app).await?.ok_or(StoreError::NotFound)?;
-        let select_sp =
-            Statement::new("SELECT id FROM service_principals WHERE tenant_id = $1 AND app_id = $2")
-                .id(tenant.0)
-                .id(app.uuid("app_id")?);
-        if let Some(sp) = D::fetch_optional(&mut tx, &select_sp).await? {
-            let sp = sp.uuid("id")?;
-            execute_in::<D>(&mut tx, &owners::delete_owners_of(tenant, sp)).await?;
-            execute_in::<D>(&mut tx, &delete_assignments_of(tenant, sp)).await?;
-            execute_in::<D>(&mut tx, &delete_service_principal(tenant, sp)).await?;
-        }
-        execute_in::<D>(&mut tx, &owners::delete_owners_of(tenant, id.0)).await?;
-        execute_in::<D>(&mut tx, &delete_identifier_uris(tenant, id)).await?;
-        let delete_app =
-            Statement::new("DELETE FROM applications WHERE tenant_id = $1 AND id = $2").id(tenant.0).id(id.0);
-        execute_in::<D>(&mut tx, &delete_app).await?;
-        record_in::<D>(&mut tx, audit).await?;
-        tx.commit().await.map_err(map_db_error)
+        applications::delete(&self.pool, tenant, id, audit).await
     }
 
     async fn application(&self, tenant: TenantId, id: ObjectId) -> StoreResult<Option<Application>> {
@@ -340,6 +204,18 @@ impl<D: Dialect> Store for SqlStore<D> {
 
     async fn applications_by_app_id(&self, app_id: AppId) -> StoreResult<Vec<Application>> {
         users::applications_by_app_id(&self.pool, app_id).await
+    }
+
+    async fn application_by_identifier_uri(
+        &self,
+        tenant: TenantId,
+        uri: &str,
+    ) -> StoreResult<Option<Application>> {
+        slices::application_by_identifier_uri(&self.pool, tenant, uri).await
+    }
+
+    async fn directory_object_count(&self, tenant: TenantId) -> StoreResult<u64> {
+        slices::directory_object_count(&self.pool, tenant).await
     }
 
     async fn create_service_principal(
@@ -456,6 +332,15 @@ impl<D: Dialect> Store for SqlStore<D> {
 
     async fn assignments(&self, tenant: TenantId) -> StoreResult<Vec<AppRoleAssignment>> {
         keys::assignments(&self.pool, tenant).await
+    }
+
+    async fn assignments_between(
+        &self,
+        tenant: TenantId,
+        principal: ObjectId,
+        resource: ObjectId,
+    ) -> StoreResult<Vec<AppRoleAssignment>> {
+        slices::assignments_between(&self.pool, tenant, principal, resource).await
     }
 
     async fn owners(&self, tenant: TenantId, object: ObjectId) -> StoreResult<Vec<ObjectId>> {
@@ -580,6 +465,15 @@ impl<D: Dialect> Store for SqlStore<D> {
 
     async fn permission_grants(&self, tenant: TenantId) -> StoreResult<Vec<OAuth2PermissionGrant>> {
         users::grants(&self.pool, tenant).await
+    }
+
+    async fn permission_grants_between(
+        &self,
+        tenant: TenantId,
+        client: ObjectId,
+        resource: ObjectId,
+    ) -> StoreResult<Vec<OAuth2PermissionGrant>> {
+        slices::permission_grants_between(&self.pool, tenant, client, resource).await
     }
 
     async fn create_session(&self, session: &SignInSession) -> StoreResult<()> {

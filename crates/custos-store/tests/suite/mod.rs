@@ -13,6 +13,7 @@ mod owners;
 mod pages;
 mod sign_in;
 mod sign_ins;
+mod slices;
 mod users;
 
 pub(crate) use audits::*;
@@ -28,6 +29,7 @@ pub(crate) use owners::*;
 pub(crate) use pages::*;
 pub(crate) use sign_in::*;
 pub(crate) use sign_ins::*;
+pub(crate) use slices::*;
 pub(crate) use users::*;
 
 use custos_core::app_properties::{
