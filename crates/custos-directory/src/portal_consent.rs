@@ -81,10 +81,9 @@ async fn directory_roles_of(
         return Ok(Vec::new());
     };
     let mut values: Vec<String> = store
-        .assignments(tenant)
+        .assignments_between(tenant, principal, directory_sp.id)
         .await?
         .into_iter()
-        .filter(|a| a.principal_id == principal && a.resource_id == directory_sp.id)
         .filter_map(|a| directory.role_by_id(a.app_role_id))
         .filter(|role| role.is_enabled)
         .filter_map(|role| role.value.clone())
