@@ -85,6 +85,15 @@ def provision(init: dict, work: Path) -> dict:
     )
     if patched.status_code != 204:
         raise AssertionError(f"PATCH requiredResourceAccess: {patched.status_code} {patched.text}")
+    # A federated credential of the daemon, for msgraph-sdk to list.
+    federated = graph.session.post(
+        f"{graph.base}/applications/{daemon.object_id}/federatedIdentityCredentials",
+        json={"name": "ci-main", "issuer": "https://token.actions.githubusercontent.com",
+              "subject": "repo:contoso/app:ref:refs/heads/main", "audiences": ["api://AzureADTokenExchange"]},
+        timeout=30,
+    )
+    if federated.status_code != 201:
+        raise AssertionError(f"POST federatedIdentityCredentials: {federated.status_code} {federated.text}")
     graph.session.close()
     pem = work / "cert-daemon.pem"
     pem.touch(mode=0o600)
@@ -104,6 +113,12 @@ async def graph_listing(credential) -> dict:
         apps = await client.applications.get()
         sps = await client.service_principals.get()
         users = await client.users.get()
+        # Per-object collections: the v2 resource's app role assignments, the daemon's federated credentials.
+        by_name = {a.display_name: a for a in apps.value}
+        resource_sp = next(sp for sp in sps.value if sp.app_id == by_name["entra-hosts-v2"].app_id)
+        assigned = await client.service_principals.by_service_principal_id(resource_sp.id).app_role_assigned_to.get()
+        daemon = client.applications.by_application_id(by_name["entra-hosts-daemon"].id)
+        federated = await daemon.federated_identity_credentials.get()
     finally:
         # Its HTTP/2 connections would outlive the event loop and hold up the server's graceful shutdown:
         # msgraph-core's AsyncGraphTransport does not pass aclose() on to the transport it wraps.
@@ -113,6 +128,8 @@ async def graph_listing(credential) -> dict:
         "applications": sorted(a.display_name for a in apps.value),
         "servicePrincipals": len(sps.value),
         "users": [u.user_principal_name for u in users.value],
+        "assignedTo": sorted(a.principal_display_name for a in assigned.value),
+        "federatedCredentials": [(c.name, c.subject) for c in federated.value],
     }
 
 

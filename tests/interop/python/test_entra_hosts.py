@@ -89,6 +89,8 @@ def test_unmodified_microsoft_clients_against_entra_host_names(tmp_path: Path) -
     assert dac["iss"] == v1_issuer
     assert {"entra-hosts-v2", "entra-hosts-daemon", "entra-hosts-cert-daemon"} <= set(dac["applications"])
     assert dac["servicePrincipals"] >= 3 and isinstance(dac["users"], list)
+    assert dac["assignedTo"] == ["entra-hosts-cert-daemon", "entra-hosts-daemon"], dac
+    assert dac["federatedCredentials"] == [["ci-main", "repo:contoso/app:ref:refs/heads/main"]], dac
     # The same with AZURE_CLIENT_CERTIFICATE_PATH, and a v2 resource's token.
     cert = report["dac_certificate"]
     assert cert["iss"] == v2_issuer and cert["roles"] == ["Data.Read"]
