@@ -84,10 +84,13 @@ cleanup() {
 trap cleanup EXIT
 
 # start_server NAME: starts the server and waits for /readyz; sets READY_MS (spawn → first 200).
+# Graph's and the admin API's per-caller rate limits are off: the probes measure latency and memory
+# at thousands of requests a second from one caller, which the default limits answer with 429.
 start_server() {
     local log_file="$WORK/serve-$1.log" t0 now
     t0=$(date +%s%N)
-    "$BIN" serve --data-dir "$DATA" --listen "127.0.0.1:$PORT" --public-url "$PUBLIC_URL" >"$log_file" 2>&1 </dev/null &
+    "$BIN" serve --data-dir "$DATA" --listen "127.0.0.1:$PORT" --public-url "$PUBLIC_URL" \
+        --graph-rate-limit 0 --admin-rate-limit 0 >"$log_file" 2>&1 </dev/null &
     SERVER_PID=$!
     for _ in $(seq 1 6000); do
         if curl -sfk -o /dev/null "$BASE/readyz"; then

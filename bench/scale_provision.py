@@ -40,17 +40,33 @@ BATCH = 20
 
 
 def batch(graph: Graph, requests_: list[dict], status: int) -> list[dict]:
-    """Runs up to 20 requests in one $batch; every item must answer `status`. Bodies in order."""
-    body = {"requests": [dict(r, id=str(i)) for i, r in enumerate(requests_)]}
-    reply = expect(graph.session.post(f"{graph.base}/$batch", json=body, timeout=TIMEOUT_S * 4), 200)
-    by_id = {r["id"]: r for r in reply["responses"]}
-    out = []
-    for i, r in enumerate(requests_):
-        item = by_id[str(i)]
-        if item["status"] != status:
-            sys.exit(f"scale_provision: batch item {r['method']} {r['url']} answered {item['status']}: {item.get('body')}")
-        out.append(item.get("body") or {})
-    return out
+    """Runs up to 20 requests in one $batch; every item must answer `status`. Bodies in order. Items
+    throttled with 429 (Graph's per-caller rate limit), or the whole batch, are sent again after their
+    Retry-After, as a well-behaved client does."""
+    out: list[dict | None] = [None] * len(requests_)
+    pending = list(range(len(requests_)))
+    while pending:
+        body = {"requests": [dict(requests_[i], id=str(i)) for i in pending]}
+        answer = graph.session.post(f"{graph.base}/$batch", json=body, timeout=TIMEOUT_S * 4)
+        if answer.status_code == 429:
+            time.sleep(int(answer.headers.get("Retry-After", "1")))
+            continue
+        reply = expect(answer, 200)
+        by_id = {r["id"]: r for r in reply["responses"]}
+        throttled, wait_s = [], 0
+        for i in pending:
+            item, r = by_id[str(i)], requests_[i]
+            if item["status"] == 429:
+                throttled.append(i)
+                wait_s = max(wait_s, int((item.get("headers") or {}).get("Retry-After", "1")))
+            elif item["status"] != status:
+                sys.exit(f"scale_provision: batch item {r['method']} {r['url']} answered {item['status']}: {item.get('body')}")
+            else:
+                out[i] = item.get("body") or {}
+        if throttled:
+            time.sleep(wait_s)
+        pending = throttled
+    return [b or {} for b in out]
 
 
 def post(url: str, body: dict) -> dict:
