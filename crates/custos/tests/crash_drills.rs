@@ -199,12 +199,7 @@ impl UserClient {
     /// An authorization code, signed in through the sign-in page as a browser would (the page's
     /// hidden fields, its cookie, and the redirect to the loopback URI, not followed).
     fn code(&self, drill: &Drill, server: &Server) -> String {
-        let pem = std::fs::read(drill.data.join("tls/ca.pem")).unwrap();
-        let browser = reqwest::blocking::Client::builder()
-            .tls_certs_only([reqwest::Certificate::from_pem(&pem).unwrap()])
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
+        let browser = server.browser();
         let path = format!("{}/{}/oauth2/v2.0/authorize", server.url(), drill.tenant());
         let query = form_urlencoded::Serializer::new(String::new())
             .append_pair("client_id", &self.client_id)

@@ -102,11 +102,17 @@ impl Server {
 
     /// A client that trusts the development CA of this data directory.
     pub fn client(&self) -> reqwest::blocking::Client {
+        self.client_builder().build().unwrap()
+    }
+
+    /// The same client, but one that does not follow redirects (a browser's view of them).
+    pub fn browser(&self) -> reqwest::blocking::Client {
+        self.client_builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+    }
+
+    fn client_builder(&self) -> reqwest::blocking::ClientBuilder {
         let pem = std::fs::read(self.data_dir.join("tls/ca.pem")).unwrap();
-        reqwest::blocking::Client::builder()
-            .tls_certs_only([reqwest::Certificate::from_pem(&pem).unwrap()])
-            .build()
-            .unwrap()
+        reqwest::blocking::Client::builder().tls_certs_only([reqwest::Certificate::from_pem(&pem).unwrap()])
     }
 
     /// Sends SIGTERM and returns the exit status (waits at most 15 s).
