@@ -28,6 +28,8 @@ impl Dialect for Postgres {
     const INSERTION_ORDER: &'static str = "seq";
     const IDENTIFIER_URIS: &'static str = "ARRAY(SELECT u.uri FROM identifier_uris u \
         WHERE u.tenant_id = a.tenant_id AND u.application_id = a.id ORDER BY u.position)";
+    const MARKER_ROWS: &'static str = "SELECT (m ->> 0)::uuid, (m ->> 1)::uuid, m ->> 2, \
+        decode(m ->> 3, 'hex'), (m ->> 4)::bigint FROM jsonb_array_elements($2) AS m";
 
     async fn execute(conn: &mut PgConnection, statement: &Statement<'_>) -> StoreResult<u64> {
         let done = query(statement).execute(conn).await.map_err(map_db_error)?;

@@ -25,6 +25,11 @@ pub(crate) trait Dialect: Database<Row: Columns> {
     /// [`Columns::text_list`] reads.
     const IDENTIFIER_URIS: &'static str;
 
+    /// `SELECT` of the rows (`tenant_id`, `client_id`, `jti`, `digest`, `expires`) of the
+    /// `assertion_replay` table held by parameter `$2`, a JSON array of arrays (ids as text, the
+    /// digest in lower-case hex, the expiry as a number).
+    const MARKER_ROWS: &'static str;
+
     /// Runs a statement that returns no rows; the number of rows it changed.
     fn execute(
         conn: &mut Self::Connection,

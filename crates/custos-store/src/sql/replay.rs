@@ -1,28 +1,25 @@
 //! Tenant settings and client-assertion replay markers (migration 0003). The markers of one
-//! call are written in one write transaction of multi-row inserts, so a batch costs one commit
-//! and a few statements (round trips to PostgreSQL), not one per marker; the table's primary
-//! key makes concurrent writers (and nodes) agree on which use of a `jti` came first.
+//! call are written by one statement that commits on its own, so a batch costs one commit and
+//! one round trip, not one per marker (nor a `BEGIN` and a `COMMIT`); the table's primary key
+//! makes concurrent writers (and nodes) agree on which use of a `jti` came first.
 
-use super::run::{begin_write, execute, execute_in, find};
-use super::{Columns, Dialect, Statement, check_all};
+use super::run::{execute, execute_in, find};
+use super::{Columns, Dialect, Statement};
 use crate::codec::{corrupt, map_db_error};
 use crate::replay::{AssertionMarker, MarkerOutcome, digest_from_bytes};
 use crate::{StoreError, StoreResult};
 use custos_core::TenantId;
 use custos_core::audit::DirectoryAudit;
 use custos_core::settings::TenantSettings;
+use serde_json::{Value, json};
 use sqlx::Pool;
 use std::collections::{HashMap, HashSet};
 use uuid::Uuid;
 
 /// How often one marker is retried when the live row that blocked it vanished before it could
-/// be read (purged by another node between the two statements; PostgreSQL only, as SQLite's
-/// write transaction excludes every other writer).
+/// be read (purged by another node between the two statements; PostgreSQL only, as one node's
+/// one marker writer is the only writer of an SQLite marker file).
 const MAX_MARKER_ATTEMPTS: usize = 3;
-/// Markers per multi-row insert: one statement (one round trip to PostgreSQL) for many markers,
-/// but not so many parameters that SQLite's by-name binding, quadratic in their number, costs
-/// more than it saves (see `sign_ins.rs`).
-const MARKERS_PER_INSERT: usize = 16;
 
 pub(super) async fn tenant_settings<D: Dialect>(
     pool: &Pool<D>,
@@ -60,8 +57,8 @@ pub(super) async fn record_markers<D: Dialect>(
     if markers.is_empty() {
         return Ok(Vec::new());
     }
-    // The first marker of each key goes into the multi-row inserts; a later one with the same
-    // key sees what the first one found.
+    // The first marker of each key goes into the batch insert; a later one with the same key
+    // sees what the first one found.
     let mut first_of_key: HashMap<(Uuid, Uuid, &str), usize> = HashMap::with_capacity(markers.len());
     let mut firsts = Vec::with_capacity(markers.len());
     let mut earlier = Vec::with_capacity(markers.len());
@@ -72,14 +69,12 @@ pub(super) async fn record_markers<D: Dialect>(
         }
         earlier.push(first);
     }
-    let inserts: Vec<_> = firsts.chunks(MARKERS_PER_INSERT).map(|chunk| insert_markers(chunk, now)).collect();
-    check_all(&inserts)?;
-    let mut tx = begin_write(pool).await?;
+    let insert = insert_markers::<D>(&firsts, now);
+    insert.check()?;
+    let mut conn = pool.acquire().await.map_err(map_db_error)?;
     let mut recorded = HashSet::with_capacity(firsts.len());
-    for insert in &inserts {
-        for row in D::fetch_all(&mut tx, insert).await? {
-            recorded.insert((row.uuid("tenant_id")?, row.uuid("client_id")?, row.text("jti")?));
-        }
+    for row in D::fetch_all(&mut conn, &insert).await? {
+        recorded.insert((row.uuid("tenant_id")?, row.uuid("client_id")?, row.text("jti")?));
     }
     let mut outcomes: Vec<MarkerOutcome> = Vec::with_capacity(markers.len());
     for (index, marker) in markers.iter().enumerate() {
@@ -92,11 +87,10 @@ pub(super) async fn record_markers<D: Dialect>(
             MarkerOutcome::Recorded
         } else {
             // A live marker blocked it: read that one's digest (rare: a replay).
-            record_marker::<D>(&mut tx, marker, &insert_marker(marker, now)).await?
+            record_marker::<D>(&mut conn, marker, &insert_marker(marker, now)).await?
         };
         outcomes.push(outcome);
     }
-    tx.commit().await.map_err(map_db_error)?;
     Ok(outcomes)
 }
 
@@ -105,32 +99,26 @@ fn key(marker: &AssertionMarker) -> (Uuid, Uuid, &str) {
 }
 
 /// One statement inserting `markers` (distinct keys), or overwriting dead ones with the same
-/// keys; it returns the key of every row it wrote.
-fn insert_markers<'a>(markers: &[&'a AssertionMarker], now: i64) -> Statement<'a> {
-    let rows: Vec<String> = (0..markers.len())
-        .map(|r| {
-            let first = r * 5 + 2;
-            let placeholders: Vec<String> = (first..first + 5).map(|n| format!("${n}")).collect();
-            format!("({})", placeholders.join(", "))
+/// keys; it returns the key of every row it wrote. The markers travel as one JSON array
+/// parameter that the database unpacks ([`Dialect::MARKER_ROWS`]), and the statement commits on
+/// its own: one round trip, and for SQLite one hand-off to its worker thread, per batch.
+fn insert_markers<D: Dialect>(markers: &[&AssertionMarker], now: i64) -> Statement<'static> {
+    let rows: Vec<Value> = markers
+        .iter()
+        .map(|m| {
+            let digest: String = m.digest.iter().map(|b| format!("{b:02x}")).collect();
+            json!([m.tenant.0.to_string(), m.client.0.to_string(), m.jti, digest, m.expires])
         })
         .collect();
-    let mut statement = Statement::new(format!(
-        "INSERT INTO assertion_replay (tenant_id, client_id, jti, digest, expires) VALUES {} \
+    Statement::new(format!(
+        "INSERT INTO assertion_replay (tenant_id, client_id, jti, digest, expires) {} \
          ON CONFLICT (tenant_id, client_id, jti) DO UPDATE SET digest = excluded.digest, \
          expires = excluded.expires WHERE assertion_replay.expires <= $1 \
          RETURNING tenant_id, client_id, jti",
-        rows.join(", ")
+        D::MARKER_ROWS
     ))
-    .int(now);
-    for marker in markers {
-        statement = statement
-            .id(marker.tenant.0)
-            .id(marker.client.0)
-            .text(marker.jti.as_str())
-            .bytes(&marker.digest)
-            .int(marker.expires);
-    }
-    statement
+    .int(now)
+    .json(Value::Array(rows))
 }
 
 pub(super) async fn purge_markers<D: Dialect>(pool: &Pool<D>, now: i64) -> StoreResult<u64> {

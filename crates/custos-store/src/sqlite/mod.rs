@@ -30,6 +30,9 @@ impl Dialect for Sqlite {
     const INSERTION_ORDER: &'static str = "rowid";
     const IDENTIFIER_URIS: &'static str = "(SELECT json_group_array(u.uri ORDER BY u.position) \
         FROM identifier_uris u WHERE u.tenant_id = a.tenant_id AND u.application_id = a.id)";
+    // `WHERE true`: an `INSERT … SELECT` with an upsert clause needs one (SQLite's parser).
+    const MARKER_ROWS: &'static str = "SELECT value ->> 0, value ->> 1, value ->> 2, unhex(value ->> 3), \
+        value ->> 4 FROM json_each($2) WHERE true";
 
     async fn execute(conn: &mut SqliteConnection, statement: &Statement<'_>) -> StoreResult<u64> {
         let done = query(statement).execute(conn).await.map_err(map_db_error)?;
