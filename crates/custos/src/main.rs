@@ -11,6 +11,7 @@ mod demo;
 mod gateway;
 mod init;
 mod limits;
+mod log_writer;
 mod logs;
 mod output;
 mod process;

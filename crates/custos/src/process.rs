@@ -1,10 +1,12 @@
 //! What every long-running subcommand (`serve`, `gateway`, `agent`, `sample`) shares: logging to
 //! stderr, binding the listener and waiting for a shutdown signal.
 
+use crate::log_writer::{FlushGuard, batched_stderr};
 use anyhow::Context as _;
 use custos_listener::{Listener, load_server_config};
 use std::net::SocketAddr;
 use std::path::Path;
+use tracing_subscriber::fmt::writer::BoxMakeWriter;
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -15,13 +17,19 @@ pub(crate) enum LogFormat {
     Json,
 }
 
-/// Logs to stderr, filtered by `CUSTOS_LOG` (default `info`), through a background writer so
-/// request threads never block on the terminal or a pipe; the returned guard flushes what is
-/// left when the command ends.
-pub(crate) fn init_logging(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
+/// Logs to stderr, filtered by `CUSTOS_LOG` (default `info`), through a batched writer so
+/// request threads never block on the terminal or a pipe nor pay a system call per line
+/// ([`crate::log_writer`]); the returned guard writes what is left when the command ends.
+pub(crate) fn init_logging(format: LogFormat) -> Option<FlushGuard> {
     let filter = tracing_subscriber::EnvFilter::try_from_env("CUSTOS_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let (writer, guard) = tracing_appender::non_blocking(std::io::stderr());
+    let (writer, guard) = match batched_stderr() {
+        Ok((writer, guard)) => (BoxMakeWriter::new(writer), Some(guard)),
+        Err(e) => {
+            eprintln!("custos: cannot start the log writer thread ({e}); writing log lines directly");
+            (BoxMakeWriter::new(std::io::stderr), None)
+        }
+    };
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer);
     match format {
         LogFormat::Human => builder.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).init(),
