@@ -114,7 +114,8 @@ fn write_out(shared: &Shared) {
             pending = shared.wake.wait(pending).unwrap_or_else(PoisonError::into_inner);
         }
         if !pending.closed {
-            pending = shared.wake.wait_timeout(pending, FLUSH_PERIOD).unwrap_or_else(PoisonError::into_inner).0;
+            pending =
+                shared.wake.wait_timeout(pending, FLUSH_PERIOD).unwrap_or_else(PoisonError::into_inner).0;
         }
         std::mem::swap(&mut pending.bytes, &mut ready);
         let dropped = std::mem::take(&mut pending.dropped);
