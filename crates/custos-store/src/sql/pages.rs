@@ -1,6 +1,9 @@
-//! The paged reads of a tenant's applications and service principals
-//! ([`crate::Store::applications_page`], [`crate::Store::service_principals_page`]): one range of
-//! the `(tenant_id, created, insertion order)` index (migration 0016) from the cursor, `LIMIT`ed.
+//! The paged reads of a tenant's applications, service principals and users
+//! ([`crate::Store::applications_page`], [`crate::Store::service_principals_page`],
+//! [`crate::Store::users_page`]): one range of the `(tenant_id, created, insertion order)` index
+//! (migrations 0016 and 0018) from the cursor, `LIMIT`ed. With a display-name prefix, the rows of
+//! its range of the `(tenant_id, display_name_key)` index (migration 0018, [`page::key_range`])
+//! in the same order: few rows to sort when the prefix is selective.
 
 use super::run::list;
 use super::{Columns, Dialect, Statement, rows};
@@ -8,6 +11,7 @@ use crate::log::{LogCursor, LogPage};
 use crate::page::{self, MAX_OBJECT_PAGE, ObjectQuery};
 use crate::{StoreError, StoreResult};
 use custos_core::model::{Application, ServicePrincipal, ServicePrincipalType};
+use custos_core::users::User;
 use custos_core::{AppId, TenantId};
 use sqlx::Pool;
 use time::OffsetDateTime;
@@ -67,8 +71,17 @@ pub(super) async fn service_principals<D: Dialect>(
     Ok(finish(rows, query, |sp| sp.created))
 }
 
+/// A page of users as `query` asks.
+pub(super) async fn users<D: Dialect>(pool: &Pool<D>, query: &ObjectQuery) -> StoreResult<LogPage<User>> {
+    let select = format!("SELECT {}, {} AS position FROM users", rows::USER_COLUMNS, D::INSERTION_ORDER);
+    let statement = paged::<D>(&select, "", "", None, query)?;
+    let rows = list(pool, &statement, |row| Ok((rows::user(row)?, row.int("position")?))).await?;
+    Ok(finish(rows, query, |user| user.created))
+}
+
 /// `select` (of a table aliased `alias`, e.g. `a.`) narrowed to the tenant, `extra` (a condition
-/// on `$2` = `extra_value`, when given) and the cursor, in list order, limited.
+/// on `$2` = `extra_value`, when given), the display-name prefix and the cursor, in list order,
+/// limited.
 fn paged<'q, D: Dialect>(
     select: &str,
     alias: &str,
@@ -79,6 +92,16 @@ fn paged<'q, D: Dialect>(
     let position = D::INSERTION_ORDER;
     let mut next = if extra_value.is_some() { 3 } else { 2 };
     let mut sql = format!("{select} WHERE {alias}tenant_id = $1{extra}");
+    // Every name starts with the empty prefix: no range to read.
+    let range = query.display_name_prefix.as_deref().filter(|p| !p.is_empty()).map(page::key_range);
+    if let Some((_, upper)) = &range {
+        sql.push_str(&format!(" AND {alias}display_name_key >= ${next}"));
+        next += 1;
+        if upper.is_some() {
+            sql.push_str(&format!(" AND {alias}display_name_key < ${next}"));
+            next += 1;
+        }
+    }
     if query.after.is_some() {
         let (time, same, after) = (next, next + 1, next + 2);
         sql.push_str(&format!(
@@ -90,6 +113,12 @@ fn paged<'q, D: Dialect>(
     let mut statement = Statement::new(sql).id(query.tenant.0);
     if let Some(value) = extra_value {
         statement = statement.text(value);
+    }
+    if let Some((lower, upper)) = range {
+        statement = statement.text(lower);
+        if let Some(upper) = upper {
+            statement = statement.text(upper);
+        }
     }
     if let Some(after) = query.after {
         let time = from_micros(after.time_micros)?;
