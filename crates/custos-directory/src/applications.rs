@@ -81,12 +81,13 @@ pub(crate) async fn list(
     let caller = auth.require(Permission::ReadApplications)?;
     let query = ListQuery::parse_with(query.as_deref(), &APPLICATION, eventual)?;
     let with_keys = query.selects("keyCredentials");
-    let items = match Read::of(&query) {
-        Read::StoredOrder => return listing::applications_page(&state, caller, &query).await,
+    let read = Read::of(&query);
+    let items = match read {
+        Read::Keyset => return listing::applications_page(&state, caller, &query).await,
         Read::Pinned(key, values) => {
-            let apps =
-                listing::pinned_applications(state.store.as_ref(), caller.tenant_id, key, &values).await?;
-            let tenant = resolve::tenant(state.store.as_ref(), caller.tenant_id).await?;
+            let store = state.store.as_ref();
+            let apps = listing::pinned::applications(store, caller.tenant_id, key, &values).await?;
+            let tenant = resolve::tenant(store, caller.tenant_id).await?;
             apps.iter().map(|a| shapes::application(a, &tenant.domain, with_keys)).collect()
         }
         Read::Whole => rendered(&state, caller, with_keys).await?,
