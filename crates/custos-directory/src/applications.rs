@@ -82,6 +82,7 @@ pub(crate) async fn list(
     let query = ListQuery::parse_with(query.as_deref(), &APPLICATION, eventual)?;
     let with_keys = query.selects("keyCredentials");
     let read = Read::of(&query);
+    let _permit = read.permit(&state.whole_reads).await?;
     let items = match read {
         Read::Keyset => return listing::applications_page(&state, caller, &query).await,
         Read::Pinned(key, values) => {
@@ -103,6 +104,7 @@ pub(crate) async fn count(
     RawQuery(query): RawQuery,
 ) -> Result<Response, GraphError> {
     let caller = auth.require(Permission::ReadApplications)?;
+    let _permit = state.whole_reads.admit().await?;
     let items = rendered(&state, caller, false).await?;
     count_response(query.as_deref(), &APPLICATION, eventual, &items)
 }

@@ -75,6 +75,7 @@ pub(crate) async fn list(
     let caller = auth.require(Permission::ReadApplications)?;
     let query = ListQuery::parse_with(query.as_deref(), &SERVICE_PRINCIPAL, eventual)?;
     let read = Read::of(&query);
+    let _permit = read.permit(&state.whole_reads).await?;
     let items = match read {
         Read::Keyset => return listing::service_principals_page(&state, caller, &query).await,
         Read::Pinned(key, values) => {
@@ -95,6 +96,7 @@ pub(crate) async fn count(
     RawQuery(query): RawQuery,
 ) -> Result<Response, GraphError> {
     let caller = auth.require(Permission::ReadApplications)?;
+    let _permit = state.whole_reads.admit().await?;
     let items = rendered(&state, caller).await?;
     count_response(query.as_deref(), &SERVICE_PRINCIPAL, eventual, &items)
 }

@@ -117,6 +117,7 @@ pub(crate) async fn list(
     let caller = auth.require(Permission::ReadUsers)?;
     let query = ListQuery::parse_with(query.as_deref(), &USER, eventual)?;
     let read = Read::of(&query);
+    let _permit = read.permit(&state.whole_reads).await?;
     let users = match read {
         Read::Keyset => return listing::users_page(&state, caller, &query).await,
         Read::Pinned(key, values) => {
@@ -144,6 +145,7 @@ pub(crate) async fn count(
     RawQuery(query): RawQuery,
 ) -> Result<Response, GraphError> {
     let caller = auth.require(Permission::ReadUsers)?;
+    let _permit = state.whole_reads.admit().await?;
     let items: Vec<Value> =
         state.store.users(caller.tenant_id).await?.iter().map(user_shapes::user).collect();
     count_response(query.as_deref(), &USER, eventual, &items)

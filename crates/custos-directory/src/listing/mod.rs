@@ -13,9 +13,9 @@
 //!   each page until `$top` matches are found; a required `startswith(displayName,'p')` is read
 //!   from the store's display-name index. `$skiptoken`s are positions in the stored order.
 //!   Memory is one store page and the response, whatever the tenant's size.
-//! - **whole tenant**: `$orderby`, `$search` and `$count` (and `/$count`): the whole tenant is
-//!   read and rendered and the query evaluated in memory; its cost grows with the tenant
-//!   (BENCHMARKS.md, issue 17 goal 5).
+//! - **whole tenant** ([`whole`]): `$orderby`, `$search` and `$count` (and `/$count`): the whole
+//!   tenant is read and rendered and the query evaluated in memory; its cost grows with the
+//!   tenant (BENCHMARKS.md, issue 17 goal 5), so at most two run at once per server.
 //!
 //! Whichever read answers, the objects and their order are those of the whole-tenant read:
 //! applications oldest first without the built-in ones and those behind a managed identity,
@@ -23,9 +23,11 @@
 
 mod keyset;
 pub(crate) mod pinned;
+mod whole;
 
 pub(crate) use keyset::{applications_page, service_principals_page, users_page};
 pub(crate) use pinned::Key;
+pub use whole::WholeReads;
 
 use crate::error::GraphError;
 use crate::odata::ListQuery;
@@ -35,6 +37,7 @@ use custos_core::{AppId, TenantId};
 use custos_store::Store;
 use serde_json::Value;
 use std::collections::HashMap;
+use tokio::sync::SemaphorePermit;
 
 /// Which read answers a list request.
 #[derive(Debug, PartialEq, Eq)]
@@ -60,6 +63,18 @@ impl<'q> Read<'q> {
             }
         }
         if query.reads_page_by_page() { Self::Keyset } else { Self::Whole }
+    }
+
+    /// What the read must hold while it runs: a whole-tenant read one of `reads`' permits
+    /// (waiting for it), the others nothing.
+    pub(crate) async fn permit<'r>(
+        &self,
+        reads: &'r WholeReads,
+    ) -> Result<Option<SemaphorePermit<'r>>, GraphError> {
+        match self {
+            Self::Whole => Ok(Some(reads.admit().await?)),
+            Self::Pinned(..) | Self::Keyset => Ok(None),
+        }
     }
 }
 
