@@ -19,7 +19,6 @@ use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use custos_core::audit::Activity;
 use custos_core::model::Application;
-use custos_core::scope::identifier_uri_key;
 use custos_core::{AppId, ObjectId};
 use custos_store::{ApplicationChange, Store, StoreError};
 use http::StatusCode;
@@ -32,19 +31,19 @@ fn uri_conflict() -> GraphError {
 }
 
 /// Refuses identifier URIs another application of the tenant already uses (compared by
-/// [`identifier_uri_key`]), for Graph's error text. The store enforces the same rule atomically
-/// on write, which decides concurrent claims.
+/// [`custos_core::scope::identifier_uri_key`]), for Graph's error text: one lookup by key per
+/// URI. The store enforces the same rule atomically on write, which decides concurrent claims.
 async fn ensure_unique_uris(store: &dyn Store, app: &Application, uris: &[String]) -> Result<(), GraphError> {
-    if uris.is_empty() {
-        return Ok(());
+    for uri in uris {
+        if store
+            .application_by_identifier_uri(app.tenant_id, uri)
+            .await?
+            .is_some_and(|other| other.id != app.id)
+        {
+            return Err(uri_conflict());
+        }
     }
-    let others = store.applications(app.tenant_id).await?;
-    let taken = others
-        .iter()
-        .filter(|other| other.id != app.id)
-        .flat_map(|other| other.identifier_uris.iter())
-        .any(|used| uris.iter().any(|u| identifier_uri_key(u) == identifier_uri_key(used)));
-    if taken { Err(uri_conflict()) } else { Ok(()) }
+    Ok(())
 }
 
 fn map_write_error(err: StoreError, id: ObjectId) -> GraphError {
