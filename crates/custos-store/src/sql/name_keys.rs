@@ -15,8 +15,9 @@ const TABLES: [&str; 3] = ["applications", "service_principals", "users"];
 /// Rows filled per transaction.
 const CHUNK: i64 = 500;
 
-/// Writes the missing display-name keys, a chunk of rows per transaction (none are missing
-/// after the first open since migration 0018, and this reads nothing more then).
+/// Writes the missing display-name keys, a chunk of rows per transaction. The rows are found by
+/// the partial indexes of migration 0018, which hold only them: after the first open since the
+/// migration they are empty, and a start reads nothing more.
 pub(crate) async fn fill<D: Dialect>(pool: &Pool<D>) -> StoreResult<()> {
     for table in TABLES {
         loop {
