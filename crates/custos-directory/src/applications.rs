@@ -19,7 +19,6 @@ use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use custos_core::audit::Activity;
 use custos_core::model::Application;
-use custos_core::scope::identifier_uri_key;
 use custos_core::{AppId, ObjectId};
 use custos_store::{ApplicationChange, Store, StoreError};
 use http::StatusCode;
@@ -32,19 +31,19 @@ fn uri_conflict() -> GraphError {
 }
 
 /// Refuses identifier URIs another application of the tenant already uses (compared by
-/// [`identifier_uri_key`]), for Graph's error text. The store enforces the same rule atomically
-/// on write, which decides concurrent claims.
+/// [`custos_core::scope::identifier_uri_key`]), for Graph's error text: one lookup by key per
+/// URI. The store enforces the same rule atomically on write, which decides concurrent claims.
 async fn ensure_unique_uris(store: &dyn Store, app: &Application, uris: &[String]) -> Result<(), GraphError> {
-    if uris.is_empty() {
-        return Ok(());
+    for uri in uris {
+        if store
+            .application_by_identifier_uri(app.tenant_id, uri)
+            .await?
+            .is_some_and(|other| other.id != app.id)
+        {
+            return Err(uri_conflict());
+        }
     }
-    let others = store.applications(app.tenant_id).await?;
-    let taken = others
-        .iter()
-        .filter(|other| other.id != app.id)
-        .flat_map(|other| other.identifier_uris.iter())
-        .any(|used| uris.iter().any(|u| identifier_uri_key(u) == identifier_uri_key(used)));
-    if taken { Err(uri_conflict()) } else { Ok(()) }
+    Ok(())
 }
 
 fn map_write_error(err: StoreError, id: ObjectId) -> GraphError {
@@ -81,12 +80,14 @@ pub(crate) async fn list(
     let caller = auth.require(Permission::ReadApplications)?;
     let query = ListQuery::parse_with(query.as_deref(), &APPLICATION, eventual)?;
     let with_keys = query.selects("keyCredentials");
-    let items = match Read::of(&query) {
-        Read::StoredOrder => return listing::applications_page(&state, caller, &query).await,
+    let read = Read::of(&query);
+    let _permit = read.permit(&state.whole_reads).await?;
+    let items = match read {
+        Read::Keyset => return listing::applications_page(&state, caller, &query).await,
         Read::Pinned(key, values) => {
-            let apps =
-                listing::pinned_applications(state.store.as_ref(), caller.tenant_id, key, &values).await?;
-            let tenant = resolve::tenant(state.store.as_ref(), caller.tenant_id).await?;
+            let store = state.store.as_ref();
+            let apps = listing::pinned::applications(store, caller.tenant_id, key, &values).await?;
+            let tenant = resolve::tenant(store, caller.tenant_id).await?;
             apps.iter().map(|a| shapes::application(a, &tenant.domain, with_keys)).collect()
         }
         Read::Whole => rendered(&state, caller, with_keys).await?,
@@ -102,6 +103,7 @@ pub(crate) async fn count(
     RawQuery(query): RawQuery,
 ) -> Result<Response, GraphError> {
     let caller = auth.require(Permission::ReadApplications)?;
+    let _permit = state.whole_reads.admit().await?;
     let items = rendered(&state, caller, false).await?;
     count_response(query.as_deref(), &APPLICATION, eventual, &items)
 }

@@ -82,6 +82,7 @@ pub use auth::{BearerAuthenticator, Caller, RequestOrigin};
 pub use body::MAX_BODY_BYTES;
 pub use endpoint_secrets::{EndpointSecretError, EndpointSecrets, IssuedEndpointSecret};
 pub use error::GraphError;
+pub use listing::WholeReads;
 pub use rate_limit::{CallerLimits, RateLimitConfig};
 pub use signing_keys::{SigningKey, SigningKeyError, SigningKeys};
 
@@ -119,6 +120,8 @@ pub struct DirectoryState {
     pub paging_key: [u8; 32],
     /// Request rates per caller on both APIs ([`rate_limit`]).
     pub rate_limits: Arc<CallerLimits>,
+    /// The permits of whole-tenant list reads ([`listing`]): at most two at once per server.
+    pub whole_reads: WholeReads,
 }
 
 impl std::fmt::Debug for DirectoryState {

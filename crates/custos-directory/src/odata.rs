@@ -3,7 +3,8 @@
 //! mode (`ConsistencyLevel: eventual`, [`Eventual`]; `graph-fidelity.md` §2.1), and paging with an
 //! opaque `$skiptoken` that is MAC'd with the paging key (HMAC-SHA-256, bound to the tenant and the
 //! collection), so a client can neither forge nor edit one. Lists are filtered, searched, sorted
-//! and paged in memory over the rendered JSON objects: no query option ever becomes SQL.
+//! and paged in memory over the rendered JSON objects: no query option ever becomes SQL (a store
+//! is at most asked for keys or a display-name prefix as bound values, [`crate::listing`]).
 
 use crate::error::GraphError;
 use crate::filter::{Filter, Logic, Property, Schema};
@@ -344,10 +345,11 @@ impl ListQuery {
         self.select.as_ref().map(|(_, props)| props.as_slice())
     }
 
-    /// Whether the list is read in its stored order as it is: no `$filter`, `$search`,
-    /// `$orderby` or counting (`$select`, `$top` and `$expand` apply to the page alone).
-    pub(crate) fn reads_in_stored_order(&self) -> bool {
-        self.filter.is_none() && self.search.is_none() && self.order.is_none() && !self.counted
+    /// Whether the list can be read in its stored order a page at a time: no `$search`,
+    /// `$orderby` or counting, which need every match before the first page (`$filter`, `$select`,
+    /// `$top` and `$expand` apply to each object alone).
+    pub(crate) fn reads_page_by_page(&self) -> bool {
+        self.search.is_none() && self.order.is_none() && !self.counted
     }
 
     /// The `$metadata` context of `collection` as this query projects it.

@@ -23,7 +23,6 @@ use custos_core::ids::GRAPH_APP_ID;
 use custos_core::model::{AppRoleAssignment, Application};
 use custos_core::{ObjectId, TenantId};
 use custos_store::Store;
-use std::collections::HashSet;
 use uuid::Uuid;
 
 /// Who holds the administrator role in one tenant.
@@ -56,20 +55,20 @@ impl AdminGrants {
         let Some(directory) = store.service_principal_by_app_id(tenant, GRAPH_APP_ID).await? else {
             return Ok(None);
         };
-        let granted: HashSet<ObjectId> = store
-            .assignments(tenant)
-            .await?
-            .into_iter()
-            .filter(|a| a.resource_id == directory.id && a.app_role_id == role)
-            .map(|a| a.principal_id)
-            .collect();
-        let holders = store
-            .service_principals(tenant)
-            .await?
-            .into_iter()
-            .filter(|sp| granted.contains(&sp.id))
-            .map(|sp| (sp.id, sp.account_enabled))
-            .collect();
+        let mut granted: Vec<ObjectId> = Vec::new();
+        for assignment in store.assignments(tenant).await? {
+            let held = assignment.resource_id == directory.id && assignment.app_role_id == role;
+            if held && !granted.contains(&assignment.principal_id) {
+                granted.push(assignment.principal_id);
+            }
+        }
+        // The holders are read by id: a tenant's principals may be many.
+        let mut holders = Vec::with_capacity(granted.len());
+        for id in granted {
+            if let Some(sp) = store.service_principal(tenant, id).await? {
+                holders.push((sp.id, sp.account_enabled));
+            }
+        }
         Ok(Some(Self {
             directory: directory.id,
             role,

@@ -74,11 +74,13 @@ pub(crate) async fn list(
 ) -> Result<Json<Value>, GraphError> {
     let caller = auth.require(Permission::ReadApplications)?;
     let query = ListQuery::parse_with(query.as_deref(), &SERVICE_PRINCIPAL, eventual)?;
-    let items = match Read::of(&query) {
-        Read::StoredOrder => return listing::service_principals_page(&state, caller, &query).await,
+    let read = Read::of(&query);
+    let _permit = read.permit(&state.whole_reads).await?;
+    let items = match read {
+        Read::Keyset => return listing::service_principals_page(&state, caller, &query).await,
         Read::Pinned(key, values) => {
             let store = state.store.as_ref();
-            let sps = listing::pinned_service_principals(store, caller.tenant_id, key, &values).await?;
+            let sps = listing::pinned::service_principals(store, caller.tenant_id, key, &values).await?;
             listing::render_service_principals(store, caller.tenant_id, &sps).await?
         }
         Read::Whole => rendered(&state, caller).await?,
@@ -94,6 +96,7 @@ pub(crate) async fn count(
     RawQuery(query): RawQuery,
 ) -> Result<Response, GraphError> {
     let caller = auth.require(Permission::ReadApplications)?;
+    let _permit = state.whole_reads.admit().await?;
     let items = rendered(&state, caller).await?;
     count_response(query.as_deref(), &SERVICE_PRINCIPAL, eventual, &items)
 }

@@ -9,6 +9,7 @@ use crate::audit;
 use crate::auth::{Authed, Caller, Permission};
 use crate::body::{GraphPath, JsonBody, JsonObject, invalid_value};
 use crate::error::GraphError;
+use crate::listing::{self, Read};
 use crate::odata::{Eventual, ListQuery, count_response, entity_response, entity_select};
 use crate::user_admins::ensure_not_last_admin;
 use crate::user_shapes::{self, USER};
@@ -106,7 +107,7 @@ fn single(state: &DirectoryState, user: &User, query: Option<&str>) -> Result<Js
 }
 
 /// `GET /v1.0/users`: filtered, searched and sorted on every property, then reduced to Graph's
-/// default set unless `$select` names others.
+/// default set unless `$select` names others (read as [`crate::listing`] says).
 pub(crate) async fn list(
     State(state): State<DirectoryState>,
     auth: Authed,
@@ -115,7 +116,16 @@ pub(crate) async fn list(
 ) -> Result<Json<Value>, GraphError> {
     let caller = auth.require(Permission::ReadUsers)?;
     let query = ListQuery::parse_with(query.as_deref(), &USER, eventual)?;
-    let items = state.store.users(caller.tenant_id).await?.iter().map(user_shapes::user).collect();
+    let read = Read::of(&query);
+    let _permit = read.permit(&state.whole_reads).await?;
+    let users = match read {
+        Read::Keyset => return listing::users_page(&state, caller, &query).await,
+        Read::Pinned(key, values) => {
+            listing::pinned::users(state.store.as_ref(), caller.tenant_id, key, &values).await?
+        }
+        Read::Whole => state.store.users(caller.tenant_id).await?,
+    };
+    let items = users.iter().map(user_shapes::user).collect();
     let Json(mut page) = state.list_page(caller.tenant_id, "users", &query, items)?;
     if !query.has_select()
         && let Some(Value::Array(values)) = page.get_mut("value")
@@ -135,6 +145,7 @@ pub(crate) async fn count(
     RawQuery(query): RawQuery,
 ) -> Result<Response, GraphError> {
     let caller = auth.require(Permission::ReadUsers)?;
+    let _permit = state.whole_reads.admit().await?;
     let items: Vec<Value> =
         state.store.users(caller.tenant_id).await?.iter().map(user_shapes::user).collect();
     count_response(query.as_deref(), &USER, eventual, &items)

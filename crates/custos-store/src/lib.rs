@@ -148,8 +148,9 @@ pub trait Store: Send + Sync + 'static {
     /// One page of a tenant's applications in the order of [`Store::applications`], after
     /// `query.after`, at most `query.limit` (capped at [`MAX_OBJECT_PAGE`]); with
     /// `query.skip_managed_identities`, without those whose service principal is a managed
-    /// identity. `next` is set when the page is full. The SQL store reads one index range (the
-    /// cost of a page does not grow with the tenant); this default reads the whole list.
+    /// identity; with `query.display_name_prefix`, only those whose display name starts with
+    /// it. `next` is set when the page is full. The SQL store reads one index range (the cost of
+    /// a page does not grow with the tenant); this default reads the whole list.
     async fn applications_page(&self, query: &ObjectQuery) -> StoreResult<LogPage<Application>> {
         let mut all = self.applications(query.tenant).await?;
         if query.skip_managed_identities {
@@ -164,7 +165,11 @@ pub trait Store: Send + Sync + 'static {
                 .collect();
             all.retain(|app| !managed.contains(&app.app_id));
         }
-        Ok(page::slice(all, query, |app| app.created))
+        Ok(page::slice(
+            all,
+            query,
+            &page::Listed { created: |a| a.created, display_name: |a| &a.display_name },
+        ))
     }
     /// The applications of a tenant with these client ids (unknown ones are skipped), in no
     /// particular order: one read for a page of service principals. The SQL store asks once;
@@ -249,7 +254,11 @@ pub trait Store: Send + Sync + 'static {
     /// as [`Store::applications_page`] reads applications.
     async fn service_principals_page(&self, query: &ObjectQuery) -> StoreResult<LogPage<ServicePrincipal>> {
         let all = self.service_principals(query.tenant).await?;
-        Ok(page::slice(all, query, |sp| sp.created))
+        Ok(page::slice(
+            all,
+            query,
+            &page::Listed { created: |s| s.created, display_name: |s| &s.display_name },
+        ))
     }
 
     // --- app role assignments
@@ -336,6 +345,17 @@ pub trait Store: Send + Sync + 'static {
     async fn user_by_upn(&self, tenant: TenantId, upn: &str) -> StoreResult<Option<User>>;
     /// All users of a tenant, oldest first.
     async fn users(&self, tenant: TenantId) -> StoreResult<Vec<User>>;
+    /// One page of a tenant's users in the order of [`Store::users`], as
+    /// [`Store::applications_page`] reads applications (`query.skip_managed_identities` does not
+    /// apply).
+    async fn users_page(&self, query: &ObjectQuery) -> StoreResult<LogPage<User>> {
+        let all = self.users(query.tenant).await?;
+        Ok(page::slice(
+            all,
+            query,
+            &page::Listed { created: |u| u.created, display_name: |u| &u.display_name },
+        ))
+    }
     /// A user's password hash (for sign-in only).
     async fn user_password_hash(&self, tenant: TenantId, id: ObjectId) -> StoreResult<Option<String>>;
 

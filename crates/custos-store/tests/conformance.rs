@@ -125,6 +125,8 @@ macro_rules! conformance {
                 grants_in_snapshots,
                 applications_across_tenants,
                 objects_read_in_pages_in_list_order,
+                display_name_prefixes_narrow_pages,
+                users_read_in_pages_in_list_order,
                 applications_by_app_ids_in_one_read,
                 sessions,
                 codes_are_single_use,

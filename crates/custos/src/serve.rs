@@ -249,6 +249,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         origins: origins.clone(),
         paging_key: dir.paging_key()?,
         rate_limits: Arc::new(CallerLimits::new(args.throttle.rate_limits())),
+        whole_reads: Default::default(),
     };
     // Every tenant's portal registration answers at this server's public URL.
     custos_directory::portal_app::ensure_portal(directory.as_ref(), clock.as_ref(), &public_url)

@@ -8,9 +8,10 @@
 //! Graph's 400. Input is bounded in length, nesting and clauses.
 //!
 //! Filters are evaluated in memory over rendered JSON objects; they are never turned into query
-//! strings. [`Filter::time_window`] lifts the bounds on one instant property out of the
-//! top-level `and` chain so a store can read only that window; the whole filter is still
-//! evaluated on what it returns.
+//! strings. Three methods lift what a store can read by out of a filter, and the whole filter
+//! is still evaluated on what the store returns: [`Filter::pinned_values`] (the values a key
+//! must have), [`Filter::required_prefix`] (a `startswith` every match passes) and
+//! [`Filter::time_window`] (the bounds on one instant property).
 
 mod lex;
 mod parse;
@@ -149,18 +150,34 @@ impl Filter {
 
     /// The values the filter pins the text property at `path` to, when every matching object
     /// must have one of them (compared case-insensitively): `path eq 'v'`, an `or` (or `in`) of
-    /// such clauses, or an `and` with one on either side. `None` when the filter does not pin
-    /// it. A reader may fetch only the objects with these values and still evaluate the whole
-    /// filter on them.
+    /// such clauses, an `and` with one on either side, or, for a string array, a lambda whose
+    /// body pins its element (`path/any(c: c eq 'v')`: some element is one of them). `None` when
+    /// the filter does not pin it. A reader may fetch only the objects with these values and
+    /// still evaluate the whole filter on them.
     pub(crate) fn pinned_values(&self, path: &str) -> Option<Vec<&str>> {
         match self {
             Self::Compare(p, Op::Eq, Literal::Text(value)) if *p == path => Some(vec![value.as_str()]),
+            Self::Any(p, body) if *p == path => body.pinned_values(""),
             Self::Or(a, b) => {
                 let mut values = a.pinned_values(path)?;
                 values.extend(b.pinned_values(path)?);
                 Some(values)
             }
             Self::And(a, b) => a.pinned_values(path).or_else(|| b.pinned_values(path)),
+            _ => None,
+        }
+    }
+
+    /// A prefix the text property at `path` must start with (case-insensitively) in every
+    /// matching object: the longest `startswith(path,'p')` of the top-level `and` chain. A
+    /// reader may fetch only the objects with that prefix and still evaluate the whole filter.
+    pub(crate) fn required_prefix(&self, path: &str) -> Option<&str> {
+        match self {
+            Self::StartsWith(p, prefix) if *p == path => Some(prefix.as_str()),
+            Self::And(a, b) => match (a.required_prefix(path), b.required_prefix(path)) {
+                (Some(a), Some(b)) => Some(if b.len() > a.len() { b } else { a }),
+                (a, b) => a.or(b),
+            },
             _ => None,
         }
     }

@@ -393,3 +393,32 @@ fn pinned_values_are_found_only_where_every_match_needs_one() {
     let kinds = graph("kind in ('Application','Legacy')", false).unwrap();
     assert_eq!(kinds.pinned_values("kind"), Some(vec!["Application", "Legacy"]));
 }
+
+#[test]
+fn lambdas_pin_their_array_when_the_body_pins_the_element() {
+    let pinned = |f: &str| graph(f, false).unwrap().pinned_values("names").map(|v| v.join(","));
+    assert_eq!(pinned("names/any(c:c eq 'api://x')"), Some("api://x".to_owned()));
+    assert_eq!(pinned("names/any(c:c eq 'a' or c eq 'b')"), Some("a,b".to_owned()));
+    assert_eq!(pinned("names/any(c:c eq 'a') and displayName eq 'x'"), Some("a".to_owned()));
+    assert_eq!(pinned("names/any(c:c eq 'a') or names/any(c:c eq 'b')"), Some("a,b".to_owned()));
+    assert_eq!(pinned("names/any(c:startswith(c,'a'))"), None);
+    assert_eq!(pinned("names/any(c:c eq 'a') or displayName eq 'x'"), None);
+    let advanced = graph("not(names/any(c:c eq 'a'))", true).unwrap();
+    assert_eq!(advanced.pinned_values("names"), None);
+}
+
+#[test]
+fn required_prefixes_come_from_the_top_level_and_chain() {
+    let prefix = |f: &str, advanced: bool| {
+        graph(f, advanced).unwrap().required_prefix("displayName").map(str::to_owned)
+    };
+    assert_eq!(prefix("startswith(displayName,'Ab')", false), Some("Ab".to_owned()));
+    assert_eq!(
+        prefix("startswith(displayName,'a') and kind eq 'x' and startswith(displayName,'abc')", false),
+        Some("abc".to_owned())
+    );
+    assert_eq!(prefix("startswith(displayName,'a') or kind eq 'x'", false), None);
+    assert_eq!(prefix("startswith(mail,'a')", false), None);
+    assert_eq!(prefix("not(startswith(displayName,'a'))", true), None);
+    assert_eq!(prefix("names/any(c:startswith(c,'a'))", false), None);
+}

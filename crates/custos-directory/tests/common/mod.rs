@@ -176,6 +176,7 @@ impl Harness {
             origins: custos_core::origins::Origins::single(BASE),
             paging_key: [7u8; 32],
             rate_limits: Arc::new(custos_directory::CallerLimits::new(limits)),
+            whole_reads: Default::default(),
         };
         // The Azure portal's API route authenticates with the same test tokens (the audience
         // is the server's check, tested in custos-server).

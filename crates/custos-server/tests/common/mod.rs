@@ -26,6 +26,7 @@ pub fn directory_state(fx: &Fixture, authority: &Arc<Authority>) -> DirectorySta
         origins: custos_core::origins::Origins::single(PUBLIC_URL),
         paging_key: [5; 32],
         rate_limits: Default::default(),
+        whole_reads: Default::default(),
     }
 }
 

@@ -275,6 +275,10 @@ impl Store for Directory {
         self.store.users(tenant).await
     }
 
+    async fn users_page(&self, query: &ObjectQuery) -> StoreResult<LogPage<User>> {
+        self.store.users_page(query).await
+    }
+
     async fn user_password_hash(&self, tenant: TenantId, id: ObjectId) -> StoreResult<Option<String>> {
         self.store.user_password_hash(tenant, id).await
     }

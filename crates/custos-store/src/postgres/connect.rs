@@ -55,6 +55,7 @@ impl PostgresStore {
 
     async fn migrated(pool: PgPool) -> StoreResult<Self> {
         sqlx::migrate!("./migrations/postgres").run(&pool).await.map_err(map_migrate_error)?;
+        crate::sql::fill_name_keys(&pool).await?;
         Ok(Self::on(pool))
     }
 }

@@ -26,6 +26,7 @@ impl Dialect for Postgres {
     const BEGIN_WRITE: &'static str = "BEGIN";
     const LOCK_APPLICATION: &'static str = " FOR UPDATE OF a";
     const INSERTION_ORDER: &'static str = "seq";
+    const NOT_INDEXED: &'static str = "";
     const IDENTIFIER_URIS: &'static str = "ARRAY(SELECT u.uri FROM identifier_uris u \
         WHERE u.tenant_id = a.tenant_id AND u.application_id = a.id ORDER BY u.position)";
     const MARKER_ROWS: &'static str = "SELECT (m ->> 0)::uuid, (m ->> 1)::uuid, m ->> 2, \

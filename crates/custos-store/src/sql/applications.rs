@@ -6,6 +6,7 @@
 use super::run::{begin_write, execute_in, record_in, write_audited};
 use super::{Columns, Dialect, Statement, delete_assignments_of, delete_service_principal, owners, rows};
 use crate::codec::{self, map_db_error};
+use crate::page::name_key;
 use crate::{ApplicationChange, StoreError, StoreResult};
 use custos_core::audit::{DirectoryAudit, credential_properties};
 use custos_core::model::Application;
@@ -55,16 +56,17 @@ pub(super) async fn create<D: Dialect>(
 ) -> StoreResult<()> {
     let [passwords, keys, federated] = application_credentials_json(app)?;
     let insert = Statement::new(
-        "INSERT INTO applications (id, tenant_id, app_id, display_name, description, \
+        "INSERT INTO applications (id, tenant_id, app_id, display_name, display_name_key, description, \
          requested_access_token_version, sign_in_audience, app_roles, password_credentials, \
          key_credentials, federated_identity_credentials, redirect_uris, required_resource_access, \
          oauth2_permission_scopes, properties, access_token_signing_algorithm, created) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
     )
     .id(app.id.0)
     .id(app.tenant_id.0)
     .id(app.app_id.0)
     .text(&app.display_name)
+    .text(name_key(&app.display_name))
     .opt_text(app.description.as_deref())
     .opt_int(app.requested_access_token_version.map(i64::from))
     .text(&app.sign_in_audience)
@@ -89,13 +91,14 @@ pub(super) async fn update<D: Dialect>(
     audit: &[DirectoryAudit],
 ) -> StoreResult<()> {
     let update = Statement::new(
-        "UPDATE applications SET display_name = $1, description = $2, \
-         requested_access_token_version = $3, sign_in_audience = $4, app_roles = $5, \
-         redirect_uris = $6, required_resource_access = $7, oauth2_permission_scopes = $8, \
-         properties = $9, access_token_signing_algorithm = $10 \
-         WHERE tenant_id = $11 AND id = $12",
+        "UPDATE applications SET display_name = $1, display_name_key = $2, description = $3, \
+         requested_access_token_version = $4, sign_in_audience = $5, app_roles = $6, \
+         redirect_uris = $7, required_resource_access = $8, oauth2_permission_scopes = $9, \
+         properties = $10, access_token_signing_algorithm = $11 \
+         WHERE tenant_id = $12 AND id = $13",
     )
     .text(&app.display_name)
+    .text(name_key(&app.display_name))
     .opt_text(app.description.as_deref())
     .opt_int(app.requested_access_token_version.map(i64::from))
     .text(&app.sign_in_audience)

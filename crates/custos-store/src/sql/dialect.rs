@@ -21,6 +21,9 @@ pub(crate) trait Dialect: Database<Row: Columns> {
     const LOCK_APPLICATION: &'static str;
     /// Column that orders the rows of a table by insertion: the tie-break of "oldest first".
     const INSERTION_ORDER: &'static str;
+    /// Prefix of a column in a condition that must not be read by an index (SQLite's unary `+`;
+    /// nothing on PostgreSQL, whose planner weighs the index by its statistics).
+    const NOT_INDEXED: &'static str;
     /// Expression for the identifier URIs of application `a` in order, as one column that
     /// [`Columns::text_list`] reads.
     const IDENTIFIER_URIS: &'static str;

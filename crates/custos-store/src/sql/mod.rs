@@ -13,6 +13,7 @@ mod audits;
 mod dialect;
 mod keys;
 mod log;
+mod name_keys;
 mod owners;
 mod pages;
 mod replay;
@@ -26,9 +27,11 @@ mod statement;
 mod users;
 
 pub(crate) use dialect::{Columns, Dialect};
+pub(crate) use name_keys::fill as fill_name_keys;
 pub(crate) use statement::{Param, Statement};
 
 use crate::codec::{self, map_db_error};
+use crate::page::name_key;
 use crate::sign_in::{
     AuthorizationCode, CodeRedemption, RefreshGrant, RefreshToken, RefreshTokenState, RefreshUse,
     SignInSession,
@@ -224,14 +227,15 @@ impl<D: Dialect> Store for SqlStore<D> {
         audit: &[DirectoryAudit],
     ) -> StoreResult<()> {
         let insert = Statement::new(
-            "INSERT INTO service_principals (id, tenant_id, app_id, display_name, account_enabled, \
-             app_role_assignment_required, service_principal_type, properties, created) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO service_principals (id, tenant_id, app_id, display_name, display_name_key, \
+             account_enabled, app_role_assignment_required, service_principal_type, properties, created) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .id(sp.id.0)
         .id(sp.tenant_id.0)
         .id(sp.app_id.0)
         .text(&sp.display_name)
+        .text(name_key(&sp.display_name))
         .boolean(sp.account_enabled)
         .boolean(sp.app_role_assignment_required)
         .text(sp.service_principal_type.as_str())
@@ -246,11 +250,12 @@ impl<D: Dialect> Store for SqlStore<D> {
         audit: &[DirectoryAudit],
     ) -> StoreResult<()> {
         let update = Statement::new(
-            "UPDATE service_principals SET display_name = $1, account_enabled = $2, \
-             app_role_assignment_required = $3, service_principal_type = $4, properties = $5 \
-             WHERE tenant_id = $6 AND id = $7",
+            "UPDATE service_principals SET display_name = $1, display_name_key = $2, account_enabled = $3, \
+             app_role_assignment_required = $4, service_principal_type = $5, properties = $6 \
+             WHERE tenant_id = $7 AND id = $8",
         )
         .text(&sp.display_name)
+        .text(name_key(&sp.display_name))
         .boolean(sp.account_enabled)
         .boolean(sp.app_role_assignment_required)
         .text(sp.service_principal_type.as_str())
@@ -406,6 +411,10 @@ impl<D: Dialect> Store for SqlStore<D> {
 
     async fn users(&self, tenant: TenantId) -> StoreResult<Vec<User>> {
         users::users(&self.pool, tenant).await
+    }
+
+    async fn users_page(&self, query: &ObjectQuery) -> StoreResult<LogPage<User>> {
+        pages::users(&self.pool, query).await
     }
 
     async fn user_password_hash(&self, tenant: TenantId, id: ObjectId) -> StoreResult<Option<String>> {

@@ -4,6 +4,7 @@ use super::rows::{self, DIRECTORY_ROLE_COLUMNS, GRANT_COLUMNS, USER_COLUMNS};
 use super::run::{begin_write, execute_in, find, list, record_in, write_audited};
 use super::{Columns, Dialect, Statement, require_row};
 use crate::codec::map_db_error;
+use crate::page::name_key;
 use crate::{StoreError, StoreResult};
 use custos_core::audit::DirectoryAudit;
 use custos_core::consent::{ConsentType, OAuth2PermissionGrant};
@@ -24,15 +25,16 @@ pub(super) async fn create_user<D: Dialect>(
     audit: &[DirectoryAudit],
 ) -> StoreResult<()> {
     let insert = Statement::new(
-        "INSERT INTO users (id, tenant_id, user_principal_name, upn_key, display_name, given_name, surname, \
-         mail_nickname, mail, account_enabled, tokens_valid_from, password_hash, created) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        "INSERT INTO users (id, tenant_id, user_principal_name, upn_key, display_name, display_name_key, \
+         given_name, surname, mail_nickname, mail, account_enabled, tokens_valid_from, password_hash, created) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
     )
     .id(user.id.0)
     .id(user.tenant_id.0)
     .text(&user.user_principal_name)
     .text(upn_key(&user.user_principal_name))
     .text(&user.display_name)
+    .text(name_key(&user.display_name))
     .opt_text(user.given_name.as_deref())
     .opt_text(user.surname.as_deref())
     .text(&user.mail_nickname)
@@ -50,13 +52,14 @@ pub(super) async fn update_user<D: Dialect>(
     audit: &[DirectoryAudit],
 ) -> StoreResult<()> {
     let update = Statement::new(
-        "UPDATE users SET user_principal_name = $1, upn_key = $2, display_name = $3, given_name = $4, \
-         surname = $5, mail_nickname = $6, mail = $7, account_enabled = $8, tokens_valid_from = $9 \
-         WHERE tenant_id = $10 AND id = $11",
+        "UPDATE users SET user_principal_name = $1, upn_key = $2, display_name = $3, display_name_key = $4, \
+         given_name = $5, surname = $6, mail_nickname = $7, mail = $8, account_enabled = $9, \
+         tokens_valid_from = $10 WHERE tenant_id = $11 AND id = $12",
     )
     .text(&user.user_principal_name)
     .text(upn_key(&user.user_principal_name))
     .text(&user.display_name)
+    .text(name_key(&user.display_name))
     .opt_text(user.given_name.as_deref())
     .opt_text(user.surname.as_deref())
     .text(&user.mail_nickname)

@@ -38,6 +38,7 @@ impl SqliteStore {
         };
         let pool = pool_options.connect_with(options.clone()).await.map_err(map_db_error)?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await.map_err(map_migrate_error)?;
+        crate::sql::fill_name_keys(&pool).await?;
         if in_memory {
             return Ok(Self::on(pool));
         }

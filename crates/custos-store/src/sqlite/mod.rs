@@ -28,6 +28,7 @@ impl Dialect for Sqlite {
     const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
     const LOCK_APPLICATION: &'static str = "";
     const INSERTION_ORDER: &'static str = "rowid";
+    const NOT_INDEXED: &'static str = "+";
     const IDENTIFIER_URIS: &'static str = "(SELECT json_group_array(u.uri ORDER BY u.position) \
         FROM identifier_uris u WHERE u.tenant_id = a.tenant_id AND u.application_id = a.id)";
     // `WHERE true`: an `INSERT … SELECT` with an upsert clause needs one (SQLite's parser).
