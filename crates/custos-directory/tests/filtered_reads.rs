@@ -8,24 +8,6 @@ use common::Harness;
 use http::StatusCode;
 use serde_json::{Value, json};
 
-/// Every page of `uri` as `token`, following `@odata.nextLink`; the values in order and the
-/// number of pages.
-async fn follow(h: &Harness, uri: &str, token: &str) -> (Vec<Value>, usize) {
-    let (mut values, mut pages, mut next) = (Vec::new(), 0, Some(uri.to_owned()));
-    while let Some(uri) = next {
-        let reply = h.get(&uri, token).await;
-        assert_eq!(reply.status, StatusCode::OK, "{uri}: {}", reply.json);
-        values.extend(reply.json["value"].as_array().unwrap().iter().cloned());
-        pages += 1;
-        next = reply.json["@odata.nextLink"].as_str().map(|link| {
-            assert!(link.starts_with(common::BASE), "{link}");
-            link.trim_start_matches(common::BASE).to_owned()
-        });
-        assert!(pages < 200, "the links never end");
-    }
-    (values, pages)
-}
-
 /// `$filter` text percent-encoded.
 fn enc(filter: &str) -> String {
     form_urlencoded::byte_serialize(filter.as_bytes()).collect()
@@ -46,7 +28,7 @@ async fn whole(h: &Harness, set: &str, filter: &str, token: &str) -> Vec<Value> 
 async fn assert_as_whole(h: &Harness, set: &str, filter: &str, token: &str) -> usize {
     let want = whole(h, set, filter, token).await;
     for top in [1, 2, 5, 999] {
-        let (got, pages) = follow(h, &format!("/v1.0/{set}?$filter={}&$top={top}", enc(filter)), token).await;
+        let (got, pages) = h.follow(&format!("/v1.0/{set}?$filter={}&$top={top}", enc(filter)), token).await;
         assert_eq!(got, want, "{set} {filter} $top={top}");
         assert_eq!(pages, want.len().div_ceil(top).max(1), "{set} {filter} $top={top}: no empty last page");
     }
@@ -143,14 +125,14 @@ async fn service_principal_names_are_read_by_key() {
     for (filter, names) in filters {
         let want = whole(&h, "servicePrincipals", &filter, "reader").await;
         let (got, _) =
-            follow(&h, &format!("/v1.0/servicePrincipals?$filter={}", enc(&filter)), "reader").await;
+            h.follow(&format!("/v1.0/servicePrincipals?$filter={}", enc(&filter)), "reader").await;
         assert_eq!(got, want, "{filter}");
         let got: Vec<&str> = got.iter().map(|v| v["displayName"].as_str().unwrap()).collect();
         assert_eq!(got, names, "{filter}");
     }
     // And applications by identifier URI.
     let filter = "identifierUris/any(c:c eq 'api://NAME-5')";
-    let (got, _) = follow(&h, &format!("/v1.0/applications?$filter={}", enc(filter)), "reader").await;
+    let (got, _) = h.follow(&format!("/v1.0/applications?$filter={}", enc(filter)), "reader").await;
     assert_eq!(got, whole(&h, "applications", filter, "reader").await);
     assert_eq!(got.len(), 1);
     // Another tenant's principal is never found by name.
@@ -176,10 +158,10 @@ async fn users_are_paged_in_the_stored_order_and_filtered_as_the_whole_read() {
     let all = reply.json["value"].as_array().unwrap().clone();
     assert!(all.len() >= 9, "{all:?}");
     for top in [1, 2, 4, 999] {
-        let (got, pages) = follow(&h, &format!("/v1.0/users?$top={top}"), "admin").await;
+        let (got, pages) = h.follow(&format!("/v1.0/users?$top={top}"), "admin").await;
         assert_eq!(got, all, "$top={top}");
         assert_eq!(pages, all.len().div_ceil(top).max(1));
-        let (got, _) = follow(&h, &format!("/v1.0/users?$top={top}&$select=id,mail"), "admin").await;
+        let (got, _) = h.follow(&format!("/v1.0/users?$top={top}&$select=id,mail"), "admin").await;
         let keys: Vec<_> = got[0].as_object().unwrap().keys().cloned().collect();
         assert_eq!(keys, ["id", "mail"]);
     }

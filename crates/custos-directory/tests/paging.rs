@@ -8,22 +8,11 @@ use common::{AssertGraphError, Harness};
 use http::StatusCode;
 use serde_json::{Value, json};
 
-/// Every page of `uri`, following `@odata.nextLink`; the ids in order and the number of pages.
+/// Every page of `uri` as the reader, following `@odata.nextLink`; the ids in order and the
+/// number of pages.
 async fn follow(h: &Harness, uri: &str) -> (Vec<String>, usize) {
-    let (mut ids, mut pages, mut next) = (Vec::new(), 0, Some(uri.to_owned()));
-    while let Some(uri) = next {
-        let reply = h.get(&uri, "reader").await;
-        assert_eq!(reply.status, StatusCode::OK, "{uri}: {}", reply.json);
-        let values = reply.json["value"].as_array().unwrap();
-        ids.extend(values.iter().map(|v| v["id"].as_str().unwrap().to_owned()));
-        pages += 1;
-        next = reply.json["@odata.nextLink"].as_str().map(|link| {
-            assert!(link.starts_with(common::BASE), "{link}");
-            link.trim_start_matches(common::BASE).to_owned()
-        });
-        assert!(pages < 100, "the links never end");
-    }
-    (ids, pages)
+    let (values, pages) = h.follow(uri, "reader").await;
+    (values.iter().map(|v| v["id"].as_str().unwrap().to_owned()).collect(), pages)
 }
 
 /// `$filter` text as az percent-encodes it.

@@ -284,6 +284,24 @@ impl Harness {
         self.call(Method::GET, uri, token, None).await
     }
 
+    /// Every page of `uri` as `token`, following `@odata.nextLink` (each page must be 200); the
+    /// values in order and the number of pages.
+    pub async fn follow(&self, uri: &str, token: &str) -> (Vec<Value>, usize) {
+        let (mut values, mut pages, mut next) = (Vec::new(), 0, Some(uri.to_owned()));
+        while let Some(uri) = next {
+            let reply = self.get(&uri, token).await;
+            assert_eq!(reply.status, StatusCode::OK, "{uri}: {}", reply.json);
+            values.extend(reply.json["value"].as_array().unwrap().iter().cloned());
+            pages += 1;
+            next = reply.json["@odata.nextLink"].as_str().map(|link| {
+                assert!(link.starts_with(BASE), "{link}");
+                link.trim_start_matches(BASE).to_owned()
+            });
+            assert!(pages < 200, "the links never end");
+        }
+        (values, pages)
+    }
+
     pub async fn post(&self, uri: &str, token: &str, body: Value) -> Reply {
         self.call(Method::POST, uri, token, Some(body)).await
     }
