@@ -298,15 +298,8 @@ async fn admin_api_changes_are_recorded() {
     let policy = one(&h, Activity::UpdateAuthorizationPolicy, &h.tenant_a().to_string()).await;
     assert_eq!(property(&policy, "allowPasswordGrant"), (json!("[false]"), json!("[true]")));
 
-    let mi = h
-        .post(
-            &format!("/admin/v1/tenants/{}/managedIdentities", h.tenant_a()),
-            "admin",
-            json!({"displayName": "worker"}),
-        )
-        .await;
-    assert_eq!(mi.status, StatusCode::CREATED, "{}", mi.json);
-    let mi_id = mi.json["id"].as_str().unwrap();
+    let mi = h.create_managed_identity("worker").await;
+    let mi_id = mi["id"].as_str().unwrap();
     let added = one(&h, Activity::AddServicePrincipal, mi_id).await;
     assert_eq!(
         added["additionalDetails"],

@@ -96,15 +96,8 @@ async fn service_principal_names_are_read_by_key() {
         h.create_sp(app["appId"].as_str().unwrap()).await;
         apps.push(app);
     }
-    let mi = h
-        .post(
-            &format!("/admin/v1/tenants/{}/managedIdentities", h.tenant_a()),
-            "admin",
-            json!({"displayName": "mi"}),
-        )
-        .await;
-    assert_eq!(mi.status, StatusCode::CREATED, "{}", mi.json);
-    let mi_app_id = mi.json["appId"].as_str().unwrap().to_owned();
+    let mi = h.create_managed_identity("mi").await;
+    let mi_app_id = mi["appId"].as_str().unwrap().to_owned();
     let app_id = apps[2]["appId"].as_str().unwrap().to_uppercase();
     let filters = [
         (format!("servicePrincipalNames/any(c:c eq '{app_id}')"), vec!["n-2"]),
@@ -124,8 +117,7 @@ async fn service_principal_names_are_read_by_key() {
     ];
     for (filter, names) in filters {
         let want = whole(&h, "servicePrincipals", &filter, "reader").await;
-        let (got, _) =
-            h.follow(&format!("/v1.0/servicePrincipals?$filter={}", enc(&filter)), "reader").await;
+        let (got, _) = h.follow(&format!("/v1.0/servicePrincipals?$filter={}", enc(&filter)), "reader").await;
         assert_eq!(got, want, "{filter}");
         let got: Vec<&str> = got.iter().map(|v| v["displayName"].as_str().unwrap()).collect();
         assert_eq!(got, names, "{filter}");

@@ -41,14 +41,7 @@ async fn stored_order_pages_match_the_whole_tenant_read() {
         apps.push(app);
     }
     // A managed identity: its principal is listed, its application is not.
-    let mi = h
-        .post(
-            &format!("/admin/v1/tenants/{}/managedIdentities", h.tenant_a()),
-            "admin",
-            json!({"displayName": "mi"}),
-        )
-        .await;
-    assert_eq!(mi.status, StatusCode::CREATED, "{}", mi.json);
+    let mi = h.create_managed_identity("mi").await;
 
     for set in ["applications", "servicePrincipals"] {
         let all = whole(&h, set).await;
@@ -64,7 +57,7 @@ async fn stored_order_pages_match_the_whole_tenant_read() {
     let app_ids: Vec<&str> = apps.iter().map(|a| a["id"].as_str().unwrap()).collect();
     let listed = whole(&h, "applications").await;
     assert!(app_ids.iter().all(|id| listed.iter().any(|l| l == id)));
-    assert!(!listed.iter().any(|l| l == mi.json["id"].as_str().unwrap()));
+    assert!(!listed.iter().any(|l| l == mi["id"].as_str().unwrap()));
 }
 
 #[tokio::test]

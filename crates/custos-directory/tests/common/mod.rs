@@ -327,6 +327,14 @@ impl Harness {
         assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.json);
         reply.json
     }
+
+    /// Creates a managed identity in tenant A through the admin API as `admin`; returns its JSON.
+    pub async fn create_managed_identity(&self, display_name: &str) -> Value {
+        let uri = format!("/admin/v1/tenants/{}/managedIdentities", self.tenant_a());
+        let reply = self.post(&uri, "admin", serde_json::json!({"displayName": display_name})).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.json);
+        reply.json
+    }
 }
 
 /// Graph errors as the harness's requests see them.
