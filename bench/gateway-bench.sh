@@ -56,6 +56,8 @@ if ! command -v wrk >/dev/null; then
 fi
 command -v curl >/dev/null || die "curl is required"
 if [[ -x "$REPO_ROOT/.venv/bin/python" ]]; then PYTHON="$REPO_ROOT/.venv/bin/python"; else PYTHON=python3; fi
+# shellcheck source=bench/lib.sh
+source "$REPO_ROOT/bench/lib.sh"
 "$PYTHON" -c 'import requests' 2>/dev/null || die "$PYTHON lacks the requests package (run .ci/run or pip install requests)"
 
 case "$PROFILE" in
@@ -83,10 +85,6 @@ WORK=$(mktemp -d /tmp/custos-gateway-bench.XXXXXX)
 DATA="$WORK/data"
 PIDS=()
 export NO_COLOR=1 CUSTOS_LOG="${CUSTOS_LOG:-info}"
-
-free_port() {
-    "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 cleanup() {
     local pid

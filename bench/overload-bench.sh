@@ -39,6 +39,8 @@ die() { log "FATAL: $*"; exit 1; }
 
 command -v wrk >/dev/null || die "wrk is required (apt-get install wrk)"
 if [[ -x "$REPO_ROOT/.venv/bin/python" ]]; then PYTHON="$REPO_ROOT/.venv/bin/python"; else PYTHON=python3; fi
+# shellcheck source=bench/lib.sh
+source "$REPO_ROOT/bench/lib.sh"
 "$PYTHON" -c 'import requests, cryptography' 2>/dev/null || die "$PYTHON lacks requests or cryptography"
 
 case "$PROFILE" in
@@ -69,17 +71,11 @@ fi
 
 WORK=$(mktemp -d /tmp/custos-overload.XXXXXX)
 DATA="$WORK/data"
-PORT=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 PUBLIC_URL="https://localhost:$PORT"
 SERVER_PID=""
 export NO_COLOR=1 CUSTOS_LOG="${CUSTOS_LOG:-info}"
 
-stop_server() {
-    [[ -n "$SERVER_PID" ]] || return 0
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=""
-}
 cleanup() {
     stop_server
     rm -rf "$WORK"

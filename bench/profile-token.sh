@@ -41,16 +41,10 @@ WORK=$(mktemp -d /tmp/custos-profile.XXXXXX)
 DATA="$WORK/data"
 INPUTS="$WORK/inputs"
 SERVER_PID=""
-PORT=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 PUBLIC_URL="https://localhost:$PORT"
 export NO_COLOR=1 CUSTOS_LOG="${CUSTOS_LOG:-info}"
 
-stop_server() {
-    [[ -n "$SERVER_PID" ]] || return 0
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=""
-}
 cleanup() {
     stop_server
     if [[ "${BENCH_KEEP:-0}" == 1 ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi

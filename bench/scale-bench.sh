@@ -62,21 +62,13 @@ custos_binary
 WORK=$(mktemp -d /tmp/custos-scale.XXXXXX)
 DATA="$WORK/data"
 SERVER_PID=""
-PORT=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 PUBLIC_URL="https://localhost:$PORT"
 BASE="https://127.0.0.1:$PORT"
 export NO_COLOR=1 CUSTOS_LOG="${CUSTOS_LOG:-warn}"
 if [[ -n "${BENCH_DATABASE_URL:-}" ]]; then export CUSTOS_DATABASE_URL="$BENCH_DATABASE_URL"; fi
 BACKEND=$([[ -n "${BENCH_DATABASE_URL:-}" ]] && echo PostgreSQL || echo SQLite)
 
-stop_server() {
-    [[ -n "$SERVER_PID" ]] || return 0
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=""
-}
 cleanup() {
     stop_server
     if [[ "${BENCH_KEEP:-0}" == 1 ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi

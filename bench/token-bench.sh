@@ -104,24 +104,9 @@ INPUTS="$WORK/inputs"  # wrk's inputs,
 DB_ARGS=()             # and serve's database option (none: SQLite in DATA)
 BENCH_DB=""            # the PostgreSQL database this run created
 SERVER_PID=""
-PORT=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 PUBLIC_URL="https://localhost:$PORT"
 export NO_COLOR=1 CUSTOS_LOG="${CUSTOS_LOG:-info}"
-
-stop_server() {
-    [[ -n "$SERVER_PID" ]] || return 0
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    for _ in $(seq 1 100); do
-        kill -0 "$SERVER_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$SERVER_PID" 2>/dev/null; then
-        log "server $SERVER_PID ignored SIGTERM for 10 s; killing it"
-        kill -KILL "$SERVER_PID" 2>/dev/null || true
-    fi
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=""
-}
 
 cleanup() {
     stop_server
@@ -315,7 +300,7 @@ run_row() {
 
 # The peer: node-oidc-provider, one worker per core, on its own port with custos' development
 # certificate; one client_secret_post client (a wrk body file of one line).
-PEER_PORT=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PEER_PORT=$(free_port)
 PEER_URL="https://127.0.0.1:$PEER_PORT/token"
 PEER_PID=""
 
