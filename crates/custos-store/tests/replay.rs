@@ -79,8 +79,8 @@ async fn markers_insert_if_absent(store: Arc<dyn Store>) {
     assert_eq!(outcomes, vec![MarkerOutcome::Recorded, MarkerOutcome::Seen { digest: [5; 32] }]);
     assert_eq!(store.record_assertion_markers(&[], now).await.unwrap(), vec![]);
 
-    // A batch larger than one multi-row insert, with duplicates far apart and a live key among
-    // new ones: each outcome as if the markers were applied one by one.
+    // A large batch, with duplicates far apart and a live key among new ones: each outcome as if
+    // the markers were applied one by one.
     let mut batch: Vec<_> = (0..40).map(|i| marker(t, client, &format!("big-{i}"), 10, now + 600)).collect();
     batch.push(marker(t, client, "big-3", 11, now + 600));
     batch.push(marker(t, client, "jti-1", 12, now + 600));
